@@ -1,0 +1,50 @@
+#pragma once
+// The event of the public contract (docs/events.md): what a PLC, the simulator or an edge says
+// about one machine at one instant. The same objects travel in .jsonl files and over MQTT.
+#include <cstdint>
+#include <string>
+
+#include "oee/core/time.h"
+
+namespace oee {
+
+enum class EventType : std::uint8_t { state, count, counter, product, reason };
+enum class CounterName : std::uint8_t { total, good, reject };
+
+std::string_view event_type_name(EventType t);
+std::string_view counter_name(CounterName c);
+
+struct Event {
+  TimeMs ts = 0;
+  std::string machine;  // node path, e.g. "s1/a1/l1/filler"
+  EventType type = EventType::state;
+  std::string src;      // source id; with seq, the identity of the event
+  std::int64_t seq = -1;  // -1: none
+
+  // type == state: canonical name or a raw value mapped by the machine's `states`.
+  std::string state;
+  // type == state (optional) or reason: the stop reason.
+  std::string reason;
+  // type == count: increments.
+  std::int64_t good = 0;
+  std::int64_t reject = 0;
+  // type == counter: cumulative value; rollover 0 means none (a decrease is a reset).
+  CounterName counter = CounterName::total;
+  std::int64_t value = 0;
+  std::int64_t rollover = 0;
+  // type == product
+  std::string product;
+  // type == reason: the instant inside the stop that gets the reason.
+  TimeMs at = 0;
+
+  bool has_identity() const { return !src.empty() && seq >= 0; }
+  bool operator==(const Event&) const = default;
+};
+
+// A 64-bit fingerprint of everything an event says (machine excluded). Events without src+seq are
+// identified by it, and it breaks ties deterministically when two events share a timestamp.
+std::uint64_t content_fingerprint(const Event& e);
+// The identity used for deduplication: src+seq when present, else the content fingerprint.
+std::uint64_t identity_key(const Event& e);
+
+}  // namespace oee

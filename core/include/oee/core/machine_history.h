@@ -1,0 +1,71 @@
+#pragma once
+// The history of one machine derived from the set of its events: state intervals with their stop
+// classification and reasons, and production counts with their ideal time. A pure function of the
+// set: the same events in any order, with any duplicates, give the same history.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "oee/core/event.h"
+#include "oee/core/plant_model.h"
+#include "oee/core/state.h"
+#include "oee/core/time.h"
+
+namespace oee {
+
+struct StateInterval {
+  TimeMs start = 0;
+  TimeMs end = kTimeMax;  // kTimeMax: still open (the machine's current state)
+  State state = State::unknown;
+  std::string reason;
+  bool operator==(const StateInterval&) const = default;
+};
+
+struct CountRecord {
+  TimeMs ts = 0;
+  std::int64_t good = 0;
+  std::int64_t reject = 0;
+  std::int64_t cycle_us = 0;      // ideal cycle time of the product in effect
+  std::int64_t startup_reject = 0;  // rejects of this record within a start-up window
+  bool operator==(const CountRecord&) const = default;
+};
+
+struct ProductChange {
+  TimeMs ts = 0;
+  std::string product;
+  bool operator==(const ProductChange&) const = default;
+};
+
+class MachineHistory {
+ public:
+  // Events must all belong to `machine` (their `machine` field is not looked at).
+  static MachineHistory build(const MachineSpec& machine, std::span<const Event> events);
+
+  const MachineSpec& machine() const { return *machine_; }
+  const std::vector<StateInterval>& intervals() const { return intervals_; }
+  const std::vector<CountRecord>& counts() const { return counts_; }
+  const std::vector<ProductChange>& products() const { return products_; }
+  // Events taken after deduplication, and those left out (an unmappable state value, a counter
+  // named otherwise): the ingest dead-letters the latter before they get here.
+  std::size_t distinct_events() const { return distinct_events_; }
+  std::size_t ignored_events() const { return ignored_events_; }
+  TimeMs first_state_ts() const { return intervals_.empty() ? kTimeMax : intervals_.front().start; }
+  TimeMs last_event_ts() const { return last_event_ts_; }
+
+  // Whether a stop is short enough to be a small stop, judged on its whole length up to `horizon`.
+  bool is_small_stop(const StateInterval& iv, TimeMs horizon) const;
+  // Index of the interval containing t, or -1 when t is before the first state event.
+  std::ptrdiff_t interval_at(TimeMs t) const;
+
+ private:
+  const MachineSpec* machine_ = nullptr;
+  std::vector<StateInterval> intervals_;
+  std::vector<CountRecord> counts_;
+  std::vector<ProductChange> products_;
+  std::size_t distinct_events_ = 0;
+  std::size_t ignored_events_ = 0;
+  TimeMs last_event_ts_ = kTimeMin;
+};
+
+}  // namespace oee

@@ -1,0 +1,86 @@
+#pragma once
+// The plant as configured (ISA-95: site -> area -> line -> machine), its shift calendar and each
+// machine's parameters. Plain data: loading it from YAML lives in plant/ (oee_plant).
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oee/core/state.h"
+#include "oee/core/time.h"
+
+namespace oee {
+
+class TimeZone;
+
+struct BreakSpec {
+  int start_minute = 0;  // minutes after local midnight, 0..1439
+  int end_minute = 0;    // may be earlier than start_minute when the break crosses midnight
+};
+
+struct ShiftSpec {
+  std::string name;
+  int start_minute = 0;  // local time of day
+  int end_minute = 0;    // end <= start means the shift ends the next day
+  std::vector<BreakSpec> breaks;
+  // ISO weekday (0 = Monday) of the day the shift starts on; all true by default.
+  std::array<bool, 7> weekdays{true, true, true, true, true, true, true};
+};
+
+struct MachineTargets {
+  double oee = 0.0;  // 0 = not set
+  double availability = 0.0;
+  double performance = 0.0;
+  double quality = 0.0;
+};
+
+struct MachineSpec {
+  std::string id;
+  std::string path;  // site/area/line/machine
+  std::string name;  // display name; the id when not given
+  // Ideal cycle time per part, in microseconds: integers keep ideal-time sums exact.
+  std::int64_t ideal_cycle_us = 1'000'000;
+  std::map<std::string, std::int64_t, std::less<>> product_cycle_us;
+  DurationMs micro_stop_threshold_ms = 0;
+  // Rejects within this time after a setup or a stop longer than the micro-stop threshold are
+  // start-up rejects (a loss of their own); 0 disables.
+  DurationMs startup_window_ms = 0;
+  std::map<std::string, State, std::less<>> state_map;  // raw value -> canonical state
+  MachineTargets targets;
+
+  std::int64_t cycle_us_for(std::string_view product) const;
+  // Canonical state for a raw or canonical value; nullopt when neither.
+  std::optional<State> resolve_state(std::string_view value) const;
+};
+
+struct LineSpec {
+  std::string id, path, name;
+  std::vector<MachineSpec> machines;
+};
+struct AreaSpec {
+  std::string id, path, name;
+  std::vector<LineSpec> lines;
+};
+struct SiteSpec {
+  std::string id, path, name;
+  std::vector<AreaSpec> areas;
+};
+
+struct PlantModel {
+  std::string timezone = "UTC";  // IANA name
+  std::vector<ShiftSpec> shifts;  // none: every hour is planned production time
+  std::vector<std::int64_t> non_production_dates;  // days since epoch (local calendar dates)
+  std::array<bool, 7> production_weekdays{true, true, true, true, true, true, true};
+  std::vector<SiteSpec> sites;
+
+  // Every machine, in file order.
+  std::vector<const MachineSpec*> machines() const;
+  const MachineSpec* find_machine(std::string_view path) const;
+  // Machines at or below a node path ("" or "/" = the whole plant); empty when the path is unknown.
+  std::vector<const MachineSpec*> machines_under(std::string_view node_path) const;
+  bool has_node(std::string_view node_path) const;
+};
+
+}  // namespace oee

@@ -1,0 +1,191 @@
+#include "oee/core/machine_history.h"
+
+#include <algorithm>
+#include <array>
+
+namespace oee {
+
+namespace {
+
+// At one instant, a product change applies before the counts of that instant, a state change
+// before the reasons that name it.
+int type_rank(EventType t) {
+  switch (t) {
+    case EventType::product: return 0;
+    case EventType::state: return 1;
+    case EventType::counter: return 2;
+    case EventType::count: return 3;
+    case EventType::reason: return 4;
+  }
+  return 5;
+}
+
+struct Entry {
+  TimeMs ts;
+  std::uint64_t fingerprint;
+  std::uint64_t identity;
+  std::uint32_t index;
+  std::uint8_t rank;
+};
+
+bool by_time(const Entry& a, const Entry& b) {
+  if (a.ts != b.ts) return a.ts < b.ts;
+  if (a.rank != b.rank) return a.rank < b.rank;
+  if (a.fingerprint != b.fingerprint) return a.fingerprint < b.fingerprint;
+  return a.identity < b.identity;
+}
+
+// Sorted by time and free of duplicates. Among events sharing src+seq the one with the smallest
+// content fingerprint is kept, so even conflicting duplicates resolve the same way in any order.
+std::vector<Entry> canonical_order(std::span<const Event> events) {
+  std::vector<Entry> entries;
+  entries.reserve(events.size());
+  for (std::uint32_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    const std::uint64_t fp = content_fingerprint(e);
+    entries.push_back({e.ts, fp, e.has_identity() ? identity_key(e) : fp, i,
+                       static_cast<std::uint8_t>(type_rank(e.type))});
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.identity != b.identity ? a.identity < b.identity : a.fingerprint < b.fingerprint;
+  });
+  entries.erase(std::unique(entries.begin(), entries.end(),
+                            [](const Entry& a, const Entry& b) { return a.identity == b.identity; }),
+                entries.end());
+  std::sort(entries.begin(), entries.end(), by_time);
+  return entries;
+}
+
+struct CounterTrack {
+  bool seen = false;
+  std::int64_t last = 0;
+};
+
+std::int64_t counter_delta(CounterTrack& track, const Event& e) {
+  if (!track.seen) {  // the first reading is the baseline
+    track.seen = true;
+    track.last = e.value;
+    return 0;
+  }
+  std::int64_t delta;
+  if (e.value >= track.last)
+    delta = e.value - track.last;
+  else if (e.rollover > 0)
+    delta = e.value + e.rollover - track.last;
+  else
+    delta = e.value;  // a reset: counting started again from zero
+  track.last = e.value;
+  return delta;
+}
+
+}  // namespace
+
+bool MachineHistory::is_small_stop(const StateInterval& iv, TimeMs horizon) const {
+  if (!is_unplanned_stop(iv.state)) return false;
+  const TimeMs end = std::min(iv.end, std::max(horizon, iv.start));
+  return end - iv.start < machine_->micro_stop_threshold_ms;
+}
+
+std::ptrdiff_t MachineHistory::interval_at(TimeMs t) const {
+  auto it = std::upper_bound(intervals_.begin(), intervals_.end(), t,
+                             [](TimeMs v, const StateInterval& iv) { return v < iv.start; });
+  if (it == intervals_.begin()) return -1;
+  return std::distance(intervals_.begin(), it) - 1;
+}
+
+MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const Event> events) {
+  MachineHistory h;
+  h.machine_ = &machine;
+  const std::vector<Entry> order = canonical_order(events);
+  h.distinct_events_ = order.size();
+
+  bool has_total_counter = false;
+  for (const Entry& en : order) {
+    const Event& e = events[en.index];
+    if (e.type == EventType::counter && e.counter == CounterName::total) {
+      has_total_counter = true;
+      break;
+    }
+  }
+
+  std::array<CounterTrack, 3> counters;
+  std::vector<std::uint32_t> reasons;  // indexes of reason events, applied once intervals exist
+  std::string current_product;
+  for (const Entry& en : order) {
+    const Event& e = events[en.index];
+    h.last_event_ts_ = std::max(h.last_event_ts_, e.ts);
+    switch (e.type) {
+      case EventType::state: {
+        const auto state = machine.resolve_state(e.state);
+        if (!state || *state == State::unknown) {
+          ++h.ignored_events_;
+          break;
+        }
+        if (!h.intervals_.empty() && h.intervals_.back().state == *state) {
+          // A repeated state (a PLC re-sending its state) continues the interval.
+          if (h.intervals_.back().reason.empty()) h.intervals_.back().reason = e.reason;
+          break;
+        }
+        if (!h.intervals_.empty()) h.intervals_.back().end = e.ts;
+        h.intervals_.push_back({e.ts, kTimeMax, *state, e.reason});
+        break;
+      }
+      case EventType::product:
+        if (e.product != current_product) {
+          current_product = e.product;
+          h.products_.push_back({e.ts, e.product});
+        }
+        break;
+      case EventType::count:
+        if (e.good != 0 || e.reject != 0) h.counts_.push_back({e.ts, e.good, e.reject, 0, 0});
+        break;
+      case EventType::counter: {
+        const std::int64_t d = counter_delta(counters[static_cast<std::size_t>(e.counter)], e);
+        if (d == 0) break;
+        switch (e.counter) {
+          case CounterName::total: h.counts_.push_back({e.ts, d, 0, 0, 0}); break;
+          case CounterName::good: h.counts_.push_back({e.ts, d, 0, 0, 0}); break;
+          case CounterName::reject:
+            // With a total counter, rejects are part of the total: good = total - reject.
+            h.counts_.push_back({e.ts, has_total_counter ? -d : 0, d, 0, 0});
+            break;
+        }
+        break;
+      }
+      case EventType::reason:
+        reasons.push_back(en.index);
+        break;
+    }
+  }
+
+  // Reasons apply in time order, so the latest reason for a stop wins.
+  for (std::uint32_t index : reasons) {
+    const Event& e = events[index];
+    const std::ptrdiff_t i = h.interval_at(e.at);
+    if (i >= 0 && is_unplanned_stop(h.intervals_[static_cast<std::size_t>(i)].state))
+      h.intervals_[static_cast<std::size_t>(i)].reason = e.reason;
+  }
+
+  // Ideal cycle of the product in effect, and start-up rejects: rejects within the start-up window
+  // after the end of a setup or of a stop longer than the micro-stop threshold.
+  std::size_t product_index = 0;
+  std::size_t interval_index = 0;
+  TimeMs restart_ts = kTimeMin;
+  for (CountRecord& c : h.counts_) {
+    while (product_index < h.products_.size() && h.products_[product_index].ts <= c.ts) ++product_index;
+    c.cycle_us = machine.cycle_us_for(product_index == 0 ? std::string_view{} : std::string_view{h.products_[product_index - 1].product});
+    while (interval_index < h.intervals_.size() && h.intervals_[interval_index].end <= c.ts) {
+      const StateInterval& iv = h.intervals_[interval_index];
+      if (iv.state == State::setup ||
+          (is_unplanned_stop(iv.state) && iv.end - iv.start >= machine.micro_stop_threshold_ms))
+        restart_ts = iv.end;
+      ++interval_index;
+    }
+    if (machine.startup_window_ms > 0 && c.reject > 0 && restart_ts != kTimeMin &&
+        c.ts - restart_ts < machine.startup_window_ms)
+      c.startup_reject = c.reject;
+  }
+  return h;
+}
+
+}  // namespace oee
