@@ -1,0 +1,94 @@
+#pragma once
+// The storage interface: an append-only event log with idempotent insert, rollups kept up to date
+// as events arrive, dead letters and per-source statistics. SQLite (embedded, default) and
+// PostgreSQL implement it; every caller sees only this.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "oee/core/event.h"
+#include "oee/core/kpi.h"
+#include "oee/core/plant_model.h"
+#include "oee/core/shift_calendar.h"
+
+namespace oee::storage {
+
+struct AppendResult {
+  std::size_t inserted = 0;
+  std::size_t duplicates = 0;  // already stored (same src+seq, or same content without src+seq)
+};
+
+struct SourceStats {
+  std::string src;
+  std::int64_t events = 0;
+  std::int64_t seq_min = -1;
+  std::int64_t seq_max = -1;
+  std::vector<std::pair<std::int64_t, std::int64_t>> gaps;  // missing seq ranges [first, last]
+  TimeMs last_seen = 0;            // server time of the last event received from it
+  std::int64_t clock_offset_ms = 0;  // median-ish of (event ts - server receive time) of recent events
+  std::int64_t future_events = 0;    // events stamped more than the allowed skew in the future
+};
+
+struct DeadLetter {
+  std::int64_t id = 0;
+  TimeMs received = 0;
+  std::string topic;    // MQTT topic, file name, or HTTP route it came through
+  std::string payload;  // bounded (kMaxDeadLetterPayloadBytes), marked when truncated
+  std::string reason;
+};
+inline constexpr std::size_t kMaxDeadLetterPayloadBytes = 64 * 1024;
+
+struct StoreOptions {
+  // Events older than this are deleted with their rollups by apply_retention(); 0 keeps everything.
+  std::int64_t retention_days = 0;
+  // Events stamped further than this in the future (against the server clock) are flagged.
+  std::int64_t max_future_skew_ms = 5 * 60 * 1000;
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+
+  // Stores the events (all of known machines, validated by the caller) durably: when it returns
+  // they are committed. Events already stored are skipped. Rollups of the affected machines are up
+  // to date when it returns; a late event recomputes only the affected range.
+  virtual AppendResult append(std::span<const Event> events, TimeMs received_at) = 0;
+
+  // Events of one machine with ts in [from, to), sorted by ts.
+  virtual std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) = 0;
+
+  // The history of one machine able to answer for [from, to): built from the events in that range
+  // plus the context before it (the state in effect at `from` and its start, the product in
+  // effect, each counter's last reading, and what a start-up window needs).
+  virtual MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) = 0;
+
+  // KPI totals of one machine over [from, to) up to `horizon`: rollups for settled whole hours, the
+  // engine over events for the rest. Equal, bit for bit, to the engine over all events.
+  virtual KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) = 0;
+
+  // Total stored events; per-source statistics.
+  virtual std::int64_t event_count() = 0;
+  virtual std::vector<SourceStats> sources() = 0;
+
+  virtual std::int64_t add_dead_letter(const DeadLetter& letter) = 0;
+  // Newest first; `before_id` 0 = from the newest.
+  virtual std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) = 0;
+  virtual std::int64_t dead_letter_count() = 0;
+
+  // Deletes events and rollups older than the retention; returns the events deleted.
+  virtual std::int64_t apply_retention(TimeMs now) = 0;
+
+  // A short name for logs and /readyz ("sqlite:/path", "postgresql://host/db").
+  virtual std::string describe() const = 0;
+};
+
+// Opens (creating and migrating when needed) the embedded store at `path` (a file).
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, const PlantModel& plant,
+                                              const ShiftCalendar& calendar, const StoreOptions& options = {});
+
+}  // namespace oee::storage
