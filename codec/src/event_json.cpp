@@ -1,0 +1,336 @@
+#include "oee/codec/event_json.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace oee::codec {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+// Instants RFC 3339 can write: years 0000 to 9999.
+constexpr TimeMs kEarliestMs = -62167219200000;
+constexpr TimeMs kLatestMs = 253402300799999;
+
+bool fail(std::string& error, std::string_view field, std::string_view what) {
+  error = "field '";
+  error += field;
+  error += "': ";
+  error += what;
+  return false;
+}
+
+bool get_string(element v, std::string_view field, std::string& out, std::string& error) {
+  std::string_view s;
+  if (v.get(s) != simdjson::SUCCESS) return fail(error, field, "must be a string");
+  if (s.size() > kMaxStringBytes) return fail(error, field, "longer than 256 bytes");
+  out.assign(s);
+  return true;
+}
+
+bool get_int(element v, std::string_view field, std::int64_t& out, std::string& error, std::int64_t min_value) {
+  std::int64_t i;
+  if (v.get(i) == simdjson::SUCCESS) {
+    out = i;
+  } else {
+    std::uint64_t u;
+    double d;
+    if (v.get(u) == simdjson::SUCCESS) return fail(error, field, "out of range");
+    if (v.get(d) != simdjson::SUCCESS) return fail(error, field, "must be an integer");
+    if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9.0e15) return fail(error, field, "must be an integer");
+    out = static_cast<std::int64_t>(d);
+  }
+  if (out < min_value) return fail(error, field, min_value == 0 ? "must not be negative" : "must be positive");
+  return true;
+}
+
+bool get_time(element v, std::string_view field, TimeMs& out, std::string& error) {
+  std::string_view s;
+  if (v.get(s) == simdjson::SUCCESS) {
+    auto t = parse_timestamp(s);
+    if (!t) return fail(error, field, "not an RFC 3339 timestamp");
+    if (*t < kEarliestMs || *t > kLatestMs) return fail(error, field, "out of range (years 0000 to 9999)");
+    out = *t;
+    return true;
+  }
+  std::int64_t i;
+  if (v.get(i) == simdjson::SUCCESS) {
+    if (i < kEarliestMs || i > kLatestMs) return fail(error, field, "out of range (years 0000 to 9999)");
+    out = i;
+    return true;
+  }
+  return fail(error, field, "must be an RFC 3339 string or epoch milliseconds");
+}
+
+bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::string_view default_machine) {
+  e = Event{};
+  bool has_ts = false, has_type = false, has_machine = false, has_state = false, has_product = false,
+       has_reason = false, has_at = false, has_value = false, has_name = false;
+  std::string type;
+  std::string counter;
+  for (auto field : obj) {
+    const std::string_view key = field.key;
+    const element v = field.value;
+    if (key == "ts") {
+      if (!get_time(v, key, e.ts, error)) return false;
+      has_ts = true;
+    } else if (key == "machine") {
+      if (!get_string(v, key, e.machine, error)) return false;
+      has_machine = true;
+    } else if (key == "type") {
+      if (!get_string(v, key, type, error)) return false;
+      has_type = true;
+    } else if (key == "src") {
+      if (!get_string(v, key, e.src, error)) return false;
+    } else if (key == "seq") {
+      if (!get_int(v, key, e.seq, error, 0)) return false;
+    } else if (key == "state") {
+      // Raw PLC values may come as numbers: they map through the machine's table like strings.
+      std::int64_t raw;
+      if (v.get(raw) == simdjson::SUCCESS) {
+        e.state = std::to_string(raw);
+      } else if (!get_string(v, key, e.state, error)) {
+        return false;
+      }
+      has_state = true;
+    } else if (key == "reason") {
+      if (!v.is_null() && !get_string(v, key, e.reason, error)) return false;
+      has_reason = !e.reason.empty();
+    } else if (key == "good") {
+      if (!get_int(v, key, e.good, error, 0)) return false;
+    } else if (key == "reject") {
+      if (!get_int(v, key, e.reject, error, 0)) return false;
+    } else if (key == "name") {
+      if (!get_string(v, key, counter, error)) return false;
+      has_name = true;
+    } else if (key == "value") {
+      if (!get_int(v, key, e.value, error, 0)) return false;
+      has_value = true;
+    } else if (key == "rollover") {
+      if (!v.is_null() && !get_int(v, key, e.rollover, error, 1)) return false;
+    } else if (key == "product") {
+      if (!get_string(v, key, e.product, error)) return false;
+      has_product = true;
+    } else if (key == "at") {
+      if (!get_time(v, key, e.at, error)) return false;
+      has_at = true;
+    }
+    // Unknown fields are ignored: the contract may be extended.
+  }
+  if (!has_ts) return fail(error, "ts", "missing");
+  if (!has_type) return fail(error, "type", "missing");
+  if (!has_machine) {
+    if (default_machine.empty()) return fail(error, "machine", "missing");
+    e.machine.assign(default_machine);
+  }
+  if (e.machine.empty()) return fail(error, "machine", "empty");
+  if (e.src.empty() != (e.seq < 0)) return fail(error, e.src.empty() ? "src" : "seq", "src and seq go together");
+  if (type == "state") {
+    e.type = EventType::state;
+    if (!has_state || e.state.empty()) return fail(error, "state", "missing");
+  } else if (type == "count") {
+    e.type = EventType::count;
+    if (e.good > (std::int64_t{1} << 40) || e.reject > (std::int64_t{1} << 40)) return fail(error, "good", "implausibly large");
+  } else if (type == "counter") {
+    e.type = EventType::counter;
+    if (!has_name) return fail(error, "name", "missing");
+    if (counter == "total") e.counter = CounterName::total;
+    else if (counter == "good") e.counter = CounterName::good;
+    else if (counter == "reject") e.counter = CounterName::reject;
+    else return fail(error, "name", "must be total, good or reject");
+    if (!has_value) return fail(error, "value", "missing");
+    if (e.rollover > 0 && e.value >= e.rollover) return fail(error, "value", "not below rollover");
+  } else if (type == "product") {
+    e.type = EventType::product;
+    if (!has_product) return fail(error, "product", "missing");
+  } else if (type == "reason") {
+    e.type = EventType::reason;
+    if (!has_reason) return fail(error, "reason", "missing");
+    if (!has_at) return fail(error, "at", "missing");
+  } else {
+    return fail(error, "type", "must be state, count, counter, product or reason");
+  }
+  // Keep only what the type says, so an event means one thing whatever else it carried.
+  if (e.type != EventType::state && e.type != EventType::reason) e.reason.clear();
+  if (e.type != EventType::state) e.state.clear();
+  if (e.type != EventType::count) e.good = e.reject = 0;
+  if (e.type != EventType::counter) e.value = e.rollover = 0, e.counter = CounterName::total;
+  if (e.type != EventType::product) e.product.clear();
+  if (e.type != EventType::reason) e.at = 0;
+  return true;
+}
+
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser(kMaxMessageBytes);
+  return parser;
+}
+
+}  // namespace
+
+bool parse_event(std::string_view json, Event& out, std::string& error, std::string_view default_machine) {
+  if (json.size() > kMaxEventJsonBytes) {
+    error = "event larger than 64 KiB";
+    return false;
+  }
+  element root;
+  if (auto err = thread_parser().parse(json.data(), json.size()).get(root); err) {
+    error = std::string("invalid JSON: ") + simdjson::error_message(err);
+    return false;
+  }
+  simdjson::dom::object obj;
+  if (root.get(obj) != simdjson::SUCCESS) {
+    error = "not a JSON object";
+    return false;
+  }
+  return parse_object(obj, out, error, default_machine);
+}
+
+bool parse_event_batch(std::string_view payload, std::vector<Event>& out, std::vector<RejectedEvent>& rejected,
+                       std::string& error, std::string_view default_machine) {
+  if (payload.size() > kMaxMessageBytes) {
+    error = "payload larger than 16 MiB";
+    return false;
+  }
+  element root;
+  if (auto err = thread_parser().parse(payload.data(), payload.size()).get(root); err) {
+    error = std::string("invalid JSON: ") + simdjson::error_message(err);
+    return false;
+  }
+  std::string reason;
+  auto take = [&](element el, std::size_t index) {
+    simdjson::dom::object obj;
+    Event e;
+    if (el.get(obj) != simdjson::SUCCESS) {
+      rejected.push_back({index, "event " + std::to_string(index) + ": not a JSON object"});
+    } else if (!parse_object(obj, e, reason, default_machine)) {
+      rejected.push_back({index, "event " + std::to_string(index) + ": " + reason});
+    } else {
+      out.push_back(std::move(e));
+    }
+  };
+  if (root.is_array()) {
+    std::size_t index = 0;
+    for (element el : root.get_array()) take(el, index++);
+    return true;
+  }
+  if (root.is_object()) {
+    take(root, 0);
+    return true;
+  }
+  error = "payload must be a JSON array of events or one event object";
+  return false;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+namespace {
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+void field(std::string& out, const char* name) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+}
+}  // namespace
+
+void append_event_json(std::string& out, const Event& e, bool with_machine) {
+  out += "{\"ts\":\"";
+  out += format_rfc3339(e.ts);
+  out += '"';
+  if (with_machine) {
+    field(out, "machine");
+    append_json_string(out, e.machine);
+  }
+  field(out, "type");
+  append_json_string(out, event_type_name(e.type));
+  if (e.has_identity()) {
+    field(out, "src");
+    append_json_string(out, e.src);
+    field(out, "seq");
+    append_int(out, e.seq);
+  }
+  switch (e.type) {
+    case EventType::state:
+      field(out, "state");
+      append_json_string(out, e.state);
+      if (!e.reason.empty()) {
+        field(out, "reason");
+        append_json_string(out, e.reason);
+      }
+      break;
+    case EventType::count:
+      field(out, "good");
+      append_int(out, e.good);
+      field(out, "reject");
+      append_int(out, e.reject);
+      break;
+    case EventType::counter:
+      field(out, "name");
+      append_json_string(out, counter_name(e.counter));
+      field(out, "value");
+      append_int(out, e.value);
+      if (e.rollover > 0) {
+        field(out, "rollover");
+        append_int(out, e.rollover);
+      }
+      break;
+    case EventType::product:
+      field(out, "product");
+      append_json_string(out, e.product);
+      break;
+    case EventType::reason:
+      field(out, "reason");
+      append_json_string(out, e.reason);
+      out += ",\"at\":\"";
+      out += format_rfc3339(e.at);
+      out += '"';
+      break;
+  }
+  out += '}';
+}
+
+std::string event_to_json(const Event& e, bool with_machine) {
+  std::string out;
+  append_event_json(out, e, with_machine);
+  return out;
+}
+
+std::string events_to_json_array(const std::vector<Event>& events, bool with_machine) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i) out += ',';
+    append_event_json(out, events[i], with_machine);
+  }
+  out += ']';
+  return out;
+}
+
+}  // namespace oee::codec

@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include "oee/codec/event_json.h"
+
+namespace oee::codec {
+
+TEST(EventJson, ParsesEveryTypeOfTheContract) {
+  std::vector<Event> events;
+  std::vector<RejectedEvent> rejected;
+  std::string error;
+  ASSERT_TRUE(parse_event_batch(R"([
+    {"ts":"2026-11-10T06:00:00Z","machine":"s1/a1/l1/filler","type":"state","state":"stopped","reason":"jam","src":"e1","seq":7},
+    {"ts":1762754400000,"machine":"s1/a1/l1/filler","type":"count","good":10,"reject":1},
+    {"ts":"2026-11-10T06:00:01.250+01:00","machine":"m","type":"counter","name":"total","value":123456,"rollover":1048576},
+    {"ts":"2026-11-10T06:00:02Z","machine":"m","type":"product","product":"bottle-05"},
+    {"ts":"2026-11-10T06:00:03Z","machine":"m","type":"reason","reason":"jam","at":"2026-11-10T06:00:00Z"},
+    {"ts":"2026-11-10T06:00:04Z","machine":"m","type":"state","state":2,"unknown_field":{"x":[1,2]}}
+  ])", events, rejected, error)) << error;
+  ASSERT_TRUE(rejected.empty()) << rejected[0].reason;
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[0].state, "stopped");
+  EXPECT_EQ(events[0].reason, "jam");
+  EXPECT_EQ(events[0].src, "e1");
+  EXPECT_EQ(events[0].seq, 7);
+  EXPECT_EQ(events[1].ts, 1762754400000);
+  EXPECT_EQ(events[1].good, 10);
+  EXPECT_EQ(events[2].counter, CounterName::total);
+  EXPECT_EQ(events[2].ts, *parse_timestamp("2026-11-10T05:00:01.250Z"));
+  EXPECT_EQ(events[2].rollover, 1048576);
+  EXPECT_EQ(events[3].product, "bottle-05");
+  EXPECT_EQ(events[4].at, *parse_timestamp("2026-11-10T06:00:00Z"));
+  EXPECT_EQ(events[5].state, "2");
+}
+
+TEST(EventJson, RejectsInvalidElementsWithReasonsAndKeepsTheOthers) {
+  std::vector<Event> events;
+  std::vector<RejectedEvent> rejected;
+  std::string error;
+  ASSERT_TRUE(parse_event_batch(R"([
+    {"ts":"yesterday","type":"state","state":"running"},
+    {"ts":"2026-11-10T06:00:00Z","type":"state","state":"running"},
+    {"ts":"2026-11-10T06:00:00Z","type":"count","good":-1},
+    {"ts":"2026-11-10T06:00:00Z","type":"counter","name":"speed","value":1},
+    {"ts":"2026-11-10T06:00:00Z","type":"flow"},
+    {"ts":"2026-11-10T06:00:00Z","type":"state","state":"running","src":"e"},
+    42,
+    {"ts":"2026-11-10T06:00:00Z","type":"counter","name":"total","value":70000,"rollover":65536}
+  ])", events, rejected, error, "s/a/l/m"));
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].machine, "s/a/l/m");  // from the topic
+  ASSERT_EQ(rejected.size(), 7u);
+  EXPECT_EQ(rejected[0].reason, "event 0: field 'ts': not an RFC 3339 timestamp");
+  EXPECT_EQ(rejected[1].reason, "event 2: field 'good': must not be negative");
+  EXPECT_EQ(rejected[2].reason, "event 3: field 'name': must be total, good or reject");
+  EXPECT_EQ(rejected[3].reason, "event 4: field 'type': must be state, count, counter, product or reason");
+  EXPECT_EQ(rejected[4].reason, "event 5: field 'seq': src and seq go together");
+  EXPECT_EQ(rejected[5].reason, "event 6: not a JSON object");
+  EXPECT_EQ(rejected[6].reason, "event 7: field 'value': not below rollover");
+}
+
+TEST(EventJson, RejectsUnreadablePayloadsAsAWhole) {
+  std::vector<Event> events;
+  std::vector<RejectedEvent> rejected;
+  std::string error;
+  EXPECT_FALSE(parse_event_batch("[{\"ts\":", events, rejected, error));
+  EXPECT_NE(error.find("invalid JSON"), std::string::npos);
+  EXPECT_FALSE(parse_event_batch("\"just a string\"", events, rejected, error));
+  EXPECT_FALSE(parse_event_batch(std::string(kMaxMessageBytes + 1, ' '), events, rejected, error));
+  EXPECT_EQ(error, "payload larger than 16 MiB");
+  Event e;
+  EXPECT_FALSE(parse_event(R"({"ts":"2026-11-10T06:00:00Z","type":"state","state":"running"})", e, error));
+  EXPECT_EQ(error, "field 'machine': missing");
+  EXPECT_FALSE(parse_event(R"({"ts":"2026-11-10T06:00:00Z","machine":"m","type":"product","product":")" +
+                               std::string(300, 'x') + "\"}", e, error));
+  EXPECT_EQ(error, "field 'product': longer than 256 bytes");
+  EXPECT_TRUE(events.empty());
+}
+
+TEST(EventJson, RoundTrips) {
+  Event e;
+  e.ts = *parse_timestamp("2026-03-29T01:30:00.007Z");
+  e.machine = "s1/a1/l1/\"quoted\"\\m";
+  e.type = EventType::reason;
+  e.reason = "line\nbreak";
+  e.at = e.ts - 5000;
+  e.src = "edge-1";
+  e.seq = 99;
+  Event back;
+  std::string error;
+  ASSERT_TRUE(parse_event(event_to_json(e), back, error)) << error;
+  EXPECT_EQ(back, e);
+  std::vector<Event> list{e, e};
+  list[1].machine = "other";
+  std::vector<Event> parsed;
+  std::vector<RejectedEvent> rejected;
+  ASSERT_TRUE(parse_event_batch(events_to_json_array(list, false), parsed, rejected, error, "s/a/l/m"));
+  ASSERT_EQ(parsed.size(), 2u);
+  EXPECT_EQ(parsed[1].machine, "s/a/l/m");
+}
+
+}  // namespace oee::codec
