@@ -1,0 +1,278 @@
+#include "oee/plant/plant_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace oee::plant {
+
+PlantFileError::PlantFileError(std::string file, int line, std::string message)
+    : std::runtime_error(file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + message),
+      file_(std::move(file)),
+      line_(line),
+      message_(std::move(message)) {}
+
+namespace {
+
+// Reads the YAML tree with the file name at hand, so every complaint names file, line and key.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
+    throw PlantFileError(file_, at.Mark().is_null() ? 0 : at.Mark().line + 1, message);
+  }
+
+  void expect_map(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) fail(n, what + ": expected a mapping");
+  }
+  void expect_list(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsSequence()) fail(n, what + ": expected a list");
+  }
+  void only_keys(const YAML::Node& n, const std::string& what, std::initializer_list<const char*> allowed) const {
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || key == a;
+      if (!ok) {
+        std::string list;
+        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+        fail(kv.first, what + ": unknown key '" + key + "' (expected one of: " + list + ")");
+      }
+    }
+  }
+  std::string string(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + ": expected a string");
+    return n.as<std::string>();
+  }
+  double number(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + ": expected a number");
+    double v = 0;
+    if (!YAML::convert<double>::decode(n, v) || !std::isfinite(v)) fail(n, what + ": '" + n.Scalar() + "' is not a number");
+    return v;
+  }
+  std::string id(const YAML::Node& parent, const std::string& what) const {
+    const YAML::Node n = parent["id"];
+    if (!n) fail(parent, what + ": missing 'id'");
+    std::string v = string(n, what + ".id");
+    if (v.empty() || v.find('/') != std::string::npos || v.size() > 64)
+      fail(n, what + ".id: '" + v + "' must be 1 to 64 characters without '/'");
+    return v;
+  }
+  int time_of_day(const YAML::Node& n, const std::string& what) const {
+    const std::string s = string(n, what);
+    int h = -1, m = -1;
+    char colon = 0;
+    std::istringstream in(s);
+    in >> h >> colon >> m;
+    if (!in || colon != ':' || !in.eof() || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) || s.size() != 5)
+      fail(n, what + ": '" + s + "' is not a time of day HH:MM");
+    return (h * 60 + m) % (24 * 60);
+  }
+  std::array<bool, 7> weekdays(const YAML::Node& n, const std::string& what) const {
+    expect_list(n, what);
+    std::array<bool, 7> days{};
+    for (const auto& d : n) {
+      const int w = weekday(string(d, what));
+      if (w < 0) fail(d, what + ": '" + d.Scalar() + "' is not a weekday (mon … sun)");
+      days[static_cast<std::size_t>(w)] = true;
+    }
+    return days;
+  }
+  static int weekday(const std::string& s) {
+    static const char* kNames[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    std::string lower;
+    for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (int i = 0; i < 7; ++i)
+      if (lower.rfind(kNames[i], 0) == 0 && lower.size() >= 3) return i;
+    return -1;
+  }
+
+  const std::string& file() const { return file_; }
+
+ private:
+  std::string file_;
+};
+
+std::int64_t seconds_to_us(const Reader& r, const YAML::Node& n, const std::string& what, bool allow_zero) {
+  const double s = r.number(n, what);
+  if (s < 0 || (!allow_zero && s == 0) || s > 1e6) r.fail(n, what + ": must be " + (allow_zero ? ">= 0" : "> 0") + " seconds");
+  return std::llround(s * 1e6);
+}
+
+MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string& parent_path, const std::string& what) {
+  r.expect_map(n, what);
+  r.only_keys(n, what, {"id", "name", "ideal_cycle_time_s", "products", "micro_stop_threshold_s", "startup_window_s",
+                        "states", "targets", "description"});
+  MachineSpec m;
+  m.id = r.id(n, what);
+  m.path = parent_path + "/" + m.id;
+  m.name = n["name"] ? r.string(n["name"], what + ".name") : m.id;
+  if (!n["ideal_cycle_time_s"]) r.fail(n, what + ": missing 'ideal_cycle_time_s' (seconds per part at ideal speed)");
+  m.ideal_cycle_us = seconds_to_us(r, n["ideal_cycle_time_s"], what + ".ideal_cycle_time_s", false);
+  if (const auto p = n["products"]) {
+    r.expect_map(p, what + ".products");
+    for (const auto& kv : p) {
+      const std::string product = r.string(kv.first, what + ".products");
+      m.product_cycle_us[product] = seconds_to_us(r, kv.second, what + ".products." + product, false);
+    }
+  }
+  if (const auto v = n["micro_stop_threshold_s"])
+    m.micro_stop_threshold_ms = seconds_to_us(r, v, what + ".micro_stop_threshold_s", true) / 1000;
+  if (const auto v = n["startup_window_s"]) m.startup_window_ms = seconds_to_us(r, v, what + ".startup_window_s", true) / 1000;
+  if (const auto s = n["states"]) {
+    r.expect_map(s, what + ".states");
+    for (const auto& kv : s) {
+      const std::string raw = r.string(kv.first, what + ".states");
+      const std::string canonical = r.string(kv.second, what + ".states." + raw);
+      const auto state = parse_state(canonical);
+      if (!state)
+        r.fail(kv.second, what + ".states." + raw + ": '" + canonical +
+                              "' is not a state (running, stopped, setup, starved, blocked, planned_stop)");
+      m.state_map[raw] = *state;
+    }
+  }
+  if (const auto t = n["targets"]) {
+    r.expect_map(t, what + ".targets");
+    r.only_keys(t, what + ".targets", {"oee", "availability", "performance", "quality"});
+    auto target = [&](const char* key, double& out) {
+      if (const auto v = t[key]) {
+        out = r.number(v, what + ".targets." + key);
+        if (out <= 0 || out > 1) r.fail(v, what + ".targets." + key + ": must be a fraction in (0, 1]");
+      }
+    };
+    target("oee", m.targets.oee);
+    target("availability", m.targets.availability);
+    target("performance", m.targets.performance);
+    target("quality", m.targets.quality);
+  }
+  return m;
+}
+
+template <typename F>
+void read_children(const Reader& r, const YAML::Node& parent, const char* key, const std::string& what, F&& each) {
+  const YAML::Node list = parent[key];
+  if (!list) r.fail(parent, what + ": missing '" + key + "'");
+  r.expect_list(list, (what == "plant" ? std::string() : what + ".") + key);
+  if (list.size() == 0) r.fail(list, (what == "plant" ? std::string() : what + ".") + key + ": must not be empty");
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string child_what = (what == "plant" ? std::string() : what + ".") + key + "[" + std::to_string(i) + "]";
+    r.expect_map(list[i], child_what);
+    const std::string id = r.id(list[i], child_what);
+    if (!ids.insert(id).second) r.fail(list[i]["id"], child_what + ".id: duplicate id '" + id + "'");
+    each(list[i], child_what, id);
+  }
+}
+
+ShiftSpec read_shift(const Reader& r, const YAML::Node& n, const std::string& what) {
+  r.expect_map(n, what);
+  r.only_keys(n, what, {"name", "start", "end", "breaks", "days"});
+  ShiftSpec s;
+  if (!n["name"]) r.fail(n, what + ": missing 'name'");
+  s.name = r.string(n["name"], what + ".name");
+  if (!n["start"] || !n["end"]) r.fail(n, what + ": needs 'start' and 'end' (HH:MM)");
+  s.start_minute = r.time_of_day(n["start"], what + ".start");
+  s.end_minute = r.time_of_day(n["end"], what + ".end");
+  const int length = (s.end_minute - s.start_minute + 1440 - 1) % 1440 + 1;  // 1..1440
+  if (const auto b = n["breaks"]) {
+    r.expect_list(b, what + ".breaks");
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const std::string bw = what + ".breaks[" + std::to_string(i) + "]";
+      r.expect_map(b[i], bw);
+      r.only_keys(b[i], bw, {"start", "end", "name"});
+      if (!b[i]["start"] || !b[i]["end"]) r.fail(b[i], bw + ": needs 'start' and 'end' (HH:MM)");
+      BreakSpec br{r.time_of_day(b[i]["start"], bw + ".start"), r.time_of_day(b[i]["end"], bw + ".end")};
+      const int offset = (br.start_minute - s.start_minute + 1440) % 1440;
+      const int blen = (br.end_minute - br.start_minute + 1440) % 1440;
+      if (blen == 0 || offset + blen > length) r.fail(b[i], bw + ": must lie inside the shift " + s.name);
+      s.breaks.push_back(br);
+    }
+  }
+  if (const auto d = n["days"]) s.weekdays = r.weekdays(d, what + ".days");
+  return s;
+}
+
+}  // namespace
+
+LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
+  const Reader r(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw PlantFileError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "invalid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) throw PlantFileError(file, 1, "expected a mapping with timezone, shifts and sites");
+  LoadedPlant out;
+  PlantModel& p = out.model;
+  try {
+    r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name"});
+    if (const auto tz = root["timezone"]) {
+      p.timezone = r.string(tz, "timezone");
+      try {
+        out.zone = make_time_zone(p.timezone);
+      } catch (const std::invalid_argument& e) {
+        r.fail(tz, std::string("timezone: ") + e.what());
+      }
+    } else {
+      out.zone = make_time_zone("UTC");
+    }
+    if (const auto shifts = root["shifts"]) {
+      r.expect_list(shifts, "shifts");
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < shifts.size(); ++i) {
+        p.shifts.push_back(read_shift(r, shifts[i], "shifts[" + std::to_string(i) + "]"));
+        if (!names.insert(p.shifts.back().name).second)
+          r.fail(shifts[i]["name"], "shifts[" + std::to_string(i) + "].name: duplicate shift '" + p.shifts.back().name + "'");
+      }
+    }
+    if (const auto days = root["non_production_days"]) {
+      r.expect_list(days, "non_production_days");
+      for (const auto& d : days) {
+        const std::string s = r.string(d, "non_production_days");
+        if (const int w = Reader::weekday(s); w >= 0 && s.size() <= 9) {
+          p.production_weekdays[static_cast<std::size_t>(w)] = false;
+        } else if (const auto date = parse_civil_date(s)) {
+          p.non_production_dates.push_back(*date);
+        } else {
+          r.fail(d, "non_production_days: '" + s + "' is neither a weekday (mon … sun) nor a date YYYY-MM-DD");
+        }
+      }
+    }
+    read_children(r, root, "sites", "plant", [&](const YAML::Node& sn, const std::string& sw, const std::string& sid) {
+      r.only_keys(sn, sw, {"id", "name", "areas"});
+      SiteSpec site{sid, sid, sn["name"] ? r.string(sn["name"], sw + ".name") : sid, {}};
+      read_children(r, sn, "areas", sw, [&](const YAML::Node& an, const std::string& aw, const std::string& aid) {
+        r.only_keys(an, aw, {"id", "name", "lines"});
+        AreaSpec area{aid, site.path + "/" + aid, an["name"] ? r.string(an["name"], aw + ".name") : aid, {}};
+        read_children(r, an, "lines", aw, [&](const YAML::Node& ln, const std::string& lw, const std::string& lid) {
+          r.only_keys(ln, lw, {"id", "name", "machines"});
+          LineSpec line{lid, area.path + "/" + lid, ln["name"] ? r.string(ln["name"], lw + ".name") : lid, {}};
+          read_children(r, ln, "machines", lw, [&](const YAML::Node& mn, const std::string& mw, const std::string&) {
+            line.machines.push_back(read_machine(r, mn, line.path, mw));
+          });
+          area.lines.push_back(std::move(line));
+        });
+        site.areas.push_back(std::move(area));
+      });
+      p.sites.push_back(std::move(site));
+    });
+  } catch (const YAML::Exception& e) {
+    throw PlantFileError(file, e.mark.is_null() ? 0 : e.mark.line + 1, e.msg);
+  }
+  return out;
+}
+
+LoadedPlant load_plant_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PlantFileError(path, 0, "cannot open the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_plant_yaml(text.str(), path);
+}
+
+}  // namespace oee::plant

@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include "oee/plant/plant_file.h"
+
+namespace oee::plant {
+
+namespace {
+const char* kContractPlant = R"(timezone: Europe/Berlin
+shifts:
+  - {name: early, start: "06:00", end: "14:00", breaks: [{start: "09:00", end: "09:15"}]}
+  - {name: night, start: "22:00", end: "06:00"}
+sites:
+  - id: s1
+    areas:
+      - id: a1
+        lines:
+          - id: l1
+            machines:
+              - id: filler
+                ideal_cycle_time_s: 1.0
+                products: {bottle-05: 0.8}     # product id -> ideal cycle time in seconds
+                micro_stop_threshold_s: 0      # stops shorter than this are small stops
+                states: {"1": running, "2": stopped, "3": setup}   # raw value -> canonical state
+)";
+
+std::string error_of(const std::string& yaml) {
+  try {
+    load_plant_yaml(yaml, "plant.yaml");
+  } catch (const PlantFileError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST(PlantFile, LoadsTheContractExample) {
+  const LoadedPlant p = load_plant_yaml(kContractPlant, "plant.yaml");
+  EXPECT_EQ(p.model.timezone, "Europe/Berlin");
+  EXPECT_EQ(p.zone->name(), "Europe/Berlin");
+  ASSERT_EQ(p.model.shifts.size(), 2u);
+  EXPECT_EQ(p.model.shifts[0].breaks.size(), 1u);
+  EXPECT_EQ(p.model.shifts[1].start_minute, 22 * 60);
+  const MachineSpec* m = p.model.find_machine("s1/a1/l1/filler");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->ideal_cycle_us, 1'000'000);
+  EXPECT_EQ(m->cycle_us_for("bottle-05"), 800'000);
+  EXPECT_EQ(m->resolve_state("2"), State::stopped);
+  EXPECT_EQ(m->resolve_state("blocked"), State::blocked);
+  EXPECT_FALSE(m->resolve_state("7"));
+  EXPECT_EQ(p.model.machines_under("s1/a1").size(), 1u);
+  EXPECT_TRUE(p.model.has_node("s1/a1/l1"));
+  EXPECT_FALSE(p.model.has_node("s1/a2"));
+}
+
+TEST(PlantFile, ErrorsNameFileLineAndWhatIsWrong) {
+  std::string yaml = kContractPlant;
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("1.0"), 3, "-2")),
+            "plant.yaml:13: sites[0].areas[0].lines[0].machines[0].ideal_cycle_time_s: must be > 0 seconds");
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("setup}"), 5, "nap")),
+            "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].states.3: 'nap' is not a state (running, stopped, "
+            "setup, starved, blocked, planned_stop)");
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("Europe/Berlin"), 13, "Mars/Olympus")),
+            "plant.yaml:1: timezone: unknown time zone 'Mars/Olympus' (an IANA name such as Europe/Berlin)");
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("\"22:00\""), 7, "\"25:00\"")),
+            "plant.yaml:4: shifts[1].start: '25:00' is not a time of day HH:MM");
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("micro_stop"), 10, "micro_stp")),
+            "plant.yaml:15: sites[0].areas[0].lines[0].machines[0]: unknown key 'micro_stp_threshold_s' (expected one "
+            "of: id, name, ideal_cycle_time_s, products, micro_stop_threshold_s, startup_window_s, states, targets, "
+            "description)");
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("\"09:15\""), 7, "\"15:00\"")),
+            "plant.yaml:3: shifts[0].breaks[0]: must lie inside the shift early");
+  EXPECT_EQ(error_of("timezone: UTC\nsites: [{id: a, areas: [{id: b, lines: [{id: c, machines: [{id: m, "
+                     "ideal_cycle_time_s: 1}, {id: m, ideal_cycle_time_s: 2}]}]}]}]\n"),
+            "plant.yaml:2: sites[0].areas[0].lines[0].machines[1].id: duplicate id 'm'");
+  EXPECT_EQ(error_of("sites: [\n  {id: a\n"), "plant.yaml:3: invalid YAML: end of map flow not found");
+  EXPECT_EQ(error_of("timezone: UTC\n"), "plant.yaml:1: plant: missing 'sites'");
+  EXPECT_EQ(error_of("non_production_days: [someday]\nsites: []\n"),
+            "plant.yaml:1: non_production_days: 'someday' is neither a weekday (mon … sun) nor a date YYYY-MM-DD");
+}
+
+TEST(PlantFile, ReadsNonProductionDaysAndShiftWeekdays) {
+  const LoadedPlant p = load_plant_yaml(R"(timezone: UTC
+non_production_days: [sun, "2026-12-25"]
+shifts:
+  - {name: sat, start: "08:00", end: "12:00", days: [sat]}
+sites: [{id: s, areas: [{id: a, lines: [{id: l, machines: [{id: m, ideal_cycle_time_s: 2.5, targets: {oee: 0.85}}]}]}]}]
+)",
+                                        "p.yaml");
+  EXPECT_FALSE(p.model.production_weekdays[6]);
+  EXPECT_TRUE(p.model.production_weekdays[5]);
+  ASSERT_EQ(p.model.non_production_dates.size(), 1u);
+  EXPECT_EQ(p.model.non_production_dates[0], *parse_civil_date("2026-12-25"));
+  EXPECT_TRUE(p.model.shifts[0].weekdays[5]);
+  EXPECT_FALSE(p.model.shifts[0].weekdays[0]);
+  EXPECT_DOUBLE_EQ(p.model.find_machine("s/a/l/m")->targets.oee, 0.85);
+}
+
+TEST(PlantFile, MissingFileIsAClearError) {
+  try {
+    load_plant_file("/nonexistent/plant.yaml");
+    FAIL();
+  } catch (const PlantFileError& e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/plant.yaml: cannot open the file");
+  }
+}
+
+}  // namespace oee::plant
