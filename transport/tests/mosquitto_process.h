@@ -1,0 +1,64 @@
+#pragma once
+// Test peers: a child process owned by the test (killed in the destructor, even on failure) and a
+// real Mosquitto broker on a free loopback port with its own config and persistence directory.
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace oee::testing {
+
+// A fresh temporary directory, removed with everything below it when destroyed.
+struct TempDir {
+  std::string path;
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
+
+// A loopback TCP port nobody listens on right now.
+int free_loopback_port();
+// True once something accepts TCP connections on 127.0.0.1:port (polls up to timeout_ms).
+bool wait_for_port(int port, int timeout_ms);
+
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  // Starts argv[0] with the arguments; stdout and stderr go to log_path (appended) when given.
+  void start(const std::vector<std::string>& argv, const std::string& log_path = {});
+  void terminate();  // SIGTERM, then wait (SIGKILL after 5 s)
+  void kill();       // SIGKILL, then wait
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  // Waits for exit; returns the exit status (or -signal), or nullopt-like INT32_MIN on timeout.
+  int wait(int timeout_ms);
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class MosquittoProcess {
+ public:
+  // `extra_config` is appended to the generated mosquitto.conf (e.g. a bridge section).
+  // `password_file`: when given, anonymous clients are refused (mosquitto_passwd format).
+  explicit MosquittoProcess(std::string extra_config = {}, std::string password_file = {});
+  void start();      // on the same port and persistence dir every time
+  void stop();       // SIGTERM: mosquitto saves its persistence file
+  void kill();       // SIGKILL
+  int port() const { return port_; }
+  std::string url() const;
+  const std::string& dir() const { return dir_.path; }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::string extra_config_;
+  std::string password_file_;
+  ChildProcess process_;
+};
+
+}  // namespace oee::testing
