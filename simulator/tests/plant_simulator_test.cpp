@@ -1,0 +1,468 @@
+// The simulator's promises: deterministic, slice-invariant, gapless seq, events valid for the plant,
+// planned_stop exactly outside planned time, and behaviour that looks like a real packaging line.
+#include "oee/simulator/plant_simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "oee/core/shift_calendar.h"
+#include "oee/core/time_zone.h"
+#ifdef OEE_DEMO_PLANT_FILE
+#include "oee/plant/plant_file.h"
+#endif
+
+namespace oee::simulator {
+namespace {
+
+// 2026-03-02 (a Monday), 00:00 UTC.
+const TimeMs kMonday = days_from_civil(2026, 3, 2) * kMsPerDay;
+
+MachineSpec machine(const std::string& line_path, const std::string& id, double cycle_s, double threshold_s) {
+  MachineSpec m;
+  m.id = id;
+  m.name = id;
+  m.path = line_path + "/" + id;
+  m.ideal_cycle_us = static_cast<std::int64_t>(cycle_s * 1e6);
+  m.micro_stop_threshold_ms = static_cast<DurationMs>(threshold_s * 1000);
+  m.startup_window_ms = 5 * kMsPerMinute;
+  return m;
+}
+
+// Two shifts (early with a break, late) and nothing at night; two lines, five machines, some with
+// products and raw state values.
+PlantModel test_plant() {
+  PlantModel p;
+  p.timezone = "UTC";
+  ShiftSpec early{"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}, {12 * 60, 12 * 60 + 30}}, {}};
+  early.weekdays.fill(true);
+  ShiftSpec late{"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 20}}, {}};
+  late.weekdays.fill(true);
+  p.shifts = {early, late};
+  SiteSpec site{"s1", "s1", "Site", {}};
+  AreaSpec area{"a1", "s1/a1", "Area", {}};
+  LineSpec l1{"l1", "s1/a1/l1", "Line 1", {}};
+  LineSpec l2{"l2", "s1/a1/l2", "Line 2", {}};
+  MachineSpec filler = machine(l1.path, "filler", 0.1, 120);
+  filler.product_cycle_us = {{"cola", 100'000}, {"water", 120'000}, {"juice", 150'000}};
+  filler.state_map = {{"1", State::running},  {"2", State::stopped}, {"3", State::setup},
+                      {"4", State::starved},  {"5", State::blocked}, {"6", State::planned_stop}};
+  MachineSpec capper = machine(l1.path, "capper", 0.09, 90);
+  capper.product_cycle_us = {{"cola", 90'000}, {"water", 95'000}};
+  MachineSpec labeler = machine(l1.path, "labeler", 0.1, 60);
+  labeler.state_map = {{"EXECUTE", State::running}, {"HELD", State::stopped}};  // partial map
+  l1.machines = {filler, capper, labeler};
+  l2.machines = {machine(l2.path, "press", 2.0, 300), machine(l2.path, "packer", 0.5, 180)};
+  area.lines = {l1, l2};
+  site.areas = {area};
+  p.sites = {site};
+  return p;
+}
+
+struct Fixture {
+  PlantModel plant = test_plant();
+  FixedOffsetZone zone;
+  ShiftCalendar calendar{plant, zone};
+};
+
+std::vector<Event> run(const Fixture& f, std::uint64_t seed, TimeMs from, TimeMs to, SimulatorOptions o = {}) {
+  return simulate(f.plant, f.calendar, seed, from, to, std::move(o));
+}
+
+TEST(PlantSimulator, SameSeedGivesIdenticalEventsAndAnotherSeedDifferentOnes) {
+  Fixture f;
+  const auto a = run(f, 42, kMonday, kMonday + kMsPerDay);
+  const auto b = run(f, 42, kMonday, kMonday + kMsPerDay);
+  const auto c = run(f, 43, kMonday, kMonday + kMsPerDay);
+  ASSERT_GT(a.size(), 1000u);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+}
+
+TEST(PlantSimulator, SlicedGenerationEqualsOneCall) {
+  Fixture f;
+  const TimeMs from = kMonday + 5 * kMsPerHour;
+  const TimeMs to = from + 20 * kMsPerHour;
+  const auto whole = run(f, 7, from, to);
+
+  // Slices of every size, down to a millisecond, with boundaries landing on event timestamps too.
+  PlantSimulator sim(f.plant, f.calendar, 7, from);
+  std::vector<Event> sliced;
+  TimeMs t = from;
+  std::uint64_t step = 1;
+  std::size_t i = 0;
+  while (t < to) {
+    step = step * 6364136223846793005ULL + 1442695040888963407ULL;
+    DurationMs dt = static_cast<DurationMs>((step >> 33) % (15 * kMsPerMinute)) + 1;
+    if (i++ % 7 == 0 && !sliced.empty()) dt = std::max<DurationMs>(1, sliced.back().ts + 1 - t);
+    t = std::min(to, t + dt);
+    sim.advance_to(t, sliced);
+    EXPECT_EQ(sim.position(), t);
+  }
+  sim.advance_to(to - 1, sliced);  // going back appends nothing
+  EXPECT_EQ(whole, sliced);
+}
+
+TEST(PlantSimulator, EventsAreTimeOrderedInsideTheWindowWithGaplessSeq) {
+  Fixture f;
+  SimulatorOptions o;
+  o.src = "sim-test";
+  o.first_seq = 1000;
+  const TimeMs from = kMonday, to = kMonday + kMsPerDay;
+  const auto events = run(f, 1, from, to, o);
+  ASSERT_FALSE(events.empty());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].src, "sim-test");
+    ASSERT_EQ(events[i].seq, 1000 + static_cast<std::int64_t>(i));
+    EXPECT_GE(events[i].ts, from);
+    EXPECT_LT(events[i].ts, to);
+    if (i > 0) {
+      ASSERT_LE(events[i - 1].ts, events[i].ts);
+    }
+  }
+}
+
+// Checks every event against the plant and counts them per type.
+void expect_valid_for_plant(const PlantModel& plant, const std::vector<Event>& events,
+                            std::map<EventType, int>& per_type) {
+  per_type.clear();
+  for (const Event& e : events) {
+    ++per_type[e.type];
+    const MachineSpec* m = plant.find_machine(e.machine);
+    ASSERT_NE(m, nullptr) << e.machine;
+    switch (e.type) {
+      case EventType::state: {
+        const auto s = m->resolve_state(e.state);
+        ASSERT_TRUE(s.has_value()) << e.machine << " state " << e.state;
+        EXPECT_NE(*s, State::unknown);
+        // A machine with a map speaks raw values for the states its map covers.
+        for (const auto& [raw, canonical] : m->state_map) {
+          if (canonical == *s) {
+            EXPECT_TRUE(m->state_map.count(e.state)) << e.state;
+          }
+        }
+        break;
+      }
+      case EventType::count:
+        EXPECT_GE(e.good, 0);
+        EXPECT_GE(e.reject, 0);
+        EXPECT_GT(e.good + e.reject, 0);
+        break;
+      case EventType::counter:
+        EXPECT_EQ(e.rollover, 65536);
+        EXPECT_GE(e.value, 0);
+        EXPECT_LT(e.value, e.rollover);
+        EXPECT_TRUE(e.counter == CounterName::total || e.counter == CounterName::reject);
+        break;
+      case EventType::product:
+        EXPECT_TRUE(m->product_cycle_us.count(e.product)) << e.product;
+        break;
+      case EventType::reason:
+        EXPECT_FALSE(e.reason.empty());
+        EXPECT_LT(e.at, e.ts);
+        break;
+    }
+  }
+}
+
+TEST(PlantSimulator, EveryEventIsValidForThePlant) {
+  Fixture f;
+  SimulatorOptions o;
+  o.counters = CounterMode::always;
+  const auto with_counters = run(f, 3, kMonday, kMonday + 2 * kMsPerDay, o);
+  std::map<EventType, int> types;
+  expect_valid_for_plant(f.plant, with_counters, types);
+  EXPECT_GT(types[EventType::counter], 0);
+  EXPECT_EQ(types[EventType::count], 0);
+  EXPECT_GT(types[EventType::reason], 0);  // reasons entered after the stop
+  EXPECT_GT(types[EventType::product], 0);
+
+  o.counters = CounterMode::never;
+  expect_valid_for_plant(f.plant, run(f, 3, kMonday, kMonday + 2 * kMsPerDay, o), types);
+  EXPECT_GT(types[EventType::count], 0);
+  EXPECT_EQ(types[EventType::counter], 0);
+}
+
+// One machine's canonical state timeline: (start, state, reason) per state event.
+struct StateChange {
+  TimeMs ts;
+  State state;
+  std::string reason;
+};
+std::vector<StateChange> states_of(const PlantModel& plant, const std::vector<Event>& events,
+                                   const std::string& path) {
+  const MachineSpec* m = plant.find_machine(path);
+  std::vector<StateChange> out;
+  for (const Event& e : events)
+    if (e.machine == path && e.type == EventType::state) out.push_back({e.ts, *m->resolve_state(e.state), e.reason});
+  return out;
+}
+
+TEST(PlantSimulator, PlannedStopExactlyInBreaksAndOutsideShifts) {
+  Fixture f;
+  const TimeMs from = kMonday, to = kMonday + 3 * kMsPerDay;
+  const auto events = run(f, 11, from, to);
+  const auto planned = f.calendar.planned_intervals(from, to);
+  ASSERT_FALSE(planned.empty());
+  auto is_planned = [&](TimeMs t) {
+    return std::any_of(planned.begin(), planned.end(), [&](const Interval& iv) { return iv.start <= t && t < iv.end; });
+  };
+  for (const MachineSpec* m : f.plant.machines()) {
+    const auto changes = states_of(f.plant, events, m->path);
+    ASSERT_FALSE(changes.empty());
+    EXPECT_EQ(changes.front().ts, from);
+    // Sample the state every minute (and just around each calendar boundary).
+    std::vector<TimeMs> probes;
+    for (TimeMs t = from; t < to; t += kMsPerMinute) probes.push_back(t);
+    for (const auto& iv : planned) {
+      probes.insert(probes.end(), {iv.start, iv.end - 1, iv.end});
+      if (iv.start > from) probes.push_back(iv.start - 1);
+    }
+    for (const TimeMs t : probes) {
+      if (t < from || t >= to) continue;
+      auto it = std::upper_bound(changes.begin(), changes.end(), t,
+                                 [](TimeMs x, const StateChange& c) { return x < c.ts; });
+      ASSERT_NE(it, changes.begin());
+      const State s = std::prev(it)->state;
+      EXPECT_EQ(s == State::planned_stop, !is_planned(t))
+          << m->path << " at " << format_rfc3339(t) << " state " << state_name(s);
+    }
+    // Nothing is produced in planned downtime (counter baselines at the start are no production).
+    for (const Event& e : events) {
+      if (e.machine != m->path || (e.type != EventType::count && e.type != EventType::counter)) continue;
+      if (e.type == EventType::counter && e.ts == from) continue;
+      auto it = std::upper_bound(changes.begin(), changes.end(), e.ts,
+                                 [](TimeMs x, const StateChange& c) { return x < c.ts; });
+      // A report at the instant the machine leaves running still belongs to the run before.
+      const bool ends_run = it != changes.begin() && std::prev(it)->ts == e.ts && std::prev(it) != changes.begin();
+      const State s = ends_run ? std::prev(it, 2)->state : std::prev(it)->state;
+      EXPECT_EQ(s, State::running) << m->path << " produced at " << format_rfc3339(e.ts);
+    }
+  }
+}
+
+TEST(PlantSimulator, AddingAMachineLeavesTheOthersUnchanged) {
+  Fixture f;
+  Fixture bigger;
+  bigger.plant.sites[0].areas[0].lines[1].machines.push_back(machine("s1/a1/l2", "wrapper", 1.0, 60));
+  const ShiftCalendar calendar(bigger.plant, bigger.zone);
+  auto strip = [](std::vector<Event> events, const std::string& skip) {
+    std::vector<Event> out;
+    for (auto& e : events) {
+      if (e.machine == skip) continue;
+      e.seq = -1;
+      out.push_back(std::move(e));
+    }
+    return out;
+  };
+  const auto small = run(f, 5, kMonday, kMonday + kMsPerDay);
+  const auto big = simulate(bigger.plant, calendar, 5, kMonday, kMonday + kMsPerDay);
+  EXPECT_GT(big.size(), small.size());
+  EXPECT_EQ(strip(small, ""), strip(big, "s1/a1/l2/wrapper"));
+}
+
+TEST(PlantSimulator, APlantWithoutPlannedTimeOnlyReportsPlannedStop) {
+  Fixture f;
+  for (auto& s : f.plant.shifts) s.weekdays.fill(false);
+  const ShiftCalendar calendar(f.plant, f.zone);
+  const auto events = simulate(f.plant, calendar, 1, kMonday, kMonday + 90 * kMsPerDay);
+  int states = 0;
+  for (const Event& e : events) {
+    if (e.type != EventType::state) continue;
+    ++states;
+    EXPECT_EQ(f.plant.find_machine(e.machine)->resolve_state(e.state), State::planned_stop);
+  }
+  EXPECT_EQ(states, 5);
+}
+
+// What a day of one machine amounted to, computed from its events.
+struct MachineDay {
+  DurationMs busy_ms = 0;        // planned busy time: every state but planned_stop
+  DurationMs run_ms = 0;         // running
+  DurationMs small_stop_ms = 0;  // stops shorter than the micro-stop threshold
+  int micro_stops = 0;
+  int breakdowns = 0;
+  int setups = 0;
+  int starved_or_blocked = 0;
+  std::set<std::string> reasons;
+  std::int64_t good = 0, reject = 0;
+  double ideal_ms = 0;
+  int counter_rollovers = 0;
+  double availability() const { return double(run_ms + small_stop_ms) / double(busy_ms); }
+  double performance() const { return ideal_ms / double(run_ms); }
+};
+
+MachineDay summarise(const MachineSpec& m, const std::vector<Event>& events, TimeMs to) {
+  MachineDay d;
+  State state = State::unknown;
+  TimeMs since = 0;
+  std::string product;
+  std::map<CounterName, std::int64_t> last_counter;
+  auto close = [&](TimeMs t) {
+    const DurationMs len = t - since;
+    if (state == State::running) d.run_ms += len;
+    if (state != State::planned_stop && state != State::unknown) d.busy_ms += len;
+    if (is_unplanned_stop(state) && len < m.micro_stop_threshold_ms) {
+      d.small_stop_ms += len;
+      ++d.micro_stops;
+    }
+  };
+  auto produced = [&](std::int64_t good, std::int64_t reject) {
+    d.good += good;
+    d.reject += reject;
+    d.ideal_ms += double(good + reject) * double(m.cycle_us_for(product)) / 1000.0;
+  };
+  for (const Event& e : events) {
+    if (e.machine != m.path) continue;
+    switch (e.type) {
+      case EventType::state: {
+        close(e.ts);
+        state = *m.resolve_state(e.state);
+        since = e.ts;
+        if (state == State::stopped && !e.reason.empty()) ++d.breakdowns;
+        if (state == State::setup) ++d.setups;
+        if (state == State::starved || state == State::blocked) ++d.starved_or_blocked;
+        if (!e.reason.empty()) d.reasons.insert(e.reason);
+        break;
+      }
+      case EventType::reason: d.reasons.insert(e.reason); ++d.breakdowns; break;
+      case EventType::product: product = e.product; break;
+      case EventType::count: produced(e.good, e.reject); break;
+      case EventType::counter: {
+        auto it = last_counter.find(e.counter);
+        if (it != last_counter.end()) {
+          std::int64_t delta = e.value - it->second;
+          if (delta < 0) {
+            delta += e.rollover;
+            ++d.counter_rollovers;
+          }
+          // Given total and reject, good = total - reject.
+          if (e.counter == CounterName::total) produced(delta, 0);
+          else {
+            d.good -= delta;
+            d.reject += delta;
+          }
+        }
+        last_counter[e.counter] = e.value;
+        break;
+      }
+    }
+  }
+  close(to);
+  return d;
+}
+
+void expect_plausible_day(const PlantModel& plant, const std::vector<Event>& events, TimeMs to,
+                          const std::vector<std::string>& counter_machines) {
+  int setups = 0, waits = 0;
+  std::set<std::string> reasons;
+  for (const MachineSpec* m : plant.machines()) {
+    const MachineDay d = summarise(*m, events, to);
+    SCOPED_TRACE(m->path);
+    EXPECT_GT(d.busy_ms, 12 * kMsPerHour);
+    EXPECT_GE(d.availability(), 0.6);
+    EXPECT_LE(d.availability(), 0.95);
+    EXPECT_GE(d.performance(), 0.6);
+    EXPECT_LE(d.performance(), 1.0);
+    EXPECT_GT(d.reject, 0);
+    EXPECT_GT(d.good, 20 * d.reject);  // quality above 95 %
+    EXPECT_GE(d.micro_stops, 20);      // every few minutes of running
+    EXPECT_GE(d.breakdowns, 2);
+    if (m->product_cycle_us.size() >= 2) {
+      EXPECT_GE(d.setups, 1);
+    }
+    if (std::find(counter_machines.begin(), counter_machines.end(), m->path) != counter_machines.end()) {
+      EXPECT_GE(d.counter_rollovers, 1);
+    }
+    setups += d.setups;
+    waits += d.starved_or_blocked;
+    reasons.insert(d.reasons.begin(), d.reasons.end());
+  }
+  EXPECT_GE(waits, 3);
+  EXPECT_GE(reasons.size(), 6u) << "breakdown and wait reasons";
+}
+
+TEST(PlantSimulator, ASimulatedDayLooksLikeAPackagingPlant) {
+  Fixture f;
+  for (std::uint64_t seed : {1, 2, 3}) {
+    SCOPED_TRACE(seed);
+    SimulatorOptions o;
+    o.counters = seed == 2 ? CounterMode::always : CounterMode::by_machine;
+    const TimeMs from = kMonday, to = kMonday + kMsPerDay;
+    PlantSimulator sim(f.plant, f.calendar, seed, from, o);
+    std::vector<std::string> counter_machines;
+    for (std::size_t i = 0; i < sim.machine_count(); ++i) {
+      // Rollover within a day needs at least 65536 parts a day.
+      const auto& b = sim.behaviour(i);
+      if (b.reports_counters && f.plant.machines()[i]->ideal_cycle_us <= 200'000) counter_machines.push_back(b.path);
+    }
+    std::vector<Event> events;
+    sim.advance_to(to, events);
+    expect_plausible_day(f.plant, events, to, counter_machines);
+  }
+}
+
+TEST(PlantSimulator, StartupAfterBreaksHasMoreRejects) {
+  Fixture f;
+  const TimeMs from = kMonday, to = kMonday + 14 * kMsPerDay;
+  SimulatorOptions o;
+  o.counters = CounterMode::never;
+  const auto events = run(f, 9, from, to, o);
+  // Rejects per part in the first 5 minutes after each planned start vs the rest of running.
+  const auto planned = f.calendar.planned_intervals(from, to);
+  std::int64_t early_parts = 0, early_rejects = 0, other_parts = 0, other_rejects = 0;
+  for (const Event& e : events) {
+    if (e.type != EventType::count) continue;
+    const bool early = std::any_of(planned.begin(), planned.end(), [&](const Interval& iv) {
+      return e.ts > iv.start && e.ts <= iv.start + 5 * kMsPerMinute;
+    });
+    (early ? early_parts : other_parts) += e.good + e.reject;
+    (early ? early_rejects : other_rejects) += e.reject;
+  }
+  ASSERT_GT(early_parts, 0);
+  ASSERT_GT(other_parts, 0);
+  EXPECT_GT(double(early_rejects) / double(early_parts), 3.0 * double(other_rejects) / double(other_parts));
+}
+
+#ifdef OEE_DEMO_PLANT_FILE
+TEST(DemoPlant, HasTwelveMachinesOnThreeLinesAndSimulatesPlausibly) {
+  const auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
+  const PlantModel& plant = loaded.model;
+  ASSERT_EQ(plant.sites.size(), 1u);
+  ASSERT_EQ(plant.sites[0].areas.size(), 1u);
+  EXPECT_EQ(plant.sites[0].areas[0].lines.size(), 3u);
+  EXPECT_EQ(plant.machines().size(), 12u);
+  EXPECT_EQ(plant.timezone, "Europe/Berlin");
+  EXPECT_EQ(plant.shifts.size(), 3u);
+  const ShiftCalendar calendar(plant, *loaded.zone);
+  // A whole day in Berlin (UTC+1 in March before the change).
+  const TimeMs from = kMonday - kMsPerHour, to = from + kMsPerDay;
+  PlantSimulator sim(plant, calendar, 2026, from);
+  std::vector<std::string> counter_machines;
+  for (std::size_t i = 0; i < sim.machine_count(); ++i)
+    if (sim.behaviour(i).reports_counters) counter_machines.push_back(sim.behaviour(i).path);
+  EXPECT_GE(counter_machines.size(), 1u) << "the demo exercises counter rollover";
+  std::vector<Event> events;
+  sim.advance_to(to, events);
+  std::map<EventType, int> types;
+  expect_valid_for_plant(plant, events, types);
+  EXPECT_GT(types.at(EventType::count), 0);
+  EXPECT_GT(types.at(EventType::counter), 0);
+  expect_plausible_day(plant, events, to, counter_machines);
+  // Breaks are planned stops: 09:00-09:15 Berlin is 08:00-08:15 UTC.
+  for (const MachineSpec* m : plant.machines()) {
+    const auto changes = states_of(plant, events, m->path);
+    auto at = [&](TimeMs t) {
+      auto it = std::upper_bound(changes.begin(), changes.end(), t,
+                                 [](TimeMs x, const StateChange& c) { return x < c.ts; });
+      return std::prev(it)->state;
+    };
+    EXPECT_EQ(at(kMonday + 8 * kMsPerHour + 5 * kMsPerMinute), State::planned_stop) << m->path;
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace oee::simulator
