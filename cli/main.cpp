@@ -1,28 +1,45 @@
-// `oee`: one program, one subcommand per job. Components add their subcommand to kCommands.
+// `oee`: one program, one subcommand per job. Commands register themselves (see commands.h).
+#include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "commands.h"
 
-namespace {
+namespace oee::cli {
 
+namespace {
 struct Command {
   const char* name;
-  int (*run)(int argc, char** argv);
+  CommandFunction run;
   const char* summary;
 };
+std::vector<Command>& registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+}  // namespace
 
-constexpr Command kCommands[] = {
-    {"replay", oee::cli::run_replay_command, "compute KPIs from a plant file and an event file"},
-    {"check-plant", oee::cli::run_check_plant_command, "validate a plant file"},
-    {"simulate", oee::cli::run_simulate_command, "generate the events of a simulated plant"},
-    {"serve", oee::cli::run_serve_command, "run the server (ingest, engine, storage, HTTP API)"},
-};
+bool register_command(const char* name, CommandFunction run, const char* summary) {
+  registry().push_back({name, run, summary});
+  return true;
+}
+
+}  // namespace oee::cli
+
+namespace {
+
+// The order people meet the commands in.
+constexpr std::string_view kOrder[] = {"serve", "replay", "check-plant", "simulate", "edge", "opcua", "db", "audit", "export"};
 
 void print_usage(std::FILE* to) {
+  auto commands = oee::cli::registry();
+  auto rank = [](std::string_view n) {
+    return std::find(std::begin(kOrder), std::end(kOrder), n) - std::begin(kOrder);
+  };
+  std::sort(commands.begin(), commands.end(), [&](const auto& a, const auto& b) { return rank(a.name) < rank(b.name); });
   std::fprintf(to, "usage: oee <command> [options]   (oee <command> --help for its options)\n\ncommands:\n");
-  for (const auto& c : kCommands) std::fprintf(to, "  %-12s %s\n", c.name, c.summary);
+  for (const auto& c : commands) std::fprintf(to, "  %-12s %s\n", c.name, c.summary);
 }
 
 }  // namespace
@@ -37,7 +54,7 @@ int main(int argc, char** argv) {
     print_usage(stdout);
     return 0;
   }
-  for (const auto& c : kCommands) {
+  for (const auto& c : oee::cli::registry()) {
     if (name == c.name) return c.run(argc - 1, argv + 1);
   }
   std::fprintf(stderr, "oee: unknown command '%s'\n", argv[1]);

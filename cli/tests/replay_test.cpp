@@ -1,0 +1,150 @@
+// `oee replay` as a user runs it: files on disk, the real program, its output and exit code.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+namespace {
+
+struct ProgramRun {
+  int exit_code = -1;
+  std::string out;
+};
+
+// Runs the oee binary with a shell command line (stderr folded into the output).
+ProgramRun oee(const std::string& args) {
+  const std::string command = std::string(OEE_BINARY) + " " + args + " 2>&1";
+  ProgramRun r;
+  FILE* p = popen(command.c_str(), "r");
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+double field(const std::string& json, const std::string& name) {
+  const std::regex re("\"" + name + "\":(-?[0-9.eE+-]+|null)");
+  std::smatch m;
+  if (!std::regex_search(json, m, re)) throw std::runtime_error("no field " + name + " in " + json);
+  return m[1] == "null" ? -1 : std::stod(m[1]);
+}
+
+class Replay : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("oee-replay-" + std::to_string(::getpid()) + "-" +
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  std::filesystem::path dir_;
+};
+
+const char* kVornePlant = R"(timezone: America/Chicago
+shifts:
+  - name: day
+    start: "06:00"
+    end: "14:00"
+    breaks: [{start: "08:00", end: "08:15"}, {start: "10:00", end: "10:30"}, {start: "12:00", end: "12:15"}]
+sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_cycle_time_s: 1.0, states: {"1": running, "2": stopped}}]}]}]}]
+)";
+
+}  // namespace
+
+// The oee.com / Vorne worked example: 480-minute shift, 60 minutes of breaks, 47 minutes down,
+// 1.0 s ideal cycle, 19,271 parts of which 423 rejects.
+TEST_F(Replay, OeeComWorkedExample) {
+  const std::string plant = write("plant.yaml", kVornePlant);
+  const std::string events = write("events.jsonl",
+      R"({"ts":"2026-11-10T06:00:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"1","src":"plc","seq":1}
+{"ts":"2026-11-10T09:00:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"2","reason":"die change","src":"plc","seq":2}
+{"ts":"2026-11-10T09:47:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"1","src":"plc","seq":3}
+{"ts":"2026-11-10T11:00:00-06:00","machine":"s1/a1/l1/press","type":"count","good":10000,"reject":200,"src":"plc","seq":4}
+{"ts":"2026-11-10T13:59:00-06:00","machine":"s1/a1/l1/press","type":"count","good":8848,"reject":223,"src":"plc","seq":5}
+{"ts":"2026-11-10T13:59:00-06:00","machine":"s1/a1/l1/press","type":"count","good":8848,"reject":223,"src":"plc","seq":5}
+)");
+  const ProgramRun r = oee("replay --plant " + plant + " --events " + events +
+                    " --from 2026-11-10T06:00:00-06:00 --to 2026-11-10T14:00:00-06:00");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NEAR(field(r.out, "availability"), 0.8881, 5e-5) << r.out;
+  EXPECT_NEAR(field(r.out, "performance"), 0.8611, 5e-5);
+  EXPECT_NEAR(field(r.out, "quality"), 0.9780, 5e-5);
+  EXPECT_NEAR(field(r.out, "oee"), 0.7479, 5e-5);
+  EXPECT_EQ(field(r.out, "planned_production_time_s"), 420 * 60);
+  EXPECT_EQ(field(r.out, "run_time_s"), 373 * 60);
+  EXPECT_EQ(field(r.out, "downtime_s"), 47 * 60);
+  EXPECT_EQ(field(r.out, "unknown_time_s"), 0);
+  EXPECT_EQ(field(r.out, "total_count"), 19271);  // the duplicate (same src+seq) counted once
+  EXPECT_EQ(field(r.out, "good_count"), 18848);
+  EXPECT_EQ(field(r.out, "reject_count"), 423);
+  EXPECT_EQ(field(r.out, "ideal_time_s"), 19271);
+  EXPECT_EQ(field(r.out, "breakdowns"), 47 * 60);
+  EXPECT_NE(r.out.find("\"from\":\"2026-11-10T06:00:00-06:00\""), std::string::npos) << r.out;
+
+  const ProgramRun by_hour = oee("replay --plant " + plant + " --events " + events +
+                          " --from 2026-11-10T06:00:00-06:00 --to 2026-11-10T14:00:00-06:00 --by hour --node s1/a1/l1");
+  ASSERT_EQ(by_hour.exit_code, 0) << by_hour.out;
+  EXPECT_EQ(std::count(by_hour.out.begin(), by_hour.out.end(), '\n'), 10) << by_hour.out;  // [ + 8 rows + ]
+  const ProgramRun by_shift = oee("replay --plant " + plant + " --events " + events +
+                           " --from 2026-11-10T00:00:00-06:00 --to 2026-11-11T00:00:00-06:00 --by shift");
+  ASSERT_EQ(by_shift.exit_code, 0) << by_shift.out;
+  EXPECT_NE(by_shift.out.find("\"shift\":\"day\""), std::string::npos);
+  EXPECT_NEAR(field(by_shift.out, "oee"), 0.7479, 5e-5);
+  const ProgramRun table = oee("replay --plant " + plant + " --events " + events +
+                        " --from 2026-11-10T06:00:00-06:00 --to 2026-11-10T14:00:00-06:00 --format table");
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_NE(table.out.find("74.8%"), std::string::npos) << table.out;
+}
+
+TEST_F(Replay, BadInputExitsWithTwoAndSaysWhy) {
+  const std::string plant = write("plant.yaml", kVornePlant);
+  const std::string events = write("events.jsonl", R"({"ts":"2026-11-10T06:00:00Z","machine":"s1/a1/l1/press","type":"state","state":"1"}
+{"ts":"2026-11-10T06:00:00Z","machine":"s1/a1/l1/press","type":"count","good":"ten"}
+)");
+  ProgramRun r = oee("replay --plant " + plant + " --events " + events + " --from 2026-11-10T00:00:00Z --to 2026-11-11T00:00:00Z");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("events.jsonl:2: field 'good': must be an integer"), std::string::npos) << r.out;
+
+  const std::string unknown = write("unknown.jsonl", R"({"ts":"2026-11-10T06:00:00Z","machine":"s1/a1/l1/nope","type":"state","state":"1"})");
+  r = oee("replay --plant " + plant + " --events " + unknown + " --from 2026-11-10T00:00:00Z --to 2026-11-11T00:00:00Z");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("unknown machine 's1/a1/l1/nope'"), std::string::npos) << r.out;
+
+  r = oee("replay --plant " + plant + " --events " + events + " --from yesterday --to 2026-11-11T00:00:00Z");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--from: 'yesterday' is not an RFC 3339 timestamp"), std::string::npos) << r.out;
+
+  const std::string bad_plant = write("bad.yaml", "timezone: UTC\nsites: [{id: s}]\n");
+  r = oee("replay --plant " + bad_plant + " --events " + events + " --from 2026-11-10T00:00:00Z --to 2026-11-11T00:00:00Z");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("bad.yaml:2: sites[0]: missing 'areas'"), std::string::npos) << r.out;
+
+  r = oee("replay --plant " + plant + " --events " + events + " --from 2026-11-10T00:00:00Z --to 2026-11-11T00:00:00Z --by week");
+  EXPECT_EQ(r.exit_code, 2);
+  r = oee("replay --plant " + plant + " --events " + events + " --from 2026-11-10T00:00:00Z --to 2026-11-11T00:00:00Z --node s9");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("'s9' is not a node"), std::string::npos) << r.out;
+  EXPECT_EQ(oee("replay --help").exit_code, 0);
+  EXPECT_EQ(oee("frobnicate").exit_code, 2);
+}
+
+TEST_F(Replay, CheckPlant) {
+  const ProgramRun ok = oee("check-plant " + write("plant.yaml", kVornePlant));
+  EXPECT_EQ(ok.exit_code, 0);
+  EXPECT_NE(ok.out.find("1 machine(s), 1 shift(s), time zone America/Chicago"), std::string::npos) << ok.out;
+  const ProgramRun bad = oee("check-plant " + write("bad.yaml", "timezone: Europe/Nowhere\nsites: []\n"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("bad.yaml:1: timezone: unknown time zone 'Europe/Nowhere'"), std::string::npos) << bad.out;
+}

@@ -1,0 +1,24 @@
+#pragma once
+// The JSON shape of KPIs, shared by `oee replay` and the HTTP API (docs/api.md).
+#include <string>
+#include <string_view>
+
+#include "oee/core/kpi.h"
+
+namespace oee::codec {
+
+struct KpiJsonContext {
+  std::string_view node;
+  TimeMs from = 0;
+  TimeMs to = 0;
+  std::string_view shift;          // when grouped by shift
+  std::int64_t utc_offset_ms = 0;  // how to write from/to (the plant's offset at `from`)
+};
+
+// Appends one KPI object: ratios (null when undefined), times in seconds, counts, losses.
+void append_kpi_json(std::string& out, const KpiTotals& totals, const KpiJsonContext& context);
+
+// Shortest text that reads back as the same double; "null" for NaN or infinity.
+void append_json_number(std::string& out, double v);
+
+}  // namespace oee::codec
