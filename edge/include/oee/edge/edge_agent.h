@@ -1,0 +1,48 @@
+#pragma once
+// The edge agent: sources -> tag mapping -> durable queue -> MQTT. Acquisition only ever waits for
+// the local disk; the publisher drains the queue whenever a broker is reachable.
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "oee/core/shift_calendar.h"
+#include "oee/edge/durable_queue.h"
+#include "oee/edge/edge_config.h"
+#include "oee/edge/event_source.h"
+#include "oee/edge/queue_publisher.h"
+#include "oee/plant/plant_file.h"
+#include "oee/transport/mqtt_client.h"
+
+namespace oee::edge {
+
+class EdgeAgent {
+ public:
+  // Loads the plant, checks every tag's machine against it (EdgeConfigError with the tag's line)
+  // and opens (recovers) the queue. Throws plant::PlantFileError, EdgeConfigError, runtime_error.
+  explicit EdgeAgent(EdgeConfig config);
+  ~EdgeAgent();
+
+  void start();
+  void stop();  // sources stop, the queue is flushed, "offline" status, clean disconnect
+
+  DurableQueue& queue() { return *queue_; }
+  const EdgeConfig& config() const { return config_; }
+  PublisherStats publisher_stats() const { return publisher_->stats(); }
+  std::uint64_t events_accepted() const { return events_accepted_.load(); }
+
+  // The sink the sources feed: encodes and appends to the queue (never waits for the broker).
+  void accept(std::vector<Event>& events);
+
+ private:
+  EdgeConfig config_;
+  plant::LoadedPlant plant_;
+  std::unique_ptr<ShiftCalendar> calendar_;
+  std::unique_ptr<DurableQueue> queue_;
+  std::unique_ptr<QueuePublisher> publisher_;
+  std::unique_ptr<transport::MqttClient> client_;
+  std::vector<std::unique_ptr<EventSource>> sources_;
+  std::atomic<std::uint64_t> events_accepted_{0};
+  bool started_ = false;
+};
+
+}  // namespace oee::edge

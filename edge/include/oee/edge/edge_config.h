@@ -1,0 +1,99 @@
+#pragma once
+// The edge agent's configuration file (YAML, docs/edge.md): identity, queue, MQTT, plant and
+// sources with their tags. Loading validates everything and names file and line on error.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace oee::edge {
+
+class EdgeConfigError : public std::runtime_error {
+ public:
+  EdgeConfigError(const std::string& file, int line, const std::string& message);
+};
+
+// What a tag means for its machine.
+enum class SignalKind : std::uint8_t {
+  state,    // raw value -> canonical state through the machine's state map
+  counter,  // cumulative counter (total, good or reject), with rollover
+  count,    // increments (good or reject): each new non-zero value is added
+  product,  // the product from now on
+  sample,   // a process value kept as history at the edge (not part of the event contract yet)
+};
+
+enum class RegisterArea : std::uint8_t { holding, input, coil, discrete };
+enum class ValueFormat : std::uint8_t { uint16, int16, uint32, int32, float32 };
+
+struct TagConfig {
+  int line = 0;  // in the config file, for messages
+  std::string machine;
+  SignalKind signal = SignalKind::state;
+  std::string signal_name;  // counter: total|good|reject; count: good|reject; sample: free name
+  std::int64_t rollover = 0;
+  double scale = 1.0;
+  // Modbus
+  RegisterArea area = RegisterArea::holding;
+  int address = 0;
+  ValueFormat format = ValueFormat::uint16;
+  bool byte_order_big = true;  // bytes within a register (Modbus standard: big)
+  bool word_order_big = true;  // 32-bit values: the first register holds the high word
+  // OPC UA
+  std::string node;
+};
+
+enum class SourceType : std::uint8_t { simulator, modbus, opcua };
+
+struct SourceConfig {
+  int line = 0;
+  SourceType type = SourceType::simulator;
+  // simulator
+  std::uint64_t seed = 1;
+  double speed = 1.0;                 // simulated seconds per wall-clock second
+  std::optional<std::int64_t> start_ms;  // simulated start; default: now
+  // modbus
+  std::string host;
+  int port = 502;
+  int unit = 1;
+  int poll_ms = 1000;
+  int timeout_ms = 1000;
+  // opcua
+  std::string endpoint;
+  int sampling_ms = 1000;
+  std::vector<TagConfig> tags;
+};
+
+struct MqttConfig {
+  std::vector<std::string> brokers;
+  std::string username;
+  std::string password;  // read from password_file when given
+  std::string client_id;  // default: "oee-edge-<id>"
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
+  bool tls_insecure = false;
+  int keepalive_s = 30;
+  int reconnect_min_ms = 2000;
+  int reconnect_max_ms = 60000;
+  int max_events_per_message = 1000;
+  int max_inflight_messages = 64;
+  int status_interval_ms = 5000;
+};
+
+struct EdgeConfig {
+  std::string file;  // the config file's path
+  std::string id;
+  std::string data_dir;
+  std::uint64_t queue_max_bytes = 1ull << 30;
+  std::uint32_t queue_group_commit_ms = 5;
+  MqttConfig mqtt;
+  std::string plant_file;  // resolved against the config file's folder
+  std::vector<SourceConfig> sources;
+};
+
+// Throws EdgeConfigError ("edge.yaml:14: sources[1].tags[0].format: unknown format 'uint64' …").
+// Tag machines are checked against the plant by the agent (it loads the plant).
+EdgeConfig load_edge_config(const std::string& path);
+EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& file_name_for_errors,
+                             const std::string& base_dir = ".");
+
+}  // namespace oee::edge

@@ -1,0 +1,88 @@
+#pragma once
+// Drains the durable queue to MQTT in order: reads durable records, batches them per machine into
+// one message each (a JSON array on oee/v1/<machine path>/events), publishes with QoS 1 and
+// acknowledges records to the queue only when the broker has acknowledged (PUBACK) every message
+// holding them. On a new connection it starts again at the oldest unacknowledged record (the
+// server deduplicates the redelivered ones by src+seq); records queued before that connection are
+// sent with "historical": true. It also publishes the edge status (retained).
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "oee/edge/durable_queue.h"
+#include "oee/transport/mqtt_client.h"
+
+namespace oee::edge {
+
+struct PublisherOptions {
+  std::string edge_id;
+  int max_events_per_message = 1000;
+  int max_inflight_messages = 64;
+  int status_interval_ms = 5000;
+};
+
+struct PublisherStats {
+  std::uint64_t messages_published = 0;
+  std::uint64_t events_published = 0;  // including redeliveries
+  std::uint64_t historical_events_published = 0;
+  std::uint64_t messages_acknowledged = 0;
+};
+
+// A queued event record: "<machine path>\t<event JSON without machine, src and seq>".
+std::string make_queue_record(std::string_view machine, std::string_view event_json);
+// The JSON published for a record: src, seq (and historical) spliced in front.
+void append_published_event(std::string& out, std::string_view record_json, std::string_view src,
+                             std::uint64_t seq, bool historical);
+std::string status_topic(std::string_view edge_id);
+std::string events_topic(std::string_view machine_path);
+
+class QueuePublisher {
+ public:
+  QueuePublisher(DurableQueue& queue, PublisherOptions options);
+  ~QueuePublisher();
+  // The client's handlers must forward on_published to this publisher.
+  void set_client(transport::MqttClient* client) { client_ = client; }
+  void on_published(int message_id);
+  void start();
+  void stop();
+  PublisherStats stats() const;
+  // Before a clean shutdown (the will only covers a lost connection).
+  void publish_offline_status();
+  // The status JSON (also published): {"edge", "state", "ts", "queue_depth", "oldest_unsent_age_ms", …}.
+  std::string status_json(std::string_view state) const;
+
+ private:
+  struct Window {
+    std::uint64_t end_id = 0;  // records below are in this window or before
+    int pending = 0;           // messages not yet acknowledged
+    bool complete = false;     // every message of the window is published
+  };
+  void run();
+  void reset_for_generation(std::uint64_t generation);
+  bool publish_batch();
+  void publish_status();
+  void advance_acks_locked();
+
+  DurableQueue& queue_;
+  PublisherOptions options_;
+  transport::MqttClient* client_ = nullptr;
+  mutable std::mutex mutex_;
+  std::condition_variable acked_cv_;
+  std::deque<Window> windows_;
+  std::uint64_t window_base_ = 0;  // index of windows_.front() in the generation's sequence
+  std::unordered_map<int, std::uint64_t> inflight_;  // message id -> window index
+  int inflight_count_ = 0;
+  std::uint64_t generation_ = 0;
+  std::uint64_t next_read_ = 0;
+  std::uint64_t live_from_ = 0;  // records below were queued before this connection: historical
+  PublisherStats stats_;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
+}  // namespace oee::edge

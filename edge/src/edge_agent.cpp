@@ -1,0 +1,127 @@
+#include "oee/edge/edge_agent.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "oee/codec/event_json.h"
+
+namespace oee::edge {
+namespace {
+OpcUaSourceFactory& factory_slot() {
+  static OpcUaSourceFactory f;
+  return f;
+}
+
+}  // namespace
+
+void register_opcua_source_factory(OpcUaSourceFactory factory) { factory_slot() = std::move(factory); }
+const OpcUaSourceFactory& opcua_source_factory() { return factory_slot(); }
+
+EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
+  plant_ = plant::load_plant_file(config_.plant_file);
+  calendar_ = std::make_unique<ShiftCalendar>(plant_.model, *plant_.zone);
+  for (const auto& s : config_.sources) {
+    for (const auto& t : s.tags)
+      if (plant_.model.find_machine(t.machine) == nullptr)
+        throw EdgeConfigError(config_.file, t.line, "machine '" + t.machine + "' is not in the plant file " + config_.plant_file);
+    if (s.type == SourceType::opcua && !opcua_source_factory())
+      throw EdgeConfigError(config_.file, s.line, "opcua source: this build has no OPC UA client wired in");
+  }
+
+  DurableQueueOptions q;
+  q.dir = config_.data_dir + "/queue";
+  q.max_bytes = config_.queue_max_bytes;
+  q.group_commit_ms = config_.queue_group_commit_ms;
+  std::filesystem::create_directories(config_.data_dir);
+  queue_ = std::make_unique<DurableQueue>(q);
+
+  PublisherOptions p;
+  p.edge_id = config_.id;
+  p.max_events_per_message = config_.mqtt.max_events_per_message;
+  p.max_inflight_messages = config_.mqtt.max_inflight_messages;
+  p.status_interval_ms = config_.mqtt.status_interval_ms;
+  publisher_ = std::make_unique<QueuePublisher>(*queue_, p);
+
+  transport::MqttOptions m;
+  m.brokers = config_.mqtt.brokers;
+  m.client_id = config_.mqtt.client_id;
+  m.clean_session = false;
+  m.username = config_.mqtt.username;
+  m.password = config_.mqtt.password;
+  m.tls.ca_file = config_.mqtt.tls_ca_file;
+  m.tls.cert_file = config_.mqtt.tls_cert_file;
+  m.tls.key_file = config_.mqtt.tls_key_file;
+  m.tls.insecure = config_.mqtt.tls_insecure;
+  m.keepalive_s = config_.mqtt.keepalive_s;
+  m.reconnect_min = std::chrono::milliseconds(config_.mqtt.reconnect_min_ms);
+  m.reconnect_max = std::chrono::milliseconds(config_.mqtt.reconnect_max_ms);
+  m.will_topic = status_topic(config_.id);
+  m.will_payload = "{\"edge\":\"" + config_.id + "\",\"state\":\"offline\"}";
+  m.max_inflight = config_.mqtt.max_inflight_messages;
+  transport::MqttHandlers h;
+  h.on_published = [this](int mid) { publisher_->on_published(mid); };
+  client_ = std::make_unique<transport::MqttClient>(m, h);
+  publisher_->set_client(client_.get());
+
+  EventSink sink = [this](std::vector<Event>& events) { accept(events); };
+  for (const auto& s : config_.sources) {
+    switch (s.type) {
+      case SourceType::simulator:
+        sources_.push_back(make_simulator_source(s, plant_.model, *calendar_, sink));
+        break;
+      case SourceType::modbus:
+        sources_.push_back(make_modbus_source(s, plant_.model, sink));
+        break;
+      case SourceType::opcua:
+        sources_.push_back(opcua_source_factory()(s, plant_.model, sink));
+        break;
+    }
+  }
+}
+
+EdgeAgent::~EdgeAgent() { stop(); }
+
+void EdgeAgent::accept(std::vector<Event>& events) {
+  std::vector<std::string> records;
+  records.reserve(events.size());
+  std::string json;
+  for (auto& e : events) {
+    e.src.clear();  // the queue's id is the seq; src is the edge id, both added when published
+    e.seq = -1;
+    json.clear();
+    codec::append_event_json(json, e, false);
+    records.push_back(make_queue_record(e.machine, json));
+  }
+  std::vector<std::string_view> views(records.begin(), records.end());
+  queue_->append(views);
+  events_accepted_ += events.size();
+}
+
+void EdgeAgent::start() {
+  if (started_) return;
+  started_ = true;
+  const auto s = queue_->stats();
+  std::fprintf(stderr, "edge %s: queue %s: %llu unsent events, next seq %llu, %llu evicted so far\n", config_.id.c_str(),
+               (config_.data_dir + "/queue").c_str(), static_cast<unsigned long long>(s.depth_records),
+               static_cast<unsigned long long>(s.next_id), static_cast<unsigned long long>(s.evicted_records));
+  client_->start();
+  publisher_->start();
+  for (auto& src : sources_) {
+    std::fprintf(stderr, "edge %s: source %s\n", config_.id.c_str(), src->describe().c_str());
+    src->start();
+  }
+}
+
+void EdgeAgent::stop() {
+  if (!started_) return;
+  started_ = false;
+  for (auto& src : sources_) src->stop();
+  queue_->flush();
+  publisher_->stop();
+  publisher_->publish_offline_status();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the status out
+  client_->stop();
+}
+
+}  // namespace oee::edge

@@ -1,0 +1,307 @@
+#include "oee/edge/edge_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace oee::edge {
+
+EdgeConfigError::EdgeConfigError(const std::string& file, int line, const std::string& message)
+    : std::runtime_error(file + (line > 0 ? ":" + std::to_string(line) : std::string()) + ": " + message) {}
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
+    throw EdgeConfigError(file_, line(at), message);
+  }
+  static int line(const YAML::Node& n) { return n.Mark().is_null() ? 0 : n.Mark().line + 1; }
+
+  void expect_map(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsMap()) fail(n, what + ": expected a mapping");
+  }
+  void only_keys(const YAML::Node& n, const std::string& what, std::initializer_list<const char*> allowed) const {
+    for (const auto& kv : n) {
+      const std::string key = kv.first.as<std::string>();
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || key == a;
+      if (!ok) {
+        std::string list;
+        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+        fail(kv.first, what + ": unknown key '" + key + "' (expected one of: " + list + ")");
+      }
+    }
+  }
+  std::string string(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + ": expected a string");
+    return n.as<std::string>();
+  }
+  double number(const YAML::Node& n, const std::string& what) const {
+    if (!n.IsScalar()) fail(n, what + ": expected a number");
+    double v = 0;
+    if (!YAML::convert<double>::decode(n, v) || !std::isfinite(v)) fail(n, what + ": '" + n.Scalar() + "' is not a number");
+    return v;
+  }
+  std::int64_t integer(const YAML::Node& n, const std::string& what, std::int64_t min, std::int64_t max) const {
+    if (!n.IsScalar()) fail(n, what + ": expected an integer");
+    long long v = 0;
+    if (!YAML::convert<long long>::decode(n, v)) fail(n, what + ": '" + n.Scalar() + "' is not an integer");
+    if (v < min || v > max)
+      fail(n, what + ": " + std::to_string(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    return v;
+  }
+  bool boolean(const YAML::Node& n, const std::string& what) const {
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, what + ": expected true or false");
+    return v;
+  }
+  bool order_is_big(const YAML::Node& n, const std::string& what) const {
+    const std::string v = string(n, what);
+    if (v == "big") return true;
+    if (v == "little") return false;
+    fail(n, what + ": '" + v + "' is not 'big' or 'little'");
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string resolve_path(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || p.front() == '/') return p;
+  return (std::filesystem::path(base_dir) / p).lexically_normal().string();
+}
+
+void parse_signal(const Reader& r, const YAML::Node& n, const std::string& what, TagConfig& tag) {
+  const std::string s = r.string(n, what);
+  const auto colon = s.find(':');
+  const std::string kind = s.substr(0, colon);
+  const std::string name = colon == std::string::npos ? "" : s.substr(colon + 1);
+  if (kind == "state" && colon == std::string::npos) {
+    tag.signal = SignalKind::state;
+  } else if (kind == "product" && colon == std::string::npos) {
+    tag.signal = SignalKind::product;
+  } else if (kind == "counter" && (name == "total" || name == "good" || name == "reject")) {
+    tag.signal = SignalKind::counter;
+  } else if (kind == "count" && (name == "good" || name == "reject")) {
+    tag.signal = SignalKind::count;
+  } else if (kind == "sample") {
+    tag.signal = SignalKind::sample;
+  } else {
+    r.fail(n, what + ": unknown signal '" + s +
+                  "' (state, counter:total|good|reject, count:good|reject, product, sample[:name])");
+  }
+  tag.signal_name = name;
+}
+
+void parse_register(const Reader& r, const YAML::Node& n, const std::string& what, TagConfig& tag) {
+  const std::string s = r.string(n, what);
+  const auto colon = s.find(':');
+  const std::string area = s.substr(0, colon);
+  if (area == "holding") tag.area = RegisterArea::holding;
+  else if (area == "input") tag.area = RegisterArea::input;
+  else if (area == "coil") tag.area = RegisterArea::coil;
+  else if (area == "discrete") tag.area = RegisterArea::discrete;
+  else r.fail(n, what + ": '" + s + "': expected holding:N, input:N, coil:N or discrete:N");
+  if (colon == std::string::npos) r.fail(n, what + ": '" + s + "': missing the address after ':'");
+  const std::string addr = s.substr(colon + 1);
+  char* end = nullptr;
+  const long v = std::strtol(addr.c_str(), &end, 10);
+  if (addr.empty() || *end != '\0' || v < 0 || v > 65535) r.fail(n, what + ": bad address '" + addr + "' (0..65535)");
+  tag.address = static_cast<int>(v);
+}
+
+TagConfig parse_tag(const Reader& r, const YAML::Node& n, const std::string& what, SourceType type) {
+  r.expect_map(n, what);
+  TagConfig tag;
+  tag.line = Reader::line(n);
+  if (type == SourceType::modbus)
+    r.only_keys(n, what, {"register", "format", "byte_order", "word_order", "scale", "machine", "signal", "rollover"});
+  else
+    r.only_keys(n, what, {"node", "scale", "machine", "signal", "rollover"});
+  if (!n["machine"]) r.fail(n, what + ": missing 'machine'");
+  tag.machine = r.string(n["machine"], what + ".machine");
+  if (!n["signal"]) r.fail(n, what + ": missing 'signal'");
+  parse_signal(r, n["signal"], what + ".signal", tag);
+  if (n["rollover"]) {
+    if (tag.signal != SignalKind::counter) r.fail(n["rollover"], what + ".rollover: only for counter signals");
+    tag.rollover = r.integer(n["rollover"], what + ".rollover", 1, INT64_MAX);
+  }
+  if (n["scale"]) {
+    tag.scale = r.number(n["scale"], what + ".scale");
+    if (tag.scale == 0) r.fail(n["scale"], what + ".scale: must not be 0");
+  }
+  if (type == SourceType::modbus) {
+    if (!n["register"]) r.fail(n, what + ": missing 'register'");
+    parse_register(r, n["register"], what + ".register", tag);
+    if (n["format"]) {
+      const std::string f = r.string(n["format"], what + ".format");
+      if (f == "uint16") tag.format = ValueFormat::uint16;
+      else if (f == "int16") tag.format = ValueFormat::int16;
+      else if (f == "uint32") tag.format = ValueFormat::uint32;
+      else if (f == "int32") tag.format = ValueFormat::int32;
+      else if (f == "float32") tag.format = ValueFormat::float32;
+      else r.fail(n["format"], what + ".format: unknown format '" + f + "' (uint16, int16, uint32, int32, float32)");
+    }
+    if ((tag.area == RegisterArea::coil || tag.area == RegisterArea::discrete) && tag.format != ValueFormat::uint16)
+      r.fail(n, what + ": coils and discrete inputs are single bits (no format)");
+    if (n["byte_order"]) tag.byte_order_big = r.order_is_big(n["byte_order"], what + ".byte_order");
+    if (n["word_order"]) tag.word_order_big = r.order_is_big(n["word_order"], what + ".word_order");
+    const bool wide = tag.format == ValueFormat::uint32 || tag.format == ValueFormat::int32 || tag.format == ValueFormat::float32;
+    if (wide && tag.address > 65534) r.fail(n["register"], what + ".register: a 32-bit value needs two registers");
+  } else {
+    if (!n["node"]) r.fail(n, what + ": missing 'node'");
+    tag.node = r.string(n["node"], what + ".node");
+  }
+  return tag;
+}
+
+SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::string& what) {
+  r.expect_map(n, what);
+  SourceConfig s;
+  s.line = Reader::line(n);
+  if (!n["type"]) r.fail(n, what + ": missing 'type' (simulator, modbus or opcua)");
+  const std::string type = r.string(n["type"], what + ".type");
+  if (type == "simulator") {
+    s.type = SourceType::simulator;
+    r.only_keys(n, what, {"type", "seed", "speed", "start"});
+    if (n["seed"]) s.seed = static_cast<std::uint64_t>(r.integer(n["seed"], what + ".seed", 0, INT64_MAX));
+    if (n["speed"]) {
+      s.speed = r.number(n["speed"], what + ".speed");
+      if (s.speed <= 0 || s.speed > 1e6) r.fail(n["speed"], what + ".speed: must be in (0, 1000000]");
+    }
+    if (n["start"]) s.start_ms = r.integer(n["start"], what + ".start (epoch ms)", 0, INT64_MAX / 4);
+  } else if (type == "modbus") {
+    s.type = SourceType::modbus;
+    r.only_keys(n, what, {"type", "address", "unit", "poll_ms", "timeout_ms", "tags"});
+    if (!n["address"]) r.fail(n, what + ": missing 'address' (host:port)");
+    const std::string addr = r.string(n["address"], what + ".address");
+    const auto colon = addr.rfind(':');
+    s.host = addr.substr(0, colon);
+    if (colon != std::string::npos) {
+      const std::string port = addr.substr(colon + 1);
+      char* end = nullptr;
+      const long v = std::strtol(port.c_str(), &end, 10);
+      if (port.empty() || *end != '\0' || v <= 0 || v > 65535) r.fail(n["address"], what + ".address: bad port in '" + addr + "'");
+      s.port = static_cast<int>(v);
+    }
+    if (s.host.empty()) r.fail(n["address"], what + ".address: missing host in '" + addr + "'");
+    if (n["unit"]) s.unit = static_cast<int>(r.integer(n["unit"], what + ".unit", 0, 255));
+    if (n["poll_ms"]) s.poll_ms = static_cast<int>(r.integer(n["poll_ms"], what + ".poll_ms", 10, 3'600'000));
+    if (n["timeout_ms"]) s.timeout_ms = static_cast<int>(r.integer(n["timeout_ms"], what + ".timeout_ms", 10, 60'000));
+  } else if (type == "opcua") {
+    s.type = SourceType::opcua;
+    r.only_keys(n, what, {"type", "endpoint", "sampling_ms", "tags"});
+    if (!n["endpoint"]) r.fail(n, what + ": missing 'endpoint'");
+    s.endpoint = r.string(n["endpoint"], what + ".endpoint");
+    if (n["sampling_ms"]) s.sampling_ms = static_cast<int>(r.integer(n["sampling_ms"], what + ".sampling_ms", 0, 3'600'000));
+  } else {
+    r.fail(n["type"], what + ".type: unknown source type '" + type + "' (simulator, modbus or opcua)");
+  }
+  if (s.type != SourceType::simulator) {
+    const YAML::Node tags = n["tags"];
+    if (!tags || !tags.IsSequence() || tags.size() == 0) r.fail(n, what + ".tags: expected a non-empty list");
+    s.tags.reserve(tags.size());
+    for (std::size_t i = 0; i < tags.size(); ++i)
+      s.tags.push_back(parse_tag(r, tags[i], what + ".tags[" + std::to_string(i) + "]", s.type));
+  }
+  return s;
+}
+
+std::string read_password_file(const Reader& r, const YAML::Node& at, const std::string& path) {
+  std::ifstream f(path);
+  if (!f) r.fail(at, "mqtt.password_file: cannot read '" + path + "'");
+  std::string pw;
+  std::getline(f, pw);
+  while (!pw.empty() && (pw.back() == '\r' || pw.back() == ' ')) pw.pop_back();
+  return pw;
+}
+
+}  // namespace
+
+EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& file, const std::string& base_dir) {
+  const Reader r(file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw EdgeConfigError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "not valid YAML: " + e.msg);
+  }
+  if (!root.IsMap()) throw EdgeConfigError(file, 0, "expected a mapping at the top");
+  r.only_keys(root, "edge config", {"id", "data_dir", "queue", "mqtt", "plant", "sources"});
+  EdgeConfig c;
+  c.file = file;
+  if (!root["id"]) r.fail(root, "missing 'id' (the edge id: src of its events and MQTT client id)");
+  c.id = r.string(root["id"], "id");
+  if (c.id.empty() || c.id.size() > 128 || c.id.find_first_of("/#+ \t") != std::string::npos)
+    r.fail(root["id"], "id: must be 1..128 characters without '/', '#', '+' or blanks");
+  if (!root["data_dir"]) r.fail(root, "missing 'data_dir' (where the queue lives)");
+  c.data_dir = resolve_path(base_dir, r.string(root["data_dir"], "data_dir"));
+  if (const auto q = root["queue"]) {
+    r.expect_map(q, "queue");
+    r.only_keys(q, "queue", {"max_bytes", "group_commit_ms"});
+    if (q["max_bytes"]) c.queue_max_bytes = static_cast<std::uint64_t>(r.integer(q["max_bytes"], "queue.max_bytes", 1 << 20, INT64_MAX));
+    if (q["group_commit_ms"]) c.queue_group_commit_ms = static_cast<std::uint32_t>(r.integer(q["group_commit_ms"], "queue.group_commit_ms", 0, 50));
+  }
+  const auto m = root["mqtt"];
+  if (!m) r.fail(root, "missing 'mqtt'");
+  r.expect_map(m, "mqtt");
+  r.only_keys(m, "mqtt", {"brokers", "username", "password", "password_file", "client_id", "tls", "keepalive_s",
+                          "reconnect_min_ms", "reconnect_max_ms", "max_events_per_message", "max_inflight_messages",
+                          "status_interval_ms"});
+  const auto brokers = m["brokers"];
+  if (!brokers || !brokers.IsSequence() || brokers.size() == 0) r.fail(m, "mqtt.brokers: expected a non-empty list of URLs");
+  for (std::size_t i = 0; i < brokers.size(); ++i) {
+    const std::string url = r.string(brokers[i], "mqtt.brokers[" + std::to_string(i) + "]");
+    if (url.rfind("mqtt://", 0) != 0 && url.rfind("mqtts://", 0) != 0 && url.rfind("tcp://", 0) != 0)
+      r.fail(brokers[i], "mqtt.brokers[" + std::to_string(i) + "]: '" + url + "' is not mqtt://host:port or mqtts://host:port");
+    c.mqtt.brokers.push_back(url);
+  }
+  if (m["username"]) c.mqtt.username = r.string(m["username"], "mqtt.username");
+  if (m["password"]) c.mqtt.password = r.string(m["password"], "mqtt.password");
+  if (m["password_file"])
+    c.mqtt.password = read_password_file(r, m["password_file"], resolve_path(base_dir, r.string(m["password_file"], "mqtt.password_file")));
+  c.mqtt.client_id = m["client_id"] ? r.string(m["client_id"], "mqtt.client_id") : "oee-edge-" + c.id;
+  if (const auto t = m["tls"]) {
+    r.expect_map(t, "mqtt.tls");
+    r.only_keys(t, "mqtt.tls", {"ca_file", "cert_file", "key_file", "insecure"});
+    if (t["ca_file"]) c.mqtt.tls_ca_file = resolve_path(base_dir, r.string(t["ca_file"], "mqtt.tls.ca_file"));
+    if (t["cert_file"]) c.mqtt.tls_cert_file = resolve_path(base_dir, r.string(t["cert_file"], "mqtt.tls.cert_file"));
+    if (t["key_file"]) c.mqtt.tls_key_file = resolve_path(base_dir, r.string(t["key_file"], "mqtt.tls.key_file"));
+    if (t["insecure"]) c.mqtt.tls_insecure = r.boolean(t["insecure"], "mqtt.tls.insecure");
+  }
+  auto int_opt = [&](const char* key, int& out, int min, int max) {
+    if (m[key]) out = static_cast<int>(r.integer(m[key], std::string("mqtt.") + key, min, max));
+  };
+  int_opt("keepalive_s", c.mqtt.keepalive_s, 5, 3600);
+  int_opt("reconnect_min_ms", c.mqtt.reconnect_min_ms, 10, 600'000);
+  int_opt("reconnect_max_ms", c.mqtt.reconnect_max_ms, 10, 3'600'000);
+  int_opt("max_events_per_message", c.mqtt.max_events_per_message, 1, 100'000);
+  int_opt("max_inflight_messages", c.mqtt.max_inflight_messages, 1, 10'000);
+  int_opt("status_interval_ms", c.mqtt.status_interval_ms, 100, 3'600'000);
+  if (c.mqtt.reconnect_max_ms < c.mqtt.reconnect_min_ms) r.fail(m, "mqtt.reconnect_max_ms: below reconnect_min_ms");
+
+  if (!root["plant"]) r.fail(root, "missing 'plant' (the plant file: machine paths and state maps)");
+  c.plant_file = resolve_path(base_dir, r.string(root["plant"], "plant"));
+  const auto sources = root["sources"];
+  if (!sources || !sources.IsSequence() || sources.size() == 0) r.fail(root, "sources: expected a non-empty list");
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    c.sources.push_back(parse_source(r, sources[i], "sources[" + std::to_string(i) + "]"));
+  return c;
+}
+
+EdgeConfig load_edge_config(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw EdgeConfigError(path, 0, "cannot read the file");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return parse_edge_config(ss.str(), path, dir.empty() ? "." : dir);
+}
+
+}  // namespace oee::edge

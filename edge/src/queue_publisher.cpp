@@ -1,0 +1,225 @@
+#include "oee/edge/queue_publisher.h"
+
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include "oee/codec/event_json.h"
+#include "oee/core/time.h"
+
+namespace oee::edge {
+namespace {
+
+TimeMs wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string make_queue_record(std::string_view machine, std::string_view event_json) {
+  std::string r;
+  r.reserve(machine.size() + 1 + event_json.size());
+  r.append(machine);
+  r.push_back('\t');
+  r.append(event_json);
+  return r;
+}
+
+void append_published_event(std::string& out, std::string_view json, std::string_view src, std::uint64_t seq,
+                            bool historical) {
+  out += "{\"src\":";
+  codec::append_json_string(out, src);
+  out += ",\"seq\":";
+  out += std::to_string(seq);
+  if (historical) out += ",\"historical\":true";
+  if (json.size() > 2) {  // "{...}": keep the fields after the brace
+    out += ',';
+    out.append(json.substr(1));
+  } else {
+    out += '}';
+  }
+}
+
+std::string status_topic(std::string_view edge_id) { return "oee/v1/_edge/" + std::string(edge_id) + "/status"; }
+std::string events_topic(std::string_view machine_path) { return "oee/v1/" + std::string(machine_path) + "/events"; }
+
+QueuePublisher::QueuePublisher(DurableQueue& queue, PublisherOptions options)
+    : queue_(queue), options_(std::move(options)) {}
+
+QueuePublisher::~QueuePublisher() { stop(); }
+
+void QueuePublisher::start() {
+  if (running_.exchange(true)) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void QueuePublisher::stop() {
+  if (!running_.exchange(false)) return;
+  acked_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+PublisherStats QueuePublisher::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void QueuePublisher::reset_for_generation(std::uint64_t generation) {
+  std::lock_guard lock(mutex_);
+  generation_ = generation;
+  windows_.clear();
+  window_base_ = 0;
+  inflight_.clear();
+  inflight_count_ = 0;
+  next_read_ = queue_.first_unacked();
+  live_from_ = queue_.next_id();
+}
+
+void QueuePublisher::on_published(int message_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = inflight_.find(message_id);
+  if (it == inflight_.end()) return;  // a status message, or from a connection already gone
+  const std::uint64_t index = it->second;
+  inflight_.erase(it);
+  --inflight_count_;
+  ++stats_.messages_acknowledged;
+  if (index >= window_base_ && index - window_base_ < windows_.size()) --windows_[index - window_base_].pending;
+  advance_acks_locked();
+  acked_cv_.notify_all();
+}
+
+void QueuePublisher::advance_acks_locked() {
+  std::uint64_t ack_end = 0;
+  while (!windows_.empty() && windows_.front().complete && windows_.front().pending == 0) {
+    ack_end = windows_.front().end_id;
+    windows_.pop_front();
+    ++window_base_;
+  }
+  if (ack_end > 0) queue_.ack_until(ack_end);
+}
+
+bool QueuePublisher::publish_batch() {
+  std::vector<QueueRecord> records;
+  std::uint64_t from;
+  {
+    std::lock_guard lock(mutex_);
+    from = next_read_;
+  }
+  queue_.read(from, static_cast<std::size_t>(options_.max_events_per_message) * 4, 4u << 20, records);
+  if (records.empty()) return false;
+
+  // Group per machine, keeping each machine's order; one message per machine (split at the limit).
+  std::map<std::string_view, std::vector<const QueueRecord*>> by_machine;
+  for (const auto& r : records) {
+    const auto tab = r.payload.find('\t');
+    if (tab == std::string::npos) continue;  // not ours: never happens with records we wrote
+    by_machine[std::string_view(r.payload).substr(0, tab)].push_back(&r);
+  }
+  std::unique_lock lock(mutex_);
+  const std::uint64_t generation = generation_;
+  windows_.push_back(Window{records.back().id + 1, 0, false});
+  const std::uint64_t window_index = window_base_ + windows_.size() - 1;
+  std::string payload;
+  for (const auto& [machine, list] : by_machine) {
+    for (std::size_t i = 0; i < list.size(); i += static_cast<std::size_t>(options_.max_events_per_message)) {
+      const std::size_t end = std::min(list.size(), i + static_cast<std::size_t>(options_.max_events_per_message));
+      payload.clear();
+      payload += '[';
+      std::uint64_t historical = 0;
+      for (std::size_t k = i; k < end; ++k) {
+        if (k > i) payload += ',';
+        const QueueRecord& r = *list[k];
+        const bool hist = r.id < live_from_;
+        historical += hist;
+        append_published_event(payload, std::string_view(r.payload).substr(machine.size() + 1), options_.edge_id, r.id, hist);
+      }
+      payload += ']';
+      // Holding our lock across publish: a PUBACK racing ahead waits until the id is registered.
+      const auto mid = client_->publish(events_topic(machine), payload, 1, false);
+      if (!mid || client_->generation() != generation) {
+        // Connection lost (or the message refused): start over from the oldest unacknowledged
+        // record; whatever was already delivered comes again and the server drops it by src+seq.
+        lock.unlock();
+        reset_for_generation(generation);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return true;
+      }
+      inflight_[*mid] = window_index;
+      ++inflight_count_;
+      ++windows_.back().pending;
+      ++stats_.messages_published;
+      stats_.events_published += end - i;
+      stats_.historical_events_published += historical;
+    }
+  }
+  windows_.back().complete = true;
+  next_read_ = records.back().id + 1;
+  advance_acks_locked();
+  return true;
+}
+
+std::string QueuePublisher::status_json(std::string_view state) const {
+  const auto s = queue_.stats();
+  const TimeMs now = wall_ms();
+  std::string j = "{\"edge\":";
+  codec::append_json_string(j, options_.edge_id);
+  j += ",\"state\":";
+  codec::append_json_string(j, state);
+  j += ",\"ts\":\"" + format_rfc3339(now) + "\"";
+  j += ",\"queue_depth\":" + std::to_string(s.depth_records);
+  j += ",\"oldest_unsent_age_ms\":" +
+       std::to_string(s.oldest_unacked_appended_ms > 0 ? std::max<TimeMs>(0, now - s.oldest_unacked_appended_ms) : 0);
+  j += ",\"queue_bytes\":" + std::to_string(s.disk_bytes);
+  j += ",\"evicted_events\":" + std::to_string(s.evicted_records);
+  j += ",\"next_seq\":" + std::to_string(s.next_id);
+  j += "}";
+  return j;
+}
+
+void QueuePublisher::publish_offline_status() {
+  if (client_ != nullptr && client_->connected()) client_->publish(status_topic(options_.edge_id), status_json("offline"), 1, true);
+}
+
+void QueuePublisher::publish_status() {
+  client_->publish(status_topic(options_.edge_id), status_json("online"), 1, true);
+}
+
+void QueuePublisher::run() {
+  std::uint64_t seen_generation = 0;
+  auto next_status = std::chrono::steady_clock::now();
+  while (running_) {
+    if (!client_->connected()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    const std::uint64_t generation = client_->generation();
+    if (generation != seen_generation) {
+      seen_generation = generation;
+      reset_for_generation(generation);
+      next_status = std::chrono::steady_clock::now();
+    }
+    if (std::chrono::steady_clock::now() >= next_status) {
+      publish_status();
+      next_status = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.status_interval_ms);
+    }
+    {
+      std::unique_lock lock(mutex_);
+      if (inflight_count_ >= options_.max_inflight_messages) {
+        acked_cv_.wait_for(lock, std::chrono::milliseconds(50));
+        continue;
+      }
+    }
+    if (!publish_batch()) {
+      std::uint64_t from;
+      {
+        std::lock_guard lock(mutex_);
+        from = next_read_;
+      }
+      queue_.wait_readable(from, std::chrono::milliseconds(50));
+    }
+  }
+}
+
+}  // namespace oee::edge

@@ -1,0 +1,86 @@
+#include "oee/edge/edge_config.h"
+
+#include <gtest/gtest.h>
+
+using oee::edge::EdgeConfigError;
+using oee::edge::parse_edge_config;
+
+namespace {
+
+const char* kValid = R"(id: line1-edge
+data_dir: /var/lib/oee/edge
+queue: {max_bytes: 1073741824}
+mqtt: {brokers: ["mqtt://127.0.0.1:1883", "mqtt://127.0.0.1:1884"], username: edge, password: pw}
+plant: plant.yaml
+sources:
+  - {type: simulator, seed: 1, speed: 1.0}
+  - type: modbus
+    address: 127.0.0.1:5020
+    unit: 1
+    poll_ms: 500
+    tags:
+      - {register: holding:0, format: uint16, machine: s1/a1/l1/filler, signal: state}
+      - {register: holding:1, format: uint32, word_order: big, machine: s1/a1/l1/filler, signal: "counter:total", rollover: 4294967296}
+      - {register: input:10, format: float32, byte_order: little, word_order: little, scale: 0.1, machine: s1/a1/l1/filler, signal: "sample:temperature"}
+      - {register: coil:3, machine: s1/a1/l1/filler, signal: "count:reject"}
+  - type: opcua
+    endpoint: opc.tcp://127.0.0.1:4840
+    sampling_ms: 1000
+    tags:
+      - {node: "ns=1;s=Filler.State", machine: s1/a1/l1/filler, signal: state}
+)";
+
+// The message of the error the text raises ("" when it loads).
+std::string error_of(const std::string& text) {
+  try {
+    parse_edge_config(text, "edge.yaml", "/etc/oee");
+  } catch (const EdgeConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string replace(std::string s, const std::string& from, const std::string& to) {
+  const auto p = s.find(from);
+  if (p != std::string::npos) s.replace(p, from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+TEST(EdgeConfig, LoadsTheContractExample) {
+  const auto c = parse_edge_config(kValid, "edge.yaml", "/etc/oee");
+  EXPECT_EQ(c.id, "line1-edge");
+  EXPECT_EQ(c.queue_max_bytes, 1073741824u);
+  EXPECT_EQ(c.mqtt.brokers.size(), 2u);
+  EXPECT_EQ(c.mqtt.client_id, "oee-edge-line1-edge");
+  EXPECT_EQ(c.plant_file, "/etc/oee/plant.yaml");
+  ASSERT_EQ(c.sources.size(), 3u);
+  const auto& mb = c.sources[1];
+  EXPECT_EQ(mb.host, "127.0.0.1");
+  EXPECT_EQ(mb.port, 5020);
+  ASSERT_EQ(mb.tags.size(), 4u);
+  EXPECT_EQ(mb.tags[1].format, oee::edge::ValueFormat::uint32);
+  EXPECT_EQ(mb.tags[1].rollover, 4294967296);
+  EXPECT_EQ(mb.tags[1].signal, oee::edge::SignalKind::counter);
+  EXPECT_EQ(mb.tags[1].signal_name, "total");
+  EXPECT_EQ(mb.tags[1].line, 14);
+  EXPECT_FALSE(mb.tags[2].byte_order_big);
+  EXPECT_EQ(mb.tags[3].area, oee::edge::RegisterArea::coil);
+  EXPECT_EQ(c.sources[2].tags[0].node, "ns=1;s=Filler.State");
+}
+
+TEST(EdgeConfig, ErrorsNameFileLineAndKey) {
+  EXPECT_EQ(error_of(replace(kValid, "format: uint32", "format: uint64")),
+            "edge.yaml:14: sources[1].tags[1].format: unknown format 'uint64' (uint16, int16, uint32, int32, float32)");
+  EXPECT_NE(error_of(replace(kValid, "holding:0", "holding:x")).find("edge.yaml:13: sources[1].tags[0].register"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "signal: state}", "signal: temperature}")).find("edge.yaml:13:"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "type: simulator", "type: plc")).find("unknown source type 'plc'"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "mqtt://127.0.0.1:1883", "http://x")).find("edge.yaml:4: mqtt.brokers[0]"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "unit: 1", "unit: 999")).find("edge.yaml:10: sources[1].unit: 999 is out of range"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "poll_ms: 500", "poll_ms: 500\n    colour: red")).find("unknown key 'colour'"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "id: line1-edge", "id: a/b")).find("edge.yaml:1: id"), std::string::npos);
+  EXPECT_NE(error_of("sources: [").find("not valid YAML"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "rollover: 4294967296", "rollover: -1")).find("rollover"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "{register: coil:3,", "{register: coil:3, format: float32,")).find("single bits"), std::string::npos);
+}
