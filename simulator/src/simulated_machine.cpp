@@ -153,7 +153,7 @@ void SimulatedMachine::draw_behaviour(const SimulatorOptions& options) {
   b.mean_run_between_breakdowns_s = 65.0 * 60.0 * care;
   b.mean_run_between_starved_s = 150.0 * 60.0 * care;
   b.mean_run_between_blocked_s = 180.0 * 60.0 * care;
-  b.mean_run_between_micro_stops_s = spec_.micro_stop_threshold_ms > 0 ? rng_.uniform(4.0, 12.0) * 60.0 : 0.0;
+  b.mean_run_between_micro_stops_s = spec_.micro_stop_threshold_ms > 0 ? rng_.uniform(5.0, 15.0) * 60.0 : 0.0;
   b.mean_lot_run_s = products_.size() >= 2 ? rng_.uniform(2.5, 5.0) * 3600.0 : 0.0;
   b.reject_rate = rng_.uniform(0.003, 0.015);
   b.startup_reject_rate = b.reject_rate * rng_.uniform(5.0, 10.0);

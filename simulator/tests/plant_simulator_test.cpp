@@ -200,20 +200,20 @@ std::vector<StateChange> states_of(const PlantModel& plant, const std::vector<Ev
   return out;
 }
 
-TEST(PlantSimulator, PlannedStopExactlyInBreaksAndOutsideShifts) {
-  Fixture f;
-  const TimeMs from = kMonday, to = kMonday + 3 * kMsPerDay;
-  const auto events = run(f, 11, from, to);
-  const auto planned = f.calendar.planned_intervals(from, to);
+// The state of every machine is planned_stop exactly where the calendar has no planned time (probed
+// every minute and on both sides of every boundary), and production is reported only while running.
+void expect_planned_stop_exactly_outside_planned_time(const PlantModel& plant, const ShiftCalendar& calendar,
+                                                      const std::vector<Event>& events, TimeMs from, TimeMs to) {
+  const auto planned = calendar.planned_intervals(from, to);
   ASSERT_FALSE(planned.empty());
-  auto is_planned = [&](TimeMs t) {
-    return std::any_of(planned.begin(), planned.end(), [&](const Interval& iv) { return iv.start <= t && t < iv.end; });
+  auto is_planned = [&](TimeMs t) {  // the intervals are sorted and disjoint
+    auto it = std::upper_bound(planned.begin(), planned.end(), t, [](TimeMs x, const Interval& iv) { return x < iv.start; });
+    return it != planned.begin() && t < std::prev(it)->end;
   };
-  for (const MachineSpec* m : f.plant.machines()) {
-    const auto changes = states_of(f.plant, events, m->path);
+  for (const MachineSpec* m : plant.machines()) {
+    const auto changes = states_of(plant, events, m->path);
     ASSERT_FALSE(changes.empty());
     EXPECT_EQ(changes.front().ts, from);
-    // Sample the state every minute (and just around each calendar boundary).
     std::vector<TimeMs> probes;
     for (TimeMs t = from; t < to; t += kMsPerMinute) probes.push_back(t);
     for (const auto& iv : planned) {
@@ -241,6 +241,12 @@ TEST(PlantSimulator, PlannedStopExactlyInBreaksAndOutsideShifts) {
       EXPECT_EQ(s, State::running) << m->path << " produced at " << format_rfc3339(e.ts);
     }
   }
+}
+
+TEST(PlantSimulator, PlannedStopExactlyInBreaksAndOutsideShifts) {
+  Fixture f;
+  const TimeMs from = kMonday, to = kMonday + 3 * kMsPerDay;
+  expect_planned_stop_exactly_outside_planned_time(f.plant, f.calendar, run(f, 11, from, to), from, to);
 }
 
 TEST(PlantSimulator, AddingAMachineLeavesTheOthersUnchanged) {
@@ -460,6 +466,22 @@ TEST(DemoPlant, HasTwelveMachinesOnThreeLinesAndSimulatesPlausibly) {
       return std::prev(it)->state;
     };
     EXPECT_EQ(at(kMonday + 8 * kMsPerHour + 5 * kMsPerMinute), State::planned_stop) << m->path;
+  }
+}
+
+TEST(DemoPlant, FollowsTheBerlinCalendarAcrossBothDaylightSavingChanges) {
+  const auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
+  const ShiftCalendar calendar(loaded.model, *loaded.zone);
+  // The nights into 2026-03-29 (23-hour day) and 2026-10-25 (25-hour day), generated in slices.
+  for (const TimeMs from : {days_from_civil(2026, 3, 28) * kMsPerDay, days_from_civil(2026, 10, 24) * kMsPerDay}) {
+    const TimeMs to = from + 2 * kMsPerDay;
+    PlantSimulator sim(loaded.model, calendar, 77, from);
+    std::vector<Event> events;
+    for (TimeMs t = from; t < to;) sim.advance_to(t = std::min(to, t + 17 * kMsPerMinute), events);
+    SCOPED_TRACE(format_rfc3339(from));
+    expect_planned_stop_exactly_outside_planned_time(loaded.model, calendar, events, from, to);
+    std::map<EventType, int> types;
+    expect_valid_for_plant(loaded.model, events, types);
   }
 }
 #endif
