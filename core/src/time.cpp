@@ -146,7 +146,7 @@ std::string format_civil_date(std::int64_t days) {
   int y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char buf[16];
+  char buf[40];  // room for any int year: -O3 checks the worst case
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", y, m, d);
   return buf;
 }
