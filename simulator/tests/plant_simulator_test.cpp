@@ -249,6 +249,21 @@ TEST(PlantSimulator, PlannedStopExactlyInBreaksAndOutsideShifts) {
   expect_planned_stop_exactly_outside_planned_time(f.plant, f.calendar, run(f, 11, from, to), from, to);
 }
 
+TEST(PlantSimulator, NoProductionOnTheWeekendOrOnAHoliday) {
+  Fixture f;
+  f.plant.production_weekdays[5] = f.plant.production_weekdays[6] = false;  // sat, sun
+  f.plant.non_production_dates = {days_from_civil(2026, 3, 4)};              // a Wednesday
+  const TimeMs from = kMonday, to = kMonday + 8 * kMsPerDay;
+  const auto events = run(f, 12, from, to);
+  expect_planned_stop_exactly_outside_planned_time(f.plant, f.calendar, events, from, to);
+  // Nothing at all is reported on those days but the planned_stop that begins them.
+  for (const TimeMs day : {kMonday + 2 * kMsPerDay, kMonday + 5 * kMsPerDay, kMonday + 6 * kMsPerDay}) {
+    const auto n = std::count_if(events.begin(), events.end(),
+                                 [&](const Event& e) { return e.ts > day && e.ts < day + kMsPerDay; });
+    EXPECT_EQ(n, 0) << format_rfc3339(day);
+  }
+}
+
 TEST(PlantSimulator, AddingAMachineLeavesTheOthersUnchanged) {
   Fixture f;
   Fixture bigger;
