@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up the machine, builds, and runs every test: once as built, once under AddressSanitizer +
+# UndefinedBehaviorSanitizer, then the fuzz targets for a bounded time. Exits non-zero on any failure.
+#   OEE_TEST_SKIP_ASAN=1   skip the sanitizer pass (local iterations)
+#   OEE_TEST_SKIP_FUZZ=1   skip fuzzing
+#   CTEST_ARGS="-R Engine" pass arguments to ctest
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+bash scripts/setup.sh
+
+jobs=$(nproc)
+run_suite() {
+  local build=$1; shift
+  cmake -S . -B "$build" -G Ninja "$@" >/dev/null
+  cmake --build "$build" -j "$jobs"
+  # Tests own their ports and processes; two at a time keeps the 2-core machine responsive.
+  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 ${CTEST_ARGS:-})
+}
+
+echo "== tests (RelWithDebInfo)"
+run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOEE_BENCH=OFF
+
+if [[ ${OEE_TEST_SKIP_ASAN:-0} != 1 ]]; then
+  echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOEE_SANITIZE=ON -DOEE_BENCH=OFF
+fi
+
+if [[ ${OEE_TEST_SKIP_FUZZ:-0} != 1 && -f scripts/fuzz.sh ]]; then
+  echo "== fuzzing"
+  bash scripts/fuzz.sh
+fi
