@@ -1,0 +1,260 @@
+// Integration tests of the OPC UA client against a real node-opcua server (tests/peer/server.js).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "oee/opcua/client.h"
+#include "opcua_peer.h"
+
+namespace oee::opcua {
+namespace {
+
+using testing::OpcuaPeer;
+using testing::PeerOptions;
+
+NodeId node(const std::string& text) {
+  auto id = NodeId::parse(text);
+  EXPECT_TRUE(id) << text;
+  return id.value_or(NodeId());
+}
+
+ClientConfig config_for(const OpcuaPeer& peer) {
+  ClientConfig c;
+  c.endpoint_url = peer.url();
+  c.request_timeout_ms = 20000;
+  return c;
+}
+
+template <class T>
+T scalar_of(const DataValue& v) {
+  EXPECT_TRUE(v.has_value);
+  EXPECT_FALSE(v.value.is_array);
+  EXPECT_EQ(v.value.values.size(), 1u);
+  if (v.value.values.empty()) return T{};
+  const T* p = std::get_if<T>(&v.value.values.front());
+  EXPECT_TRUE(p) << "variant holds another type than expected, builtin " << builtin_type_name(v.value.type);
+  return p ? *p : T{};
+}
+
+template <class T>
+std::vector<T> array_of(const DataValue& v) {
+  std::vector<T> out;
+  EXPECT_TRUE(v.value.is_array);
+  for (const auto& s : v.value.values) {
+    const T* p = std::get_if<T>(&s);
+    EXPECT_TRUE(p);
+    if (p) out.push_back(*p);
+  }
+  return out;
+}
+
+class OpcuaClientTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    peer_ = new OpcuaPeer(PeerOptions{});
+    peer_->start();
+  }
+  static void TearDownTestSuite() {
+    if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) std::fprintf(stderr, "%s\n", peer_->log().c_str());
+    delete peer_;
+    peer_ = nullptr;
+  }
+  static OpcuaPeer* peer_;
+};
+OpcuaPeer* OpcuaClientTest::peer_ = nullptr;
+
+TEST_F(OpcuaClientTest, GetEndpointsListsTheNoneEndpointWithItsTokenPolicies) {
+  ClientConfig c = config_for(*peer_);
+  c.create_session = false;
+  Client client(c);
+  client.connect();
+  const auto endpoints = client.get_endpoints();
+  ASSERT_FALSE(endpoints.empty());
+  bool none_found = false;
+  for (const auto& e : endpoints) {
+    if (e.security_mode != MessageSecurityMode::none) continue;
+    none_found = true;
+    bool anonymous = false, user_name = false;
+    for (const auto& p : e.user_identity_tokens) {
+      anonymous |= p.token_type == UserTokenType::anonymous;
+      user_name |= p.token_type == UserTokenType::user_name;
+    }
+    EXPECT_TRUE(anonymous);
+    EXPECT_TRUE(user_name);
+    EXPECT_FALSE(e.server_certificate.empty());
+  }
+  EXPECT_TRUE(none_found);
+}
+
+TEST_F(OpcuaClientTest, ReadsEveryBuiltinScalarType) {
+  Client client(config_for(*peer_));
+  client.connect();
+  const char* names[] = {"Boolean", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64",
+                         "Float", "Double", "String", "DateTime", "Guid", "ByteString", "XmlElement", "NodeId",
+                         "ExpandedNodeId", "StatusCode", "QualifiedName", "LocalizedText"};
+  std::vector<ReadValueId> ids;
+  for (const char* n : names) ids.push_back({node(std::string("ns=1;s=Scalar.") + n), AttributeId::value, {}});
+  const auto values = client.read(ids);
+  ASSERT_EQ(values.size(), ids.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_TRUE(values[i].status.is_good()) << names[i] << " " << status_name(values[i].status);
+    EXPECT_STREQ(builtin_type_name(values[i].value.type), names[i]);
+    EXPECT_NE(values[i].server_timestamp.ticks, 0) << names[i];
+  }
+  EXPECT_EQ(scalar_of<bool>(values[0]), true);
+  EXPECT_EQ(scalar_of<int8_t>(values[1]), -100);
+  EXPECT_EQ(scalar_of<uint8_t>(values[2]), 200);
+  EXPECT_EQ(scalar_of<int16_t>(values[3]), -30000);
+  EXPECT_EQ(scalar_of<uint16_t>(values[4]), 60000);
+  EXPECT_EQ(scalar_of<int32_t>(values[5]), -2000000000);
+  EXPECT_EQ(scalar_of<uint32_t>(values[6]), 4000000000u);
+  EXPECT_EQ(scalar_of<int64_t>(values[7]), -8589934587LL);
+  EXPECT_EQ(scalar_of<uint64_t>(values[8]), 4294967298ULL);
+  EXPECT_EQ(scalar_of<float>(values[9]), 1.5f);
+  EXPECT_EQ(scalar_of<double>(values[10]), 3.25);
+  EXPECT_EQ(scalar_of<std::string>(values[11]), "Linie 1 – Zustand");
+  EXPECT_EQ(scalar_of<DateTime>(values[12]).to_iso8601(), "2024-03-31T01:30:00.123Z");
+  EXPECT_EQ(scalar_of<Guid>(values[13]).to_string(), "72962B91-FA75-4AE6-8D28-B404DC7DAF63");
+  EXPECT_EQ(scalar_of<std::string>(values[14]), std::string("\x00\x01\x02\xfe\xff", 5));
+  EXPECT_EQ(scalar_of<std::string>(values[15]), "<a>b</a>");
+  EXPECT_EQ(scalar_of<NodeId>(values[16]).to_string(), "ns=1;s=Line1.State");
+  EXPECT_EQ(scalar_of<ExpandedNodeId>(values[17]).to_string(), "i=2258");
+  EXPECT_EQ(status_name(scalar_of<StatusCode>(values[18])), "BadNodeIdUnknown");
+  EXPECT_EQ(scalar_of<QualifiedName>(values[19]), (QualifiedName{1, "Speed"}));
+  EXPECT_EQ(scalar_of<LocalizedText>(values[20]), (LocalizedText{"de-DE", "Geschwindigkeit"}));
+}
+
+TEST_F(OpcuaClientTest, ReadsArraysAndMatrices) {
+  Client client(config_for(*peer_));
+  client.connect();
+  const char* names[] = {"Boolean", "SByte", "Byte", "Int16", "UInt16", "Int32", "UInt32", "Int64", "UInt64",
+                         "Float", "Double", "String", "DateTime", "Guid", "ByteString", "NodeId", "StatusCode",
+                         "QualifiedName", "LocalizedText", "Matrix"};
+  std::vector<ReadValueId> ids;
+  for (const char* n : names) ids.push_back({node(std::string("ns=1;s=Array.") + n), AttributeId::value, {}});
+  const auto v = client.read(ids);
+  ASSERT_EQ(v.size(), ids.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    EXPECT_TRUE(v[i].status.is_good()) << names[i] << " " << status_name(v[i].status);
+    EXPECT_TRUE(v[i].value.is_array) << names[i];
+  }
+  EXPECT_EQ(array_of<bool>(v[0]), (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(array_of<int8_t>(v[1]), (std::vector<int8_t>{-1, 0, 1}));
+  EXPECT_EQ(array_of<uint8_t>(v[2]), (std::vector<uint8_t>{1, 2, 3}));
+  EXPECT_EQ(array_of<int16_t>(v[3]), (std::vector<int16_t>{-1, 2, -3}));
+  EXPECT_EQ(array_of<uint16_t>(v[4]), (std::vector<uint16_t>{1, 2, 65535}));
+  EXPECT_EQ(array_of<int32_t>(v[5]), (std::vector<int32_t>{-7, 8, 2147483647}));
+  EXPECT_EQ(array_of<uint32_t>(v[6]), (std::vector<uint32_t>{0, 1, 4294967295u}));
+  EXPECT_EQ(array_of<int64_t>(v[7]), (std::vector<int64_t>{5, -1}));
+  EXPECT_EQ(array_of<uint64_t>(v[8]), (std::vector<uint64_t>{5, 6}));
+  EXPECT_EQ(array_of<float>(v[9]), (std::vector<float>{0.5f, -0.25f}));
+  EXPECT_EQ(array_of<double>(v[10]), (std::vector<double>{1.125, -2.5, 1e300}));
+  EXPECT_EQ(array_of<std::string>(v[11]), (std::vector<std::string>{"a", "", "ü"}));
+  const auto times = array_of<DateTime>(v[12]);
+  ASSERT_EQ(times.size(), 2u);
+  EXPECT_EQ(times[1].to_iso8601(), "2021-06-15T12:00:00.000Z");
+  ASSERT_EQ(array_of<Guid>(v[13]).size(), 2u);
+  EXPECT_EQ(array_of<Guid>(v[13])[1].to_string(), "00000000-0000-0000-0000-000000000001");
+  EXPECT_EQ(array_of<std::string>(v[14]), (std::vector<std::string>{"\x01", "\x02\x03"}));
+  const auto ids_read = array_of<NodeId>(v[15]);
+  ASSERT_EQ(ids_read.size(), 3u);
+  EXPECT_EQ(ids_read[0].to_string(), "i=85");
+  EXPECT_EQ(ids_read[1].to_string(), "ns=2;g=72962B91-FA75-4AE6-8D28-B404DC7DAF63");
+  EXPECT_EQ(ids_read[2].to_string(), "ns=3;b=AQID");
+  const auto statuses = array_of<StatusCode>(v[16]);
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(status_name(statuses[1]), "BadTimeout");
+  EXPECT_EQ(array_of<QualifiedName>(v[17]), (std::vector<QualifiedName>{{0, "A"}}));
+  EXPECT_EQ(array_of<LocalizedText>(v[18]), (std::vector<LocalizedText>{{"en", "Hello"}, {"", "NoLocale"}}));
+  EXPECT_EQ(array_of<int32_t>(v[19]), (std::vector<int32_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(v[19].value.dimensions, (std::vector<int32_t>{2, 3}));
+}
+
+TEST_F(OpcuaClientTest, BadNodeIdGivesItsStatusName) {
+  Client client(config_for(*peer_));
+  client.connect();
+  const auto v = client.read_value(node("ns=1;s=Does.Not.Exist"));
+  EXPECT_EQ(status_name(v.status), "BadNodeIdUnknown");
+  const auto attr = client.read(std::vector<ReadValueId>{{node("i=85"), AttributeId::value, {}}});
+  EXPECT_EQ(status_name(attr[0].status), "BadAttributeIdInvalid");
+}
+
+TEST_F(OpcuaClientTest, BrowsesTheAddressSpaceFollowingContinuationPoints) {
+  ClientConfig c = config_for(*peer_);
+  c.max_references_per_node = 3;  // forces BrowseNext
+  Client client(c);
+  client.connect();
+  const std::vector<BrowseDescription> nodes{{node("i=85")}, {node("ns=1;s=Scalars")}};
+  const auto results = client.browse(nodes);
+  ASSERT_EQ(results.size(), 2u);
+  bool found = false;
+  for (const auto& r : results[0].references) found |= r.browse_name.name == "OeeTest";
+  EXPECT_TRUE(found);
+  EXPECT_EQ(results[1].references.size(), 21u);
+  for (const auto& r : results[1].references) {
+    EXPECT_EQ(r.node_class, NodeClass::variable);
+    EXPECT_EQ(r.node_id.node_id.to_string(), "ns=1;s=Scalar." + r.browse_name.name);
+  }
+}
+
+TEST_F(OpcuaClientTest, WritesAndReadsBack) {
+  Client client(config_for(*peer_));
+  client.connect();
+  std::vector<WriteValue> writes;
+  auto add = [&](const std::string& id, Variant v) {
+    WriteValue w{node(id), AttributeId::value, {}, {}};
+    w.value.has_value = true;
+    w.value.value = std::move(v);
+    writes.push_back(std::move(w));
+  };
+  add("ns=1;s=Scalar.Int32", Variant::scalar(BuiltinType::int32, int32_t{-42}));
+  add("ns=1;s=Scalar.Double", Variant::scalar(BuiltinType::double_, 2.75));
+  add("ns=1;s=Scalar.String", Variant::scalar(BuiltinType::string, std::string("geschrieben")));
+  add("ns=1;s=Scalar.LocalizedText", Variant::scalar(BuiltinType::localized_text, LocalizedText{"en", "written"}));
+  add("ns=1;s=Array.UInt16", Variant::array(BuiltinType::uint16, {uint16_t{7}, uint16_t{8}}));
+  add("ns=1;s=Scalar.Boolean", Variant::scalar(BuiltinType::string, std::string("wrong type")));
+  const auto results = client.write(writes);
+  ASSERT_EQ(results.size(), writes.size());
+  for (size_t i = 0; i + 1 < results.size(); ++i) EXPECT_TRUE(results[i].is_good()) << status_name(results[i]);
+  EXPECT_EQ(status_name(results.back()), "BadTypeMismatch");
+  std::vector<ReadValueId> ids;
+  for (const auto& w : writes) ids.push_back({w.node_id, AttributeId::value, {}});
+  const auto v = client.read(ids);
+  EXPECT_EQ(scalar_of<int32_t>(v[0]), -42);
+  EXPECT_EQ(scalar_of<double>(v[1]), 2.75);
+  EXPECT_EQ(scalar_of<std::string>(v[2]), "geschrieben");
+  EXPECT_EQ(scalar_of<LocalizedText>(v[3]), (LocalizedText{"en", "written"}));
+  EXPECT_EQ(array_of<uint16_t>(v[4]), (std::vector<uint16_t>{7, 8}));
+  EXPECT_EQ(scalar_of<bool>(v[5]), true);
+}
+
+TEST_F(OpcuaClientTest, UserNameLoginEncryptsThePassword) {
+  ClientConfig c = config_for(*peer_);
+  c.user_name = "operator";
+  c.password = "secret";
+  Client client(c);
+  client.connect();
+  EXPECT_TRUE(client.read_value(node("ns=1;s=Scalar.Int16")).status.is_good());
+}
+
+TEST_F(OpcuaClientTest, WrongPasswordGivesAClearError) {
+  ClientConfig c = config_for(*peer_);
+  c.user_name = "operator";
+  c.password = "wrong";
+  Client client(c);
+  try {
+    client.connect();
+    FAIL() << "login with a wrong password succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(status_name(e.status()), "BadUserAccessDenied") << e.what();
+    EXPECT_NE(std::string(e.what()).find("ActivateSession"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace oee::opcua

@@ -1,0 +1,41 @@
+#pragma once
+// Starts tests/peer/server.js (node-opcua) on a free loopback port, waits for its READY line,
+// and stops it (also on test failure). Restartable on the same port.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace oee::opcua::testing {
+
+struct PeerOptions {
+  int counters = 10;
+  int rate_ms = 1000;
+  bool small_buffers = false;
+};
+
+class OpcuaPeer {
+ public:
+  explicit OpcuaPeer(PeerOptions options = {});
+  ~OpcuaPeer();
+  OpcuaPeer(const OpcuaPeer&) = delete;
+  OpcuaPeer& operator=(const OpcuaPeer&) = delete;
+
+  void start();      // throws std::runtime_error when the server does not come up in time
+  void stop();       // SIGTERM, then SIGKILL
+  void kill_hard();  // SIGKILL: a crash, no goodbye to the clients
+  std::string url() const { return "opc.tcp://127.0.0.1:" + std::to_string(port_); }
+  uint16_t port() const { return port_; }
+  std::string log() const;  // the server's stdout and stderr, for failure messages
+
+ private:
+  PeerOptions options_;
+  uint16_t port_;
+  std::string dir_;
+  pid_t pid_ = -1;
+  int starts_ = 0;
+};
+
+uint16_t free_tcp_port();
+
+}  // namespace oee::opcua::testing

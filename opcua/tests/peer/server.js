@@ -1,0 +1,193 @@
+// node-opcua test peer for the oee_opcua integration tests and benchmark.
+// Usage: node server.js --port P [--counters N] [--rate-ms MS] [--pki DIR] [--small-buffers]
+// Prints "READY port=P" on stdout once it accepts connections; exits on SIGTERM/SIGINT.
+"use strict";
+const path = require("path");
+const os = require("os");
+const fs = require("fs");
+const {
+  OPCUAServer, Variant, DataType, VariantArrayType, StatusCodes, OPCUACertificateManager,
+  LocalizedText, QualifiedName, NodeId, coerceNodeId,
+} = require("node-opcua");
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
+  return fallback;
+}
+const port = parseInt(arg("--port", process.env.OPCUA_PORT || "4840"), 10);
+const counterCount = parseInt(arg("--counters", process.env.OPCUA_COUNTERS || "10"), 10);
+const rateMs = parseInt(arg("--rate-ms", process.env.OPCUA_RATE_MS || "1000"), 10);
+const pkiDir = arg("--pki", process.env.OPCUA_PKI || path.join(os.tmpdir(), "oee-opcua-peer-pki"));
+const smallBuffers = process.argv.includes("--small-buffers") || process.env.OPCUA_SMALL_BUFFERS === "1";
+
+const users = { operator: "secret" };
+
+async function main() {
+  fs.mkdirSync(pkiDir, { recursive: true });
+  const serverCertificateManager = new OPCUACertificateManager({
+    automaticallyAcceptUnknownCertificate: true,
+    rootFolder: path.join(pkiDir, "server"),
+  });
+  const options = {
+    port,
+    serverCertificateManager,
+    allowAnonymous: true,
+    userManager: { isValidUser: (user, password) => users[user] === password },
+    serverCapabilities: {
+      maxSessions: 50,
+      maxSubscriptions: 100,
+      maxMonitoredItems: 100000,
+      maxSubscriptionsPerSession: 20,
+      maxMonitoredItemsPerSubscription: 100000,
+      minSupportedSampleRate: 0,
+      operationLimits: {
+        maxNodesPerRead: 1000,
+        maxNodesPerWrite: 1000,
+        maxNodesPerBrowse: 50,
+        maxMonitoredItemsPerCall: 1000,
+      },
+    },
+  };
+  if (smallBuffers) {
+    // The smallest buffers the spec allows, so any message above ~8 KB is chunked both ways.
+    options.transportSettings = {
+      adjustTransportLimits: (hello) => ({
+        receiveBufferSize: 8192,
+        sendBufferSize: 8192,
+        maxMessageSize: hello.maxMessageSize || 16 * 1024 * 1024,
+        maxChunkCount: 0,
+      }),
+    };
+  }
+  const server = new OPCUAServer(options);
+  await server.initialize();
+  const addressSpace = server.engine.addressSpace;
+  const namespace = addressSpace.getOwnNamespace();
+  const root = namespace.addFolder(addressSpace.rootFolder.objects, { browseName: "OeeTest", nodeId: "s=OeeTest" });
+  const scalars = namespace.addFolder(root, { browseName: "Scalars", nodeId: "s=Scalars" });
+  const arrays = namespace.addFolder(root, { browseName: "Arrays", nodeId: "s=Arrays" });
+  const counters = namespace.addFolder(root, { browseName: "Counters", nodeId: "s=Counters" });
+
+  const guid = "72962B91-FA75-4AE6-8D28-B404DC7DAF63";
+  const samples = {
+    Boolean: true,
+    SByte: -100,
+    Byte: 200,
+    Int16: -30000,
+    UInt16: 60000,
+    Int32: -2000000000,
+    UInt32: 4000000000,
+    Int64: [0xFFFFFFFE, 5], // node-opcua's 64-bit form [high, low]: 0xFFFFFFFE00000005 = -8589934587
+    UInt64: [1, 2], // 4294967298
+    Float: 1.5,
+    Double: 3.25,
+    String: "Linie 1 – Zustand",
+    DateTime: new Date(Date.UTC(2024, 2, 31, 1, 30, 0, 123)),
+    Guid: guid,
+    ByteString: Buffer.from([0, 1, 2, 254, 255]),
+    XmlElement: "<a>b</a>",
+    NodeId: coerceNodeId("ns=1;s=Line1.State"),
+    ExpandedNodeId: coerceNodeId("i=2258"),
+    StatusCode: StatusCodes.BadNodeIdUnknown,
+    QualifiedName: new QualifiedName({ namespaceIndex: 1, name: "Speed" }),
+    LocalizedText: new LocalizedText({ locale: "de-DE", text: "Geschwindigkeit" }),
+  };
+  const arraySamples = {
+    Boolean: [true, false, true],
+    SByte: [-1, 0, 1],
+    Byte: [1, 2, 3],
+    Int16: [-1, 2, -3],
+    UInt16: [1, 2, 65535],
+    Int32: [-7, 8, 2147483647],
+    UInt32: [0, 1, 4294967295],
+    Int64: [[0, 5], [0xFFFFFFFF, 0xFFFFFFFF]],
+    UInt64: [[0, 5], [0, 6]],
+    Float: [0.5, -0.25],
+    Double: [1.125, -2.5, 1e300],
+    String: ["a", "", "ü"],
+    DateTime: [new Date(Date.UTC(2020, 0, 1)), new Date(Date.UTC(2021, 5, 15, 12))],
+    Guid: [guid, "00000000-0000-0000-0000-000000000001"],
+    ByteString: [Buffer.from([1]), Buffer.from([2, 3])],
+    NodeId: [coerceNodeId("i=85"), coerceNodeId("ns=2;g=72962B91-FA75-4AE6-8D28-B404DC7DAF63"), coerceNodeId("ns=3;b=AQID")],
+    StatusCode: [StatusCodes.Good, StatusCodes.BadTimeout],
+    QualifiedName: [new QualifiedName({ namespaceIndex: 0, name: "A" })],
+    LocalizedText: [new LocalizedText({ locale: "en", text: "Hello" }), new LocalizedText({ text: "NoLocale" })],
+  };
+  for (const [typeName, value] of Object.entries(samples)) {
+    const v = namespace.addVariable({
+      componentOf: scalars, browseName: typeName, nodeId: `s=Scalar.${typeName}`, dataType: typeName,
+      accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+      minimumSamplingInterval: 0,
+    });
+    v.setValueFromSource(new Variant({ dataType: DataType[typeName], arrayType: VariantArrayType.Scalar, value }));
+  }
+  for (const [typeName, value] of Object.entries(arraySamples)) {
+    const v = namespace.addVariable({
+      componentOf: arrays, browseName: typeName, nodeId: `s=Array.${typeName}`, dataType: typeName, valueRank: 1,
+      accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+      minimumSamplingInterval: 0,
+    });
+    v.setValueFromSource(new Variant({ dataType: DataType[typeName], arrayType: VariantArrayType.Array, value }));
+  }
+  // A 2x3 matrix: arrays with dimensions.
+  const matrix = namespace.addVariable({
+    componentOf: arrays, browseName: "Matrix", nodeId: "s=Array.Matrix", dataType: "Int32", valueRank: 2,
+    arrayDimensions: [2, 3], accessLevel: "CurrentRead | CurrentWrite", minimumSamplingInterval: 0,
+  });
+  matrix.setValueFromSource(new Variant({
+    dataType: DataType.Int32, arrayType: VariantArrayType.Matrix, dimensions: [2, 3],
+    value: new Int32Array([1, 2, 3, 4, 5, 6]),
+  }));
+  // Large values: a response far above one 8 KB chunk.
+  const big = namespace.addVariable({
+    componentOf: root, browseName: "BigDoubles", nodeId: "s=Big.Doubles", dataType: "Double", valueRank: 1,
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite", minimumSamplingInterval: 0,
+  });
+  big.setValueFromSource(new Variant({
+    dataType: DataType.Double, arrayType: VariantArrayType.Array,
+    value: new Float64Array(20000).map((_, i) => i * 0.5),
+  }));
+  const bigBytes = namespace.addVariable({
+    componentOf: root, browseName: "BigBytes", nodeId: "s=Big.Bytes", dataType: "ByteString",
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite", minimumSamplingInterval: 0,
+  });
+  bigBytes.setValueFromSource(new Variant({ dataType: DataType.ByteString, value: Buffer.alloc(10) }));
+
+  // Counters: each increments by one per tick, so a client sees any gap or reordering.
+  const counterNodes = [];
+  let tick = 0;
+  for (let i = 0; i < counterCount; i++) {
+    const v = namespace.addVariable({
+      componentOf: counters, browseName: `C${i}`, nodeId: `s=Counter.${i}`, dataType: "UInt32",
+      minimumSamplingInterval: 0,
+    });
+    v.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: 0 }));
+    counterNodes.push(v);
+  }
+  const tickNode = namespace.addVariable({
+    componentOf: counters, browseName: "Tick", nodeId: "s=Counter.Tick", dataType: "UInt32", minimumSamplingInterval: 0,
+  });
+  tickNode.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: 0 }));
+  setInterval(() => {
+    tick++;
+    const now = new Date();
+    for (const v of counterNodes) {
+      v.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: tick }), StatusCodes.Good, now);
+    }
+    tickNode.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: tick }), StatusCodes.Good, now);
+  }, rateMs);
+
+  await server.start();
+  process.stdout.write(`READY port=${port} url=${server.getEndpointUrl()}\n`);
+  const stop = async () => {
+    try { await server.shutdown(0); } finally { process.exit(0); }
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`server.js: ${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});
