@@ -56,7 +56,7 @@ KpiFigures derive_figures(const KpiTotals& t) {
   f.small_stops_s = t.small_stop_ms / 1000.0;
   // Performance loss is run time minus the ideal time of what was made: small stops, the rest is
   // speed loss (negative when the machine beat its ideal cycle).
-  f.speed_loss_s = run_s - ideal_s - f.small_stops_s;
+  f.speed_loss_s = static_cast<double>(t.run_ms() * 1000 - t.ideal_us - t.small_stop_ms * 1000) / 1e6;
   f.production_rejects_s = (t.reject_ideal_us - t.startup_reject_ideal_us) / 1e6;
   f.startup_rejects_s = t.startup_reject_ideal_us / 1e6;
   return f;
