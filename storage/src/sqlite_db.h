@@ -1,0 +1,68 @@
+#pragma once
+// A thin RAII layer over the sqlite3 C API: a connection and prepared statements. Errors throw
+// std::runtime_error with SQLite's message, so a failed append rolls back instead of half-applying.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace oee::storage::sqlite {
+
+class Database {
+ public:
+  explicit Database(const std::string& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(const char* sql);
+  sqlite3* handle() const { return db_; }
+  [[noreturn]] void fail(const char* what) const;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(Database& db, std::string_view sql);
+  ~Statement();
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) { o.stmt_ = nullptr; }
+  Statement& operator=(Statement&& o) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, std::int64_t v);
+  Statement& bind(int i, std::string_view v);  // SQLite copies the bytes
+  Statement& bind_null(int i);
+  // Steps once: true when a row is available, false when done. Throws on error.
+  bool step();
+  // Steps to completion (for statements without rows), then resets.
+  void run();
+  void reset();
+
+  std::int64_t int_at(int i) const { return sqlite3_column_int64(stmt_, i); }
+  bool is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::string text_at(int i) const;
+
+ private:
+  Database* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back when destroyed without commit().
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool open_ = true;
+};
+
+}  // namespace oee::storage::sqlite

@@ -1,0 +1,994 @@
+// The embedded event store on SQLite (WAL). docs/storage.md explains the schema, the durability
+// guarantee and the rollup algorithm; the comments here say why each step is there.
+#include <algorithm>
+#include <array>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "oee/storage/event_store.h"
+#include "sqlite_db.h"
+#include "sqlite_schema.h"
+
+namespace oee::storage {
+
+namespace {
+
+using sqlite::Database;
+using sqlite::Statement;
+using sqlite::Transaction;
+
+constexpr int kKindState = 0, kKindCount = 1, kKindCounter = 2, kKindProduct = 5, kKindReason = 6;
+constexpr TimeMs kNoBase = kTimeMin;  // machine without events: nothing settled yet
+constexpr std::size_t kMaxDeadLetterTextBytes = 1024;
+
+int kind_of(const Event& e) {
+  switch (e.type) {
+    case EventType::state: return kKindState;
+    case EventType::count: return kKindCount;
+    case EventType::counter: return kKindCounter + static_cast<int>(e.counter);
+    case EventType::product: return kKindProduct;
+    case EventType::reason: return kKindReason;
+  }
+  return kKindReason;
+}
+
+// The engine's canonical order (core/src/machine_history.cpp): time, type rank, fingerprint, identity.
+int type_rank(EventType t) {
+  switch (t) {
+    case EventType::product: return 0;
+    case EventType::state: return 1;
+    case EventType::counter: return 2;
+    case EventType::count: return 3;
+    case EventType::reason: return 4;
+  }
+  return 5;
+}
+
+struct CanonKey {
+  TimeMs ts = kTimeMin;
+  int rank = 0;
+  std::uint64_t fingerprint = 0;
+  std::uint64_t identity = 0;
+  auto operator<=>(const CanonKey&) const = default;
+};
+
+CanonKey canon_key(const Event& e) {
+  const std::uint64_t fp = content_fingerprint(e);
+  return {e.ts, type_rank(e.type), fp, e.has_identity() ? identity_key(e) : fp};
+}
+
+TimeMs floor_hour(TimeMs t) { return floor_to(t, kMsPerHour); }
+TimeMs floor_day(TimeMs t) { return floor_to(t, kMsPerDay); }
+TimeMs ceil_to(TimeMs t, DurationMs step) {
+  const TimeMs f = floor_to(t, step);
+  return f == t ? t : f + step;
+}
+
+std::string bounded(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::string out(text.substr(0, max_bytes));
+  out += "...[truncated " + std::to_string(text.size() - max_bytes) + " bytes]";
+  return out;
+}
+
+struct MachineState {
+  std::int64_t id = 0;
+  std::string path;
+  const MachineSpec* spec = nullptr;  // nullptr: not in the plant; stored, but no rollups
+  TimeMs base = kNoBase;              // rollups are authoritative for every hour before it
+  bool has_total_counter = false;     // the engine's has_total_counter is a property of the whole set
+  bool row_dirty = false;
+  // events = context (ctx_count synthetic/real events before base that reproduce the engine's state
+  // at base) followed by every stored event with ts >= base (the tail, in arrival order).
+  std::vector<Event> events;
+  std::size_t ctx_count = 0;
+  // The canonical-last event and the last state interval, tracked as events arrive in order.
+  bool any = false;
+  CanonKey last_key;
+  TimeMs max_ts = kTimeMin;
+  bool has_state = false;
+  State last_state = State::unknown;
+  TimeMs last_state_start = kTimeMin;
+  std::optional<MachineHistory> history;  // of `events`, built on demand
+  std::vector<Event> pending;             // inserted by the append in progress
+  TimeMs dirty_days_from = kTimeMax, dirty_days_to = kTimeMin;  // day rollups to recompute
+};
+
+struct SourceState {
+  std::int64_t id = 0;
+  SourceStats stats;
+  std::map<std::int64_t, std::int64_t> gaps;  // first -> last
+  bool dirty = false;
+  std::vector<std::int64_t> batch_offsets;
+};
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+class SqliteEventStore final : public EventStore {
+ public:
+  SqliteEventStore(const std::string& path, const PlantModel& plant, const ShiftCalendar& calendar,
+                   const StoreOptions& options)
+      : path_(path), plant_(plant), calendar_(calendar), options_(options), db_(path) {
+    // WAL + synchronous=FULL: a commit returns after the WAL is fsynced, so an append that returned
+    // survives a process kill and a power loss. Bigger pages and cache suit the append-heavy load.
+    db_.exec("PRAGMA page_size=8192");
+    db_.exec("PRAGMA journal_mode=WAL");
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA cache_size=-131072");
+    db_.exec("PRAGMA temp_store=MEMORY");
+    db_.exec("PRAGMA mmap_size=1073741824");
+    db_.exec("PRAGMA wal_autocheckpoint=16384");
+    sqlite::migrate(db_);
+    prepare();
+    load_state();
+  }
+
+  AppendResult append(std::span<const Event> events, TimeMs received_at) override;
+  std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
+  MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
+  KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
+  std::int64_t event_count() override { return event_count_; }
+  std::vector<SourceStats> sources() override;
+  std::int64_t add_dead_letter(const DeadLetter& letter) override;
+  std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) override;
+  std::int64_t dead_letter_count() override;
+  std::int64_t apply_retention(TimeMs now) override;
+  std::string describe() const override { return "sqlite:" + path_; }
+
+ private:
+  void prepare();
+  void load_state();
+  MachineState& machine_for(std::string_view path);
+  SourceState& source_for(std::string_view src);
+  const std::string& source_name(std::int64_t id) const;
+  void note_source(const Event& e, TimeMs received_at);
+  void persist_sources();
+  void bind_event(Statement& s, const Event& e, const MachineState& m);
+  Event read_event(const Statement& s, const MachineState& m) const;
+  void load_events(MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out);
+  void load_context(MachineState& m, TimeMs t, std::vector<Event>& out);
+  void add_total_marker(const MachineState& m, std::vector<Event>& events) const;
+
+  void ingest_pending(MachineState& m);
+  TimeMs late_start(MachineState& m, TimeMs ts);
+  void recompute_from(MachineState& m, TimeMs from);
+  void rebuild_tracking(MachineState& m);
+  void track(MachineState& m, const Event& e, const CanonKey& key);
+  TimeMs settled_point(const MachineState& m) const;
+  void settle(MachineState& m);
+  const MachineHistory& tail_history(MachineState& m);
+  void write_machine_row(MachineState& m);
+  void recompute_days(MachineState& m);
+  KpiTotals rollup_sum(const MachineState& m, TimeMs from, TimeMs to);
+  MachineHistory history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to);
+  KpiTotals engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to, TimeMs horizon);
+  const std::string& state_token(const MachineSpec& spec, State s);
+
+  std::string path_;
+  const PlantModel& plant_;
+  const ShiftCalendar& calendar_;
+  StoreOptions options_;
+  Database db_;
+  std::unordered_map<std::string, std::unique_ptr<MachineState>, StringHash, std::equal_to<>> machines_;
+  std::unordered_map<std::int64_t, MachineState*> machines_by_id_;
+  std::unordered_map<std::string, std::unique_ptr<SourceState>, StringHash, std::equal_to<>> sources_;
+  std::unordered_map<std::int64_t, SourceState*> sources_by_id_;
+  std::unordered_map<const MachineSpec*, std::array<std::string, kStateCount>> tokens_;
+  std::int64_t event_count_ = 0;
+  struct GapOp {
+    std::int64_t src_id, first, last;
+    bool insert;
+  };
+  std::vector<GapOp> gap_ops_;
+
+  Statement insert_event_, select_events_, select_all_events_, select_latest_kind_, select_changes_desc_,
+      select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
+      delete_day_, insert_day_, sum_hours_, sum_days_, update_machine_, insert_machine_, upsert_source_,
+      insert_source_, delete_gap_, insert_gap_, min_kind_ts_, set_meta_;
+};
+
+#define OEE_KPI_SUMS                                                                                          \
+  "sum(all_ms), sum(unknown_ms), sum(planned_downtime_ms), sum(running_ms), sum(small_stop_ms),"            \
+  " sum(breakdown_ms), sum(setup_ms), sum(starved_ms), sum(blocked_ms), sum(unscheduled_running_ms),"       \
+  " sum(good_count), sum(reject_count), sum(startup_reject_count), sum(ideal_us), sum(reject_ideal_us),"    \
+  " sum(startup_reject_ideal_us), sum(breakdown_count), sum(stop_count)"
+
+constexpr const char* kEventColumns = "id_src, id_key, ts, kind, n1, n2, s1, s2, src_ref, seq";
+
+void SqliteEventStore::prepare() {
+  insert_event_ = Statement(db_,
+                            "INSERT OR IGNORE INTO events(id_src, id_key, machine_id, ts, kind, n1, n2, s1, s2, "
+                            "src_ref, seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+  // kind IN (...) lets SQLite seek each kind's run of the (machine_id, kind, ts) index.
+  select_events_ = Statement(db_, std::string("SELECT ") + kEventColumns +
+                                      " FROM events WHERE machine_id=?1 AND kind IN (0,1,2,3,4,5,6)"
+                                      " AND ts>=?2 AND ts<?3");
+  select_all_events_ =
+      Statement(db_, std::string("SELECT ") + kEventColumns + " FROM events WHERE machine_id=?1 AND ts<?2");
+  select_latest_kind_ = Statement(db_, std::string("SELECT ") + kEventColumns +
+                                           " FROM events WHERE machine_id=?1 AND kind=?2 AND ts=(SELECT max(ts) "
+                                           "FROM events WHERE machine_id=?1 AND kind=?2 AND ts<?3)");
+  select_changes_desc_ = Statement(
+      db_, "SELECT ts, state FROM state_changes WHERE machine_id=?1 AND ts<?2 ORDER BY ts DESC, ord DESC");
+  select_change_at_or_before_ =
+      Statement(db_, "SELECT max(ts) FROM state_changes WHERE machine_id=?1 AND ts<=?2");
+  insert_change_ = Statement(db_, "INSERT OR REPLACE INTO state_changes(machine_id, ts, ord, state) VALUES(?1,?2,?3,?4)");
+  delete_changes_from_ = Statement(db_, "DELETE FROM state_changes WHERE machine_id=?1 AND ts>=?2");
+  upsert_rollup_ = Statement(db_,
+                             "INSERT OR REPLACE INTO rollups VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
+                             "?15,?16,?17,?18,?19,?20)");
+  delete_rollups_from_ = Statement(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start>=?2");
+  delete_day_ = Statement(db_, "DELETE FROM rollup_days WHERE machine_id=?1 AND day_start=?2");
+  insert_day_ = Statement(db_, "INSERT INTO rollup_days SELECT ?1, ?2, count(*), " OEE_KPI_SUMS
+                               " FROM rollups WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?2+86400000"
+                               " HAVING count(*)>0");
+  sum_hours_ = Statement(db_, "SELECT count(*), " OEE_KPI_SUMS
+                              " FROM rollups WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
+  sum_days_ = Statement(db_, "SELECT sum(hours), " OEE_KPI_SUMS
+                             " FROM rollup_days WHERE machine_id=?1 AND day_start>=?2 AND day_start<?3");
+  update_machine_ = Statement(db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3 WHERE id=?1");
+  insert_machine_ = Statement(db_, "INSERT INTO machines(path, settled_hour) VALUES(?1, ?2)");
+  insert_source_ = Statement(db_, "INSERT INTO sources(src) VALUES(?1)");
+  upsert_source_ = Statement(db_,
+                             "UPDATE sources SET events=?2, seq_min=?3, seq_max=?4, last_seen=?5, clock_offset_ms=?6,"
+                             " future_events=?7 WHERE id=?1");
+  delete_gap_ = Statement(db_, "DELETE FROM source_gaps WHERE src_id=?1 AND first=?2");
+  insert_gap_ = Statement(db_, "INSERT OR REPLACE INTO source_gaps(src_id, first, last) VALUES(?1,?2,?3)");
+  min_kind_ts_ = Statement(db_, "SELECT min(ts) FROM events WHERE machine_id=?1 AND kind=?2");
+  set_meta_ = Statement(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+}
+
+const std::string& SqliteEventStore::state_token(const MachineSpec& spec, State s) {
+  auto it = tokens_.find(&spec);
+  if (it == tokens_.end()) {
+    // A synthetic state event must resolve to its state through this machine's map; a map may
+    // shadow a canonical name, then any raw value that maps to the state serves.
+    std::array<std::string, kStateCount> t;
+    for (int i = 0; i < kStateCount; ++i) {
+      const State st = static_cast<State>(i);
+      if (spec.resolve_state(state_name(st)) == st) {
+        t[static_cast<std::size_t>(i)] = std::string(state_name(st));
+        continue;
+      }
+      for (const auto& [raw, mapped] : spec.state_map)
+        if (mapped == st && spec.resolve_state(raw) == st) {
+          t[static_cast<std::size_t>(i)] = raw;
+          break;
+        }
+    }
+    it = tokens_.emplace(&spec, std::move(t)).first;
+  }
+  return it->second[static_cast<std::size_t>(s)];
+}
+
+void SqliteEventStore::load_state() {
+  machines_.clear();
+  machines_by_id_.clear();
+  sources_.clear();
+  sources_by_id_.clear();
+  {
+    Transaction tx(db_);
+    for (const MachineSpec* spec : plant_.machines()) {
+      Statement exists(db_, "SELECT count(*) FROM machines WHERE path=?1");
+      exists.bind(1, spec->path);
+      exists.step();
+      if (exists.int_at(0) == 0) insert_machine_.bind(1, spec->path).bind(2, kNoBase).run();
+    }
+    tx.commit();
+  }
+  Statement rows(db_, "SELECT id, path, settled_hour, has_total_counter FROM machines");
+  while (rows.step()) {
+    auto m = std::make_unique<MachineState>();
+    m->id = rows.int_at(0);
+    m->path = rows.text_at(1);
+    m->base = rows.int_at(2);
+    m->has_total_counter = rows.int_at(3) != 0;
+    m->spec = plant_.find_machine(m->path);
+    machines_by_id_[m->id] = m.get();
+    machines_.emplace(m->path, std::move(m));
+  }
+  Statement srcs(db_,
+                 "SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events FROM sources");
+  while (srcs.step()) {
+    auto s = std::make_unique<SourceState>();
+    s->id = srcs.int_at(0);
+    s->stats.src = srcs.text_at(1);
+    s->stats.events = srcs.int_at(2);
+    s->stats.seq_min = srcs.int_at(3);
+    s->stats.seq_max = srcs.int_at(4);
+    s->stats.last_seen = srcs.int_at(5);
+    s->stats.clock_offset_ms = srcs.int_at(6);
+    s->stats.future_events = srcs.int_at(7);
+    sources_by_id_[s->id] = s.get();
+    sources_.emplace(s->stats.src, std::move(s));
+  }
+  Statement gaps(db_, "SELECT src_id, first, last FROM source_gaps");
+  while (gaps.step()) {
+    auto it = sources_by_id_.find(gaps.int_at(0));
+    if (it != sources_by_id_.end()) it->second->gaps[gaps.int_at(1)] = gaps.int_at(2);
+  }
+  Statement count(db_, "SELECT value FROM meta WHERE key='event_count'");
+  if (count.step()) {
+    event_count_ = count.int_at(0);
+  } else {
+    Statement all(db_, "SELECT count(*) FROM events");
+    all.step();
+    event_count_ = all.int_at(0);
+  }
+  // The in-memory tail of each machine: the context at its settled hour and the events since.
+  for (auto& [path, m] : machines_) {
+    if (!m->spec || m->base == kNoBase) continue;
+    load_context(*m, m->base, m->events);
+    m->ctx_count = m->events.size();
+    load_events(*m, m->base, kTimeMax, m->events);
+    rebuild_tracking(*m);
+  }
+}
+
+MachineState& SqliteEventStore::machine_for(std::string_view path) {
+  auto it = machines_.find(path);
+  if (it != machines_.end()) return *it->second;
+  // A machine the plant does not know (the caller validates; tolerated): stored, no rollups.
+  insert_machine_.bind(1, path).bind(2, kNoBase).run();
+  auto m = std::make_unique<MachineState>();
+  m->id = sqlite3_last_insert_rowid(db_.handle());
+  m->path = std::string(path);
+  m->spec = plant_.find_machine(path);
+  machines_by_id_[m->id] = m.get();
+  return *machines_.emplace(m->path, std::move(m)).first->second;
+}
+
+SourceState& SqliteEventStore::source_for(std::string_view src) {
+  auto it = sources_.find(src);
+  if (it != sources_.end()) return *it->second;
+  insert_source_.bind(1, src).run();
+  auto s = std::make_unique<SourceState>();
+  s->id = sqlite3_last_insert_rowid(db_.handle());
+  s->stats.src = std::string(src);
+  sources_by_id_[s->id] = s.get();
+  return *sources_.emplace(s->stats.src, std::move(s)).first->second;
+}
+
+const std::string& SqliteEventStore::source_name(std::int64_t id) const {
+  static const std::string kNone;
+  auto it = sources_by_id_.find(id);
+  return it == sources_by_id_.end() ? kNone : it->second->stats.src;
+}
+
+// Payload columns by kind: state (s1 state, s2 reason), count (n1 good, n2 reject), counter (n1
+// value, n2 rollover), product (s1 product), reason (s2 reason, n1 at).
+void SqliteEventStore::bind_event(Statement& s, const Event& e, const MachineState& m) {
+  if (e.has_identity()) {
+    s.bind(1, source_for(e.src).id).bind(2, e.seq).bind_null(10).bind_null(11);
+  } else {
+    s.bind(1, -m.id).bind(2, static_cast<std::int64_t>(content_fingerprint(e)));
+    if (!e.src.empty()) s.bind(10, source_for(e.src).id);
+    if (e.seq >= 0) s.bind(11, e.seq);
+  }
+  s.bind(3, m.id).bind(4, e.ts).bind(5, kind_of(e));
+  switch (e.type) {
+    case EventType::state:
+      s.bind(8, e.state);
+      if (!e.reason.empty()) s.bind(9, e.reason);
+      break;
+    case EventType::count: s.bind(6, e.good).bind(7, e.reject); break;
+    case EventType::counter: s.bind(6, e.value).bind(7, e.rollover); break;
+    case EventType::product: s.bind(8, e.product); break;
+    case EventType::reason:
+      s.bind(6, e.at);
+      if (!e.reason.empty()) s.bind(9, e.reason);
+      break;
+  }
+}
+
+Event SqliteEventStore::read_event(const Statement& s, const MachineState& m) const {
+  Event e;
+  e.machine = m.path;
+  const std::int64_t id_src = s.int_at(0);
+  if (id_src > 0) {
+    e.src = source_name(id_src);
+    e.seq = s.int_at(1);
+  } else {
+    if (!s.is_null(8)) e.src = source_name(s.int_at(8));
+    if (!s.is_null(9)) e.seq = s.int_at(9);
+  }
+  e.ts = s.int_at(2);
+  const int kind = static_cast<int>(s.int_at(3));
+  switch (kind) {
+    case kKindState:
+      e.type = EventType::state;
+      e.state = s.text_at(6);
+      e.reason = s.text_at(7);
+      break;
+    case kKindCount:
+      e.type = EventType::count;
+      e.good = s.int_at(4);
+      e.reject = s.int_at(5);
+      break;
+    case kKindProduct:
+      e.type = EventType::product;
+      e.product = s.text_at(6);
+      break;
+    case kKindReason:
+      e.type = EventType::reason;
+      e.at = s.int_at(4);
+      e.reason = s.text_at(7);
+      break;
+    default:
+      e.type = EventType::counter;
+      e.counter = static_cast<CounterName>(kind - kKindCounter);
+      e.value = s.int_at(4);
+      e.rollover = s.int_at(5);
+      break;
+  }
+  return e;
+}
+
+void SqliteEventStore::load_events(MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) {
+  select_events_.bind(1, m.id).bind(2, from).bind(3, to);
+  while (select_events_.step()) out.push_back(read_event(select_events_, m));
+  select_events_.reset();
+}
+
+// Events before t that put the engine in the state it has at t for every later instant: the state
+// interval containing t - 1 and those ending within the start-up window before t (as synthetic state
+// events at their starts), the product in effect and each counter's last reading.
+void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event>& out) {
+  const MachineSpec& spec = *m.spec;
+  const DurationMs window = spec.startup_window_ms;
+  std::vector<Event> states;
+  select_changes_desc_.bind(1, m.id).bind(2, t);
+  TimeMs next_start = kTimeMax;  // start of the interval after the one read
+  while (select_changes_desc_.step()) {
+    const TimeMs start = select_changes_desc_.int_at(0);
+    // The interval ends where the next starts; the first read is the one containing t - 1.
+    if (next_start != kTimeMax && !(window > 0 && next_start > t - window)) break;
+    Event e;
+    e.ts = start;
+    e.type = EventType::state;
+    e.state = state_token(spec, static_cast<State>(select_changes_desc_.int_at(1)));
+    e.machine = m.path;
+    states.push_back(std::move(e));
+    next_start = start;
+  }
+  select_changes_desc_.reset();
+  out.insert(out.end(), std::make_move_iterator(states.rbegin()), std::make_move_iterator(states.rend()));
+  for (int kind : {kKindProduct, kKindCounter + 0, kKindCounter + 1, kKindCounter + 2}) {
+    select_latest_kind_.bind(1, m.id).bind(2, kind).bind(3, t);
+    while (select_latest_kind_.step()) out.push_back(read_event(select_latest_kind_, m));
+    select_latest_kind_.reset();
+  }
+}
+
+// The engine decides "rejects are part of the total" on the whole set of a machine's events; a
+// partial set gets a total-counter reading past every window so that it decides the same way. As
+// the first reading of its counter it is only a baseline and adds no count.
+void SqliteEventStore::add_total_marker(const MachineState& m, std::vector<Event>& events) const {
+  if (!m.has_total_counter) return;
+  for (const Event& e : events)
+    if (e.type == EventType::counter && e.counter == CounterName::total) return;
+  Event marker;
+  marker.ts = kTimeMax - 1;
+  marker.type = EventType::counter;
+  marker.counter = CounterName::total;
+  marker.machine = m.path;
+  events.push_back(std::move(marker));
+}
+
+const MachineHistory& SqliteEventStore::tail_history(MachineState& m) {
+  if (!m.history) {
+    const std::size_t n = m.events.size();
+    add_total_marker(m, m.events);
+    m.history = MachineHistory::build(*m.spec, m.events);
+    m.events.resize(n);
+  }
+  return *m.history;
+}
+
+void SqliteEventStore::track(MachineState& m, const Event& e, const CanonKey& key) {
+  m.any = true;
+  m.last_key = key;
+  m.max_ts = std::max(m.max_ts, e.ts);
+  if (e.type != EventType::state) return;
+  const auto s = m.spec->resolve_state(e.state);
+  if (!s || *s == State::unknown) return;
+  if (!m.has_state || *s != m.last_state) {
+    m.has_state = true;
+    m.last_state = *s;
+    m.last_state_start = e.ts;
+  }
+}
+
+void SqliteEventStore::rebuild_tracking(MachineState& m) {
+  m.history.reset();
+  m.any = m.events.size() > m.ctx_count;
+  m.max_ts = kTimeMin;
+  m.last_key = CanonKey{};
+  for (std::size_t i = 0; i < m.events.size(); ++i) {
+    const CanonKey k = canon_key(m.events[i]);
+    if (i == 0 || m.last_key < k) m.last_key = k;
+    if (i >= m.ctx_count) m.max_ts = std::max(m.max_ts, m.events[i].ts);
+  }
+  const MachineHistory& h = tail_history(m);
+  m.has_state = !h.intervals().empty();
+  if (m.has_state) {
+    m.last_state = h.intervals().back().state;
+    m.last_state_start = h.intervals().back().start;
+  }
+}
+
+// Hours ending at or before this instant can no longer change without a late event: after the
+// last event nothing is known, and a short unplanned stop still open may yet turn out a small stop.
+TimeMs SqliteEventStore::settled_point(const MachineState& m) const {
+  if (m.has_state && is_unplanned_stop(m.last_state) &&
+      m.max_ts - m.last_state_start < m.spec->micro_stop_threshold_ms)
+    return m.last_state_start;
+  return m.max_ts;
+}
+
+// Where a late event (ts before the settled hour) starts to change the rollups: the start of the
+// state interval containing it (its length, hence its stop class, may change), by whole hours.
+TimeMs SqliteEventStore::late_start(MachineState& m, TimeMs ts) {
+  select_change_at_or_before_.bind(1, m.id).bind(2, ts);
+  TimeMs start = ts;
+  if (select_change_at_or_before_.step() && !select_change_at_or_before_.is_null(0))
+    start = std::min(start, select_change_at_or_before_.int_at(0));
+  select_change_at_or_before_.reset();
+  return floor_hour(start);
+}
+
+void SqliteEventStore::recompute_from(MachineState& m, TimeMs from) {
+  delete_rollups_from_.bind(1, m.id).bind(2, from).run();
+  delete_changes_from_.bind(1, m.id).bind(2, from).run();
+  m.dirty_days_from = std::min(m.dirty_days_from, floor_day(from));
+  m.dirty_days_to = std::max(m.dirty_days_to, m.base);
+  m.events.clear();
+  load_context(m, from, m.events);
+  m.ctx_count = m.events.size();
+  load_events(m, from, kTimeMax, m.events);
+  m.base = from;
+  m.row_dirty = true;
+  rebuild_tracking(m);
+}
+
+void SqliteEventStore::ingest_pending(MachineState& m) {
+  std::vector<Event> pending = std::move(m.pending);
+  m.pending.clear();
+  if (!m.spec || pending.empty()) return;
+  std::vector<std::pair<CanonKey, std::size_t>> order;
+  order.reserve(pending.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) order.emplace_back(canon_key(pending[i]), i);
+  std::sort(order.begin(), order.end());
+  const TimeMs first_ts = order.front().first.ts;
+
+  if (m.base == kNoBase) {
+    m.base = floor_hour(first_ts);
+    m.row_dirty = true;
+  }
+  TimeMs recompute = kTimeMax;
+  if (!m.has_total_counter) {
+    for (const Event& e : pending)
+      if (e.type == EventType::counter && e.counter == CounterName::total) {
+        // Reject counters already settled were counted as good; they turn into part of the total.
+        m.has_total_counter = true;
+        m.row_dirty = true;
+        m.history.reset();
+        min_kind_ts_.bind(1, m.id).bind(2, kKindCounter + static_cast<int>(CounterName::reject));
+        if (min_kind_ts_.step() && !min_kind_ts_.is_null(0) && min_kind_ts_.int_at(0) < m.base)
+          recompute = floor_hour(min_kind_ts_.int_at(0));
+        min_kind_ts_.reset();
+        break;
+      }
+  }
+  if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
+  const bool in_order = !m.any || m.last_key < order.front().first;
+  if (recompute == kTimeMax && !in_order) {
+    // Out of order but after the settled hour: only a state event splitting an unplanned stop that
+    // began before it can change a settled hour (the stop may become a small stop).
+    const MachineHistory& h = tail_history(m);
+    for (const auto& [key, i] : order) {
+      if (!(key < m.last_key)) break;
+      if (pending[i].type != EventType::state) continue;
+      const std::ptrdiff_t at = h.interval_at(key.ts);
+      if (at < 0) continue;
+      const StateInterval& iv = h.intervals()[static_cast<std::size_t>(at)];
+      if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
+    }
+  }
+  if (recompute != kTimeMax) {
+    recompute_from(m, recompute);  // reloads every event from `recompute` on, the new ones included
+  } else {
+    m.history.reset();
+    m.events.reserve(m.events.size() + pending.size());
+    if (in_order) {
+      for (const auto& [key, i] : order) track(m, pending[i], key);
+      for (Event& e : pending) m.events.push_back(std::move(e));
+    } else {
+      for (Event& e : pending) m.events.push_back(std::move(e));
+      rebuild_tracking(m);
+    }
+  }
+  settle(m);
+  recompute_days(m);
+  write_machine_row(m);
+}
+
+void SqliteEventStore::settle(MachineState& m) {
+  if (!m.any) return;
+  const TimeMs settled_hour = floor_hour(settled_point(m));
+  if (settled_hour <= m.base) return;
+  const MachineSpec& spec = *m.spec;
+  const MachineHistory& h = tail_history(m);
+
+  std::vector<Interval> hours;
+  hours.reserve(static_cast<std::size_t>((settled_hour - m.base) / kMsPerHour));
+  for (TimeMs t = m.base; t < settled_hour; t += kMsPerHour) hours.push_back({t, t + kMsPerHour});
+  const std::vector<KpiTotals> totals = machine_bucket_totals(h, calendar_, hours, kTimeMax);
+  for (std::size_t i = 0; i < hours.size(); ++i) {
+    const KpiTotals& t = totals[i];
+    upsert_rollup_.bind(1, m.id).bind(2, hours[i].start);
+    const std::int64_t values[] = {t.all_ms,       t.unknown_ms,    t.planned_downtime_ms, t.running_ms,
+                                   t.small_stop_ms, t.breakdown_ms, t.setup_ms,            t.starved_ms,
+                                   t.blocked_ms,   t.unscheduled_running_ms, t.good_count, t.reject_count,
+                                   t.startup_reject_count, t.ideal_us, t.reject_ideal_us, t.startup_reject_ideal_us,
+                                   t.breakdown_count, t.stop_count};
+    for (int c = 0; c < 18; ++c) upsert_rollup_.bind(3 + c, values[c]);
+    upsert_rollup_.run();
+  }
+  const auto& intervals = h.intervals();
+  for (std::size_t i = 0; i < intervals.size(); ++i) {
+    const StateInterval& iv = intervals[i];
+    if (iv.start < m.base || iv.start >= settled_hour) continue;
+    std::int64_t ord = 0;
+    for (std::size_t j = i; j > 0 && intervals[j - 1].start == iv.start; --j) ++ord;
+    insert_change_.bind(1, m.id).bind(2, iv.start).bind(3, ord).bind(4, static_cast<std::int64_t>(iv.state)).run();
+  }
+
+  // The new context at settled_hour, then the tail from settled_hour on.
+  std::vector<Event> next;
+  const std::ptrdiff_t at = h.interval_at(settled_hour - 1);
+  if (at >= 0) {
+    std::size_t first = static_cast<std::size_t>(at);
+    while (spec.startup_window_ms > 0 && first > 0 && intervals[first - 1].end > settled_hour - spec.startup_window_ms)
+      --first;
+    for (std::size_t i = first; i <= static_cast<std::size_t>(at); ++i) {
+      Event e;
+      e.ts = intervals[i].start;
+      e.type = EventType::state;
+      e.state = state_token(spec, intervals[i].state);
+      e.machine = m.path;
+      next.push_back(std::move(e));
+    }
+  }
+  // The canonical-last product event and counter readings before settled_hour.
+  std::array<std::ptrdiff_t, 4> latest{-1, -1, -1, -1};
+  std::array<CanonKey, 4> latest_key{};
+  for (std::size_t i = 0; i < m.events.size(); ++i) {
+    const Event& e = m.events[i];
+    if (e.ts >= settled_hour) continue;
+    std::size_t slot;
+    if (e.type == EventType::product)
+      slot = 0;
+    else if (e.type == EventType::counter)
+      slot = 1 + static_cast<std::size_t>(e.counter);
+    else
+      continue;
+    const CanonKey k = canon_key(e);
+    if (latest[slot] < 0 || latest_key[slot] < k) {
+      latest[slot] = static_cast<std::ptrdiff_t>(i);
+      latest_key[slot] = k;
+    }
+  }
+  for (std::ptrdiff_t i : latest)
+    if (i >= 0) next.push_back(m.events[static_cast<std::size_t>(i)]);
+  const std::size_t ctx = next.size();
+  for (std::size_t i = m.ctx_count; i < m.events.size(); ++i)
+    if (m.events[i].ts >= settled_hour) next.push_back(std::move(m.events[i]));
+  m.events = std::move(next);
+  m.ctx_count = ctx;
+  m.dirty_days_from = std::min(m.dirty_days_from, floor_day(m.base));
+  m.dirty_days_to = std::max(m.dirty_days_to, settled_hour);
+  m.base = settled_hour;
+  m.row_dirty = true;
+  m.history.reset();
+}
+
+void SqliteEventStore::recompute_days(MachineState& m) {
+  for (TimeMs d = m.dirty_days_from; d < m.dirty_days_to; d += kMsPerDay) {
+    delete_day_.bind(1, m.id).bind(2, d).run();
+    insert_day_.bind(1, m.id).bind(2, d).run();
+  }
+  m.dirty_days_from = kTimeMax;
+  m.dirty_days_to = kTimeMin;
+}
+
+void SqliteEventStore::write_machine_row(MachineState& m) {
+  if (!m.row_dirty) return;
+  update_machine_.bind(1, m.id).bind(2, m.base).bind(3, m.has_total_counter ? 1 : 0).run();
+  m.row_dirty = false;
+}
+
+void SqliteEventStore::note_source(const Event& e, TimeMs received_at) {
+  if (e.src.empty()) return;
+  SourceState& s = source_for(e.src);
+  SourceStats& st = s.stats;
+  s.dirty = true;
+  ++st.events;
+  st.last_seen = std::max(st.last_seen, received_at);
+  s.batch_offsets.push_back(e.ts - received_at);
+  if (e.ts - received_at > options_.max_future_skew_ms) ++st.future_events;
+  if (e.seq < 0) return;
+  const std::int64_t q = e.seq;
+  auto add_gap = [&](std::int64_t first, std::int64_t last) {
+    s.gaps[first] = last;
+    gap_ops_.push_back({s.id, first, last, true});
+  };
+  if (st.seq_max < 0) {
+    st.seq_min = st.seq_max = q;
+  } else if (q > st.seq_max) {
+    if (q > st.seq_max + 1) add_gap(st.seq_max + 1, q - 1);
+    st.seq_max = q;
+  } else if (q < st.seq_min) {
+    if (q < st.seq_min - 1) add_gap(q + 1, st.seq_min - 1);
+    st.seq_min = q;
+  } else {
+    // Inside the known range: it fills (part of) a gap.
+    auto it = s.gaps.upper_bound(q);
+    if (it == s.gaps.begin()) return;
+    --it;
+    const std::int64_t first = it->first, last = it->second;
+    if (q > last) return;
+    s.gaps.erase(it);
+    gap_ops_.push_back({s.id, first, last, false});
+    if (first < q) add_gap(first, q - 1);
+    if (q < last) add_gap(q + 1, last);
+  }
+}
+
+void SqliteEventStore::persist_sources() {
+  for (const GapOp& op : gap_ops_) {
+    if (op.insert)
+      insert_gap_.bind(1, op.src_id).bind(2, op.first).bind(3, op.last).run();
+    else
+      delete_gap_.bind(1, op.src_id).bind(2, op.first).run();
+  }
+  gap_ops_.clear();
+  for (auto& [name, s] : sources_) {
+    if (!s->dirty) continue;
+    if (!s->batch_offsets.empty()) {
+      // The median offset of this batch: robust to a few events buffered long at the edge.
+      auto mid = s->batch_offsets.begin() + static_cast<std::ptrdiff_t>(s->batch_offsets.size() / 2);
+      std::nth_element(s->batch_offsets.begin(), mid, s->batch_offsets.end());
+      s->stats.clock_offset_ms = *mid;
+      s->batch_offsets.clear();
+    }
+    const SourceStats& st = s->stats;
+    upsert_source_.bind(1, s->id).bind(2, st.events).bind(3, st.seq_min).bind(4, st.seq_max).bind(5, st.last_seen);
+    upsert_source_.bind(6, st.clock_offset_ms).bind(7, st.future_events).run();
+    s->dirty = false;
+  }
+}
+
+AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs received_at) {
+  AppendResult result;
+  if (events.empty()) return result;
+  std::vector<MachineState*> touched;
+  try {
+    Transaction tx(db_);
+    for (const Event& e : events) {
+      MachineState& m = machine_for(e.machine);
+      bind_event(insert_event_, e, m);
+      insert_event_.run();
+      if (sqlite3_changes(db_.handle()) == 0) {
+        ++result.duplicates;
+        continue;
+      }
+      ++result.inserted;
+      if (m.pending.empty()) touched.push_back(&m);
+      m.pending.push_back(e);
+      note_source(e, received_at);
+    }
+    for (MachineState* m : touched) ingest_pending(*m);
+    persist_sources();
+    event_count_ += static_cast<std::int64_t>(result.inserted);
+    set_meta_.bind(1, "event_count").bind(2, event_count_).run();
+    tx.commit();
+  } catch (...) {
+    // Rolled back: the in-memory tails and statistics may hold what never committed.
+    event_count_ = 0;
+    gap_ops_.clear();
+    load_state();
+    throw;
+  }
+  return result;
+}
+
+std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, TimeMs from, TimeMs to) {
+  std::vector<Event> out;
+  auto it = machines_.find(machine);
+  if (it == machines_.end()) return out;
+  load_events(*it->second, from, to, out);
+  std::stable_sort(out.begin(), out.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  return out;
+}
+
+MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to) {
+  std::vector<Event> events;
+  if (!m.spec || m.base == kNoBase) {
+    select_all_events_.bind(1, m.id).bind(2, kTimeMax);
+    while (select_all_events_.step()) events.push_back(read_event(select_all_events_, m));
+    select_all_events_.reset();
+    return MachineHistory::build(spec, events);
+  }
+  // Before the settled hour the context comes from state_changes; after it, from the events since.
+  const TimeMs start = std::min(from, m.base);
+  load_context(m, start, events);
+  load_events(m, start, to, events);
+  // A stop overlapping `to` is classified on its whole length: the state events up to a threshold
+  // after `to` tell where it ends.
+  if (to < kTimeMax && spec.micro_stop_threshold_ms > 0) {
+    Statement& s = select_events_;
+    s.bind(1, m.id).bind(2, to).bind(3, to + spec.micro_stop_threshold_ms);
+    while (s.step())
+      if (s.int_at(3) == kKindState) events.push_back(read_event(s, m));
+    s.reset();
+  }
+  add_total_marker(m, events);
+  return MachineHistory::build(spec, events);
+}
+
+MachineHistory SqliteEventStore::machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) {
+  auto it = machines_.find(machine.path);
+  if (it == machines_.end()) return MachineHistory::build(machine, std::span<const Event>{});
+  return history_from_db(*it->second, machine, from, to);
+}
+
+KpiTotals SqliteEventStore::engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
+                                        TimeMs horizon) {
+  if (m.spec && m.base != kNoBase && from >= m.base && m.spec == &spec)
+    return oee::machine_totals(tail_history(m), calendar_, from, to, horizon);
+  return oee::machine_totals(history_from_db(m, spec, from, to), calendar_, from, to, horizon);
+}
+
+KpiTotals SqliteEventStore::rollup_sum(const MachineState& m, TimeMs from, TimeMs to) {
+  KpiTotals t;
+  std::int64_t hours = 0;
+  auto add = [&](Statement& s, TimeMs a, TimeMs b) {
+    if (a >= b) return;
+    s.bind(1, m.id).bind(2, a).bind(3, b);
+    s.step();
+    hours += s.int_at(0);
+    std::int64_t* fields[] = {&t.all_ms,       &t.unknown_ms,    &t.planned_downtime_ms, &t.running_ms,
+                              &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
+                              &t.blocked_ms,   &t.unscheduled_running_ms, &t.good_count, &t.reject_count,
+                              &t.startup_reject_count, &t.ideal_us, &t.reject_ideal_us, &t.startup_reject_ideal_us,
+                              &t.breakdown_count, &t.stop_count};
+    for (int c = 0; c < 18; ++c) *fields[c] += s.int_at(1 + c);
+    s.reset();
+  };
+  const TimeMs d0 = ceil_to(from, kMsPerDay), d1 = floor_day(to);
+  if (d0 < d1) {
+    add(sum_hours_, from, d0);
+    add(sum_days_, d0, d1);
+    add(sum_hours_, d1, to);
+  } else {
+    add(sum_hours_, from, to);
+  }
+  // Hours without a row lie before the machine's first event: unknown time.
+  const std::int64_t missing = (to - from) / kMsPerHour - hours;
+  t.all_ms += missing * kMsPerHour;
+  t.unknown_ms += missing * kMsPerHour;
+  return t;
+}
+
+KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
+  KpiTotals t;
+  t.machine_count = 1;
+  const TimeMs end = std::min(to, horizon);
+  if (from >= end) return t;
+  auto it = machines_.find(machine.path);
+  if (it == machines_.end())
+    return oee::machine_totals(MachineHistory::build(machine, std::span<const Event>{}), calendar_, from, to, horizon);
+  MachineState& m = *it->second;
+  if (!m.spec || m.spec != &machine || m.base == kNoBase) return engine_part(m, machine, from, to, horizon);
+  // Whole settled hours come from the rollups, computed with no horizon. An earlier horizon can only
+  // reclassify a stop still open at it and begun less than one micro-stop threshold before it, so
+  // hours ending later than horizon - threshold use the engine.
+  const TimeMs r0 = ceil_to(from, kMsPerHour);
+  const TimeMs r1 = std::min({floor_hour(end), m.base, floor_hour(horizon - machine.micro_stop_threshold_ms)});
+  if (r1 <= r0) return engine_part(m, machine, from, to, horizon);
+  t = rollup_sum(m, r0, r1);
+  if (from < r0) t += engine_part(m, machine, from, r0, horizon);
+  if (r1 < end) t += engine_part(m, machine, r1, to, horizon);
+  t.machine_count = 1;
+  return t;
+}
+
+std::vector<SourceStats> SqliteEventStore::sources() {
+  std::vector<SourceStats> out;
+  for (const auto& [name, s] : sources_) {
+    SourceStats st = s->stats;
+    st.gaps.assign(s->gaps.begin(), s->gaps.end());
+    out.push_back(std::move(st));
+  }
+  std::sort(out.begin(), out.end(), [](const SourceStats& a, const SourceStats& b) { return a.src < b.src; });
+  return out;
+}
+
+std::int64_t SqliteEventStore::add_dead_letter(const DeadLetter& letter) {
+  Transaction tx(db_);
+  Statement s(db_, "INSERT INTO dead_letters(received, topic, payload, reason) VALUES(?1,?2,?3,?4)");
+  s.bind(1, letter.received)
+      .bind(2, bounded(letter.topic, kMaxDeadLetterTextBytes))
+      .bind(3, bounded(letter.payload, kMaxDeadLetterPayloadBytes))
+      .bind(4, bounded(letter.reason, kMaxDeadLetterTextBytes))
+      .run();
+  const std::int64_t id = sqlite3_last_insert_rowid(db_.handle());
+  tx.commit();
+  return id;
+}
+
+std::vector<DeadLetter> SqliteEventStore::dead_letters(std::int64_t before_id, std::size_t limit) {
+  Statement s(db_,
+              "SELECT id, received, topic, payload, reason FROM dead_letters WHERE id<?1 ORDER BY id DESC LIMIT ?2");
+  s.bind(1, before_id > 0 ? before_id : INT64_MAX).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 10000)));
+  std::vector<DeadLetter> out;
+  while (s.step()) out.push_back({s.int_at(0), s.int_at(1), s.text_at(2), s.text_at(3), s.text_at(4)});
+  return out;
+}
+
+std::int64_t SqliteEventStore::dead_letter_count() {
+  Statement s(db_, "SELECT count(*) FROM dead_letters");
+  s.step();
+  return s.int_at(0);
+}
+
+std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
+  if (options_.retention_days <= 0) return 0;
+  const TimeMs cutoff = now - options_.retention_days * kMsPerDay;
+  std::int64_t deleted = 0;
+  Transaction tx(db_);
+  Statement plain(db_, "DELETE FROM events WHERE machine_id=?1 AND kind IN (0,1,6) AND ts<?2");
+  // The last product event and counter readings before the cutoff stay: they are the context of
+  // every window after it.
+  Statement keep_last(db_,
+                      "DELETE FROM events WHERE machine_id=?1 AND kind=?2 AND ts<(SELECT max(ts) FROM events "
+                      "WHERE machine_id=?1 AND kind=?2 AND ts<?3)");
+  Statement changes(db_,
+                    "DELETE FROM state_changes WHERE machine_id=?1 AND ts<(SELECT max(ts) FROM state_changes "
+                    "WHERE machine_id=?1 AND ts<?2)");
+  Statement hours(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start+3600000<=?2");
+  Statement days(db_, "DELETE FROM rollup_days WHERE machine_id=?1 AND day_start+86400000<=?2");
+  for (auto& [path, m] : machines_) {
+    // Never below the settled hour: the in-memory tail mirrors the events from there on.
+    const TimeMs limit = m->base == kNoBase ? cutoff : std::min(cutoff, m->base);
+    plain.bind(1, m->id).bind(2, limit).run();
+    deleted += sqlite3_changes(db_.handle());
+    for (int kind : {kKindProduct, kKindCounter + 0, kKindCounter + 1, kKindCounter + 2}) {
+      keep_last.bind(1, m->id).bind(2, kind).bind(3, limit).run();
+      deleted += sqlite3_changes(db_.handle());
+    }
+    const DurationMs window = m->spec ? m->spec->startup_window_ms : 0;
+    changes.bind(1, m->id).bind(2, limit - window).run();
+    hours.bind(1, m->id).bind(2, cutoff).run();
+    days.bind(1, m->id).bind(2, cutoff).run();
+  }
+  event_count_ -= deleted;
+  set_meta_.bind(1, "event_count").bind(2, event_count_).run();
+  tx.commit();
+  return deleted;
+}
+
+}  // namespace
+
+std::unique_ptr<EventStore> open_sqlite_store(const std::string& path, const PlantModel& plant,
+                                              const ShiftCalendar& calendar, const StoreOptions& options) {
+  return std::make_unique<SqliteEventStore>(path, plant, calendar, options);
+}
+
+}  // namespace oee::storage

@@ -1,0 +1,92 @@
+#include "sqlite_schema.h"
+
+#include <ctime>
+#include <string>
+
+namespace oee::storage::sqlite {
+
+namespace {
+
+// The KpiTotals columns of a rollup row, in KpiTotals order (machine_count excluded).
+#define OEE_ROLLUP_COLUMNS                                                                                 \
+  "all_ms INTEGER NOT NULL, unknown_ms INTEGER NOT NULL, planned_downtime_ms INTEGER NOT NULL, "           \
+  "running_ms INTEGER NOT NULL, small_stop_ms INTEGER NOT NULL, breakdown_ms INTEGER NOT NULL, "           \
+  "setup_ms INTEGER NOT NULL, starved_ms INTEGER NOT NULL, blocked_ms INTEGER NOT NULL, "                   \
+  "unscheduled_running_ms INTEGER NOT NULL, good_count INTEGER NOT NULL, reject_count INTEGER NOT NULL, "  \
+  "startup_reject_count INTEGER NOT NULL, ideal_us INTEGER NOT NULL, reject_ideal_us INTEGER NOT NULL, "   \
+  "startup_reject_ideal_us INTEGER NOT NULL, breakdown_count INTEGER NOT NULL, stop_count INTEGER NOT NULL"
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Append only: a released migration never changes, a new one gets the next number.
+const Migration kMigrations[] = {
+    {1,
+     // Machines and sources get small integer ids: events carry integers, not paths.
+     // settled_hour: rollups are authoritative for every hour before it (docs/storage.md).
+     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+     "CREATE TABLE machines(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+     " settled_hour INTEGER NOT NULL, has_total_counter INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE sources(id INTEGER PRIMARY KEY, src TEXT NOT NULL UNIQUE, events INTEGER NOT NULL DEFAULT 0,"
+     " seq_min INTEGER NOT NULL DEFAULT -1, seq_max INTEGER NOT NULL DEFAULT -1, last_seen INTEGER NOT NULL DEFAULT 0,"
+     " clock_offset_ms INTEGER NOT NULL DEFAULT 0, future_events INTEGER NOT NULL DEFAULT 0);"
+     "CREATE TABLE source_gaps(src_id INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,"
+     " PRIMARY KEY(src_id, first)) WITHOUT ROWID;"
+     // Identity: (id_src, id_key) = (source id, seq) for events with src+seq, (-machine id, content
+     // fingerprint) for the others. The primary key is the dedup guarantee; WITHOUT ROWID keeps the
+     // row in that one B-tree. kind: 0 state, 1 count, 2/3/4 counter total/good/reject, 5 product,
+     // 6 reason. n1/n2/s1/s2 hold the payload by kind (sqlite_event_store.cpp, encode()).
+     "CREATE TABLE events(id_src INTEGER NOT NULL, id_key INTEGER NOT NULL, machine_id INTEGER NOT NULL,"
+     " ts INTEGER NOT NULL, kind INTEGER NOT NULL, n1 INTEGER, n2 INTEGER, s1 TEXT, s2 TEXT,"
+     " src_ref INTEGER, seq INTEGER, PRIMARY KEY(id_src, id_key)) WITHOUT ROWID;"
+     "CREATE INDEX events_by_machine ON events(machine_id, kind, ts);"
+     // Starts of the settled state intervals (canonical state codes), for the context of a window.
+     "CREATE TABLE state_changes(machine_id INTEGER NOT NULL, ts INTEGER NOT NULL, ord INTEGER NOT NULL,"
+     " state INTEGER NOT NULL, PRIMARY KEY(machine_id, ts, ord)) WITHOUT ROWID;"
+     "CREATE TABLE rollups(machine_id INTEGER NOT NULL, hour_start INTEGER NOT NULL, " OEE_ROLLUP_COLUMNS
+     ", PRIMARY KEY(machine_id, hour_start)) WITHOUT ROWID;"
+     "CREATE TABLE dead_letters(id INTEGER PRIMARY KEY AUTOINCREMENT, received INTEGER NOT NULL,"
+     " topic TEXT NOT NULL, payload BLOB NOT NULL, reason TEXT NOT NULL);"},
+    {2,
+     // Day rollups (UTC days) so a month of a 1,000-machine plant reads ~31 rows per machine, not
+     // ~744. Filled from the hour rows a version-1 file already has.
+     "CREATE TABLE rollup_days(machine_id INTEGER NOT NULL, day_start INTEGER NOT NULL, hours INTEGER NOT NULL, "
+     OEE_ROLLUP_COLUMNS ", PRIMARY KEY(machine_id, day_start)) WITHOUT ROWID;"
+     "INSERT INTO rollup_days SELECT machine_id, (hour_start - ((hour_start % 86400000) + 86400000) % 86400000),"
+     " count(*), sum(all_ms), sum(unknown_ms), sum(planned_downtime_ms), sum(running_ms), sum(small_stop_ms),"
+     " sum(breakdown_ms), sum(setup_ms), sum(starved_ms), sum(blocked_ms), sum(unscheduled_running_ms),"
+     " sum(good_count), sum(reject_count), sum(startup_reject_count), sum(ideal_us), sum(reject_ideal_us),"
+     " sum(startup_reject_ideal_us), sum(breakdown_count), sum(stop_count) FROM rollups"
+     " GROUP BY machine_id, (hour_start - ((hour_start % 86400000) + 86400000) % 86400000);"},
+};
+
+}  // namespace
+
+int schema_version(Database& db) {
+  Statement exists(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'");
+  exists.step();
+  if (exists.int_at(0) == 0) return 0;
+  Statement v(db, "SELECT coalesce(max(version), 0) FROM schema_version");
+  v.step();
+  return static_cast<int>(v.int_at(0));
+}
+
+void migrate(Database& db, int up_to) {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version(version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const int current = schema_version(db);
+  if (current > kSchemaVersion)
+    throw std::runtime_error("sqlite: the file has schema version " + std::to_string(current) +
+                             ", newer than this build understands (" + std::to_string(kSchemaVersion) + ")");
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current || m.version > up_to) continue;
+    Transaction tx(db);
+    db.exec(m.sql);
+    Statement record(db, "INSERT INTO schema_version(version, applied_at) VALUES(?, ?)");
+    record.bind(1, m.version).bind(2, static_cast<std::int64_t>(std::time(nullptr)) * 1000).run();
+    tx.commit();
+  }
+}
+
+}  // namespace oee::storage::sqlite

@@ -1,0 +1,292 @@
+// The SQLite store: idempotent append, source statistics, dead letters, retention, migrations, and
+// hand-made late-event cases at hour boundaries where rollups are easiest to get wrong.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <random>
+
+#include "oee/core/shift_calendar.h"
+#include "oee/storage/event_store.h"
+#include "sqlite_db.h"
+#include "sqlite_schema.h"
+#include "storage_test_support.h"
+
+namespace oee::storage {
+namespace {
+
+using namespace testing;
+
+Event state(const MachineSpec& m, TimeMs ts, const char* s, std::int64_t seq) {
+  Event e;
+  e.machine = m.path;
+  e.ts = ts;
+  e.type = EventType::state;
+  e.state = s;
+  e.src = "plc";
+  e.seq = seq;
+  return e;
+}
+Event count(const MachineSpec& m, TimeMs ts, std::int64_t good, std::int64_t reject, std::int64_t seq) {
+  Event e;
+  e.machine = m.path;
+  e.ts = ts;
+  e.type = EventType::count;
+  e.good = good;
+  e.reject = reject;
+  e.src = "plc";
+  e.seq = seq;
+  return e;
+}
+Event counter(const MachineSpec& m, TimeMs ts, CounterName name, std::int64_t value, std::int64_t seq) {
+  Event e;
+  e.machine = m.path;
+  e.ts = ts;
+  e.type = EventType::counter;
+  e.counter = name;
+  e.value = value;
+  e.src = "plc";
+  e.seq = seq;
+  return e;
+}
+
+std::int64_t scalar(const std::string& file, const char* sql) {
+  sqlite::Database db(file);
+  sqlite::Statement s(db, sql);
+  s.step();
+  return s.int_at(0);
+}
+
+class SqliteStore : public ::testing::Test {
+ protected:
+  PlantModel plant = test_plant(1, 1);
+  FixedOffsetZone zone;
+  ShiftCalendar cal{plant, zone};
+  const MachineSpec& m = *plant.machines()[0];
+  TempDir dir;
+  std::string file = dir.file("store.db");
+  std::unique_ptr<EventStore> store = open_sqlite_store(file, plant, cal);
+  std::vector<Event> all;
+
+  void send(std::vector<Event> batch) {
+    store->append(batch, at("2026-11-11T00:00:00Z"));
+    all.insert(all.end(), batch.begin(), batch.end());
+  }
+  // Every hour of the day, the whole day, and odd windows against the engine over every event.
+  void expect_engine(TimeMs lo, TimeMs hi) {
+    const MachineHistory ref = MachineHistory::build(m, all);
+    for (TimeMs h = lo; h < hi; h += kMsPerHour)
+      ASSERT_EQ(store->machine_totals(m, h, h + kMsPerHour, kTimeMax), oee::machine_totals(ref, cal, h, h + kMsPerHour, kTimeMax))
+          << format_rfc3339(h);
+    ASSERT_EQ(store->machine_totals(m, lo, hi, kTimeMax), oee::machine_totals(ref, cal, lo, hi, kTimeMax));
+    ASSERT_EQ(store->machine_totals(m, lo + 1234, hi - 777, hi - 5000), oee::machine_totals(ref, cal, lo + 1234, hi - 777, hi - 5000));
+  }
+};
+
+TEST_F(SqliteStore, AppendIsIdempotentAndCountsDuplicates) {
+  const TimeMs t0 = at("2026-11-10T08:00:00Z");
+  std::vector<Event> batch = {state(m, t0, "running", 1), count(m, t0 + 1000, 5, 1, 2), count(m, t0 + 2000, 5, 0, 3)};
+  Event anonymous = count(m, t0 + 3000, 7, 0, -1);
+  anonymous.src.clear();
+  batch.push_back(anonymous);
+  AppendResult r = store->append(batch, t0);
+  EXPECT_EQ(r.inserted, 4u);
+  EXPECT_EQ(r.duplicates, 0u);
+  batch.push_back(batch[1]);  // a duplicate inside the batch, then the whole batch again
+  r = store->append(batch, t0);
+  EXPECT_EQ(r.inserted, 0u);
+  EXPECT_EQ(r.duplicates, 5u);
+  EXPECT_EQ(store->event_count(), 4);
+  const auto events = store->machine_events(m.path, t0, t0 + kMsPerHour);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0], batch[0]);
+  EXPECT_EQ(events[3], anonymous);
+  // The same content on another machine is another event.
+  PlantModel two = test_plant(1, 2);
+  ShiftCalendar cal2(two, zone);
+  TempDir d2;
+  auto s2 = open_sqlite_store(d2.file("s.db"), two, cal2);
+  Event other = anonymous;
+  other.machine = two.machines()[1]->path;
+  anonymous.machine = two.machines()[0]->path;
+  EXPECT_EQ(s2->append(std::vector<Event>{anonymous, other}, t0).inserted, 2u);
+}
+
+TEST_F(SqliteStore, ShortStopOpenAcrossAnHourBoundaryIsSettledOnlyOnceItsClassIsKnown) {
+  // A stop begins 30 s before 11:00; the batch ends just after 11:00. Only when it ends (50 s
+  // later) is it known to be a small stop (threshold 120 s).
+  send({state(m, at("2026-11-10T10:00:00Z"), "running", 1), state(m, at("2026-11-10T10:59:30Z"), "stopped", 2),
+        count(m, at("2026-11-10T11:00:10Z"), 3, 0, 3)});
+  expect_engine(at("2026-11-10T10:00:00Z"), at("2026-11-10T12:00:00Z"));
+  send({state(m, at("2026-11-10T11:00:20Z"), "running", 4), count(m, at("2026-11-10T12:30:00Z"), 3, 0, 5)});
+  expect_engine(at("2026-11-10T10:00:00Z"), at("2026-11-10T13:00:00Z"));
+  EXPECT_EQ(store->machine_totals(m, at("2026-11-10T10:00:00Z"), at("2026-11-10T11:00:00Z"), kTimeMax).small_stop_ms, 30'000);
+}
+
+TEST_F(SqliteStore, OutOfOrderEventAfterTheSettledHourSplittingALongStopRecomputesThatHour) {
+  // A stop from 10:59 lasts past the threshold: hour 10 settles it as a breakdown. Then a delayed
+  // "running" at 11:00:00 (after the settled hour) shortens it to 60 s: a small stop.
+  send({state(m, at("2026-11-10T10:00:00Z"), "running", 1), state(m, at("2026-11-10T10:59:00Z"), "stopped", 2),
+        count(m, at("2026-11-10T11:05:00Z"), 3, 1, 4)});
+  EXPECT_EQ(store->machine_totals(m, at("2026-11-10T10:00:00Z"), at("2026-11-10T11:00:00Z"), kTimeMax).breakdown_ms, 60'000);
+  send({state(m, at("2026-11-10T11:00:00Z"), "running", 3)});
+  expect_engine(at("2026-11-10T09:00:00Z"), at("2026-11-10T13:00:00Z"));
+  EXPECT_EQ(store->machine_totals(m, at("2026-11-10T10:00:00Z"), at("2026-11-10T11:00:00Z"), kTimeMax).small_stop_ms, 60'000);
+}
+
+TEST_F(SqliteStore, LateEventsRecomputeFromTheStartOfTheirStateInterval) {
+  std::int64_t seq = 100;
+  std::vector<Event> batch;
+  for (TimeMs t = at("2026-11-10T00:00:00Z"); t < at("2026-11-10T20:00:00Z"); t += 10 * kMsPerMinute) {
+    batch.push_back(state(m, t, (t / (10 * kMsPerMinute)) % 7 == 0 ? "setup" : "running", seq++));
+    batch.push_back(count(m, t + 60'000, 10, 1, seq++));
+  }
+  send(batch);
+  expect_engine(at("2026-11-10T00:00:00Z"), at("2026-11-11T00:00:00Z"));
+  // Late: a breakdown in the morning, a product change, a reject burst, and an event before all.
+  Event product = count(m, at("2026-11-10T05:30:00Z"), 0, 0, seq++);
+  product.type = EventType::product;
+  product.product = "b";
+  send({state(m, at("2026-11-10T03:05:00Z"), "stopped", seq++), product, count(m, at("2026-11-10T03:06:00Z"), 0, 9, seq++)});
+  expect_engine(at("2026-11-09T22:00:00Z"), at("2026-11-11T00:00:00Z"));
+  send({state(m, at("2026-11-09T23:00:00Z"), "planned_stop", seq++)});
+  expect_engine(at("2026-11-09T20:00:00Z"), at("2026-11-11T00:00:00Z"));
+}
+
+TEST_F(SqliteStore, AFirstTotalCounterTurnsSettledRejectCountersIntoPartOfTheTotal) {
+  send({state(m, at("2026-11-10T06:00:00Z"), "running", 1), counter(m, at("2026-11-10T06:10:00Z"), CounterName::reject, 10, 2),
+        counter(m, at("2026-11-10T06:20:00Z"), CounterName::reject, 15, 3), count(m, at("2026-11-10T09:00:00Z"), 1, 0, 4)});
+  expect_engine(at("2026-11-10T06:00:00Z"), at("2026-11-10T10:00:00Z"));
+  send({counter(m, at("2026-11-10T09:30:00Z"), CounterName::total, 1000, 5)});
+  expect_engine(at("2026-11-10T06:00:00Z"), at("2026-11-10T10:00:00Z"));
+  EXPECT_EQ(store->machine_totals(m, at("2026-11-10T06:00:00Z"), at("2026-11-10T07:00:00Z"), kTimeMax).good_count, -5);
+}
+
+TEST_F(SqliteStore, SourceStatisticsKeepGapsAsRanges) {
+  const TimeMs now = at("2026-11-10T08:00:00Z");
+  std::vector<Event> batch;
+  for (std::int64_t q : {1, 2, 3, 7, 8, 20}) batch.push_back(count(m, now - 1000 + q, 1, 0, q));
+  Event future = count(m, now + 10 * kMsPerMinute, 1, 0, 21);
+  batch.push_back(future);
+  store->append(batch, now);
+  auto s = store->sources();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].src, "plc");
+  EXPECT_EQ(s[0].events, 7);
+  EXPECT_EQ(s[0].seq_min, 1);
+  EXPECT_EQ(s[0].seq_max, 21);
+  EXPECT_EQ(s[0].gaps, (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 6}, {9, 19}}));
+  EXPECT_EQ(s[0].future_events, 1);
+  EXPECT_EQ(s[0].last_seen, now);
+  EXPECT_LT(s[0].clock_offset_ms, 0);
+  store->append(std::vector<Event>{count(m, now, 1, 0, 5), count(m, now, 1, 0, 9), count(m, now, 1, 0, 19)}, now + 1);
+  store.reset();
+  store = open_sqlite_store(file, plant, cal);
+  s = store->sources();
+  EXPECT_EQ(s[0].gaps, (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 4}, {6, 6}, {10, 18}}));
+  EXPECT_EQ(s[0].events, 10);
+  EXPECT_EQ(s[0].last_seen, now + 1);
+}
+
+TEST_F(SqliteStore, DeadLettersAreBoundedNewestFirstAndPaged) {
+  for (int i = 0; i < 25; ++i)
+    store->add_dead_letter({0, 1000 + i, "oee/s1/events", "{bad json " + std::to_string(i), "parse error"});
+  const std::string huge(kMaxDeadLetterPayloadBytes + 5000, 'x');
+  const std::int64_t big = store->add_dead_letter({0, 2000, "t", huge, "too large"});
+  EXPECT_EQ(store->dead_letter_count(), 26);
+  auto page = store->dead_letters(0, 10);
+  ASSERT_EQ(page.size(), 10u);
+  EXPECT_EQ(page[0].id, big);
+  EXPECT_LT(page[0].payload.size(), huge.size());
+  EXPECT_NE(page[0].payload.find("truncated 5000 bytes"), std::string::npos);
+  EXPECT_EQ(page[1].payload, "{bad json 24");
+  auto next = store->dead_letters(page.back().id, 100);
+  ASSERT_EQ(next.size(), 16u);
+  EXPECT_EQ(next.back().payload, "{bad json 0");
+  EXPECT_LT(next[0].id, page.back().id);
+}
+
+TEST(SqliteRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
+  const PlantModel plant = test_plant(1, 2);
+  FixedOffsetZone zone;
+  ShiftCalendar cal(plant, zone);
+  TempDir dir;
+  StoreOptions options;
+  options.retention_days = 2;
+  auto store = open_sqlite_store(dir.file("r.db"), plant, cal, options);
+  const TimeMs lo = at("2026-11-01T00:00:00Z"), hi = at("2026-11-06T00:00:00Z");
+  std::vector<Event> all;
+  for (const MachineSpec* m : plant.machines()) {
+    GeneratorOptions o;
+    o.src = m->path;
+    o.max_step_ms = 300'000;
+    auto e = random_events(m->path.size(), lo, hi, m->path, o);
+    all.insert(all.end(), e.begin(), e.end());
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  for (std::size_t i = 0; i < all.size(); i += 500)
+    store->append(std::span(all).subspan(i, std::min<std::size_t>(500, all.size() - i)), hi);
+  const TimeMs now = hi, cutoff = now - 2 * kMsPerDay;
+  std::vector<KpiTotals> before;
+  for (const MachineSpec* m : plant.machines())
+    for (TimeMs f = cutoff; f < hi; f += 7 * kMsPerHour + 12345) before.push_back(store->machine_totals(*m, f, hi, kTimeMax));
+  const std::int64_t count_before = store->event_count();
+  std::int64_t old_events = 0;
+  for (const Event& e : all) old_events += e.ts < cutoff;
+  const std::int64_t deleted = store->apply_retention(now);
+  EXPECT_GT(deleted, old_events - 20);  // a few context events (last product, counter readings) stay
+  EXPECT_LE(deleted, old_events);
+  EXPECT_EQ(store->event_count(), count_before - deleted);
+  EXPECT_EQ(scalar(dir.file("r.db"), "SELECT count(*) FROM events"), store->event_count());
+  EXPECT_EQ(scalar(dir.file("r.db"), "SELECT count(*) FROM rollups WHERE hour_start < (SELECT 0)") , 0);
+  sqlite::Database db(dir.file("r.db"));
+  sqlite::Statement old_rollups(db, "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= ?1");
+  old_rollups.bind(1, cutoff);
+  old_rollups.step();
+  EXPECT_EQ(old_rollups.int_at(0), 0);
+  std::size_t i = 0;
+  for (const MachineSpec* m : plant.machines())
+    for (TimeMs f = cutoff; f < hi; f += 7 * kMsPerHour + 12345) EXPECT_EQ(store->machine_totals(*m, f, hi, kTimeMax), before[i++]);
+  EXPECT_EQ(store->apply_retention(now), 0);
+}
+
+TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
+  const PlantModel plant = test_plant(1, 1);
+  FixedOffsetZone zone;
+  ShiftCalendar cal(plant, zone);
+  TempDir dir;
+  const std::string file = dir.file("old.db");
+  const MachineSpec& m = *plant.machines()[0];
+  const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = at("2026-11-13T00:00:00Z");
+  GeneratorOptions o;
+  o.src = "x";
+  const auto events = random_events(5, lo, hi, m.path, o);
+  KpiTotals want;
+  {
+    auto store = open_sqlite_store(file, plant, cal);
+    store->append(events, hi);
+    want = store->machine_totals(m, lo, hi, kTimeMax);
+  }
+  {
+    // Turn the file back into a version-1 file: no day rollups.
+    sqlite::Database db(file);
+    db.exec("DROP TABLE rollup_days; DELETE FROM schema_version WHERE version=2");
+    EXPECT_EQ(sqlite::schema_version(db), 1);
+  }
+  auto store = open_sqlite_store(file, plant, cal);
+  EXPECT_EQ(scalar(file, "SELECT max(version) FROM schema_version"), sqlite::kSchemaVersion);
+  EXPECT_EQ(scalar(file, "SELECT count(*) FROM rollup_days"), 3);
+  EXPECT_EQ(store->machine_totals(m, lo, hi, kTimeMax), want);
+  EXPECT_EQ(want, oee::machine_totals(MachineHistory::build(m, events), cal, lo, hi, kTimeMax));
+  // A fresh file migrates from 0 in order; a file newer than the build is refused.
+  TempDir d2;
+  sqlite::Database fresh(d2.file("f.db"));
+  sqlite::migrate(fresh, 1);
+  EXPECT_EQ(sqlite::schema_version(fresh), 1);
+  sqlite::migrate(fresh);
+  EXPECT_EQ(sqlite::schema_version(fresh), sqlite::kSchemaVersion);
+  fresh.exec("INSERT INTO schema_version VALUES(99, 0)");
+  EXPECT_THROW(sqlite::migrate(fresh), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace oee::storage

@@ -1,0 +1,143 @@
+#pragma once
+// Shared by the storage tests: a temporary directory, a small plant with shifts, breaks, a
+// non-production day and start-up windows, and a random but plausible event stream per machine.
+#include <stdlib.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "oee/core/kpi.h"
+#include "oee/core/plant_model.h"
+#include "oee/core/time_zone.h"
+
+namespace oee::storage::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "oee-storage-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string file(const char* name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline TimeMs at(const char* s) { return *parse_timestamp(s); }
+
+inline PlantModel test_plant(int lines = 2, int machines_per_line = 2) {
+  PlantModel p;
+  p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
+  p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
+  p.shifts.push_back({"night", 22 * 60, 6 * 60, {{2 * 60, 2 * 60 + 30}}});
+  p.non_production_dates.push_back(*parse_civil_date("2026-11-12"));
+  SiteSpec s{"s1", "s1", "Site", {}};
+  AreaSpec a{"a1", "s1/a1", "Area", {}};
+  for (int l = 1; l <= lines; ++l) {
+    LineSpec line{"l" + std::to_string(l), "s1/a1/l" + std::to_string(l), "Line", {}};
+    for (int m = 1; m <= machines_per_line; ++m) {
+      MachineSpec spec;
+      spec.id = "m" + std::to_string(m);
+      spec.path = line.path + "/" + spec.id;
+      spec.ideal_cycle_us = 800'000 + 100'000 * m;
+      spec.product_cycle_us = {{"a", 500'000}, {"b", 2'000'000}};
+      spec.micro_stop_threshold_ms = 120'000;
+      spec.startup_window_ms = 300'000;
+      spec.state_map = {{"1", State::running}, {"2", State::stopped}};
+      line.machines.push_back(spec);
+    }
+    a.lines.push_back(line);
+  }
+  s.areas.push_back(a);
+  p.sites.push_back(s);
+  return p;
+}
+
+struct GeneratorOptions {
+  DurationMs max_step_ms = 90'000;
+  bool counters = true;   // cumulative total/good/reject counters besides increments
+  bool anonymous = true;  // some events without src+seq (identified by their content)
+  std::string src = "gen";
+};
+
+// Like core/tests/engine_test.cpp's random_events, plus raw state values, good/reject counters
+// and events without identity.
+inline std::vector<Event> random_events(std::uint64_t seed, TimeMs start, TimeMs end, const std::string& machine,
+                                        const GeneratorOptions& o = {}) {
+  std::mt19937_64 rng(seed);
+  std::vector<Event> out;
+  const char* states[] = {"running", "running", "1", "stopped", "2", "setup", "starved", "blocked", "planned_stop"};
+  const char* products[] = {"a", "b", "c"};
+  std::int64_t seq = 0;
+  std::int64_t total = 60000, reject = 100;
+  for (TimeMs t = start; t < end; t += 1 + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(o.max_step_ms))) {
+    Event e;
+    e.ts = t;
+    switch (rng() % 8) {
+      case 0:
+      case 1:
+        e.type = EventType::state;
+        e.state = states[rng() % 9];
+        if (rng() % 3 == 0) e.reason = "jam";
+        break;
+      case 2:
+        e.type = EventType::count;
+        e.good = static_cast<std::int64_t>(rng() % 20);
+        e.reject = static_cast<std::int64_t>(rng() % 3);
+        break;
+      case 3:
+        if (o.counters) {
+          e.type = EventType::counter;
+          if (rng() % 3 == 0) {
+            reject = (reject + static_cast<std::int64_t>(rng() % 5)) % 1000;
+            e.counter = CounterName::reject;
+            e.value = reject;
+            e.rollover = 1000;
+          } else {
+            total = (total + static_cast<std::int64_t>(rng() % 500)) % 65536;
+            e.counter = CounterName::total;
+            e.value = total;
+            e.rollover = 65536;
+          }
+        } else {
+          e.type = EventType::count;
+          e.good = 1;
+        }
+        break;
+      case 4:
+        e.type = EventType::product;
+        e.product = products[rng() % 3];
+        break;
+      case 5:
+        e.type = EventType::reason;
+        e.reason = "material";
+        e.at = t - static_cast<TimeMs>(rng() % 600'000);
+        break;
+      default:
+        e.type = EventType::count;
+        e.good = 1;
+        break;
+    }
+    e.machine = machine;
+    if (!o.anonymous || rng() % 5 != 0) {
+      e.src = o.src;
+      e.seq = seq++;
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+inline std::vector<Event> of_machine(const std::vector<Event>& events, const std::string& path) {
+  std::vector<Event> out;
+  for (const Event& e : events)
+    if (e.machine == path) out.push_back(e);
+  return out;
+}
+
+}  // namespace oee::storage::testing
