@@ -1,5 +1,6 @@
 #include "oee/edge/edge_agent.h"
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -118,6 +119,10 @@ void EdgeAgent::stop() {
   started_ = false;
   for (auto& src : sources_) src->stop();
   queue_->flush();
+  // Drain while a broker is there (bounded): a clean stop leaves nothing behind needlessly.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
+  while (client_->connected() && queue_->stats().depth_records > 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   publisher_->stop();
   publisher_->publish_offline_status();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the status out

@@ -233,7 +233,7 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
     throw EdgeConfigError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "not valid YAML: " + e.msg);
   }
   if (!root.IsMap()) throw EdgeConfigError(file, 0, "expected a mapping at the top");
-  r.only_keys(root, "edge config", {"id", "data_dir", "queue", "mqtt", "plant", "sources"});
+  r.only_keys(root, "edge config", {"id", "data_dir", "queue", "mqtt", "plant", "sources", "drain_timeout_ms"});
   EdgeConfig c;
   c.file = file;
   if (!root["id"]) r.fail(root, "missing 'id' (the edge id: src of its events and MQTT client id)");
@@ -248,6 +248,8 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
     if (q["max_bytes"]) c.queue_max_bytes = static_cast<std::uint64_t>(r.integer(q["max_bytes"], "queue.max_bytes", 1 << 20, INT64_MAX));
     if (q["group_commit_ms"]) c.queue_group_commit_ms = static_cast<std::uint32_t>(r.integer(q["group_commit_ms"], "queue.group_commit_ms", 0, 50));
   }
+  if (root["drain_timeout_ms"])
+    c.drain_timeout_ms = static_cast<int>(r.integer(root["drain_timeout_ms"], "drain_timeout_ms", 0, 3'600'000));
   const auto m = root["mqtt"];
   if (!m) r.fail(root, "missing 'mqtt'");
   r.expect_map(m, "mqtt");

@@ -85,6 +85,7 @@ struct EdgeConfig {
   std::string data_dir;
   std::uint64_t queue_max_bytes = 1ull << 30;
   std::uint32_t queue_group_commit_ms = 5;
+  int drain_timeout_ms = 5000;  // on a clean stop, how long to wait for the queue to empty
   MqttConfig mqtt;
   std::string plant_file;  // resolved against the config file's folder
   std::vector<SourceConfig> sources;

@@ -1,0 +1,347 @@
+// The edge agent (`oee edge`, a real child process) against real Mosquitto brokers and a pymodbus
+// device on loopback: broker outage, edge SIGKILL with a torn queue tail, disk cap during an
+// outage, broker failover, a bridge cut, and Modbus acquisition. A subscriber in the test collects
+// what arrives and deduplicates on src+seq as the server does.
+//
+// Outages here last seconds, not the issue's 60 s: the mechanism (queue, backoff, redelivery) is
+// the same and the suite stays within a few minutes. Reconnect backoff is 200 ms .. 1 s here.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "mosquitto_process.h"
+#include "oee/codec/event_json.h"
+#include "oee/edge/durable_queue.h"
+#include "oee/transport/mqtt_client.h"
+
+using namespace std::chrono_literals;
+using oee::testing::ChildProcess;
+using oee::testing::MosquittoProcess;
+using oee::testing::TempDir;
+
+namespace {
+
+const std::string kEdgeId = "it-edge";
+
+// Subscribes to every event topic with a persistent session and keeps what arrives.
+class Collector {
+ public:
+  Collector(const std::string& url, const std::string& client_id) {
+    oee::transport::MqttOptions o;
+    o.brokers = {url};
+    o.client_id = client_id;
+    o.reconnect_min = 200ms;
+    o.reconnect_max = 1000ms;
+    o.subscriptions = {"oee/v1/#"};
+    oee::transport::MqttHandlers h;
+    h.on_message = [this](std::string_view topic, std::string_view payload) { take(topic, payload); };
+    client_ = std::make_unique<oee::transport::MqttClient>(o, h);
+    client_->start();
+  }
+
+  void take(std::string_view topic, std::string_view payload) {
+    std::lock_guard l(m_);
+    if (topic.find("/_edge/") != std::string_view::npos) {
+      last_status_ = std::string(payload);
+      return;
+    }
+    // oee/v1/<site>/<area>/<line>/<machine>/events
+    std::string_view machine = topic.substr(7);
+    machine = machine.substr(0, machine.rfind('/'));
+    std::vector<oee::Event> events;
+    std::vector<oee::codec::RejectedEvent> rejected;
+    std::string error;
+    if (!oee::codec::parse_event_batch(payload, events, rejected, error, machine) || !rejected.empty()) {
+      ++bad_messages_;
+      return;
+    }
+    for (std::size_t p = 0; (p = payload.find("\"historical\":true", p)) != std::string_view::npos; ++p) ++historical_;
+    for (const auto& e : events) {
+      if (e.src != kEdgeId) continue;
+      ++received_;
+      if (!seqs_.insert(e.seq).second) ++duplicates_;
+      if (e.type == oee::EventType::state) states_.insert(e.state);
+      if (e.type == oee::EventType::counter) last_counter_ = e.value;
+    }
+  }
+
+  bool connected() const { return client_->connected(); }
+  std::size_t unique() const {
+    std::lock_guard l(m_);
+    return seqs_.size();
+  }
+  std::set<std::int64_t> seqs() const {
+    std::lock_guard l(m_);
+    return seqs_;
+  }
+  std::size_t historical() const {
+    std::lock_guard l(m_);
+    return historical_;
+  }
+  std::size_t duplicates() const {
+    std::lock_guard l(m_);
+    return duplicates_;
+  }
+  std::size_t bad_messages() const {
+    std::lock_guard l(m_);
+    return bad_messages_;
+  }
+  std::string last_status() const {
+    std::lock_guard l(m_);
+    return last_status_;
+  }
+  std::set<std::string> states() const {
+    std::lock_guard l(m_);
+    return states_;
+  }
+  std::int64_t last_counter() const {
+    std::lock_guard l(m_);
+    return last_counter_;
+  }
+
+ private:
+  mutable std::mutex m_;
+  std::set<std::int64_t> seqs_;
+  std::set<std::string> states_;
+  std::int64_t last_counter_ = -1;
+  std::size_t received_ = 0, duplicates_ = 0, historical_ = 0, bad_messages_ = 0;
+  std::string last_status_;
+  std::unique_ptr<oee::transport::MqttClient> client_;
+};
+
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+// One edge: its config, data dir and process.
+class Edge {
+ public:
+  Edge(const std::vector<std::string>& brokers, const std::string& sources, std::uint64_t queue_max_bytes = 1ull << 30) {
+    std::ofstream f(dir_.path + "/edge.yaml");
+    f << "id: " << kEdgeId << "\n"
+      << "data_dir: " << dir_.path << "/data\n"
+      << "queue: {max_bytes: " << queue_max_bytes << "}\n"
+      << "drain_timeout_ms: 10000\n"
+      << "mqtt:\n  brokers: [";
+    for (std::size_t i = 0; i < brokers.size(); ++i) f << (i ? ", " : "") << '"' << brokers[i] << '"';
+    f << "]\n  reconnect_min_ms: 200\n  reconnect_max_ms: 1000\n  status_interval_ms: 500\n"
+      << "plant: " << OEE_SOURCE_DIR << "/examples/demo-plant.yaml\n"
+      << "sources:\n" << sources;
+  }
+  void start() { process_.start({OEE_BINARY, "edge", "--config", dir_.path + "/edge.yaml"}, dir_.path + "/edge.log"); }
+  int stop() {  // SIGTERM: sources stop, the queue drains (bounded), clean disconnect
+    ::kill(process_.pid(), SIGTERM);
+    return process_.wait(30000);
+  }
+  void kill() { process_.kill(); }
+  std::string queue_dir() const { return dir_.path + "/data/queue"; }
+  // The queue's view once the edge is stopped: every id below next_id was accepted.
+  oee::edge::DurableQueueStats queue_stats() const {
+    oee::edge::DurableQueueOptions o;
+    o.dir = queue_dir();
+    return oee::edge::DurableQueue(o).stats();
+  }
+  std::string log() const {
+    std::ifstream f(dir_.path + "/edge.log");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+
+ private:
+  TempDir dir_;
+  ChildProcess process_;
+};
+
+// 12 simulated machines at 600x real time: about 2,000 events/s.
+const std::string kSimulator = "  - {type: simulator, seed: 7, speed: 600}\n";
+
+// Every accepted seq [from, next_id) arrived, each counted once after dedup.
+void expect_complete(const std::set<std::int64_t>& seqs, std::uint64_t from, std::uint64_t next_id) {
+  ASSERT_GT(next_id, from);
+  std::uint64_t missing = 0;
+  for (std::uint64_t s = from; s < next_id; ++s) missing += seqs.count(static_cast<std::int64_t>(s)) == 0;
+  EXPECT_EQ(missing, 0u) << "of " << next_id - from << " events";
+  EXPECT_EQ(seqs.size(), next_id - from);
+  if (!seqs.empty()) {
+    EXPECT_EQ(static_cast<std::uint64_t>(*seqs.begin()), from);
+    EXPECT_EQ(static_cast<std::uint64_t>(*seqs.rbegin()), next_id - 1);
+  }
+}
+
+}  // namespace
+
+TEST(EdgeIntegration, BrokerOutageThenEveryEventArrivesOnce) {
+  MosquittoProcess broker;
+  broker.start();
+  Collector collector(broker.url(), "it-collector-outage");
+  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
+  Edge edge({broker.url()}, kSimulator);
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= 2000; }, 20s)) << edge.log();
+  broker.stop();  // the outage: the edge keeps acquiring into its queue
+  std::this_thread::sleep_for(5s);
+  broker.start();
+  std::this_thread::sleep_for(2s);
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  EXPECT_EQ(q.depth_records, 0u);
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= q.next_id; }, 20s));
+  expect_complete(collector.seqs(), 0, q.next_id);
+  EXPECT_GT(collector.historical(), 5000u);  // ~5 s of backfill at ~2,000 events/s, marked
+  EXPECT_EQ(collector.bad_messages(), 0u);
+}
+
+TEST(EdgeIntegration, EdgeSigkilledWithTornQueueTailLosesAndDuplicatesNothing) {
+  MosquittoProcess broker;
+  broker.start();
+  Collector collector(broker.url(), "it-collector-kill");
+  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
+  Edge edge({broker.url()}, kSimulator);
+  for (int round = 0; round < 2; ++round) {
+    edge.start();
+    const std::size_t before = collector.unique();
+    ASSERT_TRUE(eventually([&] { return collector.unique() >= before + 3000; }, 20s)) << edge.log();
+    edge.kill();
+    // A torn write: half a record header at the tail of the newest segment.
+    std::filesystem::path newest;
+    for (const auto& e : std::filesystem::directory_iterator(edge.queue_dir()))
+      if (e.path().extension() == ".log" && e.path() > newest) newest = e.path();
+    std::ofstream(newest, std::ios::app | std::ios::binary) << "\x40\x00\x00\x00\x12\x34";
+  }
+  edge.start();
+  std::this_thread::sleep_for(2s);
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  EXPECT_EQ(q.depth_records, 0u);
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= q.next_id; }, 20s));
+  expect_complete(collector.seqs(), 0, q.next_id);  // seq gapless across the restarts
+  EXPECT_NE(edge.log().find("torn or corrupt"), std::string::npos);
+}
+
+TEST(EdgeIntegration, DiskCapDuringOutageEvictsOldestAndCounts) {
+  MosquittoProcess broker;  // not started: a long outage from the beginning
+  Edge edge({broker.url()}, "  - {type: simulator, seed: 3, speed: 3000}\n", 1u << 20);
+  edge.start();
+  // Wait until the 1 MiB queue has evicted (the edge logs each eviction).
+  ASSERT_TRUE(eventually([&] { return edge.log().find("evicted") != std::string::npos; }, 30s)) << edge.log();
+  std::this_thread::sleep_for(1s);
+  broker.start();
+  Collector collector(broker.url(), "it-collector-cap");
+  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
+  std::this_thread::sleep_for(2s);
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  ASSERT_GT(q.evicted_records, 0u);
+  ASSERT_TRUE(eventually([&] { return collector.unique() + q.evicted_records >= q.next_id; }, 20s));
+  // The oldest went (exactly the counted number), the newest all arrived.
+  expect_complete(collector.seqs(), q.evicted_records, q.next_id);
+  EXPECT_NE(collector.last_status().find("\"evicted_events\":" + std::to_string(q.evicted_records)), std::string::npos)
+      << collector.last_status();
+}
+
+TEST(EdgeIntegration, FailsOverToTheSecondBrokerWithinFiveSeconds) {
+  MosquittoProcess first, second;
+  first.start();
+  second.start();
+  Collector on_first(first.url(), "it-collector-a");
+  Collector on_second(second.url(), "it-collector-b");
+  ASSERT_TRUE(eventually([&] { return on_first.connected() && on_second.connected(); }, 5s));
+  Edge edge({first.url(), second.url()}, kSimulator);
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return on_first.unique() >= 2000; }, 20s)) << edge.log();
+  first.kill();
+  const auto killed = std::chrono::steady_clock::now();
+  ASSERT_TRUE(eventually([&] { return on_second.unique() > 0; }, 5s)) << edge.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, 5s);
+  std::this_thread::sleep_for(2s);
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  EXPECT_EQ(q.depth_records, 0u);
+  // The edge resends everything the first broker had not acknowledged; what the first broker
+  // acknowledged but had not yet passed on when SIGKILLed died with it (a broker without
+  // replication): at most the messages in its hands, reported here, not hidden.
+  std::set<std::int64_t> all = on_first.seqs();
+  const auto b = on_second.seqs();
+  all.insert(b.begin(), b.end());
+  ASSERT_TRUE(eventually([&] {
+    std::set<std::int64_t> s = on_first.seqs();
+    const auto t = on_second.seqs();
+    s.insert(t.begin(), t.end());
+    return s.size() >= q.next_id - 2000;
+  }, 20s));
+  all = on_first.seqs();
+  for (auto s : on_second.seqs()) all.insert(s);
+  const std::int64_t first_on_second = *b.begin();
+  std::uint64_t lost_in_killed_broker = 0;
+  for (std::int64_t s = 0; s < first_on_second; ++s) lost_in_killed_broker += all.count(s) == 0;
+  std::printf("failover: %llu events acknowledged by the killed broker never left it\n",
+              static_cast<unsigned long long>(lost_in_killed_broker));
+  for (std::uint64_t s = static_cast<std::uint64_t>(first_on_second); s < q.next_id; ++s)
+    ASSERT_EQ(all.count(static_cast<std::int64_t>(s)), 1u) << "seq " << s;
+}
+
+TEST(EdgeIntegration, BridgeCutAndRestoredLosesNothing) {
+  MosquittoProcess central;
+  central.start();
+  MosquittoProcess line("connection central\naddress 127.0.0.1:" + std::to_string(central.port()) +
+                        "\ntopic oee/v1/# out 1\ncleansession false\nremote_clientid bridge-line1\n"
+                        "restart_timeout 1\nbridge_attempt_unsubscribe false\n");
+  line.start();
+  Collector collector(central.url(), "it-collector-central");
+  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
+  Edge edge({line.url()}, kSimulator);
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= 2000; }, 20s)) << edge.log();
+  central.stop();  // the WAN is cut: the line broker queues for the bridge
+  std::this_thread::sleep_for(4s);
+  central.start();
+  std::this_thread::sleep_for(2s);
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  EXPECT_EQ(q.depth_records, 0u);
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= q.next_id; }, 30s));
+  expect_complete(collector.seqs(), 0, q.next_id);
+}
+
+TEST(EdgeIntegration, ModbusDeviceStatesAndCountersArrive) {
+  MosquittoProcess broker;
+  broker.start();
+  Collector collector(broker.url(), "it-collector-modbus");
+  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
+  const int port = oee::testing::free_loopback_port();
+  ChildProcess device;
+  TempDir logs;
+  device.start({"/usr/bin/python3", std::string(OEE_SOURCE_DIR) + "/edge/tests/peer/modbus_device.py", std::to_string(port)},
+               logs.path + "/device.log");
+  ASSERT_TRUE(oee::testing::wait_for_port(port, 15000));
+  const std::string machine = "berlin/bottling/pet1/filler";
+  Edge edge({broker.url()},
+            "  - type: modbus\n    address: 127.0.0.1:" + std::to_string(port) +
+                "\n    unit: 1\n    poll_ms: 100\n    tags:\n"
+                "      - {register: holding:0, format: uint16, machine: " + machine + ", signal: state}\n"
+                "      - {register: holding:1, format: uint32, word_order: big, machine: " + machine +
+                ", signal: \"counter:total\", rollover: 4294967296}\n"
+                "      - {register: input:0, format: float32, machine: " + machine + ", signal: \"sample:temperature\"}\n"
+                "      - {register: coil:0, machine: " + machine + ", signal: \"sample:running\"}\n");
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return collector.states().size() >= 2 && collector.last_counter() > 30; }, 20s)) << edge.log();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto states = collector.states();
+  EXPECT_TRUE(states.count("running")) << "raw 1 mapped through the plant's state map";
+  EXPECT_TRUE(states.count("stopped"));
+  const auto q = edge.queue_stats();
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= q.next_id; }, 10s));
+  expect_complete(collector.seqs(), 0, q.next_id);
+}
