@@ -120,6 +120,7 @@ void Client::Impl::connection_lost(uint64_t gen, StatusCode status, const std::s
     std::lock_guard lock(channel_mutex);
     if (gen != generation.load() || !channel_up) return;
     channel_up = false;
+    if (stopping) return;  // disconnect() closes on purpose
     lost = true;
     lost_at = DateTime::now();
     lost_status = status;

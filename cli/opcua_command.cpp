@@ -1,0 +1,475 @@
+// `oee opcua endpoints|browse|read|write|subscribe URL ...`: the OPC UA client for people on the
+// floor. Prints one JSON object per line; exit 0 on success, 2 with the status name on failure.
+#include <CLI/CLI.hpp>
+#include <signal.h>
+
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "commands.h"
+#include "oee/opcua/client.h"
+
+OEE_COMMAND("opcua", run_opcua_command, "OPC UA client: endpoints, browse, read, write, subscribe");
+
+namespace oee::cli {
+namespace {
+
+using nlohmann::json;
+namespace ua = oee::opcua;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+void print_line(const json& j) {
+  static std::mutex out_mutex;
+  std::lock_guard lock(out_mutex);
+  std::fputs(dump(j).c_str(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+json to_json(const ua::DataValue& v);
+json to_json(const ua::Variant& v);
+
+json diagnostic_to_json(const ua::DiagnosticInfo& d) {
+  json j = json::object();
+  if (d.symbolic_id >= 0) j["symbolic_id"] = d.symbolic_id;
+  if (!d.additional_info.empty()) j["additional_info"] = d.additional_info;
+  if (d.has_inner_status) j["inner_status"] = ua::status_name(d.inner_status);
+  if (d.inner) j["inner"] = diagnostic_to_json(*d.inner);
+  return j;
+}
+
+json scalar_to_json(ua::BuiltinType type, const ua::Scalar& s) {
+  using T = ua::BuiltinType;
+  return std::visit(
+      [type](const auto& x) -> json {
+        using X = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<X, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<X, float> || std::is_same_v<X, double>) {
+          if (std::isfinite(x)) return x;
+          return std::isnan(x) ? "NaN" : (x > 0 ? "Infinity" : "-Infinity");
+        } else if constexpr (std::is_arithmetic_v<X>) {
+          return x;
+        } else if constexpr (std::is_same_v<X, std::string>) {
+          if (type == T::byte_string) return ua::base64_encode(x);
+          return x;
+        } else if constexpr (std::is_same_v<X, ua::DateTime>) {
+          return x.to_iso8601();
+        } else if constexpr (std::is_same_v<X, ua::Guid> || std::is_same_v<X, ua::NodeId> ||
+                             std::is_same_v<X, ua::ExpandedNodeId>) {
+          return x.to_string();
+        } else if constexpr (std::is_same_v<X, ua::StatusCode>) {
+          return ua::status_name(x);
+        } else if constexpr (std::is_same_v<X, ua::QualifiedName>) {
+          return std::to_string(x.namespace_index) + ":" + x.name;
+        } else if constexpr (std::is_same_v<X, ua::LocalizedText>) {
+          return json{{"locale", x.locale}, {"text", x.text}};
+        } else if constexpr (std::is_same_v<X, ua::ExtensionObject>) {
+          return json{{"type_id", x.type_id.to_string()}, {"encoding", static_cast<int>(x.encoding)},
+                      {"body", ua::base64_encode(x.body)}};
+        } else if constexpr (std::is_same_v<X, std::shared_ptr<ua::DataValue>>) {
+          return x ? to_json(*x) : json(nullptr);
+        } else if constexpr (std::is_same_v<X, std::shared_ptr<ua::Variant>>) {
+          return x ? json{{"type", ua::builtin_type_name(x->type)}, {"value", to_json(*x)}} : json(nullptr);
+        } else {
+          return x ? diagnostic_to_json(*x) : json(nullptr);
+        }
+      },
+      s);
+}
+
+json to_json(const ua::Variant& v) {
+  if (!v.is_array) return v.values.empty() ? json(nullptr) : scalar_to_json(v.type, v.values.front());
+  json a = json::array();
+  for (const auto& s : v.values) a.push_back(scalar_to_json(v.type, s));
+  return a;
+}
+
+json to_json(const ua::DataValue& v) {
+  return json{{"value", to_json(v.value)}, {"type", ua::builtin_type_name(v.value.type)},
+              {"status", ua::status_name(v.status)}};
+}
+
+json value_line(const std::string& node, const ua::DataValue& v) {
+  json j;
+  j["node"] = node;
+  j["value"] = v.has_value ? to_json(v.value) : json(nullptr);
+  j["type"] = ua::builtin_type_name(v.value.type);
+  if (!v.value.dimensions.empty()) j["dimensions"] = v.value.dimensions;
+  j["status"] = ua::status_name(v.status);
+  j["source_ts"] = v.source_timestamp.ticks ? json(v.source_timestamp.to_iso8601()) : json(nullptr);
+  j["server_ts"] = v.server_timestamp.ticks ? json(v.server_timestamp.to_iso8601()) : json(nullptr);
+  return j;
+}
+
+int fail(const ua::StatusCode status, const std::string& detail) {
+  std::fprintf(stderr, "oee opcua: %s%s%s\n", ua::status_name(status).c_str(), detail.empty() ? "" : ": ",
+               detail.c_str());
+  return 2;
+}
+
+ua::NodeId parse_node(const std::string& text) {
+  auto id = ua::NodeId::parse(text);
+  if (!id) throw ua::Error(ua::status::bad_node_id_invalid, "not a NodeId: '" + text + "' (e.g. ns=2;s=Line1.State, i=2258)");
+  return *id;
+}
+
+template <class T>
+T parse_integer(const std::string& text) {
+  T v{};
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    throw ua::Error(ua::status::bad_type_mismatch, "'" + text + "' is not a valid integer for this type");
+  }
+  return v;
+}
+
+ua::DateTime parse_date_time(const std::string& text) {
+  std::tm tm{};
+  int millis = 0;
+  char zone = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &millis) == 7 ||
+      std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &zone) == 7) {
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return ua::DateTime::from_unix_ms(static_cast<int64_t>(timegm(&tm)) * 1000 + millis);
+  }
+  return ua::DateTime::from_unix_ms(parse_integer<int64_t>(text));
+}
+
+// One value of a built-in type from its command-line text.
+ua::Scalar parse_scalar(ua::BuiltinType type, const std::string& text) {
+  using T = ua::BuiltinType;
+  auto bad = [&](const char* what) { return ua::Error(ua::status::bad_type_mismatch, "'" + text + "' is not " + what); };
+  switch (type) {
+    case T::boolean:
+      if (text == "true" || text == "1") return true;
+      if (text == "false" || text == "0") return false;
+      throw bad("a Boolean (true/false)");
+    case T::sbyte: return static_cast<int8_t>(parse_integer<int8_t>(text));
+    case T::byte: return static_cast<uint8_t>(parse_integer<uint8_t>(text));
+    case T::int16: return parse_integer<int16_t>(text);
+    case T::uint16: return parse_integer<uint16_t>(text);
+    case T::int32: return parse_integer<int32_t>(text);
+    case T::uint32: return parse_integer<uint32_t>(text);
+    case T::int64: return parse_integer<int64_t>(text);
+    case T::uint64: return parse_integer<uint64_t>(text);
+    case T::float_:
+    case T::double_: {
+      char* end = nullptr;
+      const double d = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end) throw bad("a number");
+      if (type == T::float_) return static_cast<float>(d);
+      return d;
+    }
+    case T::string:
+    case T::xml_element: return text;
+    case T::byte_string: {
+      auto bytes = ua::base64_decode(text);
+      if (!bytes) throw bad("Base64");
+      return *bytes;
+    }
+    case T::date_time: return parse_date_time(text);
+    case T::guid: {
+      auto g = ua::Guid::parse(text);
+      if (!g) throw bad("a Guid");
+      return *g;
+    }
+    case T::node_id: return parse_node(text);
+    case T::expanded_node_id: return ua::ExpandedNodeId{parse_node(text), {}, 0};
+    case T::status_code: {
+      const uint32_t code = ua::status_code_from_name(text);
+      if (code == 0xFFFFFFFFu) return ua::StatusCode{parse_integer<uint32_t>(text)};
+      return ua::StatusCode{code};
+    }
+    case T::qualified_name: {
+      const size_t colon = text.find(':');
+      if (colon == std::string::npos) return ua::QualifiedName{0, text};
+      return ua::QualifiedName{parse_integer<uint16_t>(text.substr(0, colon)), text.substr(colon + 1)};
+    }
+    case T::localized_text: return ua::LocalizedText{"", text};
+    default: throw ua::Error(ua::status::bad_type_mismatch, std::string("cannot write values of type ") + ua::builtin_type_name(type));
+  }
+}
+
+// --value is a scalar's text, or a JSON array for array nodes.
+ua::Variant parse_value(ua::BuiltinType type, bool is_array, const std::string& text) {
+  if (!is_array && !(text.size() > 1 && text.front() == '[')) return ua::Variant::scalar(type, parse_scalar(type, text));
+  const json parsed = json::parse(text, nullptr, false);
+  if (!parsed.is_array()) throw ua::Error(ua::status::bad_type_mismatch, "array nodes take a JSON array, e.g. [1,2,3]");
+  std::vector<ua::Scalar> values;
+  for (const auto& e : parsed) values.push_back(parse_scalar(type, e.is_string() ? e.get<std::string>() : e.dump()));
+  return ua::Variant::array(type, std::move(values));
+}
+
+json endpoint_json(const ua::EndpointDescription& e) {
+  static const char* kModes[] = {"Invalid", "None", "Sign", "SignAndEncrypt"};
+  static const char* kTokenTypes[] = {"Anonymous", "UserName", "Certificate", "IssuedToken"};
+  json tokens = json::array();
+  for (const auto& t : e.user_identity_tokens) {
+    const auto type = static_cast<uint32_t>(t.token_type);
+    tokens.push_back({{"policy_id", t.policy_id},
+                      {"type", type < 4 ? kTokenTypes[type] : "Unknown"},
+                      {"security_policy", t.security_policy_uri}});
+  }
+  const auto mode = static_cast<uint32_t>(e.security_mode);
+  return json{{"url", e.endpoint_url},
+              {"security_mode", mode < 4 ? kModes[mode] : "Unknown"},
+              {"security_policy", e.security_policy_uri},
+              {"security_level", e.security_level},
+              {"server", e.server.application_uri},
+              {"user_tokens", tokens}};
+}
+
+struct CommonOptions {
+  std::string url;
+  std::string user;
+  std::string password;
+  uint32_t timeout_ms = 10000;
+};
+
+void add_common(CLI::App& cmd, CommonOptions& o) {
+  cmd.add_option("url", o.url, "server endpoint, e.g. opc.tcp://plc1:4840")->required();
+  cmd.add_option("--user", o.user, "user name (the password is encrypted for the server)");
+  cmd.add_option("--password", o.password, "password for --user");
+  cmd.add_option("--timeout-ms", o.timeout_ms, "timeout of each request")->capture_default_str();
+}
+
+ua::ClientConfig client_config(const CommonOptions& o) {
+  ua::ClientConfig c;
+  c.endpoint_url = o.url;
+  c.user_name = o.user;
+  c.password = o.password;
+  c.request_timeout_ms = o.timeout_ms;
+  c.connect_timeout_ms = std::min<uint32_t>(o.timeout_ms, 10000);
+  return c;
+}
+
+int run_endpoints(const CommonOptions& o) {
+  ua::ClientConfig c = client_config(o);
+  c.create_session = false;
+  c.reconnect = false;
+  ua::Client client(c);
+  client.connect();
+  for (const auto& e : client.get_endpoints()) print_line(endpoint_json(e));
+  return 0;
+}
+
+int run_browse(const CommonOptions& o, const std::string& start, int depth) {
+  ua::ClientConfig c = client_config(o);
+  c.reconnect = false;
+  ua::Client client(c);
+  client.connect();
+  std::vector<ua::NodeId> level{parse_node(start)};
+  std::set<std::string> seen{level.front().to_string()};
+  for (int d = 1; d <= depth && !level.empty(); ++d) {
+    std::vector<ua::BrowseDescription> descriptions;
+    for (const auto& n : level) descriptions.push_back(ua::BrowseDescription{n});
+    const auto results = client.browse(descriptions);
+    std::vector<ua::NodeId> next;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].status.is_bad()) return fail(results[i].status, "browsing " + level[i].to_string());
+      for (const auto& r : results[i].references) {
+        const std::string id = r.node_id.to_string();
+        print_line({{"node", id},
+                    {"parent", level[i].to_string()},
+                    {"depth", d},
+                    {"browse_name", std::to_string(r.browse_name.namespace_index) + ":" + r.browse_name.name},
+                    {"display_name", r.display_name.text},
+                    {"node_class", ua::node_class_name(r.node_class)},
+                    {"type_definition", r.type_definition.to_string()},
+                    {"reference_type", r.reference_type_id.to_string()}});
+        if (r.node_id.server_index == 0 && r.node_id.namespace_uri.empty() && seen.insert(id).second) {
+          next.push_back(r.node_id.node_id);
+        }
+      }
+    }
+    level = std::move(next);
+  }
+  return 0;
+}
+
+int run_read(const CommonOptions& o, const std::vector<std::string>& nodes) {
+  std::vector<ua::ReadValueId> ids;
+  for (const auto& n : nodes) ids.push_back({parse_node(n), ua::AttributeId::value, {}});
+  ua::ClientConfig c = client_config(o);
+  c.reconnect = false;
+  ua::Client client(c);
+  client.connect();
+  const auto values = client.read(ids);
+  ua::StatusCode worst;
+  std::string worst_node;
+  for (size_t i = 0; i < values.size(); ++i) {
+    print_line(value_line(nodes[i], values[i]));
+    if (values[i].status.is_bad() && worst.is_good()) {
+      worst = values[i].status;
+      worst_node = nodes[i];
+    }
+  }
+  return worst.is_bad() ? fail(worst, worst_node) : 0;
+}
+
+int run_write(const CommonOptions& o, const std::string& node_text, const std::string& value_text,
+              const std::string& type_name) {
+  const ua::NodeId node = parse_node(node_text);
+  ua::ClientConfig c = client_config(o);
+  c.reconnect = false;
+  ua::Client client(c);
+  client.connect();
+  ua::BuiltinType type;
+  bool is_array = false;
+  if (!type_name.empty()) {
+    bool ok = false;
+    type = ua::builtin_type_from_name(type_name, &ok);
+    if (!ok) return fail(ua::status::bad_type_mismatch, "unknown --type '" + type_name + "' (Boolean, Int32, Double, String, ...)");
+  } else {
+    // Without --type, write what the node holds now.
+    const auto current = client.read_value(node);
+    if (current.status.is_bad()) return fail(current.status, node_text);
+    type = current.value.type;
+    is_array = current.value.is_array;
+    if (type == ua::BuiltinType::null) return fail(ua::status::bad_type_mismatch, "node has no value; give --type");
+  }
+  ua::WriteValue w{node, ua::AttributeId::value, {}, {}};
+  w.value.has_value = true;
+  w.value.value = parse_value(type, is_array, value_text);
+  const auto result = client.write(std::span<const ua::WriteValue>(&w, 1)).front();
+  print_line({{"node", node_text}, {"type", ua::builtin_type_name(type)}, {"status", ua::status_name(result)}});
+  return result.is_bad() ? fail(result, node_text) : 0;
+}
+
+int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes, double interval_ms,
+                  double sampling_ms, uint64_t count, double duration_s, uint32_t queue_size) {
+  std::vector<ua::MonitoredItemRequest> items;
+  for (const auto& n : nodes) {
+    ua::MonitoredItemRequest item;
+    item.node_id = parse_node(n);
+    item.sampling_interval_ms = sampling_ms;
+    item.queue_size = queue_size;
+    items.push_back(item);
+  }
+  // Stop signals go to sigwait below only; block them before the client starts its threads.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  ua::Client client(client_config(o));
+  client.set_event_handler([](const ua::ClientEvent& e) {
+    json j{{"event", ua::client_event_kind_name(e.kind)}, {"status", ua::status_name(e.status)}, {"detail", e.detail}};
+    if (e.subscription) j["subscription"] = e.subscription;
+    if (e.from.ticks) j["from"] = e.from.to_iso8601();
+    if (e.to.ticks) j["to"] = e.to.to_iso8601();
+    if (e.first_sequence_number) j["sequence_numbers"] = {e.first_sequence_number, e.last_sequence_number};
+    std::fprintf(stderr, "%s\n", dump(j).c_str());
+  });
+  client.connect();
+  std::map<uint32_t, const std::string*> names;  // client handle -> node text
+  std::mutex names_mutex;
+  std::atomic<uint64_t> received{0};
+  const uint32_t subscription = client.create_subscription(
+      ua::SubscriptionSettings{interval_ms, 60, 10, 0, 0},
+      [&](uint32_t, uint32_t, std::span<const ua::DataChange> changes) {
+        std::lock_guard lock(names_mutex);
+        for (const auto& change : changes) {
+          if (count && received.load() >= count) return;
+          auto it = names.find(change.client_handle);
+          print_line(value_line(it == names.end() ? std::to_string(change.client_handle) : *it->second, *change.value));
+          ++received;
+        }
+      });
+  {
+    std::lock_guard lock(names_mutex);
+    const auto results = client.create_monitored_items(subscription, items);
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].status.is_bad()) return fail(results[i].status, nodes[i]);
+      names[results[i].client_handle] = &nodes[i];
+    }
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(duration_s);
+  const timespec tick{0, 100 * 1000 * 1000};
+  for (;;) {
+    if (count && received.load() >= count) break;
+    if (duration_s > 0 && std::chrono::steady_clock::now() >= deadline) break;
+    if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) break;
+  }
+  client.disconnect();
+  return 0;
+}
+
+}  // namespace
+
+int run_opcua_command(int argc, char** argv) {
+  CLI::App app{"OPC UA client (opc.tcp, SecurityPolicy None; anonymous or --user/--password). Prints JSON lines "
+               "{\"node\",\"value\",\"type\",\"status\",\"source_ts\",\"server_ts\"}; exits 2 with the status name "
+               "on failure. See docs/opcua.md.",
+               "oee opcua"};
+  app.require_subcommand(1);
+  CommonOptions common;
+
+  auto* endpoints = app.add_subcommand("endpoints", "list the server's endpoints and login policies");
+  add_common(*endpoints, common);
+
+  auto* browse = app.add_subcommand("browse", "list the nodes below a node (hierarchical references)");
+  add_common(*browse, common);
+  std::string browse_node = "i=85";
+  int depth = 1;
+  browse->add_option("--node", browse_node, "where to start (default: the Objects folder i=85)")->capture_default_str();
+  browse->add_option("--depth", depth, "levels to descend")->capture_default_str()->check(CLI::Range(1, 64));
+
+  auto* read = app.add_subcommand("read", "read the values of nodes");
+  add_common(*read, common);
+  std::vector<std::string> read_nodes;
+  read->add_option("--node", read_nodes, "node id, e.g. ns=2;s=Line1.State (repeatable)")->required();
+
+  auto* write = app.add_subcommand("write", "write a node's value and print the server's verdict");
+  add_common(*write, common);
+  std::string write_node, write_value, write_type;
+  write->add_option("--node", write_node, "node id")->required();
+  write->add_option("--value", write_value, "value as text; a JSON array for array nodes")->required();
+  write->add_option("--type", write_type, "built-in type (Boolean, Int32, Double, String, ...); default: the node's current type");
+
+  auto* subscribe = app.add_subcommand("subscribe", "print every data change of nodes until --count, --duration-s or Ctrl-C");
+  add_common(*subscribe, common);
+  std::vector<std::string> subscribe_nodes;
+  double interval_ms = 1000, sampling_ms = 0, duration_s = 0;
+  uint64_t count = 0;
+  uint32_t queue_size = 10;
+  subscribe->add_option("--node", subscribe_nodes, "node id (repeatable)")->required();
+  subscribe->add_option("--interval-ms", interval_ms, "publishing interval")->capture_default_str();
+  subscribe->add_option("--sampling-ms", sampling_ms, "sampling interval (0: every change the server sees)")->capture_default_str();
+  subscribe->add_option("--queue-size", queue_size, "values the server queues per item between publishes")->capture_default_str();
+  subscribe->add_option("--count", count, "stop after this many values (0: no limit)");
+  subscribe->add_option("--duration-s", duration_s, "stop after this many seconds (0: no limit)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (*endpoints) return run_endpoints(common);
+    if (*browse) return run_browse(common, browse_node, depth);
+    if (*read) return run_read(common, read_nodes);
+    if (*write) return run_write(common, write_node, write_value, write_type);
+    if (*subscribe) return run_subscribe(common, subscribe_nodes, interval_ms, sampling_ms, count, duration_s, queue_size);
+  } catch (const ua::Error& e) {
+    return fail(e.status(), std::string(e.what()).substr(std::min(std::string(e.what()).size(), ua::status_name(e.status()).size() + 2)));
+  } catch (const std::exception& e) {
+    return fail(ua::status::bad_unexpected_error, e.what());
+  }
+  return 2;
+}
+
+}  // namespace oee::cli
