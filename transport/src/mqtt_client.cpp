@@ -3,8 +3,9 @@
 #include <mosquitto.h>
 
 #include <cstdio>
-#include <random>
 #include <stdexcept>
+
+#include "reconnect_backoff.h"
 
 namespace oee::transport {
 namespace {
@@ -183,9 +184,8 @@ bool MqttClient::connect_once(const BrokerAddress& broker) {
 }
 
 void MqttClient::run() {
-  std::mt19937_64 rng(std::random_device{}());
+  ReconnectBackoff backoff(options_.reconnect_min, options_.reconnect_max);
   std::size_t index = 0;  // the broker to try first
-  auto backoff = options_.reconnect_min;
   bool ever_connected = false;
   while (running_) {
     bool up = false;
@@ -199,14 +199,12 @@ void MqttClient::run() {
     }
     if (!up) {
       if (!running_) break;
-      std::uniform_real_distribution<double> jitter(0.8, 1.2);
-      const auto wait = std::chrono::milliseconds(static_cast<long long>(static_cast<double>(backoff.count()) * jitter(rng)));
+      const auto wait = backoff.next();
       log_line("mqtt: no broker reachable (%s…); retrying in %s ms\n", brokers_.front().url(), std::to_string(wait.count()));
       sleep_interruptible(wait);
-      backoff = std::min(backoff * 2, options_.reconnect_max);
       continue;
     }
-    backoff = options_.reconnect_min;
+    backoff.reset();
     if (ever_connected) ++reconnects_;
     ever_connected = true;
     const std::string url = current_broker();

@@ -1,0 +1,60 @@
+#pragma once
+// An MQTT 3.1.1 subscriber that acknowledges a QoS 1 message only after the handler returned, i.e.
+// after the server committed it. libmosquitto sends PUBACK before its message callback runs, so a
+// server killed inside the callback would lose a message the broker counts as delivered; with
+// this client the broker still holds it (persistent session) and redelivers it on reconnect, and
+// the store's src+seq dedup absorbs what was committed but not yet acknowledged.
+//
+// Plain TCP (TLS: terminate with a local broker bridge or stunnel; see docs/mqtt.md), user name and
+// password, clean_session false with a stable client id, broker list failover and backoff as
+// MqttClient. Every length read from the network is bounded.
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "oee/transport/mqtt_client.h"
+
+namespace oee::transport {
+
+struct ReceivedMessage {
+  std::string_view topic;
+  std::string_view payload;    // at most max_payload_bytes
+  std::size_t payload_bytes;   // as sent: more than payload.size() when the payload was cut
+  bool duplicate = false;      // the broker's DUP flag: maybe seen before
+};
+
+class AckingSubscriber {
+ public:
+  // Returns when the message is handled (committed, or dead-lettered); then it is acknowledged.
+  // Throwing means "not handled": the connection is dropped and the broker redelivers.
+  using Handler = std::function<void(const ReceivedMessage& message)>;
+
+  // `options.tls` and mqtts:// brokers are refused (std::invalid_argument).
+  AckingSubscriber(MqttOptions options, Handler handler, std::size_t max_payload_bytes = 16u << 20);
+  ~AckingSubscriber();
+  AckingSubscriber(const AckingSubscriber&) = delete;
+  AckingSubscriber& operator=(const AckingSubscriber&) = delete;
+
+  void start();
+  void stop();
+  bool connected() const { return connected_.load(); }
+  std::uint64_t messages() const { return messages_.load(); }
+
+ private:
+  void run();
+  bool session(const BrokerAddress& broker);  // one connection, until lost or stopped
+
+  MqttOptions options_;
+  Handler handler_;
+  std::size_t max_payload_bytes_;
+  std::vector<BrokerAddress> brokers_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> messages_{0};
+  std::thread thread_;
+};
+
+}  // namespace oee::transport
