@@ -23,6 +23,7 @@
 
 using namespace std::chrono_literals;
 using oee::testing::ChildProcess;
+using oee::testing::eventually;
 using oee::testing::MosquittoProcess;
 using oee::testing::TempDir;
 
@@ -115,16 +116,6 @@ class Collector {
   std::string last_status_;
   std::unique_ptr<oee::transport::MqttClient> client_;
 };
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
 
 // One edge: its config, data dir and process.
 class Edge {

@@ -3,7 +3,9 @@
 // real Mosquitto broker on a free loopback port with its own config and persistence directory.
 #include <sys/types.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace oee::testing {
@@ -16,6 +18,17 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
+
+// Polls `pred` every 10 ms until it holds or the timeout passes; returns its last value.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
 
 // A loopback TCP port nobody listens on right now.
 int free_loopback_port();

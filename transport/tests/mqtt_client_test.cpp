@@ -13,6 +13,7 @@
 #include "mosquitto_process.h"
 
 using namespace std::chrono_literals;
+using oee::testing::eventually;
 using oee::testing::MosquittoProcess;
 using oee::transport::MqttClient;
 using oee::transport::MqttHandlers;
@@ -36,16 +37,6 @@ struct Inbox {
     return cv.wait_for(l, timeout, [&] { return messages.size() >= n; });
   }
 };
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
 
 MqttOptions options(std::vector<std::string> brokers, std::string id) {
   MqttOptions o;

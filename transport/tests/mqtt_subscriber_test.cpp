@@ -12,6 +12,7 @@
 #include "mosquitto_process.h"
 
 using namespace std::chrono_literals;
+using oee::testing::eventually;
 using oee::testing::MosquittoProcess;
 using oee::transport::AckingSubscriber;
 using oee::transport::MqttClient;
@@ -28,16 +29,6 @@ MqttOptions subscriber_options(const std::string& url, const std::string& id) {
   o.reconnect_min = 100ms;
   o.reconnect_max = 500ms;
   return o;
-}
-
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
 }
 
 std::unique_ptr<MqttClient> publisher(const std::string& url) {
