@@ -11,6 +11,7 @@
 #include "oee/core/shift_calendar.h"
 #include "oee/core/time_zone.h"
 #ifdef OEE_DEMO_PLANT_FILE
+#include "oee/codec/event_json.h"
 #include "oee/plant/plant_file.h"
 #endif
 
@@ -481,6 +482,21 @@ TEST(DemoPlant, HasTwelveMachinesOnThreeLinesAndSimulatesPlausibly) {
       return std::prev(it)->state;
     };
     EXPECT_EQ(at(kMonday + 8 * kMsPerHour + 5 * kMsPerMinute), State::planned_stop) << m->path;
+  }
+}
+
+TEST(DemoPlant, EveryEventSurvivesTheJsonCodec) {
+  const auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
+  const ShiftCalendar calendar(loaded.model, *loaded.zone);
+  const TimeMs from = kMonday;
+  const auto events = simulate(loaded.model, calendar, 8, from, from + 6 * kMsPerHour);
+  ASSERT_GT(events.size(), 10'000u);
+  for (const Event& e : events) {
+    Event back;
+    std::string error;
+    const std::string json = codec::event_to_json(e);
+    ASSERT_TRUE(codec::parse_event(json, back, error)) << json << ": " << error;
+    ASSERT_EQ(back, e) << json;
   }
 }
 
