@@ -58,6 +58,16 @@ Statement& Statement::bind(int i, std::string_view v) {
     db_->fail("bind");
   return *this;
 }
+Statement& Statement::bind_blob(int i, std::string_view v) {
+  if (sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK)
+    db_->fail("bind");
+  return *this;
+}
+std::string_view Statement::blob_at(int i) const {
+  const void* p = sqlite3_column_blob(stmt_, i);
+  return p ? std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
+           : std::string_view();
+}
 Statement& Statement::bind_null(int i) {
   if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) db_->fail("bind");
   return *this;

@@ -38,6 +38,7 @@ class Statement {
   Statement& bind(int i, std::int64_t v);
   Statement& bind(int i, std::string_view v);  // SQLite copies the bytes
   Statement& bind_null(int i);
+  Statement& bind_blob(int i, std::string_view bytes);  // SQLite copies the bytes
   // Steps once: true when a row is available, false when done. Throws on error.
   bool step();
   // Steps to completion (for statements without rows), then resets.
@@ -47,6 +48,8 @@ class Statement {
   std::int64_t int_at(int i) const { return sqlite3_column_int64(stmt_, i); }
   bool is_null(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
   std::string text_at(int i) const;
+  // A view of a blob column, valid until the next step() or reset().
+  std::string_view blob_at(int i) const;
 
  private:
   Database* db_ = nullptr;

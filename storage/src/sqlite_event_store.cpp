@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "oee/storage/event_store.h"
+#include "event_block_codec.h"
 #include "sqlite_db.h"
 #include "sqlite_schema.h"
 
@@ -19,20 +20,8 @@ using sqlite::Database;
 using sqlite::Statement;
 using sqlite::Transaction;
 
-constexpr int kKindState = 0, kKindCount = 1, kKindCounter = 2, kKindProduct = 5, kKindReason = 6;
 constexpr TimeMs kNoBase = kTimeMin;  // machine without events: nothing settled yet
 constexpr std::size_t kMaxDeadLetterTextBytes = 1024;
-
-int kind_of(const Event& e) {
-  switch (e.type) {
-    case EventType::state: return kKindState;
-    case EventType::count: return kKindCount;
-    case EventType::counter: return kKindCounter + static_cast<int>(e.counter);
-    case EventType::product: return kKindProduct;
-    case EventType::reason: return kKindReason;
-  }
-  return kKindReason;
-}
 
 // The engine's canonical order (core/src/machine_history.cpp): time, type rank, fingerprint, identity.
 int type_rank(EventType t) {
@@ -92,6 +81,7 @@ struct MachineState {
   State last_state = State::unknown;
   TimeMs last_state_start = kTimeMin;
   std::optional<MachineHistory> history;  // of `events`, built on demand
+  std::string context_at_base;            // encoded product/counter context at base (contexts table)
   std::vector<Event> pending;             // inserted by the append in progress
   TimeMs dirty_days_from = kTimeMax, dirty_days_to = kTimeMin;  // day rollups to recompute
 };
@@ -116,7 +106,7 @@ class SqliteEventStore final : public EventStore {
       : path_(path), plant_(plant), calendar_(calendar), options_(options), db_(path) {
     // WAL + synchronous=FULL: a commit returns after the WAL is fsynced, so an append that returned
     // survives a process kill and a power loss. Bigger pages and cache suit the append-heavy load.
-    db_.exec("PRAGMA page_size=8192");
+    db_.exec(("PRAGMA page_size=" + std::string(std::getenv("OEE_PS") ? std::getenv("OEE_PS") : "8192")).c_str());
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA cache_size=-131072");
@@ -148,8 +138,9 @@ class SqliteEventStore final : public EventStore {
   const std::string& source_name(std::int64_t id) const;
   void note_source(const Event& e, TimeMs received_at);
   void persist_sources();
-  void bind_event(Statement& s, const Event& e, const MachineState& m);
-  Event read_event(const Statement& s, const MachineState& m) const;
+  void decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) const;
+  void write_blocks(MachineState& m);
+  std::string stored_context(const MachineState& m, TimeMs hour);
   void load_events(MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out);
   void load_context(MachineState& m, TimeMs t, std::vector<Event>& out);
   void add_total_marker(const MachineState& m, std::vector<Event>& events) const;
@@ -186,10 +177,12 @@ class SqliteEventStore final : public EventStore {
   };
   std::vector<GapOp> gap_ops_;
 
-  Statement insert_event_, select_events_, select_all_events_, select_latest_kind_, select_changes_desc_,
+  std::int64_t next_block_ = 1;
+  Statement insert_id_, insert_block_, select_blocks_, select_context_, insert_context_, delete_contexts_after_,
+      select_changes_desc_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
       delete_day_, insert_day_, sum_hours_, sum_days_, update_machine_, insert_machine_, upsert_source_,
-      insert_source_, delete_gap_, insert_gap_, min_kind_ts_, set_meta_;
+      insert_source_, delete_gap_, insert_gap_, set_meta_;
 };
 
 #define OEE_KPI_SUMS                                                                                          \
@@ -198,21 +191,14 @@ class SqliteEventStore final : public EventStore {
   " sum(good_count), sum(reject_count), sum(startup_reject_count), sum(ideal_us), sum(reject_ideal_us),"    \
   " sum(startup_reject_ideal_us), sum(breakdown_count), sum(stop_count)"
 
-constexpr const char* kEventColumns = "id_src, id_key, ts, kind, n1, n2, s1, s2, src_ref, seq";
-
 void SqliteEventStore::prepare() {
-  insert_event_ = Statement(db_,
-                            "INSERT OR IGNORE INTO events(id_src, id_key, machine_id, ts, kind, n1, n2, s1, s2, "
-                            "src_ref, seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
-  // kind IN (...) lets SQLite seek each kind's run of the (machine_id, kind, ts) index.
-  select_events_ = Statement(db_, std::string("SELECT ") + kEventColumns +
-                                      " FROM events WHERE machine_id=?1 AND kind IN (0,1,2,3,4,5,6)"
-                                      " AND ts>=?2 AND ts<?3");
-  select_all_events_ =
-      Statement(db_, std::string("SELECT ") + kEventColumns + " FROM events WHERE machine_id=?1 AND ts<?2");
-  select_latest_kind_ = Statement(db_, std::string("SELECT ") + kEventColumns +
-                                           " FROM events WHERE machine_id=?1 AND kind=?2 AND ts=(SELECT max(ts) "
-                                           "FROM events WHERE machine_id=?1 AND kind=?2 AND ts<?3)");
+  insert_id_ = Statement(db_, "INSERT OR IGNORE INTO event_ids(id_src, id_key, hour_start) VALUES(?1,?2,?3)");
+  insert_block_ = Statement(db_, "INSERT INTO event_blocks(machine_id, hour_start, block, events, data) VALUES(?1,?2,?3,?4,?5)");
+  select_blocks_ = Statement(db_, "SELECT data FROM event_blocks WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
+  select_context_ = Statement(
+      db_, "SELECT data FROM contexts WHERE machine_id=?1 AND hour_start<=?2 ORDER BY hour_start DESC LIMIT 1");
+  insert_context_ = Statement(db_, "INSERT OR REPLACE INTO contexts(machine_id, hour_start, data) VALUES(?1,?2,?3)");
+  delete_contexts_after_ = Statement(db_, "DELETE FROM contexts WHERE machine_id=?1 AND hour_start>?2");
   select_changes_desc_ = Statement(
       db_, "SELECT ts, state FROM state_changes WHERE machine_id=?1 AND ts<?2 ORDER BY ts DESC, ord DESC");
   select_change_at_or_before_ =
@@ -239,7 +225,6 @@ void SqliteEventStore::prepare() {
                              " future_events=?7 WHERE id=?1");
   delete_gap_ = Statement(db_, "DELETE FROM source_gaps WHERE src_id=?1 AND first=?2");
   insert_gap_ = Statement(db_, "INSERT OR REPLACE INTO source_gaps(src_id, first, last) VALUES(?1,?2,?3)");
-  min_kind_ts_ = Statement(db_, "SELECT min(ts) FROM events WHERE machine_id=?1 AND kind=?2");
   set_meta_ = Statement(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
 }
 
@@ -316,13 +301,16 @@ void SqliteEventStore::load_state() {
   if (count.step()) {
     event_count_ = count.int_at(0);
   } else {
-    Statement all(db_, "SELECT count(*) FROM events");
+    Statement all(db_, "SELECT count(*) FROM event_ids");
     all.step();
     event_count_ = all.int_at(0);
   }
+  Statement block(db_, "SELECT value FROM meta WHERE key='next_block'");
+  next_block_ = block.step() ? block.int_at(0) : 1;
   // The in-memory tail of each machine: the context at its settled hour and the events since.
   for (auto& [path, m] : machines_) {
     if (!m->spec || m->base == kNoBase) continue;
+    m->context_at_base = stored_context(*m, m->base);
     load_context(*m, m->base, m->events);
     m->ctx_count = m->events.size();
     load_events(*m, m->base, kTimeMax, m->events);
@@ -360,84 +348,48 @@ const std::string& SqliteEventStore::source_name(std::int64_t id) const {
   return it == sources_by_id_.end() ? kNone : it->second->stats.src;
 }
 
-// Payload columns by kind: state (s1 state, s2 reason), count (n1 good, n2 reject), counter (n1
-// value, n2 rollover), product (s1 product), reason (s2 reason, n1 at).
-void SqliteEventStore::bind_event(Statement& s, const Event& e, const MachineState& m) {
-  if (e.has_identity()) {
-    s.bind(1, source_for(e.src).id).bind(2, e.seq).bind_null(10).bind_null(11);
-  } else {
-    s.bind(1, -m.id).bind(2, static_cast<std::int64_t>(content_fingerprint(e)));
-    if (!e.src.empty()) s.bind(10, source_for(e.src).id);
-    if (e.seq >= 0) s.bind(11, e.seq);
+void SqliteEventStore::decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to,
+                                    std::vector<Event>& out) const {
+  BlockReader r(data);
+  while (!r.done()) {
+    std::int64_t src_id = 0;
+    Event e = r.event(src_id);
+    if (e.ts < from || e.ts >= to) continue;
+    if (src_id != 0) e.src = source_name(src_id);
+    e.machine = m.path;
+    out.push_back(std::move(e));
   }
-  s.bind(3, m.id).bind(4, e.ts).bind(5, kind_of(e));
-  switch (e.type) {
-    case EventType::state:
-      s.bind(8, e.state);
-      if (!e.reason.empty()) s.bind(9, e.reason);
-      break;
-    case EventType::count: s.bind(6, e.good).bind(7, e.reject); break;
-    case EventType::counter: s.bind(6, e.value).bind(7, e.rollover); break;
-    case EventType::product: s.bind(8, e.product); break;
-    case EventType::reason:
-      s.bind(6, e.at);
-      if (!e.reason.empty()) s.bind(9, e.reason);
-      break;
-  }
-}
-
-Event SqliteEventStore::read_event(const Statement& s, const MachineState& m) const {
-  Event e;
-  e.machine = m.path;
-  const std::int64_t id_src = s.int_at(0);
-  if (id_src > 0) {
-    e.src = source_name(id_src);
-    e.seq = s.int_at(1);
-  } else {
-    if (!s.is_null(8)) e.src = source_name(s.int_at(8));
-    if (!s.is_null(9)) e.seq = s.int_at(9);
-  }
-  e.ts = s.int_at(2);
-  const int kind = static_cast<int>(s.int_at(3));
-  switch (kind) {
-    case kKindState:
-      e.type = EventType::state;
-      e.state = s.text_at(6);
-      e.reason = s.text_at(7);
-      break;
-    case kKindCount:
-      e.type = EventType::count;
-      e.good = s.int_at(4);
-      e.reject = s.int_at(5);
-      break;
-    case kKindProduct:
-      e.type = EventType::product;
-      e.product = s.text_at(6);
-      break;
-    case kKindReason:
-      e.type = EventType::reason;
-      e.at = s.int_at(4);
-      e.reason = s.text_at(7);
-      break;
-    default:
-      e.type = EventType::counter;
-      e.counter = static_cast<CounterName>(kind - kKindCounter);
-      e.value = s.int_at(4);
-      e.rollover = s.int_at(5);
-      break;
-  }
-  return e;
 }
 
 void SqliteEventStore::load_events(MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) {
-  select_events_.bind(1, m.id).bind(2, from).bind(3, to);
-  while (select_events_.step()) out.push_back(read_event(select_events_, m));
-  select_events_.reset();
+  select_blocks_.bind(1, m.id).bind(2, floor_hour(from)).bind(3, to);
+  while (select_blocks_.step()) decode_block(select_blocks_.blob_at(0), m, from, to, out);
+  select_blocks_.reset();
+}
+
+// The new events of a machine as one block per hour they fall in.
+void SqliteEventStore::write_blocks(MachineState& m) {
+  std::map<TimeMs, std::pair<BlockWriter, std::int64_t>> blocks;
+  for (const Event& e : m.pending) {
+    auto& [w, n] = blocks[floor_hour(e.ts)];
+    w.event(e, e.src.empty() ? 0 : source_for(e.src).id);
+    ++n;
+  }
+  for (const auto& [hour, block] : blocks)
+    insert_block_.bind(1, m.id).bind(2, hour).bind(3, next_block_++).bind(4, block.second).bind_blob(5, block.first.bytes()).run();
+}
+
+std::string SqliteEventStore::stored_context(const MachineState& m, TimeMs hour) {
+  select_context_.bind(1, m.id).bind(2, hour);
+  std::string out = select_context_.step() ? std::string(select_context_.blob_at(0)) : std::string();
+  select_context_.reset();
+  return out;
 }
 
 // Events before t that put the engine in the state it has at t for every later instant: the state
 // interval containing t - 1 and those ending within the start-up window before t (as synthetic state
-// events at their starts), the product in effect and each counter's last reading.
+// events at their starts), the product in effect and each counter's last reading (the context
+// stored at t's hour plus the product and counter events of that hour before t). t <= base.
 void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event>& out) {
   const MachineSpec& spec = *m.spec;
   const DurationMs window = spec.startup_window_ms;
@@ -458,10 +410,14 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
   }
   select_changes_desc_.reset();
   out.insert(out.end(), std::make_move_iterator(states.rbegin()), std::make_move_iterator(states.rend()));
-  for (int kind : {kKindProduct, kKindCounter + 0, kKindCounter + 1, kKindCounter + 2}) {
-    select_latest_kind_.bind(1, m.id).bind(2, kind).bind(3, t);
-    while (select_latest_kind_.step()) out.push_back(read_event(select_latest_kind_, m));
-    select_latest_kind_.reset();
+  const TimeMs hour = floor_hour(t);
+  const std::string context = stored_context(m, hour);
+  decode_block(context, m, kTimeMin, kTimeMax, out);
+  if (hour < t) {
+    std::vector<Event> head;
+    load_events(m, hour, t, head);
+    for (Event& e : head)
+      if (e.type == EventType::product || e.type == EventType::counter) out.push_back(std::move(e));
   }
 }
 
@@ -545,6 +501,8 @@ TimeMs SqliteEventStore::late_start(MachineState& m, TimeMs ts) {
 void SqliteEventStore::recompute_from(MachineState& m, TimeMs from) {
   delete_rollups_from_.bind(1, m.id).bind(2, from).run();
   delete_changes_from_.bind(1, m.id).bind(2, from).run();
+  delete_contexts_after_.bind(1, m.id).bind(2, from).run();
+  m.context_at_base = stored_context(m, from);
   m.dirty_days_from = std::min(m.dirty_days_from, floor_day(from));
   m.dirty_days_to = std::max(m.dirty_days_to, m.base);
   m.events.clear();
@@ -578,10 +536,11 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
         m.has_total_counter = true;
         m.row_dirty = true;
         m.history.reset();
-        min_kind_ts_.bind(1, m.id).bind(2, kKindCounter + static_cast<int>(CounterName::reject));
-        if (min_kind_ts_.step() && !min_kind_ts_.is_null(0) && min_kind_ts_.int_at(0) < m.base)
-          recompute = floor_hour(min_kind_ts_.int_at(0));
-        min_kind_ts_.reset();
+        std::vector<Event> settled;  // once per machine: a scan of its settled events is fine
+        load_events(m, kTimeMin, m.base, settled);
+        for (const Event& r : settled)
+          if (r.type == EventType::counter && r.counter == CounterName::reject)
+            recompute = std::min(recompute, floor_hour(r.ts));
         break;
       }
   }
@@ -665,23 +624,36 @@ void SqliteEventStore::settle(MachineState& m) {
       next.push_back(std::move(e));
     }
   }
-  // The canonical-last product event and counter readings before settled_hour.
-  std::array<std::ptrdiff_t, 4> latest{-1, -1, -1, -1};
-  std::array<CanonKey, 4> latest_key{};
+  // The product in effect and each counter's last reading at every hour start up to settled_hour
+  // (the canonical-last of each before it): stored where it changed, and the new context.
+  std::vector<std::pair<CanonKey, std::size_t>> carried;
   for (std::size_t i = 0; i < m.events.size(); ++i) {
     const Event& e = m.events[i];
-    if (e.ts >= settled_hour) continue;
-    std::size_t slot;
-    if (e.type == EventType::product)
-      slot = 0;
-    else if (e.type == EventType::counter)
-      slot = 1 + static_cast<std::size_t>(e.counter);
-    else
-      continue;
-    const CanonKey k = canon_key(e);
-    if (latest[slot] < 0 || latest_key[slot] < k) {
-      latest[slot] = static_cast<std::ptrdiff_t>(i);
-      latest_key[slot] = k;
+    if (e.ts < settled_hour && (e.type == EventType::product || e.type == EventType::counter))
+      carried.emplace_back(canon_key(e), i);
+  }
+  std::sort(carried.begin(), carried.end());
+  std::array<std::ptrdiff_t, 4> latest{-1, -1, -1, -1};
+  std::size_t next_carried = 0;
+  BlockWriter context;
+  for (TimeMs hour = m.base + kMsPerHour; hour <= settled_hour; hour += kMsPerHour) {
+    bool changed = false;
+    for (; next_carried < carried.size() && carried[next_carried].first.ts < hour; ++next_carried) {
+      const Event& e = m.events[carried[next_carried].second];
+      latest[e.type == EventType::product ? 0 : 1 + static_cast<std::size_t>(e.counter)] =
+          static_cast<std::ptrdiff_t>(carried[next_carried].second);
+      changed = true;
+    }
+    if (!changed) continue;
+    context.clear();
+    for (std::ptrdiff_t i : latest)
+      if (i >= 0) {
+        const Event& e = m.events[static_cast<std::size_t>(i)];
+        context.event(e, e.src.empty() ? 0 : source_for(e.src).id);
+      }
+    if (context.bytes() != m.context_at_base) {
+      insert_context_.bind(1, m.id).bind(2, hour).bind_blob(3, context.bytes()).run();
+      m.context_at_base = context.bytes();
     }
   }
   for (std::ptrdiff_t i : latest)
@@ -780,23 +752,44 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
   std::vector<MachineState*> touched;
   try {
     Transaction tx(db_);
+    // Identities inserted in key order: each source's run of the event_ids B-tree is visited once.
+    struct Item {
+      std::int64_t id_src, id_key;
+      MachineState* machine;
+      const Event* event;
+    };
+    std::vector<Item> items;
+    items.reserve(events.size());
     for (const Event& e : events) {
       MachineState& m = machine_for(e.machine);
-      bind_event(insert_event_, e, m);
-      insert_event_.run();
+      if (e.has_identity())
+        items.push_back({source_for(e.src).id, e.seq, &m, &e});
+      else
+        items.push_back({-m.id, static_cast<std::int64_t>(content_fingerprint(e)), &m, &e});
+    }
+    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+      return a.id_src != b.id_src ? a.id_src < b.id_src : a.id_key < b.id_key;
+    });
+    for (const Item& it : items) {
+      insert_id_.bind(1, it.id_src).bind(2, it.id_key).bind(3, floor_hour(it.event->ts)).run();
       if (sqlite3_changes(db_.handle()) == 0) {
         ++result.duplicates;
         continue;
       }
       ++result.inserted;
+      MachineState& m = *it.machine;
       if (m.pending.empty()) touched.push_back(&m);
-      m.pending.push_back(e);
-      note_source(e, received_at);
+      m.pending.push_back(*it.event);
+      note_source(*it.event, received_at);
     }
-    for (MachineState* m : touched) ingest_pending(*m);
+    for (MachineState* m : touched) {
+      write_blocks(*m);
+      ingest_pending(*m);
+    }
     persist_sources();
     event_count_ += static_cast<std::int64_t>(result.inserted);
     set_meta_.bind(1, "event_count").bind(2, event_count_).run();
+    set_meta_.bind(1, "next_block").bind(2, next_block_).run();
     tx.commit();
   } catch (...) {
     // Rolled back: the in-memory tails and statistics may hold what never committed.
@@ -820,9 +813,7 @@ std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, Ti
 MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to) {
   std::vector<Event> events;
   if (!m.spec || m.base == kNoBase) {
-    select_all_events_.bind(1, m.id).bind(2, kTimeMax);
-    while (select_all_events_.step()) events.push_back(read_event(select_all_events_, m));
-    select_all_events_.reset();
+    load_events(m, kTimeMin, kTimeMax, events);
     return MachineHistory::build(spec, events);
   }
   // Before the settled hour the context comes from state_changes; after it, from the events since.
@@ -832,11 +823,10 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
   // A stop overlapping `to` is classified on its whole length: the state events up to a threshold
   // after `to` tell where it ends.
   if (to < kTimeMax && spec.micro_stop_threshold_ms > 0) {
-    Statement& s = select_events_;
-    s.bind(1, m.id).bind(2, to).bind(3, to + spec.micro_stop_threshold_ms);
-    while (s.step())
-      if (s.int_at(3) == kKindState) events.push_back(read_event(s, m));
-    s.reset();
+    std::vector<Event> after;
+    load_events(m, to, to + spec.micro_stop_threshold_ms, after);
+    for (Event& e : after)
+      if (e.type == EventType::state) events.push_back(std::move(e));
   }
   add_total_marker(m, events);
   return MachineHistory::build(spec, events);
@@ -951,28 +941,28 @@ std::int64_t SqliteEventStore::dead_letter_count() {
 std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
   if (options_.retention_days <= 0) return 0;
   const TimeMs cutoff = now - options_.retention_days * kMsPerDay;
-  std::int64_t deleted = 0;
+  // Whole hours, and never at or after a machine's settled hour: the in-memory tail mirrors the
+  // events from there on. Identities carry no machine, so one limit serves every machine.
+  TimeMs limit = floor_hour(cutoff);
+  for (const auto& [path, m] : machines_)
+    if (m->base != kNoBase) limit = std::min(limit, m->base);
   Transaction tx(db_);
-  Statement plain(db_, "DELETE FROM events WHERE machine_id=?1 AND kind IN (0,1,6) AND ts<?2");
-  // The last product event and counter readings before the cutoff stay: they are the context of
-  // every window after it.
-  Statement keep_last(db_,
-                      "DELETE FROM events WHERE machine_id=?1 AND kind=?2 AND ts<(SELECT max(ts) FROM events "
-                      "WHERE machine_id=?1 AND kind=?2 AND ts<?3)");
+  Statement ids(db_, "DELETE FROM event_ids WHERE hour_start<?1");
+  ids.bind(1, limit).run();
+  const std::int64_t deleted = sqlite3_changes(db_.handle());
+  Statement blocks(db_, "DELETE FROM event_blocks WHERE machine_id=?1 AND hour_start<?2");
+  // The context stored at or before the limit stays: it is the context of every window after it.
+  Statement contexts(db_,
+                     "DELETE FROM contexts WHERE machine_id=?1 AND hour_start<(SELECT max(hour_start) FROM contexts "
+                     "WHERE machine_id=?1 AND hour_start<=?2)");
   Statement changes(db_,
                     "DELETE FROM state_changes WHERE machine_id=?1 AND ts<(SELECT max(ts) FROM state_changes "
                     "WHERE machine_id=?1 AND ts<?2)");
   Statement hours(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start+3600000<=?2");
   Statement days(db_, "DELETE FROM rollup_days WHERE machine_id=?1 AND day_start+86400000<=?2");
   for (auto& [path, m] : machines_) {
-    // Never below the settled hour: the in-memory tail mirrors the events from there on.
-    const TimeMs limit = m->base == kNoBase ? cutoff : std::min(cutoff, m->base);
-    plain.bind(1, m->id).bind(2, limit).run();
-    deleted += sqlite3_changes(db_.handle());
-    for (int kind : {kKindProduct, kKindCounter + 0, kKindCounter + 1, kKindCounter + 2}) {
-      keep_last.bind(1, m->id).bind(2, kind).bind(3, limit).run();
-      deleted += sqlite3_changes(db_.handle());
-    }
+    blocks.bind(1, m->id).bind(2, limit).run();
+    contexts.bind(1, m->id).bind(2, limit).run();
     const DurationMs window = m->spec ? m->spec->startup_window_ms : 0;
     changes.bind(1, m->id).bind(2, limit - window).run();
     hours.bind(1, m->id).bind(2, cutoff).run();

@@ -34,14 +34,20 @@ const Migration kMigrations[] = {
      " clock_offset_ms INTEGER NOT NULL DEFAULT 0, future_events INTEGER NOT NULL DEFAULT 0);"
      "CREATE TABLE source_gaps(src_id INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,"
      " PRIMARY KEY(src_id, first)) WITHOUT ROWID;"
-     // Identity: (id_src, id_key) = (source id, seq) for events with src+seq, (-machine id, content
-     // fingerprint) for the others. The primary key is the dedup guarantee; WITHOUT ROWID keeps the
-     // row in that one B-tree. kind: 0 state, 1 count, 2/3/4 counter total/good/reject, 5 product,
-     // 6 reason. n1/n2/s1/s2 hold the payload by kind (sqlite_event_store.cpp, encode()).
-     "CREATE TABLE events(id_src INTEGER NOT NULL, id_key INTEGER NOT NULL, machine_id INTEGER NOT NULL,"
-     " ts INTEGER NOT NULL, kind INTEGER NOT NULL, n1 INTEGER, n2 INTEGER, s1 TEXT, s2 TEXT,"
-     " src_ref INTEGER, seq INTEGER, PRIMARY KEY(id_src, id_key)) WITHOUT ROWID;"
-     "CREATE INDEX events_by_machine ON events(machine_id, kind, ts);"
+     // The dedup guarantee: one row per stored event identity, (id_src, id_key) = (source id, seq)
+     // for events with src+seq, (-machine id, content fingerprint) for the others. Rows are just
+     // keys; sources (edge agents) number their events, so inserts append to a few runs.
+     "CREATE TABLE event_ids(id_src INTEGER NOT NULL, id_key INTEGER NOT NULL, hour_start INTEGER NOT NULL,"
+     " PRIMARY KEY(id_src, id_key)) WITHOUT ROWID;"
+     // The events themselves, per machine and UTC hour, as blocks of compactly encoded events (one
+     // block per machine, hour and append): an append writes ~one row per machine instead of one
+     // index entry per event at ~1,000 scattered places (sqlite_event_store.cpp, encode_events()).
+     "CREATE TABLE event_blocks(machine_id INTEGER NOT NULL, hour_start INTEGER NOT NULL, block INTEGER NOT NULL,"
+     " events INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, hour_start, block)) WITHOUT ROWID;"
+     // The product in effect and each counter's last reading at an hour start (encoded events), one
+     // row where it changed: the context of any window without scanning back.
+     "CREATE TABLE contexts(machine_id INTEGER NOT NULL, hour_start INTEGER NOT NULL, data BLOB NOT NULL,"
+     " PRIMARY KEY(machine_id, hour_start)) WITHOUT ROWID;"
      // Starts of the settled state intervals (canonical state codes), for the context of a window.
      "CREATE TABLE state_changes(machine_id INTEGER NOT NULL, ts INTEGER NOT NULL, ord INTEGER NOT NULL,"
      " state INTEGER NOT NULL, PRIMARY KEY(machine_id, ts, ord)) WITHOUT ROWID;"

@@ -1,0 +1,293 @@
+// Storage: (a) durable ingest with dedup and rollups maintained, 1,000 machines interleaved, beside
+// a bare batched SQLite insert of the same rows with the same uniqueness guarantee (primary key,
+// WAL, synchronous=FULL, one transaction per batch), measured in the same run; (b) KPI query
+// latency over a store holding >= 10M events (BENCH_QUICK=1: 1M), beside the engine over the
+// events loaded from SQLite. docs/storage.md quotes these figures.
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "oee/core/shift_calendar.h"
+#include "oee/storage/event_store.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace oee;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string make_dir(const char* name) {
+  std::string tmpl = (fs::temp_directory_path() / (std::string(name) + "-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+// One site, `lines` lines of `per_line` machines, two shifts with a break, a micro-stop threshold
+// and a start-up window: the engine does its full work.
+PlantModel make_plant(int lines, int per_line) {
+  PlantModel p;
+  p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
+  p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
+  SiteSpec s{"s1", "s1", "Site", {}};
+  AreaSpec a{"a1", "s1/a1", "Area", {}};
+  for (int l = 0; l < lines; ++l) {
+    LineSpec line{"l" + std::to_string(l), "s1/a1/l" + std::to_string(l), "Line", {}};
+    for (int m = 0; m < per_line; ++m) {
+      MachineSpec spec;
+      spec.id = "m" + std::to_string(m);
+      spec.path = line.path + "/" + spec.id;
+      spec.ideal_cycle_us = 900'000;
+      spec.product_cycle_us = {{"a", 800'000}, {"b", 1'200'000}};
+      spec.micro_stop_threshold_ms = 60'000;
+      spec.startup_window_ms = 300'000;
+      line.machines.push_back(spec);
+    }
+    a.lines.push_back(line);
+  }
+  s.areas.push_back(a);
+  p.sites.push_back(s);
+  return p;
+}
+
+// Events of every machine interleaved round-robin, each machine's clock advancing by a random step
+// (mean `mean_step_ms`): states (mostly running, stops, setups), counts, counter readings, products.
+// Every event carries src and seq as an edge agent assigns them: one source per line (the edge
+// agent serving its 50 machines), seq increasing per source.
+std::vector<Event> make_events(const PlantModel& plant, std::size_t n, TimeMs start, DurationMs mean_step_ms,
+                               std::uint64_t seed) {
+  const auto machines = plant.machines();
+  std::mt19937_64 rng(seed);
+  struct MachineClock {
+    TimeMs ts;
+    std::int64_t total = 0;
+  };
+  std::vector<MachineClock> clock(machines.size(), MachineClock{start});
+  std::map<std::string, std::int64_t> seq;  // per source
+  std::vector<Event> out;
+  out.reserve(n);
+  static const char* kStates[] = {"running", "running", "running", "stopped", "setup", "starved", "running"};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t m = i % machines.size();
+    clock[m].ts += 1 + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(2 * mean_step_ms));
+    Event e;
+    e.ts = clock[m].ts;
+    e.machine = machines[m]->path;
+    e.src = e.machine.substr(0, e.machine.rfind('/'));
+    e.seq = seq[e.src]++;
+    const unsigned r = static_cast<unsigned>(rng() % 100);
+    if (r < 25) {
+      e.type = EventType::state;
+      e.state = kStates[rng() % 7];
+    } else if (r < 85) {
+      e.type = EventType::count;
+      e.good = 1 + static_cast<std::int64_t>(rng() % 10);
+      e.reject = rng() % 8 == 0 ? 1 : 0;
+    } else if (r < 97) {
+      e.type = EventType::counter;
+      clock[m].total = (clock[m].total + static_cast<std::int64_t>(rng() % 50)) % 65536;
+      e.value = clock[m].total;
+      e.rollover = 65536;
+    } else {
+      e.type = EventType::product;
+      e.product = rng() % 2 ? "a" : "b";
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void check(int rc, sqlite3* db, const char* what) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    throw std::runtime_error(std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+// The bare baseline: the same rows as a typical table (text source, machine path, type, payload
+// text), primary key (src, seq), INSERT OR IGNORE with one prepared statement, one transaction per
+// batch, WAL with synchronous=FULL: the same durability and uniqueness as the store.
+double bare_insert_rate(const std::vector<Event>& events, std::size_t batch, const std::string& file) {
+  sqlite3* db = nullptr;
+  check(sqlite3_open(file.c_str(), &db), db, "open");
+  check(sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                     "CREATE TABLE events(src TEXT NOT NULL, seq INTEGER NOT NULL, machine TEXT NOT NULL,"
+                     " ts INTEGER NOT NULL, type TEXT NOT NULL, payload TEXT, PRIMARY KEY(src, seq))",
+                     nullptr, nullptr, nullptr),
+        db, "schema");
+  sqlite3_stmt* ins = nullptr;
+  check(sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO events VALUES(?,?,?,?,?,?)", -1, &ins, nullptr), db, "prepare");
+  const auto t0 = Clock::now();
+  std::string payload;
+  for (std::size_t i = 0; i < events.size(); i += batch) {
+    check(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr), db, "begin");
+    for (std::size_t j = i; j < std::min(events.size(), i + batch); ++j) {
+      const Event& e = events[j];
+      switch (e.type) {
+        case EventType::state: payload = "{\"state\":\"" + e.state + "\"}"; break;
+        case EventType::count: payload = "{\"good\":" + std::to_string(e.good) + ",\"reject\":" + std::to_string(e.reject) + "}"; break;
+        case EventType::counter: payload = "{\"name\":\"total\",\"value\":" + std::to_string(e.value) + ",\"rollover\":65536}"; break;
+        default: payload = "{\"product\":\"" + e.product + "\"}"; break;
+      }
+      const std::string_view type = event_type_name(e.type);
+      sqlite3_bind_text(ins, 1, e.src.data(), static_cast<int>(e.src.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(ins, 2, e.seq);
+      sqlite3_bind_text(ins, 3, e.machine.data(), static_cast<int>(e.machine.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(ins, 4, e.ts);
+      sqlite3_bind_text(ins, 5, type.data(), static_cast<int>(type.size()), SQLITE_STATIC);
+      sqlite3_bind_text(ins, 6, payload.data(), static_cast<int>(payload.size()), SQLITE_TRANSIENT);
+      check(sqlite3_step(ins), db, "insert");
+      sqlite3_reset(ins);
+    }
+    check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), db, "commit");
+  }
+  const double rate = static_cast<double>(events.size()) / seconds_since(t0);
+  sqlite3_finalize(ins);
+  sqlite3_close(db);
+  return rate;
+}
+
+double store_ingest_rate(const PlantModel& plant, const ShiftCalendar& cal, const std::vector<Event>& events,
+                         std::size_t batch, const std::string& file) {
+  auto store = storage::open_sqlite_store(file, plant, cal);
+  const TimeMs received = events.back().ts;
+  const auto t0 = Clock::now();
+  std::size_t inserted = 0;
+  for (std::size_t i = 0; i < events.size(); i += batch)
+    inserted += store->append(std::span(events).subspan(i, std::min(batch, events.size() - i)), received).inserted;
+  const double rate = static_cast<double>(events.size()) / seconds_since(t0);
+  if (inserted != events.size()) throw std::runtime_error("ingest lost events");
+  return rate;
+}
+
+struct Percentiles {
+  double p50_ms, p99_ms;
+};
+template <class F>
+Percentiles measure(int n, F&& f) {
+  std::vector<double> ms;
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    f(i);
+    ms.push_back(seconds_since(t0) * 1000.0);
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, static_cast<std::size_t>(static_cast<double>(ms.size()) * 0.99))]};
+}
+
+void bench_line(const char* row, double ours, const char* unit, const char* base_name, double base, const char* better,
+                const char* goal) {
+  if (base < 0)
+    std::printf("BENCH\t%s\t%.3f\t%s\t%s\t-\t%s\t%s\n", row, ours, unit, base_name, better, goal);
+  else
+    std::printf("BENCH\t%s\t%.3f\t%s\t%s\t%.3f\t%s\t%s\n", row, ours, unit, base_name, base, better, goal);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main() {
+  const bool quick = std::getenv("BENCH_QUICK") != nullptr;
+  const std::string dir = make_dir("bench-storage");
+  try {
+    const FixedOffsetZone zone(kMsPerHour, "+01:00");
+    // BENCH_STORAGE_PART=ingest|query runs one part only (profiling).
+    const char* part_env = std::getenv("BENCH_STORAGE_PART");
+    const std::string part = part_env ? part_env : "";
+    // (a) ingest: 1,000 machines, batches of 10,000 events (~10 per machine per batch).
+    if (part.empty() || part == "ingest") {
+      const PlantModel plant = make_plant(20, 50);
+      const ShiftCalendar cal(plant, zone);
+      const std::size_t n = quick ? 500'000 : 3'000'000;
+      const auto events = make_events(plant, n, *parse_timestamp("2026-11-01T00:00:00Z"), 5'000, 1);
+      const double bare = bare_insert_rate(events, 10'000, dir + "/bare.db");
+      const double ours = store_ingest_rate(plant, cal, events, 10'000, dir + "/ingest.db");
+      std::printf("ingest %zu events: store %.0f events/s, bare insert %.0f rows/s\n", n, ours, bare);
+      bench_line("storage durable ingest (dedup+rollups, 1000 machines)", ours, "events/s",
+                 "bare SQLite insert, PK, same sync", bare, "higher", ">= 300000");
+      fs::remove(dir + "/bare.db");
+      fs::remove(dir + "/ingest.db");
+    }
+    // (b) queries over a year of 1,000 machines: >= 10M events (quick: 1M).
+    if (part.empty() || part == "query") {
+      const PlantModel plant = make_plant(20, 50);
+      const ShiftCalendar cal(plant, zone);
+      const auto machines = plant.machines();
+      const std::size_t n = quick ? 1'000'000 : 10'000'000;
+      const TimeMs start = *parse_timestamp("2025-10-01T00:00:00Z");
+      const DurationMs span = 395 * kMsPerDay;
+      const DurationMs step = span / static_cast<DurationMs>(n / machines.size());
+      const std::string file = dir + "/query.db";
+      {
+        auto store = storage::open_sqlite_store(file, plant, cal);
+        const auto t0 = Clock::now();
+        const std::size_t chunk = 1'000'000;
+        for (std::size_t done = 0; done < n; done += chunk) {
+          // Generated in chunks that continue each machine's clock and seq.
+          auto events = make_events(plant, std::min(chunk, n - done), start, step, 7 + done);
+          const TimeMs shift = static_cast<TimeMs>(done / machines.size()) * step;
+          for (Event& e : events) {
+            e.ts += shift;
+            e.seq += static_cast<std::int64_t>(done / plant.sites[0].areas[0].lines.size());
+          }
+          for (std::size_t i = 0; i < events.size(); i += 10'000)
+            store->append(std::span(events).subspan(i, std::min<std::size_t>(10'000, events.size() - i)), start + span);
+        }
+        std::printf("query store: %lld events in %.1f s\n", static_cast<long long>(store->event_count()), seconds_since(t0));
+      }
+      auto store = storage::open_sqlite_store(file, plant, cal);
+      std::mt19937_64 rng(3);
+      const TimeMs horizon = start + span;
+      // One machine over a year, windows at arbitrary milliseconds (partial first and last hours).
+      const Percentiles one = measure(300, [&](int) {
+        const MachineSpec& m = *machines[rng() % machines.size()];
+        const TimeMs from = start + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(25 * kMsPerDay));
+        const KpiTotals t = store->machine_totals(m, from, from + 365 * kMsPerDay, horizon);
+        if (t.all_ms <= 0) throw std::runtime_error("empty totals");
+      });
+      const Percentiles one_engine = measure(20, [&](int) {
+        const MachineSpec& m = *machines[rng() % machines.size()];
+        const TimeMs from = start + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(25 * kMsPerDay));
+        const MachineHistory h = store->machine_history(m, from, from + 365 * kMsPerDay);
+        (void)oee::machine_totals(h, cal, from, from + 365 * kMsPerDay, horizon);
+      });
+      std::printf("one machine, 1 year: p50 %.3f ms p99 %.3f ms (engine over loaded events p50 %.3f ms)\n", one.p50_ms,
+                  one.p99_ms, one_engine.p50_ms);
+      bench_line("storage KPI query p99, 1 machine x 1 year", one.p99_ms, "ms", "engine over events from SQLite (p99)",
+                 one_engine.p99_ms, "lower", "<= 20");
+      // The whole plant over a month: the sum over its 1,000 machines.
+      const Percentiles plant_q = measure(40, [&](int) {
+        const TimeMs from = start + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(330 * kMsPerDay));
+        KpiTotals sum;
+        for (const MachineSpec* m : machines) sum += store->machine_totals(*m, from, from + 30 * kMsPerDay, horizon);
+        if (sum.machine_count != static_cast<std::int64_t>(machines.size())) throw std::runtime_error("bad sum");
+      });
+      const Percentiles plant_engine = measure(3, [&](int) {
+        const TimeMs from = start + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(330 * kMsPerDay));
+        for (const MachineSpec* m : machines)
+          (void)oee::machine_totals(store->machine_history(*m, from, from + 30 * kMsPerDay), cal, from,
+                                    from + 30 * kMsPerDay, horizon);
+      });
+      std::printf("plant (1000 machines), 1 month: p50 %.3f ms p99 %.3f ms (engine over loaded events p50 %.3f ms)\n",
+                  plant_q.p50_ms, plant_q.p99_ms, plant_engine.p50_ms);
+      bench_line("storage KPI query p99, plant of 1000 machines x 1 month", plant_q.p99_ms, "ms",
+                 "engine over events from SQLite (p99)", plant_engine.p99_ms, "lower", "<= 20");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_storage: %s\n", e.what());
+    fs::remove_all(dir);
+    return 1;
+  }
+  fs::remove_all(dir);
+  return 0;
+}
