@@ -1,0 +1,242 @@
+#include <charconv>
+
+#include "oee/api/routes.h"
+#include "oee/codec/event_json.h"
+#include "oee/codec/kpi_json.h"
+
+namespace oee::api {
+
+using server::HttpRequest;
+using server::HttpResponse;
+
+namespace {
+
+void key(std::string& out, const char* name) {
+  out += '"';
+  out += name;
+  out += "\":";
+}
+void string_field(std::string& out, const char* name, std::string_view value) {
+  key(out, name);
+  codec::append_json_string(out, value);
+  out += ',';
+}
+void close_object(std::string& out) {
+  if (out.back() == ',') out.pop_back();
+  out += '}';
+}
+void close_array(std::string& out) {
+  if (out.back() == ',') out.pop_back();
+  out += ']';
+}
+
+std::string time_text(const server::PlantService& s, TimeMs t) { return format_rfc3339(t, s.zone().offset_ms_at(t)); }
+
+void append_machine(std::string& out, const server::PlantService& s, const MachineSpec& m) {
+  const server::MachineLiveState live = s.live_state(m.path);
+  out += '{';
+  string_field(out, "id", m.id);
+  string_field(out, "path", m.path);
+  string_field(out, "name", m.name);
+  string_field(out, "state", state_name(live.state));
+  if (!live.reason.empty()) string_field(out, "reason", live.reason);
+  if (live.since != 0) string_field(out, "since", time_text(s, live.since));
+  if (!live.product.empty()) string_field(out, "product", live.product);
+  if (live.last_event != 0) string_field(out, "last_event", time_text(s, live.last_event));
+  key(out, "ideal_cycle_time_s");
+  codec::append_json_number(out, static_cast<double>(m.ideal_cycle_us) / 1e6);
+  out += ',';
+  key(out, "targets");
+  out += '{';
+  const std::pair<const char*, double> targets[] = {{"oee", m.targets.oee},
+                                                   {"availability", m.targets.availability},
+                                                   {"performance", m.targets.performance},
+                                                   {"quality", m.targets.quality}};
+  for (const auto& [name, v] : targets) {
+    if (v <= 0) continue;
+    key(out, name);
+    codec::append_json_number(out, v);
+    out += ',';
+  }
+  close_object(out);
+  out += '}';
+}
+
+HttpResponse plant_tree(server::PlantService& s) {
+  const PlantModel& p = s.plant();
+  std::string out = "{";
+  string_field(out, "timezone", p.timezone);
+  string_field(out, "now", time_text(s, s.now()));
+  ShiftOccurrence shift;
+  if (s.current_shift(shift)) {
+    key(out, "current_shift");
+    out += '{';
+    string_field(out, "name", shift.name);
+    string_field(out, "from", time_text(s, shift.start));
+    string_field(out, "to", time_text(s, shift.end));
+    close_object(out);
+    out += ',';
+  }
+  key(out, "sites");
+  out += '[';
+  for (const SiteSpec& site : p.sites) {
+    out += '{';
+    string_field(out, "id", site.id);
+    string_field(out, "path", site.path);
+    string_field(out, "name", site.name);
+    key(out, "areas");
+    out += '[';
+    for (const AreaSpec& area : site.areas) {
+      out += '{';
+      string_field(out, "id", area.id);
+      string_field(out, "path", area.path);
+      string_field(out, "name", area.name);
+      key(out, "lines");
+      out += '[';
+      for (const LineSpec& line : area.lines) {
+        out += '{';
+        string_field(out, "id", line.id);
+        string_field(out, "path", line.path);
+        string_field(out, "name", line.name);
+        key(out, "machines");
+        out += '[';
+        for (const MachineSpec& m : line.machines) {
+          append_machine(out, s, m);
+          out += ',';
+        }
+        close_array(out);
+        out += '}';
+        out += ',';
+      }
+      close_array(out);
+      out += "},";
+    }
+    close_array(out);
+    out += "},";
+  }
+  close_array(out);
+  out += '}';
+  return HttpResponse::json(std::move(out));
+}
+
+// Parses an optional time parameter; nullopt with `error` set when malformed.
+bool time_param(const HttpRequest& r, const char* name, TimeMs fallback, TimeMs& out, std::string& error) {
+  const auto v = r.query_value(name);
+  if (!v || v->empty()) {
+    out = fallback;
+    return true;
+  }
+  const auto t = parse_timestamp(*v);
+  if (!t) {
+    error = std::string("'") + name + "': '" + std::string(*v) + "' is not an RFC 3339 timestamp or epoch milliseconds";
+    return false;
+  }
+  out = *t;
+  return true;
+}
+
+constexpr std::size_t kBucketsMax = 10'000;
+
+HttpResponse kpis(server::PlantService& s, const HttpRequest& r) {
+  const std::string node(r.query_value("node").value_or(""));
+  if (!s.plant().has_node(node)) return HttpResponse::error(400, "unknown_node", "'" + node + "' is not a node of the plant");
+  const std::string by_text(r.query_value("by").value_or(""));
+  const auto by = parse_grouping(by_text);
+  if (!by) return HttpResponse::error(400, "bad_parameter", "'by' must be hour, day or shift");
+  // Default window: the current shift so far (or the last 8 hours outside shifts).
+  const TimeMs now = s.now();
+  ShiftOccurrence shift;
+  const TimeMs default_from = s.current_shift(shift) ? shift.start : now - 8 * kMsPerHour;
+  TimeMs from = 0, to = 0;
+  std::string error;
+  if (!time_param(r, "from", default_from, from, error) || !time_param(r, "to", now, to, error))
+    return HttpResponse::error(400, "bad_parameter", error);
+  if (to <= from) return HttpResponse::error(400, "bad_parameter", "'to' must be after 'from'");
+  if (*by == Grouping::hour && (to - from) / kMsPerHour > static_cast<TimeMs>(kBucketsMax))
+    return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
+  if (*by != Grouping::none && (to - from) / kMsPerDay > static_cast<TimeMs>(kBucketsMax / 3))
+    return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
+  const auto rows = s.node_kpis(node, *by, from, to);
+  const std::string node_name = node.empty() ? "plant" : node;
+  std::string out;
+  if (*by != Grouping::none) out += '[';
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i) out += ',';
+    codec::append_kpi_json(out, rows[i].totals,
+                           {node_name, rows[i].bucket.range.start, rows[i].bucket.range.end, rows[i].bucket.shift,
+                            s.zone().offset_ms_at(rows[i].bucket.range.start)});
+  }
+  if (*by != Grouping::none) out += ']';
+  return HttpResponse::json(std::move(out));
+}
+
+bool int_param(const HttpRequest& r, const char* name, std::int64_t fallback, std::int64_t min, std::int64_t max,
+               std::int64_t& out, std::string& error) {
+  const auto v = r.query_value(name);
+  if (!v || v->empty()) {
+    out = fallback;
+    return true;
+  }
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || out < min || out > max) {
+    error = std::string("'") + name + "' must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    return false;
+  }
+  return true;
+}
+
+HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
+  std::int64_t limit = 0, before = 0;
+  std::string error;
+  if (!int_param(r, "limit", 100, 1, 1000, limit, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error))
+    return HttpResponse::error(400, "bad_parameter", error);
+  const auto [letters, total] = s.with_store([&](storage::EventStore& store) {
+    return std::make_pair(store.dead_letters(before, static_cast<std::size_t>(limit)), store.dead_letter_count());
+  });
+  std::string out = "{\"total\":" + std::to_string(total) + ",\"items\":[";
+  for (const auto& d : letters) {
+    out += "{\"id\":" + std::to_string(d.id) + ',';
+    string_field(out, "received", time_text(s, d.received));
+    string_field(out, "topic", d.topic);
+    string_field(out, "reason", d.reason);
+    string_field(out, "payload", d.payload);
+    close_object(out);
+    out += ',';
+  }
+  close_array(out);
+  if (!letters.empty() && static_cast<std::int64_t>(letters.size()) == limit)
+    out += ",\"next_before\":" + std::to_string(letters.back().id);
+  out += '}';
+  return HttpResponse::json(std::move(out));
+}
+
+HttpResponse sources(server::PlantService& s) {
+  const auto list = s.with_store([](storage::EventStore& store) { return store.sources(); });
+  std::string out = "[";
+  for (const auto& src : list) {
+    out += '{';
+    string_field(out, "src", src.src);
+    out += "\"events\":" + std::to_string(src.events) + ",\"seq_min\":" + std::to_string(src.seq_min) +
+           ",\"seq_max\":" + std::to_string(src.seq_max) + ",\"gaps\":[";
+    for (const auto& [first, last] : src.gaps) out += "[" + std::to_string(first) + "," + std::to_string(last) + "],";
+    close_array(out);
+    out += ',';
+    string_field(out, "last_seen", time_text(s, src.last_seen));
+    out += "\"clock_offset_ms\":" + std::to_string(src.clock_offset_ms) +
+           ",\"future_events\":" + std::to_string(src.future_events) + "},";
+  }
+  close_array(out);
+  return HttpResponse::json(std::move(out));
+}
+
+}  // namespace
+
+void add_plant_routes(server::Router& router, server::PlantService& service) {
+  router.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::json("{\"status\":\"ok\"}"); });
+  router.add("GET", "/api/v1/plant", [&service](const HttpRequest&) { return plant_tree(service); });
+  router.add("GET", "/api/v1/kpis", [&service](const HttpRequest& r) { return kpis(service, r); });
+  router.add("GET", "/api/v1/dead-letters", [&service](const HttpRequest& r) { return dead_letters(service, r); });
+  router.add("GET", "/api/v1/sources", [&service](const HttpRequest&) { return sources(service); });
+}
+
+}  // namespace oee::api

@@ -1,0 +1,73 @@
+#pragma once
+// MQTT ingest: subscribes to oee/v1/# (docs/mqtt.md) and feeds every message through the plant
+// service's ingest path. A message is acknowledged to the broker only after its events are
+// committed (or dead-lettered), so a server killed mid-stream gets the rest redelivered and the
+// store's src+seq dedup drops what it already had. Poison messages (bad topic, bad JSON, wrong
+// types, too large, unknown machine, bad timestamps) go to the dead letters with a reason and never
+// hold up the messages around them.
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oee/server/plant_service.h"
+#include "oee/transport/mqtt_client.h"
+#include "oee/transport/mqtt_subscriber.h"
+
+namespace oee::server {
+
+struct MqttIngestStats {
+  std::uint64_t messages = 0;
+  std::uint64_t events_inserted = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t dead_letters = 0;  // messages or events
+  std::uint64_t edge_status_messages = 0;
+};
+
+class MqttIngest {
+ public:
+  // `options.subscriptions` defaults to {"oee/v1/#"}; the client id should be stable per server.
+  MqttIngest(PlantService& service, transport::MqttOptions options);
+  ~MqttIngest();
+  void start();
+  void stop();
+  bool connected() const;
+
+  // One received message (also the fuzzing and test entry point). Throws only when storage fails
+  // (then the message is not acknowledged and comes again).
+  void handle(std::string_view topic, std::string_view payload, std::size_t payload_bytes);
+
+  MqttIngestStats stats() const;
+  // The last status each edge published (oee/v1/_edge/<id>/status), raw JSON by edge id.
+  std::map<std::string, std::string> edge_statuses() const;
+
+ private:
+  PlantService& service_;
+  std::unique_ptr<transport::AckingSubscriber> subscriber_;
+  mutable std::mutex mutex_;
+  MqttIngestStats stats_;
+  std::map<std::string, std::string> edge_statuses_;
+};
+
+// What `oee serve --mqtt URL …` asks for.
+struct MqttIngestConfig {
+  std::vector<std::string> brokers;  // failover order
+  std::string client_id = "oee-server";
+  std::string username;
+  std::string password_file;  // first line is the password
+  int reconnect_min_ms = 2000;
+  int reconnect_max_ms = 60000;
+};
+// Why the config cannot work (bad URL, unreadable password file…), or empty.
+std::string check_mqtt_ingest_config(const MqttIngestConfig& config);
+// Builds and starts the ingest; call check_mqtt_ingest_config first.
+std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttIngestConfig& config);
+
+// "oee/v1/s1/a1/l1/filler/events" -> "s1/a1/l1/filler"; empty when the topic is not an events topic.
+std::string machine_of_events_topic(std::string_view topic);
+
+}  // namespace oee::server

@@ -1,0 +1,86 @@
+#pragma once
+// The server's view of the plant: the model, its calendar, the store, each machine's live state,
+// and the one ingest path every source (simulator, MQTT, HTTP) goes through: validate against the
+// plant, dead-letter what is invalid with its reason, store the rest, update live state.
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "oee/core/kpi.h"
+#include "oee/plant/plant_file.h"
+#include "oee/storage/event_store.h"
+
+namespace oee::server {
+
+using Clock = std::function<TimeMs()>;
+TimeMs system_clock_ms();
+
+struct MachineLiveState {
+  State state = State::unknown;
+  std::string reason;
+  TimeMs since = 0;
+  std::string product;
+  TimeMs last_event = 0;
+};
+
+struct IngestReport {
+  std::size_t accepted = 0;    // valid events handed to storage
+  std::size_t inserted = 0;    // new in storage
+  std::size_t duplicates = 0;  // already stored
+  std::size_t dead_lettered = 0;
+};
+
+struct KpiRow {
+  Bucket bucket;
+  KpiTotals totals;
+};
+
+class PlantService {
+ public:
+  // The store is opened by `open_store` over the service's own plant model and calendar, which it
+  // may keep references to.
+  using StoreFactory = std::function<std::unique_ptr<storage::EventStore>(const PlantModel&, const ShiftCalendar&)>;
+  PlantService(plant::LoadedPlant plant, const StoreFactory& open_store, Clock clock = system_clock_ms);
+
+  const PlantModel& plant() const { return plant_.model; }
+  const TimeZone& zone() const { return *plant_.zone; }
+  const ShiftCalendar& calendar() const { return calendar_; }
+  TimeMs now() const { return clock_(); }
+
+  // Validates and stores; `origin` (an MQTT topic, "simulator", …) is kept with dead letters.
+  // Invalid events never stop the valid ones around them.
+  IngestReport ingest(std::vector<Event> events, std::string_view origin);
+  // A whole message that could not be read (bad JSON, too large…).
+  void dead_letter(std::string_view origin, std::string_view payload, std::string_view reason);
+
+  // Why an event cannot be taken for this plant, or empty when it can.
+  std::string validate(const Event& e) const;
+
+  // KPIs of a node per bucket; the horizon is now.
+  std::vector<KpiRow> node_kpis(std::string_view node, Grouping by, TimeMs from, TimeMs to);
+  MachineLiveState live_state(std::string_view machine_path) const;
+  // The shift occurrence containing now, if any.
+  bool current_shift(ShiftOccurrence& out) const;
+
+  // Direct access for read-only API routes (serialised by the service's lock).
+  template <typename F>
+  auto with_store(F&& f) {
+    std::lock_guard lock(store_mutex_);
+    return f(*store_);
+  }
+
+ private:
+  void update_live_state(const Event& e);
+
+  plant::LoadedPlant plant_;
+  ShiftCalendar calendar_;
+  std::unique_ptr<storage::EventStore> store_;
+  Clock clock_;
+  mutable std::mutex store_mutex_;
+  mutable std::mutex live_mutex_;
+  std::map<std::string, MachineLiveState, std::less<>> live_;
+};
+
+}  // namespace oee::server

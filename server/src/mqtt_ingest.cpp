@@ -1,0 +1,137 @@
+#include "oee/server/mqtt_ingest.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "oee/codec/event_json.h"
+
+namespace oee::server {
+
+namespace {
+constexpr std::string_view kPrefix = "oee/v1/";
+constexpr std::size_t kMaxReasonsPerLetter = 20;
+constexpr std::size_t kMaxEdgeStatusBytes = 4096;
+constexpr std::size_t kMaxEdges = 10000;
+}  // namespace
+
+std::string machine_of_events_topic(std::string_view topic) {
+  if (!topic.starts_with(kPrefix)) return {};
+  const std::string_view rest = topic.substr(kPrefix.size());
+  if (!rest.ends_with("/events")) return {};
+  const std::string_view path = rest.substr(0, rest.size() - 7);
+  if (std::count(path.begin(), path.end(), '/') != 3) return {};
+  std::size_t start = 0;
+  for (int i = 0; i < 4; ++i) {  // four non-empty levels
+    const std::size_t end = std::min(path.find('/', start), path.size());
+    if (end == start) return {};
+    start = end + 1;
+  }
+  return std::string(path);
+}
+
+MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : service_(service) {
+  if (options.subscriptions.empty()) options.subscriptions = {"oee/v1/#"};
+  options.clean_session = false;
+  subscriber_ = std::make_unique<transport::AckingSubscriber>(
+      std::move(options),
+      [this](const transport::ReceivedMessage& m) { handle(m.topic, m.payload, m.payload_bytes); },
+      codec::kMaxMessageBytes);
+}
+
+MqttIngest::~MqttIngest() { stop(); }
+void MqttIngest::start() { subscriber_->start(); }
+void MqttIngest::stop() { subscriber_->stop(); }
+bool MqttIngest::connected() const { return subscriber_->connected(); }
+
+MqttIngestStats MqttIngest::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::map<std::string, std::string> MqttIngest::edge_statuses() const {
+  std::lock_guard lock(mutex_);
+  return edge_statuses_;
+}
+
+void MqttIngest::handle(std::string_view topic, std::string_view payload, std::size_t payload_bytes) {
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.messages;
+  }
+  const std::string topic_text(topic.substr(0, 1024));
+  auto reject = [&](const std::string& reason) {
+    service_.dead_letter(topic_text, payload, reason);
+    std::lock_guard lock(mutex_);
+    ++stats_.dead_letters;
+  };
+  // Edge status: kept in memory (the newest per edge), not stored as events.
+  if (topic.starts_with("oee/v1/_edge/") && topic.ends_with("/status")) {
+    const std::string_view id = topic.substr(13, topic.size() - 13 - 7);
+    if (id.empty() || id.find('/') != std::string_view::npos) return reject("edge status topic without a plain edge id");
+    std::lock_guard lock(mutex_);
+    ++stats_.edge_status_messages;
+    if (edge_statuses_.size() < kMaxEdges || edge_statuses_.count(std::string(id)))
+      edge_statuses_[std::string(id)] = std::string(payload.substr(0, kMaxEdgeStatusBytes));
+    return;
+  }
+  const std::string machine = machine_of_events_topic(topic);
+  if (machine.empty()) return reject("topic is not oee/v1/<site>/<area>/<line>/<machine>/events");
+  if (payload_bytes > codec::kMaxMessageBytes || payload.size() < payload_bytes)
+    return reject("payload of " + std::to_string(payload_bytes) + " bytes exceeds the limit of " +
+                  std::to_string(codec::kMaxMessageBytes) + " bytes");
+  std::vector<Event> events;
+  std::vector<codec::RejectedEvent> rejected;
+  std::string error;
+  if (!codec::parse_event_batch(payload, events, rejected, error, machine)) return reject(error);
+  if (!rejected.empty()) {
+    std::string reasons = std::to_string(rejected.size()) + " invalid event(s): ";
+    for (std::size_t i = 0; i < rejected.size() && i < kMaxReasonsPerLetter; ++i)
+      reasons += (i ? "; " : "") + rejected[i].reason;
+    if (rejected.size() > kMaxReasonsPerLetter) reasons += "; …";
+    reject(reasons);  // the valid events of the message are still taken
+  }
+  if (events.empty()) return;
+  const IngestReport r = service_.ingest(std::move(events), topic_text);
+  std::lock_guard lock(mutex_);
+  stats_.events_inserted += r.inserted;
+  stats_.duplicates += r.duplicates;
+  stats_.dead_letters += r.dead_lettered;
+}
+
+namespace {
+bool read_first_line(const std::string& path, std::string& out) {
+  std::ifstream f(path);
+  if (!f) return false;
+  std::getline(f, out);
+  while (!out.empty() && (out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  return true;
+}
+}  // namespace
+
+std::string check_mqtt_ingest_config(const MqttIngestConfig& config) {
+  for (const auto& url : config.brokers) {
+    std::string error;
+    const auto b = transport::parse_broker_url(url, error);
+    if (!b) return "--mqtt '" + url + "': " + error;
+    if (b->tls) return "--mqtt '" + url + "': the server's subscriber speaks plain TCP (see docs/mqtt.md)";
+  }
+  std::string password;
+  if (!config.password_file.empty() && !read_first_line(config.password_file, password))
+    return "--mqtt-password-file: cannot read '" + config.password_file + "'";
+  return {};
+}
+
+std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttIngestConfig& config) {
+  transport::MqttOptions o;
+  o.brokers = config.brokers;
+  o.client_id = config.client_id;
+  o.username = config.username;
+  if (!config.password_file.empty()) read_first_line(config.password_file, o.password);
+  o.reconnect_min = std::chrono::milliseconds(config.reconnect_min_ms);
+  o.reconnect_max = std::chrono::milliseconds(config.reconnect_max_ms);
+  auto ingest = std::make_unique<MqttIngest>(service, o);
+  ingest->start();
+  return ingest;
+}
+
+}  // namespace oee::server

@@ -1,0 +1,131 @@
+#include "oee/server/plant_service.h"
+
+#include <chrono>
+
+#include "oee/codec/event_json.h"
+
+namespace oee::server {
+
+TimeMs system_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+PlantService::PlantService(plant::LoadedPlant plant, const StoreFactory& open_store, Clock clock)
+    : plant_(std::move(plant)),
+      calendar_(plant_.model, *plant_.zone),
+      store_(open_store(plant_.model, calendar_)),
+      clock_(std::move(clock)) {
+  // Live state from what is stored: the state in effect now and its start.
+  const TimeMs t = now();
+  for (const MachineSpec* m : plant_.model.machines()) {
+    MachineLiveState live;
+    const MachineHistory h = store_->machine_history(*m, t, t + 1);
+    if (const auto i = h.interval_at(t); i >= 0) {
+      const StateInterval& iv = h.intervals()[static_cast<std::size_t>(i)];
+      live.state = iv.state;
+      live.reason = iv.reason;
+      live.since = iv.start;
+    }
+    if (!h.products().empty()) live.product = h.products().back().product;
+    live.last_event = h.last_event_ts() == kTimeMin ? 0 : h.last_event_ts();
+    live_.emplace(m->path, std::move(live));
+  }
+}
+
+std::string PlantService::validate(const Event& e) const {
+  const MachineSpec* m = plant_.model.find_machine(e.machine);
+  if (!m) return "unknown machine '" + e.machine + "'";
+  if (e.type == EventType::state && !m->resolve_state(e.state))
+    return "state '" + e.state + "' is neither canonical nor in " + e.machine + "'s states map";
+  return {};
+}
+
+IngestReport PlantService::ingest(std::vector<Event> events, std::string_view origin) {
+  IngestReport report;
+  const TimeMs received = now();
+  std::vector<Event> valid;
+  valid.reserve(events.size());
+  std::vector<std::pair<std::string, std::string>> rejected;  // payload, reason
+  for (Event& e : events) {
+    std::string why = validate(e);
+    if (why.empty()) {
+      valid.push_back(std::move(e));
+    } else {
+      rejected.emplace_back(codec::event_to_json(e), std::move(why));
+    }
+  }
+  {
+    std::lock_guard lock(store_mutex_);
+    for (auto& [payload, reason] : rejected) store_->add_dead_letter({0, received, std::string(origin), payload, reason});
+    if (!valid.empty()) {
+      const storage::AppendResult r = store_->append(valid, received);
+      report.inserted = r.inserted;
+      report.duplicates = r.duplicates;
+    }
+  }
+  report.accepted = valid.size();
+  report.dead_lettered = rejected.size();
+  for (const Event& e : valid) update_live_state(e);
+  return report;
+}
+
+void PlantService::dead_letter(std::string_view origin, std::string_view payload, std::string_view reason) {
+  std::string bounded(payload.substr(0, storage::kMaxDeadLetterPayloadBytes));
+  if (payload.size() > bounded.size()) bounded += "…[truncated from " + std::to_string(payload.size()) + " bytes]";
+  std::lock_guard lock(store_mutex_);
+  store_->add_dead_letter({0, now(), std::string(origin), std::move(bounded), std::string(reason)});
+}
+
+void PlantService::update_live_state(const Event& e) {
+  std::lock_guard lock(live_mutex_);
+  auto it = live_.find(e.machine);
+  if (it == live_.end()) return;
+  MachineLiveState& live = it->second;
+  live.last_event = std::max(live.last_event, e.ts);
+  const MachineSpec* m = plant_.model.find_machine(e.machine);
+  switch (e.type) {
+    case EventType::state:
+      if (e.ts >= live.since) {
+        const State s = *m->resolve_state(e.state);
+        if (s != live.state || live.since == 0) {
+          live.state = s;
+          live.since = e.ts;
+          live.reason = e.reason;
+        } else if (live.reason.empty()) {
+          live.reason = e.reason;
+        }
+      }
+      break;
+    case EventType::reason:
+      if (e.at >= live.since && is_unplanned_stop(live.state)) live.reason = e.reason;
+      break;
+    case EventType::product:
+      live.product = e.product;
+      break;
+    default:
+      break;
+  }
+}
+
+MachineLiveState PlantService::live_state(std::string_view machine_path) const {
+  std::lock_guard lock(live_mutex_);
+  auto it = live_.find(machine_path);
+  return it == live_.end() ? MachineLiveState{} : it->second;
+}
+
+std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, TimeMs from, TimeMs to) {
+  const TimeMs horizon = now();
+  std::vector<KpiRow> rows;
+  for (Bucket& b : make_buckets(calendar_, by, from, to)) rows.push_back({std::move(b), {}});
+  const auto machines = plant_.model.machines_under(node);
+  std::lock_guard lock(store_mutex_);
+  for (KpiRow& row : rows)
+    for (const MachineSpec* m : machines)
+      row.totals += store_->machine_totals(*m, row.bucket.range.start, row.bucket.range.end, horizon);
+  return rows;
+}
+
+bool PlantService::current_shift(ShiftOccurrence& out) const { return calendar_.shift_at(now(), out); }
+
+}  // namespace oee::server

@@ -1,0 +1,71 @@
+#include "oee/server/simulator_feed.h"
+
+#include <cstdio>
+
+#include "oee/simulator/plant_simulator.h"
+
+namespace oee::server {
+
+SimulatorFeed::SimulatorFeed(PlantService& service, SimulatorFeedOptions options)
+    : service_(service), options_(options) {}
+
+SimulatorFeed::~SimulatorFeed() { stop(); }
+
+void SimulatorFeed::start() { thread_ = std::thread([this] { run(); }); }
+
+void SimulatorFeed::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SimulatorFeed::run() {
+  simulator::PlantSimulator sim(service_.plant(), service_.calendar(), options_.seed, options_.start);
+  std::vector<Event> batch;
+  const TimeMs wall_start = service_.now();
+  // History: from the start to now, in chunks the store takes in one transaction each.
+  TimeMs reported = sim.position();
+  while (sim.position() < wall_start) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    batch.clear();
+    sim.advance_to(std::min(wall_start, sim.position() + options_.backfill_chunk_ms), batch);
+    events_fed_ += static_cast<std::int64_t>(batch.size());
+    service_.ingest(std::move(batch), "simulator");
+    batch = {};
+    if (sim.position() - reported >= 6 * kMsPerHour) {
+      reported = sim.position();
+      std::printf("demo: simulated history stored up to %s (%lld events)\n", format_rfc3339(reported).c_str(),
+                  static_cast<long long>(events_fed_.load()));
+      std::fflush(stdout);
+    }
+  }
+  caught_up_ = true;
+  std::printf("demo: caught up with the present (%lld events); now in real time at %gx\n",
+              static_cast<long long>(events_fed_.load()), options_.speed);
+  std::fflush(stdout);
+  // Real time: simulated time runs `speed` times as fast as the wall clock from here on.
+  const TimeMs sim_base = sim.position();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms));
+    if (stopping_) break;
+    const TimeMs target = sim_base + static_cast<TimeMs>(static_cast<double>(service_.now() - wall_start) * options_.speed);
+    lock.unlock();
+    batch.clear();
+    sim.advance_to(target, batch);
+    if (!batch.empty()) {
+      events_fed_ += static_cast<std::int64_t>(batch.size());
+      service_.ingest(std::move(batch), "simulator");
+      batch = {};
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace oee::server

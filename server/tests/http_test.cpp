@@ -1,0 +1,93 @@
+#include <gtest/gtest.h>
+
+#include "http_client.h"
+#include "oee/server/http_server.h"
+
+namespace oee::server {
+
+namespace {
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.add("GET", "/hello", [](const HttpRequest& r) {
+      return HttpResponse::json("{\"name\":\"" + std::string(r.query_value("name").value_or("?")) + "\"}");
+    });
+    router_.add("POST", "/echo", [](const HttpRequest& r) {
+      HttpResponse out;
+      out.content_type = "text/plain";
+      out.body = r.body + "|" + std::string(r.header("x-test").value_or(""));
+      return out;
+    });
+    router_.add("GET", "/boom", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaputt"); });
+    router_.add_prefix("GET", "/static/", [](const HttpRequest& r) { return HttpResponse::json("\"" + r.path + "\""); });
+    HttpServerOptions o;
+    o.port = 0;
+    o.body_bytes_max = 1024;
+    server_ = std::make_unique<HttpServer>(router_, o);
+    server_->start();
+  }
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
+};
+}  // namespace
+
+TEST_F(HttpServerTest, RoutesDecodesAndKeepsTheConnectionAlive) {
+  testing::HttpConnection c(server_->port());
+  auto r = c.request("GET", "/hello?name=J%C3%BCrgen+M");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"name\":\"Jürgen M\"}");
+  EXPECT_NE(r.headers.find("Content-Type: application/json"), std::string::npos);
+  r = c.request("POST", "/echo", "payload", "X-Test: yes\r\n");  // same connection
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "payload|yes");
+  r = c.request("GET", "/static/app/main.js");
+  EXPECT_EQ(r.body, "\"/static/app/main.js\"");
+  r = c.request("HEAD", "/hello");
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST_F(HttpServerTest, ErrorsHaveOneShape) {
+  testing::HttpConnection c(server_->port());
+  auto r = c.request("GET", "/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, "{\"error\":{\"code\":\"not_found\",\"message\":\"no such route: /nope\"}}");
+  r = c.request("DELETE", "/hello");
+  EXPECT_EQ(r.status, 405);
+  r = c.request("GET", "/hello?name=%zz");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("malformed query string"), std::string::npos);
+  r = c.request("GET", "/boom");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find("kaputt"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, OversizedAndMalformedRequestsAreAnsweredAndClosed) {
+  {
+    testing::HttpConnection c(server_->port());
+    auto r = c.request("POST", "/echo", std::string(4096, 'x'));
+    EXPECT_EQ(r.status, 413);
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {
+    testing::HttpConnection c(server_->port());
+    c.send_raw("THIS IS NOT HTTP\r\n\r\n");
+    auto r = c.read_reply();
+    EXPECT_EQ(r.status, 400);
+  }
+  // The server still serves others.
+  EXPECT_EQ(testing::http_get(server_->port(), "/hello").status, 200);
+}
+
+TEST(HttpQuery, ParsesAndRejects) {
+  std::map<std::string, std::string, std::less<>> q;
+  EXPECT_TRUE(parse_query_string("a=1&b=x%20y&c=&d&&e=a+b", q));
+  EXPECT_EQ(q["a"], "1");
+  EXPECT_EQ(q["b"], "x y");
+  EXPECT_EQ(q["c"], "");
+  EXPECT_EQ(q["e"], "a b");
+  EXPECT_TRUE(q.count("d"));
+  EXPECT_FALSE(parse_query_string("a=%4", q));
+  EXPECT_FALSE(parse_query_string("a=%g0", q));
+}
+
+}  // namespace oee::server
