@@ -16,6 +16,8 @@
 #include <string>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "mosquitto_process.h"
 #include "oee/codec/event_json.h"
 #include "oee/edge/durable_queue.h"
@@ -335,4 +337,145 @@ TEST(EdgeIntegration, ModbusDeviceStatesAndCountersArrive) {
   const auto q = edge.queue_stats();
   ASSERT_TRUE(eventually([&] { return collector.unique() >= q.next_id; }, 10s));
   expect_complete(collector.seqs(), 0, q.next_id);
+}
+
+// ---- Edge -> Mosquitto -> `oee serve --mqtt` (server ingest into the store) ----
+
+namespace {
+
+// What a shell command prints.
+std::string command_output(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[65536];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+// GET http://127.0.0.1:port/path as JSON (curl keeps the test free of an HTTP client).
+nlohmann::json http_get_json(int port, const std::string& path) {
+  return nlohmann::json::parse(
+      command_output("curl -s --max-time 5 'http://127.0.0.1:" + std::to_string(port) + path + "'"), nullptr, false);
+}
+
+// `oee serve` with MQTT ingest is in this build (the server lands in steps).
+bool serve_has_mqtt() {
+  return command_output(std::string(OEE_BINARY) + " serve --help 2>&1").find("--mqtt") != std::string::npos;
+}
+
+class Server {
+ public:
+  explicit Server(const std::string& broker_url) : port_(oee::testing::free_loopback_port()), broker_(broker_url) {}
+  void start() {
+    process_.start({OEE_BINARY, "serve", "--plant", std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml", "--mqtt",
+                    broker_, "--mqtt-reconnect-min-ms", "200", "--listen", "127.0.0.1:" + std::to_string(port_),
+                    "--data-dir", dir_.path + "/data"},
+                   dir_.path + "/serve.log");
+    ASSERT_TRUE(oee::testing::wait_for_port(port_, 20000)) << log();
+  }
+  void kill() { process_.kill(); }
+  int stop() {
+    ::kill(process_.pid(), SIGTERM);
+    return process_.wait(30000);
+  }
+  // The edge's row of GET /api/v1/sources (null when absent).
+  nlohmann::json source(const std::string& src) const {
+    const auto list = http_get_json(port_, "/api/v1/sources");
+    if (list.is_array())
+      for (const auto& s : list)
+        if (s.value("src", "") == src) return s;
+    return nullptr;
+  }
+  std::int64_t stored(const std::string& src) const {
+    const auto s = source(src);
+    return s.is_object() ? s.value("events", std::int64_t{0}) : 0;
+  }
+  nlohmann::json dead_letters() const { return http_get_json(port_, "/api/v1/dead-letters?limit=1000"); }
+  std::string log() const {
+    std::ifstream f(dir_.path + "/serve.log");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::string broker_;
+  ChildProcess process_;
+};
+
+}  // namespace
+
+TEST(ServerIngest, ServerSigkilledMidStreamLosesAndDoublesNothing) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  MosquittoProcess broker;
+  broker.start();
+  Server server(broker.url());
+  server.start();
+  Edge edge({broker.url()}, kSimulator);
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= 3000; }, 30s)) << server.log() << edge.log();
+  server.kill();  // mid-stream: messages in flight are not acknowledged, the broker keeps them
+  std::this_thread::sleep_for(1500ms);
+  server.start();
+  std::this_thread::sleep_for(2s);
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= static_cast<std::int64_t>(q.next_id); }, 60s))
+      << server.stored(kEdgeId) << " of " << q.next_id << "\n" << server.log();
+  const auto row = server.source(kEdgeId);
+  EXPECT_EQ(row["events"].get<std::int64_t>(), static_cast<std::int64_t>(q.next_id));  // none twice
+  EXPECT_EQ(row["seq_min"].get<std::int64_t>(), 0);
+  EXPECT_EQ(row["seq_max"].get<std::int64_t>(), static_cast<std::int64_t>(q.next_id) - 1);
+  EXPECT_TRUE(row["gaps"].empty()) << row.dump();
+  ASSERT_EQ(server.stop(), 0);
+}
+
+TEST(ServerIngest, PoisonMessagesGoToDeadLettersAndValidOnesAroundThemAreStored) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  MosquittoProcess broker;
+  broker.start();
+  Server server(broker.url());
+  server.start();
+  oee::transport::MqttOptions o;
+  o.brokers = {broker.url()};
+  o.client_id = "poison-publisher";
+  oee::transport::MqttClient pub(o, {});
+  pub.start();
+  ASSERT_TRUE(eventually([&] { return pub.connected(); }, 5s));
+  std::this_thread::sleep_for(1s);  // the server's subscription is in place
+  const std::string topic = "oee/v1/berlin/bottling/pet1/filler/events";
+  auto valid = [](int seq) {
+    return "[{\"src\":\"third-party\",\"seq\":" + std::to_string(seq) + ",\"ts\":\"2026-11-26T10:00:0" + std::to_string(seq) +
+           "Z\",\"type\":\"count\",\"good\":1}]";
+  };
+  const std::vector<std::pair<std::string, std::string>> poison = {
+      {topic, "{not json"},
+      {topic, R"([{"ts":"2026-11-26T10:00:00Z","type":"count","good":"many"}])"},
+      {topic, R"([{"ts":"yesterday","type":"state","state":"running"}])"},
+      {"oee/v1/berlin/bottling/pet1/nosuchmachine/events", R"([{"ts":"2026-11-26T10:00:00Z","type":"state","state":"running"}])"},
+      {"oee/v1/not/an/events/topic", "[]"},
+      {topic, "[" + std::string(17 << 20, ' ') + "]"},
+      {topic, R"([{"ts":"2026-11-26T10:00:00Z","type":"state","state":"exploded"}])"},
+  };
+  int seq = 0;
+  for (const auto& [t, p] : poison) {
+    ASSERT_TRUE(pub.publish(topic, valid(seq++)));
+    ASSERT_TRUE(pub.publish(t, p));
+  }
+  ASSERT_TRUE(pub.publish(topic, valid(seq++)));
+  ASSERT_TRUE(eventually([&] { return server.stored("third-party") == seq; }, 20s)) << server.log();
+  ASSERT_TRUE(eventually([&] { return server.dead_letters().value("total", 0) >= 7; }, 10s)) << server.dead_letters().dump();
+  const auto letters = server.dead_letters();
+  std::string reasons;
+  for (const auto& d : letters["items"]) {
+    reasons += d.value("reason", "") + "\n";
+    EXPECT_LE(d.value("payload", "").size(), 70u * 1024);  // bounded
+    EXPECT_FALSE(d.value("topic", "").empty());
+  }
+  for (const char* expected : {"topic is not", "exceeds the limit", "nosuchmachine", "ts", "good"})
+    EXPECT_NE(reasons.find(expected), std::string::npos) << expected << " in\n" << reasons;
+  ASSERT_EQ(server.stop(), 0);
 }
