@@ -107,7 +107,7 @@ class RecordScanner {
     buffer_.erase(0, pos_);
     end_ -= pos_;
     pos_ = 0;
-    const std::size_t want = std::max<std::size_t>(need, 1u << 20);
+    const std::size_t want = std::max<std::size_t>(need, 64u << 10);  // small reads stay cheap
     buffer_.resize(std::max(buffer_.size(), want));
     std::uint64_t file_pos = offset_ + end_;
     while (end_ < need && file_pos < limit_) {
