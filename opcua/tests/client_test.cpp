@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <chrono>
 #include <map>
@@ -10,12 +11,17 @@
 
 #include "oee/opcua/client.h"
 #include "opcua_peer.h"
+#include "subscription_recorder.h"
 
 namespace oee::opcua {
 namespace {
 
 using testing::OpcuaPeer;
 using testing::PeerOptions;
+using testing::Recorder;
+using testing::counter_items;
+using testing::expect_consecutive;
+using testing::item_for;
 
 NodeId node(const std::string& text) {
   auto id = NodeId::parse(text);
@@ -56,7 +62,7 @@ std::vector<T> array_of(const DataValue& v) {
 class OpcuaClientTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    peer_ = new OpcuaPeer(PeerOptions{});
+    peer_ = new OpcuaPeer(PeerOptions{10, 250, false});
     peer_->start();
   }
   static void TearDownTestSuite() {
@@ -254,6 +260,144 @@ TEST_F(OpcuaClientTest, WrongPasswordGivesAClearError) {
     EXPECT_EQ(status_name(e.status()), "BadUserAccessDenied") << e.what();
     EXPECT_NE(std::string(e.what()).find("ActivateSession"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(OpcuaClientTest, SubscriptionDeliversEveryCounterChangeInOrder) {
+  Recorder rec;
+  Client client(config_for(*peer_));
+  client.set_event_handler(rec.event_handler());
+  client.connect();
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{200, 60, 10, 0, 0}, rec.handler());
+  auto items = counter_items(10);
+  items.push_back(item_for(NodeId(1, "No.Such.Node")));
+  const auto results = client.create_monitored_items(sub, items);
+  ASSERT_EQ(results.size(), 11u);
+  for (size_t i = 0; i < 10; ++i) EXPECT_TRUE(results[i].status.is_good()) << status_name(results[i].status);
+  EXPECT_EQ(status_name(results[10].status), "BadNodeIdUnknown");
+  ASSERT_TRUE(rec.wait_for(std::chrono::seconds(15), [&] {
+    if (rec.values.size() < 10) return false;
+    for (const auto& [h, v] : rec.values) {
+      if (v.size() < 8) return false;
+    }
+    return true;
+  }));
+  // Lower the publishing interval and drop half the items: the rest keeps flowing.
+  client.modify_subscription(sub, SubscriptionSettings{100, 60, 10, 0, 0});
+  std::vector<uint32_t> dropped;
+  for (size_t i = 0; i < 5; ++i) dropped.push_back(results[i].client_handle);
+  client.delete_monitored_items(sub, dropped);
+  size_t before;
+  {
+    std::lock_guard lock(rec.mutex);
+    before = rec.values[results[9].client_handle].size();
+  }
+  ASSERT_TRUE(rec.wait_for(std::chrono::seconds(10), [&] { return rec.values[results[9].client_handle].size() >= before + 4; }));
+  client.delete_subscription(sub);
+  client.disconnect();
+  std::lock_guard lock(rec.mutex);
+  expect_consecutive(rec.values, 8);
+  EXPECT_FALSE(rec.has_event(ClientEvent::Kind::data_gap));
+  EXPECT_FALSE(rec.has_event(ClientEvent::Kind::connection_lost));
+  for (const auto& [s, seqs] : rec.sequence_numbers) {
+    for (size_t i = 1; i < seqs.size(); ++i) EXPECT_EQ(seqs[i], seqs[i - 1] + 1);
+  }
+}
+
+TEST_F(OpcuaClientTest, DeadbandFiltersSuppressSmallChanges) {
+  Recorder rec;
+  Client client(config_for(*peer_));
+  client.connect();
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{100, 60, 10, 0, 0}, rec.handler());
+  MonitoredItemRequest absolute = item_for(NodeId(1, "Counter.0"));
+  absolute.has_filter = true;
+  absolute.filter = DataChangeFilter{DataChangeTrigger::status_value, DeadbandType::absolute, 2.5};
+  MonitoredItemRequest percent = item_for(NodeId(1, "Analog.Counter"));
+  percent.has_filter = true;
+  percent.filter = DataChangeFilter{DataChangeTrigger::status_value, DeadbandType::percent, 0.45};  // 4.5 of 0..1000
+  MonitoredItemRequest no_range = item_for(NodeId(1, "Counter.1"));
+  no_range.has_filter = true;
+  no_range.filter = DataChangeFilter{DataChangeTrigger::status_value, DeadbandType::percent, 1};
+  const auto results = client.create_monitored_items(sub, std::vector<MonitoredItemRequest>{absolute, percent, no_range});
+  EXPECT_TRUE(results[0].status.is_good()) << status_name(results[0].status);
+  EXPECT_TRUE(results[1].status.is_good()) << status_name(results[1].status);
+  EXPECT_TRUE(results[2].status.is_bad()) << "percent deadband without EURange must be refused";
+  ASSERT_TRUE(rec.wait_for(std::chrono::seconds(20), [&] {
+    return rec.values[results[0].client_handle].size() >= 4 && rec.values[results[1].client_handle].size() >= 3;
+  }));
+  client.disconnect();
+  std::lock_guard lock(rec.mutex);
+  const auto& a = rec.values[results[0].client_handle];
+  for (size_t i = 1; i < a.size(); ++i) EXPECT_EQ(a[i] - a[i - 1], 3) << "absolute deadband 2.5 on a +1 counter";
+  const auto& p = rec.values[results[1].client_handle];
+  for (size_t i = 1; i < p.size(); ++i) EXPECT_EQ(p[i] - p[i - 1], 5) << "percent deadband 4.5 on a +1 counter";
+}
+
+// Buffers of 8 KB on both sides: large requests and responses travel in many chunks.
+class OpcuaChunkingTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    peer_ = new OpcuaPeer(PeerOptions{1000, 1000, true});
+    peer_->start();
+  }
+  static void TearDownTestSuite() {
+    if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) std::fprintf(stderr, "%s\n", peer_->log().c_str());
+    delete peer_;
+    peer_ = nullptr;
+  }
+  static OpcuaPeer* peer_;
+};
+OpcuaPeer* OpcuaChunkingTest::peer_ = nullptr;
+
+TEST_F(OpcuaChunkingTest, LargeMessagesAreChunkedBothWays) {
+  ClientConfig c = config_for(*peer_);
+  c.receive_buffer_size = 8192;
+  c.send_buffer_size = 8192;
+  Client client(c);
+  client.connect();
+  EXPECT_EQ(client.statistics().negotiated_send_buffer_size, 8192u);
+  // 20,000 doubles: ~180 KB response.
+  const auto big = client.read_value(NodeId(1, "Big.Doubles"));
+  ASSERT_TRUE(big.status.is_good()) << status_name(big.status);
+  ASSERT_EQ(big.value.values.size(), 20000u);
+  EXPECT_EQ(std::get<double>(big.value.values[19999]), 19999 * 0.5);
+  EXPECT_GE(client.statistics().max_chunks_per_received_message, 20u);
+  // A 100 KB ByteString written and read back.
+  std::string payload(100000, '\0');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+  WriteValue w{NodeId(1, "Big.Bytes"), AttributeId::value, {}, {}};
+  w.value.has_value = true;
+  w.value.value = Variant::scalar(BuiltinType::byte_string, payload);
+  const auto written = client.write(std::span<const WriteValue>(&w, 1));
+  EXPECT_TRUE(written[0].is_good()) << status_name(written[0]);
+  EXPECT_GT(client.statistics().max_chunks_per_sent_message, 10u);
+  EXPECT_EQ(std::get<std::string>(client.read_value(NodeId(1, "Big.Bytes")).value.values.front()), payload);
+  // 1,000 monitored items in one request: chunked CreateMonitoredItems.
+  Recorder rec;
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{500, 60, 10, 0, 0}, rec.handler());
+  const auto results = client.create_monitored_items(sub, counter_items(1000));
+  for (const auto& r : results) ASSERT_TRUE(r.status.is_good()) << status_name(r.status);
+  ASSERT_TRUE(rec.wait_for(std::chrono::seconds(20), [&] { return rec.values.size() == 1000; }));
+}
+
+TEST_F(OpcuaChunkingTest, RequestAboveTheServersLimitFailsAloneAndTheConnectionLives) {
+  ClientConfig c = config_for(*peer_);
+  c.receive_buffer_size = 8192;
+  Client client(c);
+  client.connect();
+  // Response limit: our max message size is far below the 180 KB the server would send.
+  ClientConfig small = c;
+  small.max_message_size = 64 * 1024;
+  Client limited(small);
+  limited.connect();
+  // node-opcua answers with a ServiceFault (an abort chunk is the other legal answer).
+  try {
+    limited.read_value(NodeId(1, "Big.Doubles"));
+    ADD_FAILURE() << "a response above our MaxMessageSize arrived";
+  } catch (const Error& e) {
+    const std::string name = status_name(e.status());
+    EXPECT_TRUE(name == "BadTcpMessageTooLarge" || name == "BadResponseTooLarge") << e.what();
+  }
+  EXPECT_TRUE(limited.read_value(NodeId(1, "Scalar.Int32")).status.is_good());
 }
 
 }  // namespace

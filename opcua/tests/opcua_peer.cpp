@@ -13,7 +13,11 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <vector>
+
+extern char** environ;
 
 namespace oee::opcua::testing {
 
@@ -43,43 +47,69 @@ OpcuaPeer::~OpcuaPeer() {
 }
 
 std::string OpcuaPeer::log() const {
-  std::ifstream in(dir_ + "/server.log");
   std::stringstream s;
-  s << in.rdbuf();
+  for (int i = 1; i <= starts_; ++i) {
+    std::ifstream out(dir_ + "/ready." + std::to_string(i));
+    s << "--- stdout of start " << i << ":\n" << out.rdbuf();
+  }
+  std::ifstream err(dir_ + "/server.log");
+  s << "--- stderr:\n" << err.rdbuf();
   return s.str();
 }
+
+namespace {
+
+std::string find_node_binary() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = dir + "/node";
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "/usr/bin/node";
+}
+
+}  // namespace
 
 void OpcuaPeer::start() {
   ++starts_;
   const std::string log_path = dir_ + "/server.log";
   const std::string ready_path = dir_ + "/ready." + std::to_string(starts_);
+  // Everything the child needs is built before fork: the test process has threads (a client
+  // may be running), so the child may only make async-signal-safe calls until exec.
+  const std::string node = find_node_binary();
+  std::vector<std::string> args = {node, OEE_OPCUA_PEER_SCRIPT, "--port", std::to_string(port_), "--counters",
+                                   std::to_string(options_.counters), "--rate-ms", std::to_string(options_.rate_ms),
+                                   "--pki", dir_ + "/pki"};
+  if (options_.small_buffers) args.push_back("--small-buffers");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = {std::string("NODE_PATH=") + OEE_NODE_PATH};
+  for (char** e = environ; *e; ++e) {
+    if (std::string_view(*e).rfind("NODE_PATH=", 0) != 0) env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     ::setpgid(0, 0);
-    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    const int out_fd = ::open(ready_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int out_fd = ::open(ready_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     ::dup2(out_fd, 1);
     ::dup2(log_fd, 2);
-    ::setenv("NODE_PATH", OEE_NODE_PATH, 1);
-    const std::string port = std::to_string(port_);
-    const std::string counters = std::to_string(options_.counters);
-    const std::string rate = std::to_string(options_.rate_ms);
-    const std::string pki = dir_ + "/pki";
-    if (options_.small_buffers) {
-      ::execlp("node", "node", OEE_OPCUA_PEER_SCRIPT, "--port", port.c_str(), "--counters", counters.c_str(),
-               "--rate-ms", rate.c_str(), "--pki", pki.c_str(), "--small-buffers", static_cast<char*>(nullptr));
-    } else {
-      ::execlp("node", "node", OEE_OPCUA_PEER_SCRIPT, "--port", port.c_str(), "--counters", counters.c_str(),
-               "--rate-ms", rate.c_str(), "--pki", pki.c_str(), static_cast<char*>(nullptr));
-    }
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(ready_path);
-    std::string line;
-    if (std::getline(in, line) && line.rfind("READY", 0) == 0) return;
+    std::ifstream in(ready_path);  // node-opcua may print warnings to stdout before READY
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("READY", 0) == 0) return;
+    }
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

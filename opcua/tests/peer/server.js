@@ -155,22 +155,30 @@ async function main() {
   bigBytes.setValueFromSource(new Variant({ dataType: DataType.ByteString, value: Buffer.alloc(10) }));
 
   // Counters: each increments by one per tick, so a client sees any gap or reordering.
+  // Each start begins at a random value, so a restart shows as a break in every counter.
   const counterNodes = [];
-  let tick = 0;
+  let tick = Math.floor(Math.random() * 1000000) * 100;
   for (let i = 0; i < counterCount; i++) {
     const v = namespace.addVariable({
       componentOf: counters, browseName: `C${i}`, nodeId: `s=Counter.${i}`, dataType: "UInt32",
       minimumSamplingInterval: 0,
     });
-    v.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: 0 }));
+    v.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: tick }));
     counterNodes.push(v);
   }
   const tickNode = namespace.addVariable({
     componentOf: counters, browseName: "Tick", nodeId: "s=Counter.Tick", dataType: "UInt32", minimumSamplingInterval: 0,
   });
-  tickNode.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: 0 }));
+  tickNode.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: tick }));
+  // An AnalogItem (with EURange 0..1000) for percent deadbands.
+  const analog = namespace.addAnalogDataItem({
+    componentOf: counters, browseName: "Analog", nodeId: "s=Analog.Counter", dataType: "Double",
+    engineeringUnitsRange: { low: 0, high: 1000 }, minimumSamplingInterval: 0,
+  });
+  analog.setValueFromSource(new Variant({ dataType: DataType.Double, value: 0 }));
   setInterval(() => {
     tick++;
+    analog.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick % 1000 }));
     const now = new Date();
     for (const v of counterNodes) {
       v.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: tick }), StatusCodes.Good, now);

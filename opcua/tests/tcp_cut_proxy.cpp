@@ -1,0 +1,97 @@
+#include "tcp_cut_proxy.h"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace oee::opcua::testing {
+
+TcpCutProxy::TcpCutProxy(uint16_t upstream_port) : upstream_port_(upstream_port) {
+  listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listen_fd_, 16) != 0) {
+    throw std::runtime_error("proxy: cannot listen");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  port_ = ntohs(addr.sin_port);
+  acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+TcpCutProxy::~TcpCutProxy() {
+  stopping_ = true;
+  ::shutdown(listen_fd_, SHUT_RDWR);
+  acceptor_.join();
+  ::close(listen_fd_);
+  cut();
+  for (auto& t : pumps_) t.join();
+}
+
+void TcpCutProxy::cut() {
+  std::lock_guard lock(mutex_);
+  for (int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+}
+
+void TcpCutProxy::accept_loop() {
+  while (!stopping_) {
+    pollfd p{listen_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) continue;
+    const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(upstream_port_);
+    if (::connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(client);
+      ::close(server);
+      continue;
+    }
+    std::lock_guard lock(mutex_);
+    open_fds_.push_back(client);
+    open_fds_.push_back(server);
+    pumps_.emplace_back([this, client, server] { pump(client, server); });
+  }
+}
+
+void TcpCutProxy::pump(int client_fd, int server_fd) {
+  char buffer[65536];
+  pollfd fds[2] = {{client_fd, POLLIN, 0}, {server_fd, POLLIN, 0}};
+  bool open = true;
+  while (open) {
+    if (::poll(fds, 2, 200) < 0) break;
+    for (int i = 0; i < 2 && open; ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      const ssize_t n = ::recv(fds[i].fd, buffer, sizeof buffer, 0);
+      if (n <= 0) {
+        open = false;
+        break;
+      }
+      ssize_t sent = 0;
+      while (sent < n) {
+        const ssize_t m = ::send(fds[1 - i].fd, buffer + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);
+        if (m <= 0) {
+          open = false;
+          break;
+        }
+        sent += m;
+      }
+    }
+  }
+  ::shutdown(client_fd, SHUT_RDWR);
+  ::shutdown(server_fd, SHUT_RDWR);
+  std::lock_guard lock(mutex_);
+  open_fds_.erase(std::remove_if(open_fds_.begin(), open_fds_.end(), [&](int fd) { return fd == client_fd || fd == server_fd; }),
+                  open_fds_.end());
+  ::close(client_fd);
+  ::close(server_fd);
+}
+
+}  // namespace oee::opcua::testing

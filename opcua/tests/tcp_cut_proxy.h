@@ -1,0 +1,32 @@
+#pragma once
+// A loopback TCP proxy a test can cut: every connection through it dies at once (as on a network
+// failure) while the server keeps running, and new connections go through again.
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace oee::opcua::testing {
+
+class TcpCutProxy {
+ public:
+  explicit TcpCutProxy(uint16_t upstream_port);
+  ~TcpCutProxy();
+  uint16_t port() const { return port_; }
+  void cut();  // resets every open connection
+
+ private:
+  void accept_loop();
+  void pump(int client_fd, int server_fd);
+  uint16_t upstream_port_;
+  uint16_t port_ = 0;
+  int listen_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<int> open_fds_;
+  std::vector<std::thread> pumps_;
+};
+
+}  // namespace oee::opcua::testing
