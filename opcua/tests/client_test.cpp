@@ -59,10 +59,12 @@ std::vector<T> array_of(const DataValue& v) {
   return out;
 }
 
-class OpcuaClientTest : public ::testing::Test {
+// One node-opcua peer for all tests of a suite.
+template <int kCounters, int kRateMs, bool kSmallBuffers>
+class PeerSuite : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    peer_ = new OpcuaPeer(PeerOptions{10, 250, false});
+    peer_ = new OpcuaPeer(PeerOptions{kCounters, kRateMs, kSmallBuffers});
     peer_->start();
   }
   static void TearDownTestSuite() {
@@ -70,9 +72,10 @@ class OpcuaClientTest : public ::testing::Test {
     delete peer_;
     peer_ = nullptr;
   }
-  static OpcuaPeer* peer_;
+  static inline OpcuaPeer* peer_ = nullptr;
 };
-OpcuaPeer* OpcuaClientTest::peer_ = nullptr;
+
+class OpcuaClientTest : public PeerSuite<10, 250, false> {};
 
 TEST_F(OpcuaClientTest, GetEndpointsListsTheNoneEndpointWithItsTokenPolicies) {
   ClientConfig c = config_for(*peer_);
@@ -333,20 +336,7 @@ TEST_F(OpcuaClientTest, DeadbandFiltersSuppressSmallChanges) {
 }
 
 // Buffers of 8 KB on both sides: large requests and responses travel in many chunks.
-class OpcuaChunkingTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    peer_ = new OpcuaPeer(PeerOptions{1000, 1000, true});
-    peer_->start();
-  }
-  static void TearDownTestSuite() {
-    if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) std::fprintf(stderr, "%s\n", peer_->log().c_str());
-    delete peer_;
-    peer_ = nullptr;
-  }
-  static OpcuaPeer* peer_;
-};
-OpcuaPeer* OpcuaChunkingTest::peer_ = nullptr;
+class OpcuaChunkingTest : public PeerSuite<1000, 1000, true> {};
 
 TEST_F(OpcuaChunkingTest, LargeMessagesAreChunkedBothWays) {
   ClientConfig c = config_for(*peer_);
