@@ -1,6 +1,8 @@
 #include "oee/edge/edge_agent.h"
 
 #include <chrono>
+#include <malloc.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -66,6 +68,8 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   publisher_->set_client(client_.get());
 
   EventSink sink = [this](std::vector<Event>& events) { accept(events); };
+  // Parsing a large configuration leaves freed memory behind in the allocator: give it back.
+  ::malloc_trim(0);
   for (const auto& s : config_.sources) {
     switch (s.type) {
       case SourceType::simulator:

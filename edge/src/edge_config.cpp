@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <cmath>
+#include <map>
+#include <utility>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -61,12 +64,7 @@ class Reader {
     if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, what + ": expected true or false");
     return v;
   }
-  bool order_is_big(const YAML::Node& n, const std::string& what) const {
-    const std::string v = string(n, what);
-    if (v == "big") return true;
-    if (v == "little") return false;
-    fail(n, what + ": '" + v + "' is not 'big' or 'little'");
-  }
+
 
  private:
   std::string file_;
@@ -77,91 +75,202 @@ std::string resolve_path(const std::string& base_dir, const std::string& p) {
   return (std::filesystem::path(base_dir) / p).lexically_normal().string();
 }
 
-void parse_signal(const Reader& r, const YAML::Node& n, const std::string& what, TagConfig& tag) {
-  const std::string s = r.string(n, what);
-  const auto colon = s.find(':');
-  const std::string kind = s.substr(0, colon);
-  const std::string name = colon == std::string::npos ? "" : s.substr(colon + 1);
-  if (kind == "state" && colon == std::string::npos) {
-    tag.signal = SignalKind::state;
-  } else if (kind == "product" && colon == std::string::npos) {
-    tag.signal = SignalKind::product;
-  } else if (kind == "counter" && (name == "total" || name == "good" || name == "reject")) {
-    tag.signal = SignalKind::counter;
-  } else if (kind == "count" && (name == "good" || name == "reject")) {
-    tag.signal = SignalKind::count;
-  } else if (kind == "sample") {
-    tag.signal = SignalKind::sample;
-  } else {
-    r.fail(n, what + ": unknown signal '" + s +
-                  "' (state, counter:total|good|reject, count:good|reject, product, sample[:name])");
-  }
-  tag.signal_name = name;
-}
+// A tag's fields as text with their line, whether they came from YAML or from a CSV row: one
+// validation for both.
+struct TagField {
+  std::string value;
+  int line = 0;
+};
+using TagFields = std::map<std::string, TagField, std::less<>>;
 
-void parse_register(const Reader& r, const YAML::Node& n, const std::string& what, TagConfig& tag) {
-  const std::string s = r.string(n, what);
-  const auto colon = s.find(':');
-  const std::string area = s.substr(0, colon);
-  if (area == "holding") tag.area = RegisterArea::holding;
-  else if (area == "input") tag.area = RegisterArea::input;
-  else if (area == "coil") tag.area = RegisterArea::coil;
-  else if (area == "discrete") tag.area = RegisterArea::discrete;
-  else r.fail(n, what + ": '" + s + "': expected holding:N, input:N, coil:N or discrete:N");
-  if (colon == std::string::npos) r.fail(n, what + ": '" + s + "': missing the address after ':'");
-  const std::string addr = s.substr(colon + 1);
-  char* end = nullptr;
-  const long v = std::strtol(addr.c_str(), &end, 10);
-  if (addr.empty() || *end != '\0' || v < 0 || v > 65535) r.fail(n, what + ": bad address '" + addr + "' (0..65535)");
-  tag.address = static_cast<int>(v);
-}
+class TagParser {
+ public:
+  TagParser(std::string file, const TagFields& f, std::string what, int line)
+      : file_(std::move(file)), f_(f), what_(std::move(what)), line_(line) {}
 
-TagConfig parse_tag(const Reader& r, const YAML::Node& n, const std::string& what, SourceType type) {
-  r.expect_map(n, what);
-  TagConfig tag;
-  tag.line = Reader::line(n);
-  if (type == SourceType::modbus)
-    r.only_keys(n, what, {"register", "format", "byte_order", "word_order", "scale", "machine", "signal", "rollover"});
-  else
-    r.only_keys(n, what, {"node", "scale", "machine", "signal", "rollover"});
-  if (!n["machine"]) r.fail(n, what + ": missing 'machine'");
-  tag.machine = r.string(n["machine"], what + ".machine");
-  if (!n["signal"]) r.fail(n, what + ": missing 'signal'");
-  parse_signal(r, n["signal"], what + ".signal", tag);
-  if (n["rollover"]) {
-    if (tag.signal != SignalKind::counter) r.fail(n["rollover"], what + ".rollover: only for counter signals");
-    tag.rollover = r.integer(n["rollover"], what + ".rollover", 1, INT64_MAX);
+  [[noreturn]] void fail(std::string_view key, const std::string& message) const {
+    const auto it = f_.find(key);
+    throw EdgeConfigError(file_, it != f_.end() ? it->second.line : line_,
+                          what_ + (key.empty() ? "" : "." + std::string(key)) + ": " + message);
   }
-  if (n["scale"]) {
-    tag.scale = r.number(n["scale"], what + ".scale");
-    if (tag.scale == 0) r.fail(n["scale"], what + ".scale: must not be 0");
+  const std::string* get(std::string_view key) const {
+    const auto it = f_.find(key);
+    return it == f_.end() || it->second.value.empty() ? nullptr : &it->second.value;
   }
-  if (type == SourceType::modbus) {
-    if (!n["register"]) r.fail(n, what + ": missing 'register'");
-    parse_register(r, n["register"], what + ".register", tag);
-    if (n["format"]) {
-      const std::string f = r.string(n["format"], what + ".format");
-      if (f == "uint16") tag.format = ValueFormat::uint16;
-      else if (f == "int16") tag.format = ValueFormat::int16;
-      else if (f == "uint32") tag.format = ValueFormat::uint32;
-      else if (f == "int32") tag.format = ValueFormat::int32;
-      else if (f == "float32") tag.format = ValueFormat::float32;
-      else r.fail(n["format"], what + ".format: unknown format '" + f + "' (uint16, int16, uint32, int32, float32)");
+  const std::string& require(std::string_view key) const {
+    if (const std::string* v = get(key)) return *v;
+    throw EdgeConfigError(file_, line_, what_ + ": missing '" + std::string(key) + "'");
+  }
+  double number(std::string_view key) const {
+    const std::string& v = require(key);
+    char* end = nullptr;
+    const double d = std::strtod(v.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(d)) fail(key, "'" + v + "' is not a number");
+    return d;
+  }
+  std::int64_t integer(std::string_view key, std::int64_t min, std::int64_t max) const {
+    const std::string& v = require(key);
+    std::int64_t out = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (r.ec != std::errc() || r.ptr != v.data() + v.size()) fail(key, "'" + v + "' is not an integer");
+    if (out < min || out > max) fail(key, std::to_string(out) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    return out;
+  }
+  bool order_is_big(std::string_view key) const {
+    const std::string& v = require(key);
+    if (v == "big") return true;
+    if (v == "little") return false;
+    fail(key, "'" + v + "' is not 'big' or 'little'");
+  }
+
+  TagConfig parse(SourceType type) const {
+    TagConfig tag;
+    tag.line = line_;
+    const std::initializer_list<const char*> modbus_keys = {"register", "format", "byte_order", "word_order", "scale",
+                                                            "machine", "signal", "rollover"};
+    const std::initializer_list<const char*> opcua_keys = {"node", "scale", "machine", "signal", "rollover"};
+    const auto& allowed = type == SourceType::modbus ? modbus_keys : opcua_keys;
+    for (const auto& [key, field] : f_) {
+      bool ok = false;
+      for (const char* a : allowed) ok = ok || key == a;
+      if (!ok) {
+        std::string list;
+        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
+        fail(key, "unknown key (expected one of: " + list + ")");
+      }
     }
-    if ((tag.area == RegisterArea::coil || tag.area == RegisterArea::discrete) && tag.format != ValueFormat::uint16)
-      r.fail(n, what + ": coils and discrete inputs are single bits (no format)");
-    if (n["byte_order"]) tag.byte_order_big = r.order_is_big(n["byte_order"], what + ".byte_order");
-    if (n["word_order"]) tag.word_order_big = r.order_is_big(n["word_order"], what + ".word_order");
-    const bool wide = tag.format == ValueFormat::uint32 || tag.format == ValueFormat::int32 || tag.format == ValueFormat::float32;
-    if (wide && tag.address > 65534) r.fail(n["register"], what + ".register: a 32-bit value needs two registers");
-  } else {
-    if (!n["node"]) r.fail(n, what + ": missing 'node'");
-    tag.node = r.string(n["node"], what + ".node");
+    tag.machine = require("machine");
+    parse_signal(tag);
+    if (get("rollover")) {
+      if (tag.signal != SignalKind::counter) fail("rollover", "only for counter signals");
+      tag.rollover = integer("rollover", 1, INT64_MAX);
+    }
+    if (get("scale")) {
+      tag.scale = number("scale");
+      if (tag.scale == 0) fail("scale", "must not be 0");
+    }
+    if (type == SourceType::modbus) {
+      parse_register(tag);
+      if (const std::string* f = get("format")) {
+        if (*f == "uint16") tag.format = ValueFormat::uint16;
+        else if (*f == "int16") tag.format = ValueFormat::int16;
+        else if (*f == "uint32") tag.format = ValueFormat::uint32;
+        else if (*f == "int32") tag.format = ValueFormat::int32;
+        else if (*f == "float32") tag.format = ValueFormat::float32;
+        else fail("format", "unknown format '" + *f + "' (uint16, int16, uint32, int32, float32)");
+      }
+      if ((tag.area == RegisterArea::coil || tag.area == RegisterArea::discrete) && tag.format != ValueFormat::uint16)
+        fail("", "coils and discrete inputs are single bits (no format)");
+      if (get("byte_order")) tag.byte_order_big = order_is_big("byte_order");
+      if (get("word_order")) tag.word_order_big = order_is_big("word_order");
+      const bool wide = tag.format == ValueFormat::uint32 || tag.format == ValueFormat::int32 || tag.format == ValueFormat::float32;
+      if (wide && tag.address > 65534) fail("register", "a 32-bit value needs two registers");
+    } else {
+      tag.node = require("node");
+    }
+    return tag;
   }
-  return tag;
+
+ private:
+  void parse_signal(TagConfig& tag) const {
+    const std::string& s = require("signal");
+    const auto colon = s.find(':');
+    const std::string kind = s.substr(0, colon);
+    const std::string name = colon == std::string::npos ? "" : s.substr(colon + 1);
+    if (kind == "state" && colon == std::string::npos) {
+      tag.signal = SignalKind::state;
+    } else if (kind == "product" && colon == std::string::npos) {
+      tag.signal = SignalKind::product;
+    } else if (kind == "counter" && (name == "total" || name == "good" || name == "reject")) {
+      tag.signal = SignalKind::counter;
+    } else if (kind == "count" && (name == "good" || name == "reject")) {
+      tag.signal = SignalKind::count;
+    } else if (kind == "sample") {
+      tag.signal = SignalKind::sample;
+    } else {
+      fail("signal", "unknown signal '" + s + "' (state, counter:total|good|reject, count:good|reject, product, sample[:name])");
+    }
+    tag.signal_name = name;
+  }
+  void parse_register(TagConfig& tag) const {
+    const std::string& s = require("register");
+    const auto colon = s.find(':');
+    const std::string area = s.substr(0, colon);
+    if (area == "holding") tag.area = RegisterArea::holding;
+    else if (area == "input") tag.area = RegisterArea::input;
+    else if (area == "coil") tag.area = RegisterArea::coil;
+    else if (area == "discrete") tag.area = RegisterArea::discrete;
+    else fail("register", "'" + s + "': expected holding:N, input:N, coil:N or discrete:N");
+    if (colon == std::string::npos) fail("register", "'" + s + "': missing the address after ':'");
+    const std::string addr = s.substr(colon + 1);
+    int v = -1;
+    const auto r = std::from_chars(addr.data(), addr.data() + addr.size(), v);
+    if (addr.empty() || r.ec != std::errc() || r.ptr != addr.data() + addr.size() || v < 0 || v > 65535)
+      fail("register", "bad address '" + addr + "' (0..65535)");
+    tag.address = v;
+  }
+
+  std::string file_;
+  const TagFields& f_;
+  std::string what_;
+  int line_;
+};
+
+TagConfig parse_tag(const Reader& r, const YAML::Node& n, const std::string& what, SourceType type,
+                    const std::string& file) {
+  r.expect_map(n, what);
+  TagFields fields;
+  for (const auto& kv : n) {
+    const std::string key = kv.first.as<std::string>();
+    fields[key] = TagField{r.string(kv.second, what + "." + key), Reader::line(kv.second)};
+  }
+  return TagParser(file, fields, what, Reader::line(n)).parse(type);
 }
 
-SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::string& what) {
+// A CSV tag table (a PLC tag export): a header naming the columns (the tag keys), then one tag per
+// line. Read line by line: 100K tags cost no more memory than the tags themselves.
+void parse_tags_csv(const std::string& path, SourceType type, std::vector<TagConfig>& out) {
+  std::ifstream f(path);
+  if (!f) throw EdgeConfigError(path, 0, "cannot read the tag table");
+  std::string line;
+  std::vector<std::string> columns;
+  auto split = [](const std::string& l) {
+    std::vector<std::string> cells;
+    std::string cell;
+    bool quoted = false;
+    for (char ch : l) {
+      if (ch == '"') quoted = !quoted;
+      else if (ch == ',' && !quoted) cells.push_back(std::exchange(cell, {}));
+      else if (ch != '\r') cell += ch;
+    }
+    cells.push_back(cell);
+    for (auto& c : cells) {
+      while (!c.empty() && c.front() == ' ') c.erase(0, 1);
+      while (!c.empty() && c.back() == ' ') c.pop_back();
+    }
+    return cells;
+  };
+  int number = 0;
+  TagFields fields;
+  while (std::getline(f, line)) {
+    ++number;
+    if (line.empty() || line[0] == '#') continue;
+    auto cells = split(line);
+    if (columns.empty()) {
+      columns = std::move(cells);
+      continue;
+    }
+    if (cells.size() != columns.size())
+      throw EdgeConfigError(path, number, std::to_string(cells.size()) + " cells, the header has " + std::to_string(columns.size()));
+    fields.clear();
+    for (std::size_t i = 0; i < cells.size(); ++i) fields[columns[i]] = TagField{std::move(cells[i]), number};
+    out.push_back(TagParser(path, fields, "tag", number).parse(type));
+  }
+  if (columns.empty()) throw EdgeConfigError(path, 0, "empty tag table (expected a header line)");
+}
+
+SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::string& what, const std::string& file,
+                          const std::string& base_dir) {
   r.expect_map(n, what);
   SourceConfig s;
   s.line = Reader::line(n);
@@ -178,7 +287,7 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
     if (n["start"]) s.start_ms = r.integer(n["start"], what + ".start (epoch ms)", 0, INT64_MAX / 4);
   } else if (type == "modbus") {
     s.type = SourceType::modbus;
-    r.only_keys(n, what, {"type", "address", "unit", "poll_ms", "timeout_ms", "tags"});
+    r.only_keys(n, what, {"type", "address", "unit", "poll_ms", "timeout_ms", "tags", "tags_csv"});
     if (!n["address"]) r.fail(n, what + ": missing 'address' (host:port)");
     const std::string addr = r.string(n["address"], what + ".address");
     const auto colon = addr.rfind(':');
@@ -196,7 +305,7 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
     if (n["timeout_ms"]) s.timeout_ms = static_cast<int>(r.integer(n["timeout_ms"], what + ".timeout_ms", 10, 60'000));
   } else if (type == "opcua") {
     s.type = SourceType::opcua;
-    r.only_keys(n, what, {"type", "endpoint", "sampling_ms", "tags"});
+    r.only_keys(n, what, {"type", "endpoint", "sampling_ms", "tags", "tags_csv"});
     if (!n["endpoint"]) r.fail(n, what + ": missing 'endpoint'");
     s.endpoint = r.string(n["endpoint"], what + ".endpoint");
     if (n["sampling_ms"]) s.sampling_ms = static_cast<int>(r.integer(n["sampling_ms"], what + ".sampling_ms", 0, 3'600'000));
@@ -205,10 +314,14 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
   }
   if (s.type != SourceType::simulator) {
     const YAML::Node tags = n["tags"];
-    if (!tags || !tags.IsSequence() || tags.size() == 0) r.fail(n, what + ".tags: expected a non-empty list");
-    s.tags.reserve(tags.size());
-    for (std::size_t i = 0; i < tags.size(); ++i)
-      s.tags.push_back(parse_tag(r, tags[i], what + ".tags[" + std::to_string(i) + "]", s.type));
+    if (tags) {
+      if (!tags.IsSequence()) r.fail(tags, what + ".tags: expected a list");
+      s.tags.reserve(tags.size());
+      for (std::size_t i = 0; i < tags.size(); ++i)
+        s.tags.push_back(parse_tag(r, tags[i], what + ".tags[" + std::to_string(i) + "]", s.type, file));
+    }
+    if (n["tags_csv"]) parse_tags_csv(resolve_path(base_dir, r.string(n["tags_csv"], what + ".tags_csv")), s.type, s.tags);
+    if (s.tags.empty()) r.fail(n, what + ": no tags (give 'tags' or 'tags_csv')");
   }
   return s;
 }
@@ -293,7 +406,7 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   const auto sources = root["sources"];
   if (!sources || !sources.IsSequence() || sources.size() == 0) r.fail(root, "sources: expected a non-empty list");
   for (std::size_t i = 0; i < sources.size(); ++i)
-    c.sources.push_back(parse_source(r, sources[i], "sources[" + std::to_string(i) + "]"));
+    c.sources.push_back(parse_source(r, sources[i], "sources[" + std::to_string(i) + "]", file, base_dir));
   return c;
 }
 

@@ -178,7 +178,7 @@ class ModbusSource final : public EventSource {
     }
   }
 
-  SourceConfig config_;
+  const SourceConfig& config_;  // the agent's: outlives the source (100K tags are not copied)
   EventSink sink_;
   std::vector<Block> blocks_;
   std::vector<PolledTag> tags_;

@@ -1,6 +1,10 @@
 #include "oee/edge/edge_config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 using oee::edge::EdgeConfigError;
 using oee::edge::parse_edge_config;
@@ -83,4 +87,37 @@ TEST(EdgeConfig, ErrorsNameFileLineAndKey) {
   EXPECT_NE(error_of("sources: [").find("not valid YAML"), std::string::npos);
   EXPECT_NE(error_of(replace(kValid, "rollover: 4294967296", "rollover: -1")).find("rollover"), std::string::npos);
   EXPECT_NE(error_of(replace(kValid, "{register: coil:3,", "{register: coil:3, format: float32,")).find("single bits"), std::string::npos);
+}
+
+TEST(EdgeConfig, TagsFromACsvTableWithLineNumbers) {
+  std::string dir_template = (std::filesystem::temp_directory_path() / "oee-edge-csv-XXXXXX").string();
+  const std::string dir = ::mkdtemp(dir_template.data());
+  {
+    std::ofstream csv(dir + "/tags.csv");
+    csv << "register,format,word_order,machine,signal,rollover\n"
+        << "holding:0,uint16,,s1/a1/l1/filler,state,\n"
+        << "# a comment\n"
+        << "holding:1,uint32,little,s1/a1/l1/filler,counter:total,65536\n";
+  }
+  const std::string yaml = R"(id: e
+data_dir: d
+mqtt: {brokers: ["mqtt://127.0.0.1:1883"]}
+plant: p.yaml
+sources:
+  - {type: modbus, address: "127.0.0.1:502", tags_csv: tags.csv}
+)";
+  const auto c = parse_edge_config(yaml, "edge.yaml", dir);
+  ASSERT_EQ(c.sources[0].tags.size(), 2u);
+  EXPECT_EQ(c.sources[0].tags[1].address, 1);
+  EXPECT_FALSE(c.sources[0].tags[1].word_order_big);
+  EXPECT_EQ(c.sources[0].tags[1].rollover, 65536);
+  EXPECT_EQ(c.sources[0].tags[1].line, 4);
+  { std::ofstream(dir + "/tags.csv", std::ios::app) << "holding:x,uint16,,s1/a1/l1/filler,state,\n"; }
+  try {
+    parse_edge_config(yaml, "edge.yaml", dir);
+    ADD_FAILURE() << "bad register accepted";
+  } catch (const EdgeConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), dir + "/tags.csv:5: tag.register: bad address 'x' (0..65535)");
+  }
+  std::filesystem::remove_all(dir);
 }

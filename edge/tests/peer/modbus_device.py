@@ -7,7 +7,8 @@ cycles its state register and counts parts.
   input 0..1     temperature, float32 big/big
   coil 0         running bit
 
-usage: modbus_device.py PORT
+usage: modbus_device.py PORT [REGISTERS]
+  REGISTERS (default 16): size of each register and bit table (up to 65536: many-tag benchmarks)
 """
 import logging
 import struct
@@ -22,11 +23,12 @@ from pymodbus.server import StartTcpServer
 
 def main():
     port = int(sys.argv[1])
+    size = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     store = ModbusSlaveContext(
-        di=ModbusSequentialDataBlock(0, [0] * 16),
-        co=ModbusSequentialDataBlock(0, [0] * 16),
-        hr=ModbusSequentialDataBlock(0, [0] * 16),
-        ir=ModbusSequentialDataBlock(0, [0] * 16),
+        di=ModbusSequentialDataBlock(0, [0] * size),
+        co=ModbusSequentialDataBlock(0, [0] * size),
+        hr=ModbusSequentialDataBlock(0, [i % 7 for i in range(size)]),
+        ir=ModbusSequentialDataBlock(0, [i % 11 for i in range(size)]),
         zero_mode=True)
     context = ModbusServerContext(slaves=store, single=True)
 

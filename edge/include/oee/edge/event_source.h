@@ -32,7 +32,8 @@ using OpcUaSourceFactory =
 void register_opcua_source_factory(OpcUaSourceFactory factory);
 const OpcUaSourceFactory& opcua_source_factory();
 
-// Modbus TCP polling (libmodbus): holding/input registers, coils and discrete inputs.
+// Modbus TCP polling (libmodbus): holding/input registers, coils and discrete inputs. `config` and
+// `plant` must outlive the source.
 std::unique_ptr<EventSource> make_modbus_source(const SourceConfig& config, const PlantModel& plant, EventSink sink);
 
 // The simulator: every machine of the plant, `speed` simulated seconds per second.
