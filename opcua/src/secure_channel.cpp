@@ -13,7 +13,6 @@ namespace {
 constexpr uint32_t kProtocolVersion = 0;
 constexpr uint32_t kRequestTypeIssue = 0, kRequestTypeRenew = 1;
 constexpr size_t kMessageHeaderSize = 8;         // type, chunk type, size
-constexpr size_t kSymmetricHeadersSize = 4 + 4 + 8;  // channel id, token id, sequence header
 constexpr uint32_t kMinBufferSize = 8192;        // smallest buffer the spec allows
 
 void write_u32_at(std::vector<uint8_t>& buffer, size_t at, uint32_t v) {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target (CMake targets named *_fuzz, -DOEE_FUZZ=ON, clang) in build-fuzz
+# and runs each for FUZZ_SECONDS (default 60) starting from its committed seed corpus
+# (<component>/fuzz/corpus/<target>/). Fails on any crash, leak, timeout or sanitizer report.
+# New inputs libFuzzer finds go to a scratch directory; the committed corpus is left as it is.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+seconds=${FUZZ_SECONDS:-60}
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DOEE_FUZZ=ON -DOEE_TESTS=OFF -DOEE_BENCH=OFF >/dev/null
+mapfile -t targets < <(ninja -C "$build" -t targets all | sed -n 's/^\([A-Za-z0-9_]*_fuzz\): phony$/\1/p' | grep -v '^cmake_' | sort -u)
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz.sh: no *_fuzz targets (is clang++ installed?)" >&2
+  exit 1
+fi
+ninja -C "$build" -j2 "${targets[@]}"
+
+mkdir -p "$build/fuzz-artifacts"
+failed=0
+for target in "${targets[@]}"; do
+  binary=$(find "$build" -type f -name "$target" -perm -u+x | head -1)
+  corpus=$(find "$root" -path "$root/build*" -prune -o -type d -path "*/fuzz/corpus/$target" -print | head -1)
+  scratch=$(mktemp -d)
+  echo "== $target: ${seconds}s on ${corpus:-an empty corpus}"
+  if ! "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$build/fuzz-artifacts/$target-" "$scratch" ${corpus:+"$corpus"} 2>"$build/fuzz-artifacts/$target.log"; then
+    echo "FAIL $target (log: $build/fuzz-artifacts/$target.log)" >&2
+    tail -40 "$build/fuzz-artifacts/$target.log" >&2
+    failed=1
+  else
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-artifacts/$target.log" | sed "s/^/   /"
+  fi
+  rm -rf "$scratch"
+done
+exit $failed
