@@ -1,5 +1,6 @@
-// The SQLite store: idempotent append, source statistics, dead letters, retention, migrations, and
-// hand-made late-event cases at hour boundaries where rollups are easiest to get wrong.
+// The storage suite, run against every backend (SQLite and PostgreSQL): idempotent append, source
+// statistics, dead letters, retention, and hand-made late-event cases at hour boundaries where
+// rollups are easiest to get wrong. Plus SQLite's file migrations.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -10,6 +11,7 @@
 #include "sqlite_db.h"
 #include "sqlite_schema.h"
 #include "storage_test_support.h"
+#include "store_backends.h"
 
 namespace oee::storage {
 namespace {
@@ -56,15 +58,15 @@ std::int64_t scalar(const std::string& file, const char* sql) {
   return s.int_at(0);
 }
 
-class SqliteStore : public ::testing::Test {
+class StoreTest : public ::testing::TestWithParam<const char*> {
  protected:
   PlantModel plant = test_plant(1, 1);
   FixedOffsetZone zone;
   ShiftCalendar cal{plant, zone};
   const MachineSpec& m = *plant.machines()[0];
-  TempDir dir;
-  std::string file = dir.file("store.db");
-  std::unique_ptr<EventStore> store = open_sqlite_store(file, plant, cal);
+  std::unique_ptr<StoreBackend> backend = make_backend(GetParam());
+  std::string file = backend->new_location();
+  std::unique_ptr<EventStore> store = backend->open(file, plant, cal);
   std::vector<Event> all;
 
   void send(std::vector<Event> batch) {
@@ -82,7 +84,7 @@ class SqliteStore : public ::testing::Test {
   }
 };
 
-TEST_F(SqliteStore, AppendIsIdempotentAndCountsDuplicates) {
+TEST_P(StoreTest, AppendIsIdempotentAndCountsDuplicates) {
   const TimeMs t0 = at("2026-11-10T08:00:00Z");
   std::vector<Event> batch = {state(m, t0, "running", 1), count(m, t0 + 1000, 5, 1, 2), count(m, t0 + 2000, 5, 0, 3)};
   Event anonymous = count(m, t0 + 3000, 7, 0, -1);
@@ -103,15 +105,14 @@ TEST_F(SqliteStore, AppendIsIdempotentAndCountsDuplicates) {
   // The same content on another machine is another event.
   PlantModel two = test_plant(1, 2);
   ShiftCalendar cal2(two, zone);
-  TempDir d2;
-  auto s2 = open_sqlite_store(d2.file("s.db"), two, cal2);
+  auto s2 = backend->open(backend->new_location(), two, cal2);
   Event other = anonymous;
   other.machine = two.machines()[1]->path;
   anonymous.machine = two.machines()[0]->path;
   EXPECT_EQ(s2->append(std::vector<Event>{anonymous, other}, t0).inserted, 2u);
 }
 
-TEST_F(SqliteStore, ShortStopOpenAcrossAnHourBoundaryIsSettledOnlyOnceItsClassIsKnown) {
+TEST_P(StoreTest, ShortStopOpenAcrossAnHourBoundaryIsSettledOnlyOnceItsClassIsKnown) {
   // A stop begins 30 s before 11:00; the batch ends just after 11:00. Only when it ends (50 s
   // later) is it known to be a small stop (threshold 120 s).
   send({state(m, at("2026-11-10T10:00:00Z"), "running", 1), state(m, at("2026-11-10T10:59:30Z"), "stopped", 2),
@@ -122,7 +123,7 @@ TEST_F(SqliteStore, ShortStopOpenAcrossAnHourBoundaryIsSettledOnlyOnceItsClassIs
   EXPECT_EQ(store->machine_totals(m, at("2026-11-10T10:00:00Z"), at("2026-11-10T11:00:00Z"), kTimeMax).small_stop_ms, 30'000);
 }
 
-TEST_F(SqliteStore, OutOfOrderEventAfterTheSettledHourSplittingALongStopRecomputesThatHour) {
+TEST_P(StoreTest, OutOfOrderEventAfterTheSettledHourSplittingALongStopRecomputesThatHour) {
   // A stop from 10:59 lasts past the threshold: hour 10 settles it as a breakdown. Then a delayed
   // "running" at 11:00:00 (after the settled hour) shortens it to 60 s: a small stop.
   send({state(m, at("2026-11-10T10:00:00Z"), "running", 1), state(m, at("2026-11-10T10:59:00Z"), "stopped", 2),
@@ -133,7 +134,7 @@ TEST_F(SqliteStore, OutOfOrderEventAfterTheSettledHourSplittingALongStopRecomput
   EXPECT_EQ(store->machine_totals(m, at("2026-11-10T10:00:00Z"), at("2026-11-10T11:00:00Z"), kTimeMax).small_stop_ms, 60'000);
 }
 
-TEST_F(SqliteStore, LateEventsRecomputeFromTheStartOfTheirStateInterval) {
+TEST_P(StoreTest, LateEventsRecomputeFromTheStartOfTheirStateInterval) {
   std::int64_t seq = 100;
   std::vector<Event> batch;
   for (TimeMs t = at("2026-11-10T00:00:00Z"); t < at("2026-11-10T20:00:00Z"); t += 10 * kMsPerMinute) {
@@ -152,7 +153,7 @@ TEST_F(SqliteStore, LateEventsRecomputeFromTheStartOfTheirStateInterval) {
   expect_engine(at("2026-11-09T20:00:00Z"), at("2026-11-11T00:00:00Z"));
 }
 
-TEST_F(SqliteStore, AFirstTotalCounterTurnsSettledRejectCountersIntoPartOfTheTotal) {
+TEST_P(StoreTest, AFirstTotalCounterTurnsSettledRejectCountersIntoPartOfTheTotal) {
   send({state(m, at("2026-11-10T06:00:00Z"), "running", 1), counter(m, at("2026-11-10T06:10:00Z"), CounterName::reject, 10, 2),
         counter(m, at("2026-11-10T06:20:00Z"), CounterName::reject, 15, 3), count(m, at("2026-11-10T09:00:00Z"), 1, 0, 4)});
   expect_engine(at("2026-11-10T06:00:00Z"), at("2026-11-10T10:00:00Z"));
@@ -161,7 +162,7 @@ TEST_F(SqliteStore, AFirstTotalCounterTurnsSettledRejectCountersIntoPartOfTheTot
   EXPECT_EQ(store->machine_totals(m, at("2026-11-10T06:00:00Z"), at("2026-11-10T07:00:00Z"), kTimeMax).good_count, -5);
 }
 
-TEST_F(SqliteStore, SourceStatisticsKeepGapsAsRanges) {
+TEST_P(StoreTest, SourceStatisticsKeepGapsAsRanges) {
   const TimeMs now = at("2026-11-10T08:00:00Z");
   std::vector<Event> batch;
   for (std::int64_t q : {1, 2, 3, 7, 8, 20}) batch.push_back(count(m, now - 1000 + q, 1, 0, q));
@@ -180,14 +181,14 @@ TEST_F(SqliteStore, SourceStatisticsKeepGapsAsRanges) {
   EXPECT_LT(s[0].clock_offset_ms, 0);
   store->append(std::vector<Event>{count(m, now, 1, 0, 5), count(m, now, 1, 0, 9), count(m, now, 1, 0, 19)}, now + 1);
   store.reset();
-  store = open_sqlite_store(file, plant, cal);
+  store = backend->open(file, plant, cal);
   s = store->sources();
   EXPECT_EQ(s[0].gaps, (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 4}, {6, 6}, {10, 18}}));
   EXPECT_EQ(s[0].events, 10);
   EXPECT_EQ(s[0].last_seen, now + 1);
 }
 
-TEST_F(SqliteStore, DeadLettersAreBoundedNewestFirstAndPaged) {
+TEST_P(StoreTest, DeadLettersAreBoundedNewestFirstAndPaged) {
   for (int i = 0; i < 25; ++i)
     store->add_dead_letter({0, 1000 + i, "oee/s1/events", "{bad json " + std::to_string(i), "parse error"});
   const std::string huge(kMaxDeadLetterPayloadBytes + 5000, 'x');
@@ -205,14 +206,17 @@ TEST_F(SqliteStore, DeadLettersAreBoundedNewestFirstAndPaged) {
   EXPECT_LT(next[0].id, page.back().id);
 }
 
-TEST(SqliteRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
+class StoreRetention : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(StoreRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
   const PlantModel plant = test_plant(1, 2);
   FixedOffsetZone zone;
   ShiftCalendar cal(plant, zone);
-  TempDir dir;
+  auto backend = make_backend(GetParam());
+  const std::string location = backend->new_location();
   StoreOptions options;
   options.retention_days = 2;
-  auto store = open_sqlite_store(dir.file("r.db"), plant, cal, options);
+  auto store = backend->open(location, plant, cal, options);
   const TimeMs lo = at("2026-11-01T00:00:00Z"), hi = at("2026-11-06T00:00:00Z");
   std::vector<Event> all;
   for (const MachineSpec* m : plant.machines()) {
@@ -235,17 +239,16 @@ TEST(SqliteRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
   const std::int64_t deleted = store->apply_retention(now);
   EXPECT_EQ(deleted, old_events);
   EXPECT_EQ(store->event_count(), count_before - deleted);
-  EXPECT_EQ(scalar(dir.file("r.db"), "SELECT count(*) FROM event_ids"), store->event_count());
-  sqlite::Database db(dir.file("r.db"));
-  sqlite::Statement old_rollups(db, "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= ?1");
-  old_rollups.bind(1, cutoff);
-  old_rollups.step();
-  EXPECT_EQ(old_rollups.int_at(0), 0);
+  EXPECT_EQ(backend->identity_rows(location), store->event_count());
+  EXPECT_EQ(backend->rollups_ending_by(location, cutoff), 0);
   std::size_t i = 0;
   for (const MachineSpec* m : plant.machines())
     for (TimeMs f = cutoff; f < hi; f += 7 * kMsPerHour + 12345) EXPECT_EQ(store->machine_totals(*m, f, hi, kTimeMax), before[i++]);
   EXPECT_EQ(store->apply_retention(now), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends), backend_name);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreRetention, ::testing::ValuesIn(kBackends), backend_name);
 
 TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
   const PlantModel plant = test_plant(1, 1);
@@ -265,14 +268,24 @@ TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
     want = store->machine_totals(m, lo, hi, kTimeMax);
   }
   {
-    // Turn the file back into a version-1 file: no day rollups.
+    // Turn the file back into a version-1 file: hourly (not cumulative) rollups, no zero point.
+    const char* columns[] = {"all_ms", "unknown_ms", "planned_downtime_ms", "running_ms", "small_stop_ms",
+                             "breakdown_ms", "setup_ms", "starved_ms", "blocked_ms", "unscheduled_running_ms",
+                             "good_count", "reject_count", "startup_reject_count", "ideal_us", "reject_ideal_us",
+                             "startup_reject_ideal_us", "breakdown_count", "stop_count"};
+    std::string sql = "CREATE TABLE hourly AS SELECT machine_id, hour_start";
+    for (const char* c : columns) sql += std::string(", ") + c + " - coalesce(lag(" + c + ") OVER w, 0) AS " + c;
+    sql += " FROM rollups WINDOW w AS (PARTITION BY machine_id ORDER BY hour_start);"
+           "DELETE FROM rollups; INSERT INTO rollups SELECT * FROM hourly; DROP TABLE hourly; DROP TABLE rollup_zero;"
+           "ALTER TABLE machines DROP COLUMN rollup_zero_hour; DELETE FROM schema_version WHERE version=2";
     sqlite::Database db(file);
-    db.exec("DROP TABLE rollup_days; DELETE FROM schema_version WHERE version=2");
+    db.exec(sql.c_str());
     EXPECT_EQ(sqlite::schema_version(db), 1);
   }
   auto store = open_sqlite_store(file, plant, cal);
   EXPECT_EQ(scalar(file, "SELECT max(version) FROM schema_version"), sqlite::kSchemaVersion);
-  EXPECT_EQ(scalar(file, "SELECT count(*) FROM rollup_days"), 3);
+  EXPECT_EQ(scalar(file, "SELECT count(*) FROM rollups"),
+            scalar(file, "SELECT (max(hour_start) - min(hour_start)) / 3600000 + 1 FROM rollups"));
   EXPECT_EQ(store->machine_totals(m, lo, hi, kTimeMax), want);
   EXPECT_EQ(want, oee::machine_totals(MachineHistory::build(m, events), cal, lo, hi, kTimeMax));
   // A fresh file migrates from 0 in order; a file newer than the build is refused.

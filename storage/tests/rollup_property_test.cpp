@@ -1,4 +1,4 @@
-// The key property of the store: machine_totals (rollups for settled hours + the engine for the
+// The key property of the store (every backend): machine_totals (rollups for settled hours + the engine for the
 // rest) equals the engine over every event of the machine, bit for bit, whatever the order,
 // batching, duplication and lateness of the events, for any window and horizon.
 #include <gtest/gtest.h>
@@ -10,6 +10,7 @@
 #include "oee/core/shift_calendar.h"
 #include "oee/storage/event_store.h"
 #include "storage_test_support.h"
+#include "store_backends.h"
 
 namespace oee::storage {
 namespace {
@@ -59,7 +60,7 @@ struct Checker {
   }
 };
 
-void run_property(std::uint64_t seed, double late_fraction, double dup_fraction, std::size_t max_batch,
+void run_property(const char* backend_name, std::uint64_t seed, double late_fraction, double dup_fraction, std::size_t max_batch,
                   DurationMs max_step_ms, int days = 3) {
   const PlantModel plant = test_plant();
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
@@ -81,8 +82,9 @@ void run_property(std::uint64_t seed, double late_fraction, double dup_fraction,
   for (Event& e : all) ((rng() % 10000) < late_fraction * 10000 ? late : on_time).push_back(std::move(e));
   std::shuffle(late.begin(), late.end(), rng);
 
-  TempDir dir;
-  auto store = open_sqlite_store(dir.file("events.db"), plant, cal);
+  auto backend = make_backend(backend_name);
+  const std::string location = backend->new_location();
+  auto store = backend->open(location, plant, cal);
   Checker checker{plant, cal, {}, std::mt19937_64(seed)};
   std::size_t next = 0, next_late = 0, batches = 0;
   std::vector<Event> sent;
@@ -115,14 +117,18 @@ void run_property(std::uint64_t seed, double late_fraction, double dup_fraction,
   EXPECT_EQ(store->event_count(), distinct);
   // Reopened, the tails rebuilt from the file answer the same.
   store.reset();
-  store = open_sqlite_store(dir.file("events.db"), plant, cal);
+  store = backend->open(location, plant, cal);
   checker.check(*store, lo, hi, 30, "reopened");
 }
 
-TEST(SqliteRollups, InOrderEventsEqualTheEngine) { run_property(1, 0.0, 0.0, 300, 90'000); }
-TEST(SqliteRollups, ShuffledDuplicatedAndLateEventsEqualTheEngine) { run_property(2, 0.1, 0.2, 200, 90'000); }
-TEST(SqliteRollups, SmallBatchesDenseEventsEqualTheEngine) { run_property(3, 0.03, 0.1, 40, 30'000, 1); }
-TEST(SqliteRollups, SparseEventsManyLateEqualTheEngine) { run_property(4, 0.4, 0.3, 50, 600'000); }
+class StoreRollups : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(StoreRollups, InOrderEventsEqualTheEngine) { run_property(GetParam(), 1, 0.0, 0.0, 300, 90'000); }
+TEST_P(StoreRollups, ShuffledDuplicatedAndLateEventsEqualTheEngine) { run_property(GetParam(), 2, 0.1, 0.2, 200, 90'000); }
+TEST_P(StoreRollups, SmallBatchesDenseEventsEqualTheEngine) { run_property(GetParam(), 3, 0.03, 0.1, 40, 30'000, 1); }
+TEST_P(StoreRollups, SparseEventsManyLateEqualTheEngine) { run_property(GetParam(), 4, 0.4, 0.3, 50, 600'000); }
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreRollups, ::testing::ValuesIn(kBackends), backend_name);
 
 }  // namespace
 }  // namespace oee::storage

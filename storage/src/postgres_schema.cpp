@@ -1,0 +1,94 @@
+#include "postgres_schema.h"
+
+#include <string>
+
+namespace oee::storage::pg {
+
+namespace {
+
+#define OEE_PG_ROLLUP_COLUMNS                                                                              \
+  "all_ms bigint NOT NULL, unknown_ms bigint NOT NULL, planned_downtime_ms bigint NOT NULL, "              \
+  "running_ms bigint NOT NULL, small_stop_ms bigint NOT NULL, breakdown_ms bigint NOT NULL, "              \
+  "setup_ms bigint NOT NULL, starved_ms bigint NOT NULL, blocked_ms bigint NOT NULL, "                     \
+  "unscheduled_running_ms bigint NOT NULL, good_count bigint NOT NULL, reject_count bigint NOT NULL, "     \
+  "startup_reject_count bigint NOT NULL, ideal_us bigint NOT NULL, reject_ideal_us bigint NOT NULL, "      \
+  "startup_reject_ideal_us bigint NOT NULL, breakdown_count bigint NOT NULL, stop_count bigint NOT NULL"
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Append only: a released migration never changes, a new one gets the next number.
+const Migration kMigrations[] = {
+    {1,
+     // Machines and sources get small integer ids. Per machine: its stored event count (so that no
+     // statement counts a 10M-row table), the range of its event times, whether it ever had a total
+     // counter (the engine's rejects-are-part-of-the-total rule is a property of the whole set),
+     // a version bumped by every append (rollups computed from an older version are not written),
+     // and the end of its materialised rollup hours.
+     "CREATE TABLE machines(id serial PRIMARY KEY, path text NOT NULL UNIQUE, events bigint NOT NULL DEFAULT 0,"
+     " min_ts bigint, max_ts bigint, has_total_counter boolean NOT NULL DEFAULT false,"
+     " version bigint NOT NULL DEFAULT 0, rollup_end bigint NOT NULL DEFAULT -2305843009213693952);"
+     "CREATE TABLE sources(id serial PRIMARY KEY, src text NOT NULL UNIQUE, events bigint NOT NULL DEFAULT 0,"
+     " seq_min bigint NOT NULL DEFAULT -1, seq_max bigint NOT NULL DEFAULT -1, last_seen bigint NOT NULL DEFAULT 0,"
+     " clock_offset_ms bigint NOT NULL DEFAULT 0, future_events bigint NOT NULL DEFAULT 0);"
+     // The event log, partitioned by day of ts (partitions are created ahead by the store). The
+     // unique key is the dedup guarantee: (id_src, id_key) = (source id, seq) for events with
+     // src+seq, (-machine id, content fingerprint) for the others; a unique key of a partitioned
+     // table must contain the partition key, hence ts (docs/storage.md: what that guarantees).
+     "CREATE TABLE events(machine_id integer NOT NULL, ts bigint NOT NULL, id_src bigint NOT NULL,"
+     " id_key bigint NOT NULL, type smallint NOT NULL, src_id integer NOT NULL, seq bigint NOT NULL,"
+     " state text NOT NULL, reason text NOT NULL, good bigint NOT NULL, reject bigint NOT NULL,"
+     " counter smallint NOT NULL, value bigint NOT NULL, rollover bigint NOT NULL, product text NOT NULL,"
+     " at bigint NOT NULL, PRIMARY KEY(id_src, id_key, ts)) PARTITION BY RANGE (ts);"
+     "CREATE INDEX events_machine_ts ON events(machine_id, ts);"
+     // What retention keeps of dropped partitions: the events that later windows still need as
+     // context (the state intervals before the cut, the product in effect, each counter's last
+     // reading).
+     "CREATE TABLE context_events(machine_id integer NOT NULL, ts bigint NOT NULL, id_src bigint NOT NULL,"
+     " id_key bigint NOT NULL, type smallint NOT NULL, src_id integer NOT NULL, seq bigint NOT NULL,"
+     " state text NOT NULL, reason text NOT NULL, good bigint NOT NULL, reject bigint NOT NULL,"
+     " counter smallint NOT NULL, value bigint NOT NULL, rollover bigint NOT NULL, product text NOT NULL,"
+     " at bigint NOT NULL);"
+     "CREATE INDEX context_events_machine_ts ON context_events(machine_id, ts);"
+     "CREATE VIEW history_events AS SELECT " OEE_PG_EVENT_COLUMNS " FROM events UNION ALL SELECT "
+     OEE_PG_EVENT_COLUMNS " FROM context_events;"
+     // Hourly KPI totals (UTC hours) of settled hours: a cache of the engine, see docs/storage.md.
+     "CREATE TABLE rollups(machine_id integer NOT NULL, hour_start bigint NOT NULL, " OEE_PG_ROLLUP_COLUMNS
+     ", PRIMARY KEY(machine_id, hour_start));"
+     "CREATE TABLE dead_letters(id bigserial PRIMARY KEY, received bigint NOT NULL, topic bytea NOT NULL,"
+     " payload bytea NOT NULL, reason bytea NOT NULL);"},
+};
+
+}  // namespace
+
+int schema_version(Connection& db) {
+  Result exists = db.query("SELECT to_regclass('schema_version') IS NOT NULL");
+  if (exists.int_at(0, 0) == 0) return 0;
+  return static_cast<int>(db.query("SELECT coalesce(max(version), 0) FROM schema_version").int_at(0, 0));
+}
+
+int migrate(Connection& db, int up_to) {
+  Transaction tx(db);
+  // One migrator at a time across every server sharing the database.
+  db.exec("SELECT pg_advisory_xact_lock(7302650001)");
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version(version integer PRIMARY KEY, applied_at bigint NOT NULL)");
+  const int current = schema_version(db);
+  if (current > kSchemaVersion)
+    throw PgError("postgresql: the database has schema version " + std::to_string(current) +
+                      ", newer than this build understands (" + std::to_string(kSchemaVersion) + ")",
+                  false);
+  int reached = current;
+  for (const Migration& m : kMigrations) {
+    if (m.version <= current || m.version > up_to) continue;
+    db.exec(m.sql);
+    db.query("INSERT INTO schema_version(version, applied_at) VALUES($1, (extract(epoch from now()) * 1000)::bigint)",
+             Params().add(m.version));
+    reached = m.version;
+  }
+  tx.commit();
+  return reached;
+}
+
+}  // namespace oee::storage::pg

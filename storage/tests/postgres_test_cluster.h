@@ -1,0 +1,158 @@
+#pragma once
+// A throwaway PostgreSQL 15 cluster for tests: initdb into a temporary directory, a server on a
+// unix socket inside it (no TCP port to collide on), stopped and removed at the end, also when a
+// test fails. Runs as the `postgres` OS user when the tests run as root (initdb refuses root).
+// fsync is off: these tests kill processes, never the machine, so the OS page cache survives.
+#include <pwd.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <libpq-fe.h>
+
+namespace oee::storage::testing {
+
+inline constexpr const char* kPostgresBin = "/usr/lib/postgresql/15/bin";
+
+class PostgresCluster {
+ public:
+  PostgresCluster() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "oee-pg-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    if (::geteuid() == 0) {
+      const passwd* pw = ::getpwnam("postgres");
+      if (!pw) throw std::runtime_error("running as root but there is no 'postgres' user (scripts/setup.sh installs postgresql-15)");
+      if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown " + dir_ + " failed");
+      as_postgres_ = true;
+    }
+    ::chmod(dir_.c_str(), 0700);
+    run({std::string(kPostgresBin) + "/initdb", "-D", data(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+         "--no-sync", "--locale=C"},
+        "initdb");
+    start();
+  }
+  ~PostgresCluster() {
+    try {
+      stop();
+    } catch (...) {
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  PostgresCluster(const PostgresCluster&) = delete;
+  PostgresCluster& operator=(const PostgresCluster&) = delete;
+
+  void start() {
+    run({std::string(kPostgresBin) + "/pg_ctl", "-D", data(), "-l", dir_ + "/server.log", "-w", "-t", "60", "-o",
+         "-c listen_addresses='' -k " + dir_ + " -c fsync=off -c full_page_writes=off -c max_connections=60"
+         " -c shared_buffers=64MB",
+         "start"},
+        "pg_ctl start");
+    running_ = true;
+  }
+  // mode: fast (clean) or immediate (like a crash: recovery from the WAL on the next start).
+  void stop(const char* mode = "fast") {
+    if (!running_) return;
+    run({std::string(kPostgresBin) + "/pg_ctl", "-D", data(), "-w", "-m", mode, "stop"}, "pg_ctl stop");
+    running_ = false;
+  }
+  bool running() const { return running_; }
+
+  const std::string& dir() const { return dir_; }
+  std::string url(const std::string& database = "postgres") const {
+    return "postgresql:///" + database + "?host=" + dir_ + "&user=postgres";
+  }
+  // A new empty database; its URL.
+  std::string create_database() {
+    const std::string name = "t" + std::to_string(++databases_);
+    exec("postgres", "CREATE DATABASE " + name);
+    return url(name);
+  }
+  void exec(const std::string& database, const std::string& sql) {
+    PGconn* c = PQconnectdb(url(database).c_str());
+    std::string error;
+    if (PQstatus(c) != CONNECTION_OK) {
+      error = PQerrorMessage(c);
+    } else {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) error = PQresultErrorMessage(r);
+      PQclear(r);
+    }
+    PQfinish(c);
+    if (!error.empty()) throw std::runtime_error("postgres test cluster: " + sql + ": " + error);
+  }
+  std::int64_t scalar(const std::string& url_, const std::string& sql) {
+    PGconn* c = PQconnectdb(url_.c_str());
+    std::int64_t out = -1;
+    std::string error;
+    if (PQstatus(c) != CONNECTION_OK) {
+      error = PQerrorMessage(c);
+    } else {
+      PGresult* r = PQexec(c, sql.c_str());
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+        out = std::stoll(PQgetvalue(r, 0, 0));
+      else
+        error = PQresultErrorMessage(r);
+      PQclear(r);
+    }
+    PQfinish(c);
+    if (!error.empty()) throw std::runtime_error("postgres test cluster: " + sql + ": " + error);
+    return out;
+  }
+
+  // Runs a program (as the postgres user when root); throws with its output on failure.
+  void run(std::vector<std::string> args, const char* what) const {
+    if (as_postgres_) args.insert(args.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
+    const std::string out = dir_ + "/cmd.out";
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      std::FILE* f = std::freopen(out.c_str(), "w", stdout);
+      (void)f;
+      ::dup2(::fileno(stdout), 2);
+      ::chdir("/");
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::string text;
+      if (std::FILE* f = std::fopen(out.c_str(), "r")) {
+        char buf[4096];
+        std::size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+        std::fclose(f);
+      }
+      throw std::runtime_error(std::string(what) + " failed: " + text);
+    }
+  }
+
+ private:
+  std::string data() const { return dir_ + "/data"; }
+  std::string dir_;
+  bool as_postgres_ = false;
+  bool running_ = false;
+  int databases_ = 0;
+};
+
+// One cluster per test process, started on first use and stopped at exit.
+inline PostgresCluster& shared_postgres() {
+  static std::unique_ptr<PostgresCluster> cluster = std::make_unique<PostgresCluster>();
+  return *cluster;
+}
+
+}  // namespace oee::storage::testing

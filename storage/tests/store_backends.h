@@ -1,0 +1,79 @@
+#pragma once
+// The storage test suite runs against every backend: a backend gives fresh, empty store locations
+// (a file for SQLite, a database of a throwaway cluster for PostgreSQL), opens stores at them and
+// answers the few questions a test asks about the backend's own tables.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "oee/storage/event_store.h"
+#include "oee/storage/postgres_store.h"
+#include "postgres_test_cluster.h"
+#include "sqlite_db.h"
+#include "storage_test_support.h"
+
+namespace oee::storage::testing {
+
+class StoreBackend {
+ public:
+  virtual ~StoreBackend() = default;
+  virtual std::string new_location() = 0;
+  virtual std::unique_ptr<EventStore> open(const std::string& location, const PlantModel& plant,
+                                           const ShiftCalendar& calendar, const StoreOptions& options = {}) = 0;
+  // Rows in the table that holds one row per stored event identity.
+  virtual std::int64_t identity_rows(const std::string& location) = 0;
+  // Hour rollup rows ending at or before `t`.
+  virtual std::int64_t rollups_ending_by(const std::string& location, TimeMs t) = 0;
+};
+
+class SqliteBackend final : public StoreBackend {
+ public:
+  std::string new_location() override { return dir_.path() + "/store" + std::to_string(++n_) + ".db"; }
+  std::unique_ptr<EventStore> open(const std::string& location, const PlantModel& plant, const ShiftCalendar& calendar,
+                                   const StoreOptions& options) override {
+    return open_sqlite_store(location, plant, calendar, options);
+  }
+  std::int64_t identity_rows(const std::string& location) override { return scalar(location, "SELECT count(*) FROM event_ids", 0); }
+  std::int64_t rollups_ending_by(const std::string& location, TimeMs t) override {
+    return scalar(location, "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= ?1", t);
+  }
+
+ private:
+  static std::int64_t scalar(const std::string& file, const char* sql, std::int64_t param) {
+    sqlite::Database db(file);
+    sqlite::Statement s(db, sql);
+    if (std::string_view(sql).find("?1") != std::string_view::npos) s.bind(1, param);
+    s.step();
+    return s.int_at(0);
+  }
+  TempDir dir_;
+  int n_ = 0;
+};
+
+class PostgresBackend final : public StoreBackend {
+ public:
+  std::string new_location() override { return shared_postgres().create_database(); }
+  std::unique_ptr<EventStore> open(const std::string& location, const PlantModel& plant, const ShiftCalendar& calendar,
+                                   const StoreOptions& options) override {
+    return open_postgres_store(location, plant, calendar, options);
+  }
+  std::int64_t identity_rows(const std::string& location) override {
+    return shared_postgres().scalar(location, "SELECT count(*) FROM events");
+  }
+  std::int64_t rollups_ending_by(const std::string& location, TimeMs t) override {
+    return shared_postgres().scalar(location,
+                                    "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= " + std::to_string(t));
+  }
+};
+
+inline std::unique_ptr<StoreBackend> make_backend(const std::string& name) {
+  if (name == "postgresql") return std::make_unique<PostgresBackend>();
+  return std::make_unique<SqliteBackend>();
+}
+
+inline const char* const kBackends[] = {"sqlite", "postgresql"};
+// Test names end in the backend: Backends/StoreTest.X/postgresql.
+inline std::string backend_name(const ::testing::TestParamInfo<const char*>& info) { return info.param; }
+
+}  // namespace oee::storage::testing
