@@ -89,7 +89,6 @@ void Statement::run() {
 
 void Statement::reset() {
   sqlite3_reset(stmt_);
-  sqlite3_clear_bindings(stmt_);
 }
 
 std::string Statement::text_at(int i) const {

@@ -41,7 +41,8 @@ class Statement {
   Statement& bind_blob(int i, std::string_view bytes);  // SQLite copies the bytes
   // Steps once: true when a row is available, false when done. Throws on error.
   bool step();
-  // Steps to completion (for statements without rows), then resets.
+  // Steps to completion (for statements without rows), then resets. Bindings stay: callers bind
+  // every parameter before each run.
   void run();
   void reset();
 

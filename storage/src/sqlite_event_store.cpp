@@ -49,7 +49,6 @@ CanonKey canon_key(const Event& e) {
 }
 
 TimeMs floor_hour(TimeMs t) { return floor_to(t, kMsPerHour); }
-TimeMs floor_day(TimeMs t) { return floor_to(t, kMsPerDay); }
 TimeMs ceil_to(TimeMs t, DurationMs step) {
   const TimeMs f = floor_to(t, step);
   return f == t ? t : f + step;
@@ -60,6 +59,21 @@ std::string bounded(std::string_view text, std::size_t max_bytes) {
   std::string out(text.substr(0, max_bytes));
   out += "...[truncated " + std::to_string(text.size() - max_bytes) + " bytes]";
   return out;
+}
+
+// The 18 additive fields of KpiTotals in rollup column order (machine_count excluded).
+std::array<std::int64_t*, 18> fields(KpiTotals& t) {
+  return {&t.all_ms,       &t.unknown_ms,    &t.planned_downtime_ms, &t.running_ms,
+          &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
+          &t.blocked_ms,   &t.unscheduled_running_ms, &t.good_count, &t.reject_count,
+          &t.startup_reject_count, &t.ideal_us, &t.reject_ideal_us, &t.startup_reject_ideal_us,
+          &t.breakdown_count, &t.stop_count};
+}
+KpiTotals totals_from(const Statement& s, int first_column) {
+  KpiTotals t;
+  int c = first_column;
+  for (std::int64_t* f : fields(t)) *f = s.int_at(c++);
+  return t;
 }
 
 struct MachineState {
@@ -83,7 +97,12 @@ struct MachineState {
   std::optional<MachineHistory> history;  // of `events`, built on demand
   std::string context_at_base;            // encoded product/counter context at base (contexts table)
   std::vector<Event> pending;             // inserted by the append in progress
-  TimeMs dirty_days_from = kTimeMax, dirty_days_to = kTimeMin;  // day rollups to recompute
+  std::vector<std::int64_t> pending_src;  // their source ids (0: none)
+  // Cumulative rollups: the value of the row at base - 1 h (zero when there is none), and the hour
+  // whose value is the zero point (rows after it and before base exist).
+  KpiTotals cumulative;
+  TimeMs zero_hour = kNoBase;
+  KpiTotals zero;  // the cumulative value at zero_hour (rollup_zero; zero until a retention)
 };
 
 struct SourceState {
@@ -136,13 +155,15 @@ class SqliteEventStore final : public EventStore {
   MachineState& machine_for(std::string_view path);
   SourceState& source_for(std::string_view src);
   const std::string& source_name(std::int64_t id) const;
-  void note_source(const Event& e, TimeMs received_at);
+  void note_source(SourceState& s, const Event& e, TimeMs received_at);
   void persist_sources();
   void decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) const;
   void write_blocks(MachineState& m);
   std::string stored_context(const MachineState& m, TimeMs hour);
   void load_events(MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out);
-  void load_context(MachineState& m, TimeMs t, std::vector<Event>& out);
+  // with_head: also load the product and counter events of t's hour before t (callers that load
+  // that range anyway take them from there).
+  void load_context(MachineState& m, TimeMs t, std::vector<Event>& out, bool with_head = true);
   void add_total_marker(const MachineState& m, std::vector<Event>& events) const;
 
   void ingest_pending(MachineState& m);
@@ -154,8 +175,8 @@ class SqliteEventStore final : public EventStore {
   void settle(MachineState& m);
   const MachineHistory& tail_history(MachineState& m);
   void write_machine_row(MachineState& m);
-  void recompute_days(MachineState& m);
-  KpiTotals rollup_sum(const MachineState& m, TimeMs from, TimeMs to);
+  KpiTotals cumulative_at(const MachineState& m, TimeMs hour);
+  KpiTotals rollup_sum(MachineState& m, TimeMs from, TimeMs to);
   MachineHistory history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to);
   KpiTotals engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to, TimeMs horizon);
   const std::string& state_token(const MachineSpec& spec, State s);
@@ -181,15 +202,14 @@ class SqliteEventStore final : public EventStore {
   Statement insert_id_, insert_block_, select_blocks_, select_context_, insert_context_, delete_contexts_after_,
       select_changes_desc_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
-      delete_day_, insert_day_, sum_hours_, sum_days_, update_machine_, insert_machine_, upsert_source_,
+      select_rollup_, select_rollup_pair_, delete_zero_, update_machine_, insert_machine_, upsert_source_,
       insert_source_, delete_gap_, insert_gap_, set_meta_;
 };
 
-#define OEE_KPI_SUMS                                                                                          \
-  "sum(all_ms), sum(unknown_ms), sum(planned_downtime_ms), sum(running_ms), sum(small_stop_ms),"            \
-  " sum(breakdown_ms), sum(setup_ms), sum(starved_ms), sum(blocked_ms), sum(unscheduled_running_ms),"       \
-  " sum(good_count), sum(reject_count), sum(startup_reject_count), sum(ideal_us), sum(reject_ideal_us),"    \
-  " sum(startup_reject_ideal_us), sum(breakdown_count), sum(stop_count)"
+#define OEE_KPI_COLUMNS \
+  "all_ms, unknown_ms, planned_downtime_ms, running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms," \
+  " blocked_ms, unscheduled_running_ms, good_count, reject_count, startup_reject_count, ideal_us," \
+  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count"
 
 void SqliteEventStore::prepare() {
   insert_id_ = Statement(db_, "INSERT OR IGNORE INTO event_ids(id_src, id_key, hour_start) VALUES(?1,?2,?3)");
@@ -209,15 +229,12 @@ void SqliteEventStore::prepare() {
                              "INSERT OR REPLACE INTO rollups VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
                              "?15,?16,?17,?18,?19,?20)");
   delete_rollups_from_ = Statement(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start>=?2");
-  delete_day_ = Statement(db_, "DELETE FROM rollup_days WHERE machine_id=?1 AND day_start=?2");
-  insert_day_ = Statement(db_, "INSERT INTO rollup_days SELECT ?1, ?2, count(*), " OEE_KPI_SUMS
-                               " FROM rollups WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?2+86400000"
-                               " HAVING count(*)>0");
-  sum_hours_ = Statement(db_, "SELECT count(*), " OEE_KPI_SUMS
-                              " FROM rollups WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
-  sum_days_ = Statement(db_, "SELECT sum(hours), " OEE_KPI_SUMS
-                             " FROM rollup_days WHERE machine_id=?1 AND day_start>=?2 AND day_start<?3");
-  update_machine_ = Statement(db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3 WHERE id=?1");
+  delete_zero_ = Statement(db_, "DELETE FROM rollup_zero WHERE machine_id=?1");
+  select_rollup_pair_ = Statement(
+      db_, "SELECT hour_start, " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start IN (?2, ?3)");
+  select_rollup_ = Statement(db_, "SELECT " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start=?2");
+  update_machine_ =
+      Statement(db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3, rollup_zero_hour=?4 WHERE id=?1");
   insert_machine_ = Statement(db_, "INSERT INTO machines(path, settled_hour) VALUES(?1, ?2)");
   insert_source_ = Statement(db_, "INSERT INTO sources(src) VALUES(?1)");
   upsert_source_ = Statement(db_,
@@ -266,13 +283,17 @@ void SqliteEventStore::load_state() {
     }
     tx.commit();
   }
-  Statement rows(db_, "SELECT id, path, settled_hour, has_total_counter FROM machines");
+  Statement rows(db_, "SELECT id, path, settled_hour, has_total_counter, rollup_zero_hour FROM machines");
   while (rows.step()) {
     auto m = std::make_unique<MachineState>();
     m->id = rows.int_at(0);
     m->path = rows.text_at(1);
     m->base = rows.int_at(2);
     m->has_total_counter = rows.int_at(3) != 0;
+    m->zero_hour = rows.int_at(4);
+    Statement zero(db_, "SELECT " OEE_KPI_COLUMNS " FROM rollup_zero WHERE machine_id=?1");
+    zero.bind(1, m->id);
+    if (zero.step()) m->zero = totals_from(zero, 0);
     m->spec = plant_.find_machine(m->path);
     machines_by_id_[m->id] = m.get();
     machines_.emplace(m->path, std::move(m));
@@ -311,6 +332,7 @@ void SqliteEventStore::load_state() {
   for (auto& [path, m] : machines_) {
     if (!m->spec || m->base == kNoBase) continue;
     m->context_at_base = stored_context(*m, m->base);
+    m->cumulative = cumulative_at(*m, m->base - kMsPerHour);
     load_context(*m, m->base, m->events);
     m->ctx_count = m->events.size();
     load_events(*m, m->base, kTimeMax, m->events);
@@ -370,11 +392,12 @@ void SqliteEventStore::load_events(MachineState& m, TimeMs from, TimeMs to, std:
 // The new events of a machine as one block per hour they fall in.
 void SqliteEventStore::write_blocks(MachineState& m) {
   std::map<TimeMs, std::pair<BlockWriter, std::int64_t>> blocks;
-  for (const Event& e : m.pending) {
-    auto& [w, n] = blocks[floor_hour(e.ts)];
-    w.event(e, e.src.empty() ? 0 : source_for(e.src).id);
+  for (std::size_t i = 0; i < m.pending.size(); ++i) {
+    auto& [w, n] = blocks[floor_hour(m.pending[i].ts)];
+    w.event(m.pending[i], m.pending_src[i]);
     ++n;
   }
+  m.pending_src.clear();
   for (const auto& [hour, block] : blocks)
     insert_block_.bind(1, m.id).bind(2, hour).bind(3, next_block_++).bind(4, block.second).bind_blob(5, block.first.bytes()).run();
 }
@@ -390,7 +413,7 @@ std::string SqliteEventStore::stored_context(const MachineState& m, TimeMs hour)
 // interval containing t - 1 and those ending within the start-up window before t (as synthetic state
 // events at their starts), the product in effect and each counter's last reading (the context
 // stored at t's hour plus the product and counter events of that hour before t). t <= base.
-void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event>& out) {
+void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event>& out, bool with_head) {
   const MachineSpec& spec = *m.spec;
   const DurationMs window = spec.startup_window_ms;
   std::vector<Event> states;
@@ -413,7 +436,7 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
   const TimeMs hour = floor_hour(t);
   const std::string context = stored_context(m, hour);
   decode_block(context, m, kTimeMin, kTimeMax, out);
-  if (hour < t) {
+  if (with_head && hour < t) {
     std::vector<Event> head;
     load_events(m, hour, t, head);
     for (Event& e : head)
@@ -503,8 +526,12 @@ void SqliteEventStore::recompute_from(MachineState& m, TimeMs from) {
   delete_changes_from_.bind(1, m.id).bind(2, from).run();
   delete_contexts_after_.bind(1, m.id).bind(2, from).run();
   m.context_at_base = stored_context(m, from);
-  m.dirty_days_from = std::min(m.dirty_days_from, floor_day(from));
-  m.dirty_days_to = std::max(m.dirty_days_to, m.base);
+  if (from - kMsPerHour < m.zero_hour) {  // earlier than every kept rollup: a new zero point
+    m.zero_hour = from - kMsPerHour;
+    m.zero = KpiTotals{};
+    delete_zero_.bind(1, m.id).run();
+  }
+  m.cumulative = cumulative_at(m, from - kMsPerHour);
   m.events.clear();
   load_context(m, from, m.events);
   m.ctx_count = m.events.size();
@@ -526,6 +553,7 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
 
   if (m.base == kNoBase) {
     m.base = floor_hour(first_ts);
+    m.zero_hour = m.base - kMsPerHour;
     m.row_dirty = true;
   }
   TimeMs recompute = kTimeMax;
@@ -563,7 +591,6 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
     recompute_from(m, recompute);  // reloads every event from `recompute` on, the new ones included
   } else {
     m.history.reset();
-    m.events.reserve(m.events.size() + pending.size());
     if (in_order) {
       for (const auto& [key, i] : order) track(m, pending[i], key);
       for (Event& e : pending) m.events.push_back(std::move(e));
@@ -573,7 +600,6 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
     }
   }
   settle(m);
-  recompute_days(m);
   write_machine_row(m);
 }
 
@@ -589,14 +615,10 @@ void SqliteEventStore::settle(MachineState& m) {
   for (TimeMs t = m.base; t < settled_hour; t += kMsPerHour) hours.push_back({t, t + kMsPerHour});
   const std::vector<KpiTotals> totals = machine_bucket_totals(h, calendar_, hours, kTimeMax);
   for (std::size_t i = 0; i < hours.size(); ++i) {
-    const KpiTotals& t = totals[i];
+    m.cumulative += totals[i];
     upsert_rollup_.bind(1, m.id).bind(2, hours[i].start);
-    const std::int64_t values[] = {t.all_ms,       t.unknown_ms,    t.planned_downtime_ms, t.running_ms,
-                                   t.small_stop_ms, t.breakdown_ms, t.setup_ms,            t.starved_ms,
-                                   t.blocked_ms,   t.unscheduled_running_ms, t.good_count, t.reject_count,
-                                   t.startup_reject_count, t.ideal_us, t.reject_ideal_us, t.startup_reject_ideal_us,
-                                   t.breakdown_count, t.stop_count};
-    for (int c = 0; c < 18; ++c) upsert_rollup_.bind(3 + c, values[c]);
+    int c = 3;
+    for (std::int64_t* f : fields(m.cumulative)) upsert_rollup_.bind(c++, *f);
     upsert_rollup_.run();
   }
   const auto& intervals = h.intervals();
@@ -663,31 +685,28 @@ void SqliteEventStore::settle(MachineState& m) {
     if (m.events[i].ts >= settled_hour) next.push_back(std::move(m.events[i]));
   m.events = std::move(next);
   m.ctx_count = ctx;
-  m.dirty_days_from = std::min(m.dirty_days_from, floor_day(m.base));
-  m.dirty_days_to = std::max(m.dirty_days_to, settled_hour);
   m.base = settled_hour;
   m.row_dirty = true;
   m.history.reset();
 }
 
-void SqliteEventStore::recompute_days(MachineState& m) {
-  for (TimeMs d = m.dirty_days_from; d < m.dirty_days_to; d += kMsPerDay) {
-    delete_day_.bind(1, m.id).bind(2, d).run();
-    insert_day_.bind(1, m.id).bind(2, d).run();
-  }
-  m.dirty_days_from = kTimeMax;
-  m.dirty_days_to = kTimeMin;
+// The cumulative rollup at the end of `hour`: its row, or the zero point's value.
+KpiTotals SqliteEventStore::cumulative_at(const MachineState& m, TimeMs hour) {
+  if (hour <= m.zero_hour) return m.zero;
+  KpiTotals t;
+  select_rollup_.bind(1, m.id).bind(2, hour);
+  if (select_rollup_.step()) t = totals_from(select_rollup_, 0);
+  select_rollup_.reset();
+  return t;
 }
 
 void SqliteEventStore::write_machine_row(MachineState& m) {
   if (!m.row_dirty) return;
-  update_machine_.bind(1, m.id).bind(2, m.base).bind(3, m.has_total_counter ? 1 : 0).run();
+  update_machine_.bind(1, m.id).bind(2, m.base).bind(3, m.has_total_counter ? 1 : 0).bind(4, m.zero_hour).run();
   m.row_dirty = false;
 }
 
-void SqliteEventStore::note_source(const Event& e, TimeMs received_at) {
-  if (e.src.empty()) return;
-  SourceState& s = source_for(e.src);
+void SqliteEventStore::note_source(SourceState& s, const Event& e, TimeMs received_at) {
   SourceStats& st = s.stats;
   s.dirty = true;
   ++st.events;
@@ -756,16 +775,18 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
     struct Item {
       std::int64_t id_src, id_key;
       MachineState* machine;
+      SourceState* source;  // nullptr: no src
       const Event* event;
     };
     std::vector<Item> items;
     items.reserve(events.size());
     for (const Event& e : events) {
       MachineState& m = machine_for(e.machine);
+      SourceState* src = e.src.empty() ? nullptr : &source_for(e.src);
       if (e.has_identity())
-        items.push_back({source_for(e.src).id, e.seq, &m, &e});
+        items.push_back({src->id, e.seq, &m, src, &e});
       else
-        items.push_back({-m.id, static_cast<std::int64_t>(content_fingerprint(e)), &m, &e});
+        items.push_back({-m.id, static_cast<std::int64_t>(content_fingerprint(e)), &m, src, &e});
     }
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
       return a.id_src != b.id_src ? a.id_src < b.id_src : a.id_key < b.id_key;
@@ -780,7 +801,8 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
       MachineState& m = *it.machine;
       if (m.pending.empty()) touched.push_back(&m);
       m.pending.push_back(*it.event);
-      note_source(*it.event, received_at);
+      m.pending_src.push_back(it.source ? it.source->id : 0);
+      if (it.source) note_source(*it.source, *it.event, received_at);
     }
     for (MachineState* m : touched) {
       write_blocks(*m);
@@ -818,15 +840,17 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
   }
   // Before the settled hour the context comes from state_changes; after it, from the events since.
   const TimeMs start = std::min(from, m.base);
-  load_context(m, start, events);
-  load_events(m, start, to, events);
-  // A stop overlapping `to` is classified on its whole length: the state events up to a threshold
-  // after `to` tell where it ends.
-  if (to < kTimeMax && spec.micro_stop_threshold_ms > 0) {
-    std::vector<Event> after;
-    load_events(m, to, to + spec.micro_stop_threshold_ms, after);
-    for (Event& e : after)
-      if (e.type == EventType::state) events.push_back(std::move(e));
+  load_context(m, start, events, false);
+  // One read from start's hour to a threshold after `to`: the head of the hour before start gives
+  // the product and counter readings since the stored context; after `to`, the state events tell
+  // where a stop overlapping `to` ends (it is classified on its whole length).
+  const TimeMs end = to < kTimeMax - spec.micro_stop_threshold_ms ? to + spec.micro_stop_threshold_ms : kTimeMax;
+  std::vector<Event> range;
+  load_events(m, floor_hour(start), end, range);
+  for (Event& e : range) {
+    const bool keep = e.ts < start ? (e.type == EventType::product || e.type == EventType::counter)
+                                   : (e.ts < to || e.type == EventType::state);
+    if (keep) events.push_back(std::move(e));
   }
   add_total_marker(m, events);
   return MachineHistory::build(spec, events);
@@ -845,34 +869,27 @@ KpiTotals SqliteEventStore::engine_part(MachineState& m, const MachineSpec& spec
   return oee::machine_totals(history_from_db(m, spec, from, to), calendar_, from, to, horizon);
 }
 
-KpiTotals SqliteEventStore::rollup_sum(const MachineState& m, TimeMs from, TimeMs to) {
+// Totals of the whole hours [from, to) (to <= base): the difference of two cumulative rows. Hours
+// at or before the zero point have no events (before the machine's first) or none kept (retention):
+// unknown time.
+KpiTotals SqliteEventStore::rollup_sum(MachineState& m, TimeMs from, TimeMs to) {
+  const TimeMs a = std::max(from, m.zero_hour + kMsPerHour);
   KpiTotals t;
-  std::int64_t hours = 0;
-  auto add = [&](Statement& s, TimeMs a, TimeMs b) {
-    if (a >= b) return;
-    s.bind(1, m.id).bind(2, a).bind(3, b);
-    s.step();
-    hours += s.int_at(0);
-    std::int64_t* fields[] = {&t.all_ms,       &t.unknown_ms,    &t.planned_downtime_ms, &t.running_ms,
-                              &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
-                              &t.blocked_ms,   &t.unscheduled_running_ms, &t.good_count, &t.reject_count,
-                              &t.startup_reject_count, &t.ideal_us, &t.reject_ideal_us, &t.startup_reject_ideal_us,
-                              &t.breakdown_count, &t.stop_count};
-    for (int c = 0; c < 18; ++c) *fields[c] += s.int_at(1 + c);
-    s.reset();
-  };
-  const TimeMs d0 = ceil_to(from, kMsPerDay), d1 = floor_day(to);
-  if (d0 < d1) {
-    add(sum_hours_, from, d0);
-    add(sum_days_, d0, d1);
-    add(sum_hours_, d1, to);
-  } else {
-    add(sum_hours_, from, to);
+  if (a < to) {
+    // Both rows in one statement: the per-statement cost dominates a plant's query.
+    KpiTotals before = m.zero;
+    t = m.zero;
+    select_rollup_pair_.bind(1, m.id).bind(2, a - kMsPerHour).bind(3, to - kMsPerHour);
+    while (select_rollup_pair_.step())
+      (select_rollup_pair_.int_at(0) == a - kMsPerHour ? before : t) = totals_from(select_rollup_pair_, 1);
+    select_rollup_pair_.reset();
+    const auto minus = fields(before);
+    std::size_t c = 0;
+    for (std::int64_t* f : fields(t)) *f -= *minus[c++];
   }
-  // Hours without a row lie before the machine's first event: unknown time.
-  const std::int64_t missing = (to - from) / kMsPerHour - hours;
-  t.all_ms += missing * kMsPerHour;
-  t.unknown_ms += missing * kMsPerHour;
+  const DurationMs unknown = std::min(a, to) - from;
+  t.all_ms += unknown;
+  t.unknown_ms += unknown;
   return t;
 }
 
@@ -958,15 +975,27 @@ std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
   Statement changes(db_,
                     "DELETE FROM state_changes WHERE machine_id=?1 AND ts<(SELECT max(ts) FROM state_changes "
                     "WHERE machine_id=?1 AND ts<?2)");
-  Statement hours(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start+3600000<=?2");
-  Statement days(db_, "DELETE FROM rollup_days WHERE machine_id=?1 AND day_start+86400000<=?2");
+  // The cumulative value at the last hour before the cutoff becomes the zero point.
+  Statement hours(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start<=?2");
+  Statement zero(db_, "INSERT OR REPLACE INTO rollup_zero VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
+                      "?16,?17,?18,?19)");
   for (auto& [path, m] : machines_) {
     blocks.bind(1, m->id).bind(2, limit).run();
     contexts.bind(1, m->id).bind(2, limit).run();
     const DurationMs window = m->spec ? m->spec->startup_window_ms : 0;
     changes.bind(1, m->id).bind(2, limit - window).run();
-    hours.bind(1, m->id).bind(2, cutoff).run();
-    days.bind(1, m->id).bind(2, cutoff).run();
+    const TimeMs keep = std::min(floor_hour(cutoff), m->base) - kMsPerHour;
+    if (m->base != kNoBase && keep > m->zero_hour) {
+      m->zero = cumulative_at(*m, keep);
+      zero.bind(1, m->id);
+      int c = 2;
+      for (std::int64_t* f : fields(m->zero)) zero.bind(c++, *f);
+      zero.run();
+      hours.bind(1, m->id).bind(2, keep).run();
+      m->zero_hour = keep;
+      m->row_dirty = true;
+      write_machine_row(*m);
+    }
   }
   event_count_ -= deleted;
   set_meta_.bind(1, "event_count").bind(2, event_count_).run();
