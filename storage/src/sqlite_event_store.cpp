@@ -199,6 +199,22 @@ class SqliteEventStore final : public EventStore {
   std::vector<GapOp> gap_ops_;
 
   std::int64_t next_block_ = 1;
+  // Queries share one read transaction, open from the first query to the next write: a plant's
+  // query is thousands of statements, and each would otherwise take and release the WAL read lock.
+  // This connection is the only writer, so the snapshot is always current; writes end it first.
+  bool reading_ = false;
+  void begin_read() {
+    if (!reading_) {
+      db_.exec("BEGIN");
+      reading_ = true;
+    }
+  }
+  void end_read() {
+    if (reading_) {
+      reading_ = false;
+      db_.exec("COMMIT");
+    }
+  }
   Statement insert_id_, insert_block_, select_blocks_, select_context_, insert_context_, delete_contexts_after_,
       select_changes_desc_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
@@ -274,7 +290,8 @@ void SqliteEventStore::load_state() {
   sources_.clear();
   sources_by_id_.clear();
   {
-    Transaction tx(db_);
+    end_read();
+  Transaction tx(db_);
     for (const MachineSpec* spec : plant_.machines()) {
       Statement exists(db_, "SELECT count(*) FROM machines WHERE path=?1");
       exists.bind(1, spec->path);
@@ -770,7 +787,8 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
   if (events.empty()) return result;
   std::vector<MachineState*> touched;
   try {
-    Transaction tx(db_);
+    end_read();
+  Transaction tx(db_);
     // Identities inserted in key order: each source's run of the event_ids B-tree is visited once.
     struct Item {
       std::int64_t id_src, id_key;
@@ -824,6 +842,7 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
 }
 
 std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, TimeMs from, TimeMs to) {
+  begin_read();
   std::vector<Event> out;
   auto it = machines_.find(machine);
   if (it == machines_.end()) return out;
@@ -857,6 +876,7 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
 }
 
 MachineHistory SqliteEventStore::machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) {
+  begin_read();
   auto it = machines_.find(machine.path);
   if (it == machines_.end()) return MachineHistory::build(machine, std::span<const Event>{});
   return history_from_db(*it->second, machine, from, to);
@@ -894,6 +914,7 @@ KpiTotals SqliteEventStore::rollup_sum(MachineState& m, TimeMs from, TimeMs to) 
 }
 
 KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
+  begin_read();
   KpiTotals t;
   t.machine_count = 1;
   const TimeMs end = std::min(to, horizon);
@@ -928,6 +949,7 @@ std::vector<SourceStats> SqliteEventStore::sources() {
 }
 
 std::int64_t SqliteEventStore::add_dead_letter(const DeadLetter& letter) {
+  end_read();
   Transaction tx(db_);
   Statement s(db_, "INSERT INTO dead_letters(received, topic, payload, reason) VALUES(?1,?2,?3,?4)");
   s.bind(1, letter.received)
@@ -941,6 +963,7 @@ std::int64_t SqliteEventStore::add_dead_letter(const DeadLetter& letter) {
 }
 
 std::vector<DeadLetter> SqliteEventStore::dead_letters(std::int64_t before_id, std::size_t limit) {
+  begin_read();
   Statement s(db_,
               "SELECT id, received, topic, payload, reason FROM dead_letters WHERE id<?1 ORDER BY id DESC LIMIT ?2");
   s.bind(1, before_id > 0 ? before_id : INT64_MAX).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 10000)));
@@ -950,6 +973,7 @@ std::vector<DeadLetter> SqliteEventStore::dead_letters(std::int64_t before_id, s
 }
 
 std::int64_t SqliteEventStore::dead_letter_count() {
+  begin_read();
   Statement s(db_, "SELECT count(*) FROM dead_letters");
   s.step();
   return s.int_at(0);
@@ -963,6 +987,7 @@ std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
   TimeMs limit = floor_hour(cutoff);
   for (const auto& [path, m] : machines_)
     if (m->base != kNoBase) limit = std::min(limit, m->base);
+  end_read();
   Transaction tx(db_);
   Statement ids(db_, "DELETE FROM event_ids WHERE hour_start<?1");
   ids.bind(1, limit).run();
