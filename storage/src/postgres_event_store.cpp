@@ -528,9 +528,13 @@ void PostgresEventStore::load_history_events(std::int64_t mid, const MachineSpec
     // that instant: the engine's canonical order picks among them).
     Result r = conn().prepared(
         "context_before",
-        "SELECT " OEE_PG_READ_COLUMNS " FROM history_events h WHERE machine_id=$1 AND ts<$2 AND (type, counter) IN"
-        " (SELECT 3, 0 UNION ALL SELECT 2, 0 UNION ALL SELECT 2, 1 UNION ALL SELECT 2, 2) AND ts = (SELECT max(ts) FROM"
-        " history_events x WHERE x.machine_id=$1 AND x.ts<$2 AND x.type=h.type AND (x.type=3 OR x.counter=h.counter))",
+        "WITH m(type, counter, ts) AS ("
+        " SELECT 3, 0, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=3)"
+        " UNION ALL SELECT 2, 0, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=2 AND counter=0)"
+        " UNION ALL SELECT 2, 1, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=2 AND counter=1)"
+        " UNION ALL SELECT 2, 2, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=2 AND counter=2))"
+        " SELECT " "h.machine_id, h.ts, h.type, h.src_id, h.seq, h.state, h.reason, h.good, h.reject, h.counter, h.value, h.rollover, h.product, h.at FROM history_events h JOIN m ON h.ts = m.ts AND h.type = m.type"
+        " AND (m.type = 3 OR h.counter = m.counter) WHERE h.machine_id=$1",
         Params().add(mid).add(lo));
     for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
   }
