@@ -12,7 +12,11 @@
 namespace oee::edge {
 namespace {
 OpcUaSourceFactory& factory_slot() {
+#ifdef OEE_EDGE_WITH_OPCUA
+  static OpcUaSourceFactory f = make_opcua_source;  // the client of opcua/, unless replaced
+#else
   static OpcUaSourceFactory f;
+#endif
   return f;
 }
 
@@ -79,7 +83,11 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
         sources_.push_back(make_modbus_source(s, plant_.model, sink));
         break;
       case SourceType::opcua:
-        sources_.push_back(opcua_source_factory()(s, plant_.model, sink));
+        try {
+          sources_.push_back(opcua_source_factory()(s, plant_.model, sink));
+        } catch (const std::invalid_argument& e) {
+          throw EdgeConfigError(config_.file, s.line, std::string("opcua source: ") + e.what());
+        }
         break;
     }
   }

@@ -6,6 +6,7 @@
 // Outages here last seconds, not the 60 s: the mechanism (queue, backoff, redelivery) is
 // the same and the suite stays within a few minutes. Reconnect backoff is 200 ms .. 1 s here.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -337,6 +338,38 @@ TEST(EdgeIntegration, ModbusDeviceStatesAndCountersArrive) {
   const auto q = edge.queue_stats();
   ASSERT_TRUE(eventually([&] { return collector.unique() >= q.next_id; }, 10s));
   expect_complete(collector.seqs(), 0, q.next_id);
+}
+
+TEST(EdgeIntegration, OpcUaSubscriptionTagsArrive) {
+  if (::access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "no node.js for the OPC UA test server";
+  MosquittoProcess broker;
+  broker.start();
+  Collector collector(broker.url(), "it-collector-opcua");
+  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
+  const int port = oee::testing::free_loopback_port();
+  ChildProcess server;
+  TempDir logs;
+  // node-opcua's test server of opcua/: Counter.Tick counts up every 100 ms.
+  const std::string script = std::string(OEE_SOURCE_DIR) + "/opcua/tests/peer/server.js";
+  const std::string launcher = "NODE_PATH=" + std::string(OEE_SOURCE_DIR) + "/node_modules exec /usr/bin/node " + script +
+                               " --port " + std::to_string(port) + " --rate-ms 100";
+  server.start({"/bin/sh", "-c", launcher}, logs.path + "/opcua.log");
+  ASSERT_TRUE(oee::testing::wait_for_port(port, 60000));
+  const std::string machine = "berlin/bottling/pet1/filler";
+  Edge edge({broker.url()}, "  - type: opcua\n    endpoint: opc.tcp://127.0.0.1:" + std::to_string(port) +
+                                "\n    sampling_ms: 100\n    tags:\n"
+                                "      - {node: \"ns=1;s=Counter.Tick\", machine: " + machine +
+                                ", signal: \"counter:total\", rollover: 4294967296}\n"
+                                "      - {node: \"ns=1;s=Scalar.UInt16\", machine: " + machine + ", signal: state}\n");
+  edge.start();
+  std::int64_t first = -1;
+  ASSERT_TRUE(eventually([&] { if (first < 0) first = collector.last_counter(); return first >= 0 && collector.last_counter() >= first + 10; }, 30s))
+      << edge.log();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= q.next_id; }, 10s));
+  expect_complete(collector.seqs(), 0, q.next_id);
+  EXPECT_EQ(collector.states().size(), 1u);  // the UInt16 scalar's raw value, mapped or passed on
 }
 
 // ---- Edge -> Mosquitto -> `oee serve --mqtt` (server ingest into the store) ----

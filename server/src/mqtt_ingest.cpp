@@ -34,7 +34,7 @@ MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : 
   options.clean_session = false;
   subscriber_ = std::make_unique<transport::AckingSubscriber>(
       std::move(options),
-      [this](const transport::ReceivedMessage& m) { handle(m.topic, m.payload, m.payload_bytes); },
+      [this](std::span<const transport::ReceivedMessage> batch) { handle_batch(batch); },
       codec::kMaxMessageBytes);
 }
 
@@ -54,20 +54,36 @@ std::map<std::string, std::string> MqttIngest::edge_statuses() const {
 }
 
 void MqttIngest::handle(std::string_view topic, std::string_view payload, std::size_t payload_bytes) {
+  const transport::ReceivedMessage m{topic, payload, payload_bytes, false};
+  handle_batch(std::span(&m, 1));
+}
+
+void MqttIngest::handle_batch(std::span<const transport::ReceivedMessage> messages) {
+  std::vector<Event> valid;
+  for (const auto& m : messages) take_message(m, valid);
+  if (valid.empty()) return;
+  const IngestReport r = service_.ingest(std::move(valid), "mqtt");
+  std::lock_guard lock(mutex_);
+  stats_.events_inserted += r.inserted;
+  stats_.duplicates += r.duplicates;
+}
+
+void MqttIngest::take_message(const transport::ReceivedMessage& m, std::vector<Event>& out) {
+  const std::string_view topic = m.topic, payload = m.payload;
   {
     std::lock_guard lock(mutex_);
     ++stats_.messages;
   }
   const std::string topic_text(topic.substr(0, 1024));
-  auto reject = [&](const std::string& reason) {
-    service_.dead_letter(topic_text, payload, reason);
+  auto reject = [&](std::string_view what, const std::string& reason) {
+    service_.dead_letter(topic_text, what, reason);
     std::lock_guard lock(mutex_);
     ++stats_.dead_letters;
   };
   // Edge status: kept in memory (the newest per edge), not stored as events.
   if (topic.starts_with("oee/v1/_edge/") && topic.ends_with("/status")) {
     const std::string_view id = topic.substr(13, topic.size() - 13 - 7);
-    if (id.empty() || id.find('/') != std::string_view::npos) return reject("edge status topic without a plain edge id");
+    if (id.empty() || id.find('/') != std::string_view::npos) return reject(payload, "edge status topic without a plain edge id");
     std::lock_guard lock(mutex_);
     ++stats_.edge_status_messages;
     if (edge_statuses_.size() < kMaxEdges || edge_statuses_.count(std::string(id)))
@@ -75,27 +91,29 @@ void MqttIngest::handle(std::string_view topic, std::string_view payload, std::s
     return;
   }
   const std::string machine = machine_of_events_topic(topic);
-  if (machine.empty()) return reject("topic is not oee/v1/<site>/<area>/<line>/<machine>/events");
-  if (payload_bytes > codec::kMaxMessageBytes || payload.size() < payload_bytes)
-    return reject("payload of " + std::to_string(payload_bytes) + " bytes exceeds the limit of " +
-                  std::to_string(codec::kMaxMessageBytes) + " bytes");
+  if (machine.empty()) return reject(payload, "topic is not oee/v1/<site>/<area>/<line>/<machine>/events");
+  if (m.payload_bytes > codec::kMaxMessageBytes || payload.size() < m.payload_bytes)
+    return reject(payload, "payload of " + std::to_string(m.payload_bytes) + " bytes exceeds the limit of " +
+                               std::to_string(codec::kMaxMessageBytes) + " bytes");
   std::vector<Event> events;
   std::vector<codec::RejectedEvent> rejected;
   std::string error;
-  if (!codec::parse_event_batch(payload, events, rejected, error, machine)) return reject(error);
+  if (!codec::parse_event_batch(payload, events, rejected, error, machine)) return reject(payload, error);
   if (!rejected.empty()) {
     std::string reasons = std::to_string(rejected.size()) + " invalid event(s): ";
     for (std::size_t i = 0; i < rejected.size() && i < kMaxReasonsPerLetter; ++i)
       reasons += (i ? "; " : "") + rejected[i].reason;
     if (rejected.size() > kMaxReasonsPerLetter) reasons += "; …";
-    reject(reasons);  // the valid events of the message are still taken
+    reject(payload, reasons);  // the valid events of the message are still taken
   }
-  if (events.empty()) return;
-  const IngestReport r = service_.ingest(std::move(events), topic_text);
-  std::lock_guard lock(mutex_);
-  stats_.events_inserted += r.inserted;
-  stats_.duplicates += r.duplicates;
-  stats_.dead_letters += r.dead_lettered;
+  // Against the plant (unknown machine, unknown state…), here so that the letter names the topic.
+  for (auto& e : events) {
+    if (std::string why = service_.validate(e); !why.empty()) {
+      reject(codec::event_to_json(e), why);
+    } else {
+      out.push_back(std::move(e));
+    }
+  }
 }
 
 namespace {

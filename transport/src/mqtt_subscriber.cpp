@@ -154,8 +154,13 @@ int connect_tcp(const BrokerAddress& b, int timeout_ms) {
 
 }  // namespace
 
-AckingSubscriber::AckingSubscriber(MqttOptions options, Handler handler, std::size_t max_payload_bytes)
-    : options_(std::move(options)), handler_(std::move(handler)), max_payload_bytes_(max_payload_bytes) {
+AckingSubscriber::AckingSubscriber(MqttOptions options, Handler handler, std::size_t max_payload_bytes,
+                                   std::size_t max_batch_messages, std::size_t max_batch_bytes)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      max_payload_bytes_(max_payload_bytes),
+      max_batch_messages_(std::max<std::size_t>(1, max_batch_messages)),
+      max_batch_bytes_(max_batch_bytes) {
   if (options_.brokers.empty()) throw std::invalid_argument("mqtt: no broker given");
   if (options_.client_id.empty() || options_.client_id.size() > 65535) throw std::invalid_argument("mqtt: a stable client id is required");
   for (const auto& url : options_.brokers) {
@@ -243,10 +248,47 @@ bool AckingSubscriber::session(const BrokerAddress& broker) {
   connected_ = true;
   std::fprintf(stderr, "mqtt subscriber: connected to %s as %s\n", broker.url().c_str(), options_.client_id.c_str());
   const auto keepalive = std::chrono::seconds(options_.keepalive_s);
+  // A batch: messages read while more were already waiting; handled, then acknowledged together.
+  struct Pending {
+    std::string topic, payload;
+    std::size_t payload_bytes = 0;
+    std::size_t packet_id = 0;
+    int qos = 0;
+    bool dup = false;
+  };
+  std::vector<Pending> batch;
+  std::size_t batch_bytes = 0;
+  auto flush = [&]() -> bool {
+    if (batch.empty()) return true;
+    std::vector<ReceivedMessage> view;
+    view.reserve(batch.size());
+    for (const auto& p : batch) view.push_back(ReceivedMessage{p.topic, p.payload, p.payload_bytes, p.dup});
+    try {
+      handler_(view);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mqtt subscriber: %zu message(s) not handled (%s); reconnecting for redelivery\n",
+                   batch.size(), e.what());
+      return false;
+    }
+    messages_ += batch.size();
+    for (const auto& p : batch) {
+      if (p.qos != 1) continue;
+      body.clear();
+      put_u16(body, p.packet_id);
+      if (!c.send_all(packet(kPuback << 4, body))) return false;  // only now: the messages are committed
+    }
+    batch.clear();
+    batch_bytes = 0;
+    return true;
+  };
   bool ok = true;
-  std::string topic, payload;
   while (running_ && ok) {
-    const int r = c.wait_readable(100);
+    // Something buffered or waiting right now: keep collecting; otherwise hand over what we have.
+    const bool more_now = c.wait_readable(0) == 1;
+    if (!more_now || batch.size() >= max_batch_messages_ || batch_bytes >= max_batch_bytes_) {
+      if (!flush()) break;
+    }
+    const int r = more_now ? 1 : c.wait_readable(100);
     if (r < 0) break;
     const auto now = Clock::now();
     if (now - c.last_send() > keepalive / 2 && !c.send_all(packet(kPingreq << 4, ""))) break;
@@ -263,38 +305,26 @@ bool AckingSubscriber::session(const BrokerAddress& broker) {
       (void)kPingresp;
       continue;
     }
-    const int qos = (first >> 1) & 0x03;
-    if (qos > 1 || remaining < 2) break;  // we subscribe at QoS 1: anything else is a protocol error
+    Pending p;
+    p.qos = (first >> 1) & 0x03;
+    p.dup = (first & 0x08) != 0;
+    if (p.qos > 1 || remaining < 2) break;  // we subscribe at QoS 1: anything else is a protocol error
     data.clear();
     if (!c.read_exact(2, data, timeout_ms)) break;
     const std::size_t topic_len = (static_cast<std::uint8_t>(data[0]) << 8) | static_cast<std::uint8_t>(data[1]);
-    const std::size_t header_len = 2 + topic_len + (qos > 0 ? 2 : 0);
+    const std::size_t header_len = 2 + topic_len + (p.qos > 0 ? 2 : 0);
     if (header_len > remaining || topic_len > kMaxControlPacketBytes) break;
-    topic.clear();
-    if (!c.read_exact(topic_len, topic, timeout_ms)) break;
-    std::size_t packet_id = 0;
-    if (qos > 0) {
+    if (!c.read_exact(topic_len, p.topic, timeout_ms)) break;
+    if (p.qos > 0) {
       data.clear();
       if (!c.read_exact(2, data, timeout_ms)) break;
-      packet_id = (static_cast<std::uint8_t>(data[0]) << 8) | static_cast<std::uint8_t>(data[1]);
+      p.packet_id = (static_cast<std::uint8_t>(data[0]) << 8) | static_cast<std::uint8_t>(data[1]);
     }
-    const std::size_t payload_len = remaining - header_len;
-    const std::size_t keep = std::min(payload_len, max_payload_bytes_);
-    payload.clear();
-    if (!c.read_exact(keep, payload, timeout_ms) || !c.skip(payload_len - keep, timeout_ms)) break;
-    try {
-      handler_(ReceivedMessage{topic, payload, payload_len, (first & 0x08) != 0});
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "mqtt subscriber: message on %s not handled (%s); reconnecting for redelivery\n",
-                   topic.c_str(), e.what());
-      break;
-    }
-    ++messages_;
-    if (qos == 1) {
-      body.clear();
-      put_u16(body, packet_id);
-      ok = c.send_all(packet(kPuback << 4, body));  // only now: the message is committed
-    }
+    p.payload_bytes = remaining - header_len;
+    const std::size_t keep = std::min(p.payload_bytes, max_payload_bytes_);
+    if (!c.read_exact(keep, p.payload, timeout_ms) || !c.skip(p.payload_bytes - keep, timeout_ms)) break;
+    batch_bytes += p.payload.size();
+    batch.push_back(std::move(p));
   }
   if (!running_) c.send_all(packet(kDisconnect << 4, ""));
   connected_ = false;

@@ -32,6 +32,9 @@ using OpcUaSourceFactory =
 void register_opcua_source_factory(OpcUaSourceFactory factory);
 const OpcUaSourceFactory& opcua_source_factory();
 
+// OPC UA subscriptions through the client of opcua/ (built in when that component is present).
+std::unique_ptr<EventSource> make_opcua_source(const SourceConfig& config, const PlantModel& plant, EventSink sink);
+
 // Modbus TCP polling (libmodbus): holding/input registers, coils and discrete inputs. `config` and
 // `plant` must outlive the source.
 std::unique_ptr<EventSource> make_modbus_source(const SourceConfig& config, const PlantModel& plant, EventSink sink);

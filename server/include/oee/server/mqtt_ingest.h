@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -37,8 +38,11 @@ class MqttIngest {
   void stop();
   bool connected() const;
 
-  // One received message (also the fuzzing and test entry point). Throws only when storage fails
-  // (then the message is not acknowledged and comes again).
+  // Received messages: their valid events are stored in one commit (one fsync for many messages
+  // under load); each invalid one is dead-lettered with its topic. Throws only when storage fails
+  // (then the messages are not acknowledged and come again).
+  void handle_batch(std::span<const transport::ReceivedMessage> messages);
+  // One message (the test and fuzzing entry point).
   void handle(std::string_view topic, std::string_view payload, std::size_t payload_bytes);
 
   MqttIngestStats stats() const;
@@ -46,6 +50,9 @@ class MqttIngest {
   std::map<std::string, std::string> edge_statuses() const;
 
  private:
+  // Appends the message's valid events to `out`; dead-letters the rest.
+  void take_message(const transport::ReceivedMessage& m, std::vector<Event>& out);
+
   PlantService& service_;
   std::unique_ptr<transport::AckingSubscriber> subscriber_;
   mutable std::mutex mutex_;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -28,12 +29,15 @@ struct ReceivedMessage {
 
 class AckingSubscriber {
  public:
-  // Returns when the message is handled (committed, or dead-lettered); then it is acknowledged.
-  // Throwing means "not handled": the connection is dropped and the broker redelivers.
-  using Handler = std::function<void(const ReceivedMessage& message)>;
+  // Returns when the messages are handled (committed, or dead-lettered); then they are
+  // acknowledged. Throwing means "not handled": the connection is dropped and the broker
+  // redelivers. Messages already waiting on the socket are handed over together (at most
+  // max_batch_messages / max_batch_bytes), so one commit covers many messages under load.
+  using Handler = std::function<void(std::span<const ReceivedMessage> messages)>;
 
   // `options.tls` and mqtts:// brokers are refused (std::invalid_argument).
-  AckingSubscriber(MqttOptions options, Handler handler, std::size_t max_payload_bytes = 16u << 20);
+  AckingSubscriber(MqttOptions options, Handler handler, std::size_t max_payload_bytes = 16u << 20,
+                   std::size_t max_batch_messages = 256, std::size_t max_batch_bytes = 32u << 20);
   ~AckingSubscriber();
   AckingSubscriber(const AckingSubscriber&) = delete;
   AckingSubscriber& operator=(const AckingSubscriber&) = delete;
@@ -50,6 +54,8 @@ class AckingSubscriber {
   MqttOptions options_;
   Handler handler_;
   std::size_t max_payload_bytes_;
+  std::size_t max_batch_messages_;
+  std::size_t max_batch_bytes_;
   std::vector<BrokerAddress> brokers_;
   std::atomic<bool> running_{false};
   std::atomic<bool> connected_{false};

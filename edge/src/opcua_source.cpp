@@ -1,0 +1,174 @@
+// OPC UA source: one subscription per source (publishing interval = sampling_ms), one monitored
+// item per tag; data changes carry the source timestamp of the PLC. The client (opcua/) recovers
+// the session and subscription by itself after a connection loss; this source only has to get
+// connected the first time.
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include "oee/edge/event_source.h"
+#include "oee/edge/tag_mapper.h"
+#include "oee/opcua/client.h"
+#include "oee/opcua/node_id.h"
+#include "source_thread.h"
+
+namespace oee::edge {
+namespace {
+
+// A scalar as a number or a text, or nothing (arrays, structures…).
+struct Reading {
+  bool is_number = false;
+  double number = 0;
+  std::string text;
+  bool ok = false;
+};
+
+Reading reading_of(const opcua::Variant& v) {
+  Reading r;
+  if (v.is_array || v.values.size() != 1) return r;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          r = {true, x ? 1.0 : 0.0, {}, true};
+        } else if constexpr (std::is_arithmetic_v<T>) {
+          r = {true, static_cast<double>(x), {}, true};
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          r = {false, 0, x, true};
+        } else if constexpr (std::is_same_v<T, opcua::LocalizedText>) {
+          r = {false, 0, x.text, true};
+        }
+      },
+      v.values.front());
+  return r;
+}
+
+class OpcUaSource final : public EventSource {
+ public:
+  OpcUaSource(const SourceConfig& config, const PlantModel& plant, EventSink sink) : config_(config), sink_(std::move(sink)) {
+    for (const auto& t : config_.tags) {
+      const auto node = opcua::NodeId::parse(t.node);
+      if (!node) throw std::invalid_argument("tag line " + std::to_string(t.line) + ": '" + t.node + "' is not an OPC UA node id (ns=1;s=Name)");
+      const MachineSpec* m = plant.find_machine(t.machine);
+      if (m == nullptr) throw std::invalid_argument("opcua tag: unknown machine '" + t.machine + "'");
+      nodes_.push_back(*node);
+      mappers_.emplace_back(t, *m);
+    }
+  }
+  ~OpcUaSource() override { stop(); }
+
+  void start() override {
+    thread_.start([this] { run(); });
+  }
+  void stop() override {
+    thread_.stop();
+    if (client_) client_->disconnect();
+  }
+  std::string describe() const override {
+    return "opcua " + config_.endpoint + " (" + std::to_string(config_.tags.size()) + " tags)";
+  }
+
+ private:
+  void on_changes(std::span<const opcua::DataChange> changes) {
+    std::lock_guard lock(mutex_);
+    if (!handles_ready_) {  // the first values may come before create_monitored_items returned
+      for (const auto& c : changes)
+        if (c.value != nullptr) early_.emplace_back(c.client_handle, *c.value);
+      return;
+    }
+    std::vector<Event> events;
+    for (const auto& c : changes)
+      if (c.value != nullptr) map_change(c.client_handle, *c.value, events);
+    if (!events.empty()) sink_(events);
+  }
+
+  // Under mutex_.
+  void map_change(std::uint32_t handle, const opcua::DataValue& v, std::vector<Event>& events) {
+    const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    const auto it = tag_of_handle_.find(handle);
+    if (it == tag_of_handle_.end() || !v.has_value || v.status.is_bad()) return;
+    {
+      const TimeMs ts = v.source_timestamp.ticks != 0   ? v.source_timestamp.to_unix_ms()
+                        : v.server_timestamp.ticks != 0 ? v.server_timestamp.to_unix_ms()
+                                                        : now;
+      const Reading r = reading_of(v.value);
+      if (!r.ok) return;
+      Event e;
+      TagMapper& m = mappers_[it->second];
+      if (r.is_number ? m.on_number(r.number, ts, e) : m.on_text(r.text, ts, e)) events.push_back(std::move(e));
+    }
+  }
+
+  void run() {
+    opcua::ClientConfig cc;
+    cc.endpoint_url = config_.endpoint;
+    cc.application_name = "oee edge";
+    client_ = std::make_unique<opcua::Client>(cc);
+    client_->set_event_handler([this](const opcua::ClientEvent& e) {
+      std::fprintf(stderr, "edge: %s: %s %s\n", describe().c_str(), opcua::client_event_kind_name(e.kind), e.detail.c_str());
+    });
+    auto backoff = std::chrono::milliseconds(500);
+    while (thread_.running()) {
+      try {
+        client_->connect();
+        opcua::SubscriptionSettings s;
+        s.publishing_interval_ms = config_.sampling_ms > 0 ? config_.sampling_ms : 100;
+        const auto sub = client_->create_subscription(
+            s, [this](std::uint32_t, std::uint32_t, std::span<const opcua::DataChange> changes) { on_changes(changes); });
+        std::vector<opcua::MonitoredItemRequest> items(nodes_.size());
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+          items[i].node_id = nodes_[i];
+          items[i].sampling_interval_ms = config_.sampling_ms;
+        }
+        const auto results = client_->create_monitored_items(sub, items);
+        {
+          std::lock_guard lock(mutex_);
+          for (std::size_t i = 0; i < results.size(); ++i) tag_of_handle_[results[i].client_handle] = i;
+          handles_ready_ = true;
+          std::vector<Event> events;
+          for (const auto& [handle, value] : early_) map_change(handle, value, events);
+          early_.clear();
+          if (!events.empty()) sink_(events);
+        }
+        for (std::size_t i = 0; i < results.size(); ++i)
+          if (results[i].status.is_bad())
+            std::fprintf(stderr, "edge: %s: tag %s refused (status 0x%08x)\n", describe().c_str(),
+                         config_.tags[i].node.c_str(), results[i].status.code);
+        std::fprintf(stderr, "edge: %s: subscribed\n", describe().c_str());
+        break;  // from here the client recovers by itself
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "edge: %s: %s; retrying in %lld ms\n", describe().c_str(), e.what(),
+                     static_cast<long long>(backoff.count()));
+        client_->disconnect();
+        const auto until = std::chrono::steady_clock::now() + backoff;
+        while (thread_.running() && std::chrono::steady_clock::now() < until)
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(30000));
+      }
+    }
+  }
+
+  const SourceConfig& config_;
+  EventSink sink_;
+  std::vector<opcua::NodeId> nodes_;
+  std::mutex mutex_;
+  std::vector<TagMapper> mappers_;  // per tag, in config order
+  std::unordered_map<std::uint32_t, std::size_t> tag_of_handle_;  // monitored item client handle -> tag
+  bool handles_ready_ = false;
+  std::vector<std::pair<std::uint32_t, opcua::DataValue>> early_;
+  std::unique_ptr<opcua::Client> client_;
+  SourceThread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<EventSource> make_opcua_source(const SourceConfig& config, const PlantModel& plant, EventSink sink) {
+  return std::make_unique<OpcUaSource>(config, plant, std::move(sink));
+}
+
+}  // namespace oee::edge
