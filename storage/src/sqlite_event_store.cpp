@@ -89,7 +89,6 @@ struct MachineState {
   std::size_t ctx_count = 0;
   // The canonical-last event and the last state interval, tracked as events arrive in order.
   bool any = false;
-  CanonKey last_key;
   TimeMs max_ts = kTimeMin;
   bool has_state = false;
   State last_state = State::unknown;
@@ -170,7 +169,7 @@ class SqliteEventStore final : public EventStore {
   TimeMs late_start(MachineState& m, TimeMs ts);
   void recompute_from(MachineState& m, TimeMs from);
   void rebuild_tracking(MachineState& m);
-  void track(MachineState& m, const Event& e, const CanonKey& key);
+  void track(MachineState& m, const Event& e);
   TimeMs settled_point(const MachineState& m) const;
   void settle(MachineState& m);
   const MachineHistory& tail_history(MachineState& m);
@@ -486,9 +485,8 @@ const MachineHistory& SqliteEventStore::tail_history(MachineState& m) {
   return *m.history;
 }
 
-void SqliteEventStore::track(MachineState& m, const Event& e, const CanonKey& key) {
+void SqliteEventStore::track(MachineState& m, const Event& e) {
   m.any = true;
-  m.last_key = key;
   m.max_ts = std::max(m.max_ts, e.ts);
   if (e.type != EventType::state) return;
   const auto s = m.spec->resolve_state(e.state);
@@ -504,12 +502,7 @@ void SqliteEventStore::rebuild_tracking(MachineState& m) {
   m.history.reset();
   m.any = m.events.size() > m.ctx_count;
   m.max_ts = kTimeMin;
-  m.last_key = CanonKey{};
-  for (std::size_t i = 0; i < m.events.size(); ++i) {
-    const CanonKey k = canon_key(m.events[i]);
-    if (i == 0 || m.last_key < k) m.last_key = k;
-    if (i >= m.ctx_count) m.max_ts = std::max(m.max_ts, m.events[i].ts);
-  }
+  for (std::size_t i = m.ctx_count; i < m.events.size(); ++i) m.max_ts = std::max(m.max_ts, m.events[i].ts);
   const MachineHistory& h = tail_history(m);
   m.has_state = !h.intervals().empty();
   if (m.has_state) {
@@ -562,11 +555,13 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   std::vector<Event> pending = std::move(m.pending);
   m.pending.clear();
   if (!m.spec || pending.empty()) return;
-  std::vector<std::pair<CanonKey, std::size_t>> order;
-  order.reserve(pending.size());
-  for (std::size_t i = 0; i < pending.size(); ++i) order.emplace_back(canon_key(pending[i]), i);
-  std::sort(order.begin(), order.end());
-  const TimeMs first_ts = order.front().first.ts;
+  // In order (the common case): every new state event after every stored event and no two at one
+  // instant (else the engine's tie-break decides). Other events may fall anywhere after the settled
+  // hour: they do not change the state intervals the settled point is judged on.
+  std::vector<std::size_t> order(pending.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return pending[a].ts < pending[b].ts; });
+  const TimeMs first_ts = pending[order.front()].ts;
 
   if (m.base == kNoBase) {
     m.base = floor_hour(first_ts);
@@ -590,15 +585,22 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
       }
   }
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
-  const bool in_order = !m.any || m.last_key < order.front().first;
+  bool in_order = true;
+  TimeMs previous_state_ts = m.any ? m.max_ts : kTimeMin;
+  for (std::size_t k = 0; in_order && k < order.size(); ++k) {
+    const Event& e = pending[order[k]];
+    if (e.type != EventType::state) continue;
+    in_order = e.ts > previous_state_ts;
+    previous_state_ts = e.ts;
+  }
   if (recompute == kTimeMax && !in_order) {
     // Out of order but after the settled hour: only a state event splitting an unplanned stop that
     // began before it can change a settled hour (the stop may become a small stop).
     const MachineHistory& h = tail_history(m);
-    for (const auto& [key, i] : order) {
-      if (!(key < m.last_key)) break;
-      if (pending[i].type != EventType::state) continue;
-      const std::ptrdiff_t at = h.interval_at(key.ts);
+    for (std::size_t i : order) {
+      if (pending[i].ts > m.max_ts) break;
+      if (pending[i].type != EventType::state) continue;  // only a state event splits an interval
+      const std::ptrdiff_t at = h.interval_at(pending[i].ts);
       if (at < 0) continue;
       const StateInterval& iv = h.intervals()[static_cast<std::size_t>(at)];
       if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
@@ -609,7 +611,7 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   } else {
     m.history.reset();
     if (in_order) {
-      for (const auto& [key, i] : order) track(m, pending[i], key);
+      for (std::size_t i : order) track(m, pending[i]);
       for (Event& e : pending) m.events.push_back(std::move(e));
     } else {
       for (Event& e : pending) m.events.push_back(std::move(e));
