@@ -214,6 +214,8 @@ class SqliteEventStore final : public EventStore {
       db_.exec("COMMIT");
     }
   }
+  static constexpr std::size_t kIdChunk = 100;
+  Statement insert_ids_chunk_;
   Statement insert_id_, insert_block_, select_blocks_, select_context_, insert_context_, delete_contexts_after_,
       select_changes_desc_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
@@ -228,6 +230,9 @@ class SqliteEventStore final : public EventStore {
 
 void SqliteEventStore::prepare() {
   insert_id_ = Statement(db_, "INSERT OR IGNORE INTO event_ids(id_src, id_key, hour_start) VALUES(?1,?2,?3)");
+  std::string chunk = "INSERT OR IGNORE INTO event_ids(id_src, id_key, hour_start) VALUES";
+  for (std::size_t i = 0; i < kIdChunk; ++i) chunk += i ? ",(?,?,?)" : "(?,?,?)";
+  insert_ids_chunk_ = Statement(db_, chunk + " RETURNING id_src, id_key");
   insert_block_ = Statement(db_, "INSERT INTO event_blocks(machine_id, hour_start, block, events, data) VALUES(?1,?2,?3,?4,?5)");
   select_blocks_ = Statement(db_, "SELECT data FROM event_blocks WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
   select_context_ = Statement(
@@ -811,9 +816,39 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
       return a.id_src != b.id_src ? a.id_src < b.id_src : a.id_key < b.id_key;
     });
-    for (const Item& it : items) {
-      insert_id_.bind(1, it.id_src).bind(2, it.id_key).bind(3, floor_hour(it.event->ts)).run();
-      if (sqlite3_changes(db_.handle()) == 0) {
+    // kIdChunk identities per statement; RETURNING names the rows actually inserted (ignored
+    // duplicates return nothing), which saves a statement execution per event.
+    std::vector<char> inserted(items.size(), 0);
+    for (std::size_t first = 0; first < items.size(); first += kIdChunk) {
+      const std::size_t n = std::min(kIdChunk, items.size() - first);
+      Statement& ins = n == kIdChunk ? insert_ids_chunk_ : insert_id_;
+      if (n == kIdChunk) {
+        for (std::size_t i = 0; i < n; ++i) {
+          const Item& it = items[first + i];
+          const int p = static_cast<int>(3 * i);
+          ins.bind(p + 1, it.id_src).bind(p + 2, it.id_key).bind(p + 3, floor_hour(it.event->ts));
+        }
+        while (ins.step()) {
+          const std::int64_t src = ins.int_at(0), key = ins.int_at(1);
+          // Items are sorted by identity: the first of equal ones is the one inserted.
+          auto at = std::lower_bound(items.begin() + static_cast<std::ptrdiff_t>(first),
+                                     items.begin() + static_cast<std::ptrdiff_t>(first + n), std::make_pair(src, key),
+                                     [](const Item& a, const std::pair<std::int64_t, std::int64_t>& k) {
+                                       return std::make_pair(a.id_src, a.id_key) < k;
+                                     });
+          inserted[static_cast<std::size_t>(at - items.begin())] = 1;
+        }
+        ins.reset();
+      } else {
+        for (std::size_t i = first; i < first + n; ++i) {
+          insert_id_.bind(1, items[i].id_src).bind(2, items[i].id_key).bind(3, floor_hour(items[i].event->ts)).run();
+          inserted[i] = sqlite3_changes(db_.handle()) > 0;
+        }
+      }
+    }
+    for (std::size_t k = 0; k < items.size(); ++k) {
+      const Item& it = items[k];
+      if (!inserted[k]) {
         ++result.duplicates;
         continue;
       }
