@@ -349,7 +349,7 @@ int run_write(const CommonOptions& o, const std::string& node_text, const std::s
 }
 
 int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes, double interval_ms,
-                  double sampling_ms, uint64_t count, double duration_s, uint32_t queue_size) {
+                  double sampling_ms, uint64_t count, double duration_s, uint32_t queue_size, bool summary_only) {
   std::vector<ua::MonitoredItemRequest> items;
   for (const auto& n : nodes) {
     ua::MonitoredItemRequest item;
@@ -381,6 +381,10 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
   const uint32_t subscription = client.create_subscription(
       ua::SubscriptionSettings{interval_ms, 60, 10, 0, 0},
       [&](uint32_t, uint32_t, std::span<const ua::DataChange> changes) {
+        if (summary_only) {
+          received += changes.size();
+          return;
+        }
         std::lock_guard lock(names_mutex);
         for (const auto& change : changes) {
           if (count && received.load() >= count) return;
@@ -397,6 +401,8 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
       names[results[i].client_handle] = &nodes[i];
     }
   }
+  std::fprintf(stderr, "%s\n", dump(json{{"event", "subscribed"}, {"items", items.size()}}).c_str());
+  const auto started = std::chrono::steady_clock::now();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(duration_s);
   const timespec tick{0, 100 * 1000 * 1000};
   for (;;) {
@@ -405,6 +411,10 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
     if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) break;
   }
   client.disconnect();
+  if (summary_only) {
+    const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+    print_line({{"values", received.load()}, {"items", items.size()}, {"seconds", elapsed.count()}});
+  }
   return 0;
 }
 
@@ -452,6 +462,8 @@ int run_opcua_command(int argc, char** argv) {
   subscribe->add_option("--queue-size", queue_size, "values the server queues per item between publishes")->capture_default_str();
   subscribe->add_option("--count", count, "stop after this many values (0: no limit)");
   subscribe->add_option("--duration-s", duration_s, "stop after this many seconds (0: no limit)");
+  bool summary_only = false;
+  subscribe->add_flag("--summary", summary_only, "print no values, only a count at the end (for load tests)");
 
   try {
     app.parse(argc, argv);
@@ -463,7 +475,8 @@ int run_opcua_command(int argc, char** argv) {
     if (*browse) return run_browse(common, browse_node, depth);
     if (*read) return run_read(common, read_nodes);
     if (*write) return run_write(common, write_node, write_value, write_type);
-    if (*subscribe) return run_subscribe(common, subscribe_nodes, interval_ms, sampling_ms, count, duration_s, queue_size);
+    if (*subscribe) return run_subscribe(common, subscribe_nodes, interval_ms, sampling_ms, count, duration_s, queue_size,
+                                          summary_only);
   } catch (const ua::Error& e) {
     return fail(e.status(), std::string(e.what()).substr(std::min(std::string(e.what()).size(), ua::status_name(e.status()).size() + 2)));
   } catch (const std::exception& e) {
