@@ -306,6 +306,28 @@ TEST_F(OpcuaClientTest, SubscriptionDeliversEveryCounterChangeInOrder) {
   }
 }
 
+TEST_F(OpcuaClientTest, RenewsTheChannelTokenBeforeItExpires) {
+  Recorder rec;
+  ClientConfig c = config_for(*peer_);
+  c.secure_channel_lifetime_ms = 2500;  // node-opcua's minimum: renewal due every ~1.9 s
+  Client client(c);
+  client.set_event_handler(rec.event_handler());
+  client.connect();
+  EXPECT_EQ(client.statistics().revised_token_lifetime_ms, 2500u);
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{250, 60, 10, 0, 0}, rec.handler());
+  client.create_monitored_items(sub, counter_items(2));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(7);
+  while (std::chrono::steady_clock::now() < until) {
+    EXPECT_TRUE(client.read_value(NodeId(1, "Scalar.Int16")).status.is_good());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_GE(client.statistics().token_renewals, 2u);
+  client.disconnect();
+  std::lock_guard lock(rec.mutex);
+  EXPECT_FALSE(rec.has_event(ClientEvent::Kind::connection_lost));
+  expect_consecutive(rec.values, 20);
+}
+
 TEST_F(OpcuaClientTest, DeadbandFiltersSuppressSmallChanges) {
   Recorder rec;
   Client client(config_for(*peer_));
