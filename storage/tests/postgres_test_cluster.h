@@ -23,9 +23,13 @@ namespace oee::storage::testing {
 
 inline constexpr const char* kPostgresBin = "/usr/lib/postgresql/15/bin";
 
+// Server settings of the tests: no fsync (no test cuts the power), a small server.
+inline constexpr const char* kTestServerSettings =
+    "-c fsync=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=64MB";
+
 class PostgresCluster {
  public:
-  PostgresCluster() {
+  explicit PostgresCluster(std::string settings = kTestServerSettings) : settings_(std::move(settings)) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "oee-pg-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
@@ -54,8 +58,7 @@ class PostgresCluster {
 
   void start() {
     run({std::string(kPostgresBin) + "/pg_ctl", "-D", data(), "-l", dir_ + "/server.log", "-w", "-t", "60", "-o",
-         "-c listen_addresses='' -k " + dir_ + " -c fsync=off -c full_page_writes=off -c max_connections=60"
-         " -c shared_buffers=64MB",
+         "-c listen_addresses='' -k " + dir_ + " " + settings_,
          "start"},
         "pg_ctl start");
     running_ = true;
@@ -143,6 +146,7 @@ class PostgresCluster {
 
  private:
   std::string data() const { return dir_ + "/data"; }
+  std::string settings_;
   std::string dir_;
   bool as_postgres_ = false;
   bool running_ = false;

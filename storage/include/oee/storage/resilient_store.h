@@ -1,0 +1,100 @@
+#pragma once
+// A store that rides out its database being away (PostgreSQL restarted, failed over, unreachable):
+// - a circuit breaker: after `failures_to_open` consecutive failures it opens and stops calling the
+//   database; after a wait (doubling from open_wait_ms_min to open_wait_ms_max) one call probes it
+//   (half-open): success closes the breaker, failure opens it again;
+// - a bounded local spill: appends that cannot reach the database are written to a local file and
+//   fsynced before append() returns (the durability promise holds), then replayed in order once the
+//   database answers again (the store's idempotency makes a partly replayed spill safe to replay
+//   again). When the spill is full, append() throws StoreUnavailable: the caller must not
+//   acknowledge, and the MQTT broker keeps the messages;
+// - stale reads: machine_totals answers from the last value it served for the same machine and
+//   window, and status() says the answers are stale and since when.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#include "oee/storage/event_store.h"
+
+namespace oee::storage {
+
+class StoreUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ResilienceOptions {
+  std::string spill_path;  // a file; created when needed
+  std::uint64_t spill_bytes_max = 1ull << 30;
+  int failures_to_open = 3;
+  std::int64_t open_wait_ms_min = 2000;
+  std::int64_t open_wait_ms_max = 60000;
+};
+
+enum class BreakerState { closed, open, half_open };
+
+struct ResilienceStatus {
+  BreakerState breaker = BreakerState::closed;
+  int consecutive_failures = 0;
+  std::int64_t spilled_events = 0;  // accepted locally, not yet in the database
+  std::uint64_t spill_bytes = 0;
+  std::int64_t stale_reads = 0;     // reads answered from the cache since the database went away
+  bool stale = false;               // the last read came from the cache
+  std::string last_error;
+};
+
+class ResilientEventStore final : public EventStore {
+ public:
+  using Opener = std::function<std::unique_ptr<EventStore>()>;
+  // `open` is called again after failures (the database may have been down at start).
+  ResilientEventStore(Opener open, ResilienceOptions options);
+  ~ResilientEventStore() override;
+
+  AppendResult append(std::span<const Event> events, TimeMs received_at) override;
+  std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
+  MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
+  KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
+  std::int64_t event_count() override;
+  std::vector<SourceStats> sources() override;
+  std::int64_t add_dead_letter(const DeadLetter& letter) override;
+  std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) override;
+  std::int64_t dead_letter_count() override;
+  std::int64_t apply_retention(TimeMs now) override;
+  std::string describe() const override;
+
+  // Replays the spill if the breaker lets a call through; true when nothing is left spilled.
+  bool catch_up();
+  ResilienceStatus status() const;
+
+ private:
+  bool allowed();
+  void succeeded();
+  void failed(const std::exception& e);
+  EventStore& inner();
+  void drain();  // throws on failure
+  void spill(std::span<const Event> events, TimeMs received_at);
+  template <class T, class F>
+  T guarded(F&& f);
+
+  Opener open_;
+  ResilienceOptions options_;
+  std::unique_ptr<EventStore> inner_;
+  std::string inner_name_;
+  mutable std::mutex mutex_;
+  ResilienceStatus status_;
+  std::chrono::steady_clock::time_point open_until_{};
+  std::int64_t open_wait_ms_;
+  int spill_fd_ = -1;
+  std::map<std::tuple<std::string, TimeMs, TimeMs>, KpiTotals> last_totals_;
+  std::optional<std::int64_t> last_event_count_;
+  std::vector<DeadLetter> pending_letters_;
+};
+
+}  // namespace oee::storage

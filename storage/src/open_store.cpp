@@ -1,0 +1,28 @@
+#include "oee/storage/open_store.h"
+
+#include "oee/storage/postgres_store.h"
+#include "oee/storage/resilient_store.h"
+
+namespace oee::storage {
+
+void check_storage_url(const std::string& url) {
+  if (url.empty() || is_postgres_url(url)) return;
+  if (url.starts_with("sqlite:") && url.size() > 7) return;
+  throw StorageUrlError("'" + url + "' is not a storage URL (sqlite:PATH or postgresql://[user@]host[:port]/db[?...])");
+}
+
+std::unique_ptr<EventStore> open_store(const std::string& url, const std::string& data_dir,
+                                       const PlantModel& plant, const ShiftCalendar& calendar,
+                                       const StoreOptions& options) {
+  check_storage_url(url);
+  if (is_postgres_url(url)) {
+    ResilienceOptions resilience;
+    resilience.spill_path = data_dir + "/postgresql-spill.log";
+    // The plant and calendar outlive the store (the caller owns them, as for open_sqlite_store).
+    return std::make_unique<ResilientEventStore>(
+        [url, &plant, &calendar, options] { return open_postgres_store(url, plant, calendar, options); }, resilience);
+  }
+  return open_sqlite_store(url.empty() ? data_dir + "/oee.sqlite" : url.substr(7), plant, calendar, options);
+}
+
+}  // namespace oee::storage

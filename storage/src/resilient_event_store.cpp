@@ -1,0 +1,363 @@
+#include "oee/storage/resilient_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace oee::storage {
+
+namespace {
+
+constexpr std::size_t kMaxCachedWindows = 100'000;
+constexpr std::size_t kMaxPendingLetters = 10'000;
+constexpr std::uint32_t kMaxRecordBytes = 256u << 20;
+
+// Spill records: [u32 length][u64 checksum][payload]; the payload is received_at, the event count
+// and the events. A torn last record (a crash while writing) fails its checksum and is dropped: it
+// was never acknowledged.
+void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
+void put_str(std::string& out, const std::string& s) {
+  const std::uint32_t n = static_cast<std::uint32_t>(s.size());
+  out.append(reinterpret_cast<const char*>(&n), 4);
+  out += s;
+}
+std::uint64_t checksum(std::string_view bytes) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view b) : b_(b) {}
+  bool ok() const { return ok_; }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    if (b_.size() - pos_ < 8) return fail();
+    std::memcpy(&v, b_.data() + pos_, 8);
+    pos_ += 8;
+    return v;
+  }
+  std::string str() {
+    std::uint32_t n = 0;
+    if (b_.size() - pos_ < 4) return fail(), std::string();
+    std::memcpy(&n, b_.data() + pos_, 4);
+    pos_ += 4;
+    if (b_.size() - pos_ < n) return fail(), std::string();
+    std::string s(b_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+
+ private:
+  std::uint64_t fail() {
+    ok_ = false;
+    pos_ = b_.size();
+    return 0;
+  }
+  std::string_view b_;
+  std::size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+std::string encode_batch(std::span<const Event> events, TimeMs received_at) {
+  std::string p;
+  put_u64(p, static_cast<std::uint64_t>(received_at));
+  put_u64(p, events.size());
+  for (const Event& e : events) {
+    for (std::int64_t v : {e.ts, static_cast<std::int64_t>(e.type), static_cast<std::int64_t>(e.counter), e.seq, e.good,
+                           e.reject, e.value, e.rollover, e.at})
+      put_u64(p, static_cast<std::uint64_t>(v));
+    for (const std::string* s : {&e.machine, &e.src, &e.state, &e.reason, &e.product}) put_str(p, *s);
+  }
+  return p;
+}
+
+bool decode_batch(std::string_view payload, std::vector<Event>& out, TimeMs& received_at) {
+  Reader r(payload);
+  received_at = static_cast<TimeMs>(r.u64());
+  const std::uint64_t n = r.u64();
+  if (!r.ok() || n > payload.size()) return false;
+  for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
+    Event e;
+    e.ts = static_cast<TimeMs>(r.u64());
+    e.type = static_cast<EventType>(r.u64());
+    e.counter = static_cast<CounterName>(r.u64());
+    e.seq = static_cast<std::int64_t>(r.u64());
+    e.good = static_cast<std::int64_t>(r.u64());
+    e.reject = static_cast<std::int64_t>(r.u64());
+    e.value = static_cast<std::int64_t>(r.u64());
+    e.rollover = static_cast<std::int64_t>(r.u64());
+    e.at = static_cast<TimeMs>(r.u64());
+    e.machine = r.str();
+    e.src = r.str();
+    e.state = r.str();
+    e.reason = r.str();
+    e.product = r.str();
+    out.push_back(std::move(e));
+  }
+  return r.ok();
+}
+
+// Every whole record of the spill file, in order.
+std::vector<std::pair<std::vector<Event>, TimeMs>> read_spill(int fd) {
+  std::vector<std::pair<std::vector<Event>, TimeMs>> out;
+  std::string all;
+  char buf[1 << 16];
+  ::lseek(fd, 0, SEEK_SET);
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    all.append(buf, static_cast<std::size_t>(n));
+  }
+  std::size_t pos = 0;
+  while (all.size() - pos >= 12) {
+    std::uint32_t len;
+    std::uint64_t sum;
+    std::memcpy(&len, all.data() + pos, 4);
+    std::memcpy(&sum, all.data() + pos + 4, 8);
+    if (len > kMaxRecordBytes || all.size() - pos - 12 < len) break;
+    const std::string_view payload(all.data() + pos + 12, len);
+    if (checksum(payload) != sum) break;
+    std::vector<Event> events;
+    TimeMs received_at = 0;
+    if (!decode_batch(payload, events, received_at)) break;
+    out.emplace_back(std::move(events), received_at);
+    pos += 12 + len;
+  }
+  return out;
+}
+
+}  // namespace
+
+ResilientEventStore::ResilientEventStore(Opener open, ResilienceOptions options)
+    : open_(std::move(open)), options_(std::move(options)), open_wait_ms_(options_.open_wait_ms_min) {
+  if (options_.spill_path.empty()) throw std::invalid_argument("resilient store: no spill path");
+  spill_fd_ = ::open(options_.spill_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (spill_fd_ < 0) throw std::runtime_error("resilient store: cannot open " + options_.spill_path + ": " + std::strerror(errno));
+  // Events spilled by a previous run that stopped before catching up.
+  for (const auto& [events, received_at] : read_spill(spill_fd_)) status_.spilled_events += static_cast<std::int64_t>(events.size());
+  struct stat st{};
+  if (::fstat(spill_fd_, &st) == 0) status_.spill_bytes = static_cast<std::uint64_t>(st.st_size);
+  try {
+    inner_ = open_();
+    inner_name_ = inner_->describe();
+  } catch (const std::exception& e) {
+    failed(e);
+  }
+}
+
+ResilientEventStore::~ResilientEventStore() {
+  if (spill_fd_ >= 0) ::close(spill_fd_);
+}
+
+bool ResilientEventStore::allowed() {
+  if (status_.breaker == BreakerState::closed) return true;
+  if (status_.breaker == BreakerState::open && std::chrono::steady_clock::now() < open_until_) return false;
+  status_.breaker = BreakerState::half_open;  // one probe
+  return true;
+}
+
+void ResilientEventStore::succeeded() {
+  status_.breaker = BreakerState::closed;
+  status_.consecutive_failures = 0;
+  open_wait_ms_ = options_.open_wait_ms_min;
+  status_.stale = false;
+  status_.stale_reads = 0;
+}
+
+void ResilientEventStore::failed(const std::exception& e) {
+  status_.last_error = e.what();
+  ++status_.consecutive_failures;
+  if (status_.breaker == BreakerState::half_open || status_.consecutive_failures >= options_.failures_to_open) {
+    status_.breaker = BreakerState::open;
+    open_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(open_wait_ms_);
+    open_wait_ms_ = std::min(open_wait_ms_ * 2, options_.open_wait_ms_max);
+  }
+}
+
+EventStore& ResilientEventStore::inner() {
+  if (!inner_) {
+    inner_ = open_();
+    inner_name_ = inner_->describe();
+  }
+  return *inner_;
+}
+
+void ResilientEventStore::drain() {
+  EventStore& s = inner();
+  if (!pending_letters_.empty()) {
+    for (const DeadLetter& l : pending_letters_) s.add_dead_letter(l);
+    pending_letters_.clear();
+  }
+  if (status_.spill_bytes == 0) return;
+  // Replayed whole; if this fails half way, the next replay starts over and the store's dedup
+  // skips what already arrived.
+  for (const auto& [events, received_at] : read_spill(spill_fd_)) s.append(events, received_at);
+  if (::ftruncate(spill_fd_, 0) != 0 || ::fsync(spill_fd_) != 0)
+    throw std::runtime_error(std::string("resilient store: cannot truncate the spill: ") + std::strerror(errno));
+  status_.spilled_events = 0;
+  status_.spill_bytes = 0;
+}
+
+void ResilientEventStore::spill(std::span<const Event> events, TimeMs received_at) {
+  const std::string payload = encode_batch(events, received_at);
+  if (status_.spill_bytes + payload.size() + 12 > options_.spill_bytes_max || payload.size() > kMaxRecordBytes)
+    throw StoreUnavailable("storage unavailable (" + status_.last_error + ") and the local spill is full (" +
+                           std::to_string(status_.spill_bytes) + " bytes)");
+  std::string record;
+  const std::uint32_t len = static_cast<std::uint32_t>(payload.size());
+  record.append(reinterpret_cast<const char*>(&len), 4);
+  put_u64(record, checksum(payload));
+  record += payload;
+  const off_t at = static_cast<off_t>(status_.spill_bytes);
+  std::size_t done = 0;
+  while (done < record.size()) {
+    const ssize_t n = ::pwrite(spill_fd_, record.data() + done, record.size() - done, at + static_cast<off_t>(done));
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      throw StoreUnavailable(std::string("storage unavailable and the spill cannot be written: ") + std::strerror(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fdatasync(spill_fd_) != 0)
+    throw StoreUnavailable(std::string("storage unavailable and the spill cannot be synced: ") + std::strerror(errno));
+  status_.spill_bytes += record.size();
+  status_.spilled_events += static_cast<std::int64_t>(events.size());
+}
+
+AppendResult ResilientEventStore::append(std::span<const Event> events, TimeMs received_at) {
+  std::lock_guard lock(mutex_);
+  if (allowed()) {
+    try {
+      drain();
+      const AppendResult r = inner().append(events, received_at);
+      succeeded();
+      return r;
+    } catch (const StoreUnavailable&) {
+      throw;
+    } catch (const std::exception& e) {
+      failed(e);
+    }
+  }
+  spill(events, received_at);
+  // Whether they are new is known only when they reach the database.
+  return {events.size(), 0};
+}
+
+bool ResilientEventStore::catch_up() {
+  std::lock_guard lock(mutex_);
+  if (status_.spill_bytes == 0 && pending_letters_.empty()) return true;
+  if (!allowed()) return false;
+  try {
+    drain();
+    succeeded();
+    return true;
+  } catch (const std::exception& e) {
+    failed(e);
+    return false;
+  }
+}
+
+template <class T, class F>
+T ResilientEventStore::guarded(F&& f) {
+  if (!allowed()) throw StoreUnavailable("storage unavailable (circuit open): " + status_.last_error);
+  try {
+    drain();
+    T out = f(inner());
+    succeeded();
+    return out;
+  } catch (const StoreUnavailable&) {
+    throw;
+  } catch (const std::exception& e) {
+    failed(e);
+    throw StoreUnavailable("storage unavailable: " + std::string(e.what()));
+  }
+}
+
+std::vector<Event> ResilientEventStore::machine_events(std::string_view machine, TimeMs from, TimeMs to) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<Event>>([&](EventStore& s) { return s.machine_events(machine, from, to); });
+}
+
+MachineHistory ResilientEventStore::machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) {
+  std::lock_guard lock(mutex_);
+  return guarded<MachineHistory>([&](EventStore& s) { return s.machine_history(machine, from, to); });
+}
+
+KpiTotals ResilientEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
+  std::lock_guard lock(mutex_);
+  auto key = std::make_tuple(machine.path, from, to);
+  try {
+    KpiTotals t = guarded<KpiTotals>([&](EventStore& s) { return s.machine_totals(machine, from, to, horizon); });
+    if (last_totals_.size() >= kMaxCachedWindows) last_totals_.clear();
+    last_totals_[std::move(key)] = t;
+    return t;
+  } catch (const StoreUnavailable&) {
+    auto it = last_totals_.find(key);
+    if (it == last_totals_.end()) throw;
+    status_.stale = true;
+    ++status_.stale_reads;
+    return it->second;
+  }
+}
+
+std::int64_t ResilientEventStore::event_count() {
+  std::lock_guard lock(mutex_);
+  try {
+    last_event_count_ = guarded<std::int64_t>([](EventStore& s) { return s.event_count(); });
+    return *last_event_count_ + status_.spilled_events;
+  } catch (const StoreUnavailable&) {
+    if (!last_event_count_) throw;
+    status_.stale = true;
+    return *last_event_count_ + status_.spilled_events;
+  }
+}
+
+std::vector<SourceStats> ResilientEventStore::sources() {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<SourceStats>>([](EventStore& s) { return s.sources(); });
+}
+
+std::int64_t ResilientEventStore::add_dead_letter(const DeadLetter& letter) {
+  std::lock_guard lock(mutex_);
+  try {
+    return guarded<std::int64_t>([&](EventStore& s) { return s.add_dead_letter(letter); });
+  } catch (const StoreUnavailable&) {
+    // Kept in memory until the database is back (bounded: the oldest give way).
+    if (pending_letters_.size() >= kMaxPendingLetters) pending_letters_.erase(pending_letters_.begin());
+    pending_letters_.push_back(letter);
+    return 0;
+  }
+}
+
+std::vector<DeadLetter> ResilientEventStore::dead_letters(std::int64_t before_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<DeadLetter>>([&](EventStore& s) { return s.dead_letters(before_id, limit); });
+}
+
+std::int64_t ResilientEventStore::dead_letter_count() {
+  std::lock_guard lock(mutex_);
+  return guarded<std::int64_t>([](EventStore& s) { return s.dead_letter_count(); });
+}
+
+std::int64_t ResilientEventStore::apply_retention(TimeMs now) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::int64_t>([&](EventStore& s) { return s.apply_retention(now); });
+}
+
+std::string ResilientEventStore::describe() const {
+  std::lock_guard lock(mutex_);
+  return (inner_name_.empty() ? std::string("(not connected)") : inner_name_) + " with spill " + options_.spill_path;
+}
+
+ResilienceStatus ResilientEventStore::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+}  // namespace oee::storage

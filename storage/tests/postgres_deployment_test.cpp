@@ -1,0 +1,150 @@
+// PostgreSQL in deployment: several servers on one database, each ingesting its own machines,
+// every one answering for the whole plant; schema migrations; a backup with pg_dump restored with
+// pg_restore answers the same.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "oee/core/shift_calendar.h"
+#include "oee/storage/postgres_store.h"
+#include "storage_test_support.h"
+#include "store_backends.h"
+
+namespace oee::storage {
+namespace {
+
+using namespace testing;
+
+struct PlantData {
+  PlantModel plant = test_plant(3, 4);  // 12 machines
+  FixedOffsetZone zone{kMsPerHour, "+01:00"};
+  ShiftCalendar cal{plant, zone};
+  TimeMs lo = at("2026-11-09T00:00:00Z"), hi = at("2026-11-12T00:00:00Z");
+  std::vector<Event> all;
+  PlantData() {
+    std::uint64_t seed = 40;
+    for (const MachineSpec* m : plant.machines()) {
+      GeneratorOptions o;
+      o.src = "edge-" + m->path;
+      o.max_step_ms = 120'000;
+      auto e = random_events(seed++, lo, hi, m->path, o);
+      all.insert(all.end(), e.begin(), e.end());
+    }
+    std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  }
+  // Plant-wide totals per window, by summing machines (as the API does).
+  std::vector<KpiTotals> plant_totals(EventStore& store) const {
+    std::vector<KpiTotals> out;
+    for (TimeMs f = lo - 2 * kMsPerHour; f < hi; f += 7 * kMsPerHour + 1234) {
+      KpiTotals t;
+      for (const MachineSpec* m : plant.machines()) t += store.machine_totals(*m, f, f + 11 * kMsPerHour, hi - 3000);
+      out.push_back(t);
+    }
+    KpiTotals whole;
+    for (const MachineSpec* m : plant.machines()) whole += store.machine_totals(*m, lo, hi, kTimeMax);
+    out.push_back(whole);
+    return out;
+  }
+  std::vector<KpiTotals> engine_totals() const {
+    std::vector<KpiTotals> out;
+    std::vector<MachineHistory> h;
+    for (const MachineSpec* m : plant.machines()) h.push_back(MachineHistory::build(*m, of_machine(all, m->path)));
+    for (TimeMs f = lo - 2 * kMsPerHour; f < hi; f += 7 * kMsPerHour + 1234) {
+      KpiTotals t;
+      for (const auto& x : h) t += oee::machine_totals(x, cal, f, f + 11 * kMsPerHour, hi - 3000);
+      out.push_back(t);
+    }
+    KpiTotals whole;
+    for (const auto& x : h) whole += oee::machine_totals(x, cal, lo, hi, kTimeMax);
+    out.push_back(whole);
+    return out;
+  }
+};
+
+void ingest(EventStore& store, const std::vector<Event>& events, std::size_t batch) {
+  for (std::size_t i = 0; i < events.size(); i += batch)
+    store.append(std::span(events).subspan(i, std::min(batch, events.size() - i)), at("2026-11-12T00:00:00Z"));
+}
+
+TEST(PostgresDeployment, TwoServersWithDisjointMachinesGiveThePlantFiguresOfOne) {
+  PlantData d;
+  PostgresBackend pg;
+  SqliteBackend sqlite;
+  // The single-server reference (SQLite), and the engine itself.
+  auto single = sqlite.open(sqlite.new_location(), d.plant, d.cal, {});
+  ingest(*single, d.all, 400);
+  const auto want = d.plant_totals(*single);
+  ASSERT_EQ(want, d.engine_totals());
+
+  // Two servers on one database: the first ingests lines 1 and 3, the second line 2, at once.
+  const std::string url = pg.new_location();
+  auto a = pg.open(url, d.plant, d.cal, {});
+  auto b = pg.open(url, d.plant, d.cal, {});
+  std::vector<Event> share_a, share_b;
+  for (const Event& e : d.all) (e.machine.starts_with("s1/a1/l2/") ? share_b : share_a).push_back(e);
+  // Each also reads the whole plant while the other writes (rollups materialised concurrently).
+  std::thread ta([&] { ingest(*a, share_a, 300); });
+  std::thread tb([&] {
+    ingest(*b, share_b, 300);
+    (void)d.plant_totals(*b);
+  });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(d.plant_totals(*a), want);
+  EXPECT_EQ(d.plant_totals(*b), want);
+  EXPECT_EQ(a->event_count(), single->event_count());
+  // A redelivery to the other server (a shared subscription rebalanced) stores nothing twice.
+  EXPECT_EQ(b->append(std::span(share_a).first(500), d.hi).inserted, 0u);
+  EXPECT_EQ(a->event_count(), single->event_count());
+  EXPECT_EQ(d.plant_totals(*b), want);
+}
+
+TEST(PostgresDeployment, MigrationsAreVersionedIdempotentAndRefuseANewerDatabase) {
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  EXPECT_EQ(postgres_schema_version(url), 0);
+  // Several servers starting at once migrate exactly once.
+  std::vector<std::thread> servers;
+  for (int i = 0; i < 4; ++i) servers.emplace_back([&] { migrate_postgres(url); });
+  for (auto& t : servers) t.join();
+  EXPECT_EQ(postgres_schema_version(url), postgres_latest_schema_version());
+  EXPECT_EQ(shared_postgres().scalar(url, "SELECT count(*) FROM schema_version"), postgres_latest_schema_version());
+  EXPECT_EQ(migrate_postgres(url), postgres_latest_schema_version());
+  shared_postgres().exec(url.substr(url.find("///") + 3, url.find('?') - url.find("///") - 3),
+                         "INSERT INTO schema_version VALUES(99, 0)");
+  EXPECT_THROW(migrate_postgres(url), std::runtime_error);
+  PlantData d;
+  EXPECT_THROW(open_postgres_store(url, d.plant, d.cal), std::runtime_error);
+}
+
+TEST(PostgresDeployment, PgDumpBackupRestoredWithPgRestoreAnswersTheSame) {
+  PlantData d;
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  auto store = pg.open(url, d.plant, d.cal, {});
+  ingest(*store, d.all, 500);
+  store->add_dead_letter({0, 1000, "oee/v1/x/events", "{bad", "parse error"});
+  const auto want = d.plant_totals(*store);
+  auto db_name = [](const std::string& u) { return u.substr(u.find("///") + 3, u.find('?') - u.find("///") - 3); };
+  PostgresCluster& c = shared_postgres();
+  const std::string dump = c.dir() + "/backup.dump";
+  c.run({std::string(kPostgresBin) + "/pg_dump", "-h", c.dir(), "-U", "postgres", "-Fc", "-f", dump, db_name(url)}, "pg_dump");
+  const std::string restored = pg.new_location();
+  c.run({std::string(kPostgresBin) + "/pg_restore", "-h", c.dir(), "-U", "postgres", "-d", db_name(restored), "--exit-on-error",
+         dump},
+        "pg_restore");
+  auto back = pg.open(restored, d.plant, d.cal, {});
+  EXPECT_EQ(back->event_count(), store->event_count());
+  EXPECT_EQ(back->dead_letter_count(), 1);
+  EXPECT_EQ(d.plant_totals(*back), want);
+  EXPECT_EQ(want, d.engine_totals());
+  // Ingest goes on in the restored database (partitions, sequences and ids came back).
+  EXPECT_EQ(back->append(std::span(d.all).first(100), d.hi).inserted, 0u);
+  Event fresh = d.all.back();
+  fresh.seq += 1'000'000;
+  fresh.ts += kMsPerDay * 3;
+  EXPECT_EQ(back->append(std::span(&fresh, 1), d.hi).inserted, 1u);
+}
+
+}  // namespace
+}  // namespace oee::storage

@@ -1,0 +1,176 @@
+// PostgreSQL away during ingest: the resilient store (circuit breaker + local spill) keeps
+// accepting events while the database is stopped, serves cached KPIs marked stale, and catches up
+// when it is back: nothing lost, nothing twice, KPIs equal to an undisturbed run.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "oee/core/shift_calendar.h"
+#include "oee/storage/postgres_store.h"
+#include "oee/storage/resilient_store.h"
+#include "storage_test_support.h"
+#include "store_backends.h"
+
+namespace oee::storage {
+namespace {
+
+using namespace testing;
+using namespace std::chrono;
+
+// The outage length: 60 s by default (the acceptance figure); OEE_PG_OUTAGE_S shortens it locally.
+int outage_seconds() {
+  const char* s = std::getenv("OEE_PG_OUTAGE_S");
+  return s ? std::max(1, std::atoi(s)) : 60;
+}
+
+TEST(PostgresFaults, DatabaseStoppedDuringIngestLosesNothingAndKpisEqualTheUndisturbedRun) {
+  const PlantModel plant = test_plant(2, 2);
+  const FixedOffsetZone zone(kMsPerHour, "+01:00");
+  const ShiftCalendar cal(plant, zone);
+  const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = at("2026-11-12T00:00:00Z");
+  std::vector<Event> all;
+  std::uint64_t seed = 70;
+  for (const MachineSpec* m : plant.machines()) {
+    GeneratorOptions o;
+    o.src = "edge-" + m->path;
+    o.max_step_ms = 30'000;
+    auto e = random_events(seed++, lo, hi, m->path, o);
+    all.insert(all.end(), e.begin(), e.end());
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  // Batches with a few events of the previous one resent (a lost acknowledgement).
+  std::vector<std::vector<Event>> batches;
+  for (std::size_t i = 0; i < all.size(); i += 100) {
+    std::vector<Event> b(all.begin() + static_cast<std::ptrdiff_t>(i),
+                         all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), i + 100)));
+    if (i > 0) b.insert(b.end(), all.begin() + static_cast<std::ptrdiff_t>(i - 3), all.begin() + static_cast<std::ptrdiff_t>(i));
+    batches.push_back(std::move(b));
+  }
+  auto windows = [&](EventStore& s) {
+    std::vector<KpiTotals> out;
+    for (const MachineSpec* m : plant.machines())
+      for (TimeMs f = lo; f < hi; f += 5 * kMsPerHour) out.push_back(s.machine_totals(*m, f, f + 5 * kMsPerHour, kTimeMax));
+    return out;
+  };
+  std::vector<KpiTotals> want;
+  {
+    // The undisturbed run.
+    SqliteBackend sqlite;
+    auto s = sqlite.open(sqlite.new_location(), plant, cal, {});
+    for (const auto& b : batches) s->append(b, hi);
+    want = windows(*s);
+  }
+
+  PostgresBackend pg;
+  PostgresCluster& cluster = shared_postgres();
+  const std::string url = pg.new_location();
+  TempDir dir;
+  ResilienceOptions options;
+  options.spill_path = dir.file("spill.log");
+  options.open_wait_ms_min = 500;
+  options.open_wait_ms_max = 4000;
+  ResilientEventStore store([&] { return open_postgres_store(url, plant, cal); }, options);
+
+  // Ingest paced so that the outage falls in the middle of it.
+  const int outage_s = outage_seconds();
+  const auto pace = milliseconds((outage_s + 6) * 1000 / static_cast<int>(batches.size()));
+  const MachineSpec& m0 = *plant.machines()[0];
+  std::atomic<std::size_t> sent{0};
+  std::atomic<bool> failed{false};
+  std::thread ingest([&] {
+    for (const auto& b : batches) {
+      try {
+        store.append(b, hi);
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "append threw: " << e.what();
+        failed = true;
+        return;
+      }
+      ++sent;
+      std::this_thread::sleep_for(pace);
+    }
+  });
+  std::this_thread::sleep_for(seconds(2));
+  // A KPI read before the outage is what a stale read serves during it.
+  const KpiTotals before = store.machine_totals(m0, lo, lo + kMsPerHour, kTimeMax);
+  cluster.stop("immediate");  // like a crash: recovery from the WAL on restart
+  const std::size_t sent_at_stop = sent;
+  std::this_thread::sleep_for(seconds(std::min(outage_s, 5)));
+  const ResilienceStatus down = store.status();
+  EXPECT_EQ(down.breaker, BreakerState::open) << down.last_error;
+  EXPECT_GT(down.spilled_events, 0);
+  EXPECT_EQ(store.machine_totals(m0, lo, lo + kMsPerHour, kTimeMax), before);
+  EXPECT_TRUE(store.status().stale);
+  EXPECT_THROW(store.machine_totals(m0, lo + kMsPerHour, lo + 2 * kMsPerHour, kTimeMax), StoreUnavailable);
+  if (outage_s > 5) std::this_thread::sleep_for(seconds(outage_s - 5));
+  EXPECT_GT(sent.load(), sent_at_stop) << "ingest went on during the outage";
+  cluster.start();
+  ingest.join();
+  ASSERT_FALSE(failed);
+  // Caught up within a few breaker probes.
+  const auto deadline = steady_clock::now() + seconds(30);
+  while (!store.catch_up() && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(store.status().spilled_events, 0);
+  EXPECT_EQ(store.status().breaker, BreakerState::closed);
+
+  // Nothing lost, nothing twice: the database holds each distinct event once.
+  auto direct = open_postgres_store(url, plant, cal);
+  std::int64_t distinct = 0;
+  for (const MachineSpec* m : plant.machines()) {
+    const auto stored = direct->machine_events(m->path, kTimeMin, kTimeMax);
+    const auto sent_events = of_machine(all, m->path);
+    distinct += static_cast<std::int64_t>(sent_events.size());
+    EXPECT_EQ(stored.size(), sent_events.size()) << m->path;
+  }
+  EXPECT_EQ(direct->event_count(), distinct);
+  EXPECT_EQ(windows(*direct), want);
+  EXPECT_EQ(windows(store), want);
+}
+
+TEST(PostgresFaults, DatabaseDownAtStartSpillsAndCatchesUp) {
+  const PlantModel plant = test_plant(1, 1);
+  const FixedOffsetZone zone;
+  const ShiftCalendar cal(plant, zone);
+  const MachineSpec& m = *plant.machines()[0];
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  TempDir dir;
+  ResilienceOptions options;
+  options.spill_path = dir.file("spill.log");
+  options.open_wait_ms_min = 100;
+  options.spill_bytes_max = 64 * 1024;
+  const std::string wrong = url + "&port=1";  // nothing listens there
+  std::string target = wrong;
+  auto events = random_events(3, at("2026-11-10T00:00:00Z"), at("2026-11-10T12:00:00Z"), m.path);
+  {
+    ResilientEventStore store([&] { return open_postgres_store(target, plant, cal); }, options);
+    EXPECT_EQ(store.status().consecutive_failures, 1);
+    // Three consecutive failures open the breaker; then calls do not reach the database.
+    std::size_t accepted = 0;
+    for (std::size_t i = 0; i < events.size(); i += 10) {
+      try {
+        accepted += store.append(std::span(events).subspan(i, std::min<std::size_t>(10, events.size() - i)), 0).inserted;
+      } catch (const StoreUnavailable&) {
+        break;  // the spill is full: refused, not lost (the caller does not acknowledge)
+      }
+    }
+    EXPECT_GT(accepted, 0u);
+    EXPECT_LE(store.status().spill_bytes, options.spill_bytes_max);
+    EXPECT_EQ(store.status().breaker, BreakerState::open);
+    EXPECT_THROW(store.machine_events(m.path, kTimeMin, kTimeMax), StoreUnavailable);
+    events.resize(accepted);
+  }
+  // A restarted server finds the spill and delivers it once the database is reachable.
+  target = url;
+  ResilientEventStore store([&] { return open_postgres_store(target, plant, cal); }, options);
+  EXPECT_GT(store.status().spilled_events, 0);
+  EXPECT_TRUE(store.catch_up());
+  EXPECT_EQ(store.status().spilled_events, 0);
+  EXPECT_EQ(store.event_count(), static_cast<std::int64_t>(MachineHistory::build(m, events).distinct_events()));
+}
+
+}  // namespace
+}  // namespace oee::storage
