@@ -14,6 +14,7 @@
 #include "oee/server/mqtt_ingest.h"
 #include "oee/server/plant_service.h"
 #include "oee/server/simulator_feed.h"
+#include "oee/storage/open_store.h"
 
 namespace oee::cli {
 
@@ -60,7 +61,7 @@ int run_serve_command(int argc, char** argv) {
   app.add_option("--plant", plant_path, "plant file (YAML)");
   app.add_option("--listen", listen, "address:port of the HTTP API")->capture_default_str();
   app.add_option("--data-dir", data_dir, "directory of the embedded store and state")->capture_default_str();
-  app.add_option("--storage", storage_url, "sqlite:PATH (default: DATA_DIR/oee.sqlite)");
+  app.add_option("--storage", storage_url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
   app.add_option("--retention-days", retention_days, "delete events older than this (0 keeps everything)")->check(CLI::NonNegativeNumber);
   app.add_option("--threads", threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
   server::MqttIngestConfig mqtt;
@@ -104,18 +105,16 @@ int run_serve_command(int argc, char** argv) {
     plant::LoadedPlant plant = plant_path.empty() ? plant::load_plant_yaml(kDemoPlantYaml, "demo-plant.yaml")
                                                   : plant::load_plant_file(plant_path);
     std::filesystem::create_directories(data_dir);
-    std::string sqlite_path = (std::filesystem::path(data_dir) / "oee.sqlite").string();
-    if (!storage_url.empty()) {
-      if (!storage_url.starts_with("sqlite:")) {
-        std::fprintf(stderr, "oee serve: --storage: '%s' is not supported (sqlite:PATH)\n", storage_url.c_str());
-        return 2;
-      }
-      sqlite_path = storage_url.substr(7);
+    try {
+      storage::check_storage_url(storage_url);
+    } catch (const storage::StorageUrlError& e) {
+      std::fprintf(stderr, "oee serve: --storage: %s\n", e.what());
+      return 2;
     }
     storage::StoreOptions store_options;
     store_options.retention_days = retention_days;
     server::PlantService service(std::move(plant), [&](const PlantModel& model, const ShiftCalendar& calendar) {
-      return storage::open_sqlite_store(sqlite_path, model, calendar, store_options);
+      return storage::open_store(storage_url, data_dir, model, calendar, store_options);
     });
 
     server::Router router;
@@ -134,7 +133,8 @@ int run_serve_command(int argc, char** argv) {
     }
     std::unique_ptr<server::MqttIngest> mqtt_ingest;
     if (!mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, mqtt);
-    std::printf("oee serve: %zu machines, store %s\n", service.plant().machines().size(), sqlite_path.c_str());
+    std::printf("oee serve: %zu machines, store %s\n", service.plant().machines().size(),
+                service.with_store([](storage::EventStore& s) { return s.describe(); }).c_str());
     std::printf("oee serve: listening on http://%s:%u\n", http.address.c_str(), http_server.port());
     std::printf("  plant and live states:  curl http://%s:%u/api/v1/plant\n", http.address.c_str(), http_server.port());
     std::printf("  KPIs of the shift:      curl 'http://%s:%u/api/v1/kpis?by=hour'\n", http.address.c_str(), http_server.port());
