@@ -101,6 +101,7 @@ struct MachineState {
   // whose value is the zero point (rows after it and before base exist).
   KpiTotals cumulative;
   TimeMs zero_hour = kNoBase;
+  TimeMs last_hour = kTimeMin;  // the latest hour holding an event block of the machine
   KpiTotals zero;  // the cumulative value at zero_hour (rollup_zero; zero until a retention)
 };
 
@@ -216,7 +217,7 @@ class SqliteEventStore final : public EventStore {
   }
   static constexpr std::size_t kIdChunk = 100;
   Statement insert_ids_chunk_;
-  Statement insert_id_, insert_block_, select_blocks_, select_context_, insert_context_, delete_contexts_after_,
+  Statement insert_id_, insert_block_, select_blocks_, select_blocks_range_, select_context_, insert_context_, delete_contexts_after_,
       select_changes_desc_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
       select_rollup_, select_rollup_pair_, delete_zero_, update_machine_, insert_machine_, upsert_source_,
@@ -234,7 +235,9 @@ void SqliteEventStore::prepare() {
   for (std::size_t i = 0; i < kIdChunk; ++i) chunk += i ? ",(?,?,?)" : "(?,?,?)";
   insert_ids_chunk_ = Statement(db_, chunk + " RETURNING id_src, id_key");
   insert_block_ = Statement(db_, "INSERT INTO event_blocks(machine_id, hour_start, block, events, data) VALUES(?1,?2,?3,?4,?5)");
-  select_blocks_ = Statement(db_, "SELECT data FROM event_blocks WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
+  select_blocks_ = Statement(db_, "SELECT data FROM event_blocks WHERE hour_start=?2 AND machine_id=?1");
+  select_blocks_range_ =
+      Statement(db_, "SELECT data FROM event_blocks WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
   select_context_ = Statement(
       db_, "SELECT data FROM contexts WHERE machine_id=?1 AND hour_start<=?2 ORDER BY hour_start DESC LIMIT 1");
   insert_context_ = Statement(db_, "INSERT OR REPLACE INTO contexts(machine_id, hour_start, data) VALUES(?1,?2,?3)");
@@ -253,8 +256,8 @@ void SqliteEventStore::prepare() {
   select_rollup_pair_ = Statement(
       db_, "SELECT hour_start, " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start IN (?2, ?3)");
   select_rollup_ = Statement(db_, "SELECT " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start=?2");
-  update_machine_ =
-      Statement(db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3, rollup_zero_hour=?4 WHERE id=?1");
+  update_machine_ = Statement(
+      db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3, rollup_zero_hour=?4, last_hour=?5 WHERE id=?1");
   insert_machine_ = Statement(db_, "INSERT INTO machines(path, settled_hour) VALUES(?1, ?2)");
   insert_source_ = Statement(db_, "INSERT INTO sources(src) VALUES(?1)");
   upsert_source_ = Statement(db_,
@@ -304,7 +307,7 @@ void SqliteEventStore::load_state() {
     }
     tx.commit();
   }
-  Statement rows(db_, "SELECT id, path, settled_hour, has_total_counter, rollup_zero_hour FROM machines");
+  Statement rows(db_, "SELECT id, path, settled_hour, has_total_counter, rollup_zero_hour, last_hour FROM machines");
   while (rows.step()) {
     auto m = std::make_unique<MachineState>();
     m->id = rows.int_at(0);
@@ -312,6 +315,7 @@ void SqliteEventStore::load_state() {
     m->base = rows.int_at(2);
     m->has_total_counter = rows.int_at(3) != 0;
     m->zero_hour = rows.int_at(4);
+    m->last_hour = rows.int_at(5);
     Statement zero(db_, "SELECT " OEE_KPI_COLUMNS " FROM rollup_zero WHERE machine_id=?1");
     zero.bind(1, m->id);
     if (zero.step()) m->zero = totals_from(zero, 0);
@@ -404,10 +408,20 @@ void SqliteEventStore::decode_block(std::string_view data, const MachineState& m
   }
 }
 
+// Blocks are keyed by time: one seek per hour of the machine's known range (zero point to last hour).
 void SqliteEventStore::load_events(MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) {
-  select_blocks_.bind(1, m.id).bind(2, floor_hour(from)).bind(3, to);
-  while (select_blocks_.step()) decode_block(select_blocks_.blob_at(0), m, from, to, out);
-  select_blocks_.reset();
+  if (m.base == kNoBase) {  // not in the plant (or no events): rare, a scan of the range
+    select_blocks_range_.bind(1, m.id).bind(2, floor_hour(from)).bind(3, to);
+    while (select_blocks_range_.step()) decode_block(select_blocks_range_.blob_at(0), m, from, to, out);
+    select_blocks_range_.reset();
+    return;
+  }
+  const TimeMs last = std::min(to, m.last_hour + kMsPerHour);
+  for (TimeMs hour = std::max(floor_hour(from), m.zero_hour + kMsPerHour); hour < last; hour += kMsPerHour) {
+    select_blocks_.bind(1, m.id).bind(2, hour);
+    while (select_blocks_.step()) decode_block(select_blocks_.blob_at(0), m, from, to, out);
+    select_blocks_.reset();
+  }
 }
 
 // The new events of a machine as one block per hour they fall in.
@@ -419,6 +433,10 @@ void SqliteEventStore::write_blocks(MachineState& m) {
     ++n;
   }
   m.pending_src.clear();
+  if (!blocks.empty() && blocks.rbegin()->first > m.last_hour) {
+    m.last_hour = blocks.rbegin()->first;
+    m.row_dirty = true;
+  }
   for (const auto& [hour, block] : blocks)
     insert_block_.bind(1, m.id).bind(2, hour).bind(3, next_block_++).bind(4, block.second).bind_blob(5, block.first.bytes()).run();
 }
@@ -726,7 +744,8 @@ KpiTotals SqliteEventStore::cumulative_at(const MachineState& m, TimeMs hour) {
 
 void SqliteEventStore::write_machine_row(MachineState& m) {
   if (!m.row_dirty) return;
-  update_machine_.bind(1, m.id).bind(2, m.base).bind(3, m.has_total_counter ? 1 : 0).bind(4, m.zero_hour).run();
+  update_machine_.bind(1, m.id).bind(2, m.base).bind(3, m.has_total_counter ? 1 : 0).bind(4, m.zero_hour);
+  update_machine_.bind(5, m.last_hour).run();
   m.row_dirty = false;
 }
 
@@ -1029,7 +1048,8 @@ std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
   Statement ids(db_, "DELETE FROM event_ids WHERE hour_start<?1");
   ids.bind(1, limit).run();
   const std::int64_t deleted = sqlite3_changes(db_.handle());
-  Statement blocks(db_, "DELETE FROM event_blocks WHERE machine_id=?1 AND hour_start<?2");
+  Statement blocks(db_, "DELETE FROM event_blocks WHERE hour_start<?1");
+  blocks.bind(1, limit).run();
   // The context stored at or before the limit stays: it is the context of every window after it.
   Statement contexts(db_,
                      "DELETE FROM contexts WHERE machine_id=?1 AND hour_start<(SELECT max(hour_start) FROM contexts "
@@ -1042,7 +1062,6 @@ std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
   Statement zero(db_, "INSERT OR REPLACE INTO rollup_zero VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
                       "?16,?17,?18,?19)");
   for (auto& [path, m] : machines_) {
-    blocks.bind(1, m->id).bind(2, limit).run();
     contexts.bind(1, m->id).bind(2, limit).run();
     const DurationMs window = m->spec ? m->spec->startup_window_ms : 0;
     changes.bind(1, m->id).bind(2, limit - window).run();

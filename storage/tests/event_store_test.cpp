@@ -277,7 +277,13 @@ TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
     for (const char* c : columns) sql += std::string(", ") + c + " - coalesce(lag(" + c + ") OVER w, 0) AS " + c;
     sql += " FROM rollups WINDOW w AS (PARTITION BY machine_id ORDER BY hour_start);"
            "DELETE FROM rollups; INSERT INTO rollups SELECT * FROM hourly; DROP TABLE hourly; DROP TABLE rollup_zero;"
-           "ALTER TABLE machines DROP COLUMN rollup_zero_hour; DELETE FROM schema_version WHERE version=2";
+           "ALTER TABLE machines DROP COLUMN rollup_zero_hour;"
+           // Version 1 kept event blocks by machine, not by time.
+           "CREATE TABLE blocks_v1(machine_id INTEGER NOT NULL, hour_start INTEGER NOT NULL, block INTEGER NOT NULL,"
+           " events INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, hour_start, block)) WITHOUT ROWID;"
+           "INSERT INTO blocks_v1 SELECT machine_id, hour_start, block, events, data FROM event_blocks;"
+           "DROP TABLE event_blocks; ALTER TABLE blocks_v1 RENAME TO event_blocks;"
+           "ALTER TABLE machines DROP COLUMN last_hour; DELETE FROM schema_version WHERE version>=2";
     sqlite::Database db(file);
     db.exec(sql.c_str());
     EXPECT_EQ(sqlite::schema_version(db), 1);
