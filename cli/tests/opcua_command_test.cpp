@@ -1,0 +1,157 @@
+// `oee opcua ...` against a real node-opcua server (opcua/tests/peer/server.js): JSON lines on
+// stdout, exit 0 on success, exit 2 with the status name on stderr on failure.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "opcua_peer.h"
+
+namespace {
+
+using nlohmann::json;
+using oee::opcua::testing::OpcuaPeer;
+using oee::opcua::testing::PeerOptions;
+
+struct RunResult {
+  int exit_code = -1;
+  std::vector<json> lines;  // stdout, one JSON object per line
+  std::string stderr_text;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+RunResult run_oee(std::vector<std::string> args, bool json_lines = true) {
+  char dir[] = "/tmp/oee-opcua-cli-XXXXXX";
+  EXPECT_TRUE(::mkdtemp(dir));
+  const std::string out = std::string(dir) + "/out", err = std::string(dir) + "/err";
+  args.insert(args.begin(), {OEE_BINARY, "opcua"});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  RunResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::istringstream lines(slurp(out));
+  for (std::string line; json_lines && std::getline(lines, line);) {
+    json j = json::parse(line, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    r.lines.push_back(std::move(j));
+  }
+  r.stderr_text = slurp(err);
+  std::system((std::string("rm -rf ") + dir).c_str());
+  return r;
+}
+
+class OpcuaCommandTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    peer_ = new OpcuaPeer(PeerOptions{5, 200, false});
+    peer_->start();
+  }
+  static void TearDownTestSuite() {
+    delete peer_;
+    peer_ = nullptr;
+  }
+  static inline OpcuaPeer* peer_ = nullptr;
+};
+
+TEST_F(OpcuaCommandTest, ReadPrintsOneJsonLinePerNode) {
+  const auto r = run_oee({"read", peer_->url(), "--node", "ns=1;s=Scalar.LocalizedText", "--node", "ns=1;s=Array.Matrix",
+                          "--node", "ns=1;s=Scalar.ByteString"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  ASSERT_EQ(r.lines.size(), 3u);
+  const json& text = r.lines[0];
+  EXPECT_EQ(text["node"], "ns=1;s=Scalar.LocalizedText");
+  EXPECT_EQ(text["type"], "LocalizedText");
+  EXPECT_EQ(text["status"], "Good");
+  EXPECT_EQ(text["value"]["text"], "Geschwindigkeit");
+  EXPECT_TRUE(text["source_ts"].is_string());
+  EXPECT_TRUE(text["server_ts"].is_string());
+  EXPECT_EQ(r.lines[1]["value"], json({1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(r.lines[1]["dimensions"], json({2, 3}));
+  EXPECT_EQ(r.lines[2]["value"], "AAEC/v8=");
+}
+
+TEST_F(OpcuaCommandTest, FailuresExit2WithTheStatusName) {
+  const auto unknown = run_oee({"read", peer_->url(), "--node", "ns=1;s=Nope"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  ASSERT_EQ(unknown.lines.size(), 1u);
+  EXPECT_EQ(unknown.lines[0]["status"], "BadNodeIdUnknown");
+  EXPECT_NE(unknown.stderr_text.find("BadNodeIdUnknown"), std::string::npos) << unknown.stderr_text;
+  const auto syntax = run_oee({"read", peer_->url(), "--node", "ns=1"});
+  EXPECT_EQ(syntax.exit_code, 2);
+  EXPECT_NE(syntax.stderr_text.find("BadNodeIdInvalid"), std::string::npos) << syntax.stderr_text;
+  const auto password = run_oee({"read", peer_->url(), "--node", "i=2258", "--user", "operator", "--password", "nope"});
+  EXPECT_EQ(password.exit_code, 2);
+  EXPECT_NE(password.stderr_text.find("BadUserAccessDenied"), std::string::npos) << password.stderr_text;
+  const auto nobody = run_oee({"read", "opc.tcp://127.0.0.1:1", "--node", "i=2258"});
+  EXPECT_EQ(nobody.exit_code, 2);
+  EXPECT_NE(nobody.stderr_text.find("BadConnectionRejected"), std::string::npos) << nobody.stderr_text;
+  EXPECT_EQ(run_oee({"read", "--help"}, false).exit_code, 0);
+  EXPECT_EQ(run_oee({"frobnicate"}, false).exit_code, 2);
+}
+
+TEST_F(OpcuaCommandTest, WriteUsesTheNodesTypeAndReadsBack) {
+  auto w = run_oee({"write", peer_->url(), "--node", "ns=1;s=Scalar.UInt16", "--value", "1234"});
+  ASSERT_EQ(w.exit_code, 0) << w.stderr_text;
+  EXPECT_EQ(w.lines.at(0)["status"], "Good");
+  EXPECT_EQ(w.lines.at(0)["type"], "UInt16");
+  auto r = run_oee({"read", peer_->url(), "--node", "ns=1;s=Scalar.UInt16", "--user", "operator", "--password", "secret"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.lines.at(0)["value"], 1234);
+  auto a = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.String", "--value", R"(["x","y"])"});
+  ASSERT_EQ(a.exit_code, 0) << a.stderr_text;
+  EXPECT_EQ(run_oee({"read", peer_->url(), "--node", "ns=1;s=Array.String"}).lines.at(0)["value"], json({"x", "y"}));
+  auto bad = run_oee({"write", peer_->url(), "--node", "ns=1;s=Scalar.UInt16", "--value", "70000"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.stderr_text.find("BadTypeMismatch"), std::string::npos) << bad.stderr_text;
+  auto typed = run_oee({"write", peer_->url(), "--node", "ns=1;s=Scalar.Boolean", "--value", "1.5", "--type", "Double"});
+  EXPECT_EQ(typed.exit_code, 2);
+  EXPECT_NE(typed.stderr_text.find("BadTypeMismatch"), std::string::npos) << typed.stderr_text;
+}
+
+TEST_F(OpcuaCommandTest, BrowseEndpointsAndSubscribe) {
+  const auto b = run_oee({"browse", peer_->url(), "--node", "ns=1;s=OeeTest", "--depth", "2"});
+  ASSERT_EQ(b.exit_code, 0) << b.stderr_text;
+  bool found = false;
+  for (const auto& line : b.lines) found |= line["node"] == "ns=1;s=Scalar.Boolean" && line["depth"] == 2;
+  EXPECT_TRUE(found);
+  const auto e = run_oee({"endpoints", peer_->url()});
+  ASSERT_EQ(e.exit_code, 0) << e.stderr_text;
+  bool none = false;
+  for (const auto& line : e.lines) none |= line["security_mode"] == "None";
+  EXPECT_TRUE(none);
+  const auto s = run_oee({"subscribe", peer_->url(), "--node", "ns=1;s=Counter.0", "--node", "ns=1;s=Counter.1",
+                          "--interval-ms", "200", "--count", "6"});
+  ASSERT_EQ(s.exit_code, 0) << s.stderr_text;
+  ASSERT_EQ(s.lines.size(), 6u);
+  for (const auto& line : s.lines) {
+    EXPECT_EQ(line["type"], "UInt32");
+    EXPECT_EQ(line["status"], "Good");
+  }
+}
+
+}  // namespace
