@@ -3,14 +3,20 @@
 #include <CLI/CLI.hpp>
 #include <signal.h>
 
+#include <sodium.h>
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "commands.h"
 #include "demo_plant.h"
+#include "oee/api/live_feed.h"
 #include "oee/api/routes.h"
 #include "oee/server/http_server.h"
+#include "oee/server/log.h"
 #include "oee/server/mqtt_ingest.h"
 #include "oee/server/plant_service.h"
 #include "oee/server/simulator_feed.h"
@@ -48,6 +54,33 @@ TimeMs demo_start(const std::filesystem::path& data_dir, TimeMs now, int history
   return start;
 }
 
+// The demo's users (admin, operator, viewer) with random passwords made on its first start, kept in
+// DATA_DIR/demo-logins.txt (mode 0600) and printed, so a new user can log in at once.
+std::string demo_logins(auth::Accounts& accounts, const std::filesystem::path& data_dir) {
+  const auto file = data_dir / "demo-logins.txt";
+  std::string text;
+  if (std::ifstream in(file); in) {
+    std::getline(in, text, '\0');
+    return text;
+  }
+  for (const auto& [name, role] : {std::pair{"admin", auth::Role::admin}, std::pair{"operator", auth::Role::operator_},
+                                   std::pair{"viewer", auth::Role::viewer}}) {
+    unsigned char secret[9];
+    randombytes_buf(secret, sizeof secret);
+    char b64[sodium_base64_ENCODED_LEN(sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    sodium_bin2base64(b64, sizeof b64, secret, sizeof secret, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    if (!accounts.user(name)) accounts.create_user(name, b64, role);
+    else accounts.update_user(name, role, b64);
+    text += std::string("  ") + name + " / " + b64 + "\n";
+  }
+  {
+    std::ofstream out(file);
+    out << text;
+  }
+  ::chmod(file.c_str(), 0600);
+  return text;
+}
+
 }  // namespace
 
 int run_serve_command(int argc, char** argv) {
@@ -64,6 +97,10 @@ int run_serve_command(int argc, char** argv) {
   app.add_option("--storage", storage_url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
   app.add_option("--retention-days", retention_days, "delete events older than this (0 keeps everything)")->check(CLI::NonNegativeNumber);
   app.add_option("--threads", threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  std::string tls_cert, tls_key, log_format = "text";
+  app.add_option("--tls-cert", tls_cert, "serve HTTPS with this certificate chain (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "private key of --tls-cert (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--log-format", log_format, "text or json (one object per line)")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   server::MqttIngestConfig mqtt;
   auto* mqtt_opts = app.add_option_group("mqtt ingest");
   mqtt_opts->add_option("--mqtt", mqtt.brokers, "broker URL to ingest oee/v1/# from (repeat for failover)");
@@ -89,6 +126,18 @@ int run_serve_command(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   server::HttpServerOptions http;
   http.threads = threads;
+  http.tls_certificate_file = tls_cert;
+  http.tls_private_key_file = tls_key;
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::fprintf(stderr, "oee serve: give both --tls-cert and --tls-key\n");
+    return 2;
+  }
+  server::set_log_format(log_format == "json" ? server::LogFormat::json : server::LogFormat::text);
+  const char* admin_token = std::getenv("OEE_ADMIN_TOKEN");
+  if (admin_token && std::string_view(admin_token).size() < 16) {
+    std::fprintf(stderr, "oee serve: OEE_ADMIN_TOKEN must be at least 16 characters\n");
+    return 2;
+  }
   if (!split_listen(listen, http)) {
     std::fprintf(stderr, "oee serve: --listen: '%s' is not ADDRESS:PORT\n", listen.c_str());
     return 2;
@@ -117,10 +166,27 @@ int run_serve_command(int argc, char** argv) {
       return storage::open_store(storage_url, data_dir, model, calendar, store_options);
     });
 
+    auth::Accounts accounts((std::filesystem::path(data_dir) / "auth.sqlite").string(), {}, server::system_clock_ms);
+    auth::AuditChain audit((std::filesystem::path(data_dir) / "auth.sqlite").string());
+    api::StopComments comments((std::filesystem::path(data_dir) / "auth.sqlite").string());
+    if (admin_token) accounts.set_environment_admin_token(admin_token);
+    api::Access access(accounts, audit);
+    std::unique_ptr<server::MqttIngest> mqtt_ingest;
+
     server::Router router;
-    api::add_plant_routes(router, service);
+    api::add_api_routes(router, service, access, comments, [&mqtt_ingest]() -> std::optional<bool> {
+      if (!mqtt_ingest) return std::nullopt;
+      return mqtt_ingest->connected();
+    });
+    api::add_dashboard_routes(router);
+    api::LiveFeed live(service);
+    live.add_route(router, access);
+    http.metrics = &service.metrics();
+    // Ingest starts after the live feed listens, and before requests can ask about it.
+    if (!mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, mqtt);
     server::HttpServer http_server(router, http);
     http_server.start();
+    live.start();
 
     std::unique_ptr<server::SimulatorFeed> feed;
     if (demo) {
@@ -131,23 +197,33 @@ int run_serve_command(int argc, char** argv) {
       feed = std::make_unique<server::SimulatorFeed>(service, o);
       feed->start();
     }
-    std::unique_ptr<server::MqttIngest> mqtt_ingest;
-    if (!mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, mqtt);
+    const std::string scheme = http_server.tls() ? "https" : "http";
+    const std::string base = scheme + "://" + http.address + ":" + std::to_string(http_server.port());
     std::printf("oee serve: %zu machines, store %s\n", service.plant().machines().size(),
                 service.with_store([](storage::EventStore& s) { return s.describe(); }).c_str());
-    std::printf("oee serve: listening on http://%s:%u\n", http.address.c_str(), http_server.port());
-    std::printf("  plant and live states:  curl http://%s:%u/api/v1/plant\n", http.address.c_str(), http_server.port());
-    std::printf("  KPIs of the shift:      curl 'http://%s:%u/api/v1/kpis?by=hour'\n", http.address.c_str(), http_server.port());
+    std::printf("oee serve: listening on %s\n", base.c_str());
+    std::printf("  dashboard:              %s/\n", base.c_str());
+    std::printf("  plant and live states:  curl -H \"Authorization: Bearer $OEE_ADMIN_TOKEN\" %s/api/v1/plant\n", base.c_str());
+    std::printf("  KPIs of the shift:      curl -H \"Authorization: Bearer $OEE_ADMIN_TOKEN\" '%s/api/v1/kpis?by=hour'\n", base.c_str());
+    if (!admin_token) std::printf("  (set OEE_ADMIN_TOKEN in the environment to get an admin API token)\n");
+    if (demo) std::printf("  demo logins (also in %s):\n%s", (std::filesystem::path(data_dir) / "demo-logins.txt").c_str(), demo_logins(accounts, data_dir).c_str());
     std::fflush(stdout);
+    server::log_line("info", "started", {{"url", base}, {"machines", std::to_string(service.plant().machines().size())}});
 
     // Wait for SIGINT or SIGTERM, then stop cleanly.
     int received = 0;
     sigwait(&signals, &received);
-    std::printf("oee serve: stopping (%s)\n", received == SIGINT ? "SIGINT" : "SIGTERM");
+    server::log_line("info", "stopping: draining connections", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+    // Stop taking events first, then let requests in progress finish, then close WebSockets.
     if (feed) feed->stop();
     if (mqtt_ingest) mqtt_ingest->stop();
-    http_server.stop();
+    live.stop();
+    http_server.stop(5000);
+    server::log_line("info", "stopped");
     return 0;
+  } catch (const auth::AccountsError& e) {
+    std::fprintf(stderr, "oee serve: %s\n", e.what());
+    return 2;
   } catch (const plant::PlantFileError& e) {
     std::fprintf(stderr, "oee serve: %s\n", e.what());
     return 2;

@@ -1,36 +1,14 @@
-#include <charconv>
-
 #include "oee/api/routes.h"
-#include "oee/codec/event_json.h"
-#include "oee/codec/kpi_json.h"
+#include "json_text.h"
 
 namespace oee::api {
 
 using server::HttpRequest;
 using server::HttpResponse;
 
+using namespace detail;
+
 namespace {
-
-void key(std::string& out, const char* name) {
-  out += '"';
-  out += name;
-  out += "\":";
-}
-void string_field(std::string& out, const char* name, std::string_view value) {
-  key(out, name);
-  codec::append_json_string(out, value);
-  out += ',';
-}
-void close_object(std::string& out) {
-  if (out.back() == ',') out.pop_back();
-  out += '}';
-}
-void close_array(std::string& out) {
-  if (out.back() == ',') out.pop_back();
-  out += ']';
-}
-
-std::string time_text(const server::PlantService& s, TimeMs t) { return format_rfc3339(t, s.zone().offset_ms_at(t)); }
 
 void append_machine(std::string& out, const server::PlantService& s, const MachineSpec& m) {
   const server::MachineLiveState live = s.live_state(m.path);
@@ -119,22 +97,6 @@ HttpResponse plant_tree(server::PlantService& s) {
   return HttpResponse::json(std::move(out));
 }
 
-// Parses an optional time parameter; nullopt with `error` set when malformed.
-bool time_param(const HttpRequest& r, const char* name, TimeMs fallback, TimeMs& out, std::string& error) {
-  const auto v = r.query_value(name);
-  if (!v || v->empty()) {
-    out = fallback;
-    return true;
-  }
-  const auto t = parse_timestamp(*v);
-  if (!t) {
-    error = std::string("'") + name + "': '" + std::string(*v) + "' is not an RFC 3339 timestamp or epoch milliseconds";
-    return false;
-  }
-  out = *t;
-  return true;
-}
-
 constexpr std::size_t kBucketsMax = 10'000;
 
 HttpResponse kpis(server::PlantService& s, const HttpRequest& r) {
@@ -168,21 +130,6 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r) {
   }
   if (*by != Grouping::none) out += ']';
   return HttpResponse::json(std::move(out));
-}
-
-bool int_param(const HttpRequest& r, const char* name, std::int64_t fallback, std::int64_t min, std::int64_t max,
-               std::int64_t& out, std::string& error) {
-  const auto v = r.query_value(name);
-  if (!v || v->empty()) {
-    out = fallback;
-    return true;
-  }
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
-  if (ec != std::errc() || p != v->data() + v->size() || out < min || out > max) {
-    error = std::string("'") + name + "' must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    return false;
-  }
-  return true;
 }
 
 HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
@@ -231,12 +178,14 @@ HttpResponse sources(server::PlantService& s) {
 
 }  // namespace
 
-void add_plant_routes(server::Router& router, server::PlantService& service) {
+void add_plant_routes(server::Router& router, server::PlantService& service, const Access& access) {
+  using auth::Role;
+  using auth::Principal;
   router.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::json("{\"status\":\"ok\"}"); });
-  router.add("GET", "/api/v1/plant", [&service](const HttpRequest&) { return plant_tree(service); });
-  router.add("GET", "/api/v1/kpis", [&service](const HttpRequest& r) { return kpis(service, r); });
-  router.add("GET", "/api/v1/dead-letters", [&service](const HttpRequest& r) { return dead_letters(service, r); });
-  router.add("GET", "/api/v1/sources", [&service](const HttpRequest&) { return sources(service); });
+  router.add("GET", "/api/v1/plant", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return plant_tree(service); }));
+  router.add("GET", "/api/v1/kpis", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return kpis(service, r); }));
+  router.add("GET", "/api/v1/dead-letters", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return dead_letters(service, r); }));
+  router.add("GET", "/api/v1/sources", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return sources(service); }));
 }
 
 }  // namespace oee::api

@@ -24,6 +24,10 @@ std::string run(const std::string& args) {
   return out;
 }
 
+// The server's admin token: set in this process's environment, so every `oee serve` child has it.
+const std::string kAdminToken = "serve-crash-test-admin-token";
+const std::string kAuth = "Authorization: Bearer " + kAdminToken + "\r\n";
+
 std::uint16_t port_of(const std::string& output) {
   const std::string prefix = "listening on http://127.0.0.1:";
   const std::size_t at = output.find(prefix);
@@ -41,6 +45,7 @@ TEST(ServeCrash, KilledDuringIngestLosesNothingAndCountsNothingTwice) {
   // Two simulated days of history to ingest before real time: the kills land in the middle of it.
   const oee::TimeMs start = oee::floor_to(now - 48 * oee::kMsPerHour, oee::kMsPerMinute);
   std::ofstream(dir / "demo-start") << start << "\n";
+  ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
   const std::vector<std::string> serve = {OEE_BINARY, "serve", "--demo", "--data-dir", dir.string(), "--listen", "127.0.0.1:0"};
 
   std::mt19937 rng(static_cast<unsigned>(now));
@@ -64,9 +69,9 @@ TEST(ServeCrash, KilledDuringIngestLosesNothingAndCountsNothingTwice) {
   const std::string from = oee::format_rfc3339(start), to = oee::format_rfc3339(window_end);
   std::string sources;
   for (int i = 0; i < 600; ++i) {
-    sources = oee::testing::http_get(port, "/api/v1/sources").body;
+    sources = oee::testing::http_get(port, "/api/v1/sources", kAuth).body;
     const auto kpis = oee::testing::http_get(port, "/api/v1/kpis?from=" + oee::format_rfc3339(window_end) +
-                                                      "&to=" + oee::format_rfc3339(window_end + oee::kMsPerHour)).body;
+                                                      "&to=" + oee::format_rfc3339(window_end + oee::kMsPerHour), kAuth).body;
     if (sources.find("\"gaps\":[]") != std::string::npos && kpis.find("\"total_count\":0,") == std::string::npos &&
         kpis.find("\"unknown_time_s\":0,") != std::string::npos)
       break;
@@ -85,10 +90,12 @@ TEST(ServeCrash, KilledDuringIngestLosesNothingAndCountsNothingTwice) {
     std::string offline = run("replay --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --events " + events + " --from " +
                               from + " --to " + to + " --as-of " + oee::format_rfc3339(window_end + oee::kMsPerHour) + node_arg);
     offline.erase(offline.find_last_not_of('\n') + 1);
-    const auto online = oee::testing::http_get(port, "/api/v1/kpis?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node));
+    const auto online = oee::testing::http_get(port, "/api/v1/kpis?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node), kAuth);
     ASSERT_EQ(online.status, 200) << online.body;
     EXPECT_EQ(online.body, offline) << "node " << node;
   }
+  // Without the token: 401.
+  EXPECT_EQ(oee::testing::http_get(port, "/api/v1/sources").status, 401);
   EXPECT_EQ(server.kill(SIGTERM), 0);
   std::filesystem::remove_all(dir);
 }

@@ -28,6 +28,10 @@ std::string run(const std::string& args, int want_status = 0) {
   return out;
 }
 
+// The server's admin token: set in this process's environment, so every `oee serve` child has it.
+const std::string kAdminToken = "serve-postgres-test-admin-token";
+const std::string kAuth = "Authorization: Bearer " + kAdminToken + "\r\n";
+
 std::uint16_t port_of(const std::string& output) {
   const std::string prefix = "listening on http://127.0.0.1:";
   const std::size_t at = output.find(prefix);
@@ -61,6 +65,7 @@ TEST(ServePostgres, MigrateServeKilledDuringIngestAndExportAgreeWithAnOfflineRep
                               std::chrono::system_clock::now().time_since_epoch()).count();
   const oee::TimeMs start = oee::floor_to(now - 30 * oee::kMsPerHour, oee::kMsPerMinute);
   std::ofstream(dir / "demo-start") << start << "\n";
+  ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
   const std::vector<std::string> serve = {OEE_BINARY, "serve", "--demo", "--data-dir", dir.string(),
                                           "--listen", "127.0.0.1:0", "--storage", url};
   std::mt19937 rng(static_cast<unsigned>(now));
@@ -82,9 +87,9 @@ TEST(ServePostgres, MigrateServeKilledDuringIngestAndExportAgreeWithAnOfflineRep
   const std::string from = oee::format_rfc3339(start), to = oee::format_rfc3339(window_end);
   std::string sources;
   for (int i = 0; i < 1200; ++i) {
-    sources = oee::testing::http_get(port, "/api/v1/sources").body;
+    sources = oee::testing::http_get(port, "/api/v1/sources", kAuth).body;
     const auto kpis = oee::testing::http_get(port, "/api/v1/kpis?from=" + oee::format_rfc3339(window_end) +
-                                                      "&to=" + oee::format_rfc3339(window_end + oee::kMsPerHour)).body;
+                                                      "&to=" + oee::format_rfc3339(window_end + oee::kMsPerHour), kAuth).body;
     if (sources.find("\"gaps\":[]") != std::string::npos && kpis.find("\"total_count\":0,") == std::string::npos &&
         kpis.find("\"unknown_time_s\":0,") != std::string::npos)
       break;
@@ -102,7 +107,7 @@ TEST(ServePostgres, MigrateServeKilledDuringIngestAndExportAgreeWithAnOfflineRep
     std::string offline = run("replay --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --events " + events + " --from " +
                               from + " --to " + to + " --as-of " + oee::format_rfc3339(window_end + oee::kMsPerHour) + node_arg);
     offline.erase(offline.find_last_not_of('\n') + 1);
-    const auto online = oee::testing::http_get(port, "/api/v1/kpis?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node));
+    const auto online = oee::testing::http_get(port, "/api/v1/kpis?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node), kAuth);
     ASSERT_EQ(online.status, 200) << online.body;
     EXPECT_EQ(online.body, offline) << "node " << node;
   }

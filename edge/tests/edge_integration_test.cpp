@@ -389,9 +389,13 @@ std::string command_output(const std::string& cmd) {
 }
 
 // GET http://127.0.0.1:port/path as JSON (curl keeps the test free of an HTTP client).
+// The API needs a token: the server under test gets this one as OEE_ADMIN_TOKEN.
+const char* const kServerAdminToken = "edge-integration-test-admin-token";
+
 nlohmann::json http_get_json(int port, const std::string& path) {
-  return nlohmann::json::parse(
-      command_output("curl -s --max-time 5 'http://127.0.0.1:" + std::to_string(port) + path + "'"), nullptr, false);
+  return nlohmann::json::parse(command_output("curl -s --max-time 5 -H 'Authorization: Bearer " + std::string(kServerAdminToken) +
+                                              "' 'http://127.0.0.1:" + std::to_string(port) + path + "'"),
+                               nullptr, false);
 }
 
 // `oee serve` with MQTT ingest is in this build (the server lands in steps).
@@ -403,6 +407,7 @@ class Server {
  public:
   explicit Server(const std::string& broker_url) : port_(oee::testing::free_loopback_port()), broker_(broker_url) {}
   void start() {
+    ::setenv("OEE_ADMIN_TOKEN", kServerAdminToken, 1);  // the child inherits it
     process_.start({OEE_BINARY, "serve", "--plant", std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml", "--mqtt",
                     broker_, "--mqtt-reconnect-min-ms", "200", "--listen", "127.0.0.1:" + std::to_string(port_),
                     "--data-dir", dir_.path + "/data"},

@@ -53,13 +53,27 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
     if (!best || (best->prefix && (!r.prefix || r.path.size() > best->path.size()))) best = &r;
   }
   if (best) return best->handler(request);
+  if (const WebSocketAccept* ws = websocket(request.path)) {
+    // Not an upgrade: the endpoint's own refusal (e.g. 401) if any, else 426.
+    if (auto refused = (*ws)(request, nullptr).refusal) return std::move(*refused);
+    return HttpResponse::error(426, "upgrade_required", request.path + " is a WebSocket endpoint");
+  }
   if (path_known) return HttpResponse::error(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
   return HttpResponse::error(404, "not_found", "no such route: " + request.path);
+}
+
+void Router::add_websocket(std::string path, WebSocketAccept accept) { websockets_.emplace_back(std::move(path), std::move(accept)); }
+
+const WebSocketAccept* Router::websocket(std::string_view path) const {
+  for (const auto& [p, accept] : websockets_)
+    if (p == path) return &accept;
+  return nullptr;
 }
 
 std::vector<std::string> Router::routes() const {
   std::vector<std::string> out;
   for (const Route& r : routes_) out.push_back(r.method + " " + r.path + (r.prefix ? "*" : ""));
+  for (const auto& [path, accept] : websockets_) out.push_back("GET " + path);
   return out;
 }
 

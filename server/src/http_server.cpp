@@ -4,12 +4,20 @@
 #include "oee/server/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/version.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -17,13 +25,17 @@
 namespace oee::server {
 
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 namespace {
 
 constexpr std::size_t kHeaderBytesMax = 16 * 1024;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -48,52 +60,288 @@ HttpRequest to_request(const http::request<http::string_body>& in, const std::st
   return r;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+// A connection the server can ask to finish (drain on stop).
+class Connection {
  public:
-  Session(tcp::socket socket, const Router& router, const HttpServerOptions& options)
-      : stream_(std::move(socket)), router_(router), options_(options) {
-    beast::error_code ec;
-    const auto endpoint = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = endpoint.address().to_string();
+  virtual ~Connection() = default;
+  virtual void drain() = 0;
+};
+
+// What every connection shares with the server.
+struct Shared {
+  Shared(const Router& r, const HttpServerOptions& o) : router(r), options(o) {}
+  const Router& router;
+  const HttpServerOptions& options;
+  std::atomic<bool> draining{false};
+  std::mutex mutex;
+  std::map<Connection*, std::weak_ptr<Connection>> connections;
+
+  void enter(const std::shared_ptr<Connection>& c) {
+    std::lock_guard lock(mutex);
+    connections.emplace(c.get(), c);
+  }
+  void leave(Connection* c) {
+    std::lock_guard lock(mutex);
+    connections.erase(c);
+  }
+  std::size_t open() {
+    std::lock_guard lock(mutex);
+    return connections.size();
+  }
+};
+
+template <class Stream>
+void shut_down(Stream& stream) {
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
+}
+
+template <class Stream>
+class WebSocketSession : public Connection,
+                         public WebSocketConnection,
+                         public std::enable_shared_from_this<WebSocketSession<Stream>> {
+ public:
+  WebSocketSession(Stream&& stream, Shared& shared) : ws_(std::move(stream)), shared_(shared) {}
+  ~WebSocketSession() override { shared_.leave(this); }
+
+  void run(http::request<http::string_body> upgrade, const WebSocketAccept& accept, const HttpRequest& request) {
+    shared_.enter(this->shared_from_this());
+    WebSocketAcceptance acceptance = accept(request, this->shared_from_this());
+    if (acceptance.refusal) return refuse(std::move(*acceptance.refusal), upgrade.version());
+    handlers_ = std::move(acceptance.handlers);
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& r) { r.set(http::field::server, "oee"); }));
+    ws_.read_message_max(shared_.options.websocket_message_bytes_max);
+    // permessage-deflate stays off (its default): Boost 1.74's deflate holds much memory per client.
+    ws_.async_accept(upgrade, [self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return self->finish();
+      {
+        std::lock_guard lock(self->mutex_);
+        self->open_ = true;
+      }
+      if (auto* m = self->shared_.options.metrics) ++m->websocket_clients;
+      self->flush();
+      self->read();
+    });
   }
 
-  void start() { read(); }
+  bool send(std::shared_ptr<const std::string> text, std::string_view coalesce_key) override {
+    Metrics* m = shared_.options.metrics;
+    std::lock_guard lock(mutex_);
+    if (closed_) return false;
+    if (!coalesce_key.empty()) {
+      // Replace a waiting message of the same key (never the one being written).
+      for (std::size_t i = writing_ ? 1 : 0; i < queue_.size(); ++i) {
+        if (queue_[i].first != coalesce_key) continue;
+        queued_bytes_ += text->size() - queue_[i].second->size();
+        if (m) m->websocket_queue_bytes += static_cast<std::int64_t>(text->size()) - static_cast<std::int64_t>(queue_[i].second->size());
+        queue_[i].second = std::move(text);
+        if (m) ++m->websocket_messages_coalesced;
+        return true;
+      }
+    }
+    if (queued_bytes_ + text->size() > shared_.options.websocket_queue_bytes_max) {
+      // Too far behind: dropped, so it never holds memory or slows the others.
+      closed_ = true;
+      if (m) ++m->websocket_clients_dropped;
+      asio::post(ws_.get_executor(), [self = this->shared_from_this()] { shut_down(self->ws_.next_layer()); });
+      return false;
+    }
+    queued_bytes_ += text->size();
+    if (m) {
+      m->websocket_queue_bytes += static_cast<std::int64_t>(text->size());
+      ++m->websocket_messages_sent;
+    }
+    queue_.emplace_back(std::string(coalesce_key), std::move(text));
+    if (!writing_ && open_) {
+      writing_ = true;
+      asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->write_front(); });
+    }
+    return true;
+  }
+
+  void close() override {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->ws_.is_open()) return;
+      self->ws_.async_close(websocket::close_code::going_away, [self](beast::error_code) {});
+    });
+  }
+
+  void drain() override { close(); }
+
+ private:
+  void refuse(HttpResponse response, unsigned version) {
+    auto out = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version);
+    out->set(http::field::server, "oee");
+    out->set(http::field::content_type, response.content_type);
+    for (auto& [name, value] : response.headers) out->set(name, value);
+    out->keep_alive(false);
+    out->body() = std::move(response.body);
+    out->prepare_payload();
+    http::async_write(ws_.next_layer(), *out, [self = this->shared_from_this(), out](beast::error_code, std::size_t) {
+      shut_down(self->ws_.next_layer());
+    });
+  }
+
+  void flush() {
+    std::lock_guard lock(mutex_);
+    if (!writing_ && !queue_.empty() && !closed_) {
+      writing_ = true;
+      asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->write_front(); });
+    }
+  }
+
+  void write_front() {
+    std::shared_ptr<const std::string> text;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty() || closed_) {
+        writing_ = false;
+        return;
+      }
+      text = queue_.front().second;
+    }
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*text), [self = this->shared_from_this(), text](beast::error_code ec, std::size_t) {
+      Metrics* m = self->shared_.options.metrics;
+      std::lock_guard lock(self->mutex_);
+      if (!self->queue_.empty()) {
+        self->queued_bytes_ -= self->queue_.front().second->size();
+        if (m) m->websocket_queue_bytes -= static_cast<std::int64_t>(self->queue_.front().second->size());
+        self->queue_.pop_front();
+      }
+      if (ec || self->queue_.empty() || self->closed_) {
+        self->writing_ = false;
+        return;
+      }
+      asio::post(self->ws_.get_executor(), [self] { self->write_front(); });
+    });
+  }
+
+  void read() {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->finish();
+      if (self->handlers_.on_message) {
+        const auto data = self->buffer_.data();
+        self->handlers_.on_message(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      }
+      self->buffer_.consume(self->buffer_.size());
+      self->read();
+    });
+  }
+
+  void finish() {
+    bool was_open = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (finished_) return;
+      finished_ = true;
+      closed_ = true;
+      was_open = open_;
+      if (Metrics* m = shared_.options.metrics) m->websocket_queue_bytes -= static_cast<std::int64_t>(queued_bytes_);
+      queue_.clear();
+      queued_bytes_ = 0;
+    }
+    if (was_open)
+      if (Metrics* m = shared_.options.metrics) --m->websocket_clients;
+    if (handlers_.on_close) handlers_.on_close();
+    handlers_ = {};  // drops what the handlers hold (they may hold this connection)
+  }
+
+  websocket::stream<Stream> ws_;
+  Shared& shared_;
+  beast::flat_buffer buffer_;
+  WebSocketHandlers handlers_;
+  std::mutex mutex_;
+  std::deque<std::pair<std::string, std::shared_ptr<const std::string>>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false, open_ = false, closed_ = false, finished_ = false;
+};
+
+template <class Stream>
+class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  template <class... Args>
+  HttpSession(Shared& shared, tcp::socket socket, Args&... args)
+      : stream_(std::move(socket), args...), shared_(shared) {
+    beast::error_code ec;
+    const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string();
+    if (Metrics* m = shared_.options.metrics) ++m->http_connections;
+  }
+  ~HttpSession() override {
+    shared_.leave(this);
+    if (Metrics* m = shared_.options.metrics) --m->http_connections;
+  }
+
+  void start() {
+    shared_.enter(this->shared_from_this());
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(shared_.options.idle_timeout_s));
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
+
+  void drain() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->busy_) self->close();
+    });
+  }
 
  private:
   void read() {
+    if (shared_.draining) return close();
+    busy_ = false;
     parser_.emplace();
     parser_->header_limit(kHeaderBytesMax);
-    parser_->body_limit(options_.body_bytes_max);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    parser_->body_limit(shared_.options.body_bytes_max);
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(shared_.options.idle_timeout_s));
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->on_read(ec, n);
+    });
   }
 
   void on_read(beast::error_code ec, std::size_t) {
+    busy_ = true;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) return close();
     if (ec) {
       // A request too large or malformed gets an answer before the connection closes.
       HttpResponse error = ec == http::error::body_limit || ec == http::error::header_limit
                                ? HttpResponse::error(413, "too_large", "request larger than allowed")
                                : HttpResponse::error(400, "bad_request", "malformed HTTP request: " + ec.message());
-      return send(std::move(error), false, 11);
+      return send(std::move(error), false, 11, std::chrono::steady_clock::now());
     }
+    const auto started = std::chrono::steady_clock::now();
     http::request<http::string_body> request = parser_->release();
     HttpRequest req = to_request(request, remote_);
+    if (websocket::is_upgrade(request) && !req.query.count("\x01")) {
+      if (const WebSocketAccept* accept = shared_.router.websocket(req.path)) {
+        auto ws = std::make_shared<WebSocketSession<Stream>>(std::move(stream_), shared_);
+        ws->run(std::move(request), *accept, req);
+        return;  // the connection is the WebSocket's now
+      }
+    }
     HttpResponse response;
     if (req.query.count("\x01")) {
       response = HttpResponse::error(400, "bad_request", "malformed query string");
     } else {
       try {
-        response = router_.dispatch(req);
+        response = shared_.router.dispatch(req);
       } catch (const std::exception& e) {
         response = HttpResponse::error(500, "internal", e.what());
       }
     }
     if (request.method() == http::verb::head) response.body.clear();
-    send(std::move(response), request.keep_alive(), request.version());
+    send(std::move(response), request.keep_alive() && !shared_.draining, request.version(), started);
   }
 
-  void send(HttpResponse response, bool keep_alive, unsigned version) {
+  void send(HttpResponse response, bool keep_alive, unsigned version, std::chrono::steady_clock::time_point started) {
     auto out = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), version);
     out->set(http::field::server, "oee");
     out->set(http::field::content_type, response.content_type);
@@ -102,43 +350,50 @@ class Session : public std::enable_shared_from_this<Session> {
     out->keep_alive(keep_alive);
     out->body() = std::move(response.body);
     out->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    http::async_write(stream_, *out, [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+    if (Metrics* m = shared_.options.metrics)
+      m->observe_request(response.status, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(shared_.options.idle_timeout_s));
+    http::async_write(stream_, *out, [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) {
       if (ec || out->need_eof()) return self->close();
       self->read();
     });
   }
 
-  void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-  }
+  void close() { shut_down(stream_); }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
+  Shared& shared_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const Router& router_;
-  const HttpServerOptions& options_;
   std::string remote_;
+  bool busy_ = false;
 };
 
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(const Router& r, HttpServerOptions o) : router(r), options(std::move(o)), io(options.threads), acceptor(io) {}
+  Impl(const Router& r, HttpServerOptions o)
+      : options(std::move(o)), shared(r, options), io(options.threads), acceptor(io), tls(ssl::context::tls_server) {}
 
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), router, options)->start();
+      if (!ec) {
+        if (use_tls)
+          std::make_shared<HttpSession<TlsStream>>(shared, std::move(socket), tls)->start();
+        else
+          std::make_shared<HttpSession<PlainStream>>(shared, std::move(socket))->start();
+      }
       accept();
     });
   }
 
-  const Router& router;
   HttpServerOptions options;
+  Shared shared;
   asio::io_context io;
   tcp::acceptor acceptor;
+  ssl::context tls;
+  bool use_tls = false;
   std::vector<std::thread> threads;
   std::atomic<std::uint16_t> bound_port{0};
 };
@@ -149,34 +404,58 @@ HttpServer::HttpServer(const Router& router, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
+  auto& o = impl_->options;
+  if (!o.tls_certificate_file.empty() || !o.tls_private_key_file.empty()) {
+    if (o.tls_certificate_file.empty() || o.tls_private_key_file.empty())
+      throw std::runtime_error("TLS needs both a certificate and a private key");
+    beast::error_code ec;
+    impl_->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    impl_->tls.use_certificate_chain_file(o.tls_certificate_file, ec);
+    if (ec) throw std::runtime_error("cannot load the TLS certificate " + o.tls_certificate_file + ": " + ec.message());
+    impl_->tls.use_private_key_file(o.tls_private_key_file, ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("cannot load the TLS private key " + o.tls_private_key_file + ": " + ec.message());
+    impl_->use_tls = true;
+  }
   beast::error_code ec;
-  const auto address = asio::ip::make_address(impl_->options.address, ec);
-  if (ec) throw std::runtime_error("invalid listen address '" + impl_->options.address + "'");
-  const tcp::endpoint endpoint(address, impl_->options.port);
+  const auto address = asio::ip::make_address(o.address, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + o.address + "'");
+  const tcp::endpoint endpoint(address, o.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec)
-    throw std::runtime_error("cannot listen on " + impl_->options.address + ":" + std::to_string(impl_->options.port) +
-                             ": " + ec.message());
+  if (ec) throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
   impl_->bound_port = acceptor.local_endpoint().port();
   impl_->accept();
-  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (int i = 0; i < std::max(1, o.threads); ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
 }
 
-void HttpServer::stop() {
+void HttpServer::stop(int drain_timeout_ms) {
   if (!impl_ || impl_->threads.empty()) return;
+  impl_->shared.draining = true;
   asio::post(impl_->io, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(impl_->shared.mutex);
+    for (auto& [raw, weak] : impl_->shared.connections)
+      if (auto c = weak.lock()) open.push_back(std::move(c));
+  }
+  for (auto& c : open) c->drain();
+  open.clear();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_timeout_ms);
+  while (impl_->shared.open() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+bool HttpServer::tls() const { return impl_->use_tls; }
 
 }  // namespace oee::server

@@ -67,6 +67,13 @@ IngestReport PlantService::ingest(std::vector<Event> events, std::string_view or
   report.accepted = valid.size();
   report.dead_lettered = rejected.size();
   for (const Event& e : valid) update_live_state(e);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  TimeMs newest = kTimeMin;
+  for (const Event& e : valid) newest = std::max(newest, e.ts);
+  metrics_.add_ingest(events.size(), report.inserted, report.duplicates, report.dead_lettered,
+                      newest == kTimeMin ? 0 : std::max<TimeMs>(0, received - newest));
+  if (!valid.empty())
+    for (const auto& listener : listeners_) listener(valid);
   return report;
 }
 

@@ -87,6 +87,8 @@ class HttpConnection {
   std::string buffer_;
 };
 
-inline HttpReply http_get(std::uint16_t port, const std::string& target) { return HttpConnection(port).request("GET", target); }
+inline HttpReply http_get(std::uint16_t port, const std::string& target, const std::string& extra_headers = {}) {
+  return HttpConnection(port).request("GET", target, {}, extra_headers);
+}
 
 }  // namespace oee::testing

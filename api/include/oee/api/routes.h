@@ -1,11 +1,38 @@
 #pragma once
-// The HTTP API's routes (docs/api.md). Handlers read the PlantService and write JSON.
+// The HTTP API's routes (docs/api.md, and the OpenAPI document served at /api/v1/openapi.json).
+// Handlers read the PlantService and write JSON; every route but /healthz, /readyz, login and the
+// dashboard's files needs a bearer token (see access.h).
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "oee/api/access.h"
+#include "oee/api/stop_comments.h"
 #include "oee/server/http.h"
 #include "oee/server/plant_service.h"
 
 namespace oee::api {
 
 // GET /healthz, /api/v1/plant, /api/v1/kpis, /api/v1/dead-letters, /api/v1/sources.
-void add_plant_routes(server::Router& router, server::PlantService& service);
+void add_plant_routes(server::Router& router, server::PlantService& service, const Access& access);
+// POST /api/v1/login, /api/v1/logout; GET /api/v1/me; users, tokens and the audit trail (admin).
+void add_access_routes(server::Router& router, const Access& access);
+// A machine's state timeline, stops (and assigning their reasons and comments), loss Pareto,
+// counts and rate, tag history, CSV exports.
+void add_stop_routes(server::Router& router, server::PlantService& service, const Access& access, StopComments& comments);
+// GET /api/v1/openapi.json.
+void add_openapi_route(server::Router& router, const Access& access);
+const std::string& openapi_document();
+
+// GET /readyz (open) and /metrics. `mqtt_connected` answers nullopt when MQTT is not configured.
+void add_observability_routes(server::Router& router, server::PlantService& service, const Access& access,
+                              std::function<std::optional<bool>()> mqtt_connected = {});
+
+// The dashboard's static files under / (open).
+void add_dashboard_routes(server::Router& router);
+
+// Everything above but the dashboard (the live WebSocket is LiveFeed::add_route).
+void add_api_routes(server::Router& router, server::PlantService& service, const Access& access, StopComments& comments,
+                    std::function<std::optional<bool>()> mqtt_connected = {});
 
 }  // namespace oee::api

@@ -2,6 +2,7 @@
 // HTTP requests, responses and routing as the API sees them: plain structs, no Beast in sight, so
 // API code compiles fast and tests call handlers directly.
 #include <functional>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,12 +36,39 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// One WebSocket connection as the API sees it (text messages only). Thread-safe.
+class WebSocketConnection {
+ public:
+  virtual ~WebSocketConnection() = default;
+  // Queues a message. With a `coalesce_key`, a message of the same key still waiting in the queue is
+  // replaced instead (a slow client gets the newest state, not every one). A client whose queue
+  // grows past its limit is dropped. False once the connection is closed.
+  virtual bool send(std::shared_ptr<const std::string> text, std::string_view coalesce_key = {}) = 0;
+  virtual void close() = 0;
+};
+
+struct WebSocketHandlers {
+  std::function<void(std::string_view message)> on_message;
+  std::function<void()> on_close;  // once, after the connection is gone
+};
+
+// Decides on an upgrade request: `refusal` set (e.g. a 401) refuses it; otherwise the handlers
+// serve the connection.
+struct WebSocketAcceptance {
+  std::optional<HttpResponse> refusal;
+  WebSocketHandlers handlers;
+};
+using WebSocketAccept = std::function<WebSocketAcceptance(const HttpRequest&, std::shared_ptr<WebSocketConnection>)>;
+
 // Exact paths, and prefixes ending in '/' for static files.
 class Router {
  public:
   void add(std::string method, std::string path, HttpHandler handler);
   void add_prefix(std::string method, std::string prefix, HttpHandler handler);
+  // A WebSocket endpoint (GET with Upgrade: websocket).
+  void add_websocket(std::string path, WebSocketAccept accept);
   HttpResponse dispatch(const HttpRequest& request) const;
+  const WebSocketAccept* websocket(std::string_view path) const;
   // Routes as "METHOD path" (for the API document's consistency test).
   std::vector<std::string> routes() const;
 
@@ -51,6 +79,7 @@ class Router {
     HttpHandler handler;
   };
   std::vector<Route> routes_;
+  std::vector<std::pair<std::string, WebSocketAccept>> websockets_;
 };
 
 // Splits "a=1&b=x%20y" into decoded pairs; false when the encoding is malformed.

@@ -1,11 +1,13 @@
 #pragma once
-// The HTTP/1.1 server (Boost.Beast, behind a pimpl so Beast's headers stay in one file):
-// keep-alive, bounded request sizes and timeouts, a fixed pool of I/O threads.
+// The HTTP/1.1 and WebSocket server (Boost.Beast, behind a pimpl so Beast's headers stay in one
+// file): keep-alive, bounded request sizes and timeouts, a fixed pool of I/O threads, optional TLS
+// (OpenSSL) with a given certificate and key, and a graceful drain on stop.
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "oee/server/http.h"
+#include "oee/server/metrics.h"
 
 namespace oee::server {
 
@@ -15,16 +17,27 @@ struct HttpServerOptions {
   int threads = 2;
   std::size_t body_bytes_max = 1024 * 1024;
   int idle_timeout_s = 60;
+  // TLS: PEM files; both empty = plain HTTP.
+  std::string tls_certificate_file;
+  std::string tls_private_key_file;
+  // A WebSocket client with more than this waiting to be sent is dropped (it never slows others).
+  std::size_t websocket_queue_bytes_max = 1024 * 1024;
+  std::size_t websocket_message_bytes_max = 64 * 1024;  // from clients
+  Metrics* metrics = nullptr;  // request counters and latencies when given
 };
 
 class HttpServer {
  public:
   HttpServer(const Router& router, HttpServerOptions options);
   ~HttpServer();
-  // Binds and starts serving on background threads; throws std::runtime_error when it cannot bind.
+  // Binds and starts serving on background threads; throws std::runtime_error when it cannot bind
+  // or the TLS certificate or key cannot be loaded.
   void start();
-  void stop();
+  // Stops accepting, lets requests in progress finish (up to `drain_timeout_ms`), closes
+  // WebSockets with "going away", then stops the threads.
+  void stop(int drain_timeout_ms = 5000);
   std::uint16_t port() const;
+  bool tls() const;
 
  private:
   struct Impl;

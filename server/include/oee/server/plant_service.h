@@ -2,6 +2,7 @@
 // The server's view of the plant: the model, its calendar, the store, each machine's live state,
 // and the one ingest path every source (simulator, MQTT, HTTP) goes through: validate against the
 // plant, dead-letter what is invalid with its reason, store the rest, update live state.
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "oee/core/kpi.h"
+#include "oee/server/metrics.h"
 #include "oee/plant/plant_file.h"
 #include "oee/storage/event_store.h"
 
@@ -64,6 +66,14 @@ class PlantService {
   // The shift occurrence containing now, if any.
   bool current_shift(ShiftOccurrence& out) const;
 
+  // Called after every ingest with the events it stored (new or not), on the ingesting thread: the
+  // live WebSocket fan-out listens here. Register before ingest starts.
+  using IngestListener = std::function<void(const std::vector<Event>&)>;
+  void add_ingest_listener(IngestListener listener) { listeners_.push_back(std::move(listener)); }
+  // Bumped by every ingest; readers cache derived figures keyed by it.
+  std::uint64_t ingest_generation() const { return generation_.load(std::memory_order_acquire); }
+  Metrics& metrics() { return metrics_; }
+
   // Direct access for read-only API routes (serialised by the service's lock).
   template <typename F>
   auto with_store(F&& f) {
@@ -81,6 +91,9 @@ class PlantService {
   mutable std::mutex store_mutex_;
   mutable std::mutex live_mutex_;
   std::map<std::string, MachineLiveState, std::less<>> live_;
+  std::vector<IngestListener> listeners_;
+  std::atomic<std::uint64_t> generation_{0};
+  Metrics metrics_;
 };
 
 }  // namespace oee::server

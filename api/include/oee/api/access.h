@@ -1,0 +1,38 @@
+#pragma once
+// Authentication and roles in front of every route: a handler runs only for a bearer token
+// (`Authorization: Bearer TOKEN`) of a user or API token with at least the route's role; 401
+// without a valid token, 403 with too small a role. Writes go to the audit chain through here.
+#include <functional>
+
+#include "oee/auth/accounts.h"
+#include "oee/auth/audit_chain.h"
+#include "oee/server/http.h"
+
+namespace oee::api {
+
+class Access {
+ public:
+  Access(auth::Accounts& accounts, auth::AuditChain& audit) : accounts_(accounts), audit_(audit) {}
+
+  using Handler = std::function<server::HttpResponse(const server::HttpRequest&, const auth::Principal&)>;
+  // The handler wrapped in the token and role check.
+  server::HttpHandler require(auth::Role role, Handler handler) const;
+  // The principal of a request: the bearer token of the Authorization header, or the
+  // `access_token` query parameter (browsers cannot set headers on a WebSocket).
+  std::optional<auth::Principal> principal(const server::HttpRequest& request) const;
+  // 401 or 403 for a request that may not have `role`, or nullopt when it may.
+  std::optional<server::HttpResponse> refuse(const server::HttpRequest& request, auth::Role role,
+                                             auth::Principal& who) const;
+
+  void audit(const auth::Principal& who, std::string_view action, std::string_view target, std::string_view before,
+             std::string_view after) const;
+
+  auth::Accounts& accounts() const { return accounts_; }
+  auth::AuditChain& audit_chain() const { return audit_; }
+
+ private:
+  auth::Accounts& accounts_;
+  auth::AuditChain& audit_;
+};
+
+}  // namespace oee::api

@@ -1,0 +1,61 @@
+#pragma once
+// WebSocket /api/v1/live: a client subscribes to nodes and gets each machine's state changes as
+// they are ingested and the rolling KPIs of the current shift (every `kpi_interval_ms`) of every
+// node under its subscriptions. Messages are built once and shared by all clients; per client,
+// a newer update of the same machine or node replaces one still waiting, and a client too far
+// behind is dropped by the server, so a slow client never slows the others.
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "oee/api/access.h"
+#include "oee/server/http.h"
+#include "oee/server/plant_service.h"
+
+namespace oee::api {
+
+struct LiveFeedOptions {
+  DurationMs kpi_interval_ms = 1000;
+  std::size_t subscriptions_max = 256;  // nodes per client
+};
+
+class LiveFeed {
+ public:
+  LiveFeed(server::PlantService& service, LiveFeedOptions options = {});
+  ~LiveFeed();
+  // Registers GET /api/v1/live (viewer role; token in the Authorization header or ?access_token=).
+  void add_route(server::Router& router, const Access& access);
+  void start();
+  void stop();
+  std::size_t clients() const;
+
+ private:
+  struct Client {
+    std::shared_ptr<server::WebSocketConnection> connection;
+    std::vector<std::string> nodes;  // subscriptions ("" = the whole plant)
+  };
+  void on_message(std::uint64_t id, std::string_view text);
+  void on_events(const std::vector<Event>& events);
+  void publish_kpis();
+  std::shared_ptr<const std::string> state_message(const std::string& machine) const;
+  std::shared_ptr<const std::string> kpi_message(const std::string& node);
+  static bool covers(const std::vector<std::string>& subscriptions, std::string_view node);
+
+  server::PlantService& service_;
+  LiveFeedOptions options_;
+  std::vector<std::string> kpi_nodes_;  // lines and machines, then the plant
+  mutable std::mutex mutex_;
+  std::map<std::uint64_t, Client> clients_;
+  std::uint64_t next_id_ = 1;
+  std::thread ticker_;
+  std::mutex tick_mutex_;
+  std::condition_variable tick_wake_;
+  bool stopping_ = false;
+};
+
+}  // namespace oee::api

@@ -1,0 +1,204 @@
+#include "oee/api/live_feed.h"
+
+#include <nlohmann/json.hpp>
+
+#include "json_text.h"
+
+namespace oee::api {
+
+using server::HttpRequest;
+using server::HttpResponse;
+using namespace detail;
+
+LiveFeed::LiveFeed(server::PlantService& service, LiveFeedOptions options) : service_(service), options_(options) {
+  for (const SiteSpec& site : service_.plant().sites)
+    for (const AreaSpec& area : site.areas)
+      for (const LineSpec& line : area.lines) {
+        kpi_nodes_.push_back(line.path);
+        for (const MachineSpec& m : line.machines) kpi_nodes_.push_back(m.path);
+      }
+  kpi_nodes_.push_back("");
+  service_.add_ingest_listener([this](const std::vector<Event>& events) { on_events(events); });
+}
+
+LiveFeed::~LiveFeed() { stop(); }
+
+void LiveFeed::start() {
+  ticker_ = std::thread([this] {
+    std::unique_lock lock(tick_mutex_);
+    while (!stopping_) {
+      tick_wake_.wait_for(lock, std::chrono::milliseconds(options_.kpi_interval_ms), [this] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      try {
+        publish_kpis();
+      } catch (const std::exception&) {
+        // Storage briefly unavailable: the next tick tries again.
+      }
+      lock.lock();
+    }
+  });
+}
+
+void LiveFeed::stop() {
+  {
+    std::lock_guard lock(tick_mutex_);
+    stopping_ = true;
+  }
+  tick_wake_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  std::map<std::uint64_t, Client> clients;
+  {
+    std::lock_guard lock(mutex_);
+    clients.swap(clients_);
+  }
+  for (auto& [id, c] : clients) c.connection->close();
+}
+
+std::size_t LiveFeed::clients() const {
+  std::lock_guard lock(mutex_);
+  return clients_.size();
+}
+
+bool LiveFeed::covers(const std::vector<std::string>& subscriptions, std::string_view node) {
+  for (const std::string& s : subscriptions)
+    if (s.empty() || node == s || (node.size() > s.size() && node.starts_with(s) && node[s.size()] == '/')) return true;
+  return false;
+}
+
+void LiveFeed::add_route(server::Router& router, const Access& access) {
+  router.add_websocket("/api/v1/live", [this, &access](const HttpRequest& r, std::shared_ptr<server::WebSocketConnection> c) {
+    server::WebSocketAcceptance out;
+    auth::Principal who;
+    if (auto refused = access.refuse(r, auth::Role::viewer, who)) {
+      out.refusal = std::move(*refused);
+      return out;
+    }
+    if (!c) return out;  // a plain GET: the server answers 426
+    std::uint64_t id = 0;
+    {
+      std::lock_guard lock(mutex_);
+      id = next_id_++;
+      clients_[id] = Client{c, {}};
+    }
+    out.handlers.on_message = [this, id](std::string_view text) { on_message(id, text); };
+    out.handlers.on_close = [this, id] {
+      std::lock_guard lock(mutex_);
+      clients_.erase(id);
+    };
+    c->send(std::make_shared<const std::string>("{\"type\":\"hello\",\"user\":" + nlohmann::json(who.user).dump() +
+                                                ",\"role\":\"" + std::string(auth::role_name(who.role)) + "\"}"));
+    return out;
+  });
+}
+
+void LiveFeed::on_message(std::uint64_t id, std::string_view text) {
+  std::shared_ptr<server::WebSocketConnection> c;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return;
+    c = it->second.connection;
+  }
+  auto error = [&](const std::string& message) {
+    c->send(std::make_shared<const std::string>("{\"type\":\"error\",\"message\":" + nlohmann::json(message).dump() + "}"));
+  };
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("type") || j["type"] != "subscribe")
+    return error("send {\"type\":\"subscribe\",\"nodes\":[PATH, …]} (\"\" is the whole plant)");
+  const auto nodes = j.find("nodes");
+  if (nodes == j.end() || !nodes->is_array() || nodes->size() > options_.subscriptions_max)
+    return error("'nodes' must be an array of at most " + std::to_string(options_.subscriptions_max) + " node paths");
+  std::vector<std::string> subscriptions;
+  for (const auto& n : *nodes) {
+    if (!n.is_string() || !service_.plant().has_node(n.get<std::string>()))
+      return error("'" + (n.is_string() ? n.get<std::string>().substr(0, 200) : n.dump().substr(0, 200)) + "' is not a node of the plant");
+    subscriptions.push_back(n.get<std::string>());
+  }
+  {
+    std::lock_guard lock(mutex_);
+    auto it = clients_.find(id);
+    if (it == clients_.end()) return;
+    it->second.nodes = subscriptions;
+  }
+  c->send(std::make_shared<const std::string>("{\"type\":\"subscribed\",\"nodes\":" + nlohmann::json(subscriptions).dump() + "}"));
+  // A snapshot: every covered machine's state, then the KPIs.
+  for (const MachineSpec* m : service_.plant().machines())
+    if (covers(subscriptions, m->path)) c->send(state_message(m->path), "state:" + m->path);
+  for (const std::string& node : kpi_nodes_)
+    if (covers(subscriptions, node)) c->send(kpi_message(node), "kpi:" + node);
+}
+
+std::shared_ptr<const std::string> LiveFeed::state_message(const std::string& machine) const {
+  const server::MachineLiveState live = service_.live_state(machine);
+  std::string out = "{\"type\":\"state\",";
+  string_field(out, "machine", machine);
+  string_field(out, "state", state_name(live.state));
+  string_field(out, "reason", live.reason);
+  if (live.since) string_field(out, "since", time_text(service_, live.since));
+  if (!live.product.empty()) string_field(out, "product", live.product);
+  string_field(out, "sent", format_rfc3339(server::system_clock_ms()));
+  close_object(out);
+  return std::make_shared<const std::string>(std::move(out));
+}
+
+std::shared_ptr<const std::string> LiveFeed::kpi_message(const std::string& node) {
+  const TimeMs now = service_.now();
+  ShiftOccurrence shift;
+  const bool in_shift = service_.current_shift(shift);
+  const TimeMs from = in_shift ? shift.start : now - 8 * kMsPerHour;
+  const auto rows = service_.node_kpis(node, Grouping::none, from, now > from ? now : from + 1);
+  std::string out = "{\"type\":\"kpi\",";
+  string_field(out, "node", node);
+  if (in_shift) string_field(out, "shift", shift.name);
+  string_field(out, "from", time_text(service_, from));
+  string_field(out, "to", time_text(service_, now));
+  key(out, "kpi");
+  codec::append_kpi_json(out, rows.front().totals, {node.empty() ? "plant" : node, from, now, shift.name, service_.zone().offset_ms_at(from)});
+  out += '}';
+  return std::make_shared<const std::string>(std::move(out));
+}
+
+void LiveFeed::on_events(const std::vector<Event>& events) {
+  // The machines whose live state (state or reason) an event may have changed, once each.
+  std::vector<std::string> machines;
+  for (const Event& e : events)
+    if ((e.type == EventType::state || e.type == EventType::reason) &&
+        std::find(machines.begin(), machines.end(), e.machine) == machines.end())
+      machines.push_back(e.machine);
+  if (machines.empty()) return;
+  std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> messages;
+  for (const std::string& m : machines) messages.emplace_back(m, state_message(m));
+  std::vector<std::pair<std::shared_ptr<server::WebSocketConnection>, std::vector<std::size_t>>> sends;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, c] : clients_) {
+      std::vector<std::size_t> which;
+      for (std::size_t i = 0; i < messages.size(); ++i)
+        if (covers(c.nodes, messages[i].first)) which.push_back(i);
+      if (!which.empty()) sends.emplace_back(c.connection, std::move(which));
+    }
+  }
+  for (auto& [connection, which] : sends)
+    for (std::size_t i : which) connection->send(messages[i].second, "state:" + messages[i].first);
+}
+
+void LiveFeed::publish_kpis() {
+  std::vector<std::pair<std::shared_ptr<server::WebSocketConnection>, std::vector<std::string>>> clients;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, c] : clients_)
+      if (!c.nodes.empty()) clients.emplace_back(c.connection, c.nodes);
+  }
+  if (clients.empty()) return;
+  for (const std::string& node : kpi_nodes_) {
+    std::shared_ptr<const std::string> message;
+    for (auto& [connection, nodes] : clients) {
+      if (!covers(nodes, node)) continue;
+      if (!message) message = kpi_message(node);
+      connection->send(message, "kpi:" + node);
+    }
+  }
+}
+
+}  // namespace oee::api

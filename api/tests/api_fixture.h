@@ -1,0 +1,131 @@
+#pragma once
+// The API test fixture: a real embedded store, the real accounts and audit files, every route, the
+// real HTTP server on a free loopback port, and a token per role.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "../../server/tests/http_client.h"
+#include "oee/api/live_feed.h"
+#include "oee/api/routes.h"
+#include "oee/codec/event_json.h"
+#include "oee/server/http_server.h"
+
+namespace oee::api {
+
+inline TimeMs at(const char* s) { return *parse_timestamp(s); }
+
+inline constexpr const char* kPlant = R"(timezone: America/Chicago
+shifts:
+  - name: day
+    start: "06:00"
+    end: "14:00"
+    breaks: [{start: "08:00", end: "08:15"}, {start: "10:00", end: "10:30"}, {start: "12:00", end: "12:15"}]
+sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [
+  {id: press, name: Press 1, ideal_cycle_time_s: 1.0, states: {"1": running, "2": stopped}, targets: {oee: 0.8}},
+  {id: idle, ideal_cycle_time_s: 2.0}]}]}]}]
+)";
+
+inline double field(const std::string& json, const std::string& name) {
+  // A number (or null) after "name": — no std::regex: g++ 12 warns inside it under the sanitizers.
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = json.find(key);
+  if (at == std::string::npos) throw std::runtime_error("no field " + name + " in " + json);
+  const std::size_t start = at + key.size();
+  if (json.compare(start, 4, "null") == 0) return -1;
+  std::size_t used = 0;
+  const double v = std::stod(json.substr(start), &used);
+  if (used == 0) throw std::runtime_error("field " + name + " is not a number in " + json);
+  return v;
+}
+
+inline Event event(const std::string& json) {
+  Event e;
+  std::string error;
+  if (!codec::parse_event(json, e, error)) throw std::runtime_error(error);
+  return e;
+}
+
+class Api : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("oee-api-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    service_ = std::make_unique<server::PlantService>(
+        plant::load_plant_yaml(kPlant, "plant.yaml"),
+        [this](const PlantModel& p, const ShiftCalendar& c) { return storage::open_sqlite_store((dir_ / "oee.sqlite").string(), p, c); },
+        [this] { return now_; });
+    auth::AccountsOptions ao;
+    ao.pwhash_opslimit = 1;  // crypto_pwhash_OPSLIMIT_MIN / MEMLIMIT_MIN: fast tests
+    ao.pwhash_memlimit = 8192;
+    accounts_ = std::make_unique<auth::Accounts>((dir_ / "auth.sqlite").string(), ao, [this] { return now_; });
+    audit_ = std::make_unique<auth::AuditChain>((dir_ / "auth.sqlite").string());
+    comments_ = std::make_unique<StopComments>((dir_ / "auth.sqlite").string());
+    access_ = std::make_unique<Access>(*accounts_, *audit_);
+    accounts_->set_environment_admin_token(kAdminToken);
+    viewer_token_ = accounts_->create_api_token("viewer-token", auth::Role::viewer, "test").token;
+    operator_token_ = accounts_->create_api_token("operator-token", auth::Role::operator_, "test").token;
+    add_api_routes(router_, *service_, *access_, *comments_);
+    live_ = std::make_unique<LiveFeed>(*service_, LiveFeedOptions{100, 256});
+    live_->add_route(router_, *access_);
+    live_->start();
+    server::HttpServerOptions o;
+    o.port = 0;
+    o.metrics = &service_->metrics();
+    http_ = std::make_unique<server::HttpServer>(router_, o);
+    http_->start();
+  }
+  void TearDown() override {
+    http_.reset();
+    live_.reset();
+    access_.reset();
+    comments_.reset();
+    audit_.reset();
+    accounts_.reset();
+    service_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // As a viewer unless another token is given ("" for none).
+  testing::HttpReply get(const std::string& target) { return request("GET", target, "", viewer_token_); }
+  testing::HttpReply request(const std::string& method, const std::string& target, const std::string& body,
+                             const std::string& token) {
+    return testing::HttpConnection(http_->port())
+        .request(method, target, body, token.empty() ? std::string() : "Authorization: Bearer " + token + "\r\n");
+  }
+
+  // The oee.com / Vorne shift on the press.
+  void ingest_vorne_shift() {
+    std::vector<Event> events = {
+        event(R"({"ts":"2026-11-10T06:00:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"1","src":"plc","seq":1})"),
+        event(R"({"ts":"2026-11-10T09:00:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"2","reason":"die","src":"plc","seq":2})"),
+        event(R"({"ts":"2026-11-10T09:47:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"1","src":"plc","seq":3})"),
+        event(R"({"ts":"2026-11-10T11:00:00-06:00","machine":"s1/a1/l1/press","type":"count","good":10000,"reject":200,"src":"plc","seq":4})"),
+        event(R"({"ts":"2026-11-10T13:59:00-06:00","machine":"s1/a1/l1/press","type":"count","good":8848,"reject":223,"src":"plc","seq":6})"),
+        event(R"({"ts":"2026-11-10T13:59:00-06:00","machine":"s1/a1/l1/press","type":"product","product":"p1","src":"plc","seq":7})"),
+        event(R"({"ts":"2026-11-10T13:59:00-06:00","machine":"s1/a1/l1/ghost","type":"state","state":"1","src":"plc","seq":8})"),
+        event(R"({"ts":"2026-11-10T13:59:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"9","src":"plc","seq":9})")};
+    const auto report = service_->ingest(events, "oee/v1/s1/a1/l1/press/events");
+    ASSERT_EQ(report.accepted, 6u);
+    ASSERT_EQ(report.dead_lettered, 2u);
+    ASSERT_EQ(report.inserted, 6u);
+    const auto again = service_->ingest({events[0], events[3]}, "replay");
+    ASSERT_EQ(again.duplicates, 2u);
+  }
+
+  std::filesystem::path dir_;
+  TimeMs now_ = at("2026-11-10T14:00:00-06:00");
+  static constexpr const char* kAdminToken = "test-admin-token-0123456789";
+  std::unique_ptr<server::PlantService> service_;
+  std::unique_ptr<auth::Accounts> accounts_;
+  std::unique_ptr<auth::AuditChain> audit_;
+  std::unique_ptr<StopComments> comments_;
+  std::unique_ptr<Access> access_;
+  std::unique_ptr<LiveFeed> live_;
+  std::string viewer_token_, operator_token_;
+  server::Router router_;
+  std::unique_ptr<server::HttpServer> http_;
+};
+
+}  // namespace oee::api

@@ -1,0 +1,103 @@
+// WebSocket /api/v1/live against the real server: authentication, subscription, snapshot, state
+// changes as they are ingested, rolling KPIs, bad input.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../../server/tests/websocket_client.h"
+#include "api_fixture.h"
+
+namespace oee::api {
+
+namespace {
+// The next message of a type (skipping others), as JSON.
+nlohmann::json next_of(testing::WebSocketClient& ws, const std::string& type) {
+  for (int i = 0; i < 100; ++i) {
+    const auto m = ws.receive();
+    if (!m) break;
+    auto j = nlohmann::json::parse(*m);
+    if (j["type"] == type) return j;
+  }
+  return {};
+}
+}  // namespace
+
+TEST_F(Api, LiveNeedsAToken) {
+  testing::WebSocketClient anonymous(http_->port(), "/api/v1/live");
+  EXPECT_EQ(anonymous.status, 401);
+  testing::WebSocketClient wrong(http_->port(), "/api/v1/live?access_token=oee_nope");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(request("GET", "/api/v1/live", "", viewer_token_).status, 426);
+}
+
+TEST_F(Api, LiveStateChangesAndKpis) {
+  ingest_vorne_shift();
+  testing::WebSocketClient ws(http_->port(), "/api/v1/live", "Authorization: Bearer " + viewer_token_ + "\r\n");
+  ASSERT_EQ(ws.status, 101) << ws.handshake;
+  EXPECT_EQ(ws.handshake.find("permessage-deflate"), std::string::npos);
+  EXPECT_EQ(next_of(ws, "hello")["role"], "viewer");
+  ws.send_text(R"({"type":"subscribe","nodes":["s9"]})");
+  EXPECT_NE(next_of(ws, "error")["message"].get<std::string>().find("'s9' is not a node"), std::string::npos);
+  ws.send_text("not json");
+  EXPECT_FALSE(next_of(ws, "error").empty());
+  ws.send_text(R"({"type":"subscribe","nodes":["s1/a1/l1/press"]})");
+  EXPECT_EQ(next_of(ws, "subscribed")["nodes"][0], "s1/a1/l1/press");
+  auto state = next_of(ws, "state");
+  EXPECT_EQ(state["machine"], "s1/a1/l1/press");
+  EXPECT_EQ(state["state"], "running");
+  auto kpi = next_of(ws, "kpi");
+  EXPECT_EQ(kpi["node"], "s1/a1/l1/press");
+  EXPECT_TRUE(kpi["kpi"].contains("oee"));
+  // A state change reaches the client as it is ingested.
+  Event e;
+  std::string error;
+  ASSERT_TRUE(codec::parse_event(R"({"ts":"2026-11-10T13:59:30-06:00","machine":"s1/a1/l1/press","type":"state","state":"2","reason":"jam","src":"plc","seq":10})", e, error));
+  service_->ingest({e}, "test");
+  state = next_of(ws, "state");
+  EXPECT_EQ(state["state"], "stopped") << state.dump();
+  EXPECT_EQ(state["reason"], "jam");
+  EXPECT_EQ(state["since"], "2026-11-10T13:59:30-06:00");
+  // Rolling KPIs keep coming (every 100 ms in this fixture).
+  EXPECT_FALSE(next_of(ws, "kpi").empty());
+  // The browser way: the token as a query parameter.
+  testing::WebSocketClient browser(http_->port(), "/api/v1/live?access_token=" + viewer_token_);
+  EXPECT_EQ(browser.status, 101);
+  EXPECT_EQ(live_->clients(), 2u);
+}
+
+// A client that never reads does not hold up one that does; its queue stays bounded (updates of
+// the same machine replace each other) or it is dropped.
+TEST_F(Api, LiveSlowClientDoesNotSlowOthers) {
+  ingest_vorne_shift();
+  testing::WebSocketClient slow(http_->port(), "/api/v1/live?access_token=" + viewer_token_);
+  testing::WebSocketClient fast(http_->port(), "/api/v1/live?access_token=" + viewer_token_);
+  ASSERT_EQ(slow.status, 101);
+  slow.send_text(R"({"type":"subscribe","nodes":[""]})");
+  fast.send_text(R"({"type":"subscribe","nodes":[""]})");
+  ASSERT_FALSE(next_of(fast, "subscribed").empty());
+  for (int i = 0; i < 200; ++i) {
+    Event e;
+    e.ts = at("2026-11-10T13:59:31-06:00") + i;
+    e.machine = "s1/a1/l1/press";
+    e.type = EventType::state;
+    e.state = i % 2 ? "1" : "2";
+    e.reason = "r" + std::to_string(i);
+    e.src = "plc";
+    e.seq = 100 + i;
+    service_->ingest({e}, "test");
+  }
+  // The fast client sees the last state.
+  std::string last;
+  for (int i = 0; i < 5000; ++i) {
+    const auto m = fast.receive(2000);
+    if (!m) break;
+    if (m->find("\"reason\":\"r199\"") != std::string::npos) {
+      last = *m;
+      break;
+    }
+  }
+  EXPECT_NE(last, "");
+  const std::string metrics = request("GET", "/metrics", "", viewer_token_).body;
+  EXPECT_NE(metrics.find("oee_websocket_queue_bytes"), std::string::npos);
+}
+
+}  // namespace oee::api

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Writes api/openapi.json from the compact route table below (run after editing it; the api test
+checks the document against the server's routes)."""
+import json, pathlib
+
+WINDOW = [("from", "RFC 3339 or epoch ms; default the start of the current shift"),
+          ("to", "RFC 3339 or epoch ms; default now")]
+NODE = [("node", "site, area, line or machine path; default the whole plant")]
+BY = [("by", "hour, day or shift")]
+PAGE = [("limit", "1..1000, default 100"), ("before", "id to page back from")]
+
+# path, method, summary, role (None = public), query params, request body fields
+ROUTES = [
+  ("/healthz", "get", "Liveness", None, [], None),
+  ("/readyz", "get", "Readiness: storage open (and MQTT connected when configured)", None, [], None),
+  ("/metrics", "get", "Prometheus metrics (text format)", "viewer", [], None),
+  ("/api/v1/openapi.json", "get", "This document", "viewer", [], None),
+  ("/api/v1/login", "post", "Log in: a session token with an expiry (failed logins are rate limited: 429)", None, [], {"user": "string", "password": "string"}),
+  ("/api/v1/logout", "post", "End the session of the token used", "viewer", [], None),
+  ("/api/v1/me", "get", "Who the token belongs to and its role", "viewer", [], None),
+  ("/api/v1/users", "get", "Users", "admin", [], None),
+  ("/api/v1/users", "post", "Create a user", "admin", [], {"name": "string", "password": "string", "role": "viewer|operator|admin"}),
+  ("/api/v1/users/update", "post", "Change a user's role or password", "admin", [], {"name": "string", "password": "string (optional)", "role": "viewer|operator|admin (optional)"}),
+  ("/api/v1/tokens", "get", "API tokens and sessions (ids, never the secrets)", "admin", [], None),
+  ("/api/v1/tokens", "post", "Create an API token (the secret is in the reply, once)", "admin", [], {"name": "string", "role": "viewer|operator|admin"}),
+  ("/api/v1/tokens/revoke", "post", "Revoke a token or session by id", "admin", [], {"id": "string"}),
+  ("/api/v1/audit", "get", "The audit trail, newest first", "admin", PAGE, None),
+  ("/api/v1/audit/verify", "get", "Check the audit hash chain", "admin", [], None),
+  ("/api/v1/plant", "get", "The plant tree with each machine's live state", "viewer", [], None),
+  ("/api/v1/kpis", "get", "KPIs of a node and window, optionally per bucket", "viewer", NODE + WINDOW + BY, None),
+  ("/api/v1/dead-letters", "get", "Events and messages that could not be taken, newest first", "viewer", PAGE, None),
+  ("/api/v1/sources", "get", "Per-source statistics (seq gaps, clock offset)", "viewer", [], None),
+  ("/api/v1/timeline", "get", "A machine's state intervals in a window", "viewer", [("machine", "machine path")] + WINDOW, None),
+  ("/api/v1/stops", "get", "Stops with durations, kinds, reasons and comments, newest first", "viewer", NODE + WINDOW + [("limit", "1..1000"), ("offset", "from 0")], None),
+  ("/api/v1/stops/reason", "post", "Assign or change a stop's reason (a reason event)", "operator", [], {"machine": "string", "at": "RFC 3339 instant inside the stop", "reason": "string"}),
+  ("/api/v1/stops/comment", "post", "Comment on a stop", "operator", [], {"machine": "string", "at": "RFC 3339 instant inside the stop", "text": "string"}),
+  ("/api/v1/pareto", "get", "Loss Pareto by reason or by loss kind", "viewer", NODE + WINDOW + [("by", "reason (default) or kind")], None),
+  ("/api/v1/counts", "get", "Counts and production rate per bucket", "viewer", NODE + WINDOW + BY, None),
+  ("/api/v1/tags", "get", "A machine's tag history downsampled to min/max/avg per bucket", "viewer",
+   [("machine", "machine path"), ("tag", "counter.total, counter.good, counter.reject, count.good, count.reject")] + WINDOW + [("bucket_s", "bucket width in seconds, default 60")], None),
+  ("/api/v1/export/kpis.csv", "get", "KPIs as CSV", "viewer", NODE + WINDOW + BY, None),
+  ("/api/v1/export/stops.csv", "get", "Stops as CSV", "viewer", NODE + WINDOW, None),
+  ("/api/v1/live", "get", "WebSocket: subscribe to nodes; state changes and rolling current-shift KPIs (docs/api.md)", "viewer",
+   [("access_token", "the bearer token (browsers cannot set headers on a WebSocket)")], None),
+]
+
+def error(desc):
+    return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+doc = {
+  "openapi": "3.0.3",
+  "info": {"title": "OEE platform API", "version": "1.0.0",
+           "description": "JSON over HTTP/1.1; times RFC 3339 in the plant's offset; errors {\"error\":{\"code\",\"message\"}}. See docs/api.md."},
+  "components": {
+    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}}}}}}},
+  "paths": {},
+}
+for path, method, summary, role, params, body in ROUTES:
+    op = {"summary": summary, "responses": {"200": {"description": "OK"}, "400": error("Bad input")}}
+    if role:
+        op["security"] = [{"bearer": []}]
+        op["x-role"] = role
+        op["responses"]["401"] = error("No valid token")
+        op["responses"]["403"] = error("Role too small")
+    else:
+        op["security"] = []
+    if params:
+        op["parameters"] = [{"name": n, "in": "query", "required": n in ("machine",), "description": d, "schema": {"type": "string"}} for n, d in params]
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
+            k: {"type": "string", "description": v} for k, v in body.items()}}}}}
+    doc["paths"].setdefault(path, {})[method] = op
+
+out = pathlib.Path(__file__).resolve().parent.parent / "openapi.json"
+out.write_text(json.dumps(doc, indent=1) + "\n")

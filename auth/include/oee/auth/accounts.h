@@ -1,0 +1,113 @@
+#pragma once
+// Who may do what: users with argon2id password hashes (libsodium), bearer tokens (random 256-bit,
+// stored only as their SHA-256), sessions from a login with an expiry, roles, and a rate limit on
+// failed logins. Persisted in a SQLite file of the server's own (auth.sqlite), separate from the
+// event store; tokens are also kept in memory so checking a request costs one hash and one lookup.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oee/core/time.h"
+
+namespace oee::auth {
+
+// Ordered: each role may do everything the ones below it may.
+enum class Role : std::uint8_t { viewer = 0, operator_ = 1, admin = 2 };
+std::string_view role_name(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+struct Principal {
+  std::string user;      // user name, or the token's name for API tokens
+  Role role = Role::viewer;
+  std::string token_id;  // public id of the token used (first 16 hex digits of its hash)
+  bool session = false;  // from a login (else an API token)
+};
+
+struct IssuedToken {
+  std::string token;  // the secret: shown once, never stored
+  std::string id;
+  TimeMs expires = 0;  // 0: never
+};
+
+struct UserInfo {
+  std::string name;
+  Role role = Role::viewer;
+  TimeMs created = 0;
+};
+
+struct TokenInfo {
+  std::string id, name, user;
+  Role role = Role::viewer;
+  bool session = false;
+  TimeMs created = 0, expires = 0;
+};
+
+struct AccountsOptions {
+  DurationMs session_ttl_ms = 12 * kMsPerHour;
+  int login_failures_max = 5;                // per user name and address within the window
+  DurationMs login_window_ms = kMsPerMinute;
+  // libsodium argon2id cost (crypto_pwhash_*_INTERACTIVE by default).
+  unsigned long long pwhash_opslimit = 0;
+  std::size_t pwhash_memlimit = 0;
+};
+
+// Bad input from a caller (unknown role, weak password, duplicate user): the message says why.
+class AccountsError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+enum class LoginOutcome { ok, bad_credentials, rate_limited };
+struct LoginResult {
+  LoginOutcome outcome = LoginOutcome::bad_credentials;
+  IssuedToken session;
+  Role role = Role::viewer;
+  DurationMs retry_after_ms = 0;  // when rate limited
+};
+
+class Accounts {
+ public:
+  using Clock = std::function<TimeMs()>;
+  Accounts(const std::string& sqlite_path, AccountsOptions options, Clock clock);
+  ~Accounts();
+
+  // Makes `token` (OEE_ADMIN_TOKEN) an admin API token, replacing the one of an earlier start.
+  // Throws AccountsError when shorter than 16 characters.
+  void set_environment_admin_token(std::string_view token);
+
+  void create_user(std::string_view name, std::string_view password, Role role);
+  // Sets a user's role and/or password (empty: unchanged). False when no such user.
+  bool update_user(std::string_view name, std::optional<Role> role, std::string_view password);
+  std::optional<UserInfo> user(std::string_view name);
+  std::vector<UserInfo> users();
+
+  // `remote` (the peer's address) keys the failed-login rate limit together with the user name.
+  LoginResult login(std::string_view user, std::string_view password, std::string_view remote);
+  // The principal a bearer token stands for, if it is known and not expired.
+  std::optional<Principal> authenticate(std::string_view token) const;
+
+  IssuedToken create_api_token(std::string_view name, Role role, std::string_view created_by);
+  std::vector<TokenInfo> tokens();
+  // Revokes a token (API token or session) by id; false when unknown.
+  bool revoke_token(std::string_view id);
+
+  TimeMs now() const { return clock_(); }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  AccountsOptions options_;
+  Clock clock_;
+};
+
+// SHA-256 of bytes, lower-case hex.
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace oee::auth

@@ -1,0 +1,53 @@
+#pragma once
+// The audit trail of every write (who, what, when, before and after) as a hash chain: each row's
+// hash covers its fields and the previous row's hash, so changing, inserting or deleting a row in
+// the middle breaks every later link, which `oee audit verify` finds.
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oee/core/time.h"
+
+namespace oee::auth {
+
+struct AuditEntry {
+  std::int64_t id = 0;
+  TimeMs ts = 0;
+  std::string actor;   // user or token name
+  std::string action;  // "reason.assign", "user.create", …
+  std::string target;  // what was written (machine path and instant, user name, token id)
+  std::string before;  // JSON, or empty
+  std::string after;   // JSON, or empty
+  std::string prev_hash, hash;
+};
+
+struct AuditVerification {
+  bool ok = true;
+  std::int64_t rows = 0;
+  std::int64_t first_bad_id = 0;  // 0 when ok
+  std::string problem;
+};
+
+class AuditChain {
+ public:
+  explicit AuditChain(const std::string& sqlite_path);
+  ~AuditChain();
+  // Appends and commits one entry; returns its id.
+  std::int64_t append(TimeMs ts, std::string_view actor, std::string_view action, std::string_view target,
+                      std::string_view before, std::string_view after);
+  // Newest first; `before_id` 0 = from the newest.
+  std::vector<AuditEntry> entries(std::int64_t before_id, std::size_t limit);
+  AuditVerification verify();
+
+  // The hash of an entry given the previous one's (hex SHA-256 over length-prefixed fields).
+  static std::string entry_hash(const AuditEntry& e);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oee::auth

@@ -1,0 +1,284 @@
+#include "oee/auth/accounts.h"
+
+#include <sodium.h>
+
+#include "sqlite_db.h"
+
+namespace oee::auth {
+
+namespace sql = storage::sqlite;
+
+namespace {
+
+constexpr std::size_t kNameBytesMax = 64;
+constexpr std::size_t kPasswordBytesMin = 8;
+constexpr std::size_t kPasswordBytesMax = 1024;
+constexpr std::size_t kTrackedLoginKeysMax = 100'000;
+
+std::string to_hex(const unsigned char* bytes, std::size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out += digits[bytes[i] >> 4];
+    out += digits[bytes[i] & 15];
+  }
+  return out;
+}
+
+void check_name(std::string_view name, const char* what) {
+  if (name.empty() || name.size() > kNameBytesMax)
+    throw AccountsError(std::string(what) + " must be 1 to 64 characters");
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '@'))
+      throw AccountsError(std::string(what) + " may hold only letters, digits and - _ . @");
+}
+
+void check_password(std::string_view password) {
+  if (password.size() < kPasswordBytesMin) throw AccountsError("password must be at least 8 characters");
+  if (password.size() > kPasswordBytesMax) throw AccountsError("password must be at most 1024 characters");
+}
+
+struct TokenRecord {
+  std::string id, name, user;
+  Role role = Role::viewer;
+  bool session = false;
+  TimeMs created = 0, expires = 0;
+};
+
+}  // namespace
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::viewer: return "viewer";
+    case Role::operator_: return "operator";
+    case Role::admin: return "admin";
+  }
+  return "viewer";
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+  if (name == "viewer") return Role::viewer;
+  if (name == "operator") return Role::operator_;
+  if (name == "admin") return Role::admin;
+  return std::nullopt;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return to_hex(digest, sizeof digest);
+}
+
+struct Accounts::Impl {
+  explicit Impl(const std::string& path) : db(path) {
+    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,"
+        " created INTEGER NOT NULL);"
+        "CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+        " user TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL, created INTEGER NOT NULL,"
+        " expires INTEGER NOT NULL);");
+  }
+
+  void load_tokens(TimeMs now) {
+    sql::Statement(db, "DELETE FROM tokens WHERE kind='session' AND expires<?").bind(1, now).run();
+    sql::Statement q(db, "SELECT hash,id,name,user,role,kind,created,expires FROM tokens");
+    while (q.step()) {
+      TokenRecord r{q.text_at(1), q.text_at(2), q.text_at(3), parse_role(q.text_at(4)).value_or(Role::viewer),
+                    q.text_at(5) == "session", q.int_at(6), q.int_at(7)};
+      tokens.emplace(q.text_at(0), std::move(r));
+    }
+  }
+
+  IssuedToken insert_token(const std::string& name, const std::string& user, Role role, const char* kind, TimeMs now,
+                           TimeMs expires) {
+    unsigned char secret[32];
+    randombytes_buf(secret, sizeof secret);
+    IssuedToken out;
+    out.token = "oee_" + to_hex(secret, sizeof secret);
+    sodium_memzero(secret, sizeof secret);
+    return insert_known_token(out.token, name, user, role, kind, now, expires);
+  }
+
+  IssuedToken insert_known_token(const std::string& token, const std::string& name, const std::string& user, Role role,
+                                 const char* kind, TimeMs now, TimeMs expires) {
+    const std::string hash = sha256_hex(token);
+    IssuedToken out{token, hash.substr(0, 16), expires};
+    sql::Statement(db, "INSERT OR REPLACE INTO tokens VALUES(?,?,?,?,?,?,?,?)")
+        .bind(1, hash).bind(2, out.id).bind(3, name).bind(4, user).bind(5, role_name(role)).bind(6, std::string_view(kind))
+        .bind(7, now).bind(8, expires).run();
+    tokens[hash] = TokenRecord{out.id, name, user, role, std::string_view(kind) == "session", now, expires};
+    return out;
+  }
+
+  // Failed logins per key within the window (oldest first).
+  bool rate_limited(const std::string& key, TimeMs now, const AccountsOptions& o, DurationMs& retry_after) {
+    auto it = failures.find(key);
+    if (it == failures.end()) return false;
+    auto& times = it->second;
+    while (!times.empty() && times.front() <= now - o.login_window_ms) times.erase(times.begin());
+    if (static_cast<int>(times.size()) < o.login_failures_max) return false;
+    retry_after = times.front() + o.login_window_ms - now;
+    return true;
+  }
+
+  void record_failure(const std::string& key, TimeMs now) {
+    if (failures.size() >= kTrackedLoginKeysMax) failures.clear();  // bounded memory under a flood
+    auto& times = failures[key];
+    times.push_back(now);
+    if (times.size() > 64) times.erase(times.begin());
+  }
+
+  sql::Database db;
+  mutable std::mutex mutex;
+  std::map<std::string, TokenRecord, std::less<>> tokens;  // by hash
+  std::map<std::string, std::vector<TimeMs>> failures;
+  std::string dummy_hash;  // verified against for unknown users, so timing does not tell who exists
+};
+
+Accounts::Accounts(const std::string& sqlite_path, AccountsOptions options, Clock clock)
+    : options_(options), clock_(std::move(clock)) {
+  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
+  if (options_.pwhash_opslimit == 0) options_.pwhash_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+  if (options_.pwhash_memlimit == 0) options_.pwhash_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+  impl_ = std::make_unique<Impl>(sqlite_path);
+  impl_->load_tokens(now());
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, "no such user", 12, options_.pwhash_opslimit, options_.pwhash_memlimit) != 0)
+    throw std::runtime_error("out of memory hashing a password");
+  impl_->dummy_hash = hash;
+}
+
+Accounts::~Accounts() = default;
+
+void Accounts::set_environment_admin_token(std::string_view token) {
+  if (token.size() < 16) throw AccountsError("OEE_ADMIN_TOKEN must be at least 16 characters");
+  std::lock_guard lock(impl_->mutex);
+  sql::Statement(impl_->db, "DELETE FROM tokens WHERE kind='environment'").run();
+  std::erase_if(impl_->tokens, [](const auto& kv) { return kv.second.name == "OEE_ADMIN_TOKEN"; });
+  impl_->insert_known_token(std::string(token), "OEE_ADMIN_TOKEN", "OEE_ADMIN_TOKEN", Role::admin, "environment", now(), 0);
+}
+
+void Accounts::create_user(std::string_view name, std::string_view password, Role role) {
+  check_name(name, "user name");
+  check_password(password);
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), options_.pwhash_opslimit, options_.pwhash_memlimit) != 0)
+    throw std::runtime_error("out of memory hashing a password");
+  std::lock_guard lock(impl_->mutex);
+  sql::Statement exists(impl_->db, "SELECT 1 FROM users WHERE name=?");
+  exists.bind(1, name);
+  if (exists.step()) throw AccountsError("user '" + std::string(name) + "' exists");
+  sql::Statement(impl_->db, "INSERT INTO users VALUES(?,?,?,?)")
+      .bind(1, name).bind(2, std::string_view(hash)).bind(3, role_name(role)).bind(4, now()).run();
+}
+
+bool Accounts::update_user(std::string_view name, std::optional<Role> role, std::string_view password) {
+  std::string hash;
+  if (!password.empty()) {
+    check_password(password);
+    char h[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(h, password.data(), password.size(), options_.pwhash_opslimit, options_.pwhash_memlimit) != 0)
+      throw std::runtime_error("out of memory hashing a password");
+    hash = h;
+  }
+  std::lock_guard lock(impl_->mutex);
+  sql::Statement exists(impl_->db, "SELECT 1 FROM users WHERE name=?");
+  exists.bind(1, name);
+  if (!exists.step()) return false;
+  if (role) {
+    sql::Statement(impl_->db, "UPDATE users SET role=? WHERE name=?").bind(1, role_name(*role)).bind(2, name).run();
+    // Sessions carry the role they were issued with: end them so the change takes effect now.
+    sql::Statement(impl_->db, "DELETE FROM tokens WHERE kind='session' AND user=?").bind(1, name).run();
+    std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.session && kv.second.user == name; });
+  }
+  if (!hash.empty()) sql::Statement(impl_->db, "UPDATE users SET password_hash=? WHERE name=?").bind(1, hash).bind(2, name).run();
+  return true;
+}
+
+std::optional<UserInfo> Accounts::user(std::string_view name) {
+  std::lock_guard lock(impl_->mutex);
+  sql::Statement q(impl_->db, "SELECT name,role,created FROM users WHERE name=?");
+  q.bind(1, name);
+  if (!q.step()) return std::nullopt;
+  return UserInfo{q.text_at(0), parse_role(q.text_at(1)).value_or(Role::viewer), q.int_at(2)};
+}
+
+std::vector<UserInfo> Accounts::users() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<UserInfo> out;
+  sql::Statement q(impl_->db, "SELECT name,role,created FROM users ORDER BY name");
+  while (q.step()) out.push_back({q.text_at(0), parse_role(q.text_at(1)).value_or(Role::viewer), q.int_at(2)});
+  return out;
+}
+
+LoginResult Accounts::login(std::string_view user, std::string_view password, std::string_view remote) {
+  LoginResult result;
+  const TimeMs t = now();
+  const std::string key = std::string(remote) + '\n' + std::string(user.substr(0, kNameBytesMax));
+  std::string stored_hash, role_text;
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->rate_limited(key, t, options_, result.retry_after_ms)) {
+      result.outcome = LoginOutcome::rate_limited;
+      return result;
+    }
+    sql::Statement q(impl_->db, "SELECT password_hash,role FROM users WHERE name=?");
+    q.bind(1, user);
+    if (q.step()) {
+      stored_hash = q.text_at(0);
+      role_text = q.text_at(1);
+    }
+  }
+  // The slow hash runs outside the lock so one login does not hold up requests.
+  const bool known = !stored_hash.empty();
+  const bool password_ok =
+      password.size() <= kPasswordBytesMax &&
+      crypto_pwhash_str_verify(known ? stored_hash.c_str() : impl_->dummy_hash.c_str(), password.data(), password.size()) == 0;
+  std::lock_guard lock(impl_->mutex);
+  if (!known || !password_ok) {
+    impl_->record_failure(key, t);
+    result.outcome = LoginOutcome::bad_credentials;
+    return result;
+  }
+  impl_->failures.erase(key);
+  result.role = parse_role(role_text).value_or(Role::viewer);
+  result.session = impl_->insert_token("session", std::string(user), result.role, "session", t, t + options_.session_ttl_ms);
+  result.outcome = LoginOutcome::ok;
+  return result;
+}
+
+std::optional<Principal> Accounts::authenticate(std::string_view token) const {
+  if (token.empty() || token.size() > 256) return std::nullopt;
+  const std::string hash = sha256_hex(token);
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->tokens.find(hash);
+  if (it == impl_->tokens.end()) return std::nullopt;
+  const TokenRecord& r = it->second;
+  if (r.expires != 0 && r.expires <= clock_()) return std::nullopt;
+  return Principal{r.session ? r.user : r.name, r.role, r.id, r.session};
+}
+
+IssuedToken Accounts::create_api_token(std::string_view name, Role role, std::string_view created_by) {
+  check_name(name, "token name");
+  std::lock_guard lock(impl_->mutex);
+  return impl_->insert_token(std::string(name), std::string(created_by), role, "api", now(), 0);
+}
+
+std::vector<TokenInfo> Accounts::tokens() {
+  std::lock_guard lock(impl_->mutex);
+  std::vector<TokenInfo> out;
+  for (const auto& [hash, r] : impl_->tokens) out.push_back({r.id, r.name, r.user, r.role, r.session, r.created, r.expires});
+  std::sort(out.begin(), out.end(), [](const TokenInfo& a, const TokenInfo& b) { return a.created < b.created || (a.created == b.created && a.id < b.id); });
+  return out;
+}
+
+bool Accounts::revoke_token(std::string_view id) {
+  std::lock_guard lock(impl_->mutex);
+  const auto n = std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.id == id; });
+  sql::Statement(impl_->db, "DELETE FROM tokens WHERE id=?").bind(1, id).run();
+  return n > 0;
+}
+
+}  // namespace oee::auth

@@ -1,0 +1,101 @@
+// Users, logins, tokens and the failed-login rate limit against a real SQLite file.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "oee/auth/accounts.h"
+
+namespace oee::auth {
+namespace {
+
+class AccountsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("oee-auth-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<Accounts> open() {
+    AccountsOptions o;
+    o.pwhash_opslimit = 1;  // crypto_pwhash_OPSLIMIT_MIN: fast tests; the server keeps the default
+    o.pwhash_memlimit = 8192;
+    o.session_ttl_ms = kMsPerHour;
+    return std::make_unique<Accounts>((dir_ / "auth.sqlite").string(), o, [this] { return now_; });
+  }
+  std::filesystem::path dir_;
+  TimeMs now_ = 1'700'000'000'000;
+};
+
+TEST_F(AccountsTest, LoginGivesASessionThatExpires) {
+  auto accounts = open();
+  accounts->create_user("olga", "correct horse", Role::operator_);
+  EXPECT_THROW(accounts->create_user("olga", "another one", Role::viewer), AccountsError);
+  EXPECT_THROW(accounts->create_user("bad name", "correct horse", Role::viewer), AccountsError);
+  EXPECT_THROW(accounts->create_user("short", "1234", Role::viewer), AccountsError);
+  auto r = accounts->login("olga", "wrong horse", "10.0.0.1");
+  EXPECT_EQ(r.outcome, LoginOutcome::bad_credentials);
+  r = accounts->login("olga", "correct horse", "10.0.0.1");
+  ASSERT_EQ(r.outcome, LoginOutcome::ok);
+  EXPECT_EQ(r.role, Role::operator_);
+  EXPECT_EQ(r.session.token.size(), 4u + 64u);
+  auto who = accounts->authenticate(r.session.token);
+  ASSERT_TRUE(who);
+  EXPECT_EQ(who->user, "olga");
+  EXPECT_EQ(who->role, Role::operator_);
+  EXPECT_TRUE(who->session);
+  EXPECT_FALSE(accounts->authenticate(r.session.token + "x"));
+  // Survives a restart; the secret itself is not in the file.
+  accounts = open();
+  EXPECT_TRUE(accounts->authenticate(r.session.token));
+  now_ += kMsPerHour;
+  EXPECT_FALSE(accounts->authenticate(r.session.token));
+}
+
+TEST_F(AccountsTest, FailedLoginsAreRateLimited) {
+  auto accounts = open();
+  accounts->create_user("olga", "correct horse", Role::viewer);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(accounts->login("olga", "guess" + std::to_string(i), "10.0.0.9").outcome, LoginOutcome::bad_credentials);
+  auto r = accounts->login("olga", "correct horse", "10.0.0.9");
+  EXPECT_EQ(r.outcome, LoginOutcome::rate_limited);
+  EXPECT_GT(r.retry_after_ms, 0);
+  // Another address is not held up; after the window the right password works again.
+  EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.10").outcome, LoginOutcome::ok);
+  now_ += kMsPerMinute;
+  EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.9").outcome, LoginOutcome::ok);
+}
+
+TEST_F(AccountsTest, ApiTokensAndTheEnvironmentAdminToken) {
+  auto accounts = open();
+  EXPECT_THROW(accounts->set_environment_admin_token("short"), AccountsError);
+  accounts->set_environment_admin_token("first-admin-token-0123");
+  ASSERT_TRUE(accounts->authenticate("first-admin-token-0123"));
+  EXPECT_EQ(accounts->authenticate("first-admin-token-0123")->role, Role::admin);
+  const IssuedToken t = accounts->create_api_token("line-scada", Role::viewer, "OEE_ADMIN_TOKEN");
+  ASSERT_TRUE(accounts->authenticate(t.token));
+  EXPECT_EQ(accounts->authenticate(t.token)->user, "line-scada");
+  EXPECT_EQ(accounts->tokens().size(), 2u);
+  // A new OEE_ADMIN_TOKEN at the next start replaces the old one.
+  accounts = open();
+  accounts->set_environment_admin_token("second-admin-token-0123");
+  EXPECT_FALSE(accounts->authenticate("first-admin-token-0123"));
+  EXPECT_TRUE(accounts->authenticate("second-admin-token-0123"));
+  EXPECT_TRUE(accounts->revoke_token(t.id));
+  EXPECT_FALSE(accounts->authenticate(t.token));
+  EXPECT_FALSE(accounts->revoke_token(t.id));
+}
+
+TEST_F(AccountsTest, RoleChangeEndsSessions) {
+  auto accounts = open();
+  accounts->create_user("vik", "viewer password", Role::viewer);
+  const auto r = accounts->login("vik", "viewer password", "::1");
+  ASSERT_EQ(r.outcome, LoginOutcome::ok);
+  EXPECT_TRUE(accounts->update_user("vik", Role::operator_, ""));
+  EXPECT_FALSE(accounts->authenticate(r.session.token));
+  EXPECT_EQ(accounts->login("vik", "viewer password", "::1").role, Role::operator_);
+  EXPECT_FALSE(accounts->update_user("nobody", Role::admin, ""));
+}
+
+}  // namespace
+}  // namespace oee::auth

@@ -1,0 +1,38 @@
+#pragma once
+// The server's counters for /metrics (Prometheus text format): lock-free atomics bumped on the hot
+// paths (HTTP requests, ingest, WebSocket fan-out), read when scraped.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace oee::server {
+
+class Metrics {
+ public:
+  // Request latency histogram bucket bounds in microseconds (Prometheus `le` in seconds).
+  static constexpr std::array<std::int64_t, 10> kLatencyBoundsUs = {100, 250, 500, 1000, 2500, 5000, 10000, 50000, 250000, 1000000};
+
+  void observe_request(int status, std::int64_t latency_us);
+  void add_ingest(std::uint64_t events, std::uint64_t inserted, std::uint64_t duplicates, std::uint64_t dead_letters,
+                  std::int64_t lag_ms);
+
+  std::atomic<std::int64_t> websocket_clients{0};
+  std::atomic<std::uint64_t> websocket_messages_sent{0};
+  std::atomic<std::uint64_t> websocket_messages_coalesced{0};
+  std::atomic<std::uint64_t> websocket_clients_dropped{0};
+  std::atomic<std::int64_t> websocket_queue_bytes{0};
+  std::atomic<std::int64_t> http_connections{0};
+
+  // The counters in Prometheus text exposition format (without a trailing # EOF).
+  std::string prometheus_text() const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, kLatencyBoundsUs.size() + 1> latency_buckets_{};
+  std::atomic<std::uint64_t> latency_sum_us_{0};
+  std::atomic<std::uint64_t> requests_2xx_{0}, requests_4xx_{0}, requests_5xx_{0}, requests_other_{0};
+  std::atomic<std::uint64_t> ingest_events_{0}, ingest_inserted_{0}, ingest_duplicates_{0}, ingest_dead_letters_{0};
+  std::atomic<std::int64_t> engine_lag_ms_{0};
+};
+
+}  // namespace oee::server

@@ -1,0 +1,58 @@
+#include "oee/server/metrics.h"
+
+namespace oee::server {
+
+void Metrics::observe_request(int status, std::int64_t latency_us) {
+  std::size_t i = 0;
+  while (i < kLatencyBoundsUs.size() && latency_us > kLatencyBoundsUs[i]) ++i;
+  latency_buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  latency_sum_us_.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, latency_us)), std::memory_order_relaxed);
+  auto& counter = status >= 500 ? requests_5xx_ : status >= 400 ? requests_4xx_ : status >= 200 && status < 300 ? requests_2xx_ : requests_other_;
+  counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::add_ingest(std::uint64_t events, std::uint64_t inserted, std::uint64_t duplicates, std::uint64_t dead_letters,
+                         std::int64_t lag_ms) {
+  ingest_events_ += events;
+  ingest_inserted_ += inserted;
+  ingest_duplicates_ += duplicates;
+  ingest_dead_letters_ += dead_letters;
+  engine_lag_ms_ = lag_ms;
+}
+
+std::string Metrics::prometheus_text() const {
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, auto value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " + std::to_string(value) + "\n";
+  };
+  metric("oee_ingest_events_total", "counter", "Events received by the ingest path", ingest_events_.load());
+  metric("oee_ingest_inserted_total", "counter", "Events newly stored", ingest_inserted_.load());
+  metric("oee_ingest_duplicates_total", "counter", "Events already stored (deduplicated)", ingest_duplicates_.load());
+  metric("oee_ingest_dead_letters_total", "counter", "Events or messages dead-lettered", ingest_dead_letters_.load());
+  metric("oee_engine_lag_seconds", "gauge", "Server time of the last ingest minus the newest event time in it",
+         static_cast<double>(engine_lag_ms_.load()) / 1000.0);
+  metric("oee_websocket_clients", "gauge", "Connected WebSocket clients", websocket_clients.load());
+  metric("oee_websocket_messages_sent_total", "counter", "WebSocket messages queued to clients", websocket_messages_sent.load());
+  metric("oee_websocket_messages_coalesced_total", "counter", "Updates replaced by a newer one before a slow client took them",
+         websocket_messages_coalesced.load());
+  metric("oee_websocket_clients_dropped_total", "counter", "Clients disconnected for falling too far behind", websocket_clients_dropped.load());
+  metric("oee_websocket_queue_bytes", "gauge", "Bytes waiting in WebSocket send queues", websocket_queue_bytes.load());
+  metric("oee_http_connections", "gauge", "Open HTTP connections", http_connections.load());
+  out += "# HELP oee_http_requests_total HTTP requests by status class\n# TYPE oee_http_requests_total counter\n";
+  out += "oee_http_requests_total{code=\"2xx\"} " + std::to_string(requests_2xx_.load()) + "\n";
+  out += "oee_http_requests_total{code=\"4xx\"} " + std::to_string(requests_4xx_.load()) + "\n";
+  out += "oee_http_requests_total{code=\"5xx\"} " + std::to_string(requests_5xx_.load()) + "\n";
+  out += "oee_http_requests_total{code=\"other\"} " + std::to_string(requests_other_.load()) + "\n";
+  out += "# HELP oee_http_request_duration_seconds HTTP request handling time\n# TYPE oee_http_request_duration_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= kLatencyBoundsUs.size(); ++i) {
+    cumulative += latency_buckets_[i].load();
+    const std::string le = i < kLatencyBoundsUs.size() ? std::to_string(static_cast<double>(kLatencyBoundsUs[i]) / 1e6) : "+Inf";
+    out += "oee_http_request_duration_seconds_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  out += "oee_http_request_duration_seconds_sum " + std::to_string(static_cast<double>(latency_sum_us_.load()) / 1e6) + "\n";
+  out += "oee_http_request_duration_seconds_count " + std::to_string(cumulative) + "\n";
+  return out;
+}
+
+}  // namespace oee::server

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Starts `oee serve --demo` on a free port with a temporary data dir and OEE_ADMIN_TOKEN, runs the
+# browser tests against it, and stops it (also on failure).
+# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR
+set -euo pipefail
+oee=$1
+shots=$2
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+data=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export OEE_ADMIN_TOKEN="browser-test-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# Ten simulated seconds per second, so states change within the test.
+"$oee" serve --demo --speed 10 --history-hours 4 --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
+server=$!
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
+for _ in $(seq 1 200); do
+  grep -q "caught up" "$data/serve.log" && break
+  kill -0 "$server" 2>/dev/null || { cat "$data/serve.log"; exit 1; }
+  sleep 0.1
+done
+grep -q "caught up" "$data/serve.log" || { echo "the demo did not catch up"; cat "$data/serve.log"; exit 1; }
+rm -rf "$shots"
+OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core" \
+  node "$here/dashboard.test.mjs"
