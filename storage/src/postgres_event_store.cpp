@@ -27,7 +27,7 @@ using pg::Transaction;
 constexpr DurationMs kPartitionMs = kMsPerDay;  // one partition per UTC day of ts
 constexpr int kPartitionsAhead = 2;             // days created ahead of the server clock
 constexpr std::size_t kMaxDeadLetterTextBytes = 1024;
-constexpr int kWalkChunk = 512;
+constexpr int kWalkChunk = 32;  // a few state changes back is the usual answer
 
 TimeMs floor_hour(TimeMs t) { return floor_to(t, kMsPerHour); }
 TimeMs ceil_to(TimeMs t, DurationMs step) {
@@ -446,10 +446,13 @@ Event PostgresEventStore::decode(const Result& r, int i) {
 void PostgresEventStore::load_range(std::int64_t mid, const char* table, TimeMs from, TimeMs to, bool states_only,
                                     std::vector<Event>& out) {
   if (from >= to) return;
+  // Prepared per variant: the partition pruning then happens at execution, not in a fresh plan.
+  const bool history = std::string_view(table) == "history_events";
+  const char* name = !history ? "load_events" : states_only ? "load_history_states" : "load_history";
   const std::string sql = std::string("SELECT " OEE_PG_READ_COLUMNS " FROM ") + table +
                           " WHERE machine_id=$1 AND ts>=$2 AND ts<$3" + (states_only ? " AND type=0" : "") +
                           " ORDER BY ts, id_src, id_key";
-  Result r = conn().query(sql, Params().add(mid).add(from).add(to));
+  Result r = conn().prepared(name, sql.c_str(), Params().add(mid).add(from).add(to));
   for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
 }
 
@@ -477,7 +480,7 @@ TimeMs PostgresEventStore::run_start_bound(std::int64_t mid, const MachineSpec& 
   for (;;) {
     Result r = conn().prepared("walk_states",
                                "SELECT ts, state FROM history_events WHERE machine_id=$1 AND type=0 AND ts<$2"
-                               " ORDER BY ts DESC LIMIT 512",
+                               " ORDER BY ts DESC LIMIT 32",
                                Params().add(mid).add(cursor));
     if (r.rows() == 0) return kTimeMin;
     const bool full = r.rows() == kWalkChunk;
@@ -538,9 +541,13 @@ void PostgresEventStore::load_history_events(std::int64_t mid, const MachineSpec
         Params().add(mid).add(lo));
     for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
   }
-  load_range(mid, "history_events", lo, to, false, out);
-  if (to < kTimeMax && spec.micro_stop_threshold_ms > 0)
-    load_range(mid, "history_events", to, to + spec.micro_stop_threshold_ms, true, out);
+  if (lo >= to && !(to < kTimeMax && spec.micro_stop_threshold_ms > 0)) return;
+  const TimeMs after = to < kTimeMax ? to + spec.micro_stop_threshold_ms : to;
+  Result r = conn().prepared("load_window",
+                             "SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=$1 AND ts>=$2 AND ts<$4"
+                             " AND (ts<$3 OR type=0) ORDER BY ts, id_src, id_key",
+                             Params().add(mid).add(lo).add(to).add(std::max(after, lo)));
+  for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
 }
 
 MachineHistory PostgresEventStore::history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,

@@ -117,6 +117,7 @@ class PostgresCluster {
   void run(std::vector<std::string> args, const char* what) const {
     if (as_postgres_) args.insert(args.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
     const std::string out = dir_ + "/cmd.out";
+    std::fflush(nullptr);  // the child must not write our buffered output a second time
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
