@@ -6,6 +6,7 @@
 #include <ctime>
 #include <array>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -92,6 +93,14 @@ struct StringHash {
 
 class PostgresEventStore final : public EventStore {
  public:
+  // What a read needs to know of a machine's row.
+  struct MachineFacts {
+    bool has_total = false;
+    std::optional<TimeMs> max_ts;
+    std::int64_t version = 0;
+    std::int64_t kinds = 0;
+  };
+
   PostgresEventStore(const std::string& url, const PlantModel& plant, const ShiftCalendar& calendar,
                      const StoreOptions& options)
       : url_(url), plant_(plant), calendar_(calendar), options_(options) {
@@ -133,11 +142,12 @@ class PostgresEventStore final : public EventStore {
   Event decode(const Result& r, int row);
   void load_range(std::int64_t mid, const char* table, TimeMs from, TimeMs to, bool states_only, std::vector<Event>& out);
   TimeMs run_start_bound(std::int64_t mid, const MachineSpec& spec, TimeMs before);
-  void load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, std::vector<Event>& out);
+  void load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, std::int64_t kinds,
+                           std::vector<Event>& out);
   void add_total_marker(std::int64_t mid, bool has_total, std::vector<Event>& events) const;
-  MachineHistory history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, bool has_total);
-  KpiTotals rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, std::int64_t version,
-                         bool has_total);
+  MachineHistory history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, const MachineFacts& facts);
+  MachineFacts facts(std::int64_t mid);
+  KpiTotals rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, const MachineFacts& facts);
 
   std::string url_;
   const PlantModel& plant_;
@@ -319,6 +329,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     std::int64_t count = 0;
     TimeMs min_ts = kTimeMax, max_ts = kTimeMin;
     bool total = false;
+    std::int64_t kinds = 0;
   };
   struct SourceBatch {
     std::int64_t count = 0, seq_min = -1, seq_max = -1, future = 0;
@@ -333,9 +344,10 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     ++m.count;
     m.min_ts = std::min(m.min_ts, ts);
     m.max_ts = std::max(m.max_ts, ts);
-    if (inserted.int_at(i, 2) == static_cast<int>(EventType::counter) &&
-        inserted.int_at(i, 3) == static_cast<int>(CounterName::total))
-      m.total = true;
+    const std::int64_t type = inserted.int_at(i, 2), counter = inserted.int_at(i, 3);
+    if (type == static_cast<int>(EventType::counter) && counter == static_cast<int>(CounterName::total)) m.total = true;
+    if (type == static_cast<int>(EventType::product)) m.kinds |= 1;
+    if (type == static_cast<int>(EventType::counter)) m.kinds |= 2 << counter;
     const std::int64_t sid = inserted.int_at(i, 4);
     if (sid == 0) continue;
     SourceBatch& s = sources[sid];
@@ -350,7 +362,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   }
   // The touched machines, locked in id order (no deadlock between servers): which materialised
   // rollup hours the new events may change.
-  std::vector<std::int64_t> ids, mins, maxs, counts, totals, invalid_ids, invalid_from;
+  std::vector<std::int64_t> ids, mins, maxs, counts, totals, kinds, invalid_ids, invalid_from;
   for (const auto& [mid, m] : machines) ids.push_back(mid);
   Result rows_now = c.prepared("lock_machines",
                                "SELECT id, max_ts, has_total_counter, rollup_end FROM machines WHERE id = ANY($1::int[])"
@@ -365,6 +377,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     maxs.push_back(m.max_ts);
     counts.push_back(m.count);
     totals.push_back(m.total ? 1 : 0);
+    kinds.push_back(m.kinds);
     if (rows_now.is_null(i, 1) || rollup_end == kTimeMin) continue;  // nothing materialised
     const MachineSpec* spec = plant_.find_machine(machine_path(mid));
     TimeMs from = kTimeMax;
@@ -384,10 +397,10 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   c.prepared("update_machines",
              "UPDATE machines m SET events = m.events + v.n, min_ts = LEAST(coalesce(m.min_ts, v.mn), v.mn),"
              " max_ts = GREATEST(coalesce(m.max_ts, v.mx), v.mx), has_total_counter = m.has_total_counter OR v.tot <> 0,"
-             " version = m.version + 1"
-             " FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[]) v(id, n, mn, mx, tot)"
+             " version = m.version + 1, kinds = m.kinds | v.k"
+             " FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[], $6::int[]) v(id, n, mn, mx, tot, k)"
              " WHERE m.id = v.id",
-             Params().add_array(ids).add_array(counts).add_array(mins).add_array(maxs).add_array(totals));
+             Params().add_array(ids).add_array(counts).add_array(mins).add_array(maxs).add_array(totals).add_array(kinds));
   if (!invalid_ids.empty()) {
     c.prepared("invalidate_rollups",
                "WITH v AS (SELECT * FROM unnest($1::int[], $2::bigint[]) v(id, h)),"
@@ -462,7 +475,7 @@ void PostgresEventStore::load_range(std::int64_t mid, const char* table, TimeMs 
 // at the latest instant before `before`. kTimeMin when there is none.
 TimeMs PostgresEventStore::run_start_bound(std::int64_t mid, const MachineSpec& spec, TimeMs before) {
   std::vector<State> latest;
-  // Returns true when `group` (the states at instant ts) ends the walk.
+  // Returns true when `group` (the states at one instant) ends the walk.
   auto visit = [&](const std::vector<State>& group) {
     if (group.empty()) return false;
     if (latest.empty()) {
@@ -476,15 +489,18 @@ TimeMs PostgresEventStore::run_start_bound(std::int64_t mid, const MachineSpec& 
     const auto s = spec.resolve_state(raw);
     if (s && *s != State::unknown) group.push_back(*s);
   };
+  // Walks back within a lower bound that starts a partition back and grows: a query touches the
+  // few partitions it needs, not every one before `before`.
   TimeMs cursor = before;
+  DurationMs span = kPartitionMs;
   for (;;) {
+    const TimeMs floor = span >= 64 * kPartitionMs || cursor < kTimeMin + span ? kTimeMin : cursor - span;
     Result r = conn().prepared("walk_states",
-                               "SELECT ts, state FROM history_events WHERE machine_id=$1 AND type=0 AND ts<$2"
+                               "SELECT ts, state FROM history_events WHERE machine_id=$1 AND type=0 AND ts<$2 AND ts>=$3"
                                " ORDER BY ts DESC LIMIT 32",
-                               Params().add(mid).add(cursor));
-    if (r.rows() == 0) return kTimeMin;
+                               Params().add(mid).add(cursor).add(floor));
     const bool full = r.rows() == kWalkChunk;
-    const TimeMs last = r.int_at(r.rows() - 1, 0);
+    const TimeMs last = r.rows() ? r.int_at(r.rows() - 1, 0) : cursor;
     int i = 0;
     while (i < r.rows()) {
       const TimeMs ts = r.int_at(i, 0);
@@ -493,7 +509,12 @@ TimeMs PostgresEventStore::run_start_bound(std::int64_t mid, const MachineSpec& 
       for (; i < r.rows() && r.int_at(i, 0) == ts; ++i) resolve(r.view_at(i, 1), group);
       if (visit(group)) return ts;
     }
-    if (!full) return kTimeMin;
+    if (!full) {
+      if (floor == kTimeMin) return kTimeMin;
+      cursor = floor;  // everything in [floor, cursor) was seen
+      span *= 4;
+      continue;
+    }
     if (r.int_at(0, 0) == last) {
       // One instant fills the chunk: read it whole.
       Result all = conn().query("SELECT state FROM history_events WHERE machine_id=$1 AND type=0 AND ts=$2",
@@ -524,22 +545,40 @@ void PostgresEventStore::add_total_marker(std::int64_t, bool has_total, std::vec
 // each counter's last reading before that bound, and the state events up to a micro-stop threshold
 // after `to` (a stop overlapping `to` is classified on its whole length).
 void PostgresEventStore::load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
-                                             std::vector<Event>& out) {
+                                             std::int64_t kinds, std::vector<Event>& out) {
   const TimeMs lo = from <= kTimeMin + spec.startup_window_ms ? kTimeMin : run_start_bound(mid, spec, from - spec.startup_window_ms);
   if (lo > kTimeMin) {
     // The latest product events and the latest readings of each counter before `lo` (all events at
     // that instant: the engine's canonical order picks among them).
-    Result r = conn().prepared(
-        "context_before",
-        "WITH m(type, counter, ts) AS ("
-        " SELECT 3, 0, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=3)"
-        " UNION ALL SELECT 2, 0, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=2 AND counter=0)"
-        " UNION ALL SELECT 2, 1, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=2 AND counter=1)"
-        " UNION ALL SELECT 2, 2, (SELECT max(ts) FROM history_events WHERE machine_id=$1 AND ts<$2 AND type=2 AND counter=2))"
-        " SELECT " "h.machine_id, h.ts, h.type, h.src_id, h.seq, h.state, h.reason, h.good, h.reject, h.counter, h.value, h.rollover, h.product, h.at FROM history_events h JOIN m ON h.ts = m.ts AND h.type = m.type"
-        " AND (m.type = 3 OR h.counter = m.counter) WHERE h.machine_id=$1",
-        Params().add(mid).add(lo));
-    for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
+    // Each kind the machine ever had: first within a partition before `lo`, else anywhere before.
+    static constexpr struct {
+      int bit, type, counter;
+    } kKinds[] = {{1, 3, 0}, {2, 2, 0}, {4, 2, 1}, {8, 2, 2}};
+    for (TimeMs floor : {lo - kPartitionMs, kTimeMin}) {
+      std::vector<std::int64_t> types, counters;
+      for (const auto& k : kKinds)
+        if (kinds & k.bit) {
+          types.push_back(k.type);
+          counters.push_back(k.counter);
+        }
+      if (types.empty()) break;
+      Result r = conn().prepared(
+          "context_before",
+          "WITH k(type, counter) AS (SELECT * FROM unnest($4::smallint[], $5::smallint[])),"
+          " m AS (SELECT k.type, k.counter, (SELECT max(ts) FROM history_events x WHERE x.machine_id=$1 AND x.ts<$2"
+          " AND x.ts>=$3 AND x.type=k.type AND (k.type=3 OR x.counter=k.counter)) AS ts FROM k)"
+          " SELECT h.machine_id, h.ts, h.type, h.src_id, h.seq, h.state, h.reason, h.good, h.reject, h.counter, h.value,"
+          " h.rollover, h.product, h.at FROM history_events h JOIN m ON h.ts = m.ts AND h.type = m.type"
+          " AND (m.type = 3 OR h.counter = m.counter) WHERE h.machine_id=$1 AND h.ts<$2 AND h.ts>=$3",
+          Params().add(mid).add(lo).add(floor).add_array(types).add_array(counters));
+      for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(decode(r, i));
+        const Event& e = out.back();
+        for (const auto& k : kKinds)
+          if (static_cast<int>(e.type) == k.type && (k.type == 3 || static_cast<int>(e.counter) == k.counter))
+            kinds &= ~static_cast<std::int64_t>(k.bit);  // found: not looked for again
+      }
+    }
   }
   if (lo >= to && !(to < kTimeMax && spec.micro_stop_threshold_ms > 0)) return;
   const TimeMs after = to < kTimeMax ? to + spec.micro_stop_threshold_ms : to;
@@ -550,11 +589,22 @@ void PostgresEventStore::load_history_events(std::int64_t mid, const MachineSpec
   for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
 }
 
+PostgresEventStore::MachineFacts PostgresEventStore::facts(std::int64_t mid) {
+  Result row = conn().prepared("machine_row", "SELECT has_total_counter, max_ts, version, kinds FROM machines WHERE id=$1",
+                               Params().add(mid));
+  MachineFacts f;
+  f.has_total = row.int_at(0, 0) != 0;
+  f.max_ts = row.is_null(0, 1) ? std::nullopt : std::optional<TimeMs>(row.int_at(0, 1));
+  f.version = row.int_at(0, 2);
+  f.kinds = row.int_at(0, 3);
+  return f;
+}
+
 MachineHistory PostgresEventStore::history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
-                                           bool has_total) {
+                                           const MachineFacts& facts) {
   std::vector<Event> events;
-  load_history_events(mid, spec, from, to, events);
-  add_total_marker(mid, has_total, events);
+  load_history_events(mid, spec, from, to, facts.kinds, events);
+  add_total_marker(mid, facts.has_total, events);
   return MachineHistory::build(spec, events);
 }
 
@@ -571,9 +621,7 @@ std::vector<Event> PostgresEventStore::machine_events(std::string_view machine, 
 MachineHistory PostgresEventStore::machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) {
   return guarded([&] {
     const std::int64_t mid = machine_id(machine.path);
-    Result row = conn().prepared("machine_row", "SELECT has_total_counter, max_ts, version FROM machines WHERE id=$1",
-                                 Params().add(mid));
-    return history(mid, machine, from, to, row.int_at(0, 0) != 0);
+    return history(mid, machine, from, to, facts(mid));
   });
 }
 
@@ -596,7 +644,7 @@ std::array<std::int64_t*, 18> kpi_fields(KpiTotals& t) {
 // Totals of the whole hours [from, to) (all settled): the materialised rows, and the engine for the
 // hours not materialised yet, which are then written unless an append changed the machine meanwhile.
 KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
-                                           std::int64_t version, bool has_total) {
+                                           const MachineFacts& facts) {
   Connection& c = conn();
   KpiTotals t;
   Result sum = c.prepared("sum_rollups",
@@ -624,7 +672,7 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
   for (std::size_t a = 0; a < missing.size();) {
     std::size_t b = a + 1;
     while (b < missing.size() && missing[b].start == missing[b - 1].end) ++b;
-    const MachineHistory h = history(mid, spec, missing[a].start, missing[b - 1].end, has_total);
+    const MachineHistory h = history(mid, spec, missing[a].start, missing[b - 1].end, facts);
     const auto part = oee::machine_bucket_totals(h, calendar_, std::span(missing).subspan(a, b - a), kTimeMax);
     computed.insert(computed.end(), part.begin(), part.end());
     a = b;
@@ -647,7 +695,7 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
   // this against appends on every server).
   Transaction tx(c);
   Result v = c.prepared("lock_version", "SELECT version FROM machines WHERE id=$1 FOR UPDATE", Params().add(mid));
-  if (v.int_at(0, 0) == version) {
+  if (v.int_at(0, 0) == facts.version) {
     c.exec("CREATE TEMP TABLE IF NOT EXISTS staging_rollups (LIKE rollups) ON COMMIT DELETE ROWS");
     c.copy_begin("COPY staging_rollups FROM STDIN");
     c.copy_data(rows);
@@ -667,25 +715,23 @@ KpiTotals PostgresEventStore::machine_totals(const MachineSpec& machine, TimeMs 
     const TimeMs end = std::min(to, horizon);
     if (from >= end) return t;
     const std::int64_t mid = machine_id(machine.path);
-    Result row = conn().prepared("machine_row", "SELECT has_total_counter, max_ts, version FROM machines WHERE id=$1",
-                                 Params().add(mid));
-    const bool has_total = row.int_at(0, 0) != 0;
+    const MachineFacts f = facts(mid);
     // Rollups serve whole hours that can no longer change without a late event: before the last
     // event by more than a micro-stop threshold (an open stop may still turn out small), and, for
     // an earlier horizon, before it by as much (docs/storage.md).
-    const bool rollups = !row.is_null(0, 1) && plant_.find_machine(machine.path) == &machine;
+    const bool rollups = f.max_ts && plant_.find_machine(machine.path) == &machine;
     const TimeMs r0 = ceil_to(from, kMsPerHour);
-    const TimeMs r1 = rollups ? std::min({floor_hour(end), floor_hour(row.int_at(0, 1) - machine.micro_stop_threshold_ms),
+    const TimeMs r1 = rollups ? std::min({floor_hour(end), floor_hour(*f.max_ts - machine.micro_stop_threshold_ms),
                                           floor_hour(horizon - machine.micro_stop_threshold_ms)})
                               : r0;
     if (r1 <= r0) {
-      t = oee::machine_totals(history(mid, machine, from, to, has_total), calendar_, from, to, horizon);
+      t = oee::machine_totals(history(mid, machine, from, to, f), calendar_, from, to, horizon);
       t.machine_count = 1;
       return t;
     }
-    t = rollup_hours(mid, machine, r0, r1, row.int_at(0, 2), has_total);
-    if (from < r0) t += oee::machine_totals(history(mid, machine, from, r0, has_total), calendar_, from, r0, horizon);
-    if (r1 < end) t += oee::machine_totals(history(mid, machine, r1, to, has_total), calendar_, r1, to, horizon);
+    t = rollup_hours(mid, machine, r0, r1, f);
+    if (from < r0) t += oee::machine_totals(history(mid, machine, from, r0, f), calendar_, from, r0, horizon);
+    if (r1 < end) t += oee::machine_totals(history(mid, machine, r1, to, f), calendar_, r1, to, horizon);
     t.machine_count = 1;
     return t;
   });
@@ -772,13 +818,13 @@ std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
     if (drop.empty()) return std::int64_t{0};
     Transaction tx(c);
     c.exec("SELECT pg_advisory_xact_lock(7302650002)");
-    Result ms = c.query("SELECT id, path, has_total_counter FROM machines ORDER BY id FOR UPDATE");
+    Result ms = c.query("SELECT id, path, has_total_counter, kinds FROM machines ORDER BY id FOR UPDATE");
     for (int i = 0; i < ms.rows(); ++i) {
       const std::int64_t mid = ms.int_at(i, 0);
       const MachineSpec* spec = plant_.find_machine(ms.text_at(i, 1));
       if (!spec) continue;
       std::vector<Event> ctx;
-      load_history_events(mid, *spec, cut, cut, ctx);
+      load_history_events(mid, *spec, cut, cut, ms.int_at(i, 3), ctx);
       std::string rows;
       for (const Event& e : ctx) {
         if (e.ts >= cut || !(e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter))

@@ -26,10 +26,12 @@ const Migration kMigrations[] = {
      // statement counts a 10M-row table), the range of its event times, whether it ever had a total
      // counter (the engine's rejects-are-part-of-the-total rule is a property of the whole set),
      // a version bumped by every append (rollups computed from an older version are not written),
-     // and the end of its materialised rollup hours.
+     // the end of its materialised rollup hours, and the kinds of context events it ever had (bits:
+     // 1 product, 2/4/8 total/good/reject counter) so that a window's context looks only for those.
      "CREATE TABLE machines(id serial PRIMARY KEY, path text NOT NULL UNIQUE, events bigint NOT NULL DEFAULT 0,"
      " min_ts bigint, max_ts bigint, has_total_counter boolean NOT NULL DEFAULT false,"
-     " version bigint NOT NULL DEFAULT 0, rollup_end bigint NOT NULL DEFAULT -2305843009213693952);"
+     " version bigint NOT NULL DEFAULT 0, rollup_end bigint NOT NULL DEFAULT -2305843009213693952,"
+     " kinds integer NOT NULL DEFAULT 0);"
      "CREATE TABLE sources(id serial PRIMARY KEY, src text NOT NULL UNIQUE, events bigint NOT NULL DEFAULT 0,"
      " seq_min bigint NOT NULL DEFAULT -1, seq_max bigint NOT NULL DEFAULT -1, last_seen bigint NOT NULL DEFAULT 0,"
      " clock_offset_ms bigint NOT NULL DEFAULT 0, future_events bigint NOT NULL DEFAULT 0);"
