@@ -29,11 +29,46 @@ std::optional<HttpResponse> Access::refuse(const HttpRequest& r, auth::Role role
   return std::nullopt;
 }
 
+namespace {
+std::string request_key(const HttpRequest& r) {
+  std::string key = r.path;
+  for (const auto& [name, value] : r.query)
+    if (name != "access_token") key += '&' + name + '=' + value;
+  return key;
+}
+}  // namespace
+
 server::HttpHandler Access::require(auth::Role role, Handler handler) const {
   return [this, role, handler = std::move(handler)](const HttpRequest& r) {
     auth::Principal who;
     if (auto refused = refuse(r, role, who)) return std::move(*refused);
-    return handler(r, who);
+    if (r.method != "GET") {
+      try {
+        return handler(r, who);
+      } catch (const std::exception& e) {
+        return HttpResponse::error(503, "storage_unavailable", std::string("storage is unavailable, try again: ") + e.what());
+      }
+    }
+    const std::string key = request_key(r);
+    try {
+      HttpResponse out = handler(r, who);
+      if (out.status == 200 && out.body.size() <= 1024 * 1024) {
+        std::lock_guard lock(stale_mutex_);
+        if (last_good_.size() >= kStaleResponsesMax && !last_good_.count(key)) last_good_.erase(last_good_.begin());
+        last_good_[key] = out;
+      }
+      return out;
+    } catch (const std::exception& e) {
+      // Storage failed (the store throws with its reason): the last good answer, marked stale.
+      std::lock_guard lock(stale_mutex_);
+      auto it = last_good_.find(key);
+      if (it == last_good_.end())
+        return HttpResponse::error(503, "storage_unavailable", std::string("storage is unavailable: ") + e.what());
+      HttpResponse out = it->second;
+      out.headers.emplace_back("Warning", "110 - \"Response is Stale\"");
+      out.headers.emplace_back("X-OEE-Stale", "true");
+      return out;
+    }
   };
 }
 

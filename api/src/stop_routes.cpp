@@ -3,6 +3,7 @@
 // and rate, tag history, and CSV exports.
 #include <algorithm>
 #include <map>
+#include <thread>
 
 #include "body_json.h"
 #include "json_text.h"
@@ -178,7 +179,16 @@ class ReasonWriter {
     e.src = "api";
     e.seq = next_seq_++;
     last_ts_ = e.ts;
-    return service_.ingest({e}, "api");
+    // Storage briefly unavailable: try again (the same src+seq, so a write that did commit is not
+    // taken twice); the caller answers 503 when it still fails.
+    for (int attempt = 0;; ++attempt) {
+      try {
+        return service_.ingest({e}, "api");
+      } catch (const std::exception&) {
+        if (attempt == 3) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+      }
+    }
   }
 
  private:
@@ -217,7 +227,12 @@ HttpResponse assign_reason(server::PlantService& s, const Access& access, Reason
   std::string reason;
   if (!body || !string_member(*body, "reason", kReasonBytesMax, reason, error) || !find_stop(s, *body, m, stop, error)) return error;
   if (reason.empty()) return HttpResponse::error(400, "bad_body", "'reason' must not be empty");
-  const server::IngestReport report = writer.write(m->path, stop.start, reason);
+  server::IngestReport report;
+  try {
+    report = writer.write(m->path, stop.start, reason);
+  } catch (const std::exception& e) {
+    return HttpResponse::error(503, "storage_unavailable", std::string("the reason could not be stored, try again: ") + e.what());
+  }
   if (report.accepted != 1) return HttpResponse::error(500, "internal", "the reason event was not accepted");
   const std::string target = m->path + "@" + format_rfc3339(stop.start);
   access.audit(who, "reason.assign", target, "{\"reason\":" + nlohmann::json(stop.reason).dump() + "}",

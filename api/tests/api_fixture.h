@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "../../server/tests/http_client.h"
@@ -40,6 +41,31 @@ inline double field(const std::string& json, const std::string& name) {
   return v;
 }
 
+// The real SQLite store with a switch that makes every call fail as a lost database would (fault
+// injection for the graceful-degradation tests).
+class SwitchableStore : public storage::EventStore {
+ public:
+  SwitchableStore(std::unique_ptr<storage::EventStore> real, std::atomic<bool>& failing) : real_(std::move(real)), failing_(failing) {}
+  storage::AppendResult append(std::span<const Event> e, TimeMs at) override { check(); return real_->append(e, at); }
+  std::vector<Event> machine_events(std::string_view m, TimeMs f, TimeMs t) override { check(); return real_->machine_events(m, f, t); }
+  MachineHistory machine_history(const MachineSpec& m, TimeMs f, TimeMs t) override { check(); return real_->machine_history(m, f, t); }
+  KpiTotals machine_totals(const MachineSpec& m, TimeMs f, TimeMs t, TimeMs h) override { check(); return real_->machine_totals(m, f, t, h); }
+  std::int64_t event_count() override { check(); return real_->event_count(); }
+  std::vector<storage::SourceStats> sources() override { check(); return real_->sources(); }
+  std::int64_t add_dead_letter(const storage::DeadLetter& d) override { check(); return real_->add_dead_letter(d); }
+  std::vector<storage::DeadLetter> dead_letters(std::int64_t b, std::size_t l) override { check(); return real_->dead_letters(b, l); }
+  std::int64_t dead_letter_count() override { check(); return real_->dead_letter_count(); }
+  std::int64_t apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
+  std::string describe() const override { return real_->describe(); }
+
+ private:
+  void check() const {
+    if (failing_) throw std::runtime_error("sqlite: disk I/O error (injected)");
+  }
+  std::unique_ptr<storage::EventStore> real_;
+  std::atomic<bool>& failing_;
+};
+
 inline Event event(const std::string& json) {
   Event e;
   std::string error;
@@ -55,7 +81,9 @@ class Api : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     service_ = std::make_unique<server::PlantService>(
         plant::load_plant_yaml(kPlant, "plant.yaml"),
-        [this](const PlantModel& p, const ShiftCalendar& c) { return storage::open_sqlite_store((dir_ / "oee.sqlite").string(), p, c); },
+        [this](const PlantModel& p, const ShiftCalendar& c) -> std::unique_ptr<storage::EventStore> {
+          return std::make_unique<SwitchableStore>(storage::open_sqlite_store((dir_ / "oee.sqlite").string(), p, c), storage_failing_);
+        },
         [this] { return now_; });
     auth::AccountsOptions ao;
     ao.pwhash_opslimit = 1;  // crypto_pwhash_OPSLIMIT_MIN / MEMLIMIT_MIN: fast tests
@@ -115,6 +143,7 @@ class Api : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::atomic<bool> storage_failing_{false};
   TimeMs now_ = at("2026-11-10T14:00:00-06:00");
   static constexpr const char* kAdminToken = "test-admin-token-0123456789";
   std::unique_ptr<server::PlantService> service_;

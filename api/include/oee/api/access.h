@@ -3,6 +3,8 @@
 // (`Authorization: Bearer TOKEN`) of a user or API token with at least the route's role; 401
 // without a valid token, 403 with too small a role. Writes go to the audit chain through here.
 #include <functional>
+#include <map>
+#include <mutex>
 
 #include "oee/auth/accounts.h"
 #include "oee/auth/audit_chain.h"
@@ -12,6 +14,11 @@ namespace oee::api {
 
 class Access {
  public:
+  // Reads keep working while storage is briefly unavailable: a GET whose handler fails with a
+  // storage error gets the last good answer to the same request, marked stale (`Warning: 110` and
+  // `X-OEE-Stale: true`), or 503 when there is none.
+  static constexpr std::size_t kStaleResponsesMax = 1024;
+
   Access(auth::Accounts& accounts, auth::AuditChain& audit) : accounts_(accounts), audit_(audit) {}
 
   using Handler = std::function<server::HttpResponse(const server::HttpRequest&, const auth::Principal&)>;
@@ -33,6 +40,8 @@ class Access {
  private:
   auth::Accounts& accounts_;
   auth::AuditChain& audit_;
+  mutable std::mutex stale_mutex_;
+  mutable std::map<std::string, server::HttpResponse> last_good_;  // by method, path and query
 };
 
 }  // namespace oee::api

@@ -1,0 +1,48 @@
+// Storage briefly unavailable: reads answer the last known values marked stale, /readyz says not
+// ready, writes retry and then fail with 503; all recover when storage is back.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "api_fixture.h"
+
+namespace oee::api {
+
+TEST_F(Api, ReadsServeStaleValuesWhileStorageIsDown) {
+  ingest_vorne_shift();
+  const std::string kpis = "/api/v1/kpis?node=s1/a1/l1/press&from=2026-11-10T06:00:00-06:00&to=2026-11-10T14:00:00-06:00";
+  const auto fresh = get(kpis);
+  ASSERT_EQ(fresh.status, 200);
+  EXPECT_EQ(fresh.headers.find("X-OEE-Stale"), std::string::npos);
+  EXPECT_EQ(get("/readyz").status, 200);
+  storage_failing_ = true;
+  const auto stale = get(kpis);
+  EXPECT_EQ(stale.status, 200);
+  EXPECT_EQ(stale.body, fresh.body);
+  EXPECT_NE(stale.headers.find("X-OEE-Stale: true"), std::string::npos) << stale.headers;
+  EXPECT_NE(stale.headers.find("Warning: 110"), std::string::npos);
+  // Never answered before: 503 with the reason.
+  const auto unknown = get("/api/v1/kpis?node=s1");
+  EXPECT_EQ(unknown.status, 503);
+  EXPECT_NE(unknown.body.find("storage_unavailable"), std::string::npos) << unknown.body;
+  const auto ready = get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("\"storage\":\"unavailable\""), std::string::npos) << ready.body;
+  storage_failing_ = false;
+  EXPECT_EQ(get("/api/v1/kpis?node=s1").status, 200);
+  EXPECT_EQ(get(kpis).headers.find("X-OEE-Stale"), std::string::npos);
+}
+
+TEST_F(Api, WritesFailCleanlyWhileStorageIsDownAndWorkAfter) {
+  ingest_vorne_shift();
+  const std::string body = R"({"machine":"s1/a1/l1/press","at":"2026-11-10T09:10:00-06:00","reason":"material"})";
+  storage_failing_ = true;
+  const auto down = request("POST", "/api/v1/stops/reason", body, operator_token_);
+  EXPECT_EQ(down.status, 503);
+  EXPECT_NE(down.body.find("storage_unavailable"), std::string::npos) << down.body;
+  storage_failing_ = false;
+  EXPECT_EQ(request("POST", "/api/v1/stops/reason", body, operator_token_).status, 200);
+  const auto j = nlohmann::json::parse(get("/api/v1/pareto?node=s1&from=2026-11-10T06:00:00-06:00&to=2026-11-10T14:00:00-06:00").body);
+  EXPECT_EQ(j["bars"][0]["name"], "material");
+}
+
+}  // namespace oee::api
