@@ -26,7 +26,7 @@ url="opc.tcp://127.0.0.1:$port"
 node "$root/opcua/tests/peer/server.js" --port "$port" --counters "$items" --rate-ms 1000 --pki "$work/pki" \
   >"$work/server.out" 2>"$work/server.err" &
 pids+=($!)
-for _ in $(seq 600); do grep -q '^READY' "$work/server.out" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -qs "^READY" "$work/server.out" && break; sleep 0.1; done
 grep -q '^READY' "$work/server.out" || { echo "opcua_subscribe.sh: server did not start" >&2; cat "$work/server.err" >&2; exit 1; }
 
 clock_ticks=$(getconf CLK_TCK)
@@ -45,7 +45,7 @@ measure() {
   "$@" >"$work/$name.out" 2>"$work/$name.err" &
   local pid=$!
   pids+=($pid)
-  for _ in $(seq 1200); do grep -q '"subscribed"' "$work/$name.err" && break; sleep 0.1; done
+  for _ in $(seq 1200); do grep -qs '"subscribed"' "$work/$name.err" && break; sleep 0.1; done
   grep -q '"subscribed"' "$work/$name.err" || { echo "$name did not subscribe" >&2; cat "$work/$name.err" >&2; exit 1; }
   sleep "$warmup"
   local start_cpu end_cpu

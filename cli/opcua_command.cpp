@@ -404,7 +404,7 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
   std::fprintf(stderr, "%s\n", dump(json{{"event", "subscribed"}, {"items", items.size()}}).c_str());
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(duration_s);
-  const timespec tick{0, 100 * 1000 * 1000};
+  const timespec tick{0, 250 * 1000 * 1000};
   for (;;) {
     if (count && received.load() >= count) break;
     if (duration_s > 0 && std::chrono::steady_clock::now() >= deadline) break;

@@ -317,12 +317,20 @@ Scalar BinaryReader::scalar(BuiltinType type) {
 }
 
 Variant BinaryReader::variant() {
+  Variant v;
+  variant_into(v);
+  return v;
+}
+
+void BinaryReader::variant_into(Variant& v) {
   DepthGuard guard(depth_);
   const uint8_t mask = u8();
   const uint8_t type_id = mask & kTypeMask;
   if (type_id > static_cast<uint8_t>(BuiltinType::diagnostic_info)) throw DecodeError("invalid Variant type");
-  Variant v;
   v.type = static_cast<BuiltinType>(type_id);
+  v.is_array = false;
+  v.values.clear();
+  v.dimensions.clear();
   if (mask & kArrayFlag) {
     v.is_array = true;
     const size_t n = array_length();
@@ -346,23 +354,31 @@ Variant BinaryReader::variant() {
     if (mask & kDimensionsFlag) throw DecodeError("dimensions on a scalar Variant");
     v.values.push_back(scalar(v.type));
   }
-  return v;
 }
 
 DataValue BinaryReader::data_value() {
-  DepthGuard guard(depth_);
   DataValue v;
-  const uint8_t mask = u8();
-  if (mask & 0x01) {
-    v.has_value = true;
-    v.value = variant();
-  }
-  if (mask & 0x02) v.status = status_code();
-  if (mask & 0x04) v.source_timestamp = date_time();
-  if (mask & 0x10) v.source_picoseconds = u16();
-  if (mask & 0x08) v.server_timestamp = date_time();
-  if (mask & 0x20) v.server_picoseconds = u16();
+  data_value_into(v);
   return v;
+}
+
+void BinaryReader::data_value_into(DataValue& v) {
+  DepthGuard guard(depth_);
+  const uint8_t mask = u8();
+  v.has_value = (mask & 0x01) != 0;
+  if (v.has_value) {
+    variant_into(v.value);
+  } else {
+    v.value.type = BuiltinType::null;
+    v.value.is_array = false;
+    v.value.values.clear();
+    v.value.dimensions.clear();
+  }
+  v.status = (mask & 0x02) ? status_code() : StatusCode{};
+  v.source_timestamp = (mask & 0x04) ? date_time() : DateTime{};
+  v.source_picoseconds = (mask & 0x10) ? u16() : 0;
+  v.server_timestamp = (mask & 0x08) ? date_time() : DateTime{};
+  v.server_picoseconds = (mask & 0x20) ? u16() : 0;
 }
 
 DiagnosticInfo BinaryReader::diagnostic_info() {

@@ -41,7 +41,7 @@ struct Client::Impl {
     std::map<uint32_t, MonitoredItemState> items;   // by client handle
     std::atomic<uint32_t> last_sequence_number{0};  // 0: none seen yet
     std::atomic<Clock::rep> last_publish_at{Clock::now().time_since_epoch().count()};
-    DateTime last_publish_time;                     // notifier only
+    std::atomic<int64_t> last_publish_ticks{0};     // DateTime of the last data message
     std::atomic<bool> keep_alive_reported{false};
 
     void touch() { last_publish_at = Clock::now().time_since_epoch().count(); }
@@ -134,6 +134,10 @@ struct Client::Impl {
   std::atomic<int> publish_target{3};
   std::mutex acks_mutex;
   std::vector<std::pair<uint32_t, uint32_t>> acks;  // (server subscription id, sequence number)
+
+  // Decoding buffers of the notifier thread, reused from one notification to the next.
+  std::vector<DataValue> notification_values;
+  std::vector<DataChange> notification_changes;
 
   std::mutex notifier_mutex;
   std::condition_variable notifier_cv;

@@ -284,7 +284,7 @@ void Client::Impl::process_publish_response(std::vector<uint8_t>& body) {
       const bool held = std::find(available.begin(), available.end(), s) != available.end();
       if (held && republish(*sub, s)) {
         if (gap_start) {
-          emit(ClientEvent{ClientEvent::Kind::data_gap, sub->id, status::bad_message_not_available, sub->last_publish_time,
+          emit(ClientEvent{ClientEvent::Kind::data_gap, sub->id, status::bad_message_not_available, DateTime{sub->last_publish_ticks.load()},
                            publish_time, gap_start, s - 1, "notification messages lost"});
           gap_start = 0;
         }
@@ -293,7 +293,7 @@ void Client::Impl::process_publish_response(std::vector<uint8_t>& body) {
       }
     }
     if (gap_start) {
-      emit(ClientEvent{ClientEvent::Kind::data_gap, sub->id, status::bad_message_not_available, sub->last_publish_time,
+      emit(ClientEvent{ClientEvent::Kind::data_gap, sub->id, status::bad_message_not_available, DateTime{sub->last_publish_ticks.load()},
                        publish_time, gap_start, last_missing, "notification messages lost"});
     }
     sub->last_sequence_number = last_missing;
@@ -306,7 +306,7 @@ void Client::Impl::process_publish_response(std::vector<uint8_t>& body) {
   }
   deliver_notification(*sub, r, sequence_number);
   sub->last_sequence_number = sequence_number;
-  sub->last_publish_time = publish_time;
+  sub->last_publish_ticks = publish_time.ticks;
   std::lock_guard lock(acks_mutex);
   acks.emplace_back(server_id, sequence_number);
 }
@@ -326,14 +326,17 @@ void Client::Impl::deliver_notification(SubscriptionState& sub, BinaryReader& r,
     r.skip(static_cast<size_t>(length));
     if (type.numeric == type_id::data_change_notification && type.namespace_index == 0) {
       const size_t n = b.array_length(5);
-      std::vector<DataValue> values(n);
-      std::vector<DataChange> changes(n);
+      // Runs on the notifier thread (or its Republish): the buffers are its own.
+      auto& values = notification_values;
+      auto& changes = notification_changes;
+      if (values.size() < n) values.resize(n);
+      changes.resize(n);
       for (size_t k = 0; k < n; ++k) {
         changes[k].client_handle = b.u32();
-        values[k] = b.data_value();
+        b.data_value_into(values[k]);
         changes[k].value = &values[k];
       }
-      if (sub.handler) sub.handler(sub.id, sequence_number, changes);
+      if (sub.handler) sub.handler(sub.id, sequence_number, std::span<const DataChange>(changes.data(), n));
     } else if (type.numeric == type_id::status_change_notification && type.namespace_index == 0) {
       const StatusCode s = b.status_code();
       emit(ClientEvent{ClientEvent::Kind::subscription_status, sub.id, s, DateTime::now(), {}, sequence_number,
@@ -374,7 +377,7 @@ void Client::Impl::check_keep_alive() {
         static_cast<int64_t>(sub->revised_interval_ms * (sub->revised_keep_alive_count + 1) * 1.5 + 2000));
     if (sub->since_last_publish() > allowed) {
       sub->keep_alive_reported = true;
-      emit(ClientEvent{ClientEvent::Kind::keep_alive_missed, sub->id, status::bad_timeout, sub->last_publish_time,
+      emit(ClientEvent{ClientEvent::Kind::keep_alive_missed, sub->id, status::bad_timeout, DateTime{sub->last_publish_ticks.load()},
                        DateTime::now(), 0, 0, "no Publish response within the keep-alive time"});
       // The connection is silently dead or the server stopped publishing: start over.
       connection_lost(generation.load(), status::bad_timeout, "subscription keep-alive missed");

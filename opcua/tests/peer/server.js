@@ -175,7 +175,7 @@ async function main() {
     componentOf: counters, browseName: "Analog", nodeId: "s=Analog.Counter", dataType: "Double",
     engineeringUnitsRange: { low: 0, high: 1000 }, minimumSamplingInterval: 0,
   });
-  analog.setValueFromSource(new Variant({ dataType: DataType.Double, value: 0 }));
+  analog.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick % 1000 }));
   setInterval(() => {
     tick++;
     analog.setValueFromSource(new Variant({ dataType: DataType.Double, value: tick % 1000 }));

@@ -101,6 +101,10 @@ class BinaryReader {
   ExtensionObject extension_object();
   Variant variant();
   DataValue data_value();
+  // Decode into an existing object, reusing its storage: the publish path decodes 10K values a
+  // second into the same buffers without touching the allocator.
+  void variant_into(Variant& v);
+  void data_value_into(DataValue& v);
   DiagnosticInfo diagnostic_info();
   Scalar scalar(BuiltinType type);
 
