@@ -76,6 +76,34 @@ TEST(OpcuaRecoveryTest, CutConnectionResumesTheSessionWithoutLosingAValue) {
   dump(rec, peer);
 }
 
+TEST(OpcuaRecoveryTest, NotificationsLostOnTheWireAreRepublished) {
+  OpcuaPeer peer(PeerOptions{10, 200, false});
+  peer.start();
+  TcpCutProxy proxy(peer.port());
+  Recorder rec;
+  Client client(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port())));
+  client.set_event_handler(rec.event_handler());
+  client.connect();
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{200, 100, 5, 0, 0}, rec.handler());
+  client.create_monitored_items(sub, counter_items(10));
+  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; }));
+  // Publish responses sent now are lost; the server keeps them until acknowledged.
+  proxy.swallow_server_bytes(true);
+  std::this_thread::sleep_for(1500ms);
+  proxy.cut();
+  proxy.swallow_server_bytes(false);
+  const size_t before = rec.total;
+  ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.has_event(ClientEvent::Kind::reconnected); }));
+  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.total >= before + 10 * 12; }));
+  const auto stats = client.statistics();
+  client.disconnect();
+  std::lock_guard lock(rec.mutex);
+  EXPECT_GT(stats.republished_messages, 0u) << "the lost notifications must come back through Republish";
+  EXPECT_FALSE(rec.has_event(ClientEvent::Kind::data_gap));
+  expect_consecutive(rec.values, 15, 1);
+  dump(rec, peer);
+}
+
 TEST(OpcuaRecoveryTest, ServerRestartIsRecoveredWithin5sAndTheGapReported) {
   OpcuaPeer peer(PeerOptions{10, 200, false});
   peer.start();

@@ -15,6 +15,8 @@ class TcpCutProxy {
   ~TcpCutProxy();
   uint16_t port() const { return port_; }
   void cut();  // resets every open connection
+  // While on, bytes from the server are swallowed: responses the server sent never arrive.
+  void swallow_server_bytes(bool on) { swallow_ = on; }
 
  private:
   void accept_loop();
@@ -23,6 +25,7 @@ class TcpCutProxy {
   uint16_t port_ = 0;
   int listen_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> swallow_{false};
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<int> open_fds_;
