@@ -1,0 +1,207 @@
+// PostgreSQL storage: (a) durable ingest events/s with dedup (COPY into staging + INSERT ... ON
+// CONFLICT DO NOTHING, machines' rows and sources kept), 1,000 machines interleaved, batches of
+// 10,000, beside `psql \copy` of the same rows into a plain table with the same unique key, in the
+// same run on the same server; (b) KPI query latency (one machine over a month, and one line of 50
+// machines over a month) with >= 10M events stored (BENCH_QUICK=1: 1M), beside the engine over
+// the machine's events loaded from PostgreSQL. The server is a throwaway PostgreSQL 15 cluster with
+// the durability settings of production (fsync on, synchronous_commit on).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../storage/tests/postgres_test_cluster.h"
+#include "oee/core/shift_calendar.h"
+#include "oee/core/time_zone.h"
+#include "oee/storage/postgres_store.h"
+
+using Clock = std::chrono::steady_clock;
+using namespace oee;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+PlantModel make_plant(int lines, int per_line) {
+  PlantModel p;
+  p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
+  p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
+  SiteSpec s{"s1", "s1", "Site", {}};
+  AreaSpec a{"a1", "s1/a1", "Area", {}};
+  for (int l = 0; l < lines; ++l) {
+    LineSpec line{"l" + std::to_string(l), "s1/a1/l" + std::to_string(l), "Line", {}};
+    for (int m = 0; m < per_line; ++m) {
+      MachineSpec spec;
+      spec.id = "m" + std::to_string(m);
+      spec.path = line.path + "/" + spec.id;
+      spec.ideal_cycle_us = 900'000;
+      spec.product_cycle_us = {{"a", 800'000}, {"b", 1'200'000}};
+      spec.micro_stop_threshold_ms = 60'000;
+      spec.startup_window_ms = 300'000;
+      line.machines.push_back(spec);
+    }
+    a.lines.push_back(line);
+  }
+  s.areas.push_back(a);
+  p.sites.push_back(s);
+  return p;
+}
+
+// Machines interleaved round-robin; one source (edge agent) per line, seq increasing per source.
+std::vector<Event> make_events(const PlantModel& plant, std::size_t n, TimeMs start, DurationMs mean_step_ms,
+                               std::uint64_t seed) {
+  const auto machines = plant.machines();
+  std::mt19937_64 rng(seed);
+  std::vector<TimeMs> clock(machines.size(), start);
+  std::vector<std::int64_t> total(machines.size(), 0);
+  std::map<std::string, std::int64_t> seq;
+  std::vector<Event> out;
+  out.reserve(n);
+  static const char* kStates[] = {"running", "running", "running", "stopped", "setup", "starved", "running"};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t m = i % machines.size();
+    clock[m] += 1 + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(2 * mean_step_ms));
+    Event e;
+    e.ts = clock[m];
+    e.machine = machines[m]->path;
+    e.src = e.machine.substr(0, e.machine.rfind('/'));
+    e.seq = seq[e.src]++;
+    const unsigned r = static_cast<unsigned>(rng() % 100);
+    if (r < 25) {
+      e.type = EventType::state;
+      e.state = kStates[rng() % 7];
+    } else if (r < 85) {
+      e.type = EventType::count;
+      e.good = 1 + static_cast<std::int64_t>(rng() % 10);
+      e.reject = rng() % 8 == 0 ? 1 : 0;
+    } else if (r < 97) {
+      e.type = EventType::counter;
+      total[m] = (total[m] + static_cast<std::int64_t>(rng() % 50)) % 65536;
+      e.value = total[m];
+      e.rollover = 65536;
+    } else {
+      e.type = EventType::product;
+      e.product = rng() % 2 ? "a" : "b";
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// The same rows as the store's COPY (same columns and ids), for the psql baseline.
+void write_copy_rows(const PlantModel& plant, const std::vector<Event>& events, const std::string& file) {
+  std::map<std::string, int> machine_id, source_id;
+  for (const MachineSpec* m : plant.machines()) machine_id[m->path] = static_cast<int>(machine_id.size()) + 1;
+  std::ofstream out(file);
+  std::string line;
+  for (const Event& e : events) {
+    auto [it, fresh] = source_id.emplace(e.src, static_cast<int>(source_id.size()) + 1);
+    (void)fresh;
+    line.clear();
+    line += std::to_string(machine_id[e.machine]) + '\t' + std::to_string(e.ts) + '\t' + std::to_string(it->second) + '\t' +
+            std::to_string(e.seq) + '\t' + std::to_string(static_cast<int>(e.type)) + '\t' + std::to_string(it->second) +
+            '\t' + std::to_string(e.seq) + '\t' + e.state + '\t' + e.reason + '\t' + std::to_string(e.good) + '\t' +
+            std::to_string(e.reject) + '\t' + std::to_string(static_cast<int>(e.counter)) + '\t' + std::to_string(e.value) +
+            '\t' + std::to_string(e.rollover) + '\t' + e.product + '\t' + std::to_string(e.at) + '\n';
+    out << line;
+  }
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main() {
+  const bool quick = std::getenv("BENCH_QUICK") != nullptr;
+  const std::size_t ingest_events = quick ? 500'000 : 2'000'000;
+  const std::size_t stored_events = quick ? 1'000'000 : 10'000'000;
+  const std::size_t batch = 10'000;
+  try {
+    const char* extra = std::getenv("BENCH_PG_SETTINGS");  // e.g. statement logging while profiling
+    storage::testing::PostgresCluster cluster(
+        std::string("-c fsync=on -c synchronous_commit=on -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min ") +
+        (extra ? extra : ""));
+    const PlantModel plant = make_plant(20, 50);  // 1,000 machines
+    const FixedOffsetZone zone;
+    const ShiftCalendar cal(plant, zone);
+    const TimeMs start = *parse_timestamp("2026-10-01T00:00:00Z");
+    // About a month per machine at the full size: 10,000 events per machine, a mean step of 260 s.
+    const DurationMs step = static_cast<DurationMs>(30LL * kMsPerDay * 1000 / static_cast<long long>(stored_events) / 2);
+    const auto events = make_events(plant, stored_events, start, std::max<DurationMs>(step, 1), 7);
+
+    // (a) Baseline first: psql \copy of the first `ingest_events` rows into a plain table.
+    const std::string base_url = cluster.create_database();
+    const std::string rows_file = cluster.dir() + "/rows.tsv";
+    write_copy_rows(plant, std::vector<Event>(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(ingest_events)), rows_file);
+    cluster.exec(base_url.substr(base_url.find("///") + 3, base_url.find('?') - base_url.find("///") - 3),
+                 "CREATE TABLE copy_baseline(machine_id integer NOT NULL, ts bigint NOT NULL, id_src bigint NOT NULL,"
+                 " id_key bigint NOT NULL, type smallint NOT NULL, src_id integer NOT NULL, seq bigint NOT NULL,"
+                 " state text NOT NULL, reason text NOT NULL, good bigint NOT NULL, reject bigint NOT NULL,"
+                 " counter smallint NOT NULL, value bigint NOT NULL, rollover bigint NOT NULL, product text NOT NULL,"
+                 " at bigint NOT NULL, PRIMARY KEY(id_src, id_key, ts))");
+    auto t0 = Clock::now();
+    cluster.run({"/usr/bin/psql", "-q", "-d", base_url, "-c", "\\copy copy_baseline FROM '" + rows_file + "'"}, "psql \\copy");
+    const double copy_rate = static_cast<double>(ingest_events) / seconds_since(t0);
+
+    const std::string url = cluster.create_database();
+    auto store = storage::open_postgres_store(url, plant, cal);
+    t0 = Clock::now();
+    for (std::size_t i = 0; i < ingest_events; i += batch)
+      store->append(std::span(events).subspan(i, std::min(batch, ingest_events - i)), start);
+    const double ours = static_cast<double>(ingest_events) / seconds_since(t0);
+    std::printf("BENCH\tpostgres ingest, dedup, 1000 machines (events/s)\t%.0f\tevents/s\tpsql \\copy, same key\t%.0f\thigher\t>= 0.7 x baseline and >= 300000\n",
+                ours, copy_rate);
+    std::fflush(stdout);
+
+    // (b) The rest, then queries.
+    t0 = Clock::now();
+    for (std::size_t i = ingest_events; i < events.size(); i += batch)
+      store->append(std::span(events).subspan(i, std::min(batch, events.size() - i)), start);
+    std::fprintf(stderr, "stored %zu events (%.1f s for the rest)\n", events.size(), seconds_since(t0));
+    const TimeMs from = start, to = start + 30 * kMsPerDay;
+    const auto machines = plant.machines();
+    t0 = Clock::now();
+    for (const MachineSpec* m : machines) store->machine_totals(*m, from, to, kTimeMax);  // materialises rollups
+    std::fprintf(stderr, "first month query of every machine (rollups materialised): %.1f s\n", seconds_since(t0));
+    std::mt19937_64 rng(3);
+    std::vector<double> machine_ms, engine_ms, line_ms;
+    for (int i = 0; i < 400; ++i) {
+      const MachineSpec& m = *machines[rng() % machines.size()];
+      const TimeMs f = from + static_cast<TimeMs>(rng() % 3600'000);  // not hour-aligned: engine at both ends
+      auto q = Clock::now();
+      store->machine_totals(m, f, to, kTimeMax);
+      machine_ms.push_back(seconds_since(q) * 1000);
+      if (i % 4 == 0) {
+        q = Clock::now();
+        const auto ev = store->machine_events(m.path, kTimeMin, to);
+        (void)oee::machine_totals(MachineHistory::build(m, ev), cal, f, to, kTimeMax);
+        engine_ms.push_back(seconds_since(q) * 1000);
+      }
+    }
+    for (int i = 0; i < 20; ++i) {
+      const auto& line = plant.sites[0].areas[0].lines[rng() % plant.sites[0].areas[0].lines.size()];
+      auto q = Clock::now();
+      KpiTotals t;
+      for (const MachineSpec& m : line.machines) t += store->machine_totals(m, from, to, kTimeMax);
+      line_ms.push_back(seconds_since(q) * 1000);
+    }
+    std::printf("BENCH\tpostgres KPI query p99, 1 machine x month, %zuM events stored (ms)\t%.2f\tms\tengine over its events from PostgreSQL\t%.2f\tlower\t<= 50\n",
+                stored_events / 1'000'000, percentile(machine_ms, 0.99), percentile(engine_ms, 0.99));
+    std::printf("BENCH\tpostgres KPI query p99, 1 line (50 machines) x month (ms)\t%.2f\tms\t-\t-\tlower\t<= 50\n",
+                percentile(line_ms, 0.99));
+    std::fprintf(stderr, "machine query p50 %.2f ms, line query p50 %.2f ms\n", percentile(machine_ms, 0.5),
+                 percentile(line_ms, 0.5));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_postgres: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
