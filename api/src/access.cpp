@@ -53,9 +53,16 @@ server::HttpHandler Access::require(auth::Role role, Handler handler) const {
     try {
       HttpResponse out = handler(r, who);
       if (out.status == 200 && out.body.size() <= 1024 * 1024) {
+        // Kept at most once a second per request, so hot endpoints do not copy every answer.
+        const TimeMs now = accounts_.now();
         std::lock_guard lock(stale_mutex_);
-        if (last_good_.size() >= kStaleResponsesMax && !last_good_.count(key)) last_good_.erase(last_good_.begin());
-        last_good_[key] = out;
+        auto it = last_good_.find(key);
+        if (it == last_good_.end()) {
+          if (last_good_.size() >= kStaleResponsesMax) last_good_.erase(last_good_.begin());
+          last_good_.emplace(key, StaleEntry{out, now});
+        } else if (now - it->second.kept_at >= kMsPerSecond || now < it->second.kept_at) {
+          it->second = StaleEntry{out, now};
+        }
       }
       return out;
     } catch (const std::exception& e) {
@@ -64,7 +71,7 @@ server::HttpHandler Access::require(auth::Role role, Handler handler) const {
       auto it = last_good_.find(key);
       if (it == last_good_.end())
         return HttpResponse::error(503, "storage_unavailable", std::string("storage is unavailable: ") + e.what());
-      HttpResponse out = it->second;
+      HttpResponse out = it->second.response;
       out.headers.emplace_back("Warning", "110 - \"Response is Stale\"");
       out.headers.emplace_back("X-OEE-Stale", "true");
       return out;

@@ -11,13 +11,6 @@ using server::HttpResponse;
 using namespace detail;
 
 LiveFeed::LiveFeed(server::PlantService& service, LiveFeedOptions options) : service_(service), options_(options) {
-  for (const SiteSpec& site : service_.plant().sites)
-    for (const AreaSpec& area : site.areas)
-      for (const LineSpec& line : area.lines) {
-        kpi_nodes_.push_back(line.path);
-        for (const MachineSpec& m : line.machines) kpi_nodes_.push_back(m.path);
-      }
-  kpi_nodes_.push_back("");
   service_.add_ingest_listener([this](const std::vector<Event>& events) { on_events(events); });
 }
 
@@ -125,8 +118,7 @@ void LiveFeed::on_message(std::uint64_t id, std::string_view text) {
   // A snapshot: every covered machine's state, then the KPIs.
   for (const MachineSpec* m : service_.plant().machines())
     if (covers(subscriptions, m->path)) c->send(state_message(m->path), "state:" + m->path);
-  for (const std::string& node : kpi_nodes_)
-    if (covers(subscriptions, node)) c->send(kpi_message(node), "kpi:" + node);
+  for (const std::string& node : subscriptions) c->send(kpi_message(node), "kpi:" + node);
 }
 
 std::shared_ptr<const std::string> LiveFeed::state_message(const std::string& machine) const {
@@ -184,20 +176,16 @@ void LiveFeed::on_events(const std::vector<Event>& events) {
 }
 
 void LiveFeed::publish_kpis() {
-  std::vector<std::pair<std::shared_ptr<server::WebSocketConnection>, std::vector<std::string>>> clients;
+  // Each subscribed node's figures are computed once per tick and shared by its subscribers.
+  std::map<std::string, std::vector<std::shared_ptr<server::WebSocketConnection>>> by_node;
   {
     std::lock_guard lock(mutex_);
     for (auto& [id, c] : clients_)
-      if (!c.nodes.empty()) clients.emplace_back(c.connection, c.nodes);
+      for (const std::string& node : c.nodes) by_node[node].push_back(c.connection);
   }
-  if (clients.empty()) return;
-  for (const std::string& node : kpi_nodes_) {
-    std::shared_ptr<const std::string> message;
-    for (auto& [connection, nodes] : clients) {
-      if (!covers(nodes, node)) continue;
-      if (!message) message = kpi_message(node);
-      connection->send(message, "kpi:" + node);
-    }
+  for (auto& [node, connections] : by_node) {
+    const auto message = kpi_message(node);
+    for (auto& connection : connections) connection->send(message, "kpi:" + node);
   }
 }
 

@@ -1,5 +1,10 @@
-#include "oee/api/routes.h"
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+
 #include "json_text.h"
+#include "oee/api/routes.h"
 
 namespace oee::api {
 
@@ -99,7 +104,37 @@ HttpResponse plant_tree(server::PlantService& s) {
 
 constexpr std::size_t kBucketsMax = 10'000;
 
-HttpResponse kpis(server::PlantService& s, const HttpRequest& r) {
+// The current shift's figures (the default window) are asked for constantly by dashboards and
+// integrations: one computation serves them until the next ingest, for at most a second.
+class CurrentShiftCache {
+ public:
+  static constexpr std::int64_t kMaxAgeMs = 1000;
+  std::optional<std::string> find(const std::string& key, std::uint64_t generation) const {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.generation != generation ||
+        now - it->second.computed > std::chrono::milliseconds(kMaxAgeMs))
+      return std::nullopt;
+    return it->second.body;
+  }
+  void put(const std::string& key, std::uint64_t generation, const std::string& body) {
+    std::lock_guard lock(mutex_);
+    if (entries_.size() > 1000) entries_.clear();  // bounded: nodes x groupings
+    entries_[key] = {generation, std::chrono::steady_clock::now(), body};
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t generation;
+    std::chrono::steady_clock::time_point computed;
+    std::string body;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCache* cache = nullptr) {
   const std::string node(r.query_value("node").value_or(""));
   if (!s.plant().has_node(node)) return HttpResponse::error(400, "unknown_node", "'" + node + "' is not a node of the plant");
   const std::string by_text(r.query_value("by").value_or(""));
@@ -118,6 +153,11 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r) {
     return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
   if (*by != Grouping::none && (to - from) / kMsPerDay > static_cast<TimeMs>(kBucketsMax / 3))
     return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
+  const bool default_window = !r.query_value("from") && !r.query_value("to");
+  const std::string cache_key = node + '|' + by_text;
+  const std::uint64_t generation = s.ingest_generation();
+  if (cache && default_window)
+    if (auto body = cache->find(cache_key, generation)) return HttpResponse::json(std::move(*body));
   const auto rows = s.node_kpis(node, *by, from, to);
   const std::string node_name = node.empty() ? "plant" : node;
   std::string out;
@@ -129,6 +169,7 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r) {
                             s.zone().offset_ms_at(rows[i].bucket.range.start)});
   }
   if (*by != Grouping::none) out += ']';
+  if (cache && default_window) cache->put(cache_key, generation, out);
   return HttpResponse::json(std::move(out));
 }
 
@@ -183,7 +224,10 @@ void add_plant_routes(server::Router& router, server::PlantService& service, con
   using auth::Principal;
   router.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::json("{\"status\":\"ok\"}"); });
   router.add("GET", "/api/v1/plant", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return plant_tree(service); }));
-  router.add("GET", "/api/v1/kpis", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return kpis(service, r); }));
+  auto cache = std::make_shared<CurrentShiftCache>();
+  router.add("GET", "/api/v1/kpis", access.require(Role::viewer, [&service, cache](const HttpRequest& r, const Principal&) {
+    return kpis(service, r, cache.get());
+  }));
   router.add("GET", "/api/v1/dead-letters", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return dead_letters(service, r); }));
   router.add("GET", "/api/v1/sources", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return sources(service); }));
 }

@@ -51,7 +51,9 @@ function showLogin() {
 function connectLive() {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live?access_token=' + encodeURIComponent(token);
   socket = new WebSocket(url);
-  socket.onopen = () => socket.send(JSON.stringify({ type: 'subscribe', nodes: [''] }));
+  // Every machine's state (under the plant), and the KPIs of each line and machine shown.
+  const nodes = [''].concat(lines().flatMap((l) => [l.path, ...l.machines.map((m) => m.path)]));
+  socket.onopen = () => socket.send(JSON.stringify({ type: 'subscribe', nodes }));
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === 'subscribed') $('#live').className = 'live on';

@@ -41,7 +41,11 @@ class Access {
   auth::Accounts& accounts_;
   auth::AuditChain& audit_;
   mutable std::mutex stale_mutex_;
-  mutable std::map<std::string, server::HttpResponse> last_good_;  // by method, path and query
+  struct StaleEntry {
+    server::HttpResponse response;
+    TimeMs kept_at = 0;
+  };
+  mutable std::map<std::string, StaleEntry> last_good_;  // by path and query
 };
 
 }  // namespace oee::api

@@ -1,7 +1,7 @@
 #pragma once
-// WebSocket /api/v1/live: a client subscribes to nodes and gets each machine's state changes as
-// they are ingested and the rolling KPIs of the current shift (every `kpi_interval_ms`) of every
-// node under its subscriptions. Messages are built once and shared by all clients; per client,
+// WebSocket /api/v1/live: a client subscribes to nodes and gets the state changes of every machine
+// under them as they are ingested, and the rolling KPIs of the current shift of each subscribed
+// node (every `kpi_interval_ms`). Messages are built once and shared by all clients; per client,
 // a newer update of the same machine or node replaces one still waiting, and a client too far
 // behind is dropped by the server, so a slow client never slows the others.
 #include <atomic>
@@ -48,7 +48,6 @@ class LiveFeed {
 
   server::PlantService& service_;
   LiveFeedOptions options_;
-  std::vector<std::string> kpi_nodes_;  // lines and machines, then the plant
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Client> clients_;
   std::uint64_t next_id_ = 1;

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Benchmark: `wrk -t2 -c100` on the current-shift KPI endpoint of `oee serve --demo`
+# (GET /api/v1/kpis, with a bearer token) against nginx serving a static file of the same size, in
+# the same run. Both get the same 2 cores; wrk shares them.
+# Usage: bench/api_http.sh BUILD_DIR    (BENCH_QUICK=1: 5 s runs instead of 15 s)
+set -euo pipefail
+build=${1:?usage: api_http.sh BUILD_DIR}
+oee="$build/bin/oee"
+seconds=15
+[ "${BENCH_QUICK:-0}" = 1 ] && seconds=5
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+export OEE_ADMIN_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+port=$(free_port)
+"$oee" serve --demo --history-hours 8 --data-dir "$work/data" --listen "127.0.0.1:$port" --threads 2 >"$work/serve.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 600); do grep -qs "caught up" "$work/serve.log" && break; sleep 0.1; done
+grep -q "caught up" "$work/serve.log" || { echo "api_http.sh: the demo did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
+url="http://127.0.0.1:$port/api/v1/kpis"
+curl -sf -H "Authorization: Bearer $OEE_ADMIN_TOKEN" "$url" >"$work/kpis.json"
+bytes=$(stat -c %s "$work/kpis.json")
+
+# nginx with its own prefix and config on a free port, serving a file of the same size.
+nport=$(free_port)
+mkdir -p "$work/nginx/html" "$work/nginx/logs"
+cp "$work/kpis.json" "$work/nginx/html/kpis.json"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  client_body_temp_path $work/nginx/tmp_body;
+  proxy_temp_path $work/nginx/tmp_proxy;
+  fastcgi_temp_path $work/nginx/tmp_fastcgi;
+  uwsgi_temp_path $work/nginx/tmp_uwsgi;
+  scgi_temp_path $work/nginx/tmp_scgi;
+  server { listen 127.0.0.1:$nport; root $work/nginx/html; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
+pids+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$nport/kpis.json" >/dev/null && break; sleep 0.1; done
+
+rate() {  # requests per second from wrk's output
+  awk '/^Requests\/sec:/ { print $2 }'
+}
+nginx_rps=$(wrk -t2 -c100 -d"${seconds}s" "http://127.0.0.1:$nport/kpis.json" | tee "$work/wrk-nginx.txt" | rate)
+ours_rps=$(wrk -t2 -c100 -d"${seconds}s" -H "Authorization: Bearer $OEE_ADMIN_TOKEN" "$url" | tee "$work/wrk-ours.txt" | rate)
+errors=$(grep -E "Non-2xx|Socket errors" "$work/wrk-ours.txt" || true)
+[ -z "$errors" ] || echo "api_http.sh: $errors" >&2
+echo "KPI body: $bytes bytes; nginx ${nginx_rps} req/s, oee ${ours_rps} req/s" >&2
+printf 'BENCH\tGET /api/v1/kpis (current shift, plant, %s B), wrk -t2 -c100\t%s\treq/s\tnginx static file, same size\t%s\thigher\t>= 0.5 x baseline\n' \
+  "$bytes" "$ours_rps" "$nginx_rps"

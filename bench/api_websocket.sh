@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmark: 10,000 concurrent WebSocket clients on /api/v1/live of `oee serve --demo` (30x speed,
+# so machines change state several times a second), each subscribed to the whole plant (every
+# machine's state changes, the plant's KPIs every second). Reports the server's RSS with the
+# clients connected and the p99 time from a state change being ingested to its arrival at the
+# clients (node load client, bench/websocket_clients.mjs).
+# Usage: bench/api_websocket.sh BUILD_DIR    (BENCH_QUICK=1: 10 s window; BENCH_WS_CLIENTS=N)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:?usage: api_websocket.sh BUILD_DIR}
+oee="$build/bin/oee"
+clients=${BENCH_WS_CLIENTS:-10000}
+seconds=30
+[ "${BENCH_QUICK:-0}" = 1 ] && seconds=10
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export OEE_ADMIN_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+"$oee" serve --demo --speed 30 --history-hours 2 --data-dir "$work/data" --listen "127.0.0.1:$port" --threads 2 >"$work/serve.log" 2>&1 &
+server=$!
+pids+=($server)
+for _ in $(seq 600); do grep -qs "caught up" "$work/serve.log" && break; sleep 0.1; done
+grep -q "caught up" "$work/serve.log" || { echo "api_websocket.sh: the demo did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
+rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
+node "$root/bench/websocket_clients.mjs" "$port" "$OEE_ADMIN_TOKEN" "$clients" "$seconds" '[""]' >"$work/clients.json" &
+client=$!
+pids+=($client)
+# The server's RSS near the end of the measuring window (all clients connected).
+peak=0
+while kill -0 "$client" 2>/dev/null; do
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server/status")
+  [ "$rss" -gt "$peak" ] && peak=$rss
+  sleep 1
+done
+wait "$client" || true
+result=$(cat "$work/clients.json")
+echo "server RSS idle ${rss_idle} MiB; clients: $result" >&2
+p99=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["p99_ms"])' <<<"$result")
+connected=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["subscribed"])' <<<"$result")
+rss_mib=$(awk -v k="$peak" 'BEGIN { printf "%.1f", k / 1024 }')
+printf 'BENCH\tWebSocket /api/v1/live: server RSS with %s clients subscribed\t%s\tMiB\tserver RSS before the clients\t%s\tlower\t<= 300\n' "$connected" "$rss_mib" "$rss_idle"
+printf 'BENCH\tWebSocket /api/v1/live: p99 state change -> %s clients\t%s\tms\t-\t-\tlower\t<= 250\n' "$connected" "$p99"
