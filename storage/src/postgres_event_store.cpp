@@ -252,7 +252,16 @@ void PostgresEventStore::ensure_partitions(const std::set<std::int64_t>& days) {
 
 AppendResult PostgresEventStore::append(std::span<const Event> events, TimeMs received_at) {
   if (events.empty()) return {};
-  return guarded([&] { return append_once(events, received_at); });
+  return guarded([&] {
+    try {
+      return append_once(events, received_at);
+    } catch (const PgError& e) {
+      // A partition this server created may have been dropped since by retention (on any server).
+      if (e.connection_lost() || std::string_view(e.what()).find("no partition of relation") == std::string_view::npos) throw;
+      partitions_.clear();
+      return append_once(events, received_at);
+    }
+  });
 }
 
 AppendResult PostgresEventStore::append_once(std::span<const Event> events, TimeMs received_at) {
@@ -807,6 +816,10 @@ std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
     const TimeMs cutoff = now - options_.retention_days * kMsPerDay;
     const TimeMs cut = floor_to(cutoff, kPartitionMs);
     Connection& c = conn();
+    Transaction tx(c);
+    // Listed under the lock: another server applying retention at the same time waits, then finds
+    // the partitions gone.
+    c.exec("SELECT pg_advisory_xact_lock(7302650002)");
     Result parts = c.query(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass");
     std::vector<std::string> drop;
@@ -815,9 +828,10 @@ std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
       const auto day = parse_civil_date(std::string_view(name).substr(7));
       if (day && (*day + 1) * kPartitionMs <= cut) drop.push_back(name);
     }
-    if (drop.empty()) return std::int64_t{0};
-    Transaction tx(c);
-    c.exec("SELECT pg_advisory_xact_lock(7302650002)");
+    if (drop.empty()) {
+      tx.commit();
+      return std::int64_t{0};
+    }
     Result ms = c.query("SELECT id, path, has_total_counter, kinds FROM machines ORDER BY id FOR UPDATE");
     for (int i = 0; i < ms.rows(); ++i) {
       const std::int64_t mid = ms.int_at(i, 0);

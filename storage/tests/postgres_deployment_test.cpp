@@ -146,5 +146,32 @@ TEST(PostgresDeployment, PgDumpBackupRestoredWithPgRestoreAnswersTheSame) {
   EXPECT_EQ(back->append(std::span(&fresh, 1), d.hi).inserted, 1u);
 }
 
+TEST(PostgresDeployment, RetentionOnOneServerLeavesIngestOnAnotherWorking) {
+  const PlantModel plant = test_plant(1, 1);
+  const FixedOffsetZone zone;
+  const ShiftCalendar cal(plant, zone);
+  const MachineSpec& m = *plant.machines()[0];
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  StoreOptions keep_two_days;
+  keep_two_days.retention_days = 2;
+  auto a = pg.open(url, plant, cal, {});
+  auto b = pg.open(url, plant, cal, keep_two_days);
+  const TimeMs old_day = at("2026-11-01T00:00:00Z"), recent = at("2026-11-10T00:00:00Z");
+  GeneratorOptions o;
+  o.src = "edge";
+  auto events = random_events(9, old_day, old_day + 6 * kMsPerHour, m.path, o);
+  const auto later = random_events(10, recent, recent + 6 * kMsPerHour, m.path, GeneratorOptions{90'000, true, true, "edge2"});
+  events.insert(events.end(), later.begin(), later.end());
+  ASSERT_EQ(a->append(events, recent).inserted, events.size());
+  EXPECT_GT(b->apply_retention(recent + kMsPerDay), 0);
+  // `a` created the old day's partition and `b` dropped it: a late event for that day still goes in.
+  Event late = events.front();
+  late.seq = 1'000'000;
+  late.ts += 1;
+  EXPECT_EQ(a->append(std::span(&late, 1), recent).inserted, 1u);
+  EXPECT_EQ(b->apply_retention(recent + kMsPerDay), 1);
+}
+
 }  // namespace
 }  // namespace oee::storage
