@@ -130,7 +130,7 @@ class SqliteEventStore final : public EventStore {
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA cache_size=-131072");
     db_.exec("PRAGMA temp_store=MEMORY");
-    db_.exec("PRAGMA mmap_size=1073741824");
+    db_.exec("PRAGMA mmap_size=2147418112");  // SQLite's default ceiling: reads without pread copies
     db_.exec("PRAGMA wal_autocheckpoint=16384");
     sqlite::migrate(db_);
     prepare();
