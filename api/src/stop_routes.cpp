@@ -333,31 +333,36 @@ HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
   return HttpResponse::json(std::move(out));
 }
 
-bool bucketed_window(server::PlantService& s, const HttpRequest& r, TimeMs& from, TimeMs& to, Grouping& by, std::string& why) {
-  if (!window_params(s, r, from, to, why)) return false;
+// The node, window and grouping of a bucketed request; false with a 400 in `error`.
+struct BucketedQuery {
+  std::string node;
+  TimeMs from = 0, to = 0;
+  Grouping by = Grouping::none;
+};
+bool bucketed_query(server::PlantService& s, const HttpRequest& r, BucketedQuery& q, HttpResponse& error) {
+  if (!node_param(s, r, "node", q.node, error)) return false;
+  std::string why;
   const auto g = parse_grouping(r.query_value("by").value_or(""));
-  if (!g) {
+  if (!window_params(s, r, q.from, q.to, why)) {
+  } else if (!g) {
     why = "'by' must be hour, day or shift";
-    return false;
-  }
-  by = *g;
-  if ((by == Grouping::hour && (to - from) / kMsPerHour > kBucketsMax) || (by != Grouping::none && (to - from) / kMsPerDay > kBucketsMax / 3)) {
+  } else if ((*g == Grouping::hour && (q.to - q.from) / kMsPerHour > kBucketsMax) ||
+             (*g != Grouping::none && (q.to - q.from) / kMsPerDay > kBucketsMax / 3)) {
     why = "at most 10000 buckets per request";
-    return false;
+  } else {
+    q.by = *g;
+    return true;
   }
-  return true;
+  error = HttpResponse::error(400, "bad_parameter", why);
+  return false;
 }
 
 HttpResponse counts(server::PlantService& s, const HttpRequest& r) {
   HttpResponse error;
-  std::string node;
-  if (!node_param(s, r, "node", node, error)) return error;
-  TimeMs from = 0, to = 0;
-  Grouping by = Grouping::none;
-  std::string why;
-  if (!bucketed_window(s, r, from, to, by, why)) return HttpResponse::error(400, "bad_parameter", why);
+  BucketedQuery q;
+  if (!bucketed_query(s, r, q, error)) return error;
   std::string out = "[";
-  for (const auto& row : s.node_kpis(node, by, from, to)) {
+  for (const auto& row : s.node_kpis(q.node, q.by, q.from, q.to)) {
     const KpiTotals& t = row.totals;
     out += '{';
     string_field(out, "from", time_text(s, row.bucket.range.start));
@@ -459,14 +464,11 @@ HttpResponse csv(std::string body, const char* file) {
 
 HttpResponse kpis_csv(server::PlantService& s, const HttpRequest& r) {
   HttpResponse error;
-  std::string node;
-  if (!node_param(s, r, "node", node, error)) return error;
-  TimeMs from = 0, to = 0;
-  Grouping by = Grouping::none;
-  std::string why;
-  if (!bucketed_window(s, r, from, to, by, why)) return HttpResponse::error(400, "bad_parameter", why);
+  BucketedQuery q;
+  if (!bucketed_query(s, r, q, error)) return error;
+  const std::string& node = q.node;
   std::string out = "node,from,to,shift,availability,performance,quality,oee,planned_production_time_s,run_time_s,downtime_s,good_count,reject_count\n";
-  for (const auto& row : s.node_kpis(node, by, from, to)) {
+  for (const auto& row : s.node_kpis(node, q.by, q.from, q.to)) {
     const KpiFigures f = derive_figures(row.totals);
     out += csv_cell(node.empty() ? "plant" : node) + ',' + time_text(s, row.bucket.range.start) + ',' +
            time_text(s, row.bucket.range.end) + ',' + csv_cell(row.bucket.shift) + ',' + csv_ratio(f.availability) + ',' +
