@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "oee/storage/postgres_store.h"
+#include "oee/storage/resilient_store.h"
 #include "postgres_connection.h"
 #include "postgres_schema.h"
 
@@ -128,8 +129,9 @@ class PostgresEventStore final : public EventStore {
     try {
       return f();
     } catch (const PgError& e) {
-      if (e.connection_lost()) db_.reset();
-      throw;
+      if (!e.connection_lost()) throw;
+      db_.reset();
+      throw StoreUnreachable(e.what());
     }
   }
   std::int64_t machine_id(std::string_view path);
@@ -913,7 +915,12 @@ int postgres_latest_schema_version() { return pg::kSchemaVersion; }
 
 std::unique_ptr<EventStore> open_postgres_store(const std::string& url, const PlantModel& plant,
                                                 const ShiftCalendar& calendar, const StoreOptions& options) {
-  return std::make_unique<PostgresEventStore>(url, plant, calendar, options);
+  try {
+    return std::make_unique<PostgresEventStore>(url, plant, calendar, options);
+  } catch (const PgError& e) {
+    if (e.connection_lost()) throw StoreUnreachable(e.what());
+    throw;
+  }
 }
 
 }  // namespace oee::storage

@@ -146,7 +146,7 @@ ResilientEventStore::ResilientEventStore(Opener open, ResilienceOptions options)
   try {
     inner_ = open_();
     inner_name_ = inner_->describe();
-  } catch (const std::exception& e) {
+  } catch (const StoreUnreachable& e) {
     failed(e);
   }
 }
@@ -238,9 +238,7 @@ AppendResult ResilientEventStore::append(std::span<const Event> events, TimeMs r
       const AppendResult r = inner().append(events, received_at);
       succeeded();
       return r;
-    } catch (const StoreUnavailable&) {
-      throw;
-    } catch (const std::exception& e) {
+    } catch (const StoreUnreachable& e) {
       failed(e);
     }
   }
@@ -257,7 +255,7 @@ bool ResilientEventStore::catch_up() {
     drain();
     succeeded();
     return true;
-  } catch (const std::exception& e) {
+  } catch (const StoreUnreachable& e) {
     failed(e);
     return false;
   }
@@ -271,9 +269,7 @@ T ResilientEventStore::guarded(F&& f) {
     T out = f(inner());
     succeeded();
     return out;
-  } catch (const StoreUnavailable&) {
-    throw;
-  } catch (const std::exception& e) {
+  } catch (const StoreUnreachable& e) {
     failed(e);
     throw StoreUnavailable("storage unavailable: " + std::string(e.what()));
   }

@@ -25,7 +25,17 @@
 
 namespace oee::storage {
 
+// Thrown by the resilient store: the database is away and the call cannot be served (a read with
+// nothing cached, an append with the spill full).
 class StoreUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown by a backend whose server cannot be reached or dropped the connection (PostgreSQL down,
+// restarting, failing over). Only these count as the database being away: any other error (a
+// constraint, bad data) propagates, so that a poison batch is never spilled and replayed forever.
+class StoreUnreachable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
