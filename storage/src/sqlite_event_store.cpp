@@ -76,6 +76,13 @@ KpiTotals totals_from(const Statement& s, int first_column) {
   return t;
 }
 
+// Whether two specs of a machine give the same history and totals (the rollups were made with one).
+bool same_rules(const MachineSpec& a, const MachineSpec& b) {
+  return &a == &b || (a.path == b.path && a.ideal_cycle_us == b.ideal_cycle_us && a.product_cycle_us == b.product_cycle_us &&
+                      a.micro_stop_threshold_ms == b.micro_stop_threshold_ms &&
+                      a.startup_window_ms == b.startup_window_ms && a.state_map == b.state_map);
+}
+
 struct MachineState {
   std::int64_t id = 0;
   std::string path;
@@ -943,7 +950,7 @@ MachineHistory SqliteEventStore::machine_history(const MachineSpec& machine, Tim
 
 KpiTotals SqliteEventStore::engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
                                         TimeMs horizon) {
-  if (m.spec && m.base != kNoBase && from >= m.base && m.spec == &spec)
+  if (m.spec && m.base != kNoBase && from >= m.base && same_rules(*m.spec, spec))
     return oee::machine_totals(tail_history(m), calendar_, from, to, horizon);
   return oee::machine_totals(history_from_db(m, spec, from, to), calendar_, from, to, horizon);
 }
@@ -982,7 +989,9 @@ KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs fr
   if (it == machines_.end())
     return oee::machine_totals(MachineHistory::build(machine, std::span<const Event>{}), calendar_, from, to, horizon);
   MachineState& m = *it->second;
-  if (!m.spec || m.spec != &machine || m.base == kNoBase) return engine_part(m, machine, from, to, horizon);
+  // Rollups hold what the store's spec of the machine gives; a caller's spec with other rules (a
+  // reloaded plant file, say) gets the engine over the events.
+  if (!m.spec || !same_rules(*m.spec, machine) || m.base == kNoBase) return engine_part(m, machine, from, to, horizon);
   // Whole settled hours come from the rollups, computed with no horizon. An earlier horizon can only
   // reclassify a stop still open at it and begun less than one micro-stop threshold before it, so
   // hours ending later than horizon - threshold use the engine.

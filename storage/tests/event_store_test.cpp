@@ -250,6 +250,28 @@ TEST_P(StoreRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends), backend_name);
 INSTANTIATE_TEST_SUITE_P(Backends, StoreRetention, ::testing::ValuesIn(kBackends), backend_name);
 
+// A caller's copy of a machine's spec (a plant file loaded again) is served like the store's own;
+// one with other rules gets the engine over the events, not rollups made with the old rules.
+TEST(SqliteSpecs, ACopyOfTheSpecUsesTheRollupsAndChangedRulesTheEngine) {
+  const PlantModel plant = test_plant(1, 1);
+  FixedOffsetZone zone;
+  ShiftCalendar cal(plant, zone);
+  TempDir dir;
+  auto store = open_sqlite_store(dir.file("s.db"), plant, cal);
+  const MachineSpec& m = *plant.machines()[0];
+  const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = at("2026-11-12T00:00:00Z");
+  GeneratorOptions o;
+  o.src = "copy";
+  const auto events = random_events(8, lo, hi, m.path, o);
+  store->append(events, hi);
+  MachineSpec copy = m;
+  EXPECT_EQ(store->machine_totals(copy, lo + 777, hi - 999, kTimeMax), store->machine_totals(m, lo + 777, hi - 999, kTimeMax));
+  copy.micro_stop_threshold_ms = 10 * kMsPerMinute;
+  copy.ideal_cycle_us = 2'000'000;
+  EXPECT_EQ(store->machine_totals(copy, lo + 777, hi - 999, kTimeMax),
+            oee::machine_totals(MachineHistory::build(copy, events), cal, lo + 777, hi - 999, kTimeMax));
+}
+
 TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
   const PlantModel plant = test_plant(1, 1);
   FixedOffsetZone zone;
