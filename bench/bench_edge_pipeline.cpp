@@ -52,11 +52,10 @@ std::vector<Event> make_events(const PlantModel& plant, std::size_t n) {
 // Counts events ("seq": occurrences) in mosquitto_sub's output; the time the last one arrived.
 struct SubCounter {
   std::atomic<std::uint64_t> events{0};
-  std::atomic<double> done_s{0};
   FILE* pipe = nullptr;
   pid_t pid = -1;
   std::thread reader;
-  void start(int port, std::uint64_t expect, Clock::time_point t0) {
+  void start(int port) {
     int fds[2];
     if (::pipe(fds) != 0) return;
     const std::string port_text = std::to_string(port);
@@ -65,23 +64,24 @@ struct SubCounter {
       ::dup2(fds[1], 1);
       ::close(fds[0]);
       ::close(fds[1]);
-      ::execlp("mosquitto_sub", "mosquitto_sub", "-h", "127.0.0.1", "-p", port_text.c_str(), "-q", "1", "-t",
+      // stdbuf: mosquitto_sub's stdout is block-buffered into a pipe; we want each message as it comes.
+      ::execlp("stdbuf", "stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", port_text.c_str(), "-q", "1", "-t",
                "oee/v1/+/+/+/+/events", "-i", "bench-mosquitto-sub", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(fds[1]);
     pipe = ::fdopen(fds[0], "r");
-    reader = std::thread([this, expect, t0] {
+    reader = std::thread([this] {
       static constexpr char kNeedle[] = "\"seq\":";
       char buf[1 << 16];
       std::size_t matched = 0;
-      std::size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) {
-        for (std::size_t i = 0; i < n; ++i) {
+      ssize_t n;
+      while ((n = ::read(::fileno(pipe), buf, sizeof buf)) > 0) {  // read(): whatever is there, now
+        for (ssize_t i = 0; i < n; ++i) {
           matched = buf[i] == kNeedle[matched] ? matched + 1 : (buf[i] == kNeedle[0] ? 1 : 0);
           if (matched == sizeof kNeedle - 1) {
             matched = 0;
-            if (++events == expect) done_s = since(t0);
+            ++events;
           }
         }
       }
@@ -101,19 +101,20 @@ struct SubCounter {
 
 int main() {
   const bool quick = std::getenv("BENCH_QUICK") != nullptr;
-  const std::size_t n = quick ? 200'000 : 1'000'000;
+  std::size_t n = quick ? 200'000 : 1'000'000;
+  if (const char* e = std::getenv("BENCH_EDGE_EVENTS")) n = std::strtoull(e, nullptr, 10);
   auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
   const auto events = make_events(loaded.model, n);
   oee::testing::TempDir dir;
 
-  // Baseline: the bare store, batches of ~333 (what one MQTT message of this stream holds).
+  // Baseline: the bare store, in batches of 4000 (what one read window of the publisher holds).
   double store_rate = 0;
   {
     ShiftCalendar calendar(loaded.model, *loaded.zone);
     auto store = storage::open_sqlite_store(dir.path + "/bare.sqlite", loaded.model, calendar);
     const auto t0 = Clock::now();
-    for (std::size_t i = 0; i < n; i += 333)
-      store->append(std::span(events).subspan(i, std::min<std::size_t>(333, n - i)), 0);
+      for (std::size_t i = 0; i < n; i += 4000)
+      store->append(std::span(events).subspan(i, std::min<std::size_t>(4000, n - i)), 0);
     store_rate = static_cast<double>(n) / since(t0);
   }
 
@@ -161,29 +162,42 @@ int main() {
   eo.brokers = {broker.url()};
   eo.client_id = "bench-edge";
   transport::MqttHandlers h;
-  h.on_published = [&](int mid) { publisher.on_published(mid); };
+  h.on_published = [&](int mid, std::uint64_t generation) { publisher.on_published(mid, generation); };
   transport::MqttClient client(eo, h);
   publisher.set_client(&client);
 
   SubCounter sub;
-  const auto t0 = Clock::now();
-  sub.start(broker.port(), n, t0);
+  sub.start(broker.port());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // mosquitto_sub subscribed
   const auto t_start = Clock::now();
-  sub.done_s = 0;
   client.start();
   publisher.start();
-  double stored_s = 0;
+  double stored_s = 0, sub_s = 0;
+  auto next_report = Clock::now();
   while (since(t_start) < 300) {
+    if (sub_s == 0 && sub.events >= n) sub_s = since(t_start);
     const auto count = service.with_store([](storage::EventStore& s) { return s.event_count(); });
     if (count >= static_cast<std::int64_t>(n)) {
       stored_s = since(t_start);
       break;
     }
+    if (Clock::now() >= next_report) {
+      const auto st = ingest.stats();
+      const auto ps = publisher.stats();
+      std::fprintf(stderr, "  %.1f s: stored %lld, ingested %llu messages (%llu dead letters), published %llu events, acked %llu msgs\n",
+                   since(t_start), static_cast<long long>(count), static_cast<unsigned long long>(st.messages),
+                   static_cast<unsigned long long>(st.dead_letters), static_cast<unsigned long long>(ps.events_published),
+                   static_cast<unsigned long long>(ps.messages_acknowledged));
+      next_report = Clock::now() + std::chrono::seconds(5);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  while (sub.events < n && since(t_start) < 320) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  const double sub_s = sub.done_s - std::chrono::duration<double>(t_start - t0).count();
+  std::fprintf(stderr, "  stored all %zu in %.2f s; waiting for mosquitto_sub (%llu so far)\n", n, stored_s,
+               static_cast<unsigned long long>(sub.events.load()));
+  while (sub.events < n && since(t_start) < stored_s + 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (sub_s == 0 && sub.events >= n) sub_s = since(t_start);
+  std::fprintf(stderr, "  mosquitto_sub: %llu events after %.2f s\n", static_cast<unsigned long long>(sub.events.load()),
+               since(t_start));
   publisher.stop();
   client.stop();
   ingest.stop();

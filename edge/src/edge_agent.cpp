@@ -67,7 +67,7 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   m.will_payload = "{\"edge\":\"" + config_.id + "\",\"state\":\"offline\"}";
   m.max_inflight = config_.mqtt.max_inflight_messages;
   transport::MqttHandlers h;
-  h.on_published = [this](int mid) { publisher_->on_published(mid); };
+  h.on_published = [this](int mid, std::uint64_t generation) { publisher_->on_published(mid, generation); };
   client_ = std::make_unique<transport::MqttClient>(m, h);
   publisher_->set_client(client_.get());
 

@@ -72,22 +72,53 @@ void QueuePublisher::reset_for_generation(std::uint64_t generation) {
   windows_.clear();
   window_base_ = 0;
   inflight_.clear();
+  early_acks_.clear();
   inflight_count_ = 0;
   next_read_ = queue_.first_unacked();
   live_from_ = queue_.next_id();
 }
 
-void QueuePublisher::on_published(int message_id) {
+void QueuePublisher::on_published(int message_id, std::uint64_t generation) {
   std::lock_guard lock(mutex_);
-  const auto it = inflight_.find(message_id);
-  if (it == inflight_.end()) return;  // a status message, or from a connection already gone
+  const auto it = inflight_.find({generation, message_id});
+  if (it == inflight_.end()) {
+    if (generation >= generation_) early_acks_.insert({generation, message_id});
+    return;
+  }
   const std::uint64_t index = it->second;
   inflight_.erase(it);
+  if (index == kStatusMessage) return;
   --inflight_count_;
   ++stats_.messages_acknowledged;
   if (index >= window_base_ && index - window_base_ < windows_.size()) --windows_[index - window_base_].pending;
   advance_acks_locked();
   acked_cv_.notify_all();
+}
+
+void QueuePublisher::register_published_locked(std::uint64_t generation, int message_id, std::uint64_t window_index) {
+  // Message ids grow by one per publish on a connection (mod 65536) and only this thread
+  // publishes: an early acknowledgement of an id before this one is stale (its message was
+  // given up by a reset) and must not match a later message that reuses the id.
+  for (auto it = early_acks_.begin(); it != early_acks_.end();) {
+    const int behind = (message_id - it->second + 65536) % 65536;
+    if (it->first < generation || (it->first == generation && behind > 0 && behind < 32768)) {
+      it = early_acks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  const bool acked_already = early_acks_.erase({generation, message_id}) > 0;
+  if (window_index == kStatusMessage) {
+    if (!acked_already) inflight_[{generation, message_id}] = kStatusMessage;
+    return;
+  }
+  if (acked_already) {
+    ++stats_.messages_acknowledged;
+    return;
+  }
+  inflight_[{generation, message_id}] = window_index;
+  ++inflight_count_;
+  ++windows_[window_index - window_base_].pending;
 }
 
 void QueuePublisher::advance_acks_locked() {
@@ -102,10 +133,12 @@ void QueuePublisher::advance_acks_locked() {
 
 bool QueuePublisher::publish_batch() {
   std::vector<QueueRecord> records;
-  std::uint64_t from;
+  std::uint64_t from, generation, live_from;
   {
     std::lock_guard lock(mutex_);
     from = next_read_;
+    generation = generation_;
+    live_from = live_from_;
   }
   queue_.read(from, static_cast<std::size_t>(options_.max_events_per_message) * 4, 4u << 20, records);
   if (records.empty()) return false;
@@ -117,44 +150,55 @@ bool QueuePublisher::publish_batch() {
     if (tab == std::string::npos) continue;  // not ours: never happens with records we wrote
     by_machine[std::string_view(r.payload).substr(0, tab)].push_back(&r);
   }
-  std::unique_lock lock(mutex_);
-  const std::uint64_t generation = generation_;
-  windows_.push_back(Window{records.back().id + 1, 0, false});
-  const std::uint64_t window_index = window_base_ + windows_.size() - 1;
-  std::string payload;
+  struct Message {
+    std::string topic, payload;
+    std::size_t events = 0, historical = 0;
+  };
+  std::vector<Message> messages;
   for (const auto& [machine, list] : by_machine) {
     for (std::size_t i = 0; i < list.size(); i += static_cast<std::size_t>(options_.max_events_per_message)) {
       const std::size_t end = std::min(list.size(), i + static_cast<std::size_t>(options_.max_events_per_message));
-      payload.clear();
-      payload += '[';
-      std::uint64_t historical = 0;
+      Message m;
+      m.topic = events_topic(machine);
+      m.payload += '[';
       for (std::size_t k = i; k < end; ++k) {
-        if (k > i) payload += ',';
+        if (k > i) m.payload += ',';
         const QueueRecord& r = *list[k];
-        const bool hist = r.id < live_from_;
-        historical += hist;
-        append_published_event(payload, std::string_view(r.payload).substr(machine.size() + 1), options_.edge_id, r.id, hist);
+        const bool hist = r.id < live_from;
+        m.historical += hist;
+        append_published_event(m.payload, std::string_view(r.payload).substr(machine.size() + 1), options_.edge_id, r.id, hist);
       }
-      payload += ']';
-      // Holding our lock across publish: a PUBACK racing ahead waits until the id is registered.
-      const auto mid = client_->publish(events_topic(machine), payload, 1, false);
-      if (!mid || client_->generation() != generation) {
-        // Connection lost (or the message refused): start over from the oldest unacknowledged
-        // record; whatever was already delivered comes again and the server drops it by src+seq.
-        lock.unlock();
-        reset_for_generation(generation);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        return true;
-      }
-      inflight_[*mid] = window_index;
-      ++inflight_count_;
-      ++windows_.back().pending;
-      ++stats_.messages_published;
-      stats_.events_published += end - i;
-      stats_.historical_events_published += historical;
+      m.payload += ']';
+      m.events = end - i;
+      messages.push_back(std::move(m));
     }
   }
-  windows_.back().complete = true;
+  std::uint64_t window_index;
+  {
+    std::lock_guard lock(mutex_);
+    windows_.push_back(Window{records.back().id + 1, 0, false});
+    window_index = window_base_ + windows_.size() - 1;
+  }
+  for (const auto& m : messages) {
+    std::uint64_t sent_on = 0;
+    const auto mid = client_->publish(m.topic, m.payload, 1, false, &sent_on);
+    if (!mid || sent_on != generation) {
+      // Connection lost (or the message refused): start over from the oldest unacknowledged
+      // record; whatever was already delivered comes again and the server drops it by src+seq.
+      reset_for_generation(client_->generation());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return true;
+    }
+    std::lock_guard lock(mutex_);
+    if (generation_ != generation) return true;  // reset meanwhile
+    register_published_locked(generation, *mid, window_index);
+    ++stats_.messages_published;
+    stats_.events_published += m.events;
+    stats_.historical_events_published += m.historical;
+  }
+  std::lock_guard lock(mutex_);
+  if (generation_ != generation) return true;
+  windows_[window_index - window_base_].complete = true;
   next_read_ = records.back().id + 1;
   advance_acks_locked();
   return true;
@@ -183,7 +227,10 @@ void QueuePublisher::publish_offline_status() {
 }
 
 void QueuePublisher::publish_status() {
-  client_->publish(status_topic(options_.edge_id), status_json("online"), 1, true);
+  std::uint64_t sent_on = 0;
+  const auto mid = client_->publish(status_topic(options_.edge_id), status_json("online"), 1, true, &sent_on);
+  std::lock_guard lock(mutex_);
+  if (mid && sent_on == generation_) register_published_locked(sent_on, *mid, kStatusMessage);
 }
 
 void QueuePublisher::run() {

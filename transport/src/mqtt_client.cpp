@@ -87,8 +87,10 @@ std::string MqttClient::current_broker() const {
   return current_broker_;
 }
 
-std::optional<int> MqttClient::publish(std::string_view topic, std::string_view payload, int qos, bool retain) {
+std::optional<int> MqttClient::publish(std::string_view topic, std::string_view payload, int qos, bool retain,
+                                      std::uint64_t* generation) {
   std::lock_guard lock(mutex_);
+  if (generation != nullptr) *generation = generation_.load();
   if (mosq_ == nullptr || !connected_) return std::nullopt;
   int mid = 0;
   const std::string t(topic);
@@ -146,7 +148,7 @@ bool MqttClient::connect_once(const BrokerAddress& broker) {
   });
   mosquitto_publish_callback_set(m, [](mosquitto*, void* self, int mid) {
     auto* c = static_cast<MqttClient*>(self);
-    if (c->handlers_.on_published) c->handlers_.on_published(mid);
+    if (c->handlers_.on_published) c->handlers_.on_published(mid, c->generation_.load());
   });
   mosquitto_message_callback_set(m, [](mosquitto*, void* self, const mosquitto_message* msg) {
     auto* c = static_cast<MqttClient*>(self);
@@ -177,9 +179,9 @@ bool MqttClient::connect_once(const BrokerAddress& broker) {
     std::lock_guard lock(mutex_);
     mosq_ = m;
     current_broker_ = broker.url();
+    ++generation_;  // before anyone can publish on this connection
     connected_ = true;
   }
-  ++generation_;
   return true;
 }
 

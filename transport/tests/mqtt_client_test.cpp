@@ -84,7 +84,7 @@ TEST(MqttClient, PublishesQos1AndGetsPuback) {
   std::mutex m;
   std::set<int> acked;
   MqttHandlers h;
-  h.on_published = [&](int mid) {
+  h.on_published = [&](int mid, std::uint64_t) {
     std::lock_guard l(m);
     acked.insert(mid);
   };

@@ -12,7 +12,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
 
 #include "oee/edge/durable_queue.h"
 #include "oee/transport/mqtt_client.h"
@@ -47,7 +50,8 @@ class QueuePublisher {
   ~QueuePublisher();
   // The client's handlers must forward on_published to this publisher.
   void set_client(transport::MqttClient* client) { client_ = client; }
-  void on_published(int message_id);
+  // The broker acknowledged message `message_id` of connection `generation`.
+  void on_published(int message_id, std::uint64_t generation);
   void start();
   void stop();
   PublisherStats stats() const;
@@ -67,6 +71,9 @@ class QueuePublisher {
   bool publish_batch();
   void publish_status();
   void advance_acks_locked();
+  // Registers a message just published (without our lock held, so that the network thread's
+  // PUBACK callback can never wait on us while it holds libmosquitto's locks).
+  void register_published_locked(std::uint64_t generation, int message_id, std::uint64_t window_index);
 
   DurableQueue& queue_;
   PublisherOptions options_;
@@ -75,7 +82,11 @@ class QueuePublisher {
   std::condition_variable acked_cv_;
   std::deque<Window> windows_;
   std::uint64_t window_base_ = 0;  // index of windows_.front() in the generation's sequence
-  std::unordered_map<int, std::uint64_t> inflight_;  // message id -> window index
+  // (connection generation, message id) -> window index (kStatusMessage for status messages).
+  std::map<std::pair<std::uint64_t, int>, std::uint64_t> inflight_;
+  // PUBACKs that came before their message was registered.
+  std::set<std::pair<std::uint64_t, int>> early_acks_;
+  static constexpr std::uint64_t kStatusMessage = UINT64_MAX;
   int inflight_count_ = 0;
   std::uint64_t generation_ = 0;
   std::uint64_t next_read_ = 0;

@@ -61,8 +61,10 @@ struct MqttOptions {
 struct MqttHandlers {
   // The connection came up (true, broker URL) or went down (false).
   std::function<void(bool connected, const std::string& broker)> on_connection;
-  // The broker acknowledged (PUBACK) the message with this id.
-  std::function<void(int message_id)> on_published;
+  // The broker acknowledged (PUBACK) the message with this id, sent on connection `generation`
+  // (ids restart on every connection). Called from the network thread: do not publish from it
+  // while holding a lock that publish() callers hold.
+  std::function<void(int message_id, std::uint64_t generation)> on_published;
   std::function<void(std::string_view topic, std::string_view payload)> on_message;
 };
 
@@ -81,7 +83,7 @@ class MqttClient {
   // connected or the client refused it. Thread-safe. `generation` (optional out) names the
   // connection the message went out on.
   std::optional<int> publish(std::string_view topic, std::string_view payload, int qos = 1,
-                             bool retain = false);
+                             bool retain = false, std::uint64_t* generation = nullptr);
 
   bool connected() const { return connected_.load(); }
   // Incremented on every successful connection.
