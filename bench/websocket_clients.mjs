@@ -52,10 +52,12 @@ function open() {
         const text = buffer.subarray(offset, offset + length).toString();
         buffer = buffer.subarray(offset + length);
         if (opcode !== 1) continue;
-        if (text.startsWith('{"type":"state"')) {
-          stateMessages++;
-          const sent = text.match(/"sent":"([^"]+)"/);
-          if (sent && measuring) latencies.push(Date.now() - Date.parse(sent[1]));
+        if (text.startsWith('{"type":"state')) {  // "state", or a "states" batch
+          const now = Date.now();
+          for (const sent of text.matchAll(/"sent":"([^"]+)"/g)) {
+            stateMessages++;
+            if (measuring) latencies.push(now - Date.parse(sent[1]));
+          }
         } else if (text.startsWith('{"type":"kpi"')) {
           kpiMessages++;
         } else if (text.startsWith('{"type":"subscribed"')) {

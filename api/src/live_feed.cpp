@@ -161,18 +161,31 @@ void LiveFeed::on_events(const std::vector<Event>& events) {
   if (machines.empty()) return;
   std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> messages;
   for (const std::string& m : machines) messages.emplace_back(m, state_message(m));
-  std::vector<std::pair<std::shared_ptr<server::WebSocketConnection>, std::vector<std::size_t>>> sends;
+  // Clients that take the same changes share one message: a single change as is (coalesced per
+  // machine), several as one {"type":"states"} batch, so a burst costs one write per client.
+  std::map<std::vector<std::size_t>, std::vector<std::shared_ptr<server::WebSocketConnection>>> groups;
   {
     std::lock_guard lock(mutex_);
     for (auto& [id, c] : clients_) {
       std::vector<std::size_t> which;
       for (std::size_t i = 0; i < messages.size(); ++i)
         if (covers(c.nodes, messages[i].first)) which.push_back(i);
-      if (!which.empty()) sends.emplace_back(c.connection, std::move(which));
+      if (!which.empty()) groups[which].push_back(c.connection);
     }
   }
-  for (auto& [connection, which] : sends)
-    for (std::size_t i : which) connection->send(messages[i].second, "state:" + messages[i].first);
+  for (auto& [which, connections] : groups) {
+    if (which.size() == 1) {
+      const std::string key = "state:" + messages[which.front()].first;
+      for (auto& connection : connections) connection->send(messages[which.front()].second, key);
+      continue;
+    }
+    std::string batch = "{\"type\":\"states\",\"items\":[";
+    for (std::size_t i : which) batch += *messages[i].second + ',';
+    batch.back() = ']';
+    batch += '}';
+    const auto message = std::make_shared<const std::string>(std::move(batch));
+    for (auto& connection : connections) connection->send(message);
+  }
 }
 
 void LiveFeed::publish_kpis() {

@@ -57,7 +57,7 @@ function connectLive() {
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === 'subscribed') $('#live').className = 'live on';
-    if (m.type === 'state') { states.set(m.machine, m); updateMachine(m.machine); }
+    for (const s of m.type === 'states' ? m.items : m.type === 'state' ? [m] : []) { states.set(s.machine, s); updateMachine(s.machine); }
     if (m.type === 'kpi') { kpis.set(m.node, m.kpi); updateKpi(m.node); }
   };
   socket.onclose = () => {
