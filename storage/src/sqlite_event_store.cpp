@@ -227,7 +227,7 @@ class SqliteEventStore final : public EventStore {
   Statement insert_id_, insert_block_, select_blocks_, select_blocks_range_, select_context_, insert_context_, delete_contexts_after_,
       select_changes_desc_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
-      select_rollup_, select_rollup_pair_, delete_zero_, update_machine_, insert_machine_, upsert_source_,
+      select_rollup_, delete_zero_, update_machine_, insert_machine_, upsert_source_,
       insert_source_, delete_gap_, insert_gap_, set_meta_;
 };
 
@@ -263,8 +263,6 @@ void SqliteEventStore::prepare() {
                              "?15,?16,?17,?18,?19,?20)");
   delete_rollups_from_ = Statement(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start>=?2");
   delete_zero_ = Statement(db_, "DELETE FROM rollup_zero WHERE machine_id=?1");
-  select_rollup_pair_ = Statement(
-      db_, "SELECT hour_start, " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start IN (?2, ?3)");
   select_rollup_ = Statement(db_, "SELECT " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start=?2");
   update_machine_ = Statement(
       db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3, rollup_zero_hour=?4, last_hour=?5 WHERE id=?1");
@@ -962,13 +960,9 @@ KpiTotals SqliteEventStore::rollup_sum(MachineState& m, TimeMs from, TimeMs to) 
   const TimeMs a = std::max(from, m.zero_hour + kMsPerHour);
   KpiTotals t;
   if (a < to) {
-    // Both rows in one statement: the per-statement cost dominates a plant's query.
-    KpiTotals before = m.zero;
-    t = m.zero;
-    select_rollup_pair_.bind(1, m.id).bind(2, a - kMsPerHour).bind(3, to - kMsPerHour);
-    while (select_rollup_pair_.step())
-      (select_rollup_pair_.int_at(0) == a - kMsPerHour ? before : t) = totals_from(select_rollup_pair_, 1);
-    select_rollup_pair_.reset();
+    // Two point lookups: cheaper than one statement with IN (?, ?), which builds a temporary list.
+    t = cumulative_at(m, to - kMsPerHour);
+    KpiTotals before = cumulative_at(m, a - kMsPerHour);
     const auto minus = fields(before);
     std::size_t c = 0;
     for (std::int64_t* f : fields(t)) *f -= *minus[c++];
