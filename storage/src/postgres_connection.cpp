@@ -40,7 +40,14 @@ std::vector<const char*> Params::pointers() const {
 
 Connection::Connection(const std::string& conninfo) {
   conn_ = PQconnectdb(conninfo.c_str());
-  if (PQstatus(conn_) != CONNECTION_OK) fail("postgresql: cannot connect");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    // The destructor will not run: free the failed connection here.
+    std::string msg = std::string("postgresql: cannot connect: ") + (conn_ ? PQerrorMessage(conn_) : "out of memory");
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw PgError(msg, true);
+  }
   // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
 }
@@ -62,7 +69,14 @@ Result Connection::check(PGresult* r, const char* what) {
   std::string msg = std::string("postgresql: ") + what + ": " +
                     (r && *PQresultErrorMessage(r) ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
   while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  throw PgError(msg, PQstatus(conn_) != CONNECTION_OK);
+  // Lost: libpq says so, or the error has no SQLSTATE (raised by libpq itself: "server closed the
+  // connection unexpectedly" leaves the status OK until the next call), or the server says it is
+  // going away or not ready (class 08, 57P01-57P03).
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string_view code = state ? state : "";
+  const bool lost = PQstatus(conn_) != CONNECTION_OK || code.empty() || code.starts_with("08") || code == "57P01" ||
+                    code == "57P02" || code == "57P03";
+  throw PgError(msg, lost);
 }
 
 void Connection::exec(const char* sql) { check(PQexec(conn_, sql), sql); }
@@ -84,7 +98,8 @@ Result Connection::prepared(const char* name, const char* sql, const Params& par
 void Connection::copy_begin(const char* sql) { check(PQexec(conn_, sql), sql); }
 
 void Connection::copy_data(std::string_view bytes) {
-  if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) != 1) fail("postgresql: COPY data");
+  if (PQputCopyData(conn_, bytes.data(), static_cast<int>(bytes.size())) != 1)
+    throw PgError(std::string("postgresql: COPY data: ") + PQerrorMessage(conn_), true);
 }
 
 void Connection::copy_end() {
