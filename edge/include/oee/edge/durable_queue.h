@@ -115,10 +115,6 @@ class DurableQueue {
   std::uint64_t recovered_truncated_bytes_ = 0;
   std::uint64_t saved_first_unacked_ = 0;
   bool stopping_ = false;
-  // Sequential read cursor: the position of read_cursor_id_ in segment read_cursor_first_.
-  std::uint64_t read_cursor_first_ = UINT64_MAX;
-  std::uint64_t read_cursor_id_ = 0;
-  std::uint64_t read_cursor_offset_ = 0;
   std::thread sync_thread_;
 };
 
