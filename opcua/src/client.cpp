@@ -24,21 +24,17 @@ std::string random_bytes(size_t n) {
   return out;
 }
 
-// Status codes after which the old session cannot be reactivated and a new one is needed.
+// After a failed ActivateSession on a new channel: a transport failure means "try the whole
+// reconnect again"; any other Bad status (BadSessionIdInvalid, BadSessionClosed, ... after a
+// server restart) means the session is gone and a new one is needed.
 bool session_is_gone(StatusCode s) {
   switch (s.base()) {
-    case 0x80250000u:  // BadSessionIdInvalid
-    case 0x80260000u:  // BadSessionClosed
-    case 0x80270000u:  // BadSessionNotActivated
-    case 0x80110000u:  // BadTooManySessions
-    case 0x80210000u:  // BadIdentityTokenRejected
-    case 0x80200000u:  // BadIdentityTokenInvalid
-    case 0x80130000u:  // BadSecurityChecksFailed
-    case 0x80130001u:
-    case 0x80AB0000u:  // BadInvalidArgument
-    case 0x801F0000u:  // BadUserAccessDenied
-    case 0x80000000u:
-      return true;
+    case 0x800A0000u:  // BadTimeout
+    case 0x80AE0000u:  // BadConnectionClosed
+    case 0x808A0000u:  // BadNotConnected
+    case 0x80860000u:  // BadSecureChannelClosed
+    case 0x80AD0000u:  // BadDisconnect
+      return false;
     default:
       return s.is_bad();
   }
