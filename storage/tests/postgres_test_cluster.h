@@ -3,6 +3,7 @@
 // unix socket inside it (no TCP port to collide on), stopped and removed at the end, also when a
 // test fails. Runs as the `postgres` OS user when the tests run as root (initdb refuses root).
 // fsync is off: these tests kill processes, never the machine, so the OS page cache survives.
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -40,6 +41,7 @@ class PostgresCluster {
       as_postgres_ = true;
     }
     ::chmod(dir_.c_str(), 0700);
+    start_watchdog();
     run({std::string(kPostgresBin) + "/initdb", "-D", data(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
          "--no-sync", "--locale=C"},
         "initdb");
@@ -52,6 +54,10 @@ class PostgresCluster {
     }
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
+    if (watchdog_fd_ >= 0) {
+      ::close(watchdog_fd_);
+      ::waitpid(watchdog_pid_, nullptr, 0);
+    }
   }
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
@@ -147,9 +153,40 @@ class PostgresCluster {
 
  private:
   std::string data() const { return dir_ + "/data"; }
+  // A child that outlives a crashed test process: when every copy of the pipe's write end is gone
+  // (the test process and its forks exited, however they died), it stops the server and removes
+  // the directory.
+  void start_watchdog() {
+    int fds[2];
+    if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    std::fflush(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      ::close(fds[1]);
+      char c;
+      while (::read(fds[0], &c, 1) > 0) {
+      }
+      if (std::filesystem::exists(data() + "/postmaster.pid")) {
+        try {
+          run({std::string(kPostgresBin) + "/pg_ctl", "-D", data(), "-w", "-m", "immediate", "stop"}, "pg_ctl stop");
+        } catch (...) {
+        }
+      }
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      ::_exit(0);
+    }
+    ::close(fds[0]);
+    ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);  // programs we exec do not keep it open
+    watchdog_fd_ = fds[1];
+    watchdog_pid_ = pid;
+  }
   std::string settings_;
   std::string dir_;
   bool as_postgres_ = false;
+  int watchdog_fd_ = -1;
+  pid_t watchdog_pid_ = -1;
   bool running_ = false;
   int databases_ = 0;
 };
