@@ -328,6 +328,17 @@ TEST_F(OpcuaClientTest, RenewsTheChannelTokenBeforeItExpires) {
   expect_consecutive(rec.values, 20);
 }
 
+TEST_F(OpcuaClientTest, IdleSessionIsKeptAlive) {
+  ClientConfig c = config_for(*peer_);
+  c.session_timeout_ms = 1500;  // the server drops the session after 1.5 s without a request
+  Client client(c);
+  client.connect();
+  const auto sent_before = client.statistics().messages_sent;
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  EXPECT_GE(client.statistics().messages_sent, sent_before + 5) << "keep-alive reads while idle";
+  EXPECT_TRUE(client.read_value(NodeId(1, "Scalar.Int16")).status.is_good());
+}
+
 TEST_F(OpcuaClientTest, DeadbandFiltersSuppressSmallChanges) {
   Recorder rec;
   Client client(config_for(*peer_));
