@@ -107,8 +107,16 @@ void EdgeAgent::accept(std::vector<Event>& events) {
     records.push_back(make_queue_record(e.machine, json));
   }
   std::vector<std::string_view> views(records.begin(), records.end());
-  queue_->append(views);
-  events_accepted_ += events.size();
+  try {
+    queue_->append(views);
+    events_accepted_ += events.size();
+  } catch (const std::exception& e) {
+    // The disk refused (full, I/O error): these events cannot be kept. Say so loudly and keep
+    // the sources running; the server sees the lost time as missing data, not as a crash.
+    events_lost_ += events.size();
+    std::fprintf(stderr, "edge %s: could not queue %zu events (%llu lost so far): %s\n", config_.id.c_str(), events.size(),
+                 static_cast<unsigned long long>(events_lost_.load()), e.what());
+  }
 }
 
 void EdgeAgent::start() {

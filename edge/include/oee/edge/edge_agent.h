@@ -29,6 +29,7 @@ class EdgeAgent {
   const EdgeConfig& config() const { return config_; }
   PublisherStats publisher_stats() const { return publisher_->stats(); }
   std::uint64_t events_accepted() const { return events_accepted_.load(); }
+  std::uint64_t events_lost() const { return events_lost_.load(); }  // the disk refused them
 
   // The sink the sources feed: encodes and appends to the queue (never waits for the broker).
   void accept(std::vector<Event>& events);
@@ -42,6 +43,7 @@ class EdgeAgent {
   std::unique_ptr<transport::MqttClient> client_;
   std::vector<std::unique_ptr<EventSource>> sources_;
   std::atomic<std::uint64_t> events_accepted_{0};
+  std::atomic<std::uint64_t> events_lost_{0};
   bool started_ = false;
 };
 
