@@ -433,6 +433,19 @@ void Client::Impl::supervisor_loop() {
       any_subscription = !subscriptions.empty();
     }
     if (any_subscription) {
+      bool expired = false;
+      {
+        std::lock_guard lock(subscriptions_mutex);
+        for (const auto& [id, sub] : subscriptions) expired |= sub->needs_recreate.load();
+      }
+      if (expired) {
+        try {
+          recreate_expired_subscriptions({}, false);
+          fill_publish_pipeline();
+        } catch (const Error& e) {
+          connection_lost(generation.load(), e.status(), std::string("recreating an expired subscription: ") + e.what());
+        }
+      }
       check_keep_alive();
     } else if (has_session && Clock::now() - Clock::time_point(Clock::duration(last_activity.load())) >
                                   std::chrono::milliseconds(static_cast<int64_t>(revised_session_timeout_ms / 3))) {
@@ -484,6 +497,8 @@ void Client::Impl::recover() {
         read_operation_limits();
         emit(ClientEvent{ClientEvent::Kind::session_recreated, 0, status::good, since, DateTime::now(), 0, 0, "old session gone"});
         restore_subscriptions(since);
+      } else {
+        recreate_expired_subscriptions(since, true);
       }
       ++reconnects;
       emit(ClientEvent{ClientEvent::Kind::reconnected, 0, status::good, since, DateTime::now(), 0, 0,

@@ -43,6 +43,7 @@ struct Client::Impl {
     std::atomic<Clock::rep> last_publish_at{Clock::now().time_since_epoch().count()};
     std::atomic<int64_t> last_publish_ticks{0};     // DateTime of the last data message
     std::atomic<bool> keep_alive_reported{false};
+    std::atomic<bool> needs_recreate{false};        // the server let it expire (StatusChange BadTimeout)
 
     void touch() { last_publish_at = Clock::now().time_since_epoch().count(); }
     Clock::duration since_last_publish() const {
@@ -83,6 +84,12 @@ struct Client::Impl {
   void create_subscription_on_server(SubscriptionState& sub);
   std::vector<MonitoredItemResult> create_items_on_server(SubscriptionState& sub, const std::vector<uint32_t>& handles);
   void restore_subscriptions(DateTime lost_at);
+  // Creates the subscription and all its items anew and reports the loss since `since`.
+  void recreate_subscription(SubscriptionState& sub, DateTime since, StatusCode why);
+  // After the session survived an outage its subscriptions may not have (their lifetime is
+  // shorter): probe each with Republish and recreate the ones the server no longer knows, and
+  // those a StatusChangeNotification declared expired.
+  void recreate_expired_subscriptions(DateTime since, bool probe);
   void fill_publish_pipeline();
   void send_publish();
   void on_publish_completed(StatusCode transport_status, std::vector<uint8_t>* body);

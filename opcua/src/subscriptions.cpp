@@ -138,16 +138,52 @@ void Client::Impl::restore_subscriptions(DateTime since) {
                        "subscription moved to the new session"});
       continue;
     }
-    const uint32_t old_server_id = sub.server_id;
-    create_subscription_on_server(sub);
-    std::vector<uint32_t> handles;
-    handles.reserve(sub.items.size());
-    for (const auto& [handle, item] : sub.items) handles.push_back(handle);
-    create_items_on_server(sub, handles);
-    emit(ClientEvent{ClientEvent::Kind::subscription_recreated, sub.id, transferred[i], since, DateTime::now(), 0, 0,
-                     "server lost subscription " + std::to_string(old_server_id) + "; recreated as " +
-                         std::to_string(sub.server_id) + " with " + std::to_string(handles.size()) +
-                         " items; changes between from and to are lost"});
+    recreate_subscription(sub, since, transferred[i]);
+  }
+}
+
+void Client::Impl::recreate_subscription(SubscriptionState& sub, DateTime since, StatusCode why) {
+  const uint32_t old_server_id = sub.server_id;
+  create_subscription_on_server(sub);
+  std::vector<uint32_t> handles;
+  handles.reserve(sub.items.size());
+  for (const auto& [handle, item] : sub.items) handles.push_back(handle);
+  create_items_on_server(sub, handles);
+  sub.needs_recreate = false;
+  emit(ClientEvent{ClientEvent::Kind::subscription_recreated, sub.id, why, since, DateTime::now(), 0, 0,
+                   "server lost subscription " + std::to_string(old_server_id) + "; recreated as " +
+                       std::to_string(sub.server_id) + " with " + std::to_string(handles.size()) +
+                       " items; changes between from and to are lost"});
+}
+
+void Client::Impl::recreate_expired_subscriptions(DateTime since, bool probe) {
+  std::lock_guard ops(subscription_ops_mutex);
+  std::vector<std::shared_ptr<SubscriptionState>> subs;
+  {
+    std::lock_guard lock(subscriptions_mutex);
+    for (auto& [id, sub] : subscriptions) subs.push_back(sub);
+  }
+  for (auto& sub : subs) {
+    StatusCode why = status::bad_timeout;
+    bool gone = sub->needs_recreate;
+    if (!gone && probe) {
+      // Republish of a message that does not exist yet: BadMessageNotAvailable if the
+      // subscription lives, BadSubscriptionIdInvalid if the server dropped it.
+      try {
+        auto body = call(type_id::republish_request, [&](BinaryWriter& w) {
+          w.u32(sub->server_id);
+          w.u32(sub->last_sequence_number + 1);
+        });
+        BinaryReader r(body);
+        begin_response(r, type_id::republish_response, "Republish");
+      } catch (const Error& e) {
+        if (e.status().base() == status::bad_subscription_id_invalid.code) {
+          gone = true;
+          why = e.status();
+        }
+      }
+    }
+    if (gone) recreate_subscription(*sub, since.ticks ? since : DateTime{sub->last_publish_ticks.load()}, why);
   }
 }
 
@@ -339,6 +375,10 @@ void Client::Impl::deliver_notification(SubscriptionState& sub, BinaryReader& r,
       if (sub.handler) sub.handler(sub.id, sequence_number, std::span<const DataChange>(changes.data(), n));
     } else if (type.numeric == type_id::status_change_notification && type.namespace_index == 0) {
       const StatusCode s = b.status_code();
+      if (s.base() == status::bad_timeout.code) {  // the subscription expired on the server
+        sub.needs_recreate = true;
+        supervisor_cv.notify_all();
+      }
       emit(ClientEvent{ClientEvent::Kind::subscription_status, sub.id, s, DateTime::now(), {}, sequence_number,
                        sequence_number, "StatusChangeNotification"});
     }

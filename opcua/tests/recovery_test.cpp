@@ -104,6 +104,35 @@ TEST(OpcuaRecoveryTest, NotificationsLostOnTheWireAreRepublished) {
   dump(rec, peer);
 }
 
+TEST(OpcuaRecoveryTest, SubscriptionThatExpiredDuringAnOutageIsRecreatedAndReported) {
+  OpcuaPeer peer(PeerOptions{10, 200, false});
+  peer.start();
+  TcpCutProxy proxy(peer.port());
+  Recorder rec;
+  Client client(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port())));
+  client.set_event_handler(rec.event_handler());
+  client.connect();
+  // Lifetime: node-opcua raises it to its minimum of 5 s, still far below the 60 s session.
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{200, 3, 1, 0, 0}, rec.handler());
+  client.create_monitored_items(sub, counter_items(10));
+  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; }));
+  proxy.refuse_connections(true);
+  proxy.cut();
+  std::this_thread::sleep_for(7s);
+  const size_t before = rec.total;
+  proxy.refuse_connections(false);
+  ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.has_event(ClientEvent::Kind::reconnected); }));
+  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.total >= before + 10 * 5; })) << "no data after the recreation";
+  client.disconnect();
+  std::lock_guard lock(rec.mutex);
+  EXPECT_FALSE(rec.has_event(ClientEvent::Kind::session_recreated)) << "the session itself survived";
+  const int recreated = rec.find_event(ClientEvent::Kind::subscription_recreated);
+  ASSERT_GE(recreated, 0) << "the expired subscription's loss must be reported";
+  EXPECT_EQ(rec.events[recreated].subscription, sub);
+  for (const auto& [handle, runs] : testing::count_runs(rec.values)) EXPECT_EQ(runs, 2u) << "item " << handle;
+  dump(rec, peer);
+}
+
 TEST(OpcuaRecoveryTest, ServerRestartIsRecoveredWithin5sAndTheGapReported) {
   OpcuaPeer peer(PeerOptions{10, 200, false});
   peer.start();

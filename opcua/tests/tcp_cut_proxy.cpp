@@ -44,6 +44,10 @@ void TcpCutProxy::accept_loop() {
     if (::poll(&p, 1, 100) <= 0) continue;
     const int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
+    if (refuse_) {
+      ::close(client);
+      continue;
+    }
     const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;

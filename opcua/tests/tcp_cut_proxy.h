@@ -17,6 +17,8 @@ class TcpCutProxy {
   void cut();  // resets every open connection
   // While on, bytes from the server are swallowed: responses the server sent never arrive.
   void swallow_server_bytes(bool on) { swallow_ = on; }
+  // While on, new connections are closed as soon as they arrive (the network is still down).
+  void refuse_connections(bool on) { refuse_ = on; }
 
  private:
   void accept_loop();
@@ -26,6 +28,7 @@ class TcpCutProxy {
   int listen_fd_ = -1;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> swallow_{false};
+  std::atomic<bool> refuse_{false};
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<int> open_fds_;
