@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
 #include <thread>
 
 #include "oee/opcua/client.h"
@@ -51,22 +52,37 @@ void dump(Recorder& rec, const OpcuaPeer& peer) {
   std::fprintf(stderr, "%s\n", peer.log().c_str());
 }
 
-TEST(OpcuaRecoveryTest, CutConnectionResumesTheSessionWithoutLosingAValue) {
-  OpcuaPeer peer(PeerOptions{10, 200, false});
-  peer.start();
-  TcpCutProxy proxy(peer.port());
+// A node-opcua peer behind a proxy the test can cut, and a client subscribed to its 10 counters.
+struct ProxiedSubscription {
+  explicit ProxiedSubscription(SubscriptionSettings settings) {
+    peer.start();
+    proxy = std::make_unique<TcpCutProxy>(peer.port());
+    client = std::make_unique<Client>(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy->port())));
+    client->set_event_handler(rec.event_handler());
+    client->connect();
+    sub = client->create_subscription(settings, rec.handler());
+    client->create_monitored_items(sub, counter_items(10));
+  }
+  bool every_item_reported() {
+    return rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; });
+  }
+
+  OpcuaPeer peer{PeerOptions{10, 200, false}};
+  std::unique_ptr<TcpCutProxy> proxy;
   Recorder rec;
-  Client client(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port())));
-  client.set_event_handler(rec.event_handler());
-  client.connect();
-  const uint32_t sub = client.create_subscription(SubscriptionSettings{200, 100, 5, 0, 0}, rec.handler());
-  client.create_monitored_items(sub, counter_items(10));
-  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; }));
+  std::unique_ptr<Client> client;  // declared after rec: destroyed before the handlers' target
+  uint32_t sub = 0;
+};
+
+TEST(OpcuaRecoveryTest, CutConnectionResumesTheSessionWithoutLosingAValue) {
+  ProxiedSubscription t(SubscriptionSettings{200, 100, 5, 0, 0});
+  ASSERT_TRUE(t.every_item_reported());
+  auto& [peer, proxy, rec, client, sub] = t;
   const size_t before = rec.total;
-  proxy.cut();
+  proxy->cut();
   ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.has_event(ClientEvent::Kind::reconnected); }));
   ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.total >= before + 10 * 8; }));
-  client.disconnect();
+  client->disconnect();
   std::lock_guard lock(rec.mutex);
   EXPECT_TRUE(rec.has_event(ClientEvent::Kind::connection_lost));
   EXPECT_FALSE(rec.has_event(ClientEvent::Kind::data_gap));
@@ -77,26 +93,19 @@ TEST(OpcuaRecoveryTest, CutConnectionResumesTheSessionWithoutLosingAValue) {
 }
 
 TEST(OpcuaRecoveryTest, NotificationsLostOnTheWireAreRepublished) {
-  OpcuaPeer peer(PeerOptions{10, 200, false});
-  peer.start();
-  TcpCutProxy proxy(peer.port());
-  Recorder rec;
-  Client client(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port())));
-  client.set_event_handler(rec.event_handler());
-  client.connect();
-  const uint32_t sub = client.create_subscription(SubscriptionSettings{200, 100, 5, 0, 0}, rec.handler());
-  client.create_monitored_items(sub, counter_items(10));
-  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; }));
+  ProxiedSubscription t(SubscriptionSettings{200, 100, 5, 0, 0});
+  ASSERT_TRUE(t.every_item_reported());
+  auto& [peer, proxy, rec, client, sub] = t;
   // Publish responses sent now are lost; the server keeps them until acknowledged.
-  proxy.swallow_server_bytes(true);
+  proxy->swallow_server_bytes(true);
   std::this_thread::sleep_for(1500ms);
-  proxy.cut();
-  proxy.swallow_server_bytes(false);
+  proxy->cut();
+  proxy->swallow_server_bytes(false);
   const size_t before = rec.total;
   ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.has_event(ClientEvent::Kind::reconnected); }));
   ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.total >= before + 10 * 12; }));
-  const auto stats = client.statistics();
-  client.disconnect();
+  const auto stats = client->statistics();
+  client->disconnect();
   std::lock_guard lock(rec.mutex);
   EXPECT_GT(stats.republished_messages, 0u) << "the lost notifications must come back through Republish";
   EXPECT_FALSE(rec.has_event(ClientEvent::Kind::data_gap));
@@ -105,25 +114,18 @@ TEST(OpcuaRecoveryTest, NotificationsLostOnTheWireAreRepublished) {
 }
 
 TEST(OpcuaRecoveryTest, SubscriptionThatExpiredDuringAnOutageIsRecreatedAndReported) {
-  OpcuaPeer peer(PeerOptions{10, 200, false});
-  peer.start();
-  TcpCutProxy proxy(peer.port());
-  Recorder rec;
-  Client client(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port())));
-  client.set_event_handler(rec.event_handler());
-  client.connect();
   // Lifetime: node-opcua raises it to its minimum of 5 s, still far below the 60 s session.
-  const uint32_t sub = client.create_subscription(SubscriptionSettings{200, 3, 1, 0, 0}, rec.handler());
-  client.create_monitored_items(sub, counter_items(10));
-  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; }));
-  proxy.refuse_connections(true);
-  proxy.cut();
+  ProxiedSubscription t(SubscriptionSettings{200, 3, 1, 0, 0});
+  ASSERT_TRUE(t.every_item_reported());
+  auto& [peer, proxy, rec, client, sub] = t;
+  proxy->refuse_connections(true);
+  proxy->cut();
   std::this_thread::sleep_for(7s);
   const size_t before = rec.total;
-  proxy.refuse_connections(false);
+  proxy->refuse_connections(false);
   ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.has_event(ClientEvent::Kind::reconnected); }));
   ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.total >= before + 10 * 5; })) << "no data after the recreation";
-  client.disconnect();
+  client->disconnect();
   std::lock_guard lock(rec.mutex);
   EXPECT_FALSE(rec.has_event(ClientEvent::Kind::session_recreated)) << "the session itself survived";
   const int recreated = rec.find_event(ClientEvent::Kind::subscription_recreated);
