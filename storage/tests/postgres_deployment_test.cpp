@@ -20,18 +20,7 @@ struct PlantData {
   FixedOffsetZone zone{kMsPerHour, "+01:00"};
   ShiftCalendar cal{plant, zone};
   TimeMs lo = at("2026-11-09T00:00:00Z"), hi = at("2026-11-12T00:00:00Z");
-  std::vector<Event> all;
-  PlantData() {
-    std::uint64_t seed = 40;
-    for (const MachineSpec* m : plant.machines()) {
-      GeneratorOptions o;
-      o.src = "edge-" + m->path;
-      o.max_step_ms = 120'000;
-      auto e = random_events(seed++, lo, hi, m->path, o);
-      all.insert(all.end(), e.begin(), e.end());
-    }
-    std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
-  }
+  std::vector<Event> all = plant_events(plant, 40, lo, hi, 120'000);
   // Plant-wide totals per window, by summing machines (as the API does).
   std::vector<KpiTotals> plant_totals(EventStore& store) const {
     std::vector<KpiTotals> out;

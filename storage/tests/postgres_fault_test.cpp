@@ -31,16 +31,7 @@ TEST(PostgresFaults, DatabaseStoppedDuringIngestLosesNothingAndKpisEqualTheUndis
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
   const ShiftCalendar cal(plant, zone);
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = at("2026-11-12T00:00:00Z");
-  std::vector<Event> all;
-  std::uint64_t seed = 70;
-  for (const MachineSpec* m : plant.machines()) {
-    GeneratorOptions o;
-    o.src = "edge-" + m->path;
-    o.max_step_ms = 30'000;
-    auto e = random_events(seed++, lo, hi, m->path, o);
-    all.insert(all.end(), e.begin(), e.end());
-  }
-  std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  const std::vector<Event> all = plant_events(plant, 70, lo, hi, 30'000);
   // Batches with a few events of the previous one resent (a lost acknowledgement).
   std::vector<std::vector<Event>> batches;
   for (std::size_t i = 0; i < all.size(); i += 100) {

@@ -3,6 +3,7 @@
 // non-production day and start-up windows, and a random but plausible event stream per machine.
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -131,6 +132,22 @@ inline std::vector<Event> random_events(std::uint64_t seed, TimeMs start, TimeMs
     out.push_back(std::move(e));
   }
   return out;
+}
+
+// Every machine of the plant over [start, end), one source per machine ("edge-" + path), seeds
+// from `seed` on, interleaved in time order as a plant's edges deliver them.
+inline std::vector<Event> plant_events(const PlantModel& plant, std::uint64_t seed, TimeMs start, TimeMs end,
+                                       DurationMs max_step_ms) {
+  std::vector<Event> all;
+  for (const MachineSpec* m : plant.machines()) {
+    GeneratorOptions o;
+    o.src = "edge-" + m->path;
+    o.max_step_ms = max_step_ms;
+    auto e = random_events(seed++, start, end, m->path, o);
+    all.insert(all.end(), e.begin(), e.end());
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  return all;
 }
 
 inline std::vector<Event> of_machine(const std::vector<Event>& events, const std::string& path) {
