@@ -3,7 +3,9 @@
 # so machines change state several times a second), each subscribed to the whole plant (every
 # machine's state changes, the plant's KPIs every second). Reports the server's RSS with the
 # clients connected and the p99 time from a state change being ingested to its arrival at the
-# clients (node load client, bench/websocket_clients.mjs).
+# clients (node load client, bench/websocket_clients.mjs, split over BENCH_WS_PROCESSES processes:
+# one node process alone cannot read 10,000 sockets fast enough on this 2-core machine; the p99
+# reported is the largest of the processes' p99s). Server and clients share the same 2 cores.
 # Usage: bench/api_websocket.sh BUILD_DIR    (BENCH_QUICK=1: 10 s window; BENCH_WS_CLIENTS=N)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,21 +31,27 @@ pids+=($server)
 for _ in $(seq 600); do grep -qs "caught up" "$work/serve.log" && break; sleep 0.1; done
 grep -q "caught up" "$work/serve.log" || { echo "api_websocket.sh: the demo did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
 rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
-node "$root/bench/websocket_clients.mjs" "$port" "$OEE_ADMIN_TOKEN" "$clients" "$seconds" '[""]' >"$work/clients.json" &
-client=$!
-pids+=($client)
-# The server's RSS near the end of the measuring window (all clients connected).
+processes=${BENCH_WS_PROCESSES:-2}
+clients_pids=()
+for i in $(seq "$processes"); do
+  node "$root/bench/websocket_clients.mjs" "$port" "$OEE_ADMIN_TOKEN" $((clients / processes)) "$seconds" '[""]' >"$work/clients-$i.json" &
+  clients_pids+=($!)
+  pids+=($!)
+done
+# The server's peak RSS while the clients are connected.
 peak=0
-while kill -0 "$client" 2>/dev/null; do
+while kill -0 "${clients_pids[0]}" 2>/dev/null; do
   rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server/status")
   [ "$rss" -gt "$peak" ] && peak=$rss
   sleep 1
 done
-wait "$client" || true
-result=$(cat "$work/clients.json")
-echo "server RSS idle ${rss_idle} MiB; clients: $result" >&2
-p99=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["p99_ms"])' <<<"$result")
-connected=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["subscribed"])' <<<"$result")
+for p in "${clients_pids[@]}"; do wait "$p" || true; done
+cat "$work"/clients-*.json >&2
+echo "server RSS idle ${rss_idle} MiB" >&2
+read -r p99 connected < <(cat "$work"/clients-*.json | python3 -c '
+import json, sys
+rows = [json.loads(line) for line in sys.stdin if line.strip()]
+print(max(r["p99_ms"] for r in rows), sum(r["subscribed"] for r in rows))')
 rss_mib=$(awk -v k="$peak" 'BEGIN { printf "%.1f", k / 1024 }')
 printf 'BENCH\tWebSocket /api/v1/live: server RSS with %s clients subscribed\t%s\tMiB\tserver RSS before the clients\t%s\tlower\t<= 300\n' "$connected" "$rss_mib" "$rss_idle"
 printf 'BENCH\tWebSocket /api/v1/live: p99 state change -> %s clients\t%s\tms\t-\t-\tlower\t<= 250\n' "$connected" "$p99"
