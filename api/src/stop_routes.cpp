@@ -50,6 +50,14 @@ struct Stop {
   DurationMs duration_ms;
 };
 
+// The part of a stop inside planned production time (what counts as a loss), up to now.
+DurationMs planned_part_ms(const StateInterval& iv, const std::vector<Interval>& planned, TimeMs now) {
+  DurationMs ms = 0;
+  for (const Interval& p : planned)
+    ms += std::max<DurationMs>(0, std::min({iv.end, p.end, now}) - std::max(iv.start, p.start));
+  return ms;
+}
+
 std::vector<Stop> stops_of(server::PlantService& s, const std::vector<const MachineSpec*>& machines, TimeMs from, TimeMs to) {
   const TimeMs now = s.now();
   std::vector<Stop> out;
@@ -124,6 +132,8 @@ HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRe
     return HttpResponse::error(400, "bad_parameter", why);
   const auto machines = s.plant().machines_under(node);
   const auto list = stops_of(s, machines, from, to);
+  const TimeMs now = s.now();
+  const auto planned = s.calendar().planned_intervals(from, std::max(from, std::min(to, now)));
   std::string out = "{\"total\":" + std::to_string(list.size()) + ",\"items\":[";
   const std::size_t first = std::min(list.size(), static_cast<std::size_t>(offset));
   const std::size_t last = std::min(list.size(), first + static_cast<std::size_t>(limit));
@@ -137,6 +147,7 @@ HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRe
     string_field(out, "from", time_text(s, stop.interval.start));
     if (stop.interval.end != kTimeMax) string_field(out, "to", time_text(s, stop.interval.end));
     number_field(out, "duration_s", static_cast<double>(stop.duration_ms) / 1000.0);
+    number_field(out, "planned_s", static_cast<double>(planned_part_ms(stop.interval, planned, now)) / 1000.0);
     string_field(out, "state", state_name(stop.interval.state));
     string_field(out, "kind", stop.kind);
     string_field(out, "reason", stop.interval.reason);
@@ -293,9 +304,7 @@ HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
     std::map<std::string, ParetoBar> by_reason;
     for (const Stop& stop : stops_of(s, s.plant().machines_under(node), from, std::min(to, now))) {
       if (!is_unplanned_stop(stop.interval.state)) continue;
-      DurationMs ms = 0;
-      for (const Interval& p : planned)
-        ms += std::max<DurationMs>(0, std::min({stop.interval.end, p.end, now}) - std::max(stop.interval.start, p.start));
+      const DurationMs ms = planned_part_ms(stop.interval, planned, now);
       if (ms <= 0) continue;
       const std::string name = stop.interval.reason.empty() ? "(unassigned)" : stop.interval.reason;
       ParetoBar& bar = by_reason[name];

@@ -182,7 +182,7 @@ async function loadMachine(path) {
   $('#pareto').innerHTML = paretoSvg(pareto.bars);
   const canWrite = me.role !== 'viewer';
   $('#stops').innerHTML = `<table><thead><tr><th>From</th><th>Duration</th><th>Kind</th><th>Reason</th><th class="no-print"></th></tr></thead><tbody>` +
-    stops.items.map((s, i) => `<tr data-stop="${i}"><td>${esc(s.from.slice(11, 19))}</td><td>${(s.duration_s / 60).toFixed(1)} min</td>` +
+    stops.items.map((s, i) => `<tr data-stop="${i}" data-planned-s="${s.planned_s}"><td>${esc(s.from.slice(11, 19))}</td><td>${(s.duration_s / 60).toFixed(1)} min</td>` +
       `<td>${esc(s.kind)}</td><td>${esc(s.reason || '—')}</td>` +
       `<td class="no-print"><input class="reason" placeholder="reason" value="" ${canWrite ? '' : 'title="operators assign reasons"'}>` +
       `<button class="assign" data-machine="${esc(s.machine)}" data-at="${esc(s.from)}">Assign</button></td></tr>`).join('') + '</tbody></table>';

@@ -93,7 +93,9 @@ try {
     let assigned = false;
     for (const row of rows) {
       const kind = await row.$eval('td:nth-child(3)', (e) => e.textContent);
-      if (kind === 'planned_stop') continue;
+      // Only a stop inside planned production time is a loss the Pareto shows (not one in a break).
+      const plannedS = Number(await row.getAttribute('data-planned-s'));
+      if (kind === 'planned_stop' || !(plannedS > 0)) continue;
       await row.$eval('input.reason', (e, r) => { e.value = r; }, reason);
       await (await row.$('button.assign')).click();
       await page.waitForFunction((r) => document.querySelector('#pareto').textContent.includes(r), reason);
