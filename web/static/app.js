@@ -186,6 +186,7 @@ async function loadMachine(path) {
       `<td>${esc(s.kind)}</td><td>${esc(s.reason || '—')}</td>` +
       `<td class="no-print"><input class="reason" placeholder="reason" value="" ${canWrite ? '' : 'title="operators assign reasons"'}>` +
       `<button class="assign" data-machine="${esc(s.machine)}" data-at="${esc(s.from)}">Assign</button></td></tr>`).join('') + '</tbody></table>';
+  $('#stops').dataset.window = $('#window') ? $('#window').value : 'shift';  // what the table shows (tests wait on it)
   for (const b of document.querySelectorAll('button.assign')) {
     b.addEventListener('click', async () => {
       const reason = b.previousElementSibling.value.trim();

@@ -89,6 +89,9 @@ try {
     const machine = await page.$$eval('.tile[data-machine]', (els) => els[0].dataset.machine);
     await page.goto(base + '/#machine=' + encodeURIComponent(machine));
     await page.waitForSelector('#stops table');
+    // The last 24 h always hold stops, even minutes after a shift change.
+    await page.selectOption('#window', 'day');
+    await page.waitForSelector('#stops[data-window="day"] table');
     const rows = await page.$$('#stops tbody tr');
     let assigned = false;
     for (const row of rows) {
