@@ -7,19 +7,6 @@ namespace oee {
 
 namespace {
 
-// At one instant, a product change applies before the counts of that instant, a state change
-// before the reasons that name it.
-int type_rank(EventType t) {
-  switch (t) {
-    case EventType::product: return 0;
-    case EventType::state: return 1;
-    case EventType::counter: return 2;
-    case EventType::count: return 3;
-    case EventType::reason: return 4;
-  }
-  return 5;
-}
-
 struct Entry {
   TimeMs ts;
   std::uint64_t fingerprint;
@@ -44,7 +31,7 @@ std::vector<Entry> canonical_order(std::span<const Event> events) {
     const Event& e = events[i];
     const std::uint64_t fp = content_fingerprint(e);
     entries.push_back({e.ts, fp, e.has_identity() ? identity_key(e) : fp, i,
-                       static_cast<std::uint8_t>(type_rank(e.type))});
+                       static_cast<std::uint8_t>(event_type_rank(e.type))});
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
     return a.identity != b.identity ? a.identity < b.identity : a.fingerprint < b.fingerprint;

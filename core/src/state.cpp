@@ -74,6 +74,22 @@ std::uint64_t content_fingerprint(const Event& e) {
   return x ^ (x >> 31);
 }
 
+int event_type_rank(EventType t) {
+  switch (t) {
+    case EventType::product: return 0;
+    case EventType::state: return 1;
+    case EventType::counter: return 2;
+    case EventType::count: return 3;
+    case EventType::reason: return 4;
+  }
+  return 5;
+}
+
+CanonicalOrderKey canonical_order_key(const Event& e) {
+  const std::uint64_t fp = content_fingerprint(e);
+  return {e.ts, event_type_rank(e.type), fp, e.has_identity() ? identity_key(e) : fp};
+}
+
 std::uint64_t identity_key(const Event& e) {
   if (!e.has_identity()) return content_fingerprint(e);
   Fingerprint f;

@@ -23,31 +23,6 @@ using sqlite::Transaction;
 constexpr TimeMs kNoBase = kTimeMin;  // machine without events: nothing settled yet
 constexpr std::size_t kMaxDeadLetterTextBytes = 1024;
 
-// The engine's canonical order (core/src/machine_history.cpp): time, type rank, fingerprint, identity.
-int type_rank(EventType t) {
-  switch (t) {
-    case EventType::product: return 0;
-    case EventType::state: return 1;
-    case EventType::counter: return 2;
-    case EventType::count: return 3;
-    case EventType::reason: return 4;
-  }
-  return 5;
-}
-
-struct CanonKey {
-  TimeMs ts = kTimeMin;
-  int rank = 0;
-  std::uint64_t fingerprint = 0;
-  std::uint64_t identity = 0;
-  auto operator<=>(const CanonKey&) const = default;
-};
-
-CanonKey canon_key(const Event& e) {
-  const std::uint64_t fp = content_fingerprint(e);
-  return {e.ts, type_rank(e.type), fp, e.has_identity() ? identity_key(e) : fp};
-}
-
 TimeMs floor_hour(TimeMs t) { return floor_to(t, kMsPerHour); }
 TimeMs ceil_to(TimeMs t, DurationMs step) {
   const TimeMs f = floor_to(t, step);
@@ -698,11 +673,11 @@ void SqliteEventStore::settle(MachineState& m) {
   }
   // The product in effect and each counter's last reading at every hour start up to settled_hour
   // (the canonical-last of each before it): stored where it changed, and the new context.
-  std::vector<std::pair<CanonKey, std::size_t>> carried;
+  std::vector<std::pair<CanonicalOrderKey, std::size_t>> carried;
   for (std::size_t i = 0; i < m.events.size(); ++i) {
     const Event& e = m.events[i];
     if (e.ts < settled_hour && (e.type == EventType::product || e.type == EventType::counter))
-      carried.emplace_back(canon_key(e), i);
+      carried.emplace_back(canonical_order_key(e), i);
   }
   std::sort(carried.begin(), carried.end());
   std::array<std::ptrdiff_t, 4> latest{-1, -1, -1, -1};

@@ -47,4 +47,19 @@ std::uint64_t content_fingerprint(const Event& e);
 // The identity used for deduplication: src+seq when present, else the content fingerprint.
 std::uint64_t identity_key(const Event& e);
 
+// At one instant a product change applies before the counts of that instant, a state change before
+// the reasons that name it.
+int event_type_rank(EventType t);
+
+// The engine's canonical order of events: time, type rank, content fingerprint, identity. Stores
+// that keep events in order use the same key, so their view never differs from the engine's.
+struct CanonicalOrderKey {
+  TimeMs ts = kTimeMin;
+  int rank = 0;
+  std::uint64_t fingerprint = 0;
+  std::uint64_t identity = 0;
+  auto operator<=>(const CanonicalOrderKey&) const = default;
+};
+CanonicalOrderKey canonical_order_key(const Event& e);
+
 }  // namespace oee
