@@ -50,6 +50,7 @@ class SwitchableStore : public storage::EventStore {
   std::vector<Event> machine_events(std::string_view m, TimeMs f, TimeMs t) override { check(); return real_->machine_events(m, f, t); }
   MachineHistory machine_history(const MachineSpec& m, TimeMs f, TimeMs t) override { check(); return real_->machine_history(m, f, t); }
   KpiTotals machine_totals(const MachineSpec& m, TimeMs f, TimeMs t, TimeMs h) override { check(); return real_->machine_totals(m, f, t, h); }
+  KpiTotals machines_totals(std::span<const MachineSpec* const> ms, TimeMs f, TimeMs t, TimeMs h) override { check(); return real_->machines_totals(ms, f, t, h); }
   std::int64_t event_count() override { check(); return real_->event_count(); }
   std::vector<storage::SourceStats> sources() override { check(); return real_->sources(); }
   std::int64_t add_dead_letter(const storage::DeadLetter& d) override { check(); return real_->add_dead_letter(d); }

@@ -128,8 +128,7 @@ std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, 
   const auto machines = plant_.model.machines_under(node);
   std::lock_guard lock(store_mutex_);
   for (KpiRow& row : rows)
-    for (const MachineSpec* m : machines)
-      row.totals += store_->machine_totals(*m, row.bucket.range.start, row.bucket.range.end, horizon);
+    row.totals = store_->machines_totals(machines, row.bucket.range.start, row.bucket.range.end, horizon);
   return rows;
 }
 

@@ -302,6 +302,27 @@ KpiTotals ResilientEventStore::machine_totals(const MachineSpec& machine, TimeMs
   }
 }
 
+KpiTotals ResilientEventStore::machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
+                                               TimeMs horizon) {
+  std::lock_guard lock(mutex_);
+  // A group's cache key is its machine paths joined by a character paths cannot hold.
+  std::string paths;
+  for (const MachineSpec* m : machines) (paths += m->path) += '\n';
+  auto key = std::make_tuple(std::move(paths), from, to);
+  try {
+    KpiTotals t = guarded<KpiTotals>([&](EventStore& s) { return s.machines_totals(machines, from, to, horizon); });
+    if (last_totals_.size() >= kMaxCachedWindows) last_totals_.clear();
+    last_totals_[std::move(key)] = t;
+    return t;
+  } catch (const StoreUnavailable&) {
+    auto it = last_totals_.find(key);
+    if (it == last_totals_.end()) throw;
+    status_.stale = true;
+    ++status_.stale_reads;
+    return it->second;
+  }
+}
+
 std::int64_t ResilientEventStore::event_count() {
   std::lock_guard lock(mutex_);
   try {

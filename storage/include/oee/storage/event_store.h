@@ -71,6 +71,16 @@ class EventStore {
   // engine over events for the rest. Equal, bit for bit, to the engine over all events.
   virtual KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) = 0;
 
+  // The sum of machine_totals over several machines (a line, an area, the plant). Totals are
+  // integers, so the sum is exact in any order; backends override this to answer in a few queries
+  // instead of one per machine.
+  virtual KpiTotals machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
+                                    TimeMs horizon) {
+    KpiTotals sum;
+    for (const MachineSpec* m : machines) sum += machine_totals(*m, from, to, horizon);
+    return sum;
+  }
+
   // Total stored events; per-source statistics.
   virtual std::int64_t event_count() = 0;
   virtual std::vector<SourceStats> sources() = 0;

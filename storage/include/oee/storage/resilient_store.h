@@ -71,6 +71,8 @@ class ResilientEventStore final : public EventStore {
   std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
   MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
+  KpiTotals machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
+                            TimeMs horizon) override;
   std::int64_t event_count() override;
   std::vector<SourceStats> sources() override;
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
