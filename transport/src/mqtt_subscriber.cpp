@@ -8,6 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -46,42 +50,85 @@ std::string packet(std::uint8_t header, const std::string& body) {
   return p + body;
 }
 
-// A socket with deadlines: every read and write gives up when the connection stalls.
+std::string openssl_error() {
+  const unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+// A socket with deadlines, plain or TLS: every read and write gives up when the connection stalls.
+// With TLS the socket stays blocking (SO_RCVTIMEO/SO_SNDTIMEO bound each call) and OpenSSL's
+// auto-retry is off, so a record that carries no application data (a TLS 1.3 session ticket)
+// returns to our poll loop instead of blocking for data that may not come.
 class Connection {
  public:
   explicit Connection(int fd) : fd_(fd) {}
-  ~Connection() { ::close(fd_); }
+  ~Connection() {
+    if (ssl_ != nullptr) {
+      SSL_shutdown(ssl_);
+      SSL_free(ssl_);
+    }
+    ::close(fd_);
+  }
+
+  // The TLS handshake, the broker's certificate checked against `ctx`'s CAs and, unless
+  // `check_host` is false, against `host` (a DNS name or an IP address). Empty: ok, else why not.
+  std::string start_tls(SSL_CTX* ctx, const std::string& host, bool check_host) {
+    ssl_ = SSL_new(ctx);
+    if (ssl_ == nullptr) return openssl_error();
+    SSL_clear_mode(ssl_, SSL_MODE_AUTO_RETRY);
+    SSL_set_fd(ssl_, fd_);
+    in6_addr any{};
+    const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &any) == 1 || ::inet_pton(AF_INET6, host.c_str(), &any) == 1;
+    if (!is_ip) SSL_set_tlsext_host_name(ssl_, host.c_str());  // SNI takes names only
+    if (check_host && SSL_set1_host(ssl_, host.c_str()) != 1) return "cannot check the host name '" + host + "'";
+    ERR_clear_error();
+    if (SSL_connect(ssl_) != 1) {
+      const long verify = SSL_get_verify_result(ssl_);
+      if (verify != X509_V_OK) return std::string("certificate rejected: ") + X509_verify_cert_error_string(verify);
+      return "TLS handshake failed: " + openssl_error();
+    }
+    return {};
+  }
 
   bool send_all(const std::string& data) {
     std::size_t off = 0;
     while (off < data.size()) {
-      const ssize_t n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
+      ssize_t n = 0;
+      if (ssl_ != nullptr) {
+        n = SSL_write(ssl_, data.data() + off, static_cast<int>(std::min<std::size_t>(data.size() - off, 1 << 30)));
+        if (n <= 0) {
+          const int err = SSL_get_error(ssl_, static_cast<int>(n));
+          if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) continue;
+          return false;
+        }
+      } else {
+        n = ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+      }
       off += static_cast<std::size_t>(n);
     }
     last_send_ = Clock::now();
     return true;
   }
-  // 1: data ready, 0: timeout, -1: error or closed.
+  // 1: data ready, 0: timeout (or only TLS housekeeping arrived), -1: error or closed.
   int wait_readable(int timeout_ms) {
     if (pos_ < buf_.size()) return 1;
-    pollfd p{fd_, POLLIN, 0};
-    const int r = ::poll(&p, 1, timeout_ms);
-    if (r < 0) return errno == EINTR ? 0 : -1;
-    return r;
+    return fill(timeout_ms);
   }
   // Reads exactly n bytes into out (appending), waiting up to timeout_ms of silence.
   bool read_exact(std::size_t n, std::string& out, int timeout_ms) {
     while (n > 0) {
       if (pos_ == buf_.size()) {
-        buf_.resize(64 * 1024);
-        pos_ = 0;
-        pollfd p{fd_, POLLIN, 0};
-        if (::poll(&p, 1, timeout_ms) <= 0) return false;
-        const ssize_t r = ::recv(fd_, buf_.data(), buf_.size(), 0);
+        const auto until = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        int r = 0;
+        while ((r = fill(timeout_ms)) == 0 && Clock::now() < until) {
+        }
         if (r <= 0) return false;
-        buf_.resize(static_cast<std::size_t>(r));
       }
       const std::size_t take = std::min(n, buf_.size() - pos_);
       out.append(buf_.data() + pos_, take);
@@ -120,7 +167,40 @@ class Connection {
   Clock::time_point last_receive() const { return last_receive_; }
 
  private:
+  // Refills the (consumed) buffer: 1 data, 0 nothing yet, -1 error or closed.
+  int fill(int timeout_ms) {
+    buf_.resize(64 * 1024);
+    pos_ = 0;
+    const bool buffered = ssl_ != nullptr && SSL_has_pending(ssl_) == 1;
+    if (!buffered) {
+      pollfd p{fd_, POLLIN, 0};
+      const int r = ::poll(&p, 1, timeout_ms);
+      if (r <= 0) {
+        buf_.clear();
+        return r < 0 && errno != EINTR ? -1 : 0;
+      }
+    }
+    ssize_t n = 0;
+    if (ssl_ != nullptr) {
+      n = SSL_read(ssl_, buf_.data(), static_cast<int>(buf_.size()));
+      if (n <= 0) {
+        buf_.clear();
+        const int err = SSL_get_error(ssl_, static_cast<int>(n));
+        return err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE ? 0 : -1;
+      }
+    } else {
+      n = ::recv(fd_, buf_.data(), buf_.size(), 0);
+      if (n <= 0) {
+        buf_.clear();
+        return n < 0 && errno == EINTR ? 0 : -1;
+      }
+    }
+    buf_.resize(static_cast<std::size_t>(n));
+    return 1;
+  }
+
   int fd_;
+  SSL* ssl_ = nullptr;
   std::string buf_;
   std::size_t pos_ = 0;
   Clock::time_point last_send_ = Clock::now();
@@ -139,6 +219,7 @@ int connect_tcp(const BrokerAddress& b, int timeout_ms) {
     if (fd < 0) continue;
     timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);  // bounds a TLS record that stalls halfway
     if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
       ::close(fd);
       fd = -1;
@@ -150,6 +231,28 @@ int connect_tcp(const BrokerAddress& b, int timeout_ms) {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   return fd;
+}
+
+// The TLS context of every connection: the CAs that may sign the broker's certificate (the
+// system's when no file is given) and the optional client certificate. Throws when a file is bad.
+std::shared_ptr<ssl_ctx_st> make_tls_context(const MqttTlsOptions& tls) {
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  if (!ctx) throw std::invalid_argument("mqtt: TLS: " + openssl_error());
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  const bool loaded = tls.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx.get()) == 1
+                                          : SSL_CTX_load_verify_locations(ctx.get(), tls.ca_file.c_str(), nullptr) == 1;
+  if (!loaded) throw std::invalid_argument("mqtt: TLS CA file '" + tls.ca_file + "': " + openssl_error());
+  if (tls.cert_file.empty() != tls.key_file.empty())
+    throw std::invalid_argument("mqtt: TLS: a client certificate needs both a certificate and a key file");
+  if (!tls.cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str()) != 1)
+      throw std::invalid_argument("mqtt: TLS certificate file '" + tls.cert_file + "': " + openssl_error());
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx.get()) != 1)
+      throw std::invalid_argument("mqtt: TLS key file '" + tls.key_file + "': " + openssl_error());
+  }
+  return ctx;
 }
 
 }  // namespace
@@ -167,7 +270,7 @@ AckingSubscriber::AckingSubscriber(MqttOptions options, Handler handler, std::si
     std::string error;
     auto b = parse_broker_url(url, error);
     if (!b) throw std::invalid_argument("mqtt: broker '" + url + "': " + error);
-    if (b->tls) throw std::invalid_argument("mqtt: broker '" + url + "': the acknowledging subscriber speaks plain TCP only");
+    if (b->tls && !tls_context_) tls_context_ = make_tls_context(options_.tls);
     brokers_.push_back(*b);
   }
 }
@@ -212,6 +315,12 @@ bool AckingSubscriber::session(const BrokerAddress& broker) {
   const int fd = connect_tcp(broker, timeout_ms);
   if (fd < 0) return false;
   Connection c(fd);
+  if (broker.tls) {
+    if (const std::string why = c.start_tls(tls_context_.get(), broker.host, !options_.tls.insecure); !why.empty()) {
+      std::fprintf(stderr, "mqtt subscriber: %s: %s\n", broker.url().c_str(), why.c_str());
+      return false;
+    }
+  }
 
   std::string body;
   put_string(body, "MQTT");

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -120,6 +121,26 @@ std::string user_name() {
   return pw != nullptr ? pw->pw_name : "root";
 }
 }  // namespace
+
+TestCertificates make_test_certificates(const std::string& dir) {
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::ofstream(dir + "/server.ext") << "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n";
+  std::ofstream(dir + "/client.ext") << "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n";
+  const std::string script =
+      "cd '" + dir + "' && openssl req -x509" + ec + " -keyout ca.key -out ca.pem -days 2 -subj /CN=oee-test-ca" +
+      " && openssl req" + ec + " -keyout server.key -out server.csr -subj /CN=localhost" +
+      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile server.ext" +
+      " && openssl req" + ec + " -keyout client.key -out client.csr -subj /CN=oee-test-client" +
+      " && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext";
+  if (std::system(("(" + script + ") >'" + dir + "/openssl.log' 2>&1").c_str()) != 0)
+    throw std::runtime_error("openssl could not make the test certificates (see " + dir + "/openssl.log)");
+  return {dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/client.pem", dir + "/client.key"};
+}
+
+std::string tls_listener_config(int port, const TestCertificates& c, bool require_client_certificate) {
+  return "listener " + std::to_string(port) + " 127.0.0.1\ncafile " + c.ca_file + "\ncertfile " + c.server_cert_file +
+         "\nkeyfile " + c.server_key_file + "\nrequire_certificate " + (require_client_certificate ? "true" : "false") + "\n";
+}
 
 MosquittoProcess::MosquittoProcess(std::string extra_config, std::string password_file)
     : port_(free_loopback_port()), extra_config_(std::move(extra_config)), password_file_(std::move(password_file)) {}

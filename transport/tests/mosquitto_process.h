@@ -35,6 +35,15 @@ int free_loopback_port();
 // True once something accepts TCP connections on 127.0.0.1:port (polls up to timeout_ms).
 bool wait_for_port(int port, int timeout_ms);
 
+// A test certificate authority made with the openssl command in `dir`, a broker certificate for
+// the host name `localhost` only (so 127.0.0.1 fails a host name check), and a client certificate.
+struct TestCertificates {
+  std::string ca_file, server_cert_file, server_key_file, client_cert_file, client_key_file;
+};
+TestCertificates make_test_certificates(const std::string& dir);
+// mosquitto.conf lines (for MosquittoProcess's extra_config) of a TLS listener on 127.0.0.1:port.
+std::string tls_listener_config(int port, const TestCertificates& c, bool require_client_certificate);
+
 class ChildProcess {
  public:
   ChildProcess() = default;

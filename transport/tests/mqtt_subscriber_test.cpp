@@ -118,3 +118,89 @@ TEST(AckingSubscriber, OversizedPayloadIsCutAndReportedNotFatal) {
   EXPECT_EQ(sizes[0], std::make_pair(std::size_t{100}, std::size_t{1} << 20));
   EXPECT_EQ(sizes[1], std::make_pair(std::size_t{5}, std::size_t{5}));
 }
+
+namespace {
+
+// A TLS subscriber: does it get the messages a TLS publisher (libmosquitto, as the edge) sends?
+struct TlsProbe {
+  std::mutex m;
+  std::set<std::string> seen;
+  std::unique_ptr<AckingSubscriber> sub;
+  TlsProbe(const std::string& url, const std::string& id, const oee::transport::MqttTlsOptions& tls) {
+    MqttOptions o = subscriber_options(url, id);
+    o.tls = tls;
+    sub = std::make_unique<AckingSubscriber>(o, [this](std::span<const ReceivedMessage> batch) {
+      std::lock_guard l(m);
+      for (const auto& msg : batch) seen.emplace(msg.payload);
+    });
+    sub->start();
+  }
+  std::size_t count() {
+    std::lock_guard l(m);
+    return seen.size();
+  }
+};
+
+}  // namespace
+
+TEST(AckingSubscriber, TlsChecksTheBrokerCertificateAndItsHostName) {
+  oee::testing::TempDir dir, other_dir;
+  const auto certs = oee::testing::make_test_certificates(dir.path);
+  const auto stranger = oee::testing::make_test_certificates(other_dir.path);  // another CA
+  const int tls_port = oee::testing::free_loopback_port();
+  MosquittoProcess broker(oee::testing::tls_listener_config(tls_port, certs, false));
+  broker.start();
+  ASSERT_TRUE(oee::testing::wait_for_port(tls_port, 5000));
+  const std::string by_name = "mqtts://localhost:" + std::to_string(tls_port);
+  const std::string by_ip = "mqtts://127.0.0.1:" + std::to_string(tls_port);  // not in the certificate
+
+  TlsProbe good(by_name, "tls-good", {certs.ca_file, "", "", false});
+  TlsProbe wrong_ca(by_name, "tls-wrong-ca", {stranger.ca_file, "", "", false});
+  TlsProbe wrong_host(by_ip, "tls-wrong-host", {certs.ca_file, "", "", false});
+  TlsProbe unchecked_host(by_ip, "tls-unchecked-host", {certs.ca_file, "", "", true});
+  ASSERT_TRUE(eventually([&] { return good.sub->connected() && unchecked_host.sub->connected(); }, 5s));
+  std::this_thread::sleep_for(300ms);  // the subscriptions are in place
+
+  MqttOptions po;
+  po.brokers = {by_name};
+  po.client_id = "tls-pub";
+  po.tls.ca_file = certs.ca_file;
+  MqttClient pub(po, {});
+  pub.start();
+  ASSERT_TRUE(eventually([&] { return pub.connected(); }, 5s));
+  // Larger than a TLS record (16 KiB): a message spans records.
+  const std::string big(100 * 1024, 'x');
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(pub.publish("oee/v1/s/a/l/m/events", std::to_string(i) + (i == 7 ? big : "")));
+  ASSERT_TRUE(eventually([&] { return good.count() == 50 && unchecked_host.count() == 50; }, 10s))
+      << good.count() << " " << unchecked_host.count();
+  EXPECT_FALSE(wrong_ca.sub->connected());
+  EXPECT_FALSE(wrong_host.sub->connected());
+  EXPECT_EQ(wrong_ca.count(), 0u);
+  EXPECT_EQ(wrong_host.count(), 0u);
+}
+
+TEST(AckingSubscriber, TlsClientCertificateWhenTheBrokerRequiresOne) {
+  oee::testing::TempDir dir;
+  const auto certs = oee::testing::make_test_certificates(dir.path);
+  const int tls_port = oee::testing::free_loopback_port();
+  MosquittoProcess broker(oee::testing::tls_listener_config(tls_port, certs, true));
+  broker.start();
+  ASSERT_TRUE(oee::testing::wait_for_port(tls_port, 5000));
+  const std::string url = "mqtts://localhost:" + std::to_string(tls_port);
+  TlsProbe with_cert(url, "tls-with-cert", {certs.ca_file, certs.client_cert_file, certs.client_key_file, false});
+  TlsProbe without_cert(url, "tls-without-cert", {certs.ca_file, "", "", false});
+  ASSERT_TRUE(eventually([&] { return with_cert.sub->connected(); }, 5s));
+  std::this_thread::sleep_for(300ms);
+  auto pub = publisher(broker.url());  // the plain listener
+  ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return with_cert.count() == 10; }, 10s));
+  EXPECT_FALSE(without_cert.sub->connected());
+  EXPECT_EQ(without_cert.count(), 0u);
+  // Unusable files are refused when the subscriber is made, not at the first connection.
+  MqttOptions bad = subscriber_options(url, "tls-bad");
+  bad.tls.ca_file = dir.path + "/server.ext";
+  EXPECT_THROW(AckingSubscriber(bad, [](auto) {}), std::invalid_argument);
+  bad.tls = {certs.ca_file, certs.client_cert_file, certs.ca_file, false};  // a key that is no key
+  EXPECT_THROW(AckingSubscriber(bad, [](auto) {}), std::invalid_argument);
+}

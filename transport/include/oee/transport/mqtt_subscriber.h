@@ -5,18 +5,22 @@
 // this client the broker still holds it (persistent session) and redelivers it on reconnect, and
 // the store's src+seq dedup absorbs what was committed but not yet acknowledged.
 //
-// Plain TCP (TLS: terminate with a local broker bridge or stunnel; see docs/mqtt.md), user name and
+// Plain TCP or TLS (mqtts://: OpenSSL, the broker's certificate checked against options.tls.ca_file
+// and its host name unless options.tls.insecure; optional client certificate), user name and
 // password, clean_session false with a stable client id, broker list failover and backoff as
 // MqttClient. Every length read from the network is bounded.
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 
 #include "oee/transport/mqtt_client.h"
+
+struct ssl_ctx_st;
 
 namespace oee::transport {
 
@@ -35,7 +39,7 @@ class AckingSubscriber {
   // max_batch_messages / max_batch_bytes), so one commit covers many messages under load.
   using Handler = std::function<void(std::span<const ReceivedMessage> messages)>;
 
-  // `options.tls` and mqtts:// brokers are refused (std::invalid_argument).
+  // Throws std::invalid_argument on a bad broker URL or, with mqtts:// brokers, unusable TLS files.
   AckingSubscriber(MqttOptions options, Handler handler, std::size_t max_payload_bytes = 16u << 20,
                    std::size_t max_batch_messages = 256, std::size_t max_batch_bytes = 32u << 20);
   ~AckingSubscriber();
@@ -57,6 +61,7 @@ class AckingSubscriber {
   std::size_t max_batch_messages_;
   std::size_t max_batch_bytes_;
   std::vector<BrokerAddress> brokers_;
+  std::shared_ptr<ssl_ctx_st> tls_context_;  // with mqtts:// brokers
   std::atomic<bool> running_{false};
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> messages_{0};
