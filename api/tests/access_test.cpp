@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include "api_fixture.h"
 
@@ -72,6 +75,31 @@ TEST_F(Api, FailedLoginsAreRateLimited) {
   EXPECT_NE(r.headers.find("Retry-After: "), std::string::npos) << r.headers;
   now_ += kMsPerMinute;
   EXPECT_EQ(request("POST", "/api/v1/login", R"({"user":"olga","password":"correct horse"})", "").status, 200);
+}
+
+TEST_F(Api, LoginsAreCheckedOffTheIoThreads) {
+  // The password hash runs on the server's blocking pool (server test
+  // HttpServerBlockingRoutes.OtherConnectionsAreAnsweredWhileABlockingHandlerRuns shows the other
+  // connections are answered meanwhile); here: the login route is one, and concurrent logins and
+  // other requests all get their answers through it.
+  server::HttpRequest login;
+  login.method = "POST";
+  login.path = "/api/v1/login";
+  EXPECT_TRUE(router_.blocking(login));
+  login.path = "/api/v1/me";
+  login.method = "GET";
+  EXPECT_FALSE(router_.blocking(login));
+  accounts_->create_user("olga", "correct horse", auth::Role::viewer);
+  std::vector<std::thread> logins;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i)
+    logins.emplace_back([&] {
+      if (request("POST", "/api/v1/login", R"({"user":"olga","password":"correct horse"})", "").status == 200) ++ok;
+    });
+  testing::HttpConnection c(http_->port());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(c.request("GET", "/api/v1/me", "", "Authorization: Bearer " + viewer_token_ + "\r\n").status, 200);
+  for (auto& t : logins) t.join();
+  EXPECT_EQ(ok, 6);
 }
 
 TEST_F(Api, TokensAndTheAuditTrail) {

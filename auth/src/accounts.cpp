@@ -112,15 +112,28 @@ struct Accounts::Impl {
     return out;
   }
 
-  // Failed logins per key within the window (oldest first).
+  // Failed logins per key within the window (oldest first), and checks still running count as
+  // failures: many concurrent attempts cannot all slip in before the first failure is recorded.
   bool rate_limited(const std::string& key, TimeMs now, const AccountsOptions& o, DurationMs& retry_after) {
+    const auto running = checking.find(key);
+    const int in_progress = running == checking.end() ? 0 : running->second;
     auto it = failures.find(key);
-    if (it == failures.end()) return false;
+    if (it == failures.end()) {
+      if (in_progress < o.login_failures_max) return false;
+      retry_after = 1000;  // a running check ends soon
+      return true;
+    }
     auto& times = it->second;
     while (!times.empty() && times.front() <= now - o.login_window_ms) times.erase(times.begin());
-    if (static_cast<int>(times.size()) < o.login_failures_max) return false;
-    retry_after = times.front() + o.login_window_ms - now;
+    if (static_cast<int>(times.size()) + in_progress < o.login_failures_max) return false;
+    retry_after = static_cast<int>(times.size()) >= o.login_failures_max ? times.front() + o.login_window_ms - now : 1000;
     return true;
+  }
+
+  void check_started(const std::string& key) { ++checking[key]; }
+  void check_ended(const std::string& key) {
+    auto it = checking.find(key);
+    if (it != checking.end() && --it->second <= 0) checking.erase(it);
   }
 
   void record_failure(const std::string& key, TimeMs now) {
@@ -134,6 +147,7 @@ struct Accounts::Impl {
   mutable std::mutex mutex;
   std::map<std::string, TokenRecord, std::less<>> tokens;  // by hash
   std::map<std::string, std::vector<TimeMs>> failures;
+  std::map<std::string, int> checking;  // password checks in progress per key
   std::string dummy_hash;  // verified against for unknown users, so timing does not tell who exists
 };
 
@@ -230,6 +244,7 @@ LoginResult Accounts::login(std::string_view user, std::string_view password, st
       stored_hash = q.text_at(0);
       role_text = q.text_at(1);
     }
+    impl_->check_started(key);
   }
   // The slow hash runs outside the lock so one login does not hold up requests.
   const bool known = !stored_hash.empty();
@@ -237,6 +252,7 @@ LoginResult Accounts::login(std::string_view user, std::string_view password, st
       password.size() <= kPasswordBytesMax &&
       crypto_pwhash_str_verify(known ? stored_hash.c_str() : impl_->dummy_hash.c_str(), password.data(), password.size()) == 0;
   std::lock_guard lock(impl_->mutex);
+  impl_->check_ended(key);
   if (!known || !password_ok) {
     impl_->record_failure(key, t);
     result.outcome = LoginOutcome::bad_credentials;

@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <latch>
+#include <thread>
+#include <vector>
 
 #include "oee/auth/accounts.h"
 
@@ -17,10 +21,10 @@ class AccountsTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::unique_ptr<Accounts> open() {
+  std::unique_ptr<Accounts> open(std::size_t pwhash_memlimit = 8192) {
     AccountsOptions o;
     o.pwhash_opslimit = 1;  // crypto_pwhash_OPSLIMIT_MIN: fast tests; the server keeps the default
-    o.pwhash_memlimit = 8192;
+    o.pwhash_memlimit = pwhash_memlimit;
     o.session_ttl_ms = kMsPerHour;
     return std::make_unique<Accounts>((dir_ / "auth.sqlite").string(), o, [this] { return now_; });
   }
@@ -64,6 +68,27 @@ TEST_F(AccountsTest, FailedLoginsAreRateLimited) {
   EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.10").outcome, LoginOutcome::ok);
   now_ += kMsPerMinute;
   EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.9").outcome, LoginOutcome::ok);
+}
+
+TEST_F(AccountsTest, ConcurrentFailedLoginsCannotOutrunTheRateLimit) {
+  // Logins are checked on several threads at once (the server's blocking pool): checks still
+  // running count against the limit, so ten simultaneous guesses get at most five hashed.
+  auto accounts = open(8 * 1024 * 1024);  // a hash slow enough for the guesses to overlap
+  accounts->create_user("olga", "correct horse", Role::viewer);
+  constexpr int kGuesses = 10;
+  std::latch start(kGuesses);
+  std::vector<LoginOutcome> outcomes(kGuesses);
+  std::vector<std::thread> guessers;
+  for (int i = 0; i < kGuesses; ++i)
+    guessers.emplace_back([&, i] {
+      start.arrive_and_wait();
+      outcomes[i] = accounts->login("olga", "guess" + std::to_string(i), "10.0.0.9").outcome;
+    });
+  for (auto& t : guessers) t.join();
+  EXPECT_EQ(std::count(outcomes.begin(), outcomes.end(), LoginOutcome::bad_credentials), 5);
+  EXPECT_EQ(std::count(outcomes.begin(), outcomes.end(), LoginOutcome::rate_limited), kGuesses - 5);
+  EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.9").outcome, LoginOutcome::rate_limited);
+  EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.10").outcome, LoginOutcome::ok);
 }
 
 TEST_F(AccountsTest, ApiTokensAndTheEnvironmentAdminToken) {

@@ -40,8 +40,12 @@ void Router::add_prefix(std::string method, std::string prefix, HttpHandler hand
   routes_.push_back({std::move(method), std::move(prefix), true, std::move(handler)});
 }
 
-HttpResponse Router::dispatch(const HttpRequest& request) const {
-  bool path_known = false;
+void Router::add_blocking(std::string method, std::string path, HttpHandler handler) {
+  routes_.push_back({std::move(method), std::move(path), false, std::move(handler), true});
+}
+
+const Router::Route* Router::match(const HttpRequest& request, bool& path_known) const {
+  path_known = false;
   const Route* best = nullptr;
   for (const Route& r : routes_) {
     const bool match = r.prefix ? request.path.starts_with(r.path) : request.path == r.path;
@@ -52,7 +56,18 @@ HttpResponse Router::dispatch(const HttpRequest& request) const {
     // Exact routes win over prefixes; longer prefixes over shorter ones.
     if (!best || (best->prefix && (!r.prefix || r.path.size() > best->path.size()))) best = &r;
   }
-  if (best) return best->handler(request);
+  return best;
+}
+
+bool Router::blocking(const HttpRequest& request) const {
+  bool path_known = false;
+  const Route* route = match(request, path_known);
+  return route && route->blocking;
+}
+
+HttpResponse Router::dispatch(const HttpRequest& request) const {
+  bool path_known = false;
+  if (const Route* best = match(request, path_known)) return best->handler(request);
   if (const WebSocketAccept* ws = websocket(request.path)) {
     // Not an upgrade: the endpoint's own refusal (e.g. 401) if any, else 426.
     if (auto refused = (*ws)(request, nullptr).refusal) return std::move(*refused);

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -73,6 +74,8 @@ struct Shared {
   const Router& router;
   const HttpServerOptions& options;
   std::atomic<bool> draining{false};
+  asio::thread_pool* blocking_pool = nullptr;
+  std::atomic<std::size_t> blocking_requests{0};  // queued or running on blocking_pool
   std::mutex mutex;
   std::map<Connection*, std::weak_ptr<Connection>> connections;
 
@@ -327,18 +330,40 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
         return;  // the connection is the WebSocket's now
       }
     }
-    HttpResponse response;
-    if (req.query.count("\x01")) {
-      response = HttpResponse::error(400, "bad_request", "malformed query string");
-    } else {
-      try {
-        response = shared_.router.dispatch(req);
-      } catch (const std::exception& e) {
-        response = HttpResponse::error(500, "internal", e.what());
-      }
+    const bool head = request.method() == http::verb::head, keep_alive = request.keep_alive();
+    const unsigned version = request.version();
+    if (!req.query.count("\x01") && shared_.router.blocking(req)) return answer_off_io_thread(std::move(req), head, keep_alive, version, started);
+    HttpResponse response = answer(req);
+    if (head) response.body.clear();
+    send(std::move(response), keep_alive && !shared_.draining, version, started);
+  }
+
+  HttpResponse answer(const HttpRequest& req) const {
+    if (req.query.count("\x01")) return HttpResponse::error(400, "bad_request", "malformed query string");
+    try {
+      return shared_.router.dispatch(req);
+    } catch (const std::exception& e) {
+      return HttpResponse::error(500, "internal", e.what());
     }
-    if (request.method() == http::verb::head) response.body.clear();
-    send(std::move(response), request.keep_alive() && !shared_.draining, request.version(), started);
+  }
+
+  // A blocking route (a password hash) runs on the blocking pool; the answer is written back on
+  // this connection's strand, so the I/O threads keep serving every other connection meanwhile.
+  void answer_off_io_thread(HttpRequest req, bool head, bool keep_alive, unsigned version, std::chrono::steady_clock::time_point started) {
+    if (shared_.blocking_requests.fetch_add(1) >= shared_.options.blocking_requests_max) {
+      --shared_.blocking_requests;
+      HttpResponse busy = HttpResponse::error(503, "busy", "too many requests of this kind in progress; try again shortly");
+      busy.headers.emplace_back("Retry-After", "1");
+      return send(std::move(busy), keep_alive && !shared_.draining, version, started);
+    }
+    asio::post(*shared_.blocking_pool, [self = this->shared_from_this(), req = std::move(req), head, keep_alive, version, started] {
+      HttpResponse response = self->answer(req);
+      if (head) response.body.clear();
+      --self->shared_.blocking_requests;
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version, started]() mutable {
+        self->send(std::move(response), keep_alive && !self->shared_.draining, version, started);
+      });
+    });
   }
 
   void send(HttpResponse response, bool keep_alive, unsigned version, std::chrono::steady_clock::time_point started) {
@@ -373,7 +398,14 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
 struct HttpServer::Impl {
   Impl(const Router& r, HttpServerOptions o)
-      : options(std::move(o)), shared(r, options), io(options.threads), acceptor(io), tls(ssl::context::tls_server) {}
+      : options(std::move(o)),
+        shared(r, options),
+        io(options.threads),
+        blocking_pool(static_cast<std::size_t>(std::max(1, options.blocking_threads))),
+        acceptor(io),
+        tls(ssl::context::tls_server) {
+    shared.blocking_pool = &blocking_pool;
+  }
 
   void accept() {
     acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
@@ -391,6 +423,7 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   Shared shared;
   asio::io_context io;
+  asio::thread_pool blocking_pool;  // after io: destroyed (joined) before it
   tcp::acceptor acceptor;
   ssl::context tls;
   bool use_tls = false;
@@ -450,6 +483,9 @@ void HttpServer::stop(int drain_timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(drain_timeout_ms);
   while (impl_->shared.open() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Blocking work still queued is dropped (its connections close); running work finishes first.
+  impl_->blocking_pool.stop();
+  impl_->blocking_pool.join();
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+
 #include "http_client.h"
 #include "oee/server/http_server.h"
 
@@ -88,6 +92,55 @@ TEST(HttpQuery, ParsesAndRejects) {
   EXPECT_TRUE(q.count("d"));
   EXPECT_FALSE(parse_query_string("a=%4", q));
   EXPECT_FALSE(parse_query_string("a=%g0", q));
+}
+
+TEST(HttpServerBlockingRoutes, OtherConnectionsAreAnsweredWhileABlockingHandlerRuns) {
+  // One I/O thread: were the blocking handler run on it, nothing else could be answered until it
+  // returns. The handler waits for the test's release (bounded, so a regression fails, not hangs).
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool entered = false, released = false;
+  Router router;
+  router.add("GET", "/quick", [](const HttpRequest&) { return HttpResponse::json("\"quick\""); });
+  router.add_blocking("POST", "/slow", [&](const HttpRequest&) {
+    std::unique_lock lock(mutex);
+    entered = true;
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+    return HttpResponse::json(released ? "\"released\"" : "\"not released\"");
+  });
+  EXPECT_TRUE(router.blocking(HttpRequest{"POST", "/slow", {}, {}, {}, {}}));
+  EXPECT_FALSE(router.blocking(HttpRequest{"GET", "/quick", {}, {}, {}, {}}));
+  HttpServerOptions o;
+  o.port = 0;
+  o.threads = 1;
+  o.blocking_threads = 1;
+  o.blocking_requests_max = 1;
+  HttpServer server(router, o);
+  server.start();
+  testing::HttpConnection slow(server.port());
+  slow.send_raw("POST /slow HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(30), [&] { return entered; }));
+  }
+  // While the handler blocks, other connections are answered...
+  EXPECT_EQ(testing::http_get(server.port(), "/quick").body, "\"quick\"");
+  testing::HttpConnection c(server.port());
+  EXPECT_EQ(c.request("GET", "/quick").status, 200);
+  // ...and a blocking request beyond the limit is refused at once rather than queued.
+  const auto busy = c.request("POST", "/slow");
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_NE(busy.headers.find("Retry-After: 1"), std::string::npos);
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_FALSE(released);  // all of the above happened while the handler was still running
+    released = true;
+  }
+  changed.notify_all();
+  EXPECT_EQ(slow.read_reply().body, "\"released\"");
+  // The connection stays usable after an answer from the blocking pool.
+  EXPECT_EQ(slow.request("GET", "/quick").status, 200);
 }
 
 }  // namespace oee::server

@@ -65,6 +65,11 @@ class Router {
  public:
   void add(std::string method, std::string path, HttpHandler handler);
   void add_prefix(std::string method, std::string prefix, HttpHandler handler);
+  // A handler that may block for long (a password hash): the server runs it on its few
+  // blocking-work threads, never on an I/O thread, so the other connections' requests go on.
+  void add_blocking(std::string method, std::string path, HttpHandler handler);
+  // Whether `request` goes to a route added with add_blocking.
+  bool blocking(const HttpRequest& request) const;
   // A WebSocket endpoint (GET with Upgrade: websocket).
   void add_websocket(std::string path, WebSocketAccept accept);
   HttpResponse dispatch(const HttpRequest& request) const;
@@ -77,7 +82,9 @@ class Router {
     std::string method, path;
     bool prefix;
     HttpHandler handler;
+    bool blocking = false;
   };
+  const Route* match(const HttpRequest& request, bool& path_known) const;
   std::vector<Route> routes_;
   std::vector<std::pair<std::string, WebSocketAccept>> websockets_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP/1.1 and WebSocket server (Boost.Beast, behind a pimpl so Beast's headers stay in one
-// file): keep-alive, bounded request sizes and timeouts, a fixed pool of I/O threads, optional TLS
+// file): keep-alive, bounded request sizes and timeouts, a fixed pool of I/O threads (and a small
+// bounded one for slow handlers such as password checks), optional TLS
 // (OpenSSL) with a given certificate and key, and a graceful drain on stop.
 #include <cstdint>
 #include <memory>
@@ -15,6 +16,10 @@ struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
   int threads = 2;
+  // Routes added with Router::add_blocking (logins: an argon2id hash) run on these threads instead;
+  // beyond `blocking_requests_max` queued or running, a request gets 503 with Retry-After.
+  int blocking_threads = 1;
+  std::size_t blocking_requests_max = 32;
   std::size_t body_bytes_max = 1024 * 1024;
   int idle_timeout_s = 60;
   // TLS: PEM files; both empty = plain HTTP.
