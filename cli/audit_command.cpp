@@ -1,5 +1,6 @@
 // `oee audit verify`: checks the audit hash chain of a data directory (every write of the API is a
-// row; a changed, inserted or deleted row breaks the chain from there on).
+// row; a changed, inserted or deleted row breaks the chain from there on, and the head anchor
+// beside it, auth.audit-head, shows when the newest rows were cut off).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -35,7 +36,12 @@ int run_audit_command(int argc, char** argv) {
                   v.problem.c_str(), static_cast<long long>(v.rows));
       return 1;
     }
-    std::printf("audit chain intact: %lld rows\n", static_cast<long long>(v.rows));
+    if (v.anchored_rows > 0)
+      std::printf("audit chain intact: %lld rows (head anchor at row %lld)\n", static_cast<long long>(v.rows),
+                  static_cast<long long>(v.anchored_rows));
+    else
+      std::printf("audit chain intact: %lld rows (no head anchor yet: a cut-off tail cannot be detected)\n",
+                  static_cast<long long>(v.rows));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee audit verify: %s\n", e.what());

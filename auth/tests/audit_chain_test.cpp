@@ -52,5 +52,64 @@ TEST(AuditChain, VerifyFindsTamperedRows) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AuditChain, VerifyFindsACutOffTail) {
+  const auto dir = std::filesystem::temp_directory_path() / ("oee-audit-tail-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "auth.sqlite";
+  const auto anchor = std::filesystem::path(AuditChain::anchor_path(file.string()));
+  EXPECT_EQ(anchor, dir / "auth.audit-head");
+  {
+    AuditChain chain(file.string());
+    for (int i = 1; i <= 3; ++i) chain.append(1000 * i, "olga", "comment.add", "m@t", "", "{\"n\":" + std::to_string(i) + "}");
+    // A crash between the commit of row 4 and its anchor leaves the anchor one row behind: still intact.
+    std::filesystem::copy_file(anchor, dir / "head-at-3");
+    chain.append(4000, "olga", "comment.add", "m@t", "", "{\"n\":4}");
+    const auto v = chain.verify();
+    EXPECT_TRUE(v.ok) << v.problem;
+    EXPECT_EQ(v.anchored_rows, 4);
+  }
+  std::filesystem::copy_file(dir / "head-at-3", anchor, std::filesystem::copy_options::overwrite_existing);
+  {
+    const auto v = AuditChain(file.string()).verify();
+    EXPECT_TRUE(v.ok) << v.problem;
+    EXPECT_EQ(v.anchored_rows, 3);
+    EXPECT_EQ(v.rows, 4);
+  }
+  // Deleting the newest rows leaves a valid shorter chain, but not the one the anchor recorded.
+  sql(file, "DELETE FROM audit WHERE id>=3");
+  {
+    const auto v = AuditChain(file.string()).verify();
+    EXPECT_FALSE(v.ok);
+    EXPECT_EQ(v.rows, 2);
+    EXPECT_EQ(v.first_bad_id, 3);
+    EXPECT_NE(v.problem.find("rows 3 to 3 are missing"), std::string::npos) << v.problem;
+  }
+  // Nor does replacing the tail with rows of the same count...
+  {
+    AuditChain chain(file.string());
+    chain.append(9000, "mallory", "comment.add", "m@t", "", "{}");
+    std::filesystem::copy_file(dir / "head-at-3", anchor, std::filesystem::copy_options::overwrite_existing);
+    const auto v = chain.verify();
+    EXPECT_FALSE(v.ok);
+    EXPECT_EQ(v.first_bad_id, 3);
+    EXPECT_NE(v.problem.find("not the row the head anchor"), std::string::npos) << v.problem;
+  }
+  // ...nor removing the anchor once the chain has had one.
+  std::filesystem::remove(anchor);
+  {
+    const auto v = AuditChain(file.string()).verify();
+    EXPECT_FALSE(v.ok);
+    EXPECT_NE(v.problem.find("is missing"), std::string::npos) << v.problem;
+  }
+  // A chain from before anchors existed (no anchor, never anchored) is intact, and unanchored.
+  sql(file, "DELETE FROM audit_meta");
+  {
+    const auto v = AuditChain(file.string()).verify();
+    EXPECT_TRUE(v.ok) << v.problem;
+    EXPECT_EQ(v.anchored_rows, 0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace oee::auth

@@ -1,5 +1,5 @@
-// `oee audit verify` on an intact chain (exit 0), a tampered row (exit 1, names the row), and bad
-// input (exit 2).
+// `oee audit verify` on an intact chain (exit 0), a tampered row or a cut-off tail (exit 1, names
+// the row), and bad input (exit 2).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -44,5 +44,25 @@ TEST(AuditVerify, DetectsATamperedRow) {
   EXPECT_NE(out.find("audit chain BROKEN at row 2"), std::string::npos) << out;
   EXPECT_EQ(run("verify --data-dir " + (dir / "nothing").string(), out), 2) << out;
   EXPECT_EQ(run("frobnicate", out), 2) << out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(AuditVerify, DetectsACutOffTail) {
+  const auto dir = std::filesystem::temp_directory_path() / ("oee-audit-cli-tail-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "auth.sqlite").string();
+  {
+    oee::auth::AuditChain chain(file);
+    for (int i = 1; i <= 4; ++i) chain.append(1000 * i, "olga", "comment.add", "m@t", "", "{\"n\":" + std::to_string(i) + "}");
+  }
+  std::string out;
+  EXPECT_EQ(run("verify --data-dir " + dir.string(), out), 0) << out;
+  EXPECT_NE(out.find("audit chain intact: 4 rows (head anchor at row 4)"), std::string::npos) << out;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM audit WHERE id>=3", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(run("verify --file " + file, out), 1) << out;
+  EXPECT_NE(out.find("audit chain BROKEN at row 3: rows 3 to 4 are missing"), std::string::npos) << out;
   std::filesystem::remove_all(dir);
 }

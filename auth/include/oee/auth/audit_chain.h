@@ -1,7 +1,10 @@
 #pragma once
 // The audit trail of every write (who, what, when, before and after) as a hash chain: each row's
 // hash covers its fields and the previous row's hash, so changing, inserting or deleting a row in
-// the middle breaks every later link, which `oee audit verify` finds.
+// the middle breaks every later link, which `oee audit verify` finds. Cutting off the newest rows
+// leaves a valid shorter chain, so after every append the chain's head (row count and last hash)
+// is also written to an anchor file beside the database (auth.audit-head); verify compares the
+// two. Whoever can rewrite both files consistently is not caught: ship the head elsewhere too.
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -27,7 +30,8 @@ struct AuditEntry {
 struct AuditVerification {
   bool ok = true;
   std::int64_t rows = 0;
-  std::int64_t first_bad_id = 0;  // 0 when ok
+  std::int64_t first_bad_id = 0;  // 0 when ok; the row after the last one for a cut-off tail
+  std::int64_t anchored_rows = 0;  // rows the head anchor vouches for (0: no anchor yet)
   std::string problem;
 };
 
@@ -44,6 +48,8 @@ class AuditChain {
 
   // The hash of an entry given the previous one's (hex SHA-256 over length-prefixed fields).
   static std::string entry_hash(const AuditEntry& e);
+  // The head anchor file of a chain in `sqlite_path` (same directory, extension .audit-head).
+  static std::string anchor_path(const std::string& sqlite_path);
 
  private:
   struct Impl;
