@@ -123,6 +123,8 @@ class SqliteEventStore final : public EventStore {
   std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
   MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
+  KpiTotals machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
+                            TimeMs horizon) override;
   std::int64_t event_count() override { return event_count_; }
   std::vector<SourceStats> sources() override;
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
@@ -159,7 +161,17 @@ class SqliteEventStore final : public EventStore {
   void write_machine_row(MachineState& m);
   KpiTotals cumulative_at(const MachineState& m, TimeMs hour);
   KpiTotals rollup_sum(MachineState& m, TimeMs from, TimeMs to);
-  MachineHistory history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to);
+  // range: the machine's events from start's hour up to `to` plus its micro-stop threshold, when
+  // the caller read them already (a group's edges read the blocks of an hour for all machines).
+  MachineHistory history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
+                                 std::vector<Event>* range = nullptr);
+  struct EngineEdge {
+    MachineState* machine;
+    const MachineSpec* spec;
+    TimeMs from, to;
+  };
+  void add_engine_edges(std::span<const EngineEdge> edges, TimeMs horizon, KpiTotals& sum);
+  void add_cumulative_rows(TimeMs hour, std::span<const std::pair<MachineState*, int>> wanted, KpiTotals& sum);
   KpiTotals engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to, TimeMs horizon);
   const std::string& state_token(const MachineSpec& spec, State s);
 
@@ -198,11 +210,15 @@ class SqliteEventStore final : public EventStore {
     }
   }
   static constexpr std::size_t kIdChunk = 100;
+  // machines_totals reads a group's rows of an hour in one range from this many machines on, and
+  // the edges' events by hour while they span at most this many hours.
+  static constexpr std::size_t kGroupScanMin = 8;
+  static constexpr TimeMs kGroupScanHoursMax = 3;
   Statement insert_ids_chunk_;
   Statement insert_id_, insert_block_, select_blocks_, select_blocks_range_, select_context_, insert_context_, delete_contexts_after_,
       select_changes_desc_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
-      select_rollup_, delete_zero_, update_machine_, insert_machine_, upsert_source_,
+      select_rollup_, select_rollups_of_hour_, select_blocks_of_hour_, delete_zero_, update_machine_, insert_machine_, upsert_source_,
       insert_source_, delete_gap_, insert_gap_, set_meta_;
 };
 
@@ -239,6 +255,10 @@ void SqliteEventStore::prepare() {
   delete_rollups_from_ = Statement(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start>=?2");
   delete_zero_ = Statement(db_, "DELETE FROM rollup_zero WHERE machine_id=?1");
   select_rollup_ = Statement(db_, "SELECT " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start=?2");
+  select_rollups_of_hour_ = Statement(db_, "SELECT machine_id, " OEE_KPI_COLUMNS
+                                           " FROM rollups INDEXED BY rollups_by_hour WHERE hour_start=?1 AND"
+                                           " machine_id BETWEEN ?2 AND ?3");
+  select_blocks_of_hour_ = Statement(db_, "SELECT machine_id, data FROM event_blocks WHERE hour_start=?1");
   update_machine_ = Statement(
       db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3, rollup_zero_hour=?4, last_hour=?5 WHERE id=?1");
   insert_machine_ = Statement(db_, "INSERT INTO machines(path, settled_hour) VALUES(?1, ?2)");
@@ -890,7 +910,8 @@ std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, Ti
   return out;
 }
 
-MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to) {
+MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
+                                                 std::vector<Event>* preloaded) {
   std::vector<Event> events;
   if (!m.spec || m.base == kNoBase) {
     load_events(m, kTimeMin, kTimeMax, events);
@@ -903,9 +924,9 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
   // the product and counter readings since the stored context; after `to`, the state events tell
   // where a stop overlapping `to` ends (it is classified on its whole length).
   const TimeMs end = to < kTimeMax - spec.micro_stop_threshold_ms ? to + spec.micro_stop_threshold_ms : kTimeMax;
-  std::vector<Event> range;
-  load_events(m, floor_hour(start), end, range);
-  for (Event& e : range) {
+  std::vector<Event> loaded;
+  if (!preloaded) load_events(m, floor_hour(start), end, loaded);
+  for (Event& e : preloaded ? *preloaded : loaded) {
     const bool keep = e.ts < start ? (e.type == EventType::product || e.type == EventType::counter)
                                    : (e.ts < to || e.type == EventType::state);
     if (keep) events.push_back(std::move(e));
@@ -972,6 +993,142 @@ KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs fr
   if (r1 < end) t += engine_part(m, machine, r1, to, horizon);
   t.machine_count = 1;
   return t;
+}
+
+// sum += sign x the cumulative rollup of each wanted machine at the end of `hour` (cumulative_at).
+// Many machines: one range of the rollups_by_hour index, the group's rows side by side.
+void SqliteEventStore::add_cumulative_rows(TimeMs hour, std::span<const std::pair<MachineState*, int>> wanted,
+                                           KpiTotals& sum) {
+  auto add = [&sum](KpiTotals t, int sign) {
+    const auto from = fields(t);
+    std::size_t c = 0;
+    for (std::int64_t* f : fields(sum)) *f += sign * *from[c++];
+  };
+  std::unordered_map<std::int64_t, int> sign_of;
+  std::int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const auto& [m, sign] : wanted) {
+    if (hour <= m->zero_hour) {
+      add(m->zero, sign);
+    } else if (wanted.size() < kGroupScanMin) {
+      add(cumulative_at(*m, hour), sign);
+    } else {
+      sign_of[m->id] += sign;
+      lo = std::min(lo, m->id);
+      hi = std::max(hi, m->id);
+    }
+  }
+  if (sign_of.empty()) return;
+  Statement& s = select_rollups_of_hour_;
+  s.bind(1, hour).bind(2, lo).bind(3, hi);
+  while (s.step()) {
+    auto it = sign_of.find(s.int_at(0));
+    if (it == sign_of.end() || it->second == 0) continue;
+    int c = 1;
+    for (std::int64_t* f : fields(sum)) *f += it->second * s.int_at(c++);
+  }
+  s.reset();
+}
+
+// sum += the engine's totals of each edge window. Edges before the settled hour need the events of
+// their hours from the file: for many machines, one scan of each hour's blocks (all machines' blocks
+// of an hour are adjacent) instead of a seek per machine and hour.
+void SqliteEventStore::add_engine_edges(std::span<const EngineEdge> edges, TimeMs horizon, KpiTotals& sum) {
+  auto add = [&sum](KpiTotals t) {
+    t.machine_count = 0;  // the caller counts machines, not edges
+    sum += t;
+  };
+  std::vector<const EngineEdge*> from_file;
+  for (const EngineEdge& e : edges) {
+    if (e.from >= e.machine->base) {
+      add(engine_part(*e.machine, *e.spec, e.from, e.to, horizon));  // the in-memory tail
+    } else {
+      from_file.push_back(&e);
+    }
+  }
+  // Edges read together share one window (the group's first or last partial hour); others, or a
+  // group small beside the plant, read per machine.
+  std::map<std::pair<TimeMs, TimeMs>, std::vector<const EngineEdge*>> by_window;
+  for (const EngineEdge* e : from_file) by_window[{e->from, e->to}].push_back(e);
+  for (auto& [window, group] : by_window) {
+    const TimeMs first_hour = floor_hour(window.first);
+    TimeMs last = first_hour;  // end of the events read: `to` plus the threshold (history_from_db)
+    for (const EngineEdge* e : group) {
+      const DurationMs threshold = e->spec->micro_stop_threshold_ms;
+      last = std::max(last, window.second < kTimeMax - threshold ? window.second + threshold : kTimeMax);
+    }
+    const bool scan = group.size() >= kGroupScanMin && group.size() * 4 >= machines_.size() &&
+                      last - first_hour <= kGroupScanHoursMax * kMsPerHour;
+    if (!scan) {
+      for (const EngineEdge* e : group) add(engine_part(*e->machine, *e->spec, e->from, e->to, horizon));
+      continue;
+    }
+    // A machine twice in the group (a caller's choice) reads once and gets a copy.
+    std::unordered_map<std::int64_t, std::size_t> index_of;
+    std::vector<std::size_t> first_of(group.size());
+    for (std::size_t i = 0; i < group.size(); ++i) first_of[i] = index_of.emplace(group[i]->machine->id, i).first->second;
+    std::vector<std::vector<Event>> ranges(group.size());
+    for (TimeMs hour = first_hour; hour < last; hour += kMsPerHour) {
+      Statement& s = select_blocks_of_hour_;
+      s.bind(1, hour);
+      while (s.step()) {
+        auto it = index_of.find(s.int_at(0));
+        if (it == index_of.end()) continue;
+        const EngineEdge& e = *group[it->second];
+        const MachineState& m = *e.machine;
+        // As load_events: hours at or before the zero point are not the machine's any more.
+        if (hour <= m.zero_hour) continue;
+        const DurationMs threshold = e.spec->micro_stop_threshold_ms;
+        const TimeMs end = e.to < kTimeMax - threshold ? e.to + threshold : kTimeMax;
+        decode_block(s.blob_at(1), m, first_hour, end, ranges[it->second]);
+      }
+      s.reset();
+    }
+    for (std::size_t i = 0; i < group.size(); ++i)
+      if (first_of[i] != i) ranges[i] = ranges[first_of[i]];
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      const EngineEdge& e = *group[i];
+      add(oee::machine_totals(history_from_db(*e.machine, *e.spec, e.from, e.to, &ranges[i]), calendar_, e.from, e.to,
+                              horizon));
+    }
+  }
+}
+
+// As the sum of machine_totals, with the same split per machine (rollups for settled whole hours,
+// the engine for the rest), but the rollups of the group read per boundary hour and the edges'
+// events per hour, not per machine.
+KpiTotals SqliteEventStore::machines_totals(std::span<const MachineSpec* const> specs, TimeMs from, TimeMs to,
+                                            TimeMs horizon) {
+  begin_read();
+  KpiTotals sum;
+  const TimeMs end = std::min(to, horizon);
+  std::map<TimeMs, std::vector<std::pair<MachineState*, int>>> rows;  // cumulative rows wanted, by hour
+  std::vector<EngineEdge> edges;
+  for (const MachineSpec* spec : specs) {
+    auto it = machines_.find(spec->path);
+    MachineState* m = it == machines_.end() ? nullptr : it->second.get();
+    const TimeMs r0 = ceil_to(from, kMsPerHour);
+    const TimeMs r1 = m ? std::min({floor_hour(end), m->base, floor_hour(horizon - spec->micro_stop_threshold_ms)})
+                        : kTimeMin;
+    if (from >= end || !m || !m->spec || !same_rules(*m->spec, *spec) || m->base == kNoBase || r1 <= r0) {
+      sum += machine_totals(*spec, from, to, horizon);
+      continue;
+    }
+    // rollup_sum(m, r0, r1), its two rows read below.
+    const TimeMs a = std::max(r0, m->zero_hour + kMsPerHour);
+    if (a < r1) {
+      rows[r1 - kMsPerHour].emplace_back(m, 1);
+      rows[a - kMsPerHour].emplace_back(m, -1);
+    }
+    const DurationMs unknown = std::min(a, r1) - r0;
+    sum.all_ms += unknown;
+    sum.unknown_ms += unknown;
+    if (from < r0) edges.push_back({m, spec, from, r0});
+    if (r1 < end) edges.push_back({m, spec, r1, to});
+    ++sum.machine_count;
+  }
+  for (const auto& [hour, wanted] : rows) add_cumulative_rows(hour, wanted, sum);
+  add_engine_edges(edges, horizon, sum);
+  return sum;
 }
 
 std::vector<SourceStats> SqliteEventStore::sources() {

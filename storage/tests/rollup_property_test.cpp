@@ -31,20 +31,7 @@ struct Checker {
       for (const Event& e : events) last_ts = std::max(last_ts, e.ts);
       auto rnd = [&](TimeMs a, TimeMs b) { return a + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(b - a)); };
       for (int i = 0; i < windows; ++i) {
-        TimeMs from = rnd(lo - 3 * kMsPerHour, hi + 3 * kMsPerHour);
-        TimeMs to = from + rnd(0, (hi - lo) / (i % 3 == 0 ? 1 : 8));
-        if (i % 4 == 1) {
-          from = floor_to(from, kMsPerHour);
-          to = floor_to(to, kMsPerHour);
-        }
-        TimeMs horizon;
-        switch (i % 5) {
-          case 0: horizon = kTimeMax; break;
-          case 1: horizon = to; break;
-          case 2: horizon = last_ts; break;
-          case 3: horizon = rnd(from, to + kMsPerDay); break;
-          default: horizon = last_ts + rnd(0, 10 * kMsPerMinute); break;
-        }
+        const auto [from, to, horizon] = random_query_window(lo, hi, last_ts, i, rng);
         const KpiTotals want = oee::machine_totals(ref, cal, from, to, horizon);
         const KpiTotals got = store.machine_totals(*spec, from, to, horizon);
         ASSERT_EQ(got, want) << label << " " << spec->path << " [" << format_rfc3339(from) << ", " << format_rfc3339(to)

@@ -150,6 +150,30 @@ inline std::vector<Event> plant_events(const PlantModel& plant, std::uint64_t se
   return all;
 }
 
+// A query window around [lo, hi): the i-th of a run mixes long and short windows, arbitrary and
+// whole-hour edges, and horizons (none, at `to`, at the last event, anywhere, a little after it).
+struct QueryWindow {
+  TimeMs from, to, horizon;
+};
+inline QueryWindow random_query_window(TimeMs lo, TimeMs hi, TimeMs last_ts, int i, std::mt19937_64& rng) {
+  auto rnd = [&](TimeMs a, TimeMs b) { return a + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(b - a)); };
+  TimeMs from = rnd(lo - 3 * kMsPerHour, hi + 3 * kMsPerHour);
+  TimeMs to = from + rnd(0, (hi - lo) / (i % 3 == 0 ? 1 : 8));
+  if (i % 4 == 1) {  // whole hours: rollups only
+    from = floor_to(from, kMsPerHour);
+    to = floor_to(to, kMsPerHour);
+  }
+  TimeMs horizon;
+  switch (i % 5) {
+    case 0: horizon = kTimeMax; break;
+    case 1: horizon = to; break;
+    case 2: horizon = last_ts; break;
+    case 3: horizon = rnd(from, to + kMsPerDay); break;
+    default: horizon = last_ts + rnd(0, 10 * kMsPerMinute); break;
+  }
+  return {from, to, horizon};
+}
+
 inline std::vector<Event> of_machine(const std::vector<Event>& events, const std::string& path) {
   std::vector<Event> out;
   for (const Event& e : events)
