@@ -140,6 +140,7 @@ class SqliteEventStore final : public EventStore {
   SourceState& source_for(std::string_view src);
   const std::string& source_name(std::int64_t id) const;
   void note_source(SourceState& s, const Event& e, TimeMs received_at);
+  static bool stored_seq(const SourceState& s, std::int64_t seq);
   void persist_sources();
   void decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) const;
   void write_blocks(MachineState& m);
@@ -350,7 +351,7 @@ void SqliteEventStore::load_state() {
   if (count.step()) {
     event_count_ = count.int_at(0);
   } else {
-    Statement all(db_, "SELECT count(*) FROM event_ids");
+    Statement all(db_, "SELECT coalesce(sum(events), 0) FROM event_blocks");
     all.step();
     event_count_ = all.int_at(0);
   }
@@ -787,6 +788,15 @@ void SqliteEventStore::note_source(SourceState& s, const Event& e, TimeMs receiv
   }
 }
 
+// Whether the source's event `seq` is stored: inside its range and in none of its gaps.
+bool SqliteEventStore::stored_seq(const SourceState& s, std::int64_t seq) {
+  if (s.stats.seq_max < 0 || seq < s.stats.seq_min || seq > s.stats.seq_max) return false;
+  auto it = s.gaps.upper_bound(seq);
+  if (it == s.gaps.begin()) return true;
+  --it;
+  return seq > it->second;
+}
+
 void SqliteEventStore::persist_sources() {
   for (const GapOp& op : gap_ops_) {
     if (op.insert)
@@ -818,7 +828,8 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
   try {
     end_read();
   Transaction tx(db_);
-    // Identities inserted in key order: each source's run of the event_ids B-tree is visited once.
+    // Identities in key order: events without src+seq first (negative id_src), each source's
+    // sequence numbers after them in order.
     struct Item {
       std::int64_t id_src, id_key;
       MachineState* machine;
@@ -838,11 +849,22 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
       return a.id_src != b.id_src ? a.id_src < b.id_src : a.id_key < b.id_key;
     });
-    // kIdChunk identities per statement; RETURNING names the rows actually inserted (ignored
-    // duplicates return nothing), which saves a statement execution per event.
+    // Events with src+seq: a source numbers its events, so the sequence numbers stored are the
+    // source's range [seq_min, seq_max] minus its gaps (sources, source_gaps: kept for the
+    // statistics anyway, in this transaction). The check is in memory, with no B-tree row per event;
+    // of equal identities in the batch the first is inserted.
     std::vector<char> inserted(items.size(), 0);
-    for (std::size_t first = 0; first < items.size(); first += kIdChunk) {
-      const std::size_t n = std::min(kIdChunk, items.size() - first);
+    std::size_t anonymous = 0;
+    while (anonymous < items.size() && items[anonymous].id_src < 0) ++anonymous;
+    for (std::size_t k = anonymous; k < items.size(); ++k) {
+      const Item& it = items[k];
+      const bool repeated = k > anonymous && items[k - 1].id_src == it.id_src && items[k - 1].id_key == it.id_key;
+      inserted[k] = !repeated && !stored_seq(*it.source, it.id_key);
+    }
+    // The others by content in event_ids: kIdChunk identities per statement; RETURNING names the
+    // rows actually inserted (ignored duplicates return nothing), a statement execution per event saved.
+    for (std::size_t first = 0; first < anonymous; first += kIdChunk) {
+      const std::size_t n = std::min(kIdChunk, anonymous - first);
       Statement& ins = n == kIdChunk ? insert_ids_chunk_ : insert_id_;
       if (n == kIdChunk) {
         for (std::size_t i = 0; i < n; ++i) {
@@ -1183,9 +1205,14 @@ std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
     if (m->base != kNoBase) limit = std::min(limit, m->base);
   end_read();
   Transaction tx(db_);
+  Statement old_events(db_, "SELECT coalesce(sum(events), 0) FROM event_blocks WHERE hour_start<?1");
+  old_events.bind(1, limit).step();
+  const std::int64_t deleted = old_events.int_at(0);
+  old_events.reset();
+  // Identities by content go with their events; sequence ranges stay (the statistics keep them),
+  // so an event older than the retention sent again is still a duplicate.
   Statement ids(db_, "DELETE FROM event_ids WHERE hour_start<?1");
   ids.bind(1, limit).run();
-  const std::int64_t deleted = sqlite3_changes(db_.handle());
   Statement blocks(db_, "DELETE FROM event_blocks WHERE hour_start<?1");
   blocks.bind(1, limit).run();
   // The context stored at or before the limit stays: it is the context of every window after it.

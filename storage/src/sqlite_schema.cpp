@@ -100,6 +100,11 @@ const Migration kMigrations[] = {
      " running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms, blocked_ms, unscheduled_running_ms, good_count,"
      " reject_count, startup_reject_count, ideal_us, reject_ideal_us, startup_reject_ideal_us, breakdown_count,"
      " stop_count);"},
+    {5,
+     // Events with src+seq are deduplicated against their source's sequence range and gaps
+     // (sources, source_gaps), not one event_ids row each: event_ids keeps only the identities by
+     // content of events without src+seq.
+     "DELETE FROM event_ids WHERE id_src>0;"},
 };
 
 }  // namespace

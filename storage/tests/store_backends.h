@@ -21,7 +21,7 @@ class StoreBackend {
   virtual std::string new_location() = 0;
   virtual std::unique_ptr<EventStore> open(const std::string& location, const PlantModel& plant,
                                            const ShiftCalendar& calendar, const StoreOptions& options = {}) = 0;
-  // Rows in the table that holds one row per stored event identity.
+  // Events the backend's tables hold (rows of its event table, or events of its event blocks).
   virtual std::int64_t identity_rows(const std::string& location) = 0;
   // Hour rollup rows ending at or before `t`.
   virtual std::int64_t rollups_ending_by(const std::string& location, TimeMs t) = 0;
@@ -34,7 +34,9 @@ class SqliteBackend final : public StoreBackend {
                                    const StoreOptions& options) override {
     return open_sqlite_store(location, plant, calendar, options);
   }
-  std::int64_t identity_rows(const std::string& location) override { return scalar(location, "SELECT count(*) FROM event_ids", 0); }
+  std::int64_t identity_rows(const std::string& location) override {
+    return scalar(location, "SELECT coalesce(sum(events), 0) FROM event_blocks", 0);
+  }
   std::int64_t rollups_ending_by(const std::string& location, TimeMs t) override {
     return scalar(location, "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= ?1", t);
   }
