@@ -107,7 +107,7 @@ class SqliteEventStore final : public EventStore {
       : path_(path), plant_(plant), calendar_(calendar), options_(options), db_(path) {
     // WAL + synchronous=FULL: a commit returns after the WAL is fsynced, so an append that returned
     // survives a process kill and a power loss. Bigger pages and cache suit the append-heavy load.
-    db_.exec(("PRAGMA page_size=" + std::string(std::getenv("OEE_PS") ? std::getenv("OEE_PS") : "8192")).c_str());
+    db_.exec("PRAGMA page_size=8192");
     db_.exec("PRAGMA journal_mode=WAL");
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA cache_size=-131072");
