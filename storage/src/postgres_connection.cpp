@@ -76,7 +76,7 @@ Result Connection::check(PGresult* r, const char* what) {
   const std::string_view code = state ? state : "";
   const bool lost = PQstatus(conn_) != CONNECTION_OK || code.empty() || code.starts_with("08") || code == "57P01" ||
                     code == "57P02" || code == "57P03";
-  throw PgError(msg, lost);
+  throw PgError(msg, lost, std::string(code));
 }
 
 void Connection::exec(const char* sql) { check(PQexec(conn_, sql), sql); }

@@ -8,18 +8,23 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace oee::storage::pg {
 
 class PgError : public std::runtime_error {
  public:
-  PgError(const std::string& what, bool connection_lost) : std::runtime_error(what), connection_lost_(connection_lost) {}
+  PgError(const std::string& what, bool connection_lost, std::string sqlstate = {})
+      : std::runtime_error(what), connection_lost_(connection_lost), sqlstate_(std::move(sqlstate)) {}
   // The connection is gone (server down, restarted, network): the caller may retry on a new one.
   bool connection_lost() const { return connection_lost_; }
+  // The server's SQLSTATE ("23505": unique violation); empty when libpq raised the error itself.
+  const std::string& sqlstate() const { return sqlstate_; }
 
  private:
   bool connection_lost_;
+  std::string sqlstate_;
 };
 
 class Result {

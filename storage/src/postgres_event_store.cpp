@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
@@ -113,6 +114,8 @@ class PostgresEventStore final : public EventStore {
   std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
   MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
+  KpiTotals machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
+                            TimeMs horizon) override;
   std::int64_t event_count() override;
   std::vector<SourceStats> sources() override;
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
@@ -140,10 +143,30 @@ class PostgresEventStore final : public EventStore {
   const std::string& machine_path(std::int64_t id);
   void ensure_partitions(const std::set<std::int64_t>& days);
   AppendResult append_once(std::span<const Event> events, TimeMs received_at);
+  // What one append brings to a source.
+  struct SourceBatch {
+    std::int64_t count = 0, seq_min = -1, seq_max = -1, future = 0;
+    std::vector<std::int64_t> offsets, seqs;
+  };
+  void update_source_gaps(const std::map<std::int64_t, SourceBatch>& sources);
 
   Event decode(const Result& r, int row);
   void load_range(std::int64_t mid, const char* table, TimeMs from, TimeMs to, bool states_only, std::vector<Event>& out);
-  TimeMs run_start_bound(std::int64_t mid, const MachineSpec& spec, TimeMs before);
+  struct StateWalk {
+    std::int64_t mid;
+    const MachineSpec* spec;
+    TimeMs before;
+    TimeMs bound = kTimeMin;  // the answer
+  };
+  void run_start_bounds(std::vector<StateWalk>& walks);
+  struct HistoryRequest {
+    std::int64_t mid;
+    const MachineSpec* spec;
+    TimeMs from, to;
+    std::int64_t kinds;
+    std::vector<Event> events;  // the answer
+  };
+  void load_histories(std::vector<HistoryRequest>& requests);
   void load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, std::int64_t kinds,
                            std::vector<Event>& out);
   void add_total_marker(std::int64_t mid, bool has_total, std::vector<Event>& events) const;
@@ -157,6 +180,7 @@ class PostgresEventStore final : public EventStore {
   StoreOptions options_;
   std::unique_ptr<Connection> db_;
   bool staging_ready_ = false;
+  bool direct_copy_paused_ = false;  // the last batch held events already stored
   std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> machine_ids_, source_ids_;
   std::unordered_map<std::int64_t, std::string> machine_paths_, source_names_;
   std::set<std::int64_t> partitions_;  // days known to have a partition
@@ -167,6 +191,9 @@ Connection& PostgresEventStore::conn() {
     db_.reset();
     staging_ready_ = false;
     db_ = std::make_unique<Connection>(url_);
+    // Planning a statement over every partition costs more than running it; the generic plan
+    // still prunes partitions by the parameters when it starts.
+    db_->exec("SET plan_cache_mode = force_generic_plan");
   }
   return *db_;
 }
@@ -269,29 +296,48 @@ AppendResult PostgresEventStore::append(std::span<const Event> events, TimeMs re
 AppendResult PostgresEventStore::append_once(std::span<const Event> events, TimeMs received_at) {
   AppendResult result;
   std::set<std::int64_t> days;
-  std::string rows;
-  rows.reserve(events.size() * 96);
+  // Each event once (a batch may repeat one): its row key (the table's unique key), in batch order.
+  struct Row {
+    const Event* event;
+    std::int64_t mid, sid, id_src, id_key;
+  };
+  struct KeyHash {
+    std::size_t operator()(const std::array<std::int64_t, 4>& k) const {
+      std::uint64_t h = 0;
+      for (const std::int64_t v : k) h = h * 1000003u ^ static_cast<std::uint64_t>(v);  // unsigned: wraps
+      return std::hash<std::uint64_t>{}(h);
+    }
+  };
+  std::vector<Row> batch;
+  batch.reserve(events.size());
+  std::unordered_set<std::array<std::int64_t, 4>, KeyHash> keys;
+  keys.reserve(events.size());
+  std::int64_t last_day = kTimeMin;
   for (const Event& e : events) {
     const std::int64_t mid = machine_id(e.machine);
     const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src);
-    days.insert(floor_to(e.ts, kPartitionMs) / kPartitionMs);
-    append_int(rows, mid);
+    const std::int64_t id_src = e.has_identity() ? sid : -mid;
+    const std::int64_t id_key = e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e));
+    if (!keys.insert({mid, e.ts, id_src, id_key}).second) continue;
+    const std::int64_t day = floor_to(e.ts, kPartitionMs) / kPartitionMs;
+    if (day != last_day) days.insert(last_day = day);
+    batch.push_back({&e, mid, sid, id_src, id_key});
+  }
+  std::string rows;
+  rows.reserve(batch.size() * 96);
+  for (const Row& row : batch) {
+    const Event& e = *row.event;
+    append_int(rows, row.mid);
     rows += '\t';
     append_int(rows, e.ts);
     rows += '\t';
-    if (e.has_identity()) {
-      append_int(rows, sid);
-      rows += '\t';
-      append_int(rows, e.seq);
-    } else {
-      append_int(rows, -mid);
-      rows += '\t';
-      append_int(rows, static_cast<std::int64_t>(content_fingerprint(e)));
-    }
+    append_int(rows, row.id_src);
+    rows += '\t';
+    append_int(rows, row.id_key);
     rows += '\t';
     append_int(rows, static_cast<int>(e.type));
     rows += '\t';
-    append_int(rows, sid);
+    append_int(rows, row.sid);
     rows += '\t';
     append_int(rows, e.seq);
     rows += '\t';
@@ -316,24 +362,53 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   }
   ensure_partitions(days);
   Connection& c = conn();
-  if (!staging_ready_) {
-    // Per session; emptied by every commit.
-    c.exec("CREATE TEMP TABLE IF NOT EXISTS staging_events (LIKE events) ON COMMIT DELETE ROWS");
-    staging_ready_ = true;
+  std::optional<Transaction> tx;
+  // Fast path: COPY straight into the events table (bulk inserts, no per-row ON CONFLICT). The
+  // unique key still guards against duplicates: a batch holding an event already stored fails
+  // with a unique violation, is rolled back whole, and takes the staging path below. After such a
+  // batch (a redelivery is usually followed by more), the next ones take the staging path directly
+  // until one finds nothing already stored.
+  if (!direct_copy_paused_) {
+    tx.emplace(c);
+    try {
+      c.copy_begin("COPY events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
+      c.copy_data(rows);
+      c.copy_end();
+    } catch (const PgError& e) {
+      if (e.connection_lost() || e.sqlstate() != "23505") throw;
+      tx.reset();  // rolls the COPY back
+      direct_copy_paused_ = true;
+    }
   }
-  Transaction tx(c);
-  c.copy_begin("COPY staging_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
-  c.copy_data(rows);
-  c.copy_end();
-  // The unique key drops what is already stored, and duplicates inside the batch.
-  Result inserted = c.prepared(
-      "insert_staged",
-      "INSERT INTO events SELECT * FROM staging_events ON CONFLICT DO NOTHING RETURNING machine_id, ts, type, counter, src_id, seq",
-      Params());
-  result.inserted = static_cast<std::size_t>(inserted.rows());
+  if (direct_copy_paused_) {
+    if (!staging_ready_) {
+      // Per session; emptied by every commit.
+      c.exec("CREATE TEMP TABLE IF NOT EXISTS staging_events (LIKE events) ON COMMIT DELETE ROWS");
+      staging_ready_ = true;
+    }
+    tx.emplace(c);
+    c.copy_begin("COPY staging_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
+    c.copy_data(rows);
+    c.copy_end();
+    // The unique key drops what is already stored (the batch has no duplicates left).
+    Result inserted = c.prepared("insert_staged",
+                                 "INSERT INTO events SELECT * FROM staging_events ON CONFLICT DO NOTHING"
+                                 " RETURNING machine_id, ts, id_src, id_key",
+                                 Params());
+    if (static_cast<std::size_t>(inserted.rows()) == batch.size()) {
+      direct_copy_paused_ = false;
+    } else {
+      std::unordered_set<std::array<std::int64_t, 4>, KeyHash> fresh;
+      fresh.reserve(static_cast<std::size_t>(inserted.rows()));
+      for (int i = 0; i < inserted.rows(); ++i)
+        fresh.insert({inserted.int_at(i, 0), inserted.int_at(i, 1), inserted.int_at(i, 2), inserted.int_at(i, 3)});
+      std::erase_if(batch, [&](const Row& r) { return !fresh.count({r.mid, r.event->ts, r.id_src, r.id_key}); });
+    }
+  }
+  result.inserted = batch.size();
   result.duplicates = events.size() - result.inserted;
   if (result.inserted == 0) {
-    tx.commit();
+    tx->commit();
     return result;
   }
   struct MachineBatch {
@@ -342,76 +417,77 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     bool total = false;
     std::int64_t kinds = 0;
   };
-  struct SourceBatch {
-    std::int64_t count = 0, seq_min = -1, seq_max = -1, future = 0;
-    std::vector<std::int64_t> offsets;
-  };
   std::map<std::int64_t, MachineBatch> machines;
   std::map<std::int64_t, SourceBatch> sources;
-  for (int i = 0; i < inserted.rows(); ++i) {
-    const std::int64_t mid = inserted.int_at(i, 0);
-    const TimeMs ts = inserted.int_at(i, 1);
-    MachineBatch& m = machines[mid];
+  for (const Row& row : batch) {
+    const Event& e = *row.event;
+    const TimeMs ts = e.ts;
+    MachineBatch& m = machines[row.mid];
     ++m.count;
     m.min_ts = std::min(m.min_ts, ts);
     m.max_ts = std::max(m.max_ts, ts);
-    const std::int64_t type = inserted.int_at(i, 2), counter = inserted.int_at(i, 3);
-    if (type == static_cast<int>(EventType::counter) && counter == static_cast<int>(CounterName::total)) m.total = true;
-    if (type == static_cast<int>(EventType::product)) m.kinds |= 1;
-    if (type == static_cast<int>(EventType::counter)) m.kinds |= 2 << counter;
-    const std::int64_t sid = inserted.int_at(i, 4);
-    if (sid == 0) continue;
-    SourceBatch& s = sources[sid];
+    if (e.type == EventType::counter && e.counter == CounterName::total) m.total = true;
+    if (e.type == EventType::product) m.kinds |= 1;
+    if (e.type == EventType::counter) m.kinds |= 2 << static_cast<int>(e.counter);
+    if (row.sid == 0) continue;
+    SourceBatch& s = sources[row.sid];
     ++s.count;
     s.offsets.push_back(ts - received_at);
     if (ts - received_at > options_.max_future_skew_ms) ++s.future;
-    const std::int64_t seq = inserted.int_at(i, 5);
-    if (seq >= 0) {
-      s.seq_min = s.seq_min < 0 ? seq : std::min(s.seq_min, seq);
-      s.seq_max = std::max(s.seq_max, seq);
+    if (e.seq >= 0) {
+      s.seq_min = s.seq_min < 0 ? e.seq : std::min(s.seq_min, e.seq);
+      s.seq_max = std::max(s.seq_max, e.seq);
+      s.seqs.push_back(e.seq);
     }
   }
-  // The touched machines, locked in id order (no deadlock between servers): which materialised
-  // rollup hours the new events may change.
+  // The touched machines' rows, locked in id order (no deadlock between servers) and updated in one
+  // statement that returns what they were: which materialised rollup hours the new events may change.
   std::vector<std::int64_t> ids, mins, maxs, counts, totals, kinds, invalid_ids, invalid_from;
-  for (const auto& [mid, m] : machines) ids.push_back(mid);
-  Result rows_now = c.prepared("lock_machines",
-                               "SELECT id, max_ts, has_total_counter, rollup_end FROM machines WHERE id = ANY($1::int[])"
-                               " ORDER BY id FOR UPDATE",
-                               Params().add_array(ids));
-  for (int i = 0; i < rows_now.rows(); ++i) {
-    const std::int64_t mid = rows_now.int_at(i, 0);
-    const MachineBatch& m = machines[mid];
-    const bool had_total = rows_now.int_at(i, 2) != 0;
-    const TimeMs rollup_end = rows_now.int_at(i, 3);
+  for (const auto& [mid, m] : machines) {
+    ids.push_back(mid);
     mins.push_back(m.min_ts);
     maxs.push_back(m.max_ts);
     counts.push_back(m.count);
     totals.push_back(m.total ? 1 : 0);
     kinds.push_back(m.kinds);
-    if (rows_now.is_null(i, 1) || rollup_end == kTimeMin) continue;  // nothing materialised
+  }
+  Result before = c.prepared(
+      "update_machines",
+      "UPDATE machines m SET events = m.events + v.n, min_ts = LEAST(coalesce(m.min_ts, v.mn), v.mn),"
+      " max_ts = GREATEST(coalesce(m.max_ts, v.mx), v.mx), has_total_counter = m.has_total_counter OR v.tot <> 0,"
+      " version = m.version + 1, kinds = m.kinds | v.k"
+      " FROM (SELECT id, max_ts, has_total_counter, rollup_end FROM machines WHERE id = ANY($1::int[]) ORDER BY id"
+      " FOR UPDATE) o, unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[], $6::int[]) v(id, n, mn, mx, tot, k)"
+      " WHERE m.id = o.id AND m.id = v.id RETURNING o.id, o.max_ts, o.has_total_counter, o.rollup_end",
+      Params().add_array(ids).add_array(counts).add_array(mins).add_array(maxs).add_array(totals).add_array(kinds));
+  std::vector<StateWalk> walks;
+  std::vector<TimeMs> walk_rollup_end;
+  for (int i = 0; i < before.rows(); ++i) {
+    const std::int64_t mid = before.int_at(i, 0);
+    const MachineBatch& m = machines[mid];
+    const bool had_total = before.int_at(i, 2) != 0;
+    const TimeMs rollup_end = before.int_at(i, 3);
+    if (before.is_null(i, 1) || rollup_end == kTimeMin) continue;  // nothing materialised
     const MachineSpec* spec = plant_.find_machine(machine_path(mid));
-    TimeMs from = kTimeMax;
     if (m.total && !had_total) {
-      from = kTimeMin;  // rejects already counted as good become part of the total
+      // Rejects already counted as good become part of the total.
+      invalid_ids.push_back(mid);
+      invalid_from.push_back(kTimeMin);
     } else if (spec && m.min_ts < rollup_end + spec->micro_stop_threshold_ms) {
       // A late event changes only later hours, and the hours of the state interval containing it
       // (its length, hence whether it is a small stop, may change): from a bound on its start.
-      from = floor_hour(std::min(m.min_ts, run_start_bound(mid, *spec, m.min_ts)));
+      walks.push_back({mid, spec, m.min_ts});
+      walk_rollup_end.push_back(rollup_end);
     }
-    if (from < rollup_end) {
-      invalid_ids.push_back(mid);
+  }
+  run_start_bounds(walks);
+  for (std::size_t n = 0; n < walks.size(); ++n) {
+    const TimeMs from = floor_hour(std::min(walks[n].before, walks[n].bound));
+    if (from < walk_rollup_end[n]) {
+      invalid_ids.push_back(walks[n].mid);
       invalid_from.push_back(from);
     }
   }
-  // ids (sorted) and the vectors filled above are in the same order: rows came back ORDER BY id.
-  c.prepared("update_machines",
-             "UPDATE machines m SET events = m.events + v.n, min_ts = LEAST(coalesce(m.min_ts, v.mn), v.mn),"
-             " max_ts = GREATEST(coalesce(m.max_ts, v.mx), v.mx), has_total_counter = m.has_total_counter OR v.tot <> 0,"
-             " version = m.version + 1, kinds = m.kinds | v.k"
-             " FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[], $6::int[]) v(id, n, mn, mx, tot, k)"
-             " WHERE m.id = v.id",
-             Params().add_array(ids).add_array(counts).add_array(mins).add_array(maxs).add_array(totals).add_array(kinds));
   if (!invalid_ids.empty()) {
     c.prepared("invalidate_rollups",
                "WITH v AS (SELECT * FROM unnest($1::int[], $2::bigint[]) v(id, h)),"
@@ -420,6 +496,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
                Params().add_array(invalid_ids).add_array(invalid_from));
   }
   if (!sources.empty()) {
+    update_source_gaps(sources);
     std::vector<std::int64_t> sids, n, smin, smax, fut, off;
     for (auto& [sid, s] : sources) {
       // The median offset of this batch: robust to a few events buffered long at the edge.
@@ -442,8 +519,97 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
                Params().add_array(sids).add_array(n).add_array(smin).add_array(smax).add_array(fut).add_array(off).add(
                    received_at));
   }
-  tx.commit();
+  tx->commit();
   return result;
+}
+
+// The gaps of the touched sources' sequence numbers, in source_gaps: the sources' rows are locked
+// (in id order, after the machines'), the gaps the new numbers may fall into are read, changed
+// here as the SQLite store does, and the difference written back.
+void PostgresEventStore::update_source_gaps(const std::map<std::int64_t, SourceBatch>& sources) {
+  Connection& c = conn();
+  std::vector<std::int64_t> sids;
+  for (const auto& [sid, s] : sources)
+    if (!s.seqs.empty()) sids.push_back(sid);
+  if (sids.empty()) return;
+  Result known = c.prepared("lock_sources", "SELECT id, seq_min, seq_max FROM sources WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
+                            Params().add_array(sids));
+  struct Range {
+    std::int64_t seq_min, seq_max;
+    std::map<std::int64_t, std::int64_t> gaps, loaded;  // first -> last
+  };
+  std::map<std::int64_t, Range> ranges;
+  std::vector<std::int64_t> read_ids, read_lo, read_hi;
+  for (int i = 0; i < known.rows(); ++i) {
+    const std::int64_t sid = known.int_at(i, 0);
+    Range& r = ranges[sid];
+    r.seq_min = known.int_at(i, 1);
+    r.seq_max = known.int_at(i, 2);
+    const SourceBatch& s = sources.at(sid);
+    // Only numbers inside the known range can fall into a stored gap.
+    if (r.seq_max >= 0 && s.seq_min <= r.seq_max && s.seq_max >= r.seq_min) {
+      read_ids.push_back(sid);
+      read_lo.push_back(s.seq_min);
+      read_hi.push_back(s.seq_max);
+    }
+  }
+  if (!read_ids.empty()) {
+    Result g = c.prepared("read_gaps",
+                          "SELECT g.src_id, g.first, g.last FROM source_gaps g JOIN unnest($1::int[], $2::bigint[], $3::bigint[])"
+                          " v(id, lo, hi) ON g.src_id = v.id AND g.last >= v.lo AND g.first <= v.hi",
+                          Params().add_array(read_ids).add_array(read_lo).add_array(read_hi));
+    for (int i = 0; i < g.rows(); ++i) {
+      Range& r = ranges[g.int_at(i, 0)];
+      r.gaps[g.int_at(i, 1)] = g.int_at(i, 2);
+    }
+    for (auto& [sid, r] : ranges) r.loaded = r.gaps;
+  }
+  std::vector<std::int64_t> del_ids, del_first, put_ids, put_first, put_last;
+  for (auto& [sid, r] : ranges) {
+    std::vector<std::int64_t> seqs = sources.at(sid).seqs;
+    std::sort(seqs.begin(), seqs.end());
+    for (const std::int64_t q : seqs) {
+      if (r.seq_max < 0) {
+        r.seq_min = r.seq_max = q;
+      } else if (q > r.seq_max) {
+        if (q > r.seq_max + 1) r.gaps[r.seq_max + 1] = q - 1;
+        r.seq_max = q;
+      } else if (q < r.seq_min) {
+        if (q < r.seq_min - 1) r.gaps[q + 1] = r.seq_min - 1;
+        r.seq_min = q;
+      } else {
+        // Inside the known range: it fills (part of) a gap.
+        auto it = r.gaps.upper_bound(q);
+        if (it == r.gaps.begin()) continue;
+        --it;
+        const std::int64_t first = it->first, last = it->second;
+        if (q > last) continue;
+        r.gaps.erase(it);
+        if (first < q) r.gaps[first] = q - 1;
+        if (q < last) r.gaps[q + 1] = last;
+      }
+    }
+    for (const auto& [first, last] : r.loaded)
+      if (!r.gaps.count(first)) {
+        del_ids.push_back(sid);
+        del_first.push_back(first);
+      }
+    for (const auto& [first, last] : r.gaps) {
+      const auto it = r.loaded.find(first);
+      if (it != r.loaded.end() && it->second == last) continue;
+      put_ids.push_back(sid);
+      put_first.push_back(first);
+      put_last.push_back(last);
+    }
+  }
+  if (del_ids.empty() && put_ids.empty()) return;
+  // The deleted and the written keys are disjoint: one statement does both.
+  c.prepared("write_gaps",
+             "WITH d AS (DELETE FROM source_gaps g USING unnest($1::int[], $2::bigint[]) v(id, f)"
+             " WHERE g.src_id = v.id AND g.first = v.f)"
+             " INSERT INTO source_gaps SELECT * FROM unnest($3::int[], $4::bigint[], $5::bigint[])"
+             " ON CONFLICT (src_id, first) DO UPDATE SET last = EXCLUDED.last",
+             Params().add_array(del_ids).add_array(del_first).add_array(put_ids).add_array(put_first).add_array(put_last));
 }
 
 #define OEE_PG_READ_COLUMNS "machine_id, ts, type, src_id, seq, state, reason, good, reject, counter, value, rollover, product, at"
@@ -484,58 +650,98 @@ void PostgresEventStore::load_range(std::int64_t mid, const char* table, TimeMs 
 // interval containing L ends before `before`: walking back over state events, the first instant
 // whose states (all of them: ties resolve by the engine's canonical order) differ from every state
 // at the latest instant before `before`. kTimeMin when there is none.
-TimeMs PostgresEventStore::run_start_bound(std::int64_t mid, const MachineSpec& spec, TimeMs before) {
-  std::vector<State> latest;
-  // Returns true when `group` (the states at one instant) ends the walk.
-  auto visit = [&](const std::vector<State>& group) {
-    if (group.empty()) return false;
-    if (latest.empty()) {
-      latest = group;
-      return false;
-    }
-    return std::none_of(group.begin(), group.end(),
-                        [&](State s) { return std::find(latest.begin(), latest.end(), s) != latest.end(); });
+//
+// The walks of several machines at once: each round reads the next chunk of every unfinished walk
+// in one query. A walk starts a partition back and widens: a query touches the few partitions it
+// needs, not every one before `before`.
+void PostgresEventStore::run_start_bounds(std::vector<StateWalk>& walks) {
+  struct Progress {
+    std::vector<State> latest;
+    TimeMs cursor;
+    DurationMs span = kPartitionMs;
+    bool done = false;
   };
-  auto resolve = [&](std::string_view raw, std::vector<State>& group) {
+  std::vector<Progress> progress;
+  for (const StateWalk& w : walks) progress.push_back({{}, w.before});
+  auto resolve = [](const MachineSpec& spec, std::string_view raw, std::vector<State>& group) {
     const auto s = spec.resolve_state(raw);
     if (s && *s != State::unknown) group.push_back(*s);
   };
-  // Walks back within a lower bound that starts a partition back and grows: a query touches the
-  // few partitions it needs, not every one before `before`.
-  TimeMs cursor = before;
-  DurationMs span = kPartitionMs;
+  // Returns true when `group` (the states at one instant) ends the walk.
+  auto visit = [](Progress& p, const std::vector<State>& group) {
+    if (group.empty()) return false;
+    if (p.latest.empty()) {
+      p.latest = group;
+      return false;
+    }
+    return std::none_of(group.begin(), group.end(),
+                        [&](State s) { return std::find(p.latest.begin(), p.latest.end(), s) != p.latest.end(); });
+  };
+  auto floor_of = [](const Progress& p) {
+    return p.span >= 64 * kPartitionMs || p.cursor < kTimeMin + p.span ? kTimeMin : p.cursor - p.span;
+  };
   for (;;) {
-    const TimeMs floor = span >= 64 * kPartitionMs || cursor < kTimeMin + span ? kTimeMin : cursor - span;
+    std::vector<std::int64_t> idx, ids, cursors, floors;
+    for (std::size_t k = 0; k < walks.size(); ++k) {
+      if (progress[k].done) continue;
+      idx.push_back(static_cast<std::int64_t>(k));
+      ids.push_back(walks[k].mid);
+      cursors.push_back(progress[k].cursor);
+      floors.push_back(floor_of(progress[k]));
+    }
+    if (idx.empty()) return;
     Result r = conn().prepared("walk_states",
-                               "SELECT ts, state FROM history_events WHERE machine_id=$1 AND type=0 AND ts<$2 AND ts>=$3"
-                               " ORDER BY ts DESC LIMIT 32",
-                               Params().add(mid).add(cursor).add(floor));
-    const bool full = r.rows() == kWalkChunk;
-    const TimeMs last = r.rows() ? r.int_at(r.rows() - 1, 0) : cursor;
-    int i = 0;
-    while (i < r.rows()) {
-      const TimeMs ts = r.int_at(i, 0);
-      if (full && ts == last) break;  // this instant may continue in the next chunk
-      std::vector<State> group;
-      for (; i < r.rows() && r.int_at(i, 0) == ts; ++i) resolve(r.view_at(i, 1), group);
-      if (visit(group)) return ts;
-    }
-    if (!full) {
-      if (floor == kTimeMin) return kTimeMin;
-      cursor = floor;  // everything in [floor, cursor) was seen
-      span *= 4;
-      continue;
-    }
-    if (r.int_at(0, 0) == last) {
-      // One instant fills the chunk: read it whole.
-      Result all = conn().query("SELECT state FROM history_events WHERE machine_id=$1 AND type=0 AND ts=$2",
-                                Params().add(mid).add(last));
-      std::vector<State> group;
-      for (int k = 0; k < all.rows(); ++k) resolve(all.view_at(k, 0), group);
-      if (visit(group)) return last;
-      cursor = last;
-    } else {
-      cursor = last + 1;  // the next chunk starts with every event at `last`
+                               "SELECT v.k, x.ts, x.state FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
+                               " v(k, id, cur, fl) CROSS JOIN LATERAL (SELECT ts, state FROM history_events"
+                               " WHERE machine_id=v.id AND type=0 AND ts<v.cur AND ts>=v.fl AND ts>=$5 AND ts<$6"
+                               " ORDER BY ts DESC LIMIT 32) x ORDER BY v.k, x.ts DESC",
+                               Params().add_array(idx).add_array(ids).add_array(cursors).add_array(floors)
+                                   .add(*std::min_element(floors.begin(), floors.end()))
+                                   .add(*std::max_element(cursors.begin(), cursors.end())));
+    int row = 0;
+    for (std::size_t n = 0; n < idx.size(); ++n) {
+      const std::size_t k = static_cast<std::size_t>(idx[n]);
+      StateWalk& w = walks[k];
+      Progress& p = progress[k];
+      const int begin = row;
+      while (row < r.rows() && r.int_at(row, 0) == idx[n]) ++row;
+      const int rows = row - begin;
+      const bool full = rows == kWalkChunk;
+      const TimeMs last = rows ? r.int_at(row - 1, 1) : p.cursor;
+      for (int i = begin; i < row && !p.done;) {
+        const TimeMs ts = r.int_at(i, 1);
+        if (full && ts == last) break;  // this instant may continue in the next chunk
+        std::vector<State> group;
+        for (; i < row && r.int_at(i, 1) == ts; ++i) resolve(*w.spec, r.view_at(i, 2), group);
+        if (visit(p, group)) {
+          w.bound = ts;
+          p.done = true;
+        }
+      }
+      if (p.done) continue;
+      if (!full) {
+        const TimeMs floor = floor_of(p);
+        if (floor == kTimeMin) {
+          w.bound = kTimeMin;
+          p.done = true;
+        } else {
+          p.cursor = floor;  // everything in [floor, cursor) was seen
+          p.span *= 4;
+        }
+      } else if (r.int_at(begin, 1) == last) {
+        // One instant fills the chunk: read it whole.
+        Result all = conn().query("SELECT state FROM history_events WHERE machine_id=$1 AND type=0 AND ts=$2",
+                                  Params().add(w.mid).add(last));
+        std::vector<State> group;
+        for (int i = 0; i < all.rows(); ++i) resolve(*w.spec, all.view_at(i, 0), group);
+        if (visit(p, group)) {
+          w.bound = last;
+          p.done = true;
+        }
+        p.cursor = last;
+      } else {
+        p.cursor = last + 1;  // the next chunk starts with every event at `last`
+      }
     }
   }
 }
@@ -557,47 +763,90 @@ void PostgresEventStore::add_total_marker(std::int64_t, bool has_total, std::vec
 // after `to` (a stop overlapping `to` is classified on its whole length).
 void PostgresEventStore::load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
                                              std::int64_t kinds, std::vector<Event>& out) {
-  const TimeMs lo = from <= kTimeMin + spec.startup_window_ms ? kTimeMin : run_start_bound(mid, spec, from - spec.startup_window_ms);
-  if (lo > kTimeMin) {
-    // The latest product events and the latest readings of each counter before `lo` (all events at
-    // that instant: the engine's canonical order picks among them).
-    // Each kind the machine ever had: first within a partition before `lo`, else anywhere before.
-    static constexpr struct {
-      int bit, type, counter;
-    } kKinds[] = {{1, 3, 0}, {2, 2, 0}, {4, 2, 1}, {8, 2, 2}};
-    for (TimeMs floor : {lo - kPartitionMs, kTimeMin}) {
-      std::vector<std::int64_t> types, counters;
-      for (const auto& k : kKinds)
-        if (kinds & k.bit) {
-          types.push_back(k.type);
-          counters.push_back(k.counter);
+  std::vector<HistoryRequest> request{{mid, &spec, from, to, kinds, {}}};
+  load_histories(request);
+  for (Event& e : request[0].events) out.push_back(std::move(e));
+}
+
+// The events of several windows (of several machines) in a few queries: the walks, the context
+// before them, the windows.
+void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
+  std::vector<StateWalk> walks;
+  std::vector<std::size_t> walk_of;
+  std::vector<TimeMs> lo(requests.size(), kTimeMin);
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    const HistoryRequest& q = requests[k];
+    if (q.from <= kTimeMin + q.spec->startup_window_ms) continue;
+    walks.push_back({q.mid, q.spec, q.from - q.spec->startup_window_ms});
+    walk_of.push_back(k);
+  }
+  run_start_bounds(walks);
+  for (std::size_t n = 0; n < walks.size(); ++n) lo[walk_of[n]] = walks[n].bound;
+  // The latest product events and the latest readings of each counter before `lo` (all events at
+  // that instant: the engine's canonical order picks among them), for each kind the machine ever
+  // had: first within a partition before `lo`, else anywhere before.
+  static constexpr struct {
+    int bit, type, counter;
+  } kKinds[] = {{1, 3, 0}, {2, 2, 0}, {4, 2, 1}, {8, 2, 2}};
+  std::vector<std::int64_t> wanted(requests.size(), 0);
+  for (std::size_t k = 0; k < requests.size(); ++k)
+    if (lo[k] > kTimeMin) wanted[k] = requests[k].kinds;
+  for (const bool near : {true, false}) {
+    std::vector<std::int64_t> idx, ids, los, floors, types, counters;
+    for (std::size_t k = 0; k < requests.size(); ++k)
+      for (const auto& kind : kKinds)
+        if (wanted[k] & kind.bit) {
+          idx.push_back(static_cast<std::int64_t>(k));
+          ids.push_back(requests[k].mid);
+          los.push_back(lo[k]);
+          floors.push_back(near ? lo[k] - kPartitionMs : kTimeMin);
+          types.push_back(kind.type);
+          counters.push_back(kind.counter);
         }
-      if (types.empty()) break;
-      Result r = conn().prepared(
-          "context_before",
-          "WITH k(type, counter) AS (SELECT * FROM unnest($4::smallint[], $5::smallint[])),"
-          " m AS (SELECT k.type, k.counter, (SELECT max(ts) FROM history_events x WHERE x.machine_id=$1 AND x.ts<$2"
-          " AND x.ts>=$3 AND x.type=k.type AND (k.type=3 OR x.counter=k.counter)) AS ts FROM k)"
-          " SELECT h.machine_id, h.ts, h.type, h.src_id, h.seq, h.state, h.reason, h.good, h.reject, h.counter, h.value,"
-          " h.rollover, h.product, h.at FROM history_events h JOIN m ON h.ts = m.ts AND h.type = m.type"
-          " AND (m.type = 3 OR h.counter = m.counter) WHERE h.machine_id=$1 AND h.ts<$2 AND h.ts>=$3",
-          Params().add(mid).add(lo).add(floor).add_array(types).add_array(counters));
-      for (int i = 0; i < r.rows(); ++i) {
-        out.push_back(decode(r, i));
-        const Event& e = out.back();
-        for (const auto& k : kKinds)
-          if (static_cast<int>(e.type) == k.type && (k.type == 3 || static_cast<int>(e.counter) == k.counter))
-            kinds &= ~static_cast<std::int64_t>(k.bit);  // found: not looked for again
-      }
+    if (idx.empty()) break;
+    Result r = conn().prepared(
+        "context_before",
+        "WITH k AS (SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::smallint[], $6::smallint[])"
+        " k(k, id, lo, fl, type, counter)),"
+        " m AS (SELECT k.*, (SELECT max(ts) FROM history_events x WHERE x.machine_id=k.id AND x.ts<k.lo"
+        " AND x.ts>=k.fl AND x.ts>=$7 AND x.ts<$8 AND x.type=k.type AND (k.type=3 OR x.counter=k.counter)) AS mts FROM k)"
+        " SELECT h.machine_id, h.ts, h.type, h.src_id, h.seq, h.state, h.reason, h.good, h.reject, h.counter, h.value,"
+        " h.rollover, h.product, h.at, m.k FROM m CROSS JOIN LATERAL (SELECT * FROM history_events h"
+        " WHERE h.machine_id=m.id AND h.ts=m.mts AND h.ts>=$7 AND h.ts<$8 AND h.type=m.type"
+        " AND (m.type=3 OR h.counter=m.counter)) h",
+        Params().add_array(idx).add_array(ids).add_array(los).add_array(floors).add_array(types).add_array(counters)
+            .add(*std::min_element(floors.begin(), floors.end()))
+            .add(*std::max_element(los.begin(), los.end())));
+    for (int i = 0; i < r.rows(); ++i) {
+      const std::size_t k = static_cast<std::size_t>(r.int_at(i, 14));
+      requests[k].events.push_back(decode(r, i));
+      const Event& e = requests[k].events.back();
+      for (const auto& kind : kKinds)
+        if (static_cast<int>(e.type) == kind.type && (kind.type == 3 || static_cast<int>(e.counter) == kind.counter))
+          wanted[k] &= ~static_cast<std::int64_t>(kind.bit);  // found: not looked for again
     }
   }
-  if (lo >= to && !(to < kTimeMax && spec.micro_stop_threshold_ms > 0)) return;
-  const TimeMs after = to < kTimeMax ? to + spec.micro_stop_threshold_ms : to;
+  std::vector<std::int64_t> idx, ids, los, tos, afters;
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    const HistoryRequest& q = requests[k];
+    if (lo[k] >= q.to && !(q.to < kTimeMax && q.spec->micro_stop_threshold_ms > 0)) continue;
+    const TimeMs after = q.to < kTimeMax ? q.to + q.spec->micro_stop_threshold_ms : q.to;
+    idx.push_back(static_cast<std::int64_t>(k));
+    ids.push_back(q.mid);
+    los.push_back(lo[k]);
+    tos.push_back(q.to);
+    afters.push_back(std::max(after, lo[k]));
+  }
+  if (idx.empty()) return;
   Result r = conn().prepared("load_window",
-                             "SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=$1 AND ts>=$2 AND ts<$4"
-                             " AND (ts<$3 OR type=0) ORDER BY ts, id_src, id_key",
-                             Params().add(mid).add(lo).add(to).add(std::max(after, lo)));
-  for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
+                             "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])"
+                             " v(k, id, lo, hi, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
+                             " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0)"
+                             " AND ts>=$6 AND ts<$7) h",
+                             Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
+                                 .add(*std::min_element(los.begin(), los.end()))
+                                 .add(*std::max_element(afters.begin(), afters.end())));
+  for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
 }
 
 PostgresEventStore::MachineFacts PostgresEventStore::facts(std::int64_t mid) {
@@ -719,6 +968,18 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
   return t;
 }
 
+// The whole hours [r0, r1) of [from, end) that rollups serve: hours that can no longer change
+// without a late event: before the last event by more than a micro-stop threshold (an open stop may
+// still turn out small), and, for an earlier horizon, before it by as much (docs/storage.md).
+// r1 <= r0 when there are none.
+std::pair<TimeMs, TimeMs> settled_hours(const MachineSpec& machine, const PostgresEventStore::MachineFacts& f, TimeMs from,
+                                        TimeMs end, TimeMs horizon) {
+  const TimeMs r0 = ceil_to(from, kMsPerHour);
+  if (!f.max_ts) return {r0, r0};
+  return {r0, std::min({floor_hour(end), floor_hour(*f.max_ts - machine.micro_stop_threshold_ms),
+                        floor_hour(horizon - machine.micro_stop_threshold_ms)})};
+}
+
 KpiTotals PostgresEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
   return guarded([&] {
     KpiTotals t;
@@ -727,14 +988,8 @@ KpiTotals PostgresEventStore::machine_totals(const MachineSpec& machine, TimeMs 
     if (from >= end) return t;
     const std::int64_t mid = machine_id(machine.path);
     const MachineFacts f = facts(mid);
-    // Rollups serve whole hours that can no longer change without a late event: before the last
-    // event by more than a micro-stop threshold (an open stop may still turn out small), and, for
-    // an earlier horizon, before it by as much (docs/storage.md).
-    const bool rollups = f.max_ts && plant_.find_machine(machine.path) == &machine;
-    const TimeMs r0 = ceil_to(from, kMsPerHour);
-    const TimeMs r1 = rollups ? std::min({floor_hour(end), floor_hour(*f.max_ts - machine.micro_stop_threshold_ms),
-                                          floor_hour(horizon - machine.micro_stop_threshold_ms)})
-                              : r0;
+    const auto [r0, r1] = plant_.find_machine(machine.path) == &machine ? settled_hours(machine, f, from, end, horizon)
+                                                                         : std::pair{from, from};
     if (r1 <= r0) {
       t = oee::machine_totals(history(mid, machine, from, to, f), calendar_, from, to, horizon);
       t.machine_count = 1;
@@ -748,6 +1003,96 @@ KpiTotals PostgresEventStore::machine_totals(const MachineSpec& machine, TimeMs 
   });
 }
 
+// A group in a few queries: the machines' rows, one sum over the rollups of every machine's settled
+// hours, then the walks, context and windows of every edge at once, and the engine here.
+KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
+                                              TimeMs horizon) {
+  return guarded([&] {
+    KpiTotals sum;
+    const TimeMs end = std::min(to, horizon);
+    // A spec that is not the plant's own (other rules than its rollups) takes the one-machine path.
+    std::vector<const MachineSpec*> group;
+    for (const MachineSpec* m : machines) {
+      if (from >= end || plant_.find_machine(m->path) != m)
+        sum += machine_totals(*m, from, to, horizon);
+      else
+        group.push_back(m);
+    }
+    if (group.empty()) return sum;
+    std::vector<std::int64_t> ids;
+    for (const MachineSpec* m : group) ids.push_back(machine_id(m->path));
+    Result rows = conn().prepared("machines_rows",
+                                  "SELECT id, has_total_counter, max_ts, version, kinds FROM machines WHERE id = ANY($1::int[])",
+                                  Params().add_array(ids));
+    std::unordered_map<std::int64_t, MachineFacts> facts;
+    for (int i = 0; i < rows.rows(); ++i) {
+      MachineFacts& f = facts[rows.int_at(i, 0)];
+      f.has_total = rows.int_at(i, 1) != 0;
+      f.max_ts = rows.is_null(i, 2) ? std::nullopt : std::optional<TimeMs>(rows.int_at(i, 2));
+      f.version = rows.int_at(i, 3);
+      f.kinds = rows.int_at(i, 4);
+    }
+    std::vector<KpiTotals> totals(group.size());
+    std::vector<HistoryRequest> requests;
+    std::vector<std::size_t> request_machine;
+    std::vector<std::int64_t> sum_idx, sum_ids, sum_r0, sum_r1;
+    for (std::size_t k = 0; k < group.size(); ++k) {
+      const MachineSpec& m = *group[k];
+      const MachineFacts& f = facts[ids[k]];
+      const auto [r0, r1] = settled_hours(m, f, from, end, horizon);
+      auto engine = [&](TimeMs a, TimeMs b) {
+        requests.push_back({ids[k], &m, a, b, f.kinds, {}});
+        request_machine.push_back(k);
+      };
+      if (r1 <= r0) {
+        engine(from, to);
+        continue;
+      }
+      sum_idx.push_back(static_cast<std::int64_t>(k));
+      sum_ids.push_back(ids[k]);
+      sum_r0.push_back(r0);
+      sum_r1.push_back(r1);
+      if (from < r0) engine(from, r0);
+      if (r1 < end) engine(r1, to);
+    }
+    if (!sum_idx.empty()) {
+      Result s = conn().prepared("sum_group_rollups",
+                                 "SELECT v.k, count(hour_start), " OEE_PG_KPI_SUMS
+                                 " FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, h0, h1)"
+                                 " LEFT JOIN rollups r ON r.machine_id=v.id AND r.hour_start>=v.h0 AND r.hour_start<v.h1"
+                                 " GROUP BY v.k",
+                                 Params().add_array(sum_idx).add_array(sum_ids).add_array(sum_r0).add_array(sum_r1));
+      std::unordered_map<std::int64_t, int> row_of;
+      for (int i = 0; i < s.rows(); ++i) row_of[s.int_at(i, 0)] = i;
+      for (std::size_t n = 0; n < sum_idx.size(); ++n) {
+        const std::size_t k = static_cast<std::size_t>(sum_idx[n]);
+        const auto it = row_of.find(sum_idx[n]);
+        if (it == row_of.end() || s.int_at(it->second, 1) != (sum_r1[n] - sum_r0[n]) / kMsPerHour) {
+          // Hours not materialised yet: computed and written on the one-machine path.
+          totals[k] += rollup_hours(ids[k], *group[k], sum_r0[n], sum_r1[n], facts[ids[k]]);
+          continue;
+        }
+        KpiTotals t;
+        auto fields = kpi_fields(t);
+        for (int i = 0; i < 18; ++i) *fields[static_cast<std::size_t>(i)] = s.int_at(it->second, 2 + i);
+        totals[k] += t;
+      }
+    }
+    load_histories(requests);
+    for (std::size_t n = 0; n < requests.size(); ++n) {
+      HistoryRequest& q = requests[n];
+      add_total_marker(q.mid, facts[q.mid].has_total, q.events);
+      const MachineHistory h = MachineHistory::build(*q.spec, q.events);
+      totals[request_machine[n]] += oee::machine_totals(h, calendar_, q.from, q.to, horizon);
+    }
+    for (KpiTotals& t : totals) {
+      t.machine_count = 1;
+      sum += t;
+    }
+    return sum;
+  });
+}
+
 std::int64_t PostgresEventStore::event_count() {
   return guarded([&] { return conn().query("SELECT coalesce(sum(events), 0) FROM machines").int_at(0, 0); });
 }
@@ -758,6 +1103,9 @@ std::vector<SourceStats> PostgresEventStore::sources() {
     Connection& c = conn();
     Result r = c.query(
         "SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events FROM sources ORDER BY src");
+    std::unordered_map<std::int64_t, std::vector<std::pair<std::int64_t, std::int64_t>>> gaps_of;
+    Result g = c.query("SELECT src_id, first, last FROM source_gaps ORDER BY src_id, first");
+    for (int i = 0; i < g.rows(); ++i) gaps_of[g.int_at(i, 0)].emplace_back(g.int_at(i, 1), g.int_at(i, 2));
     for (int i = 0; i < r.rows(); ++i) {
       SourceStats s;
       s.src = r.text_at(i, 1);
@@ -767,12 +1115,8 @@ std::vector<SourceStats> PostgresEventStore::sources() {
       s.last_seen = r.int_at(i, 5);
       s.clock_offset_ms = r.int_at(i, 6);
       s.future_events = r.int_at(i, 7);
-      // Gaps from the stored identities: the unique index is ordered by (source, seq).
-      Result g = c.prepared("source_gaps",
-                            "SELECT id_key + 1, next - 1 FROM (SELECT id_key, lead(id_key) OVER (ORDER BY id_key) AS next"
-                            " FROM events WHERE id_src=$1) x WHERE next > id_key + 1 ORDER BY 1",
-                            Params().add(r.int_at(i, 0)));
-      for (int k = 0; k < g.rows(); ++k) s.gaps.emplace_back(g.int_at(k, 0), g.int_at(k, 1));
+      const auto it = gaps_of.find(r.int_at(i, 0));
+      if (it != gaps_of.end()) s.gaps = std::move(it->second);
       out.push_back(std::move(s));
     }
     return out;

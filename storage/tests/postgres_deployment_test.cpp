@@ -7,6 +7,8 @@
 
 #include "oee/core/shift_calendar.h"
 #include "oee/storage/postgres_store.h"
+#include "postgres_connection.h"
+#include "postgres_schema.h"
 #include "storage_test_support.h"
 #include "store_backends.h"
 
@@ -104,6 +106,53 @@ TEST(PostgresDeployment, MigrationsAreVersionedIdempotentAndRefuseANewerDatabase
   EXPECT_THROW(migrate_postgres(url), std::runtime_error);
   PlantData d;
   EXPECT_THROW(open_postgres_store(url, d.plant, d.cal), std::runtime_error);
+}
+
+// Schema 2 re-keys the events table and keeps source gaps in a table of their own: a database of
+// schema 1 with events keeps its gaps, and later appends change them.
+TEST(PostgresDeployment, ASchemaOneDatabaseWithEventsIsMigratedAndKeepsItsSourceGaps) {
+  PlantData d;
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  const MachineSpec& m = *d.plant.machines()[0];
+  const TimeMs t0 = at("2026-11-10T08:00:00Z");
+  {
+    pg::Connection c(url);
+    ASSERT_EQ(pg::migrate(c, 1), 1);
+    c.exec("INSERT INTO machines(id, path, events, min_ts, max_ts) VALUES(1, '" + m.path + "', 6, " + std::to_string(t0) +
+           ", " + std::to_string(t0 + 9000) + ");"
+           "INSERT INTO sources(id, src, events, seq_min, seq_max) VALUES(1, 'plc', 6, 0, 9);"
+           "SELECT setval('machines_id_seq', 1); SELECT setval('sources_id_seq', 1);"
+           "CREATE TABLE \"events_2026-11-10\" PARTITION OF events FOR VALUES FROM (" + std::to_string(at("2026-11-10T00:00:00Z")) +
+           ") TO (" + std::to_string(at("2026-11-11T00:00:00Z")) + ")");
+    for (int seq : {0, 1, 2, 5, 6, 9})
+      c.query("INSERT INTO events VALUES(1, $1, 1, $2, 1, 1, $2, '', '', 1, 0, 0, 0, 0, '', 0)",
+              pg::Params().add(t0 + seq * 1000).add(std::int64_t{seq}));
+  }
+  EXPECT_EQ(migrate_postgres(url), postgres_latest_schema_version());
+  auto store = pg.open(url, d.plant, d.cal, {});
+  auto gaps_of_plc = [&] {
+    for (const SourceStats& s : store->sources())
+      if (s.src == "plc") return s.gaps;
+    return std::vector<std::pair<std::int64_t, std::int64_t>>{{-1, -1}};
+  };
+  EXPECT_EQ(gaps_of_plc(), (std::vector<std::pair<std::int64_t, std::int64_t>>{{3, 4}, {7, 8}}));
+  std::vector<Event> more;
+  for (int seq : {3, 12, 9}) {
+    Event e;
+    e.machine = m.path;
+    e.ts = t0 + seq * 1000;
+    e.type = EventType::count;
+    e.good = 1;
+    e.src = "plc";
+    e.seq = seq;
+    more.push_back(e);
+  }
+  const AppendResult r = store->append(more, t0);
+  EXPECT_EQ(r.inserted, 2u);  // seq 9 is stored already
+  EXPECT_EQ(r.duplicates, 1u);
+  EXPECT_EQ(gaps_of_plc(), (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 4}, {7, 8}, {10, 11}}));
+  EXPECT_EQ(store->event_count(), 8);
 }
 
 TEST(PostgresDeployment, PgDumpBackupRestoredWithPgRestoreAnswersTheSame) {
