@@ -108,6 +108,11 @@ int run_serve_command(int argc, char** argv) {
   mqtt_opts->add_option("--mqtt-username", mqtt.username, "MQTT user name");
   mqtt_opts->add_option("--mqtt-password-file", mqtt.password_file, "file holding the MQTT password");
   mqtt_opts->add_option("--mqtt-reconnect-min-ms", mqtt.reconnect_min_ms, "first reconnect wait")->capture_default_str();
+  mqtt_opts->add_option("--mqtt-reconnect-max-ms", mqtt.reconnect_max_ms, "longest reconnect wait")->capture_default_str();
+  mqtt_opts->add_option("--mqtt-ca-file", mqtt.ca_file, "CA certificates (PEM) of mqtts:// brokers (default: the system's)");
+  mqtt_opts->add_option("--mqtt-cert-file", mqtt.cert_file, "client certificate (PEM) for mqtts:// brokers");
+  mqtt_opts->add_option("--mqtt-key-file", mqtt.key_file, "private key (PEM) of --mqtt-cert-file");
+  mqtt_opts->add_flag("--mqtt-insecure", mqtt.insecure, "do not check the broker's host name against its certificate (tests only)");
   auto* demo_opts = app.add_option_group("demo");
   demo_opts->add_option("--seed", seed, "simulator seed")->capture_default_str();
   demo_opts->add_option("--speed", speed, "simulated seconds per wall-clock second")->check(CLI::Range(0.01, 10000.0))->capture_default_str();

@@ -131,7 +131,19 @@ std::string check_mqtt_ingest_config(const MqttIngestConfig& config) {
     std::string error;
     const auto b = transport::parse_broker_url(url, error);
     if (!b) return "--mqtt '" + url + "': " + error;
-    if (b->tls) return "--mqtt '" + url + "': the server's subscriber speaks plain TCP (see docs/mqtt.md)";
+  }
+  for (const auto& [flag, path] : {std::pair{"--mqtt-ca-file", &config.ca_file}, std::pair{"--mqtt-cert-file", &config.cert_file},
+                                   std::pair{"--mqtt-key-file", &config.key_file}})
+    if (!path->empty() && !std::ifstream(*path)) return std::string(flag) + ": cannot read '" + *path + "'";
+  if (config.cert_file.empty() != config.key_file.empty()) return "give both --mqtt-cert-file and --mqtt-key-file";
+  try {  // loads the TLS files as the ingest will (a file that is no PEM certificate or key is refused here)
+    transport::MqttOptions o;
+    o.brokers = config.brokers;
+    o.client_id = config.client_id;
+    o.tls = {config.ca_file, config.cert_file, config.key_file, config.insecure};
+    if (!o.brokers.empty()) transport::AckingSubscriber(o, [](auto) {});
+  } catch (const std::invalid_argument& e) {
+    return e.what();
   }
   std::string password;
   if (!config.password_file.empty() && !read_first_line(config.password_file, password))
@@ -147,6 +159,7 @@ std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttI
   if (!config.password_file.empty()) read_first_line(config.password_file, o.password);
   o.reconnect_min = std::chrono::milliseconds(config.reconnect_min_ms);
   o.reconnect_max = std::chrono::milliseconds(config.reconnect_max_ms);
+  o.tls = {config.ca_file, config.cert_file, config.key_file, config.insecure};
   auto ingest = std::make_unique<MqttIngest>(service, o);
   ingest->start();
   return ingest;

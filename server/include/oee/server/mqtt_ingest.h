@@ -68,6 +68,12 @@ struct MqttIngestConfig {
   std::string password_file;  // first line is the password
   int reconnect_min_ms = 2000;
   int reconnect_max_ms = 60000;
+  // mqtts:// brokers (the names of the edge's mqtt.tls): CA file (system CAs when empty), optional
+  // client certificate and key, and `insecure` to skip the host name check (tests only).
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool insecure = false;
 };
 // Why the config cannot work (bad URL, unreadable password file…), or empty.
 std::string check_mqtt_ingest_config(const MqttIngestConfig& config);
