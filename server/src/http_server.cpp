@@ -3,9 +3,10 @@
 
 #include "oee/server/http_server.h"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -99,12 +100,28 @@ void shut_down(Stream& stream) {
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ec);
 }
 
+// A WebSocket connection of this server: lives on one I/O thread (its home io_context), so a
+// fan-out can hand a whole group of connections to their thread at once (send_to_all).
+class HomedWebSocket : public WebSocketConnection {
+ public:
+  explicit HomedWebSocket(asio::io_context& home) : home_(home) {}
+  asio::io_context& home() const { return home_; }
+
+ protected:
+  asio::io_context& home_;
+};
+
+template <class Executor>
+asio::io_context& home_of(const Executor& executor) {
+  return static_cast<asio::io_context&>(asio::query(executor, asio::execution::context));
+}
+
 template <class Stream>
 class WebSocketSession : public Connection,
-                         public WebSocketConnection,
+                         public HomedWebSocket,
                          public std::enable_shared_from_this<WebSocketSession<Stream>> {
  public:
-  WebSocketSession(Stream&& stream, Shared& shared) : ws_(std::move(stream)), shared_(shared) {}
+  WebSocketSession(Stream&& stream, Shared& shared) : HomedWebSocket(home_of(stream.get_executor())), ws_(std::move(stream)), shared_(shared) {}
   ~WebSocketSession() override { shared_.leave(this); }
 
   void run(http::request<http::string_body> upgrade, const WebSocketAccept& accept, const HttpRequest& request) {
@@ -131,7 +148,7 @@ class WebSocketSession : public Connection,
 
   bool send(std::shared_ptr<const std::string> text, std::string_view coalesce_key) override {
     Metrics* m = shared_.options.metrics;
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (closed_) return false;
     if (!coalesce_key.empty()) {
       // Replace a waiting message of the same key (never the one being written).
@@ -157,8 +174,13 @@ class WebSocketSession : public Connection,
       ++m->websocket_messages_sent;
     }
     queue_.emplace_back(std::string(coalesce_key), std::move(text));
-    if (!writing_ && open_) {
-      writing_ = true;
+    if (writing_ || !open_) return true;
+    writing_ = true;
+    // On its own thread (a send_to_all batch) the write starts here: no hand-off per client.
+    if (home_.get_executor().running_in_this_thread()) {
+      lock.unlock();
+      write_front();
+    } else {
       asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->write_front(); });
     }
     return true;
@@ -208,7 +230,7 @@ class WebSocketSession : public Connection,
     ws_.text(true);
     ws_.async_write(asio::buffer(*text), [self = this->shared_from_this(), text](beast::error_code ec, std::size_t) {
       Metrics* m = self->shared_.options.metrics;
-      std::lock_guard lock(self->mutex_);
+      std::unique_lock lock(self->mutex_);
       if (!self->queue_.empty()) {
         self->queued_bytes_ -= self->queue_.front().second->size();
         if (m) m->websocket_queue_bytes -= static_cast<std::int64_t>(self->queue_.front().second->size());
@@ -218,7 +240,8 @@ class WebSocketSession : public Connection,
         self->writing_ = false;
         return;
       }
-      asio::post(self->ws_.get_executor(), [self] { self->write_front(); });
+      lock.unlock();
+      self->write_front();  // already on this connection's thread
     });
   }
 
@@ -348,7 +371,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
   // A blocking route (a password hash) runs on the blocking pool; the answer is written back on
-  // this connection's strand, so the I/O threads keep serving every other connection meanwhile.
+  // this connection's thread, so the I/O threads keep serving every other connection meanwhile.
   void answer_off_io_thread(HttpRequest req, bool head, bool keep_alive, unsigned version, std::chrono::steady_clock::time_point started) {
     if (shared_.blocking_requests.fetch_add(1) >= shared_.options.blocking_requests_max) {
       --shared_.blocking_requests;
@@ -400,17 +423,31 @@ struct HttpServer::Impl {
   Impl(const Router& r, HttpServerOptions o)
       : options(std::move(o)),
         shared(r, options),
-        io(options.threads),
+        ios(make_contexts(options.threads)),
         blocking_pool(static_cast<std::size_t>(std::max(1, options.blocking_threads))),
-        acceptor(io),
+        acceptor(*ios.front()),
         tls(ssl::context::tls_server) {
     shared.blocking_pool = &blocking_pool;
   }
 
+  // One single-threaded io_context per I/O thread, connections dealt round-robin: a connection's
+  // handlers all run on its thread (no strand), and a fan-out to thousands of WebSockets costs one
+  // hand-off per thread instead of one per client (send_to_all).
+  static std::vector<std::unique_ptr<asio::io_context>> make_contexts(int threads) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(1, threads); ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+
   void accept() {
-    acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    asio::io_context& home = *ios[next_home++ % ios.size()];
+    acceptor.async_accept(home, [this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
+        // Small messages (WebSocket updates, API answers) go out at once: with Nagle's algorithm a
+        // second update to a client waits for the ACK of the first, which the client delays.
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         if (use_tls)
           std::make_shared<HttpSession<TlsStream>>(shared, std::move(socket), tls)->start();
         else
@@ -422,8 +459,11 @@ struct HttpServer::Impl {
 
   HttpServerOptions options;
   Shared shared;
-  asio::io_context io;
-  asio::thread_pool blocking_pool;  // after io: destroyed (joined) before it
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  // Keeps each io_context's run() going while it has no connection yet.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::size_t next_home = 0;
+  asio::thread_pool blocking_pool;  // after the io_contexts: destroyed (joined) before them
   tcp::acceptor acceptor;
   ssl::context tls;
   bool use_tls = false;
@@ -462,13 +502,16 @@ void HttpServer::start() {
   if (ec) throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
   impl_->bound_port = acceptor.local_endpoint().port();
   impl_->accept();
-  for (int i = 0; i < std::max(1, o.threads); ++i) impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (auto& io : impl_->ios) {
+    impl_->keep_running.push_back(asio::make_work_guard(*io));
+    impl_->threads.emplace_back([&io = *io] { io.run(); });
+  }
 }
 
 void HttpServer::stop(int drain_timeout_ms) {
   if (!impl_ || impl_->threads.empty()) return;
   impl_->shared.draining = true;
-  asio::post(impl_->io, [this] {
+  asio::post(*impl_->ios.front(), [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
@@ -486,12 +529,28 @@ void HttpServer::stop(int drain_timeout_ms) {
   // Blocking work still queued is dropped (its connections close); running work finishes first.
   impl_->blocking_pool.stop();
   impl_->blocking_pool.join();
-  impl_->io.stop();
+  impl_->keep_running.clear();
+  for (auto& io : impl_->ios) io->stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+void send_to_all(const std::vector<std::shared_ptr<WebSocketConnection>>& connections,
+                 const std::shared_ptr<const std::string>& text, std::string_view coalesce_key) {
+  std::map<asio::io_context*, std::vector<std::shared_ptr<WebSocketConnection>>> by_home;
+  for (const auto& c : connections) {
+    if (auto* homed = dynamic_cast<HomedWebSocket*>(c.get()))
+      by_home[&homed->home()].push_back(c);
+    else
+      c->send(text, coalesce_key);
+  }
+  for (auto& [home, group] : by_home)
+    asio::post(*home, [group = std::move(group), text, key = std::string(coalesce_key)] {
+      for (const auto& c : group) c->send(text, key);
+    });
+}
 bool HttpServer::tls() const { return impl_->use_tls; }
 
 }  // namespace oee::server

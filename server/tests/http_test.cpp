@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "http_client.h"
+#include "websocket_client.h"
 #include "oee/server/http_server.h"
 
 namespace oee::server {
@@ -141,6 +142,61 @@ TEST(HttpServerBlockingRoutes, OtherConnectionsAreAnsweredWhileABlockingHandlerR
   EXPECT_EQ(slow.read_reply().body, "\"released\"");
   // The connection stays usable after an answer from the blocking pool.
   EXPECT_EQ(slow.request("GET", "/quick").status, 200);
+}
+
+TEST(WebSocketFanOut, SendToAllReachesEveryClientInOrderAndCoalesces) {
+  // Two I/O threads, clients dealt to both: send_to_all hands each thread its clients in one batch.
+  std::mutex mutex;
+  std::vector<std::shared_ptr<WebSocketConnection>> connections;
+  Router router;
+  router.add_websocket("/live", [&](const HttpRequest&, std::shared_ptr<WebSocketConnection> c) {
+    if (c) {
+      std::lock_guard lock(mutex);
+      connections.push_back(std::move(c));
+    }
+    return WebSocketAcceptance{};
+  });
+  HttpServerOptions o;
+  o.port = 0;
+  o.threads = 2;
+  HttpServer server(router, o);
+  server.start();
+  std::vector<std::unique_ptr<testing::WebSocketClient>> clients;
+  for (int i = 0; i < 6; ++i) {
+    clients.push_back(std::make_unique<testing::WebSocketClient>(server.port(), "/live"));
+    ASSERT_EQ(clients.back()->status, 101);
+  }
+  // Another implementation of WebSocketConnection gets plain send() calls.
+  struct Recorder : WebSocketConnection {
+    std::vector<std::string> got;
+    bool send(std::shared_ptr<const std::string> text, std::string_view) override {
+      got.push_back(*text);
+      return true;
+    }
+    void close() override {}
+  };
+  auto recorder = std::make_shared<Recorder>();
+  std::vector<std::shared_ptr<WebSocketConnection>> all;
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(connections.size(), 6u);
+    all = connections;
+  }
+  all.push_back(recorder);
+  send_to_all(all, std::make_shared<const std::string>("one"));
+  send_to_all(all, std::make_shared<const std::string>("two"), "k");
+  send_to_all(all, std::make_shared<const std::string>("three"), "k");  // may replace a waiting "two"
+  for (auto& c : clients) {
+    EXPECT_EQ(c->receive(), "one");
+    auto next = c->receive();
+    if (next == "two") next = c->receive();
+    EXPECT_EQ(next, "three");
+  }
+  EXPECT_EQ(recorder->got, (std::vector<std::string>{"one", "two", "three"}));
+  {
+    std::lock_guard lock(mutex);
+    connections.clear();
+  }
 }
 
 }  // namespace oee::server

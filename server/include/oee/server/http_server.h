@@ -1,7 +1,9 @@
 #pragma once
 // The HTTP/1.1 and WebSocket server (Boost.Beast, behind a pimpl so Beast's headers stay in one
-// file): keep-alive, bounded request sizes and timeouts, a fixed pool of I/O threads (and a small
-// bounded one for slow handlers such as password checks), optional TLS
+// file): keep-alive, bounded request sizes and timeouts, a fixed pool of I/O threads, each with its
+// own io_context and the connections dealt to it (so a WebSocket fan-out hands each thread its
+// clients in one batch: send_to_all in http.h), a small bounded pool for slow handlers such as
+// password checks, TCP_NODELAY (small updates go out at once), optional TLS
 // (OpenSSL) with a given certificate and key, and a graceful drain on stop.
 #include <cstdint>
 #include <memory>
@@ -15,7 +17,7 @@ namespace oee::server {
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
-  int threads = 2;
+  int threads = 2;  // I/O threads
   // Routes added with Router::add_blocking (logins: an argon2id hash) run on these threads instead;
   // beyond `blocking_requests_max` queued or running, a request gets 503 with Retry-After.
   int blocking_threads = 1;
