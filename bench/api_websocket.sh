@@ -6,6 +6,9 @@
 # clients (node load client, bench/websocket_clients.mjs, split over BENCH_WS_PROCESSES processes:
 # one node process alone cannot read 10,000 sockets fast enough on this 2-core machine; the p99
 # reported is the largest of the processes' p99s). Server and clients share the same 2 cores.
+# Baseline, same run and server: the p99 of BENCH_WS_BASELINE_CLIENTS (100) clients, i.e. the
+# pipeline without the fan-out. Each client process reports its own CPU (cpu_percent of one core:
+# near 100 the measuring tool is the bottleneck), and the server's CPU over the window is printed.
 # Usage: bench/api_websocket.sh BUILD_DIR    (BENCH_QUICK=1: 10 s window; BENCH_WS_CLIENTS=N)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +34,9 @@ pids+=($server)
 for _ in $(seq 600); do grep -qs "caught up" "$work/serve.log" && break; sleep 0.1; done
 grep -q "caught up" "$work/serve.log" || { echo "api_websocket.sh: the demo did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
 rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+baseline_clients=${BENCH_WS_BASELINE_CLIENTS:-100}
+node "$root/bench/websocket_clients.mjs" "$port" "$OEE_ADMIN_TOKEN" "$baseline_clients" 10 '[""]' >"$work/baseline.json"
 processes=${BENCH_WS_PROCESSES:-2}
 clients_pids=()
 for i in $(seq "$processes"); do
@@ -38,20 +44,24 @@ for i in $(seq "$processes"); do
   clients_pids+=($!)
   pids+=($!)
 done
-# The server's peak RSS while the clients are connected.
+# The server's peak RSS while the clients are connected, and its CPU while they run (connecting
+# included).
 peak=0
+ticks_start=$(cpu_ticks); seconds_start=$(date +%s.%N)
 while kill -0 "${clients_pids[0]}" 2>/dev/null; do
   rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server/status")
   [ "$rss" -gt "$peak" ] && peak=$rss
   sleep 1
 done
+ticks_end=$(cpu_ticks); seconds_end=$(date +%s.%N)
 for p in "${clients_pids[@]}"; do wait "$p" || true; done
-cat "$work"/clients-*.json >&2
-echo "server RSS idle ${rss_idle} MiB" >&2
+cat "$work"/baseline.json "$work"/clients-*.json >&2
+echo "server RSS idle ${rss_idle} MiB; server CPU while the clients ran (connecting included): $(awk -v t="$((ticks_end - ticks_start))" -v a="$seconds_start" -v b="$seconds_end" 'BEGIN { printf "%.0f", t / (b - a) }') % of one core; load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+baseline_p99=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["p99_ms"])' "$work/baseline.json")
 read -r p99 connected < <(cat "$work"/clients-*.json | python3 -c '
 import json, sys
 rows = [json.loads(line) for line in sys.stdin if line.strip()]
 print(max(r["p99_ms"] for r in rows), sum(r["subscribed"] for r in rows))')
 rss_mib=$(awk -v k="$peak" 'BEGIN { printf "%.1f", k / 1024 }')
 printf 'BENCH\tWebSocket /api/v1/live: server RSS with %s clients subscribed\t%s\tMiB\tserver RSS before the clients\t%s\tlower\t<= 300\n' "$connected" "$rss_mib" "$rss_idle"
-printf 'BENCH\tWebSocket /api/v1/live: p99 state change -> %s clients\t%s\tms\t-\t-\tlower\t<= 250\n' "$connected" "$p99"
+printf 'BENCH\tWebSocket /api/v1/live: p99 state change -> %s clients\t%s\tms\tp99 to %s clients\t%s\tlower\t<= 250\n' "$connected" "$p99" "$baseline_clients" "$baseline_p99"

@@ -78,11 +78,15 @@ for (let i = 0; i < n; i += 250) {
 await new Promise((r) => setTimeout(r, 2000));
 measuring = true;
 const kpiBefore = kpiMessages;
+// This process's own CPU over the window: near 100 % it is the bottleneck, not the server.
+const cpuBefore = process.cpuUsage();
 await new Promise((r) => setTimeout(r, Number(seconds) * 1000));
 measuring = false;
+const cpu = process.cpuUsage(cpuBefore);
 latencies.sort((a, b) => a - b);
 const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : -1);
 console.log(JSON.stringify({ clients: n, connected, subscribed, failed, state_samples: latencies.length,
   p50_ms: q(0.5), p99_ms: q(0.99), max_ms: latencies.length ? latencies[latencies.length - 1] : -1,
-  kpi_messages_per_s: (kpiMessages - kpiBefore) / Number(seconds) }));
+  kpi_messages_per_s: (kpiMessages - kpiBefore) / Number(seconds),
+  cpu_percent: Math.round((cpu.user + cpu.system) / 1e4 / Number(seconds)) }));
 process.exit(0);

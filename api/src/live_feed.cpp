@@ -175,16 +175,14 @@ void LiveFeed::on_events(const std::vector<Event>& events) {
   }
   for (auto& [which, connections] : groups) {
     if (which.size() == 1) {
-      const std::string key = "state:" + messages[which.front()].first;
-      for (auto& connection : connections) connection->send(messages[which.front()].second, key);
+      server::send_to_all(connections, messages[which.front()].second, "state:" + messages[which.front()].first);
       continue;
     }
     std::string batch = "{\"type\":\"states\",\"items\":[";
     for (std::size_t i : which) batch += *messages[i].second + ',';
     batch.back() = ']';
     batch += '}';
-    const auto message = std::make_shared<const std::string>(std::move(batch));
-    for (auto& connection : connections) connection->send(message);
+    server::send_to_all(connections, std::make_shared<const std::string>(std::move(batch)));
   }
 }
 
@@ -197,8 +195,7 @@ void LiveFeed::publish_kpis() {
       for (const std::string& node : c.nodes) by_node[node].push_back(c.connection);
   }
   for (auto& [node, connections] : by_node) {
-    const auto message = kpi_message(node);
-    for (auto& connection : connections) connection->send(message, "kpi:" + node);
+    server::send_to_all(connections, kpi_message(node), "kpi:" + node);
   }
 }
 
