@@ -16,8 +16,10 @@
 #include "oee/api/live_feed.h"
 #include "oee/api/routes.h"
 #include "oee/server/http_server.h"
+#include "oee/server/live_state_refresh.h"
 #include "oee/server/log.h"
 #include "oee/server/mqtt_ingest.h"
+#include "oee/server/mqtt_ingest_topics.h"
 #include "oee/server/plant_service.h"
 #include "oee/server/simulator_feed.h"
 #include "oee/storage/open_store.h"
@@ -105,6 +107,11 @@ int run_serve_command(int argc, char** argv) {
   auto* mqtt_opts = app.add_option_group("mqtt ingest");
   mqtt_opts->add_option("--mqtt", mqtt.brokers, "broker URL to ingest oee/v1/# from (repeat for failover)");
   mqtt_opts->add_option("--mqtt-client-id", mqtt.client_id, "stable client id (persistent session)")->capture_default_str();
+  mqtt_opts->add_option("--mqtt-topic", mqtt.topics, "topic filter to ingest (repeat; default oee/v1/#): this server's share of "
+                        "the machines (oee/v1/<site>/<area>/#) or a shared subscription ($share/<group>/oee/v1/#)");
+  int live_refresh_ms = 1000;
+  app.add_option("--live-refresh-ms", live_refresh_ms, "how often the live state of machines other servers ingest into the "
+                 "shared database is read from it")->check(CLI::Range(100, 3600000))->capture_default_str();
   mqtt_opts->add_option("--mqtt-username", mqtt.username, "MQTT user name");
   mqtt_opts->add_option("--mqtt-password-file", mqtt.password_file, "file holding the MQTT password");
   mqtt_opts->add_option("--mqtt-reconnect-min-ms", mqtt.reconnect_min_ms, "first reconnect wait")->capture_default_str();
@@ -189,6 +196,13 @@ int run_serve_command(int argc, char** argv) {
     http.metrics = &service.metrics();
     // Ingest starts after the live feed listens, and before requests can ask about it.
     if (!mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, mqtt);
+    // Machines whose events this server does not (wholly) take get their live state from the store.
+    const bool shared_store = storage_url.starts_with("postgres");
+    std::vector<const MachineSpec*> refreshed;
+    if (!mqtt.brokers.empty()) refreshed = server::machines_ingested_elsewhere(service.plant(), mqtt.topics);
+    else if (shared_store && !demo) refreshed = service.plant().machines();
+    server::LiveStateRefresh live_refresh(service, std::move(refreshed), live_refresh_ms);
+    live_refresh.start();
     server::HttpServer http_server(router, http);
     http_server.start();
     live.start();
@@ -222,6 +236,7 @@ int run_serve_command(int argc, char** argv) {
     // Stop taking events first, then let requests in progress finish, then close WebSockets.
     if (feed) feed->stop();
     if (mqtt_ingest) mqtt_ingest->stop();
+    live_refresh.stop();
     live.stop();
     http_server.stop(5000);
     server::log_line("info", "stopped");

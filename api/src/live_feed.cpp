@@ -12,6 +12,7 @@ using namespace detail;
 
 LiveFeed::LiveFeed(server::PlantService& service, LiveFeedOptions options) : service_(service), options_(options) {
   service_.add_ingest_listener([this](const std::vector<Event>& events) { on_events(events); });
+  service_.add_live_state_listener([this](const std::vector<std::string>& machines) { publish_states(machines); });
 }
 
 LiveFeed::~LiveFeed() { stop(); }
@@ -158,6 +159,10 @@ void LiveFeed::on_events(const std::vector<Event>& events) {
     if ((e.type == EventType::state || e.type == EventType::reason) &&
         std::find(machines.begin(), machines.end(), e.machine) == machines.end())
       machines.push_back(e.machine);
+  publish_states(machines);
+}
+
+void LiveFeed::publish_states(const std::vector<std::string>& machines) {
   if (machines.empty()) return;
   std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> messages;
   for (const std::string& m : machines) messages.emplace_back(m, state_message(m));

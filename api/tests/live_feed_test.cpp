@@ -64,6 +64,30 @@ TEST_F(Api, LiveStateChangesAndKpis) {
   EXPECT_EQ(live_->clients(), 2u);
 }
 
+// A machine another server ingests into the shared database: its state change reaches the store
+// without passing through this server's ingest, and reaches this server's clients when the live
+// state is refreshed from the store.
+TEST_F(Api, LiveStateOfAMachineIngestedElsewhereComesFromTheStore) {
+  ingest_vorne_shift();
+  testing::WebSocketClient ws(http_->port(), "/api/v1/live", "Authorization: Bearer " + viewer_token_ + "\r\n");
+  ASSERT_EQ(ws.status, 101) << ws.handshake;
+  ws.send_text(R"({"type":"subscribe","nodes":["s1/a1/l1/press"]})");
+  EXPECT_EQ(next_of(ws, "state")["state"], "running");
+  Event e;
+  std::string error;
+  ASSERT_TRUE(codec::parse_event(R"({"ts":"2026-11-10T13:59:30-06:00","machine":"s1/a1/l1/press","type":"state","state":"2","reason":"jam","src":"other-server","seq":1})", e, error));
+  service_->with_store([&](storage::EventStore& store) { return store.append(std::span(&e, 1), e.ts); });
+  EXPECT_EQ(service_->live_state("s1/a1/l1/press").state, State::running);  // not ingested here
+  const std::vector<const MachineSpec*> machines{service_->plant().find_machine("s1/a1/l1/press")};
+  service_->refresh_live_states(machines);
+  EXPECT_EQ(service_->live_state("s1/a1/l1/press").state, State::stopped);
+  const auto state = next_of(ws, "state");
+  EXPECT_EQ(state["state"], "stopped") << state.dump();
+  EXPECT_EQ(state["reason"], "jam");
+  EXPECT_EQ(state["since"], "2026-11-10T13:59:30-06:00");
+  EXPECT_EQ(request("GET", "/api/v1/plant", "", viewer_token_).body.find("\"state\":\"running\""), std::string::npos);
+}
+
 // A client that never reads does not hold up one that does; its queue stays bounded (updates of
 // the same machine replace each other) or it is dropped.
 TEST_F(Api, LiveSlowClientDoesNotSlowOthers) {

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "oee/codec/event_json.h"
+#include "oee/server/mqtt_ingest_topics.h"
 
 namespace oee::server {
 
@@ -127,6 +128,8 @@ bool read_first_line(const std::string& path, std::string& out) {
 }  // namespace
 
 std::string check_mqtt_ingest_config(const MqttIngestConfig& config) {
+  for (const auto& topic : config.topics)
+    if (std::string why = check_ingest_topic_filter(topic); !why.empty()) return "--mqtt-topic '" + topic + "': " + why;
   for (const auto& url : config.brokers) {
     std::string error;
     const auto b = transport::parse_broker_url(url, error);
@@ -155,6 +158,7 @@ std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttI
   transport::MqttOptions o;
   o.brokers = config.brokers;
   o.client_id = config.client_id;
+  o.subscriptions = config.topics;
   o.username = config.username;
   if (!config.password_file.empty()) read_first_line(config.password_file, o.password);
   o.reconnect_min = std::chrono::milliseconds(config.reconnect_min_ms);

@@ -18,19 +18,37 @@ PlantService::PlantService(plant::LoadedPlant plant, const StoreFactory& open_st
       clock_(std::move(clock)) {
   // Live state from what is stored: the state in effect now and its start.
   const TimeMs t = now();
-  for (const MachineSpec* m : plant_.model.machines()) {
-    MachineLiveState live;
-    const MachineHistory h = store_->machine_history(*m, t, t + 1);
-    if (const auto i = h.interval_at(t); i >= 0) {
-      const StateInterval& iv = h.intervals()[static_cast<std::size_t>(i)];
-      live.state = iv.state;
-      live.reason = iv.reason;
-      live.since = iv.start;
-    }
-    if (!h.products().empty()) live.product = h.products().back().product;
-    live.last_event = h.last_event_ts() == kTimeMin ? 0 : h.last_event_ts();
-    live_.emplace(m->path, std::move(live));
+  for (const MachineSpec* m : plant_.model.machines()) live_.emplace(m->path, stored_live_state(*m, t));
+}
+
+MachineLiveState PlantService::stored_live_state(const MachineSpec& m, TimeMs t) {
+  MachineLiveState live;
+  const MachineHistory h = store_->machine_history(m, t, t + 1);
+  if (const auto i = h.interval_at(t); i >= 0) {
+    const StateInterval& iv = h.intervals()[static_cast<std::size_t>(i)];
+    live.state = iv.state;
+    live.reason = iv.reason;
+    live.since = iv.start;
   }
+  if (!h.products().empty()) live.product = h.products().back().product;
+  live.last_event = h.last_event_ts() == kTimeMin ? 0 : h.last_event_ts();
+  return live;
+}
+
+void PlantService::refresh_live_states(std::span<const MachineSpec* const> machines) {
+  std::vector<std::string> changed;
+  for (const MachineSpec* m : machines) {
+    // The store lock is held until the new state is in place: an ingest of this server cannot
+    // slip in between and be overwritten by an older reading (its own live update comes after).
+    std::lock_guard store_lock(store_mutex_);
+    MachineLiveState stored = stored_live_state(*m, now());
+    std::lock_guard lock(live_mutex_);
+    MachineLiveState& live = live_[m->path];
+    if (stored.state != live.state || stored.since != live.since || stored.reason != live.reason) changed.push_back(m->path);
+    live = std::move(stored);
+  }
+  if (!changed.empty())
+    for (const auto& listener : live_listeners_) listener(changed);
 }
 
 std::string PlantService::validate(const Event& e) const {

@@ -1,9 +1,11 @@
 #pragma once
 // WebSocket /api/v1/live: a client subscribes to nodes and gets the state changes of every machine
 // under them as they are ingested, and the rolling KPIs of the current shift of each subscribed
-// node (every `kpi_interval_ms`). Messages are built once and shared by all clients; per client,
-// a newer update of the same machine or node replaces one still waiting, and a client too far
-// behind is dropped by the server, so a slow client never slows the others.
+// node (every `kpi_interval_ms`). Machines another server ingests into the shared database change
+// state here when their live state is refreshed from it (oee/server/live_state_refresh.h).
+// Messages are built once and shared by all clients; per client, a newer update of the same
+// machine or node replaces one still waiting, and a client too far behind is dropped by the
+// server, so a slow client never slows the others.
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -41,6 +43,8 @@ class LiveFeed {
   };
   void on_message(std::uint64_t id, std::string_view text);
   void on_events(const std::vector<Event>& events);
+  // Sends the current state of these machines to the clients subscribed to them.
+  void publish_states(const std::vector<std::string>& machines);
   void publish_kpis();
   std::shared_ptr<const std::string> state_message(const std::string& machine) const;
   std::shared_ptr<const std::string> kpi_message(const std::string& node);

@@ -64,6 +64,7 @@ class MqttIngest {
 struct MqttIngestConfig {
   std::vector<std::string> brokers;  // failover order
   std::string client_id = "oee-server";
+  std::vector<std::string> topics;  // subscriptions (mqtt_ingest_topics.h); empty = oee/v1/#
   std::string username;
   std::string password_file;  // first line is the password
   int reconnect_min_ms = 2000;

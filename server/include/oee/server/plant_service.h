@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,10 @@ class PlantService {
   // KPIs of a node per bucket; the horizon is now.
   std::vector<KpiRow> node_kpis(std::string_view node, Grouping by, TimeMs from, TimeMs to);
   MachineLiveState live_state(std::string_view machine_path) const;
+  // Re-reads the live state of these machines from the store: for the machines another server
+  // ingests into the same database (see mqtt_ingest_topics.h). Tells the live-state listeners which
+  // machines' state or reason changed. Throws when storage fails.
+  void refresh_live_states(std::span<const MachineSpec* const> machines);
   // The shift occurrence containing now, if any.
   bool current_shift(ShiftOccurrence& out) const;
 
@@ -70,6 +75,10 @@ class PlantService {
   // live WebSocket fan-out listens here. Register before ingest starts.
   using IngestListener = std::function<void(const std::vector<Event>&)>;
   void add_ingest_listener(IngestListener listener) { listeners_.push_back(std::move(listener)); }
+  // Called with the machines whose live state a refresh from the store changed (not for ingest:
+  // the ingest listeners see those events). Register before refreshes start.
+  using LiveStateListener = std::function<void(const std::vector<std::string>& machines)>;
+  void add_live_state_listener(LiveStateListener listener) { live_listeners_.push_back(std::move(listener)); }
   // Bumped by every ingest; readers cache derived figures keyed by it.
   std::uint64_t ingest_generation() const { return generation_.load(std::memory_order_acquire); }
   Metrics& metrics() { return metrics_; }
@@ -83,6 +92,8 @@ class PlantService {
 
  private:
   void update_live_state(const Event& e);
+  // The state in effect at `t` per the store (the store lock held).
+  MachineLiveState stored_live_state(const MachineSpec& m, TimeMs t);
 
   plant::LoadedPlant plant_;
   ShiftCalendar calendar_;
@@ -92,6 +103,7 @@ class PlantService {
   mutable std::mutex live_mutex_;
   std::map<std::string, MachineLiveState, std::less<>> live_;
   std::vector<IngestListener> listeners_;
+  std::vector<LiveStateListener> live_listeners_;
   std::atomic<std::uint64_t> generation_{0};
   Metrics metrics_;
 };

@@ -1,0 +1,265 @@
+// Several `oee serve` on one PostgreSQL database, each ingesting its share of the plant from one
+// Mosquitto broker (docs/operations.md): real processes, real peers. The demo plant's simulated
+// events are published to the broker on the contract's topics; then the plant's and a line's KPIs
+// from EITHER server equal an offline `oee replay` of the same events, every event is stored once,
+// and both servers show the same live state for every machine, also those the other one ingests.
+// Two ways to share: disjoint topic filters (one line / two lines), and one MQTT shared
+// subscription ($share/servers/oee/v1/#) where one server is SIGKILLed mid-stream and restarted.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "../../storage/tests/postgres_test_cluster.h"
+#include "demo_crash_scenario.h"
+#include "oee/transport/mqtt_client.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kAdminToken = "serve-several-servers-test-token";
+const std::string kAuth = "Authorization: Bearer " + kAdminToken + "\r\n";
+
+// Polls `pred` every 20 ms until it holds or the timeout passes; returns its last value.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// A Mosquitto broker on a free loopback port: persistent sessions, no limit on the messages it
+// queues for a subscriber that is away.
+class Broker {
+ public:
+  explicit Broker(const std::filesystem::path& dir) : port_(free_port()) {
+    const auto conf = dir / "mosquitto.conf";
+    std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\nuser root\n"
+                        << "max_queued_messages 0\nmax_queued_bytes 0\nlog_dest stderr\n";
+    process_ = std::make_unique<oee::testing::ChildProcess>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", conf.string()},
+                                                            (dir / "mosquitto.log").string());
+    EXPECT_TRUE(process_->wait_for_output("running", 10s)) << process_->output();
+  }
+  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int port_;
+  std::unique_ptr<oee::testing::ChildProcess> process_;
+};
+
+// One `oee serve` of the deployment, with its own data directory and client id.
+struct Server {
+  std::vector<std::string> argv;
+  std::filesystem::path log;
+  std::unique_ptr<oee::testing::ChildProcess> process;
+  std::uint16_t port = 0;
+  int starts = 0;
+
+  void start() {
+    process = std::make_unique<oee::testing::ChildProcess>(argv, log.string() + "." + std::to_string(starts++));
+    ASSERT_TRUE(process->wait_for_output("listening on", 60s)) << process->output();
+    ASSERT_TRUE(process->wait_for_output("mqtt subscriber: connected", 30s)) << process->output();
+    port = oee::testing::listening_port(process->output());
+    ASSERT_NE(port, 0);
+  }
+};
+
+Server make_server(const std::string& name, const std::filesystem::path& dir, const std::string& storage, const std::string& broker,
+                   const std::vector<std::string>& topics) {
+  Server s;
+  std::filesystem::create_directories(dir / name);
+  s.argv = {OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", (dir / name).string(), "--listen", "127.0.0.1:0",
+            "--storage", storage, "--mqtt", broker, "--mqtt-client-id", "oee-server-" + name, "--mqtt-reconnect-min-ms", "200",
+            "--live-refresh-ms", "200"};
+  for (const auto& t : topics) s.argv.insert(s.argv.end(), {"--mqtt-topic", t});
+  s.log = dir / (name + ".log");
+  return s;
+}
+
+// The simulated events of the file, one JSON array per message of at most 100 events of one
+// machine, each on its machine's topic.
+std::vector<std::pair<std::string, std::string>> messages_of(const std::filesystem::path& events_file, std::size_t& events) {
+  std::map<std::string, std::vector<std::string>> by_machine;
+  std::ifstream in(events_file);
+  events = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    by_machine[nlohmann::json::parse(line)["machine"].get<std::string>()].push_back(line);
+    ++events;
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [machine, lines] : by_machine)
+    for (std::size_t i = 0; i < lines.size(); i += 100) {
+      std::string payload = "[";
+      for (std::size_t j = i; j < std::min(lines.size(), i + 100); ++j) payload += (j > i ? "," : "") + lines[j];
+      out.emplace_back("oee/v1/" + machine + "/events", payload + "]");
+    }
+  return out;
+}
+
+// A QoS 1 publisher that waits for the broker's acknowledgement of everything it sent.
+class Publisher {
+ public:
+  explicit Publisher(const std::string& broker) {
+    oee::transport::MqttOptions o;
+    o.brokers = {broker};
+    o.client_id = "several-servers-test-publisher";
+    oee::transport::MqttHandlers h;
+    h.on_published = [this](int, std::uint64_t) { ++acknowledged_; };
+    client_ = std::make_unique<oee::transport::MqttClient>(o, h);
+    client_->start();
+    EXPECT_TRUE(eventually([&] { return client_->connected(); }, 10s));
+  }
+  void publish(const std::vector<std::pair<std::string, std::string>>& messages, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      ASSERT_TRUE(client_->publish(messages[i].first, messages[i].second)) << i;
+      ++sent_;
+    }
+    EXPECT_TRUE(eventually([&] { return acknowledged_.load() == sent_; }, 60s)) << acknowledged_ << " of " << sent_;
+  }
+
+ private:
+  std::unique_ptr<oee::transport::MqttClient> client_;
+  std::atomic<std::size_t> acknowledged_{0};
+  std::size_t sent_ = 0;
+};
+
+std::int64_t stored_events(std::uint16_t port) {
+  const auto j = nlohmann::json::parse(oee::testing::http_get(port, "/api/v1/sources", kAuth).body, nullptr, false);
+  std::int64_t n = 0;
+  if (j.is_array())
+    for (const auto& s : j) n += s.value("events", std::int64_t{0});
+  return n;
+}
+
+// Events this server process newly stored (its ingest counter since it started).
+std::int64_t inserted_here(std::uint16_t port) {
+  const std::string metrics = oee::testing::http_get(port, "/metrics", kAuth).body;
+  const std::string name = "\noee_ingest_inserted_total ";
+  const std::size_t at = metrics.find(name);
+  return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name.size()));
+}
+
+// machine path -> "state|since|reason" from the plant tree of a server.
+std::map<std::string, std::string> live_states(std::uint16_t port) {
+  std::map<std::string, std::string> out;
+  const auto j = nlohmann::json::parse(oee::testing::http_get(port, "/api/v1/plant", kAuth).body);
+  for (const auto& site : j["sites"])
+    for (const auto& area : site["areas"])
+      for (const auto& line : area["lines"])
+        for (const auto& m : line["machines"])
+          out[m["path"]] = m["state"].get<std::string>() + "|" + m.value("since", "") + "|" + m.value("reason", "");
+  return out;
+}
+
+// Publishes the plant's events to the broker that two servers ingest from, and checks the
+// deployment: every event stored once, KPIs of either server equal an offline replay, the same
+// live state on both. With `kill_midway`, server b is SIGKILLed after half the messages were
+// published and restarted after the rest were.
+void run_deployment(const std::vector<std::string>& topics_a, const std::vector<std::string>& topics_b, bool kill_midway) {
+  oee::storage::testing::PostgresCluster cluster;
+  const std::string url = cluster.create_database();
+  oee::testing::run_oee("db migrate --storage '" + url + "'");
+  const auto dir = std::filesystem::temp_directory_path() / ("oee-several-servers-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
+  Broker broker(dir);
+
+  // Three hours of the demo plant up to about now: the KPI window is the first two, the last one
+  // settles it (as `oee replay --as-of`), and the live state is the state in effect now.
+  const oee::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+  const oee::TimeMs start = oee::floor_to(now - 3 * oee::kMsPerHour, oee::kMsPerMinute);
+  const oee::TimeMs window_end = start + 2 * oee::kMsPerHour;
+  const auto events_file = dir / "published.jsonl";
+  oee::testing::run_oee("simulate --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --seed 1 --from " + oee::format_rfc3339(start) +
+                        " --to " + oee::format_rfc3339(window_end + oee::kMsPerHour) + " --out " + events_file.string());
+  std::size_t events = 0;
+  const auto messages = messages_of(events_file, events);
+  ASSERT_GT(events, 1000u);
+
+  Server a = make_server("a", dir, url, broker.url(), topics_a), b = make_server("b", dir, url, broker.url(), topics_b);
+  a.start();
+  b.start();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  std::this_thread::sleep_for(300ms);  // the SUBSCRIBEs follow the CONNACK
+  Publisher publisher(broker.url());
+  if (kill_midway) {
+    // b dies as soon as it stored something of the first half, in the middle of taking its share.
+    publisher.publish(messages, 0, messages.size() / 2);
+    ASSERT_TRUE(eventually([&] { return inserted_here(b.port) > 0; }, 60s));
+    EXPECT_EQ(b.process->kill(SIGKILL), -SIGKILL);
+    publisher.publish(messages, messages.size() / 2, messages.size());
+    b.start();  // same client id: the broker hands over what it kept for b's session
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  } else {
+    publisher.publish(messages, 0, messages.size());
+  }
+  ASSERT_TRUE(eventually([&] { return stored_events(a.port) >= static_cast<std::int64_t>(events); }, 300s))
+      << stored_events(a.port) << " of " << events << "\n" << a.process->output() << b.process->output();
+  std::this_thread::sleep_for(500ms);  // nothing more arrives: every event once
+  EXPECT_EQ(stored_events(a.port), static_cast<std::int64_t>(events));
+  EXPECT_EQ(stored_events(b.port), static_cast<std::int64_t>(events));
+  EXPECT_TRUE(oee::testing::http_get(a.port, "/api/v1/dead-letters", kAuth).body.starts_with("{\"total\":0,"));
+  // Each server took only its share: a's filters or turns, and b (restarted) what waited for it.
+  EXPECT_GT(inserted_here(a.port), 0);
+  EXPECT_LT(inserted_here(a.port), static_cast<std::int64_t>(events));
+  EXPECT_GT(inserted_here(b.port), 0);
+  if (!kill_midway) {
+    EXPECT_EQ(inserted_here(a.port) + inserted_here(b.port), static_cast<std::int64_t>(events));
+  }
+
+  // Each server answers for the whole plant: the plant, a line and a machine equal the replay.
+  for (const Server* s : {&a, &b}) {
+    SCOPED_TRACE(s->log.string());
+    oee::testing::expect_kpis_equal_offline_replay(s->port, kAuth, dir, start, window_end);
+  }
+  // The same live state on both, every machine known: each server's own machines from its ingest,
+  // the others' from the shared store.
+  std::map<std::string, std::string> states_a, states_b;
+  EXPECT_TRUE(eventually([&] { states_a = live_states(a.port); states_b = live_states(b.port); return states_a == states_b; }, 10s));
+  EXPECT_EQ(states_a, states_b);
+  EXPECT_EQ(states_a.size(), 12u);
+  for (const auto& [machine, state] : states_a) EXPECT_FALSE(state.starts_with("unknown")) << machine << " " << state;
+  EXPECT_EQ(a.process->kill(SIGTERM), 0);
+  EXPECT_EQ(b.process->kill(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+
+TEST(SeveralServers, DisjointTopicFiltersEachServeThePlantFiguresOfOne) {
+  run_deployment({"oee/v1/berlin/bottling/pet1/#"}, {"oee/v1/berlin/bottling/glass2/#", "oee/v1/berlin/bottling/can3/#"}, false);
+}
+
+TEST(SeveralServers, SharedSubscriptionServerKilledMidStreamLosesAndDoublesNothing) {
+  run_deployment({"$share/servers/oee/v1/#"}, {"$share/servers/oee/v1/#"}, true);
+}
+
+TEST(SeveralServers, BadTopicFiltersAreRefused) {
+  for (const std::string bad : {"'oee/v1/#/x'", "'other/#'", "'$share/g'", "'$share//oee/v1/#'", "'oee/v1/a+'", "''"}) {
+    const auto out = oee::testing::run_oee("serve --plant " + std::string(OEE_DEMO_PLANT_FILE) +
+                                               " --mqtt mqtt://127.0.0.1:1 --mqtt-topic " + bad, 2);
+    EXPECT_NE(out.find("--mqtt-topic"), std::string::npos) << out;
+  }
+}
