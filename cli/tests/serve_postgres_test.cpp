@@ -35,9 +35,9 @@ TEST(ServePostgres, MigrateServeKilledDuringIngestAndExportAgreeWithAnOfflineRep
   std::filesystem::create_directories(dir);
 
   // Versioned migrations from the command line; bad URLs are bad input.
-  EXPECT_NE(oee::testing::run_oee("db migrate --storage '" + url + "'").find("schema version 0 -> 1"), std::string::npos);
+  EXPECT_NE(oee::testing::run_oee("db migrate --storage '" + url + "'").find("schema version 0 -> 2"), std::string::npos);
   EXPECT_NE(oee::testing::run_oee("db migrate --storage '" + url + "'").find("up to date"), std::string::npos);
-  EXPECT_NE(oee::testing::run_oee("db status --storage '" + url + "'").find("schema version 1"), std::string::npos);
+  EXPECT_NE(oee::testing::run_oee("db status --storage '" + url + "'").find("schema version 2 (this build: 2)"), std::string::npos);
   oee::testing::run_oee("db migrate --storage mysql://x/y", 2);
   oee::testing::run_oee("serve --demo --storage mysql://x/y --data-dir " + dir.string(), 2);
 
