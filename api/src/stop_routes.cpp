@@ -393,7 +393,8 @@ HttpResponse counts(server::PlantService& s, const HttpRequest& r) {
   return HttpResponse::json(std::move(out));
 }
 
-// A machine's raw readings (tag): counter values or count increments, min/max/avg per bucket.
+// A machine's raw readings (tag): counter values, count increments or the samples of a named
+// process value (sample.NAME, from edge tags mapped to `sample:NAME`), min/max/avg per bucket.
 HttpResponse tag_history(server::PlantService& s, const HttpRequest& r) {
   HttpResponse error;
   const MachineSpec* m = machine_param(s, r.query_value("machine").value_or(""), error);
@@ -404,8 +405,11 @@ HttpResponse tag_history(server::PlantService& s, const HttpRequest& r) {
       {"counter.reject", {EventType::counter, 2}}, {"count.good", {EventType::count, 0}},
       {"count.reject", {EventType::count, 1}}};
   const auto which = kTags.find(tag);
-  if (which == kTags.end())
-    return HttpResponse::error(400, "bad_parameter", "'tag' must be counter.total, counter.good, counter.reject, count.good or count.reject");
+  const bool sample = tag.starts_with("sample.") && tag.size() > 7;
+  if (which == kTags.end() && !sample)
+    return HttpResponse::error(400, "bad_parameter",
+                               "'tag' must be counter.total, counter.good, counter.reject, count.good, count.reject or sample.NAME");
+  const std::string_view sample_name = sample ? std::string_view(tag).substr(7) : std::string_view();
   TimeMs from = 0, to = 0;
   std::int64_t bucket_s = 0;
   std::string why;
@@ -417,9 +421,13 @@ HttpResponse tag_history(server::PlantService& s, const HttpRequest& r) {
   std::map<TimeMs, Agg> buckets;
   const DurationMs width = bucket_s * 1000;
   for (const Event& e : events) {
-    if (e.type != which->second.first) continue;
     double v = 0;
-    if (e.type == EventType::counter) {
+    if (sample) {
+      if (e.type != EventType::sample || e.sample_name != sample_name) continue;
+      v = e.sample_value;
+    } else if (e.type != which->second.first) {
+      continue;
+    } else if (e.type == EventType::counter) {
       if (static_cast<int>(e.counter) != which->second.second) continue;
       v = static_cast<double>(e.value);
     } else {

@@ -72,6 +72,7 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
   bool has_ts = false, has_type = false, has_machine = false, has_state = false, has_product = false,
        has_reason = false, has_at = false, has_value = false, has_name = false;
   std::string type;
+  element value_element;
   std::string counter;
   for (auto field : obj) {
     const std::string_view key = field.key;
@@ -108,8 +109,8 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     } else if (key == "name") {
       if (!get_string(v, key, counter, error)) return false;
       has_name = true;
-    } else if (key == "value") {
-      if (!get_int(v, key, e.value, error, 0)) return false;
+    } else if (key == "value") {  // an integer of a counter, a number of a sample: read below
+      value_element = v;
       has_value = true;
     } else if (key == "rollover") {
       if (!v.is_null() && !get_int(v, key, e.rollover, error, 1)) return false;
@@ -138,6 +139,7 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     if (e.good > (std::int64_t{1} << 40) || e.reject > (std::int64_t{1} << 40)) return fail(error, "good", "implausibly large");
   } else if (type == "counter") {
     e.type = EventType::counter;
+    if (has_value && !get_int(value_element, "value", e.value, error, 0)) return false;
     if (!has_name) return fail(error, "name", "missing");
     if (counter == "total") e.counter = CounterName::total;
     else if (counter == "good") e.counter = CounterName::good;
@@ -152,8 +154,15 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     e.type = EventType::reason;
     if (!has_reason) return fail(error, "reason", "missing");
     if (!has_at) return fail(error, "at", "missing");
+  } else if (type == "sample") {
+    e.type = EventType::sample;
+    if (!has_name || counter.empty()) return fail(error, "name", "missing");
+    if (!has_value) return fail(error, "value", "missing");
+    if (value_element.get(e.sample_value) != simdjson::SUCCESS || !std::isfinite(e.sample_value))
+      return fail(error, "value", "must be a finite number");
+    e.sample_name = std::move(counter);
   } else {
-    return fail(error, "type", "must be state, count, counter, product or reason");
+    return fail(error, "type", "must be state, count, counter, product, reason or sample");
   }
   // Keep only what the type says, so an event means one thing whatever else it carried.
   if (e.type != EventType::state && e.type != EventType::reason) e.reason.clear();
@@ -162,6 +171,7 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
   if (e.type != EventType::counter) e.value = e.rollover = 0, e.counter = CounterName::total;
   if (e.type != EventType::product) e.product.clear();
   if (e.type != EventType::reason) e.at = 0;
+  if (e.type != EventType::sample) e.sample_name.clear(), e.sample_value = 0;
   return true;
 }
 
@@ -313,6 +323,15 @@ void append_event_json(std::string& out, const Event& e, bool with_machine) {
       out += format_rfc3339(e.at);
       out += '"';
       break;
+    case EventType::sample: {
+      field(out, "name");
+      append_json_string(out, e.sample_name);
+      field(out, "value");
+      char buf[32];  // the shortest text that reads back as the same double
+      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, e.sample_value);
+      out.append(buf, p);
+      break;
+    }
   }
   out += '}';
 }

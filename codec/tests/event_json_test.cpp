@@ -52,7 +52,7 @@ TEST(EventJson, RejectsInvalidElementsWithReasonsAndKeepsTheOthers) {
   EXPECT_EQ(rejected[0].reason, "event 0: field 'ts': not an RFC 3339 timestamp");
   EXPECT_EQ(rejected[1].reason, "event 2: field 'good': must not be negative");
   EXPECT_EQ(rejected[2].reason, "event 3: field 'name': must be total, good or reject");
-  EXPECT_EQ(rejected[3].reason, "event 4: field 'type': must be state, count, counter, product or reason");
+  EXPECT_EQ(rejected[3].reason, "event 4: field 'type': must be state, count, counter, product, reason or sample");
   EXPECT_EQ(rejected[4].reason, "event 5: field 'seq': src and seq go together");
   EXPECT_EQ(rejected[5].reason, "event 6: not a JSON object");
   EXPECT_EQ(rejected[6].reason, "event 7: field 'value': not below rollover");
@@ -96,6 +96,40 @@ TEST(EventJson, RoundTrips) {
   ASSERT_TRUE(parse_event_batch(events_to_json_array(list, false), parsed, rejected, error, "s/a/l/m"));
   ASSERT_EQ(parsed.size(), 2u);
   EXPECT_EQ(parsed[1].machine, "s/a/l/m");
+}
+
+TEST(EventJson, SamplesCarryANameAndAnyFiniteNumberAndRoundTrip) {
+  std::vector<Event> events;
+  std::vector<RejectedEvent> rejected;
+  std::string error;
+  ASSERT_TRUE(parse_event_batch(R"([
+    {"ts":"2026-11-10T06:00:00Z","machine":"m","type":"sample","name":"temperature","value":21.5,"src":"e1","seq":1},
+    {"ts":"2026-11-10T06:00:01Z","machine":"m","type":"sample","name":"pressure","value":-3},
+    {"ts":"2026-11-10T06:00:02Z","machine":"m","type":"sample","name":"x","value":0.1,"product":"ignored","good":5},
+    {"ts":"2026-11-10T06:00:03Z","machine":"m","type":"sample","value":1},
+    {"ts":"2026-11-10T06:00:04Z","machine":"m","type":"sample","name":"t"},
+    {"ts":"2026-11-10T06:00:05Z","machine":"m","type":"sample","name":"t","value":"hot"},
+    {"ts":"2026-11-10T06:00:06Z","machine":"m","type":"counter","name":"total","value":-1}
+  ])", events, rejected, error)) << error;
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, EventType::sample);
+  EXPECT_EQ(events[0].sample_name, "temperature");
+  EXPECT_EQ(events[0].sample_value, 21.5);
+  EXPECT_EQ(events[1].sample_value, -3.0);
+  EXPECT_TRUE(events[2].product.empty());  // only what the type says
+  EXPECT_EQ(events[2].good, 0);
+  ASSERT_EQ(rejected.size(), 4u);
+  EXPECT_NE(rejected[0].reason.find("'name': missing"), std::string::npos) << rejected[0].reason;
+  EXPECT_NE(rejected[1].reason.find("'value': missing"), std::string::npos) << rejected[1].reason;
+  EXPECT_NE(rejected[2].reason.find("'value': must be a finite number"), std::string::npos) << rejected[2].reason;
+  EXPECT_NE(rejected[3].reason.find("'value': must not be negative"), std::string::npos) << rejected[3].reason;
+  for (const Event& e : events) {  // the shortest text that reads back as the same double
+    Event back;
+    ASSERT_TRUE(parse_event(event_to_json(e), back, error)) << error;
+    EXPECT_EQ(back, e) << event_to_json(e);
+  }
+  EXPECT_NE(event_to_json(events[2]).find("\"value\":0.1"), std::string::npos) << event_to_json(events[2]);
+  EXPECT_NE(content_fingerprint(events[0]), content_fingerprint(events[1]));
 }
 
 }  // namespace oee::codec

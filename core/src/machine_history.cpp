@@ -100,6 +100,7 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
   std::string current_product;
   for (const Entry& en : order) {
     const Event& e = events[en.index];
+    if (e.type == EventType::sample) continue;  // history of a process value, no OEE signal
     h.last_event_ts_ = std::max(h.last_event_ts_, e.ts);
     switch (e.type) {
       case EventType::state: {
@@ -141,6 +142,8 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
       }
       case EventType::reason:
         reasons.push_back(en.index);
+        break;
+      case EventType::sample:
         break;
     }
   }

@@ -1,6 +1,7 @@
 #include "oee/core/state.h"
 
 #include <array>
+#include <bit>
 
 #include "oee/core/event.h"
 
@@ -26,6 +27,7 @@ std::string_view event_type_name(EventType t) {
     case EventType::counter: return "counter";
     case EventType::product: return "product";
     case EventType::reason: return "reason";
+    case EventType::sample: return "sample";
   }
   return "?";
 }
@@ -66,6 +68,7 @@ std::uint64_t content_fingerprint(const Event& e) {
     case EventType::counter: f.num(static_cast<std::int64_t>(e.counter)); f.num(e.value); f.num(e.rollover); break;
     case EventType::product: f.str(e.product); break;
     case EventType::reason: f.str(e.reason); f.num(e.at); break;
+    case EventType::sample: f.str(e.sample_name); f.num(std::bit_cast<std::int64_t>(e.sample_value)); break;
   }
   // Mix the final bits so nearby inputs spread (splitmix64 finaliser).
   std::uint64_t x = f.h;
@@ -81,8 +84,9 @@ int event_type_rank(EventType t) {
     case EventType::counter: return 2;
     case EventType::count: return 3;
     case EventType::reason: return 4;
+    case EventType::sample: return 5;
   }
-  return 5;
+  return 6;
 }
 
 CanonicalOrderKey canonical_order_key(const Event& e) {

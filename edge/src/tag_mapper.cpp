@@ -77,10 +77,17 @@ bool TagMapper::on_number(double raw, TimeMs ts, Event& out) {
       (tag_->signal_name == "reject" ? out.reject : out.good) = n;
       return true;
     }
-    case SignalKind::sample:
+    case SignalKind::sample: {
+      const bool changed = !has_last_ || v != last_;
       last_ = v;
       has_last_ = true;
-      return false;
+      if (!changed) return false;  // history of changes: a steady value is one sample
+      out = base_event(*tag_, ts);
+      out.type = EventType::sample;
+      out.sample_name = !tag_->signal_name.empty() ? tag_->signal_name : !tag_->node.empty() ? tag_->node : "sample";
+      out.sample_value = v;
+      return true;
+    }
   }
   return false;
 }

@@ -320,26 +320,40 @@ TEST(EdgeIntegration, BridgeCutAndRestoredLosesNothing) {
   expect_complete(collector.seqs(), 0, q.next_id);
 }
 
+namespace {
+
+// The pymodbus test device (edge/tests/peer/modbus_device.py) on a free port, owned by the caller.
+struct ModbusDevice {
+  ChildProcess process;
+  TempDir logs;
+  int port = oee::testing::free_loopback_port();
+  ModbusDevice() {
+    process.start({"/usr/bin/python3", std::string(OEE_SOURCE_DIR) + "/edge/tests/peer/modbus_device.py", std::to_string(port)},
+                  logs.path + "/device.log");
+  }
+  bool ready() const { return oee::testing::wait_for_port(port, 15000); }
+  // An edge's Modbus source polling it every 100 ms with these tag lines.
+  std::string source(const std::string& tags) const {
+    return "  - type: modbus\n    address: 127.0.0.1:" + std::to_string(port) + "\n    unit: 1\n    poll_ms: 100\n    tags:\n" + tags;
+  }
+};
+
+}  // namespace
+
 TEST(EdgeIntegration, ModbusDeviceStatesAndCountersArrive) {
   MosquittoProcess broker;
   broker.start();
   Collector collector(broker.url(), "it-collector-modbus");
   ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
-  const int port = oee::testing::free_loopback_port();
-  ChildProcess device;
-  TempDir logs;
-  device.start({"/usr/bin/python3", std::string(OEE_SOURCE_DIR) + "/edge/tests/peer/modbus_device.py", std::to_string(port)},
-               logs.path + "/device.log");
-  ASSERT_TRUE(oee::testing::wait_for_port(port, 15000));
+  ModbusDevice device;
+  ASSERT_TRUE(device.ready());
   const std::string machine = "berlin/bottling/pet1/filler";
   Edge edge({broker.url()},
-            "  - type: modbus\n    address: 127.0.0.1:" + std::to_string(port) +
-                "\n    unit: 1\n    poll_ms: 100\n    tags:\n"
-                "      - {register: holding:0, format: uint16, machine: " + machine + ", signal: state}\n"
+            device.source("      - {register: holding:0, format: uint16, machine: " + machine + ", signal: state}\n"
                 "      - {register: holding:1, format: uint32, word_order: big, machine: " + machine +
                 ", signal: \"counter:total\", rollover: 4294967296}\n"
                 "      - {register: input:0, format: float32, machine: " + machine + ", signal: \"sample:temperature\"}\n"
-                "      - {register: coil:0, machine: " + machine + ", signal: \"sample:running\"}\n");
+                "      - {register: coil:0, machine: " + machine + ", signal: \"sample:running\"}\n"));
   edge.start();
   ASSERT_TRUE(eventually([&] { return collector.states().size() >= 2 && collector.last_counter() > 30; }, 20s)) << edge.log();
   ASSERT_EQ(edge.stop(), 0) << edge.log();
@@ -609,6 +623,50 @@ TEST(ServerIngest, TlsFromTheEdgeThroughTheBrokerToTheServer) {
   EXPECT_EQ(refused.wait(20000), 2);
   std::ifstream log(pki.path + "/refused.log");
   EXPECT_NE(std::string(std::istreambuf_iterator<char>(log), {}).find("TLS CA file"), std::string::npos);
+}
+
+// Sample tags (`sample:NAME`): edge -> MQTT -> server storage -> the tag history route, beside
+// the states and counters of the same Modbus device.
+TEST(ServerIngest, ModbusSampleTagsReachTheTagHistory) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  MosquittoProcess broker;
+  broker.start();
+  Server server(broker.url());
+  server.start();
+  ModbusDevice device;
+  ASSERT_TRUE(device.ready());
+  const std::string machine = "berlin/bottling/pet1/filler";
+  Edge edge({broker.url()},
+            device.source("      - {register: holding:0, format: uint16, machine: " + machine + ", signal: state}\n"
+                          "      - {register: input:0, format: float32, machine: " + machine + ", signal: \"sample:temperature\"}\n"
+                          "      - {register: coil:0, machine: " + machine + ", signal: \"sample:running\"}\n"));
+  edge.start();
+  const oee::TimeMs now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string window = "&from=" + oee::format_rfc3339(now_ms - oee::kMsPerHour) + "&to=" +
+                             oee::format_rfc3339(now_ms + oee::kMsPerHour) + "&bucket_s=7200";
+  auto history = [&](const std::string& tag) {
+    const auto j = http_get_json(server.port(), "/api/v1/tags?machine=" + machine + "&tag=" + tag + window);
+    return j.is_object() && j["buckets"].is_array() && j["buckets"].size() == 1 ? j["buckets"][0] : nlohmann::json::object();
+  };
+  ASSERT_TRUE(eventually([&] { return history("sample.temperature").value("samples", 0) >= 8; }, 30s))
+      << http_get_json(server.port(), "/api/v1/tags?machine=" + machine + "&tag=sample.temperature" + window).dump() << edge.log();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= static_cast<std::int64_t>(q.next_id); }, 20s));
+  EXPECT_TRUE(server.source(kEdgeId)["gaps"].empty());
+  const auto temperature = history("sample.temperature");
+  EXPECT_EQ(temperature["min"].get<double>(), 20.0);  // the device's ramp: 20.0 .. 22.5 in 0.5 steps
+  EXPECT_EQ(temperature["max"].get<double>(), 22.5);
+  EXPECT_GT(temperature["avg"].get<double>(), 20.0);
+  EXPECT_LT(temperature["avg"].get<double>(), 22.5);
+  const auto running = history("sample.running");
+  EXPECT_EQ(running["min"].get<double>(), 0.0);
+  EXPECT_EQ(running["max"].get<double>(), 1.0);
+  EXPECT_GE(running["samples"].get<int>(), 2);
+  EXPECT_TRUE(history("sample.nosuchtag").empty());  // a name with no samples: no bucket
+  EXPECT_TRUE(http_get_json(server.port(), "/api/v1/tags?machine=" + machine + "&tag=sample." + window).contains("error"));
+  ASSERT_EQ(server.stop(), 0);
 }
 
 // ---- Acceptance of issue 4, as written: the broker stopped for 60 s while the edge produces

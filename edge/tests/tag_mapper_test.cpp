@@ -82,8 +82,14 @@ TEST(TagMapper, ProductAndSample) {
   EXPECT_EQ(e.product, "42");
   const auto s = tag(SignalKind::sample, "temperature");
   TagMapper sample(s, m);
-  EXPECT_FALSE(sample.on_number(21.5, 1, e));
+  ASSERT_TRUE(sample.on_number(21.5, 1, e));
+  EXPECT_EQ(e.type, EventType::sample);
+  EXPECT_EQ(e.sample_name, "temperature");
+  EXPECT_EQ(e.sample_value, 21.5);
   EXPECT_EQ(sample.last_number(), 21.5);
+  EXPECT_FALSE(sample.on_number(21.5, 2, e));  // unchanged: no new sample
+  ASSERT_TRUE(sample.on_number(-3.25, 3, e));
+  EXPECT_EQ(e.sample_value, -3.25);
 }
 
 TEST(ModbusDecoding, FormatsByteAndWordOrder) {

@@ -164,6 +164,9 @@ void expect_valid_for_plant(const PlantModel& plant, const std::vector<Event>& e
         EXPECT_FALSE(e.reason.empty());
         EXPECT_LT(e.at, e.ts);
         break;
+      case EventType::sample:
+        ADD_FAILURE() << "the simulator sends no samples";
+        break;
     }
   }
 }
@@ -370,6 +373,7 @@ MachineDay summarise(const MachineSpec& m, const std::vector<Event>& events, Tim
         last_counter[e.counter] = e.value;
         break;
       }
+      case EventType::sample: break;
     }
   }
   close(to);

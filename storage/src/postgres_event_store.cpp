@@ -5,6 +5,7 @@
 #include <charconv>
 #include <ctime>
 #include <array>
+#include <bit>
 #include <map>
 #include <optional>
 #include <mutex>
@@ -351,11 +352,12 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     rows += '\t';
     append_int(rows, static_cast<int>(e.counter));
     rows += '\t';
-    append_int(rows, e.value);
+    // A sample rides in the value (its double's bits) and product (its name) columns: no schema change.
+    append_int(rows, e.type == EventType::sample ? std::bit_cast<std::int64_t>(e.sample_value) : e.value);
     rows += '\t';
     append_int(rows, e.rollover);
     rows += '\t';
-    append_text(rows, e.product);
+    append_text(rows, e.type == EventType::sample ? e.sample_name : e.product);
     rows += '\t';
     append_int(rows, e.at);
     rows += '\n';
@@ -630,6 +632,12 @@ Event PostgresEventStore::decode(const Result& r, int i) {
   e.rollover = r.int_at(i, 11);
   e.product = r.text_at(i, 12);
   e.at = r.int_at(i, 13);
+  if (e.type == EventType::sample) {
+    e.sample_name = std::move(e.product);
+    e.sample_value = std::bit_cast<double>(e.value);
+    e.product.clear();
+    e.value = 0;
+  }
   return e;
 }
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -69,10 +70,12 @@ std::string encode_batch(std::span<const Event> events, TimeMs received_at) {
   put_u64(p, static_cast<std::uint64_t>(received_at));
   put_u64(p, events.size());
   for (const Event& e : events) {
+    // A sample rides in the value (its double's bits) and product (its name) slots, as in PostgreSQL.
+    const bool sample = e.type == EventType::sample;
     for (std::int64_t v : {e.ts, static_cast<std::int64_t>(e.type), static_cast<std::int64_t>(e.counter), e.seq, e.good,
-                           e.reject, e.value, e.rollover, e.at})
+                           e.reject, sample ? std::bit_cast<std::int64_t>(e.sample_value) : e.value, e.rollover, e.at})
       put_u64(p, static_cast<std::uint64_t>(v));
-    for (const std::string* s : {&e.machine, &e.src, &e.state, &e.reason, &e.product}) put_str(p, *s);
+    for (const std::string* s : {&e.machine, &e.src, &e.state, &e.reason, sample ? &e.sample_name : &e.product}) put_str(p, *s);
   }
   return p;
 }
@@ -98,6 +101,12 @@ bool decode_batch(std::string_view payload, std::vector<Event>& out, TimeMs& rec
     e.state = r.str();
     e.reason = r.str();
     e.product = r.str();
+    if (e.type == EventType::sample) {
+      e.sample_name = std::move(e.product);
+      e.sample_value = std::bit_cast<double>(e.value);
+      e.product.clear();
+      e.value = 0;
+    }
     out.push_back(std::move(e));
   }
   return r.ok();

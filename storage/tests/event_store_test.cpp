@@ -112,6 +112,38 @@ TEST_P(StoreTest, AppendIsIdempotentAndCountsDuplicates) {
   EXPECT_EQ(s2->append(std::vector<Event>{anonymous, other}, t0).inserted, 2u);
 }
 
+TEST_P(StoreTest, SamplesAreStoredReadBackExactlyAndLeaveTheKpisAlone) {
+  const TimeMs t0 = at("2026-11-10T08:00:00Z");
+  auto sample = [&](TimeMs ts, const char* name, double value, std::int64_t seq) {
+    Event e;
+    e.machine = m.path;
+    e.ts = ts;
+    e.type = EventType::sample;
+    e.sample_name = name;
+    e.sample_value = value;
+    e.src = "plc";
+    e.seq = seq;
+    return e;
+  };
+  send({state(m, t0, "running", 1), sample(t0 + 500, "temperature", 21.5, 2), count(m, t0 + 1000, 5, 1, 3),
+        sample(t0 + 1500, "temperature", -0.1, 4), sample(t0 + 2 * kMsPerHour, "pressure", 1e-300, 5),
+        state(m, t0 + kMsPerHour + 10, "stopped", 6)});
+  Event anonymous = sample(t0 + 3000, "temperature", 22.0, -1);
+  anonymous.src.clear();
+  send({anonymous, anonymous});  // deduplicated by content like any event without src+seq
+  EXPECT_EQ(store->event_count(), 7);
+  const auto events = store->machine_events(m.path, t0, t0 + 3 * kMsPerHour);
+  std::vector<Event> samples;
+  for (const Event& e : events)
+    if (e.type == EventType::sample) samples.push_back(e);
+  ASSERT_EQ(samples.size(), 4u);
+  EXPECT_EQ(samples[0], all[1]) << samples[0].sample_name << " " << samples[0].sample_value;
+  EXPECT_EQ(samples[1], all[3]);
+  EXPECT_EQ(samples[2], anonymous);
+  EXPECT_EQ(samples[3].sample_value, 1e-300);  // every bit of the double
+  expect_engine(at("2026-11-10T00:00:00Z"), at("2026-11-11T00:00:00Z"));
+}
+
 TEST_P(StoreTest, ShortStopOpenAcrossAnHourBoundaryIsSettledOnlyOnceItsClassIsKnown) {
   // A stop begins 30 s before 11:00; the batch ends just after 11:00. Only when it ends (50 s
   // later) is it known to be a small stop (threshold 120 s).

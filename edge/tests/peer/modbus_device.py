@@ -4,7 +4,7 @@ cycles its state register and counts parts.
 
   holding 0      state: 1 running for 1 s, 2 stopped for 0.5 s, repeating
   holding 1..2   parts total, uint32, big word order (high word first); +3 every 100 ms while running
-  input 0..1     temperature, float32 big/big
+  input 0..1     temperature, float32 big/big: 20.0 up to 22.5 °C and back, every 1.5 s
   coil 0         running bit
 
 usage: modbus_device.py PORT [REGISTERS]
@@ -41,7 +41,7 @@ def main():
             if running:
                 total = (total + 3) & 0xFFFFFFFF
             hi, lo = total >> 16, total & 0xFFFF
-            temp_hi, temp_lo = struct.unpack(">HH", struct.pack(">f", 21.5))
+            temp_hi, temp_lo = struct.unpack(">HH", struct.pack(">f", 20.0 + 0.5 * int(phase / 0.25)))
             store.setValues(3, 0, [1 if running else 2, hi, lo])
             store.setValues(4, 0, [temp_hi, temp_lo])
             store.setValues(1, 0, [1 if running else 0])

@@ -8,7 +8,7 @@
 
 namespace oee {
 
-enum class EventType : std::uint8_t { state, count, counter, product, reason };
+enum class EventType : std::uint8_t { state, count, counter, product, reason, sample };
 enum class CounterName : std::uint8_t { total, good, reject };
 
 std::string_view event_type_name(EventType t);
@@ -36,6 +36,10 @@ struct Event {
   std::string product;
   // type == reason: the instant inside the stop that gets the reason.
   TimeMs at = 0;
+  // type == sample: a process value kept as history (an edge tag's reading), by name. The OEE
+  // engine ignores samples; the tag history route (GET /api/v1/tags?tag=sample.NAME) reads them.
+  std::string sample_name;
+  double sample_value = 0;
 
   bool has_identity() const { return !src.empty() && seq >= 0; }
   bool operator==(const Event&) const = default;

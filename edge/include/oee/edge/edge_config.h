@@ -20,7 +20,7 @@ enum class SignalKind : std::uint8_t {
   counter,  // cumulative counter (total, good or reject), with rollover
   count,    // increments (good or reject): each new non-zero value is added
   product,  // the product from now on
-  sample,   // a process value kept as history at the edge (not part of the event contract yet)
+  sample,   // a process value kept as history: `sample` events (GET /api/v1/tags?tag=sample.NAME)
 };
 
 enum class RegisterArea : std::uint8_t { holding, input, coil, discrete };
