@@ -11,7 +11,6 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
@@ -297,44 +296,39 @@ AppendResult PostgresEventStore::append(std::span<const Event> events, TimeMs re
 AppendResult PostgresEventStore::append_once(std::span<const Event> events, TimeMs received_at) {
   AppendResult result;
   std::set<std::int64_t> days;
-  // Each event once (a batch may repeat one): its row key (the table's unique key), in batch order.
+  // Each event once (a batch may repeat one; the first copy is kept), in the order of the table's
+  // unique key (machine, time, identity): consecutive rows then land on the same index page.
   struct Row {
     const Event* event;
-    std::int64_t mid, sid, id_src, id_key;
-  };
-  struct KeyHash {
-    std::size_t operator()(const std::array<std::int64_t, 4>& k) const {
-      std::uint64_t h = 0;
-      for (const std::int64_t v : k) h = h * 1000003u ^ static_cast<std::uint64_t>(v);  // unsigned: wraps
-      return std::hash<std::uint64_t>{}(h);
-    }
+    std::array<std::int64_t, 4> key;  // machine_id, ts, id_src, id_key
+    std::int64_t sid;
   };
   std::vector<Row> batch;
   batch.reserve(events.size());
-  std::unordered_set<std::array<std::int64_t, 4>, KeyHash> keys;
-  keys.reserve(events.size());
   std::int64_t last_day = kTimeMin;
   for (const Event& e : events) {
     const std::int64_t mid = machine_id(e.machine);
     const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src);
     const std::int64_t id_src = e.has_identity() ? sid : -mid;
     const std::int64_t id_key = e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e));
-    if (!keys.insert({mid, e.ts, id_src, id_key}).second) continue;
     const std::int64_t day = floor_to(e.ts, kPartitionMs) / kPartitionMs;
     if (day != last_day) days.insert(last_day = day);
-    batch.push_back({&e, mid, sid, id_src, id_key});
+    batch.push_back({&e, {mid, e.ts, id_src, id_key}, sid});
   }
+  std::stable_sort(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key < b.key; });
+  batch.erase(std::unique(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key == b.key; }),
+              batch.end());
   std::string rows;
   rows.reserve(batch.size() * 96);
   for (const Row& row : batch) {
     const Event& e = *row.event;
-    append_int(rows, row.mid);
+    append_int(rows, row.key[0]);
     rows += '\t';
     append_int(rows, e.ts);
     rows += '\t';
-    append_int(rows, row.id_src);
+    append_int(rows, row.key[2]);
     rows += '\t';
-    append_int(rows, row.id_key);
+    append_int(rows, row.key[3]);
     rows += '\t';
     append_int(rows, static_cast<int>(e.type));
     rows += '\t';
@@ -400,11 +394,12 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     if (static_cast<std::size_t>(inserted.rows()) == batch.size()) {
       direct_copy_paused_ = false;
     } else {
-      std::unordered_set<std::array<std::int64_t, 4>, KeyHash> fresh;
+      std::vector<std::array<std::int64_t, 4>> fresh;
       fresh.reserve(static_cast<std::size_t>(inserted.rows()));
       for (int i = 0; i < inserted.rows(); ++i)
-        fresh.insert({inserted.int_at(i, 0), inserted.int_at(i, 1), inserted.int_at(i, 2), inserted.int_at(i, 3)});
-      std::erase_if(batch, [&](const Row& r) { return !fresh.count({r.mid, r.event->ts, r.id_src, r.id_key}); });
+        fresh.push_back({inserted.int_at(i, 0), inserted.int_at(i, 1), inserted.int_at(i, 2), inserted.int_at(i, 3)});
+      std::sort(fresh.begin(), fresh.end());
+      std::erase_if(batch, [&](const Row& r) { return !std::binary_search(fresh.begin(), fresh.end(), r.key); });
     }
   }
   result.inserted = batch.size();
@@ -424,7 +419,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   for (const Row& row : batch) {
     const Event& e = *row.event;
     const TimeMs ts = e.ts;
-    MachineBatch& m = machines[row.mid];
+    MachineBatch& m = machines[row.key[0]];
     ++m.count;
     m.min_ts = std::min(m.min_ts, ts);
     m.max_ts = std::max(m.max_ts, ts);
