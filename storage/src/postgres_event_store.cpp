@@ -31,6 +31,15 @@ constexpr DurationMs kPartitionMs = kMsPerDay;  // one partition per UTC day of 
 constexpr int kPartitionsAhead = 2;             // days created ahead of the server clock
 constexpr std::size_t kMaxDeadLetterTextBytes = 1024;
 constexpr int kWalkChunk = 32;  // a few state changes back is the usual answer
+// A group's windows are read with this much time before their start-up windows: usually enough to
+// find where the state interval began and the context before it.
+constexpr DurationMs kWindowLeadMs = 2 * kMsPerHour;
+constexpr std::size_t kWindowLeadMinWindows = 8;  // below, a few index probes per machine are cheaper
+
+// The kinds of context events (bits of machines.kinds): products, and each counter's readings.
+constexpr struct {
+  int bit, type, counter;
+} kKinds[] = {{1, 3, 0}, {2, 2, 0}, {4, 2, 1}, {8, 2, 2}};
 
 TimeMs floor_hour(TimeMs t) { return floor_to(t, kMsPerHour); }
 TimeMs ceil_to(TimeMs t, DurationMs step) {
@@ -167,12 +176,21 @@ class PostgresEventStore final : public EventStore {
     std::vector<Event> events;  // the answer
   };
   void load_histories(std::vector<HistoryRequest>& requests);
+  // What load_histories knows of each request so far.
+  struct HistoryProgress {
+    TimeMs lo = kTimeMin;        // the walk's bound
+    bool lo_known = false;
+    std::int64_t wanted = 0;     // context kinds still looked for (bits of machines.kinds)
+    bool window_done = false;
+  };
+  void load_windows_with_lead(std::vector<HistoryRequest>& requests, std::vector<HistoryProgress>& progress);
   void load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, std::int64_t kinds,
                            std::vector<Event>& out);
   void add_total_marker(std::int64_t mid, bool has_total, std::vector<Event>& events) const;
   MachineHistory history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, const MachineFacts& facts);
   MachineFacts facts(std::int64_t mid);
-  KpiTotals rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, const MachineFacts& facts);
+  KpiTotals rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, const MachineFacts& facts,
+                         bool fill_days = false);
 
   std::string url_;
   const PlantModel& plant_;
@@ -488,7 +506,8 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   if (!invalid_ids.empty()) {
     c.prepared("invalidate_rollups",
                "WITH v AS (SELECT * FROM unnest($1::int[], $2::bigint[]) v(id, h)),"
-               " d AS (DELETE FROM rollups r USING v WHERE r.machine_id = v.id AND r.hour_start >= v.h)"
+               " d AS (DELETE FROM rollups r USING v WHERE r.machine_id = v.id AND r.hour_start >= v.h),"
+               " dd AS (DELETE FROM rollup_days r USING v WHERE r.machine_id = v.id AND r.day_start + 86400000 > v.h)"
                " UPDATE machines m SET rollup_end = LEAST(m.rollup_end, v.h) FROM v WHERE m.id = v.id",
                Params().add_array(invalid_ids).add_array(invalid_from));
   }
@@ -771,14 +790,112 @@ void PostgresEventStore::load_history_events(std::int64_t mid, const MachineSpec
   for (Event& e : request[0].events) out.push_back(std::move(e));
 }
 
+// The windows of a group in one statement: each window's events together with a lead before it
+// (kWindowLeadMs before its start-up window), instead of separate statements for the walks, the
+// context and the windows, each probing every machine. Each walk, context lookup and window that
+// the lead answers is done here, the rest is left to load_histories' queries. The answers are the
+// same: a machine's rows hold every event at each instant of [lead, window end).
+void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& requests,
+                                                std::vector<HistoryProgress>& progress) {
+  if (requests.size() < kWindowLeadMinWindows) return;
+  std::vector<std::int64_t> idx, ids, los, afters;
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    const HistoryRequest& q = requests[k];
+    if (q.from <= kTimeMin + q.spec->startup_window_ms + kWindowLeadMs) continue;
+    idx.push_back(static_cast<std::int64_t>(k));
+    ids.push_back(q.mid);
+    los.push_back(q.from - q.spec->startup_window_ms - kWindowLeadMs);
+    afters.push_back(q.to < kTimeMax ? std::max(q.from, q.to + q.spec->micro_stop_threshold_ms) : kTimeMax);
+  }
+  if (idx.size() < kWindowLeadMinWindows) return;
+  Result r = conn().prepared("load_windows_with_lead",
+                             "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
+                             " v(k, id, lo, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
+                             " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND ts>=$5 AND ts<$6) h",
+                             Params().add_array(idx).add_array(ids).add_array(los).add_array(afters)
+                                 .add(*std::min_element(los.begin(), los.end()))
+                                 .add(*std::max_element(afters.begin(), afters.end())));
+  // Row numbers per request, by time.
+  struct Row {
+    TimeMs ts;
+    int type, counter, row;
+  };
+  std::vector<std::vector<Row>> rows_of(requests.size());
+  for (int i = 0; i < r.rows(); ++i)
+    rows_of[static_cast<std::size_t>(r.int_at(i, 14))].push_back(
+        {r.int_at(i, 1), static_cast<int>(r.int_at(i, 2)), static_cast<int>(r.int_at(i, 9)), i});
+  for (std::int64_t k : idx) {
+    auto& rows = rows_of[static_cast<std::size_t>(k)];
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ts < b.ts; });
+  }
+  for (std::int64_t kk : idx) {
+    const std::size_t k = static_cast<std::size_t>(kk);
+    HistoryRequest& q = requests[k];
+    HistoryProgress& p = progress[k];
+    const std::vector<Row>& rows = rows_of[k];
+    // The walk back from `before` (as run_start_bounds): the first instant whose states share
+    // nothing with the latest states before `before`; unanswered when the lead's start is reached.
+    const TimeMs before = q.from - q.spec->startup_window_ms;
+    std::vector<State> latest_states;
+    auto at_or_after = [&](TimeMs t) {
+      return std::lower_bound(rows.begin(), rows.end(), t, [](const Row& a, TimeMs v) { return a.ts < v; });
+    };
+    for (auto end = at_or_after(before); end != rows.begin() && !p.lo_known;) {
+      const TimeMs ts = std::prev(end)->ts;
+      std::vector<State> group;
+      for (; end != rows.begin() && std::prev(end)->ts == ts; --end) {
+        const Row& x = *std::prev(end);
+        if (x.type != 0) continue;
+        const auto s = q.spec->resolve_state(r.view_at(x.row, 5));
+        if (s && *s != State::unknown) group.push_back(*s);
+      }
+      if (group.empty()) continue;
+      if (latest_states.empty()) {
+        latest_states = group;
+      } else if (std::none_of(group.begin(), group.end(), [&](State s) {
+                   return std::find(latest_states.begin(), latest_states.end(), s) != latest_states.end();
+                 })) {
+        p.lo = ts;
+        p.lo_known = true;
+      }
+    }
+    if (!p.lo_known) continue;
+    // The context before `lo`: for each kind, every event at the latest instant of that kind.
+    p.wanted = q.kinds;
+    for (const auto& kind : kKinds) {
+      if (!(p.wanted & kind.bit)) continue;
+      auto matches = [&](const Row& x) { return x.type == kind.type && (kind.type == 3 || x.counter == kind.counter); };
+      auto end = at_or_after(p.lo);
+      while (end != rows.begin() && !matches(*std::prev(end))) --end;
+      if (end == rows.begin()) continue;  // not in the lead: load_histories looks further back
+      const TimeMs mts = std::prev(end)->ts;
+      for (; end != rows.begin() && std::prev(end)->ts == mts; --end)
+        if (matches(*std::prev(end))) q.events.push_back(decode(r, std::prev(end)->row));
+      p.wanted &= ~static_cast<std::int64_t>(kind.bit);
+    }
+    // The window (as load_histories' window query).
+    p.window_done = true;
+    if (p.lo >= q.to && !(q.to < kTimeMax && q.spec->micro_stop_threshold_ms > 0)) continue;
+    const TimeMs after = std::max(q.to < kTimeMax ? q.to + q.spec->micro_stop_threshold_ms : q.to, p.lo);
+    for (auto x = at_or_after(p.lo); x != rows.end() && x->ts < after; ++x)
+      if (x->ts < q.to || x->type == 0) q.events.push_back(decode(r, x->row));
+  }
+}
+
 // The events of several windows (of several machines) in a few queries: the walks, the context
 // before them, the windows.
 void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
+  std::vector<HistoryProgress> progress(requests.size());
+  load_windows_with_lead(requests, progress);
   std::vector<StateWalk> walks;
   std::vector<std::size_t> walk_of;
   std::vector<TimeMs> lo(requests.size(), kTimeMin);
   for (std::size_t k = 0; k < requests.size(); ++k) {
     const HistoryRequest& q = requests[k];
+    if (progress[k].lo_known) {
+      lo[k] = progress[k].lo;
+      continue;
+    }
     if (q.from <= kTimeMin + q.spec->startup_window_ms) continue;
     walks.push_back({q.mid, q.spec, q.from - q.spec->startup_window_ms});
     walk_of.push_back(k);
@@ -788,12 +905,9 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
   // The latest product events and the latest readings of each counter before `lo` (all events at
   // that instant: the engine's canonical order picks among them), for each kind the machine ever
   // had: first within a partition before `lo`, else anywhere before.
-  static constexpr struct {
-    int bit, type, counter;
-  } kKinds[] = {{1, 3, 0}, {2, 2, 0}, {4, 2, 1}, {8, 2, 2}};
   std::vector<std::int64_t> wanted(requests.size(), 0);
   for (std::size_t k = 0; k < requests.size(); ++k)
-    if (lo[k] > kTimeMin) wanted[k] = requests[k].kinds;
+    if (lo[k] > kTimeMin) wanted[k] = progress[k].lo_known ? progress[k].wanted : requests[k].kinds;
   for (const bool near : {true, false}) {
     std::vector<std::int64_t> idx, ids, los, floors, types, counters;
     for (std::size_t k = 0; k < requests.size(); ++k)
@@ -832,6 +946,7 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
   std::vector<std::int64_t> idx, ids, los, tos, afters;
   for (std::size_t k = 0; k < requests.size(); ++k) {
     const HistoryRequest& q = requests[k];
+    if (progress[k].window_done) continue;
     if (lo[k] >= q.to && !(q.to < kTimeMax && q.spec->micro_stop_threshold_ms > 0)) continue;
     const TimeMs after = q.to < kTimeMax ? q.to + q.spec->micro_stop_threshold_ms : q.to;
     idx.push_back(static_cast<std::int64_t>(k));
@@ -896,6 +1011,11 @@ MachineHistory PostgresEventStore::machine_history(const MachineSpec& machine, T
   " coalesce(sum(startup_reject_count),0), coalesce(sum(ideal_us),0), coalesce(sum(reject_ideal_us),0),"     \
   " coalesce(sum(startup_reject_ideal_us),0), coalesce(sum(breakdown_count),0), coalesce(sum(stop_count),0)"
 
+#define OEE_PG_KPI_COLUMNS                                                                                     \
+  "all_ms, unknown_ms, planned_downtime_ms, running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms,"    \
+  " blocked_ms, unscheduled_running_ms, good_count, reject_count, startup_reject_count, ideal_us,"             \
+  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count"
+
 std::array<std::int64_t*, 18> kpi_fields(KpiTotals& t) {
   return {&t.all_ms,        &t.unknown_ms,   &t.planned_downtime_ms, &t.running_ms,
           &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
@@ -907,7 +1027,7 @@ std::array<std::int64_t*, 18> kpi_fields(KpiTotals& t) {
 // Totals of the whole hours [from, to) (all settled): the materialised rows, and the engine for the
 // hours not materialised yet, which are then written unless an append changed the machine meanwhile.
 KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
-                                           const MachineFacts& facts) {
+                                           const MachineFacts& facts, bool fill_days) {
   Connection& c = conn();
   KpiTotals t;
   Result sum = c.prepared("sum_rollups",
@@ -917,7 +1037,17 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
   const std::int64_t have = sum.int_at(0, 0);
   auto fields = kpi_fields(t);
   for (int i = 0; i < 18; ++i) *fields[static_cast<std::size_t>(i)] = sum.int_at(0, 1 + i);
-  if (have == (to - from) / kMsPerHour) return t;
+  if (have == (to - from) / kMsPerHour) {
+    if (fill_days) {
+      // Every hour is there but not every day row (hours written before a day could be).
+      Transaction tx(c);
+      c.prepared("lock_machine", "SELECT 1 FROM machines WHERE id=$1 FOR UPDATE", Params().add(mid));
+      c.prepared("fill_rollup_days", OEE_PG_FILL_ROLLUP_DAYS,
+                 Params().add(mid).add(floor_to(from, kMsPerDay)).add(ceil_to(to, kMsPerDay)));
+      tx.commit();
+    }
+    return t;
+  }
   // The missing hours, as ranges.
   Result hours = c.prepared("rollup_hours",
                             "SELECT hour_start FROM rollups WHERE machine_id=$1 AND hour_start>=$2 AND hour_start<$3"
@@ -966,6 +1096,8 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
     c.exec("INSERT INTO rollups SELECT * FROM staging_rollups ON CONFLICT DO NOTHING");
     c.prepared("raise_rollup_end", "UPDATE machines SET rollup_end = GREATEST(rollup_end, $2) WHERE id=$1",
                Params().add(mid).add(missing.back().end));
+    c.prepared("fill_rollup_days", OEE_PG_FILL_ROLLUP_DAYS,
+               Params().add(mid).add(floor_to(missing.front().start, kMsPerDay)).add(ceil_to(missing.back().end, kMsPerDay)));
   }
   tx.commit();
   return t;
@@ -1038,7 +1170,7 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
     std::vector<KpiTotals> totals(group.size());
     std::vector<HistoryRequest> requests;
     std::vector<std::size_t> request_machine;
-    std::vector<std::int64_t> sum_idx, sum_ids, sum_r0, sum_r1;
+    std::vector<std::int64_t> sum_idx, sum_ids, sum_r0, sum_r1, sum_d0, sum_d1;
     for (std::size_t k = 0; k < group.size(); ++k) {
       const MachineSpec& m = *group[k];
       const MachineFacts& f = facts[ids[k]];
@@ -1055,16 +1187,26 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
       sum_ids.push_back(ids[k]);
       sum_r0.push_back(r0);
       sum_r1.push_back(r1);
+      // The whole days [d0, d1) of the settled hours come from rollup_days, the hours around them from rollups.
+      const TimeMs d0 = ceil_to(r0, kMsPerDay), d1 = floor_to(r1, kMsPerDay);
+      sum_d0.push_back(d0 < d1 ? d0 : r1);
+      sum_d1.push_back(d0 < d1 ? d1 : r1);
       if (from < r0) engine(from, r0);
       if (r1 < end) engine(r1, to);
     }
     if (!sum_idx.empty()) {
-      Result s = conn().prepared("sum_group_rollups",
-                                 "SELECT v.k, count(hour_start), " OEE_PG_KPI_SUMS
-                                 " FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, h0, h1)"
-                                 " LEFT JOIN rollups r ON r.machine_id=v.id AND r.hour_start>=v.h0 AND r.hour_start<v.h1"
-                                 " GROUP BY v.k",
-                                 Params().add_array(sum_idx).add_array(sum_ids).add_array(sum_r0).add_array(sum_r1));
+      // count(hour_start) counts the hours covered: 24 for a day row.
+      Result s = conn().prepared(
+          "sum_group_rollups",
+          "SELECT v.k, coalesce(sum(hour_start), 0), " OEE_PG_KPI_SUMS
+          " FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) v(k, id, h0, h1, d0, d1)"
+          " LEFT JOIN LATERAL (SELECT 24 AS hour_start, " OEE_PG_KPI_COLUMNS " FROM rollup_days"
+          " WHERE machine_id=v.id AND day_start>=v.d0 AND day_start<v.d1"
+          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups WHERE machine_id=v.id AND hour_start>=v.h0 AND hour_start<v.d0"
+          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups WHERE machine_id=v.id AND hour_start>=v.d1 AND hour_start<v.h1"
+          ") r ON true GROUP BY v.k",
+          Params().add_array(sum_idx).add_array(sum_ids).add_array(sum_r0).add_array(sum_r1).add_array(sum_d0)
+              .add_array(sum_d1));
       std::unordered_map<std::int64_t, int> row_of;
       for (int i = 0; i < s.rows(); ++i) row_of[s.int_at(i, 0)] = i;
       for (std::size_t n = 0; n < sum_idx.size(); ++n) {
@@ -1072,7 +1214,7 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
         const auto it = row_of.find(sum_idx[n]);
         if (it == row_of.end() || s.int_at(it->second, 1) != (sum_r1[n] - sum_r0[n]) / kMsPerHour) {
           // Hours not materialised yet: computed and written on the one-machine path.
-          totals[k] += rollup_hours(ids[k], *group[k], sum_r0[n], sum_r1[n], facts[ids[k]]);
+          totals[k] += rollup_hours(ids[k], *group[k], sum_r0[n], sum_r1[n], facts[ids[k]], true);
           continue;
         }
         KpiTotals t;
@@ -1239,6 +1381,7 @@ std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
       if (day) partitions_.erase(*day);
     }
     c.query("DELETE FROM rollups WHERE hour_start + 3600000 <= $1", Params().add(cutoff));
+    c.query("DELETE FROM rollup_days WHERE day_start < $1", Params().add(cutoff));  // every day with a deleted hour
     tx.commit();
     return deleted;
   });

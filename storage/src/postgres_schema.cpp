@@ -75,6 +75,14 @@ const Migration kMigrations[] = {
      "INSERT INTO source_gaps SELECT id_src, id_key + 1, next - 1 FROM (SELECT id_src, id_key,"
      " lead(id_key) OVER (PARTITION BY id_src ORDER BY id_key) AS next FROM events WHERE id_src > 0) x"
      " WHERE next > id_key + 1;"},
+    {3,
+     // Daily totals over the hourly rollups, so that a month of a plant sums ~30 rows per machine
+     // instead of ~720. A day row exists only while all 24 of its hours do, and equals their sum:
+     // written with them under the machine's row lock, deleted with them (late events, retention).
+     "CREATE TABLE rollup_days(machine_id integer NOT NULL, day_start bigint NOT NULL, " OEE_PG_ROLLUP_COLUMNS
+     ", PRIMARY KEY(machine_id, day_start));"
+     "INSERT INTO rollup_days SELECT machine_id, " OEE_PG_DAY_OF_HOUR " AS day, " OEE_PG_ROLLUP_SUMS
+     " FROM rollups GROUP BY machine_id, day HAVING count(*) = 24;"},
 };
 
 }  // namespace

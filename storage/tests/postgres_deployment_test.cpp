@@ -155,6 +155,44 @@ TEST(PostgresDeployment, ASchemaOneDatabaseWithEventsIsMigratedAndKeepsItsSource
   EXPECT_EQ(store->event_count(), 8);
 }
 
+// Schema 3 adds daily rollups over the hourly ones: a database of schema 2 whose hours are
+// materialised gets its whole days from them, and group totals still equal the engine.
+TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
+  PlantData d;
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  const auto machines = d.plant.machines();
+  {
+    auto store = pg.open(url, d.plant, d.cal, {});
+    ingest(*store, d.all, 500);
+    store->machines_totals(machines, d.lo, d.hi, kTimeMax);  // materialises the hours (and days)
+  }
+  PostgresCluster& c = shared_postgres();
+  ASSERT_GT(c.scalar(url, "SELECT count(*) FROM rollups"), 0);
+  // Back to schema 2: the hours without their days.
+  {
+    pg::Connection conn(url);
+    conn.exec("DROP TABLE rollup_days; DELETE FROM schema_version WHERE version = 3");
+  }
+  EXPECT_EQ(migrate_postgres(url), postgres_latest_schema_version());
+  EXPECT_GT(c.scalar(url, "SELECT count(*) FROM rollup_days"), 0);
+  EXPECT_EQ(c.scalar(url, "SELECT count(*) FROM rollup_days"),
+            c.scalar(url, "SELECT count(*) FROM (SELECT machine_id, hour_start / 86400000 FROM rollups GROUP BY 1, 2"
+                          " HAVING count(*) = 24) x"));
+  EXPECT_EQ(c.scalar(url, "SELECT count(*) FROM rollup_days d WHERE (SELECT sum(good_count) FROM rollups r"
+                          " WHERE r.machine_id = d.machine_id AND r.hour_start >= d.day_start"
+                          " AND r.hour_start < d.day_start + 86400000) <> d.good_count"),
+            0);
+  auto store = pg.open(url, d.plant, d.cal, {});
+  std::vector<MachineHistory> h;
+  for (const MachineSpec* m : machines) h.push_back(MachineHistory::build(*m, of_machine(d.all, m->path)));
+  for (TimeMs f = d.lo - 2 * kMsPerHour; f < d.lo + kMsPerDay; f += 5 * kMsPerHour + 777) {
+    KpiTotals want;
+    for (const auto& x : h) want += oee::machine_totals(x, d.cal, f, d.hi, kTimeMax);
+    EXPECT_EQ(store->machines_totals(machines, f, d.hi, kTimeMax), want) << format_rfc3339(f);
+  }
+}
+
 TEST(PostgresDeployment, PgDumpBackupRestoredWithPgRestoreAnswersTheSame) {
   PlantData d;
   PostgresBackend pg;
