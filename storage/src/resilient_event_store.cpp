@@ -294,11 +294,11 @@ MachineHistory ResilientEventStore::machine_history(const MachineSpec& machine, 
   return guarded<MachineHistory>([&](EventStore& s) { return s.machine_history(machine, from, to); });
 }
 
-KpiTotals ResilientEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
-  std::lock_guard lock(mutex_);
-  auto key = std::make_tuple(machine.path, from, to);
+KpiTotals ResilientEventStore::totals_or_last_known(std::string cache_key, TimeMs from, TimeMs to,
+                                                    const std::function<KpiTotals(EventStore&)>& query) {
+  auto key = std::make_tuple(std::move(cache_key), from, to);
   try {
-    KpiTotals t = guarded<KpiTotals>([&](EventStore& s) { return s.machine_totals(machine, from, to, horizon); });
+    KpiTotals t = guarded<KpiTotals>(query);
     if (last_totals_.size() >= kMaxCachedWindows) last_totals_.clear();
     last_totals_[std::move(key)] = t;
     return t;
@@ -311,25 +311,20 @@ KpiTotals ResilientEventStore::machine_totals(const MachineSpec& machine, TimeMs
   }
 }
 
+KpiTotals ResilientEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
+  std::lock_guard lock(mutex_);
+  return totals_or_last_known(machine.path, from, to,
+                              [&](EventStore& s) { return s.machine_totals(machine, from, to, horizon); });
+}
+
 KpiTotals ResilientEventStore::machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
                                                TimeMs horizon) {
   std::lock_guard lock(mutex_);
   // A group's cache key is its machine paths joined by a character paths cannot hold.
   std::string paths;
   for (const MachineSpec* m : machines) (paths += m->path) += '\n';
-  auto key = std::make_tuple(std::move(paths), from, to);
-  try {
-    KpiTotals t = guarded<KpiTotals>([&](EventStore& s) { return s.machines_totals(machines, from, to, horizon); });
-    if (last_totals_.size() >= kMaxCachedWindows) last_totals_.clear();
-    last_totals_[std::move(key)] = t;
-    return t;
-  } catch (const StoreUnavailable&) {
-    auto it = last_totals_.find(key);
-    if (it == last_totals_.end()) throw;
-    status_.stale = true;
-    ++status_.stale_reads;
-    return it->second;
-  }
+  return totals_or_last_known(std::move(paths), from, to,
+                              [&](EventStore& s) { return s.machines_totals(machines, from, to, horizon); });
 }
 
 std::int64_t ResilientEventStore::event_count() {

@@ -94,6 +94,10 @@ class ResilientEventStore final : public EventStore {
   void spill(std::span<const Event> events, TimeMs received_at);
   template <class T, class F>
   T guarded(F&& f);
+  // The query's totals, remembered under the key; the last remembered ones (marked stale) while
+  // the store is unavailable.
+  KpiTotals totals_or_last_known(std::string cache_key, TimeMs from, TimeMs to,
+                                 const std::function<KpiTotals(EventStore&)>& query);
 
   Opener open_;
   ResilienceOptions options_;
