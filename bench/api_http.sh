@@ -8,22 +8,10 @@ build=${1:?usage: api_http.sh BUILD_DIR}
 oee="$build/bin/oee"
 seconds=15
 [ "${BENCH_QUICK:-0}" = 1 ] && seconds=5
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
-export OEE_ADMIN_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 port=$(free_port)
-"$oee" serve --demo --history-hours 8 --data-dir "$work/data" --listen "127.0.0.1:$port" --threads 2 >"$work/serve.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 600); do grep -qs "caught up" "$work/serve.log" && break; sleep 0.1; done
-grep -q "caught up" "$work/serve.log" || { echo "api_http.sh: the demo did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
+start_demo_server api_http.sh "$port" --history-hours 8
 url="http://127.0.0.1:$port/api/v1/kpis"
 curl -sf -H "Authorization: Bearer $OEE_ADMIN_TOKEN" "$url" >"$work/kpis.json"
 bytes=$(stat -c %s "$work/kpis.json")

@@ -18,23 +18,11 @@ clients=${BENCH_WS_CLIENTS:-10000}
 seconds=30
 [ "${BENCH_QUICK:-0}" = 1 ] && seconds=10
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export OEE_ADMIN_TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-"$oee" serve --demo --speed 30 --history-hours 2 --data-dir "$work/data" --listen "127.0.0.1:$port" --threads 2 >"$work/serve.log" 2>&1 &
-server=$!
-pids+=($server)
-for _ in $(seq 600); do grep -qs "caught up" "$work/serve.log" && break; sleep 0.1; done
-grep -q "caught up" "$work/serve.log" || { echo "api_websocket.sh: the demo did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
-rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server/status")
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
+source "$root/bench/common.bash"
+port=$(free_port)
+start_demo_server api_websocket.sh "$port" --speed 30 --history-hours 2
+rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 baseline_clients=${BENCH_WS_BASELINE_CLIENTS:-100}
 node "$root/bench/websocket_clients.mjs" "$port" "$OEE_ADMIN_TOKEN" "$baseline_clients" 10 '[""]' >"$work/baseline.json"
 processes=${BENCH_WS_PROCESSES:-2}
@@ -49,7 +37,7 @@ done
 peak=0
 ticks_start=$(cpu_ticks); seconds_start=$(date +%s.%N)
 while kill -0 "${clients_pids[0]}" 2>/dev/null; do
-  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server/status")
+  rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status")
   [ "$rss" -gt "$peak" ] && peak=$rss
   sleep 1
 done

@@ -6,12 +6,9 @@ set -euo pipefail
 build=${1:?build dir}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 oee="$build/bin/oee"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source "$here/bench/common.bash"
 tags=${BENCH_EDGE_TAGS:-100000}
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 /usr/bin/python3 "$here/edge/tests/peer/modbus_device.py" "$port" 50000 >"$work/device.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done

@@ -12,16 +12,9 @@ items=${BENCH_OPCUA_ITEMS:-10000}
 window=60
 [ "${BENCH_QUICK:-0}" = 1 ] && window=15
 warmup=5
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/common.bash"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 url="opc.tcp://127.0.0.1:$port"
 node "$root/opcua/tests/peer/server.js" --port "$port" --counters "$items" --rate-ms 1000 --pki "$work/pki" \
   >"$work/server.out" 2>"$work/server.err" &
