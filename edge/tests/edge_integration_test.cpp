@@ -675,41 +675,56 @@ TEST(ServerIngest, ModbusSampleTagsReachTheTagHistory) {
 
 namespace {
 
-// The edge's newest status (oee/v1/_edge/<id>/status), as the test sees it through the broker.
+// Every "online" status the edge published (oee/v1/_edge/<id>/status), as the test sees it through
+// the broker. A persistent session (the broker keeps it across its restart) so that the statuses
+// published while this watcher reconnects are queued for it, not lost: the edge's first status after
+// a reconnect, published before the backfill starts, is the one that shows the outage's backlog.
 class StatusWatcher {
  public:
   explicit StatusWatcher(const std::string& url) {
     oee::transport::MqttOptions o;
     o.brokers = {url};
     o.client_id = "it-status-watcher";
-    o.clean_session = true;  // only what is new
+    o.clean_session = false;
     o.reconnect_min = 200ms;
     o.reconnect_max = 1000ms;
     o.subscriptions = {"oee/v1/_edge/+/status"};
     oee::transport::MqttHandlers h;
     h.on_message = [this](std::string_view, std::string_view payload) {
       auto j = nlohmann::json::parse(payload, nullptr, false);
-      if (!j.is_object() || j.value("state", "") != "online") return;
+      if (!j.is_object() || j.value("state", "") != "online" || !j.contains("ts")) return;
+      const auto ts = oee::parse_timestamp(j["ts"].get<std::string>());
+      if (!ts) return;
       std::lock_guard l(m_);
-      last_ = std::move(j);
-      ++received_;
+      all_.emplace_back(*ts, std::move(j));
     };
     client_ = std::make_unique<oee::transport::MqttClient>(o, h);
     client_->start();
   }
   nlohmann::json last() const {
     std::lock_guard l(m_);
-    return last_;
+    return all_.empty() ? nlohmann::json() : all_.back().second;
   }
   std::uint64_t received() const {
     std::lock_guard l(m_);
-    return received_;
+    return all_.size();
+  }
+  // The statuses the edge stamped at or after `since_ms` (a retained copy of an older one, which the
+  // broker hands out again on every subscription, is left out), oldest first.
+  std::vector<nlohmann::json> since(oee::TimeMs since_ms) const {
+    std::lock_guard l(m_);
+    std::vector<std::pair<oee::TimeMs, nlohmann::json>> picked;
+    for (const auto& s : all_)
+      if (s.first >= since_ms) picked.push_back(s);
+    std::stable_sort(picked.begin(), picked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<nlohmann::json> out;
+    for (auto& p : picked) out.push_back(std::move(p.second));
+    return out;
   }
 
  private:
   mutable std::mutex m_;
-  nlohmann::json last_;
-  std::uint64_t received_ = 0;
+  std::vector<std::pair<oee::TimeMs, nlohmann::json>> all_;
   std::unique_ptr<oee::transport::MqttClient> client_;
 };
 
@@ -754,24 +769,30 @@ TEST(EdgeAcceptance, BrokerDownSixtySecondsEveryEventStoredOnceKpisEqualAnUndist
       << server.log() << edge.log();
 
   const auto before = status.last();  // at most one status interval (500 ms) old
+  const oee::TimeMs stopped_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch()).count();
   broker.stop();
   std::this_thread::sleep_for(kOutage);
   broker.start();
-  // The first status after the restart tells how much the edge accepted while the broker was away.
-  const std::uint64_t statuses = status.received();
-  ASSERT_TRUE(eventually([&] { return status.received() > statuses; }, 30s)) << edge.log();
-  const auto after = status.last();
+  // The edge's first status after the restart, published before its backfill, tells how much it
+  // accepted while the broker was away and that all of it waited in its queue.
+  ASSERT_TRUE(eventually([&] { return !status.since(stopped_ms).empty(); }, 30s)) << edge.log();
+  const auto after = status.since(stopped_ms).front();
   const double outage_s =
       static_cast<double>(*oee::parse_timestamp(after["ts"].get<std::string>()) - *oee::parse_timestamp(before["ts"].get<std::string>())) / 1000.0;
   const double produced = after["next_seq"].get<double>() - before["next_seq"].get<double>();
-  std::printf("acceptance: %.0f events accepted in %.1f s across the outage: %.0f events/s\n", produced, outage_s,
-              produced / outage_s);
+  std::printf("acceptance: %.0f events accepted in %.1f s across the outage: %.0f events/s; %.0f queued at reconnect\n",
+              produced, outage_s, produced / outage_s, after["queue_depth"].get<double>());
   EXPECT_GE(outage_s, 60.0);
   EXPECT_GE(produced / outage_s, 1000.0);
   EXPECT_GE(after["queue_depth"].get<double>(), 60000.0) << "the outage's events waited in the edge's queue";
 
   // Backfill while the edge keeps acquiring, until its queue is back to live depth; then stop it.
-  ASSERT_TRUE(eventually([&] { return status.last().value("queue_depth", 1e9) < 5000; }, 180s)) << status.last().dump();
+  auto newest = [&] {
+    const auto s = status.since(stopped_ms);
+    return s.empty() ? nlohmann::json::object() : s.back();
+  };
+  ASSERT_TRUE(eventually([&] { return newest().value("queue_depth", 1e9) < 5000; }, 180s)) << newest().dump();
   ASSERT_EQ(edge.stop(), 0) << edge.log();
   const auto q = edge.queue_stats();
   EXPECT_EQ(q.depth_records, 0u);
