@@ -6,6 +6,8 @@
 // the machine's events loaded from PostgreSQL; also a machine over a year, and the plant (1,000
 // machines) over a month. The server is a throwaway PostgreSQL 15 cluster with
 // the durability settings of production (fsync on, synchronous_commit on).
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -21,12 +23,20 @@
 #include "oee/core/time_zone.h"
 #include "oee/storage/postgres_store.h"
 
+#include <libpq-fe.h>
+
 using Clock = std::chrono::steady_clock;
 using namespace oee;
 
 namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double cpu_seconds() {  // user + system time of this process
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 PlantModel make_plant(int lines, int per_line) {
   PlantModel p;
@@ -113,6 +123,24 @@ void write_copy_rows(const PlantModel& plant, const std::vector<Event>& events, 
   }
 }
 
+// BENCH_PG_STATEMENTS=N (while profiling): the N statements that took the most time since the last
+// call, from pg_stat_statements, on stderr; then the counters start again.
+void print_statement_stats(const std::string& url, const char* phase) {
+  const char* n = std::getenv("BENCH_PG_STATEMENTS");
+  if (n == nullptr) return;
+  PGconn* c = PQconnectdb(url.c_str());
+  PGresult* r = PQexec(c, ("SELECT calls, round(total_exec_time::numeric, 1), round((total_exec_time / calls)::numeric, 3),"
+                           " left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_statements"
+                           " ORDER BY total_exec_time DESC LIMIT " + std::to_string(std::atoi(n))).c_str());
+  std::fprintf(stderr, "-- statements by total time, %s (calls, total ms, ms per call, statement)\n", phase);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) std::fprintf(stderr, "%s", PQerrorMessage(c));
+  for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r); ++i)
+    std::fprintf(stderr, "%8s %10s %9s  %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), PQgetvalue(r, i, 3));
+  PQclear(r);
+  PQclear(PQexec(c, "SELECT pg_stat_statements_reset()"));
+  PQfinish(c);
+}
+
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
@@ -127,9 +155,10 @@ int main() {
   const std::size_t batch = 10'000;
   try {
     const char* extra = std::getenv("BENCH_PG_SETTINGS");  // e.g. statement logging while profiling
+    const bool statements = std::getenv("BENCH_PG_STATEMENTS") != nullptr;
     storage::testing::PostgresCluster cluster(
         std::string("-c fsync=on -c synchronous_commit=on -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min ") +
-        (extra ? extra : ""));
+        (statements ? "-c shared_preload_libraries=pg_stat_statements " : "") + (extra ? extra : ""));
     const PlantModel plant = make_plant(20, 50);  // 1,000 machines
     const FixedOffsetZone zone;
     const ShiftCalendar cal(plant, zone);
@@ -147,20 +176,27 @@ int main() {
                  " id_key bigint NOT NULL, type smallint NOT NULL, src_id integer NOT NULL, seq bigint NOT NULL,"
                  " state text NOT NULL, reason text NOT NULL, good bigint NOT NULL, reject bigint NOT NULL,"
                  " counter smallint NOT NULL, value bigint NOT NULL, rollover bigint NOT NULL, product text NOT NULL,"
-                 " at bigint NOT NULL, PRIMARY KEY(id_src, id_key, ts))");
+                 " at bigint NOT NULL, PRIMARY KEY(machine_id, ts, id_src, id_key))");  // the events table's key (migration 2)
     auto t0 = Clock::now();
     cluster.run({"/usr/bin/psql", "-q", "-d", base_url, "-c", "\\copy copy_baseline FROM '" + rows_file + "'"}, "psql \\copy");
     const double copy_rate = static_cast<double>(ingest_events) / seconds_since(t0);
 
     const std::string url = cluster.create_database();
+    if (statements) cluster.exec(url.substr(url.find("///") + 3, url.find('?') - url.find("///") - 3), "CREATE EXTENSION pg_stat_statements");
     auto store = storage::open_postgres_store(url, plant, cal);
+    print_statement_stats(url, "opening the store");
     t0 = Clock::now();
+    const double cpu0 = cpu_seconds();
     for (std::size_t i = 0; i < ingest_events; i += batch)
       store->append(std::span(events).subspan(i, std::min(batch, ingest_events - i)), start);
-    const double ours = static_cast<double>(ingest_events) / seconds_since(t0);
+    const double ingest_s = seconds_since(t0);
+    const double ours = static_cast<double>(ingest_events) / ingest_s;
+    std::fprintf(stderr, "ingest: %.2f s, of which %.2f s CPU in this process (formatting, dedup, bookkeeping)\n", ingest_s,
+                 cpu_seconds() - cpu0);
     std::printf("BENCH\tpostgres ingest, dedup, 1000 machines (events/s)\t%.0f\tevents/s\tpsql \\copy, same key\t%.0f\thigher\t>= 0.7 x baseline and >= 300000\n",
                 ours, copy_rate);
     std::fflush(stdout);
+    print_statement_stats(url, "ingest");
     if (std::getenv("BENCH_INGEST_ONLY")) return 0;  // while profiling the ingest
 
     // (b) The rest, then queries.
@@ -199,11 +235,13 @@ int main() {
       line_ms.push_back(seconds_since(q) * 1000);
     }
     std::vector<double> plant_ms, year_ms;
+    print_statement_stats(url, "machine and line queries");
     for (int i = 0; i < 20; ++i) {
       auto q = Clock::now();
       store->machines_totals(machines, from, to, kTimeMax);
       plant_ms.push_back(seconds_since(q) * 1000);
     }
+    print_statement_stats(url, "20 plant queries");
     // A machine over a year (the month of events and the eleven empty months before): the first
     // query of each machine materialises its hours, the measured ones are the steady state.
     const TimeMs year_from = to - 365 * kMsPerDay;

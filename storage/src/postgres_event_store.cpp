@@ -35,6 +35,7 @@ constexpr int kWalkChunk = 32;  // a few state changes back is the usual answer
 // find where the state interval began and the context before it.
 constexpr DurationMs kWindowLeadMs = 2 * kMsPerHour;
 constexpr std::size_t kWindowLeadMinWindows = 8;  // below, a few index probes per machine are cheaper
+constexpr std::size_t kCopySliceRows = 500;  // about 80 KB of COPY data per PQputCopyData
 
 // The kinds of context events (bits of machines.kinds): products, and each counter's readings.
 constexpr struct {
@@ -96,6 +97,30 @@ void append_int(std::string& out, std::int64_t v) {
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, p);
 }
+
+// COPY ... (FORMAT binary): the server reads integers as they are instead of parsing text, and
+// nothing needs escaping. A row is a field count, then each field as its length and big-endian bytes.
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  char buf[8];
+  for (int i = bytes - 1; i >= 0; --i, v >>= 8) buf[i] = static_cast<char>(v & 0xff);
+  out.append(buf, static_cast<std::size_t>(bytes));
+}
+void copy_int(std::string& out, std::int64_t v, int bytes) {  // smallint 2, integer 4, bigint 8
+  put_be(out, static_cast<std::uint64_t>(bytes), 4);
+  put_be(out, static_cast<std::uint64_t>(v), bytes);
+}
+void copy_text(std::string& out, std::string_view s) {
+  std::string clean;
+  if (s.find('\0') != std::string_view::npos) {
+    for (char c : s)
+      if (c != '\0') clean += c;
+    s = clean;
+  }
+  put_be(out, s.size(), 4);
+  out.append(s);
+}
+constexpr std::string_view kCopyBinaryHeader{"PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19};  // signature, flags, extension length
+constexpr std::string_view kCopyBinaryTrailer{"\377\377", 2};
 
 struct StringHash {
   using is_transparent = void;
@@ -336,44 +361,71 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   std::stable_sort(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key < b.key; });
   batch.erase(std::unique(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key == b.key; }),
               batch.end());
+  // The batch in COPY's binary format, formatted and sent in slices while the server already
+  // inserts the first ones; kept whole for the staging path.
   std::string rows;
-  rows.reserve(batch.size() * 96);
-  for (const Row& row : batch) {
-    const Event& e = *row.event;
-    append_int(rows, row.key[0]);
-    rows += '\t';
-    append_int(rows, e.ts);
-    rows += '\t';
-    append_int(rows, row.key[2]);
-    rows += '\t';
-    append_int(rows, row.key[3]);
-    rows += '\t';
-    append_int(rows, static_cast<int>(e.type));
-    rows += '\t';
-    append_int(rows, row.sid);
-    rows += '\t';
-    append_int(rows, e.seq);
-    rows += '\t';
-    append_text(rows, e.state);
-    rows += '\t';
-    append_text(rows, e.reason);
-    rows += '\t';
-    append_int(rows, e.good);
-    rows += '\t';
-    append_int(rows, e.reject);
-    rows += '\t';
-    append_int(rows, static_cast<int>(e.counter));
-    rows += '\t';
-    // A sample rides in the value (its double's bits) and product (its name) columns: no schema change.
-    append_int(rows, e.type == EventType::sample ? std::bit_cast<std::int64_t>(e.sample_value) : e.value);
-    rows += '\t';
-    append_int(rows, e.rollover);
-    rows += '\t';
-    append_text(rows, e.type == EventType::sample ? e.sample_name : e.product);
-    rows += '\t';
-    append_int(rows, e.at);
-    rows += '\n';
-  }
+  rows.reserve(batch.size() * 170 + 32);
+  rows += kCopyBinaryHeader;
+  std::size_t formatted = 0;
+  auto format_rows = [&](std::size_t count) {
+    for (const std::size_t end = std::min(batch.size(), formatted + count); formatted < end; ++formatted) {
+      const Row& row = batch[formatted];
+      const Event& e = *row.event;
+      put_be(rows, 16, 2);  // fields, in the order of OEE_PG_EVENT_COLUMNS
+      copy_int(rows, row.key[0], 4);
+      copy_int(rows, e.ts, 8);
+      copy_int(rows, row.key[2], 8);
+      copy_int(rows, row.key[3], 8);
+      copy_int(rows, static_cast<int>(e.type), 2);
+      copy_int(rows, row.sid, 4);
+      copy_int(rows, e.seq, 8);
+      copy_text(rows, e.state);
+      copy_text(rows, e.reason);
+      copy_int(rows, e.good, 8);
+      copy_int(rows, e.reject, 8);
+      copy_int(rows, static_cast<int>(e.counter), 2);
+      // A sample rides in the value (its double's bits) and product (its name) columns: no schema change.
+      copy_int(rows, e.type == EventType::sample ? std::bit_cast<std::int64_t>(e.sample_value) : e.value, 8);
+      copy_int(rows, e.rollover, 8);
+      copy_text(rows, e.type == EventType::sample ? e.sample_name : e.product);
+      copy_int(rows, e.at, 8);
+    }
+    if (formatted == batch.size() && !rows.ends_with(kCopyBinaryTrailer)) rows += kCopyBinaryTrailer;
+  };
+  // What the stored rows add to their machines' and sources' rows.
+  struct MachineBatch {
+    std::int64_t count = 0;
+    TimeMs min_ts = kTimeMax, max_ts = kTimeMin;
+    bool total = false;
+    std::int64_t kinds = 0;
+  };
+  std::map<std::int64_t, MachineBatch> machines;
+  std::map<std::int64_t, SourceBatch> sources;
+  auto tally = [&] {
+    machines.clear();
+    sources.clear();
+    for (const Row& row : batch) {
+      const Event& e = *row.event;
+      const TimeMs ts = e.ts;
+      MachineBatch& m = machines[row.key[0]];
+      ++m.count;
+      m.min_ts = std::min(m.min_ts, ts);
+      m.max_ts = std::max(m.max_ts, ts);
+      if (e.type == EventType::counter && e.counter == CounterName::total) m.total = true;
+      if (e.type == EventType::product) m.kinds |= 1;
+      if (e.type == EventType::counter) m.kinds |= 2 << static_cast<int>(e.counter);
+      if (row.sid == 0) continue;
+      SourceBatch& s = sources[row.sid];
+      ++s.count;
+      s.offsets.push_back(ts - received_at);
+      if (ts - received_at > options_.max_future_skew_ms) ++s.future;
+      if (e.seq >= 0) {
+        s.seq_min = s.seq_min < 0 ? e.seq : std::min(s.seq_min, e.seq);
+        s.seq_max = std::max(s.seq_max, e.seq);
+        s.seqs.push_back(e.seq);
+      }
+    }
+  };
   ensure_partitions(days);
   Connection& c = conn();
   std::optional<Transaction> tx;
@@ -385,8 +437,12 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   if (!direct_copy_paused_) {
     tx.emplace(c);
     try {
-      c.copy_begin("COPY events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
-      c.copy_data(rows);
+      c.copy_begin("COPY events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN (FORMAT binary)");
+      for (std::size_t sent = 0; formatted < batch.size() || sent < rows.size(); sent = rows.size()) {
+        format_rows(kCopySliceRows);
+        c.copy_data(std::string_view(rows).substr(sent));
+      }
+      tally();  // while the server inserts the last slices
       c.copy_end();
     } catch (const PgError& e) {
       if (e.connection_lost() || e.sqlstate() != "23505") throw;
@@ -400,8 +456,9 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
       c.exec("CREATE TEMP TABLE IF NOT EXISTS staging_events (LIKE events) ON COMMIT DELETE ROWS");
       staging_ready_ = true;
     }
+    format_rows(batch.size());
     tx.emplace(c);
-    c.copy_begin("COPY staging_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
+    c.copy_begin("COPY staging_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN (FORMAT binary)");
     c.copy_data(rows);
     c.copy_end();
     // The unique key drops what is already stored (the batch has no duplicates left).
@@ -419,41 +476,13 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
       std::sort(fresh.begin(), fresh.end());
       std::erase_if(batch, [&](const Row& r) { return !std::binary_search(fresh.begin(), fresh.end(), r.key); });
     }
+    tally();
   }
   result.inserted = batch.size();
   result.duplicates = events.size() - result.inserted;
   if (result.inserted == 0) {
     tx->commit();
     return result;
-  }
-  struct MachineBatch {
-    std::int64_t count = 0;
-    TimeMs min_ts = kTimeMax, max_ts = kTimeMin;
-    bool total = false;
-    std::int64_t kinds = 0;
-  };
-  std::map<std::int64_t, MachineBatch> machines;
-  std::map<std::int64_t, SourceBatch> sources;
-  for (const Row& row : batch) {
-    const Event& e = *row.event;
-    const TimeMs ts = e.ts;
-    MachineBatch& m = machines[row.key[0]];
-    ++m.count;
-    m.min_ts = std::min(m.min_ts, ts);
-    m.max_ts = std::max(m.max_ts, ts);
-    if (e.type == EventType::counter && e.counter == CounterName::total) m.total = true;
-    if (e.type == EventType::product) m.kinds |= 1;
-    if (e.type == EventType::counter) m.kinds |= 2 << static_cast<int>(e.counter);
-    if (row.sid == 0) continue;
-    SourceBatch& s = sources[row.sid];
-    ++s.count;
-    s.offsets.push_back(ts - received_at);
-    if (ts - received_at > options_.max_future_skew_ms) ++s.future;
-    if (e.seq >= 0) {
-      s.seq_min = s.seq_min < 0 ? e.seq : std::min(s.seq_min, e.seq);
-      s.seq_max = std::max(s.seq_max, e.seq);
-      s.seqs.push_back(e.seq);
-    }
   }
   // The touched machines' rows, locked in id order (no deadlock between servers) and updated in one
   // statement that returns what they were: which materialised rollup hours the new events may change.

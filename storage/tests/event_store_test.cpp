@@ -112,6 +112,31 @@ TEST_P(StoreTest, AppendIsIdempotentAndCountsDuplicates) {
   EXPECT_EQ(s2->append(std::vector<Event>{anonymous, other}, t0).inserted, 2u);
 }
 
+TEST_P(StoreTest, TextWithControlCharactersAndUnicodeIsStoredAsSentButNul) {
+  const TimeMs t0 = at("2026-11-10T08:00:00Z");
+  Event stopped = state(m, t0, "stopped", 1);
+  stopped.reason = "jam\tat\\infeed\nline 2\r\x01 \xC3\xBC \xE6\xBC\xA2\xE5\xAD\x97 \xF0\x9F\x94\xA7";
+  Event product;
+  product.machine = m.path;
+  product.ts = t0 + 1000;
+  product.type = EventType::product;
+  product.product = std::string("A\\N-\x7f-", 6) + std::string(1, '\0') + "-end";
+  product.src = "plc";
+  product.seq = 2;
+  send({stopped, product, state(m, t0 + 2000, "running", 3)});
+  const auto events = store->machine_events(m.path, t0, t0 + kMsPerHour);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0], stopped) << events[0].reason;
+  Event without_nul = product;
+  without_nul.product = "A\\N-\x7f--end";  // PostgreSQL text holds no NUL: that store drops it
+  EXPECT_EQ(events[1], std::string_view(GetParam()) == "postgresql" ? without_nul : product) << events[1].product;
+  // Resent with a changed text, the same src+seq is a duplicate, not a second event.
+  Event changed = stopped;
+  changed.reason = "other";
+  EXPECT_EQ(store->append(std::vector<Event>{changed}, t0).inserted, 0u);
+  EXPECT_EQ(store->machine_events(m.path, t0, t0 + kMsPerHour)[0].reason, stopped.reason);
+}
+
 TEST_P(StoreTest, SamplesAreStoredReadBackExactlyAndLeaveTheKpisAlone) {
   const TimeMs t0 = at("2026-11-10T08:00:00Z");
   auto sample = [&](TimeMs ts, const char* name, double value, std::int64_t seq) {
