@@ -15,7 +15,9 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../storage/tests/postgres_test_cluster.h"
@@ -209,6 +211,10 @@ int main() {
     t0 = Clock::now();
     for (const MachineSpec* m : machines) store->machine_totals(*m, from, to, kTimeMax);  // materialises rollups
     std::fprintf(stderr, "first month query of every machine (rollups materialised): %.1f s\n", seconds_since(t0));
+    if (const char* pause = std::getenv("BENCH_PG_PAUSE")) {  // while profiling: the loaded database stays up
+      std::fprintf(stderr, "paused while %s exists; database: %s\n", pause, url.c_str());
+      while (std::filesystem::exists(pause)) std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
     std::mt19937_64 rng(3);
     std::vector<double> machine_ms, engine_ms, line_ms;
     for (int i = 0; i < 400; ++i) {

@@ -37,16 +37,28 @@ inline std::uint16_t listening_port(const std::string& output) {
 }
 
 // Starts `serve` `crashes` times and SIGKILLs each run at a random moment once it has stored some
-// history (the first progress line of a run that re-reads what was stored before), never after it
-// caught up.
+// history: just after its first or second progress line (one per 6 simulated hours; a run re-reads
+// what was stored before), never after it caught up. The moment follows the ingest's progress, not
+// the clock: the SQLite store takes a whole simulated day in well under a second.
 inline void kill_during_history_ingest(const std::vector<std::string>& serve, const std::filesystem::path& dir,
                                        int crashes, std::chrono::seconds progress_timeout) {
   std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(std::time(nullptr)));
+  const std::string progress = "demo: simulated history stored up to";
   for (int crash = 0; crash < crashes; ++crash) {
     ChildProcess server(serve, (dir / ("serve-" + std::to_string(crash) + ".log")).string());
     ASSERT_TRUE(server.wait_for_output("listening on", std::chrono::seconds(30))) << server.output();
-    ASSERT_TRUE(server.wait_for_output("demo: simulated history stored up to", progress_timeout)) << server.output();
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 300));
+    const std::size_t lines = 1 + rng() % 2;
+    const auto deadline = std::chrono::steady_clock::now() + progress_timeout;
+    auto progress_lines = [&] {
+      const std::string out = server.output();
+      std::size_t n = 0;
+      for (auto at = out.find(progress); at != std::string::npos; at = out.find(progress, at + 1)) ++n;
+      return n;
+    };
+    while (progress_lines() < lines && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_GE(progress_lines(), lines) << server.output();
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20'000));
     EXPECT_EQ(server.kill(SIGKILL), -SIGKILL);
     EXPECT_EQ(server.output().find("caught up"), std::string::npos) << "the kill came after the ingest: " << server.output();
   }
