@@ -9,6 +9,11 @@ std::int64_t Result::int_at(int row, int col) const {
   const char* v = PQgetvalue(r_.get(), row, col);
   std::int64_t out = 0;
   const std::size_t n = static_cast<std::size_t>(PQgetlength(r_.get(), row, col));
+  if (PQfformat(r_.get(), col) == 1) {  // big-endian two's complement of 1 (boolean), 2, 4 or 8 bytes
+    std::uint64_t u = n > 0 && (static_cast<unsigned char>(v[0]) & 0x80) && n > 1 ? ~std::uint64_t{0} : 0;
+    for (std::size_t i = 0; i < n; ++i) u = (u << 8) | static_cast<unsigned char>(v[i]);
+    return static_cast<std::int64_t>(u);
+  }
   if (n == 1 && (v[0] == 't' || v[0] == 'f')) return v[0] == 't';  // booleans
   std::from_chars(v, v + n, out);
   return out;
@@ -93,6 +98,15 @@ Result Connection::prepared(const char* name, const char* sql, const Params& par
   }
   const auto p = params.pointers();
   return check(PQexecPrepared(conn_, name, params.size(), p.data(), nullptr, nullptr, 0), sql);
+}
+
+Result Connection::prepared_binary(const char* name, const char* sql, const Params& params) {
+  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+    check(PQprepare(conn_, name, sql, params.size(), nullptr), sql);
+    prepared_.emplace_back(name);
+  }
+  const auto p = params.pointers();
+  return check(PQexecPrepared(conn_, name, params.size(), p.data(), nullptr, nullptr, 1), sql);
 }
 
 void Connection::copy_begin(const char* sql) { check(PQexec(conn_, sql), sql); }

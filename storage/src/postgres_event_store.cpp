@@ -693,7 +693,7 @@ void PostgresEventStore::load_range(std::int64_t mid, const char* table, TimeMs 
   const std::string sql = std::string("SELECT " OEE_PG_READ_COLUMNS " FROM ") + table +
                           " WHERE machine_id=$1 AND ts>=$2 AND ts<$3" + (states_only ? " AND type=0" : "") +
                           " ORDER BY ts, id_src, id_key";
-  Result r = conn().prepared(name, sql.c_str(), Params().add(mid).add(from).add(to));
+  Result r = conn().prepared_binary(name, sql.c_str(), Params().add(mid).add(from).add(to));
   for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
 }
 
@@ -741,7 +741,7 @@ void PostgresEventStore::run_start_bounds(std::vector<StateWalk>& walks) {
       floors.push_back(floor_of(progress[k]));
     }
     if (idx.empty()) return;
-    Result r = conn().prepared("walk_states",
+    Result r = conn().prepared_binary("walk_states",
                                "SELECT v.k, x.ts, x.state FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
                                " v(k, id, cur, fl) CROSS JOIN LATERAL (SELECT ts, state FROM history_events"
                                " WHERE machine_id=v.id AND type=0 AND ts<v.cur AND ts>=v.fl AND ts>=$5 AND ts<$6"
@@ -837,7 +837,7 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
     afters.push_back(q.to < kTimeMax ? std::max(q.from, q.to + q.spec->micro_stop_threshold_ms) : kTimeMax);
   }
   if (idx.size() < kWindowLeadMinWindows) return;
-  Result r = conn().prepared("load_windows_with_lead",
+  Result r = conn().prepared_binary("load_windows_with_lead",
                              "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
                              " v(k, id, lo, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
                              " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND ts>=$5 AND ts<$6) h",
@@ -950,7 +950,7 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
           counters.push_back(kind.counter);
         }
     if (idx.empty()) break;
-    Result r = conn().prepared(
+    Result r = conn().prepared_binary(
         "context_before",
         "WITH k AS (SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::smallint[], $6::smallint[])"
         " k(k, id, lo, fl, type, counter)),"
@@ -985,7 +985,7 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
     afters.push_back(std::max(after, lo[k]));
   }
   if (idx.empty()) return;
-  Result r = conn().prepared("load_window",
+  Result r = conn().prepared_binary("load_window",
                              "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])"
                              " v(k, id, lo, hi, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
                              " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0)"

@@ -156,7 +156,8 @@ TEST(PostgresDeployment, ASchemaOneDatabaseWithEventsIsMigratedAndKeepsItsSource
 }
 
 // Schema 3 adds daily rollups over the hourly ones: a database of schema 2 whose hours are
-// materialised gets its whole days from them, and group totals still equal the engine.
+// materialised gets its whole days from them, and group totals still equal the engine. Schema 4
+// leaves room on the pages of the machines' and sources' rows.
 TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
   PlantData d;
   PostgresBackend pg;
@@ -172,9 +173,18 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
   // Back to schema 2: the hours without their days.
   {
     pg::Connection conn(url);
-    conn.exec("DROP TABLE rollup_days; DELETE FROM schema_version WHERE version = 3");
+    conn.exec("DROP TABLE rollup_days; ALTER TABLE machines RESET (fillfactor); ALTER TABLE sources RESET (fillfactor);"
+              " DELETE FROM schema_version WHERE version >= 3");
   }
+  auto fillfactor_set = [&](const char* table) {
+    return c.scalar(url, std::string("SELECT count(*) FROM pg_class WHERE relname = '") + table +
+                             "' AND 'fillfactor=20' = ANY(reloptions)");
+  };
+  EXPECT_EQ(fillfactor_set("machines"), 0);
   EXPECT_EQ(migrate_postgres(url), postgres_latest_schema_version());
+  // Schema 4: room on the pages of the rows every append updates.
+  EXPECT_EQ(fillfactor_set("machines"), 1);
+  EXPECT_EQ(fillfactor_set("sources"), 1);
   EXPECT_GT(c.scalar(url, "SELECT count(*) FROM rollup_days"), 0);
   EXPECT_EQ(c.scalar(url, "SELECT count(*) FROM rollup_days"),
             c.scalar(url, "SELECT count(*) FROM (SELECT machine_id, hour_start / 86400000 FROM rollups GROUP BY 1, 2"
