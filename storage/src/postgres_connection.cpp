@@ -91,22 +91,19 @@ Result Connection::query(const char* sql, const Params& params) {
   return check(PQexecParams(conn_, sql, params.size(), nullptr, p.data(), nullptr, nullptr, 0), sql);
 }
 
-Result Connection::prepared(const char* name, const char* sql, const Params& params) {
-  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
-    check(PQprepare(conn_, name, sql, params.size(), nullptr), sql);
-    prepared_.emplace_back(name);
-  }
-  const auto p = params.pointers();
-  return check(PQexecPrepared(conn_, name, params.size(), p.data(), nullptr, nullptr, 0), sql);
-}
+Result Connection::prepared(const char* name, const char* sql, const Params& params) { return run_prepared(name, sql, params, 0); }
 
 Result Connection::prepared_binary(const char* name, const char* sql, const Params& params) {
+  return run_prepared(name, sql, params, 1);
+}
+
+Result Connection::run_prepared(const char* name, const char* sql, const Params& params, int result_format) {
   if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
     check(PQprepare(conn_, name, sql, params.size(), nullptr), sql);
     prepared_.emplace_back(name);
   }
   const auto p = params.pointers();
-  return check(PQexecPrepared(conn_, name, params.size(), p.data(), nullptr, nullptr, 1), sql);
+  return check(PQexecPrepared(conn_, name, params.size(), p.data(), nullptr, nullptr, result_format), sql);
 }
 
 void Connection::copy_begin(const char* sql) { check(PQexec(conn_, sql), sql); }

@@ -89,6 +89,7 @@ class Connection {
 
  private:
   [[noreturn]] void fail(const std::string& what);
+  Result run_prepared(const char* name, const char* sql, const Params& params, int result_format);
   Result check(PGresult* r, const char* what);
   PGconn* conn_ = nullptr;
   std::vector<std::string> prepared_;
