@@ -14,6 +14,7 @@
 
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
+#include "event_block_codec.h"
 #include "postgres_connection.h"
 #include "postgres_schema.h"
 
@@ -199,6 +200,7 @@ class PostgresEventStore final : public EventStore {
     TimeMs from, to;
     std::int64_t kinds;
     std::vector<Event> events;  // the answer
+    bool carried = false;       // `events` starts with the carry of `from`: only [from, …) is left to load
   };
   void load_histories(std::vector<HistoryRequest>& requests);
   // What load_histories knows of each request so far.
@@ -209,6 +211,8 @@ class PostgresEventStore final : public EventStore {
     bool window_done = false;
   };
   void load_windows_with_lead(std::vector<HistoryRequest>& requests, std::vector<HistoryProgress>& progress);
+  std::string carry_of(std::int64_t mid, const MachineSpec& spec, TimeMs at, std::int64_t kinds);
+  void add_carry(HistoryRequest& q, std::string_view bytes);
   void load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, std::int64_t kinds,
                            std::vector<Event>& out);
   void add_total_marker(std::int64_t mid, bool has_total, std::vector<Event>& events) const;
@@ -536,7 +540,8 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     c.prepared("invalidate_rollups",
                "WITH v AS (SELECT * FROM unnest($1::int[], $2::bigint[]) v(id, h)),"
                " d AS (DELETE FROM rollups r USING v WHERE r.machine_id = v.id AND r.hour_start >= v.h),"
-               " dd AS (DELETE FROM rollup_days r USING v WHERE r.machine_id = v.id AND r.day_start + 86400000 > v.h)"
+               " dd AS (DELETE FROM rollup_days r USING v WHERE r.machine_id = v.id AND r.day_start + 86400000 > v.h),"
+               " dc AS (DELETE FROM machine_carry r USING v WHERE r.machine_id = v.id AND r.at > v.h)"
                " UPDATE machines m SET rollup_end = LEAST(m.rollup_end, v.h) FROM v WHERE m.id = v.id",
                Params().add_array(invalid_ids).add_array(invalid_from));
   }
@@ -830,7 +835,7 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
   std::vector<std::int64_t> idx, ids, los, afters;
   for (std::size_t k = 0; k < requests.size(); ++k) {
     const HistoryRequest& q = requests[k];
-    if (q.from <= kTimeMin + q.spec->startup_window_ms + kWindowLeadMs) continue;
+    if (progress[k].lo_known || q.from <= kTimeMin + q.spec->startup_window_ms + kWindowLeadMs) continue;
     idx.push_back(static_cast<std::int64_t>(k));
     ids.push_back(q.mid);
     los.push_back(q.from - q.spec->startup_window_ms - kWindowLeadMs);
@@ -911,10 +916,34 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
   }
 }
 
+// The carry of `at` (machine_carry in postgres_schema.cpp): the events before `at` that the history
+// of a window starting at `at` holds, in the compact block form.
+std::string PostgresEventStore::carry_of(std::int64_t mid, const MachineSpec& spec, TimeMs at, std::int64_t kinds) {
+  std::vector<HistoryRequest> request{{mid, &spec, at, at, kinds, {}}};
+  load_histories(request);
+  BlockWriter w;
+  for (const Event& e : request[0].events)
+    if (e.ts < at) w.event(e, e.src.empty() ? 0 : source_id(e.src));
+  return w.bytes();
+}
+
+void PostgresEventStore::add_carry(HistoryRequest& q, std::string_view bytes) {
+  for (BlockReader r(bytes); !r.done();) {
+    std::int64_t sid = 0;
+    Event e = r.event(sid);
+    e.machine = q.spec->path;
+    if (sid != 0) e.src = source_name(sid);
+    q.events.push_back(std::move(e));
+  }
+  q.carried = true;
+}
+
 // The events of several windows (of several machines) in a few queries: the walks, the context
 // before them, the windows.
 void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
   std::vector<HistoryProgress> progress(requests.size());
+  for (std::size_t k = 0; k < requests.size(); ++k)
+    if (requests[k].carried) progress[k] = {requests[k].from, true, 0, false};
   load_windows_with_lead(requests, progress);
   std::vector<StateWalk> walks;
   std::vector<std::size_t> walk_of;
@@ -1113,6 +1142,8 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
     rows += '\n';
   }
   t.machine_count = 0;
+  const TimeMs end = missing.back().end;
+  const std::string carry = carry_of(mid, spec, end, facts.kinds);
   // Written only if no append touched the machine since `version` was read (the row lock orders
   // this against appends on every server).
   Transaction tx(c);
@@ -1124,7 +1155,11 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
     c.copy_end();
     c.exec("INSERT INTO rollups SELECT * FROM staging_rollups ON CONFLICT DO NOTHING");
     c.prepared("raise_rollup_end", "UPDATE machines SET rollup_end = GREATEST(rollup_end, $2) WHERE id=$1",
-               Params().add(mid).add(missing.back().end));
+               Params().add(mid).add(end));
+    c.prepared("write_carry",
+               "INSERT INTO machine_carry VALUES($1, $2, $3::bytea) ON CONFLICT (machine_id) DO UPDATE"
+               " SET at = EXCLUDED.at, events = EXCLUDED.events WHERE machine_carry.at < EXCLUDED.at",
+               Params().add(mid).add(end).add(to_bytea_hex(carry)));
     c.prepared("fill_rollup_days", OEE_PG_FILL_ROLLUP_DAYS,
                Params().add(mid).add(floor_to(missing.front().start, kMsPerDay)).add(ceil_to(missing.back().end, kMsPerDay)));
   }
@@ -1185,16 +1220,21 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
     if (group.empty()) return sum;
     std::vector<std::int64_t> ids;
     for (const MachineSpec* m : group) ids.push_back(machine_id(m->path));
-    Result rows = conn().prepared("machines_rows",
-                                  "SELECT id, has_total_counter, max_ts, version, kinds FROM machines WHERE id = ANY($1::int[])",
-                                  Params().add_array(ids));
+    // The machines' rows and carries together (one snapshot).
+    Result rows = conn().prepared_binary(
+        "machines_rows",
+        "SELECT m.id, m.has_total_counter, m.max_ts, m.version, m.kinds, c.at, c.events FROM machines m"
+        " LEFT JOIN machine_carry c ON c.machine_id = m.id WHERE m.id = ANY($1::int[])",
+        Params().add_array(ids));
     std::unordered_map<std::int64_t, MachineFacts> facts;
+    std::unordered_map<std::int64_t, std::pair<TimeMs, std::string_view>> carries;
     for (int i = 0; i < rows.rows(); ++i) {
       MachineFacts& f = facts[rows.int_at(i, 0)];
       f.has_total = rows.int_at(i, 1) != 0;
       f.max_ts = rows.is_null(i, 2) ? std::nullopt : std::optional<TimeMs>(rows.int_at(i, 2));
       f.version = rows.int_at(i, 3);
       f.kinds = rows.int_at(i, 4);
+      if (!rows.is_null(i, 5)) carries[rows.int_at(i, 0)] = {rows.int_at(i, 5), rows.view_at(i, 6)};
     }
     std::vector<KpiTotals> totals(group.size());
     std::vector<HistoryRequest> requests;
@@ -1221,7 +1261,12 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
       sum_d0.push_back(d0 < d1 ? d0 : r1);
       sum_d1.push_back(d0 < d1 ? d1 : r1);
       if (from < r0) engine(from, r0);
-      if (r1 < end) engine(r1, to);
+      if (r1 < end) {
+        engine(r1, to);
+        // The open tail starts where the hours end: with their carry, it reads only its own events.
+        const auto carry = carries.find(ids[k]);
+        if (carry != carries.end() && carry->second.first == r1) add_carry(requests.back(), carry->second.second);
+      }
     }
     if (!sum_idx.empty()) {
       // count(hour_start) counts the hours covered: 24 for a day row.
@@ -1353,6 +1398,7 @@ std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
       return std::int64_t{0};
     }
     Result ms = c.query("SELECT id, path, has_total_counter, kinds FROM machines ORDER BY id FOR UPDATE");
+    c.exec("DELETE FROM machine_carry");  // recomputed from what is kept by the next rollups written
     for (int i = 0; i < ms.rows(); ++i) {
       const std::int64_t mid = ms.int_at(i, 0);
       const MachineSpec* spec = plant_.find_machine(ms.text_at(i, 1));

@@ -90,6 +90,13 @@ const Migration kMigrations[] = {
      // update.
      "ALTER TABLE machines SET (fillfactor = 20);"
      "ALTER TABLE sources SET (fillfactor = 20);"},
+    {5,
+     // Per machine, the events a window starting at the end of its materialised hours needs from
+     // before that instant (the start of the state run in effect, the events since, the context
+     // before): a group's open tail then reads only its own hour instead of a lead and the context
+     // of every machine. Written with the rollups under the machine's row lock, deleted with them
+     // (late events, retention). Events in the store's compact block form (event_block_codec.h).
+     "CREATE TABLE machine_carry(machine_id integer PRIMARY KEY, at bigint NOT NULL, events bytea NOT NULL);"},
 };
 
 }  // namespace

@@ -173,7 +173,8 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
   // Back to schema 2: the hours without their days.
   {
     pg::Connection conn(url);
-    conn.exec("DROP TABLE rollup_days; ALTER TABLE machines RESET (fillfactor); ALTER TABLE sources RESET (fillfactor);"
+    conn.exec("DROP TABLE rollup_days; DROP TABLE machine_carry; ALTER TABLE machines RESET (fillfactor);"
+              " ALTER TABLE sources RESET (fillfactor);"
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {
