@@ -106,6 +106,23 @@ Result Connection::run_prepared(const char* name, const char* sql, const Params&
   return check(PQexecPrepared(conn_, name, params.size(), p.data(), nullptr, nullptr, result_format), sql);
 }
 
+void Connection::send_prepared(const char* name, const char* sql, const Params& params, bool binary_result) {
+  if (std::find(prepared_.begin(), prepared_.end(), name) == prepared_.end()) {
+    check(PQprepare(conn_, name, sql, params.size(), nullptr), sql);
+    prepared_.emplace_back(name);
+  }
+  const auto p = params.pointers();
+  if (PQsendQueryPrepared(conn_, name, params.size(), p.data(), nullptr, nullptr, binary_result ? 1 : 0) != 1)
+    throw PgError(std::string("postgresql: ") + sql + ": " + PQerrorMessage(conn_), true);  // the session is unusable
+}
+
+Result Connection::receive(const char* what) {
+  PGresult* first = PQgetResult(conn_);
+  if (first == nullptr) throw PgError(std::string("postgresql: ") + what + ": no result: " + PQerrorMessage(conn_), true);
+  while (PGresult* more = PQgetResult(conn_)) PQclear(more);  // the connection is idle again
+  return check(first, what);
+}
+
 void Connection::copy_begin(const char* sql) { check(PQexec(conn_, sql), sql); }
 
 void Connection::copy_data(std::string_view bytes) {

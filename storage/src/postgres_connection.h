@@ -82,6 +82,12 @@ class Connection {
   // columns are integers, booleans or text (Result reads nothing else in binary).
   Result prepared_binary(const char* name, const char* sql, const Params& params);
 
+  // A prepared statement sent without waiting for its result, which `receive` then returns: the
+  // server runs it while this thread does other work (or another connection's statement). One at a
+  // time per connection; nothing else may run on the connection in between.
+  void send_prepared(const char* name, const char* sql, const Params& params, bool binary_result);
+  Result receive(const char* what);
+
   // COPY ... FROM STDIN: the statement, then data in the COPY text format, then the end.
   void copy_begin(const char* sql);
   void copy_data(std::string_view bytes);

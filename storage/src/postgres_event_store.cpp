@@ -162,6 +162,7 @@ class PostgresEventStore final : public EventStore {
  private:
   // A lost connection is replaced on the next call; the statement that saw it failed.
   Connection& conn();
+  Connection& side_conn();
   template <class F>
   auto guarded(F&& f) -> decltype(f()) {
     try {
@@ -169,6 +170,7 @@ class PostgresEventStore final : public EventStore {
     } catch (const PgError& e) {
       if (!e.connection_lost()) throw;
       db_.reset();
+      side_.reset();
       throw StoreUnreachable(e.what());
     }
   }
@@ -226,12 +228,22 @@ class PostgresEventStore final : public EventStore {
   const ShiftCalendar& calendar_;
   StoreOptions options_;
   std::unique_ptr<Connection> db_;
+  std::unique_ptr<Connection> side_;  // a second session, for a statement run beside db_'s
   bool staging_ready_ = false;
   bool direct_copy_paused_ = false;  // the last batch held events already stored
   std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> machine_ids_, source_ids_;
   std::unordered_map<std::int64_t, std::string> machine_paths_, source_names_;
   std::set<std::int64_t> partitions_;  // days known to have a partition
 };
+
+Connection& PostgresEventStore::side_conn() {
+  if (!side_ || !side_->ok()) {
+    side_.reset();
+    side_ = std::make_unique<Connection>(url_);
+    side_->exec("SET plan_cache_mode = force_generic_plan");  // as conn()
+  }
+  return *side_;
+}
 
 Connection& PostgresEventStore::conn() {
   if (!db_ || !db_->ok()) {
@@ -1268,9 +1280,12 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
         if (carry != carries.end() && carry->second.first == r1) add_carry(requests.back(), carry->second.second);
       }
     }
-    if (!sum_idx.empty()) {
+    // The sums over the settled hours run in the second session while this one loads the open
+    // edges and the engine computes them: the two halves of the work overlap.
+    Connection* side = sum_idx.empty() ? nullptr : &side_conn();
+    if (side) {
       // count(hour_start) counts the hours covered: 24 for a day row.
-      Result s = conn().prepared(
+      side->send_prepared(
           "sum_group_rollups",
           "SELECT v.k, coalesce(sum(hour_start), 0), " OEE_PG_KPI_SUMS
           " FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) v(k, id, h0, h1, d0, d1)"
@@ -1280,29 +1295,39 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
           " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups WHERE machine_id=v.id AND hour_start>=v.d1 AND hour_start<v.h1"
           ") r ON true GROUP BY v.k",
           Params().add_array(sum_idx).add_array(sum_ids).add_array(sum_r0).add_array(sum_r1).add_array(sum_d0)
-              .add_array(sum_d1));
-      std::unordered_map<std::int64_t, int> row_of;
-      for (int i = 0; i < s.rows(); ++i) row_of[s.int_at(i, 0)] = i;
-      for (std::size_t n = 0; n < sum_idx.size(); ++n) {
-        const std::size_t k = static_cast<std::size_t>(sum_idx[n]);
-        const auto it = row_of.find(sum_idx[n]);
-        if (it == row_of.end() || s.int_at(it->second, 1) != (sum_r1[n] - sum_r0[n]) / kMsPerHour) {
-          // Hours not materialised yet: computed and written on the one-machine path.
-          totals[k] += rollup_hours(ids[k], *group[k], sum_r0[n], sum_r1[n], facts[ids[k]], true);
-          continue;
-        }
-        KpiTotals t;
-        auto fields = kpi_fields(t);
-        for (int i = 0; i < 18; ++i) *fields[static_cast<std::size_t>(i)] = s.int_at(it->second, 2 + i);
-        totals[k] += t;
-      }
+              .add_array(sum_d1),
+          false);
     }
-    load_histories(requests);
-    for (std::size_t n = 0; n < requests.size(); ++n) {
-      HistoryRequest& q = requests[n];
-      add_total_marker(q.mid, facts[q.mid].has_total, q.events);
-      const MachineHistory h = MachineHistory::build(*q.spec, q.events);
-      totals[request_machine[n]] += oee::machine_totals(h, calendar_, q.from, q.to, horizon);
+    try {
+      load_histories(requests);
+      for (std::size_t n = 0; n < requests.size(); ++n) {
+        HistoryRequest& q = requests[n];
+        add_total_marker(q.mid, facts[q.mid].has_total, q.events);
+        const MachineHistory h = MachineHistory::build(*q.spec, q.events);
+        totals[request_machine[n]] += oee::machine_totals(h, calendar_, q.from, q.to, horizon);
+      }
+      if (side) {
+        Result s = side->receive("sum_group_rollups");
+        side = nullptr;
+        std::unordered_map<std::int64_t, int> row_of;
+        for (int i = 0; i < s.rows(); ++i) row_of[s.int_at(i, 0)] = i;
+        for (std::size_t n = 0; n < sum_idx.size(); ++n) {
+          const std::size_t k = static_cast<std::size_t>(sum_idx[n]);
+          const auto it = row_of.find(sum_idx[n]);
+          if (it == row_of.end() || s.int_at(it->second, 1) != (sum_r1[n] - sum_r0[n]) / kMsPerHour) {
+            // Hours not materialised yet: computed and written on the one-machine path.
+            totals[k] += rollup_hours(ids[k], *group[k], sum_r0[n], sum_r1[n], facts[ids[k]], true);
+            continue;
+          }
+          KpiTotals t;
+          auto fields = kpi_fields(t);
+          for (int i = 0; i < 18; ++i) *fields[static_cast<std::size_t>(i)] = s.int_at(it->second, 2 + i);
+          totals[k] += t;
+        }
+      }
+    } catch (...) {
+      if (side) side_.reset();  // its result was never read
+      throw;
     }
     for (KpiTotals& t : totals) {
       t.machine_count = 1;
