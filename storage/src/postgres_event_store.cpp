@@ -1289,10 +1289,13 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
           "sum_group_rollups",
           "SELECT v.k, coalesce(sum(hour_start), 0), " OEE_PG_KPI_SUMS
           " FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) v(k, id, h0, h1, d0, d1)"
+          // The first condition of each part only reads v: a one-time filter that skips an empty range's index probe.
           " LEFT JOIN LATERAL (SELECT 24 AS hour_start, " OEE_PG_KPI_COLUMNS " FROM rollup_days"
-          " WHERE machine_id=v.id AND day_start>=v.d0 AND day_start<v.d1"
-          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups WHERE machine_id=v.id AND hour_start>=v.h0 AND hour_start<v.d0"
-          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups WHERE machine_id=v.id AND hour_start>=v.d1 AND hour_start<v.h1"
+          " WHERE v.d0<v.d1 AND machine_id=v.id AND day_start>=v.d0 AND day_start<v.d1"
+          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups"
+          " WHERE v.h0<v.d0 AND machine_id=v.id AND hour_start>=v.h0 AND hour_start<v.d0"
+          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups"
+          " WHERE v.d1<v.h1 AND machine_id=v.id AND hour_start>=v.d1 AND hour_start<v.h1"
           ") r ON true GROUP BY v.k",
           Params().add_array(sum_idx).add_array(sum_ids).add_array(sum_r0).add_array(sum_r1).add_array(sum_d0)
               .add_array(sum_d1),
