@@ -759,13 +759,13 @@ void PostgresEventStore::run_start_bounds(std::vector<StateWalk>& walks) {
     }
     if (idx.empty()) return;
     Result r = conn().prepared_binary("walk_states",
-                               "SELECT v.k, x.ts, x.state FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
-                               " v(k, id, cur, fl) CROSS JOIN LATERAL (SELECT ts, state FROM history_events"
-                               " WHERE machine_id=v.id AND type=0 AND ts<v.cur AND ts>=v.fl AND ts>=$5 AND ts<$6"
-                               " ORDER BY ts DESC LIMIT 32) x ORDER BY v.k, x.ts DESC",
-                               Params().add_array(idx).add_array(ids).add_array(cursors).add_array(floors)
-                                   .add(*std::min_element(floors.begin(), floors.end()))
-                                   .add(*std::max_element(cursors.begin(), cursors.end())));
+                                      "SELECT v.k, x.ts, x.state FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
+                                      " v(k, id, cur, fl) CROSS JOIN LATERAL (SELECT ts, state FROM history_events"
+                                      " WHERE machine_id=v.id AND type=0 AND ts<v.cur AND ts>=v.fl AND ts>=$5 AND ts<$6"
+                                      " ORDER BY ts DESC LIMIT 32) x ORDER BY v.k, x.ts DESC",
+                                      Params().add_array(idx).add_array(ids).add_array(cursors).add_array(floors)
+                                          .add(*std::min_element(floors.begin(), floors.end()))
+                                          .add(*std::max_element(cursors.begin(), cursors.end())));
     int row = 0;
     for (std::size_t n = 0; n < idx.size(); ++n) {
       const std::size_t k = static_cast<std::size_t>(idx[n]);
@@ -855,12 +855,12 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
   }
   if (idx.size() < kWindowLeadMinWindows) return;
   Result r = conn().prepared_binary("load_windows_with_lead",
-                             "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
-                             " v(k, id, lo, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
-                             " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND ts>=$5 AND ts<$6) h",
-                             Params().add_array(idx).add_array(ids).add_array(los).add_array(afters)
-                                 .add(*std::min_element(los.begin(), los.end()))
-                                 .add(*std::max_element(afters.begin(), afters.end())));
+                                    "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[])"
+                                    " v(k, id, lo, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
+                                    " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND ts>=$5 AND ts<$6) h",
+                                    Params().add_array(idx).add_array(ids).add_array(los).add_array(afters)
+                                        .add(*std::min_element(los.begin(), los.end()))
+                                        .add(*std::max_element(afters.begin(), afters.end())));
   // Row numbers per request, by time.
   struct Row {
     TimeMs ts;
@@ -1027,13 +1027,13 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
   }
   if (idx.empty()) return;
   Result r = conn().prepared_binary("load_window",
-                             "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])"
-                             " v(k, id, lo, hi, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
-                             " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0)"
-                             " AND ts>=$6 AND ts<$7) h",
-                             Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
-                                 .add(*std::min_element(los.begin(), los.end()))
-                                 .add(*std::max_element(afters.begin(), afters.end())));
+                                    "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])"
+                                    " v(k, id, lo, hi, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
+                                    " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0)"
+                                    " AND ts>=$6 AND ts<$7) h",
+                                    Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
+                                        .add(*std::min_element(los.begin(), los.end()))
+                                        .add(*std::max_element(afters.begin(), afters.end())));
   for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
 }
 
