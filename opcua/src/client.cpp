@@ -549,6 +549,11 @@ void Client::connect() {
 void Client::disconnect() {
   Impl& d = *impl_;
   if (d.stopping.exchange(true)) return;
+  // A thread that saw `stopping` false under its mutex may not be waiting yet: taking the mutex
+  // here waits until it is, so the notification cannot be lost (the notifier waits without a
+  // timeout, and `disconnect` joins it).
+  { std::lock_guard lock(d.supervisor_mutex); }
+  { std::lock_guard lock(d.notifier_mutex); }
   d.supervisor_cv.notify_all();
   d.notifier_cv.notify_all();
   if (d.supervisor.joinable()) d.supervisor.join();

@@ -193,6 +193,32 @@ TEST_F(OpcuaClientTest, BadNodeIdGivesItsStatusName) {
   EXPECT_EQ(status_name(attr[0].status), "BadAttributeIdInvalid");
 }
 
+// `oee opcua read|write` connect, do one thing and disconnect: `disconnect` right after `connect`
+// must return, whatever the client's threads were doing. It once could wait forever for a notifier
+// that had just checked `stopping` and was not waiting yet (seen once in CI under ASan: a 180 s
+// timeout). That window is narrow and this loop did not hit it in 600 cycles before the fix; it
+// guards the contract, and a hang fails here with its reason instead of a ctest timeout.
+TEST_F(OpcuaClientTest, DisconnectRightAfterConnectAlwaysReturns) {
+  std::atomic<int> cycles{0};
+  std::thread worker([&] {
+    for (int i = 0; i < 60; ++i) {
+      Client client(config_for(*peer_));
+      client.connect();
+      if (i % 2) (void)client.read_value(node("ns=1;s=Scalar.UInt16"));
+      client.disconnect();
+      ++cycles;
+    }
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (cycles < 60 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (cycles.load() != 60) {  // the worker hangs: it cannot be joined, so end here with the reason
+    ADD_FAILURE() << "a disconnect did not return after " << cycles.load() << " cycles";
+    std::fflush(stdout);
+    std::abort();
+  }
+  worker.join();
+}
+
 TEST_F(OpcuaClientTest, BrowsesTheAddressSpaceFollowingContinuationPoints) {
   ClientConfig c = config_for(*peer_);
   c.max_references_per_node = 3;  // forces BrowseNext
