@@ -1168,10 +1168,13 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
     c.exec("INSERT INTO rollups SELECT * FROM staging_rollups ON CONFLICT DO NOTHING");
     c.prepared("raise_rollup_end", "UPDATE machines SET rollup_end = GREATEST(rollup_end, $2) WHERE id=$1",
                Params().add(mid).add(end));
+    // The carry and the sums of the hours of its day before it (under the machine's row lock: no
+    // other writer of this machine's carry meanwhile).
+    c.prepared("drop_older_carry", "DELETE FROM machine_carry WHERE machine_id=$1 AND at<$2", Params().add(mid).add(end));
     c.prepared("write_carry",
-               "INSERT INTO machine_carry VALUES($1, $2, $3::bytea) ON CONFLICT (machine_id) DO UPDATE"
-               " SET at = EXCLUDED.at, events = EXCLUDED.events WHERE machine_carry.at < EXCLUDED.at",
-               Params().add(mid).add(end).add(to_bytea_hex(carry)));
+               "INSERT INTO machine_carry SELECT $1, $2, $3::bytea, count(*), " OEE_PG_KPI_SUMS
+               " FROM rollups WHERE machine_id=$1 AND hour_start>=$4 AND hour_start<$2 ON CONFLICT DO NOTHING",
+               Params().add(mid).add(end).add(to_bytea_hex(carry)).add(floor_to(end, kMsPerDay)));
     c.prepared("fill_rollup_days", OEE_PG_FILL_ROLLUP_DAYS,
                Params().add(mid).add(floor_to(missing.front().start, kMsPerDay)).add(ceil_to(missing.back().end, kMsPerDay)));
   }
@@ -1235,23 +1238,31 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
     // The machines' rows and carries together (one snapshot).
     Result rows = conn().prepared_binary(
         "machines_rows",
-        "SELECT m.id, m.has_total_counter, m.max_ts, m.version, m.kinds, c.at, c.events FROM machines m"
+        "SELECT m.id, m.has_total_counter, m.max_ts, m.version, m.kinds, c.at, c.events, c.partial_hours FROM machines m"
         " LEFT JOIN machine_carry c ON c.machine_id = m.id WHERE m.id = ANY($1::int[])",
         Params().add_array(ids));
     std::unordered_map<std::int64_t, MachineFacts> facts;
-    std::unordered_map<std::int64_t, std::pair<TimeMs, std::string_view>> carries;
+    struct Carry {
+      TimeMs at;
+      std::string_view events;
+      bool day_complete;  // its partial day's hours are all there
+    };
+    std::unordered_map<std::int64_t, Carry> carries;
     for (int i = 0; i < rows.rows(); ++i) {
       MachineFacts& f = facts[rows.int_at(i, 0)];
       f.has_total = rows.int_at(i, 1) != 0;
       f.max_ts = rows.is_null(i, 2) ? std::nullopt : std::optional<TimeMs>(rows.int_at(i, 2));
       f.version = rows.int_at(i, 3);
       f.kinds = rows.int_at(i, 4);
-      if (!rows.is_null(i, 5)) carries[rows.int_at(i, 0)] = {rows.int_at(i, 5), rows.view_at(i, 6)};
+      if (!rows.is_null(i, 5)) {
+        const TimeMs at = rows.int_at(i, 5);
+        carries[rows.int_at(i, 0)] = {at, rows.view_at(i, 6), rows.int_at(i, 7) == (at - floor_to(at, kMsPerDay)) / kMsPerHour};
+      }
     }
     std::vector<KpiTotals> totals(group.size());
     std::vector<HistoryRequest> requests;
     std::vector<std::size_t> request_machine;
-    std::vector<std::int64_t> sum_idx, sum_ids, sum_r0, sum_r1, sum_d0, sum_d1;
+    std::vector<std::int64_t> sum_idx, sum_ids, sum_r0, sum_r1, sum_d0, sum_d1, sum_partial;
     for (std::size_t k = 0; k < group.size(); ++k) {
       const MachineSpec& m = *group[k];
       const MachineFacts& f = facts[ids[k]];
@@ -1272,12 +1283,15 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
       const TimeMs d0 = ceil_to(r0, kMsPerDay), d1 = floor_to(r1, kMsPerDay);
       sum_d0.push_back(d0 < d1 ? d0 : r1);
       sum_d1.push_back(d0 < d1 ? d1 : r1);
+      // A carry written where the settled hours end: the hours [d1, r1) are its day part, and the
+      // open tail after r1 reads only its own events.
+      const auto found = carries.find(ids[k]);
+      const Carry* carry = found != carries.end() && found->second.at == r1 ? &found->second : nullptr;
+      sum_partial.push_back(d0 < d1 && d1 < r1 && carry && carry->day_complete);
       if (from < r0) engine(from, r0);
       if (r1 < end) {
         engine(r1, to);
-        // The open tail starts where the hours end: with their carry, it reads only its own events.
-        const auto carry = carries.find(ids[k]);
-        if (carry != carries.end() && carry->second.first == r1) add_carry(requests.back(), carry->second.second);
+        if (carry) add_carry(requests.back(), carry->events);
       }
     }
     // The sums over the settled hours run in the second session while this one loads the open
@@ -1287,18 +1301,20 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
       // count(hour_start) counts the hours covered: 24 for a day row.
       side->send_prepared(
           "sum_group_rollups",
-          "SELECT v.k, coalesce(sum(hour_start), 0), " OEE_PG_KPI_SUMS
-          " FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) v(k, id, h0, h1, d0, d1)"
+          // Summed per machine inside the LATERAL: no sort and regrouping of every row afterwards.
+          "SELECT v.k, r.* FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::int[])"
+          " v(k, id, h0, h1, d0, d1, p) CROSS JOIN LATERAL (SELECT coalesce(sum(hour_start), 0), " OEE_PG_KPI_SUMS
           // The first condition of each part only reads v: a one-time filter that skips an empty range's index probe.
-          " LEFT JOIN LATERAL (SELECT 24 AS hour_start, " OEE_PG_KPI_COLUMNS " FROM rollup_days"
+          " FROM (SELECT 24 AS hour_start, " OEE_PG_KPI_COLUMNS " FROM rollup_days"
           " WHERE v.d0<v.d1 AND machine_id=v.id AND day_start>=v.d0 AND day_start<v.d1"
           " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups"
           " WHERE v.h0<v.d0 AND machine_id=v.id AND hour_start>=v.h0 AND hour_start<v.d0"
           " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups"
-          " WHERE v.d1<v.h1 AND machine_id=v.id AND hour_start>=v.d1 AND hour_start<v.h1"
-          ") r ON true GROUP BY v.k",
+          " WHERE v.p=0 AND v.d1<v.h1 AND machine_id=v.id AND hour_start>=v.d1 AND hour_start<v.h1"
+          " UNION ALL SELECT partial_hours, " OEE_PG_KPI_COLUMNS " FROM machine_carry WHERE v.p<>0 AND machine_id=v.id AND at=v.h1"
+          ") x) r",
           Params().add_array(sum_idx).add_array(sum_ids).add_array(sum_r0).add_array(sum_r1).add_array(sum_d0)
-              .add_array(sum_d1),
+              .add_array(sum_d1).add_array(sum_partial),
           false);
     }
     try {

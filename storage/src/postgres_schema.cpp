@@ -96,7 +96,10 @@ const Migration kMigrations[] = {
      // before): a group's open tail then reads only its own hour instead of a lead and the context
      // of every machine. Written with the rollups under the machine's row lock, deleted with them
      // (late events, retention). Events in the store's compact block form (event_block_codec.h).
-     "CREATE TABLE machine_carry(machine_id integer PRIMARY KEY, at bigint NOT NULL, events bytea NOT NULL);"},
+     // Also the sums of the hours of `at`'s day before `at` (partial_hours of them), so that a
+     // group's sum reads one row for them instead of up to 23 hours.
+     "CREATE TABLE machine_carry(machine_id integer PRIMARY KEY, at bigint NOT NULL, events bytea NOT NULL,"
+     " partial_hours bigint NOT NULL, " OEE_PG_ROLLUP_COLUMNS ");"},
 };
 
 }  // namespace
