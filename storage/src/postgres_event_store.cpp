@@ -383,6 +383,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   rows.reserve(batch.size() * 170 + 32);
   rows += kCopyBinaryHeader;
   std::size_t formatted = 0;
+  bool trailer_added = false;  // (the last row's bytes may well end like the trailer)
   auto format_rows = [&](std::size_t count) {
     for (const std::size_t end = std::min(batch.size(), formatted + count); formatted < end; ++formatted) {
       const Row& row = batch[formatted];
@@ -406,7 +407,10 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
       copy_text(rows, e.type == EventType::sample ? e.sample_name : e.product);
       copy_int(rows, e.at, 8);
     }
-    if (formatted == batch.size() && !rows.ends_with(kCopyBinaryTrailer)) rows += kCopyBinaryTrailer;
+    if (formatted == batch.size() && !trailer_added) {
+      rows += kCopyBinaryTrailer;
+      trailer_added = true;
+    }
   };
   // What the stored rows add to their machines' and sources' rows.
   struct MachineBatch {

@@ -123,9 +123,19 @@ TEST_P(StoreTest, TextWithControlCharactersAndUnicodeIsStoredAsSentButNul) {
   product.product = std::string("A\\N-\x7f-", 6) + std::string(1, '\0') + "-end";
   product.src = "plc";
   product.seq = 2;
-  send({stopped, product, state(m, t0 + 2000, "running", 3)});
+  // Last in the batch's key order, a row whose final bytes look like the COPY trailer (0xffff).
+  Event late_reason;
+  late_reason.machine = m.path;
+  late_reason.ts = t0 + 3000;
+  late_reason.type = EventType::reason;
+  late_reason.reason = "before the epoch";
+  late_reason.at = -1;
+  late_reason.src = "plc";
+  late_reason.seq = 4;
+  send({stopped, product, state(m, t0 + 2000, "running", 3), late_reason});
   const auto events = store->machine_events(m.path, t0, t0 + kMsPerHour);
-  ASSERT_EQ(events.size(), 3u);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3], late_reason);
   EXPECT_EQ(events[0], stopped) << events[0].reason;
   Event without_nul = product;
   without_nul.product = "A\\N-\x7f--end";  // PostgreSQL text holds no NUL: that store drops it
