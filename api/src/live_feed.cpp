@@ -10,37 +10,18 @@ using server::HttpRequest;
 using server::HttpResponse;
 using namespace detail;
 
-LiveFeed::LiveFeed(server::PlantService& service, LiveFeedOptions options) : service_(service), options_(options) {
+LiveFeed::LiveFeed(server::PlantService& service, LiveFeedOptions options)
+    : service_(service), options_(options), ticker_(options.kpi_interval_ms, [this] { publish_kpis(); }) {
   service_.add_ingest_listener([this](const std::vector<Event>& events) { on_events(events); });
   service_.add_live_state_listener([this](const std::vector<std::string>& machines) { publish_states(machines); });
 }
 
 LiveFeed::~LiveFeed() { stop(); }
 
-void LiveFeed::start() {
-  ticker_ = std::thread([this] {
-    std::unique_lock lock(tick_mutex_);
-    while (!stopping_) {
-      tick_wake_.wait_for(lock, std::chrono::milliseconds(options_.kpi_interval_ms), [this] { return stopping_; });
-      if (stopping_) break;
-      lock.unlock();
-      try {
-        publish_kpis();
-      } catch (const std::exception&) {
-        // Storage briefly unavailable: the next tick tries again.
-      }
-      lock.lock();
-    }
-  });
-}
+void LiveFeed::start() { ticker_.start(); }
 
 void LiveFeed::stop() {
-  {
-    std::lock_guard lock(tick_mutex_);
-    stopping_ = true;
-  }
-  tick_wake_.notify_all();
-  if (ticker_.joinable()) ticker_.join();
+  ticker_.stop();
   std::map<std::uint64_t, Client> clients;
   {
     std::lock_guard lock(mutex_);

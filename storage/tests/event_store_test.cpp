@@ -18,36 +18,42 @@ namespace {
 
 using namespace testing;
 
-Event state(const MachineSpec& m, TimeMs ts, const char* s, std::int64_t seq) {
+// An event of machine `m` from source "plc" with `seq`, of `type`; the helpers below fill the rest.
+Event event(const MachineSpec& m, TimeMs ts, EventType type, std::int64_t seq) {
   Event e;
   e.machine = m.path;
   e.ts = ts;
-  e.type = EventType::state;
-  e.state = s;
+  e.type = type;
   e.src = "plc";
   e.seq = seq;
+  return e;
+}
+Event state(const MachineSpec& m, TimeMs ts, const char* s, std::int64_t seq) {
+  Event e = event(m, ts, EventType::state, seq);
+  e.state = s;
   return e;
 }
 Event count(const MachineSpec& m, TimeMs ts, std::int64_t good, std::int64_t reject, std::int64_t seq) {
-  Event e;
-  e.machine = m.path;
-  e.ts = ts;
-  e.type = EventType::count;
+  Event e = event(m, ts, EventType::count, seq);
   e.good = good;
   e.reject = reject;
-  e.src = "plc";
-  e.seq = seq;
   return e;
 }
 Event counter(const MachineSpec& m, TimeMs ts, CounterName name, std::int64_t value, std::int64_t seq) {
-  Event e;
-  e.machine = m.path;
-  e.ts = ts;
-  e.type = EventType::counter;
+  Event e = event(m, ts, EventType::counter, seq);
   e.counter = name;
   e.value = value;
-  e.src = "plc";
-  e.seq = seq;
+  return e;
+}
+Event product(const MachineSpec& m, TimeMs ts, std::string name, std::int64_t seq) {
+  Event e = event(m, ts, EventType::product, seq);
+  e.product = std::move(name);
+  return e;
+}
+Event sample(const MachineSpec& m, TimeMs ts, const char* name, double value, std::int64_t seq) {
+  Event e = event(m, ts, EventType::sample, seq);
+  e.sample_name = name;
+  e.sample_value = value;
   return e;
 }
 
@@ -116,30 +122,19 @@ TEST_P(StoreTest, TextWithControlCharactersAndUnicodeIsStoredAsSentButNul) {
   const TimeMs t0 = at("2026-11-10T08:00:00Z");
   Event stopped = state(m, t0, "stopped", 1);
   stopped.reason = "jam\tat\\infeed\nline 2\r\x01 \xC3\xBC \xE6\xBC\xA2\xE5\xAD\x97 \xF0\x9F\x94\xA7";
-  Event product;
-  product.machine = m.path;
-  product.ts = t0 + 1000;
-  product.type = EventType::product;
-  product.product = std::string("A\\N-\x7f-", 6) + std::string(1, '\0') + "-end";
-  product.src = "plc";
-  product.seq = 2;
+  const Event named = product(m, t0 + 1000, std::string("A\\N-\x7f-", 6) + std::string(1, '\0') + "-end", 2);
   // Last in the batch's key order, a row whose final bytes look like the COPY trailer (0xffff).
-  Event late_reason;
-  late_reason.machine = m.path;
-  late_reason.ts = t0 + 3000;
-  late_reason.type = EventType::reason;
+  Event late_reason = event(m, t0 + 3000, EventType::reason, 4);
   late_reason.reason = "before the epoch";
   late_reason.at = -1;
-  late_reason.src = "plc";
-  late_reason.seq = 4;
-  send({stopped, product, state(m, t0 + 2000, "running", 3), late_reason});
+  send({stopped, named, state(m, t0 + 2000, "running", 3), late_reason});
   const auto events = store->machine_events(m.path, t0, t0 + kMsPerHour);
   ASSERT_EQ(events.size(), 4u);
   EXPECT_EQ(events[3], late_reason);
   EXPECT_EQ(events[0], stopped) << events[0].reason;
-  Event without_nul = product;
+  Event without_nul = named;
   without_nul.product = "A\\N-\x7f--end";  // PostgreSQL text holds no NUL: that store drops it
-  EXPECT_EQ(events[1], std::string_view(GetParam()) == "postgresql" ? without_nul : product) << events[1].product;
+  EXPECT_EQ(events[1], std::string_view(GetParam()) == "postgresql" ? without_nul : named) << events[1].product;
   // Resent with a changed text, the same src+seq is a duplicate, not a second event.
   Event changed = stopped;
   changed.reason = "other";
@@ -149,21 +144,10 @@ TEST_P(StoreTest, TextWithControlCharactersAndUnicodeIsStoredAsSentButNul) {
 
 TEST_P(StoreTest, SamplesAreStoredReadBackExactlyAndLeaveTheKpisAlone) {
   const TimeMs t0 = at("2026-11-10T08:00:00Z");
-  auto sample = [&](TimeMs ts, const char* name, double value, std::int64_t seq) {
-    Event e;
-    e.machine = m.path;
-    e.ts = ts;
-    e.type = EventType::sample;
-    e.sample_name = name;
-    e.sample_value = value;
-    e.src = "plc";
-    e.seq = seq;
-    return e;
-  };
-  send({state(m, t0, "running", 1), sample(t0 + 500, "temperature", 21.5, 2), count(m, t0 + 1000, 5, 1, 3),
-        sample(t0 + 1500, "temperature", -0.1, 4), sample(t0 + 2 * kMsPerHour, "pressure", 1e-300, 5),
+  send({state(m, t0, "running", 1), sample(m, t0 + 500, "temperature", 21.5, 2), count(m, t0 + 1000, 5, 1, 3),
+        sample(m, t0 + 1500, "temperature", -0.1, 4), sample(m, t0 + 2 * kMsPerHour, "pressure", 1e-300, 5),
         state(m, t0 + kMsPerHour + 10, "stopped", 6)});
-  Event anonymous = sample(t0 + 3000, "temperature", 22.0, -1);
+  Event anonymous = sample(m, t0 + 3000, "temperature", 22.0, -1);
   anonymous.src.clear();
   send({anonymous, anonymous});  // deduplicated by content like any event without src+seq
   EXPECT_EQ(store->event_count(), 7);
@@ -211,10 +195,8 @@ TEST_P(StoreTest, LateEventsRecomputeFromTheStartOfTheirStateInterval) {
   send(batch);
   expect_engine(at("2026-11-10T00:00:00Z"), at("2026-11-11T00:00:00Z"));
   // Late: a breakdown in the morning, a product change, a reject burst, and an event before all.
-  Event product = count(m, at("2026-11-10T05:30:00Z"), 0, 0, seq++);
-  product.type = EventType::product;
-  product.product = "b";
-  send({state(m, at("2026-11-10T03:05:00Z"), "stopped", seq++), product, count(m, at("2026-11-10T03:06:00Z"), 0, 9, seq++)});
+  const Event b = product(m, at("2026-11-10T05:30:00Z"), "b", seq++);
+  send({state(m, at("2026-11-10T03:05:00Z"), "stopped", seq++), b, count(m, at("2026-11-10T03:06:00Z"), 0, 9, seq++)});
   expect_engine(at("2026-11-09T22:00:00Z"), at("2026-11-11T00:00:00Z"));
   send({state(m, at("2026-11-09T23:00:00Z"), "planned_stop", seq++)});
   expect_engine(at("2026-11-09T20:00:00Z"), at("2026-11-11T00:00:00Z"));

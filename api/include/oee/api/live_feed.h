@@ -7,16 +7,15 @@
 // machine or node replaces one still waiting, and a client too far behind is dropped by the
 // server, so a slow client never slows the others.
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "oee/api/access.h"
 #include "oee/server/http.h"
+#include "oee/server/periodic_task.h"
 #include "oee/server/plant_service.h"
 
 namespace oee::api {
@@ -55,10 +54,9 @@ class LiveFeed {
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Client> clients_;
   std::uint64_t next_id_ = 1;
-  std::thread ticker_;
-  std::mutex tick_mutex_;
-  std::condition_variable tick_wake_;
-  bool stopping_ = false;
+  // The KPI tick; a failed round (storage briefly unavailable) is left to the next. Last: stopped
+  // before the members it uses go.
+  server::PeriodicTask ticker_;
 };
 
 }  // namespace oee::api

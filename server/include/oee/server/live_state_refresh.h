@@ -3,11 +3,9 @@
 // each ingests only its share of the machines (docs/operations.md), yet every one serves the live
 // state of the whole plant. This re-reads those machines' state from the store every interval and
 // lets the plant service tell the live feed what changed.
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <vector>
 
+#include "oee/server/periodic_task.h"
 #include "oee/server/plant_service.h"
 
 namespace oee::server {
@@ -15,20 +13,13 @@ namespace oee::server {
 class LiveStateRefresh {
  public:
   LiveStateRefresh(PlantService& service, std::vector<const MachineSpec*> machines, DurationMs interval_ms);
-  ~LiveStateRefresh();
-  LiveStateRefresh(const LiveStateRefresh&) = delete;
-  LiveStateRefresh& operator=(const LiveStateRefresh&) = delete;
-  void start();
+  void start();  // nothing to do without machines
   void stop();
 
  private:
-  PlantService& service_;
   std::vector<const MachineSpec*> machines_;
-  DurationMs interval_ms_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  bool failing_ = false;  // only the first failure of a run of them is logged (the task's thread)
+  PeriodicTask task_;     // last: stopped (joined) before the members it uses go
 };
 
 }  // namespace oee::server
