@@ -1,5 +1,6 @@
 #pragma once
-// The compact binary form of events inside an event block (storage/src/sqlite_schema.cpp):
+// The compact binary form of events inside an event block (storage/src/sqlite_schema.cpp) and of
+// a PostgreSQL machine's carry (machine_carry, storage/src/postgres_schema.cpp):
 // varints (zigzag for signed values) and length-prefixed strings; the machine is the block's, the
 // source an integer id. Decoding checks every length against the bytes left and throws on damage.
 #include <bit>
