@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "mosquitto_process.h"
+#include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
 #include "oee/edge/durable_queue.h"
 #include "oee/edge/queue_publisher.h"
@@ -157,12 +158,15 @@ int main() {
 
   edge::PublisherOptions po;
   po.edge_id = "bench-edge";
+  po.incarnation = "bench0000000000000";
   edge::QueuePublisher publisher(queue, po);
   transport::MqttOptions eo;
   eo.brokers = {broker.url()};
   eo.client_id = "bench-edge";
+  eo.subscriptions = {codec::commit_report_topic(po.edge_id)};  // end to end, as `oee edge`
   transport::MqttHandlers h;
   h.on_published = [&](int mid, std::uint64_t generation) { publisher.on_published(mid, generation); };
+  h.on_message = [&](std::string_view, std::string_view payload) { publisher.on_commit_report(payload); };
   transport::MqttClient client(eo, h);
   publisher.set_client(&client);
 

@@ -56,6 +56,24 @@ TimeMs demo_start(const std::filesystem::path& data_dir, TimeMs now, int history
   return start;
 }
 
+// This server's incarnation (PlantService::instance_id), made on its first start and kept in
+// DATA_DIR/server-id: the reasons it writes keep their numbering across restarts, and never share
+// it with another server's.
+std::string server_instance_id(const std::filesystem::path& data_dir) {
+  const auto file = data_dir / "server-id";
+  std::string id;
+  if (std::ifstream in(file); in && (in >> id) && !id.empty()) return id;
+  unsigned char bytes[8];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[2 * sizeof bytes + 1];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  id = hex;
+  const auto tmp = data_dir / "server-id.tmp";
+  std::ofstream(tmp) << id << "\n";
+  std::filesystem::rename(tmp, file);
+  return id;
+}
+
 // The demo's users (admin, operator, viewer) with random passwords made on its first start, kept in
 // DATA_DIR/demo-logins.txt (mode 0600) and printed, so a new user can log in at once.
 std::string demo_logins(auth::Accounts& accounts, const std::filesystem::path& data_dir) {
@@ -178,6 +196,7 @@ int run_serve_command(int argc, char** argv) {
       return storage::open_store(storage_url, data_dir, model, calendar, store_options);
     });
 
+    service.set_instance_id(server_instance_id(data_dir));
     auth::Accounts accounts((std::filesystem::path(data_dir) / "auth.sqlite").string(), {}, server::system_clock_ms);
     auth::AuditChain audit((std::filesystem::path(data_dir) / "auth.sqlite").string());
     api::StopComments comments((std::filesystem::path(data_dir) / "auth.sqlite").string());

@@ -204,6 +204,7 @@ HttpResponse sources(server::PlantService& s) {
   for (const auto& src : list) {
     out += '{';
     string_field(out, "src", src.src);
+    string_field(out, "incarnation", src.incarnation);
     out += "\"events\":" + std::to_string(src.events) + ",\"seq_min\":" + std::to_string(src.seq_min) +
            ",\"seq_max\":" + std::to_string(src.seq_max) + ",\"gaps\":[";
     for (const auto& [first, last] : src.gaps) out += "[" + std::to_string(first) + "," + std::to_string(last) + "],";

@@ -169,8 +169,9 @@ HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRe
   return HttpResponse::json(std::move(out));
 }
 
-// The reason events this API writes: src "api", a seq continuing what the store has, and
-// timestamps that only grow, so the reason given last wins.
+// The reason events this API writes: src "api" under this server's incarnation (servers sharing a
+// store each number their own), a seq continuing what the store has, and timestamps that only
+// grow, so the reason given last wins.
 class ReasonWriter {
  public:
   explicit ReasonWriter(server::PlantService& s) : service_(s) {}
@@ -179,7 +180,7 @@ class ReasonWriter {
     if (next_seq_ < 0) {
       next_seq_ = 0;
       for (const auto& src : service_.with_store([](storage::EventStore& st) { return st.sources(); }))
-        if (src.src == "api") next_seq_ = src.seq_max + 1;
+        if (src.src == "api" && src.incarnation == service_.instance_id()) next_seq_ = src.seq_max + 1;
     }
     Event e;
     e.ts = std::max(service_.now(), last_ts_ + 1);
@@ -188,6 +189,7 @@ class ReasonWriter {
     e.reason = reason;
     e.at = at;
     e.src = "api";
+    e.inc = service_.instance_id();
     e.seq = next_seq_++;
     last_ts_ = e.ts;
     // Storage briefly unavailable: try again (the same src+seq, so a write that did commit is not

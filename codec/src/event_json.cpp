@@ -90,6 +90,8 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
       if (!get_string(v, key, e.src, error)) return false;
     } else if (key == "seq") {
       if (!get_int(v, key, e.seq, error, 0)) return false;
+    } else if (key == "inc") {
+      if (!get_string(v, key, e.inc, error)) return false;
     } else if (key == "state") {
       // Raw PLC values may come as numbers: they map through the machine's table like strings.
       std::int64_t raw;
@@ -131,6 +133,8 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
   }
   if (e.machine.empty()) return fail(error, "machine", "empty");
   if (e.src.empty() != (e.seq < 0)) return fail(error, e.src.empty() ? "src" : "seq", "src and seq go together");
+  if (!e.inc.empty() && e.src.empty()) return fail(error, "inc", "an incarnation needs src and seq");
+  if (e.inc.size() > kMaxIncarnationBytes) return fail(error, "inc", "longer than 64 bytes");
   if (type == "state") {
     e.type = EventType::state;
     if (!has_state || e.state.empty()) return fail(error, "state", "missing");
@@ -286,6 +290,10 @@ void append_event_json(std::string& out, const Event& e, bool with_machine) {
     append_json_string(out, e.src);
     field(out, "seq");
     append_int(out, e.seq);
+    if (!e.inc.empty()) {
+      field(out, "inc");
+      append_json_string(out, e.inc);
+    }
   }
   switch (e.type) {
     case EventType::state:

@@ -99,6 +99,7 @@ std::uint64_t identity_key(const Event& e) {
   Fingerprint f;
   f.str(e.src);
   f.num(e.seq);
+  if (!e.inc.empty()) f.str(e.inc);  // so that events of sources without incarnations keep their keys
   return f.h | 1;  // never collides with the "no identity" marker 0
 }
 

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
+#include "oee/edge/queue_incarnation.h"
 
 namespace oee::edge {
 namespace {
@@ -41,6 +43,7 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   q.max_bytes = config_.queue_max_bytes;
   q.group_commit_ms = config_.queue_group_commit_ms;
   std::filesystem::create_directories(config_.data_dir);
+  const std::string incarnation = load_or_create_queue_incarnation(q.dir);  // before the queue writes
   queue_ = std::make_unique<DurableQueue>(q);
 
   PublisherOptions p;
@@ -48,6 +51,9 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   p.max_events_per_message = config_.mqtt.max_events_per_message;
   p.max_inflight_messages = config_.mqtt.max_inflight_messages;
   p.status_interval_ms = config_.mqtt.status_interval_ms;
+  p.incarnation = incarnation;
+  p.commit_ack = config_.mqtt.commit_ack;
+  p.resend_after_ms = config_.mqtt.resend_after_ms;
   publisher_ = std::make_unique<QueuePublisher>(*queue_, p);
 
   transport::MqttOptions m;
@@ -66,8 +72,13 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   m.will_topic = status_topic(config_.id);
   m.will_payload = "{\"edge\":\"" + config_.id + "\",\"state\":\"offline\"}";
   m.max_inflight = config_.mqtt.max_inflight_messages;
+  const std::string reports = codec::commit_report_topic(config_.id);
+  if (config_.mqtt.commit_ack) m.subscriptions = {reports};
   transport::MqttHandlers h;
   h.on_published = [this](int mid, std::uint64_t generation) { publisher_->on_published(mid, generation); };
+  h.on_message = [this, reports](std::string_view topic, std::string_view payload) {
+    if (topic == reports) publisher_->on_commit_report(payload);
+  };
   client_ = std::make_unique<transport::MqttClient>(m, h);
   publisher_->set_client(client_.get());
 

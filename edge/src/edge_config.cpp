@@ -368,7 +368,7 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   r.expect_map(m, "mqtt");
   r.only_keys(m, "mqtt", {"brokers", "username", "password", "password_file", "client_id", "tls", "keepalive_s",
                           "reconnect_min_ms", "reconnect_max_ms", "max_events_per_message", "max_inflight_messages",
-                          "status_interval_ms"});
+                          "status_interval_ms", "commit_ack", "resend_after_ms"});
   const auto brokers = m["brokers"];
   if (!brokers || !brokers.IsSequence() || brokers.size() == 0) r.fail(m, "mqtt.brokers: expected a non-empty list of URLs");
   for (std::size_t i = 0; i < brokers.size(); ++i) {
@@ -399,6 +399,8 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   int_opt("max_events_per_message", c.mqtt.max_events_per_message, 1, 100'000);
   int_opt("max_inflight_messages", c.mqtt.max_inflight_messages, 1, 10'000);
   int_opt("status_interval_ms", c.mqtt.status_interval_ms, 100, 3'600'000);
+  int_opt("resend_after_ms", c.mqtt.resend_after_ms, 100, 3'600'000);
+  if (m["commit_ack"]) c.mqtt.commit_ack = r.boolean(m["commit_ack"], "mqtt.commit_ack");
   if (c.mqtt.reconnect_max_ms < c.mqtt.reconnect_min_ms) r.fail(m, "mqtt.reconnect_max_ms: below reconnect_min_ms");
 
   if (!root["plant"]) r.fail(root, "missing 'plant' (the plant file: machine paths and state maps)");

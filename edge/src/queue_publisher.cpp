@@ -3,8 +3,10 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <utility>
 #include <vector>
 
+#include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
 #include "oee/core/time.h"
 
@@ -13,6 +15,11 @@ namespace {
 
 TimeMs wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -28,11 +35,15 @@ std::string make_queue_record(std::string_view machine, std::string_view event_j
 }
 
 void append_published_event(std::string& out, std::string_view json, std::string_view src, std::uint64_t seq,
-                            bool historical) {
+                            std::string_view inc, bool historical) {
   out += "{\"src\":";
   codec::append_json_string(out, src);
   out += ",\"seq\":";
   out += std::to_string(seq);
+  if (!inc.empty()) {
+    out += ",\"inc\":";
+    codec::append_json_string(out, inc);
+  }
   if (historical) out += ",\"historical\":true";
   if (json.size() > 2) {  // "{...}": keep the fields after the brace
     out += ',';
@@ -128,7 +139,45 @@ void QueuePublisher::advance_acks_locked() {
     windows_.pop_front();
     ++window_base_;
   }
-  if (ack_end > 0) queue_.ack_until(ack_end);
+  if (ack_end == 0) return;
+  broker_acked_end_ = std::max(broker_acked_end_, ack_end);
+  if (!options_.commit_ack) queue_.ack_until(ack_end);
+}
+
+void QueuePublisher::on_commit_report(std::string_view payload) {
+  std::string error;
+  const auto report = codec::parse_commit_report(payload, error);
+  if (!report || report->src != options_.edge_id || report->inc != options_.incarnation) return;
+  const auto first = static_cast<std::int64_t>(queue_.first_unacked());
+  const auto end = static_cast<std::uint64_t>(codec::committed_end(*report, first));
+  std::lock_guard lock(mutex_);
+  ++stats_.commit_reports;
+  // Never past what exists here: a report of an older queue under the same names is not ours.
+  take_commit_end_locked(std::min(end, queue_.next_id()));
+}
+
+void QueuePublisher::take_commit_end_locked(std::uint64_t end) {
+  if (options_.commit_ack) queue_.ack_until(end);
+  if (end >= broker_acked_end_) {
+    missing_from_ = UINT64_MAX;
+    return;
+  }
+  // The broker acknowledged `end` and the server does not have it: in flight, or lost. A server
+  // that keeps committing moves `end` on; one that stays at the same record this long lost it.
+  const std::int64_t now = steady_ms();
+  if (missing_from_ != end) {
+    missing_from_ = end;
+    missing_since_ms_ = now;
+    return;
+  }
+  if (now - missing_since_ms_ < options_.resend_after_ms) return;
+  resend_requested_ = true;
+  missing_since_ms_ = now;
+  std::fprintf(stderr, "edge %s: the server misses seq %llu, which the broker acknowledged %d ms ago or more: sending again from seq %llu\n",
+               options_.edge_id.c_str(), static_cast<unsigned long long>(end), options_.resend_after_ms,
+               static_cast<unsigned long long>(end));
+  ++stats_.resends;
+  stats_.resent_from_seq = end;
 }
 
 bool QueuePublisher::publish_batch() {
@@ -166,7 +215,8 @@ bool QueuePublisher::publish_batch() {
         const QueueRecord& r = *list[k];
         const bool hist = r.id < live_from;
         m.historical += hist;
-        append_published_event(m.payload, std::string_view(r.payload).substr(machine.size() + 1), options_.edge_id, r.id, hist);
+        append_published_event(m.payload, std::string_view(r.payload).substr(machine.size() + 1), options_.edge_id, r.id,
+                               options_.incarnation, hist);
       }
       m.payload += ']';
       m.events = end - i;
@@ -218,6 +268,12 @@ std::string QueuePublisher::status_json(std::string_view state) const {
   j += ",\"queue_bytes\":" + std::to_string(s.disk_bytes);
   j += ",\"evicted_events\":" + std::to_string(s.evicted_records);
   j += ",\"next_seq\":" + std::to_string(s.next_id);
+  j += ",\"inc\":";
+  codec::append_json_string(j, options_.incarnation);
+  std::lock_guard lock(mutex_);
+  // Acknowledged by the broker, not yet reported committed by the server.
+  j += ",\"awaiting_commit\":" + std::to_string(broker_acked_end_ > s.first_unacked ? broker_acked_end_ - s.first_unacked : 0);
+  j += ",\"resends\":" + std::to_string(stats_.resends);
   j += "}";
   return j;
 }
@@ -242,10 +298,16 @@ void QueuePublisher::run() {
       continue;
     }
     const std::uint64_t generation = client_->generation();
-    if (generation != seen_generation) {
+    bool resend = false;
+    {
+      std::lock_guard lock(mutex_);
+      resend = std::exchange(resend_requested_, false);
+    }
+    if (generation != seen_generation || resend) {
+      // A new connection, or records the server misses: from the oldest unacknowledged record.
+      if (generation != seen_generation) next_status = std::chrono::steady_clock::now();
       seen_generation = generation;
       reset_for_generation(generation);
-      next_status = std::chrono::steady_clock::now();
     }
     if (std::chrono::steady_clock::now() >= next_status) {
       publish_status();

@@ -121,3 +121,16 @@ sources:
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST(EdgeConfig, EndToEndAcknowledgementIsOnByDefaultAndCanBeTuned) {
+  const auto c = parse_edge_config(kValid, "edge.yaml", "/etc/oee");
+  EXPECT_TRUE(c.mqtt.commit_ack);
+  EXPECT_EQ(c.mqtt.resend_after_ms, 10000);
+  const auto tuned = parse_edge_config(replace(kValid, "password: pw}", "password: pw, commit_ack: false, resend_after_ms: 2500}"),
+                                       "edge.yaml", "/etc/oee");
+  EXPECT_FALSE(tuned.mqtt.commit_ack);
+  EXPECT_EQ(tuned.mqtt.resend_after_ms, 2500);
+  EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, resend_after_ms: 5}")).find("edge.yaml:4"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, commit_ack: maybe}")).find("mqtt.commit_ack"),
+            std::string::npos);
+}

@@ -123,7 +123,7 @@ TEST(QueueRecordFormat, SplicesSourceSeqAndHistorical) {
   const std::string rec = make_queue_record("s1/a1/l1/filler", R"({"ts":"2026-01-01T00:00:00Z","type":"state","state":"running"})");
   EXPECT_EQ(rec.substr(0, 16), "s1/a1/l1/filler\t");
   std::string out;
-  append_published_event(out, rec.substr(16), "edge-1", 42, true);
+  append_published_event(out, rec.substr(16), "edge-1", 42, "", true);
   EXPECT_EQ(out, R"({"src":"edge-1","seq":42,"historical":true,"ts":"2026-01-01T00:00:00Z","type":"state","state":"running"})");
   EXPECT_EQ(events_topic("s1/a1/l1/filler"), "oee/v1/s1/a1/l1/filler/events");
   EXPECT_EQ(status_topic("edge-1"), "oee/v1/_edge/edge-1/status");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
 #include "oee/server/mqtt_ingest_topics.h"
 
@@ -13,6 +14,17 @@ constexpr std::string_view kPrefix = "oee/v1/";
 constexpr std::size_t kMaxReasonsPerLetter = 20;
 constexpr std::size_t kMaxEdgeStatusBytes = 4096;
 constexpr std::size_t kMaxEdges = 10000;
+// A source gets at most one commit report per this interval from its events (edge statuses always
+// get one): the reports follow the commits without a publish per commit under load.
+constexpr auto kReportInterval = std::chrono::milliseconds(200);
+
+transport::MqttOptions reporter_options(transport::MqttOptions o) {
+  o.client_id += "-reports";
+  o.clean_session = true;  // publishes only
+  o.subscriptions.clear();
+  o.will_topic.clear();
+  return o;
+}
 }  // namespace
 
 std::string machine_of_events_topic(std::string_view topic) {
@@ -33,6 +45,7 @@ std::string machine_of_events_topic(std::string_view topic) {
 MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : service_(service) {
   if (options.subscriptions.empty()) options.subscriptions = {"oee/v1/#"};
   options.clean_session = false;
+  if (!options.brokers.empty()) reporter_ = std::make_unique<transport::MqttClient>(reporter_options(options), transport::MqttHandlers{});
   subscriber_ = std::make_unique<transport::AckingSubscriber>(
       std::move(options),
       [this](std::span<const transport::ReceivedMessage> batch) { handle_batch(batch); },
@@ -40,8 +53,14 @@ MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : 
 }
 
 MqttIngest::~MqttIngest() { stop(); }
-void MqttIngest::start() { subscriber_->start(); }
-void MqttIngest::stop() { subscriber_->stop(); }
+void MqttIngest::start() {
+  if (reporter_) reporter_->start();
+  subscriber_->start();
+}
+void MqttIngest::stop() {
+  subscriber_->stop();
+  if (reporter_) reporter_->stop();
+}
 bool MqttIngest::connected() const { return subscriber_->connected(); }
 
 MqttIngestStats MqttIngest::stats() const {
@@ -61,15 +80,65 @@ void MqttIngest::handle(std::string_view topic, std::string_view payload, std::s
 
 void MqttIngest::handle_batch(std::span<const transport::ReceivedMessage> messages) {
   std::vector<Event> valid;
-  for (const auto& m : messages) take_message(m, valid);
-  if (valid.empty()) return;
-  const IngestReport r = service_.ingest(std::move(valid), "mqtt");
-  std::lock_guard lock(mutex_);
-  stats_.events_inserted += r.inserted;
-  stats_.duplicates += r.duplicates;
+  std::map<std::string, std::string> statuses;
+  for (const auto& m : messages) take_message(m, valid, statuses);
+  std::map<std::string, std::set<std::string>> committed;
+  for (const Event& e : valid)
+    if (e.has_identity()) committed[e.src].insert(e.inc);
+  if (!valid.empty()) {
+    const IngestReport r = service_.ingest(std::move(valid), "mqtt");
+    std::lock_guard lock(mutex_);
+    stats_.events_inserted += r.inserted;
+    stats_.duplicates += r.duplicates;
+  }
+  if (!committed.empty()) report_commits(committed, false);
+  if (!statuses.empty()) {
+    std::map<std::string, std::set<std::string>> asked;
+    for (const auto& [edge, inc] : statuses) asked[edge].insert(inc);
+    report_commits(asked, true);
+  }
 }
 
-void MqttIngest::take_message(const transport::ReceivedMessage& m, std::vector<Event>& out) {
+void MqttIngest::report_commits(const std::map<std::string, std::set<std::string>>& sources, bool force) {
+  if (!reporter_) return;
+  std::vector<std::pair<std::string, std::string>> due;
+  {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    if (last_report_.size() > kMaxEdges) last_report_.clear();
+    for (const auto& [src, incs] : sources)
+      for (const auto& inc : incs) {
+        auto& last = last_report_[{src, inc}];
+        if (!force && now - last < kReportInterval) continue;
+        last = now;
+        due.emplace_back(src, inc);
+      }
+  }
+  if (due.empty()) return;
+  std::map<std::pair<std::string, std::string>, storage::SourceStats> stored;
+  try {
+    for (auto& st : service_.with_store([](storage::EventStore& s) { return s.sources(); }))
+      stored[{st.src, st.incarnation}] = std::move(st);
+  } catch (const std::exception&) {
+    return;  // the store cannot say what it holds: no report rather than a wrong one
+  }
+  for (const auto& key : due) {
+    const std::string topic = codec::commit_report_topic(key.first);
+    if (topic.empty()) continue;
+    const auto it = stored.find(key);
+    const codec::CommitReport r = it == stored.end()
+                                      ? codec::make_commit_report(key.first, key.second, -1, -1, {})
+                                      : codec::make_commit_report(key.first, key.second, it->second.seq_min,
+                                                                  it->second.seq_max, it->second.gaps);
+    if (reporter_->publish(topic, codec::commit_report_json(r), 1, true)) {
+      std::lock_guard lock(mutex_);
+      ++stats_.commit_reports;
+    }
+  }
+}
+
+void MqttIngest::take_message(const transport::ReceivedMessage& m, std::vector<Event>& out,
+                              std::map<std::string, std::string>& statuses) {
   const std::string_view topic = m.topic, payload = m.payload;
   {
     std::lock_guard lock(mutex_);
@@ -81,10 +150,14 @@ void MqttIngest::take_message(const transport::ReceivedMessage& m, std::vector<E
     std::lock_guard lock(mutex_);
     ++stats_.dead_letters;
   };
-  // Edge status: kept in memory (the newest per edge), not stored as events.
+  // Commit reports: this server's or another's, for the edges.
+  if (topic.starts_with("oee/v1/_edge/") && topic.ends_with("/committed")) return;
+  // Edge status: kept in memory (the newest per edge), not stored as events; its incarnation gets a
+  // commit report.
   if (topic.starts_with("oee/v1/_edge/") && topic.ends_with("/status")) {
     const std::string_view id = topic.substr(13, topic.size() - 13 - 7);
     if (id.empty() || id.find('/') != std::string_view::npos) return reject(payload, "edge status topic without a plain edge id");
+    if (auto inc = codec::edge_status_incarnation(payload)) statuses[std::string(id)] = std::move(*inc);
     std::lock_guard lock(mutex_);
     ++stats_.edge_status_messages;
     if (edge_statuses_.size() < kMaxEdges || edge_statuses_.count(std::string(id)))

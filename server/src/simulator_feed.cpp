@@ -22,8 +22,21 @@ void SimulatorFeed::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+namespace {
+// The feed's incarnation: the same seed and start regenerate the same events with the same seqs (a
+// restart's replay is deduplicated), another seed or start numbers a different stream.
+std::string feed_incarnation(const SimulatorFeedOptions& o) {
+  return "seed" + std::to_string(o.seed) + "-start" + std::to_string(o.start);
+}
+void mark_incarnation(std::vector<Event>& batch, const std::string& inc) {
+  for (Event& e : batch)
+    if (e.has_identity()) e.inc = inc;
+}
+}  // namespace
+
 void SimulatorFeed::run() {
   simulator::PlantSimulator sim(service_.plant(), service_.calendar(), options_.seed, options_.start);
+  const std::string inc = feed_incarnation(options_);
   std::vector<Event> batch;
   const TimeMs wall_start = service_.now();
   // History: from the start to now, in chunks the store takes in one transaction each.
@@ -35,6 +48,7 @@ void SimulatorFeed::run() {
     }
     batch.clear();
     sim.advance_to(std::min(wall_start, sim.position() + options_.backfill_chunk_ms), batch);
+    mark_incarnation(batch, inc);
     events_fed_ += static_cast<std::int64_t>(batch.size());
     service_.ingest(std::move(batch), "simulator");
     batch = {};
@@ -59,6 +73,7 @@ void SimulatorFeed::run() {
     lock.unlock();
     batch.clear();
     sim.advance_to(target, batch);
+    mark_incarnation(batch, inc);
     if (!batch.empty()) {
       events_fed_ += static_cast<std::int64_t>(batch.size());
       service_.ingest(std::move(batch), "simulator");

@@ -15,6 +15,7 @@
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
 #include "event_block_codec.h"
+#include "source_identity.h"
 #include "postgres_connection.h"
 #include "postgres_schema.h"
 
@@ -175,8 +176,10 @@ class PostgresEventStore final : public EventStore {
     }
   }
   std::int64_t machine_id(std::string_view path);
-  std::int64_t source_id(std::string_view src);
-  const std::string& source_name(std::int64_t id);
+  std::int64_t source_id(std::string_view src, std::string_view inc);
+  const SourceName& source_name(std::int64_t id);
+  // Sets the event's src and inc from a stored source id (0: none).
+  void name_source(Event& e, std::int64_t id);
   const std::string& machine_path(std::int64_t id);
   void ensure_partitions(const std::set<std::int64_t>& days);
   AppendResult append_once(std::span<const Event> events, TimeMs received_at);
@@ -232,7 +235,8 @@ class PostgresEventStore final : public EventStore {
   bool staging_ready_ = false;
   bool direct_copy_paused_ = false;  // the last batch held events already stored
   std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> machine_ids_, source_ids_;
-  std::unordered_map<std::int64_t, std::string> machine_paths_, source_names_;
+  std::unordered_map<std::int64_t, std::string> machine_paths_;
+  std::unordered_map<std::int64_t, SourceName> source_names_;
   std::set<std::int64_t> partitions_;  // days known to have a partition
 };
 
@@ -282,29 +286,40 @@ std::int64_t PostgresEventStore::machine_id(std::string_view path) {
   });
 }
 
-std::int64_t PostgresEventStore::source_id(std::string_view src) {
-  auto it = source_ids_.find(src);
+std::int64_t PostgresEventStore::source_id(std::string_view src, std::string_view inc) {
+  std::string key = source_key(src, inc);
+  auto it = source_ids_.find(key);
   if (it != source_ids_.end()) return it->second;
   return guarded([&] {
     Connection& c = conn();
-    c.query("INSERT INTO sources(src) VALUES($1) ON CONFLICT (src) DO NOTHING", Params().add(src));
-    const std::int64_t id = c.query("SELECT id FROM sources WHERE src=$1", Params().add(src)).int_at(0, 0);
-    source_ids_.emplace(std::string(src), id);
-    source_names_[id] = std::string(src);
+    c.query("INSERT INTO sources(src, incarnation) VALUES($1, $2) ON CONFLICT (src, incarnation) DO NOTHING",
+            Params().add(src).add(inc));
+    const std::int64_t id =
+        c.query("SELECT id FROM sources WHERE src=$1 AND incarnation=$2", Params().add(src).add(inc)).int_at(0, 0);
+    source_ids_.emplace(std::move(key), id);
+    source_names_[id] = SourceName{std::string(src), std::string(inc)};
     return id;
   });
 }
 
 // Ids created by another server sharing the database are looked up on first sight.
-const std::string& PostgresEventStore::source_name(std::int64_t id) {
-  static const std::string kNone;
+const SourceName& PostgresEventStore::source_name(std::int64_t id) {
+  static const SourceName kNone;
   if (id == 0) return kNone;
   auto it = source_names_.find(id);
   if (it != source_names_.end()) return it->second;
-  Result r = conn().query("SELECT src FROM sources WHERE id=$1", Params().add(id));
+  Result r = conn().query("SELECT src, incarnation FROM sources WHERE id=$1", Params().add(id));
   if (r.rows() == 0) return kNone;
-  source_ids_[r.text_at(0, 0)] = id;
-  return source_names_[id] = r.text_at(0, 0);
+  SourceName name{r.text_at(0, 0), r.text_at(0, 1)};
+  source_ids_[source_key(name.src, name.inc)] = id;
+  return source_names_[id] = std::move(name);
+}
+
+void PostgresEventStore::name_source(Event& e, std::int64_t id) {
+  if (id == 0) return;
+  const SourceName& name = source_name(id);
+  e.src = name.src;
+  e.inc = name.inc;
 }
 
 const std::string& PostgresEventStore::machine_path(std::int64_t id) {
@@ -367,7 +382,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   std::int64_t last_day = kTimeMin;
   for (const Event& e : events) {
     const std::int64_t mid = machine_id(e.machine);
-    const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src);
+    const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src, e.inc);
     const std::int64_t id_src = e.has_identity() ? sid : -mid;
     const std::int64_t id_key = e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e));
     const std::int64_t day = floor_to(e.ts, kPartitionMs) / kPartitionMs;
@@ -685,7 +700,7 @@ Event PostgresEventStore::decode(const Result& r, int i) {
   e.machine = machine_path(r.int_at(i, 0));
   e.ts = r.int_at(i, 1);
   e.type = static_cast<EventType>(r.int_at(i, 2));
-  e.src = source_name(r.int_at(i, 3));
+  name_source(e, r.int_at(i, 3));
   e.seq = r.int_at(i, 4);
   e.state = r.text_at(i, 5);
   e.reason = r.text_at(i, 6);
@@ -939,7 +954,7 @@ std::string PostgresEventStore::carry_of(std::int64_t mid, const MachineSpec& sp
   load_histories(request);
   BlockWriter w;
   for (const Event& e : request[0].events)
-    if (e.ts < at) w.event(e, e.src.empty() ? 0 : source_id(e.src));
+    if (e.ts < at) w.event(e, e.src.empty() ? 0 : source_id(e.src, e.inc));
   return w.bytes();
 }
 
@@ -948,7 +963,7 @@ void PostgresEventStore::add_carry(HistoryRequest& q, std::string_view bytes) {
     std::int64_t sid = 0;
     Event e = r.event(sid);
     e.machine = q.spec->path;
-    if (sid != 0) e.src = source_name(sid);
+    name_source(e, sid);
     q.events.push_back(std::move(e));
   }
   q.carried = true;
@@ -1369,7 +1384,8 @@ std::vector<SourceStats> PostgresEventStore::sources() {
     std::vector<SourceStats> out;
     Connection& c = conn();
     Result r = c.query(
-        "SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events FROM sources ORDER BY src");
+        "SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events, incarnation FROM sources"
+        " ORDER BY src, incarnation");
     std::unordered_map<std::int64_t, std::vector<std::pair<std::int64_t, std::int64_t>>> gaps_of;
     Result g = c.query("SELECT src_id, first, last FROM source_gaps ORDER BY src_id, first");
     for (int i = 0; i < g.rows(); ++i) gaps_of[g.int_at(i, 0)].emplace_back(g.int_at(i, 1), g.int_at(i, 2));
@@ -1382,6 +1398,7 @@ std::vector<SourceStats> PostgresEventStore::sources() {
       s.last_seen = r.int_at(i, 5);
       s.clock_offset_ms = r.int_at(i, 6);
       s.future_events = r.int_at(i, 7);
+      s.incarnation = r.text_at(i, 8);
       const auto it = gaps_of.find(r.int_at(i, 0));
       if (it != gaps_of.end()) s.gaps = std::move(it->second);
       out.push_back(std::move(s));
@@ -1457,7 +1474,7 @@ std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
       for (const Event& e : ctx) {
         if (e.ts >= cut || !(e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter))
           continue;
-        const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src);
+        const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src, e.inc);
         std::int64_t fields[] = {mid, e.ts, e.has_identity() ? sid : -mid,
                                  e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e))};
         for (std::int64_t f : fields) {

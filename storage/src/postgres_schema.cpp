@@ -100,6 +100,12 @@ const Migration kMigrations[] = {
      // group's sum reads one row for them instead of up to 23 hours.
      "CREATE TABLE machine_carry(machine_id integer PRIMARY KEY, at bigint NOT NULL, events bytea NOT NULL,"
      " partial_hours bigint NOT NULL, " OEE_PG_ROLLUP_COLUMNS ");"},
+    {7,
+     // A source is its src and its incarnation: an edge whose queue was wiped numbers its events
+     // from 0 again under a new incarnation, a new row here. Number 6 is another migration's.
+     "ALTER TABLE sources ADD COLUMN incarnation text NOT NULL DEFAULT '';"
+     "ALTER TABLE sources DROP CONSTRAINT sources_src_key;"
+     "ALTER TABLE sources ADD CONSTRAINT sources_src_incarnation_key UNIQUE (src, incarnation);"},
 };
 
 }  // namespace

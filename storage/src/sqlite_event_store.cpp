@@ -5,10 +5,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <unordered_map>
 
 #include "oee/storage/event_store.h"
 #include "event_block_codec.h"
+#include "source_identity.h"
 #include "sqlite_db.h"
 #include "sqlite_schema.h"
 
@@ -137,8 +139,9 @@ class SqliteEventStore final : public EventStore {
   void prepare();
   void load_state();
   MachineState& machine_for(std::string_view path);
-  SourceState& source_for(std::string_view src);
-  const std::string& source_name(std::int64_t id) const;
+  SourceState& source_for(std::string_view src, std::string_view inc);
+  // The source of a stored event's source id (nullptr: none).
+  const SourceStats* source_of(std::int64_t id) const;
   void note_source(SourceState& s, const Event& e, TimeMs received_at);
   static bool stored_seq(const SourceState& s, std::int64_t seq);
   void persist_sources();
@@ -263,7 +266,7 @@ void SqliteEventStore::prepare() {
   update_machine_ = Statement(
       db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3, rollup_zero_hour=?4, last_hour=?5 WHERE id=?1");
   insert_machine_ = Statement(db_, "INSERT INTO machines(path, settled_hour) VALUES(?1, ?2)");
-  insert_source_ = Statement(db_, "INSERT INTO sources(src) VALUES(?1)");
+  insert_source_ = Statement(db_, "INSERT INTO sources(src, incarnation) VALUES(?1, ?2)");
   upsert_source_ = Statement(db_,
                              "UPDATE sources SET events=?2, seq_min=?3, seq_max=?4, last_seen=?5, clock_offset_ms=?6,"
                              " future_events=?7 WHERE id=?1");
@@ -328,7 +331,7 @@ void SqliteEventStore::load_state() {
     machines_.emplace(m->path, std::move(m));
   }
   Statement srcs(db_,
-                 "SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events FROM sources");
+                 "SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events, incarnation FROM sources");
   while (srcs.step()) {
     auto s = std::make_unique<SourceState>();
     s->id = srcs.int_at(0);
@@ -339,8 +342,9 @@ void SqliteEventStore::load_state() {
     s->stats.last_seen = srcs.int_at(5);
     s->stats.clock_offset_ms = srcs.int_at(6);
     s->stats.future_events = srcs.int_at(7);
+    s->stats.incarnation = srcs.text_at(8);
     sources_by_id_[s->id] = s.get();
-    sources_.emplace(s->stats.src, std::move(s));
+    sources_.emplace(source_key(s->stats.src, s->stats.incarnation), std::move(s));
   }
   Statement gaps(db_, "SELECT src_id, first, last FROM source_gaps");
   while (gaps.step()) {
@@ -382,21 +386,22 @@ MachineState& SqliteEventStore::machine_for(std::string_view path) {
   return *machines_.emplace(m->path, std::move(m)).first->second;
 }
 
-SourceState& SqliteEventStore::source_for(std::string_view src) {
-  auto it = sources_.find(src);
+SourceState& SqliteEventStore::source_for(std::string_view src, std::string_view inc) {
+  std::string key = source_key(src, inc);
+  auto it = sources_.find(key);
   if (it != sources_.end()) return *it->second;
-  insert_source_.bind(1, src).run();
+  insert_source_.bind(1, src).bind(2, inc).run();
   auto s = std::make_unique<SourceState>();
   s->id = sqlite3_last_insert_rowid(db_.handle());
   s->stats.src = std::string(src);
+  s->stats.incarnation = std::string(inc);
   sources_by_id_[s->id] = s.get();
-  return *sources_.emplace(s->stats.src, std::move(s)).first->second;
+  return *sources_.emplace(std::move(key), std::move(s)).first->second;
 }
 
-const std::string& SqliteEventStore::source_name(std::int64_t id) const {
-  static const std::string kNone;
+const SourceStats* SqliteEventStore::source_of(std::int64_t id) const {
   auto it = sources_by_id_.find(id);
-  return it == sources_by_id_.end() ? kNone : it->second->stats.src;
+  return it == sources_by_id_.end() ? nullptr : &it->second->stats;
 }
 
 void SqliteEventStore::decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to,
@@ -406,7 +411,10 @@ void SqliteEventStore::decode_block(std::string_view data, const MachineState& m
     std::int64_t src_id = 0;
     Event e = r.event(src_id);
     if (e.ts < from || e.ts >= to) continue;
-    if (src_id != 0) e.src = source_name(src_id);
+    if (const SourceStats* s = src_id != 0 ? source_of(src_id) : nullptr) {
+      e.src = s->src;
+      e.inc = s->incarnation;
+    }
     e.machine = m.path;
     out.push_back(std::move(e));
   }
@@ -717,7 +725,7 @@ void SqliteEventStore::settle(MachineState& m) {
     for (std::ptrdiff_t i : latest)
       if (i >= 0) {
         const Event& e = m.events[static_cast<std::size_t>(i)];
-        context.event(e, e.src.empty() ? 0 : source_for(e.src).id);
+        context.event(e, e.src.empty() ? 0 : source_for(e.src, e.inc).id);
       }
     if (context.bytes() != m.context_at_base) {
       insert_context_.bind(1, m.id).bind(2, hour).bind_blob(3, context.bytes()).run();
@@ -840,7 +848,7 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
     items.reserve(events.size());
     for (const Event& e : events) {
       MachineState& m = machine_for(e.machine);
-      SourceState* src = e.src.empty() ? nullptr : &source_for(e.src);
+      SourceState* src = e.src.empty() ? nullptr : &source_for(e.src, e.inc);
       if (e.has_identity())
         items.push_back({src->id, e.seq, &m, src, &e});
       else
@@ -1160,7 +1168,9 @@ std::vector<SourceStats> SqliteEventStore::sources() {
     st.gaps.assign(s->gaps.begin(), s->gaps.end());
     out.push_back(std::move(st));
   }
-  std::sort(out.begin(), out.end(), [](const SourceStats& a, const SourceStats& b) { return a.src < b.src; });
+  std::sort(out.begin(), out.end(), [](const SourceStats& a, const SourceStats& b) {
+    return std::tie(a.src, a.incarnation) < std::tie(b.src, b.incarnation);
+  });
   return out;
 }
 

@@ -105,6 +105,18 @@ const Migration kMigrations[] = {
      // (sources, source_gaps), not one event_ids row each: event_ids keeps only the identities by
      // content of events without src+seq.
      "DELETE FROM event_ids WHERE id_src>0;"},
+    {7,
+     // A source is its src and its incarnation: an edge whose queue was wiped numbers its events
+     // from 0 again under a new incarnation, a new row here (ids, and so every stored event's
+     // source, are kept). Number 6 is another migration's.
+     "CREATE TABLE sources_by_incarnation(id INTEGER PRIMARY KEY, src TEXT NOT NULL, incarnation TEXT NOT NULL DEFAULT '',"
+     " events INTEGER NOT NULL DEFAULT 0, seq_min INTEGER NOT NULL DEFAULT -1, seq_max INTEGER NOT NULL DEFAULT -1,"
+     " last_seen INTEGER NOT NULL DEFAULT 0, clock_offset_ms INTEGER NOT NULL DEFAULT 0,"
+     " future_events INTEGER NOT NULL DEFAULT 0, UNIQUE(src, incarnation));"
+     "INSERT INTO sources_by_incarnation(id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events)"
+     " SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events FROM sources;"
+     "DROP TABLE sources;"
+     "ALTER TABLE sources_by_incarnation RENAME TO sources;"},
 };
 
 }  // namespace

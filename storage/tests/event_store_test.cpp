@@ -237,6 +237,39 @@ TEST_P(StoreTest, SourceStatisticsKeepGapsAsRanges) {
   EXPECT_EQ(s[0].last_seen, now + 1);
 }
 
+// An edge whose queue was wiped numbers its events from 0 again under a new incarnation: the same
+// src and seq with another `inc` is another event, kept beside the old one, and read back with its
+// incarnation; the sources list each incarnation with its own range.
+TEST_P(StoreTest, ANewIncarnationOfASourceIsNeverTakenForDuplicates) {
+  const TimeMs t0 = at("2026-11-10T08:00:00Z");
+  std::vector<Event> old_disk, new_disk;
+  for (std::int64_t q = 0; q < 5; ++q) old_disk.push_back(count(m, t0 + q * 1000, 1, 0, q));
+  for (std::int64_t q = 0; q < 3; ++q) {
+    new_disk.push_back(count(m, t0 + 60000 + q * 1000, 2, 0, q));
+    new_disk.back().inc = "b7e1";
+  }
+  EXPECT_EQ(store->append(old_disk, t0).inserted, 5u);
+  const AppendResult r = store->append(new_disk, t0);
+  EXPECT_EQ(r.inserted, 3u);
+  EXPECT_EQ(r.duplicates, 0u);
+  EXPECT_EQ(store->append(new_disk, t0).duplicates, 3u);  // the new incarnation is deduplicated as usual
+  store.reset();
+  store = backend->open(file, plant, cal);
+  const auto sources = store->sources();
+  ASSERT_EQ(sources.size(), 2u);
+  EXPECT_EQ(sources[0].incarnation, "");
+  EXPECT_EQ(sources[0].events, 5);
+  EXPECT_EQ(sources[1].src, "plc");
+  EXPECT_EQ(sources[1].incarnation, "b7e1");
+  EXPECT_EQ(sources[1].events, 3);
+  EXPECT_EQ(sources[1].seq_max, 2);
+  const auto events = store->machine_events(m.path, t0, t0 + kMsPerHour);
+  ASSERT_EQ(events.size(), 8u);
+  EXPECT_EQ(events[0], old_disk[0]);
+  EXPECT_EQ(events[5], new_disk[0]);
+  EXPECT_EQ(store->event_count(), 8);
+}
+
 TEST_P(StoreTest, DeadLettersAreBoundedNewestFirstAndPaged) {
   for (int i = 0; i < 25; ++i)
     store->add_dead_letter({0, 1000 + i, "oee/s1/events", "{bad json " + std::to_string(i), "parse error"});
@@ -365,6 +398,11 @@ TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
             scalar(file, "SELECT (max(hour_start) - min(hour_start)) / 3600000 + 1 FROM rollups"));
   EXPECT_EQ(store->machine_totals(m, lo, hi, kTimeMax), want);
   EXPECT_EQ(want, oee::machine_totals(MachineHistory::build(m, events), cal, lo, hi, kTimeMax));
+  // The sources' rows kept their ids through migration 7 (src + incarnation): the events still name them.
+  ASSERT_EQ(store->sources().size(), 1u);
+  EXPECT_EQ(store->sources()[0].src, "x");
+  EXPECT_EQ(store->sources()[0].incarnation, "");
+  EXPECT_EQ(store->machine_events(m.path, lo, hi).front().src, "x");
   // A fresh file migrates from 0 in order; a file newer than the build is refused.
   TempDir d2;
   sqlite::Database fresh(d2.file("f.db"));

@@ -20,6 +20,10 @@ struct Event {
   EventType type = EventType::state;
   std::string src;      // source id; with seq, the identity of the event
   std::int64_t seq = -1;  // -1: none
+  // The source's incarnation (only with src+seq): a source whose sequence starts again (an edge
+  // whose queue was wiped or replaced) gets a new one, so its new events never collide with the
+  // old ones. Empty for sources that never restart their sequence.
+  std::string inc;
 
   // type == state: canonical name or a raw value mapped by the machine's `states`.
   std::string state;
@@ -48,7 +52,7 @@ struct Event {
 // A 64-bit fingerprint of everything an event says (machine excluded). Events without src+seq are
 // identified by it, and it breaks ties deterministically when two events share a timestamp.
 std::uint64_t content_fingerprint(const Event& e);
-// The identity used for deduplication: src+seq when present, else the content fingerprint.
+// The identity used for deduplication: src+inc+seq when present, else the content fingerprint.
 std::uint64_t identity_key(const Event& e);
 
 // At one instant a product change applies before the counts of that instant, a state change before

@@ -77,6 +77,10 @@ struct MqttConfig {
   int max_events_per_message = 1000;
   int max_inflight_messages = 64;
   int status_interval_ms = 5000;
+  // End-to-end acknowledgement (docs/mqtt.md): keep events until the server reports them committed;
+  // send again what the broker acknowledged and the server still misses after resend_after_ms.
+  bool commit_ack = true;
+  int resend_after_ms = 10000;
 };
 
 struct EdgeConfig {

@@ -1,10 +1,13 @@
 #pragma once
 // Drains the durable queue to MQTT in order: reads durable records, batches them per machine into
-// one message each (a JSON array on oee/v1/<machine path>/events), publishes with QoS 1 and
-// acknowledges records to the queue only when the broker has acknowledged (PUBACK) every message
-// holding them. On a new connection it starts again at the oldest unacknowledged record (the
-// server deduplicates the redelivered ones by src+seq); records queued before that connection are
-// sent with "historical": true. It also publishes the edge status (retained).
+// one message each (a JSON array on oee/v1/<machine path>/events) and publishes with QoS 1.
+// Records leave the queue when the server reports them committed (commit reports on
+// oee/v1/_edge/<id>/committed, codec/commit_report.h), or, with `commit_ack` off, when the broker
+// has acknowledged (PUBACK) every message holding them. A report that shows records missing which
+// the broker acknowledged long enough ago (a broker that lost them) makes it send again from the
+// first missing one. On a new connection it starts again at the oldest unacknowledged record (the
+// server deduplicates the redelivered ones by src+inc+seq); records queued before that connection
+// are sent with "historical": true. It also publishes the edge status (retained).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -24,6 +27,12 @@ namespace oee::edge {
 
 struct PublisherOptions {
   std::string edge_id;
+  std::string incarnation;  // the queue's (queue_incarnation.h): `inc` of every published event
+  // Keep records until the server reports them committed, not only until the broker acknowledged.
+  bool commit_ack = true;
+  // How long records the broker acknowledged may be missing from the server's reports before they
+  // are sent again.
+  int resend_after_ms = 10000;
   int max_events_per_message = 1000;
   int max_inflight_messages = 64;
   int status_interval_ms = 5000;
@@ -34,13 +43,16 @@ struct PublisherStats {
   std::uint64_t events_published = 0;  // including redeliveries
   std::uint64_t historical_events_published = 0;
   std::uint64_t messages_acknowledged = 0;
+  std::uint64_t commit_reports = 0;     // reports of our incarnation taken
+  std::uint64_t resends = 0;            // times the publisher went back to records a report showed missing
+  std::uint64_t resent_from_seq = 0;    // where the last resend started
 };
 
 // A queued event record: "<machine path>\t<event JSON without machine, src and seq>".
 std::string make_queue_record(std::string_view machine, std::string_view event_json);
-// The JSON published for a record: src, seq (and historical) spliced in front.
+// The JSON published for a record: src, seq, inc (when not empty) and historical spliced in front.
 void append_published_event(std::string& out, std::string_view record_json, std::string_view src,
-                             std::uint64_t seq, bool historical);
+                             std::uint64_t seq, std::string_view inc, bool historical);
 std::string status_topic(std::string_view edge_id);
 std::string events_topic(std::string_view machine_path);
 
@@ -52,6 +64,8 @@ class QueuePublisher {
   void set_client(transport::MqttClient* client) { client_ = client; }
   // The broker acknowledged message `message_id` of connection `generation`.
   void on_published(int message_id, std::uint64_t generation);
+  // A commit report arrived (the client's on_message for commit_report_topic(edge id)).
+  void on_commit_report(std::string_view payload);
   void start();
   void stop();
   PublisherStats stats() const;
@@ -71,6 +85,8 @@ class QueuePublisher {
   bool publish_batch();
   void publish_status();
   void advance_acks_locked();
+  // After a commit report: how far the server has committed, and whether to send again.
+  void take_commit_end_locked(std::uint64_t committed_end);
   // Registers a message just published (without our lock held, so that the network thread's
   // PUBACK callback can never wait on us while it holds libmosquitto's locks).
   void register_published_locked(std::uint64_t generation, int message_id, std::uint64_t window_index);
@@ -91,6 +107,14 @@ class QueuePublisher {
   std::uint64_t generation_ = 0;
   std::uint64_t next_read_ = 0;
   std::uint64_t live_from_ = 0;  // records below were queued before this connection: historical
+  // Records below were acknowledged by the broker at least once (commit_ack: they stay queued until
+  // the server reports them).
+  std::uint64_t broker_acked_end_ = 0;
+  // The first record a commit report showed missing though the broker had acknowledged it, and
+  // since when (steady clock ms); UINT64_MAX: none.
+  std::uint64_t missing_from_ = UINT64_MAX;
+  std::int64_t missing_since_ms_ = 0;
+  bool resend_requested_ = false;
   PublisherStats stats_;
   std::atomic<bool> running_{false};
   std::thread thread_;

@@ -6,6 +6,9 @@
 // types, too large, unknown machine, bad timestamps) go to the dead letters with a reason and never
 // hold up the messages around them.
 #include <atomic>
+#include <chrono>
+#include <set>
+#include <utility>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,6 +30,7 @@ struct MqttIngestStats {
   std::uint64_t duplicates = 0;
   std::uint64_t dead_letters = 0;  // messages or events
   std::uint64_t edge_status_messages = 0;
+  std::uint64_t commit_reports = 0;  // published to sources (docs/mqtt.md, end-to-end acknowledgement)
 };
 
 class MqttIngest {
@@ -50,11 +54,18 @@ class MqttIngest {
   std::map<std::string, std::string> edge_statuses() const;
 
  private:
-  // Appends the message's valid events to `out`; dead-letters the rest.
-  void take_message(const transport::ReceivedMessage& m, std::vector<Event>& out);
+  // Appends the message's valid events to `out`; dead-letters the rest. An edge status names its
+  // incarnation in `statuses` (edge id -> inc): its source gets a commit report.
+  void take_message(const transport::ReceivedMessage& m, std::vector<Event>& out,
+                    std::map<std::string, std::string>& statuses);
+  // Publishes what the store holds of these sources (src -> incarnations) to each source's commit
+  // report topic; `force` skips the per-source rate limit.
+  void report_commits(const std::map<std::string, std::set<std::string>>& sources, bool force);
 
   PlantService& service_;
   std::unique_ptr<transport::AckingSubscriber> subscriber_;
+  std::unique_ptr<transport::MqttClient> reporter_;  // publishes commit reports
+  std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> last_report_;
   mutable std::mutex mutex_;
   MqttIngestStats stats_;
   std::map<std::string, std::string> edge_statuses_;

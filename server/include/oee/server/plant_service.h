@@ -82,6 +82,10 @@ class PlantService {
   // Bumped by every ingest; readers cache derived figures keyed by it.
   std::uint64_t ingest_generation() const { return generation_.load(std::memory_order_acquire); }
   Metrics& metrics() { return metrics_; }
+  // This server's incarnation: the `inc` of the events it writes itself (operators' stop reasons,
+  // src "api"), so that servers sharing a store never number theirs alike. Set before serving.
+  void set_instance_id(std::string id) { instance_id_ = std::move(id); }
+  const std::string& instance_id() const { return instance_id_; }
 
   // Direct access for read-only API routes (serialised by the service's lock).
   template <typename F>
@@ -99,6 +103,7 @@ class PlantService {
   ShiftCalendar calendar_;
   std::unique_ptr<storage::EventStore> store_;
   Clock clock_;
+  std::string instance_id_;
   mutable std::mutex store_mutex_;
   mutable std::mutex live_mutex_;
   std::map<std::string, MachineLiveState, std::less<>> live_;

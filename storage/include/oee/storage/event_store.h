@@ -25,6 +25,7 @@ struct AppendResult {
 
 struct SourceStats {
   std::string src;
+  std::string incarnation;  // empty: a source without incarnations (docs/events.md)
   std::int64_t events = 0;
   std::int64_t seq_min = -1;
   std::int64_t seq_max = -1;
