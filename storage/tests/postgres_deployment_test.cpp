@@ -175,6 +175,9 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
     pg::Connection conn(url);
     conn.exec("DROP TABLE rollup_days; DROP TABLE machine_carry; ALTER TABLE machines RESET (fillfactor);"
               " ALTER TABLE sources RESET (fillfactor);"
+              // schema 7: sources keyed by src alone again
+              " ALTER TABLE sources DROP CONSTRAINT sources_src_incarnation_key; ALTER TABLE sources DROP COLUMN incarnation;"
+              " ALTER TABLE sources ADD CONSTRAINT sources_src_key UNIQUE (src);"
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {
