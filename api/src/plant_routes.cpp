@@ -198,6 +198,36 @@ HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
   return HttpResponse::json(std::move(out));
 }
 
+// Conflicts, newest first: each received version of a stored identity that said something else,
+// beside the stored version (JSON text of each; `stored` empty when it is not at the same machine
+// and hour).
+HttpResponse conflicts(server::PlantService& s, const HttpRequest& r) {
+  std::int64_t limit = 0, before = 0;
+  std::string error;
+  if (!int_param(r, "limit", 100, 1, 1000, limit, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error))
+    return HttpResponse::error(400, "bad_parameter", error);
+  const auto [list, total] = s.with_store([&](storage::EventStore& store) {
+    return std::make_pair(store.conflicts(before, static_cast<std::size_t>(limit)), store.conflict_count());
+  });
+  std::string out = "{\"total\":" + std::to_string(total) + ",\"items\":[";
+  for (const auto& c : list) {
+    out += "{\"id\":" + std::to_string(c.id) + ',';
+    string_field(out, "received", time_text(s, c.received));
+    string_field(out, "src", c.src);
+    string_field(out, "incarnation", c.incarnation);
+    out += "\"seq\":" + std::to_string(c.seq) + ',';
+    string_field(out, "machine", c.machine);
+    string_field(out, "stored", c.stored_json);
+    string_field(out, "version", c.received_json);
+    close_object(out);
+    out += ',';
+  }
+  close_array(out);
+  if (!list.empty() && static_cast<std::int64_t>(list.size()) == limit) out += ",\"next_before\":" + std::to_string(list.back().id);
+  out += '}';
+  return HttpResponse::json(std::move(out));
+}
+
 HttpResponse sources(server::PlantService& s) {
   const auto list = s.with_store([](storage::EventStore& store) { return store.sources(); });
   std::string out = "[";
@@ -212,7 +242,7 @@ HttpResponse sources(server::PlantService& s) {
     out += ',';
     string_field(out, "last_seen", time_text(s, src.last_seen));
     out += "\"clock_offset_ms\":" + std::to_string(src.clock_offset_ms) +
-           ",\"future_events\":" + std::to_string(src.future_events) + "},";
+           ",\"future_events\":" + std::to_string(src.future_events) + ",\"conflicts\":" + std::to_string(src.conflicts) + "},";
   }
   close_array(out);
   return HttpResponse::json(std::move(out));
@@ -230,6 +260,7 @@ void add_plant_routes(server::Router& router, server::PlantService& service, con
     return kpis(service, r, cache.get());
   }));
   router.add("GET", "/api/v1/dead-letters", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return dead_letters(service, r); }));
+  router.add("GET", "/api/v1/conflicts", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return conflicts(service, r); }));
   router.add("GET", "/api/v1/sources", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return sources(service); }));
 }
 

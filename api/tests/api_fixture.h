@@ -56,6 +56,9 @@ class SwitchableStore : public storage::EventStore {
   std::int64_t add_dead_letter(const storage::DeadLetter& d) override { check(); return real_->add_dead_letter(d); }
   std::vector<storage::DeadLetter> dead_letters(std::int64_t b, std::size_t l) override { check(); return real_->dead_letters(b, l); }
   std::int64_t dead_letter_count() override { check(); return real_->dead_letter_count(); }
+  void add_conflicts(std::span<const storage::Conflict> c) override { check(); real_->add_conflicts(c); }
+  std::vector<storage::Conflict> conflicts(std::int64_t b, std::size_t l) override { check(); return real_->conflicts(b, l); }
+  std::int64_t conflict_count() override { check(); return real_->conflict_count(); }
   std::int64_t apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
   std::string describe() const override { return real_->describe(); }
 

@@ -80,7 +80,40 @@ TEST_F(Api, DeadLettersAndSources) {
   EXPECT_NE(r.body.find("\"topic\":\"oee/v1/s1/a1/l1/press/events\""), std::string::npos);
   r = get("/api/v1/sources");
   ASSERT_EQ(r.status, 200);
-  EXPECT_NE(r.body.find("\"src\":\"plc\",\"events\":6,\"seq_min\":1,\"seq_max\":7,\"gaps\":[[5,5]]"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"src\":\"plc\",\"incarnation\":\"\",\"events\":6,\"seq_min\":1,\"seq_max\":7,\"gaps\":[[5,5]]"),
+            std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"conflicts\":0"), std::string::npos) << r.body;
+}
+
+// A seq sent again with other content (a PLC program that reuses its numbering, an edge bug) is not
+// dropped without a trace: the stored version stays, the other is kept beside it as a conflict,
+// listed, counted per source and in /metrics. Sent again identically, it is a plain duplicate.
+TEST_F(Api, ASeqSentAgainWithOtherContentIsAConflictBothVersionsKept) {
+  ingest_vorne_shift();
+  const auto report = service_->ingest(
+      {event(R"({"ts":"2026-11-10T11:00:00-06:00","machine":"s1/a1/l1/press","type":"count","good":10000,"reject":200,"src":"plc","seq":4})"),
+       event(R"({"ts":"2026-11-10T11:00:00-06:00","machine":"s1/a1/l1/press","type":"count","good":99,"reject":0,"src":"plc","seq":4})"),
+       event(R"({"ts":"2026-11-10T12:30:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"2","src":"plc","seq":3})")},
+      "test");
+  EXPECT_EQ(report.duplicates, 3u);
+  EXPECT_EQ(report.conflicts, 2u);
+  auto r = get("/api/v1/conflicts");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"total\":2"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"seq\":4"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\\\"good\\\":99"), std::string::npos) << r.body;     // the received version
+  EXPECT_NE(r.body.find("\\\"good\\\":10000"), std::string::npos) << r.body;  // beside the stored one
+  EXPECT_NE(r.body.find("\"seq\":3"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"stored\":\"\""), std::string::npos) << "seq 3 is stored at another hour: " << r.body;
+  // Sending the same conflicting version again keeps nothing more (the metric counts every arrival).
+  service_->ingest({event(R"({"ts":"2026-11-10T11:00:00-06:00","machine":"s1/a1/l1/press","type":"count","good":99,"reject":0,"src":"plc","seq":4})")},
+                   "test");
+  EXPECT_NE(get("/api/v1/conflicts").body.find("\"total\":2"), std::string::npos);
+  EXPECT_NE(get("/api/v1/sources").body.find("\"conflicts\":2"), std::string::npos);
+  EXPECT_NE(request("GET", "/metrics", "", kAdminToken).body.find("oee_ingest_conflicts_total 3"), std::string::npos);
+  // The stored version still counts.
+  EXPECT_NE(get("/api/v1/kpis?node=s1/a1/l1/press&from=2026-11-10T06:00:00-06:00&to=2026-11-10T14:00:00-06:00").body.find("\"good_count\":18848"),
+            std::string::npos);
 }
 
 }  // namespace oee::api

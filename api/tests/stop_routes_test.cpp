@@ -58,7 +58,7 @@ TEST_F(Api, OperatorAssignsAReasonAndTheParetoChanges) {
   ASSERT_EQ(r.status, 200) << r.body;
   j = nlohmann::json::parse(get("/api/v1/pareto?node=s1&" + kShift).body);
   EXPECT_EQ(j["bars"][0]["name"], "tooling");
-  EXPECT_NE(get("/api/v1/sources").body.find("\"src\":\"api\",\"events\":2,\"seq_min\":0,\"seq_max\":1"), std::string::npos);
+  EXPECT_NE(get("/api/v1/sources").body.find("\"src\":\"api\",\"incarnation\":\"\",\"events\":2,\"seq_min\":0,\"seq_max\":1"), std::string::npos);
   // Bad input: no stop there, unknown machine, empty reason, not JSON.
   r = request("POST", "/api/v1/stops/reason", R"({"machine":"s1/a1/l1/press","at":"2026-11-10T08:00:00-06:00","reason":"x"})", operator_token_);
   EXPECT_EQ(r.status, 400);

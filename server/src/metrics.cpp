@@ -29,6 +29,8 @@ std::string Metrics::prometheus_text() const {
   metric("oee_ingest_inserted_total", "counter", "Events newly stored", ingest_inserted_.load());
   metric("oee_ingest_duplicates_total", "counter", "Events already stored (deduplicated)", ingest_duplicates_.load());
   metric("oee_ingest_dead_letters_total", "counter", "Events or messages dead-lettered", ingest_dead_letters_.load());
+  metric("oee_ingest_conflicts_total", "counter", "Events sent again under a stored src+inc+seq with other content (kept as conflicts)",
+         ingest_conflicts.load());
   metric("oee_engine_lag_seconds", "gauge", "Server time of the last ingest minus the newest event time in it",
          static_cast<double>(engine_lag_ms_.load()) / 1000.0);
   metric("oee_websocket_clients", "gauge", "Connected WebSocket clients", websocket_clients.load());

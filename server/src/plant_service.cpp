@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include "oee/codec/event_json.h"
+#include "oee/server/ingest_conflicts.h"
+#include "oee/server/log.h"
 
 namespace oee::server {
 
@@ -80,6 +82,11 @@ IngestReport PlantService::ingest(std::vector<Event> events, std::string_view or
       const storage::AppendResult r = store_->append(valid, received);
       report.inserted = r.inserted;
       report.duplicates = r.duplicates;
+      if (!r.identity_duplicates.empty()) {
+        const auto conflicts = find_conflicts(*store_, valid, r.identity_duplicates, received);
+        store_->add_conflicts(conflicts);
+        report.conflicts = conflicts.size();
+      }
     }
   }
   report.accepted = valid.size();
@@ -88,6 +95,9 @@ IngestReport PlantService::ingest(std::vector<Event> events, std::string_view or
   generation_.fetch_add(1, std::memory_order_acq_rel);
   TimeMs newest = kTimeMin;
   for (const Event& e : valid) newest = std::max(newest, e.ts);
+  metrics_.ingest_conflicts += report.conflicts;
+  if (report.conflicts > 0)
+    log_line("warn", "conflicting events kept apart", {{"origin", std::string(origin)}, {"count", std::to_string(report.conflicts)}});
   metrics_.add_ingest(events.size(), report.inserted, report.duplicates, report.dead_lettered,
                       newest == kTimeMin ? 0 : std::max<TimeMs>(0, received - newest));
   if (!valid.empty())

@@ -157,6 +157,9 @@ class PostgresEventStore final : public EventStore {
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
   std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) override;
   std::int64_t dead_letter_count() override;
+  void add_conflicts(std::span<const Conflict> conflicts) override;
+  std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
+  std::int64_t conflict_count() override;
   std::int64_t apply_retention(TimeMs now) override;
   std::string describe() const override;
 
@@ -189,6 +192,10 @@ class PostgresEventStore final : public EventStore {
     std::vector<std::int64_t> offsets, seqs;
   };
   void update_source_gaps(const std::map<std::int64_t, SourceBatch>& sources);
+  // Which events' identities (src+inc+seq) are stored already, under any time: a source's stored
+  // seqs are its range minus its gaps, as on SQLite. Only seqs at or below the highest this server
+  // has seen of their source are looked up, so a live stream costs nothing here.
+  std::vector<char> stored_identities(std::span<const Event> events, const std::vector<std::int64_t>& sids);
 
   Event decode(const Result& r, int row);
   void load_range(std::int64_t mid, const char* table, TimeMs from, TimeMs to, bool states_only, std::vector<Event>& out);
@@ -234,6 +241,7 @@ class PostgresEventStore final : public EventStore {
   std::unique_ptr<Connection> side_;  // a second session, for a statement run beside db_'s
   bool staging_ready_ = false;
   bool direct_copy_paused_ = false;  // the last batch held events already stored
+  std::unordered_map<std::int64_t, std::int64_t> seq_max_seen_;  // source id -> highest seq known stored
   std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> machine_ids_, source_ids_;
   std::unordered_map<std::int64_t, std::string> machine_paths_;
   std::unordered_map<std::int64_t, SourceName> source_names_;
@@ -379,10 +387,16 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   };
   std::vector<Row> batch;
   batch.reserve(events.size());
+  std::vector<std::int64_t> sids(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) sids[i] = events[i].src.empty() ? 0 : source_id(events[i].src, events[i].inc);
+  const std::vector<char> known = stored_identities(events, sids);
   std::int64_t last_day = kTimeMin;
+  std::set<std::pair<std::int64_t, std::int64_t>> identities;  // of this batch: the first of equal ones is kept
   for (const Event& e : events) {
+    const std::size_t i = static_cast<std::size_t>(&e - events.data());
+    if (known[i] || (e.has_identity() && !identities.emplace(sids[i], e.seq).second)) continue;
     const std::int64_t mid = machine_id(e.machine);
-    const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src, e.inc);
+    const std::int64_t sid = sids[i];
     const std::int64_t id_src = e.has_identity() ? sid : -mid;
     const std::int64_t id_key = e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e));
     const std::int64_t day = floor_to(e.ts, kPartitionMs) / kPartitionMs;
@@ -515,6 +529,14 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   }
   result.inserted = batch.size();
   result.duplicates = events.size() - result.inserted;
+  for (const auto& [sid, s] : sources)
+    if (s.seq_max >= 0) seq_max_seen_[sid] = std::max(seq_max_seen_[sid], s.seq_max);  // (a rollback only costs a look-up)
+  if (result.duplicates > 0) {
+    std::vector<char> stored(events.size(), 0);
+    for (const Row& row : batch) stored[static_cast<std::size_t>(row.event - events.data())] = 1;
+    for (std::size_t i = 0; i < events.size(); ++i)
+      if (!stored[i] && events[i].has_identity()) result.identity_duplicates.push_back(i);
+  }
   if (result.inserted == 0) {
     tx->commit();
     return result;
@@ -602,6 +624,42 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   }
   tx->commit();
   return result;
+}
+
+std::vector<char> PostgresEventStore::stored_identities(std::span<const Event> events, const std::vector<std::int64_t>& sids) {
+  std::vector<char> known(events.size(), 0);
+  std::vector<std::int64_t> ask;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (!events[i].has_identity()) continue;
+    const auto it = seq_max_seen_.find(sids[i]);
+    if (it == seq_max_seen_.end() || events[i].seq <= it->second) ask.push_back(sids[i]);
+  }
+  if (ask.empty()) return known;
+  std::sort(ask.begin(), ask.end());
+  ask.erase(std::unique(ask.begin(), ask.end()), ask.end());
+  Connection& c = conn();
+  struct Range {
+    std::int64_t seq_min = -1, seq_max = -1;
+    std::map<std::int64_t, std::int64_t> gaps;  // first -> last
+  };
+  std::unordered_map<std::int64_t, Range> ranges;
+  Result r = c.prepared("source_ranges", "SELECT id, seq_min, seq_max FROM sources WHERE id = ANY($1::int[])",
+                        Params().add_array(ask));
+  for (int i = 0; i < r.rows(); ++i) ranges[r.int_at(i, 0)] = {r.int_at(i, 1), r.int_at(i, 2), {}};
+  Result g = c.prepared("source_gaps_of", "SELECT src_id, first, last FROM source_gaps WHERE src_id = ANY($1::int[])",
+                        Params().add_array(ask));
+  for (int i = 0; i < g.rows(); ++i) ranges[g.int_at(i, 0)].gaps[g.int_at(i, 1)] = g.int_at(i, 2);
+  for (const std::int64_t sid : ask) seq_max_seen_[sid] = ranges[sid].seq_max;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto it = events[i].has_identity() ? ranges.find(sids[i]) : ranges.end();
+    if (it == ranges.end()) continue;
+    const Range& range = it->second;
+    const std::int64_t seq = events[i].seq;
+    if (range.seq_max < 0 || seq < range.seq_min || seq > range.seq_max) continue;
+    auto gap = range.gaps.upper_bound(seq);
+    known[i] = gap == range.gaps.begin() || seq > std::prev(gap)->second;
+  }
+  return known;
 }
 
 // The gaps of the touched sources' sequence numbers, in source_gaps: the sources' rows are locked
@@ -1389,6 +1447,9 @@ std::vector<SourceStats> PostgresEventStore::sources() {
     std::unordered_map<std::int64_t, std::vector<std::pair<std::int64_t, std::int64_t>>> gaps_of;
     Result g = c.query("SELECT src_id, first, last FROM source_gaps ORDER BY src_id, first");
     for (int i = 0; i < g.rows(); ++i) gaps_of[g.int_at(i, 0)].emplace_back(g.int_at(i, 1), g.int_at(i, 2));
+    std::map<std::pair<std::string, std::string>, std::int64_t> conflicts;
+    Result k = c.query("SELECT src, incarnation, count(*) FROM conflicts GROUP BY 1, 2");
+    for (int i = 0; i < k.rows(); ++i) conflicts[{k.text_at(i, 0), k.text_at(i, 1)}] = k.int_at(i, 2);
     for (int i = 0; i < r.rows(); ++i) {
       SourceStats s;
       s.src = r.text_at(i, 1);
@@ -1399,6 +1460,7 @@ std::vector<SourceStats> PostgresEventStore::sources() {
       s.clock_offset_ms = r.int_at(i, 6);
       s.future_events = r.int_at(i, 7);
       s.incarnation = r.text_at(i, 8);
+      if (auto it = conflicts.find({s.src, s.incarnation}); it != conflicts.end()) s.conflicts = it->second;
       const auto it = gaps_of.find(r.int_at(i, 0));
       if (it != gaps_of.end()) s.gaps = std::move(it->second);
       out.push_back(std::move(s));
@@ -1436,6 +1498,40 @@ std::vector<DeadLetter> PostgresEventStore::dead_letters(std::int64_t before_id,
 
 std::int64_t PostgresEventStore::dead_letter_count() {
   return guarded([&] { return conn().query("SELECT count(*) FROM dead_letters").int_at(0, 0); });
+}
+
+void PostgresEventStore::add_conflicts(std::span<const Conflict> list) {
+  if (list.empty()) return;
+  guarded([&] {
+    Connection& c = conn();
+    Transaction tx(c);
+    for (const Conflict& k : list)
+      c.query("INSERT INTO conflicts(received, src, incarnation, seq, machine, stored, version, fingerprint)"
+              " VALUES($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+              Params().add(k.received).add(k.src).add(k.incarnation).add(k.seq).add(k.machine)
+                  .add(bounded(k.stored_json, kMaxDeadLetterPayloadBytes)).add(bounded(k.received_json, kMaxDeadLetterPayloadBytes))
+                  .add(k.fingerprint));
+    tx.commit();
+    return 0;
+  });
+}
+
+std::vector<Conflict> PostgresEventStore::conflicts(std::int64_t before_id, std::size_t limit) {
+  return guarded([&] {
+    Result r = conn().query(
+        "SELECT id, received, src, incarnation, seq, machine, stored, version FROM conflicts WHERE id<$1"
+        " ORDER BY id DESC LIMIT $2",
+        Params().add(before_id > 0 ? before_id : INT64_MAX).add(static_cast<std::int64_t>(std::min<std::size_t>(limit, 10000))));
+    std::vector<Conflict> out;
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.int_at(i, 0), r.int_at(i, 1), r.text_at(i, 2), r.text_at(i, 3), r.int_at(i, 4), r.text_at(i, 5),
+                     r.text_at(i, 6), r.text_at(i, 7)});
+    return out;
+  });
+}
+
+std::int64_t PostgresEventStore::conflict_count() {
+  return guarded([&] { return conn().query("SELECT count(*) FROM conflicts").int_at(0, 0); });
 }
 
 // Drops every day partition wholly older than the retention. Before that, each machine's context

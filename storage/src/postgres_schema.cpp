@@ -105,7 +105,12 @@ const Migration kMigrations[] = {
      // from 0 again under a new incarnation, a new row here. Number 6 is another migration's.
      "ALTER TABLE sources ADD COLUMN incarnation text NOT NULL DEFAULT '';"
      "ALTER TABLE sources DROP CONSTRAINT sources_src_key;"
-     "ALTER TABLE sources ADD CONSTRAINT sources_src_incarnation_key UNIQUE (src, incarnation);"},
+     "ALTER TABLE sources ADD CONSTRAINT sources_src_incarnation_key UNIQUE (src, incarnation);"
+     // Events sent again under a stored identity with other content: both versions, each received
+     // version once (fingerprint: content_fingerprint of it).
+     "CREATE TABLE conflicts(id bigserial PRIMARY KEY, received bigint NOT NULL, src text NOT NULL,"
+     " incarnation text NOT NULL, seq bigint NOT NULL, machine text NOT NULL, stored text NOT NULL,"
+     " version text NOT NULL, fingerprint bigint NOT NULL, UNIQUE (src, incarnation, seq, fingerprint));"},
 };
 
 }  // namespace

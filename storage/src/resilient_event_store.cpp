@@ -253,7 +253,7 @@ AppendResult ResilientEventStore::append(std::span<const Event> events, TimeMs r
   }
   spill(events, received_at);
   // Whether they are new is known only when they reach the database.
-  return {events.size(), 0};
+  return {events.size(), 0, {}};
 }
 
 bool ResilientEventStore::catch_up() {
@@ -364,6 +364,32 @@ std::vector<DeadLetter> ResilientEventStore::dead_letters(std::int64_t before_id
 std::int64_t ResilientEventStore::dead_letter_count() {
   std::lock_guard lock(mutex_);
   return guarded<std::int64_t>([](EventStore& s) { return s.dead_letter_count(); });
+}
+
+void ResilientEventStore::add_conflicts(std::span<const Conflict> list) {
+  try {
+    std::lock_guard lock(mutex_);
+    guarded<int>([&](EventStore& s) {
+      s.add_conflicts(list);
+      return 0;
+    });
+  } catch (const StoreUnavailable&) {
+    // Kept visible all the same: as dead letters, which wait in memory for the database.
+    for (const Conflict& c : list)
+      add_dead_letter({0, c.received, "conflict", c.received_json,
+                       "conflict: " + c.src + " inc '" + c.incarnation + "' seq " + std::to_string(c.seq) +
+                           " was stored with other content: " + c.stored_json});
+  }
+}
+
+std::vector<Conflict> ResilientEventStore::conflicts(std::int64_t before_id, std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<Conflict>>([&](EventStore& s) { return s.conflicts(before_id, limit); });
+}
+
+std::int64_t ResilientEventStore::conflict_count() {
+  std::lock_guard lock(mutex_);
+  return guarded<std::int64_t>([](EventStore& s) { return s.conflict_count(); });
 }
 
 std::int64_t ResilientEventStore::apply_retention(TimeMs now) {

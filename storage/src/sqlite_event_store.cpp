@@ -132,6 +132,9 @@ class SqliteEventStore final : public EventStore {
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
   std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) override;
   std::int64_t dead_letter_count() override;
+  void add_conflicts(std::span<const Conflict> conflicts) override;
+  std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
+  std::int64_t conflict_count() override;
   std::int64_t apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }
 
@@ -902,6 +905,7 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
       const Item& it = items[k];
       if (!inserted[k]) {
         ++result.duplicates;
+        if (k >= anonymous) result.identity_duplicates.push_back(static_cast<std::size_t>(it.event - events.data()));
         continue;
       }
       ++result.inserted;
@@ -1162,10 +1166,15 @@ KpiTotals SqliteEventStore::machines_totals(std::span<const MachineSpec* const> 
 }
 
 std::vector<SourceStats> SqliteEventStore::sources() {
+  begin_read();
   std::vector<SourceStats> out;
+  std::map<std::pair<std::string, std::string>, std::int64_t> conflicts;
+  Statement per_source(db_, "SELECT src, incarnation, count(*) FROM conflicts GROUP BY 1, 2");
+  while (per_source.step()) conflicts[{per_source.text_at(0), per_source.text_at(1)}] = per_source.int_at(2);
   for (const auto& [name, s] : sources_) {
     SourceStats st = s->stats;
     st.gaps.assign(s->gaps.begin(), s->gaps.end());
+    if (auto it = conflicts.find({st.src, st.incarnation}); it != conflicts.end()) st.conflicts = it->second;
     out.push_back(std::move(st));
   }
   std::sort(out.begin(), out.end(), [](const SourceStats& a, const SourceStats& b) {
@@ -1201,6 +1210,40 @@ std::vector<DeadLetter> SqliteEventStore::dead_letters(std::int64_t before_id, s
 std::int64_t SqliteEventStore::dead_letter_count() {
   begin_read();
   Statement s(db_, "SELECT count(*) FROM dead_letters");
+  s.step();
+  return s.int_at(0);
+}
+
+void SqliteEventStore::add_conflicts(std::span<const Conflict> list) {
+  if (list.empty()) return;
+  end_read();
+  Transaction tx(db_);
+  Statement s(db_,
+              "INSERT OR IGNORE INTO conflicts(received, src, incarnation, seq, machine, stored, version, fingerprint)"
+              " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
+  for (const Conflict& c : list) {
+    s.bind(1, c.received).bind(2, c.src).bind(3, c.incarnation).bind(4, c.seq).bind(5, c.machine);
+    s.bind(6, bounded(c.stored_json, kMaxDeadLetterPayloadBytes)).bind(7, bounded(c.received_json, kMaxDeadLetterPayloadBytes));
+    s.bind(8, c.fingerprint).run();
+  }
+  tx.commit();
+}
+
+std::vector<Conflict> SqliteEventStore::conflicts(std::int64_t before_id, std::size_t limit) {
+  begin_read();
+  Statement s(db_,
+              "SELECT id, received, src, incarnation, seq, machine, stored, version FROM conflicts WHERE id<?1"
+              " ORDER BY id DESC LIMIT ?2");
+  s.bind(1, before_id > 0 ? before_id : INT64_MAX).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 10000)));
+  std::vector<Conflict> out;
+  while (s.step())
+    out.push_back({s.int_at(0), s.int_at(1), s.text_at(2), s.text_at(3), s.int_at(4), s.text_at(5), s.text_at(6), s.text_at(7)});
+  return out;
+}
+
+std::int64_t SqliteEventStore::conflict_count() {
+  begin_read();
+  Statement s(db_, "SELECT count(*) FROM conflicts");
   s.step();
   return s.int_at(0);
 }

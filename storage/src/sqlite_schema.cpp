@@ -116,7 +116,12 @@ const Migration kMigrations[] = {
      "INSERT INTO sources_by_incarnation(id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events)"
      " SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events FROM sources;"
      "DROP TABLE sources;"
-     "ALTER TABLE sources_by_incarnation RENAME TO sources;"},
+     "ALTER TABLE sources_by_incarnation RENAME TO sources;"
+     // Events sent again under a stored identity with other content: both versions, each received
+     // version once (fingerprint: content_fingerprint of it).
+     "CREATE TABLE conflicts(id INTEGER PRIMARY KEY AUTOINCREMENT, received INTEGER NOT NULL, src TEXT NOT NULL,"
+     " incarnation TEXT NOT NULL, seq INTEGER NOT NULL, machine TEXT NOT NULL, stored TEXT NOT NULL,"
+     " version TEXT NOT NULL, fingerprint INTEGER NOT NULL, UNIQUE(src, incarnation, seq, fingerprint));"},
 };
 
 }  // namespace

@@ -270,6 +270,47 @@ TEST_P(StoreTest, ANewIncarnationOfASourceIsNeverTakenForDuplicates) {
   EXPECT_EQ(store->event_count(), 8);
 }
 
+// An append names the events it did not store for their identity (what the server compares with
+// the stored version); conflicts are kept once per received version, listed newest first, counted
+// per source incarnation.
+TEST_P(StoreTest, IdentityDuplicatesAreNamedAndConflictsKeptOncePerVersion) {
+  const TimeMs t0 = at("2026-11-10T08:00:00Z");
+  store->append(std::vector<Event>{count(m, t0, 1, 0, 1), count(m, t0 + 1000, 1, 0, 2)}, t0);
+  Event anonymous = count(m, t0 + 2000, 3, 0, -1);
+  anonymous.src.clear();
+  store->append(std::vector<Event>{anonymous}, t0);
+  const std::vector<Event> again = {count(m, t0 + 5000, 9, 0, 2), count(m, t0 + 3000, 1, 0, 3), anonymous, count(m, t0, 1, 0, 1)};
+  AppendResult r = store->append(again, t0);
+  EXPECT_EQ(r.inserted, 1u);
+  EXPECT_EQ(r.duplicates, 3u);
+  std::vector<std::size_t> positions = r.identity_duplicates;
+  std::sort(positions.begin(), positions.end());
+  EXPECT_EQ(positions, (std::vector<std::size_t>{0, 3}));  // not the anonymous one: its content is its identity
+  Conflict c;
+  c.received = t0;
+  c.src = "plc";
+  c.seq = 2;
+  c.machine = m.path;
+  c.stored_json = "{\"stored\":1}";
+  c.received_json = "{\"received\":2}";
+  c.fingerprint = 42;
+  store->add_conflicts(std::vector<Conflict>{c, c});
+  Conflict other = c;
+  other.fingerprint = 43;
+  other.received_json = "{\"received\":3}";
+  store->add_conflicts(std::vector<Conflict>{other});
+  EXPECT_EQ(store->conflict_count(), 2);
+  const auto list = store->conflicts(0, 10);
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].received_json, other.received_json);
+  EXPECT_EQ(list[1].stored_json, c.stored_json);
+  EXPECT_EQ(list[1].seq, 2);
+  EXPECT_EQ(store->conflicts(list[0].id, 10).size(), 1u);
+  const auto sources = store->sources();
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].conflicts, 2);
+}
+
 TEST_P(StoreTest, DeadLettersAreBoundedNewestFirstAndPaged) {
   for (int i = 0; i < 25; ++i)
     store->add_dead_letter({0, 1000 + i, "oee/s1/events", "{bad json " + std::to_string(i), "parse error"});

@@ -177,7 +177,7 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
               " ALTER TABLE sources RESET (fillfactor);"
               // schema 7: sources keyed by src alone again
               " ALTER TABLE sources DROP CONSTRAINT sources_src_incarnation_key; ALTER TABLE sources DROP COLUMN incarnation;"
-              " ALTER TABLE sources ADD CONSTRAINT sources_src_key UNIQUE (src);"
+              " ALTER TABLE sources ADD CONSTRAINT sources_src_key UNIQUE (src); DROP TABLE conflicts;"
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {

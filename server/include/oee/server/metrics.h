@@ -23,6 +23,7 @@ class Metrics {
   std::atomic<std::uint64_t> websocket_clients_dropped{0};
   std::atomic<std::int64_t> websocket_queue_bytes{0};
   std::atomic<std::int64_t> http_connections{0};
+  std::atomic<std::uint64_t> ingest_conflicts{0};  // events under a stored identity with other content
 
   // The counters in Prometheus text exposition format (without a trailing # EOF).
   std::string prometheus_text() const;

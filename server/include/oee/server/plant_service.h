@@ -32,6 +32,7 @@ struct IngestReport {
   std::size_t accepted = 0;    // valid events handed to storage
   std::size_t inserted = 0;    // new in storage
   std::size_t duplicates = 0;  // already stored
+  std::size_t conflicts = 0;   // of the duplicates, those whose content differs from the stored version
   std::size_t dead_lettered = 0;
 };
 

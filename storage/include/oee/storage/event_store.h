@@ -21,6 +21,9 @@ namespace oee::storage {
 struct AppendResult {
   std::size_t inserted = 0;
   std::size_t duplicates = 0;  // already stored (same src+seq, or same content without src+seq)
+  // Positions (in the appended span) of the events with src+seq that were not stored because their
+  // identity was: their content is checked against the stored version (conflicts.h).
+  std::vector<std::size_t> identity_duplicates;
 };
 
 struct SourceStats {
@@ -33,6 +36,21 @@ struct SourceStats {
   TimeMs last_seen = 0;            // server time of the last event received from it
   std::int64_t clock_offset_ms = 0;  // median-ish of (event ts - server receive time) of recent events
   std::int64_t future_events = 0;    // events stamped more than the allowed skew in the future
+  std::int64_t conflicts = 0;        // events sent again under a stored src+inc+seq with other content
+};
+
+// An event that came under the identity (src, incarnation, seq) of a stored event but says something
+// else. The stored version stays (the first stored wins); both are kept here, visible.
+struct Conflict {
+  std::int64_t id = 0;
+  TimeMs received = 0;
+  std::string src;
+  std::string incarnation;
+  std::int64_t seq = 0;
+  std::string machine;           // the received version's
+  std::string stored_json;       // the stored version; empty when not found at the received one's machine and hour
+  std::string received_json;
+  std::int64_t fingerprint = 0;  // of the received version (content_fingerprint): kept once
 };
 
 struct DeadLetter {
@@ -90,6 +108,12 @@ class EventStore {
   // Newest first; `before_id` 0 = from the newest.
   virtual std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) = 0;
   virtual std::int64_t dead_letter_count() = 0;
+
+  // Keeps conflicts; the same received version of an identity is kept once.
+  virtual void add_conflicts(std::span<const Conflict> conflicts) = 0;
+  // Newest first; `before_id` 0 = from the newest.
+  virtual std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) = 0;
+  virtual std::int64_t conflict_count() = 0;
 
   // Deletes events and rollups older than the retention; returns the events deleted.
   virtual std::int64_t apply_retention(TimeMs now) = 0;

@@ -78,6 +78,9 @@ class ResilientEventStore final : public EventStore {
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
   std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) override;
   std::int64_t dead_letter_count() override;
+  void add_conflicts(std::span<const Conflict> conflicts) override;
+  std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
+  std::int64_t conflict_count() override;
   std::int64_t apply_retention(TimeMs now) override;
   std::string describe() const override;
 
