@@ -88,7 +88,10 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   for (const auto& s : config_.sources) {
     switch (s.type) {
       case SourceType::simulator:
-        sources_.push_back(make_simulator_source(s, plant_.model, *calendar_, sink));
+        // The queue's ids are the stream's seqs when the simulator is the only source: a restart
+        // goes on where the queue ends instead of sending the same simulated plant again.
+        sources_.push_back(make_simulator_source(s, plant_.model, *calendar_, sink,
+                                                 config_.sources.size() == 1 ? queue_->next_id() : 0));
         break;
       case SourceType::modbus:
         sources_.push_back(make_modbus_source(s, plant_.model, sink));

@@ -2,6 +2,7 @@
 // from `start` (default: now). Its events carry the simulated timestamps.
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "oee/edge/event_source.h"
@@ -18,8 +19,9 @@ TimeMs wall_ms() {
 
 class SimulatorSource final : public EventSource {
  public:
-  SimulatorSource(const SourceConfig& config, const PlantModel& plant, const ShiftCalendar& calendar, EventSink sink)
-      : config_(config), plant_(plant), calendar_(calendar), sink_(std::move(sink)) {}
+  SimulatorSource(const SourceConfig& config, const PlantModel& plant, const ShiftCalendar& calendar, EventSink sink,
+                  std::uint64_t resume_after)
+      : config_(config), plant_(plant), calendar_(calendar), sink_(std::move(sink)), resume_after_(resume_after) {}
   ~SimulatorSource() override { stop(); }
 
   void start() override {
@@ -30,37 +32,59 @@ class SimulatorSource final : public EventSource {
 
  private:
   void run() {
-    const TimeMs wall_start = wall_ms();
-    const TimeMs sim_start = config_.start_ms.value_or(wall_start);
-    simulator::PlantSimulator sim(plant_, calendar_, config_.seed, sim_start);
+    simulator::PlantSimulator sim(plant_, calendar_, config_.seed, config_.start_ms.value_or(wall_ms()));
     std::vector<Event> events;
+    skip_sent(sim, events);
+    const TimeMs wall_start = wall_ms();
+    const TimeMs sim_start = sim.position();
     while (thread_.running()) {
       const auto elapsed = static_cast<double>(wall_ms() - wall_start);
-      events.clear();
       sim.advance_to(sim_start + static_cast<TimeMs>(elapsed * config_.speed), events);
-      if (!events.empty()) {
-        for (auto& e : events) {  // the edge's queue gives src and seq
-          e.src.clear();
-          e.seq = -1;
-        }
-        sink_(events);
-      }
+      send(events);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+  }
+
+  // Generates (fast) the events sent before a restart, by their seq in the stream, and drops them;
+  // what the last step made beyond them goes out now.
+  void skip_sent(simulator::PlantSimulator& sim, std::vector<Event>& events) {
+    if (resume_after_ == 0) return;
+    for (std::int64_t made = 0; made < static_cast<std::int64_t>(resume_after_) && thread_.running();) {
+      sim.advance_to(sim.position() + kMsPerMinute, events);
+      if (!events.empty()) made = events.back().seq + 1;
+      std::erase_if(events, [&](const Event& e) { return e.seq < static_cast<std::int64_t>(resume_after_); });
+      send(events);
+    }
+    std::fprintf(stderr, "simulator seed %llu: resumed after the %llu events already queued, at simulated %s\n",
+                 static_cast<unsigned long long>(config_.seed), static_cast<unsigned long long>(resume_after_),
+                 format_rfc3339(sim.position()).c_str());
+  }
+
+  void send(std::vector<Event>& events) {
+    if (events.empty()) return;
+    for (auto& e : events) {  // the edge's queue gives src and seq
+      e.src.clear();
+      e.seq = -1;
+    }
+    sink_(events);
+    events.clear();
   }
 
   SourceConfig config_;
   const PlantModel& plant_;
   const ShiftCalendar& calendar_;
   EventSink sink_;
+  std::uint64_t resume_after_;
   SourceThread thread_;
 };
 
 }  // namespace
 
 std::unique_ptr<EventSource> make_simulator_source(const SourceConfig& config, const PlantModel& plant,
-                                                   const ShiftCalendar& calendar, EventSink sink) {
-  return std::make_unique<SimulatorSource>(config, plant, calendar, std::move(sink));
+                                                   const ShiftCalendar& calendar, EventSink sink,
+                                                   std::uint64_t resume_after_events) {
+  return std::make_unique<SimulatorSource>(config, plant, calendar, std::move(sink),
+                                           config.start_ms ? resume_after_events : 0);
 }
 
 }  // namespace oee::edge

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -836,6 +838,47 @@ std::string run_checked(const std::string& cmd, bool& ok) {
   return out;
 }
 
+// The KPIs the server gives for [start, window_end) — the plant and each of its 12 machines — equal
+// those of the same plant, seed and start simulated offline and replayed (`oee simulate` + `oee
+// replay`, as of known_until, which the stored data must reach).
+void expect_kpis_of_the_undisturbed_run(const Server& server, int seed, oee::TimeMs start, oee::TimeMs window_end,
+                                        oee::TimeMs known_until, std::uint64_t stored, const char* label) {
+  TempDir work;
+  const std::string plant = std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml";
+  const std::string events = work.path + "/undisturbed.jsonl";
+  const std::string from = oee::format_rfc3339(start), to = oee::format_rfc3339(window_end);
+  bool ok = false;
+  const std::string simulated = run_checked(std::string(OEE_BINARY) + " simulate --plant " + plant + " --seed " +
+                                                std::to_string(seed) + " --from " + from + " --to " +
+                                                oee::format_rfc3339(known_until) + " --out " + events, ok);
+  ASSERT_TRUE(ok) << simulated;
+  std::set<std::string> machines;
+  {
+    std::ifstream in(events);
+    for (std::string line; std::getline(in, line);) machines.insert(nlohmann::json::parse(line)["machine"].get<std::string>());
+  }
+  ASSERT_EQ(machines.size(), 12u);
+  std::vector<std::string> nodes = {""};
+  nodes.insert(nodes.end(), machines.begin(), machines.end());
+  for (const auto& node : nodes) {
+    const std::string node_arg = node.empty() ? "" : " --node " + node;
+    const std::string offline = run_checked(std::string(OEE_BINARY) + " replay --plant " + plant + " --events " + events +
+                                                " --from " + from + " --to " + to + " --as-of " +
+                                                oee::format_rfc3339(known_until) + node_arg, ok);
+    ASSERT_TRUE(ok) << offline;
+    const auto online = http_get_json(server.port(), "/api/v1/kpis?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node));
+    const auto expected = nlohmann::json::parse(offline, nullptr, false);
+    ASSERT_TRUE(online.is_object()) << node;
+    ASSERT_TRUE(expected.is_object()) << offline;
+    EXPECT_GT(expected.value("total_count", 0), 0) << node;
+    EXPECT_EQ(online, expected) << "node '" << node << "'";
+    if (node.empty())
+      std::printf("%s: %llu events stored once each; plant [%s, %s): OEE %s, %s parts, same as the undisturbed run\n", label,
+                  static_cast<unsigned long long>(stored), from.c_str(), to.c_str(), online.value("oee", nlohmann::json()).dump().c_str(),
+                  online.value("total_count", nlohmann::json()).dump().c_str());
+  }
+}
+
 }  // namespace
 
 TEST(EdgeAcceptance, BrokerDownSixtySecondsEveryEventStoredOnceKpisEqualAnUndisturbedRun) {
@@ -908,39 +951,98 @@ TEST(EdgeAcceptance, BrokerDownSixtySecondsEveryEventStoredOnceKpisEqualAnUndist
   ASSERT_TRUE(tail.is_object()) << tail.dump();
   ASSERT_EQ(tail.value("unknown_time_s", -1.0), 0.0) << tail.dump();
 
-  // The undisturbed run: the same plant, seed and start simulated offline, its KPIs replayed.
-  TempDir work;
-  const std::string plant = std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml";
-  const std::string events = work.path + "/undisturbed.jsonl";
-  const std::string from = oee::format_rfc3339(start), to = oee::format_rfc3339(window_end);
-  bool ok = false;
-  const std::string simulated = run_checked(std::string(OEE_BINARY) + " simulate --plant " + plant + " --seed 7 --from " + from +
-                                                " --to " + oee::format_rfc3339(known_until) + " --out " + events, ok);
-  ASSERT_TRUE(ok) << simulated;
-  std::set<std::string> machines;
-  {
-    std::ifstream in(events);
-    for (std::string line; std::getline(in, line);) machines.insert(nlohmann::json::parse(line)["machine"].get<std::string>());
+  expect_kpis_of_the_undisturbed_run(server, 7, start, window_end, known_until, q.next_id, "acceptance");
+  ASSERT_EQ(server.stop(), 0);
+}
+
+// ---- The chaos run: a schedule drawn from a seed SIGKILLs and restarts the edge, the server and
+// the broker (which comes back empty, its persistence file gone) while the edge's simulated plant
+// streams through them. At the end every event the edge accepted is stored exactly once, nothing
+// was evicted, and the KPIs equal those of an undisturbed run of the same plant. The longer version
+// (more faults, minutes) is bench/chaos_run.sh. OEE_CHAOS_SEED picks another schedule. ----
+
+namespace {
+
+struct Fault {
+  enum Kind { edge, server, broker } kind;
+  std::chrono::milliseconds at, down;
+};
+
+const char* fault_name(Fault::Kind k) { return k == Fault::edge ? "edge" : k == Fault::server ? "server" : "broker (empty)"; }
+
+std::vector<Fault> chaos_schedule(std::uint64_t seed, int faults, std::chrono::milliseconds span) {
+  std::mt19937_64 rng(seed);
+  std::vector<Fault> out;
+  for (int i = 0; i < faults; ++i) {
+    const auto kind = static_cast<Fault::Kind>(rng() % 3);
+    out.push_back({kind, std::chrono::milliseconds(2000 + static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(span.count()))),
+                   std::chrono::milliseconds(300 + static_cast<std::int64_t>(rng() % 2700))});
   }
-  ASSERT_EQ(machines.size(), 12u);
-  std::vector<std::string> nodes = {""};
-  nodes.insert(nodes.end(), machines.begin(), machines.end());
-  for (const auto& node : nodes) {
-    const std::string node_arg = node.empty() ? "" : " --node " + node;
-    const std::string offline = run_checked(std::string(OEE_BINARY) + " replay --plant " + plant + " --events " + events +
-                                                " --from " + from + " --to " + to + " --as-of " +
-                                                oee::format_rfc3339(known_until) + node_arg, ok);
-    ASSERT_TRUE(ok) << offline;
-    const auto online = http_get_json(server.port(), "/api/v1/kpis?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node));
-    const auto expected = nlohmann::json::parse(offline, nullptr, false);
-    ASSERT_TRUE(online.is_object()) << node;
-    ASSERT_TRUE(expected.is_object()) << offline;
-    EXPECT_GT(expected.value("total_count", 0), 0) << node;
-    EXPECT_EQ(online, expected) << "node '" << node << "'";
-    if (node.empty())
-      std::printf("acceptance: %llu events stored once each; plant [%s, %s): OEE %s, %s parts, same as the undisturbed run\n",
-                  static_cast<unsigned long long>(q.next_id), from.c_str(), to.c_str(), online.value("oee", nlohmann::json()).dump().c_str(),
-                  online.value("total_count", nlohmann::json()).dump().c_str());
+  std::sort(out.begin(), out.end(), [](const Fault& a, const Fault& b) { return a.at < b.at; });
+  for (int kind = 0; kind < 3; ++kind)  // each kind at least once, whatever the draw
+    if (std::none_of(out.begin(), out.end(), [&](const Fault& f) { return f.kind == kind; })) out[static_cast<std::size_t>(kind)].kind = static_cast<Fault::Kind>(kind);
+  return out;
+}
+
+}  // namespace
+
+TEST(EdgeChaos, SeededKillsOfEdgeServerAndBrokerLoseNothingAndKpisEqualAnUndisturbedRun) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  const char* seed_text = std::getenv("OEE_CHAOS_SEED");
+  const std::uint64_t seed = seed_text ? std::strtoull(seed_text, nullptr, 10) : 20261204;
+  const int faults = std::getenv("OEE_CHAOS_FAULTS") ? std::atoi(std::getenv("OEE_CHAOS_FAULTS")) : 6;
+  constexpr int kSpeed = 600;
+  const oee::TimeMs now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+  const oee::TimeMs start = oee::floor_to(now_ms - 24 * oee::kMsPerHour, oee::kMsPerHour);
+  const int hours = std::max(6, faults);  // the plant must outrun the schedule
+  const oee::TimeMs window_end = start + hours * oee::kMsPerHour, known_until = window_end + oee::kMsPerHour;
+
+  MosquittoProcess broker;
+  broker.start();
+  Server server(broker.url());
+  server.start();
+  Edge edge({broker.url()}, "  - {type: simulator, seed: 7, speed: " + std::to_string(kSpeed) + ", start: " + std::to_string(start) + "}\n",
+            1ull << 30, "  resend_after_ms: 2000\n");
+  edge.start();
+  const auto schedule = chaos_schedule(seed, faults, std::chrono::milliseconds(hours * 3600 * 1000 / kSpeed - 8000));
+  const auto t0 = std::chrono::steady_clock::now();
+  for (const Fault& f : schedule) {
+    std::this_thread::sleep_until(t0 + f.at);
+    std::printf("chaos seed %llu: at %.1f s SIGKILL %s, down %.1f s\n", static_cast<unsigned long long>(seed), f.at.count() / 1000.0,
+                fault_name(f.kind), f.down.count() / 1000.0);
+    switch (f.kind) {
+      case Fault::edge: edge.kill(); break;
+      case Fault::server: server.kill(); break;
+      case Fault::broker:
+        broker.kill();
+        std::filesystem::remove(broker.dir() + "/mosquitto.db");
+        break;
+    }
+    std::this_thread::sleep_for(f.down);
+    switch (f.kind) {
+      case Fault::edge: edge.start(); break;
+      case Fault::server: server.start(); break;
+      case Fault::broker: broker.start(); break;
+    }
   }
+  // The simulated plant is past the compared window and the hour after it: parts were made after
+  // known_until (the simulator emits in time order, so everything before is generated). Then a
+  // clean stop drains the queue.
+  ASSERT_TRUE(eventually([&] {
+    const auto after = http_get_json(server.port(), "/api/v1/kpis?from=" + oee::format_rfc3339(known_until) + "&to=" +
+                                                        oee::format_rfc3339(known_until + oee::kMsPerHour));
+    return after.is_object() && after.value("total_count", 0) > 0;
+  }, 180s)) << edge.log();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  SCOPED_TRACE("edge log:\n" + edge.log());
+  const auto q = edge.queue_stats();
+  EXPECT_EQ(q.evicted_records, 0u);
+  EXPECT_EQ(q.depth_records, 0u) << "the clean stop drains the queue into the server";
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= static_cast<std::int64_t>(q.next_id); }, 60s))
+      << server.stored(kEdgeId) << " of " << q.next_id << "\n" << edge.log();
+  ASSERT_EQ(server.incarnations(kEdgeId).size(), 1u) << "restarts are not new incarnations";
+  expect_stored_once(server.source(kEdgeId), q.next_id);
+  expect_kpis_of_the_undisturbed_run(server, 7, start, window_end, known_until, q.next_id, "chaos");
   ASSERT_EQ(server.stop(), 0);
 }

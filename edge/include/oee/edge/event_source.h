@@ -40,9 +40,12 @@ std::unique_ptr<EventSource> make_opcua_source(const SourceConfig& config, const
 std::unique_ptr<EventSource> make_modbus_source(const SourceConfig& config, const PlantModel& plant, EventSink sink);
 
 // The simulator: every machine of the plant, `speed` simulated seconds per second.
-// `plant` and `calendar` must outlive the source.
+// `plant` and `calendar` must outlive the source. `resume_after_events` > 0 (a fixed `start` only):
+// the source goes on after the first that many events of its stream instead of sending them again,
+// so an edge restarted over its queue continues the same simulated plant.
 std::unique_ptr<EventSource> make_simulator_source(const SourceConfig& config, const PlantModel& plant,
-                                                   const ShiftCalendar& calendar, EventSink sink);
+                                                   const ShiftCalendar& calendar, EventSink sink,
+                                                   std::uint64_t resume_after_events = 0);
 
 // Decodes a register value (1 or 2 registers as libmodbus returns them) per the tag's format,
 // byte order and word order. Exposed for tests.
