@@ -1043,6 +1043,14 @@ TEST(EdgeChaos, SeededKillsOfEdgeServerAndBrokerLoseNothingAndKpisEqualAnUndistu
       << server.stored(kEdgeId) << " of " << q.next_id << "\n" << edge.log();
   ASSERT_EQ(server.incarnations(kEdgeId).size(), 1u) << "restarts are not new incarnations";
   expect_stored_once(server.source(kEdgeId), q.next_id);
+  // The figures bench/chaos_run.sh prints as rows: acknowledged = queued durably by the edge.
+  const std::int64_t stored = server.stored(kEdgeId);
+  const auto lost = static_cast<std::int64_t>(q.next_id) - stored - static_cast<std::int64_t>(q.evicted_records);
+  for (const auto& [what, value] : {std::pair{"acknowledged by the edge", static_cast<std::int64_t>(q.next_id)}, std::pair{"stored", stored},
+                                    std::pair{"evicted (reported)", static_cast<std::int64_t>(q.evicted_records)}, std::pair{"lost", lost}})
+    std::printf("BENCH\tchaos run, %d faults, seed %llu: events %s\t%lld\tevents\t-\t-\t%s\t%s\n", faults,
+                static_cast<unsigned long long>(seed), what, static_cast<long long>(value),
+                std::string_view(what) == "lost" ? "lower" : "higher", std::string_view(what) == "lost" ? "0" : "-");
   expect_kpis_of_the_undisturbed_run(server, 7, start, window_end, known_until, q.next_id, "chaos");
   ASSERT_EQ(server.stop(), 0);
 }
