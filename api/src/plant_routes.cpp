@@ -187,7 +187,7 @@ HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
       (page.cursor && !integer_cursor(*page.cursor, before, error)))
     return HttpResponse::error(400, "bad_parameter", error);
   const std::int64_t limit = page.limit;
-  const auto [letters, total] = s.with_store([&](storage::EventStore& store) {
+  const auto [letters, total] = s.read_store([&](storage::EventStore& store) {
     return std::make_pair(store.dead_letters(before, static_cast<std::size_t>(limit)), store.dead_letter_count());
   });
   std::string out = "{\"total\":" + std::to_string(total) + ",\"items\":[";
@@ -209,7 +209,7 @@ HttpResponse sources(server::PlantService& s, const HttpRequest& r) {
   Page page;
   std::string error;
   if (!page_params(r, kPageLimitMax, page, error)) return HttpResponse::error(400, "bad_parameter", error);
-  auto list = s.with_store([](storage::EventStore& store) { return store.sources(); });
+  auto list = s.read_store([](storage::EventStore& store) { return store.sources(); });
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.src < b.src; });
   std::string out = "[";
   std::int64_t taken = 0;

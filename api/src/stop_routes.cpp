@@ -34,7 +34,7 @@ constexpr std::int64_t kRollupWindowDaysMax = 366;
 // it) and up to now (a reason is an event stamped when it was given).
 MachineHistory window_history(server::PlantService& s, const MachineSpec& m, TimeMs from, TimeMs to) {
   const TimeMs upper = std::max(to, s.now()) + kMsPerMinute;  // reasons just given are stamped a little after now
-  return s.with_store([&](storage::EventStore& store) {
+  return s.read_store([&](storage::EventStore& store) {
     MachineHistory h = store.machine_history(m, from, upper);
     const auto i = h.interval_at(from);
     if (i >= 0 && h.intervals()[static_cast<std::size_t>(i)].start < from)
@@ -226,7 +226,7 @@ class ReasonWriter {
     std::lock_guard lock(mutex_);
     if (next_seq_ < 0) {
       next_seq_ = 0;
-      for (const auto& src : service_.with_store([](storage::EventStore& st) { return st.sources(); }))
+      for (const auto& src : service_.read_store([](storage::EventStore& st) { return st.sources(); }))
         if (src.src == "api") next_seq_ = src.seq_max + 1;
     }
     Event e;
@@ -480,7 +480,7 @@ HttpResponse tag_history(server::PlantService& s, const HttpRequest& r) {
       !page_params(r, kPageLimitMax, page, why) || (page.cursor && !integer_cursor(*page.cursor, after, why)))
     return HttpResponse::error(400, "bad_parameter", why);
   if ((to - from) / (bucket_s * 1000) > kBucketsMax) return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
-  const auto events = s.with_store([&](storage::EventStore& st) { return st.machine_events(m->path, from, to); });
+  const auto events = s.read_store([&](storage::EventStore& st) { return st.machine_events(m->path, from, to); });
   struct Agg { double min = 0, max = 0, sum = 0; std::int64_t n = 0; };
   std::map<TimeMs, Agg> buckets;
   const DurationMs width = bucket_s * 1000;
