@@ -1,6 +1,7 @@
 // Login, sessions, users, API tokens and the audit trail.
 #include "body_json.h"
 #include "json_text.h"
+#include "paging.h"
 #include "oee/api/routes.h"
 
 namespace oee::api {
@@ -169,10 +170,13 @@ HttpResponse revoke_token(const Access& access, const HttpRequest& r, const Prin
 }
 
 HttpResponse audit_entries(const Access& access, const HttpRequest& r) {
-  std::int64_t limit = 0, before = 0;
+  std::int64_t before = 0;
+  Page page;
   std::string error;
-  if (!int_param(r, "limit", 100, 1, 1000, limit, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error))
+  if (!page_params(r, 100, page, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error) ||
+      (page.cursor && !integer_cursor(*page.cursor, before, error)))
     return HttpResponse::error(400, "bad_parameter", error);
+  const std::int64_t limit = page.limit;
   const auto entries = access.audit_chain().entries(before, static_cast<std::size_t>(limit));
   std::string out = "{\"items\":[";
   for (const auto& e : entries) {
@@ -189,9 +193,8 @@ HttpResponse audit_entries(const Access& access, const HttpRequest& r) {
     out += ',';
   }
   close_array(out);
-  if (!entries.empty() && static_cast<std::int64_t>(entries.size()) == limit) out += ",\"next_before\":" + std::to_string(entries.back().id);
-  out += '}';
-  return HttpResponse::json(std::move(out));
+  const bool full = !entries.empty() && static_cast<std::int64_t>(entries.size()) == limit;
+  return close_id_page(std::move(out), r, full ? std::optional(entries.back().id) : std::nullopt);
 }
 
 HttpResponse audit_verify(const Access& access) {

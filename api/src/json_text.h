@@ -75,10 +75,19 @@ inline bool int_param(const server::HttpRequest& r, const char* name, std::int64
   return true;
 }
 
+// False with `error` when [from, to) is longer than the route serves in one request (docs/api.md):
+// a bounded window bounds what one request reads from the store.
+inline bool window_within(TimeMs from, TimeMs to, std::int64_t max_days, std::string& error) {
+  if (to - from <= max_days * kMsPerDay) return true;
+  error = "the window from 'from' to 'to' is " + std::to_string((to - from + kMsPerDay - 1) / kMsPerDay) +
+          " days long; this route serves at most " + std::to_string(max_days) + " days per request";
+  return false;
+}
+
 // The window [from, to) of a request: default the current shift so far (outside shifts the last
-// 8 hours); false with `error` when malformed or empty.
+// 8 hours); false with `error` when malformed, empty or longer than `max_days`.
 inline bool window_params(const server::PlantService& s, const server::HttpRequest& r, TimeMs& from, TimeMs& to,
-                          std::string& error) {
+                          std::int64_t max_days, std::string& error) {
   const TimeMs now = s.now();
   ShiftOccurrence shift;
   const TimeMs default_from = s.current_shift(shift) ? shift.start : now - 8 * kMsPerHour;
@@ -87,7 +96,7 @@ inline bool window_params(const server::PlantService& s, const server::HttpReque
     error = "'to' must be after 'from'";
     return false;
   }
-  return true;
+  return window_within(from, to, max_days, error);
 }
 
 }  // namespace oee::api::detail

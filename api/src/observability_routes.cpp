@@ -12,7 +12,7 @@ void add_observability_routes(server::Router& router, server::PlantService& serv
   router.add("GET", "/readyz", [&service, mqtt_connected](const HttpRequest&) {
     std::string problem;
     try {
-      service.with_store([](storage::EventStore& store) { return store.event_count(); });
+      service.read_store([](storage::EventStore& store) { return store.event_count(); });
     } catch (const std::exception& e) {
       problem = std::string("storage: ") + e.what();
     }
@@ -35,7 +35,7 @@ void add_observability_routes(server::Router& router, server::PlantService& serv
   router.add("GET", "/metrics", access.require(auth::Role::viewer, [&service](const HttpRequest&, const auth::Principal&) {
     std::string out = service.metrics().prometheus_text();
     try {
-      const auto [events, dead] = service.with_store([](storage::EventStore& s) { return std::make_pair(s.event_count(), s.dead_letter_count()); });
+      const auto [events, dead] = service.read_store([](storage::EventStore& s) { return std::make_pair(s.event_count(), s.dead_letter_count()); });
       out += "# HELP oee_events_stored Events in the store\n# TYPE oee_events_stored gauge\noee_events_stored " + std::to_string(events) + "\n";
       out += "# HELP oee_dead_letters Dead letters in the store\n# TYPE oee_dead_letters gauge\noee_dead_letters " + std::to_string(dead) + "\n";
     } catch (const std::exception&) {

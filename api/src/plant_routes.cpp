@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
 
 #include "json_text.h"
+#include "paging.h"
 #include "oee/api/routes.h"
 
 namespace oee::api {
@@ -134,6 +136,9 @@ class CurrentShiftCache {
   std::map<std::string, Entry> entries_;
 };
 
+// KPIs are served from rollups: a year per request.
+constexpr std::int64_t kKpiWindowDaysMax = 366;
+
 HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCache* cache = nullptr) {
   const std::string node(r.query_value("node").value_or(""));
   if (!s.plant().has_node(node)) return HttpResponse::error(400, "unknown_node", "'" + node + "' is not a node of the plant");
@@ -153,6 +158,7 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
     return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
   if (*by != Grouping::none && (to - from) / kMsPerDay > static_cast<TimeMs>(kBucketsMax / 3))
     return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
+  if (!window_within(from, to, kKpiWindowDaysMax, error)) return HttpResponse::error(400, "bad_parameter", error);
   const bool default_window = !r.query_value("from") && !r.query_value("to");
   const std::string cache_key = node + '|' + by_text;
   const std::uint64_t generation = s.ingest_generation();
@@ -174,11 +180,14 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
 }
 
 HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
-  std::int64_t limit = 0, before = 0;
+  std::int64_t before = 0;
+  Page page;
   std::string error;
-  if (!int_param(r, "limit", 100, 1, 1000, limit, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error))
+  if (!page_params(r, 100, page, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error) ||
+      (page.cursor && !integer_cursor(*page.cursor, before, error)))
     return HttpResponse::error(400, "bad_parameter", error);
-  const auto [letters, total] = s.with_store([&](storage::EventStore& store) {
+  const std::int64_t limit = page.limit;
+  const auto [letters, total] = s.read_store([&](storage::EventStore& store) {
     return std::make_pair(store.dead_letters(before, static_cast<std::size_t>(limit)), store.dead_letter_count());
   });
   std::string out = "{\"total\":" + std::to_string(total) + ",\"items\":[";
@@ -192,21 +201,22 @@ HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
     out += ',';
   }
   close_array(out);
-  if (!letters.empty() && static_cast<std::int64_t>(letters.size()) == limit)
-    out += ",\"next_before\":" + std::to_string(letters.back().id);
-  out += '}';
-  return HttpResponse::json(std::move(out));
+  const bool full = !letters.empty() && static_cast<std::int64_t>(letters.size()) == limit;
+  return close_id_page(std::move(out), r, full ? std::optional(letters.back().id) : std::nullopt);
 }
 
 // Conflicts, newest first: each received version of a stored identity that said something else,
 // beside the stored version (JSON text of each; `stored` empty when it is not at the same machine
-// and hour).
+// and hour). Paged like the dead letters.
 HttpResponse conflicts(server::PlantService& s, const HttpRequest& r) {
-  std::int64_t limit = 0, before = 0;
+  std::int64_t before = 0;
+  Page page;
   std::string error;
-  if (!int_param(r, "limit", 100, 1, 1000, limit, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error))
+  if (!page_params(r, 100, page, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error) ||
+      (page.cursor && !integer_cursor(*page.cursor, before, error)))
     return HttpResponse::error(400, "bad_parameter", error);
-  const auto [list, total] = s.with_store([&](storage::EventStore& store) {
+  const std::int64_t limit = page.limit;
+  const auto [list, total] = s.read_store([&](storage::EventStore& store) {
     return std::make_pair(store.conflicts(before, static_cast<std::size_t>(limit)), store.conflict_count());
   });
   std::string out = "{\"total\":" + std::to_string(total) + ",\"items\":[";
@@ -223,15 +233,29 @@ HttpResponse conflicts(server::PlantService& s, const HttpRequest& r) {
     out += ',';
   }
   close_array(out);
-  if (!list.empty() && static_cast<std::int64_t>(list.size()) == limit) out += ",\"next_before\":" + std::to_string(list.back().id);
-  out += '}';
-  return HttpResponse::json(std::move(out));
+  const bool full = !list.empty() && static_cast<std::int64_t>(list.size()) == limit;
+  return close_id_page(std::move(out), r, full ? std::optional(list.back().id) : std::nullopt);
 }
 
-HttpResponse sources(server::PlantService& s) {
-  const auto list = s.with_store([](storage::EventStore& store) { return store.sources(); });
+// A source incarnation's place in the list, and its paging cursor: src, a tab, the incarnation.
+std::string source_cursor(const storage::SourceStats& s) { return s.src + '\t' + s.incarnation; }
+
+HttpResponse sources(server::PlantService& s, const HttpRequest& r) {
+  Page page;
+  std::string error;
+  if (!page_params(r, kPageLimitMax, page, error)) return HttpResponse::error(400, "bad_parameter", error);
+  auto list = s.read_store([](storage::EventStore& store) { return store.sources(); });
+  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return source_cursor(a) < source_cursor(b); });
   std::string out = "[";
+  std::int64_t taken = 0;
+  std::string next;  // the last source given, when more follow
   for (const auto& src : list) {
+    if (page.cursor && source_cursor(src) <= *page.cursor) continue;
+    if (taken == page.limit) {
+      next = source_cursor(list[static_cast<std::size_t>(&src - list.data()) - 1]);
+      break;
+    }
+    ++taken;
     out += '{';
     string_field(out, "src", src.src);
     string_field(out, "incarnation", src.incarnation);
@@ -245,7 +269,9 @@ HttpResponse sources(server::PlantService& s) {
            ",\"future_events\":" + std::to_string(src.future_events) + ",\"conflicts\":" + std::to_string(src.conflicts) + "},";
   }
   close_array(out);
-  return HttpResponse::json(std::move(out));
+  HttpResponse response = HttpResponse::json(std::move(out));
+  if (!next.empty()) link_next(response, r, next);  // a bare array: the cursor is in the header only
+  return response;
 }
 
 }  // namespace
@@ -261,7 +287,7 @@ void add_plant_routes(server::Router& router, server::PlantService& service, con
   }));
   router.add("GET", "/api/v1/dead-letters", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return dead_letters(service, r); }));
   router.add("GET", "/api/v1/conflicts", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return conflicts(service, r); }));
-  router.add("GET", "/api/v1/sources", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return sources(service); }));
+  router.add("GET", "/api/v1/sources", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return sources(service, r); }));
 }
 
 }  // namespace oee::api

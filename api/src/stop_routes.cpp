@@ -7,6 +7,7 @@
 
 #include "body_json.h"
 #include "json_text.h"
+#include "paging.h"
 #include "oee/api/routes.h"
 
 namespace oee::api {
@@ -22,13 +23,18 @@ namespace {
 constexpr std::size_t kReasonBytesMax = 128;
 constexpr std::size_t kCommentBytesMax = 2000;
 constexpr std::int64_t kBucketsMax = 10'000;
+// The longest window per request (docs/api.md): the routes that read raw events (timeline, stops,
+// tags) a month, the stop Pareto and export a quarter, the routes served from rollups a year.
+constexpr std::int64_t kRawWindowDaysMax = 31;
+constexpr std::int64_t kStopsReportWindowDaysMax = 92;
+constexpr std::int64_t kRollupWindowDaysMax = 366;
 
 // The history of a machine able to answer for [from, to), with every reason given so far: it
 // reaches back to the start of the state in effect at `from` (reasons name a stop by an instant in
 // it) and up to now (a reason is an event stamped when it was given).
 MachineHistory window_history(server::PlantService& s, const MachineSpec& m, TimeMs from, TimeMs to) {
   const TimeMs upper = std::max(to, s.now()) + kMsPerMinute;  // reasons just given are stamped a little after now
-  return s.with_store([&](storage::EventStore& store) {
+  return s.read_store([&](storage::EventStore& store) {
     MachineHistory h = store.machine_history(m, from, upper);
     const auto i = h.interval_at(from);
     if (i >= 0 && h.intervals()[static_cast<std::size_t>(i)].start < from)
@@ -75,6 +81,32 @@ std::vector<Stop> stops_of(server::PlantService& s, const std::vector<const Mach
   return out;
 }
 
+// Closes an object response (`out` ends with a field and its comma, or with '{'): adds `next` and
+// the Link header when there is a next page.
+HttpResponse with_next(std::string out, const HttpRequest& r, const std::string& next) {
+  if (!next.empty()) string_field(out, "next", next);
+  close_object(out);
+  HttpResponse response = HttpResponse::json(std::move(out));
+  if (!next.empty()) link_next(response, r, next);
+  return response;
+}
+
+// The first stop after the stop a cursor names ("<start ms>,<machine>"), in the list's order
+// (newest first, then by machine).
+bool first_after_cursor(const std::vector<Stop>& list, const std::string& cursor, std::size_t& first, std::string& why) {
+  const std::size_t comma = cursor.find(',');
+  std::int64_t start = 0;
+  if (comma == std::string::npos || !integer_cursor(cursor.substr(0, comma), start, why)) {
+    why = "'cursor' must be the 'next' of a previous page of this route";
+    return false;
+  }
+  const std::string_view machine = std::string_view(cursor).substr(comma + 1);
+  first = static_cast<std::size_t>(std::find_if(list.begin(), list.end(), [&](const Stop& st) {
+                                     return st.interval.start < start || (st.interval.start == start && st.machine->path > machine);
+                                   }) - list.begin());
+  return true;
+}
+
 bool node_param(const server::PlantService& s, const HttpRequest& r, const char* name, std::string& node, HttpResponse& error) {
   node = std::string(r.query_value(name).value_or(""));
   if (!s.plant().has_node(node)) {
@@ -95,8 +127,12 @@ HttpResponse timeline(server::PlantService& s, const HttpRequest& r) {
   const MachineSpec* m = machine_param(s, r.query_value("machine").value_or(""), error);
   if (!m) return error;
   TimeMs from = 0, to = 0;
+  Page page;
+  std::int64_t after = kTimeMin;
   std::string why;
-  if (!window_params(s, r, from, to, why)) return HttpResponse::error(400, "bad_parameter", why);
+  if (!window_params(s, r, from, to, kRawWindowDaysMax, why) || !page_params(r, kPageLimitMax, page, why) ||
+      (page.cursor && !integer_cursor(*page.cursor, after, why)))
+    return HttpResponse::error(400, "bad_parameter", why);
   const TimeMs now = s.now();
   const MachineHistory h = window_history(s, *m, from, to);
   std::string out = "{";
@@ -104,8 +140,14 @@ HttpResponse timeline(server::PlantService& s, const HttpRequest& r) {
   string_field(out, "from", time_text(s, from));
   string_field(out, "to", time_text(s, to));
   out += "\"intervals\":[";
+  std::int64_t taken = 0;
+  std::string next;  // the start (ms) of the first interval left out
   for (const StateInterval& iv : h.intervals()) {
-    if (iv.end <= from || iv.start >= to || iv.start >= now) continue;
+    if (iv.end <= from || iv.start >= to || iv.start >= now || iv.start < after) continue;
+    if (taken++ == page.limit) {
+      next = std::to_string(iv.start);
+      break;
+    }
     out += '{';
     string_field(out, "from", time_text(s, std::max(iv.start, from)));
     string_field(out, "to", time_text(s, std::min({iv.end, to, now})));
@@ -116,8 +158,8 @@ HttpResponse timeline(server::PlantService& s, const HttpRequest& r) {
     out += ',';
   }
   close_array(out);
-  out += '}';
-  return HttpResponse::json(std::move(out));
+  out += ',';
+  return with_next(std::move(out), r, next);
 }
 
 HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRequest& r) {
@@ -125,17 +167,20 @@ HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRe
   std::string node;
   if (!node_param(s, r, "node", node, error)) return error;
   TimeMs from = 0, to = 0;
-  std::int64_t limit = 0, offset = 0;
+  std::int64_t offset = 0;
+  Page page;
   std::string why;
-  if (!window_params(s, r, from, to, why) || !int_param(r, "limit", 100, 1, 1000, limit, why) ||
+  if (!window_params(s, r, from, to, kRawWindowDaysMax, why) || !page_params(r, 100, page, why) ||
       !int_param(r, "offset", 0, 0, INT64_MAX / 2, offset, why))
     return HttpResponse::error(400, "bad_parameter", why);
+  const std::int64_t limit = page.limit;
   const auto machines = s.plant().machines_under(node);
   const auto list = stops_of(s, machines, from, to);
+  std::size_t first = std::min(list.size(), static_cast<std::size_t>(offset));
+  if (page.cursor && !first_after_cursor(list, *page.cursor, first, why)) return HttpResponse::error(400, "bad_parameter", why);
   const TimeMs now = s.now();
   const auto planned = s.calendar().planned_intervals(from, std::max(from, std::min(to, now)));
   std::string out = "{\"total\":" + std::to_string(list.size()) + ",\"items\":[";
-  const std::size_t first = std::min(list.size(), static_cast<std::size_t>(offset));
   const std::size_t last = std::min(list.size(), first + static_cast<std::size_t>(limit));
   std::map<std::string, std::vector<StopComment>> by_machine;
   for (std::size_t i = first; i < last; ++i) {
@@ -165,8 +210,11 @@ HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRe
     out += "},";
   }
   close_array(out);
-  out += ",\"offset\":" + std::to_string(first) + ",\"limit\":" + std::to_string(limit) + "}";
-  return HttpResponse::json(std::move(out));
+  out += ",\"offset\":" + std::to_string(first) + ",\"limit\":" + std::to_string(limit) + ",";
+  // The cursor names the last stop given (start and machine), so stops that begin meanwhile do not
+  // shift the next page as an offset would.
+  const std::string next = last < list.size() ? std::to_string(list[last - 1].interval.start) + "," + list[last - 1].machine->path : "";
+  return with_next(std::move(out), r, next);
 }
 
 // The reason events this API writes: src "api" under this server's incarnation (servers sharing a
@@ -179,7 +227,7 @@ class ReasonWriter {
     std::lock_guard lock(mutex_);
     if (next_seq_ < 0) {
       next_seq_ = 0;
-      for (const auto& src : service_.with_store([](storage::EventStore& st) { return st.sources(); }))
+      for (const auto& src : service_.read_store([](storage::EventStore& st) { return st.sources(); }))
         if (src.src == "api" && src.incarnation == service_.instance_id()) next_seq_ = src.seq_max + 1;
     }
     Event e;
@@ -285,7 +333,7 @@ HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
   if (!node_param(s, r, "node", node, error)) return error;
   TimeMs from = 0, to = 0;
   std::string why;
-  if (!window_params(s, r, from, to, why)) return HttpResponse::error(400, "bad_parameter", why);
+  if (!window_params(s, r, from, to, kStopsReportWindowDaysMax, why)) return HttpResponse::error(400, "bad_parameter", why);
   const std::string by(r.query_value("by").value_or("reason"));
   std::vector<ParetoBar> bars;
   if (by == "kind") {
@@ -354,7 +402,7 @@ bool bucketed_query(server::PlantService& s, const HttpRequest& r, BucketedQuery
   if (!node_param(s, r, "node", q.node, error)) return false;
   std::string why;
   const auto g = parse_grouping(r.query_value("by").value_or(""));
-  if (!window_params(s, r, q.from, q.to, why)) {
+  if (!window_params(s, r, q.from, q.to, kRollupWindowDaysMax, why)) {
   } else if (!g) {
     why = "'by' must be hour, day or shift";
   } else if ((*g == Grouping::hour && (q.to - q.from) / kMsPerHour > kBucketsMax) ||
@@ -372,8 +420,20 @@ HttpResponse counts(server::PlantService& s, const HttpRequest& r) {
   HttpResponse error;
   BucketedQuery q;
   if (!bucketed_query(s, r, q, error)) return error;
+  Page page;
+  std::int64_t after = kTimeMin;
+  std::string why;
+  if (!page_params(r, kPageLimitMax, page, why) || (page.cursor && !integer_cursor(*page.cursor, after, why)))
+    return HttpResponse::error(400, "bad_parameter", why);
   std::string out = "[";
+  std::int64_t taken = 0;
+  std::string next;  // the start (ms) of the first bucket left out
   for (const auto& row : s.node_kpis(q.node, q.by, q.from, q.to)) {
+    if (row.bucket.range.start < after) continue;
+    if (taken++ == page.limit) {
+      next = std::to_string(row.bucket.range.start);
+      break;
+    }
     const KpiTotals& t = row.totals;
     out += '{';
     string_field(out, "from", time_text(s, row.bucket.range.start));
@@ -392,7 +452,9 @@ HttpResponse counts(server::PlantService& s, const HttpRequest& r) {
     out += "},";
   }
   close_array(out);
-  return HttpResponse::json(std::move(out));
+  HttpResponse response = HttpResponse::json(std::move(out));
+  if (!next.empty()) link_next(response, r, next);  // a bare array: the cursor is in the header only
+  return response;
 }
 
 // A machine's raw readings (tag): counter values, count increments or the samples of a named
@@ -413,12 +475,14 @@ HttpResponse tag_history(server::PlantService& s, const HttpRequest& r) {
                                "'tag' must be counter.total, counter.good, counter.reject, count.good, count.reject or sample.NAME");
   const std::string_view sample_name = sample ? std::string_view(tag).substr(7) : std::string_view();
   TimeMs from = 0, to = 0;
-  std::int64_t bucket_s = 0;
+  std::int64_t bucket_s = 0, after = kTimeMin;
+  Page page;
   std::string why;
-  if (!window_params(s, r, from, to, why) || !int_param(r, "bucket_s", 60, 1, 31 * 86400, bucket_s, why))
+  if (!window_params(s, r, from, to, kRawWindowDaysMax, why) || !int_param(r, "bucket_s", 60, 1, 31 * 86400, bucket_s, why) ||
+      !page_params(r, kPageLimitMax, page, why) || (page.cursor && !integer_cursor(*page.cursor, after, why)))
     return HttpResponse::error(400, "bad_parameter", why);
   if ((to - from) / (bucket_s * 1000) > kBucketsMax) return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
-  const auto events = s.with_store([&](storage::EventStore& st) { return st.machine_events(m->path, from, to); });
+  const auto events = s.read_store([&](storage::EventStore& st) { return st.machine_events(m->path, from, to); });
   struct Agg { double min = 0, max = 0, sum = 0; std::int64_t n = 0; };
   std::map<TimeMs, Agg> buckets;
   const DurationMs width = bucket_s * 1000;
@@ -446,7 +510,14 @@ HttpResponse tag_history(server::PlantService& s, const HttpRequest& r) {
   string_field(out, "tag", tag);
   int_field(out, "bucket_s", bucket_s);
   out += "\"buckets\":[";
-  for (const auto& [start, a] : buckets) {
+  std::int64_t taken = 0;
+  std::string next;  // the start (ms) of the first bucket left out
+  for (auto it = buckets.lower_bound(after); it != buckets.end(); ++it) {
+    const auto& [start, a] = *it;
+    if (taken++ == page.limit) {
+      next = std::to_string(start);
+      break;
+    }
     out += '{';
     string_field(out, "from", time_text(s, start));
     number_field(out, "min", a.min);
@@ -457,8 +528,8 @@ HttpResponse tag_history(server::PlantService& s, const HttpRequest& r) {
     out += ',';
   }
   close_array(out);
-  out += '}';
-  return HttpResponse::json(std::move(out));
+  out += ',';
+  return with_next(std::move(out), r, next);
 }
 
 std::string csv_cell(std::string_view text) {
@@ -505,8 +576,7 @@ HttpResponse stops_csv(server::PlantService& s, const HttpRequest& r) {
   if (!node_param(s, r, "node", node, error)) return error;
   TimeMs from = 0, to = 0;
   std::string why;
-  if (!window_params(s, r, from, to, why)) return HttpResponse::error(400, "bad_parameter", why);
-  if (to - from > 92 * kMsPerDay) return HttpResponse::error(400, "bad_parameter", "at most 92 days per export");
+  if (!window_params(s, r, from, to, kStopsReportWindowDaysMax, why)) return HttpResponse::error(400, "bad_parameter", why);
   std::string out = "machine,from,to,duration_s,state,kind,reason\n";
   for (const Stop& stop : stops_of(s, s.plant().machines_under(node), from, to))
     out += csv_cell(stop.machine->path) + ',' + time_text(s, stop.interval.start) + ',' +

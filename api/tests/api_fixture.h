@@ -61,6 +61,7 @@ class SwitchableStore : public storage::EventStore {
   std::int64_t conflict_count() override { check(); return real_->conflict_count(); }
   std::int64_t apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
   std::string describe() const override { return real_->describe(); }
+  bool reads_beside_writes() const override { return real_->reads_beside_writes(); }
 
  private:
   void check() const {

@@ -33,7 +33,7 @@ TEST_F(Api, TimelineAndStops) {
   EXPECT_EQ(j["items"][0]["duration_s"], 47 * 60);
   EXPECT_EQ(j["items"][0]["planned_s"], 47 * 60);  // 09:00-09:47: clear of the breaks
   EXPECT_EQ(j["items"][0]["kind"], "breakdown");
-  EXPECT_EQ(get("/api/v1/stops?limit=5000").status, 400);
+  EXPECT_EQ(get("/api/v1/stops?limit=10001").status, 400);
 }
 
 TEST_F(Api, OperatorAssignsAReasonAndTheParetoChanges) {

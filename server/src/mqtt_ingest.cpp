@@ -180,9 +180,14 @@ void MqttIngest::take_message(const transport::ReceivedMessage& m, std::vector<E
     if (rejected.size() > kMaxReasonsPerLetter) reasons += "; …";
     reject(payload, reasons);  // the valid events of the message are still taken
   }
-  // Against the plant (unknown machine, unknown state…), here so that the letter names the topic.
+  // Against the topic (an edge's broker ACL covers the topics of its own machines, so an event naming
+  // another machine would bypass it) and the plant (unknown machine, unknown state…), here so that
+  // the letter names the topic.
   for (auto& e : events) {
-    if (std::string why = service_.validate(e); !why.empty()) {
+    if (e.machine != machine) {
+      reject(codec::event_to_json(e), "event names machine '" + e.machine + "' on the events topic of machine '" +
+                                          machine + "': an event may only name its topic's machine");
+    } else if (std::string why = service_.validate(e); !why.empty()) {
       reject(codec::event_to_json(e), why);
     } else {
       out.push_back(std::move(e));

@@ -154,9 +154,10 @@ std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, 
   std::vector<KpiRow> rows;
   for (Bucket& b : make_buckets(calendar_, by, from, to)) rows.push_back({std::move(b), {}});
   const auto machines = plant_.model.machines_under(node);
-  std::lock_guard lock(store_mutex_);
-  for (KpiRow& row : rows)
-    row.totals = store_->machines_totals(machines, row.bucket.range.start, row.bucket.range.end, horizon);
+  read_store([&](storage::EventStore& store) {
+    for (KpiRow& row : rows)
+      row.totals = store.machines_totals(machines, row.bucket.range.start, row.bucket.range.end, horizon);
+  });
   return rows;
 }
 

@@ -12,7 +12,9 @@ namespace oee::storage::sqlite {
 
 class Database {
  public:
-  explicit Database(const std::string& path);
+  // `read_only`: a connection that only reads (a WAL reader beside the one writer); the database
+  // must exist.
+  explicit Database(const std::string& path, bool read_only = false);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -5,6 +5,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <tuple>
 #include <unordered_map>
 
@@ -87,7 +90,48 @@ struct MachineState {
   TimeMs zero_hour = kNoBase;
   TimeMs last_hour = kTimeMin;  // the latest hour holding an event block of the machine
   KpiTotals zero;  // the cumulative value at zero_hour (rollup_zero; zero until a retention)
+  bool header_only = false;  // a read's copy (ReadScope): no tail, reads go to the database
 };
+
+// What a read needs of a machine, copied while no append is in flight (the tail stays behind).
+MachineState header_of(const MachineState& m) {
+  MachineState h;
+  h.id = m.id;
+  h.path = m.path;
+  h.spec = m.spec;
+  h.base = m.base;
+  h.has_total_counter = m.has_total_counter;
+  h.zero_hour = m.zero_hour;
+  h.last_hour = m.last_hour;
+  h.zero = m.zero;
+  h.header_only = true;
+  return h;
+}
+
+// The statements of the read paths, prepared on one connection: the writer's (an append reloads
+// and recomputes through them) or a read connection's.
+struct ReadStatements {
+  Statement select_blocks, select_blocks_range, select_context, select_changes_desc, select_rollup, select_rollups_of_hour,
+      select_blocks_of_hour;
+  explicit ReadStatements(Database& db);
+  void reset_all() {
+    for (Statement* s : {&select_blocks, &select_blocks_range, &select_context, &select_changes_desc, &select_rollup,
+                         &select_rollups_of_hour, &select_blocks_of_hour})
+      s->reset();
+  }
+};
+
+// A read-only connection of the pool: a WAL reader, so the writer never waits for it.
+struct ReadConnection {
+  Database db;
+  ReadStatements q;
+  explicit ReadConnection(const std::string& path) : db(path, true), q(db) {
+    db.exec("PRAGMA cache_size=-16384");
+    db.exec("PRAGMA mmap_size=2147418112");
+  }
+};
+
+using SourceNames = std::unordered_map<std::int64_t, SourceName>;
 
 struct SourceState {
   std::int64_t id = 0;
@@ -119,6 +163,9 @@ class SqliteEventStore final : public EventStore {
     sqlite::migrate(db_);
     prepare();
     load_state();
+    // Reads build synthetic state events too: the token cache is filled here, so that they only
+    // ever look it up.
+    for (const MachineSpec* spec : plant_.machines()) state_token(*spec, State::unknown);
   }
 
   AppendResult append(std::span<const Event> events, TimeMs received_at) override;
@@ -127,7 +174,7 @@ class SqliteEventStore final : public EventStore {
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
   KpiTotals machines_totals(std::span<const MachineSpec* const> machines, TimeMs from, TimeMs to,
                             TimeMs horizon) override;
-  std::int64_t event_count() override { return event_count_; }
+  std::int64_t event_count() override { return event_count_.load(); }
   std::vector<SourceStats> sources() override;
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
   std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) override;
@@ -137,14 +184,16 @@ class SqliteEventStore final : public EventStore {
   std::int64_t conflict_count() override;
   std::int64_t apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }
+  bool reads_beside_writes() const override { return true; }
+  std::unique_ptr<PinnedReads> pin_reads() override;
 
  private:
   void prepare();
   void load_state();
   MachineState& machine_for(std::string_view path);
   SourceState& source_for(std::string_view src, std::string_view inc);
-  // The source of a stored event's source id (nullptr: none).
-  const SourceStats* source_of(std::int64_t id) const;
+  // The source of a stored event's source id (nullptr: none), as the read in progress sees it.
+  const SourceName* source_of(std::int64_t id) const;
   void note_source(SourceState& s, const Event& e, TimeMs received_at);
   static bool stored_seq(const SourceState& s, std::int64_t seq);
   void persist_sources();
@@ -192,7 +241,7 @@ class SqliteEventStore final : public EventStore {
   std::unordered_map<std::string, std::unique_ptr<SourceState>, StringHash, std::equal_to<>> sources_;
   std::unordered_map<std::int64_t, SourceState*> sources_by_id_;
   std::unordered_map<const MachineSpec*, std::array<std::string, kStateCount>> tokens_;
-  std::int64_t event_count_ = 0;
+  std::atomic<std::int64_t> event_count_ = 0;
   struct GapOp {
     std::int64_t src_id, first, last;
     bool insert;
@@ -200,32 +249,35 @@ class SqliteEventStore final : public EventStore {
   std::vector<GapOp> gap_ops_;
 
   std::int64_t next_block_ = 1;
-  // Queries share one read transaction, open from the first query to the next write: a plant's
-  // query is thousands of statements, and each would otherwise take and release the WAL read lock.
-  // This connection is the only writer, so the snapshot is always current; writes end it first.
-  bool reading_ = false;
-  void begin_read() {
-    if (!reading_) {
-      db_.exec("BEGIN");
-      reading_ = true;
-    }
-  }
-  void end_read() {
-    if (reading_) {
-      reading_ = false;
-      db_.exec("COMMIT");
-    }
-  }
+
+  // Reads run on a pool of read-only connections, each query in its own WAL snapshot, so that an
+  // append never waits for a query (docs/storage.md). An append holds state_mutex_ from its first
+  // change of the in-memory state to its commit; a read takes it only to copy what it needs of
+  // that state (ReadScope) and to start its snapshot, so both are of the same commit.
+  class ReadScope;
+  struct Pinned;
+  std::mutex state_mutex_;
+  std::unique_ptr<ReadStatements> writer_reads_;
+  std::shared_ptr<const SourceNames> source_names_;  // copied on write: a read keeps the one it took
+  std::mutex pool_mutex_;
+  std::condition_variable pool_free_;
+  std::vector<std::unique_ptr<ReadConnection>> idle_readers_;
+  std::size_t readers_open_ = 0;
+  static constexpr std::size_t kReadConnectionsMax = 8;
+  std::unique_ptr<ReadConnection> acquire_reader();
+  void release_reader(std::unique_ptr<ReadConnection> c);
+  ReadStatements& q();
+  std::size_t machine_count() const;
+  void publish_source_names();
   static constexpr std::size_t kIdChunk = 100;
   // machines_totals reads a group's rows of an hour in one range from this many machines on, and
   // the edges' events by hour while they span at most this many hours.
   static constexpr std::size_t kGroupScanMin = 8;
   static constexpr TimeMs kGroupScanHoursMax = 3;
   Statement insert_ids_chunk_;
-  Statement insert_id_, insert_block_, select_blocks_, select_blocks_range_, select_context_, insert_context_, delete_contexts_after_,
-      select_changes_desc_,
+  Statement insert_id_, insert_block_, insert_context_, delete_contexts_after_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
-      select_rollup_, select_rollups_of_hour_, select_blocks_of_hour_, delete_zero_, update_machine_, insert_machine_, upsert_source_,
+      delete_zero_, update_machine_, insert_machine_, upsert_source_,
       insert_source_, delete_gap_, insert_gap_, set_meta_;
 };
 
@@ -234,24 +286,152 @@ class SqliteEventStore final : public EventStore {
   " blocked_ms, unscheduled_running_ms, good_count, reject_count, startup_reject_count, ideal_us," \
   " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count"
 
+// One read: a connection of the pool in a snapshot, with copies of the machines it asked for and
+// the source names of that snapshot. The store's read helpers find them through q(). A read inside
+// a read (machines_totals calling machine_totals) runs in the outer one.
+class SqliteEventStore::ReadScope {
+ public:
+  // `every_machine`: copies all machines, not only those of `paths` (a pinned snapshot).
+  ReadScope(SqliteEventStore& store, std::span<const std::string_view> paths, bool every_machine = false)
+      : store_(store), outer_(current) {
+    if (ReadScope::of(store)) return;
+    connection_ = store.acquire_reader();
+    try {
+      std::lock_guard lock(store.state_mutex_);
+      for (std::string_view path : paths) {
+        auto it = store.machines_.find(path);
+        if (it != store.machines_.end()) machines_.emplace(it->second->path, header_of(*it->second));
+      }
+      if (every_machine)
+        for (const auto& [path, m] : store.machines_) machines_.emplace(path, header_of(*m));
+      names_ = store.source_names_;
+      machine_count_ = store.machines_.size();
+      // The snapshot starts at the first read, here, so that it is of the commit the copies are of.
+      connection_->db.exec("BEGIN");
+      connection_->db.exec("SELECT 1 FROM machines LIMIT 1");
+    } catch (...) {
+      connection_.reset();
+      throw;
+    }
+    current = this;
+  }
+  ~ReadScope() {
+    if (!connection_) return;
+    current = outer_;
+    connection_->q.reset_all();  // a read that threw may have left a statement running
+    if (sqlite3_exec(connection_->db.handle(), "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) connection_.reset();
+    store_.release_reader(std::move(connection_));
+  }
+  ReadScope(const ReadScope&) = delete;
+  ReadScope& operator=(const ReadScope&) = delete;
+
+  // The scope this thread reads in for `store`, or nullptr (the writer's own reads).
+  static ReadScope* of(const SqliteEventStore& store) {
+    ReadScope* s = current;
+    while (s && (&s->store_ != &store || !s->connection_)) s = s->outer_;
+    return s;
+  }
+  MachineState* find(std::string_view path) {
+    auto it = machines_.find(path);
+    return it == machines_.end() ? nullptr : &it->second;
+  }
+  ReadStatements& statements() { return connection_->q; }
+  Database& db() { return connection_->db; }
+  const SourceNames& names() const { return *names_; }
+  std::size_t machine_count() const { return machine_count_; }
+
+ private:
+  static thread_local ReadScope* current;
+  SqliteEventStore& store_;
+  ReadScope* outer_;
+  std::unique_ptr<ReadConnection> connection_;
+  std::unordered_map<std::string, MachineState, StringHash, std::equal_to<>> machines_;
+  std::shared_ptr<const SourceNames> names_;
+  std::size_t machine_count_ = 0;
+};
+
+thread_local SqliteEventStore::ReadScope* SqliteEventStore::ReadScope::current = nullptr;
+
+struct SqliteEventStore::Pinned final : PinnedReads {
+  explicit Pinned(SqliteEventStore& store) : scope(store, {}, true) {}
+  ReadScope scope;
+};
+
+std::unique_ptr<EventStore::PinnedReads> SqliteEventStore::pin_reads() { return std::make_unique<Pinned>(*this); }
+
+std::unique_ptr<ReadConnection> SqliteEventStore::acquire_reader() {
+  std::unique_lock lock(pool_mutex_);
+  pool_free_.wait(lock, [this] { return !idle_readers_.empty() || readers_open_ < kReadConnectionsMax; });
+  if (!idle_readers_.empty()) {
+    auto c = std::move(idle_readers_.back());
+    idle_readers_.pop_back();
+    return c;
+  }
+  ++readers_open_;
+  lock.unlock();
+  try {
+    return std::make_unique<ReadConnection>(path_);
+  } catch (...) {
+    release_reader(nullptr);
+    throw;
+  }
+}
+
+// A null connection (broken, or never opened) frees its place in the pool.
+void SqliteEventStore::release_reader(std::unique_ptr<ReadConnection> c) {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (c) {
+      idle_readers_.push_back(std::move(c));
+    } else {
+      --readers_open_;
+    }
+  }
+  pool_free_.notify_one();
+}
+
+ReadStatements& SqliteEventStore::q() {
+  ReadScope* scope = ReadScope::of(*this);
+  return scope ? scope->statements() : *writer_reads_;
+}
+
+std::size_t SqliteEventStore::machine_count() const {
+  const ReadScope* scope = ReadScope::of(*this);
+  return scope ? scope->machine_count() : machines_.size();
+}
+
+void SqliteEventStore::publish_source_names() {
+  auto names = std::make_shared<SourceNames>();
+  for (const auto& [id, source] : sources_by_id_) names->emplace(id, SourceName{source->stats.src, source->stats.incarnation});
+  source_names_ = std::move(names);
+}
+
+ReadStatements::ReadStatements(Database& db) {
+  // INDEXED BY: without statistics SQLite would take the primary key on hour_start and read every
+  // machine's blocks of that hour.
+  select_blocks =
+      Statement(db, "SELECT data FROM event_blocks INDEXED BY event_blocks_by_machine WHERE hour_start=?2 AND machine_id=?1");
+  select_blocks_range = Statement(db, "SELECT data FROM event_blocks WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
+  select_context =
+      Statement(db, "SELECT data FROM contexts WHERE machine_id=?1 AND hour_start<=?2 ORDER BY hour_start DESC LIMIT 1");
+  select_changes_desc =
+      Statement(db, "SELECT ts, state FROM state_changes WHERE machine_id=?1 AND ts<?2 ORDER BY ts DESC, ord DESC");
+  select_rollup = Statement(db, "SELECT " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start=?2");
+  select_rollups_of_hour = Statement(db, "SELECT machine_id, " OEE_KPI_COLUMNS
+                                         " FROM rollups INDEXED BY rollups_by_hour WHERE hour_start=?1 AND"
+                                         " machine_id BETWEEN ?2 AND ?3");
+  select_blocks_of_hour = Statement(db, "SELECT machine_id, data FROM event_blocks WHERE hour_start=?1");
+}
+
 void SqliteEventStore::prepare() {
   insert_id_ = Statement(db_, "INSERT OR IGNORE INTO event_ids(id_src, id_key, hour_start) VALUES(?1,?2,?3)");
   std::string chunk = "INSERT OR IGNORE INTO event_ids(id_src, id_key, hour_start) VALUES";
   for (std::size_t i = 0; i < kIdChunk; ++i) chunk += i ? ",(?,?,?)" : "(?,?,?)";
   insert_ids_chunk_ = Statement(db_, chunk + " RETURNING id_src, id_key");
   insert_block_ = Statement(db_, "INSERT INTO event_blocks(machine_id, hour_start, block, events, data) VALUES(?1,?2,?3,?4,?5)");
-  // INDEXED BY: without statistics SQLite would take the primary key on hour_start and read every
-  // machine's blocks of that hour.
-  select_blocks_ = Statement(
-      db_, "SELECT data FROM event_blocks INDEXED BY event_blocks_by_machine WHERE hour_start=?2 AND machine_id=?1");
-  select_blocks_range_ =
-      Statement(db_, "SELECT data FROM event_blocks WHERE machine_id=?1 AND hour_start>=?2 AND hour_start<?3");
-  select_context_ = Statement(
-      db_, "SELECT data FROM contexts WHERE machine_id=?1 AND hour_start<=?2 ORDER BY hour_start DESC LIMIT 1");
+  writer_reads_ = std::make_unique<ReadStatements>(db_);
   insert_context_ = Statement(db_, "INSERT OR REPLACE INTO contexts(machine_id, hour_start, data) VALUES(?1,?2,?3)");
   delete_contexts_after_ = Statement(db_, "DELETE FROM contexts WHERE machine_id=?1 AND hour_start>?2");
-  select_changes_desc_ = Statement(
-      db_, "SELECT ts, state FROM state_changes WHERE machine_id=?1 AND ts<?2 ORDER BY ts DESC, ord DESC");
   select_change_at_or_before_ =
       Statement(db_, "SELECT max(ts) FROM state_changes WHERE machine_id=?1 AND ts<=?2");
   insert_change_ = Statement(db_, "INSERT OR REPLACE INTO state_changes(machine_id, ts, ord, state) VALUES(?1,?2,?3,?4)");
@@ -261,11 +441,6 @@ void SqliteEventStore::prepare() {
                              "?15,?16,?17,?18,?19,?20)");
   delete_rollups_from_ = Statement(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start>=?2");
   delete_zero_ = Statement(db_, "DELETE FROM rollup_zero WHERE machine_id=?1");
-  select_rollup_ = Statement(db_, "SELECT " OEE_KPI_COLUMNS " FROM rollups WHERE machine_id=?1 AND hour_start=?2");
-  select_rollups_of_hour_ = Statement(db_, "SELECT machine_id, " OEE_KPI_COLUMNS
-                                           " FROM rollups INDEXED BY rollups_by_hour WHERE hour_start=?1 AND"
-                                           " machine_id BETWEEN ?2 AND ?3");
-  select_blocks_of_hour_ = Statement(db_, "SELECT machine_id, data FROM event_blocks WHERE hour_start=?1");
   update_machine_ = Statement(
       db_, "UPDATE machines SET settled_hour=?2, has_total_counter=?3, rollup_zero_hour=?4, last_hour=?5 WHERE id=?1");
   insert_machine_ = Statement(db_, "INSERT INTO machines(path, settled_hour) VALUES(?1, ?2)");
@@ -307,7 +482,6 @@ void SqliteEventStore::load_state() {
   sources_.clear();
   sources_by_id_.clear();
   {
-    end_read();
   Transaction tx(db_);
     for (const MachineSpec* spec : plant_.machines()) {
       Statement exists(db_, "SELECT count(*) FROM machines WHERE path=?1");
@@ -362,6 +536,7 @@ void SqliteEventStore::load_state() {
     all.step();
     event_count_ = all.int_at(0);
   }
+  publish_source_names();
   Statement block(db_, "SELECT value FROM meta WHERE key='next_block'");
   next_block_ = block.step() ? block.int_at(0) : 1;
   // The in-memory tail of each machine: the context at its settled hour and the events since.
@@ -399,12 +574,16 @@ SourceState& SqliteEventStore::source_for(std::string_view src, std::string_view
   s->stats.src = std::string(src);
   s->stats.incarnation = std::string(inc);
   sources_by_id_[s->id] = s.get();
-  return *sources_.emplace(std::move(key), std::move(s)).first->second;
+  SourceState& added = *sources_.emplace(std::move(key), std::move(s)).first->second;
+  publish_source_names();  // new sources are rare: a copy of the names each time is cheap
+  return added;
 }
 
-const SourceStats* SqliteEventStore::source_of(std::int64_t id) const {
-  auto it = sources_by_id_.find(id);
-  return it == sources_by_id_.end() ? nullptr : &it->second->stats;
+const SourceName* SqliteEventStore::source_of(std::int64_t id) const {
+  const ReadScope* scope = ReadScope::of(*this);
+  const SourceNames& names = scope ? scope->names() : *source_names_;
+  auto it = names.find(id);
+  return it == names.end() ? nullptr : &it->second;
 }
 
 void SqliteEventStore::decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to,
@@ -414,9 +593,9 @@ void SqliteEventStore::decode_block(std::string_view data, const MachineState& m
     std::int64_t src_id = 0;
     Event e = r.event(src_id);
     if (e.ts < from || e.ts >= to) continue;
-    if (const SourceStats* s = src_id != 0 ? source_of(src_id) : nullptr) {
+    if (const SourceName* s = src_id != 0 ? source_of(src_id) : nullptr) {
       e.src = s->src;
-      e.inc = s->incarnation;
+      e.inc = s->inc;
     }
     e.machine = m.path;
     out.push_back(std::move(e));
@@ -426,16 +605,16 @@ void SqliteEventStore::decode_block(std::string_view data, const MachineState& m
 // Blocks are keyed by time: one seek per hour of the machine's known range (zero point to last hour).
 void SqliteEventStore::load_events(MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) {
   if (m.base == kNoBase) {  // not in the plant (or no events): rare, a scan of the range
-    select_blocks_range_.bind(1, m.id).bind(2, floor_hour(from)).bind(3, to);
-    while (select_blocks_range_.step()) decode_block(select_blocks_range_.blob_at(0), m, from, to, out);
-    select_blocks_range_.reset();
+    q().select_blocks_range.bind(1, m.id).bind(2, floor_hour(from)).bind(3, to);
+    while (q().select_blocks_range.step()) decode_block(q().select_blocks_range.blob_at(0), m, from, to, out);
+    q().select_blocks_range.reset();
     return;
   }
   const TimeMs last = std::min(to, m.last_hour + kMsPerHour);
   for (TimeMs hour = std::max(floor_hour(from), m.zero_hour + kMsPerHour); hour < last; hour += kMsPerHour) {
-    select_blocks_.bind(1, m.id).bind(2, hour);
-    while (select_blocks_.step()) decode_block(select_blocks_.blob_at(0), m, from, to, out);
-    select_blocks_.reset();
+    q().select_blocks.bind(1, m.id).bind(2, hour);
+    while (q().select_blocks.step()) decode_block(q().select_blocks.blob_at(0), m, from, to, out);
+    q().select_blocks.reset();
   }
 }
 
@@ -457,9 +636,9 @@ void SqliteEventStore::write_blocks(MachineState& m) {
 }
 
 std::string SqliteEventStore::stored_context(const MachineState& m, TimeMs hour) {
-  select_context_.bind(1, m.id).bind(2, hour);
-  std::string out = select_context_.step() ? std::string(select_context_.blob_at(0)) : std::string();
-  select_context_.reset();
+  q().select_context.bind(1, m.id).bind(2, hour);
+  std::string out = q().select_context.step() ? std::string(q().select_context.blob_at(0)) : std::string();
+  q().select_context.reset();
   return out;
 }
 
@@ -471,21 +650,21 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
   const MachineSpec& spec = *m.spec;
   const DurationMs window = spec.startup_window_ms;
   std::vector<Event> states;
-  select_changes_desc_.bind(1, m.id).bind(2, t);
+  q().select_changes_desc.bind(1, m.id).bind(2, t);
   TimeMs next_start = kTimeMax;  // start of the interval after the one read
-  while (select_changes_desc_.step()) {
-    const TimeMs start = select_changes_desc_.int_at(0);
+  while (q().select_changes_desc.step()) {
+    const TimeMs start = q().select_changes_desc.int_at(0);
     // The interval ends where the next starts; the first read is the one containing t - 1.
     if (next_start != kTimeMax && !(window > 0 && next_start > t - window)) break;
     Event e;
     e.ts = start;
     e.type = EventType::state;
-    e.state = state_token(spec, static_cast<State>(select_changes_desc_.int_at(1)));
+    e.state = state_token(spec, static_cast<State>(q().select_changes_desc.int_at(1)));
     e.machine = m.path;
     states.push_back(std::move(e));
     next_start = start;
   }
-  select_changes_desc_.reset();
+  q().select_changes_desc.reset();
   out.insert(out.end(), std::make_move_iterator(states.rbegin()), std::make_move_iterator(states.rend()));
   const TimeMs hour = floor_hour(t);
   const std::string context = stored_context(m, hour);
@@ -751,9 +930,9 @@ void SqliteEventStore::settle(MachineState& m) {
 KpiTotals SqliteEventStore::cumulative_at(const MachineState& m, TimeMs hour) {
   if (hour <= m.zero_hour) return m.zero;
   KpiTotals t;
-  select_rollup_.bind(1, m.id).bind(2, hour);
-  if (select_rollup_.step()) t = totals_from(select_rollup_, 0);
-  select_rollup_.reset();
+  q().select_rollup.bind(1, m.id).bind(2, hour);
+  if (q().select_rollup.step()) t = totals_from(q().select_rollup, 0);
+  q().select_rollup.reset();
   return t;
 }
 
@@ -836,8 +1015,8 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
   AppendResult result;
   if (events.empty()) return result;
   std::vector<MachineState*> touched;
+  std::lock_guard state_lock(state_mutex_);
   try {
-    end_read();
   Transaction tx(db_);
     // Identities in key order: events without src+seq first (negative id_src), each source's
     // sequence numbers after them in order.
@@ -935,11 +1114,12 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
 }
 
 std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, TimeMs from, TimeMs to) {
-  begin_read();
   std::vector<Event> out;
-  auto it = machines_.find(machine);
-  if (it == machines_.end()) return out;
-  load_events(*it->second, from, to, out);
+  const std::string_view paths[] = {machine};
+  ReadScope scope(*this, paths);
+  MachineState* m = ReadScope::of(*this)->find(machine);
+  if (!m) return out;
+  load_events(*m, from, to, out);
   std::stable_sort(out.begin(), out.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
   return out;
 }
@@ -970,15 +1150,16 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
 }
 
 MachineHistory SqliteEventStore::machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) {
-  begin_read();
-  auto it = machines_.find(machine.path);
-  if (it == machines_.end()) return MachineHistory::build(machine, std::span<const Event>{});
-  return history_from_db(*it->second, machine, from, to);
+  const std::string_view paths[] = {machine.path};
+  ReadScope scope(*this, paths);
+  MachineState* m = ReadScope::of(*this)->find(machine.path);
+  if (!m) return MachineHistory::build(machine, std::span<const Event>{});
+  return history_from_db(*m, machine, from, to);
 }
 
 KpiTotals SqliteEventStore::engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
                                         TimeMs horizon) {
-  if (m.spec && m.base != kNoBase && from >= m.base && same_rules(*m.spec, spec))
+  if (!m.header_only && m.spec && m.base != kNoBase && from >= m.base && same_rules(*m.spec, spec))
     return oee::machine_totals(tail_history(m), calendar_, from, to, horizon);
   return oee::machine_totals(history_from_db(m, spec, from, to), calendar_, from, to, horizon);
 }
@@ -1004,15 +1185,16 @@ KpiTotals SqliteEventStore::rollup_sum(MachineState& m, TimeMs from, TimeMs to) 
 }
 
 KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
-  begin_read();
   KpiTotals t;
   t.machine_count = 1;
   const TimeMs end = std::min(to, horizon);
   if (from >= end) return t;
-  auto it = machines_.find(machine.path);
-  if (it == machines_.end())
+  const std::string_view paths[] = {machine.path};
+  ReadScope scope(*this, paths);
+  MachineState* found = ReadScope::of(*this)->find(machine.path);
+  if (!found)
     return oee::machine_totals(MachineHistory::build(machine, std::span<const Event>{}), calendar_, from, to, horizon);
-  MachineState& m = *it->second;
+  MachineState& m = *found;
   // Rollups hold what the store's spec of the machine gives; a caller's spec with other rules (a
   // reloaded plant file, say) gets the engine over the events.
   if (!m.spec || !same_rules(*m.spec, machine) || m.base == kNoBase) return engine_part(m, machine, from, to, horizon);
@@ -1052,7 +1234,7 @@ void SqliteEventStore::add_cumulative_rows(TimeMs hour, std::span<const std::pai
     }
   }
   if (sign_of.empty()) return;
-  Statement& s = select_rollups_of_hour_;
+  Statement& s = q().select_rollups_of_hour;
   s.bind(1, hour).bind(2, lo).bind(3, hi);
   while (s.step()) {
     auto it = sign_of.find(s.int_at(0));
@@ -1090,7 +1272,7 @@ void SqliteEventStore::add_engine_edges(std::span<const EngineEdge> edges, TimeM
       const DurationMs threshold = e->spec->micro_stop_threshold_ms;
       last = std::max(last, window.second < kTimeMax - threshold ? window.second + threshold : kTimeMax);
     }
-    const bool scan = group.size() >= kGroupScanMin && group.size() * 4 >= machines_.size() &&
+    const bool scan = group.size() >= kGroupScanMin && group.size() * 4 >= machine_count() &&
                       last - first_hour <= kGroupScanHoursMax * kMsPerHour;
     if (!scan) {
       for (const EngineEdge* e : group) add(engine_part(*e->machine, *e->spec, e->from, e->to, horizon));
@@ -1102,7 +1284,7 @@ void SqliteEventStore::add_engine_edges(std::span<const EngineEdge> edges, TimeM
     for (std::size_t i = 0; i < group.size(); ++i) first_of[i] = index_of.emplace(group[i]->machine->id, i).first->second;
     std::vector<std::vector<Event>> ranges(group.size());
     for (TimeMs hour = first_hour; hour < last; hour += kMsPerHour) {
-      Statement& s = select_blocks_of_hour_;
+      Statement& s = q().select_blocks_of_hour;
       s.bind(1, hour);
       while (s.step()) {
         auto it = index_of.find(s.int_at(0));
@@ -1132,14 +1314,15 @@ void SqliteEventStore::add_engine_edges(std::span<const EngineEdge> edges, TimeM
 // events per hour, not per machine.
 KpiTotals SqliteEventStore::machines_totals(std::span<const MachineSpec* const> specs, TimeMs from, TimeMs to,
                                             TimeMs horizon) {
-  begin_read();
   KpiTotals sum;
   const TimeMs end = std::min(to, horizon);
   std::map<TimeMs, std::vector<std::pair<MachineState*, int>>> rows;  // cumulative rows wanted, by hour
   std::vector<EngineEdge> edges;
+  std::vector<std::string_view> paths;
+  for (const MachineSpec* spec : specs) paths.push_back(spec->path);
+  ReadScope scope(*this, paths);
   for (const MachineSpec* spec : specs) {
-    auto it = machines_.find(spec->path);
-    MachineState* m = it == machines_.end() ? nullptr : it->second.get();
+    MachineState* m = ReadScope::of(*this)->find(spec->path);
     const TimeMs r0 = ceil_to(from, kMsPerHour);
     const TimeMs r1 = m ? std::min({floor_hour(end), m->base, floor_hour(horizon - spec->micro_stop_threshold_ms)})
                         : kTimeMin;
@@ -1166,11 +1349,14 @@ KpiTotals SqliteEventStore::machines_totals(std::span<const MachineSpec* const> 
 }
 
 std::vector<SourceStats> SqliteEventStore::sources() {
-  begin_read();
   std::vector<SourceStats> out;
   std::map<std::pair<std::string, std::string>, std::int64_t> conflicts;
-  Statement per_source(db_, "SELECT src, incarnation, count(*) FROM conflicts GROUP BY 1, 2");
-  while (per_source.step()) conflicts[{per_source.text_at(0), per_source.text_at(1)}] = per_source.int_at(2);
+  {
+    ReadScope scope(*this, {});
+    Statement per_source(scope.db(), "SELECT src, incarnation, count(*) FROM conflicts GROUP BY 1, 2");
+    while (per_source.step()) conflicts[{per_source.text_at(0), per_source.text_at(1)}] = per_source.int_at(2);
+  }
+  std::lock_guard state_lock(state_mutex_);  // waits for at most the append in flight
   for (const auto& [name, s] : sources_) {
     SourceStats st = s->stats;
     st.gaps.assign(s->gaps.begin(), s->gaps.end());
@@ -1184,7 +1370,6 @@ std::vector<SourceStats> SqliteEventStore::sources() {
 }
 
 std::int64_t SqliteEventStore::add_dead_letter(const DeadLetter& letter) {
-  end_read();
   Transaction tx(db_);
   Statement s(db_, "INSERT INTO dead_letters(received, topic, payload, reason) VALUES(?1,?2,?3,?4)");
   s.bind(1, letter.received)
@@ -1198,8 +1383,8 @@ std::int64_t SqliteEventStore::add_dead_letter(const DeadLetter& letter) {
 }
 
 std::vector<DeadLetter> SqliteEventStore::dead_letters(std::int64_t before_id, std::size_t limit) {
-  begin_read();
-  Statement s(db_,
+  ReadScope scope(*this, {});
+  Statement s(scope.db(),
               "SELECT id, received, topic, payload, reason FROM dead_letters WHERE id<?1 ORDER BY id DESC LIMIT ?2");
   s.bind(1, before_id > 0 ? before_id : INT64_MAX).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 10000)));
   std::vector<DeadLetter> out;
@@ -1208,15 +1393,14 @@ std::vector<DeadLetter> SqliteEventStore::dead_letters(std::int64_t before_id, s
 }
 
 std::int64_t SqliteEventStore::dead_letter_count() {
-  begin_read();
-  Statement s(db_, "SELECT count(*) FROM dead_letters");
+  ReadScope scope(*this, {});
+  Statement s(scope.db(), "SELECT count(*) FROM dead_letters");
   s.step();
   return s.int_at(0);
 }
 
 void SqliteEventStore::add_conflicts(std::span<const Conflict> list) {
   if (list.empty()) return;
-  end_read();
   Transaction tx(db_);
   Statement s(db_,
               "INSERT OR IGNORE INTO conflicts(received, src, incarnation, seq, machine, stored, version, fingerprint)"
@@ -1230,8 +1414,8 @@ void SqliteEventStore::add_conflicts(std::span<const Conflict> list) {
 }
 
 std::vector<Conflict> SqliteEventStore::conflicts(std::int64_t before_id, std::size_t limit) {
-  begin_read();
-  Statement s(db_,
+  ReadScope scope(*this, {});
+  Statement s(scope.db(),
               "SELECT id, received, src, incarnation, seq, machine, stored, version FROM conflicts WHERE id<?1"
               " ORDER BY id DESC LIMIT ?2");
   s.bind(1, before_id > 0 ? before_id : INT64_MAX).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 10000)));
@@ -1242,8 +1426,8 @@ std::vector<Conflict> SqliteEventStore::conflicts(std::int64_t before_id, std::s
 }
 
 std::int64_t SqliteEventStore::conflict_count() {
-  begin_read();
-  Statement s(db_, "SELECT count(*) FROM conflicts");
+  ReadScope scope(*this, {});
+  Statement s(scope.db(), "SELECT count(*) FROM conflicts");
   s.step();
   return s.int_at(0);
 }
@@ -1254,9 +1438,9 @@ std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
   // Whole hours, and never at or after a machine's settled hour: the in-memory tail mirrors the
   // events from there on. Identities carry no machine, so one limit serves every machine.
   TimeMs limit = floor_hour(cutoff);
+  std::lock_guard state_lock(state_mutex_);
   for (const auto& [path, m] : machines_)
     if (m->base != kNoBase) limit = std::min(limit, m->base);
-  end_read();
   Transaction tx(db_);
   Statement old_events(db_, "SELECT coalesce(sum(events), 0) FROM event_blocks WHERE hour_start<?1");
   old_events.bind(1, limit).step();

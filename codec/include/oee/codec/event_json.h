@@ -21,7 +21,8 @@ struct RejectedEvent {
 };
 
 // Parses one JSON event object. `default_machine` fills `machine` when the object has none (the MQTT
-// topic names the machine). Returns false and sets `error` when the object is invalid.
+// topic names the machine; the MQTT ingest dead-letters an event naming another one). Returns false
+// and sets `error` when the object is invalid.
 bool parse_event(std::string_view json, Event& out, std::string& error,
                  std::string_view default_machine = {});
 

@@ -88,9 +88,17 @@ class PlantService {
   void set_instance_id(std::string id) { instance_id_ = std::move(id); }
   const std::string& instance_id() const { return instance_id_; }
 
-  // Direct access for read-only API routes (serialised by the service's lock).
+  // Direct access to the store, serialised with ingest by the service's lock.
   template <typename F>
   auto with_store(F&& f) {
+    std::lock_guard lock(store_mutex_);
+    return f(*store_);
+  }
+  // For reads only (the API's routes): without the service's lock when the store reads beside its
+  // writes (SQLite's read connections), so that a long query never holds ingest up.
+  template <typename F>
+  auto read_store(F&& f) {
+    if (store_->reads_beside_writes()) return f(*store_);
     std::lock_guard lock(store_mutex_);
     return f(*store_);
   }

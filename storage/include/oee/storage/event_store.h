@@ -120,6 +120,19 @@ class EventStore {
 
   // A short name for logs and /readyz ("sqlite:/path", "postgresql://host/db").
   virtual std::string describe() const = 0;
+
+  // True when the reads (machine_events … dead_letter_count) may run on any thread, beside each
+  // other and beside the writes, which the caller still runs one at a time: then a caller need not
+  // hold its writers' lock for a read (docs/storage.md).
+  virtual bool reads_beside_writes() const { return false; }
+
+  // Makes the reads of this thread see one snapshot of the store until the returned object is
+  // destroyed (on this thread): answers that take several reads then agree with each other, and
+  // writes committed meanwhile stay out of them. nullptr when the store has no snapshots to pin.
+  struct PinnedReads {
+    virtual ~PinnedReads() = default;
+  };
+  virtual std::unique_ptr<PinnedReads> pin_reads() { return nullptr; }
 };
 
 // Opens (creating and migrating when needed) the embedded store at `path` (a file).

@@ -1,0 +1,68 @@
+#include "paging.h"
+
+#include <cctype>
+#include <string_view>
+
+#include "json_text.h"
+
+namespace oee::api::detail {
+
+bool page_params(const server::HttpRequest& r, std::int64_t default_limit, Page& page, std::string& error) {
+  if (!int_param(r, "limit", default_limit, 1, kPageLimitMax, page.limit, error)) return false;
+  if (const auto c = r.query_value("cursor")) {
+    if (c->empty() || c->size() > 1024) {
+      error = "'cursor' must be the 'next' of a previous page";
+      return false;
+    }
+    page.cursor = std::string(*c);
+  }
+  return true;
+}
+
+bool integer_cursor(const std::string& cursor, std::int64_t& out, std::string& error) {
+  const auto [p, ec] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), out);
+  if (ec == std::errc() && p == cursor.data() + cursor.size()) return true;
+  error = "'cursor' must be the 'next' of a previous page of this route";
+  return false;
+}
+
+namespace {
+void append_query_escaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+}
+}  // namespace
+
+void link_next(server::HttpResponse& response, const server::HttpRequest& r, const std::string& next) {
+  std::string url = "<" + r.path + "?";
+  for (const auto& [name, value] : r.query) {
+    if (name == "cursor") continue;
+    append_query_escaped(url, name);
+    url += '=';
+    append_query_escaped(url, value);
+    url += '&';
+  }
+  url += "cursor=";
+  append_query_escaped(url, next);
+  response.headers.emplace_back("Link", url + ">; rel=\"next\"");
+}
+
+server::HttpResponse close_id_page(std::string out, const server::HttpRequest& r, std::optional<std::int64_t> oldest_id) {
+  const std::string next = oldest_id ? std::to_string(*oldest_id) : "";
+  if (oldest_id) out += ",\"next_before\":" + next + ",\"next\":\"" + next + "\"";
+  out += '}';
+  server::HttpResponse response = server::HttpResponse::json(std::move(out));
+  if (oldest_id) link_next(response, r, next);
+  return response;
+}
+
+}  // namespace oee::api::detail
