@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../../storage/tests/postgres_test_cluster.h"
 #include "mosquitto_process.h"
 #include "oee/codec/event_json.h"
 #include "oee/core/time.h"
@@ -640,6 +641,41 @@ TEST(ServerIngest, BrokerRestartedEmptyLosesNothingAcknowledged) {
   const std::string log = edge.log();
   EXPECT_NE(log.find("sending again from seq"), std::string::npos) << "the broker lost nothing: the test proved nothing\n" << log;
   ASSERT_EQ(server.stop(), 0);
+}
+
+// Two servers sharing the ingest (one MQTT shared subscription, one PostgreSQL database): each
+// publishes commit reports read from the shared store, so an edge gets whole answers from either;
+// after the broker restarted empty the edge sends again what it lost, and nothing is stored twice.
+TEST(ServerIngest, TwoServersOnOneDatabaseBrokerRestartedEmptyLoseNothing) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  const std::string db = oee::storage::testing::shared_postgres().create_database();
+  MosquittoProcess broker;
+  broker.start();
+  auto server_args = [&](const std::string& id) {
+    return std::vector<std::string>{"--storage", db, "--mqtt-client-id", id, "--mqtt-topic", "$share/servers/oee/v1/#"};
+  };
+  Server a(std::vector<std::string>{broker.url()}, server_args("oee-server-a"), 6000);
+  Server b(std::vector<std::string>{broker.url()}, server_args("oee-server-b"), 6000);
+  a.start();
+  b.start();
+  Edge edge({broker.url()}, kSimulator, 1ull << 30, "  resend_after_ms: 2000\n");
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return a.stored(kEdgeId) >= 3000; }, 30s)) << a.log() << b.log() << edge.log();
+  broker.kill();
+  std::filesystem::remove(broker.dir() + "/mosquitto.db");
+  std::this_thread::sleep_for(2s);  // the edge queues meanwhile
+  broker.start();
+  const std::int64_t before = b.stored(kEdgeId);
+  ASSERT_TRUE(eventually([&] { return b.stored(kEdgeId) > before + 2000; }, 30s)) << a.log() << b.log() << edge.log();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  EXPECT_EQ(q.depth_records, 0u);
+  ASSERT_TRUE(eventually([&] { return a.stored(kEdgeId) == static_cast<std::int64_t>(q.next_id); }, 30s))
+      << a.source(kEdgeId).dump() << "\n" << edge.log();
+  expect_stored_once(b.source(kEdgeId), q.next_id);
+  EXPECT_NE(edge.log().find("sending again from seq"), std::string::npos) << "the broker lost nothing: the test proved nothing";
+  ASSERT_EQ(a.stop(), 0);
+  ASSERT_EQ(b.stop(), 0);
 }
 
 // An edge whose disk was replaced (its data directory wiped) starts its sequence at 0 again, under
