@@ -308,7 +308,8 @@ class SqliteEventStore::ReadScope {
       connection_->db.exec("BEGIN");
       connection_->db.exec("SELECT 1 FROM machines LIMIT 1");
     } catch (...) {
-      connection_.reset();
+      connection_.reset();  // closed, its place in the pool freed
+      store.release_reader(nullptr);
       throw;
     }
     current = this;
