@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <tuple>
 #include <unordered_map>
 
@@ -263,7 +264,10 @@ class SqliteEventStore final : public EventStore {
   std::condition_variable pool_free_;
   std::vector<std::unique_ptr<ReadConnection>> idle_readers_;
   std::size_t readers_open_ = 0;
-  static constexpr std::size_t kReadConnectionsMax = 8;
+  // One fewer than the cores (2 to 8): a query holds its connection while the engine runs, so the
+  // queries leave the writer a core; two at least, so that a pinned read never stops all others.
+  const std::size_t read_connections_max_ =
+      std::clamp<std::size_t>(std::thread::hardware_concurrency(), 3, 9) - 1;
   std::unique_ptr<ReadConnection> acquire_reader();
   void release_reader(std::unique_ptr<ReadConnection> c);
   ReadStatements& q();
@@ -310,7 +314,8 @@ class SqliteEventStore::ReadScope {
       connection_->db.exec("BEGIN");
       connection_->db.exec("SELECT 1 FROM machines LIMIT 1");
     } catch (...) {
-      connection_.reset();
+      connection_.reset();  // closed, its place in the pool freed
+      store.release_reader(nullptr);
       throw;
     }
     current = this;
@@ -361,7 +366,7 @@ std::unique_ptr<EventStore::PinnedReads> SqliteEventStore::pin_reads() { return 
 
 std::unique_ptr<ReadConnection> SqliteEventStore::acquire_reader() {
   std::unique_lock lock(pool_mutex_);
-  pool_free_.wait(lock, [this] { return !idle_readers_.empty() || readers_open_ < kReadConnectionsMax; });
+  pool_free_.wait(lock, [this] { return !idle_readers_.empty() || readers_open_ < read_connections_max_; });
   if (!idle_readers_.empty()) {
     auto c = std::move(idle_readers_.back());
     idle_readers_.pop_back();
