@@ -56,7 +56,7 @@ class SwitchableStore : public storage::EventStore {
   std::int64_t add_dead_letter(const storage::DeadLetter& d) override { check(); return real_->add_dead_letter(d); }
   std::vector<storage::DeadLetter> dead_letters(std::int64_t b, std::size_t l) override { check(); return real_->dead_letters(b, l); }
   std::int64_t dead_letter_count() override { check(); return real_->dead_letter_count(); }
-  std::int64_t apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
+  storage::RetentionResult apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
   std::string describe() const override { return real_->describe(); }
 
  private:

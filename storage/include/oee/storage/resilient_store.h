@@ -78,7 +78,7 @@ class ResilientEventStore final : public EventStore {
   std::int64_t add_dead_letter(const DeadLetter& letter) override;
   std::vector<DeadLetter> dead_letters(std::int64_t before_id, std::size_t limit) override;
   std::int64_t dead_letter_count() override;
-  std::int64_t apply_retention(TimeMs now) override;
+  RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override;
 
   // Replays the spill if the breaker lets a call through; true when nothing is left spilled.
