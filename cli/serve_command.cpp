@@ -21,6 +21,7 @@
 #include "oee/server/mqtt_ingest.h"
 #include "oee/server/mqtt_ingest_topics.h"
 #include "oee/server/plant_service.h"
+#include "oee/server/retention_runs.h"
 #include "oee/server/simulator_feed.h"
 #include "oee/storage/open_store.h"
 
@@ -115,7 +116,11 @@ int run_serve_command(int argc, char** argv) {
   app.add_option("--listen", listen, "address:port of the HTTP API")->capture_default_str();
   app.add_option("--data-dir", data_dir, "directory of the embedded store and state")->capture_default_str();
   app.add_option("--storage", storage_url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
-  app.add_option("--retention-days", retention_days, "delete events older than this (0 keeps everything)")->check(CLI::NonNegativeNumber);
+  app.add_option("--retention-days", retention_days, "delete events, rollups and dead letters older than this, at start and "
+                 "then every --retention-interval-s (0 keeps everything)")->check(CLI::NonNegativeNumber);
+  int retention_interval_s = 3600;
+  app.add_option("--retention-interval-s", retention_interval_s, "seconds between retention runs after the one at start")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
   app.add_option("--threads", threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
   std::string tls_cert, tls_key, log_format = "text";
   app.add_option("--tls-cert", tls_cert, "serve HTTPS with this certificate chain (PEM)")->check(CLI::ExistingFile);
@@ -197,6 +202,10 @@ int run_serve_command(int argc, char** argv) {
     });
 
     service.set_instance_id(server_instance_id(data_dir));
+    // The first retention run (possibly long after a pause) happens before ingest starts.
+    server::RetentionRuns retention(service, retention_days, retention_interval_s * kMsPerSecond);
+    retention.run_once();
+
     auth::Accounts accounts((std::filesystem::path(data_dir) / "auth.sqlite").string(), {}, server::system_clock_ms);
     auth::AuditChain audit((std::filesystem::path(data_dir) / "auth.sqlite").string());
     api::StopComments comments((std::filesystem::path(data_dir) / "auth.sqlite").string());
@@ -222,6 +231,7 @@ int run_serve_command(int argc, char** argv) {
     else if (shared_store && !demo) refreshed = service.plant().machines();
     server::LiveStateRefresh live_refresh(service, std::move(refreshed), live_refresh_ms);
     live_refresh.start();
+    retention.start();
     server::HttpServer http_server(router, http);
     http_server.start();
     live.start();
@@ -256,6 +266,7 @@ int run_serve_command(int argc, char** argv) {
     if (feed) feed->stop();
     if (mqtt_ingest) mqtt_ingest->stop();
     live_refresh.stop();
+    retention.stop();
     live.stop();
     http_server.stop(5000);
     server::log_line("info", "stopped");

@@ -59,7 +59,7 @@ class SwitchableStore : public storage::EventStore {
   void add_conflicts(std::span<const storage::Conflict> c) override { check(); real_->add_conflicts(c); }
   std::vector<storage::Conflict> conflicts(std::int64_t b, std::size_t l) override { check(); return real_->conflicts(b, l); }
   std::int64_t conflict_count() override { check(); return real_->conflict_count(); }
-  std::int64_t apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
+  storage::RetentionResult apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
   std::string describe() const override { return real_->describe(); }
   bool reads_beside_writes() const override { return real_->reads_beside_writes(); }
 

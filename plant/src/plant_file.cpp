@@ -192,8 +192,27 @@ ShiftSpec read_shift(const Reader& r, const YAML::Node& n, const std::string& wh
       s.breaks.push_back(br);
     }
   }
-  if (const auto d = n["days"]) s.weekdays = r.weekdays(d, what + ".days");
+  if (const auto d = n["days"]) {
+    s.weekdays = r.weekdays(d, what + ".days");
+    if (d.size() == 0) r.fail(d, what + ".days: must not be empty (the shift would never run)");
+  }
   return s;
+}
+
+// Keys that cannot take effect are errors, not silently ignored: without shifts every hour is planned
+// production time, so non-production days change nothing; a shift that only starts on
+// non-production weekdays never runs.
+void check_non_production_days_take_effect(const Reader& r, const YAML::Node& root, const PlantModel& p) {
+  if (p.shifts.empty())
+    r.fail(root["non_production_days"], "non_production_days: has no effect without shifts (with no shifts every hour "
+                                        "is planned production time): add shifts or remove it");
+  for (std::size_t i = 0; i < p.shifts.size(); ++i) {
+    bool runs = false;
+    for (std::size_t w = 0; w < 7; ++w) runs = runs || (p.shifts[i].weekdays[w] && p.production_weekdays[w]);
+    if (!runs)
+      r.fail(root["shifts"][i], "shifts[" + std::to_string(i) + "]: the shift " + p.shifts[i].name +
+                                    " only starts on non_production_days weekdays: it would never run");
+  }
 }
 
 }  // namespace
@@ -242,6 +261,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
           r.fail(d, "non_production_days: '" + s + "' is neither a weekday (mon … sun) nor a date YYYY-MM-DD");
         }
       }
+      check_non_production_days_take_effect(r, root, p);
     }
     read_children(r, root, "sites", "plant", [&](const YAML::Node& sn, const std::string& sw, const std::string& sid) {
       r.only_keys(sn, sw, {"id", "name", "areas"});

@@ -78,6 +78,25 @@ TEST(PlantFile, ErrorsNameFileLineAndWhatIsWrong) {
             "plant.yaml:1: non_production_days: 'someday' is neither a weekday (mon … sun) nor a date YYYY-MM-DD");
 }
 
+// A key that cannot take effect is an error at its line, never silently ignored.
+TEST(PlantFile, KeysThatCannotTakeEffectAreErrors) {
+  const std::string sites = "sites: [{id: s, areas: [{id: a, lines: [{id: l, machines: [{id: m, ideal_cycle_time_s: 1}]}]}]}]\n";
+  EXPECT_EQ(error_of("timezone: UTC\nnon_production_days: [sun]\n" + sites),
+            "plant.yaml:2: non_production_days: has no effect without shifts (with no shifts every hour is planned "
+            "production time): add shifts or remove it");
+  EXPECT_EQ(error_of("timezone: UTC\nshifts: []\nnon_production_days: [\"2026-12-25\"]\n" + sites),
+            "plant.yaml:3: non_production_days: has no effect without shifts (with no shifts every hour is planned "
+            "production time): add shifts or remove it");
+  EXPECT_EQ(error_of("non_production_days: [sat, sun]\nshifts:\n  - {name: day, start: \"08:00\", end: \"16:00\"}\n"
+                     "  - {name: weekend, start: \"08:00\", end: \"12:00\", days: [sat, sun]}\n" + sites),
+            "plant.yaml:4: shifts[1]: the shift weekend only starts on non_production_days weekdays: it would never run");
+  EXPECT_EQ(error_of("shifts:\n  - {name: day, start: \"08:00\", end: \"16:00\", days: []}\n" + sites),
+            "plant.yaml:2: shifts[0].days: must not be empty (the shift would never run)");
+  // The same keys with shifts that run load.
+  EXPECT_NO_THROW(load_plant_yaml("non_production_days: [sun]\nshifts:\n  - {name: day, start: \"08:00\", end: \"16:00\"}\n" + sites,
+                                  "plant.yaml"));
+}
+
 TEST(PlantFile, ReadsNonProductionDaysAndShiftWeekdays) {
   const LoadedPlant p = load_plant_yaml(R"(timezone: UTC
 non_production_days: [sun, "2026-12-25"]

@@ -20,6 +20,13 @@ void Metrics::add_ingest(std::uint64_t events, std::uint64_t inserted, std::uint
   engine_lag_ms_ = lag_ms;
 }
 
+void Metrics::add_retention_run(std::int64_t events, std::int64_t dead_letters, std::int64_t at_ms) {
+  retention_deleted_events_ += static_cast<std::uint64_t>(std::max<std::int64_t>(0, events));
+  retention_deleted_dead_letters_ += static_cast<std::uint64_t>(std::max<std::int64_t>(0, dead_letters));
+  retention_last_run_ms_ = at_ms;
+  retention_runs_ += 1;  // last: a scrape that sees the run sees what it deleted
+}
+
 std::string Metrics::prometheus_text() const {
   std::string out;
   auto metric = [&out](const char* name, const char* type, const char* help, auto value) {
@@ -33,6 +40,13 @@ std::string Metrics::prometheus_text() const {
          ingest_conflicts.load());
   metric("oee_engine_lag_seconds", "gauge", "Server time of the last ingest minus the newest event time in it",
          static_cast<double>(engine_lag_ms_.load()) / 1000.0);
+  metric("oee_retention_runs_total", "counter", "Retention runs completed (--retention-days)", retention_runs_.load());
+  metric("oee_retention_failures_total", "counter", "Retention runs that failed (retried at the next run)", retention_failures_.load());
+  metric("oee_retention_deleted_events_total", "counter", "Events deleted by retention", retention_deleted_events_.load());
+  metric("oee_retention_deleted_dead_letters_total", "counter", "Dead letters deleted by retention",
+         retention_deleted_dead_letters_.load());
+  metric("oee_retention_last_run_timestamp_seconds", "gauge", "Server time of the last completed retention run (0: none yet)",
+         retention_last_run_ms_.load() / 1000);
   metric("oee_websocket_clients", "gauge", "Connected WebSocket clients", websocket_clients.load());
   metric("oee_websocket_messages_sent_total", "counter", "WebSocket messages queued to clients", websocket_messages_sent.load());
   metric("oee_websocket_messages_coalesced_total", "counter", "Updates replaced by a newer one before a slow client took them",

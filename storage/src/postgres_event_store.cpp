@@ -160,10 +160,13 @@ class PostgresEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
-  std::int64_t apply_retention(TimeMs now) override;
+  RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override;
 
  private:
+  std::vector<std::string> partitions_before(Connection& c, TimeMs cut);
+  void keep_context_at(Connection& c, TimeMs cut);
+  std::int64_t drop_partitions(Connection& c, const std::vector<std::string>& drop);
   // A lost connection is replaced on the next call; the statement that saw it failed.
   Connection& conn();
   Connection& side_conn();
@@ -1534,10 +1537,92 @@ std::int64_t PostgresEventStore::conflict_count() {
   return guarded([&] { return conn().query("SELECT count(*) FROM conflicts").int_at(0, 0); });
 }
 
-// Drops every day partition wholly older than the retention. Before that, each machine's context
-// at the cut (what windows after it still need) is kept in context_events.
-std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
-  if (options_.retention_days <= 0) return 0;
+// The day partitions wholly before `cut` (listed under the retention lock).
+std::vector<std::string> PostgresEventStore::partitions_before(Connection& c, TimeMs cut) {
+  Result parts = c.query(
+      "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass");
+  std::vector<std::string> drop;
+  for (int i = 0; i < parts.rows(); ++i) {
+    const std::string name = parts.text_at(i, 0);
+    const auto day = parse_civil_date(std::string_view(name).substr(7));
+    if (day && (*day + 1) * kPartitionMs <= cut) drop.push_back(name);
+  }
+  return drop;
+}
+
+// Each machine's context at the cut (what windows after it still need) goes to context_events.
+void PostgresEventStore::keep_context_at(Connection& c, TimeMs cut) {
+  Result ms = c.query("SELECT id, path, has_total_counter, kinds FROM machines ORDER BY id FOR UPDATE");
+  c.exec("DELETE FROM machine_carry");  // recomputed from what is kept by the next rollups written
+  for (int i = 0; i < ms.rows(); ++i) {
+    const std::int64_t mid = ms.int_at(i, 0);
+    const MachineSpec* spec = plant_.find_machine(ms.text_at(i, 1));
+    if (!spec) continue;
+    std::vector<Event> ctx;
+    load_history_events(mid, *spec, cut, cut, ms.int_at(i, 3), ctx);
+    std::string rows;
+    for (const Event& e : ctx) {
+      if (e.ts >= cut || !(e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter))
+        continue;
+      const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src, e.inc);
+      std::int64_t fields[] = {mid, e.ts, e.has_identity() ? sid : -mid,
+                               e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e))};
+      for (std::int64_t f : fields) {
+        append_int(rows, f);
+        rows += '\t';
+      }
+      append_int(rows, static_cast<int>(e.type));
+      rows += '\t';
+      append_int(rows, sid);
+      rows += '\t';
+      append_int(rows, e.seq);
+      rows += '\t';
+      append_text(rows, e.state);
+      rows += '\t';
+      append_text(rows, e.reason);
+      rows += "\t0\t0\t";
+      append_int(rows, static_cast<int>(e.counter));
+      rows += '\t';
+      append_int(rows, e.value);
+      rows += '\t';
+      append_int(rows, e.rollover);
+      rows += '\t';
+      append_text(rows, e.product);
+      rows += '\t';
+      append_int(rows, e.at);
+      rows += '\n';
+    }
+    c.query("DELETE FROM context_events WHERE machine_id=$1", Params().add(mid));
+    if (!rows.empty()) {
+      c.copy_begin("COPY context_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
+      c.copy_data(rows);
+      c.copy_end();
+    }
+  }
+}
+
+// Drops the partitions and their events' counts; returns the events dropped.
+std::int64_t PostgresEventStore::drop_partitions(Connection& c, const std::vector<std::string>& drop) {
+  std::int64_t deleted = 0;
+  for (const std::string& name : drop) {
+    Result counts = c.query("SELECT machine_id, count(*) FROM \"" + name + "\" GROUP BY machine_id");
+    for (int i = 0; i < counts.rows(); ++i) {
+      deleted += counts.int_at(i, 1);
+      c.query("UPDATE machines SET events = events - $2 WHERE id=$1", Params().add(counts.int_at(i, 0)).add(counts.int_at(i, 1)));
+    }
+    c.exec("DROP TABLE \"" + name + "\"");
+    const auto day = parse_civil_date(std::string_view(name).substr(7));
+    if (day) partitions_.erase(*day);
+  }
+  return deleted;
+}
+
+// Drops every day partition wholly older than the retention, with the rollups, day rollups and
+// carries of those days, and the dead letters received before the cut. Before that, each machine's
+// context at the cut is kept. The rollups of the kept events (the rest of the cut's day) stay, so
+// KPIs over them still come from rollups.
+RetentionResult PostgresEventStore::apply_retention(TimeMs now) {
+  if (options_.retention_days <= 0) return {};
   return guarded([&] {
     const TimeMs cutoff = now - options_.retention_days * kMsPerDay;
     const TimeMs cut = floor_to(cutoff, kPartitionMs);
@@ -1546,80 +1631,19 @@ std::int64_t PostgresEventStore::apply_retention(TimeMs now) {
     // Listed under the lock: another server applying retention at the same time waits, then finds
     // the partitions gone.
     c.exec("SELECT pg_advisory_xact_lock(7302650002)");
-    Result parts = c.query(
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass");
-    std::vector<std::string> drop;
-    for (int i = 0; i < parts.rows(); ++i) {
-      const std::string name = parts.text_at(i, 0);
-      const auto day = parse_civil_date(std::string_view(name).substr(7));
-      if (day && (*day + 1) * kPartitionMs <= cut) drop.push_back(name);
+    RetentionResult out;
+    if (const std::vector<std::string> drop = partitions_before(c, cut); !drop.empty()) {
+      keep_context_at(c, cut);
+      out.events = drop_partitions(c, drop);
+      c.query("DELETE FROM rollups WHERE hour_start < $1", Params().add(cut));
+      c.query("DELETE FROM rollup_days WHERE day_start < $1", Params().add(cut));
     }
-    if (drop.empty()) {
-      tx.commit();
-      return std::int64_t{0};
-    }
-    Result ms = c.query("SELECT id, path, has_total_counter, kinds FROM machines ORDER BY id FOR UPDATE");
-    c.exec("DELETE FROM machine_carry");  // recomputed from what is kept by the next rollups written
-    for (int i = 0; i < ms.rows(); ++i) {
-      const std::int64_t mid = ms.int_at(i, 0);
-      const MachineSpec* spec = plant_.find_machine(ms.text_at(i, 1));
-      if (!spec) continue;
-      std::vector<Event> ctx;
-      load_history_events(mid, *spec, cut, cut, ms.int_at(i, 3), ctx);
-      std::string rows;
-      for (const Event& e : ctx) {
-        if (e.ts >= cut || !(e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter))
-          continue;
-        const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src, e.inc);
-        std::int64_t fields[] = {mid, e.ts, e.has_identity() ? sid : -mid,
-                                 e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e))};
-        for (std::int64_t f : fields) {
-          append_int(rows, f);
-          rows += '\t';
-        }
-        append_int(rows, static_cast<int>(e.type));
-        rows += '\t';
-        append_int(rows, sid);
-        rows += '\t';
-        append_int(rows, e.seq);
-        rows += '\t';
-        append_text(rows, e.state);
-        rows += '\t';
-        append_text(rows, e.reason);
-        rows += "\t0\t0\t";
-        append_int(rows, static_cast<int>(e.counter));
-        rows += '\t';
-        append_int(rows, e.value);
-        rows += '\t';
-        append_int(rows, e.rollover);
-        rows += '\t';
-        append_text(rows, e.product);
-        rows += '\t';
-        append_int(rows, e.at);
-        rows += '\n';
-      }
-      c.query("DELETE FROM context_events WHERE machine_id=$1", Params().add(mid));
-      if (!rows.empty()) {
-        c.copy_begin("COPY context_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
-        c.copy_data(rows);
-        c.copy_end();
-      }
-    }
-    std::int64_t deleted = 0;
-    for (const std::string& name : drop) {
-      Result counts = c.query("SELECT machine_id, count(*) FROM \"" + name + "\" GROUP BY machine_id");
-      for (int i = 0; i < counts.rows(); ++i) {
-        deleted += counts.int_at(i, 1);
-        c.query("UPDATE machines SET events = events - $2 WHERE id=$1", Params().add(counts.int_at(i, 0)).add(counts.int_at(i, 1)));
-      }
-      c.exec("DROP TABLE \"" + name + "\"");
-      const auto day = parse_civil_date(std::string_view(name).substr(7));
-      if (day) partitions_.erase(*day);
-    }
-    c.query("DELETE FROM rollups WHERE hour_start + 3600000 <= $1", Params().add(cutoff));
-    c.query("DELETE FROM rollup_days WHERE day_start < $1", Params().add(cutoff));  // every day with a deleted hour
+    out.dead_letters =
+        c.query("WITH d AS (DELETE FROM dead_letters WHERE received < $1 RETURNING 1) SELECT count(*) FROM d",
+                Params().add(cutoff))
+            .int_at(0, 0);
     tx.commit();
-    return deleted;
+    return out;
   });
 }
 

@@ -391,10 +391,9 @@ std::int64_t ResilientEventStore::conflict_count() {
   std::lock_guard lock(mutex_);
   return guarded<std::int64_t>([](EventStore& s) { return s.conflict_count(); });
 }
-
-std::int64_t ResilientEventStore::apply_retention(TimeMs now) {
+RetentionResult ResilientEventStore::apply_retention(TimeMs now) {
   std::lock_guard lock(mutex_);
-  return guarded<std::int64_t>([&](EventStore& s) { return s.apply_retention(now); });
+  return guarded<RetentionResult>([&](EventStore& s) { return s.apply_retention(now); });
 }
 
 std::string ResilientEventStore::describe() const {

@@ -183,7 +183,7 @@ class SqliteEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
-  std::int64_t apply_retention(TimeMs now) override;
+  RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }
   bool reads_beside_writes() const override { return true; }
   std::unique_ptr<PinnedReads> pin_reads() override;
@@ -1437,8 +1437,8 @@ std::int64_t SqliteEventStore::conflict_count() {
   return s.int_at(0);
 }
 
-std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
-  if (options_.retention_days <= 0) return 0;
+RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
+  if (options_.retention_days <= 0) return {};
   const TimeMs cutoff = now - options_.retention_days * kMsPerDay;
   // Whole hours, and never at or after a machine's settled hour: the in-memory tail mirrors the
   // events from there on. Identities carry no machine, so one limit serves every machine.
@@ -1487,8 +1487,11 @@ std::int64_t SqliteEventStore::apply_retention(TimeMs now) {
   }
   event_count_ -= deleted;
   set_meta_.bind(1, "event_count").bind(2, event_count_).run();
+  Statement letters(db_, "DELETE FROM dead_letters WHERE received<?1");
+  letters.bind(1, cutoff).run();
+  const std::int64_t letters_deleted = sqlite3_changes64(db_.handle());
   tx.commit();
-  return deleted;
+  return {deleted, letters_deleted};
 }
 
 }  // namespace

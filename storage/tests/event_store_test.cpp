@@ -359,7 +359,7 @@ TEST_P(StoreRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
   const std::int64_t count_before = store->event_count();
   std::int64_t old_events = 0;
   for (const Event& e : all) old_events += e.ts < cutoff;
-  const std::int64_t deleted = store->apply_retention(now);
+  const std::int64_t deleted = store->apply_retention(now).events;
   EXPECT_EQ(deleted, old_events);
   EXPECT_EQ(store->event_count(), count_before - deleted);
   EXPECT_EQ(backend->identity_rows(location), store->event_count());
@@ -367,7 +367,58 @@ TEST_P(StoreRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
   std::size_t i = 0;
   for (const MachineSpec* m : plant.machines())
     for (TimeMs f = cutoff; f < hi; f += 7 * kMsPerHour + 12345) EXPECT_EQ(store->machine_totals(*m, f, hi, kTimeMax), before[i++]);
-  EXPECT_EQ(store->apply_retention(now), 0);
+  EXPECT_EQ(store->apply_retention(now).events, 0);
+}
+
+// A cut inside an hour: dead letters received before it go, events before its day go on every
+// backend, events after it stay, and KPIs over the kept range equal the engine over every event.
+TEST_P(StoreRetention, DeletesDeadLettersAndKeepsEverythingAfterTheCut) {
+  const PlantModel plant = test_plant(1, 1);
+  FixedOffsetZone zone;
+  ShiftCalendar cal(plant, zone);
+  const MachineSpec& m = *plant.machines()[0];
+  auto backend = make_backend(GetParam());
+  const std::string location = backend->new_location();
+  StoreOptions options;
+  options.retention_days = 2;
+  auto store = backend->open(location, plant, cal, options);
+  const TimeMs lo = at("2026-11-01T00:00:00Z"), hi = at("2026-11-06T07:00:00Z");
+  GeneratorOptions o;
+  o.src = m.path;
+  o.max_step_ms = 300'000;
+  const std::vector<Event> all = random_events(77, lo, hi, m.path, o);
+  for (std::size_t i = 0; i < all.size(); i += 500)
+    store->append(std::span(all).subspan(i, std::min<std::size_t>(500, all.size() - i)), hi);
+  for (TimeMs t = lo; t < hi; t += 6 * kMsPerHour) store->add_dead_letter({0, t, "oee/v1/x", "{bad", "test"});
+  const TimeMs now = hi - 17 * kMsPerMinute - 4321, cutoff = now - 2 * kMsPerDay;
+  std::int64_t old_letters = 0;
+  for (TimeMs t = lo; t < hi; t += 6 * kMsPerHour) old_letters += t < cutoff;
+  const std::int64_t letters_before = store->dead_letter_count();
+
+  const RetentionResult run = store->apply_retention(now);
+  EXPECT_EQ(run.dead_letters, old_letters);
+  EXPECT_EQ(store->dead_letter_count(), letters_before - old_letters);
+  for (const DeadLetter& l : store->dead_letters(0, 1000)) EXPECT_GE(l.received, cutoff);
+  const std::vector<Event> kept = store->machine_events(m.path, kTimeMin, kTimeMax);
+  EXPECT_EQ(run.events, static_cast<std::int64_t>(all.size() - kept.size()));
+  EXPECT_EQ(store->event_count(), static_cast<std::int64_t>(kept.size()));
+  ASSERT_FALSE(kept.empty());
+  EXPECT_GE(kept.front().ts, floor_to(cutoff, kMsPerDay)) << "an event of a day wholly before the cut is left";
+  std::size_t after_cut = 0;
+  for (const Event& e : all) after_cut += e.ts >= cutoff;
+  std::size_t kept_after_cut = 0;
+  for (const Event& e : kept) kept_after_cut += e.ts >= cutoff;
+  EXPECT_EQ(kept_after_cut, after_cut) << "an event after the cut was deleted";
+  EXPECT_EQ(backend->rollups_ending_by(location, floor_to(cutoff, kMsPerDay)), 0);
+  const MachineHistory ref = MachineHistory::build(m, all);
+  for (TimeMs f = cutoff; f < hi; f += 5 * kMsPerHour + 999) {
+    EXPECT_EQ(store->machine_totals(m, f, hi, kTimeMax), oee::machine_totals(ref, cal, f, hi, kTimeMax)) << format_rfc3339(f);
+    EXPECT_EQ(store->machine_totals(m, f, f + kMsPerHour, kTimeMax), oee::machine_totals(ref, cal, f, f + kMsPerHour, kTimeMax))
+        << format_rfc3339(f);
+  }
+  const RetentionResult again = store->apply_retention(now);
+  EXPECT_EQ(again.events, 0);
+  EXPECT_EQ(again.dead_letters, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::ValuesIn(kBackends), backend_name);

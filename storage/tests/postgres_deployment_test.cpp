@@ -254,13 +254,66 @@ TEST(PostgresDeployment, RetentionOnOneServerLeavesIngestOnAnotherWorking) {
   const auto later = random_events(10, recent, recent + 6 * kMsPerHour, m.path, GeneratorOptions{90'000, true, true, "edge2"});
   events.insert(events.end(), later.begin(), later.end());
   ASSERT_EQ(a->append(events, recent).inserted, events.size());
-  EXPECT_GT(b->apply_retention(recent + kMsPerDay), 0);
+  EXPECT_GT(b->apply_retention(recent + kMsPerDay).events, 0);
   // `a` created the old day's partition and `b` dropped it: a late event for that day still goes in.
   Event late = events.front();
   late.seq = 1'000'000;
   late.ts += 1;
   EXPECT_EQ(a->append(std::span(&late, 1), recent).inserted, 1u);
-  EXPECT_EQ(b->apply_retention(recent + kMsPerDay), 1);
+  EXPECT_EQ(b->apply_retention(recent + kMsPerDay).events, 1);
+}
+
+// Several servers sharing one database run retention at the same moment (each at start, then
+// hourly): the runs take turns under the lock, every old event and dead letter is deleted once,
+// none fails, and KPIs over the kept days still equal the engine.
+TEST(PostgresDeployment, ConcurrentRetentionRunsOnSeveralServersDeleteEachThingOnce) {
+  const PlantModel plant = test_plant(1, 1);
+  FixedOffsetZone zone;
+  ShiftCalendar cal(plant, zone);
+  const MachineSpec& m = *plant.machines()[0];
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  StoreOptions keep_two_days;
+  keep_two_days.retention_days = 2;
+  std::vector<std::unique_ptr<EventStore>> servers;
+  for (int i = 0; i < 4; ++i) servers.push_back(pg.open(url, plant, cal, keep_two_days));
+  const TimeMs lo = at("2026-11-01T00:00:00Z"), hi = at("2026-11-07T00:00:00Z");
+  GeneratorOptions o;
+  o.src = "edge";
+  const auto events = random_events(21, lo, hi, m.path, o);
+  ASSERT_EQ(servers[0]->append(events, hi).inserted, events.size());
+  for (TimeMs t = lo; t < hi; t += 3 * kMsPerHour) servers[1]->add_dead_letter({0, t, "oee/v1/x", "{bad", "test"});
+  const TimeMs cutoff = hi - 2 * kMsPerDay;
+  std::int64_t old_events = 0, old_letters = 0;
+  for (const Event& e : events) old_events += e.ts < cutoff;
+  for (TimeMs t = lo; t < hi; t += 3 * kMsPerHour) old_letters += t < cutoff;
+
+  std::vector<RetentionResult> runs(servers.size());
+  std::vector<std::string> errors(servers.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < servers.size(); ++i)
+    threads.emplace_back([&, i] {
+      try {
+        runs[i] = servers[i]->apply_retention(hi);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  RetentionResult sum;
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    EXPECT_EQ(errors[i], "") << "server " << i;
+    sum.events += runs[i].events;
+    sum.dead_letters += runs[i].dead_letters;
+  }
+  EXPECT_EQ(sum.events, old_events);
+  EXPECT_EQ(sum.dead_letters, old_letters);
+  EXPECT_EQ(servers[2]->event_count(), static_cast<std::int64_t>(events.size()) - old_events);
+  EXPECT_EQ(pg.rollups_ending_by(url, cutoff), 0);
+  const MachineHistory ref = MachineHistory::build(m, events);
+  for (std::size_t i = 0; i < servers.size(); ++i)
+    EXPECT_EQ(servers[i]->machine_totals(m, cutoff + 777, hi, kTimeMax), oee::machine_totals(ref, cal, cutoff + 777, hi, kTimeMax))
+        << "server " << i;
 }
 
 }  // namespace

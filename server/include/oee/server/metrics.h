@@ -16,6 +16,9 @@ class Metrics {
   void observe_request(int status, std::int64_t latency_us);
   void add_ingest(std::uint64_t events, std::uint64_t inserted, std::uint64_t duplicates, std::uint64_t dead_letters,
                   std::int64_t lag_ms);
+  // One retention run (`--retention-days`) that deleted these, at server time `at`; or one that failed.
+  void add_retention_run(std::int64_t events, std::int64_t dead_letters, std::int64_t at_ms);
+  void add_retention_failure() { retention_failures_.fetch_add(1, std::memory_order_relaxed); }
 
   std::atomic<std::int64_t> websocket_clients{0};
   std::atomic<std::uint64_t> websocket_messages_sent{0};
@@ -34,6 +37,9 @@ class Metrics {
   std::atomic<std::uint64_t> requests_2xx_{0}, requests_4xx_{0}, requests_5xx_{0}, requests_other_{0};
   std::atomic<std::uint64_t> ingest_events_{0}, ingest_inserted_{0}, ingest_duplicates_{0}, ingest_dead_letters_{0};
   std::atomic<std::int64_t> engine_lag_ms_{0};
+  std::atomic<std::uint64_t> retention_runs_{0}, retention_failures_{0};
+  std::atomic<std::uint64_t> retention_deleted_events_{0}, retention_deleted_dead_letters_{0};
+  std::atomic<std::int64_t> retention_last_run_ms_{0};
 };
 
 }  // namespace oee::server

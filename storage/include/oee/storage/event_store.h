@@ -62,8 +62,15 @@ struct DeadLetter {
 };
 inline constexpr std::size_t kMaxDeadLetterPayloadBytes = 64 * 1024;
 
+// What one apply_retention() deleted.
+struct RetentionResult {
+  std::int64_t events = 0;
+  std::int64_t dead_letters = 0;
+};
+
 struct StoreOptions {
-  // Events older than this are deleted with their rollups by apply_retention(); 0 keeps everything.
+  // Events older than this are deleted with their rollups and the dead letters received before the
+  // cut by apply_retention(); 0 keeps everything.
   std::int64_t retention_days = 0;
   // Events stamped further than this in the future (against the server clock) are flagged.
   std::int64_t max_future_skew_ms = 5 * 60 * 1000;
@@ -114,9 +121,10 @@ class EventStore {
   // Newest first; `before_id` 0 = from the newest.
   virtual std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) = 0;
   virtual std::int64_t conflict_count() = 0;
-
-  // Deletes events and rollups older than the retention; returns the events deleted.
-  virtual std::int64_t apply_retention(TimeMs now) = 0;
+  // Deletes events and rollups older than the retention (now - retention_days; a backend may keep
+  // the rest of the hour or day holding the cut) and the dead letters received before the cut.
+  // KPIs over what is kept stay equal to the engine over the kept events.
+  virtual RetentionResult apply_retention(TimeMs now) = 0;
 
   // A short name for logs and /readyz ("sqlite:/path", "postgresql://host/db").
   virtual std::string describe() const = 0;

@@ -81,7 +81,7 @@ class ResilientEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
-  std::int64_t apply_retention(TimeMs now) override;
+  RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override;
 
   // Replays the spill if the breaker lets a call through; true when nothing is left spilled.
