@@ -210,7 +210,7 @@ std::string QueuePublisher::status_json(std::string_view state) const {
   std::string j = "{\"edge\":";
   codec::append_json_string(j, options_.edge_id);
   j += ",\"state\":";
-  codec::append_json_string(j, state);
+  codec::append_json_string(j, state == "online" && !s.io_error.empty() ? std::string_view("degraded") : state);
   j += ",\"ts\":\"" + format_rfc3339(now) + "\"";
   j += ",\"queue_depth\":" + std::to_string(s.depth_records);
   j += ",\"oldest_unsent_age_ms\":" +
@@ -218,6 +218,10 @@ std::string QueuePublisher::status_json(std::string_view state) const {
   j += ",\"queue_bytes\":" + std::to_string(s.disk_bytes);
   j += ",\"evicted_events\":" + std::to_string(s.evicted_records);
   j += ",\"next_seq\":" + std::to_string(s.next_id);
+  if (!s.io_error.empty()) {  // the queue stopped accepting after a disk error (docs/edge.md)
+    j += ",\"io_error\":";
+    codec::append_json_string(j, s.io_error);
+  }
   j += "}";
   return j;
 }
