@@ -132,33 +132,22 @@ TEST(DurableQueueFaults, AFailureAtEveryWriteAndEverySyncLosesNoConfirmedRecordA
     total_writes = counting->writes();
     total_syncs = counting->syncs();
   }
+  RecordProperty("writes", static_cast<int>(total_writes));  // the size of the sweep, in the XML report
+  RecordProperty("syncs", static_cast<int>(total_syncs));
   ASSERT_GT(total_writes, 10u);
   ASSERT_GT(total_syncs, 10u);
-  struct Kind {
-    const char* name;
-    FaultOp op;
-    int error;
-    std::size_t short_bytes;
-  };
-  const Kind kinds[] = {{"write EIO", FaultOp::write, EIO, 0},
-                        {"write ENOSPC", FaultOp::write, ENOSPC, 0},
-                        {"short write then ENOSPC", FaultOp::write, ENOSPC, 5},
-                        {"fdatasync/fsync EIO", FaultOp::sync, EIO, 0}};
   int failed_runs = 0;
-  for (const Kind& kind : kinds) {
-    const std::uint64_t total = kind.op == FaultOp::write ? total_writes : total_syncs;
-    for (std::uint64_t n = 1; n <= total; ++n) {
-      TempDir dir;
-      ScriptedRun run;
-      {
-        ScopedFaultInjector faults({Fault{kind.op, n, kind.error, kind.short_bytes}});
-        run = scripted_run(dir.path);
-        ASSERT_EQ(faults->injected(), 1u) << kind.name << " #" << n << " was not reached";
-      }
-      failed_runs += run.failed;
-      check_after_reopen(dir.path, run, std::string(kind.name) + " at #" + std::to_string(n));
-      if (HasFatalFailure()) return;
+  for (const Fault& fault : oee::fileio::every_single_fault(total_writes, total_syncs)) {
+    TempDir dir;
+    ScriptedRun run;
+    {
+      ScopedFaultInjector faults({fault});
+      run = scripted_run(dir.path);
+      ASSERT_EQ(faults->injected(), 1u) << describe(fault) << " was not reached";
     }
+    failed_runs += run.failed;
+    check_after_reopen(dir.path, run, describe(fault));
+    if (HasFatalFailure()) return;
   }
   EXPECT_GT(failed_runs, 0);
 }

@@ -1,6 +1,8 @@
 #include "oee/fileio/fault_injector.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace oee::fileio {
 namespace {
@@ -30,6 +32,25 @@ int FaultInjector::on_sync() {
   if (f == nullptr) return 0;
   ++injected_;
   return f->error;
+}
+
+std::vector<Fault> every_single_fault(std::uint64_t writes, std::uint64_t syncs) {
+  std::vector<Fault> out;
+  for (const Fault kind : {Fault{FaultOp::write, 0, EIO, 0}, Fault{FaultOp::write, 0, ENOSPC, 0},
+                           Fault{FaultOp::write, 0, ENOSPC, 5}, Fault{FaultOp::sync, 0, EIO, 0}}) {
+    for (std::uint64_t n = 1; n <= (kind.op == FaultOp::write ? writes : syncs); ++n) {
+      out.push_back(kind);
+      out.back().nth = n;
+    }
+  }
+  return out;
+}
+
+std::string describe(const Fault& fault) {
+  std::string s = fault.short_bytes > 0 ? "short write of " + std::to_string(fault.short_bytes) + " bytes then " : "";
+  s += std::strerror(fault.error);
+  s += fault.op == FaultOp::write ? " at write #" : " at sync #";
+  return s + std::to_string(fault.nth);
 }
 
 void install_fault_injector(std::shared_ptr<FaultInjector> injector) {

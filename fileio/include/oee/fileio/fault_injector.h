@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace oee::fileio {
@@ -44,6 +45,12 @@ class FaultInjector {
   std::atomic<std::uint64_t> syncs_{0};
   std::atomic<std::uint64_t> injected_{0};
 };
+
+// The sweep of a scripted run that did `writes` writes and `syncs` syncs: one fault per entry, at
+// every write (EIO; ENOSPC; a short write of a few bytes, then ENOSPC) and at every sync (EIO).
+std::vector<Fault> every_single_fault(std::uint64_t writes, std::uint64_t syncs);
+// "short write then ENOSPC at write #7", for test messages.
+std::string describe(const Fault& fault);
 
 // Installs `injector` for the whole process (nullptr removes it). Tests only.
 void install_fault_injector(std::shared_ptr<FaultInjector> injector);
