@@ -474,7 +474,14 @@ bool DurableQueue::wait_readable(std::uint64_t from_id, std::chrono::millisecond
 std::size_t DurableQueue::read(std::uint64_t from_id, std::size_t max_records, std::size_t max_bytes,
                                std::vector<QueueRecord>& out) {
   std::lock_guard lock(mutex_);
-  return read_locked(from_id, max_records, max_bytes, out);
+  const std::size_t before = out.size();
+  try {
+    return read_locked(from_id, max_records, max_bytes, out);
+  } catch (const fileio::IoError& e) {
+    // A read error is not a torn record: nothing is cut or skipped, the caller reads again later.
+    std::fprintf(stderr, "durable queue: %s (will read again)\n", e.what());
+    return out.size() - before;
+  }
 }
 
 std::size_t DurableQueue::read_locked(std::uint64_t from_id, std::size_t max_records, std::size_t max_bytes,
@@ -544,7 +551,11 @@ DurableQueueStats DurableQueue::stats() const {
       if (first_unacked_ < durable_end_) {
         auto* self = const_cast<DurableQueue*>(this);
         std::vector<QueueRecord> one;
-        if (self->read_locked(first_unacked_, 1, 1, one) == 1) s.oldest_unacked_appended_ms = one[0].appended_ms;
+        try {
+          if (self->read_locked(first_unacked_, 1, 1, one) == 1) s.oldest_unacked_appended_ms = one[0].appended_ms;
+        } catch (const fileio::IoError&) {
+          s.oldest_unacked_appended_ms = wall_ms();  // unknown this time: the age reads 0
+        }
       } else {
         s.oldest_unacked_appended_ms = wall_ms();
       }
