@@ -6,7 +6,9 @@
 // one fdatasync, bounded by `group_commit_ms`). Records leave only when acknowledged (ack_through),
 // or when the byte cap forces the oldest segment out (counted in `evicted_records`). Every record
 // carries a CRC32C: after SIGKILL, power loss or a torn write the log recovers to the last whole
-// record and never serves a corrupt one. docs/edge.md explains the format and why not SQLite.
+// record and never serves a corrupt one. All file I/O goes through fileio/ (with its fault seam): a
+// failed write or sync stops the queue (stats().io_error) instead of being retried. docs/edge.md
+// explains the format, the disk-error behaviour and why not SQLite.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
