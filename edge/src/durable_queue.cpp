@@ -2,14 +2,15 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
+
+#include "oee/fileio/file.h"
 
 namespace oee::edge {
 namespace {
@@ -22,10 +23,6 @@ constexpr std::size_t kHeaderBytes = 24;
 constexpr std::uint64_t kSparseEvery = 512;  // index one record position in 512
 constexpr std::size_t kWriteChunkBytes = 1u << 20;
 constexpr std::uint64_t kMetaMagic = 0x4154454d51454f31ull;  // "1OEQMETA"
-
-std::runtime_error io_error(const std::string& what, const std::string& path) {
-  return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
-}
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -50,31 +47,11 @@ std::uint32_t record_crc(const char* header, const char* payload, std::uint32_t 
   return crc32c(crc, payload, length);
 }
 
-void fsync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw io_error("open directory", dir);
-  ::fsync(fd);
-  ::close(fd);
-}
-
-bool write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 // Sequential buffered reading of records from a segment file, verifying each one.
 class RecordScanner {
  public:
-  RecordScanner(int fd, std::uint64_t offset, std::uint64_t limit)
-      : fd_(fd), offset_(offset), limit_(limit) {}
+  RecordScanner(const fileio::File& file, std::uint64_t offset, std::uint64_t limit)
+      : file_(file), offset_(offset), limit_(limit) {}
 
   enum class Result { record, end, corrupt };
 
@@ -112,16 +89,15 @@ class RecordScanner {
     std::uint64_t file_pos = offset_ + end_;
     while (end_ < need && file_pos < limit_) {
       const std::size_t room = std::min<std::uint64_t>(buffer_.size() - end_, limit_ - file_pos);
-      const ssize_t n = ::pread(fd_, buffer_.data() + end_, room, static_cast<off_t>(file_pos));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return false;
-      end_ += static_cast<std::size_t>(n);
-      file_pos += static_cast<std::uint64_t>(n);
+      const std::size_t n = file_.read_at(buffer_.data() + end_, room, file_pos);
+      if (n == 0) return false;
+      end_ += n;
+      file_pos += n;
     }
     return end_ - pos_ >= need;
   }
 
-  int fd_;
+  const fileio::File& file_;
   std::uint64_t offset_;  // file offset of buffer_[pos_]
   std::uint64_t limit_;
   std::uint64_t record_offset_ = 0;
@@ -131,12 +107,8 @@ class RecordScanner {
 
 }  // namespace
 
-struct DurableQueue::File {
-  int fd = -1;
-  explicit File(int f) : fd(f) {}
-  ~File() {
-    if (fd >= 0) ::close(fd);
-  }
+struct DurableQueue::File : fileio::File {
+  using fileio::File::File;
 };
 
 struct DurableQueue::Segment {
@@ -161,8 +133,7 @@ DurableQueue::DurableQueue(DurableQueueOptions options) : options_(std::move(opt
   if (options_.dir.empty()) throw std::invalid_argument("durable queue: no directory");
   if (options_.segment_bytes == 0)
     options_.segment_bytes = std::clamp<std::uint64_t>(options_.max_bytes / 8, 64u << 10, 64u << 20);
-  if (::mkdir(options_.dir.c_str(), 0755) != 0 && errno != EEXIST)
-    throw io_error("create directory", options_.dir);
+  fileio::make_dir(options_.dir);
   recover();
   sync_thread_ = std::thread([this] { sync_loop(); });
 }
@@ -175,17 +146,28 @@ DurableQueue::~DurableQueue() {
   dirty_cv_.notify_all();
   if (sync_thread_.joinable()) sync_thread_.join();
   std::lock_guard lock(mutex_);
-  write_pending_locked();
-  if (writer_) ::fdatasync(writer_->fd);
-  if (first_unacked_ != saved_first_unacked_) save_meta_locked(true);
+  if (!io_error_.empty()) return;  // after a disk error nothing more is written (see fail_locked)
+  try {
+    write_pending_locked();
+    if (writer_) writer_->datasync();
+    if (first_unacked_ != saved_first_unacked_) save_meta_locked(true);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "durable queue: closing: %s\n", e.what());
+  }
 }
 
 void DurableQueue::recover() {
   // Meta: what is acknowledged and how much was evicted.
   const std::string meta_path = options_.dir + "/queue.meta";
-  if (const int fd = ::open(meta_path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+  std::optional<fileio::File> meta;
+  try {
+    meta.emplace(meta_path, O_RDONLY);
+  } catch (const fileio::IoError& e) {
+    if (e.error() != ENOENT) throw;
+  }
+  if (meta) {
     char buf[32];
-    if (::pread(fd, buf, sizeof buf, 0) == 32 && load<std::uint64_t>(buf) == kMetaMagic &&
+    if (meta->read_at(buf, sizeof buf, 0) == 32 && load<std::uint64_t>(buf) == kMetaMagic &&
         crc32c(0, buf, 24) == load<std::uint32_t>(buf + 24)) {
       first_unacked_ = load<std::uint64_t>(buf + 8);
       evicted_records_ = load<std::uint64_t>(buf + 16);
@@ -193,7 +175,6 @@ void DurableQueue::recover() {
       std::fprintf(stderr, "durable queue: %s unreadable; redelivering from the oldest record\n",
                    meta_path.c_str());
     }
-    ::close(fd);
   }
   saved_first_unacked_ = first_unacked_;
 
@@ -215,21 +196,19 @@ void DurableQueue::recover() {
     seg->first_id = first;
     seg->end_id = first;
     seg->path = options_.dir + "/" + segment_name(first);
-    const int fd = ::open(seg->path.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) throw io_error("open", seg->path);
-    seg->file = std::make_shared<File>(fd);
-    struct stat st {};
-    ::fstat(fd, &st);
-    const auto size = static_cast<std::uint64_t>(st.st_size);
+    seg->file = std::make_shared<File>(seg->path, O_RDWR);
+    File& file = *seg->file;
+    const std::uint64_t size = file.size();
     char magic[kMagicBytes] = {};
     std::uint64_t good_end = kMagicBytes;
-    if (size < kMagicBytes || ::pread(fd, magic, kMagicBytes, 0) != static_cast<ssize_t>(kMagicBytes) ||
+    if (size < kMagicBytes || file.read_at(magic, kMagicBytes, 0) != kMagicBytes ||
         std::memcmp(magic, kSegmentMagic, kMagicBytes) != 0) {
       // A segment torn while being created (or not ours): start it over, empty.
-      if (::ftruncate(fd, 0) != 0 || !write_all(fd, kSegmentMagic, kMagicBytes)) throw io_error("rewrite", seg->path);
+      file.truncate(0);
+      file.write_at(kSegmentMagic, kMagicBytes, 0);
       recovered_truncated_bytes_ += size;
     } else {
-      RecordScanner scanner(fd, kMagicBytes, size);
+      RecordScanner scanner(file, kMagicBytes, size);
       std::uint64_t id = 0;
       std::int64_t ms = 0;
       std::string_view payload;
@@ -251,12 +230,12 @@ void DurableQueue::recover() {
                      seg->path.c_str(), static_cast<unsigned long long>(size - good_end),
                      static_cast<unsigned long long>(seg->end_id));
         recovered_truncated_bytes_ += size - good_end;
-        if (::ftruncate(fd, static_cast<off_t>(good_end)) != 0) throw io_error("truncate", seg->path);
+        file.truncate(good_end);
       }
     }
-    ::fdatasync(fd);
+    // Whatever a previous run left in the page cache is on disk before a record is served.
+    file.datasync();
     seg->bytes = std::max<std::uint64_t>(good_end, kMagicBytes);
-    ::lseek(fd, static_cast<off_t>(seg->bytes), SEEK_SET);
     next = std::max({next, seg->end_id, seg->first_id});
     segments_.push_back(std::move(seg));
   }
@@ -267,7 +246,7 @@ void DurableQueue::recover() {
     auto& seg = segments_[i];
     const bool last = i + 1 == segments_.size();
     if (!last && (seg->end_id == seg->first_id || seg->end_id <= first_unacked_)) {
-      ::unlink(seg->path.c_str());
+      fileio::remove_file(seg->path);
       continue;
     }
     kept.push_back(std::move(seg));
@@ -288,12 +267,10 @@ void DurableQueue::open_new_segment_locked(std::uint64_t first_id) {
   auto seg = std::make_unique<Segment>();
   seg->first_id = seg->end_id = first_id;
   seg->path = options_.dir + "/" + segment_name(first_id);
-  const int fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw io_error("create", seg->path);
-  seg->file = std::make_shared<File>(fd);
-  if (!write_all(fd, kSegmentMagic, kMagicBytes)) throw io_error("write", seg->path);
-  ::fdatasync(fd);
-  fsync_dir(options_.dir);  // the file name carries first_id: the next id survives a power loss
+  seg->file = std::make_shared<File>(seg->path, O_RDWR | O_CREAT | O_TRUNC);
+  seg->file->write_at(kSegmentMagic, kMagicBytes, 0);
+  seg->file->datasync();
+  fileio::sync_dir(options_.dir);  // the file name carries first_id: the next id survives a power loss
   seg->bytes = kMagicBytes;
   writer_ = seg->file;
   segments_.push_back(std::move(seg));
@@ -301,15 +278,38 @@ void DurableQueue::open_new_segment_locked(std::uint64_t first_id) {
 
 void DurableQueue::write_pending_locked() {
   if (pending_.empty()) return;
-  if (!write_all(writer_->fd, pending_.data(), pending_.size()))
-    throw io_error("write", segments_.back()->path);
+  const std::uint64_t at = segments_.back()->bytes - pending_.size();  // end of the last whole record
+  try {
+    writer_->write_at(pending_.data(), pending_.size(), at);
+  } catch (const std::exception&) {
+    // A short write (ENOSPC) leaves part of a record: cut it off so that no torn record stays in
+    // the file, even if recovery's CRC check would drop it too.
+    try {
+      writer_->truncate(at);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "durable queue: %s (recovery will cut the torn tail)\n", e.what());
+    }
+    throw;
+  }
   pending_.clear();
   written_end_ = next_id_;
 }
 
+void DurableQueue::fail_locked(const std::exception& e) {
+  // A failed write or sync stops the queue: Linux drops the dirty pages of a failed fsync, so a
+  // retry would "succeed" on data that is not on disk. What was durable stays readable and
+  // acknowledgeable; appends throw; waits for durability return false. Reopening the queue (a
+  // restart of the edge) re-verifies every record from disk by its CRC.
+  if (io_error_.empty()) {
+    io_error_ = e.what();
+    std::fprintf(stderr, "durable queue: disk error, no longer accepting records: %s\n", e.what());
+  }
+  durable_cv_.notify_all();
+}
+
 void DurableQueue::roll_segment_locked() {
   write_pending_locked();
-  if (::fdatasync(writer_->fd) != 0) throw io_error("fdatasync", segments_.back()->path);
+  writer_->datasync();
   durable_end_ = std::max(durable_end_, written_end_);
   durable_cv_.notify_all();
   open_new_segment_locked(next_id_);
@@ -331,7 +331,7 @@ void DurableQueue::evict_locked() {
                  static_cast<unsigned long long>(from), static_cast<unsigned long long>(victim.end_id));
     if (options_.on_evict && lost > 0) options_.on_evict(lost, from, victim.end_id);
     total -= victim.bytes;
-    ::unlink(victim.path.c_str());
+    fileio::remove_file(victim.path);
     segments_.erase(segments_.begin());
   }
 }
@@ -343,7 +343,7 @@ void DurableQueue::drop_acked_segments_locked() {
       save_meta_locked(true);
       saved = true;
     }
-    ::unlink(segments_.front()->path.c_str());
+    fileio::remove_file(segments_.front()->path);
     segments_.erase(segments_.begin());
   }
 }
@@ -357,12 +357,13 @@ void DurableQueue::save_meta_locked(bool sync) {
   store(buf, std::uint32_t{0});
   const std::string path = options_.dir + "/queue.meta";
   const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw io_error("create", tmp);
-  const bool ok = write_all(fd, buf.data(), buf.size()) && (!sync || ::fdatasync(fd) == 0);
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) throw io_error("write", path);
-  if (sync) fsync_dir(options_.dir);
+  {
+    fileio::File f(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+    f.write_at(buf.data(), buf.size(), 0);
+    if (sync) f.datasync();
+  }
+  fileio::rename_file(tmp, path);
+  if (sync) fileio::sync_dir(options_.dir);
   saved_first_unacked_ = first_unacked_;
 }
 
@@ -372,7 +373,20 @@ std::uint64_t DurableQueue::append(std::span<const std::string_view> payloads) {
   const std::int64_t now = wall_ms();
   std::unique_lock lock(mutex_);
   if (stopping_) throw std::runtime_error("durable queue: closed");
-  const std::uint64_t first = next_id_;
+  if (!io_error_.empty()) throw std::runtime_error("durable queue: disk error: " + io_error_);
+  try {
+    append_locked(payloads, now);
+  } catch (const fileio::IoError& e) {
+    fail_locked(e);
+    throw;
+  }
+  const std::uint64_t first = next_id_ - payloads.size();
+  lock.unlock();
+  dirty_cv_.notify_one();
+  return first;
+}
+
+void DurableQueue::append_locked(std::span<const std::string_view> payloads, std::int64_t now) {
   for (const auto& p : payloads) {
     const std::uint64_t size = kHeaderBytes + p.size();
     Segment* seg = segments_.back().get();
@@ -395,15 +409,12 @@ std::uint64_t DurableQueue::append(std::span<const std::string_view> payloads) {
     seg->end_id = next_id_;
     if (pending_.size() >= kWriteChunkBytes) write_pending_locked();
   }
-  lock.unlock();
-  dirty_cv_.notify_one();
-  return first;
 }
 
 void DurableQueue::sync_loop() {
   std::unique_lock lock(mutex_);
   while (true) {
-    dirty_cv_.wait(lock, [&] { return stopping_ || next_id_ > durable_end_; });
+    dirty_cv_.wait(lock, [&] { return stopping_ || (next_id_ > durable_end_ && io_error_.empty()); });
     if (stopping_) return;
     if (options_.group_commit_ms > 0) {
       // Gather: appends arriving meanwhile share this fdatasync.
@@ -411,21 +422,25 @@ void DurableQueue::sync_loop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(options_.group_commit_ms));
       lock.lock();
     }
+    if (!io_error_.empty()) continue;
     try {
       write_pending_locked();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "durable queue: %s\n", e.what());
+    } catch (const fileio::IoError& e) {
+      fail_locked(e);
+      continue;
     }
     const std::shared_ptr<File> file = writer_;
     const std::uint64_t end = written_end_;
     lock.unlock();
-    const int rc = ::fdatasync(file->fd);
+    std::optional<fileio::IoError> error;
+    try {
+      file->datasync();
+    } catch (const fileio::IoError& e) {
+      error = e;
+    }
     lock.lock();
-    if (rc != 0) {
-      std::fprintf(stderr, "durable queue: fdatasync: %s (retrying)\n", std::strerror(errno));
-      lock.unlock();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      lock.lock();
+    if (error) {
+      fail_locked(*error);  // never retried: see fail_locked
       continue;
     }
     if (end > durable_end_) {
@@ -439,11 +454,14 @@ bool DurableQueue::wait_durable(std::uint64_t id_end, std::chrono::milliseconds 
   std::unique_lock lock(mutex_);
   id_end = std::min(id_end, next_id_);
   dirty_cv_.notify_one();
+  // After a disk error what is not durable yet never will be: the wait ends (false).
+  const auto done = [&] { return durable_end_ >= id_end || !io_error_.empty(); };
   if (timeout == std::chrono::milliseconds::max()) {
-    durable_cv_.wait(lock, [&] { return durable_end_ >= id_end; });
-    return true;
+    durable_cv_.wait(lock, done);
+  } else if (!durable_cv_.wait_for(lock, timeout, done)) {
+    return false;
   }
-  return durable_cv_.wait_for(lock, timeout, [&] { return durable_end_ >= id_end; });
+  return durable_end_ >= id_end;
 }
 
 void DurableQueue::flush() { wait_durable(next_id()); }
@@ -456,7 +474,14 @@ bool DurableQueue::wait_readable(std::uint64_t from_id, std::chrono::millisecond
 std::size_t DurableQueue::read(std::uint64_t from_id, std::size_t max_records, std::size_t max_bytes,
                                std::vector<QueueRecord>& out) {
   std::lock_guard lock(mutex_);
-  return read_locked(from_id, max_records, max_bytes, out);
+  const std::size_t before = out.size();
+  try {
+    return read_locked(from_id, max_records, max_bytes, out);
+  } catch (const fileio::IoError& e) {
+    // A read error is not a torn record: nothing is cut or skipped, the caller reads again later.
+    std::fprintf(stderr, "durable queue: %s (will read again)\n", e.what());
+    return out.size() - before;
+  }
 }
 
 std::size_t DurableQueue::read_locked(std::uint64_t from_id, std::size_t max_records, std::size_t max_bytes,
@@ -474,7 +499,7 @@ std::size_t DurableQueue::read_locked(std::uint64_t from_id, std::size_t max_rec
                                [](std::uint64_t id, const auto& e) { return id < e.first; });
     if (it != seg.sparse.begin()) offset = std::prev(it)->second;
     // Only bytes already write()n are in the file; durable ones are all written.
-    RecordScanner scanner(seg.file->fd, offset, seg.bytes - (segments_.size() - 1 == i ? pending_.size() : 0));
+    RecordScanner scanner(*seg.file, offset, seg.bytes - (segments_.size() - 1 == i ? pending_.size() : 0));
     std::uint64_t id = 0;
     std::int64_t ms = 0;
     std::string_view payload;
@@ -503,9 +528,13 @@ void DurableQueue::ack_until(std::uint64_t id_end) {
   id_end = std::min(id_end, next_id_);
   if (id_end <= first_unacked_) return;
   first_unacked_ = id_end;
-  drop_acked_segments_locked();
-  // Losing an acknowledgement only means a redelivery the server deduplicates: no fsync here.
-  if (first_unacked_ != saved_first_unacked_) save_meta_locked(false);
+  try {
+    drop_acked_segments_locked();
+    // Losing an acknowledgement only means a redelivery the server deduplicates: no fsync here.
+    if (first_unacked_ != saved_first_unacked_) save_meta_locked(false);
+  } catch (const fileio::IoError& e) {
+    fail_locked(e);  // the acknowledgement holds in memory; on disk it may be redelivered
+  }
 }
 
 DurableQueueStats DurableQueue::stats() const {
@@ -522,7 +551,11 @@ DurableQueueStats DurableQueue::stats() const {
       if (first_unacked_ < durable_end_) {
         auto* self = const_cast<DurableQueue*>(this);
         std::vector<QueueRecord> one;
-        if (self->read_locked(first_unacked_, 1, 1, one) == 1) s.oldest_unacked_appended_ms = one[0].appended_ms;
+        try {
+          if (self->read_locked(first_unacked_, 1, 1, one) == 1) s.oldest_unacked_appended_ms = one[0].appended_ms;
+        } catch (const fileio::IoError&) {
+          s.oldest_unacked_appended_ms = wall_ms();  // unknown this time: the age reads 0
+        }
       } else {
         s.oldest_unacked_appended_ms = wall_ms();
       }
@@ -531,6 +564,7 @@ DurableQueueStats DurableQueue::stats() const {
   s.segments = segments_.size();
   s.evicted_records = evicted_records_;
   s.recovered_truncated_bytes = recovered_truncated_bytes_;
+  s.io_error = io_error_;
   return s;
 }
 

@@ -260,7 +260,7 @@ std::string QueuePublisher::status_json(std::string_view state) const {
   std::string j = "{\"edge\":";
   codec::append_json_string(j, options_.edge_id);
   j += ",\"state\":";
-  codec::append_json_string(j, state);
+  codec::append_json_string(j, state == "online" && !s.io_error.empty() ? std::string_view("degraded") : state);
   j += ",\"ts\":\"" + format_rfc3339(now) + "\"";
   j += ",\"queue_depth\":" + std::to_string(s.depth_records);
   j += ",\"oldest_unsent_age_ms\":" +
@@ -274,6 +274,10 @@ std::string QueuePublisher::status_json(std::string_view state) const {
   // Acknowledged by the broker, not yet reported committed by the server.
   j += ",\"awaiting_commit\":" + std::to_string(broker_acked_end_ > s.first_unacked ? broker_acked_end_ - s.first_unacked : 0);
   j += ",\"resends\":" + std::to_string(stats_.resends);
+  if (!s.io_error.empty()) {  // the queue stopped accepting after a disk error (docs/edge.md)
+    j += ",\"io_error\":";
+    codec::append_json_string(j, s.io_error);
+  }
   j += "}";
   return j;
 }

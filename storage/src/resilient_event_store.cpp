@@ -1,13 +1,12 @@
 #include "oee/storage/resilient_store.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <bit>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include "oee/fileio/file.h"
 
 namespace oee::storage {
 
@@ -112,33 +111,36 @@ bool decode_batch(std::string_view payload, std::vector<Event>& out, TimeMs& rec
   return r.ok();
 }
 
-// Every whole record of the spill file, in order.
-std::vector<std::pair<std::vector<Event>, TimeMs>> read_spill(int fd) {
-  std::vector<std::pair<std::vector<Event>, TimeMs>> out;
-  std::string all;
-  char buf[1 << 16];
-  ::lseek(fd, 0, SEEK_SET);
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    all.append(buf, static_cast<std::size_t>(n));
-  }
-  std::size_t pos = 0;
-  while (all.size() - pos >= 12) {
+struct SpilledBatch {
+  std::vector<Event> events;
+  TimeMs received_at = 0;
+  std::uint64_t end = 0;  // file offset after its record
+};
+
+// The whole records of the spill from `offset`, stopping before `end`, after about `max_bytes`
+// (always at least one record), or at the first torn or corrupt one. Returns the offset after the
+// last record read.
+std::uint64_t read_spill(const fileio::File& file, std::uint64_t offset, std::uint64_t end, std::uint64_t max_bytes,
+                         std::vector<SpilledBatch>& out) {
+  const std::uint64_t start = offset;
+  std::string payload;
+  while (end - offset >= 12 && (offset == start || offset - start < max_bytes)) {
+    char header[12];
+    if (file.read_at(header, 12, offset) != 12) break;
     std::uint32_t len;
     std::uint64_t sum;
-    std::memcpy(&len, all.data() + pos, 4);
-    std::memcpy(&sum, all.data() + pos + 4, 8);
-    if (len > kMaxRecordBytes || all.size() - pos - 12 < len) break;
-    const std::string_view payload(all.data() + pos + 12, len);
-    if (checksum(payload) != sum) break;
-    std::vector<Event> events;
-    TimeMs received_at = 0;
-    if (!decode_batch(payload, events, received_at)) break;
-    out.emplace_back(std::move(events), received_at);
-    pos += 12 + len;
+    std::memcpy(&len, header, 4);
+    std::memcpy(&sum, header + 4, 8);
+    if (len > kMaxRecordBytes || end - offset - 12 < len) break;
+    payload.resize(len);
+    if (file.read_at(payload.data(), len, offset + 12) != len || checksum(payload) != sum) break;
+    SpilledBatch batch;
+    if (!decode_batch(payload, batch.events, batch.received_at)) break;
+    offset += 12 + len;
+    batch.end = offset;
+    out.push_back(std::move(batch));
   }
-  return out;
+  return offset;
 }
 
 }  // namespace
@@ -146,12 +148,11 @@ std::vector<std::pair<std::vector<Event>, TimeMs>> read_spill(int fd) {
 ResilientEventStore::ResilientEventStore(Opener open, ResilienceOptions options)
     : open_(std::move(open)), options_(std::move(options)), open_wait_ms_(options_.open_wait_ms_min) {
   if (options_.spill_path.empty()) throw std::invalid_argument("resilient store: no spill path");
-  spill_fd_ = ::open(options_.spill_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (spill_fd_ < 0) throw std::runtime_error("resilient store: cannot open " + options_.spill_path + ": " + std::strerror(errno));
-  // Events spilled by a previous run that stopped before catching up.
-  for (const auto& [events, received_at] : read_spill(spill_fd_)) status_.spilled_events += static_cast<std::int64_t>(events.size());
-  struct stat st{};
-  if (::fstat(spill_fd_, &st) == 0) status_.spill_bytes = static_cast<std::uint64_t>(st.st_size);
+  try {
+    open_spill();
+  } catch (const fileio::IoError& e) {
+    throw std::runtime_error(std::string("resilient store: cannot open the spill: ") + e.what());
+  }
   try {
     inner_ = open_();
     inner_name_ = inner_->describe();
@@ -160,8 +161,28 @@ ResilientEventStore::ResilientEventStore(Opener open, ResilienceOptions options)
   }
 }
 
-ResilientEventStore::~ResilientEventStore() {
-  if (spill_fd_ >= 0) ::close(spill_fd_);
+ResilientEventStore::~ResilientEventStore() = default;
+
+void ResilientEventStore::open_spill() {
+  spill_ = std::make_unique<fileio::File>(options_.spill_path, O_RDWR | O_CREAT, 0600);
+  // Events spilled by a previous run that stopped before catching up, counted in bounded chunks.
+  const std::uint64_t size = spill_->size();
+  std::uint64_t good_end = 0;
+  for (std::vector<SpilledBatch> chunk;; chunk.clear()) {
+    const std::uint64_t next = read_spill(*spill_, good_end, size, options_.spill_drain_bytes, chunk);
+    if (next == good_end) break;
+    for (const SpilledBatch& b : chunk) status_.spilled_events += static_cast<std::int64_t>(b.events.size());
+    good_end = next;
+  }
+  if (good_end < size) {
+    // A torn tail (a crash while writing: never acknowledged). Cut it off before anything is
+    // appended after it, or the records appended later would be unreachable behind the tear.
+    std::fprintf(stderr, "resilient store: %s: cut %llu bytes of a torn or corrupt tail\n", options_.spill_path.c_str(),
+                 static_cast<unsigned long long>(size - good_end));
+    spill_->truncate(good_end);
+    spill_->sync();
+  }
+  status_.spill_bytes = good_end;
 }
 
 bool ResilientEventStore::allowed() {
@@ -204,11 +225,27 @@ void ResilientEventStore::drain() {
     pending_letters_.clear();
   }
   if (status_.spill_bytes == 0) return;
-  // Replayed whole; if this fails half way, the next replay starts over and the store's dedup
-  // skips what already arrived.
-  for (const auto& [events, received_at] : read_spill(spill_fd_)) s.append(events, received_at);
-  if (::ftruncate(spill_fd_, 0) != 0 || ::fsync(spill_fd_) != 0)
-    throw std::runtime_error(std::string("resilient store: cannot truncate the spill: ") + std::strerror(errno));
+  // Replayed in order, a bounded chunk at a time; if this fails half way, the next replay goes on
+  // from the last batch the database took (after a restart: from the start, and the store's dedup
+  // skips what already arrived).
+  while (drained_bytes_ < status_.spill_bytes) {
+    std::vector<SpilledBatch> chunk;
+    if (read_spill(*spill_, drained_bytes_, status_.spill_bytes, options_.spill_drain_bytes, chunk) == drained_bytes_) {
+      // Every record was whole when it was acknowledged: the disk corrupted it since.
+      std::fprintf(stderr, "resilient store: %s: corrupt record at byte %llu; %llu spilled bytes after it are dropped\n",
+                   options_.spill_path.c_str(), static_cast<unsigned long long>(drained_bytes_),
+                   static_cast<unsigned long long>(status_.spill_bytes - drained_bytes_));
+      break;
+    }
+    for (const SpilledBatch& b : chunk) {
+      s.append(b.events, b.received_at);
+      drained_bytes_ = b.end;
+      status_.spilled_events -= static_cast<std::int64_t>(b.events.size());
+    }
+  }
+  spill_->truncate(0);
+  spill_->sync();
+  drained_bytes_ = 0;
   status_.spilled_events = 0;
   status_.spill_bytes = 0;
 }
@@ -223,18 +260,20 @@ void ResilientEventStore::spill(std::span<const Event> events, TimeMs received_a
   record.append(reinterpret_cast<const char*>(&len), 4);
   put_u64(record, checksum(payload));
   record += payload;
-  const off_t at = static_cast<off_t>(status_.spill_bytes);
-  std::size_t done = 0;
-  while (done < record.size()) {
-    const ssize_t n = ::pwrite(spill_fd_, record.data() + done, record.size() - done, at + static_cast<off_t>(done));
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      throw StoreUnavailable(std::string("storage unavailable and the spill cannot be written: ") + std::strerror(errno));
+  const std::uint64_t at = status_.spill_bytes;
+  try {
+    spill_->write_at(record.data(), record.size(), at);
+    spill_->datasync();
+  } catch (const fileio::IoError& e) {
+    // Not acknowledged: neither its torn part (a short write) nor the record whose sync failed
+    // (its pages may be gone) stays; the next record is written over it. The sync is never retried.
+    try {
+      spill_->truncate(at);
+    } catch (const fileio::IoError& t) {
+      std::fprintf(stderr, "resilient store: %s (the next open cuts the torn tail)\n", t.what());
     }
-    done += static_cast<std::size_t>(n);
+    throw StoreUnavailable(std::string("storage unavailable and the spill failed: ") + e.what());
   }
-  if (::fdatasync(spill_fd_) != 0)
-    throw StoreUnavailable(std::string("storage unavailable and the spill cannot be synced: ") + std::strerror(errno));
   status_.spill_bytes += record.size();
   status_.spilled_events += static_cast<std::int64_t>(events.size());
 }

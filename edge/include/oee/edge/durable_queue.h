@@ -6,7 +6,9 @@
 // one fdatasync, bounded by `group_commit_ms`). Records leave only when acknowledged (ack_through),
 // or when the byte cap forces the oldest segment out (counted in `evicted_records`). Every record
 // carries a CRC32C: after SIGKILL, power loss or a torn write the log recovers to the last whole
-// record and never serves a corrupt one. docs/edge.md explains the format and why not SQLite.
+// record and never serves a corrupt one. All file I/O goes through fileio/ (with its fault seam): a
+// failed write or sync stops the queue (stats().io_error) instead of being retried. docs/edge.md
+// explains the format, the disk-error behaviour and why not SQLite.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -48,6 +50,8 @@ struct DurableQueueStats {
   std::uint64_t evicted_records = 0;  // total over the queue's life (persisted)
   std::uint64_t recovered_truncated_bytes = 0;  // cut off at open: torn or corrupt tails
   std::int64_t oldest_unacked_appended_ms = 0;  // 0 when empty
+  // Set after a failed write or sync: the queue no longer accepts records (until reopened).
+  std::string io_error;
 };
 
 class DurableQueue {
@@ -60,10 +64,12 @@ class DurableQueue {
 
   // Appends records; returns the id of the first. Does not wait for the disk (see wait_durable).
   // Throws std::invalid_argument for a record above kMaxQueueRecordBytes, runtime_error on I/O.
+  // After a failed write or sync (stats().io_error) every append throws: see docs/edge.md.
   std::uint64_t append(std::span<const std::string_view> payloads);
   std::uint64_t append(std::string_view payload) { return append(std::span(&payload, 1)); }
 
-  // Blocks until every id below `id_end` is fsynced (or the timeout passes; false then).
+  // Blocks until every id below `id_end` is fsynced (or the timeout passes, or a disk error makes
+  // that impossible; false then).
   bool wait_durable(std::uint64_t id_end,
                     std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
   // Syncs what was appended so far and waits for it.
@@ -91,7 +97,9 @@ class DurableQueue {
 
   void recover();
   void open_new_segment_locked(std::uint64_t first_id);
+  void append_locked(std::span<const std::string_view> payloads, std::int64_t now);
   void write_pending_locked();
+  void fail_locked(const std::exception& e);
   void roll_segment_locked();
   void evict_locked();
   void drop_acked_segments_locked();
@@ -114,6 +122,7 @@ class DurableQueue {
   std::uint64_t evicted_records_ = 0;
   std::uint64_t recovered_truncated_bytes_ = 0;
   std::uint64_t saved_first_unacked_ = 0;
+  std::string io_error_;                 // the first disk error; non-empty: no more writes
   bool stopping_ = false;
   std::thread sync_thread_;
 };

@@ -4,10 +4,12 @@
 //   database; after a wait (doubling from open_wait_ms_min to open_wait_ms_max) one call probes it
 //   (half-open): success closes the breaker, failure opens it again;
 // - a bounded local spill: appends that cannot reach the database are written to a local file and
-//   fsynced before append() returns (the durability promise holds), then replayed in order once the
-//   database answers again (the store's idempotency makes a partly replayed spill safe to replay
-//   again). When the spill is full, append() throws StoreUnavailable: the caller must not
-//   acknowledge, and the MQTT broker keeps the messages;
+//   fsynced before append() returns (the durability promise holds), then replayed in order and in
+//   bounded chunks once the database answers again (the store's idempotency makes a partly
+//   replayed spill safe to replay again). When the spill is full or its disk fails (a failed write
+//   or sync: that record is cut off again), append() throws StoreUnavailable: the caller must not
+//   acknowledge, and the MQTT broker keeps the messages. At open, a torn tail (a crash while
+//   writing) is cut off before anything is appended after it;
 // - stale reads: machine_totals answers from the last value it served for the same machine and
 //   window, and status() says the answers are stale and since when.
 #include <chrono>
@@ -22,6 +24,10 @@
 #include <tuple>
 
 #include "oee/storage/event_store.h"
+
+namespace oee::fileio {
+class File;
+}
 
 namespace oee::storage {
 
@@ -43,6 +49,7 @@ class StoreUnreachable : public std::runtime_error {
 struct ResilienceOptions {
   std::string spill_path;  // a file; created when needed
   std::uint64_t spill_bytes_max = 1ull << 30;
+  std::uint64_t spill_drain_bytes = 4u << 20;  // the spill is replayed in chunks of about this size
   int failures_to_open = 3;
   std::int64_t open_wait_ms_min = 2000;
   std::int64_t open_wait_ms_max = 60000;
@@ -94,6 +101,7 @@ class ResilientEventStore final : public EventStore {
   void failed(const std::exception& e);
   EventStore& inner();
   void drain();  // throws on failure
+  void open_spill();
   void spill(std::span<const Event> events, TimeMs received_at);
   template <class T, class F>
   T guarded(F&& f);
@@ -110,7 +118,8 @@ class ResilientEventStore final : public EventStore {
   ResilienceStatus status_;
   std::chrono::steady_clock::time_point open_until_{};
   std::int64_t open_wait_ms_;
-  int spill_fd_ = -1;
+  std::unique_ptr<fileio::File> spill_;  // through the file layer (fileio/), with its fault seam
+  std::uint64_t drained_bytes_ = 0;       // spill records before this offset are in the database
   std::map<std::tuple<std::string, TimeMs, TimeMs>, KpiTotals> last_totals_;
   std::optional<std::int64_t> last_event_count_;
   std::vector<DeadLetter> pending_letters_;
