@@ -1,13 +1,13 @@
 #include "oee/edge/queue_incarnation.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <stdexcept>
+
+#include "oee/fileio/file.h"
 
 namespace oee::edge {
 namespace {
@@ -19,17 +19,10 @@ std::string random_id() {
   return hex;
 }
 
-void fsync_path(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0 || ::fsync(fd) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("queue incarnation: cannot sync " + path);
-  }
-  ::close(fd);
-}
-
 }  // namespace
 
+// Through the file layer, as the queue's own files: written, synced, renamed into place, and the
+// directory synced, before the queue writes anything.
 std::string load_or_create_queue_incarnation(const std::string& dir) {
   namespace fs = std::filesystem;
   const std::string file = dir + "/incarnation";
@@ -44,13 +37,13 @@ std::string load_or_create_queue_incarnation(const std::string& dir) {
   const std::string id = random_id();
   const std::string tmp = file + ".tmp";
   {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << id << "\n";
-    if (!out.flush()) throw std::runtime_error("queue incarnation: cannot write " + tmp);
+    const std::string line = id + "\n";
+    fileio::File out(tmp, O_WRONLY | O_CREAT | O_TRUNC);
+    out.write_at(line.data(), line.size(), 0);
+    out.sync();
   }
-  fsync_path(tmp, O_RDONLY);
-  fs::rename(tmp, file);
-  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+  fileio::rename_file(tmp, file);
+  fileio::sync_dir(dir);
   return id;
 }
 

@@ -22,7 +22,9 @@ TEST(EdgeStatus, ADiskErrorMakesTheStatusDegradedWithTheError) {
     o.dir = dir;
     o.group_commit_ms = 0;
     DurableQueue queue(o);
-    QueuePublisher publisher(queue, PublisherOptions{.edge_id = "e1"});
+    PublisherOptions po;
+    po.edge_id = "e1";
+    QueuePublisher publisher(queue, po);
     ASSERT_TRUE(queue.wait_durable(queue.append("m\t{}") + 1));
     const std::string healthy = publisher.status_json("online");
     EXPECT_NE(healthy.find("\"state\":\"online\""), std::string::npos) << healthy;
