@@ -455,7 +455,8 @@ class Server {
     for (const auto& b : brokers_) argv.insert(argv.end(), {"--mqtt", b});
     argv.insert(argv.end(), extra_.begin(), extra_.end());
     process_.start(argv, dir_.path + "/serve.log");
-    ASSERT_TRUE(oee::testing::wait_for_port(port_, 20000)) << log();
+    // A restart over a large store on a busy machine may take a while to listen.
+    ASSERT_TRUE(oee::testing::wait_for_port(port_, 60000)) << log();
   }
   void kill() { process_.kill(); }
   int stop() {
@@ -1030,8 +1031,9 @@ TEST(EdgeChaos, SeededKillsOfEdgeServerAndBrokerLoseNothingAndKpisEqualAnUndistu
   constexpr int kSpeed = 600;
   const oee::TimeMs now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch()).count();
-  const oee::TimeMs start = oee::floor_to(now_ms - 24 * oee::kMsPerHour, oee::kMsPerHour);
   const int hours = std::max(6, faults);  // the plant must outrun the schedule
+  // Far enough in the past that the simulated plant never runs into the server's future.
+  const oee::TimeMs start = oee::floor_to(now_ms - (hours + 24) * oee::kMsPerHour, oee::kMsPerHour);
   const oee::TimeMs window_end = start + hours * oee::kMsPerHour, known_until = window_end + oee::kMsPerHour;
 
   MosquittoProcess broker;
