@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "oee/edge/event_source.h"
+#include "heartbeat.h"
 #include "source_thread.h"
 #include "oee/simulator/plant_simulator.h"
 
@@ -33,11 +34,16 @@ class SimulatorSource final : public EventSource {
     const TimeMs wall_start = wall_ms();
     const TimeMs sim_start = config_.start_ms.value_or(wall_start);
     simulator::PlantSimulator sim(plant_, calendar_, config_.seed, sim_start);
+    std::vector<std::string> machines;
+    for (const MachineSpec* m : plant_.machines()) machines.push_back(m->path);
+    Heartbeats heartbeats(config_.heartbeat_ms, std::move(machines));
     std::vector<Event> events;
     while (thread_.running()) {
       const auto elapsed = static_cast<double>(wall_ms() - wall_start);
       events.clear();
-      sim.advance_to(sim_start + static_cast<TimeMs>(elapsed * config_.speed), events);
+      const TimeMs now = sim_start + static_cast<TimeMs>(elapsed * config_.speed);
+      sim.advance_to(now, events);
+      if (now > sim_start) heartbeats.through(now - 1, events);  // advance_to gave the events before now
       if (!events.empty()) {
         for (auto& e : events) {  // the edge's queue gives src and seq
           e.src.clear();
