@@ -27,9 +27,8 @@ void append_machine(std::string& out, const server::PlantService& s, const Machi
   if (!live.product.empty()) string_field(out, "product", live.product);
   if (live.last_event != 0) string_field(out, "last_event", time_text(s, live.last_event));
   // Silent beyond its no_data_after_s: its state above is only the last one it sent.
-  const bool no_data = m.no_data_after_ms > 0 && live.last_event != 0 && s.now() - live.last_event > m.no_data_after_ms;
   key(out, "no_data");
-  out += no_data ? "true," : "false,";
+  out += server::is_silent(m, live, s.now()) ? "true," : "false,";
   key(out, "ideal_cycle_time_s");
   codec::append_json_number(out, static_cast<double>(m.ideal_cycle_us) / 1e6);
   out += ',';
