@@ -108,6 +108,9 @@ std::shared_ptr<const std::string> LiveFeed::state_message(const std::string& ma
   std::string out = "{\"type\":\"state\",";
   string_field(out, "machine", machine);
   string_field(out, "state", state_name(live.state));
+  const MachineSpec* spec = service_.plant().find_machine(machine);
+  key(out, "no_data");
+  out += spec && server::is_silent(*spec, live, service_.now()) ? "true," : "false,";
   string_field(out, "reason", live.reason);
   if (live.since) string_field(out, "since", time_text(service_, live.since));
   if (!live.product.empty()) string_field(out, "product", live.product);
@@ -172,7 +175,24 @@ void LiveFeed::publish_states(const std::vector<std::string>& machines) {
   }
 }
 
+// A machine falls silent (or speaks again) with the passing of time, not with an event: each tick
+// sends the state of the machines whose no_data flag changed.
+void LiveFeed::publish_silences() {
+  const TimeMs now = service_.now();
+  std::vector<std::string> changed;
+  for (const MachineSpec* m : service_.plant().machines()) {
+    if (m->no_data_after_ms <= 0) continue;
+    const bool silent = server::is_silent(*m, service_.live_state(m->path), now);
+    std::lock_guard lock(mutex_);
+    bool& was = silent_[m->path];
+    if (was != silent) changed.push_back(m->path);
+    was = silent;
+  }
+  publish_states(changed);
+}
+
 void LiveFeed::publish_kpis() {
+  publish_silences();
   // Each subscribed node's figures are computed once per tick and shared by its subscribers.
   std::map<std::string, std::vector<std::shared_ptr<server::WebSocketConnection>>> by_node;
   {

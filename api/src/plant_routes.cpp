@@ -28,6 +28,9 @@ void append_machine(std::string& out, const server::PlantService& s, const Machi
   if (live.since != 0) string_field(out, "since", time_text(s, live.since));
   if (!live.product.empty()) string_field(out, "product", live.product);
   if (live.last_event != 0) string_field(out, "last_event", time_text(s, live.last_event));
+  // Silent beyond its no_data_after_s: its state above is only the last one it sent.
+  key(out, "no_data");
+  out += server::is_silent(m, live, s.now()) ? "true," : "false,";
   key(out, "ideal_cycle_time_s");
   codec::append_json_number(out, static_cast<double>(m.ideal_cycle_us) / 1e6);
   out += ',';

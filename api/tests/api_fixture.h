@@ -25,7 +25,7 @@ shifts:
     breaks: [{start: "08:00", end: "08:15"}, {start: "10:00", end: "10:30"}, {start: "12:00", end: "12:15"}]
 sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [
   {id: press, name: Press 1, ideal_cycle_time_s: 1.0, states: {"1": running, "2": stopped}, targets: {oee: 0.8}},
-  {id: idle, ideal_cycle_time_s: 2.0}]}]}]}]
+  {id: idle, ideal_cycle_time_s: 2.0, no_data_after_s: 60}]}]}]}]
 )";
 
 inline double field(const std::string& json, const std::string& name) {

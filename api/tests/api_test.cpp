@@ -70,6 +70,35 @@ TEST_F(Api, PlantTreeWithLiveState) {
   EXPECT_NE(r.body.find("\"targets\":{\"oee\":0.8}"), std::string::npos);
 }
 
+// idle has no_data_after_s: 60. Silent twice for 29.5 min inside the last hour: no data in its KPIs;
+// its live state says no_data once its last event is more than a minute old.
+TEST_F(Api, NoDataInKpisAndLiveState) {
+  std::vector<Event> events = {
+      event(R"({"ts":"2026-11-10T13:00:00-06:00","machine":"s1/a1/l1/idle","type":"state","state":"running","src":"e","seq":1})"),
+      event(R"({"ts":"2026-11-10T13:00:30-06:00","machine":"s1/a1/l1/idle","type":"heartbeat","src":"e","seq":2})"),
+      event(R"({"ts":"2026-11-10T13:30:00-06:00","machine":"s1/a1/l1/idle","type":"heartbeat","src":"e","seq":3})"),
+      event(R"({"ts":"2026-11-10T13:59:30-06:00","machine":"s1/a1/l1/idle","type":"heartbeat","src":"e","seq":4})")};
+  ASSERT_EQ(service_->ingest(events, "oee/v1/s1/a1/l1/idle/events").accepted, 4u);
+  auto r = get("/api/v1/kpis?node=s1/a1/l1/idle&from=2026-11-10T13:00:00-06:00&to=2026-11-10T14:00:00-06:00");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(field(r.body, "no_data_s"), 2 * 1770) << r.body;
+  EXPECT_EQ(field(r.body, "planned_production_time_s"), 3600 - 2 * 1770);
+  EXPECT_EQ(field(r.body, "availability"), 1.0);
+  auto idle_no_data = [&] {
+    const std::string body = get("/api/v1/plant").body;
+    const std::size_t at = body.find("\"path\":\"s1/a1/l1/idle\"");
+    const std::size_t flag = body.find("\"no_data\":", at);
+    return at == std::string::npos || flag == std::string::npos ? std::string("missing") : body.substr(flag + 10, 4);
+  };
+  EXPECT_EQ(idle_no_data(), "fals");  // 30 s since the last heartbeat
+  now_ = at("2026-11-10T14:05:00-06:00");
+  EXPECT_EQ(idle_no_data(), "true");
+  // A press without the setting never shows no data.
+  const std::string body = get("/api/v1/plant").body;
+  EXPECT_NE(body.find("\"path\":\"s1/a1/l1/press\""), std::string::npos);
+  EXPECT_EQ(body.find("\"no_data\":true"), body.rfind("\"no_data\":true"));
+}
+
 TEST_F(Api, DeadLettersAndSources) {
   ingest_vorne_shift();
   auto r = get("/api/v1/dead-letters");

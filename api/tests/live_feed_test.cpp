@@ -64,6 +64,30 @@ TEST_F(Api, LiveStateChangesAndKpis) {
   EXPECT_EQ(live_->clients(), 2u);
 }
 
+// idle (no_data_after_s: 60) falls silent with the passing of time: the tick sends its state with
+// no_data true; a heartbeat makes it speak again.
+TEST_F(Api, LiveStateSaysNoDataWhenAMachineFallsSilent) {
+  Event e;
+  std::string error;
+  ASSERT_TRUE(codec::parse_event(R"({"ts":"2026-11-10T13:59:30-06:00","machine":"s1/a1/l1/idle","type":"state","state":"running","src":"e","seq":1})", e, error));
+  service_->ingest({e}, "test");
+  testing::WebSocketClient ws(http_->port(), "/api/v1/live", "Authorization: Bearer " + viewer_token_ + "\r\n");
+  ASSERT_EQ(ws.status, 101) << ws.handshake;
+  ws.send_text(R"({"type":"subscribe","nodes":["s1/a1/l1/idle"]})");
+  auto state = next_of(ws, "state");
+  EXPECT_EQ(state["state"], "running");
+  EXPECT_EQ(state["no_data"], false);
+  now_ = at("2026-11-10T14:05:00-06:00");  // 5.5 min after its last event
+  state = next_of(ws, "state");
+  EXPECT_EQ(state["machine"], "s1/a1/l1/idle");
+  EXPECT_EQ(state["no_data"], true) << state.dump();
+  ASSERT_TRUE(codec::parse_event(R"({"ts":"2026-11-10T14:04:59-06:00","machine":"s1/a1/l1/idle","type":"heartbeat","src":"e","seq":2})", e, error));
+  service_->ingest({e}, "test");
+  state = next_of(ws, "state");
+  EXPECT_EQ(state["no_data"], false) << state.dump();
+  EXPECT_EQ(state["state"], "running");
+}
+
 // A machine another server ingests into the shared database: its state change reaches the store
 // without passing through this server's ingest, and reaches this server's clients when the live
 // state is refreshed from the store.

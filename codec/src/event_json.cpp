@@ -165,8 +165,10 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     if (value_element.get(e.sample_value) != simdjson::SUCCESS || !std::isfinite(e.sample_value))
       return fail(error, "value", "must be a finite number");
     e.sample_name = std::move(counter);
+  } else if (type == "heartbeat") {
+    e.type = EventType::heartbeat;  // a sign of life only: whatever else it carries is dropped below
   } else {
-    return fail(error, "type", "must be state, count, counter, product, reason or sample");
+    return fail(error, "type", "must be state, count, counter, product, reason, sample or heartbeat");
   }
   // Keep only what the type says, so an event means one thing whatever else it carried.
   if (e.type != EventType::state && e.type != EventType::reason) e.reason.clear();
@@ -340,6 +342,7 @@ void append_event_json(std::string& out, const Event& e, bool with_machine) {
       out.append(buf, p);
       break;
     }
+    case EventType::heartbeat: break;
   }
   out += '}';
 }

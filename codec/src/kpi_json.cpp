@@ -75,6 +75,7 @@ void append_kpi_json(std::string& out, const KpiTotals& t, const KpiJsonContext&
   number(out, "downtime_s", seconds(t.downtime_ms()));
   number(out, "planned_downtime_s", seconds(t.planned_downtime_ms));
   number(out, "unknown_time_s", seconds(t.unknown_ms));
+  number(out, "no_data_s", seconds(t.no_data_ms));
   number(out, "unscheduled_running_s", seconds(t.unscheduled_running_ms));
   integer(out, "total_count", t.total_count());
   integer(out, "good_count", t.good_count);

@@ -52,7 +52,7 @@ TEST(EventJson, RejectsInvalidElementsWithReasonsAndKeepsTheOthers) {
   EXPECT_EQ(rejected[0].reason, "event 0: field 'ts': not an RFC 3339 timestamp");
   EXPECT_EQ(rejected[1].reason, "event 2: field 'good': must not be negative");
   EXPECT_EQ(rejected[2].reason, "event 3: field 'name': must be total, good or reject");
-  EXPECT_EQ(rejected[3].reason, "event 4: field 'type': must be state, count, counter, product, reason or sample");
+  EXPECT_EQ(rejected[3].reason, "event 4: field 'type': must be state, count, counter, product, reason, sample or heartbeat");
   EXPECT_EQ(rejected[4].reason, "event 5: field 'seq': src and seq go together");
   EXPECT_EQ(rejected[5].reason, "event 6: not a JSON object");
   EXPECT_EQ(rejected[6].reason, "event 7: field 'value': not below rollover");
@@ -130,6 +130,30 @@ TEST(EventJson, SamplesCarryANameAndAnyFiniteNumberAndRoundTrip) {
   }
   EXPECT_NE(event_to_json(events[2]).find("\"value\":0.1"), std::string::npos) << event_to_json(events[2]);
   EXPECT_NE(content_fingerprint(events[0]), content_fingerprint(events[1]));
+}
+
+TEST(EventJson, HeartbeatsAreASignOfLifeOnlyAndRoundTrip) {
+  std::vector<Event> events;
+  std::vector<RejectedEvent> rejected;
+  std::string error;
+  ASSERT_TRUE(parse_event_batch(R"([
+    {"ts":"2026-11-10T06:00:00Z","machine":"m","type":"heartbeat","src":"e1","seq":7},
+    {"ts":"2026-11-10T06:00:10Z","machine":"m","type":"heartbeat","state":"running","good":5,"product":"p"}
+  ])", events, rejected, error)) << error;
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_TRUE(rejected.empty());
+  EXPECT_EQ(events[0].type, EventType::heartbeat);
+  EXPECT_EQ(events[0].seq, 7);
+  EXPECT_TRUE(events[1].state.empty());  // only what the type says: nothing
+  EXPECT_EQ(events[1].good, 0);
+  EXPECT_TRUE(events[1].product.empty());
+  EXPECT_EQ(event_to_json(events[1], false), R"({"ts":"2026-11-10T06:00:10Z","type":"heartbeat"})");
+  for (const Event& e : events) {
+    Event back;
+    ASSERT_TRUE(parse_event(event_to_json(e), back, error)) << error;
+    EXPECT_EQ(back, e) << event_to_json(e);
+  }
+  EXPECT_NE(content_fingerprint(events[0]), content_fingerprint(events[1]));  // distinct instants
 }
 
 }  // namespace oee::codec

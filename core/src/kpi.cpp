@@ -24,6 +24,7 @@ KpiTotals& KpiTotals::operator+=(const KpiTotals& o) {
   breakdown_count += o.breakdown_count;
   stop_count += o.stop_count;
   machine_count += o.machine_count;
+  no_data_ms += o.no_data_ms;
   return *this;
 }
 
@@ -43,7 +44,7 @@ KpiFigures derive_figures(const KpiTotals& t) {
   f.performance = ratio(ideal_s, run_s);
   f.quality = ratio(static_cast<double>(t.good_count), static_cast<double>(t.total_count()));
   if (f.availability && f.performance && f.quality) f.oee = *f.availability * *f.performance * *f.quality;
-  f.utilization = ratio(ppt_s, (t.all_ms - t.unknown_ms) / 1000.0);
+  f.utilization = ratio(ppt_s, (t.all_ms - t.unknown_ms - t.no_data_ms) / 1000.0);
   if (f.oee && f.utilization) f.teep = *f.oee * *f.utilization;
   if (t.breakdown_count > 0) {
     f.mtbf_s = run_s / static_cast<double>(t.breakdown_count);
@@ -74,6 +75,25 @@ DurationMs planned_overlap(std::span<const Interval> planned, std::size_t& curso
   return sum;
 }
 
+// Calls f(s, e) for the parts of [s, e) with data and adds the rest (silences that are no data at
+// `horizon`) to no_data; `cursor` moves forward like planned_overlap's.
+template <class F>
+void split_by_silence(const MachineHistory& h, std::size_t& cursor, TimeMs s, TimeMs e, TimeMs horizon,
+                      DurationMs& no_data, F&& f) {
+  const std::vector<Silence>& silences = h.silences();
+  while (cursor < silences.size() && silences[cursor].end <= s) ++cursor;
+  TimeMs at = s;
+  for (std::size_t i = cursor; i < silences.size() && silences[i].start < e; ++i) {
+    if (!h.is_no_data(silences[i], horizon)) continue;
+    const TimeMs gs = std::max(silences[i].start, at);
+    const TimeMs ge = std::min(silences[i].end, e);
+    if (gs > at) f(at, gs);
+    no_data += ge - gs;
+    at = ge;
+  }
+  if (at < e) f(at, e);
+}
+
 KpiTotals totals_with_plan(const MachineHistory& h, std::span<const Interval> planned, TimeMs from,
                            TimeMs to, TimeMs horizon) {
   KpiTotals t;
@@ -87,6 +107,10 @@ KpiTotals totals_with_plan(const MachineHistory& h, std::span<const Interval> pl
   std::size_t cursor = static_cast<std::size_t>(
       std::lower_bound(planned.begin(), planned.end(), from, [](const Interval& iv, TimeMs v) { return iv.end <= v; }) -
       planned.begin());
+  const std::vector<Silence>& silences = h.silences();
+  std::size_t silence_cursor = static_cast<std::size_t>(
+      std::lower_bound(silences.begin(), silences.end(), from, [](const Silence& g, TimeMs v) { return g.end <= v; }) -
+      silences.begin());
   const auto& intervals = h.intervals();
   const std::ptrdiff_t at = h.interval_at(from);
   for (std::size_t i = at < 0 ? 0 : static_cast<std::size_t>(at); i < intervals.size() && intervals[i].start < end; ++i) {
@@ -94,8 +118,13 @@ KpiTotals totals_with_plan(const MachineHistory& h, std::span<const Interval> pl
     const TimeMs s = std::max(iv.start, from);
     const TimeMs e = std::min(iv.end, end);
     if (e <= s) continue;
-    const DurationMs in_plan = planned_overlap(planned, cursor, s, e);
-    const DurationMs off_plan = (e - s) - in_plan;
+    DurationMs in_plan = 0;
+    DurationMs off_plan = 0;
+    split_by_silence(h, silence_cursor, s, e, horizon, t.no_data_ms, [&](TimeMs a, TimeMs b) {
+      const DurationMs p = planned_overlap(planned, cursor, a, b);
+      in_plan += p;
+      off_plan += (b - a) - p;
+    });
     t.planned_downtime_ms += off_plan;
     const bool starts_here = iv.start >= from;
     switch (iv.state) {

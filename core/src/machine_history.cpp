@@ -80,11 +80,30 @@ std::ptrdiff_t MachineHistory::interval_at(TimeMs t) const {
   return std::distance(intervals_.begin(), it) - 1;
 }
 
+bool MachineHistory::is_no_data(const Silence& silence, TimeMs horizon) const {
+  return machine_->no_data_after_ms > 0 && silence.start < std::min(silence.end, horizon) - machine_->no_data_after_ms;
+}
+
+namespace {
+// Silences longer than the threshold between consecutive signs of life (every distinct event),
+// and the open one after the last: which of them is no data depends on the horizon.
+std::vector<Silence> find_silences(const std::vector<Entry>& order, DurationMs threshold) {
+  std::vector<Silence> out;
+  if (threshold <= 0 || order.empty()) return out;
+  for (std::size_t i = 1; i < order.size(); ++i)
+    if (order[i].ts - order[i - 1].ts > threshold) out.push_back({order[i - 1].ts, order[i].ts});
+  out.push_back({order.back().ts, kTimeMax});
+  return out;
+}
+}  // namespace
+
 MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const Event> events) {
   MachineHistory h;
   h.machine_ = &machine;
   const std::vector<Entry> order = canonical_order(events);
   h.distinct_events_ = order.size();
+  h.silences_ = find_silences(order, machine.no_data_after_ms);
+  if (!order.empty()) h.last_sign_ts_ = order.back().ts;
 
   bool has_total_counter = false;
   for (const Entry& en : order) {
@@ -100,7 +119,8 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
   std::string current_product;
   for (const Entry& en : order) {
     const Event& e = events[en.index];
-    if (e.type == EventType::sample) continue;  // history of a process value, no OEE signal
+    // A sample is the history of a process value, a heartbeat a sign of life: no OEE signal.
+    if (e.type == EventType::sample || e.type == EventType::heartbeat) continue;
     h.last_event_ts_ = std::max(h.last_event_ts_, e.ts);
     switch (e.type) {
       case EventType::state: {
@@ -144,6 +164,7 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
         reasons.push_back(en.index);
         break;
       case EventType::sample:
+      case EventType::heartbeat:
         break;
     }
   }

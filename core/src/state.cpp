@@ -28,6 +28,7 @@ std::string_view event_type_name(EventType t) {
     case EventType::product: return "product";
     case EventType::reason: return "reason";
     case EventType::sample: return "sample";
+    case EventType::heartbeat: return "heartbeat";
   }
   return "?";
 }
@@ -69,6 +70,7 @@ std::uint64_t content_fingerprint(const Event& e) {
     case EventType::product: f.str(e.product); break;
     case EventType::reason: f.str(e.reason); f.num(e.at); break;
     case EventType::sample: f.str(e.sample_name); f.num(std::bit_cast<std::int64_t>(e.sample_value)); break;
+    case EventType::heartbeat: break;
   }
   // Mix the final bits so nearby inputs spread (splitmix64 finaliser).
   std::uint64_t x = f.h;
@@ -85,8 +87,9 @@ int event_type_rank(EventType t) {
     case EventType::count: return 3;
     case EventType::reason: return 4;
     case EventType::sample: return 5;
+    case EventType::heartbeat: return 6;
   }
-  return 6;
+  return 7;
 }
 
 CanonicalOrderKey canonical_order_key(const Event& e) {

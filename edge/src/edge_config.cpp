@@ -346,7 +346,8 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
     throw EdgeConfigError(file, e.mark.is_null() ? 0 : e.mark.line + 1, "not valid YAML: " + e.msg);
   }
   if (!root.IsMap()) throw EdgeConfigError(file, 0, "expected a mapping at the top");
-  r.only_keys(root, "edge config", {"id", "data_dir", "queue", "mqtt", "plant", "sources", "drain_timeout_ms"});
+  r.only_keys(root, "edge config", {"id", "data_dir", "queue", "mqtt", "plant", "sources", "drain_timeout_ms",
+                                          "heartbeat_s"});
   EdgeConfig c;
   c.file = file;
   if (!root["id"]) r.fail(root, "missing 'id' (the edge id: src of its events and MQTT client id)");
@@ -363,6 +364,7 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   }
   if (root["drain_timeout_ms"])
     c.drain_timeout_ms = static_cast<int>(r.integer(root["drain_timeout_ms"], "drain_timeout_ms", 0, 3'600'000));
+  if (root["heartbeat_s"]) c.heartbeat_s = static_cast<int>(r.integer(root["heartbeat_s"], "heartbeat_s", 0, 86'400));
   const auto m = root["mqtt"];
   if (!m) r.fail(root, "missing 'mqtt'");
   r.expect_map(m, "mqtt");
@@ -409,6 +411,7 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   if (!sources || !sources.IsSequence() || sources.size() == 0) r.fail(root, "sources: expected a non-empty list");
   for (std::size_t i = 0; i < sources.size(); ++i)
     c.sources.push_back(parse_source(r, sources[i], "sources[" + std::to_string(i) + "]", file, base_dir));
+  for (SourceConfig& s : c.sources) s.heartbeat_ms = static_cast<DurationMs>(c.heartbeat_s) * 1000;
   return c;
 }
 

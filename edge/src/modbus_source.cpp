@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "oee/edge/event_source.h"
+#include "heartbeat.h"
 #include "source_thread.h"
 #include "oee/edge/tag_mapper.h"
 
@@ -75,7 +76,7 @@ int width(const TagConfig& t) {
 class ModbusSource final : public EventSource {
  public:
   ModbusSource(const SourceConfig& config, const PlantModel& plant, EventSink sink)
-      : config_(config), sink_(std::move(sink)) {
+      : config_(config), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
     // Blocks: per area, addresses sorted, merged while the span stays within one request.
     std::vector<const TagConfig*> sorted;
     for (const auto& t : config_.tags) sorted.push_back(&t);
@@ -165,6 +166,7 @@ class ModbusSource final : public EventSource {
             if (t.mapper.on_number(decode_registers(t.mapper.tag(), &b.values[static_cast<std::size_t>(t.offset)]), ts, e))
               events.push_back(std::move(e));
           }
+          heartbeats_.after_read(ts, events);  // every block read: each machine of the tags is alive
           if (!events.empty()) sink_(events);
         }
       }
@@ -182,6 +184,7 @@ class ModbusSource final : public EventSource {
   EventSink sink_;
   std::vector<Block> blocks_;
   std::vector<PolledTag> tags_;
+  Heartbeats heartbeats_;
   SourceThread thread_;
 };
 

@@ -13,6 +13,7 @@
 #include "oee/edge/tag_mapper.h"
 #include "oee/opcua/client.h"
 #include "oee/opcua/node_id.h"
+#include "heartbeat.h"
 #include "source_thread.h"
 
 namespace oee::edge {
@@ -48,7 +49,8 @@ Reading reading_of(const opcua::Variant& v) {
 
 class OpcUaSource final : public EventSource {
  public:
-  OpcUaSource(const SourceConfig& config, const PlantModel& plant, EventSink sink) : config_(config), sink_(std::move(sink)) {
+  OpcUaSource(const SourceConfig& config, const PlantModel& plant, EventSink sink)
+      : config_(config), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
     for (const auto& t : config_.tags) {
       const auto node = opcua::NodeId::parse(t.node);
       if (!node) throw std::invalid_argument("tag line " + std::to_string(t.line) + ": '" + t.node + "' is not an OPC UA node id (ns=1;s=Name)");
@@ -80,28 +82,36 @@ class OpcUaSource final : public EventSource {
       return;
     }
     std::vector<Event> events;
+    bool good = false;
     for (const auto& c : changes)
-      if (c.value != nullptr) map_change(c.client_handle, *c.value, events);
+      if (c.value != nullptr) good = map_change(c.client_handle, *c.value, events) || good;
+    // A good value is a successful read. A subscription reports changes only: a connected machine
+    // whose values hold still sends none (docs/edge.md).
+    if (good)
+      heartbeats_.after_read(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count(),
+                             events);
     if (!events.empty()) sink_(events);
   }
 
-  // Under mutex_.
-  void map_change(std::uint32_t handle, const opcua::DataValue& v, std::vector<Event>& events) {
+  // Under mutex_. Whether the value was a good reading of a known tag.
+  bool map_change(std::uint32_t handle, const opcua::DataValue& v, std::vector<Event>& events) {
     const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count();
     const auto it = tag_of_handle_.find(handle);
-    if (it == tag_of_handle_.end() || !v.has_value || v.status.is_bad()) return;
+    if (it == tag_of_handle_.end() || !v.has_value || v.status.is_bad()) return false;
     {
       const TimeMs ts = v.source_timestamp.ticks != 0   ? v.source_timestamp.to_unix_ms()
                         : v.server_timestamp.ticks != 0 ? v.server_timestamp.to_unix_ms()
                                                         : now;
       const Reading r = reading_of(v.value);
-      if (!r.ok) return;
+      if (!r.ok) return false;
       Event e;
       TagMapper& m = mappers_[it->second];
       if (r.is_number ? m.on_number(r.number, ts, e) : m.on_text(r.text, ts, e)) events.push_back(std::move(e));
     }
+    return true;
   }
 
   void run() {
@@ -157,6 +167,7 @@ class OpcUaSource final : public EventSource {
   EventSink sink_;
   std::vector<opcua::NodeId> nodes_;
   std::mutex mutex_;
+  Heartbeats heartbeats_;  // under mutex_
   std::vector<TagMapper> mappers_;  // per tag, in config order
   std::unordered_map<std::uint32_t, std::size_t> tag_of_handle_;  // monitored item client handle -> tag
   bool handles_ready_ = false;

@@ -1,11 +1,13 @@
 // The simulator as a source: the whole plant of the plant file, running `speed` times real time
 // from `start` (default: now). Its events carry the simulated timestamps.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include "oee/edge/event_source.h"
+#include "heartbeat.h"
 #include "source_thread.h"
 #include "oee/simulator/plant_simulator.h"
 
@@ -33,26 +35,45 @@ class SimulatorSource final : public EventSource {
  private:
   void run() {
     simulator::PlantSimulator sim(plant_, calendar_, config_.seed, config_.start_ms.value_or(wall_ms()));
+    std::vector<std::string> machines;
+    for (const MachineSpec* m : plant_.machines()) machines.push_back(m->path);
+    Heartbeats heartbeats(config_.heartbeat_ms, std::move(machines));
+    heartbeats.from(sim.position());
     std::vector<Event> events;
-    skip_sent(sim, events);
+    skip_sent(sim, heartbeats, events);
     const TimeMs wall_start = wall_ms();
     const TimeMs sim_start = sim.position();
     while (thread_.running()) {
       const auto elapsed = static_cast<double>(wall_ms() - wall_start);
-      sim.advance_to(sim_start + static_cast<TimeMs>(elapsed * config_.speed), events);
+      generate(sim, heartbeats, sim_start + static_cast<TimeMs>(elapsed * config_.speed), events);
       send(events);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
 
-  // Generates (fast) the events sent before a restart, by their seq in the stream, and drops them;
+  // The simulated plant's events before `to` and its heartbeats, merged by time (a heartbeat after
+  // the events of its instant; the simulator emits in time order): the same stream however time is
+  // sliced, so that a restart can count what it already sent.
+  static void generate(simulator::PlantSimulator& sim, Heartbeats& heartbeats, TimeMs to, std::vector<Event>& events) {
+    if (to <= sim.position()) return;
+    const auto first = static_cast<std::ptrdiff_t>(events.size());
+    sim.advance_to(to, events);
+    const auto middle = static_cast<std::ptrdiff_t>(events.size());
+    heartbeats.through(to - 1, events);
+    std::inplace_merge(events.begin() + first, events.begin() + middle, events.end(),
+                       [](const Event& a, const Event& b) { return a.ts < b.ts; });
+  }
+
+  // Generates (fast) the stream sent before a restart and drops its first resume_after_ events;
   // what the last step made beyond them goes out now.
-  void skip_sent(simulator::PlantSimulator& sim, std::vector<Event>& events) {
+  void skip_sent(simulator::PlantSimulator& sim, Heartbeats& heartbeats, std::vector<Event>& events) {
     if (resume_after_ == 0) return;
-    for (std::int64_t made = 0; made < static_cast<std::int64_t>(resume_after_) && thread_.running();) {
-      sim.advance_to(sim.position() + kMsPerMinute, events);
-      if (!events.empty()) made = events.back().seq + 1;
-      std::erase_if(events, [&](const Event& e) { return e.seq < static_cast<std::int64_t>(resume_after_); });
+    std::uint64_t made = 0;
+    while (made < resume_after_ && thread_.running()) {
+      generate(sim, heartbeats, sim.position() + kMsPerMinute, events);
+      const std::uint64_t dropped = std::min<std::uint64_t>(events.size(), resume_after_ - made);
+      made += events.size();
+      events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(dropped));
       send(events);
     }
     std::fprintf(stderr, "simulator seed %llu: resumed after the %llu events already queued, at simulated %s\n",

@@ -89,6 +89,19 @@ TEST(EdgeConfig, ErrorsNameFileLineAndKey) {
   EXPECT_NE(error_of(replace(kValid, "{register: coil:3,", "{register: coil:3, format: float32,")).find("single bits"), std::string::npos);
 }
 
+TEST(EdgeConfig, HeartbeatSecondsDefaultTenReachEverySourceAndZeroTurnsThemOff) {
+  const auto defaults = parse_edge_config(kValid, "edge.yaml", "/etc/oee");
+  EXPECT_EQ(defaults.heartbeat_s, 10);
+  for (const auto& s : defaults.sources) EXPECT_EQ(s.heartbeat_ms, 10'000);
+  const auto set = parse_edge_config(replace(kValid, "plant: plant.yaml", "plant: plant.yaml\nheartbeat_s: 3"), "edge.yaml", "/etc/oee");
+  for (const auto& s : set.sources) EXPECT_EQ(s.heartbeat_ms, 3'000);
+  const auto off = parse_edge_config(replace(kValid, "plant: plant.yaml", "plant: plant.yaml\nheartbeat_s: 0"), "edge.yaml", "/etc/oee");
+  for (const auto& s : off.sources) EXPECT_EQ(s.heartbeat_ms, 0);
+  EXPECT_NE(error_of(replace(kValid, "plant: plant.yaml", "plant: plant.yaml\nheartbeat_s: -1")).find("edge.yaml:6: heartbeat_s"),
+            std::string::npos)
+      << error_of(replace(kValid, "plant: plant.yaml", "plant: plant.yaml\nheartbeat_s: -1"));
+}
+
 TEST(EdgeConfig, TagsFromACsvTableWithLineNumbers) {
   std::string dir_template = (std::filesystem::temp_directory_path() / "oee-edge-csv-XXXXXX").string();
   const std::string dir = ::mkdtemp(dir_template.data());

@@ -77,6 +77,7 @@ class Collector {
       if (!seqs_.insert(e.seq).second) ++duplicates_;
       if (e.type == oee::EventType::state) states_.insert(e.state);
       if (e.type == oee::EventType::counter) last_counter_ = e.value;
+      if (e.type == oee::EventType::heartbeat) ++heartbeats_[std::string(machine)];
     }
   }
 
@@ -113,12 +114,18 @@ class Collector {
     std::lock_guard l(m_);
     return last_counter_;
   }
+  std::size_t heartbeats(const std::string& machine) const {
+    std::lock_guard l(m_);
+    const auto it = heartbeats_.find(machine);
+    return it == heartbeats_.end() ? 0 : it->second;
+  }
 
  private:
   mutable std::mutex m_;
   std::set<std::int64_t> seqs_;
   std::set<std::string> states_;
   std::int64_t last_counter_ = -1;
+  std::map<std::string, std::size_t> heartbeats_;  // by machine
   std::size_t received_ = 0, duplicates_ = 0, historical_ = 0, bad_messages_ = 0;
   std::string last_status_;
   std::unique_ptr<oee::transport::MqttClient> client_;
@@ -364,6 +371,8 @@ TEST(EdgeIntegration, ModbusDeviceStatesAndCountersArrive) {
                 "      - {register: coil:0, machine: " + machine + ", signal: \"sample:running\"}\n"));
   edge.start();
   ASSERT_TRUE(eventually([&] { return collector.states().size() >= 2 && collector.last_counter() > 30; }, 20s)) << edge.log();
+  // The device is read: the machine's heartbeat (heartbeat_s default 10: the first poll sends one).
+  ASSERT_TRUE(eventually([&] { return collector.heartbeats(machine) >= 1; }, 20s)) << edge.log();
   ASSERT_EQ(edge.stop(), 0) << edge.log();
   const auto states = collector.states();
   EXPECT_TRUE(states.count("running")) << "raw 1 mapped through the plant's state map";

@@ -52,6 +52,18 @@ TEST(PlantFile, LoadsTheContractExample) {
   EXPECT_FALSE(p.model.has_node("s1/a2"));
 }
 
+TEST(PlantFile, NoDataAfterIsOffByDefaultAndReadInSeconds) {
+  const LoadedPlant off = load_plant_yaml(kContractPlant, "plant.yaml");
+  EXPECT_EQ(off.model.find_machine("s1/a1/l1/filler")->no_data_after_ms, 0);
+  std::string yaml = kContractPlant;
+  const std::string with = std::string(yaml).insert(yaml.find("                states:"), "                no_data_after_s: 60\n");
+  EXPECT_EQ(load_plant_yaml(with, "plant.yaml").model.find_machine("s1/a1/l1/filler")->no_data_after_ms, 60'000);
+  EXPECT_EQ(error_of(std::string(yaml).insert(yaml.find("                states:"), "                no_data_after_s: -5\n")),
+            "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].no_data_after_s: must be >= 0 seconds");
+  EXPECT_EQ(error_of(std::string(yaml).insert(yaml.find("                states:"), "                no_data_after_s: soon\n")),
+            "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].no_data_after_s: 'soon' is not a number");
+}
+
 TEST(PlantFile, ErrorsNameFileLineAndWhatIsWrong) {
   std::string yaml = kContractPlant;
   EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("1.0"), 3, "-2")),
@@ -65,7 +77,8 @@ TEST(PlantFile, ErrorsNameFileLineAndWhatIsWrong) {
             "plant.yaml:4: shifts[1].start: '25:00' is not a time of day HH:MM");
   EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("micro_stop"), 10, "micro_stp")),
             "plant.yaml:15: sites[0].areas[0].lines[0].machines[0]: unknown key 'micro_stp_threshold_s' (expected one "
-            "of: id, name, ideal_cycle_time_s, products, micro_stop_threshold_s, startup_window_s, states, targets, "
+            "of: id, name, ideal_cycle_time_s, products, micro_stop_threshold_s, startup_window_s, no_data_after_s, "
+            "states, targets, "
             "description)");
   EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("\"09:15\""), 7, "\"15:00\"")),
             "plant.yaml:3: shifts[0].breaks[0]: must lie inside the shift early");

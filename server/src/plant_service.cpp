@@ -33,7 +33,8 @@ MachineLiveState PlantService::stored_live_state(const MachineSpec& m, TimeMs t)
     live.since = iv.start;
   }
   if (!h.products().empty()) live.product = h.products().back().product;
-  live.last_event = h.last_event_ts() == kTimeMin ? 0 : h.last_event_ts();
+  const TimeMs last = std::max(h.last_event_ts(), h.last_sign_ts());  // heartbeats and samples too
+  live.last_event = last == kTimeMin ? 0 : last;
   return live;
 }
 

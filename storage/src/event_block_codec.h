@@ -80,13 +80,14 @@ inline void BlockWriter::event(const Event& e, std::int64_t src_id) {
     case EventType::product: str(e.product); break;
     case EventType::reason: str(e.reason); i(e.at); break;
     case EventType::sample: str(e.sample_name); u(std::bit_cast<std::uint64_t>(e.sample_value)); break;
+    case EventType::heartbeat: break;
   }
 }
 
 inline Event BlockReader::event(std::int64_t& src_id) {
   Event e;
   const std::uint64_t tag = u();
-  if ((tag & 7) > static_cast<std::uint64_t>(EventType::sample) || (tag >> 3) > 2)
+  if ((tag & 7) > static_cast<std::uint64_t>(EventType::heartbeat) || (tag >> 3) > 2)
     throw std::runtime_error("event block: bad event tag");
   e.type = static_cast<EventType>(tag & 7);
   e.counter = static_cast<CounterName>(tag >> 3);
@@ -100,6 +101,7 @@ inline Event BlockReader::event(std::int64_t& src_id) {
     case EventType::product: e.product = str(); break;
     case EventType::reason: e.reason = str(); e.at = i(); break;
     case EventType::sample: e.sample_name = str(); e.sample_value = std::bit_cast<double>(u()); break;
+    case EventType::heartbeat: break;
   }
   return e;
 }

@@ -1131,7 +1131,12 @@ PostgresEventStore::MachineFacts PostgresEventStore::facts(std::int64_t mid) {
 MachineHistory PostgresEventStore::history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
                                            const MachineFacts& facts) {
   std::vector<Event> events;
-  load_history_events(mid, spec, from, to, facts.kinds, events);
+  // A machine with no-data detection needs its signs of life on both sides of the window, however
+  // far: its history is built from all its events (rollups do not serve it yet).
+  if (spec.no_data_after_ms > 0)
+    load_range(mid, "events", kTimeMin, kTimeMax, false, events);
+  else
+    load_history_events(mid, spec, from, to, facts.kinds, events);
   add_total_marker(mid, facts.has_total, events);
   return MachineHistory::build(spec, events);
 }
@@ -1159,19 +1164,21 @@ MachineHistory PostgresEventStore::machine_history(const MachineSpec& machine, T
   " coalesce(sum(setup_ms),0), coalesce(sum(starved_ms),0), coalesce(sum(blocked_ms),0),"                    \
   " coalesce(sum(unscheduled_running_ms),0), coalesce(sum(good_count),0), coalesce(sum(reject_count),0),"    \
   " coalesce(sum(startup_reject_count),0), coalesce(sum(ideal_us),0), coalesce(sum(reject_ideal_us),0),"     \
-  " coalesce(sum(startup_reject_ideal_us),0), coalesce(sum(breakdown_count),0), coalesce(sum(stop_count),0)"
+  " coalesce(sum(startup_reject_ideal_us),0), coalesce(sum(breakdown_count),0), coalesce(sum(stop_count),0),"  \
+  " coalesce(sum(no_data_ms),0)"
 
 #define OEE_PG_KPI_COLUMNS                                                                                     \
   "all_ms, unknown_ms, planned_downtime_ms, running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms,"    \
   " blocked_ms, unscheduled_running_ms, good_count, reject_count, startup_reject_count, ideal_us,"             \
-  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count"
+  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count, no_data_ms"
 
-std::array<std::int64_t*, 18> kpi_fields(KpiTotals& t) {
+// In column order (no_data_ms last: migration 6 appended its column).
+std::array<std::int64_t*, 19> kpi_fields(KpiTotals& t) {
   return {&t.all_ms,        &t.unknown_ms,   &t.planned_downtime_ms, &t.running_ms,
           &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
           &t.blocked_ms,    &t.unscheduled_running_ms, &t.good_count, &t.reject_count,
           &t.startup_reject_count, &t.ideal_us, &t.reject_ideal_us, &t.startup_reject_ideal_us,
-          &t.breakdown_count, &t.stop_count};
+          &t.breakdown_count, &t.stop_count, &t.no_data_ms};
 }
 
 // Totals of the whole hours [from, to) (all settled): the materialised rows, and the engine for the
@@ -1186,7 +1193,7 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
                           Params().add(mid).add(from).add(to));
   const std::int64_t have = sum.int_at(0, 0);
   auto fields = kpi_fields(t);
-  for (int i = 0; i < 18; ++i) *fields[static_cast<std::size_t>(i)] = sum.int_at(0, 1 + i);
+  for (int i = 0; i < 19; ++i) *fields[static_cast<std::size_t>(i)] = sum.int_at(0, 1 + i);
   if (have == (to - from) / kMsPerHour) {
     if (fill_days) {
       // Every hour is there but not every day row (hours written before a day could be).
@@ -1269,7 +1276,7 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
 std::pair<TimeMs, TimeMs> settled_hours(const MachineSpec& machine, const PostgresEventStore::MachineFacts& f, TimeMs from,
                                         TimeMs end, TimeMs horizon) {
   const TimeMs r0 = ceil_to(from, kMsPerHour);
-  if (!f.max_ts) return {r0, r0};
+  if (!f.max_ts || machine.no_data_after_ms > 0) return {r0, r0};
   return {r0, std::min({floor_hour(end), floor_hour(*f.max_ts - machine.micro_stop_threshold_ms),
                         floor_hour(horizon - machine.micro_stop_threshold_ms)})};
 }
@@ -1307,7 +1314,7 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
     // A spec that is not the plant's own (other rules than its rollups) takes the one-machine path.
     std::vector<const MachineSpec*> group;
     for (const MachineSpec* m : machines) {
-      if (from >= end || plant_.find_machine(m->path) != m)
+      if (from >= end || plant_.find_machine(m->path) != m || m->no_data_after_ms > 0)
         sum += machine_totals(*m, from, to, horizon);
       else
         group.push_back(m);
@@ -1420,7 +1427,7 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
           }
           KpiTotals t;
           auto fields = kpi_fields(t);
-          for (int i = 0; i < 18; ++i) *fields[static_cast<std::size_t>(i)] = s.int_at(it->second, 2 + i);
+          for (int i = 0; i < 19; ++i) *fields[static_cast<std::size_t>(i)] = s.int_at(it->second, 2 + i);
           totals[k] += t;
         }
       }

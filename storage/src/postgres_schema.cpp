@@ -100,9 +100,15 @@ const Migration kMigrations[] = {
      // group's sum reads one row for them instead of up to 23 hours.
      "CREATE TABLE machine_carry(machine_id integer PRIMARY KEY, at bigint NOT NULL, events bytea NOT NULL,"
      " partial_hours bigint NOT NULL, " OEE_PG_ROLLUP_COLUMNS ");"},
+    {6,
+     // No-data time (KpiTotals::no_data_ms, docs/oee-model.md), appended to every table of totals:
+     // zero in the existing rows, as before it was counted.
+     "ALTER TABLE rollups ADD COLUMN no_data_ms bigint NOT NULL DEFAULT 0;"
+     "ALTER TABLE rollup_days ADD COLUMN no_data_ms bigint NOT NULL DEFAULT 0;"
+     "ALTER TABLE machine_carry ADD COLUMN no_data_ms bigint NOT NULL DEFAULT 0;"},
     {7,
      // A source is its src and its incarnation: an edge whose queue was wiped numbers its events
-     // from 0 again under a new incarnation, a new row here. Number 6 is another migration's.
+     // from 0 again under a new incarnation, a new row here.
      "ALTER TABLE sources ADD COLUMN incarnation text NOT NULL DEFAULT '';"
      "ALTER TABLE sources DROP CONSTRAINT sources_src_key;"
      "ALTER TABLE sources ADD CONSTRAINT sources_src_incarnation_key UNIQUE (src, incarnation);"

@@ -14,9 +14,11 @@ int migrate(Connection& db, int up_to = kSchemaVersion);
 // materialised (run under the machine's row lock, see migration 3).
 #define OEE_PG_FILL_ROLLUP_DAYS                                                                              \
   "INSERT INTO rollup_days SELECT machine_id, " OEE_PG_DAY_OF_HOUR " AS day, " OEE_PG_ROLLUP_SUMS             \
+  ", sum(no_data_ms)"                                                                                        \
   " FROM rollups WHERE machine_id=$1 AND hour_start>=$2 AND hour_start<$3"                                 \
   " GROUP BY machine_id, day HAVING count(*) = 24 ON CONFLICT DO NOTHING"
-// The sums of the rollup columns (in column order), for a daily row over its hours.
+// The sums of the rollup columns of migration 1 (in column order), for a daily row over its hours;
+// migration 6 appended no_data_ms.
 #define OEE_PG_ROLLUP_SUMS                                                                                   \
   "sum(all_ms), sum(unknown_ms), sum(planned_downtime_ms), sum(running_ms), sum(small_stop_ms),"            \
   " sum(breakdown_ms), sum(setup_ms), sum(starved_ms), sum(blocked_ms), sum(unscheduled_running_ms),"      \

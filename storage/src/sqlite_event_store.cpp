@@ -42,13 +42,14 @@ std::string bounded(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
-// The 18 additive fields of KpiTotals in rollup column order (machine_count excluded).
-std::array<std::int64_t*, 18> fields(KpiTotals& t) {
+// The 19 additive fields of KpiTotals in rollup column order (machine_count excluded; no_data_ms
+// last: migration 6 added its column).
+std::array<std::int64_t*, 19> fields(KpiTotals& t) {
   return {&t.all_ms,       &t.unknown_ms,    &t.planned_downtime_ms, &t.running_ms,
           &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
           &t.blocked_ms,   &t.unscheduled_running_ms, &t.good_count, &t.reject_count,
           &t.startup_reject_count, &t.ideal_us, &t.reject_ideal_us, &t.startup_reject_ideal_us,
-          &t.breakdown_count, &t.stop_count};
+          &t.breakdown_count, &t.stop_count, &t.no_data_ms};
 }
 KpiTotals totals_from(const Statement& s, int first_column) {
   KpiTotals t;
@@ -61,7 +62,8 @@ KpiTotals totals_from(const Statement& s, int first_column) {
 bool same_rules(const MachineSpec& a, const MachineSpec& b) {
   return &a == &b || (a.path == b.path && a.ideal_cycle_us == b.ideal_cycle_us && a.product_cycle_us == b.product_cycle_us &&
                       a.micro_stop_threshold_ms == b.micro_stop_threshold_ms &&
-                      a.startup_window_ms == b.startup_window_ms && a.state_map == b.state_map);
+                      a.startup_window_ms == b.startup_window_ms && a.no_data_after_ms == b.no_data_after_ms &&
+                      a.state_map == b.state_map);
 }
 
 struct MachineState {
@@ -288,7 +290,7 @@ class SqliteEventStore final : public EventStore {
 #define OEE_KPI_COLUMNS \
   "all_ms, unknown_ms, planned_downtime_ms, running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms," \
   " blocked_ms, unscheduled_running_ms, good_count, reject_count, startup_reject_count, ideal_us," \
-  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count"
+  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count, no_data_ms"
 
 // One read: a connection of the pool in a snapshot, with copies of the machines it asked for and
 // the source names of that snapshot. The store's read helpers find them through q(). A read inside
@@ -443,7 +445,7 @@ void SqliteEventStore::prepare() {
   delete_changes_from_ = Statement(db_, "DELETE FROM state_changes WHERE machine_id=?1 AND ts>=?2");
   upsert_rollup_ = Statement(db_,
                              "INSERT OR REPLACE INTO rollups VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-                             "?15,?16,?17,?18,?19,?20)");
+                             "?15,?16,?17,?18,?19,?20,?21)");
   delete_rollups_from_ = Statement(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start>=?2");
   delete_zero_ = Statement(db_, "DELETE FROM rollup_zero WHERE machine_id=?1");
   update_machine_ = Statement(
@@ -1132,7 +1134,9 @@ std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, Ti
 MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
                                                  std::vector<Event>* preloaded) {
   std::vector<Event> events;
-  if (!m.spec || m.base == kNoBase) {
+  // A machine with no-data detection needs its signs of life on both sides of the window, however
+  // far: its history is built from all its events (rollups do not serve it yet).
+  if (!m.spec || m.base == kNoBase || spec.no_data_after_ms > 0) {
     load_events(m, kTimeMin, kTimeMax, events);
     return MachineHistory::build(spec, events);
   }
@@ -1164,7 +1168,7 @@ MachineHistory SqliteEventStore::machine_history(const MachineSpec& machine, Tim
 
 KpiTotals SqliteEventStore::engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
                                         TimeMs horizon) {
-  if (!m.header_only && m.spec && m.base != kNoBase && from >= m.base && same_rules(*m.spec, spec))
+  if (!m.header_only && m.spec && m.base != kNoBase && from >= m.base && same_rules(*m.spec, spec) && spec.no_data_after_ms == 0)
     return oee::machine_totals(tail_history(m), calendar_, from, to, horizon);
   return oee::machine_totals(history_from_db(m, spec, from, to), calendar_, from, to, horizon);
 }
@@ -1202,7 +1206,8 @@ KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs fr
   MachineState& m = *found;
   // Rollups hold what the store's spec of the machine gives; a caller's spec with other rules (a
   // reloaded plant file, say) gets the engine over the events.
-  if (!m.spec || !same_rules(*m.spec, machine) || m.base == kNoBase) return engine_part(m, machine, from, to, horizon);
+  if (!m.spec || !same_rules(*m.spec, machine) || m.base == kNoBase || machine.no_data_after_ms > 0)
+    return engine_part(m, machine, from, to, horizon);
   // Whole settled hours come from the rollups, computed with no horizon. An earlier horizon can only
   // reclassify a stop still open at it and begun less than one micro-stop threshold before it, so
   // hours ending later than horizon - threshold use the engine.
@@ -1331,7 +1336,8 @@ KpiTotals SqliteEventStore::machines_totals(std::span<const MachineSpec* const> 
     const TimeMs r0 = ceil_to(from, kMsPerHour);
     const TimeMs r1 = m ? std::min({floor_hour(end), m->base, floor_hour(horizon - spec->micro_stop_threshold_ms)})
                         : kTimeMin;
-    if (from >= end || !m || !m->spec || !same_rules(*m->spec, *spec) || m->base == kNoBase || r1 <= r0) {
+    if (from >= end || !m || !m->spec || !same_rules(*m->spec, *spec) || m->base == kNoBase || r1 <= r0 ||
+        spec->no_data_after_ms > 0) {
       sum += machine_totals(*spec, from, to, horizon);
       continue;
     }
@@ -1467,7 +1473,7 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
   // The cumulative value at the last hour before the cutoff becomes the zero point.
   Statement hours(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start<=?2");
   Statement zero(db_, "INSERT OR REPLACE INTO rollup_zero VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                      "?16,?17,?18,?19)");
+                      "?16,?17,?18,?19,?20)");
   for (auto& [path, m] : machines_) {
     contexts.bind(1, m->id).bind(2, limit).run();
     const DurationMs window = m->spec ? m->spec->startup_window_ms : 0;

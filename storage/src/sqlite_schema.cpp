@@ -105,10 +105,20 @@ const Migration kMigrations[] = {
      // (sources, source_gaps), not one event_ids row each: event_ids keeps only the identities by
      // content of events without src+seq.
      "DELETE FROM event_ids WHERE id_src>0;"},
+    {6,
+     // No-data time (KpiTotals::no_data_ms, docs/oee-model.md): zero in every existing row, as
+     // before it was counted. The covering index of a group's hours takes the new column too.
+     "ALTER TABLE rollups ADD COLUMN no_data_ms INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE rollup_zero ADD COLUMN no_data_ms INTEGER NOT NULL DEFAULT 0;"
+     "DROP INDEX rollups_by_hour;"
+     "CREATE INDEX rollups_by_hour ON rollups(hour_start, machine_id, all_ms, unknown_ms, planned_downtime_ms,"
+     " running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms, blocked_ms, unscheduled_running_ms, good_count,"
+     " reject_count, startup_reject_count, ideal_us, reject_ideal_us, startup_reject_ideal_us, breakdown_count,"
+     " stop_count, no_data_ms);"},
     {7,
      // A source is its src and its incarnation: an edge whose queue was wiped numbers its events
      // from 0 again under a new incarnation, a new row here (ids, and so every stored event's
-     // source, are kept). Number 6 is another migration's.
+     // source, are kept).
      "CREATE TABLE sources_by_incarnation(id INTEGER PRIMARY KEY, src TEXT NOT NULL, incarnation TEXT NOT NULL DEFAULT '',"
      " events INTEGER NOT NULL DEFAULT 0, seq_min INTEGER NOT NULL DEFAULT -1, seq_max INTEGER NOT NULL DEFAULT -1,"
      " last_seen INTEGER NOT NULL DEFAULT 0, clock_offset_ms INTEGER NOT NULL DEFAULT 0,"

@@ -45,14 +45,14 @@ std::vector<const MachineSpec*> random_group(const std::vector<const MachineSpec
 class StoreGroupTotals : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(StoreGroupTotals, EqualTheSumOfTheEnginePerMachine) {
-  const PlantModel plant = test_plant(3, 4);
+  const PlantModel plant = test_plant(3, 4, 10 * kMsPerMinute);
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
   const ShiftCalendar cal(plant, zone);
   const auto machines = plant.machines();
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + 3 * kMsPerDay;
   std::mt19937_64 rng(17);
   std::vector<Event> on_time, late;
-  for (Event& e : plant_events(plant, 40, lo, hi, 300'000)) (rng() % 10 == 0 ? late : on_time).push_back(std::move(e));
+  for (Event& e : plant_events(plant, 40, lo, hi, 300'000, true)) (rng() % 10 == 0 ? late : on_time).push_back(std::move(e));
   std::shuffle(late.begin(), late.end(), rng);
 
   auto backend = make_backend(GetParam());

@@ -31,7 +31,8 @@ class TempDir {
 
 inline TimeMs at(const char* s) { return *parse_timestamp(s); }
 
-inline PlantModel test_plant(int lines = 2, int machines_per_line = 2) {
+// no_data_after_ms: set on the second machine of each line (the others keep 0: off).
+inline PlantModel test_plant(int lines = 2, int machines_per_line = 2, DurationMs no_data_after_ms = 0) {
   PlantModel p;
   p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
   p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
@@ -50,6 +51,7 @@ inline PlantModel test_plant(int lines = 2, int machines_per_line = 2) {
       spec.micro_stop_threshold_ms = 120'000;
       spec.startup_window_ms = 300'000;
       spec.state_map = {{"1", State::running}, {"2", State::stopped}};
+      if (m == 2) spec.no_data_after_ms = no_data_after_ms;
       line.machines.push_back(spec);
     }
     a.lines.push_back(line);
@@ -64,6 +66,8 @@ struct GeneratorOptions {
   bool counters = true;   // cumulative total/good/reject counters besides increments
   bool anonymous = true;  // some events without src+seq (identified by their content)
   std::string src = "gen";
+  // Silent gaps (no event for up to 3 h, a dead PLC or network) and heartbeat events.
+  bool silences = false;
 };
 
 // Like core/tests/engine_test.cpp's random_events, plus raw state values, good/reject counters
@@ -77,9 +81,14 @@ inline std::vector<Event> random_events(std::uint64_t seed, TimeMs start, TimeMs
   std::int64_t seq = 0;
   std::int64_t total = 60000, reject = 100;
   for (TimeMs t = start; t < end; t += 1 + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(o.max_step_ms))) {
+    if (o.silences && rng() % 40 == 0) t += static_cast<TimeMs>(rng() % (3 * kMsPerHour));
+    if (t >= end) break;
     Event e;
     e.ts = t;
-    switch (rng() % 8) {
+    switch (o.silences && rng() % 6 == 0 ? 8 : rng() % 8) {
+      case 8:
+        e.type = EventType::heartbeat;
+        break;
       case 0:
       case 1:
         e.type = EventType::state;
@@ -137,12 +146,13 @@ inline std::vector<Event> random_events(std::uint64_t seed, TimeMs start, TimeMs
 // Every machine of the plant over [start, end), one source per machine ("edge-" + path), seeds
 // from `seed` on, interleaved in time order as a plant's edges deliver them.
 inline std::vector<Event> plant_events(const PlantModel& plant, std::uint64_t seed, TimeMs start, TimeMs end,
-                                       DurationMs max_step_ms) {
+                                       DurationMs max_step_ms, bool silences = false) {
   std::vector<Event> all;
   for (const MachineSpec* m : plant.machines()) {
     GeneratorOptions o;
     o.src = "edge-" + m->path;
     o.max_step_ms = max_step_ms;
+    o.silences = silences;
     auto e = random_events(seed++, start, end, m->path, o);
     all.insert(all.end(), e.begin(), e.end());
   }

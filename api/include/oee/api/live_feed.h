@@ -45,6 +45,7 @@ class LiveFeed {
   // Sends the current state of these machines to the clients subscribed to them.
   void publish_states(const std::vector<std::string>& machines);
   void publish_kpis();
+  void publish_silences();
   std::shared_ptr<const std::string> state_message(const std::string& machine) const;
   std::shared_ptr<const std::string> kpi_message(const std::string& node);
   static bool covers(const std::vector<std::string>& subscriptions, std::string_view node);
@@ -54,6 +55,7 @@ class LiveFeed {
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Client> clients_;
   std::uint64_t next_id_ = 1;
+  std::map<std::string, bool> silent_;  // the no_data flag last sent, by machine (under mutex_)
   // The KPI tick; a failed round (storage briefly unavailable) is left to the next. Last: stopped
   // before the members it uses go.
   server::PeriodicTask ticker_;

@@ -8,7 +8,8 @@
 
 namespace oee {
 
-enum class EventType : std::uint8_t { state, count, counter, product, reason, sample };
+// heartbeat: a sign of life and nothing else (the edge sends one per machine while it reads it).
+enum class EventType : std::uint8_t { state, count, counter, product, reason, sample, heartbeat };
 enum class CounterName : std::uint8_t { total, good, reject };
 
 std::string_view event_type_name(EventType t);

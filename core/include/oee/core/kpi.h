@@ -33,6 +33,9 @@ struct KpiTotals {
   std::int64_t breakdown_count = 0;  // breakdowns starting in the window
   std::int64_t stop_count = 0;       // unplanned stops (small ones too) starting in the window
   std::int64_t machine_count = 0;
+  // Silences longer than the machine's no_data_after_ms after its first state event: neither
+  // planned production time nor planned downtime (like unknown_ms).
+  DurationMs no_data_ms = 0;
 
   DurationMs planned_production_ms() const {
     return running_ms + small_stop_ms + breakdown_ms + setup_ms + starved_ms + blocked_ms;

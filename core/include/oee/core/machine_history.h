@@ -31,6 +31,13 @@ struct CountRecord {
   bool operator==(const CountRecord&) const = default;
 };
 
+// A time with no event at all, from one sign of life to the next (or on, after the last).
+struct Silence {
+  TimeMs start = 0;
+  TimeMs end = kTimeMax;
+  bool operator==(const Silence&) const = default;
+};
+
 struct ProductChange {
   TimeMs ts = 0;
   std::string product;
@@ -52,6 +59,12 @@ class MachineHistory {
   std::size_t ignored_events() const { return ignored_events_; }
   TimeMs first_state_ts() const { return intervals_.empty() ? kTimeMax : intervals_.front().start; }
   TimeMs last_event_ts() const { return last_event_ts_; }
+  // The silences between consecutive events (signs of life) longer than the machine's
+  // no_data_after_ms, sorted; the last may be the open one after the last event (end kTimeMax).
+  const std::vector<Silence>& silences() const { return silences_; }
+  TimeMs last_sign_ts() const { return last_sign_ts_; }
+  // Whether a silence is no data when time stops at `horizon` (it is judged on its length up to it).
+  bool is_no_data(const Silence& silence, TimeMs horizon) const;
 
   // Whether a stop is short enough to be a small stop, judged on its whole length up to `horizon`.
   bool is_small_stop(const StateInterval& iv, TimeMs horizon) const;
@@ -66,6 +79,8 @@ class MachineHistory {
   std::size_t distinct_events_ = 0;
   std::size_t ignored_events_ = 0;
   TimeMs last_event_ts_ = kTimeMin;
+  std::vector<Silence> silences_;
+  TimeMs last_sign_ts_ = kTimeMin;
 };
 
 }  // namespace oee

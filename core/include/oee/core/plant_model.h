@@ -47,6 +47,9 @@ struct MachineSpec {
   // Rejects within this time after a setup or a stop longer than the micro-stop threshold are
   // start-up rejects (a loss of their own); 0 disables.
   DurationMs startup_window_ms = 0;
+  // A silence (no event at all) longer than this between two events, or from the last event to the
+  // horizon, is no data rather than the last state; 0 disables.
+  DurationMs no_data_after_ms = 0;
   std::map<std::string, State, std::less<>> state_map;  // raw value -> canonical state
   MachineTargets targets;
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "oee/core/time.h"
+
 namespace oee::edge {
 
 class EdgeConfigError : public std::runtime_error {
@@ -62,6 +64,8 @@ struct SourceConfig {
   std::string endpoint;
   int sampling_ms = 1000;
   std::vector<TagConfig> tags;
+  // The edge's heartbeat_s: a heartbeat event per machine this often while the source reads it.
+  DurationMs heartbeat_ms = 10'000;
 };
 
 struct MqttConfig {
@@ -90,6 +94,9 @@ struct EdgeConfig {
   std::uint64_t queue_max_bytes = 1ull << 30;
   std::uint32_t queue_group_commit_ms = 5;
   int drain_timeout_ms = 5000;  // on a clean stop, how long to wait for the queue to empty
+  // A heartbeat event per machine this often while its source reads it (a sign of life for the
+  // plant's no_data_after_s); 0 = off. Copied into every SourceConfig.
+  int heartbeat_s = 10;
   MqttConfig mqtt;
   std::string plant_file;  // resolved against the config file's folder
   std::vector<SourceConfig> sources;

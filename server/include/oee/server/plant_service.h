@@ -28,6 +28,12 @@ struct MachineLiveState {
   TimeMs last_event = 0;
 };
 
+// Whether a machine has been silent beyond its no_data_after_s at `now`: its live state is then
+// only the last one it sent (docs/oee-model.md, no data).
+inline bool is_silent(const MachineSpec& m, const MachineLiveState& live, TimeMs now) {
+  return m.no_data_after_ms > 0 && live.last_event != 0 && now - live.last_event > m.no_data_after_ms;
+}
+
 struct IngestReport {
   std::size_t accepted = 0;    // valid events handed to storage
   std::size_t inserted = 0;    // new in storage

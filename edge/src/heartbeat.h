@@ -1,0 +1,65 @@
+#pragma once
+// The heartbeats of the machines one source reads: a sign of life per machine every interval
+// while the source's reads succeed (the plant's no_data_after_s tells silence from a quiet machine).
+// A source calls it only after a successful read, so a failing source sends none.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "oee/core/event.h"
+#include "oee/edge/edge_config.h"
+
+namespace oee::edge {
+
+class Heartbeats {
+ public:
+  Heartbeats(DurationMs interval_ms, std::vector<std::string> machines)
+      : interval_ms_(interval_ms), machines_(std::move(machines)) {}
+
+  // After a successful read at `now`: one heartbeat per machine when the last is an interval old.
+  void after_read(TimeMs now, std::vector<Event>& out) {
+    if (interval_ms_ <= 0 || (last_ != kTimeMin && now - last_ < interval_ms_)) return;
+    last_ = now;
+    append(now, out);
+  }
+
+  // Simulated time: the first heartbeat at `first`, then every interval (not at the first call's
+  // instant, so the heartbeats do not depend on how time is sliced).
+  void from(TimeMs first) { last_ = first - interval_ms_; }
+
+  // Simulated time, which may leap many intervals per call: one at every interval boundary up to
+  // `now` (inclusive of none after it), so the simulated data has no silence of its own.
+  void through(TimeMs now, std::vector<Event>& out) {
+    if (interval_ms_ <= 0) return;
+    if (last_ == kTimeMin) last_ = now - interval_ms_;
+    for (TimeMs t = last_ + interval_ms_; t <= now; t += interval_ms_) {
+      append(t, out);
+      last_ = t;
+    }
+  }
+
+ private:
+  void append(TimeMs ts, std::vector<Event>& out) const {
+    for (const std::string& machine : machines_) {
+      Event& e = out.emplace_back();
+      e.ts = ts;
+      e.machine = machine;
+      e.type = EventType::heartbeat;
+    }
+  }
+
+  DurationMs interval_ms_;
+  std::vector<std::string> machines_;
+  TimeMs last_ = kTimeMin;
+};
+
+// The machines a source's tags read, each once.
+inline std::vector<std::string> tag_machines(const SourceConfig& config) {
+  std::vector<std::string> out;
+  for (const TagConfig& t : config.tags) out.push_back(t.machine);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+}  // namespace oee::edge
