@@ -167,6 +167,9 @@ void expect_valid_for_plant(const PlantModel& plant, const std::vector<Event>& e
       case EventType::sample:
         ADD_FAILURE() << "the simulator sends no samples";
         break;
+      case EventType::heartbeat:
+        ADD_FAILURE() << "the simulator sends no heartbeats (its edge source adds them)";
+        break;
     }
   }
 }
@@ -373,7 +376,9 @@ MachineDay summarise(const MachineSpec& m, const std::vector<Event>& events, Tim
         last_counter[e.counter] = e.value;
         break;
       }
-      case EventType::sample: break;
+      case EventType::sample:
+      case EventType::heartbeat:
+        break;
     }
   }
   close(to);
