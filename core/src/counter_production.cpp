@@ -45,10 +45,11 @@ void CounterProduction::read(const Event& e, std::int64_t cycle_us, std::vector<
     delta = e.value;  // a reset: counting started again from zero
     if (e.rollover > 0) {
       // A wrap is plausible only if the machine could have made that many parts since the previous
-      // reading: at most twice its ideal rate. Otherwise the PLC was reset (values < 2^40: no overflow).
+      // reading: at most twice its ideal rate. Otherwise the PLC was reset (values < 2^40: no overflow;
+      // a previous value at or above this rollover, read under another, is no wrap either).
       const std::int64_t wrapped = e.value + e.rollover - track.last;
       const std::int64_t plausible = saturating_mul(2 * (e.ts - track.ts), 1000) / std::max<std::int64_t>(1, cycle_us);
-      if (wrapped <= plausible)
+      if (wrapped > 0 && wrapped <= plausible)
         delta = wrapped;
       else
         issues.push_back({e.ts, DataQualityKind::counter_reset, e.counter, wrapped});

@@ -192,6 +192,16 @@ TEST(CounterProduction, PlausibleWrapIsARolloverImplausibleOneIsAFlaggedReset) {
   EXPECT_EQ(r.data_quality()[0], (DataQualityIssue{60'000, DataQualityKind::counter_reset, T, 30'590}));
 }
 
+TEST(CounterProduction, DecreaseBelowAChangedRolloverIsAResetNotANegativeWrap) {
+  const MachineSpec m = machine(1'000);
+  // Read as 32-bit first, then as 16-bit: 5 + 65,536 - 70,000 would be a negative wrap.
+  const std::vector<Event> events = {running(0), counter(0, T, 70'000, 1LL << 32), counter(60'000, T, 5, 65'536)};
+  const MachineHistory h = MachineHistory::build(m, events);
+  EXPECT_EQ(totals(h).good_count, 5);
+  ASSERT_EQ(h.data_quality().size(), 1u);
+  EXPECT_EQ(h.data_quality()[0].kind, DataQualityKind::counter_reset);
+}
+
 TEST(CounterProduction, PlausibleRateFollowsTheProductInEffect) {
   MachineSpec m = machine(1'000'000);
   m.product_cycle_us = {{"fast", 10'000}};  // 100 parts a second
