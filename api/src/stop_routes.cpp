@@ -43,6 +43,23 @@ MachineHistory window_history(server::PlantService& s, const MachineSpec& m, Tim
   });
 }
 
+// What the machine's counts data does not say consistently within [from, to) (docs/oee-model.md,
+// "Data quality"): counter mismatches, resets read from a decrease, out-of-range values.
+void data_quality_field(std::string& out, server::PlantService& s, const MachineHistory& h, TimeMs from, TimeMs to) {
+  out += "\"data_quality\":[";
+  for (const DataQualityIssue& d : h.data_quality()) {
+    if (d.ts < from || d.ts >= to) continue;
+    out += '{';
+    string_field(out, "ts", time_text(s, d.ts));
+    string_field(out, "kind", data_quality_kind_name(d.kind));
+    string_field(out, "counter", counter_name(d.counter));
+    int_field(out, "amount", d.amount);
+    close_object(out);
+    out += ',';
+  }
+  close_array(out);
+}
+
 std::string_view loss_kind(const MachineHistory& h, const StateInterval& iv, TimeMs now) {
   if (h.is_small_stop(iv, now)) return "small_stop";
   if (iv.state == State::stopped) return "breakdown";
@@ -158,6 +175,9 @@ HttpResponse timeline(server::PlantService& s, const HttpRequest& r) {
     out += ',';
   }
   close_array(out);
+  out += ',';
+  // The data-quality issues of the window come whole with every page (few, and not paged).
+  data_quality_field(out, s, h, from, std::min(to, now));
   out += ',';
   return with_next(std::move(out), r, next);
 }

@@ -36,6 +36,44 @@ TEST_F(Api, TimelineAndStops) {
   EXPECT_EQ(get("/api/v1/stops?limit=10001").status, 400);
 }
 
+// Counters that do not add up, and a PLC reset on a counter with rollover, are listed with the
+// timeline (in the window), while good and reject are counted once as reported.
+TEST_F(Api, TimelineListsCounterDataQualityIssuesInTheWindow) {
+  std::vector<Event> events;
+  auto add = [&](const char* ts, const char* name, int value) {
+    events.push_back(event(std::string(R"({"ts":")") + ts + R"(","machine":"s1/a1/l1/press","type":"counter","name":")" +
+                           name + R"(","value":)" + std::to_string(value) + R"(,"rollover":65536})"));
+  };
+  events.push_back(event(R"({"ts":"2026-11-10T06:00:00-06:00","machine":"s1/a1/l1/press","type":"state","state":"1"})"));
+  for (const char* ts : {"2026-11-10T06:00:00-06:00", "2026-11-10T07:00:00-06:00", "2026-11-10T08:00:00-06:00"}) {
+    const int k = ts[12] - '6';  // 0, 1, 2
+    add(ts, "total", 100 * k + (k == 2 ? 5 : 0));  // 205 at 08:00: 3 more than good + reject
+    add(ts, "good", 90 * k + (k == 2 ? 10 : 0));
+    add(ts, "reject", 10 * k - (k == 2 ? 8 : 0));
+  }
+  add("2026-11-10T08:01:00-06:00", "total", 100);  // a drop of 105 in a minute: read as a wrap, 65,431 parts
+  ASSERT_EQ(service_->ingest(events, "test").inserted, events.size());
+
+  auto r = get("/api/v1/timeline?machine=s1/a1/l1/press&" + kShift);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = nlohmann::json::parse(r.body);
+  ASSERT_EQ(j["data_quality"].size(), 3u) << r.body;
+  EXPECT_EQ(j["data_quality"][0]["ts"], "2026-11-10T08:00:00-06:00");
+  EXPECT_EQ(j["data_quality"][0]["kind"], "counter_mismatch");
+  EXPECT_EQ(j["data_quality"][0]["counter"], "total");
+  EXPECT_EQ(j["data_quality"][0]["amount"], 105 - 100 - 2);
+  EXPECT_EQ(j["data_quality"][1]["kind"], "counter_reset");
+  EXPECT_EQ(j["data_quality"][1]["amount"], 100 + 65536 - 205);
+  EXPECT_EQ(j["data_quality"][2]["kind"], "counter_mismatch");  // total alone moved by 100
+  r = get("/api/v1/timeline?machine=s1/a1/l1/press&from=2026-11-10T07:30:00-06:00&to=2026-11-10T08:01:00-06:00");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["data_quality"].size(), 1u) << r.body;
+  r = get("/api/v1/counts?node=s1/a1/l1/press&" + kShift);
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j[0]["good_count"], 90 + 100);
+  EXPECT_EQ(j[0]["reject_count"], 10 + 2);
+}
+
 TEST_F(Api, OperatorAssignsAReasonAndTheParetoChanges) {
   ingest_vorne_shift();
   auto r = get("/api/v1/pareto?node=s1&" + kShift);

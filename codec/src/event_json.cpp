@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "oee/core/count_bounds.h"
+
 namespace oee::codec {
 
 namespace {
@@ -16,6 +18,10 @@ using simdjson::dom::element_type;
 // Instants RFC 3339 can write: years 0000 to 9999.
 constexpr TimeMs kEarliestMs = -62167219200000;
 constexpr TimeMs kLatestMs = 253402300799999;
+
+// Counts and counter values are bounded so that no arithmetic on them can overflow (the engine's
+// reasons: core/include/oee/core/count_bounds.h).
+constexpr std::string_view kAboveMaxCount = "above 2^40 (1099511627776)";
 
 bool fail(std::string& error, std::string_view field, std::string_view what) {
   error = "field '";
@@ -140,7 +146,8 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     if (!has_state || e.state.empty()) return fail(error, "state", "missing");
   } else if (type == "count") {
     e.type = EventType::count;
-    if (e.good > (std::int64_t{1} << 40) || e.reject > (std::int64_t{1} << 40)) return fail(error, "good", "implausibly large");
+    if (e.good > kMaxCount) return fail(error, "good", kAboveMaxCount);
+    if (e.reject > kMaxCount) return fail(error, "reject", kAboveMaxCount);
   } else if (type == "counter") {
     e.type = EventType::counter;
     if (has_value && !get_int(value_element, "value", e.value, error, 0)) return false;
@@ -150,6 +157,8 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     else if (counter == "reject") e.counter = CounterName::reject;
     else return fail(error, "name", "must be total, good or reject");
     if (!has_value) return fail(error, "value", "missing");
+    if (e.value > kMaxCount) return fail(error, "value", kAboveMaxCount);
+    if (e.rollover > kMaxCount) return fail(error, "rollover", kAboveMaxCount);
     if (e.rollover > 0 && e.value >= e.rollover) return fail(error, "value", "not below rollover");
   } else if (type == "product") {
     e.type = EventType::product;

@@ -157,3 +157,37 @@ TEST(EventJson, HeartbeatsAreASignOfLifeOnlyAndRoundTrip) {
 }
 
 }  // namespace oee::codec
+
+namespace oee::codec {
+
+// Counts and counter values above 2^40 are rejected with the field and the bound; 2^40 itself and
+// a 32-bit PLC word's rollover pass. Negative ones are rejected as before.
+TEST(EventJson, CountsAndCountersBeyondTheirBoundsAreRejectedWithTheReason) {
+  std::vector<Event> events;
+  std::vector<RejectedEvent> rejected;
+  std::string error;
+  ASSERT_TRUE(parse_event_batch(R"([
+    {"ts":1,"type":"count","good":1099511627777},
+    {"ts":1,"type":"count","good":1,"reject":1099511627777},
+    {"ts":1,"type":"counter","name":"good","value":1099511627777},
+    {"ts":1,"type":"counter","name":"good","value":5,"rollover":1099511627777},
+    {"ts":1,"type":"counter","name":"total","value":9223372036854775807},
+    {"ts":1,"type":"counter","name":"total","value":-3},
+    {"ts":1,"type":"count","good":1099511627776,"reject":1099511627776},
+    {"ts":1,"type":"counter","name":"reject","value":1099511627776},
+    {"ts":1,"type":"counter","name":"total","value":4294967295,"rollover":4294967296}
+  ])", events, rejected, error, "s/a/l/m")) << error;
+  ASSERT_EQ(rejected.size(), 6u);
+  EXPECT_EQ(rejected[0].reason, "event 0: field 'good': above 2^40 (1099511627776)");
+  EXPECT_EQ(rejected[1].reason, "event 1: field 'reject': above 2^40 (1099511627776)");
+  EXPECT_EQ(rejected[2].reason, "event 2: field 'value': above 2^40 (1099511627776)");
+  EXPECT_EQ(rejected[3].reason, "event 3: field 'rollover': above 2^40 (1099511627776)");
+  EXPECT_EQ(rejected[4].reason, "event 4: field 'value': above 2^40 (1099511627776)");
+  EXPECT_EQ(rejected[5].reason, "event 5: field 'value': must not be negative");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].good, std::int64_t{1} << 40);
+  EXPECT_EQ(events[1].value, std::int64_t{1} << 40);
+  EXPECT_EQ(events[2].rollover, std::int64_t{1} << 32);
+}
+
+}  // namespace oee::codec

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "oee/core/count_bounds.h"
+
 namespace oee {
 
 KpiTotals& KpiTotals::operator+=(const KpiTotals& o) {
@@ -15,12 +17,13 @@ KpiTotals& KpiTotals::operator+=(const KpiTotals& o) {
   starved_ms += o.starved_ms;
   blocked_ms += o.blocked_ms;
   unscheduled_running_ms += o.unscheduled_running_ms;
-  good_count += o.good_count;
-  reject_count += o.reject_count;
-  startup_reject_count += o.startup_reject_count;
-  ideal_us += o.ideal_us;
-  reject_ideal_us += o.reject_ideal_us;
-  startup_reject_ideal_us += o.startup_reject_ideal_us;
+  // Counts and ideal times saturate (count_bounds.h): corrupt values never overflow.
+  good_count = saturating_add(good_count, o.good_count);
+  reject_count = saturating_add(reject_count, o.reject_count);
+  startup_reject_count = saturating_add(startup_reject_count, o.startup_reject_count);
+  ideal_us = saturating_add(ideal_us, o.ideal_us);
+  reject_ideal_us = saturating_add(reject_ideal_us, o.reject_ideal_us);
+  startup_reject_ideal_us = saturating_add(startup_reject_ideal_us, o.startup_reject_ideal_us);
   breakdown_count += o.breakdown_count;
   stop_count += o.stop_count;
   machine_count += o.machine_count;
@@ -57,8 +60,10 @@ KpiFigures derive_figures(const KpiTotals& t) {
   f.small_stops_s = t.small_stop_ms / 1000.0;
   // Performance loss is run time minus the ideal time of what was made: small stops, the rest is
   // speed loss (negative when the machine beat its ideal cycle).
-  f.speed_loss_s = static_cast<double>(t.run_ms() * 1000 - t.ideal_us - t.small_stop_ms * 1000) / 1e6;
-  f.production_rejects_s = (t.reject_ideal_us - t.startup_reject_ideal_us) / 1e6;
+  // In double: a saturated ideal time must not overflow the subtraction (exact below 2^53).
+  f.speed_loss_s = (static_cast<double>(t.run_ms()) * 1000 - static_cast<double>(t.ideal_us) -
+                    static_cast<double>(t.small_stop_ms) * 1000) / 1e6;
+  f.production_rejects_s = (static_cast<double>(t.reject_ideal_us) - static_cast<double>(t.startup_reject_ideal_us)) / 1e6;
   f.startup_rejects_s = t.startup_reject_ideal_us / 1e6;
   return f;
 }
@@ -162,12 +167,12 @@ KpiTotals totals_with_plan(const MachineHistory& h, std::span<const Interval> pl
   const auto& counts = h.counts();
   auto it = std::lower_bound(counts.begin(), counts.end(), from, [](const CountRecord& c, TimeMs v) { return c.ts < v; });
   for (; it != counts.end() && it->ts < end; ++it) {
-    t.good_count += it->good;
-    t.reject_count += it->reject;
-    t.startup_reject_count += it->startup_reject;
-    t.ideal_us += (it->good + it->reject) * it->cycle_us;
-    t.reject_ideal_us += it->reject * it->cycle_us;
-    t.startup_reject_ideal_us += it->startup_reject * it->cycle_us;
+    t.good_count = saturating_add(t.good_count, it->good);
+    t.reject_count = saturating_add(t.reject_count, it->reject);
+    t.startup_reject_count = saturating_add(t.startup_reject_count, it->startup_reject);
+    t.ideal_us = saturating_add(t.ideal_us, saturating_mul(saturating_add(it->good, it->reject), it->cycle_us));
+    t.reject_ideal_us = saturating_add(t.reject_ideal_us, saturating_mul(it->reject, it->cycle_us));
+    t.startup_reject_ideal_us = saturating_add(t.startup_reject_ideal_us, saturating_mul(it->startup_reject, it->cycle_us));
   }
   return t;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "oee/core/counter_production.h"
+
 namespace oee {
 
 namespace {
@@ -43,29 +45,33 @@ std::vector<Entry> canonical_order(std::span<const Event> events) {
   return entries;
 }
 
-struct CounterTrack {
-  bool seen = false;
-  std::int64_t last = 0;
-};
-
-std::int64_t counter_delta(CounterTrack& track, const Event& e) {
-  if (!track.seen) {  // the first reading is the baseline
-    track.seen = true;
-    track.last = e.value;
-    return 0;
+// The instant of each counter's first reading: a counter takes part from the instant after it.
+std::array<TimeMs, 3> first_reading_ts(std::span<const Event> events, const std::vector<Entry>& order) {
+  std::array<TimeMs, 3> first{kTimeMax, kTimeMax, kTimeMax};
+  for (const Entry& en : order) {
+    const Event& e = events[en.index];
+    if (e.type != EventType::counter || !counts_within_bounds(e)) continue;
+    TimeMs& f = first[static_cast<std::size_t>(e.counter)];
+    if (f == kTimeMax) f = e.ts;
   }
-  std::int64_t delta;
-  if (e.value >= track.last)
-    delta = e.value - track.last;
-  else if (e.rollover > 0)
-    delta = e.value + e.rollover - track.last;
-  else
-    delta = e.value;  // a reset: counting started again from zero
-  track.last = e.value;
-  return delta;
+  return first;
+}
+
+// Whether the counter reading at order[i] is the last of its instant (they are adjacent: the
+// canonical order sorts by time, then type).
+bool last_of_instant(std::span<const Event> events, const std::vector<Entry>& order, std::size_t i) {
+  if (i + 1 == order.size()) return true;
+  const Event& next = events[order[i + 1].index];
+  return next.type != EventType::counter || next.ts != events[order[i].index].ts;
 }
 
 }  // namespace
+
+void MachineHistory::leave_out_of_range(const Event& e) {
+  ++ignored_events_;
+  const CounterName counter = e.type == EventType::counter ? e.counter : CounterName::total;
+  data_quality_.push_back({e.ts, DataQualityKind::out_of_range, counter, out_of_range_value(e)});
+}
 
 bool MachineHistory::is_small_stop(const StateInterval& iv, TimeMs horizon) const {
   if (!is_unplanned_stop(iv.state)) return false;
@@ -105,19 +111,11 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
   h.silences_ = find_silences(order, machine.no_data_after_ms);
   if (!order.empty()) h.last_sign_ts_ = order.back().ts;
 
-  bool has_total_counter = false;
-  for (const Entry& en : order) {
-    const Event& e = events[en.index];
-    if (e.type == EventType::counter && e.counter == CounterName::total) {
-      has_total_counter = true;
-      break;
-    }
-  }
-
-  std::array<CounterTrack, 3> counters;
+  CounterProduction counters(first_reading_ts(events, order));
   std::vector<std::uint32_t> reasons;  // indexes of reason events, applied once intervals exist
   std::string current_product;
-  for (const Entry& en : order) {
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Entry& en = order[i];
     const Event& e = events[en.index];
     // A sample is the history of a process value, a heartbeat a sign of life: no OEE signal.
     if (e.type == EventType::sample || e.type == EventType::heartbeat) continue;
@@ -145,21 +143,22 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
         }
         break;
       case EventType::count:
-        if (e.good != 0 || e.reject != 0) h.counts_.push_back({e.ts, e.good, e.reject, 0, 0});
-        break;
-      case EventType::counter: {
-        const std::int64_t d = counter_delta(counters[static_cast<std::size_t>(e.counter)], e);
-        if (d == 0) break;
-        switch (e.counter) {
-          case CounterName::total: h.counts_.push_back({e.ts, d, 0, 0, 0}); break;
-          case CounterName::good: h.counts_.push_back({e.ts, d, 0, 0, 0}); break;
-          case CounterName::reject:
-            // With a total counter, rejects are part of the total: good = total - reject.
-            h.counts_.push_back({e.ts, has_total_counter ? -d : 0, d, 0, 0});
-            break;
+        if (!counts_within_bounds(e)) {
+          h.leave_out_of_range(e);
+        } else if (e.good != 0 || e.reject != 0) {
+          h.counts_.push_back({e.ts, e.good, e.reject, 0, 0});
         }
         break;
-      }
+      case EventType::counter:
+        if (!counts_within_bounds(e))
+          h.leave_out_of_range(e);
+        else
+          counters.read(e, machine.cycle_us_for(current_product), h.data_quality_);
+        if (last_of_instant(events, order, i)) {
+          const PartIncrement p = counters.finish_instant(e.ts, h.data_quality_);
+          if (p.good != 0 || p.reject != 0) h.counts_.push_back({e.ts, p.good, p.reject, 0, 0});
+        }
+        break;
       case EventType::reason:
         reasons.push_back(en.index);
         break;

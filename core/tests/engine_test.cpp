@@ -5,6 +5,7 @@
 
 #include "oee/core/kpi.h"
 #include "oee/core/plant_history.h"
+#include "test_events.h"
 
 namespace oee {
 
@@ -27,15 +28,6 @@ Event count(TimeMs ts, std::int64_t good, std::int64_t reject) {
   e.type = EventType::count;
   e.good = good;
   e.reject = reject;
-  return e;
-}
-Event counter(TimeMs ts, CounterName name, std::int64_t value, std::int64_t rollover = 0) {
-  Event e;
-  e.ts = ts;
-  e.type = EventType::counter;
-  e.counter = name;
-  e.value = value;
-  e.rollover = rollover;
   return e;
 }
 

@@ -202,13 +202,60 @@ TEST_P(StoreTest, LateEventsRecomputeFromTheStartOfTheirStateInterval) {
   expect_engine(at("2026-11-09T20:00:00Z"), at("2026-11-11T00:00:00Z"));
 }
 
-TEST_P(StoreTest, AFirstTotalCounterTurnsSettledRejectCountersIntoPartOfTheTotal) {
+// A counter takes part from the instant after its first reading (docs/oee-model.md, "Counts"): a
+// total counter appearing later leaves the rejects already settled as they were.
+TEST_P(StoreTest, ATotalCounterAppearingLaterLeavesSettledRejectCountersAsTheyWere) {
   send({state(m, at("2026-11-10T06:00:00Z"), "running", 1), counter(m, at("2026-11-10T06:10:00Z"), CounterName::reject, 10, 2),
         counter(m, at("2026-11-10T06:20:00Z"), CounterName::reject, 15, 3), count(m, at("2026-11-10T09:00:00Z"), 1, 0, 4)});
   expect_engine(at("2026-11-10T06:00:00Z"), at("2026-11-10T10:00:00Z"));
   send({counter(m, at("2026-11-10T09:30:00Z"), CounterName::total, 1000, 5)});
   expect_engine(at("2026-11-10T06:00:00Z"), at("2026-11-10T10:00:00Z"));
-  EXPECT_EQ(store->machine_totals(m, at("2026-11-10T06:00:00Z"), at("2026-11-10T07:00:00Z"), kTimeMax).good_count, -5);
+  const KpiTotals first = store->machine_totals(m, at("2026-11-10T06:00:00Z"), at("2026-11-10T07:00:00Z"), kTimeMax);
+  EXPECT_EQ(first.good_count, 0);
+  EXPECT_EQ(first.reject_count, 5);
+}
+
+// Total, good and reject counters with rollovers, a good counter appearing mid-history, a PLC reset,
+// a mismatch and a late reading in a settled hour: the store's rollups and its windows (from each
+// counter's carried last reading) give the engine's counts and data-quality list, bit for bit.
+TEST_P(StoreTest, ThreeCountersRolloversAndResetsMatchTheEngineInEveryWindow) {
+  const std::int64_t wrap = 65536;
+  auto rolled = [&](TimeMs ts, CounterName n, std::int64_t v, std::int64_t seq) {
+    Event e = counter(m, ts, n, v % wrap, seq);
+    e.rollover = wrap;
+    return e;
+  };
+  std::vector<Event> batch = {state(m, at("2026-11-10T06:00:00Z"), "running", 1)};
+  std::int64_t seq = 2, total = 65'000, good = 64'900, reject = 100;
+  for (TimeMs t = at("2026-11-10T06:00:00Z"); t < at("2026-11-10T12:00:00Z"); t += 5 * kMsPerMinute) {
+    const std::int64_t made = 200 + (t / kMsPerMinute) % 7, bad = made % 5;  // ~40 a minute: below 2x ideal
+    total += made, good += made - bad, reject += bad;
+    if (t == at("2026-11-10T09:00:00Z")) total = 17;  // a PLC reset: the wrap would mean ~64,000 parts
+    if (t == at("2026-11-10T10:30:00Z")) ++reject;    // one reading off: a mismatch
+    batch.push_back(rolled(t, CounterName::total, total, seq++));
+    if (t >= at("2026-11-10T07:30:00Z")) batch.push_back(rolled(t, CounterName::good, good, seq++));
+    if (t != at("2026-11-10T08:20:00Z")) batch.push_back(rolled(t, CounterName::reject, reject, seq++));
+  }
+  Event late = rolled(at("2026-11-10T08:20:00Z"), CounterName::reject, 0, seq++);
+  for (const Event& e : batch)  // the reading left out above, with the value it had
+    if (e.type == EventType::counter && e.counter == CounterName::reject && e.ts < late.ts) late.value = e.value;
+  send(batch);
+  expect_engine(at("2026-11-10T06:00:00Z"), at("2026-11-10T12:00:00Z"));
+  send({late});
+  expect_engine(at("2026-11-10T06:00:00Z"), at("2026-11-10T12:00:00Z"));
+  const MachineHistory ref = MachineHistory::build(m, all);
+  EXPECT_GE(ref.data_quality().size(), 2u);
+  for (const char* from : {"2026-11-10T07:00:00Z", "2026-11-10T08:45:00Z", "2026-11-10T10:00:00Z"}) {
+    // A store's history may reach back before `from` (PostgreSQL's does): compare from `from` on.
+    auto since = [&](const MachineHistory& h) {
+      std::vector<DataQualityIssue> out;
+      for (const DataQualityIssue& d : h.data_quality())
+        if (d.ts >= at(from)) out.push_back(d);
+      return out;
+    };
+    EXPECT_EQ(since(store->machine_history(m, at(from), at("2026-11-10T12:00:00Z"))), since(ref)) << from;
+    EXPECT_FALSE(since(ref).empty()) << from;
+  }
 }
 
 TEST_P(StoreTest, SourceStatisticsKeepGapsAsRanges) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "oee/core/counter_production.h"
 #include "oee/core/event.h"
 #include "oee/core/plant_model.h"
 #include "oee/core/state.h"
@@ -57,6 +58,9 @@ class MachineHistory {
   // named otherwise): the ingest dead-letters the latter before they get here.
   std::size_t distinct_events() const { return distinct_events_; }
   std::size_t ignored_events() const { return ignored_events_; }
+  // What the counts' data does not say consistently (counter mismatches, resets read from a
+  // decrease, out-of-range values), in time order: a pure function of the events, like the rest.
+  const std::vector<DataQualityIssue>& data_quality() const { return data_quality_; }
   TimeMs first_state_ts() const { return intervals_.empty() ? kTimeMax : intervals_.front().start; }
   TimeMs last_event_ts() const { return last_event_ts_; }
   // The silences between consecutive events (signs of life) longer than the machine's
@@ -72,10 +76,13 @@ class MachineHistory {
   std::ptrdiff_t interval_at(TimeMs t) const;
 
  private:
+  void leave_out_of_range(const Event& e);
+
   const MachineSpec* machine_ = nullptr;
   std::vector<StateInterval> intervals_;
   std::vector<CountRecord> counts_;
   std::vector<ProductChange> products_;
+  std::vector<DataQualityIssue> data_quality_;
   std::size_t distinct_events_ = 0;
   std::size_t ignored_events_ = 0;
   TimeMs last_event_ts_ = kTimeMin;
