@@ -173,7 +173,8 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
   // Back to schema 2: the hours without their days.
   {
     pg::Connection conn(url);
-    conn.exec("DROP TABLE rollup_days; DROP TABLE machine_carry; ALTER TABLE machines RESET (fillfactor);"
+    conn.exec("DROP TABLE rollup_days; DROP TABLE machine_carry; ALTER TABLE rollups DROP COLUMN no_data_ms;"
+              " ALTER TABLE machines RESET (fillfactor);"
               " ALTER TABLE sources RESET (fillfactor);"
               // schema 7: sources keyed by src alone again
               " ALTER TABLE sources DROP CONSTRAINT sources_src_incarnation_key; ALTER TABLE sources DROP COLUMN incarnation;"
