@@ -170,13 +170,9 @@ HttpResponse revoke_token(const Access& access, const HttpRequest& r, const Prin
 }
 
 HttpResponse audit_entries(const Access& access, const HttpRequest& r) {
-  std::int64_t before = 0;
-  Page page;
+  std::int64_t limit = 0, before = 0;
   std::string error;
-  if (!page_params(r, 100, page, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error) ||
-      (page.cursor && !integer_cursor(*page.cursor, before, error)))
-    return HttpResponse::error(400, "bad_parameter", error);
-  const std::int64_t limit = page.limit;
+  if (!id_page_params(r, limit, before, error)) return HttpResponse::error(400, "bad_parameter", error);
   const auto entries = access.audit_chain().entries(before, static_cast<std::size_t>(limit));
   std::string out = "{\"items\":[";
   for (const auto& e : entries) {

@@ -26,6 +26,15 @@ bool integer_cursor(const std::string& cursor, std::int64_t& out, std::string& e
   return false;
 }
 
+bool id_page_params(const server::HttpRequest& r, std::int64_t& limit, std::int64_t& before, std::string& error) {
+  Page page;
+  if (!page_params(r, 100, page, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error) ||
+      (page.cursor && !integer_cursor(*page.cursor, before, error)))
+    return false;
+  limit = page.limit;
+  return true;
+}
+
 namespace {
 void append_query_escaped(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";

@@ -24,6 +24,10 @@ bool page_params(const server::HttpRequest& r, std::int64_t default_limit, Page&
 // A cursor that is one integer (a time in ms or an id); false with `error` when it is not.
 bool integer_cursor(const std::string& cursor, std::int64_t& out, std::string& error);
 
+// The parameters of a route paged by id, newest first (dead letters, conflicts, audit): `limit`
+// (default 100) and where the page starts, `before` or the previous page's `cursor`.
+bool id_page_params(const server::HttpRequest& r, std::int64_t& limit, std::int64_t& before, std::string& error);
+
 // Sets the `Link` header to this request with `cursor` = next.
 void link_next(server::HttpResponse& response, const server::HttpRequest& r, const std::string& next);
 

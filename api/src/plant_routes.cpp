@@ -183,13 +183,9 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
 }
 
 HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
-  std::int64_t before = 0;
-  Page page;
+  std::int64_t limit = 0, before = 0;
   std::string error;
-  if (!page_params(r, 100, page, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error) ||
-      (page.cursor && !integer_cursor(*page.cursor, before, error)))
-    return HttpResponse::error(400, "bad_parameter", error);
-  const std::int64_t limit = page.limit;
+  if (!id_page_params(r, limit, before, error)) return HttpResponse::error(400, "bad_parameter", error);
   const auto [letters, total] = s.read_store([&](storage::EventStore& store) {
     return std::make_pair(store.dead_letters(before, static_cast<std::size_t>(limit)), store.dead_letter_count());
   });
@@ -212,13 +208,9 @@ HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
 // beside the stored version (JSON text of each; `stored` empty when it is not at the same machine
 // and hour). Paged like the dead letters.
 HttpResponse conflicts(server::PlantService& s, const HttpRequest& r) {
-  std::int64_t before = 0;
-  Page page;
+  std::int64_t limit = 0, before = 0;
   std::string error;
-  if (!page_params(r, 100, page, error) || !int_param(r, "before", 0, 0, INT64_MAX, before, error) ||
-      (page.cursor && !integer_cursor(*page.cursor, before, error)))
-    return HttpResponse::error(400, "bad_parameter", error);
-  const std::int64_t limit = page.limit;
+  if (!id_page_params(r, limit, before, error)) return HttpResponse::error(400, "bad_parameter", error);
   const auto [list, total] = s.read_store([&](storage::EventStore& store) {
     return std::make_pair(store.conflicts(before, static_cast<std::size_t>(limit)), store.conflict_count());
   });
