@@ -7,41 +7,40 @@ WINDOW = [("from", "RFC 3339 or epoch ms; default the start of the current shift
           ("to", "RFC 3339 or epoch ms; default now")]
 NODE = [("node", "site, area, line or machine path; default the whole plant")]
 BY = [("by", "hour, day or shift")]
-PAGE = [("limit", "1..1000, default 100"), ("before", "id to page back from")]
 
-# path, method, summary, role (None = public), query params, request body fields
+# path, method, summary, role (None = public), query params, request body fields, paged (None, or
+# "object"/"array": a list route whose next page is in `next` and the Link header, docs/api.md)
 ROUTES = [
-  ("/healthz", "get", "Liveness", None, [], None),
-  ("/readyz", "get", "Readiness: storage open (and MQTT connected when configured)", None, [], None),
-  ("/metrics", "get", "Prometheus metrics (text format)", "viewer", [], None),
-  ("/api/v1/openapi.json", "get", "This document", "viewer", [], None),
-  ("/api/v1/login", "post", "Log in: a session token with an expiry (failed logins are rate limited: 429)", None, [], {"user": "string", "password": "string"}),
-  ("/api/v1/logout", "post", "End the session of the token used", "viewer", [], None),
-  ("/api/v1/me", "get", "Who the token belongs to and its role", "viewer", [], None),
-  ("/api/v1/users", "get", "Users", "admin", [], None),
-  ("/api/v1/users", "post", "Create a user", "admin", [], {"name": "string", "password": "string", "role": "viewer|operator|admin"}),
-  ("/api/v1/users/update", "post", "Change a user's role or password", "admin", [], {"name": "string", "password": "string (optional)", "role": "viewer|operator|admin (optional)"}),
-  ("/api/v1/tokens", "get", "API tokens and sessions (ids, never the secrets)", "admin", [], None),
-  ("/api/v1/tokens", "post", "Create an API token (the secret is in the reply, once)", "admin", [], {"name": "string", "role": "viewer|operator|admin"}),
-  ("/api/v1/tokens/revoke", "post", "Revoke a token or session by id", "admin", [], {"id": "string"}),
-  ("/api/v1/audit", "get", "The audit trail, newest first", "admin", PAGE, None),
-  ("/api/v1/audit/verify", "get", "Check the audit hash chain", "admin", [], None),
-  ("/api/v1/plant", "get", "The plant tree with each machine's live state and no_data flag", "viewer", [], None),
-  ("/api/v1/kpis", "get", "KPIs of a node and window, optionally per bucket (no_data_s: time silent beyond no_data_after_s)", "viewer", NODE + WINDOW + BY, None),
-  ("/api/v1/dead-letters", "get", "Events and messages that could not be taken, newest first", "viewer", PAGE, None),
-  ("/api/v1/sources", "get", "Per-source statistics (seq gaps, clock offset)", "viewer", [], None),
-  ("/api/v1/timeline", "get", "A machine's state intervals in a window", "viewer", [("machine", "machine path")] + WINDOW, None),
-  ("/api/v1/stops", "get", "Stops with durations, kinds, reasons and comments, newest first", "viewer", NODE + WINDOW + [("limit", "1..1000"), ("offset", "from 0")], None),
-  ("/api/v1/stops/reason", "post", "Assign or change a stop's reason (a reason event)", "operator", [], {"machine": "string", "at": "RFC 3339 instant inside the stop", "reason": "string"}),
-  ("/api/v1/stops/comment", "post", "Comment on a stop", "operator", [], {"machine": "string", "at": "RFC 3339 instant inside the stop", "text": "string"}),
-  ("/api/v1/pareto", "get", "Loss Pareto by reason or by loss kind", "viewer", NODE + WINDOW + [("by", "reason (default) or kind")], None),
-  ("/api/v1/counts", "get", "Counts and production rate per bucket", "viewer", NODE + WINDOW + BY, None),
-  ("/api/v1/tags", "get", "A machine's tag history downsampled to min/max/avg per bucket", "viewer",
-   [("machine", "machine path"), ("tag", "counter.total, counter.good, counter.reject, count.good, count.reject")] + WINDOW + [("bucket_s", "bucket width in seconds, default 60")], None),
-  ("/api/v1/export/kpis.csv", "get", "KPIs as CSV", "viewer", NODE + WINDOW + BY, None),
-  ("/api/v1/export/stops.csv", "get", "Stops as CSV", "viewer", NODE + WINDOW, None),
-  ("/api/v1/live", "get", "WebSocket: subscribe to nodes; state changes and rolling current-shift KPIs (docs/api.md)", "viewer",
-   [("access_token", "the bearer token (browsers cannot set headers on a WebSocket)")], None),
+  ('/healthz', 'get', 'Liveness', None, [], None, None),
+  ('/readyz', 'get', 'Readiness: storage open (and MQTT connected when configured)', None, [], None, None),
+  ('/metrics', 'get', 'Prometheus metrics (text format)', 'viewer', [], None, None),
+  ('/api/v1/openapi.json', 'get', 'This document', 'viewer', [], None, None),
+  ('/api/v1/login', 'post', 'Log in: a session token with an expiry (failed logins are rate limited: 429)', None, [], {'user': 'string', 'password': 'string'}, None),
+  ('/api/v1/logout', 'post', 'End the session of the token used', 'viewer', [], None, None),
+  ('/api/v1/me', 'get', 'Who the token belongs to and its role', 'viewer', [], None, None),
+  ('/api/v1/users', 'get', 'Users', 'admin', [], None, None),
+  ('/api/v1/users', 'post', 'Create a user', 'admin', [], {'name': 'string', 'password': 'string', 'role': 'viewer|operator|admin'}, None),
+  ('/api/v1/users/update', 'post', "Change a user's role or password", 'admin', [], {'name': 'string', 'password': 'string (optional)', 'role': 'viewer|operator|admin (optional)'}, None),
+  ('/api/v1/tokens', 'get', 'API tokens and sessions (ids, never the secrets)', 'admin', [], None, None),
+  ('/api/v1/tokens', 'post', 'Create an API token (the secret is in the reply, once)', 'admin', [], {'name': 'string', 'role': 'viewer|operator|admin'}, None),
+  ('/api/v1/tokens/revoke', 'post', 'Revoke a token or session by id', 'admin', [], {'id': 'string'}, None),
+  ('/api/v1/audit', 'get', 'The audit trail, newest first', 'admin', [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('before', 'id to page back from'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
+  ('/api/v1/audit/verify', 'get', 'Check the audit hash chain', 'admin', [], None, None),
+  ('/api/v1/plant', 'get', "The plant tree with each machine's live state and no_data flag", 'viewer', [], None, None),
+  ('/api/v1/kpis', 'get', 'KPIs of a node and window, optionally per bucket (no_data_s: time silent beyond no_data_after_s); window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY, None, None),
+  ('/api/v1/dead-letters', 'get', 'Events and messages that could not be taken, newest first', 'viewer', [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('before', 'id to page back from'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
+  ('/api/v1/conflicts', 'get', 'Conflicts: events sent again under a stored src+inc+seq with other content, beside the stored version (newest first)', 'viewer', [('limit', '1..1000, default 100'), ('before', 'id to page back from')], None, None),
+  ('/api/v1/sources', 'get', 'Per-source statistics (seq gaps, clock offset)', 'viewer', [('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'array'),
+  ('/api/v1/timeline', 'get', "A machine's state intervals and counter data-quality issues in a window; window at most 31 days (longer: 400)", 'viewer', [('machine', 'machine path')] + WINDOW + [('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
+  ('/api/v1/stops', 'get', 'Stops with durations, kinds, reasons and comments, newest first; window at most 31 days (longer: 400)', 'viewer', NODE + WINDOW + [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('offset', 'from 0'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
+  ('/api/v1/stops/reason', 'post', "Assign or change a stop's reason (a reason event)", 'operator', [], {'machine': 'string', 'at': 'RFC 3339 instant inside the stop', 'reason': 'string'}, None),
+  ('/api/v1/stops/comment', 'post', 'Comment on a stop', 'operator', [], {'machine': 'string', 'at': 'RFC 3339 instant inside the stop', 'text': 'string'}, None),
+  ('/api/v1/pareto', 'get', 'Loss Pareto by reason or by loss kind; window at most 92 days (longer: 400)', 'viewer', NODE + WINDOW + [('by', 'reason (default) or kind')], None, None),
+  ('/api/v1/counts', 'get', 'Counts and production rate per bucket; window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY + [('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'array'),
+  ('/api/v1/tags', 'get', "A machine's tag history downsampled to min/max/avg per bucket; window at most 31 days (longer: 400)", 'viewer', [('machine', 'machine path'), ('tag', 'counter.total, counter.good, counter.reject, count.good, count.reject')] + WINDOW + [('bucket_s', 'bucket width in seconds, default 60'), ('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
+  ('/api/v1/export/kpis.csv', 'get', 'KPIs as CSV; window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY, None, None),
+  ('/api/v1/export/stops.csv', 'get', 'Stops as CSV; window at most 92 days (longer: 400)', 'viewer', NODE + WINDOW, None, None),
+  ('/api/v1/live', 'get', 'WebSocket: subscribe to nodes; state changes and rolling current-shift KPIs (docs/api.md)', 'viewer', [('access_token', 'the bearer token (browsers cannot set headers on a WebSocket)')], None, None),
 ]
 
 def error(desc):
@@ -57,8 +56,14 @@ doc = {
         "code": {"type": "string"}, "message": {"type": "string"}}}}}}},
   "paths": {},
 }
-for path, method, summary, role, params, body in ROUTES:
-    op = {"summary": summary, "responses": {"200": {"description": "OK"}, "400": error("Bad input")}}
+LINK = {"description": "<same request with cursor=NEXT>; rel=\"next\" when items are left out (docs/api.md, Paging)",
+        "schema": {"type": "string"}}
+OK = {None: {"description": "OK"},
+      "object": {"description": "OK; object bodies carry \"next\" when items are left out", "headers": {"Link": LINK}},
+      "array": {"description": "OK; a bare array, the next page only in the Link header", "headers": {"Link": LINK}}}
+
+for path, method, summary, role, params, body, paged in ROUTES:
+    op = {"summary": summary, "responses": {"200": OK[paged], "400": error("Bad input")}}
     if role:
         op["security"] = [{"bearer": []}]
         op["x-role"] = role
