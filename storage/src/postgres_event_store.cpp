@@ -248,6 +248,7 @@ class PostgresEventStore final : public EventStore {
   std::unordered_map<std::string, std::int64_t, StringHash, std::equal_to<>> machine_ids_, source_ids_;
   std::unordered_map<std::int64_t, std::string> machine_paths_;
   std::unordered_map<std::int64_t, SourceName> source_names_;
+  std::string key_scratch_;  // source_id's lookup key, its capacity kept
   std::set<std::int64_t> partitions_;  // days known to have a partition
 };
 
@@ -298,8 +299,8 @@ std::int64_t PostgresEventStore::machine_id(std::string_view path) {
 }
 
 std::int64_t PostgresEventStore::source_id(std::string_view src, std::string_view inc) {
-  std::string key = source_key(src, inc);
-  auto it = source_ids_.find(key);
+  source_key(src, inc, key_scratch_);
+  auto it = source_ids_.find(key_scratch_);
   if (it != source_ids_.end()) return it->second;
   return guarded([&] {
     Connection& c = conn();
@@ -307,7 +308,7 @@ std::int64_t PostgresEventStore::source_id(std::string_view src, std::string_vie
             Params().add(src).add(inc));
     const std::int64_t id =
         c.query("SELECT id FROM sources WHERE src=$1 AND incarnation=$2", Params().add(src).add(inc)).int_at(0, 0);
-    source_ids_.emplace(std::move(key), id);
+    source_ids_.emplace(source_key(src, inc), id);
     source_names_[id] = SourceName{std::string(src), std::string(inc)};
     return id;
   });

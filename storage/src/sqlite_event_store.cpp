@@ -243,6 +243,7 @@ class SqliteEventStore final : public EventStore {
   std::unordered_map<std::int64_t, MachineState*> machines_by_id_;
   std::unordered_map<std::string, std::unique_ptr<SourceState>, StringHash, std::equal_to<>> sources_;
   std::unordered_map<std::int64_t, SourceState*> sources_by_id_;
+  std::string key_scratch_;  // source_for's lookup key, its capacity kept (a lookup per appended event)
   std::unordered_map<const MachineSpec*, std::array<std::string, kStateCount>> tokens_;
   std::atomic<std::int64_t> event_count_ = 0;
   struct GapOp {
@@ -572,8 +573,8 @@ MachineState& SqliteEventStore::machine_for(std::string_view path) {
 }
 
 SourceState& SqliteEventStore::source_for(std::string_view src, std::string_view inc) {
-  std::string key = source_key(src, inc);
-  auto it = sources_.find(key);
+  source_key(src, inc, key_scratch_);
+  auto it = sources_.find(key_scratch_);
   if (it != sources_.end()) return *it->second;
   insert_source_.bind(1, src).bind(2, inc).run();
   auto s = std::make_unique<SourceState>();
@@ -581,7 +582,7 @@ SourceState& SqliteEventStore::source_for(std::string_view src, std::string_view
   s->stats.src = std::string(src);
   s->stats.incarnation = std::string(inc);
   sources_by_id_[s->id] = s.get();
-  SourceState& added = *sources_.emplace(std::move(key), std::move(s)).first->second;
+  SourceState& added = *sources_.emplace(key_scratch_, std::move(s)).first->second;
   publish_source_names();  // new sources are rare: a copy of the names each time is cheap
   return added;
 }
