@@ -9,7 +9,7 @@ build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DOEE_FUZZ=ON -DOEE_TESTS=OFF -DOEE_BENCH=OFF >/dev/null
+  -DOEE_FUZZ=ON -DOEE_TESTS=OFF -DOEE_BENCH=OFF -DOEE_WERROR=ON >/dev/null
 mapfile -t targets < <(ninja -C "$build" -t targets all | sed -n 's/^\([A-Za-z0-9_]*_fuzz\): phony$/\1/p' | grep -v '^cmake_' | sort -u)
 if [ ${#targets[@]} -eq 0 ]; then
   echo "fuzz.sh: no *_fuzz targets (is clang++ installed?)" >&2

@@ -12,7 +12,8 @@ bash scripts/setup.sh
 jobs=$(nproc)
 run_suite() {
   local build=$1; shift
-  cmake -S . -B "$build" -G Ninja "$@" >/dev/null
+  # CI builds with -Werror (OEE_WERROR); a plain cmake build leaves it off.
+  cmake -S . -B "$build" -G Ninja -DOEE_WERROR=ON "$@" >/dev/null
   cmake --build "$build" -j "$jobs"
   # Tests own their ports and processes; two at a time keeps the 2-core machine responsive.
   (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 ${CTEST_ARGS:-})
