@@ -62,9 +62,11 @@ class BinaryWriter {
  private:
   template <class T>
   void raw_le(T v) {
-    uint8_t b[sizeof(T)];
-    for (size_t i = 0; i < sizeof(T); ++i) b[i] = static_cast<uint8_t>(v >> (8 * i));
-    out_.insert(out_.end(), b, b + sizeof(T));
+    // Grown first, then written in place: g++ 12 at -O3 reported the former insert() of a local
+    // array as writing past the vector's end (a false -Wstringop-overflow).
+    const size_t at = out_.size();
+    out_.resize(at + sizeof(T));
+    for (size_t i = 0; i < sizeof(T); ++i) out_[at + i] = static_cast<uint8_t>(v >> (8 * i));
   }
   std::vector<uint8_t>& out_;
 };
