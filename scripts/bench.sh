@@ -8,15 +8,29 @@ cmake -S "$here" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DOEE_TESTS=OFF
 cmake --build "$build"
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
+# Shows a benchmark's output on stderr as it comes and keeps its BENCH lines; fails when there are
+# none. (Not `tee /dev/stderr`: that reopens stderr, and when it is a file (`> bench.txt 2>&1`) the
+# reopen truncates it and overwrites what was printed before.)
+show_and_keep_rows() {
+  local line kept=0
+  while IFS= read -r line || [[ -n $line ]]; do
+    printf '%s\n' "$line" >&2
+    if [[ $line == BENCH$'\t'* ]]; then
+      printf '%s\n' "$line" >>"$rows"
+      kept=1
+    fi
+  done
+  ((kept))
+}
 for program in "$build"/bench/bench_*; do
   [[ -x $program ]] || continue
   echo "== $(basename "$program")" >&2
-  "$program" | tee /dev/stderr | grep -E '^BENCH	' >>"$rows" || echo "!! $(basename "$program") failed" >&2
+  "$program" | show_and_keep_rows || echo "!! $(basename "$program") failed" >&2
 done
 for script in "$here"/bench/*.sh; do
   [[ -f $script ]] || continue
   echo "== $(basename "$script")" >&2
-  bash "$script" "$build" | tee /dev/stderr | grep -E '^BENCH	' >>"$rows" || echo "!! $(basename "$script") failed" >&2
+  bash "$script" "$build" | show_and_keep_rows || echo "!! $(basename "$script") failed" >&2
 done
 echo
 awk -F'\t' '
