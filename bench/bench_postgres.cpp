@@ -24,6 +24,7 @@
 #include "oee/core/shift_calendar.h"
 #include "oee/core/time_zone.h"
 #include "oee/storage/postgres_store.h"
+#include "oee/synthetic/generators.h"
 
 #include <libpq-fe.h>
 
@@ -38,72 +39,6 @@ double cpu_seconds() {  // user + system time of this process
   rusage u{};
   ::getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-PlantModel make_plant(int lines, int per_line) {
-  PlantModel p;
-  p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
-  p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
-  SiteSpec s{"s1", "s1", "Site", {}};
-  AreaSpec a{"a1", "s1/a1", "Area", {}};
-  for (int l = 0; l < lines; ++l) {
-    LineSpec line{"l" + std::to_string(l), "s1/a1/l" + std::to_string(l), "Line", {}};
-    for (int m = 0; m < per_line; ++m) {
-      MachineSpec spec;
-      spec.id = "m" + std::to_string(m);
-      spec.path = line.path + "/" + spec.id;
-      spec.ideal_cycle_us = 900'000;
-      spec.product_cycle_us = {{"a", 800'000}, {"b", 1'200'000}};
-      spec.micro_stop_threshold_ms = 60'000;
-      spec.startup_window_ms = 300'000;
-      line.machines.push_back(spec);
-    }
-    a.lines.push_back(line);
-  }
-  s.areas.push_back(a);
-  p.sites.push_back(s);
-  return p;
-}
-
-// Machines interleaved round-robin; one source (edge agent) per line, seq increasing per source.
-std::vector<Event> make_events(const PlantModel& plant, std::size_t n, TimeMs start, DurationMs mean_step_ms,
-                               std::uint64_t seed) {
-  const auto machines = plant.machines();
-  std::mt19937_64 rng(seed);
-  std::vector<TimeMs> clock(machines.size(), start);
-  std::vector<std::int64_t> total(machines.size(), 0);
-  std::map<std::string, std::int64_t> seq;
-  std::vector<Event> out;
-  out.reserve(n);
-  static const char* kStates[] = {"running", "running", "running", "stopped", "setup", "starved", "running"};
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t m = i % machines.size();
-    clock[m] += 1 + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(2 * mean_step_ms));
-    Event e;
-    e.ts = clock[m];
-    e.machine = machines[m]->path;
-    e.src = e.machine.substr(0, e.machine.rfind('/'));
-    e.seq = seq[e.src]++;
-    const unsigned r = static_cast<unsigned>(rng() % 100);
-    if (r < 25) {
-      e.type = EventType::state;
-      e.state = kStates[rng() % 7];
-    } else if (r < 85) {
-      e.type = EventType::count;
-      e.good = 1 + static_cast<std::int64_t>(rng() % 10);
-      e.reject = rng() % 8 == 0 ? 1 : 0;
-    } else if (r < 97) {
-      e.type = EventType::counter;
-      total[m] = (total[m] + static_cast<std::int64_t>(rng() % 50)) % 65536;
-      e.value = total[m];
-      e.rollover = 65536;
-    } else {
-      e.type = EventType::product;
-      e.product = rng() % 2 ? "a" : "b";
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
 }
 
 // The same rows as the store's COPY (same columns and ids), for the psql baseline.
@@ -161,13 +96,13 @@ int main() {
     storage::testing::PostgresCluster cluster(
         std::string("-c fsync=on -c synchronous_commit=on -c shared_buffers=512MB -c max_wal_size=4GB -c checkpoint_timeout=15min ") +
         (statements ? "-c shared_preload_libraries=pg_stat_statements " : "") + (extra ? extra : ""));
-    const PlantModel plant = make_plant(20, 50);  // 1,000 machines
+    const PlantModel plant = synthetic::bench_plant(20, 50);  // 1,000 machines
     const FixedOffsetZone zone;
     const ShiftCalendar cal(plant, zone);
     const TimeMs start = *parse_timestamp("2026-10-01T00:00:00Z");
     // About a month per machine at the full size: 10,000 events per machine, a mean step of 260 s.
     const DurationMs step = static_cast<DurationMs>(30LL * kMsPerDay * 1000 / static_cast<long long>(stored_events) / 2);
-    const auto events = make_events(plant, stored_events, start, std::max<DurationMs>(step, 1), 7);
+    const auto events = synthetic::interleaved_events(plant, stored_events, start, std::max<DurationMs>(step, 1), 7);
 
     // (a) Baseline first: psql \copy of the first `ingest_events` rows into a plain table.
     const std::string base_url = cluster.create_database();

@@ -20,6 +20,7 @@
 
 #include "oee/core/shift_calendar.h"
 #include "oee/storage/event_store.h"
+#include "oee/synthetic/generators.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -42,80 +43,6 @@ std::string make_dir(const char* name) {
   std::string tmpl = (fs::temp_directory_path() / (std::string(name) + "-XXXXXX")).string();
   if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
   return tmpl;
-}
-
-// One site, `lines` lines of `per_line` machines, two shifts with a break, a micro-stop threshold
-// and a start-up window: the engine does its full work.
-PlantModel make_plant(int lines, int per_line) {
-  PlantModel p;
-  p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
-  p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
-  SiteSpec s{"s1", "s1", "Site", {}};
-  AreaSpec a{"a1", "s1/a1", "Area", {}};
-  for (int l = 0; l < lines; ++l) {
-    LineSpec line{"l" + std::to_string(l), "s1/a1/l" + std::to_string(l), "Line", {}};
-    for (int m = 0; m < per_line; ++m) {
-      MachineSpec spec;
-      spec.id = "m" + std::to_string(m);
-      spec.path = line.path + "/" + spec.id;
-      spec.ideal_cycle_us = 900'000;
-      spec.product_cycle_us = {{"a", 800'000}, {"b", 1'200'000}};
-      spec.micro_stop_threshold_ms = 60'000;
-      spec.startup_window_ms = 300'000;
-      line.machines.push_back(spec);
-    }
-    a.lines.push_back(line);
-  }
-  s.areas.push_back(a);
-  p.sites.push_back(s);
-  return p;
-}
-
-// Events of every machine interleaved round-robin, each machine's clock advancing by a random step
-// (mean `mean_step_ms`): states (mostly running, stops, setups), counts, counter readings, products.
-// Every event carries src and seq as an edge agent assigns them: one source per line (the edge
-// agent serving its 50 machines), seq increasing per source.
-std::vector<Event> make_events(const PlantModel& plant, std::size_t n, TimeMs start, DurationMs mean_step_ms,
-                               std::uint64_t seed, bool source_per_machine = false) {
-  const auto machines = plant.machines();
-  std::mt19937_64 rng(seed);
-  struct MachineClock {
-    TimeMs ts;
-    std::int64_t total = 0;
-  };
-  std::vector<MachineClock> clock(machines.size(), MachineClock{start});
-  std::map<std::string, std::int64_t> seq;  // per source
-  std::vector<Event> out;
-  out.reserve(n);
-  static const char* kStates[] = {"running", "running", "running", "stopped", "setup", "starved", "running"};
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t m = i % machines.size();
-    clock[m].ts += 1 + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(2 * mean_step_ms));
-    Event e;
-    e.ts = clock[m].ts;
-    e.machine = machines[m]->path;
-    e.src = source_per_machine ? e.machine : e.machine.substr(0, e.machine.rfind('/'));
-    e.seq = seq[e.src]++;
-    const unsigned r = static_cast<unsigned>(rng() % 100);
-    if (r < 25) {
-      e.type = EventType::state;
-      e.state = kStates[rng() % 7];
-    } else if (r < 85) {
-      e.type = EventType::count;
-      e.good = 1 + static_cast<std::int64_t>(rng() % 10);
-      e.reject = rng() % 8 == 0 ? 1 : 0;
-    } else if (r < 97) {
-      e.type = EventType::counter;
-      clock[m].total = (clock[m].total + static_cast<std::int64_t>(rng() % 50)) % 65536;
-      e.value = clock[m].total;
-      e.rollover = 65536;
-    } else {
-      e.type = EventType::product;
-      e.product = rng() % 2 ? "a" : "b";
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
 }
 
 void check(int rc, sqlite3* db, const char* what) {
@@ -221,13 +148,13 @@ int main() {
     const std::string part = part_env ? part_env : "";
     // (a) ingest: 1,000 machines, batches of 10,000 events (~10 per machine per batch).
     if (part.empty() || part == "ingest") {
-      const PlantModel plant = make_plant(20, 50);
+      const PlantModel plant = synthetic::bench_plant(20, 50);
       const ShiftCalendar cal(plant, zone);
       const std::size_t n = quick ? 500'000 : 3'000'000;
       // Sources as the edge agent assigns them (one per line of 50 machines), and, as a harder
       // case for both, one source per machine (1,000 interleaved runs of identities).
       for (const bool per_machine : {false, true}) {
-        const auto events = make_events(plant, n, *parse_timestamp("2026-11-01T00:00:00Z"), 5'000, 1, per_machine);
+        const auto events = synthetic::interleaved_events(plant, n, *parse_timestamp("2026-11-01T00:00:00Z"), 5'000, 1, per_machine);
         double bare_cpu_us = 0, ours_cpu_us = 0;
         const double bare = bare_insert_rate(events, 10'000, dir + "/bare.db", bare_cpu_us);
         const double ours = store_ingest_rate(plant, cal, events, 10'000, dir + "/ingest.db", ours_cpu_us);
@@ -246,7 +173,7 @@ int main() {
     }
     // (b) queries over a year of 1,000 machines: >= 10M events (quick: 1M).
     if (part.empty() || part == "query") {
-      const PlantModel plant = make_plant(20, 50);
+      const PlantModel plant = synthetic::bench_plant(20, 50);
       const ShiftCalendar cal(plant, zone);
       const auto machines = plant.machines();
       const std::size_t n = quick ? 1'000'000 : 10'000'000;
@@ -262,7 +189,7 @@ int main() {
         const std::size_t chunk = 1'000'000;
         for (std::size_t done = 0; done < n; done += chunk) {
           // Generated in chunks that continue each machine's clock and seq.
-          auto events = make_events(plant, std::min(chunk, n - done), start, step, 7 + done);
+          auto events = synthetic::interleaved_events(plant, std::min(chunk, n - done), start, step, 7 + done);
           const TimeMs shift = static_cast<TimeMs>(done / machines.size()) * step;
           for (Event& e : events) {
             e.ts += shift;

@@ -102,175 +102,211 @@ std::string demo_logins(auth::Accounts& accounts, const std::filesystem::path& d
   return text;
 }
 
-}  // namespace
-
-int run_serve_command(int argc, char** argv) {
-  CLI::App app{"Run the server: ingest, OEE engine, storage and the HTTP API.", "oee serve"};
+// Everything `oee serve` is told on its command line.
+struct ServeOptions {
   bool demo = false;
   std::string plant_path, listen = "127.0.0.1:8080", data_dir = "oee-data", storage_url;
   std::uint64_t seed = 1;
   double speed = 1.0;
-  int history_hours = 24, retention_days = 0, threads = 2;
-  app.add_flag("--demo", demo, "feed the simulated demo plant (examples/demo-plant.yaml unless --plant) in real time");
-  app.add_option("--plant", plant_path, "plant file (YAML)");
-  app.add_option("--listen", listen, "address:port of the HTTP API")->capture_default_str();
-  app.add_option("--data-dir", data_dir, "directory of the embedded store and state")->capture_default_str();
-  app.add_option("--storage", storage_url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
-  app.add_option("--retention-days", retention_days, "delete events, rollups and dead letters older than this, at start and "
-                 "then every --retention-interval-s (0 keeps everything)")->check(CLI::NonNegativeNumber);
-  int retention_interval_s = 3600;
-  app.add_option("--retention-interval-s", retention_interval_s, "seconds between retention runs after the one at start")
-      ->check(CLI::Range(1, 3600))->capture_default_str();
-  app.add_option("--threads", threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  int history_hours = 24, retention_days = 0, retention_interval_s = 3600, threads = 2, live_refresh_ms = 1000;
   std::string tls_cert, tls_key, log_format = "text";
-  app.add_option("--tls-cert", tls_cert, "serve HTTPS with this certificate chain (PEM)")->check(CLI::ExistingFile);
-  app.add_option("--tls-key", tls_key, "private key of --tls-cert (PEM)")->check(CLI::ExistingFile);
-  app.add_option("--log-format", log_format, "text or json (one object per line)")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   server::MqttIngestConfig mqtt;
-  auto* mqtt_opts = app.add_option_group("mqtt ingest");
-  mqtt_opts->add_option("--mqtt", mqtt.brokers, "broker URL to ingest oee/v1/# from (repeat for failover)");
-  mqtt_opts->add_option("--mqtt-client-id", mqtt.client_id, "stable client id (persistent session)")->capture_default_str();
-  mqtt_opts->add_option("--mqtt-topic", mqtt.topics, "topic filter to ingest (repeat; default oee/v1/#): this server's share of "
-                        "the machines (oee/v1/<site>/<area>/#) or a shared subscription ($share/<group>/oee/v1/#)");
-  int live_refresh_ms = 1000;
-  app.add_option("--live-refresh-ms", live_refresh_ms, "how often the live state of machines other servers ingest into the "
+  server::HttpServerOptions http;  // from --listen, --threads and --tls-*, once checked
+  const char* admin_token = nullptr;  // OEE_ADMIN_TOKEN
+};
+
+void add_server_options(CLI::App& app, ServeOptions& o) {
+  app.add_flag("--demo", o.demo, "feed the simulated demo plant (examples/demo-plant.yaml unless --plant) in real time");
+  app.add_option("--plant", o.plant_path, "plant file (YAML)");
+  app.add_option("--listen", o.listen, "address:port of the HTTP API")->capture_default_str();
+  app.add_option("--data-dir", o.data_dir, "directory of the embedded store and state")->capture_default_str();
+  app.add_option("--storage", o.storage_url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
+  app.add_option("--retention-days", o.retention_days, "delete events, rollups and dead letters older than this, at start and "
+                 "then every --retention-interval-s (0 keeps everything)")->check(CLI::NonNegativeNumber);
+  app.add_option("--retention-interval-s", o.retention_interval_s, "seconds between retention runs after the one at start")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
+  app.add_option("--threads", o.threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--tls-cert", o.tls_cert, "serve HTTPS with this certificate chain (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--tls-key", o.tls_key, "private key of --tls-cert (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--log-format", o.log_format, "text or json (one object per line)")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  app.add_option("--live-refresh-ms", o.live_refresh_ms, "how often the live state of machines other servers ingest into the "
                  "shared database is read from it")->check(CLI::Range(100, 3600000))->capture_default_str();
-  mqtt_opts->add_option("--mqtt-username", mqtt.username, "MQTT user name");
-  mqtt_opts->add_option("--mqtt-password-file", mqtt.password_file, "file holding the MQTT password");
-  mqtt_opts->add_option("--mqtt-reconnect-min-ms", mqtt.reconnect_min_ms, "first reconnect wait")->capture_default_str();
-  mqtt_opts->add_option("--mqtt-reconnect-max-ms", mqtt.reconnect_max_ms, "longest reconnect wait")->capture_default_str();
-  mqtt_opts->add_option("--mqtt-ca-file", mqtt.ca_file, "CA certificates (PEM) of mqtts:// brokers (default: the system's)");
-  mqtt_opts->add_option("--mqtt-cert-file", mqtt.cert_file, "client certificate (PEM) for mqtts:// brokers");
-  mqtt_opts->add_option("--mqtt-key-file", mqtt.key_file, "private key (PEM) of --mqtt-cert-file");
-  mqtt_opts->add_flag("--mqtt-insecure", mqtt.insecure, "do not check the broker's host name against its certificate (tests only)");
-  auto* demo_opts = app.add_option_group("demo");
-  demo_opts->add_option("--seed", seed, "simulator seed")->capture_default_str();
-  demo_opts->add_option("--speed", speed, "simulated seconds per wall-clock second")->check(CLI::Range(0.01, 10000.0))->capture_default_str();
-  demo_opts->add_option("--history-hours", history_hours, "hours of simulated history before now on first start")
+}
+
+void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
+  auto* g = app.add_option_group("mqtt ingest");
+  g->add_option("--mqtt", mqtt.brokers, "broker URL to ingest oee/v1/# from (repeat for failover)");
+  g->add_option("--mqtt-client-id", mqtt.client_id, "stable client id (persistent session)")->capture_default_str();
+  g->add_option("--mqtt-topic", mqtt.topics, "topic filter to ingest (repeat; default oee/v1/#): this server's share of "
+                "the machines (oee/v1/<site>/<area>/#) or a shared subscription ($share/<group>/oee/v1/#)");
+  g->add_option("--mqtt-username", mqtt.username, "MQTT user name");
+  g->add_option("--mqtt-password-file", mqtt.password_file, "file holding the MQTT password");
+  g->add_option("--mqtt-reconnect-min-ms", mqtt.reconnect_min_ms, "first reconnect wait")->capture_default_str();
+  g->add_option("--mqtt-reconnect-max-ms", mqtt.reconnect_max_ms, "longest reconnect wait")->capture_default_str();
+  g->add_option("--mqtt-ca-file", mqtt.ca_file, "CA certificates (PEM) of mqtts:// brokers (default: the system's)");
+  g->add_option("--mqtt-cert-file", mqtt.cert_file, "client certificate (PEM) for mqtts:// brokers");
+  g->add_option("--mqtt-key-file", mqtt.key_file, "private key (PEM) of --mqtt-cert-file");
+  g->add_flag("--mqtt-insecure", mqtt.insecure, "do not check the broker's host name against its certificate (tests only)");
+}
+
+void add_demo_options(CLI::App& app, ServeOptions& o) {
+  auto* g = app.add_option_group("demo");
+  g->add_option("--seed", o.seed, "simulator seed")->capture_default_str();
+  g->add_option("--speed", o.speed, "simulated seconds per wall-clock second")->check(CLI::Range(0.01, 10000.0))->capture_default_str();
+  g->add_option("--history-hours", o.history_hours, "hours of simulated history before now on first start")
       ->check(CLI::Range(0, 24 * 90))->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
-  // SIGINT and SIGTERM are taken by sigwait below: block them before any thread starts.
+}
+
+// What is wrong with the options (empty when nothing); fills `o.http` and `o.admin_token`.
+std::string check_serve_options(ServeOptions& o) {
+  o.http.threads = o.threads;
+  o.http.tls_certificate_file = o.tls_cert;
+  o.http.tls_private_key_file = o.tls_key;
+  if (o.tls_cert.empty() != o.tls_key.empty()) return "give both --tls-cert and --tls-key";
+  o.admin_token = std::getenv("OEE_ADMIN_TOKEN");
+  if (o.admin_token && std::string_view(o.admin_token).size() < 16) return "OEE_ADMIN_TOKEN must be at least 16 characters";
+  if (!split_listen(o.listen, o.http)) return "--listen: '" + o.listen + "' is not ADDRESS:PORT";
+  if (std::string why = server::check_mqtt_ingest_config(o.mqtt); !why.empty()) return why;
+  if (!o.demo && o.plant_path.empty()) return "give --plant FILE (or --demo for the simulated demo plant)";
+  return {};
+}
+
+// SIGINT and SIGTERM are taken by sigwait (wait_for_stop_signal): block them before any thread starts.
+sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  server::HttpServerOptions http;
-  http.threads = threads;
-  http.tls_certificate_file = tls_cert;
-  http.tls_private_key_file = tls_key;
-  if (tls_cert.empty() != tls_key.empty()) {
-    std::fprintf(stderr, "oee serve: give both --tls-cert and --tls-key\n");
+  return signals;
+}
+
+int wait_for_stop_signal(const sigset_t& signals) {
+  int received = 0;
+  sigwait(&signals, &received);
+  return received;
+}
+
+// Machines whose events this server does not (wholly) take get their live state from the store.
+std::vector<const MachineSpec*> machines_refreshed_from_store(server::PlantService& service, const ServeOptions& o) {
+  if (!o.mqtt.brokers.empty()) return server::machines_ingested_elsewhere(service.plant(), o.mqtt.topics);
+  const bool shared_store = o.storage_url.starts_with("postgres");
+  if (shared_store && !o.demo) return service.plant().machines();
+  return {};
+}
+
+std::unique_ptr<server::SimulatorFeed> start_demo_feed(server::PlantService& service, const ServeOptions& o) {
+  if (!o.demo) return nullptr;
+  server::SimulatorFeedOptions feed_options;
+  feed_options.seed = o.seed;
+  feed_options.speed = o.speed;
+  feed_options.start = demo_start(o.data_dir, service.now(), o.history_hours);
+  auto feed = std::make_unique<server::SimulatorFeed>(service, feed_options);
+  feed->start();
+  return feed;
+}
+
+// The lines a user reads first: where the server listens and how to ask it something.
+void print_welcome(server::PlantService& service, const server::HttpServer& http_server, auth::Accounts& accounts,
+                   const ServeOptions& o) {
+  const std::string scheme = http_server.tls() ? "https" : "http";
+  const std::string base = scheme + "://" + o.http.address + ":" + std::to_string(http_server.port());
+  std::printf("oee serve: %zu machines, store %s\n", service.plant().machines().size(),
+              service.with_store([](storage::EventStore& s) { return s.describe(); }).c_str());
+  std::printf("oee serve: listening on %s\n", base.c_str());
+  std::printf("  dashboard:              %s/\n", base.c_str());
+  std::printf("  plant and live states:  curl -H \"Authorization: Bearer $OEE_ADMIN_TOKEN\" %s/api/v1/plant\n", base.c_str());
+  std::printf("  KPIs of the shift:      curl -H \"Authorization: Bearer $OEE_ADMIN_TOKEN\" '%s/api/v1/kpis?by=hour'\n", base.c_str());
+  if (!o.admin_token) std::printf("  (set OEE_ADMIN_TOKEN in the environment to get an admin API token)\n");
+  if (o.demo) std::printf("  demo logins (also in %s):\n%s", (std::filesystem::path(o.data_dir) / "demo-logins.txt").c_str(), demo_logins(accounts, o.data_dir).c_str());
+  std::fflush(stdout);
+  server::log_line("info", "started", {{"url", base}, {"machines", std::to_string(service.plant().machines().size())}});
+}
+
+// Opens the store, starts ingest, the HTTP API and the periodic jobs, and runs until SIGINT or
+// SIGTERM. Returns the exit code; throws what opening fails with.
+int serve(ServeOptions& o, const sigset_t& stop_signals) {
+  plant::LoadedPlant plant = o.plant_path.empty() ? plant::load_plant_yaml(kDemoPlantYaml, "demo-plant.yaml")
+                                                  : plant::load_plant_file(o.plant_path);
+  std::filesystem::create_directories(o.data_dir);
+  try {
+    storage::check_storage_url(o.storage_url);
+  } catch (const storage::StorageUrlError& e) {
+    std::fprintf(stderr, "oee serve: --storage: %s\n", e.what());
     return 2;
   }
-  server::set_log_format(log_format == "json" ? server::LogFormat::json : server::LogFormat::text);
-  const char* admin_token = std::getenv("OEE_ADMIN_TOKEN");
-  if (admin_token && std::string_view(admin_token).size() < 16) {
-    std::fprintf(stderr, "oee serve: OEE_ADMIN_TOKEN must be at least 16 characters\n");
-    return 2;
+  storage::StoreOptions store_options;
+  store_options.retention_days = o.retention_days;
+  server::PlantService service(std::move(plant), [&](const PlantModel& model, const ShiftCalendar& calendar) {
+    return storage::open_store(o.storage_url, o.data_dir, model, calendar, store_options);
+  });
+  service.set_instance_id(server_instance_id(o.data_dir));
+  // The first retention run (possibly long after a pause) happens before ingest starts.
+  server::RetentionRuns retention(service, o.retention_days, o.retention_interval_s * kMsPerSecond);
+  retention.run_once();
+
+  const std::string auth_db = (std::filesystem::path(o.data_dir) / "auth.sqlite").string();
+  auth::Accounts accounts(auth_db, {}, server::system_clock_ms);
+  auth::AuditChain audit(auth_db);
+  api::StopComments comments(auth_db);
+  if (o.admin_token) accounts.set_environment_admin_token(o.admin_token);
+  api::Access access(accounts, audit);
+  std::unique_ptr<server::MqttIngest> mqtt_ingest;
+
+  server::Router router;
+  api::add_api_routes(router, service, access, comments, [&mqtt_ingest]() -> std::optional<bool> {
+    if (!mqtt_ingest) return std::nullopt;
+    return mqtt_ingest->connected();
+  });
+  api::add_dashboard_routes(router);
+  api::LiveFeed live(service);
+  live.add_route(router, access);
+  o.http.metrics = &service.metrics();
+  // Ingest starts after the live feed listens, and before requests can ask about it.
+  if (!o.mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, o.mqtt);
+  server::LiveStateRefresh live_refresh(service, machines_refreshed_from_store(service, o), o.live_refresh_ms);
+  live_refresh.start();
+  retention.start();
+  server::HttpServer http_server(router, o.http);
+  http_server.start();
+  live.start();
+  std::unique_ptr<server::SimulatorFeed> feed = start_demo_feed(service, o);
+  print_welcome(service, http_server, accounts, o);
+
+  const int received = wait_for_stop_signal(stop_signals);
+  server::log_line("info", "stopping: draining connections", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  // Stop taking events first, then let requests in progress finish, then close WebSockets.
+  if (feed) feed->stop();
+  if (mqtt_ingest) mqtt_ingest->stop();
+  live_refresh.stop();
+  retention.stop();
+  live.stop();
+  http_server.stop(5000);
+  server::log_line("info", "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int run_serve_command(int argc, char** argv) {
+  CLI::App app{"Run the server: ingest, OEE engine, storage and the HTTP API.", "oee serve"};
+  ServeOptions options;
+  add_server_options(app, options);
+  add_mqtt_options(app, options.mqtt);
+  add_demo_options(app, options);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
   }
-  if (!split_listen(listen, http)) {
-    std::fprintf(stderr, "oee serve: --listen: '%s' is not ADDRESS:PORT\n", listen.c_str());
-    return 2;
-  }
-  if (const std::string why = server::check_mqtt_ingest_config(mqtt); !why.empty()) {
+  const sigset_t stop_signals = block_stop_signals();
+  if (const std::string why = check_serve_options(options); !why.empty()) {
     std::fprintf(stderr, "oee serve: %s\n", why.c_str());
     return 2;
   }
-  if (!demo && plant_path.empty()) {
-    std::fprintf(stderr, "oee serve: give --plant FILE (or --demo for the simulated demo plant)\n");
-    return 2;
-  }
+  server::set_log_format(options.log_format == "json" ? server::LogFormat::json : server::LogFormat::text);
   try {
-    plant::LoadedPlant plant = plant_path.empty() ? plant::load_plant_yaml(kDemoPlantYaml, "demo-plant.yaml")
-                                                  : plant::load_plant_file(plant_path);
-    std::filesystem::create_directories(data_dir);
-    try {
-      storage::check_storage_url(storage_url);
-    } catch (const storage::StorageUrlError& e) {
-      std::fprintf(stderr, "oee serve: --storage: %s\n", e.what());
-      return 2;
-    }
-    storage::StoreOptions store_options;
-    store_options.retention_days = retention_days;
-    server::PlantService service(std::move(plant), [&](const PlantModel& model, const ShiftCalendar& calendar) {
-      return storage::open_store(storage_url, data_dir, model, calendar, store_options);
-    });
-
-    service.set_instance_id(server_instance_id(data_dir));
-    // The first retention run (possibly long after a pause) happens before ingest starts.
-    server::RetentionRuns retention(service, retention_days, retention_interval_s * kMsPerSecond);
-    retention.run_once();
-
-    auth::Accounts accounts((std::filesystem::path(data_dir) / "auth.sqlite").string(), {}, server::system_clock_ms);
-    auth::AuditChain audit((std::filesystem::path(data_dir) / "auth.sqlite").string());
-    api::StopComments comments((std::filesystem::path(data_dir) / "auth.sqlite").string());
-    if (admin_token) accounts.set_environment_admin_token(admin_token);
-    api::Access access(accounts, audit);
-    std::unique_ptr<server::MqttIngest> mqtt_ingest;
-
-    server::Router router;
-    api::add_api_routes(router, service, access, comments, [&mqtt_ingest]() -> std::optional<bool> {
-      if (!mqtt_ingest) return std::nullopt;
-      return mqtt_ingest->connected();
-    });
-    api::add_dashboard_routes(router);
-    api::LiveFeed live(service);
-    live.add_route(router, access);
-    http.metrics = &service.metrics();
-    // Ingest starts after the live feed listens, and before requests can ask about it.
-    if (!mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, mqtt);
-    // Machines whose events this server does not (wholly) take get their live state from the store.
-    const bool shared_store = storage_url.starts_with("postgres");
-    std::vector<const MachineSpec*> refreshed;
-    if (!mqtt.brokers.empty()) refreshed = server::machines_ingested_elsewhere(service.plant(), mqtt.topics);
-    else if (shared_store && !demo) refreshed = service.plant().machines();
-    server::LiveStateRefresh live_refresh(service, std::move(refreshed), live_refresh_ms);
-    live_refresh.start();
-    retention.start();
-    server::HttpServer http_server(router, http);
-    http_server.start();
-    live.start();
-
-    std::unique_ptr<server::SimulatorFeed> feed;
-    if (demo) {
-      server::SimulatorFeedOptions o;
-      o.seed = seed;
-      o.speed = speed;
-      o.start = demo_start(data_dir, service.now(), history_hours);
-      feed = std::make_unique<server::SimulatorFeed>(service, o);
-      feed->start();
-    }
-    const std::string scheme = http_server.tls() ? "https" : "http";
-    const std::string base = scheme + "://" + http.address + ":" + std::to_string(http_server.port());
-    std::printf("oee serve: %zu machines, store %s\n", service.plant().machines().size(),
-                service.with_store([](storage::EventStore& s) { return s.describe(); }).c_str());
-    std::printf("oee serve: listening on %s\n", base.c_str());
-    std::printf("  dashboard:              %s/\n", base.c_str());
-    std::printf("  plant and live states:  curl -H \"Authorization: Bearer $OEE_ADMIN_TOKEN\" %s/api/v1/plant\n", base.c_str());
-    std::printf("  KPIs of the shift:      curl -H \"Authorization: Bearer $OEE_ADMIN_TOKEN\" '%s/api/v1/kpis?by=hour'\n", base.c_str());
-    if (!admin_token) std::printf("  (set OEE_ADMIN_TOKEN in the environment to get an admin API token)\n");
-    if (demo) std::printf("  demo logins (also in %s):\n%s", (std::filesystem::path(data_dir) / "demo-logins.txt").c_str(), demo_logins(accounts, data_dir).c_str());
-    std::fflush(stdout);
-    server::log_line("info", "started", {{"url", base}, {"machines", std::to_string(service.plant().machines().size())}});
-
-    // Wait for SIGINT or SIGTERM, then stop cleanly.
-    int received = 0;
-    sigwait(&signals, &received);
-    server::log_line("info", "stopping: draining connections", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
-    // Stop taking events first, then let requests in progress finish, then close WebSockets.
-    if (feed) feed->stop();
-    if (mqtt_ingest) mqtt_ingest->stop();
-    live_refresh.stop();
-    retention.stop();
-    live.stop();
-    http_server.stop(5000);
-    server::log_line("info", "stopped");
-    return 0;
+    return serve(options, stop_signals);
   } catch (const auth::AccountsError& e) {
     std::fprintf(stderr, "oee serve: %s\n", e.what());
     return 2;

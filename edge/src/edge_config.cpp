@@ -1,4 +1,5 @@
 #include "oee/edge/edge_config.h"
+#include "oee/plant/yaml_fields.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -17,57 +18,12 @@ EdgeConfigError::EdgeConfigError(const std::string& file, int line, const std::s
 
 namespace {
 
-class Reader {
+class Reader : public plant::YamlFields {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
-    throw EdgeConfigError(file_, line(at), message);
-  }
-  static int line(const YAML::Node& n) { return n.Mark().is_null() ? 0 : n.Mark().line + 1; }
-
-  void expect_map(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsMap()) fail(n, what + ": expected a mapping");
-  }
-  void only_keys(const YAML::Node& n, const std::string& what, std::initializer_list<const char*> allowed) const {
-    for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || key == a;
-      if (!ok) {
-        std::string list;
-        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-        fail(kv.first, what + ": unknown key '" + key + "' (expected one of: " + list + ")");
-      }
-    }
-  }
-  std::string string(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) fail(n, what + ": expected a string");
-    return n.as<std::string>();
-  }
-  double number(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) fail(n, what + ": expected a number");
-    double v = 0;
-    if (!YAML::convert<double>::decode(n, v) || !std::isfinite(v)) fail(n, what + ": '" + n.Scalar() + "' is not a number");
-    return v;
-  }
-  std::int64_t integer(const YAML::Node& n, const std::string& what, std::int64_t min, std::int64_t max) const {
-    if (!n.IsScalar()) fail(n, what + ": expected an integer");
-    long long v = 0;
-    if (!YAML::convert<long long>::decode(n, v)) fail(n, what + ": '" + n.Scalar() + "' is not an integer");
-    if (v < min || v > max)
-      fail(n, what + ": " + std::to_string(v) + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-    return v;
-  }
-  bool boolean(const YAML::Node& n, const std::string& what) const {
-    bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, what + ": expected true or false");
-    return v;
-  }
-
-
- private:
-  std::string file_;
+  explicit Reader(std::string file)
+      : YamlFields(std::move(file), [](const std::string& f, int line, const std::string& message) {
+          throw EdgeConfigError(f, line, message);
+        }) {}
 };
 
 std::string resolve_path(const std::string& base_dir, const std::string& p) {

@@ -1,4 +1,5 @@
 #include "oee/plant/plant_file.h"
+#include "oee/plant/yaml_fields.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -17,43 +18,14 @@ PlantFileError::PlantFileError(std::string file, int line, std::string message)
 
 namespace {
 
-// Reads the YAML tree with the file name at hand, so every complaint names file, line and key.
-class Reader {
+// The plant file's reader: the common YAML fields, and ids, times of day and weekdays.
+class Reader : public YamlFields {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
+  explicit Reader(std::string file)
+      : YamlFields(std::move(file), [](const std::string& f, int line, const std::string& message) {
+          throw PlantFileError(f, line, message);
+        }) {}
 
-  [[noreturn]] void fail(const YAML::Node& at, const std::string& message) const {
-    throw PlantFileError(file_, at.Mark().is_null() ? 0 : at.Mark().line + 1, message);
-  }
-
-  void expect_map(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsMap()) fail(n, what + ": expected a mapping");
-  }
-  void expect_list(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsSequence()) fail(n, what + ": expected a list");
-  }
-  void only_keys(const YAML::Node& n, const std::string& what, std::initializer_list<const char*> allowed) const {
-    for (const auto& kv : n) {
-      const std::string key = kv.first.as<std::string>();
-      bool ok = false;
-      for (const char* a : allowed) ok = ok || key == a;
-      if (!ok) {
-        std::string list;
-        for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-        fail(kv.first, what + ": unknown key '" + key + "' (expected one of: " + list + ")");
-      }
-    }
-  }
-  std::string string(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) fail(n, what + ": expected a string");
-    return n.as<std::string>();
-  }
-  double number(const YAML::Node& n, const std::string& what) const {
-    if (!n.IsScalar()) fail(n, what + ": expected a number");
-    double v = 0;
-    if (!YAML::convert<double>::decode(n, v) || !std::isfinite(v)) fail(n, what + ": '" + n.Scalar() + "' is not a number");
-    return v;
-  }
   std::string id(const YAML::Node& parent, const std::string& what) const {
     const YAML::Node n = parent["id"];
     if (!n) fail(parent, what + ": missing 'id'");
@@ -91,10 +63,6 @@ class Reader {
     return -1;
   }
 
-  const std::string& file() const { return file_; }
-
- private:
-  std::string file_;
 };
 
 std::int64_t seconds_to_us(const Reader& r, const YAML::Node& n, const std::string& what, bool allow_zero) {

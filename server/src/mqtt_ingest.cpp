@@ -65,7 +65,9 @@ bool MqttIngest::connected() const { return subscriber_->connected(); }
 
 MqttIngestStats MqttIngest::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  MqttIngestStats stats = stats_;
+  stats.subscription_refusals = subscriber_->subscription_refusals();
+  return stats;
 }
 
 std::map<std::string, std::string> MqttIngest::edge_statuses() const {

@@ -60,19 +60,9 @@ void run_property(const char* backend_name, std::uint64_t seed, double late_frac
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
   const ShiftCalendar cal(plant, zone);
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + days * kMsPerDay;
-  std::vector<Event> all;
-  std::uint64_t s = seed;
-  for (const MachineSpec* m : plant.machines()) {
-    GeneratorOptions o;
-    o.src = "gen-" + m->path;
-    o.max_step_ms = max_step_ms;
-    o.silences = true;
-    auto e = random_events(s++, lo, hi, m->path, o);
-    all.insert(all.end(), e.begin(), e.end());
-  }
+  std::vector<Event> all = plant_events(plant, seed, lo, hi, max_step_ms, true, "gen-");
   std::mt19937_64 rng(seed * 7 + 1);
   // Arrival: in time order (interleaved machines), but some events held back and delivered late.
-  std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
   std::vector<Event> on_time, late;
   for (Event& e : all) ((rng() % 10000) < late_fraction * 10000 ? late : on_time).push_back(std::move(e));
   std::shuffle(late.begin(), late.end(), rng);

@@ -168,6 +168,38 @@ void MosquittoProcess::start() {
   if (!wait_for_port(port_, 10000)) throw std::runtime_error("mosquitto did not start on port " + std::to_string(port_));
 }
 
+namespace {
+
+constexpr const char* kDynsecPlugin = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so";
+constexpr const char* kMosquittoCtrl = "/usr/bin/mosquitto_ctrl";
+
+bool mosquitto_ctrl(std::vector<std::string> args) {
+  args.insert(args.begin(), kMosquittoCtrl);
+  ChildProcess tool;
+  tool.start(args);
+  return tool.wait(10000) == 0;
+}
+
+std::string dynsec_config_file(const std::string& dir) {
+  if (!std::filesystem::exists(kDynsecPlugin) || !std::filesystem::exists(kMosquittoCtrl))
+    throw std::runtime_error(std::string("Mosquitto's dynamic security plugin needs ") + kDynsecPlugin + " and " + kMosquittoCtrl);
+  const std::string file = dir + "/dynamic-security.json";
+  if (!mosquitto_ctrl({"dynsec", "init", file, "admin", "admin-pw"})) throw std::runtime_error("mosquitto_ctrl dynsec init failed");
+  return file;
+}
+
+}  // namespace
+
+DynsecMosquittoProcess::DynsecMosquittoProcess()
+    : config_file_(dynsec_config_file(config_dir_.path)),
+      broker_(std::string("plugin ") + kDynsecPlugin + "\nplugin_opt_config_file " + config_file_ + "\n") {}
+
+bool DynsecMosquittoProcess::dynsec(const std::vector<std::string>& command) {
+  std::vector<std::string> args = {"-h", "127.0.0.1", "-p", std::to_string(broker_.port()), "-u", "admin", "-P", "admin-pw", "dynsec"};
+  args.insert(args.end(), command.begin(), command.end());
+  return mosquitto_ctrl(args);
+}
+
 void MosquittoProcess::stop() { process_.terminate(); }
 void MosquittoProcess::kill() { process_.kill(); }
 

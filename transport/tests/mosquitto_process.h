@@ -83,4 +83,21 @@ class MosquittoProcess {
   ChildProcess process_;
 };
 
+// A Mosquitto whose access control is its dynamic security plugin (admin user "admin"). Unlike
+// an acl_file (with which Mosquitto 2.0 grants every subscription and only filters deliveries), the
+// plugin refuses a SUBSCRIBE its roles do not allow: SUBACK 0x80.
+class DynsecMosquittoProcess {
+ public:
+  DynsecMosquittoProcess();  // throws when the plugin or mosquitto_ctrl is missing
+  void start() { broker_.start(); }
+  std::string url() const { return broker_.url(); }
+  // `mosquitto_ctrl dynsec COMMAND…` as admin against the running broker; true when it succeeded.
+  bool dynsec(const std::vector<std::string>& command);
+
+ private:
+  TempDir config_dir_;
+  std::string config_file_;
+  MosquittoProcess broker_;
+};
+
 }  // namespace oee::testing

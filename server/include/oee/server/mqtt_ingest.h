@@ -31,6 +31,7 @@ struct MqttIngestStats {
   std::uint64_t dead_letters = 0;  // messages or events
   std::uint64_t edge_status_messages = 0;
   std::uint64_t commit_reports = 0;  // published to sources (docs/mqtt.md, end-to-end acknowledgement)
+  std::uint64_t subscription_refusals = 0;  // SUBACKs refusing a topic filter (then not connected; retried)
 };
 
 class MqttIngest {
@@ -40,6 +41,7 @@ class MqttIngest {
   ~MqttIngest();
   void start();
   void stop();
+  // Connected and every subscription granted (a refused one keeps this false while it is retried).
   bool connected() const;
 
   // Received messages: their valid events are stored in one commit (one fsync for many messages

@@ -9,6 +9,12 @@
 // and its host name unless options.tls.insecure; optional client certificate), user name and
 // password, clean_session false with a stable client id, broker list failover and backoff as
 // MqttClient. Every length read from the network is bounded.
+//
+// It counts as connected only once the broker granted every subscription (SUBACK). A refused one
+// (return code 0x80, typically the broker's ACL) is an error: logged, counted
+// (subscription_refusals), the connection dropped, and retried like a lost connection (next broker,
+// then backoff up to reconnect_max), so fixing the ACL needs no restart and the subscriber never
+// claims to be connected while it would receive nothing.
 #include <atomic>
 #include <cstddef>
 #include <functional>
@@ -50,10 +56,14 @@ class AckingSubscriber {
   void stop();
   bool connected() const { return connected_.load(); }
   std::uint64_t messages() const { return messages_.load(); }
+  // SUBACKs that refused a subscription, since construction.
+  std::uint64_t subscription_refusals() const { return subscription_refusals_.load(); }
 
  private:
+  class Session;  // one connection's protocol steps (mqtt_subscriber.cpp)
   void run();
-  bool session(const BrokerAddress& broker);  // one connection, until lost or stopped
+  // One connection, until lost, refused or stopped; true when it got as far as connected.
+  bool session(const BrokerAddress& broker);
 
   MqttOptions options_;
   Handler handler_;
@@ -65,6 +75,7 @@ class AckingSubscriber {
   std::atomic<bool> running_{false};
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> messages_{0};
+  std::atomic<std::uint64_t> subscription_refusals_{0};
   std::thread thread_;
 };
 
