@@ -83,14 +83,14 @@ TEST(PlantSimulator, SameSeedGivesIdenticalEventsAndAnotherSeedDifferentOnes) {
   EXPECT_NE(a, c);
 }
 
-TEST(PlantSimulator, SlicedGenerationEqualsOneCall) {
+void expect_sliced_generation_equals_one_call(const SimulatorOptions& o) {
   Fixture f;
   const TimeMs from = kMonday + 5 * kMsPerHour;
   const TimeMs to = from + 20 * kMsPerHour;
-  const auto whole = run(f, 7, from, to);
+  const auto whole = run(f, 7, from, to, o);
 
   // Slices of every size, down to a millisecond, with boundaries landing on event timestamps too.
-  PlantSimulator sim(f.plant, f.calendar, 7, from);
+  PlantSimulator sim(f.plant, f.calendar, 7, from, o);
   std::vector<Event> sliced;
   TimeMs t = from;
   std::uint64_t step = 1;
@@ -105,6 +105,47 @@ TEST(PlantSimulator, SlicedGenerationEqualsOneCall) {
   }
   sim.advance_to(to - 1, sliced);  // going back appends nothing
   EXPECT_EQ(whole, sliced);
+}
+
+TEST(PlantSimulator, SlicedGenerationEqualsOneCall) { expect_sliced_generation_equals_one_call({}); }
+
+TEST(PlantSimulator, SlicedGenerationEqualsOneCallWithHeartbeats) {
+  SimulatorOptions o;
+  o.heartbeat_ms = 7 * kMsPerSecond;  // not a divisor of the 5 s count period: instants shared and not
+  expect_sliced_generation_equals_one_call(o);
+}
+
+TEST(PlantSimulator, HeartbeatsEveryIntervalForEveryMachineAfterTheEventsOfTheirInstant) {
+  Fixture f;
+  SimulatorOptions o;
+  o.heartbeat_ms = kDefaultHeartbeatMs;
+  const TimeMs from = kMonday + 3 * kMsPerHour + 1, to = from + 6 * kMsPerHour;
+  const auto with = run(f, 5, from, to, o);
+  std::map<std::string, std::vector<TimeMs>> beats;
+  std::vector<Event> others;
+  for (std::size_t i = 0; i < with.size(); ++i) {
+    ASSERT_EQ(with[i].seq, static_cast<std::int64_t>(i)) << "heartbeats take their place in the gapless seq";
+    if (with[i].type != EventType::heartbeat) {
+      others.push_back(with[i]);
+      continue;
+    }
+    beats[with[i].machine].push_back(with[i].ts);
+    if (i + 1 < with.size() && with[i + 1].ts == with[i].ts) {
+      ASSERT_EQ(with[i + 1].type, EventType::heartbeat) << "an event after the heartbeats of its instant";
+    }
+  }
+  ASSERT_EQ(beats.size(), f.plant.machines().size());
+  for (const auto& [machine, ts] : beats) {
+    ASSERT_EQ(ts.size(), static_cast<std::size_t>((to - from) / kDefaultHeartbeatMs)) << machine;
+    for (std::size_t k = 0; k < ts.size(); ++k) ASSERT_EQ(ts[k], from + static_cast<TimeMs>(k) * kDefaultHeartbeatMs);
+  }
+  // Besides them, the same events as without heartbeats (only the seq numbers differ).
+  auto without = run(f, 5, from, to);
+  ASSERT_EQ(others.size(), without.size());
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    others[i].seq = without[i].seq;
+    ASSERT_EQ(others[i], without[i]) << i;
+  }
 }
 
 TEST(PlantSimulator, EventsAreTimeOrderedInsideTheWindowWithGaplessSeq) {
@@ -509,8 +550,11 @@ TEST(DemoPlant, EveryEventSurvivesTheJsonCodec) {
   const auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
   const ShiftCalendar calendar(loaded.model, *loaded.zone);
   const TimeMs from = kMonday;
-  const auto events = simulate(loaded.model, calendar, 8, from, from + 6 * kMsPerHour);
+  SimulatorOptions o;
+  o.heartbeat_ms = kDefaultHeartbeatMs;
+  const auto events = simulate(loaded.model, calendar, 8, from, from + 6 * kMsPerHour, o);
   ASSERT_GT(events.size(), 10'000u);
+  ASSERT_TRUE(std::any_of(events.begin(), events.end(), [](const Event& e) { return e.type == EventType::heartbeat; }));
   for (const Event& e : events) {
     Event back;
     std::string error;
