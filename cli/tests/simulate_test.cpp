@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <map>
 #include <string>
 
 #include "oee/core/time.h"
+#include "stopped_feed.h"
 
 namespace {
 
@@ -90,33 +90,6 @@ TEST_F(Simulate, ReplayReadsTheEventsAndFindsAPlausiblePlant) {
   EXPECT_GT(number("quality"), 0.9);
 }
 
-// The value of "field":"..." in a JSON line of `oee simulate`.
-std::string text_field(const std::string& line, const std::string& field) {
-  const std::string key = "\"" + field + "\":\"";
-  const auto at = line.find(key);
-  if (at == std::string::npos) throw std::runtime_error("no " + field + " in " + line);
-  return line.substr(at + key.size(), line.find('"', at + key.size()) - at - key.size());
-}
-
-// Copies the events of `in` but those in [from, to) (the feed stopped) to `out`; returns the
-// silence that leaves, summed over the machines: from each one's last event before the stop to its
-// first after it, which the engine must count as no data when longer than the plant's threshold.
-oee::DurationMs stop_feed(const std::string& in, const std::string& out, oee::TimeMs from, oee::TimeMs to) {
-  std::ifstream events(in);
-  std::ofstream kept(out);
-  std::map<std::string, std::pair<oee::TimeMs, oee::TimeMs>> around;  // machine: last before, first after
-  for (std::string line; std::getline(events, line);) {
-    const oee::TimeMs ts = oee::parse_timestamp(text_field(line, "ts")).value();
-    auto& [before, after] = around.try_emplace(text_field(line, "machine"), oee::kTimeMin, oee::kTimeMax).first->second;
-    if (ts < from) before = std::max(before, ts);
-    if (ts >= to) after = std::min(after, ts);
-    if (ts < from || ts >= to) kept << line << '\n';
-  }
-  oee::DurationMs silence = 0;
-  for (const auto& [machine, span] : around) silence += span.second - span.first;
-  return silence;
-}
-
 // The demo plant sets no_data_after_s 60 on every machine and `oee simulate` sends a heartbeat
 // every 10 s, as `oee serve --demo` and the edge do: a simulated Berlin day has no no-data time
 // (the crash test of `oee serve --demo` shows the server's KPIs equal this replay); a stopped feed
@@ -131,12 +104,12 @@ TEST_F(Simulate, ADemoDayHasNoDataOnlyWhereTheFeedStopped) {
   EXPECT_GT(downtime_s, 0);
 
   const oee::TimeMs stop = *oee::parse_timestamp("2026-03-02T10:00:03.456Z");
-  const oee::DurationMs silence = stop_feed(path("day.jsonl"), path("stopped.jsonl"), stop, stop + 5 * oee::kMsPerMinute);
+  const oee::DurationMs silence = oee::testing::stop_feed(path("day.jsonl"), path("stopped.jsonl"), stop, stop + 5 * oee::kMsPerMinute);
   EXPECT_GE(silence, 12 * 5 * oee::kMsPerMinute);
   ASSERT_EQ(run("replay --plant " + kPlant + " --events " + path("stopped.jsonl") + day), 0) << out_ << err_;
   EXPECT_EQ(number("no_data_s"), static_cast<double>(silence) / 1000.0);
   // 40 s stopped: with a heartbeat every 10 s either side, every silence stays within 60 s.
-  stop_feed(path("day.jsonl"), path("short.jsonl"), stop, stop + 40 * oee::kMsPerSecond);
+  oee::testing::stop_feed(path("day.jsonl"), path("short.jsonl"), stop, stop + 40 * oee::kMsPerSecond);
   ASSERT_EQ(run("replay --plant " + kPlant + " --events " + path("short.jsonl") + day), 0) << out_ << err_;
   EXPECT_EQ(number("no_data_s"), 0);
 
