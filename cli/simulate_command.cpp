@@ -1,5 +1,6 @@
 // `oee simulate --plant FILE --from TS --to TS [--seed N] --out FILE.jsonl`: the events of the
-// simulated plant over a window, one JSON object per line (the same objects `oee replay` reads).
+// simulated plant over a window, heartbeats included, one JSON object per line (the same objects
+// `oee replay` reads).
 #include <CLI/CLI.hpp>
 
 #include <cerrno>
@@ -37,6 +38,7 @@ int run_simulate_command(int argc, char** argv) {
                "oee simulate"};
   std::string plant_path, from_text, to_text, out_path, src = "sim", counters = "by-machine";
   std::uint64_t seed = 1;
+  int heartbeat_s = static_cast<int>(simulator::kDefaultHeartbeatMs / kMsPerSecond);
   app.add_option("--plant", plant_path, "plant file (YAML)")->required();
   app.add_option("--from", from_text, "start, RFC 3339 or epoch milliseconds")->required();
   app.add_option("--to", to_text, "end (exclusive), RFC 3339 or epoch milliseconds")->required();
@@ -45,6 +47,10 @@ int run_simulate_command(int argc, char** argv) {
   app.add_option("--src", src, "source id of the events (with seq, their identity)")->capture_default_str();
   app.add_option("--counters", counters, "which machines report cumulative 16-bit counters")
       ->check(CLI::IsMember({"by-machine", "never", "always"}))
+      ->capture_default_str();
+  app.add_option("--heartbeat-s", heartbeat_s, "a heartbeat event per machine this often, as the edge and `oee serve --demo` "
+                 "send them (for the plant's no_data_after_s); 0 = none")
+      ->check(CLI::Range(0, 86'400))
       ->capture_default_str();
   try {
     app.parse(argc, argv);
@@ -90,6 +96,7 @@ int run_simulate_command(int argc, char** argv) {
   options.counters = counters == "never"    ? simulator::CounterMode::never
                      : counters == "always" ? simulator::CounterMode::always
                                             : simulator::CounterMode::by_machine;
+  options.heartbeat_ms = heartbeat_s * kMsPerSecond;
   const ShiftCalendar calendar(plant.model, *plant.zone);
   simulator::PlantSimulator sim(plant.model, calendar, seed, *from, options);
 

@@ -7,7 +7,6 @@
 // subscription ($share/servers/oee/v1/#) where one server is SIGKILLed mid-stream and restarted.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/socket.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,56 +14,18 @@
 
 #include "../../storage/tests/postgres_test_cluster.h"
 #include "demo_crash_scenario.h"
-#include "oee/transport/mqtt_client.h"
+#include "mqtt_publishing.h"
 
 namespace {
 
 using namespace std::chrono_literals;
+using oee::testing::Broker;
+using oee::testing::eventually;
+using oee::testing::messages_of;
+using oee::testing::Publisher;
 
 const std::string kAdminToken = "serve-several-servers-test-token";
 const std::string kAuth = "Authorization: Bearer " + kAdminToken + "\r\n";
-
-// Polls `pred` every 20 ms until it holds or the timeout passes; returns its last value.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// A Mosquitto broker on a free loopback port: persistent sessions, no limit on the messages it
-// queues for a subscriber that is away.
-class Broker {
- public:
-  explicit Broker(const std::filesystem::path& dir) : port_(free_port()) {
-    const auto conf = dir / "mosquitto.conf";
-    std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\nuser root\n"
-                        << "max_queued_messages 0\nmax_queued_bytes 0\nlog_dest stderr\n";
-    process_ = std::make_unique<oee::testing::ChildProcess>(std::vector<std::string>{"/usr/sbin/mosquitto", "-c", conf.string()},
-                                                            (dir / "mosquitto.log").string());
-    EXPECT_TRUE(process_->wait_for_output("running", 10s)) << process_->output();
-  }
-  std::string url() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int port_;
-  std::unique_ptr<oee::testing::ChildProcess> process_;
-};
 
 // One `oee serve` of the deployment, with its own data directory and client id.
 struct Server {
@@ -93,62 +54,6 @@ Server make_server(const std::string& name, const std::filesystem::path& dir, co
   for (const auto& t : topics) s.argv.insert(s.argv.end(), {"--mqtt-topic", t});
   s.log = dir / (name + ".log");
   return s;
-}
-
-// The simulated events of the file, one JSON array per message of at most 100 events of one
-// machine, each on its machine's topic.
-std::vector<std::pair<std::string, std::string>> messages_of(const std::filesystem::path& events_file, std::size_t& events) {
-  std::map<std::string, std::vector<std::string>> by_machine;
-  std::ifstream in(events_file);
-  events = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    by_machine[nlohmann::json::parse(line)["machine"].get<std::string>()].push_back(line);
-    ++events;
-  }
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [machine, lines] : by_machine)
-    for (std::size_t i = 0; i < lines.size(); i += 100) {
-      std::string payload = "[";
-      for (std::size_t j = i; j < std::min(lines.size(), i + 100); ++j) payload += (j > i ? "," : "") + lines[j];
-      out.emplace_back("oee/v1/" + machine + "/events", payload + "]");
-    }
-  return out;
-}
-
-// A QoS 1 publisher that waits for the broker's acknowledgement of everything it sent.
-class Publisher {
- public:
-  explicit Publisher(const std::string& broker) {
-    oee::transport::MqttOptions o;
-    o.brokers = {broker};
-    o.client_id = "several-servers-test-publisher";
-    oee::transport::MqttHandlers h;
-    h.on_published = [this](int, std::uint64_t) { ++acknowledged_; };
-    client_ = std::make_unique<oee::transport::MqttClient>(o, h);
-    client_->start();
-    EXPECT_TRUE(eventually([&] { return client_->connected(); }, 10s));
-  }
-  void publish(const std::vector<std::pair<std::string, std::string>>& messages, std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) {
-      ASSERT_TRUE(client_->publish(messages[i].first, messages[i].second)) << i;
-      ++sent_;
-    }
-    EXPECT_TRUE(eventually([&] { return acknowledged_.load() == sent_; }, 60s)) << acknowledged_ << " of " << sent_;
-  }
-
- private:
-  std::unique_ptr<oee::transport::MqttClient> client_;
-  std::atomic<std::size_t> acknowledged_{0};
-  std::size_t sent_ = 0;
-};
-
-std::int64_t stored_events(std::uint16_t port) {
-  const auto j = nlohmann::json::parse(oee::testing::http_get(port, "/api/v1/sources", kAuth).body, nullptr, false);
-  std::int64_t n = 0;
-  if (j.is_array())
-    for (const auto& s : j) n += s.value("events", std::int64_t{0});
-  return n;
 }
 
 // Events this server process newly stored (its ingest counter since it started).
@@ -203,7 +108,7 @@ void run_deployment(const std::vector<std::string>& topics_a, const std::vector<
   b.start();
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
   std::this_thread::sleep_for(300ms);  // the SUBSCRIBEs follow the CONNACK
-  Publisher publisher(broker.url());
+  Publisher publisher(broker.url(), "several-servers-test-publisher");
   if (kill_midway) {
     // b dies as soon as it stored something of the first half, in the middle of taking its share.
     publisher.publish(messages, 0, messages.size() / 2);
@@ -215,11 +120,11 @@ void run_deployment(const std::vector<std::string>& topics_a, const std::vector<
   } else {
     publisher.publish(messages, 0, messages.size());
   }
-  ASSERT_TRUE(eventually([&] { return stored_events(a.port) >= static_cast<std::int64_t>(events); }, 300s))
-      << stored_events(a.port) << " of " << events << "\n" << a.process->output() << b.process->output();
+  ASSERT_TRUE(eventually([&] { return oee::testing::stored_events(a.port, kAuth) >= static_cast<std::int64_t>(events); }, 300s))
+      << oee::testing::stored_events(a.port, kAuth) << " of " << events << "\n" << a.process->output() << b.process->output();
   std::this_thread::sleep_for(500ms);  // nothing more arrives: every event once
-  EXPECT_EQ(stored_events(a.port), static_cast<std::int64_t>(events));
-  EXPECT_EQ(stored_events(b.port), static_cast<std::int64_t>(events));
+  EXPECT_EQ(oee::testing::stored_events(a.port, kAuth), static_cast<std::int64_t>(events));
+  EXPECT_EQ(oee::testing::stored_events(b.port, kAuth), static_cast<std::int64_t>(events));
   EXPECT_TRUE(oee::testing::http_get(a.port, "/api/v1/dead-letters", kAuth).body.starts_with("{\"total\":0,"));
   // Each server took only its share: a's filters or turns, and b (restarted) what waited for it.
   EXPECT_GT(inserted_here(a.port), 0);

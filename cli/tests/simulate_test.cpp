@@ -11,6 +11,9 @@
 #include <sstream>
 #include <string>
 
+#include "oee/core/time.h"
+#include "stopped_feed.h"
+
 namespace {
 
 class Simulate : public ::testing::Test {
@@ -37,6 +40,13 @@ class Simulate : public ::testing::Test {
     out_ = slurp(path("stdout"));
     err_ = slurp(path("stderr"));
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // The figure `name` of `oee replay`'s JSON in out_.
+  double number(const std::string& name) const {
+    const auto at = out_.find("\"" + name + "\":");
+    if (at == std::string::npos) throw std::runtime_error("no " + name + " in " + out_);
+    return std::stod(out_.substr(at + name.size() + 3));
   }
 
   std::filesystem::path dir_;
@@ -70,11 +80,6 @@ TEST_F(Simulate, ReplayReadsTheEventsAndFindsAPlausiblePlant) {
                 " --from 2026-03-02T06:00:00+01:00 --to 2026-03-02T09:00:00+01:00"),
             0)
       << out_ << err_;
-  auto number = [&](const std::string& name) {
-    const auto at = out_.find("\"" + name + "\":");
-    if (at == std::string::npos) throw std::runtime_error("no " + name + " in " + out_);
-    return std::stod(out_.substr(at + name.size() + 3));
-  };
   EXPECT_EQ(number("unknown_time_s"), 0);
   EXPECT_EQ(number("planned_production_time_s"), 12 * 3 * 3600);
   EXPECT_GT(number("availability"), 0.5);
@@ -83,6 +88,34 @@ TEST_F(Simulate, ReplayReadsTheEventsAndFindsAPlausiblePlant) {
   EXPECT_LT(number("performance"), 1.0);
   EXPECT_GT(number("reject_count"), 0);
   EXPECT_GT(number("quality"), 0.9);
+}
+
+// The demo plant sets no_data_after_s 60 on every machine and `oee simulate` sends a heartbeat
+// every 10 s, as `oee serve --demo` and the edge do: a simulated Berlin day has no no-data time
+// (the crash test of `oee serve --demo` shows the server's KPIs equal this replay); a stopped feed
+// has exactly its silence of it, and without heartbeats the quiet stretches would be no data.
+TEST_F(Simulate, ADemoDayHasNoDataOnlyWhereTheFeedStopped) {
+  const std::string day = " --from 2026-03-01T23:00:00Z --to 2026-03-02T23:00:00Z";
+  ASSERT_EQ(run("simulate --plant " + kPlant + day + " --out " + path("day.jsonl")), 0) << err_;
+  ASSERT_EQ(run("replay --plant " + kPlant + " --events " + path("day.jsonl") + day), 0) << out_ << err_;
+  EXPECT_EQ(number("no_data_s"), 0);
+  EXPECT_EQ(number("unknown_time_s"), 0);
+  const double downtime_s = number("downtime_s");
+  EXPECT_GT(downtime_s, 0);
+
+  const oee::TimeMs stop = *oee::parse_timestamp("2026-03-02T10:00:03.456Z");
+  const oee::DurationMs silence = oee::testing::stop_feed(path("day.jsonl"), path("stopped.jsonl"), stop, stop + 5 * oee::kMsPerMinute);
+  EXPECT_GE(silence, 12 * 5 * oee::kMsPerMinute);
+  ASSERT_EQ(run("replay --plant " + kPlant + " --events " + path("stopped.jsonl") + day), 0) << out_ << err_;
+  EXPECT_EQ(number("no_data_s"), static_cast<double>(silence) / 1000.0);
+  // 40 s stopped: with a heartbeat every 10 s either side, every silence stays within 60 s.
+  oee::testing::stop_feed(path("day.jsonl"), path("short.jsonl"), stop, stop + 40 * oee::kMsPerSecond);
+  ASSERT_EQ(run("replay --plant " + kPlant + " --events " + path("short.jsonl") + day), 0) << out_ << err_;
+  EXPECT_EQ(number("no_data_s"), 0);
+
+  ASSERT_EQ(run("simulate --plant " + kPlant + day + " --heartbeat-s 0 --out " + path("silent.jsonl")), 0) << err_;
+  ASSERT_EQ(run("replay --plant " + kPlant + " --events " + path("silent.jsonl") + day), 0) << out_ << err_;
+  EXPECT_GT(number("no_data_s"), 0.9 * downtime_s) << "long stops and breaks send nothing without heartbeats";
 }
 
 TEST_F(Simulate, BadInputExitsTwoWithAReason) {
@@ -94,6 +127,8 @@ TEST_F(Simulate, BadInputExitsTwoWithAReason) {
   EXPECT_NE(err_.find("missing.yaml"), std::string::npos) << err_;
   EXPECT_EQ(run("simulate --plant " + kPlant + kWindow + " --out " + path("no/such/dir/x.jsonl")), 2);
   EXPECT_NE(err_.find("cannot open"), std::string::npos) << err_;
+  EXPECT_EQ(run("simulate --plant " + kPlant + kWindow + " --heartbeat-s -1 --out -"), 2);
+  EXPECT_NE(err_.find("--heartbeat-s"), std::string::npos) << err_;
   EXPECT_EQ(run("simulate --plant " + kPlant + kWindow), 2);  // --out is required
   EXPECT_EQ(run("simulate --help"), 0);
   EXPECT_NE(out_.find("--seed"), std::string::npos);

@@ -1,7 +1,8 @@
 #pragma once
 // The heartbeats of the machines one source reads: a sign of life per machine every interval
 // while the source's reads succeed (the plant's no_data_after_s tells silence from a quiet machine).
-// A source calls it only after a successful read, so a failing source sends none.
+// A source calls it only after a successful read, so a failing source sends none. (The simulator
+// source's heartbeats come from the simulator itself, in simulated time.)
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -21,21 +22,6 @@ class Heartbeats {
     if (interval_ms_ <= 0 || (last_ != kTimeMin && now - last_ < interval_ms_)) return;
     last_ = now;
     append(now, out);
-  }
-
-  // Simulated time: the first heartbeat at `first`, then every interval (not at the first call's
-  // instant, so the heartbeats do not depend on how time is sliced).
-  void from(TimeMs first) { last_ = first - interval_ms_; }
-
-  // Simulated time, which may leap many intervals per call: one at every interval boundary up to
-  // `now` (inclusive of none after it), so the simulated data has no silence of its own.
-  void through(TimeMs now, std::vector<Event>& out) {
-    if (interval_ms_ <= 0) return;
-    if (last_ == kTimeMin) last_ = now - interval_ms_;
-    for (TimeMs t = last_ + interval_ms_; t <= now; t += interval_ms_) {
-      append(t, out);
-      last_ = t;
-    }
   }
 
  private:

@@ -1,5 +1,6 @@
 // The simulator as a source: the whole plant of the plant file, running `speed` times real time
-// from `start` (default: now). Its events carry the simulated timestamps.
+// from `start` (default: now), with its heartbeats every heartbeat_s of simulated time. Its events
+// carry the simulated timestamps.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -7,7 +8,6 @@
 #include <thread>
 
 #include "oee/edge/event_source.h"
-#include "heartbeat.h"
 #include "source_thread.h"
 #include "oee/simulator/plant_simulator.h"
 
@@ -34,43 +34,29 @@ class SimulatorSource final : public EventSource {
 
  private:
   void run() {
-    simulator::PlantSimulator sim(plant_, calendar_, config_.seed, config_.start_ms.value_or(wall_ms()));
-    std::vector<std::string> machines;
-    for (const MachineSpec* m : plant_.machines()) machines.push_back(m->path);
-    Heartbeats heartbeats(config_.heartbeat_ms, std::move(machines));
-    heartbeats.from(sim.position());
+    simulator::SimulatorOptions options;
+    options.heartbeat_ms = config_.heartbeat_ms;  // the simulator's, in its stream's order
+    simulator::PlantSimulator sim(plant_, calendar_, config_.seed, config_.start_ms.value_or(wall_ms()), options);
     std::vector<Event> events;
-    skip_sent(sim, heartbeats, events);
+    skip_sent(sim, events);
     const TimeMs wall_start = wall_ms();
     const TimeMs sim_start = sim.position();
     while (thread_.running()) {
       const auto elapsed = static_cast<double>(wall_ms() - wall_start);
-      generate(sim, heartbeats, sim_start + static_cast<TimeMs>(elapsed * config_.speed), events);
+      sim.advance_to(sim_start + static_cast<TimeMs>(elapsed * config_.speed), events);
       send(events);
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
 
-  // The simulated plant's events before `to` and its heartbeats, merged by time (a heartbeat after
-  // the events of its instant; the simulator emits in time order): the same stream however time is
-  // sliced, so that a restart can count what it already sent.
-  static void generate(simulator::PlantSimulator& sim, Heartbeats& heartbeats, TimeMs to, std::vector<Event>& events) {
-    if (to <= sim.position()) return;
-    const auto first = static_cast<std::ptrdiff_t>(events.size());
-    sim.advance_to(to, events);
-    const auto middle = static_cast<std::ptrdiff_t>(events.size());
-    heartbeats.through(to - 1, events);
-    std::inplace_merge(events.begin() + first, events.begin() + middle, events.end(),
-                       [](const Event& a, const Event& b) { return a.ts < b.ts; });
-  }
-
-  // Generates (fast) the stream sent before a restart and drops its first resume_after_ events;
-  // what the last step made beyond them goes out now.
-  void skip_sent(simulator::PlantSimulator& sim, Heartbeats& heartbeats, std::vector<Event>& events) {
+  // Generates (fast) the stream sent before a restart and drops its first resume_after_ events
+  // (the simulator's stream is the same however time is sliced); what the last step made beyond
+  // them goes out now.
+  void skip_sent(simulator::PlantSimulator& sim, std::vector<Event>& events) {
     if (resume_after_ == 0) return;
     std::uint64_t made = 0;
     while (made < resume_after_ && thread_.running()) {
-      generate(sim, heartbeats, sim.position() + kMsPerMinute, events);
+      sim.advance_to(sim.position() + kMsPerMinute, events);
       const std::uint64_t dropped = std::min<std::uint64_t>(events.size(), resume_after_ - made);
       made += events.size();
       events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(dropped));

@@ -35,7 +35,10 @@ void mark_incarnation(std::vector<Event>& batch, const std::string& inc) {
 }  // namespace
 
 void SimulatorFeed::run() {
-  simulator::PlantSimulator sim(service_.plant(), service_.calendar(), options_.seed, options_.start);
+  // Heartbeats as an edge sends them, so the plant's no_data_after_s sees a live machine.
+  simulator::SimulatorOptions sim_options;
+  sim_options.heartbeat_ms = simulator::kDefaultHeartbeatMs;
+  simulator::PlantSimulator sim(service_.plant(), service_.calendar(), options_.seed, options_.start, sim_options);
   const std::string inc = feed_incarnation(options_);
   std::vector<Event> batch;
   const TimeMs wall_start = service_.now();

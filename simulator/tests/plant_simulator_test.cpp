@@ -9,6 +9,7 @@
 #include <set>
 
 #include "oee/core/machine_history.h"
+#include "oee/core/plant_history.h"
 #include "oee/core/shift_calendar.h"
 #include "oee/core/time_zone.h"
 #ifdef OEE_DEMO_PLANT_FILE
@@ -83,14 +84,14 @@ TEST(PlantSimulator, SameSeedGivesIdenticalEventsAndAnotherSeedDifferentOnes) {
   EXPECT_NE(a, c);
 }
 
-TEST(PlantSimulator, SlicedGenerationEqualsOneCall) {
+void expect_sliced_generation_equals_one_call(const SimulatorOptions& o) {
   Fixture f;
   const TimeMs from = kMonday + 5 * kMsPerHour;
   const TimeMs to = from + 20 * kMsPerHour;
-  const auto whole = run(f, 7, from, to);
+  const auto whole = run(f, 7, from, to, o);
 
   // Slices of every size, down to a millisecond, with boundaries landing on event timestamps too.
-  PlantSimulator sim(f.plant, f.calendar, 7, from);
+  PlantSimulator sim(f.plant, f.calendar, 7, from, o);
   std::vector<Event> sliced;
   TimeMs t = from;
   std::uint64_t step = 1;
@@ -105,6 +106,47 @@ TEST(PlantSimulator, SlicedGenerationEqualsOneCall) {
   }
   sim.advance_to(to - 1, sliced);  // going back appends nothing
   EXPECT_EQ(whole, sliced);
+}
+
+TEST(PlantSimulator, SlicedGenerationEqualsOneCall) { expect_sliced_generation_equals_one_call({}); }
+
+TEST(PlantSimulator, SlicedGenerationEqualsOneCallWithHeartbeats) {
+  SimulatorOptions o;
+  o.heartbeat_ms = 7 * kMsPerSecond;  // not a divisor of the 5 s count period: instants shared and not
+  expect_sliced_generation_equals_one_call(o);
+}
+
+TEST(PlantSimulator, HeartbeatsEveryIntervalForEveryMachineAfterTheEventsOfTheirInstant) {
+  Fixture f;
+  SimulatorOptions o;
+  o.heartbeat_ms = kDefaultHeartbeatMs;
+  const TimeMs from = kMonday + 3 * kMsPerHour + 1, to = from + 6 * kMsPerHour;
+  const auto with = run(f, 5, from, to, o);
+  std::map<std::string, std::vector<TimeMs>> beats;
+  std::vector<Event> others;
+  for (std::size_t i = 0; i < with.size(); ++i) {
+    ASSERT_EQ(with[i].seq, static_cast<std::int64_t>(i)) << "heartbeats take their place in the gapless seq";
+    if (with[i].type != EventType::heartbeat) {
+      others.push_back(with[i]);
+      continue;
+    }
+    beats[with[i].machine].push_back(with[i].ts);
+    if (i + 1 < with.size() && with[i + 1].ts == with[i].ts) {
+      ASSERT_EQ(with[i + 1].type, EventType::heartbeat) << "an event after the heartbeats of its instant";
+    }
+  }
+  ASSERT_EQ(beats.size(), f.plant.machines().size());
+  for (const auto& [machine, ts] : beats) {
+    ASSERT_EQ(ts.size(), static_cast<std::size_t>((to - from) / kDefaultHeartbeatMs)) << machine;
+    for (std::size_t k = 0; k < ts.size(); ++k) ASSERT_EQ(ts[k], from + static_cast<TimeMs>(k) * kDefaultHeartbeatMs);
+  }
+  // Besides them, the same events as without heartbeats (only the seq numbers differ).
+  auto without = run(f, 5, from, to);
+  ASSERT_EQ(others.size(), without.size());
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    others[i].seq = without[i].seq;
+    ASSERT_EQ(others[i], without[i]) << i;
+  }
 }
 
 TEST(PlantSimulator, EventsAreTimeOrderedInsideTheWindowWithGaplessSeq) {
@@ -388,7 +430,7 @@ MachineDay summarise(const MachineSpec& m, const std::vector<Event>& events, Tim
 
 void expect_plausible_day(const PlantModel& plant, const std::vector<Event>& events, TimeMs to,
                           const std::vector<std::string>& counter_machines) {
-  int setups = 0, waits = 0;
+  int waits = 0;
   std::set<std::string> reasons;
   for (const MachineSpec* m : plant.machines()) {
     const MachineDay d = summarise(*m, events, to);
@@ -418,7 +460,6 @@ void expect_plausible_day(const PlantModel& plant, const std::vector<Event>& eve
       EXPECT_EQ(good, d.good);
       EXPECT_EQ(reject, d.reject);
     }
-    setups += d.setups;
     waits += d.starved_or_blocked;
     reasons.insert(d.reasons.begin(), d.reasons.end());
   }
@@ -509,8 +550,11 @@ TEST(DemoPlant, EveryEventSurvivesTheJsonCodec) {
   const auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
   const ShiftCalendar calendar(loaded.model, *loaded.zone);
   const TimeMs from = kMonday;
-  const auto events = simulate(loaded.model, calendar, 8, from, from + 6 * kMsPerHour);
+  SimulatorOptions o;
+  o.heartbeat_ms = kDefaultHeartbeatMs;
+  const auto events = simulate(loaded.model, calendar, 8, from, from + 6 * kMsPerHour, o);
   ASSERT_GT(events.size(), 10'000u);
+  ASSERT_TRUE(std::any_of(events.begin(), events.end(), [](const Event& e) { return e.type == EventType::heartbeat; }));
   for (const Event& e : events) {
     Event back;
     std::string error;
@@ -518,6 +562,80 @@ TEST(DemoPlant, EveryEventSurvivesTheJsonCodec) {
     ASSERT_TRUE(codec::parse_event(json, back, error)) << json << ": " << error;
     ASSERT_EQ(back, e) << json;
   }
+}
+
+// The demo plant's totals over [from, to), as the engine computes them with time stopping at `to`.
+KpiTotals plant_totals(const PlantModel& plant, const ShiftCalendar& calendar, const std::vector<Event>& events,
+                       TimeMs from, TimeMs to) {
+  const auto kpis = PlantHistory::build(plant, events).node_kpis(calendar, "", Grouping::none, from, to, to);
+  EXPECT_EQ(kpis.size(), 1u);
+  return kpis.empty() ? KpiTotals{} : kpis.front().totals;
+}
+
+// A Berlin day of the demo plant, with or without the heartbeats `oee serve --demo` sends.
+std::vector<Event> demo_day(const plant::LoadedPlant& loaded, const ShiftCalendar& calendar, DurationMs heartbeat_ms) {
+  SimulatorOptions o;
+  o.heartbeat_ms = heartbeat_ms;
+  return simulate(loaded.model, calendar, 1, kMonday - kMsPerHour, kMonday - kMsPerHour + kMsPerDay, o);
+}
+
+TEST(DemoPlant, WithHeartbeatsItsNoDataThresholdChangesNoFigureOfADay) {
+  const auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
+  const ShiftCalendar calendar(loaded.model, *loaded.zone);
+  for (const MachineSpec* m : loaded.model.machines()) EXPECT_EQ(m->no_data_after_ms, 60'000) << m->path;
+  const TimeMs from = kMonday - kMsPerHour, to = from + kMsPerDay;
+  const KpiTotals with = plant_totals(loaded.model, calendar, demo_day(loaded, calendar, kDefaultHeartbeatMs), from, to);
+  EXPECT_EQ(with.no_data_ms, 0);
+  EXPECT_GT(with.total_count(), 0);
+  // The demo as it was: no threshold, no heartbeats. Every total is the same.
+  PlantModel without_threshold = loaded.model;
+  for (auto& site : without_threshold.sites)
+    for (auto& area : site.areas)
+      for (auto& line : area.lines)
+        for (auto& m : line.machines) m.no_data_after_ms = 0;
+  const ShiftCalendar calendar_without(without_threshold, *loaded.zone);
+  const auto silent_events = demo_day(loaded, calendar, 0);
+  EXPECT_EQ(plant_totals(without_threshold, calendar_without, silent_events, from, to), with);
+  // Why the heartbeats: without them the quiet stretches (breaks, long stops) would be no data.
+  EXPECT_GT(plant_totals(loaded.model, calendar, silent_events, from, to).no_data_ms, 0);
+}
+
+// Σ over the machines of the silence a cut of [cut_from, cut_to) leaves: from each machine's last
+// sign of life before the cut to its first after it.
+DurationMs silence_of_cut(const PlantModel& plant, const std::vector<Event>& events, TimeMs cut_from, TimeMs cut_to) {
+  DurationMs sum = 0;
+  for (const MachineSpec* m : plant.machines()) {
+    TimeMs last_before = kTimeMin, first_after = kTimeMax;
+    for (const Event& e : events) {
+      if (e.machine != m->path) continue;
+      if (e.ts < cut_from) last_before = std::max(last_before, e.ts);
+      if (e.ts >= cut_to) first_after = std::min(first_after, e.ts);
+    }
+    sum += first_after - last_before;
+  }
+  return sum;
+}
+
+TEST(DemoPlant, AFeedStoppedLongerThanTheThresholdIsExactlyItsSilenceOfNoData) {
+  const auto loaded = plant::load_plant_file(OEE_DEMO_PLANT_FILE);
+  const ShiftCalendar calendar(loaded.model, *loaded.zone);
+  const TimeMs from = kMonday - kMsPerHour, to = from + kMsPerDay;
+  const auto day = demo_day(loaded, calendar, kDefaultHeartbeatMs);
+  // The feed stopped (nothing of any machine arrives) for `stop` from an instant off the heartbeat grid.
+  auto stopped = [&](TimeMs at, DurationMs stop) {
+    std::vector<Event> kept;
+    for (const Event& e : day)
+      if (e.ts < at || e.ts >= at + stop) kept.push_back(e);
+    return kept;
+  };
+  const TimeMs at = from + 10 * kMsPerHour + 3'456;
+  const auto five_minutes = stopped(at, 5 * kMsPerMinute);
+  const DurationMs expected = silence_of_cut(loaded.model, five_minutes, at, at + 5 * kMsPerMinute);
+  EXPECT_GE(expected, 12 * 5 * kMsPerMinute);
+  EXPECT_LT(expected, 12 * (5 * kMsPerMinute + 2 * kDefaultHeartbeatMs));
+  EXPECT_EQ(plant_totals(loaded.model, calendar, five_minutes, from, to).no_data_ms, expected);
+  // 40 s: with a heartbeat every 10 s on both sides the silence stays under 60 s: no data none.
+  EXPECT_EQ(plant_totals(loaded.model, calendar, stopped(at, 40 * kMsPerSecond), from, to).no_data_ms, 0);
 }
 
 TEST(DemoPlant, FollowsTheBerlinCalendarAcrossBothDaylightSavingChanges) {

@@ -30,7 +30,15 @@ struct SimulatorOptions {
   CounterMode counters = CounterMode::by_machine;
   // PLC word size of the cumulative counters: 16 bits roll over at 65536.
   std::int64_t counter_rollover = 65536;
+  // A `heartbeat` event per machine at the start and every heartbeat_ms after it (0: none), after
+  // the other events of its instant, as the edge sends them: the signs of life that tell a quiet
+  // machine from silence (the plant's no_data_after_s). Readers of the demo use kDefaultHeartbeatMs.
+  DurationMs heartbeat_ms = 0;
 };
+
+// The heartbeat interval of `oee simulate`, `oee serve --demo` and the edge (its heartbeat_s
+// default): the same seed gives them the same events.
+inline constexpr DurationMs kDefaultHeartbeatMs = 10 * kMsPerSecond;
 
 // How one simulated machine behaves, drawn once from its own random stream (seed + path), so
 // adding a machine to the plant leaves every other machine's behaviour unchanged.
@@ -61,7 +69,8 @@ class PlantSimulator {
   PlantSimulator(const PlantSimulator&) = delete;
   PlantSimulator& operator=(const PlantSimulator&) = delete;
 
-  // Appends, in time order, every event with position() <= ts < t, then position() becomes t.
+  // Appends, in time order, every event with position() <= ts < t (heartbeats included), then
+  // position() becomes t.
   // A t at or before position() appends nothing.
   void advance_to(TimeMs t, std::vector<Event>& out);
 
@@ -76,13 +85,17 @@ class PlantSimulator {
     std::uint32_t machine;
   };
   void push_entry(std::uint32_t machine);
+  void append_heartbeats(std::vector<Event>& out);
+  void advance_earliest_machine(std::vector<Event>& out);
 
   SimulatorOptions options_;
   std::vector<std::unique_ptr<SimulatedMachine>> machines_;
   // Min-heap on (key, machine): key = the machine's next event time, or its generation frontier
   // when it has nothing pending. Ties go to the lower machine index, so the order is total.
   std::vector<HeapEntry> heap_;
+  std::vector<std::string> paths_;  // by machine index, for the heartbeats
   TimeMs position_;
+  TimeMs next_heartbeat_;  // kTimeMax without heartbeats
   std::int64_t next_seq_;
 };
 
