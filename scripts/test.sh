@@ -28,6 +28,19 @@ if [[ ${OEE_TEST_SKIP_ASAN:-0} != 1 ]]; then
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOEE_SANITIZE=ON -DOEE_BENCH=OFF
 fi
 
+# --- ThreadSanitizer (issue 11) --------------------------------------------------------------------
+# The multi-threaded suites only (ctest label `tsan`, set beside each suite by oee_tsan_suite), and
+# only their targets (`tsan_suites`) are built. scripts/tsan.supp says why each entry is there.
+# OEE_TEST_SKIP_TSAN=1 skips this pass.
+if [[ ${OEE_TEST_SKIP_TSAN:-0} != 1 ]]; then
+  echo "== multi-threaded suites under ThreadSanitizer"
+  cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOEE_TSAN=ON -DOEE_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j "$jobs" --target tsan_suites
+  (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$here/scripts/tsan.supp" \
+    ctest --output-on-failure --timeout 900 -j 2 -L tsan ${CTEST_ARGS:-})
+fi
+# --- end ThreadSanitizer ----------------------------------------------------------------------------
+
 if [[ ${OEE_TEST_SKIP_FUZZ:-0} != 1 && -f scripts/fuzz.sh ]]; then
   echo "== fuzzing"
   bash scripts/fuzz.sh

@@ -58,7 +58,7 @@ inline void kill_during_history_ingest(const std::vector<std::string>& serve, co
     while (progress_lines() < lines && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     ASSERT_GE(progress_lines(), lines) << server.output();
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20'000));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 20'000));  // the subject: a kill at a random moment
     EXPECT_EQ(server.kill(SIGKILL), -SIGKILL);
     EXPECT_EQ(server.output().find("caught up"), std::string::npos) << "the kill came after the ingest: " << server.output();
   }

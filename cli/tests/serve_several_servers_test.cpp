@@ -106,8 +106,9 @@ void run_deployment(const std::vector<std::string>& topics_a, const std::vector<
   Server a = make_server("a", dir, url, broker.url(), topics_a), b = make_server("b", dir, url, broker.url(), topics_b);
   a.start();
   b.start();
+  // Subscribed: Server::start waits for "mqtt subscriber: connected", printed once SUBSCRIBE was
+  // sent, and the publisher's CONNECT/CONNACK round trip comes after it (see transport/tests/mosquitto_process.h).
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
-  std::this_thread::sleep_for(300ms);  // the SUBSCRIBEs follow the CONNACK
   Publisher publisher(broker.url(), "several-servers-test-publisher");
   if (kill_midway) {
     // b dies as soon as it stored something of the first half, in the middle of taking its share.
@@ -122,7 +123,7 @@ void run_deployment(const std::vector<std::string>& topics_a, const std::vector<
   }
   ASSERT_TRUE(eventually([&] { return oee::testing::stored_events(a.port, kAuth) >= static_cast<std::int64_t>(events); }, 300s))
       << oee::testing::stored_events(a.port, kAuth) << " of " << events << "\n" << a.process->output() << b.process->output();
-  std::this_thread::sleep_for(500ms);  // nothing more arrives: every event once
+  std::this_thread::sleep_for(500ms);  // the subject: nothing more arrives late (an absence, not a state to poll)
   EXPECT_EQ(oee::testing::stored_events(a.port, kAuth), static_cast<std::int64_t>(events));
   EXPECT_EQ(oee::testing::stored_events(b.port, kAuth), static_cast<std::int64_t>(events));
   EXPECT_TRUE(oee::testing::http_get(a.port, "/api/v1/dead-letters", kAuth).body.starts_with("{\"total\":0,"));

@@ -232,8 +232,10 @@ TEST(EdgeIntegration, EdgeSigkilledWithTornQueueTailLosesAndDuplicatesNothing) {
       if (e.path().extension() == ".log" && e.path() > newest) newest = e.path();
     std::ofstream(newest, std::ios::app | std::ios::binary) << "\x40\x00\x00\x00\x12\x34";
   }
+  const std::size_t before_restart = collector.unique();
   edge.start();
-  std::this_thread::sleep_for(2s);
+  // Past the torn tail, the edge publishes anew.
+  ASSERT_TRUE(eventually([&] { return collector.unique() >= before_restart + 1000; }, 20s)) << edge.log();
   ASSERT_EQ(edge.stop(), 0) << edge.log();
   const auto q = edge.queue_stats();
   EXPECT_EQ(q.depth_records, 0u);
@@ -547,13 +549,15 @@ TEST(ServerIngest, PoisonMessagesGoToDeadLettersAndValidOnesAroundThemAreStored)
   broker.start();
   Server server(broker.url());
   server.start();
+  // Subscribed once it says so (SUBSCRIBE sent; see transport/tests/mosquitto_process.h).
+  ASSERT_TRUE(eventually([&] { return server.log().find("mqtt subscriber: connected") != std::string::npos; }, 10s))
+      << server.log();
   oee::transport::MqttOptions o;
   o.brokers = {broker.url()};
   o.client_id = "poison-publisher";
   oee::transport::MqttClient pub(o, {});
   pub.start();
   ASSERT_TRUE(eventually([&] { return pub.connected(); }, 5s));
-  std::this_thread::sleep_for(1s);  // the server's subscription is in place
   const std::string topic = "oee/v1/berlin/bottling/pet1/filler/events";
   auto valid = [](int seq) {
     return "[{\"src\":\"third-party\",\"seq\":" + std::to_string(seq) + ",\"ts\":\"2026-11-26T10:00:0" + std::to_string(seq) +

@@ -1,6 +1,7 @@
 // Integration tests of the OPC UA client against a real node-opcua server (tests/peer/server.js).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -342,12 +343,17 @@ TEST_F(OpcuaClientTest, RenewsTheChannelTokenBeforeItExpires) {
   EXPECT_EQ(client.statistics().revised_token_lifetime_ms, 2500u);
   const uint32_t sub = client.create_subscription(SubscriptionSettings{250, 60, 10, 0, 0}, rec.handler());
   client.create_monitored_items(sub, counter_items(2));
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(7);
-  while (std::chrono::steady_clock::now() < until) {
+  // Requests keep flowing (a read every 200 ms) until the token was renewed twice.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (client.statistics().token_renewals < 2 && std::chrono::steady_clock::now() < until) {
     EXPECT_TRUE(client.read_value(NodeId(1, "Scalar.Int16")).status.is_good());
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // paces the reads
   }
   EXPECT_GE(client.statistics().token_renewals, 2u);
+  EXPECT_TRUE(rec.wait_for(std::chrono::seconds(10), [&] {
+    return rec.values.size() == 2 &&
+           std::all_of(rec.values.begin(), rec.values.end(), [](const auto& v) { return v.second.size() >= 20; });
+  }));
   client.disconnect();
   std::lock_guard lock(rec.mutex);
   EXPECT_FALSE(rec.has_event(ClientEvent::Kind::connection_lost));
@@ -360,7 +366,10 @@ TEST_F(OpcuaClientTest, IdleSessionIsKeptAlive) {
   Client client(c);
   client.connect();
   const auto sent_before = client.statistics().messages_sent;
-  std::this_thread::sleep_for(std::chrono::seconds(5));
+  // Five keep-alive reads span more than the 1.5 s session timeout.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (client.statistics().messages_sent < sent_before + 5 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_GE(client.statistics().messages_sent, sent_before + 5) << "keep-alive reads while idle";
   EXPECT_TRUE(client.read_value(NodeId(1, "Scalar.Int16")).status.is_good());
 }

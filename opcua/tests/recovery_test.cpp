@@ -98,7 +98,10 @@ TEST(OpcuaRecoveryTest, NotificationsLostOnTheWireAreRepublished) {
   auto& [peer, proxy, rec, client, sub] = t;
   // Publish responses sent now are lost; the server keeps them until acknowledged.
   proxy->swallow_server_bytes(true);
-  std::this_thread::sleep_for(1500ms);
+  // A few responses lost, not just one (it could be a keep-alive, which carries nothing to republish).
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (proxy->swallowed_reads() < 3 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(10ms);
+  ASSERT_GE(proxy->swallowed_reads(), 3u);
   proxy->cut();
   proxy->swallow_server_bytes(false);
   const size_t before = rec.total;
@@ -120,7 +123,7 @@ TEST(OpcuaRecoveryTest, SubscriptionThatExpiredDuringAnOutageIsRecreatedAndRepor
   auto& [peer, proxy, rec, client, sub] = t;
   proxy->refuse_connections(true);
   proxy->cut();
-  std::this_thread::sleep_for(7s);
+  std::this_thread::sleep_for(7s);  // the subject: the outage outlasts the subscription's 5 s lifetime
   const size_t before = rec.total;
   proxy->refuse_connections(false);
   ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.has_event(ClientEvent::Kind::reconnected); }));
@@ -147,7 +150,7 @@ TEST(OpcuaRecoveryTest, ServerRestartIsRecoveredWithin5sAndTheGapReported) {
   ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; }));
   peer.kill_hard();  // a crash: no goodbye to the client
   ASSERT_TRUE(rec.wait_for(5s, [&] { return rec.has_event(ClientEvent::Kind::connection_lost); }));
-  std::this_thread::sleep_for(1s);  // the client keeps trying meanwhile
+  std::this_thread::sleep_for(1s);  // the subject: the server stays down a while, the client keeps trying
   peer.start();
   const auto server_ready = std::chrono::steady_clock::now();
   size_t before;

@@ -78,7 +78,10 @@ void TcpCutProxy::pump(int client_fd, int server_fd) {
         open = false;
         break;
       }
-      if (i == 1 && swallow_) continue;  // from the server: lost on the way
+      if (i == 1 && swallow_) {  // from the server: lost on the way
+        ++swallowed_reads_;
+        continue;
+      }
       ssize_t sent = 0;
       while (sent < n) {
         const ssize_t m = ::send(fds[1 - i].fd, buffer + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);

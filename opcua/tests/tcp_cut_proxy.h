@@ -17,6 +17,8 @@ class TcpCutProxy {
   void cut();  // resets every open connection
   // While on, bytes from the server are swallowed: responses the server sent never arrive.
   void swallow_server_bytes(bool on) { swallow_ = on; }
+  // How many reads from the server were swallowed so far (what a test waits on while swallowing).
+  uint64_t swallowed_reads() const { return swallowed_reads_; }
   // While on, new connections are closed as soon as they arrive (the network is still down).
   void refuse_connections(bool on) { refuse_ = on; }
 
@@ -28,6 +30,7 @@ class TcpCutProxy {
   int listen_fd_ = -1;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> swallow_{false};
+  std::atomic<uint64_t> swallowed_reads_{0};
   std::atomic<bool> refuse_{false};
   std::thread acceptor_;
   std::mutex mutex_;

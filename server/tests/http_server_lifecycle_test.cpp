@@ -66,9 +66,11 @@ TEST(HttpServerLifecycle, ServesHttpsWithTheGivenCertificate) {
 TEST(HttpServerLifecycle, StopDrainsRequestsInProgress) {
   Router router;
   std::atomic<bool> entered{false};
-  router.add("GET", "/slow", [&entered](const HttpRequest&) {
+  std::promise<void> release;  // the slow request is in progress until the test sees stop() draining
+  std::shared_future<void> released = release.get_future().share();
+  router.add("GET", "/slow", [&entered, released](const HttpRequest&) {
     entered = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    released.wait_for(std::chrono::seconds(30));  // bounded: a failing test must not hang here
     return HttpResponse::json("{\"done\":true}");
   });
   router.add("GET", "/fast", [](const HttpRequest&) { return HttpResponse::json("{}"); });
@@ -81,12 +83,14 @@ TEST(HttpServerLifecycle, StopDrainsRequestsInProgress) {
   EXPECT_EQ(idle.request("GET", "/fast").status, 200);  // kept alive, then idle
   auto slow = std::async(std::launch::async, [port] { return testing::http_get(port, "/slow"); });
   while (!entered) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  server.stop(5000);
+  auto stopping = std::async(std::launch::async, [&server] { server.stop(5000); });
+  EXPECT_TRUE(idle.closed_by_peer());  // blocks until stop() drains, the slow request still running
+  release.set_value();
+  stopping.get();
   const auto reply = slow.get();
   EXPECT_EQ(reply.status, 200);
   EXPECT_EQ(reply.body, "{\"done\":true}");
   EXPECT_NE(reply.headers.find("Connection: close"), std::string::npos) << reply.headers;
-  EXPECT_TRUE(idle.closed_by_peer());
   EXPECT_THROW(testing::HttpConnection refused(port), std::runtime_error);
 }
 

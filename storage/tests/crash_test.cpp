@@ -85,7 +85,7 @@ TEST_P(StoreCrash, SigkillDuringIngestLosesNothingCommittedAndKpisMatchTheEngine
       child_ingest(*backend, file, plant, cal, batches, static_cast<std::uint32_t>(std::max<std::int64_t>(0, max_reported)), fds[1]);
     }
     ::close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 250));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 250));  // the subject: a kill at a random moment
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);

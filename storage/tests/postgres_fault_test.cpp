@@ -81,22 +81,32 @@ TEST(PostgresFaults, DatabaseStoppedDuringIngestLosesNothingAndKpisEqualTheUndis
         return;
       }
       ++sent;
-      std::this_thread::sleep_for(pace);
+      std::this_thread::sleep_for(pace);  // the subject: ingest goes on across the outage
     }
   });
-  std::this_thread::sleep_for(seconds(2));
+  // About two seconds' worth of batches stored before the outage.
+  const std::size_t before_outage = batches.size() * 2 / static_cast<std::size_t>(outage_s + 6);
+  const auto started = steady_clock::now();
+  while (sent < before_outage && !failed && steady_clock::now() < started + seconds(60))
+    std::this_thread::sleep_for(milliseconds(10));
+  EXPECT_GE(sent.load(), before_outage);  // not ASSERT: the ingest thread is joined below
   // A KPI read before the outage is what a stale read serves during it.
   const KpiTotals before = store.machine_totals(m0, lo, lo + kMsPerHour, kTimeMax);
   cluster.stop("immediate");  // like a crash: recovery from the WAL on restart
+  const auto outage_end = steady_clock::now() + seconds(outage_s);
   const std::size_t sent_at_stop = sent;
-  std::this_thread::sleep_for(seconds(std::min(outage_s, 5)));
+  const auto breaker_open = [&] {
+    const ResilienceStatus s = store.status();
+    return s.breaker == BreakerState::open && s.spilled_events > 0;
+  };
+  while (!breaker_open() && steady_clock::now() < outage_end) std::this_thread::sleep_for(milliseconds(10));
   const ResilienceStatus down = store.status();
   EXPECT_EQ(down.breaker, BreakerState::open) << down.last_error;
   EXPECT_GT(down.spilled_events, 0);
   EXPECT_EQ(store.machine_totals(m0, lo, lo + kMsPerHour, kTimeMax), before);
   EXPECT_TRUE(store.status().stale);
   EXPECT_THROW(store.machine_totals(m0, lo + kMsPerHour, lo + 2 * kMsPerHour, kTimeMax), StoreUnavailable);
-  if (outage_s > 5) std::this_thread::sleep_for(seconds(outage_s - 5));
+  std::this_thread::sleep_until(outage_end);  // the subject: an outage of outage_seconds()
   EXPECT_GT(sent.load(), sent_at_stop) << "ingest went on during the outage";
   cluster.start();
   ingest.join();

@@ -30,6 +30,10 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout) {
   return pred();
 }
 
+// No sleep for "the subscription is in place": our subscribers (MqttClient, AckingSubscriber) write
+// SUBSCRIBE before connected() turns true, and a publisher started after that needs a CONNECT/CONNACK
+// round trip, so the broker has read the SUBSCRIBE before any PUBLISH of it.
+
 // A loopback TCP port nobody listens on right now.
 int free_loopback_port();
 // True once something accepts TCP connections on 127.0.0.1:port (polls up to timeout_ms).

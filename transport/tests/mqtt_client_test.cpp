@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -88,10 +89,11 @@ TEST(MqttClient, PublishesQos1AndGetsPuback) {
     std::lock_guard l(m);
     acked.insert(mid);
   };
+  // The publisher starts once the subscriber is connected, hence subscribed: see mosquitto_process.h.
+  ASSERT_TRUE(eventually([&] { return sub->connected(); }, 5s));
   MqttClient pub(options({broker.url()}, "test-pub"), h);
   pub.start();
-  ASSERT_TRUE(eventually([&] { return pub.connected() && sub->connected(); }, 5s));
-  std::this_thread::sleep_for(200ms);  // the subscription is in place
+  ASSERT_TRUE(eventually([&] { return pub.connected(); }, 5s));
   std::vector<int> mids;
   for (int i = 0; i < 100; ++i) {
     auto mid = pub.publish("oee/v1/s1/a1/l1/m1/events", "[{\"n\":" + std::to_string(i) + "}]");
@@ -109,15 +111,17 @@ TEST(MqttClient, PersistentSessionKeepsMessagesForAnAbsentSubscriber) {
   {
     Inbox first;
     auto sub = subscriber(broker.url(), "durable-sub", first);
-    ASSERT_TRUE(eventually([&] { return sub->connected(); }, 5s));
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(eventually([&] { return sub->connected(); }, 5s));  // SUBSCRIBE went before DISCONNECT
     sub->stop();
   }
-  MqttClient pub(options({broker.url()}, "pub2"), {});
+  std::atomic<int> acked{0};
+  MqttHandlers h;
+  h.on_published = [&](int, std::uint64_t) { ++acked; };
+  MqttClient pub(options({broker.url()}, "pub2"), h);
   pub.start();
   ASSERT_TRUE(eventually([&] { return pub.connected(); }, 5s));
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(pub.publish("oee/v1/x/events", std::to_string(i)));
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(eventually([&] { return acked == 10; }, 5s));  // all ten wait in the absent session
   Inbox second;
   auto sub = subscriber(broker.url(), "durable-sub", second);
   ASSERT_TRUE(second.wait_count(10, 5s));
@@ -177,6 +181,6 @@ TEST(MqttClient, AuthenticatesWithUserNameAndPassword) {
   MqttClient accepted(right, {});
   accepted.start();
   ASSERT_TRUE(eventually([&] { return accepted.connected(); }, 5s));
-  std::this_thread::sleep_for(500ms);
+  std::this_thread::sleep_for(500ms);  // the subject: time for the refused client to retry a few times
   EXPECT_FALSE(refused.connected());  // refused, retried with backoff, never a crash
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -31,11 +32,14 @@ MqttOptions subscriber_options(const std::string& url, const std::string& id) {
   return o;
 }
 
-std::unique_ptr<MqttClient> publisher(const std::string& url) {
+// `acked` (optional) counts the broker's PUBACKs: the message is then in the broker's hands.
+std::unique_ptr<MqttClient> publisher(const std::string& url, std::atomic<int>* acked = nullptr) {
   MqttOptions o;
   o.brokers = {url};
   o.client_id = "sub-test-pub";
-  auto c = std::make_unique<MqttClient>(o, oee::transport::MqttHandlers{});
+  oee::transport::MqttHandlers h;
+  if (acked != nullptr) h.on_published = [acked](int, std::uint64_t) { ++*acked; };
+  auto c = std::make_unique<MqttClient>(o, h);
   c->start();
   return c;
 }
@@ -59,8 +63,7 @@ TEST(AckingSubscriber, ReceivesAndAFailedHandlerGetsTheMessageAgain) {
     }
   });
   sub.start();
-  ASSERT_TRUE(eventually([&] { return sub.connected(); }, 5s));
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(eventually([&] { return sub.connected(); }, 5s));  // subscribed: see mosquitto_process.h
   auto pub = publisher(broker.url());
   ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::to_string(i)));
@@ -84,13 +87,13 @@ TEST(AckingSubscriber, MessagesWaitInThePersistentSessionWhileAway) {
   {
     AckingSubscriber first(subscriber_options(broker.url(), "away-sub"), handler);
     first.start();
-    ASSERT_TRUE(eventually([&] { return first.connected(); }, 5s));
-    std::this_thread::sleep_for(200ms);
+    ASSERT_TRUE(eventually([&] { return first.connected(); }, 5s));  // SUBSCRIBE went before it leaves
   }
-  auto pub = publisher(broker.url());
+  std::atomic<int> acked{0};
+  auto pub = publisher(broker.url(), &acked);
   ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::to_string(i)));
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(eventually([&] { return acked == 5; }, 5s));  // all five wait in the absent session
   AckingSubscriber again(subscriber_options(broker.url(), "away-sub"), handler);
   again.start();
   ASSERT_TRUE(eventually([&] { std::lock_guard l(m); return seen.size() == 5; }, 5s));
@@ -108,8 +111,7 @@ TEST(AckingSubscriber, OversizedPayloadIsCutAndReportedNotFatal) {
                        },
                        100);
   sub.start();
-  ASSERT_TRUE(eventually([&] { return sub.connected(); }, 5s));
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(eventually([&] { return sub.connected(); }, 5s));  // subscribed: see mosquitto_process.h
   auto pub = publisher(broker.url());
   ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
   ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::string(1 << 20, 'x')));
@@ -158,8 +160,8 @@ TEST(AckingSubscriber, TlsChecksTheBrokerCertificateAndItsHostName) {
   TlsProbe wrong_ca(by_name, "tls-wrong-ca", {stranger.ca_file, "", "", false});
   TlsProbe wrong_host(by_ip, "tls-wrong-host", {certs.ca_file, "", "", false});
   TlsProbe unchecked_host(by_ip, "tls-unchecked-host", {certs.ca_file, "", "", true});
+  // Subscribed once connected: see mosquitto_process.h.
   ASSERT_TRUE(eventually([&] { return good.sub->connected() && unchecked_host.sub->connected(); }, 5s));
-  std::this_thread::sleep_for(300ms);  // the subscriptions are in place
 
   MqttOptions po;
   po.brokers = {by_name};
@@ -189,8 +191,7 @@ TEST(AckingSubscriber, TlsClientCertificateWhenTheBrokerRequiresOne) {
   const std::string url = "mqtts://localhost:" + std::to_string(tls_port);
   TlsProbe with_cert(url, "tls-with-cert", {certs.ca_file, certs.client_cert_file, certs.client_key_file, false});
   TlsProbe without_cert(url, "tls-without-cert", {certs.ca_file, "", "", false});
-  ASSERT_TRUE(eventually([&] { return with_cert.sub->connected(); }, 5s));
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(eventually([&] { return with_cert.sub->connected(); }, 5s));  // subscribed: see mosquitto_process.h
   auto pub = publisher(broker.url());  // the plain listener
   ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::to_string(i)));
