@@ -8,12 +8,36 @@
 
 namespace oee::codec {
 
+namespace {
+
+// More gaps than a report holds: the closest ones are merged into one range each (the stored seqs
+// between them included). Every range still starts at a missing seq, so an edge below it reads the
+// exact committed end; above a merged range's start it reads less than is committed, never more.
+// The many gaps of a commit that ended inside a publisher's read window (one message per machine,
+// seqs interleaved) become one range instead of hiding every lower gap.
+void merge_closest_gaps(std::vector<std::pair<std::int64_t, std::int64_t>>& gaps) {
+  std::vector<std::int64_t> between(gaps.size() - 1);  // stored seqs between gap i and i + 1
+  for (std::size_t i = 0; i + 1 < gaps.size(); ++i) between[i] = gaps[i + 1].first - gaps[i].second - 1;
+  std::vector<std::int64_t> sorted = between;
+  const std::size_t merges = gaps.size() - kMaxReportedGaps;
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(merges - 1), sorted.end());
+  const std::int64_t limit = sorted[merges - 1];  // merging every separation up to it leaves <= the maximum
+  std::vector<std::pair<std::int64_t, std::int64_t>> merged{gaps.front()};
+  for (std::size_t i = 1; i < gaps.size(); ++i) {
+    if (between[i - 1] <= limit)
+      merged.back().second = gaps[i].second;
+    else
+      merged.push_back(gaps[i]);
+  }
+  gaps = std::move(merged);
+}
+
+}  // namespace
+
 CommitReport make_commit_report(std::string src, std::string inc, std::int64_t seq_min, std::int64_t seq_max,
                                 const std::vector<std::pair<std::int64_t, std::int64_t>>& gaps) {
-  CommitReport r{std::move(src), std::move(inc), seq_min, seq_max, {}, 0};
-  const std::size_t skip = gaps.size() > kMaxReportedGaps ? gaps.size() - kMaxReportedGaps : 0;
-  r.gaps.assign(gaps.begin() + static_cast<std::ptrdiff_t>(skip), gaps.end());
-  if (skip > 0) r.gaps_from = r.gaps.front().first;
+  CommitReport r{std::move(src), std::move(inc), seq_min, seq_max, gaps, 0};
+  if (r.gaps.size() > kMaxReportedGaps) merge_closest_gaps(r.gaps);
   return r;
 }
 

@@ -239,6 +239,9 @@ bool parse_event_batch(std::string_view payload, std::vector<Event>& out, std::v
     }
   };
   if (root.is_array()) {
+    // Reserved: an Event is large (eight strings), and moving each again as the vector grows is a
+    // cost per ingested event.
+    out.reserve(out.size() + root.get_array().size());
     std::size_t index = 0;
     for (element el : root.get_array()) take(el, index++);
     return true;
@@ -253,23 +256,28 @@ bool parse_event_batch(std::string_view payload, std::vector<Event>& out, std::v
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (char c : s) {
+  // Runs of characters that need no escape are appended whole: a character at a time was most of
+  // what the edge's publisher spent on each event's src and inc.
+  std::size_t plain = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+    out.append(s.substr(plain, i - plain));
+    plain = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      }
     }
   }
+  out.append(s.substr(plain));
   out += '"';
 }
 

@@ -1,6 +1,8 @@
 // The commit report (docs/mqtt.md): its JSON both ways, its limits, and what an edge reads from it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
 
@@ -17,16 +19,35 @@ TEST(CommitReport, RoundTripsThroughJson) {
   EXPECT_EQ(back->gaps_from, 0);
 }
 
-TEST(CommitReport, KeepsTheHighestGapsAndSaysWhereItsListStarts) {
-  std::vector<std::pair<std::int64_t, std::int64_t>> gaps;
-  for (std::int64_t i = 0; i < 100; ++i) gaps.emplace_back(i * 10, i * 10 + 4);
-  const CommitReport r = make_commit_report("e", "", 0, 2000, gaps);
-  ASSERT_EQ(r.gaps.size(), oee::codec::kMaxReportedGaps);
-  EXPECT_EQ(r.gaps.back(), gaps.back());
-  EXPECT_EQ(r.gaps_from, r.gaps.front().first);
-  // An edge whose oldest unacknowledged record lies below the listed range cannot tell.
+TEST(CommitReport, MergesTheClosestGapsBeyondTheMaximumSoThatTheLowestStillCounts) {
+  // A commit that ended inside the publisher's read window: one message per machine, so the seqs of
+  // the machines not yet in are missing one in 14 (300 gaps), above two older, lone gaps.
+  std::vector<std::pair<std::int64_t, std::int64_t>> gaps{{1000, 1009}, {50'000, 50'000}};
+  for (std::int64_t i = 0; i < 300; ++i) gaps.emplace_back(280'000 + 14 * i, 280'000 + 14 * i + 12);
+  const CommitReport r = make_commit_report("e", "i", 0, 290'000, gaps);
+  ASSERT_LE(r.gaps.size(), oee::codec::kMaxReportedGaps);
+  EXPECT_EQ(r.gaps_from, 0);
+  EXPECT_EQ(r.gaps.front(), gaps[0]);
+  EXPECT_EQ(r.gaps.back().second, gaps.back().second);
+  // The edge reads the exact committed end below the window, and never more than is stored.
+  EXPECT_EQ(committed_end(r, 0), 1000);
+  EXPECT_EQ(committed_end(r, 1010), 50'000);
+  EXPECT_EQ(committed_end(r, 200'000), 280'000);
+  for (std::int64_t first = 0; first <= 290'001; first += 997) {
+    const std::int64_t end = committed_end(r, first);
+    for (const auto& [gap_first, gap_last] : gaps)
+      EXPECT_FALSE(gap_last >= first && std::max(gap_first, first) < end)
+          << "first " << first << ": end " << end << " passes the gap at " << gap_first;
+  }
+  std::string error;
+  EXPECT_TRUE(oee::codec::parse_commit_report(oee::codec::commit_report_json(r), error)) << error;
+}
+
+TEST(CommitReport, AReportOfAServerThatListedOnlyTheHighestGapsSaysNothingBelowThem) {
+  CommitReport r = make_commit_report("e", "i", 0, 2000, {{1500, 1504}});
+  r.gaps_from = 1500;
   EXPECT_EQ(committed_end(r, 5), 5);
-  EXPECT_EQ(committed_end(r, 995), 2001);  // above every gap: all up to seq_max
+  EXPECT_EQ(committed_end(r, 1600), 2001);
 }
 
 TEST(CommitReport, CommittedEndStopsAtTheFirstMissingSeq) {

@@ -1,5 +1,6 @@
 #include "oee/server/ingest_conflicts.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <tuple>
@@ -38,10 +39,18 @@ std::vector<storage::Conflict> find_conflicts(storage::EventStore& store, std::s
   std::vector<storage::Conflict> out;
   for (const auto& [where, events] : groups) {
     const std::vector<Event> stored = store.machine_events(where.first, where.second, where.second + kMsPerHour);
+    // The stored events by seq (then order): a duplicate finds its stored versions without a scan
+    // of the hour each (a resent backlog brings thousands of duplicates of one machine-hour).
+    std::vector<std::pair<std::int64_t, std::size_t>> by_seq;
+    by_seq.reserve(stored.size());
+    for (std::size_t i = 0; i < stored.size(); ++i) by_seq.emplace_back(stored[i].seq, i);
+    std::sort(by_seq.begin(), by_seq.end());
     for (const Event* e : events) {
       const Event* version = nullptr;
       bool identical = false;
-      for (const Event& s : stored) {
+      auto it = std::lower_bound(by_seq.begin(), by_seq.end(), std::pair{e->seq, std::size_t{0}});
+      for (; it != by_seq.end() && it->first == e->seq; ++it) {
+        const Event& s = stored[it->second];
         if (!same_identity(s, *e)) continue;
         version = &s;
         if ((identical = s == *e)) break;

@@ -85,8 +85,12 @@ void MqttIngest::handle_batch(std::span<const transport::ReceivedMessage> messag
   std::map<std::string, std::string> statuses;
   for (const auto& m : messages) take_message(m, valid, statuses);
   std::map<std::string, std::set<std::string>> committed;
-  for (const Event& e : valid)
-    if (e.has_identity()) committed[e.src].insert(e.inc);
+  const Event* previous = nullptr;  // a message's events are one source's: one insert per run of them
+  for (const Event& e : valid) {
+    if (!e.has_identity() || (previous && e.src == previous->src && e.inc == previous->inc)) continue;
+    committed[e.src].insert(e.inc);
+    previous = &e;
+  }
   if (!valid.empty()) {
     const IngestReport r = service_.ingest(std::move(valid), "mqtt");
     std::lock_guard lock(mutex_);

@@ -1036,9 +1036,16 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
     };
     std::vector<Item> items;
     items.reserve(events.size());
+    // Events come in runs of one machine and one source: one lookup per run, not per event.
+    const Event* previous = nullptr;
+    MachineState* machine = nullptr;
+    SourceState* src = nullptr;
     for (const Event& e : events) {
-      MachineState& m = machine_for(e.machine);
-      SourceState* src = e.src.empty() ? nullptr : &source_for(e.src, e.inc);
+      if (!previous || e.machine != previous->machine) machine = &machine_for(e.machine);
+      if (!previous || e.src != previous->src || e.inc != previous->inc)
+        src = e.src.empty() ? nullptr : &source_for(e.src, e.inc);
+      previous = &e;
+      MachineState& m = *machine;
       if (e.has_identity())
         items.push_back({src->id, e.seq, &m, src, &e});
       else

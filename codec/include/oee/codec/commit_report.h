@@ -12,7 +12,7 @@
 
 namespace oee::codec {
 
-// Gaps listed in one report at most (the highest ones); what is below `gaps_from` is not described.
+// Gaps listed in one report at most (beyond it, the closest are merged: make_commit_report).
 inline constexpr std::size_t kMaxReportedGaps = 64;
 inline constexpr std::size_t kMaxCommitReportBytes = 8192;
 
@@ -21,15 +21,16 @@ struct CommitReport {
   std::string inc;
   std::int64_t seq_min = -1;  // -1: nothing of this incarnation is stored
   std::int64_t seq_max = -1;
-  // Missing seq ranges [first, last] inside [seq_min, seq_max]: every one that ends at or after
-  // gaps_from (a report lists the kMaxReportedGaps highest; gaps_from is then the first listed one's
-  // first seq, else 0).
+  // Missing seq ranges [first, last] inside [seq_min, seq_max], each starting at a missing seq (with
+  // more than kMaxReportedGaps gaps a range may also hold stored seqs). gaps_from: the list says
+  // nothing below it (0 from this server; reports of servers that listed only the highest gaps).
   std::vector<std::pair<std::int64_t, std::int64_t>> gaps;
   std::int64_t gaps_from = 0;
   bool operator==(const CommitReport&) const = default;
 };
 
-// Builds the report of a source from its stored range and gaps (ascending), keeping the highest gaps.
+// Builds the report of a source from its stored range and gaps (ascending); beyond kMaxReportedGaps
+// gaps the closest ones are merged.
 CommitReport make_commit_report(std::string src, std::string inc, std::int64_t seq_min, std::int64_t seq_max,
                                 const std::vector<std::pair<std::int64_t, std::int64_t>>& gaps);
 
