@@ -388,7 +388,7 @@ MachineDay summarise(const MachineSpec& m, const std::vector<Event>& events, Tim
 
 void expect_plausible_day(const PlantModel& plant, const std::vector<Event>& events, TimeMs to,
                           const std::vector<std::string>& counter_machines) {
-  int setups = 0, waits = 0;
+  int waits = 0;
   std::set<std::string> reasons;
   for (const MachineSpec* m : plant.machines()) {
     const MachineDay d = summarise(*m, events, to);
@@ -418,7 +418,6 @@ void expect_plausible_day(const PlantModel& plant, const std::vector<Event>& eve
       EXPECT_EQ(good, d.good);
       EXPECT_EQ(reject, d.reject);
     }
-    setups += d.setups;
     waits += d.starved_or_blocked;
     reasons.insert(d.reasons.begin(), d.reasons.end());
   }
