@@ -5,6 +5,7 @@
 
 #include "oee/core/kpi.h"
 #include "oee/core/plant_history.h"
+#include "oee/synthetic/generators.h"
 #include "test_events.h"
 
 namespace oee {
@@ -68,31 +69,8 @@ std::vector<Event> random_events(std::uint64_t seed, TimeMs start, TimeMs end, c
   return out;
 }
 
-PlantModel property_plant() {
-  PlantModel p;
-  p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
-  p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
-  p.shifts.push_back({"night", 22 * 60, 6 * 60, {{2 * 60, 2 * 60 + 30}}});
-  p.non_production_dates.push_back(*parse_civil_date("2026-11-12"));
-  SiteSpec s{"s1", "s1", "Site", {}};
-  AreaSpec a{"a1", "s1/a1", "Area", {}};
-  for (int l = 1; l <= 2; ++l) {
-    LineSpec line{"l" + std::to_string(l), "s1/a1/l" + std::to_string(l), "Line", {}};
-    for (int m = 1; m <= 2; ++m) {
-      MachineSpec spec = machine("", 800'000 + 100'000 * m);
-      spec.id = "m" + std::to_string(m);
-      spec.path = line.path + "/" + spec.id;
-      spec.product_cycle_us = {{"a", 500'000}, {"b", 2'000'000}};
-      spec.micro_stop_threshold_ms = 120'000;
-      spec.startup_window_ms = 300'000;
-      line.machines.push_back(spec);
-    }
-    a.lines.push_back(line);
-  }
-  s.areas.push_back(a);
-  p.sites.push_back(s);
-  return p;
-}
+// Two lines of two machines with three shifts, breaks and a non-production day.
+PlantModel property_plant() { return synthetic::test_plant(2, 2); }
 
 }  // namespace
 
