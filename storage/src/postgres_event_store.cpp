@@ -15,6 +15,7 @@
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
 #include "event_block_codec.h"
+#include "signs_of_life.h"
 #include "source_identity.h"
 #include "postgres_connection.h"
 #include "postgres_schema.h"
@@ -218,6 +219,7 @@ class PostgresEventStore final : public EventStore {
     bool carried = false;       // `events` starts with the carry of `from`: only [from, …) is left to load
   };
   void load_histories(std::vector<HistoryRequest>& requests);
+  void add_signs_of_life(std::vector<HistoryRequest>& requests);
   // What load_histories knows of each request so far.
   struct HistoryProgress {
     TimeMs lo = kTimeMin;        // the walk's bound
@@ -578,16 +580,19 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
       // Rejects already counted as good become part of the total.
       invalid_ids.push_back(mid);
       invalid_from.push_back(kTimeMin);
-    } else if (spec && m.min_ts < rollup_end + spec->micro_stop_threshold_ms) {
+    } else if (spec && m.min_ts < rollup_end + look_ahead_ms(*spec)) {
       // A late event changes only later hours, and the hours of the state interval containing it
-      // (its length, hence whether it is a small stop, may change): from a bound on its start.
+      // (its length, hence whether it is a small stop, may change): from a bound on its start. As a
+      // sign of life it splits a silence, whose part before it stays no data unless it is now at
+      // most a no-data threshold long: from that long before it.
       walks.push_back({mid, spec, m.min_ts});
       walk_rollup_end.push_back(rollup_end);
     }
   }
   run_start_bounds(walks);
   for (std::size_t n = 0; n < walks.size(); ++n) {
-    const TimeMs from = floor_hour(std::min(walks[n].before, walks[n].bound));
+    const TimeMs from =
+        floor_hour(std::min({walks[n].before, walks[n].bound, walks[n].before - walks[n].spec->no_data_after_ms}));
     if (from < walk_rollup_end[n]) {
       invalid_ids.push_back(walks[n].mid);
       invalid_from.push_back(from);
@@ -932,7 +937,7 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
     idx.push_back(static_cast<std::int64_t>(k));
     ids.push_back(q.mid);
     los.push_back(q.from - q.spec->startup_window_ms - kWindowLeadMs);
-    afters.push_back(q.to < kTimeMax ? std::max(q.from, q.to + q.spec->micro_stop_threshold_ms) : kTimeMax);
+    afters.push_back(std::max(q.from, later_by(q.to, look_ahead_ms(*q.spec))));
   }
   if (idx.size() < kWindowLeadMinWindows) return;
   Result r = conn().prepared_binary("load_windows_with_lead",
@@ -1002,10 +1007,11 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
     }
     // The window (as load_histories' window query).
     p.window_done = true;
-    if (p.lo >= q.to && !(q.to < kTimeMax && q.spec->micro_stop_threshold_ms > 0)) continue;
-    const TimeMs after = std::max(q.to < kTimeMax ? q.to + q.spec->micro_stop_threshold_ms : q.to, p.lo);
+    if (p.lo >= q.to && !(q.to < kTimeMax && look_ahead_ms(*q.spec) > 0)) continue;
+    const TimeMs after = std::max(later_by(q.to, look_ahead_ms(*q.spec)), p.lo);
+    const TimeMs signs_end = later_by(q.to, q.spec->no_data_after_ms);
     for (auto x = at_or_after(p.lo); x != rows.end() && x->ts < after; ++x)
-      if (x->ts < q.to || x->type == 0) q.events.push_back(decode(r, x->row));
+      if (x->ts < q.to || x->type == 0 || x->ts < signs_end) q.events.push_back(decode(r, x->row));
   }
 }
 
@@ -1094,28 +1100,70 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
           wanted[k] &= ~static_cast<std::int64_t>(kind.bit);  // found: not looked for again
     }
   }
-  std::vector<std::int64_t> idx, ids, los, tos, afters;
+  std::vector<std::int64_t> idx, ids, los, tos, afters, signs_ends;
   for (std::size_t k = 0; k < requests.size(); ++k) {
     const HistoryRequest& q = requests[k];
     if (progress[k].window_done) continue;
-    if (lo[k] >= q.to && !(q.to < kTimeMax && q.spec->micro_stop_threshold_ms > 0)) continue;
-    const TimeMs after = q.to < kTimeMax ? q.to + q.spec->micro_stop_threshold_ms : q.to;
+    if (lo[k] >= q.to && !(q.to < kTimeMax && look_ahead_ms(*q.spec) > 0)) continue;
     idx.push_back(static_cast<std::int64_t>(k));
     ids.push_back(q.mid);
     los.push_back(lo[k]);
     tos.push_back(q.to);
-    afters.push_back(std::max(after, lo[k]));
+    afters.push_back(std::max(later_by(q.to, look_ahead_ms(*q.spec)), lo[k]));
+    signs_ends.push_back(later_by(q.to, q.spec->no_data_after_ms));
+  }
+  if (!idx.empty()) {
+    // After `to`: the state events up to a micro-stop threshold, every event (a sign of life) up to
+    // a no-data threshold.
+    Result r = conn().prepared_binary(
+        "load_window",
+        "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $8::bigint[])"
+        " v(k, id, lo, hi, aft, sig) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
+        " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0 OR ts<v.sig)"
+        " AND ts>=$6 AND ts<$7) h",
+        Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
+            .add(*std::min_element(los.begin(), los.end()))
+            .add(*std::max_element(afters.begin(), afters.end()))
+            .add_array(signs_ends));
+    for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
+  }
+  add_signs_of_life(requests);
+}
+
+// For no-data detection (signs_of_life.h): the events after each window are only signs of life
+// there, and each window needs the last sign before it. The events read hold every event from the
+// walk's bound on and the latest context events before it, so a sign is looked up (all windows in
+// one query) only when none of them is within a threshold before the window.
+void PostgresEventStore::add_signs_of_life(std::vector<HistoryRequest>& requests) {
+  std::vector<std::int64_t> idx, ids, los, froms;
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    HistoryRequest& q = requests[k];
+    const DurationMs nd = q.spec->no_data_after_ms;
+    if (nd <= 0) continue;
+    TimeMs sign = kTimeMin;
+    for (Event& e : q.events) {
+      if (e.ts < q.from) sign = std::max(sign, e.ts);
+      if (e.ts >= q.to && e.type != EventType::state) e = heartbeat_at(q.spec->path, e.ts);
+    }
+    if (sign >= sign_search_start(q.from, nd)) continue;
+    idx.push_back(static_cast<std::int64_t>(k));
+    ids.push_back(q.mid);
+    los.push_back(sign_search_start(q.from, nd));
+    froms.push_back(q.from);
   }
   if (idx.empty()) return;
-  Result r = conn().prepared_binary("load_window",
-                                    "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])"
-                                    " v(k, id, lo, hi, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
-                                    " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0)"
-                                    " AND ts>=$6 AND ts<$7) h",
-                                    Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
-                                        .add(*std::min_element(los.begin(), los.end()))
-                                        .add(*std::max_element(afters.begin(), afters.end())));
-  for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
+  Result r = conn().prepared_binary(
+      "last_signs",
+      "SELECT v.k, (SELECT max(ts) FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.fr AND ts>=$5"
+      " AND ts<$6) FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, lo, fr)",
+      Params().add_array(idx).add_array(ids).add_array(los).add_array(froms)
+          .add(*std::min_element(los.begin(), los.end()))
+          .add(*std::max_element(froms.begin(), froms.end())));
+  for (int i = 0; i < r.rows(); ++i) {
+    HistoryRequest& q = requests[static_cast<std::size_t>(r.int_at(i, 0))];
+    const TimeMs lo = sign_search_start(q.from, q.spec->no_data_after_ms);
+    q.events.push_back(heartbeat_at(q.spec->path, r.is_null(i, 1) ? lo : r.int_at(i, 1)));
+  }
 }
 
 PostgresEventStore::MachineFacts PostgresEventStore::facts(std::int64_t mid) {
@@ -1132,12 +1180,7 @@ PostgresEventStore::MachineFacts PostgresEventStore::facts(std::int64_t mid) {
 MachineHistory PostgresEventStore::history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
                                            const MachineFacts& facts) {
   std::vector<Event> events;
-  // A machine with no-data detection needs its signs of life on both sides of the window, however
-  // far: its history is built from all its events (rollups do not serve it yet).
-  if (spec.no_data_after_ms > 0)
-    load_range(mid, "events", kTimeMin, kTimeMax, false, events);
-  else
-    load_history_events(mid, spec, from, to, facts.kinds, events);
+  load_history_events(mid, spec, from, to, facts.kinds, events);
   add_total_marker(mid, facts.has_total, events);
   return MachineHistory::build(spec, events);
 }
@@ -1272,14 +1315,15 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
 
 // The whole hours [r0, r1) of [from, end) that rollups serve: hours that can no longer change
 // without a late event: before the last event by more than a micro-stop threshold (an open stop may
-// still turn out small), and, for an earlier horizon, before it by as much (docs/storage.md).
+// still turn out small) and a no-data threshold (an event after the last may end a silence that
+// began before it), and, for an earlier horizon, before it by as much (docs/storage.md).
 // r1 <= r0 when there are none.
 std::pair<TimeMs, TimeMs> settled_hours(const MachineSpec& machine, const PostgresEventStore::MachineFacts& f, TimeMs from,
                                         TimeMs end, TimeMs horizon) {
   const TimeMs r0 = ceil_to(from, kMsPerHour);
-  if (!f.max_ts || machine.no_data_after_ms > 0) return {r0, r0};
-  return {r0, std::min({floor_hour(end), floor_hour(*f.max_ts - machine.micro_stop_threshold_ms),
-                        floor_hour(horizon - machine.micro_stop_threshold_ms)})};
+  if (!f.max_ts) return {r0, r0};
+  return {r0, std::min({floor_hour(end), floor_hour(*f.max_ts - look_ahead_ms(machine)),
+                        floor_hour(horizon - look_ahead_ms(machine))})};
 }
 
 KpiTotals PostgresEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
@@ -1315,7 +1359,7 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
     // A spec that is not the plant's own (other rules than its rollups) takes the one-machine path.
     std::vector<const MachineSpec*> group;
     for (const MachineSpec* m : machines) {
-      if (from >= end || plant_.find_machine(m->path) != m || m->no_data_after_ms > 0)
+      if (from >= end || plant_.find_machine(m->path) != m)
         sum += machine_totals(*m, from, to, horizon);
       else
         group.push_back(m);
@@ -1568,10 +1612,21 @@ void PostgresEventStore::keep_context_at(Connection& c, TimeMs cut) {
     if (!spec) continue;
     std::vector<Event> ctx;
     load_history_events(mid, *spec, cut, cut, ms.int_at(i, 3), ctx);
+    // With no-data detection the last sign of life before the cut too (load_histories gives it;
+    // as a heartbeat when it is an event not kept otherwise).
+    TimeMs sign = kTimeMin;
+    for (const Event& e : ctx)
+      if (e.ts < cut && spec->no_data_after_ms > 0) sign = std::max(sign, e.ts);
+    auto kept = [&](const Event& e) {
+      return e.ts < cut && (e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter ||
+                            (e.type == EventType::heartbeat && e.ts == sign));
+    };
+    if (sign != kTimeMin &&
+        std::none_of(ctx.begin(), ctx.end(), [&](const Event& e) { return e.ts == sign && kept(e); }))
+      ctx.push_back(heartbeat_at(spec->path, sign));
     std::string rows;
     for (const Event& e : ctx) {
-      if (e.ts >= cut || !(e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter))
-        continue;
+      if (!kept(e)) continue;
       const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src, e.inc);
       std::int64_t fields[] = {mid, e.ts, e.has_identity() ? sid : -mid,
                                e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e))};
