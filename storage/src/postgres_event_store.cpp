@@ -15,6 +15,7 @@
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
 #include "event_block_codec.h"
+#include "rollup_rules.h"
 #include "signs_of_life.h"
 #include "source_identity.h"
 #include "postgres_connection.h"
@@ -145,6 +146,7 @@ class PostgresEventStore final : public EventStore {
       : url_(url), plant_(plant), calendar_(calendar), options_(options) {
     pg::migrate(conn());
     for (const MachineSpec* spec : plant_.machines()) machine_id(spec->path);
+    check_rules();
   }
 
   AppendResult append(std::span<const Event> events, TimeMs received_at) override;
@@ -189,6 +191,7 @@ class PostgresEventStore final : public EventStore {
   void name_source(Event& e, std::int64_t id);
   const std::string& machine_path(std::int64_t id);
   void ensure_partitions(const std::set<std::int64_t>& days);
+  void check_rules();
   AppendResult append_once(std::span<const Event> events, TimeMs received_at);
   // What one append brings to a source.
   struct SourceBatch {
@@ -344,6 +347,34 @@ const std::string& PostgresEventStore::machine_path(std::int64_t id) {
   if (r.rows() == 0) return kNone;
   machine_ids_[r.text_at(0, 0)] = id;
   return machine_paths_[id] = r.text_at(0, 0);
+}
+
+// Rollups made with other rules than the plant's (a plant file changed since they were written)
+// are dropped, to be materialised again with these rules. Rollups of unknown rules (written before
+// machines.rules) are kept: no-data machines, the only ones whose rollups changed then, had none.
+void PostgresEventStore::check_rules() {
+  std::map<std::int64_t, std::string> rules;  // in id order: rows locked as appends lock them
+  for (const MachineSpec* spec : plant_.machines()) rules[machine_id(spec->path)] = rollup_rules(*spec);
+  if (rules.empty()) return;
+  std::vector<std::int64_t> ids;
+  for (const auto& [id, r] : rules) ids.push_back(id);
+  Connection& c = conn();
+  Transaction tx(c);
+  Result stored = c.query("SELECT id, rules FROM machines WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
+                          Params().add_array(ids));
+  for (int i = 0; i < stored.rows(); ++i) {
+    const std::int64_t id = stored.int_at(i, 0);
+    const std::string& want = rules[id];
+    if (!stored.is_null(i, 1) && stored.text_at(i, 1) == want) continue;
+    if (!stored.is_null(i, 1)) {
+      c.query("DELETE FROM rollups WHERE machine_id=$1", Params().add(id));
+      c.query("DELETE FROM rollup_days WHERE machine_id=$1", Params().add(id));
+      c.query("DELETE FROM machine_carry WHERE machine_id=$1", Params().add(id));
+    }
+    c.query("UPDATE machines SET rules=$2, rollup_end=CASE WHEN rules IS NULL THEN rollup_end ELSE $3 END WHERE id=$1",
+            Params().add(id).add(want).add(kTimeMin));
+  }
+  tx.commit();
 }
 
 // Partitions for the days of a batch (and a few days ahead of the server clock), created under an

@@ -14,6 +14,7 @@
 
 #include "oee/storage/event_store.h"
 #include "event_block_codec.h"
+#include "rollup_rules.h"
 #include "signs_of_life.h"
 #include "source_identity.h"
 #include "sqlite_db.h"
@@ -194,6 +195,7 @@ class SqliteEventStore final : public EventStore {
  private:
   void prepare();
   void load_state();
+  void check_rules();
   MachineState& machine_for(std::string_view path);
   SourceState& source_for(std::string_view src, std::string_view inc);
   // The source of a stored event's source id (nullptr: none), as the read in progress sees it.
@@ -558,6 +560,33 @@ void SqliteEventStore::load_state() {
     load_tail(*m, m->base);
     rebuild_tracking(*m);
   }
+  check_rules();
+}
+
+// Rollups made with other rules than the plant's (a plant file changed since the last run) are
+// recomputed from the machine's zero point. A file from before the rules were kept has those of its
+// machines with no-data detection recomputed: they were made without the signs of life before
+// each tail (and did not serve queries then).
+void SqliteEventStore::check_rules() {
+  Statement get(db_, "SELECT value FROM meta WHERE key=?1");
+  Transaction tx(db_);
+  for (auto& [path, m] : machines_) {
+    if (!m->spec) continue;
+    const std::string key = "rules:" + std::to_string(m->id);
+    const std::string rules = rollup_rules(*m->spec);
+    get.bind(1, key);
+    const bool known = get.step();
+    const std::string stored = known ? get.text_at(0) : std::string();
+    get.reset();
+    if (known && stored == rules) continue;
+    if (m->base != kNoBase && (known || m->spec->no_data_after_ms > 0)) {
+      recompute_from(*m, m->zero_hour + kMsPerHour);
+      settle(*m);
+      write_machine_row(*m);
+    }
+    set_meta_.bind(1, key).bind(2, rules).run();
+  }
+  tx.commit();
 }
 
 MachineState& SqliteEventStore::machine_for(std::string_view path) {
@@ -840,10 +869,9 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   }
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
   // A new sign of life splits the silence around it: the part before it stops being no data only
-  // when it is now at most a threshold long, so hours from a threshold before it on may change
-  // (none at or before the zero point: answered as unknown).
+  // when it is now at most a threshold long, so hours from a threshold before it on may change.
   if (const DurationMs nd = m.spec->no_data_after_ms; had_base && nd > 0 && first_ts - nd < m.base)
-    recompute = std::min(recompute, std::max(floor_hour(first_ts - nd), m.zero_hour + kMsPerHour));
+    recompute = std::min(recompute, floor_hour(first_ts - nd));
   bool in_order = true;
   TimeMs previous_state_ts = m.any ? m.max_ts : kTimeMin;
   for (std::size_t k = 0; in_order && k < order.size(); ++k) {
@@ -865,6 +893,9 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
       if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
     }
   }
+  // Hours at or before the zero point are answered as unknown (before the machine's first event, or
+  // cut by retention, their events gone): events after it recompute from the hour after it at most.
+  if (recompute != kTimeMax && first_ts >= m.zero_hour + kMsPerHour) recompute = std::max(recompute, m.zero_hour + kMsPerHour);
   if (recompute != kTimeMax) {
     recompute_from(m, recompute);  // reloads every event from `recompute` on, the new ones included
   } else {
