@@ -1164,9 +1164,11 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
 // For no-data detection (signs_of_life.h): the events after each window are only signs of life
 // there, and each window needs the last sign before it. The events read hold every event from the
 // walk's bound on and the latest context events before it, so a sign is looked up (all windows in
-// one query) only when none of them is within a threshold before the window.
+// one query) only when none of them is within a threshold before the window; none there, an older
+// one read stands for it, else a heartbeat a threshold before the window does.
 void PostgresEventStore::add_signs_of_life(std::vector<HistoryRequest>& requests) {
   std::vector<std::int64_t> idx, ids, los, froms;
+  std::vector<char> older(requests.size(), 0);  // a sign older than the search was read
   for (std::size_t k = 0; k < requests.size(); ++k) {
     HistoryRequest& q = requests[k];
     const DurationMs nd = q.spec->no_data_after_ms;
@@ -1181,6 +1183,7 @@ void PostgresEventStore::add_signs_of_life(std::vector<HistoryRequest>& requests
     ids.push_back(q.mid);
     los.push_back(sign_search_start(q.from, nd));
     froms.push_back(q.from);
+    older[k] = sign != kTimeMin;
   }
   if (idx.empty()) return;
   Result r = conn().prepared_binary(
@@ -1191,9 +1194,12 @@ void PostgresEventStore::add_signs_of_life(std::vector<HistoryRequest>& requests
           .add(*std::min_element(los.begin(), los.end()))
           .add(*std::max_element(froms.begin(), froms.end())));
   for (int i = 0; i < r.rows(); ++i) {
-    HistoryRequest& q = requests[static_cast<std::size_t>(r.int_at(i, 0))];
-    const TimeMs lo = sign_search_start(q.from, q.spec->no_data_after_ms);
-    q.events.push_back(heartbeat_at(q.spec->path, r.is_null(i, 1) ? lo : r.int_at(i, 1)));
+    const std::size_t k = static_cast<std::size_t>(r.int_at(i, 0));
+    HistoryRequest& q = requests[k];
+    if (!r.is_null(i, 1))
+      q.events.push_back(heartbeat_at(q.spec->path, r.int_at(i, 1)));
+    else if (!older[k])
+      q.events.push_back(heartbeat_at(q.spec->path, sign_search_start(q.from, q.spec->no_data_after_ms)));
   }
 }
 
