@@ -567,9 +567,9 @@ void SqliteEventStore::load_state() {
 // recomputed from the machine's zero point. A file from before the rules were kept has those of its
 // machines with no-data detection recomputed: they were made without the signs of life before
 // each tail (and did not serve queries then).
+// One transaction per machine: its rollups and rules change together, and the WAL stays small.
 void SqliteEventStore::check_rules() {
   Statement get(db_, "SELECT value FROM meta WHERE key=?1");
-  Transaction tx(db_);
   for (auto& [path, m] : machines_) {
     if (!m->spec) continue;
     const std::string key = "rules:" + std::to_string(m->id);
@@ -579,14 +579,15 @@ void SqliteEventStore::check_rules() {
     const std::string stored = known ? get.text_at(0) : std::string();
     get.reset();
     if (known && stored == rules) continue;
+    Transaction tx(db_);
     if (m->base != kNoBase && (known || m->spec->no_data_after_ms > 0)) {
       recompute_from(*m, m->zero_hour + kMsPerHour);
       settle(*m);
       write_machine_row(*m);
     }
     set_meta_.bind(1, key).bind(2, rules).run();
+    tx.commit();
   }
-  tx.commit();
 }
 
 MachineState& SqliteEventStore::machine_for(std::string_view path) {
