@@ -285,3 +285,32 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreRollups, ::testing::ValuesIn(kBackends),
 
 }  // namespace
 }  // namespace oee::storage
+
+namespace oee::storage {
+namespace {
+
+using namespace testing;
+
+// A file written before rules were stored beside the rollups, whose no-data machine's rollups were
+// made without signs of life (here: their no-data time zeroed): opened, they are recomputed.
+TEST(SqliteRollupRules, AFileWithoutStoredRulesHasItsNoDataRollupsRecomputed) {
+  const PlantModel plant = test_plant(1, 2, 10 * kMsPerMinute);
+  const FixedOffsetZone zone(kMsPerHour, "+01:00");
+  const ShiftCalendar cal(plant, zone);
+  const MachineSpec& watched = *plant.machines()[1];
+  const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + 2 * kMsPerDay;
+  const std::vector<Event> all = plant_events(plant, 41, lo, hi, 90'000, true);
+  TempDir dir;
+  const std::string file = dir.file("old.db");
+  open_sqlite_store(file, plant, cal)->append(all, hi);
+  const KpiTotals want = oee::machine_totals(MachineHistory::build(watched, of_machine(all, watched.path)), cal, lo, hi, hi);
+  ASSERT_GT(want.no_data_ms, 0);
+  {
+    sqlite::Database db(file);
+    db.exec("DELETE FROM meta WHERE key LIKE 'rules:%'; UPDATE rollups SET no_data_ms=0");
+  }
+  EXPECT_EQ(open_sqlite_store(file, plant, cal)->machine_totals(watched, lo, hi, hi), want);
+}
+
+}  // namespace
+}  // namespace oee::storage
