@@ -15,6 +15,8 @@
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
 #include "event_block_codec.h"
+#include "rollup_rules.h"
+#include "signs_of_life.h"
 #include "source_identity.h"
 #include "postgres_connection.h"
 #include "postgres_schema.h"
@@ -144,6 +146,7 @@ class PostgresEventStore final : public EventStore {
       : url_(url), plant_(plant), calendar_(calendar), options_(options) {
     pg::migrate(conn());
     for (const MachineSpec* spec : plant_.machines()) machine_id(spec->path);
+    check_rules();
   }
 
   AppendResult append(std::span<const Event> events, TimeMs received_at) override;
@@ -188,6 +191,7 @@ class PostgresEventStore final : public EventStore {
   void name_source(Event& e, std::int64_t id);
   const std::string& machine_path(std::int64_t id);
   void ensure_partitions(const std::set<std::int64_t>& days);
+  void check_rules();
   AppendResult append_once(std::span<const Event> events, TimeMs received_at);
   // What one append brings to a source.
   struct SourceBatch {
@@ -218,6 +222,7 @@ class PostgresEventStore final : public EventStore {
     bool carried = false;       // `events` starts with the carry of `from`: only [from, …) is left to load
   };
   void load_histories(std::vector<HistoryRequest>& requests);
+  void add_signs_of_life(std::vector<HistoryRequest>& requests);
   // What load_histories knows of each request so far.
   struct HistoryProgress {
     TimeMs lo = kTimeMin;        // the walk's bound
@@ -342,6 +347,34 @@ const std::string& PostgresEventStore::machine_path(std::int64_t id) {
   if (r.rows() == 0) return kNone;
   machine_ids_[r.text_at(0, 0)] = id;
   return machine_paths_[id] = r.text_at(0, 0);
+}
+
+// Rollups made with other rules than the plant's (a plant file changed since they were written)
+// are dropped, to be materialised again with these rules. Rollups of unknown rules (written before
+// machines.rules) are kept: no-data machines, the only ones whose rollups changed then, had none.
+void PostgresEventStore::check_rules() {
+  std::map<std::int64_t, std::string> rules;  // in id order: rows locked as appends lock them
+  for (const MachineSpec* spec : plant_.machines()) rules[machine_id(spec->path)] = rollup_rules(*spec);
+  if (rules.empty()) return;
+  std::vector<std::int64_t> ids;
+  for (const auto& [id, r] : rules) ids.push_back(id);
+  Connection& c = conn();
+  Transaction tx(c);
+  Result stored = c.query("SELECT id, rules FROM machines WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
+                          Params().add_array(ids));
+  for (int i = 0; i < stored.rows(); ++i) {
+    const std::int64_t id = stored.int_at(i, 0);
+    const std::string& want = rules[id];
+    if (!stored.is_null(i, 1) && stored.text_at(i, 1) == want) continue;
+    if (!stored.is_null(i, 1)) {
+      c.query("DELETE FROM rollups WHERE machine_id=$1", Params().add(id));
+      c.query("DELETE FROM rollup_days WHERE machine_id=$1", Params().add(id));
+      c.query("DELETE FROM machine_carry WHERE machine_id=$1", Params().add(id));
+    }
+    c.query("UPDATE machines SET rules=$2, rollup_end=CASE WHEN rules IS NULL THEN rollup_end ELSE $3 END WHERE id=$1",
+            Params().add(id).add(want).add(kTimeMin));
+  }
+  tx.commit();
 }
 
 // Partitions for the days of a batch (and a few days ahead of the server clock), created under an
@@ -578,16 +611,19 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
       // Rejects already counted as good become part of the total.
       invalid_ids.push_back(mid);
       invalid_from.push_back(kTimeMin);
-    } else if (spec && m.min_ts < rollup_end + spec->micro_stop_threshold_ms) {
+    } else if (spec && m.min_ts < rollup_end + look_ahead_ms(*spec)) {
       // A late event changes only later hours, and the hours of the state interval containing it
-      // (its length, hence whether it is a small stop, may change): from a bound on its start.
+      // (its length, hence whether it is a small stop, may change): from a bound on its start. As a
+      // sign of life it splits a silence, whose part before it stays no data unless it is now at
+      // most a no-data threshold long: from that long before it.
       walks.push_back({mid, spec, m.min_ts});
       walk_rollup_end.push_back(rollup_end);
     }
   }
   run_start_bounds(walks);
   for (std::size_t n = 0; n < walks.size(); ++n) {
-    const TimeMs from = floor_hour(std::min(walks[n].before, walks[n].bound));
+    const TimeMs from =
+        floor_hour(std::min({walks[n].before, walks[n].bound, walks[n].before - walks[n].spec->no_data_after_ms}));
     if (from < walk_rollup_end[n]) {
       invalid_ids.push_back(walks[n].mid);
       invalid_from.push_back(from);
@@ -932,7 +968,7 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
     idx.push_back(static_cast<std::int64_t>(k));
     ids.push_back(q.mid);
     los.push_back(q.from - q.spec->startup_window_ms - kWindowLeadMs);
-    afters.push_back(q.to < kTimeMax ? std::max(q.from, q.to + q.spec->micro_stop_threshold_ms) : kTimeMax);
+    afters.push_back(std::max(q.from, later_by(q.to, look_ahead_ms(*q.spec))));
   }
   if (idx.size() < kWindowLeadMinWindows) return;
   Result r = conn().prepared_binary("load_windows_with_lead",
@@ -1002,10 +1038,11 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
     }
     // The window (as load_histories' window query).
     p.window_done = true;
-    if (p.lo >= q.to && !(q.to < kTimeMax && q.spec->micro_stop_threshold_ms > 0)) continue;
-    const TimeMs after = std::max(q.to < kTimeMax ? q.to + q.spec->micro_stop_threshold_ms : q.to, p.lo);
+    if (p.lo >= q.to && !(q.to < kTimeMax && look_ahead_ms(*q.spec) > 0)) continue;
+    const TimeMs after = std::max(later_by(q.to, look_ahead_ms(*q.spec)), p.lo);
+    const TimeMs signs_end = later_by(q.to, q.spec->no_data_after_ms);
     for (auto x = at_or_after(p.lo); x != rows.end() && x->ts < after; ++x)
-      if (x->ts < q.to || x->type == 0) q.events.push_back(decode(r, x->row));
+      if (x->ts < q.to || x->type == 0 || x->ts < signs_end) q.events.push_back(decode(r, x->row));
   }
 }
 
@@ -1094,28 +1131,76 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
           wanted[k] &= ~static_cast<std::int64_t>(kind.bit);  // found: not looked for again
     }
   }
-  std::vector<std::int64_t> idx, ids, los, tos, afters;
+  std::vector<std::int64_t> idx, ids, los, tos, afters, signs_ends;
   for (std::size_t k = 0; k < requests.size(); ++k) {
     const HistoryRequest& q = requests[k];
     if (progress[k].window_done) continue;
-    if (lo[k] >= q.to && !(q.to < kTimeMax && q.spec->micro_stop_threshold_ms > 0)) continue;
-    const TimeMs after = q.to < kTimeMax ? q.to + q.spec->micro_stop_threshold_ms : q.to;
+    if (lo[k] >= q.to && !(q.to < kTimeMax && look_ahead_ms(*q.spec) > 0)) continue;
     idx.push_back(static_cast<std::int64_t>(k));
     ids.push_back(q.mid);
     los.push_back(lo[k]);
     tos.push_back(q.to);
-    afters.push_back(std::max(after, lo[k]));
+    afters.push_back(std::max(later_by(q.to, look_ahead_ms(*q.spec)), lo[k]));
+    signs_ends.push_back(later_by(q.to, q.spec->no_data_after_ms));
+  }
+  if (!idx.empty()) {
+    // After `to`: the state events up to a micro-stop threshold, every event (a sign of life) up to
+    // a no-data threshold.
+    Result r = conn().prepared_binary(
+        "load_window",
+        "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $8::bigint[])"
+        " v(k, id, lo, hi, aft, sig) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
+        " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0 OR ts<v.sig)"
+        " AND ts>=$6 AND ts<$7) h",
+        Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
+            .add(*std::min_element(los.begin(), los.end()))
+            .add(*std::max_element(afters.begin(), afters.end()))
+            .add_array(signs_ends));
+    for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
+  }
+  add_signs_of_life(requests);
+}
+
+// For no-data detection (signs_of_life.h): the events after each window are only signs of life
+// there, and each window needs the last sign before it. The events read hold every event from the
+// walk's bound on and the latest context events before it, so a sign is looked up (all windows in
+// one query) only when none of them is within a threshold before the window; none there, an older
+// one read stands for it, else a heartbeat a threshold before the window does.
+void PostgresEventStore::add_signs_of_life(std::vector<HistoryRequest>& requests) {
+  std::vector<std::int64_t> idx, ids, los, froms;
+  std::vector<char> older(requests.size(), 0);  // a sign older than the search was read
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    HistoryRequest& q = requests[k];
+    const DurationMs nd = q.spec->no_data_after_ms;
+    if (nd <= 0) continue;
+    TimeMs sign = kTimeMin;
+    for (Event& e : q.events) {
+      if (e.ts < q.from) sign = std::max(sign, e.ts);
+      if (e.ts >= q.to && e.type != EventType::state) e = heartbeat_at(q.spec->path, e.ts);
+    }
+    if (sign >= sign_search_start(q.from, nd)) continue;
+    idx.push_back(static_cast<std::int64_t>(k));
+    ids.push_back(q.mid);
+    los.push_back(sign_search_start(q.from, nd));
+    froms.push_back(q.from);
+    older[k] = sign != kTimeMin;
   }
   if (idx.empty()) return;
-  Result r = conn().prepared_binary("load_window",
-                                    "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[])"
-                                    " v(k, id, lo, hi, aft) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
-                                    " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0)"
-                                    " AND ts>=$6 AND ts<$7) h",
-                                    Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
-                                        .add(*std::min_element(los.begin(), los.end()))
-                                        .add(*std::max_element(afters.begin(), afters.end())));
-  for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
+  Result r = conn().prepared_binary(
+      "last_signs",
+      "SELECT v.k, (SELECT max(ts) FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.fr AND ts>=$5"
+      " AND ts<$6) FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, lo, fr)",
+      Params().add_array(idx).add_array(ids).add_array(los).add_array(froms)
+          .add(*std::min_element(los.begin(), los.end()))
+          .add(*std::max_element(froms.begin(), froms.end())));
+  for (int i = 0; i < r.rows(); ++i) {
+    const std::size_t k = static_cast<std::size_t>(r.int_at(i, 0));
+    HistoryRequest& q = requests[k];
+    if (!r.is_null(i, 1))
+      q.events.push_back(heartbeat_at(q.spec->path, r.int_at(i, 1)));
+    else if (!older[k])
+      q.events.push_back(heartbeat_at(q.spec->path, sign_search_start(q.from, q.spec->no_data_after_ms)));
+  }
 }
 
 PostgresEventStore::MachineFacts PostgresEventStore::facts(std::int64_t mid) {
@@ -1132,12 +1217,7 @@ PostgresEventStore::MachineFacts PostgresEventStore::facts(std::int64_t mid) {
 MachineHistory PostgresEventStore::history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
                                            const MachineFacts& facts) {
   std::vector<Event> events;
-  // A machine with no-data detection needs its signs of life on both sides of the window, however
-  // far: its history is built from all its events (rollups do not serve it yet).
-  if (spec.no_data_after_ms > 0)
-    load_range(mid, "events", kTimeMin, kTimeMax, false, events);
-  else
-    load_history_events(mid, spec, from, to, facts.kinds, events);
+  load_history_events(mid, spec, from, to, facts.kinds, events);
   add_total_marker(mid, facts.has_total, events);
   return MachineHistory::build(spec, events);
 }
@@ -1272,14 +1352,15 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
 
 // The whole hours [r0, r1) of [from, end) that rollups serve: hours that can no longer change
 // without a late event: before the last event by more than a micro-stop threshold (an open stop may
-// still turn out small), and, for an earlier horizon, before it by as much (docs/storage.md).
+// still turn out small) and a no-data threshold (an event after the last may end a silence that
+// began before it), and, for an earlier horizon, before it by as much (docs/storage.md).
 // r1 <= r0 when there are none.
 std::pair<TimeMs, TimeMs> settled_hours(const MachineSpec& machine, const PostgresEventStore::MachineFacts& f, TimeMs from,
                                         TimeMs end, TimeMs horizon) {
   const TimeMs r0 = ceil_to(from, kMsPerHour);
-  if (!f.max_ts || machine.no_data_after_ms > 0) return {r0, r0};
-  return {r0, std::min({floor_hour(end), floor_hour(*f.max_ts - machine.micro_stop_threshold_ms),
-                        floor_hour(horizon - machine.micro_stop_threshold_ms)})};
+  if (!f.max_ts) return {r0, r0};
+  return {r0, std::min({floor_hour(end), floor_hour(*f.max_ts - look_ahead_ms(machine)),
+                        floor_hour(horizon - look_ahead_ms(machine))})};
 }
 
 KpiTotals PostgresEventStore::machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) {
@@ -1315,7 +1396,7 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
     // A spec that is not the plant's own (other rules than its rollups) takes the one-machine path.
     std::vector<const MachineSpec*> group;
     for (const MachineSpec* m : machines) {
-      if (from >= end || plant_.find_machine(m->path) != m || m->no_data_after_ms > 0)
+      if (from >= end || plant_.find_machine(m->path) != m)
         sum += machine_totals(*m, from, to, horizon);
       else
         group.push_back(m);
@@ -1568,10 +1649,21 @@ void PostgresEventStore::keep_context_at(Connection& c, TimeMs cut) {
     if (!spec) continue;
     std::vector<Event> ctx;
     load_history_events(mid, *spec, cut, cut, ms.int_at(i, 3), ctx);
+    // With no-data detection the last sign of life before the cut too (load_histories gives it;
+    // as a heartbeat when it is an event not kept otherwise).
+    TimeMs sign = kTimeMin;
+    for (const Event& e : ctx)
+      if (e.ts < cut && spec->no_data_after_ms > 0) sign = std::max(sign, e.ts);
+    auto kept = [&](const Event& e) {
+      return e.ts < cut && (e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter ||
+                            (e.type == EventType::heartbeat && e.ts == sign));
+    };
+    if (sign != kTimeMin &&
+        std::none_of(ctx.begin(), ctx.end(), [&](const Event& e) { return e.ts == sign && kept(e); }))
+      ctx.push_back(heartbeat_at(spec->path, sign));
     std::string rows;
     for (const Event& e : ctx) {
-      if (e.ts >= cut || !(e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter))
-        continue;
+      if (!kept(e)) continue;
       const std::int64_t sid = e.src.empty() ? 0 : source_id(e.src, e.inc);
       std::int64_t fields[] = {mid, e.ts, e.has_identity() ? sid : -mid,
                                e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e))};

@@ -117,6 +117,10 @@ const Migration kMigrations[] = {
      "CREATE TABLE conflicts(id bigserial PRIMARY KEY, received bigint NOT NULL, src text NOT NULL,"
      " incarnation text NOT NULL, seq bigint NOT NULL, machine text NOT NULL, stored text NOT NULL,"
      " version text NOT NULL, fingerprint bigint NOT NULL, UNIQUE (src, incarnation, seq, fingerprint));"},
+    {8,
+     // The rules the machine's rollups are made with (rollup_rules.h): a store opened with other
+     // rules (a changed plant file) drops them. NULL: not known (rollups made before this column).
+     "ALTER TABLE machines ADD COLUMN rules text;"},
 };
 
 }  // namespace

@@ -14,6 +14,8 @@
 
 #include "oee/storage/event_store.h"
 #include "event_block_codec.h"
+#include "rollup_rules.h"
+#include "signs_of_life.h"
 #include "source_identity.h"
 #include "sqlite_db.h"
 #include "sqlite_schema.h"
@@ -193,6 +195,7 @@ class SqliteEventStore final : public EventStore {
  private:
   void prepare();
   void load_state();
+  void check_rules();
   MachineState& machine_for(std::string_view path);
   SourceState& source_for(std::string_view src, std::string_view inc);
   // The source of a stored event's source id (nullptr: none), as the read in progress sees it.
@@ -207,6 +210,8 @@ class SqliteEventStore final : public EventStore {
   // with_head: also load the product and counter events of t's hour before t (callers that load
   // that range anyway take them from there).
   void load_context(MachineState& m, TimeMs t, std::vector<Event>& out, bool with_head = true);
+  TimeMs sign_before(MachineState& m, TimeMs t, DurationMs no_data_after_ms);
+  void load_tail(MachineState& m, TimeMs from);
   void add_total_marker(const MachineState& m, std::vector<Event>& events) const;
 
   void ingest_pending(MachineState& m);
@@ -552,10 +557,36 @@ void SqliteEventStore::load_state() {
     if (!m->spec || m->base == kNoBase) continue;
     m->context_at_base = stored_context(*m, m->base);
     m->cumulative = cumulative_at(*m, m->base - kMsPerHour);
-    load_context(*m, m->base, m->events);
-    m->ctx_count = m->events.size();
-    load_events(*m, m->base, kTimeMax, m->events);
+    load_tail(*m, m->base);
     rebuild_tracking(*m);
+  }
+  check_rules();
+}
+
+// Rollups made with other rules than the plant's (a plant file changed since the last run) are
+// recomputed from the machine's zero point. A file from before the rules were kept has those of its
+// machines with no-data detection recomputed: they were made without the signs of life before
+// each tail (and did not serve queries then).
+// One transaction per machine: its rollups and rules change together, and the WAL stays small.
+void SqliteEventStore::check_rules() {
+  Statement get(db_, "SELECT value FROM meta WHERE key=?1");
+  for (auto& [path, m] : machines_) {
+    if (!m->spec) continue;
+    const std::string key = "rules:" + std::to_string(m->id);
+    const std::string rules = rollup_rules(*m->spec);
+    get.bind(1, key);
+    const bool known = get.step();
+    const std::string stored = known ? get.text_at(0) : std::string();
+    get.reset();
+    if (known && stored == rules) continue;
+    Transaction tx(db_);
+    if (m->base != kNoBase && (known || m->spec->no_data_after_ms > 0)) {
+      recompute_from(*m, m->zero_hour + kMsPerHour);
+      settle(*m);
+      write_machine_row(*m);
+    }
+    set_meta_.bind(1, key).bind(2, rules).run();
+    tx.commit();
   }
 }
 
@@ -685,6 +716,32 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
   }
 }
 
+// The last sign of life of the machine before t, or sign_search_start(t) when there is none after
+// that (signs_of_life.h). Hours at or before the zero point count too: retention keeps one
+// threshold of events before its cut for this (apply_retention).
+TimeMs SqliteEventStore::sign_before(MachineState& m, TimeMs t, DurationMs no_data_after_ms) {
+  const TimeMs lo = sign_search_start(t, no_data_after_ms);
+  std::vector<Event> found;
+  for (TimeMs hour = std::min(floor_hour(t - 1), m.last_hour); hour >= floor_hour(lo) && found.empty(); hour -= kMsPerHour) {
+    q().select_blocks.bind(1, m.id).bind(2, hour);
+    while (q().select_blocks.step()) decode_block(q().select_blocks.blob_at(0), m, lo, t, found);
+    q().select_blocks.reset();
+  }
+  TimeMs last = lo;
+  for (const Event& e : found) last = std::max(last, e.ts);
+  return last;
+}
+
+// The tail from `from` (an hour start): the context at it, for no-data detection the last sign of
+// life before it (where a silence running into the tail starts), then every event since.
+void SqliteEventStore::load_tail(MachineState& m, TimeMs from) {
+  m.events.clear();
+  load_context(m, from, m.events);
+  if (const DurationMs nd = m.spec->no_data_after_ms; nd > 0) m.events.push_back(heartbeat_at(m.path, sign_before(m, from, nd)));
+  m.ctx_count = m.events.size();
+  load_events(m, from, kTimeMax, m.events);
+}
+
 // The engine decides "rejects are part of the total" on the whole set of a machine's events; a
 // partial set gets a total-counter reading past every window so that it decides the same way. As
 // the first reading of its counter it is only a baseline and adds no count.
@@ -738,11 +795,15 @@ void SqliteEventStore::rebuild_tracking(MachineState& m) {
 
 // Hours ending at or before this instant can no longer change without a late event: after the
 // last event nothing is known, and a short unplanned stop still open may yet turn out a small stop.
+// With no-data detection, hours end a threshold before the last event: an event after the settled
+// hour then never splits a silence that began before it into one no longer no data (a late event
+// recomputes from a threshold before it, ingest_pending).
 TimeMs SqliteEventStore::settled_point(const MachineState& m) const {
+  const TimeMs last = m.max_ts - m.spec->no_data_after_ms;
   if (m.has_state && is_unplanned_stop(m.last_state) &&
       m.max_ts - m.last_state_start < m.spec->micro_stop_threshold_ms)
-    return m.last_state_start;
-  return m.max_ts;
+    return std::min(last, m.last_state_start);
+  return last;
 }
 
 // Where a late event (ts before the settled hour) starts to change the rollups: the start of the
@@ -767,10 +828,7 @@ void SqliteEventStore::recompute_from(MachineState& m, TimeMs from) {
     delete_zero_.bind(1, m.id).run();
   }
   m.cumulative = cumulative_at(m, from - kMsPerHour);
-  m.events.clear();
-  load_context(m, from, m.events);
-  m.ctx_count = m.events.size();
-  load_events(m, from, kTimeMax, m.events);
+  load_tail(m, from);
   m.base = from;
   m.row_dirty = true;
   rebuild_tracking(m);
@@ -787,6 +845,7 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return pending[a].ts < pending[b].ts; });
   const TimeMs first_ts = pending[order.front()].ts;
+  const bool had_base = m.base != kNoBase;
 
   if (m.base == kNoBase) {
     m.base = floor_hour(first_ts);
@@ -810,6 +869,10 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
       }
   }
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
+  // A new sign of life splits the silence around it: the part before it stops being no data only
+  // when it is now at most a threshold long, so hours from a threshold before it on may change.
+  if (const DurationMs nd = m.spec->no_data_after_ms; had_base && nd > 0 && first_ts - nd < m.base)
+    recompute = std::min(recompute, floor_hour(first_ts - nd));
   bool in_order = true;
   TimeMs previous_state_ts = m.any ? m.max_ts : kTimeMin;
   for (std::size_t k = 0; in_order && k < order.size(); ++k) {
@@ -831,6 +894,9 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
       if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
     }
   }
+  // Hours at or before the zero point are answered as unknown (before the machine's first event, or
+  // cut by retention, their events gone): events after it recompute from the hour after it at most.
+  if (recompute != kTimeMax && first_ts >= m.zero_hour + kMsPerHour) recompute = std::max(recompute, m.zero_hour + kMsPerHour);
   if (recompute != kTimeMax) {
     recompute_from(m, recompute);  // reloads every event from `recompute` on, the new ones included
   } else {
@@ -924,6 +990,12 @@ void SqliteEventStore::settle(MachineState& m) {
   }
   for (std::ptrdiff_t i : latest)
     if (i >= 0) next.push_back(m.events[static_cast<std::size_t>(i)]);
+  if (spec.no_data_after_ms > 0) {  // the last sign of life before settled_hour (load_tail)
+    TimeMs sign = sign_search_start(settled_hour, spec.no_data_after_ms);
+    for (const Event& e : m.events)
+      if (e.ts < settled_hour) sign = std::max(sign, e.ts);
+    next.push_back(heartbeat_at(m.path, sign));
+  }
   const std::size_t ctx = next.size();
   for (std::size_t i = m.ctx_count; i < m.events.size(); ++i)
     if (m.events[i].ts >= settled_hour) next.push_back(std::move(m.events[i]));
@@ -1142,9 +1214,7 @@ std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, Ti
 MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
                                                  std::vector<Event>* preloaded) {
   std::vector<Event> events;
-  // A machine with no-data detection needs its signs of life on both sides of the window, however
-  // far: its history is built from all its events (rollups do not serve it yet).
-  if (!m.spec || m.base == kNoBase || spec.no_data_after_ms > 0) {
+  if (!m.spec || m.base == kNoBase) {
     load_events(m, kTimeMin, kTimeMax, events);
     return MachineHistory::build(spec, events);
   }
@@ -1153,15 +1223,23 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
   load_context(m, start, events, false);
   // One read from start's hour to a threshold after `to`: the head of the hour before start gives
   // the product and counter readings since the stored context; after `to`, the state events tell
-  // where a stop overlapping `to` ends (it is classified on its whole length).
-  const TimeMs end = to < kTimeMax - spec.micro_stop_threshold_ms ? to + spec.micro_stop_threshold_ms : kTimeMax;
+  // where a stop overlapping `to` ends (it is classified on its whole length), and with no-data
+  // detection the signs of life where a silence overlapping `to` ends.
+  const DurationMs nd = spec.no_data_after_ms;
+  const TimeMs end = later_by(to, look_ahead_ms(spec));
   std::vector<Event> loaded;
   if (!preloaded) load_events(m, floor_hour(start), end, loaded);
+  TimeMs sign = kTimeMin;  // the last sign of life before start in the range read
   for (Event& e : preloaded ? *preloaded : loaded) {
+    if (e.ts < start) sign = std::max(sign, e.ts);
     const bool keep = e.ts < start ? (e.type == EventType::product || e.type == EventType::counter)
                                    : (e.ts < to || e.type == EventType::state);
-    if (keep) events.push_back(std::move(e));
+    if (keep)
+      events.push_back(std::move(e));
+    else if (nd > 0 && e.ts >= to && e.ts < later_by(to, nd))
+      events.push_back(heartbeat_at(m.path, e.ts));
   }
+  if (nd > 0) events.push_back(heartbeat_at(m.path, sign != kTimeMin ? sign : sign_before(m, floor_hour(start), nd)));
   add_total_marker(m, events);
   return MachineHistory::build(spec, events);
 }
@@ -1176,7 +1254,7 @@ MachineHistory SqliteEventStore::machine_history(const MachineSpec& machine, Tim
 
 KpiTotals SqliteEventStore::engine_part(MachineState& m, const MachineSpec& spec, TimeMs from, TimeMs to,
                                         TimeMs horizon) {
-  if (!m.header_only && m.spec && m.base != kNoBase && from >= m.base && same_rules(*m.spec, spec) && spec.no_data_after_ms == 0)
+  if (!m.header_only && m.spec && m.base != kNoBase && from >= m.base && same_rules(*m.spec, spec))
     return oee::machine_totals(tail_history(m), calendar_, from, to, horizon);
   return oee::machine_totals(history_from_db(m, spec, from, to), calendar_, from, to, horizon);
 }
@@ -1214,13 +1292,14 @@ KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs fr
   MachineState& m = *found;
   // Rollups hold what the store's spec of the machine gives; a caller's spec with other rules (a
   // reloaded plant file, say) gets the engine over the events.
-  if (!m.spec || !same_rules(*m.spec, machine) || m.base == kNoBase || machine.no_data_after_ms > 0)
+  if (!m.spec || !same_rules(*m.spec, machine) || m.base == kNoBase)
     return engine_part(m, machine, from, to, horizon);
   // Whole settled hours come from the rollups, computed with no horizon. An earlier horizon can only
-  // reclassify a stop still open at it and begun less than one micro-stop threshold before it, so
-  // hours ending later than horizon - threshold use the engine.
+  // reclassify a stop still open at it and begun less than one micro-stop threshold before it, or
+  // a silence running past it and begun less than one no-data threshold before it, so hours ending
+  // later than horizon - look_ahead_ms use the engine.
   const TimeMs r0 = ceil_to(from, kMsPerHour);
-  const TimeMs r1 = std::min({floor_hour(end), m.base, floor_hour(horizon - machine.micro_stop_threshold_ms)});
+  const TimeMs r1 = std::min({floor_hour(end), m.base, floor_hour(horizon - look_ahead_ms(machine))});
   if (r1 <= r0) return engine_part(m, machine, from, to, horizon);
   t = rollup_sum(m, r0, r1);
   if (from < r0) t += engine_part(m, machine, from, r0, horizon);
@@ -1285,11 +1364,8 @@ void SqliteEventStore::add_engine_edges(std::span<const EngineEdge> edges, TimeM
   for (const EngineEdge* e : from_file) by_window[{e->from, e->to}].push_back(e);
   for (auto& [window, group] : by_window) {
     const TimeMs first_hour = floor_hour(window.first);
-    TimeMs last = first_hour;  // end of the events read: `to` plus the threshold (history_from_db)
-    for (const EngineEdge* e : group) {
-      const DurationMs threshold = e->spec->micro_stop_threshold_ms;
-      last = std::max(last, window.second < kTimeMax - threshold ? window.second + threshold : kTimeMax);
-    }
+    TimeMs last = first_hour;  // end of the events read: `to` plus the look-ahead (history_from_db)
+    for (const EngineEdge* e : group) last = std::max(last, later_by(window.second, look_ahead_ms(*e->spec)));
     const bool scan = group.size() >= kGroupScanMin && group.size() * 4 >= machine_count() &&
                       last - first_hour <= kGroupScanHoursMax * kMsPerHour;
     if (!scan) {
@@ -1311,9 +1387,7 @@ void SqliteEventStore::add_engine_edges(std::span<const EngineEdge> edges, TimeM
         const MachineState& m = *e.machine;
         // As load_events: hours at or before the zero point are not the machine's any more.
         if (hour <= m.zero_hour) continue;
-        const DurationMs threshold = e.spec->micro_stop_threshold_ms;
-        const TimeMs end = e.to < kTimeMax - threshold ? e.to + threshold : kTimeMax;
-        decode_block(s.blob_at(1), m, first_hour, end, ranges[it->second]);
+        decode_block(s.blob_at(1), m, first_hour, later_by(e.to, look_ahead_ms(*e.spec)), ranges[it->second]);
       }
       s.reset();
     }
@@ -1342,10 +1416,8 @@ KpiTotals SqliteEventStore::machines_totals(std::span<const MachineSpec* const> 
   for (const MachineSpec* spec : specs) {
     MachineState* m = ReadScope::of(*this)->find(spec->path);
     const TimeMs r0 = ceil_to(from, kMsPerHour);
-    const TimeMs r1 = m ? std::min({floor_hour(end), m->base, floor_hour(horizon - spec->micro_stop_threshold_ms)})
-                        : kTimeMin;
-    if (from >= end || !m || !m->spec || !same_rules(*m->spec, *spec) || m->base == kNoBase || r1 <= r0 ||
-        spec->no_data_after_ms > 0) {
+    const TimeMs r1 = m ? std::min({floor_hour(end), m->base, floor_hour(horizon - look_ahead_ms(*spec))}) : kTimeMin;
+    if (from >= end || !m || !m->spec || !same_rules(*m->spec, *spec) || m->base == kNoBase || r1 <= r0) {
       sum += machine_totals(*spec, from, to, horizon);
       continue;
     }
@@ -1456,10 +1528,15 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
   const TimeMs cutoff = now - options_.retention_days * kMsPerDay;
   // Whole hours, and never at or after a machine's settled hour: the in-memory tail mirrors the
   // events from there on. Identities carry no machine, so one limit serves every machine.
-  TimeMs limit = floor_hour(cutoff);
+  // The events of one no-data threshold before that stay too: a window after the cut (or a tail)
+  // starts with the last sign of life before it (sign_before).
+  DurationMs keep_signs = 0;
+  for (const MachineSpec* spec : plant_.machines())
+    if (spec->no_data_after_ms > 0) keep_signs = std::max(keep_signs, spec->no_data_after_ms + 1);
+  TimeMs limit = floor_hour(cutoff - keep_signs);
   std::lock_guard state_lock(state_mutex_);
   for (const auto& [path, m] : machines_)
-    if (m->base != kNoBase) limit = std::min(limit, m->base);
+    if (m->base != kNoBase) limit = std::min(limit, floor_hour(m->base - keep_signs));
   Transaction tx(db_);
   Statement old_events(db_, "SELECT coalesce(sum(events), 0) FROM event_blocks WHERE hour_start<?1");
   old_events.bind(1, limit).step();

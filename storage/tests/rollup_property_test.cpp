@@ -1,6 +1,7 @@
 // The key property of the store (every backend): machine_totals (rollups for settled hours + the engine for the
 // rest) equals the engine over every event of the machine, bit for bit, whatever the order,
-// batching, duplication and lateness of the events, for any window and horizon.
+// batching, duplication and lateness of the events, for any window and horizon. The plants have
+// machines with no-data detection (silences, heartbeats) beside machines without.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -54,9 +55,29 @@ struct Checker {
   }
 };
 
+// Heartbeats of each machine at random instants of [from, to), from a source of their own: a
+// backfill that splits silences.
+std::vector<Event> random_heartbeats(const PlantModel& plant, TimeMs from, TimeMs to, int per_machine, std::mt19937_64& rng) {
+  std::vector<Event> out;
+  for (const MachineSpec* m : plant.machines())
+    for (int i = 0; i < per_machine; ++i) {
+      Event e;
+      e.machine = m->path;
+      e.type = EventType::heartbeat;
+      e.ts = from + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(to - from));
+      e.src = "backfill-" + m->path;
+      e.seq = i;
+      out.push_back(std::move(e));
+    }
+  return out;
+}
+
+// retention: at the end, a cut a day before the last event, then a backfill of heartbeats after it;
+// windows after the cut still equal the engine over every event.
 void run_property(const char* backend_name, std::uint64_t seed, double late_fraction, double dup_fraction, std::size_t max_batch,
-                  DurationMs max_step_ms, int days = 3) {
-  const PlantModel plant = test_plant(2, 2, 5 * kMsPerMinute);
+                  DurationMs max_step_ms, int days = 3, DurationMs no_data_after_ms = 5 * kMsPerMinute,
+                  bool retention = false) {
+  const PlantModel plant = test_plant(2, 2, no_data_after_ms);
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
   const ShiftCalendar cal(plant, zone);
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + days * kMsPerDay;
@@ -69,7 +90,9 @@ void run_property(const char* backend_name, std::uint64_t seed, double late_frac
 
   auto backend = make_backend(backend_name);
   const std::string location = backend->new_location();
-  auto store = backend->open(location, plant, cal);
+  StoreOptions options;
+  options.retention_days = retention ? 1 : 0;
+  auto store = backend->open(location, plant, cal, options);
   Checker checker{plant, cal, {}, std::mt19937_64(seed)};
   std::size_t next = 0, next_late = 0, batches = 0;
   std::vector<Event> sent;
@@ -102,8 +125,20 @@ void run_property(const char* backend_name, std::uint64_t seed, double late_frac
   EXPECT_EQ(store->event_count(), distinct);
   // Reopened, the tails rebuilt from the file answer the same.
   store.reset();
-  store = backend->open(location, plant, cal);
+  store = backend->open(location, plant, cal, options);
   checker.check(*store, lo, hi, 30, "reopened");
+  if (!retention) return;
+  const TimeMs cutoff = hi - kMsPerDay;
+  ASSERT_GT(store->apply_retention(hi).events, 0);
+  // Windows from the cut on (random_query_window starts them up to 3 h before its lo).
+  checker.check(*store, cutoff + 3 * kMsPerHour, hi, 30, "after retention");
+  const std::vector<Event> backfill = random_heartbeats(plant, cutoff, hi, 30, rng);
+  store->append(backfill, hi);
+  for (const Event& e : backfill) checker.delivered[e.machine].push_back(e);
+  checker.check(*store, cutoff + 3 * kMsPerHour, hi, 30, "backfilled after retention");
+  store.reset();
+  store = backend->open(location, plant, cal, options);
+  checker.check(*store, cutoff + 3 * kMsPerHour, hi, 30, "reopened after retention");
 }
 
 class StoreRollups : public ::testing::TestWithParam<const char*> {};
@@ -150,7 +185,122 @@ TEST_P(StoreRollups, ShuffledDuplicatedAndLateEventsEqualTheEngine) { run_proper
 TEST_P(StoreRollups, SmallBatchesDenseEventsEqualTheEngine) { run_property(GetParam(), 3, 0.03, 0.1, 40, 30'000, 1); }
 TEST_P(StoreRollups, SparseEventsManyLateEqualTheEngine) { run_property(GetParam(), 4, 0.4, 0.3, 50, 600'000); }
 
+// No-data thresholds across hour boundaries (50 min) and shorter than most gaps between events
+// (2 min), late and duplicated events, then retention and a backfill after the cut.
+TEST_P(StoreRollups, LongNoDataThresholdLateEventsRetentionAndBackfillEqualTheEngine) {
+  run_property(GetParam(), 5, 0.15, 0.1, 120, 300'000, 3, 50 * kMsPerMinute, true);
+}
+TEST_P(StoreRollups, ShortNoDataThresholdLateEventsRetentionAndBackfillEqualTheEngine) {
+  run_property(GetParam(), 6, 0.05, 0.1, 200, 90'000, 3, 2 * kMsPerMinute, true);
+}
+
+// A month of a machine with no-data detection: once its hours are settled (and, on PostgreSQL,
+// materialised by a first query), a query over the month does not read the events of its middle:
+// deleted behind the store's back, they leave the answer as it was, equal to the engine over every
+// event, though the engine over what is left would see weeks of no data.
+TEST_P(StoreRollups, ANoDataMachineIsServedFromRollupsOverALongWindow) {
+  const PlantModel plant = test_plant(1, 2, 10 * kMsPerMinute);
+  const FixedOffsetZone zone(kMsPerHour, "+01:00");
+  const ShiftCalendar cal(plant, zone);
+  const MachineSpec& watched = *plant.machines()[1];
+  ASSERT_GT(watched.no_data_after_ms, 0);
+  const TimeMs lo = at("2026-10-01T00:00:00Z"), hi = lo + 30 * kMsPerDay;
+  const std::vector<Event> all = plant_events(plant, 21, lo, hi, 120'000, true);
+  auto backend = make_backend(GetParam());
+  const std::string location = backend->new_location();
+  auto store = backend->open(location, plant, cal);
+  for (std::size_t i = 0; i < all.size(); i += 2000)
+    store->append(std::span(all).subspan(i, std::min<std::size_t>(2000, all.size() - i)), hi);
+  const TimeMs from = lo + 17 * kMsPerMinute, to = hi - 23 * kMsPerMinute;
+  const std::vector<Event> events = of_machine(all, watched.path);
+  const KpiTotals want = oee::machine_totals(MachineHistory::build(watched, events), cal, from, to, hi);
+  ASSERT_GT(want.no_data_ms, 0);
+  EXPECT_EQ(store->machine_totals(watched, from, to, hi), want);
+  const std::vector<const MachineSpec*> group = plant.machines();
+  const KpiTotals plant_before = store->machines_totals(group, from, to, hi);
+
+  const TimeMs cut_from = lo + 2 * kMsPerDay, cut_to = hi - 2 * kMsPerDay;
+  ASSERT_GT(backend->delete_events_of_hours(location, cut_from, cut_to), 0);
+  std::vector<Event> left;
+  for (const Event& e : events)
+    if (e.ts < cut_from || e.ts >= cut_to) left.push_back(e);
+  const KpiTotals from_left = oee::machine_totals(MachineHistory::build(watched, left), cal, from, to, hi);
+  ASSERT_GT(from_left.no_data_ms, want.no_data_ms + kMsPerDay) << "the deletion must show in the engine's answer";
+  EXPECT_EQ(store->machine_totals(watched, from, to, hi), want);
+  EXPECT_EQ(store->machines_totals(group, from, to, hi), plant_before);
+}
+
+// Rollups are made with the no-data threshold of the plant the store was opened with: a caller's
+// spec with another threshold gets the engine, and a store opened again with a changed plant file
+// answers with the new threshold (SQLite recomputes the machine's rollups, PostgreSQL drops them).
+TEST_P(StoreRollups, AChangedNoDataThresholdIsNeverAnsweredFromOldRollups) {
+  const PlantModel without = test_plant(1, 2, 0), with = test_plant(1, 2, 20 * kMsPerMinute);
+  const FixedOffsetZone zone(kMsPerHour, "+01:00");
+  const ShiftCalendar cal_without(without, zone), cal_with(with, zone);
+  const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + 3 * kMsPerDay;
+  const std::vector<Event> all = plant_events(without, 31, lo, hi, 90'000, true);
+  auto backend = make_backend(GetParam());
+  const std::string location = backend->new_location();
+  std::mt19937_64 rng(5);
+  auto expect_engine = [&](EventStore& store, const ShiftCalendar& cal, const MachineSpec& spec, const char* label) {
+    const KpiTotals whole = oee::machine_totals(MachineHistory::build(spec, of_machine(all, spec.path)), cal, lo, hi, hi);
+    EXPECT_EQ(store.machine_totals(spec, lo, hi, hi), whole) << label;
+    for (int i = 0; i < 20; ++i) {
+      const QueryWindow w = random_query_window(lo, hi, hi, i, rng);
+      ASSERT_EQ(store.machine_totals(spec, w.from, w.to, w.horizon),
+                oee::machine_totals(MachineHistory::build(spec, of_machine(all, spec.path)), cal, w.from, w.to, w.horizon))
+          << label << " window " << i;
+    }
+  };
+  const MachineSpec& plain = *without.machines()[1];
+  const MachineSpec& watched = *with.machines()[1];
+  ASSERT_EQ(plain.path, watched.path);
+  {
+    auto store = backend->open(location, without, cal_without);
+    for (std::size_t i = 0; i < all.size(); i += 700)
+      store->append(std::span(all).subspan(i, std::min<std::size_t>(700, all.size() - i)), hi);
+    expect_engine(*store, cal_without, plain, "plant without no-data");
+    ASSERT_GT(oee::machine_totals(MachineHistory::build(watched, of_machine(all, watched.path)), cal_with, lo, hi, hi).no_data_ms, 0);
+    expect_engine(*store, cal_with, watched, "a caller's spec with a threshold");
+  }
+  {
+    auto store = backend->open(location, with, cal_with);
+    expect_engine(*store, cal_with, watched, "reopened with a threshold");
+  }
+  auto store = backend->open(location, without, cal_without);
+  expect_engine(*store, cal_without, plain, "reopened without it again");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreRollups, ::testing::ValuesIn(kBackends), backend_name);
+
+}  // namespace
+}  // namespace oee::storage
+
+namespace oee::storage {
+namespace {
+
+using namespace testing;
+
+// A file written before rules were stored beside the rollups, whose no-data machine's rollups were
+// made without signs of life (here: their no-data time zeroed): opened, they are recomputed.
+TEST(SqliteRollupRules, AFileWithoutStoredRulesHasItsNoDataRollupsRecomputed) {
+  const PlantModel plant = test_plant(1, 2, 10 * kMsPerMinute);
+  const FixedOffsetZone zone(kMsPerHour, "+01:00");
+  const ShiftCalendar cal(plant, zone);
+  const MachineSpec& watched = *plant.machines()[1];
+  const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + 2 * kMsPerDay;
+  const std::vector<Event> all = plant_events(plant, 41, lo, hi, 90'000, true);
+  TempDir dir;
+  const std::string file = dir.file("old.db");
+  open_sqlite_store(file, plant, cal)->append(all, hi);
+  const KpiTotals want = oee::machine_totals(MachineHistory::build(watched, of_machine(all, watched.path)), cal, lo, hi, hi);
+  ASSERT_GT(want.no_data_ms, 0);
+  {
+    sqlite::Database db(file);
+    db.exec("DELETE FROM meta WHERE key LIKE 'rules:%'; UPDATE rollups SET no_data_ms=0");
+  }
+  EXPECT_EQ(open_sqlite_store(file, plant, cal)->machine_totals(watched, lo, hi, hi), want);
+}
 
 }  // namespace
 }  // namespace oee::storage

@@ -25,6 +25,9 @@ class StoreBackend {
   virtual std::int64_t identity_rows(const std::string& location) = 0;
   // Hour rollup rows ending at or before `t`.
   virtual std::int64_t rollups_ending_by(const std::string& location, TimeMs t) = 0;
+  // Deletes the stored events of every machine in the whole hours [from, to) behind the store's
+  // back (a test's proof that a query does not read them); returns the events deleted.
+  virtual std::int64_t delete_events_of_hours(const std::string& location, TimeMs from, TimeMs to) = 0;
 };
 
 class SqliteBackend final : public StoreBackend {
@@ -39,6 +42,16 @@ class SqliteBackend final : public StoreBackend {
   }
   std::int64_t rollups_ending_by(const std::string& location, TimeMs t) override {
     return scalar(location, "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= ?1", t);
+  }
+  std::int64_t delete_events_of_hours(const std::string& location, TimeMs from, TimeMs to) override {
+    sqlite::Database db(location);
+    sqlite::Statement count(db, "SELECT coalesce(sum(events), 0) FROM event_blocks WHERE hour_start>=?1 AND hour_start<?2");
+    count.bind(1, from).bind(2, to).step();
+    const std::int64_t n = count.int_at(0);
+    count.reset();
+    sqlite::Statement del(db, "DELETE FROM event_blocks WHERE hour_start>=?1 AND hour_start<?2");
+    del.bind(1, from).bind(2, to).run();
+    return n;
   }
 
  private:
@@ -66,6 +79,10 @@ class PostgresBackend final : public StoreBackend {
   std::int64_t rollups_ending_by(const std::string& location, TimeMs t) override {
     return shared_postgres().scalar(location,
                                     "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= " + std::to_string(t));
+  }
+  std::int64_t delete_events_of_hours(const std::string& location, TimeMs from, TimeMs to) override {
+    return shared_postgres().scalar(location, "WITH d AS (DELETE FROM events WHERE ts>=" + std::to_string(from) +
+                                                  " AND ts<" + std::to_string(to) + " RETURNING 1) SELECT count(*) FROM d");
   }
 };
 

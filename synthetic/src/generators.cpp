@@ -9,7 +9,7 @@
 
 namespace oee::synthetic {
 
-PlantModel bench_plant(int lines, int per_line) {
+PlantModel bench_plant(int lines, int per_line, DurationMs no_data_after_ms) {
   PlantModel p;
   p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
   p.shifts.push_back({"late", 14 * 60, 22 * 60, {{18 * 60, 18 * 60 + 30}}});
@@ -25,6 +25,7 @@ PlantModel bench_plant(int lines, int per_line) {
       spec.product_cycle_us = {{"a", 800'000}, {"b", 1'200'000}};
       spec.micro_stop_threshold_ms = 60'000;
       spec.startup_window_ms = 300'000;
+      spec.no_data_after_ms = no_data_after_ms;
       line.machines.push_back(spec);
     }
     a.lines.push_back(line);

@@ -13,8 +13,8 @@ namespace oee::synthetic {
 
 // The benchmarks' plant: one site, `lines` lines of `per_line` machines (s1/a1/l<i>/m<j> from 0),
 // two shifts with a break, product cycle times, a micro-stop threshold and a start-up window: the
-// engine does its full work.
-PlantModel bench_plant(int lines, int per_line);
+// engine does its full work. no_data_after_ms: set on every machine (0: off).
+PlantModel bench_plant(int lines, int per_line, DurationMs no_data_after_ms = 0);
 
 // The benchmarks' stream: `n` events of every machine interleaved round-robin, each machine's clock
 // advancing by a random step (mean `mean_step_ms`): states (mostly running, stops, setups), counts,
