@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The long chaos run of issue 10: the seeded test EdgeChaos.* (edge, server and broker SIGKILLed and
-# restarted, the broker empty, while a simulated plant streams through them) with many more faults
-# over about 30 minutes. Prints its figures as BENCH rows: events acknowledged by the edge, stored,
-# evicted and lost (goal: lost = 0); the run fails if a KPI differs from the undisturbed run.
+# restarted, the broker empty, while a simulated plant streams through them; the edge's disk wiped
+# once, its small filesystem filled once: a tmpfs, so run it as root) with many more faults over
+# about 30 minutes. Prints its figures as BENCH rows: events acknowledged by the edge, stored,
+# evicted, refused by the full disk, lost to the wipe and lost (goal: lost = 0); the run fails if a
+# KPI differs from the undisturbed run (without the wipe's loss).
 #   bash bench/chaos_run.sh [BUILD_DIR]   OEE_CHAOS_FAULTS (default 300), OEE_CHAOS_SEED (default the date)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -234,13 +234,17 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
   const std::string type = r.string(n["type"], what + ".type");
   if (type == "simulator") {
     s.type = SourceType::simulator;
-    r.only_keys(n, what, {"type", "seed", "speed", "start"});
+    r.only_keys(n, what, {"type", "seed", "speed", "start", "skip"});
     if (n["seed"]) s.seed = static_cast<std::uint64_t>(r.integer(n["seed"], what + ".seed", 0, INT64_MAX));
     if (n["speed"]) {
       s.speed = r.number(n["speed"], what + ".speed");
       if (s.speed <= 0 || s.speed > 1e6) r.fail(n["speed"], what + ".speed: must be in (0, 1000000]");
     }
     if (n["start"]) s.start_ms = r.integer(n["start"], what + ".start (epoch ms)", 0, INT64_MAX / 4);
+    if (n["skip"]) {  // only a fixed start makes the same stream again, so that skipping means something
+      if (!s.start_ms) r.fail(n["skip"], what + ".skip: needs a fixed 'start'");
+      s.skip = static_cast<std::uint64_t>(r.integer(n["skip"], what + ".skip", 0, INT64_MAX));
+    }
   } else if (type == "modbus") {
     s.type = SourceType::modbus;
     r.only_keys(n, what, {"type", "address", "unit", "poll_ms", "timeout_ms", "tags", "tags_csv"});

@@ -91,7 +91,7 @@ std::unique_ptr<EventSource> make_simulator_source(const SourceConfig& config, c
                                                    const ShiftCalendar& calendar, EventSink sink,
                                                    std::uint64_t resume_after_events) {
   return std::make_unique<SimulatorSource>(config, plant, calendar, std::move(sink),
-                                           config.start_ms ? resume_after_events : 0);
+                                           config.start_ms ? config.skip + resume_after_events : 0);
 }
 
 }  // namespace oee::edge

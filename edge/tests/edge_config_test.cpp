@@ -147,3 +147,13 @@ TEST(EdgeConfig, EndToEndAcknowledgementIsOnByDefaultAndCanBeTuned) {
   EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, commit_ack: maybe}")).find("mqtt.commit_ack"),
             std::string::npos);
 }
+
+TEST(EdgeConfig, SimulatorSkipNeedsAFixedStart) {
+  const auto c = parse_edge_config(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, skip: 42}"), "edge.yaml", "/etc/oee");
+  EXPECT_EQ(c.sources[0].skip, 42u);
+  EXPECT_EQ(parse_edge_config(kValid, "edge.yaml", "/etc/oee").sources[0].skip, 0u);
+  EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, skip: 42}")).find("edge.yaml:7: sources[0].skip: needs a fixed 'start'"),
+            std::string::npos)
+      << error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, skip: 42}"));
+  EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, skip: -1}")).find("sources[0].skip"), std::string::npos);
+}

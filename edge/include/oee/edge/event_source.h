@@ -42,7 +42,8 @@ std::unique_ptr<EventSource> make_modbus_source(const SourceConfig& config, cons
 // The simulator: every machine of the plant, `speed` simulated seconds per second.
 // `plant` and `calendar` must outlive the source. `resume_after_events` > 0 (a fixed `start` only):
 // the source goes on after the first that many events of its stream instead of sending them again,
-// so an edge restarted over its queue continues the same simulated plant.
+// so an edge restarted over its queue continues the same simulated plant; the source's `skip`
+// events come first (a wiped edge continuing the stream its old disk held).
 std::unique_ptr<EventSource> make_simulator_source(const SourceConfig& config, const PlantModel& plant,
                                                    const ShiftCalendar& calendar, EventSink sink,
                                                    std::uint64_t resume_after_events = 0);
