@@ -7,7 +7,9 @@ namespace oee::storage::sqlite {
 
 namespace {
 
-// The KpiTotals columns of a rollup row, in KpiTotals order (machine_count excluded).
+// The KPI columns of a rollup row as migration 1 created them (migration 6 appended no_data_ms):
+// released migrations keep their text; the store reads and writes the columns of OEE_KPI_FIELDS
+// (kpi_columns.h).
 #define OEE_ROLLUP_COLUMNS                                                                                 \
   "all_ms INTEGER NOT NULL, unknown_ms INTEGER NOT NULL, planned_downtime_ms INTEGER NOT NULL, "           \
   "running_ms INTEGER NOT NULL, small_stop_ms INTEGER NOT NULL, breakdown_ms INTEGER NOT NULL, "           \
