@@ -24,6 +24,7 @@
 #include "oee/server/retention_runs.h"
 #include "oee/server/simulator_feed.h"
 #include "oee/storage/open_store.h"
+#include "oee/storage/stop_comment_import.h"
 
 namespace oee::cli {
 
@@ -208,7 +209,11 @@ int run_serve_command(int argc, char** argv) {
 
     auth::Accounts accounts((std::filesystem::path(data_dir) / "auth.sqlite").string(), {}, server::system_clock_ms);
     auth::AuditChain audit((std::filesystem::path(data_dir) / "auth.sqlite").string());
-    api::StopComments comments((std::filesystem::path(data_dir) / "auth.sqlite").string());
+    // Stop comments moved from auth.sqlite (where servers before schema 8 kept them) into the store, once.
+    const std::string auth_file = (std::filesystem::path(data_dir) / "auth.sqlite").string();
+    if (const std::int64_t moved = service.with_store([&](storage::EventStore& s) { return storage::import_stop_comments(auth_file, s); }))
+      server::log_line("info", "stop comments moved into the store", {{"count", std::to_string(moved)}, {"from", auth_file}});
+    api::StopComments comments(service);
     if (admin_token) accounts.set_environment_admin_token(admin_token);
     api::Access access(accounts, audit);
     std::unique_ptr<server::MqttIngest> mqtt_ingest;

@@ -148,6 +148,8 @@ class PostgresEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
+  std::int64_t add_stop_comment(const StopComment& comment) override;
+  std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override;
 
@@ -1508,6 +1510,31 @@ std::vector<Conflict> PostgresEventStore::conflicts(std::int64_t before_id, std:
 
 std::int64_t PostgresEventStore::conflict_count() {
   return guarded([&] { return conn().query("SELECT count(*) FROM conflicts").int_at(0, 0); });
+}
+
+std::int64_t PostgresEventStore::add_stop_comment(const StopComment& c) {
+  return guarded([&] {
+    const auto params = Params().add(c.machine).add(c.stop_start).add(c.created).add(c.author).add(c.text);
+    // Another server may add the same comment at once: the unique key keeps one, both get its id.
+    conn().query("INSERT INTO stop_comments(machine, stop_start, created, author, text) VALUES($1, $2, $3, $4, $5)"
+                 " ON CONFLICT DO NOTHING", params);
+    return conn()
+        .query("SELECT id FROM stop_comments WHERE machine=$1 AND stop_start=$2 AND created=$3 AND author=$4"
+               " AND md5(text)=md5($5) AND text=$5", params)
+        .int_at(0, 0);
+  });
+}
+
+std::vector<StopComment> PostgresEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
+  return guarded([&] {
+    Result r = conn().query("SELECT id, machine, stop_start, created, author, text FROM stop_comments"
+                            " WHERE machine=$1 AND stop_start>=$2 AND stop_start<$3 ORDER BY id",
+                            Params().add(machine).add(from).add(to));
+    std::vector<StopComment> out;
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.int_at(i, 0), r.text_at(i, 1), r.int_at(i, 2), r.int_at(i, 3), r.text_at(i, 4), r.text_at(i, 5)});
+    return out;
+  });
 }
 
 // The day partitions wholly before `cut` (listed under the retention lock).

@@ -126,6 +126,14 @@ const Migration kMigrations[] = {
      "CREATE TABLE conflicts(id bigserial PRIMARY KEY, received bigint NOT NULL, src text NOT NULL,"
      " incarnation text NOT NULL, seq bigint NOT NULL, machine text NOT NULL, stored text NOT NULL,"
      " version text NOT NULL, fingerprint bigint NOT NULL, UNIQUE (src, incarnation, seq, fingerprint));"},
+    {8,
+     // Operators' comments on stops, shared by every server of the database (they were in each
+     // server's auth.sqlite; a server moves its own here at start, import_stop_comments). A comment is
+     // kept once; the key holds md5(text): a btree entry cannot hold any text.
+     "CREATE TABLE stop_comments(id bigserial PRIMARY KEY, machine text NOT NULL, stop_start bigint NOT NULL,"
+     " created bigint NOT NULL, author text NOT NULL, text text NOT NULL);"
+     "CREATE UNIQUE INDEX stop_comments_once ON stop_comments(machine, stop_start, created, author, md5(text));"
+     "CREATE INDEX stop_comments_by_stop ON stop_comments(machine, stop_start);"},
 };
 
 }  // namespace

@@ -164,6 +164,8 @@ class SqliteEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
+  std::int64_t add_stop_comment(const StopComment& comment) override;
+  std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }
   bool reads_beside_writes() const override { return true; }
@@ -1415,6 +1417,28 @@ std::int64_t SqliteEventStore::conflict_count() {
   Statement s(scope.db(), "SELECT count(*) FROM conflicts");
   s.step();
   return s.int_at(0);
+}
+
+std::int64_t SqliteEventStore::add_stop_comment(const StopComment& c) {
+  std::lock_guard state_lock(state_mutex_);
+  Transaction tx(db_);
+  Statement(db_, "INSERT OR IGNORE INTO stop_comments(machine, stop_start, created, author, text) VALUES(?1,?2,?3,?4,?5)")
+      .bind(1, c.machine).bind(2, c.stop_start).bind(3, c.created).bind(4, c.author).bind(5, c.text).run();
+  Statement id(db_, "SELECT id FROM stop_comments WHERE machine=?1 AND stop_start=?2 AND created=?3 AND author=?4 AND text=?5");
+  id.bind(1, c.machine).bind(2, c.stop_start).bind(3, c.created).bind(4, c.author).bind(5, c.text).step();
+  const std::int64_t out = id.int_at(0);
+  tx.commit();
+  return out;
+}
+
+std::vector<StopComment> SqliteEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
+  ReadScope scope(*this, {});
+  Statement s(scope.db(), "SELECT id, machine, stop_start, created, author, text FROM stop_comments"
+                          " WHERE machine=?1 AND stop_start>=?2 AND stop_start<?3 ORDER BY id");
+  s.bind(1, machine).bind(2, from).bind(3, to);
+  std::vector<StopComment> out;
+  while (s.step()) out.push_back({s.int_at(0), s.text_at(1), s.int_at(2), s.int_at(3), s.text_at(4), s.text_at(5)});
+  return out;
 }
 
 RetentionResult SqliteEventStore::apply_retention(TimeMs now) {

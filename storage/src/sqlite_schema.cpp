@@ -134,6 +134,12 @@ const Migration kMigrations[] = {
      "CREATE TABLE conflicts(id INTEGER PRIMARY KEY AUTOINCREMENT, received INTEGER NOT NULL, src TEXT NOT NULL,"
      " incarnation TEXT NOT NULL, seq INTEGER NOT NULL, machine TEXT NOT NULL, stored TEXT NOT NULL,"
      " version TEXT NOT NULL, fingerprint INTEGER NOT NULL, UNIQUE(src, incarnation, seq, fingerprint));"},
+    {8,
+     // Operators' comments on stops, with the store (they were in each server's auth.sqlite; the
+     // server moves them here at start, import_stop_comments). A comment is kept once.
+     "CREATE TABLE stop_comments(id INTEGER PRIMARY KEY, machine TEXT NOT NULL, stop_start INTEGER NOT NULL,"
+     " created INTEGER NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,"
+     " UNIQUE(machine, stop_start, created, author, text));"},
 };
 
 }  // namespace

@@ -180,6 +180,7 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
               // schema 7: sources keyed by src alone again
               " ALTER TABLE sources DROP CONSTRAINT sources_src_incarnation_key; ALTER TABLE sources DROP COLUMN incarnation;"
               " ALTER TABLE sources ADD CONSTRAINT sources_src_key UNIQUE (src); DROP TABLE conflicts;"
+              " DROP TABLE stop_comments;"  // schema 8
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {
