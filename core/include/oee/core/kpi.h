@@ -21,7 +21,7 @@ namespace oee {
 // SEP comes between two fields (", " for SQL lists).
 // Order = the column order of the stores' tables of totals. A new field goes at the end, with a
 // schema migration in each store that appends its column (ALTER TABLE ... ADD COLUMN appends; see
-// migration 6 of storage/src/*_schema.cpp, and StoreSchema.*TotalsColumnsAreTheKpiFields).
+// migration 6 of storage/src/*_schema.cpp, and the tests *.TotalsColumnsAreTheKpiFields).
 #define OEE_KPI_FIELDS(X, SEP)                                                                              \
   X(all_ms, "all_time_s", ms) /* window length (up to the horizon) */                                        \
   SEP X(unknown_ms, "unknown_time_s", ms) /* before the first state event: not planned, not downtime */      \
