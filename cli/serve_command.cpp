@@ -24,6 +24,7 @@
 #include "oee/server/retention_runs.h"
 #include "oee/server/simulator_feed.h"
 #include "oee/storage/open_store.h"
+#include "oee/storage/stop_comment_import.h"
 
 namespace oee::cli {
 
@@ -248,7 +249,10 @@ int serve(ServeOptions& o, const sigset_t& stop_signals) {
   const std::string auth_db = (std::filesystem::path(o.data_dir) / "auth.sqlite").string();
   auth::Accounts accounts(auth_db, {}, server::system_clock_ms);
   auth::AuditChain audit(auth_db);
-  api::StopComments comments(auth_db);
+  // Stop comments moved from auth.sqlite (where servers kept them before the stores did) into the store, once.
+  if (const std::int64_t moved = service.with_store([&](storage::EventStore& s) { return storage::import_stop_comments(auth_db, s); }))
+    server::log_line("info", "stop comments moved into the store", {{"count", std::to_string(moved)}, {"from", auth_db}});
+  api::StopComments comments(service);
   if (o.admin_token) accounts.set_environment_admin_token(o.admin_token);
   api::Access access(accounts, audit);
   std::unique_ptr<server::MqttIngest> mqtt_ingest;

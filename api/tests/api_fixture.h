@@ -59,6 +59,8 @@ class SwitchableStore : public storage::EventStore {
   void add_conflicts(std::span<const storage::Conflict> c) override { check(); real_->add_conflicts(c); }
   std::vector<storage::Conflict> conflicts(std::int64_t b, std::size_t l) override { check(); return real_->conflicts(b, l); }
   std::int64_t conflict_count() override { check(); return real_->conflict_count(); }
+  std::int64_t add_stop_comment(const storage::StopComment& c) override { check(); return real_->add_stop_comment(c); }
+  std::vector<storage::StopComment> stop_comments(std::string_view m, TimeMs f, TimeMs t) override { check(); return real_->stop_comments(m, f, t); }
   storage::RetentionResult apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
   std::string describe() const override { return real_->describe(); }
   bool reads_beside_writes() const override { return real_->reads_beside_writes(); }
@@ -95,7 +97,7 @@ class Api : public ::testing::Test {
     ao.pwhash_memlimit = 8192;
     accounts_ = std::make_unique<auth::Accounts>((dir_ / "auth.sqlite").string(), ao, [this] { return now_; });
     audit_ = std::make_unique<auth::AuditChain>((dir_ / "auth.sqlite").string());
-    comments_ = std::make_unique<StopComments>((dir_ / "auth.sqlite").string());
+    comments_ = std::make_unique<StopComments>(*service_);
     access_ = std::make_unique<Access>(*accounts_, *audit_);
     accounts_->set_environment_admin_token(kAdminToken);
     viewer_token_ = accounts_->create_api_token("viewer-token", auth::Role::viewer, "test").token;

@@ -122,8 +122,14 @@ TEST_F(Api, CommentsOnStops) {
   ingest_vorne_shift();
   const std::string body = R"({"machine":"s1/a1/l1/press","at":"2026-11-10T09:20:00-06:00","text":"die cracked, replaced"})";
   EXPECT_EQ(request("POST", "/api/v1/stops/comment", body, viewer_token_).status, 403);
-  ASSERT_EQ(request("POST", "/api/v1/stops/comment", body, operator_token_).status, 201);
+  const auto added = request("POST", "/api/v1/stops/comment", body, operator_token_);
+  ASSERT_EQ(added.status, 201);
   EXPECT_EQ(request("POST", "/api/v1/stops/comment", R"({"machine":"s1/a1/l1/press","at":"2026-11-10T09:20:00-06:00","text":""})", operator_token_).status, 400);
+  // Kept in the event store (shared by the servers of one PostgreSQL), under the id the route gave.
+  const auto kept = service_->read_store([](storage::EventStore& s) { return s.stop_comments("s1/a1/l1/press", 0, kTimeMax); });
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept[0].text, "die cracked, replaced");
+  EXPECT_EQ(nlohmann::json::parse(added.body)["id"], kept[0].id);
   const auto j = nlohmann::json::parse(get("/api/v1/stops?node=s1/a1/l1/press&" + kShift).body);
   ASSERT_EQ(j["items"][0]["comments"].size(), 1u);
   EXPECT_EQ(j["items"][0]["comments"][0]["text"], "die cracked, replaced");

@@ -42,6 +42,14 @@ void optional(std::string& out, const char* name, const std::optional<double>& v
   out += ',';
 }
 double seconds(DurationMs ms) { return static_cast<double>(ms) / 1000.0; }
+
+enum class KpiJsonUnit { ms, us, count, hidden };
+template <KpiJsonUnit unit>
+void write_field(std::string& out, const char* name, std::int64_t v) {
+  if constexpr (unit == KpiJsonUnit::ms) number(out, name, seconds(v));
+  else if constexpr (unit == KpiJsonUnit::us) number(out, name, static_cast<double>(v) / 1e6);
+  else if constexpr (unit == KpiJsonUnit::count) integer(out, name, v);
+}
 }  // namespace
 
 void append_kpi_json(std::string& out, const KpiTotals& t, const KpiJsonContext& c) {
@@ -69,21 +77,14 @@ void append_kpi_json(std::string& out, const KpiTotals& t, const KpiJsonContext&
   optional(out, "oee", f.oee);
   optional(out, "utilization", f.utilization);
   optional(out, "teep", f.teep);
-  number(out, "all_time_s", seconds(t.all_ms));
   number(out, "planned_production_time_s", seconds(t.planned_production_ms()));
   number(out, "run_time_s", seconds(t.run_ms()));
   number(out, "downtime_s", seconds(t.downtime_ms()));
-  number(out, "planned_downtime_s", seconds(t.planned_downtime_ms));
-  number(out, "unknown_time_s", seconds(t.unknown_ms));
-  number(out, "no_data_s", seconds(t.no_data_ms));
-  number(out, "unscheduled_running_s", seconds(t.unscheduled_running_ms));
   integer(out, "total_count", t.total_count());
-  integer(out, "good_count", t.good_count);
-  integer(out, "reject_count", t.reject_count);
-  integer(out, "startup_reject_count", t.startup_reject_count);
-  number(out, "ideal_time_s", static_cast<double>(t.ideal_us) / 1e6);
-  integer(out, "stop_count", t.stop_count);
-  integer(out, "breakdown_count", t.breakdown_count);
+  // The stored totals the object shows, by their unit in OEE_KPI_FIELDS (kpi.h).
+#define OEE_KPI_JSON(name, json_key, json_unit) write_field<KpiJsonUnit::json_unit>(out, json_key, t.name);
+  OEE_KPI_FIELDS(OEE_KPI_JSON, )
+#undef OEE_KPI_JSON
   optional(out, "mtbf_s", f.mtbf_s);
   optional(out, "mttr_s", f.mttr_s);
   integer(out, "machines", t.machine_count);

@@ -7,27 +7,11 @@
 namespace oee {
 
 KpiTotals& KpiTotals::operator+=(const KpiTotals& o) {
-  all_ms += o.all_ms;
-  unknown_ms += o.unknown_ms;
-  planned_downtime_ms += o.planned_downtime_ms;
-  running_ms += o.running_ms;
-  small_stop_ms += o.small_stop_ms;
-  breakdown_ms += o.breakdown_ms;
-  setup_ms += o.setup_ms;
-  starved_ms += o.starved_ms;
-  blocked_ms += o.blocked_ms;
-  unscheduled_running_ms += o.unscheduled_running_ms;
-  // Counts and ideal times saturate (count_bounds.h): corrupt values never overflow.
-  good_count = saturating_add(good_count, o.good_count);
-  reject_count = saturating_add(reject_count, o.reject_count);
-  startup_reject_count = saturating_add(startup_reject_count, o.startup_reject_count);
-  ideal_us = saturating_add(ideal_us, o.ideal_us);
-  reject_ideal_us = saturating_add(reject_ideal_us, o.reject_ideal_us);
-  startup_reject_ideal_us = saturating_add(startup_reject_ideal_us, o.startup_reject_ideal_us);
-  breakdown_count += o.breakdown_count;
-  stop_count += o.stop_count;
+  // Saturating (count_bounds.h): corrupt counts or ideal times never overflow; exact otherwise.
+#define OEE_KPI_ADD(name, json_key, json_unit) name = saturating_add(name, o.name);
+  OEE_KPI_FIELDS(OEE_KPI_ADD, )
+#undef OEE_KPI_ADD
   machine_count += o.machine_count;
-  no_data_ms += o.no_data_ms;
   return *this;
 }
 

@@ -15,11 +15,13 @@
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
 #include "event_block_codec.h"
+#include "kpi_columns.h"
 #include "rollup_rules.h"
 #include "signs_of_life.h"
 #include "source_identity.h"
 #include "postgres_connection.h"
 #include "postgres_schema.h"
+#include "store_helpers.h"
 
 namespace oee::storage {
 
@@ -33,7 +35,6 @@ using pg::Transaction;
 
 constexpr DurationMs kPartitionMs = kMsPerDay;  // one partition per UTC day of ts
 constexpr int kPartitionsAhead = 2;             // days created ahead of the server clock
-constexpr std::size_t kMaxDeadLetterTextBytes = 1024;
 constexpr int kWalkChunk = 32;  // a few state changes back is the usual answer
 // A group's windows are read with this much time before their start-up windows: usually enough to
 // find where the state interval began and the context before it.
@@ -45,19 +46,6 @@ constexpr std::size_t kCopySliceRows = 500;  // about 80 KB of COPY data per PQp
 constexpr struct {
   int bit, type, counter;
 } kKinds[] = {{1, 3, 0}, {2, 2, 0}, {4, 2, 1}, {8, 2, 2}};
-
-TimeMs floor_hour(TimeMs t) { return floor_to(t, kMsPerHour); }
-TimeMs ceil_to(TimeMs t, DurationMs step) {
-  const TimeMs f = floor_to(t, step);
-  return f == t ? t : f + step;
-}
-
-std::string bounded(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  std::string out(text.substr(0, max_bytes));
-  out += "...[truncated " + std::to_string(text.size() - max_bytes) + " bytes]";
-  return out;
-}
 
 std::string to_bytea_hex(std::string_view bytes) {
   static const char* digits = "0123456789abcdef";
@@ -163,6 +151,8 @@ class PostgresEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
+  std::int64_t add_stop_comment(const StopComment& comment) override;
+  std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override;
 
@@ -1239,29 +1229,6 @@ MachineHistory PostgresEventStore::machine_history(const MachineSpec& machine, T
   });
 }
 
-#define OEE_PG_KPI_SUMS                                                                                        \
-  "coalesce(sum(all_ms),0), coalesce(sum(unknown_ms),0), coalesce(sum(planned_downtime_ms),0),"              \
-  " coalesce(sum(running_ms),0), coalesce(sum(small_stop_ms),0), coalesce(sum(breakdown_ms),0),"             \
-  " coalesce(sum(setup_ms),0), coalesce(sum(starved_ms),0), coalesce(sum(blocked_ms),0),"                    \
-  " coalesce(sum(unscheduled_running_ms),0), coalesce(sum(good_count),0), coalesce(sum(reject_count),0),"    \
-  " coalesce(sum(startup_reject_count),0), coalesce(sum(ideal_us),0), coalesce(sum(reject_ideal_us),0),"     \
-  " coalesce(sum(startup_reject_ideal_us),0), coalesce(sum(breakdown_count),0), coalesce(sum(stop_count),0),"  \
-  " coalesce(sum(no_data_ms),0)"
-
-#define OEE_PG_KPI_COLUMNS                                                                                     \
-  "all_ms, unknown_ms, planned_downtime_ms, running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms,"    \
-  " blocked_ms, unscheduled_running_ms, good_count, reject_count, startup_reject_count, ideal_us,"             \
-  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count, no_data_ms"
-
-// In column order (no_data_ms last: migration 6 appended its column).
-std::array<std::int64_t*, 19> kpi_fields(KpiTotals& t) {
-  return {&t.all_ms,        &t.unknown_ms,   &t.planned_downtime_ms, &t.running_ms,
-          &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
-          &t.blocked_ms,    &t.unscheduled_running_ms, &t.good_count, &t.reject_count,
-          &t.startup_reject_count, &t.ideal_us, &t.reject_ideal_us, &t.startup_reject_ideal_us,
-          &t.breakdown_count, &t.stop_count, &t.no_data_ms};
-}
-
 // Totals of the whole hours [from, to) (all settled): the materialised rows, and the engine for the
 // hours not materialised yet, which are then written unless an append changed the machine meanwhile.
 KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to,
@@ -1269,12 +1236,12 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
   Connection& c = conn();
   KpiTotals t;
   Result sum = c.prepared("sum_rollups",
-                          "SELECT count(*), " OEE_PG_KPI_SUMS
+                          "SELECT count(*), " OEE_KPI_SUMS_OR_ZERO
                           " FROM rollups WHERE machine_id=$1 AND hour_start>=$2 AND hour_start<$3",
                           Params().add(mid).add(from).add(to));
   const std::int64_t have = sum.int_at(0, 0);
   auto fields = kpi_fields(t);
-  for (int i = 0; i < 19; ++i) *fields[static_cast<std::size_t>(i)] = sum.int_at(0, 1 + i);
+  for (std::size_t i = 0; i < kKpiFieldCount; ++i) *fields[i] = sum.int_at(0, 1 + static_cast<int>(i));
   if (have == (to - from) / kMsPerHour) {
     if (fill_days) {
       // Every hour is there but not every day row (hours written before a day could be).
@@ -1340,7 +1307,7 @@ KpiTotals PostgresEventStore::rollup_hours(std::int64_t mid, const MachineSpec& 
     // other writer of this machine's carry meanwhile).
     c.prepared("drop_older_carry", "DELETE FROM machine_carry WHERE machine_id=$1 AND at<$2", Params().add(mid).add(end));
     c.prepared("write_carry",
-               "INSERT INTO machine_carry SELECT $1, $2, $3::bytea, count(*), " OEE_PG_KPI_SUMS
+               "INSERT INTO machine_carry SELECT $1, $2, $3::bytea, count(*), " OEE_KPI_SUMS_OR_ZERO
                " FROM rollups WHERE machine_id=$1 AND hour_start>=$4 AND hour_start<$2 ON CONFLICT DO NOTHING",
                Params().add(mid).add(end).add(to_bytea_hex(carry)).add(floor_to(end, kMsPerDay)));
     c.prepared("fill_rollup_days", OEE_PG_FILL_ROLLUP_DAYS,
@@ -1472,15 +1439,15 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
           "sum_group_rollups",
           // Summed per machine inside the LATERAL: no sort and regrouping of every row afterwards.
           "SELECT v.k, r.* FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::int[])"
-          " v(k, id, h0, h1, d0, d1, p) CROSS JOIN LATERAL (SELECT coalesce(sum(hour_start), 0), " OEE_PG_KPI_SUMS
+          " v(k, id, h0, h1, d0, d1, p) CROSS JOIN LATERAL (SELECT coalesce(sum(hour_start), 0), " OEE_KPI_SUMS_OR_ZERO
           // The first condition of each part only reads v: a one-time filter that skips an empty range's index probe.
-          " FROM (SELECT 24 AS hour_start, " OEE_PG_KPI_COLUMNS " FROM rollup_days"
+          " FROM (SELECT 24 AS hour_start, " OEE_KPI_COLUMNS " FROM rollup_days"
           " WHERE v.d0<v.d1 AND machine_id=v.id AND day_start>=v.d0 AND day_start<v.d1"
-          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups"
+          " UNION ALL SELECT 1, " OEE_KPI_COLUMNS " FROM rollups"
           " WHERE v.h0<v.d0 AND machine_id=v.id AND hour_start>=v.h0 AND hour_start<v.d0"
-          " UNION ALL SELECT 1, " OEE_PG_KPI_COLUMNS " FROM rollups"
+          " UNION ALL SELECT 1, " OEE_KPI_COLUMNS " FROM rollups"
           " WHERE v.p=0 AND v.d1<v.h1 AND machine_id=v.id AND hour_start>=v.d1 AND hour_start<v.h1"
-          " UNION ALL SELECT partial_hours, " OEE_PG_KPI_COLUMNS " FROM machine_carry WHERE v.p<>0 AND machine_id=v.id AND at=v.h1"
+          " UNION ALL SELECT partial_hours, " OEE_KPI_COLUMNS " FROM machine_carry WHERE v.p<>0 AND machine_id=v.id AND at=v.h1"
           ") x) r",
           Params().add_array(sum_idx).add_array(sum_ids).add_array(sum_r0).add_array(sum_r1).add_array(sum_d0)
               .add_array(sum_d1).add_array(sum_partial),
@@ -1509,7 +1476,7 @@ KpiTotals PostgresEventStore::machines_totals(std::span<const MachineSpec* const
           }
           KpiTotals t;
           auto fields = kpi_fields(t);
-          for (int i = 0; i < 19; ++i) *fields[static_cast<std::size_t>(i)] = s.int_at(it->second, 2 + i);
+          for (std::size_t i = 0; i < kKpiFieldCount; ++i) *fields[i] = s.int_at(it->second, 2 + static_cast<int>(i));
           totals[k] += t;
         }
       }
@@ -1624,6 +1591,31 @@ std::vector<Conflict> PostgresEventStore::conflicts(std::int64_t before_id, std:
 
 std::int64_t PostgresEventStore::conflict_count() {
   return guarded([&] { return conn().query("SELECT count(*) FROM conflicts").int_at(0, 0); });
+}
+
+std::int64_t PostgresEventStore::add_stop_comment(const StopComment& c) {
+  return guarded([&] {
+    const auto params = Params().add(c.machine).add(c.stop_start).add(c.created).add(c.author).add(c.text);
+    // Another server may add the same comment at once: the unique key keeps one, both get its id.
+    conn().query("INSERT INTO stop_comments(machine, stop_start, created, author, text) VALUES($1, $2, $3, $4, $5)"
+                 " ON CONFLICT DO NOTHING", params);
+    return conn()
+        .query("SELECT id FROM stop_comments WHERE machine=$1 AND stop_start=$2 AND created=$3 AND author=$4"
+               " AND md5(text)=md5($5) AND text=$5", params)
+        .int_at(0, 0);
+  });
+}
+
+std::vector<StopComment> PostgresEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
+  return guarded([&] {
+    Result r = conn().query("SELECT id, machine, stop_start, created, author, text FROM stop_comments"
+                            " WHERE machine=$1 AND stop_start>=$2 AND stop_start<$3 ORDER BY id",
+                            Params().add(machine).add(from).add(to));
+    std::vector<StopComment> out;
+    for (int i = 0; i < r.rows(); ++i)
+      out.push_back({r.int_at(i, 0), r.text_at(i, 1), r.int_at(i, 2), r.int_at(i, 3), r.text_at(i, 4), r.text_at(i, 5)});
+    return out;
+  });
 }
 
 // The day partitions wholly before `cut` (listed under the retention lock).

@@ -6,6 +6,8 @@ namespace oee::storage::pg {
 
 namespace {
 
+// The KPI columns as migration 1 created them (migration 6 appended no_data_ms): released migrations
+// keep their text; the stores read and write the columns of OEE_KPI_FIELDS (kpi_columns.h).
 #define OEE_PG_ROLLUP_COLUMNS                                                                              \
   "all_ms bigint NOT NULL, unknown_ms bigint NOT NULL, planned_downtime_ms bigint NOT NULL, "              \
   "running_ms bigint NOT NULL, small_stop_ms bigint NOT NULL, breakdown_ms bigint NOT NULL, "              \
@@ -13,6 +15,13 @@ namespace {
   "unscheduled_running_ms bigint NOT NULL, good_count bigint NOT NULL, reject_count bigint NOT NULL, "     \
   "startup_reject_count bigint NOT NULL, ideal_us bigint NOT NULL, reject_ideal_us bigint NOT NULL, "      \
   "startup_reject_ideal_us bigint NOT NULL, breakdown_count bigint NOT NULL, stop_count bigint NOT NULL"
+
+// Their sums, for migration 3's daily rows over the hours.
+#define OEE_PG_ROLLUP_SUMS                                                                                   \
+  "sum(all_ms), sum(unknown_ms), sum(planned_downtime_ms), sum(running_ms), sum(small_stop_ms),"            \
+  " sum(breakdown_ms), sum(setup_ms), sum(starved_ms), sum(blocked_ms), sum(unscheduled_running_ms),"      \
+  " sum(good_count), sum(reject_count), sum(startup_reject_count), sum(ideal_us), sum(reject_ideal_us),"    \
+  " sum(startup_reject_ideal_us), sum(breakdown_count), sum(stop_count)"
 
 struct Migration {
   int version;
@@ -121,6 +130,14 @@ const Migration kMigrations[] = {
      // The rules the machine's rollups are made with (rollup_rules.h): a store opened with other
      // rules (a changed plant file) drops them. NULL: not known (rollups made before this column).
      "ALTER TABLE machines ADD COLUMN rules text;"},
+    {9,
+     // Operators' comments on stops, shared by every server of the database (they were in each
+     // server's auth.sqlite; a server moves its own here at start, import_stop_comments). A comment is
+     // kept once; the key holds md5(text): a btree entry cannot hold any text.
+     "CREATE TABLE stop_comments(id bigserial PRIMARY KEY, machine text NOT NULL, stop_start bigint NOT NULL,"
+     " created bigint NOT NULL, author text NOT NULL, text text NOT NULL);"
+     "CREATE UNIQUE INDEX stop_comments_once ON stop_comments(machine, stop_start, created, author, md5(text));"
+     "CREATE INDEX stop_comments_by_stop ON stop_comments(machine, stop_start);"},
 };
 
 }  // namespace

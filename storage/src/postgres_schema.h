@@ -5,25 +5,17 @@
 
 namespace oee::storage::pg {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 int schema_version(Connection& db);
 // Migrates up to `up_to` (default: the latest). Throws when the database is newer than this build.
 int migrate(Connection& db, int up_to = kSchemaVersion);
 
 // Keeps the daily rollups of machine `$1` for the whole days of hours [$2, $3) whose 24 hours are all
-// materialised (run under the machine's row lock, see migration 3).
+// materialised (run under the machine's row lock, see migration 3). Needs kpi_columns.h.
 #define OEE_PG_FILL_ROLLUP_DAYS                                                                              \
-  "INSERT INTO rollup_days SELECT machine_id, " OEE_PG_DAY_OF_HOUR " AS day, " OEE_PG_ROLLUP_SUMS             \
-  ", sum(no_data_ms)"                                                                                        \
+  "INSERT INTO rollup_days SELECT machine_id, " OEE_PG_DAY_OF_HOUR " AS day, " OEE_KPI_SUMS                   \
   " FROM rollups WHERE machine_id=$1 AND hour_start>=$2 AND hour_start<$3"                                 \
   " GROUP BY machine_id, day HAVING count(*) = 24 ON CONFLICT DO NOTHING"
-// The sums of the rollup columns of migration 1 (in column order), for a daily row over its hours;
-// migration 6 appended no_data_ms.
-#define OEE_PG_ROLLUP_SUMS                                                                                   \
-  "sum(all_ms), sum(unknown_ms), sum(planned_downtime_ms), sum(running_ms), sum(small_stop_ms),"            \
-  " sum(breakdown_ms), sum(setup_ms), sum(starved_ms), sum(blocked_ms), sum(unscheduled_running_ms),"      \
-  " sum(good_count), sum(reject_count), sum(startup_reject_count), sum(ideal_us), sum(reject_ideal_us),"    \
-  " sum(startup_reject_ideal_us), sum(breakdown_count), sum(stop_count)"
 #define OEE_PG_DAY_OF_HOUR "hour_start - ((hour_start % 86400000) + 86400000) % 86400000"
 
 // The columns of an event row, in COPY order.

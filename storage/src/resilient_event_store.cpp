@@ -430,6 +430,18 @@ std::int64_t ResilientEventStore::conflict_count() {
   std::lock_guard lock(mutex_);
   return guarded<std::int64_t>([](EventStore& s) { return s.conflict_count(); });
 }
+
+// A comment is an operator's answer: refused (StoreUnavailable) rather than kept only in memory.
+std::int64_t ResilientEventStore::add_stop_comment(const StopComment& comment) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::int64_t>([&](EventStore& s) { return s.add_stop_comment(comment); });
+}
+
+std::vector<StopComment> ResilientEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<StopComment>>([&](EventStore& s) { return s.stop_comments(machine, from, to); });
+}
+
 RetentionResult ResilientEventStore::apply_retention(TimeMs now) {
   std::lock_guard lock(mutex_);
   return guarded<RetentionResult>([&](EventStore& s) { return s.apply_retention(now); });

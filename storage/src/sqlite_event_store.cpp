@@ -14,11 +14,13 @@
 
 #include "oee/storage/event_store.h"
 #include "event_block_codec.h"
+#include "kpi_columns.h"
 #include "rollup_rules.h"
 #include "signs_of_life.h"
 #include "source_identity.h"
 #include "sqlite_db.h"
 #include "sqlite_schema.h"
+#include "store_helpers.h"
 
 namespace oee::storage {
 
@@ -29,34 +31,11 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 constexpr TimeMs kNoBase = kTimeMin;  // machine without events: nothing settled yet
-constexpr std::size_t kMaxDeadLetterTextBytes = 1024;
 
-TimeMs floor_hour(TimeMs t) { return floor_to(t, kMsPerHour); }
-TimeMs ceil_to(TimeMs t, DurationMs step) {
-  const TimeMs f = floor_to(t, step);
-  return f == t ? t : f + step;
-}
-
-std::string bounded(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  std::string out(text.substr(0, max_bytes));
-  out += "...[truncated " + std::to_string(text.size() - max_bytes) + " bytes]";
-  return out;
-}
-
-// The 19 additive fields of KpiTotals in rollup column order (machine_count excluded; no_data_ms
-// last: migration 6 added its column).
-std::array<std::int64_t*, 19> fields(KpiTotals& t) {
-  return {&t.all_ms,       &t.unknown_ms,    &t.planned_downtime_ms, &t.running_ms,
-          &t.small_stop_ms, &t.breakdown_ms, &t.setup_ms,            &t.starved_ms,
-          &t.blocked_ms,   &t.unscheduled_running_ms, &t.good_count, &t.reject_count,
-          &t.startup_reject_count, &t.ideal_us, &t.reject_ideal_us, &t.startup_reject_ideal_us,
-          &t.breakdown_count, &t.stop_count, &t.no_data_ms};
-}
 KpiTotals totals_from(const Statement& s, int first_column) {
   KpiTotals t;
   int c = first_column;
-  for (std::int64_t* f : fields(t)) *f = s.int_at(c++);
+  for (std::int64_t* f : kpi_fields(t)) *f = s.int_at(c++);
   return t;
 }
 
@@ -187,6 +166,8 @@ class SqliteEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
+  std::int64_t add_stop_comment(const StopComment& comment) override;
+  std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }
   bool reads_beside_writes() const override { return true; }
@@ -292,11 +273,6 @@ class SqliteEventStore final : public EventStore {
       delete_zero_, update_machine_, insert_machine_, upsert_source_,
       insert_source_, delete_gap_, insert_gap_, set_meta_;
 };
-
-#define OEE_KPI_COLUMNS \
-  "all_ms, unknown_ms, planned_downtime_ms, running_ms, small_stop_ms, breakdown_ms, setup_ms, starved_ms," \
-  " blocked_ms, unscheduled_running_ms, good_count, reject_count, startup_reject_count, ideal_us," \
-  " reject_ideal_us, startup_reject_ideal_us, breakdown_count, stop_count, no_data_ms"
 
 // One read: a connection of the pool in a snapshot, with copies of the machines it asked for and
 // the source names of that snapshot. The store's read helpers find them through q(). A read inside
@@ -450,8 +426,7 @@ void SqliteEventStore::prepare() {
   insert_change_ = Statement(db_, "INSERT OR REPLACE INTO state_changes(machine_id, ts, ord, state) VALUES(?1,?2,?3,?4)");
   delete_changes_from_ = Statement(db_, "DELETE FROM state_changes WHERE machine_id=?1 AND ts>=?2");
   upsert_rollup_ = Statement(db_,
-                             "INSERT OR REPLACE INTO rollups VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-                             "?15,?16,?17,?18,?19,?20,?21)");
+                             "INSERT OR REPLACE INTO rollups VALUES(?1,?2," OEE_KPI_PARAMS ")");
   delete_rollups_from_ = Statement(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start>=?2");
   delete_zero_ = Statement(db_, "DELETE FROM rollup_zero WHERE machine_id=?1");
   update_machine_ = Statement(
@@ -928,7 +903,7 @@ void SqliteEventStore::settle(MachineState& m) {
     m.cumulative += totals[i];
     upsert_rollup_.bind(1, m.id).bind(2, hours[i].start);
     int c = 3;
-    for (std::int64_t* f : fields(m.cumulative)) upsert_rollup_.bind(c++, *f);
+    for (std::int64_t* f : kpi_fields(m.cumulative)) upsert_rollup_.bind(c++, *f);
     upsert_rollup_.run();
   }
   const auto& intervals = h.intervals();
@@ -1269,9 +1244,9 @@ KpiTotals SqliteEventStore::rollup_sum(MachineState& m, TimeMs from, TimeMs to) 
     // Two point lookups: cheaper than one statement with IN (?, ?), which builds a temporary list.
     t = cumulative_at(m, to - kMsPerHour);
     KpiTotals before = cumulative_at(m, a - kMsPerHour);
-    const auto minus = fields(before);
+    const auto minus = kpi_fields(before);
     std::size_t c = 0;
-    for (std::int64_t* f : fields(t)) *f -= *minus[c++];
+    for (std::int64_t* f : kpi_fields(t)) *f -= *minus[c++];
   }
   const DurationMs unknown = std::min(a, to) - from;
   t.all_ms += unknown;
@@ -1313,9 +1288,9 @@ KpiTotals SqliteEventStore::machine_totals(const MachineSpec& machine, TimeMs fr
 void SqliteEventStore::add_cumulative_rows(TimeMs hour, std::span<const std::pair<MachineState*, int>> wanted,
                                            KpiTotals& sum) {
   auto add = [&sum](KpiTotals t, int sign) {
-    const auto from = fields(t);
+    const auto from = kpi_fields(t);
     std::size_t c = 0;
-    for (std::int64_t* f : fields(sum)) *f += sign * *from[c++];
+    for (std::int64_t* f : kpi_fields(sum)) *f += sign * *from[c++];
   };
   std::unordered_map<std::int64_t, int> sign_of;
   std::int64_t lo = INT64_MAX, hi = INT64_MIN;
@@ -1337,7 +1312,7 @@ void SqliteEventStore::add_cumulative_rows(TimeMs hour, std::span<const std::pai
     auto it = sign_of.find(s.int_at(0));
     if (it == sign_of.end() || it->second == 0) continue;
     int c = 1;
-    for (std::int64_t* f : fields(sum)) *f += it->second * s.int_at(c++);
+    for (std::int64_t* f : kpi_fields(sum)) *f += it->second * s.int_at(c++);
   }
   s.reset();
 }
@@ -1523,6 +1498,28 @@ std::int64_t SqliteEventStore::conflict_count() {
   return s.int_at(0);
 }
 
+std::int64_t SqliteEventStore::add_stop_comment(const StopComment& c) {
+  std::lock_guard state_lock(state_mutex_);
+  Transaction tx(db_);
+  Statement(db_, "INSERT OR IGNORE INTO stop_comments(machine, stop_start, created, author, text) VALUES(?1,?2,?3,?4,?5)")
+      .bind(1, c.machine).bind(2, c.stop_start).bind(3, c.created).bind(4, c.author).bind(5, c.text).run();
+  Statement id(db_, "SELECT id FROM stop_comments WHERE machine=?1 AND stop_start=?2 AND created=?3 AND author=?4 AND text=?5");
+  id.bind(1, c.machine).bind(2, c.stop_start).bind(3, c.created).bind(4, c.author).bind(5, c.text).step();
+  const std::int64_t out = id.int_at(0);
+  tx.commit();
+  return out;
+}
+
+std::vector<StopComment> SqliteEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
+  ReadScope scope(*this, {});
+  Statement s(scope.db(), "SELECT id, machine, stop_start, created, author, text FROM stop_comments"
+                          " WHERE machine=?1 AND stop_start>=?2 AND stop_start<?3 ORDER BY id");
+  s.bind(1, machine).bind(2, from).bind(3, to);
+  std::vector<StopComment> out;
+  while (s.step()) out.push_back({s.int_at(0), s.text_at(1), s.int_at(2), s.int_at(3), s.text_at(4), s.text_at(5)});
+  return out;
+}
+
 RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
   if (options_.retention_days <= 0) return {};
   const TimeMs cutoff = now - options_.retention_days * kMsPerDay;
@@ -1557,8 +1554,7 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
                     "WHERE machine_id=?1 AND ts<?2)");
   // The cumulative value at the last hour before the cutoff becomes the zero point.
   Statement hours(db_, "DELETE FROM rollups WHERE machine_id=?1 AND hour_start<=?2");
-  Statement zero(db_, "INSERT OR REPLACE INTO rollup_zero VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,"
-                      "?16,?17,?18,?19,?20)");
+  Statement zero(db_, "INSERT OR REPLACE INTO rollup_zero VALUES(?1," OEE_KPI_PARAMS ")");
   for (auto& [path, m] : machines_) {
     contexts.bind(1, m->id).bind(2, limit).run();
     const DurationMs window = m->spec ? m->spec->startup_window_ms : 0;
@@ -1568,7 +1564,7 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
       m->zero = cumulative_at(*m, keep);
       zero.bind(1, m->id);
       int c = 2;
-      for (std::int64_t* f : fields(m->zero)) zero.bind(c++, *f);
+      for (std::int64_t* f : kpi_fields(m->zero)) zero.bind(c++, *f);
       zero.run();
       hours.bind(1, m->id).bind(2, keep).run();
       m->zero_hour = keep;

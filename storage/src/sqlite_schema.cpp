@@ -7,7 +7,9 @@ namespace oee::storage::sqlite {
 
 namespace {
 
-// The KpiTotals columns of a rollup row, in KpiTotals order (machine_count excluded).
+// The KPI columns of a rollup row as migration 1 created them (migration 6 appended no_data_ms):
+// released migrations keep their text; the store reads and writes the columns of OEE_KPI_FIELDS
+// (kpi_columns.h).
 #define OEE_ROLLUP_COLUMNS                                                                                 \
   "all_ms INTEGER NOT NULL, unknown_ms INTEGER NOT NULL, planned_downtime_ms INTEGER NOT NULL, "           \
   "running_ms INTEGER NOT NULL, small_stop_ms INTEGER NOT NULL, breakdown_ms INTEGER NOT NULL, "           \
@@ -132,6 +134,12 @@ const Migration kMigrations[] = {
      "CREATE TABLE conflicts(id INTEGER PRIMARY KEY AUTOINCREMENT, received INTEGER NOT NULL, src TEXT NOT NULL,"
      " incarnation TEXT NOT NULL, seq INTEGER NOT NULL, machine TEXT NOT NULL, stored TEXT NOT NULL,"
      " version TEXT NOT NULL, fingerprint INTEGER NOT NULL, UNIQUE(src, incarnation, seq, fingerprint));"},
+    {8,
+     // Operators' comments on stops, with the store (they were in each server's auth.sqlite; the
+     // server moves them here at start, import_stop_comments). A comment is kept once.
+     "CREATE TABLE stop_comments(id INTEGER PRIMARY KEY, machine TEXT NOT NULL, stop_start INTEGER NOT NULL,"
+     " created INTEGER NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,"
+     " UNIQUE(machine, stop_start, created, author, text));"},
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "oee/core/shift_calendar.h"
 #include "oee/storage/event_store.h"
+#include "kpi_columns.h"
 #include "sqlite_db.h"
 #include "sqlite_schema.h"
 #include "storage_test_support.h"
@@ -528,7 +529,8 @@ TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
            " events INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(machine_id, hour_start, block)) WITHOUT ROWID;"
            "INSERT INTO blocks_v1 SELECT machine_id, hour_start, block, events, data FROM event_blocks;"
            "DROP TABLE event_blocks; ALTER TABLE blocks_v1 RENAME TO event_blocks;"
-           "ALTER TABLE machines DROP COLUMN last_hour; DROP TABLE conflicts; DELETE FROM schema_version WHERE version>=2";
+           "ALTER TABLE machines DROP COLUMN last_hour; DROP TABLE conflicts; DROP TABLE stop_comments;"
+           "DELETE FROM schema_version WHERE version>=2";
     sqlite::Database db(file);
     db.exec(sql.c_str());
     EXPECT_EQ(sqlite::schema_version(db), 1);
@@ -553,6 +555,23 @@ TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
   EXPECT_EQ(sqlite::schema_version(fresh), sqlite::kSchemaVersion);
   fresh.exec("INSERT INTO schema_version VALUES(99, 0)");
   EXPECT_THROW(sqlite::migrate(fresh), std::runtime_error);
+}
+
+// The store reads and writes the columns of OEE_KPI_FIELDS by position: a migrated file's tables of
+// totals (and the covering index) hold exactly those, in that order, after their keys.
+TEST(SqliteSchema, TotalsColumnsAreTheKpiFields) {
+  TempDir dir;
+  sqlite::Database db(dir.file("s.db"));
+  sqlite::migrate(db);
+  auto columns = [&](const char* pragma, int name_column) {
+    sqlite::Statement s(db, pragma);
+    std::string out;
+    while (s.step()) out += (out.empty() ? "" : ", ") + s.text_at(name_column);
+    return out;
+  };
+  EXPECT_EQ(columns("PRAGMA table_info(rollups)", 1), "machine_id, hour_start, " OEE_KPI_COLUMNS);
+  EXPECT_EQ(columns("PRAGMA table_info(rollup_zero)", 1), "machine_id, " OEE_KPI_COLUMNS);
+  EXPECT_EQ(columns("PRAGMA index_info(rollups_by_hour)", 2), "hour_start, machine_id, " OEE_KPI_COLUMNS);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "oee/core/shift_calendar.h"
 #include "oee/storage/postgres_store.h"
+#include "kpi_columns.h"
 #include "postgres_connection.h"
 #include "postgres_schema.h"
 #include "storage_test_support.h"
@@ -181,6 +182,7 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
               " ALTER TABLE sources ADD CONSTRAINT sources_src_key UNIQUE (src); DROP TABLE conflicts;"
               // schema 8: the rules of the rollups
               " ALTER TABLE machines DROP COLUMN rules;"
+              " DROP TABLE stop_comments;"  // schema 9
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {
@@ -317,6 +319,22 @@ TEST(PostgresDeployment, ConcurrentRetentionRunsOnSeveralServersDeleteEachThingO
   for (std::size_t i = 0; i < servers.size(); ++i)
     EXPECT_EQ(servers[i]->machine_totals(m, cutoff + 777, hi, kTimeMax), oee::machine_totals(ref, cal, cutoff + 777, hi, kTimeMax))
         << "server " << i;
+}
+
+// The store reads and writes the columns of OEE_KPI_FIELDS by position (COPY, INSERT ... SELECT):
+// a migrated database's tables of totals hold exactly those, in that order, after their keys.
+TEST(PostgresDeployment, TotalsColumnsAreTheKpiFields) {
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  migrate_postgres(url);
+  pg::Connection c(url);
+  auto columns = [&](const char* table) {
+    return c.query("SELECT string_agg(column_name, ', ' ORDER BY ordinal_position) FROM information_schema.columns"
+                   " WHERE table_name='" + std::string(table) + "'").text_at(0, 0);
+  };
+  EXPECT_EQ(columns("rollups"), "machine_id, hour_start, " OEE_KPI_COLUMNS);
+  EXPECT_EQ(columns("rollup_days"), "machine_id, day_start, " OEE_KPI_COLUMNS);
+  EXPECT_EQ(columns("machine_carry"), "machine_id, at, events, partial_hours, " OEE_KPI_COLUMNS);
 }
 
 }  // namespace

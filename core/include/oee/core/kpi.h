@@ -2,6 +2,7 @@
 // KPI arithmetic. KpiTotals holds only additive integer quantities (milliseconds, microseconds,
 // counts), so a window is the exact sum of its parts and a line is the exact sum of its machines;
 // ratios are derived at the end and never averaged.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -13,29 +14,44 @@
 
 namespace oee {
 
+// The stored fields of KpiTotals: the one list from which the struct's members and arithmetic, the
+// stores' columns (storage/src/*_event_store.cpp) and the KPI JSON object (codec/kpi_json.cpp)
+// derive. X(name, json_key, json_unit) per field; json_unit: ms or us (written as seconds), count
+// (an integer), hidden (not in the JSON object, json_key ""; it is part of a derived figure or loss).
+// SEP comes between two fields (", " for SQL lists).
+// Order = the column order of the stores' tables of totals. A new field goes at the end, with a
+// schema migration in each store that appends its column (ALTER TABLE ... ADD COLUMN appends; see
+// migration 6 of storage/src/*_schema.cpp, and the tests *.TotalsColumnsAreTheKpiFields).
+#define OEE_KPI_FIELDS(X, SEP)                                                                              \
+  X(all_ms, "all_time_s", ms) /* window length (up to the horizon) */                                        \
+  SEP X(unknown_ms, "unknown_time_s", ms) /* before the first state event: not planned, not downtime */      \
+  SEP X(planned_downtime_ms, "planned_downtime_s", ms) /* outside shifts, breaks, planned_stop */             \
+  SEP X(running_ms, "", hidden) /* in planned production time */                                    \
+  SEP X(small_stop_ms, "", hidden) /* unplanned stops shorter than the micro-stop threshold */   \
+  SEP X(breakdown_ms, "", hidden) /* state stopped */                                             \
+  SEP X(setup_ms, "", hidden)                                                                         \
+  SEP X(starved_ms, "", hidden)                                                                     \
+  SEP X(blocked_ms, "", hidden)                                                                     \
+  /* running while planned downtime (already in planned_downtime_ms) */                                     \
+  SEP X(unscheduled_running_ms, "unscheduled_running_s", ms)                                                 \
+  SEP X(good_count, "good_count", count)                                                                     \
+  SEP X(reject_count, "reject_count", count)                                                                 \
+  SEP X(startup_reject_count, "startup_reject_count", count) /* part of reject_count */                      \
+  SEP X(ideal_us, "ideal_time_s", us) /* sum of count x ideal cycle time of its product */                   \
+  SEP X(reject_ideal_us, "", hidden) /* the ideal time of the rejects */                  \
+  SEP X(startup_reject_ideal_us, "", hidden)                                      \
+  SEP X(breakdown_count, "breakdown_count", count) /* breakdowns starting in the window */                   \
+  SEP X(stop_count, "stop_count", count) /* unplanned stops (small ones too) starting in the window */        \
+  /* Silences longer than the machine's no_data_after_ms after its first state event: neither */           \
+  /* planned production time nor planned downtime (like unknown_ms). Added by migration 6. */                \
+  SEP X(no_data_ms, "no_data_s", ms)
+
+#define OEE_KPI_MEMBER(name, json_key, json_unit) std::int64_t name = 0;
+
+// Additive integer quantities only (milliseconds, microseconds, counts): see the top of this file.
 struct KpiTotals {
-  DurationMs all_ms = 0;               // window length (up to the horizon)
-  DurationMs unknown_ms = 0;           // before the first state event: not planned, not downtime
-  DurationMs planned_downtime_ms = 0;  // outside shifts, breaks, planned_stop
-  DurationMs running_ms = 0;           // in planned production time
-  DurationMs small_stop_ms = 0;        // unplanned stops shorter than the micro-stop threshold
-  DurationMs breakdown_ms = 0;         // state stopped
-  DurationMs setup_ms = 0;
-  DurationMs starved_ms = 0;
-  DurationMs blocked_ms = 0;
-  DurationMs unscheduled_running_ms = 0;  // running while planned downtime (already in planned_downtime_ms)
-  std::int64_t good_count = 0;
-  std::int64_t reject_count = 0;
-  std::int64_t startup_reject_count = 0;  // part of reject_count
-  std::int64_t ideal_us = 0;               // Σ count × ideal cycle time of its product
-  std::int64_t reject_ideal_us = 0;        // the ideal time of the rejects
-  std::int64_t startup_reject_ideal_us = 0;
-  std::int64_t breakdown_count = 0;  // breakdowns starting in the window
-  std::int64_t stop_count = 0;       // unplanned stops (small ones too) starting in the window
-  std::int64_t machine_count = 0;
-  // Silences longer than the machine's no_data_after_ms after its first state event: neither
-  // planned production time nor planned downtime (like unknown_ms).
-  DurationMs no_data_ms = 0;
+  OEE_KPI_FIELDS(OEE_KPI_MEMBER, )
+  std::int64_t machine_count = 0;  // not stored: the stores count their machines
 
   DurationMs planned_production_ms() const {
     return running_ms + small_stop_ms + breakdown_ms + setup_ms + starved_ms + blocked_ms;
@@ -47,6 +63,21 @@ struct KpiTotals {
   KpiTotals& operator+=(const KpiTotals& o);
   bool operator==(const KpiTotals&) const = default;
 };
+#undef OEE_KPI_MEMBER
+
+// The number of stored fields (machine_count excluded).
+#define OEE_KPI_ONE(name, json_key, json_unit) 1
+inline constexpr std::size_t kKpiFieldCount = OEE_KPI_FIELDS(OEE_KPI_ONE, +);
+#undef OEE_KPI_ONE
+
+// The stored fields of `t`, in column order.
+#define OEE_KPI_COMMA ,
+#define OEE_KPI_ADDRESS(name, json_key, json_unit) &t.name
+inline std::array<std::int64_t*, kKpiFieldCount> kpi_fields(KpiTotals& t) {
+  return {OEE_KPI_FIELDS(OEE_KPI_ADDRESS, OEE_KPI_COMMA)};
+}
+#undef OEE_KPI_ADDRESS
+#undef OEE_KPI_COMMA
 
 // Ratios and losses derived from totals (oee.com / ISO 22400-2 definitions).
 struct KpiFigures {

@@ -62,6 +62,17 @@ struct DeadLetter {
 };
 inline constexpr std::size_t kMaxDeadLetterPayloadBytes = 64 * 1024;
 
+// A comment an operator added to a stop (not an event: it explains, it changes no figure). A stop is
+// named by its machine and its start.
+struct StopComment {
+  std::int64_t id = 0;
+  std::string machine;
+  TimeMs stop_start = 0;
+  TimeMs created = 0;
+  std::string author;
+  std::string text;
+};
+
 // What one apply_retention() deleted.
 struct RetentionResult {
   std::int64_t events = 0;
@@ -121,6 +132,12 @@ class EventStore {
   // Newest first; `before_id` 0 = from the newest.
   virtual std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) = 0;
   virtual std::int64_t conflict_count() = 0;
+
+  // Keeps a stop comment (`id` ignored); its id. The same comment (machine, stop, created, author,
+  // text) is kept once: adding it again returns the kept one's id.
+  virtual std::int64_t add_stop_comment(const StopComment& comment) = 0;
+  // Comments of a machine's stops starting in [from, to), oldest first.
+  virtual std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) = 0;
   // Deletes events and rollups older than the retention (now - retention_days; a backend may keep
   // the rest of the hour or day holding the cut) and the dead letters received before the cut.
   // KPIs over what is kept stay equal to the engine over the kept events.

@@ -88,6 +88,8 @@ class ResilientEventStore final : public EventStore {
   void add_conflicts(std::span<const Conflict> conflicts) override;
   std::vector<Conflict> conflicts(std::int64_t before_id, std::size_t limit) override;
   std::int64_t conflict_count() override;
+  std::int64_t add_stop_comment(const StopComment& comment) override;
+  std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override;
 
