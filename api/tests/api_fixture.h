@@ -91,11 +91,11 @@ class Api : public ::testing::Test {
         [this](const PlantModel& p, const ShiftCalendar& c) -> std::unique_ptr<storage::EventStore> {
           return std::make_unique<SwitchableStore>(storage::open_sqlite_store((dir_ / "oee.sqlite").string(), p, c), storage_failing_);
         },
-        [this] { return now_; });
+        [this] { return now_.load(); });
     auth::AccountsOptions ao;
     ao.pwhash_opslimit = 1;  // crypto_pwhash_OPSLIMIT_MIN / MEMLIMIT_MIN: fast tests
     ao.pwhash_memlimit = 8192;
-    accounts_ = std::make_unique<auth::Accounts>((dir_ / "auth.sqlite").string(), ao, [this] { return now_; });
+    accounts_ = std::make_unique<auth::Accounts>((dir_ / "auth.sqlite").string(), ao, [this] { return now_.load(); });
     audit_ = std::make_unique<auth::AuditChain>((dir_ / "auth.sqlite").string());
     comments_ = std::make_unique<StopComments>(*service_);
     access_ = std::make_unique<Access>(*accounts_, *audit_);
@@ -113,6 +113,7 @@ class Api : public ::testing::Test {
     http_->start();
   }
   void TearDown() override {
+    if (live_) live_->stop();  // as `oee serve` does: its ticker thread may hold the last WebSocket while the server goes
     http_.reset();
     live_.reset();
     access_.reset();
@@ -151,7 +152,8 @@ class Api : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::atomic<bool> storage_failing_{false};
-  TimeMs now_ = at("2026-11-10T14:00:00-06:00");
+  // The services' clock: atomic, as the live feed's thread reads it while a test moves it.
+  std::atomic<TimeMs> now_{at("2026-11-10T14:00:00-06:00")};
   static constexpr const char* kAdminToken = "test-admin-token-0123456789";
   std::unique_ptr<server::PlantService> service_;
   std::unique_ptr<auth::Accounts> accounts_;

@@ -38,7 +38,7 @@ TEST(OpcuaLongTest, TenThousandItemsForSixtySecondsReceiveEveryChangeInOrder) {
     std::lock_guard lock(rec.mutex);
     for (auto& [handle, series] : rec.values) series.clear();  // count from here
   }
-  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));  // the subject: a subscription held this long
   client.disconnect();
   std::lock_guard lock(rec.mutex);
   testing::expect_consecutive(rec.values, static_cast<size_t>(seconds - 2));

@@ -154,7 +154,7 @@ TEST(MqttClient, ReconnectsWhenTheBrokerComesBack) {
   broker.stop();
   ASSERT_TRUE(eventually([&] { return !pub.connected(); }, 5s));
   EXPECT_FALSE(pub.publish("oee/v1/x/events", "nobody"));
-  std::this_thread::sleep_for(1500ms);  // a few failed rounds with backoff
+  std::this_thread::sleep_for(1500ms);  // the subject: a few failed rounds with backoff while the broker is down
   broker.start();
   ASSERT_TRUE(eventually([&] { return pub.connected(); }, 5s));
   EXPECT_EQ(ups.load(), 2);
