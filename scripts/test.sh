@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Sets up the machine, builds, and runs every test: once as built, once under AddressSanitizer +
-# UndefinedBehaviorSanitizer, then the fuzz targets for a bounded time. Exits non-zero on any failure.
+# Sets up the machine, builds, and runs every test: once as built (with -Werror), once under
+# AddressSanitizer + UndefinedBehaviorSanitizer, the multi-threaded suites under ThreadSanitizer, then
+# the fuzz targets for a bounded time. Exits non-zero on any failure.
 #   OEE_TEST_SKIP_ASAN=1   skip the sanitizer pass (local iterations)
+#   OEE_TEST_SKIP_TSAN=1   skip the ThreadSanitizer pass
 #   OEE_TEST_SKIP_FUZZ=1   skip fuzzing
 #   CTEST_ARGS="-R Engine" pass arguments to ctest
 set -euo pipefail
