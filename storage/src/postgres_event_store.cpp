@@ -344,7 +344,8 @@ const std::string& PostgresEventStore::machine_path(std::int64_t id) {
 // machines.rules) are kept: no-data machines, the only ones whose rollups changed then, had none.
 void PostgresEventStore::check_rules() {
   std::map<std::int64_t, std::string> rules;  // in id order: rows locked as appends lock them
-  for (const MachineSpec* spec : plant_.machines()) rules[machine_id(spec->path)] = rollup_rules(*spec);
+  const std::string calendar = calendar_rules(plant_, calendar_.zone());
+  for (const MachineSpec* spec : plant_.machines()) rules[machine_id(spec->path)] = rollup_rules(*spec, calendar);
   if (rules.empty()) return;
   std::vector<std::int64_t> ids;
   for (const auto& [id, r] : rules) ids.push_back(id);

@@ -545,10 +545,11 @@ void SqliteEventStore::load_state() {
 // One transaction per machine: its rollups and rules change together, and the WAL stays small.
 void SqliteEventStore::check_rules() {
   Statement get(db_, "SELECT value FROM meta WHERE key=?1");
+  const std::string calendar = calendar_rules(plant_, calendar_.zone());
   for (auto& [path, m] : machines_) {
     if (!m->spec) continue;
     const std::string key = "rules:" + std::to_string(m->id);
-    const std::string rules = rollup_rules(*m->spec);
+    const std::string rules = rollup_rules(*m->spec, calendar);
     get.bind(1, key);
     const bool known = get.step();
     const std::string stored = known ? get.text_at(0) : std::string();

@@ -271,6 +271,53 @@ TEST_P(StoreRollups, AChangedNoDataThresholdIsNeverAnsweredFromOldRollups) {
   expect_engine(*store, cal_without, plain, "reopened without it again");
 }
 
+// The shift calendar is a rule of the rollups too: a plant file whose shifts, breaks or production
+// days changed between two runs is answered with the new calendar, on reopening and back again.
+TEST_P(StoreRollups, AChangedShiftCalendarIsNeverAnsweredFromOldRollups) {
+  const PlantModel before = test_plant(1, 2, 0);
+  PlantModel after = before;
+  ASSERT_FALSE(after.shifts.empty());
+  after.shifts.front().start_minute += 30;  // the first shift starts half an hour later
+  after.shifts.back().breaks.clear();       // and the last loses its breaks
+  after.non_production_dates.clear();       // and the non-production day is worked
+  const FixedOffsetZone zone(kMsPerHour, "+01:00");
+  const ShiftCalendar cal_before(before, zone), cal_after(after, zone);
+  const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + 4 * kMsPerDay;
+  const std::vector<Event> all = plant_events(before, 37, lo, hi, 90'000, true);
+  auto backend = make_backend(GetParam());
+  const std::string location = backend->new_location();
+  std::mt19937_64 rng(11);
+  auto expect_engine = [&](EventStore& store, const PlantModel& plant, const ShiftCalendar& cal, const char* label) {
+    KpiTotals plant_whole;
+    for (const MachineSpec* spec : plant.machines()) {
+      const MachineHistory h = MachineHistory::build(*spec, of_machine(all, spec->path));
+      const KpiTotals whole = oee::machine_totals(h, cal, lo, hi, hi);
+      plant_whole += whole;
+      EXPECT_EQ(store.machine_totals(*spec, lo, hi, hi), whole) << label << " " << spec->path;
+      for (int i = 0; i < 10; ++i) {
+        const QueryWindow w = random_query_window(lo, hi, hi, i, rng);
+        EXPECT_EQ(store.machine_totals(*spec, w.from, w.to, w.horizon), oee::machine_totals(h, cal, w.from, w.to, w.horizon))
+            << label << " " << spec->path << " window " << i;
+      }
+    }
+    return plant_whole;
+  };
+  KpiTotals first;
+  {
+    auto store = backend->open(location, before, cal_before);
+    for (std::size_t i = 0; i < all.size(); i += 500)
+      store->append(std::span(all).subspan(i, std::min<std::size_t>(500, all.size() - i)), hi);
+    first = expect_engine(*store, before, cal_before, "first calendar");
+  }
+  {
+    auto store = backend->open(location, after, cal_after);
+    const KpiTotals changed = expect_engine(*store, after, cal_after, "reopened with another calendar");
+    EXPECT_NE(changed.planned_downtime_ms, first.planned_downtime_ms);  // the change matters to the figures compared
+  }
+  auto store = backend->open(location, before, cal_before);
+  expect_engine(*store, before, cal_before, "reopened with the first calendar again");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreRollups, ::testing::ValuesIn(kBackends), backend_name);
 
 }  // namespace
