@@ -813,6 +813,16 @@ void SqliteEventStore::recompute_from(MachineState& m, TimeMs from) {
 void SqliteEventStore::ingest_pending(MachineState& m) {
   std::vector<Event> pending = std::move(m.pending);
   m.pending.clear();
+  // The buffer goes back emptied: its capacity serves the next batch, which then does not move
+  // every event again while the vector grows (an Event is a dozen strings).
+  struct GiveBack {
+    std::vector<Event>& buffer;
+    std::vector<Event>& owner;
+    ~GiveBack() {
+      buffer.clear();
+      if (owner.empty()) owner.swap(buffer);
+    }
+  } give_back{pending, m.pending};
   if (!m.spec || pending.empty()) return;
   // In order (the common case): every new state event after every stored event and no two at one
   // instant (else the engine's tie-break decides). Other events may fall anywhere after the settled
