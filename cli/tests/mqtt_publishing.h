@@ -23,19 +23,9 @@
 #include "../../server/tests/http_client.h"
 #include "child_process.h"
 #include "oee/transport/mqtt_client.h"
+#include "../../transport/tests/eventually.h"
 
 namespace oee::testing {
-
-// Polls `pred` every 20 ms until it holds or the timeout passes; returns its last value.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
 
 inline int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

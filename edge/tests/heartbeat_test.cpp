@@ -16,6 +16,7 @@
 
 #include "oee/edge/event_source.h"
 #include "oee/plant/plant_file.h"
+#include "../../transport/tests/eventually.h"
 
 namespace oee::edge {
 namespace {
@@ -34,15 +35,7 @@ sites:
               - {id: m2, ideal_cycle_time_s: 1}
 )";
 
-template <typename Condition>
-bool eventually(Condition c, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (c()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return c();
-}
+using oee::testing::eventually;
 
 // What a source hands its sink, by machine: heartbeat times and the count of other events.
 struct Collected {

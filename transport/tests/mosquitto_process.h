@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "eventually.h"
+
 namespace oee::testing {
 
 // A fresh temporary directory, removed with everything below it when destroyed.
@@ -18,17 +20,6 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
-
-// Polls `pred` every 10 ms until it holds or the timeout passes; returns its last value.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds timeout) {
-  const auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return pred();
-}
 
 // No sleep for "the subscription is in place": our subscribers (MqttClient, AckingSubscriber) write
 // SUBSCRIBE before connected() turns true, and a publisher started after that needs a CONNECT/CONNACK
