@@ -230,6 +230,22 @@ TEST_P(StoreRollups, ANoDataMachineIsServedFromRollupsOverALongWindow) {
   EXPECT_EQ(store->machines_totals(group, from, to, hi), plant_before);
 }
 
+// The store's totals of `spec` over [lo, hi) and over `windows` random windows in it equal the
+// engine's over every event under `cal`; returns the engine's totals of [lo, hi).
+KpiTotals expect_store_is_engine(EventStore& store, const MachineSpec& spec, const std::vector<Event>& all,
+                                 const ShiftCalendar& cal, TimeMs lo, TimeMs hi, int windows, std::mt19937_64& rng,
+                                 const std::string& label) {
+  const MachineHistory h = MachineHistory::build(spec, of_machine(all, spec.path));
+  const KpiTotals whole = oee::machine_totals(h, cal, lo, hi, hi);
+  EXPECT_EQ(store.machine_totals(spec, lo, hi, hi), whole) << label << " " << spec.path;
+  for (int i = 0; i < windows; ++i) {
+    const QueryWindow w = random_query_window(lo, hi, hi, i, rng);
+    EXPECT_EQ(store.machine_totals(spec, w.from, w.to, w.horizon), oee::machine_totals(h, cal, w.from, w.to, w.horizon))
+        << label << " " << spec.path << " window " << i;
+  }
+  return whole;
+}
+
 // Rollups are made with the no-data threshold of the plant the store was opened with: a caller's
 // spec with another threshold gets the engine, and a store opened again with a changed plant file
 // answers with the new threshold (SQLite recomputes the machine's rollups, PostgreSQL drops them).
@@ -243,14 +259,7 @@ TEST_P(StoreRollups, AChangedNoDataThresholdIsNeverAnsweredFromOldRollups) {
   const std::string location = backend->new_location();
   std::mt19937_64 rng(5);
   auto expect_engine = [&](EventStore& store, const ShiftCalendar& cal, const MachineSpec& spec, const char* label) {
-    const KpiTotals whole = oee::machine_totals(MachineHistory::build(spec, of_machine(all, spec.path)), cal, lo, hi, hi);
-    EXPECT_EQ(store.machine_totals(spec, lo, hi, hi), whole) << label;
-    for (int i = 0; i < 20; ++i) {
-      const QueryWindow w = random_query_window(lo, hi, hi, i, rng);
-      ASSERT_EQ(store.machine_totals(spec, w.from, w.to, w.horizon),
-                oee::machine_totals(MachineHistory::build(spec, of_machine(all, spec.path)), cal, w.from, w.to, w.horizon))
-          << label << " window " << i;
-    }
+    expect_store_is_engine(store, spec, all, cal, lo, hi, 20, rng, label);
   };
   const MachineSpec& plain = *without.machines()[1];
   const MachineSpec& watched = *with.machines()[1];
@@ -289,17 +298,7 @@ TEST_P(StoreRollups, AChangedShiftCalendarIsNeverAnsweredFromOldRollups) {
   std::mt19937_64 rng(11);
   auto expect_engine = [&](EventStore& store, const PlantModel& plant, const ShiftCalendar& cal, const char* label) {
     KpiTotals plant_whole;
-    for (const MachineSpec* spec : plant.machines()) {
-      const MachineHistory h = MachineHistory::build(*spec, of_machine(all, spec->path));
-      const KpiTotals whole = oee::machine_totals(h, cal, lo, hi, hi);
-      plant_whole += whole;
-      EXPECT_EQ(store.machine_totals(*spec, lo, hi, hi), whole) << label << " " << spec->path;
-      for (int i = 0; i < 10; ++i) {
-        const QueryWindow w = random_query_window(lo, hi, hi, i, rng);
-        EXPECT_EQ(store.machine_totals(*spec, w.from, w.to, w.horizon), oee::machine_totals(h, cal, w.from, w.to, w.horizon))
-            << label << " " << spec->path << " window " << i;
-      }
-    }
+    for (const MachineSpec* spec : plant.machines()) plant_whole += expect_store_is_engine(store, *spec, all, cal, lo, hi, 10, rng, label);
     return plant_whole;
   };
   KpiTotals first;
