@@ -1,13 +1,16 @@
 // `oee serve --retention-days 2` on a store holding five days of events and dead letters: the run
 // at start deletes what is older than two days before the API answers, /metrics counts it, and a
 // dead letter made old behind the server's back goes at a later periodic run
-// (--retention-interval-s 1).
+// (--retention-interval-s 1). An event older than the cut arriving late over MQTT is dead-lettered
+// with its reason, and stores nothing.
 #include <sqlite3.h>
 
 #include <filesystem>
 #include <string>
 
 #include "demo_crash_scenario.h"
+#include "mqtt_publishing.h"
+#include "oee/codec/event_json.h"
 #include "oee/core/shift_calendar.h"
 #include "oee/plant/plant_file.h"
 #include "oee/storage/event_store.h"
@@ -58,6 +61,10 @@ Stored fill_store(const std::string& file, TimeMs now) {
     ++(received < cutoff ? s.old_letters : s.kept_letters);
   }
   return s;
+}
+
+TimeMs now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // A dead letter received three days ago, written into the server's file while it runs.
@@ -118,6 +125,53 @@ TEST(ServeRetention, DeletesOldEventsAndDeadLettersAtStartAndAgainPeriodically) 
   EXPECT_EQ(letters.body.find("inserted by the test"), std::string::npos) << letters.body;
   EXPECT_GE(metric(later, "oee_retention_runs_total"), 2);
   EXPECT_EQ(metric(later, "oee_retention_failures_total"), 0);
+  EXPECT_EQ(server.kill(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServeRetention, AnEventOlderThanTheCutArrivingOverMqttIsDeadLetteredWithItsReason) {
+  using namespace std::chrono_literals;
+  const auto dir = std::filesystem::temp_directory_path() / ("oee-serve-retention-late-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string file = (dir / "oee.sqlite").string();
+  const TimeMs now = now_ms();
+  const Stored stored = fill_store(file, now);
+  oee::testing::Broker broker(dir);
+  ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
+  const std::string client_id = "serve-retention-late-test";
+  oee::testing::ChildProcess server({OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", dir.string(),
+                                     "--listen", "127.0.0.1:0", "--retention-days", "2", "--mqtt", broker.url(),
+                                     "--mqtt-client-id", client_id},
+                                    (dir / "serve.log").string());
+  ASSERT_TRUE(server.wait_for_output("listening on", 20s)) << server.output();
+  ASSERT_TRUE(broker.subscribed(client_id, "oee/v1/#", 30s)) << server.output();
+  const std::uint16_t port = oee::testing::listening_port(server.output());
+  ASSERT_NE(port, 0);
+  // An edge's backlog, four days old: older than the cut the run at start made (two days).
+  Event late;
+  late.ts = now - 4 * kMsPerDay + 7 * kMsPerMinute;
+  late.machine = kMachine;
+  late.type = EventType::state;
+  late.state = "stopped";
+  late.src = "late-edge";
+  late.seq = 0;
+  oee::testing::Publisher publisher(broker.url(), "serve-retention-late-publisher");
+  publisher.publish({{std::string("oee/v1/") + kMachine + "/events", "[" + codec::event_to_json(late) + "]"}}, 0, 1);
+  std::string metrics;
+  ASSERT_TRUE(oee::testing::eventually([&] {
+    metrics = oee::testing::http_get(port, "/metrics", kAuth).body;
+    return metric(metrics, "oee_ingest_dead_letters_total") >= 1;
+  }, 30s)) << metrics << server.output();
+  EXPECT_EQ(metric(metrics, "oee_ingest_dead_letters_total"), 1) << metrics;
+  EXPECT_EQ(metric(metrics, "oee_ingest_inserted_total"), 0) << metrics;
+  EXPECT_EQ(metric(metrics, "oee_events_stored"), static_cast<double>(stored.kept_events)) << metrics;
+  EXPECT_EQ(metric(metrics, "oee_dead_letters"), static_cast<double>(stored.kept_letters + 1)) << metrics;
+  const auto letters = oee::testing::http_get(port, "/api/v1/dead-letters", kAuth);
+  EXPECT_EQ(letters.status, 200);
+  EXPECT_NE(letters.body.find("older than the retention"), std::string::npos) << letters.body;
+  EXPECT_NE(letters.body.find("late-edge"), std::string::npos) << letters.body;
+  EXPECT_NE(letters.body.find(format_rfc3339(late.ts)), std::string::npos) << letters.body;
   EXPECT_EQ(server.kill(SIGTERM), 0);
   std::filesystem::remove_all(dir);
 }

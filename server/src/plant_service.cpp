@@ -83,6 +83,7 @@ IngestReport PlantService::ingest(std::vector<Event> events, std::string_view or
       const storage::AppendResult r = store_->append(valid, received);
       report.inserted = r.inserted;
       report.duplicates = r.duplicates;
+      report.older_than_retention = r.older_than_retention;  // dead-lettered by the store
       if (!r.identity_duplicates.empty()) {
         const auto conflicts = find_conflicts(*store_, valid, r.identity_duplicates, received);
         store_->add_conflicts(conflicts);
@@ -91,7 +92,7 @@ IngestReport PlantService::ingest(std::vector<Event> events, std::string_view or
     }
   }
   report.accepted = valid.size();
-  report.dead_lettered = rejected.size();
+  report.dead_lettered = rejected.size() + report.older_than_retention;
   for (const Event& e : valid) update_live_state(e);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   TimeMs newest = kTimeMin;

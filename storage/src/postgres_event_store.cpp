@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "oee/codec/event_json.h"
 #include "oee/storage/postgres_store.h"
 #include "oee/storage/resilient_store.h"
 #include "event_block_codec.h"
@@ -182,7 +183,9 @@ class PostgresEventStore final : public EventStore {
   const std::string& machine_path(std::int64_t id);
   void ensure_partitions(const std::set<std::int64_t>& days);
   void check_rules();
-  AppendResult append_once(std::span<const Event> events, TimeMs received_at);
+  AppendResult append_once(std::span<const Event> events, TimeMs received_at, bool ask_cut = false);
+  TimeMs retention_cut(Connection& c, std::span<const Event> events, TimeMs received_at, bool ask);
+  void dead_letter_refused(Connection& c, std::span<const Event* const> refused, TimeMs cut, TimeMs received_at);
   // What one append brings to a source.
   struct SourceBatch {
     std::int64_t count = 0, seq_min = -1, seq_max = -1, future = 0;
@@ -395,15 +398,16 @@ AppendResult PostgresEventStore::append(std::span<const Event> events, TimeMs re
     try {
       return append_once(events, received_at);
     } catch (const PgError& e) {
-      // A partition this server created may have been dropped since by retention (on any server).
+      // A partition this server created may have been dropped since by retention (on any server),
+      // whose cut then refuses what was meant for it.
       if (e.connection_lost() || std::string_view(e.what()).find("no partition of relation") == std::string_view::npos) throw;
       partitions_.clear();
-      return append_once(events, received_at);
+      return append_once(events, received_at, true);
     }
   });
 }
 
-AppendResult PostgresEventStore::append_once(std::span<const Event> events, TimeMs received_at) {
+AppendResult PostgresEventStore::append_once(std::span<const Event> events, TimeMs received_at, bool ask_cut) {
   AppendResult result;
   std::set<std::int64_t> days;
   // Each event once (a batch may repeat one; the first copy is kept), in the order of the table's
@@ -418,11 +422,17 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   std::vector<std::int64_t> sids(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) sids[i] = events[i].src.empty() ? 0 : source_id(events[i].src, events[i].inc);
   const std::vector<char> known = stored_identities(events, sids);
+  const TimeMs cut = retention_cut(conn(), events, received_at, ask_cut);
+  std::vector<const Event*> refused;  // older than the cut
   std::int64_t last_day = kTimeMin;
   std::set<std::pair<std::int64_t, std::int64_t>> identities;  // of this batch: the first of equal ones is kept
   for (const Event& e : events) {
     const std::size_t i = static_cast<std::size_t>(&e - events.data());
     if (known[i] || (e.has_identity() && !identities.emplace(sids[i], e.seq).second)) continue;
+    if (e.ts < cut) {
+      refused.push_back(&e);
+      continue;
+    }
     const std::int64_t mid = machine_id(e.machine);
     const std::int64_t sid = sids[i];
     const std::int64_t id_src = e.has_identity() ? sid : -mid;
@@ -556,12 +566,15 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     tally();
   }
   result.inserted = batch.size();
-  result.duplicates = events.size() - result.inserted;
+  result.older_than_retention = refused.size();
+  result.duplicates = events.size() - result.inserted - refused.size();
+  dead_letter_refused(c, refused, cut, received_at);
   for (const auto& [sid, s] : sources)
     if (s.seq_max >= 0) seq_max_seen_[sid] = std::max(seq_max_seen_[sid], s.seq_max);  // (a rollback only costs a look-up)
   if (result.duplicates > 0) {
     std::vector<char> stored(events.size(), 0);
     for (const Row& row : batch) stored[static_cast<std::size_t>(row.event - events.data())] = 1;
+    for (const Event* e : refused) stored[static_cast<std::size_t>(e - events.data())] = 1;  // (not a duplicate)
     for (std::size_t i = 0; i < events.size(); ++i)
       if (!stored[i] && events[i].has_identity()) result.identity_duplicates.push_back(i);
   }
@@ -655,6 +668,29 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
   }
   tx->commit();
   return result;
+}
+
+// The cut of the last retention run (on any server), asked only when the batch holds an event a
+// day old or more (a cut is at least a day before the run that set it), or when `ask`.
+TimeMs PostgresEventStore::retention_cut(Connection& c, std::span<const Event> events, TimeMs received_at, bool ask) {
+  ask = ask || std::any_of(events.begin(), events.end(), [&](const Event& e) { return e.ts < received_at - kMsPerDay; });
+  if (!ask) return kTimeMin;
+  Result r = c.prepared("retention_cut", "SELECT cut FROM retention_cut", Params());
+  return r.rows() == 0 ? kTimeMin : r.int_at(0, 0);
+}
+
+// In the append's transaction: an event older than the cut could only change history retention
+// deleted (and the windows over it), so the store refuses it, visibly.
+void PostgresEventStore::dead_letter_refused(Connection& c, std::span<const Event* const> refused, TimeMs cut,
+                                             TimeMs received_at) {
+  for (const Event* e : refused)
+    c.prepared("refuse_event",
+               "INSERT INTO dead_letters(received, topic, payload, reason) VALUES($1, $2::bytea, $3::bytea, $4::bytea)",
+               Params()
+                   .add(received_at)
+                   .add(to_bytea_hex(kRetentionLetterTopic))
+                   .add(to_bytea_hex(bounded(codec::event_to_json(*e), kMaxDeadLetterPayloadBytes)))
+                   .add(to_bytea_hex(older_than_retention_reason(e->ts, cut))));
 }
 
 std::vector<char> PostgresEventStore::stored_identities(std::span<const Event> events, const std::vector<std::int64_t>& sids) {
@@ -1731,6 +1767,9 @@ RetentionResult PostgresEventStore::apply_retention(TimeMs now) {
       c.query("DELETE FROM rollups WHERE hour_start < $1", Params().add(cut));
       c.query("DELETE FROM rollup_days WHERE day_start < $1", Params().add(cut));
     }
+    // From now on nothing older than the cut may change what it kept (dead_letter_refused).
+    c.query("INSERT INTO retention_cut(cut) VALUES($1) ON CONFLICT (one) DO UPDATE SET cut = GREATEST(retention_cut.cut, $1)",
+            Params().add(cut));
     out.dead_letters =
         c.query("WITH d AS (DELETE FROM dead_letters WHERE received < $1 RETURNING 1) SELECT count(*) FROM d",
                 Params().add(cutoff))

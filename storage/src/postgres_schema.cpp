@@ -138,6 +138,10 @@ const Migration kMigrations[] = {
      " created bigint NOT NULL, author text NOT NULL, text text NOT NULL);"
      "CREATE UNIQUE INDEX stop_comments_once ON stop_comments(machine, stop_start, created, author, md5(text));"
      "CREATE INDEX stop_comments_by_stop ON stop_comments(machine, stop_start);"},
+    {10,
+     // The cut of the last retention run: events older than it are refused (dead-lettered), they
+     // could only change history retention deleted. One row; none until the first run after this.
+     "CREATE TABLE retention_cut(one boolean PRIMARY KEY DEFAULT true CHECK (one), cut bigint NOT NULL);"},
 };
 
 }  // namespace

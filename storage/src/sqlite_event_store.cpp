@@ -12,6 +12,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "oee/codec/event_json.h"
 #include "oee/storage/event_store.h"
 #include "event_block_codec.h"
 #include "kpi_columns.h"
@@ -125,6 +126,8 @@ struct SourceState {
   std::vector<std::int64_t> batch_offsets;
 };
 
+constexpr const char* kInsertDeadLetter = "INSERT INTO dead_letters(received, topic, payload, reason) VALUES(?1,?2,?3,?4)";
+
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
@@ -183,6 +186,8 @@ class SqliteEventStore final : public EventStore {
   const SourceName* source_of(std::int64_t id) const;
   void note_source(SourceState& s, const Event& e, TimeMs received_at);
   static bool stored_seq(const SourceState& s, std::int64_t seq);
+  void load_retention_cut();
+  void refuse_before_cut(const Event& e, const SourceState* src, TimeMs received_at, AppendResult& result);
   void persist_sources();
   void decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) const;
   void write_blocks(MachineState& m);
@@ -239,6 +244,8 @@ class SqliteEventStore final : public EventStore {
   std::vector<GapOp> gap_ops_;
 
   std::int64_t next_block_ = 1;
+  // The cut of the last retention run (meta retention_cut): events before it are refused.
+  TimeMs retention_cut_ = kTimeMin;
 
   // Reads run on a pool of read-only connections, each query in its own WAL snapshot, so that an
   // append never waits for a query (docs/storage.md). An append holds state_mutex_ from its first
@@ -271,7 +278,7 @@ class SqliteEventStore final : public EventStore {
   Statement insert_id_, insert_block_, insert_context_, delete_contexts_after_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
       delete_zero_, update_machine_, insert_machine_, upsert_source_,
-      insert_source_, delete_gap_, insert_gap_, set_meta_;
+      insert_source_, delete_gap_, insert_gap_, set_meta_, insert_dead_letter_;
 };
 
 // One read: a connection of the pool in a snapshot, with copies of the machines it asked for and
@@ -439,6 +446,7 @@ void SqliteEventStore::prepare() {
   delete_gap_ = Statement(db_, "DELETE FROM source_gaps WHERE src_id=?1 AND first=?2");
   insert_gap_ = Statement(db_, "INSERT OR REPLACE INTO source_gaps(src_id, first, last) VALUES(?1,?2,?3)");
   set_meta_ = Statement(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+  insert_dead_letter_ = Statement(db_, kInsertDeadLetter);
 }
 
 const std::string& SqliteEventStore::state_token(const MachineSpec& spec, State s) {
@@ -527,6 +535,7 @@ void SqliteEventStore::load_state() {
   publish_source_names();
   Statement block(db_, "SELECT value FROM meta WHERE key='next_block'");
   next_block_ = block.step() ? block.int_at(0) : 1;
+  load_retention_cut();
   // The in-memory tail of each machine: the context at its settled hour and the events since.
   for (auto& [path, m] : machines_) {
     if (!m->spec || m->base == kNoBase) continue;
@@ -1053,6 +1062,35 @@ bool SqliteEventStore::stored_seq(const SourceState& s, std::int64_t seq) {
   return seq > it->second;
 }
 
+// A file from before the cut was kept: the retention runs so far left their zero points, whose next
+// hour no event older may change (an undercount of the cut, never an overcount).
+void SqliteEventStore::load_retention_cut() {
+  Statement kept(db_, "SELECT value FROM meta WHERE key='retention_cut'");
+  if (kept.step()) {
+    retention_cut_ = kept.int_at(0);
+    return;
+  }
+  Statement zeros(db_, "SELECT max(m.rollup_zero_hour) FROM machines m JOIN rollup_zero z ON z.machine_id=m.id");
+  retention_cut_ = zeros.step() && !zeros.is_null(0) ? zeros.int_at(0) + kMsPerHour : kTimeMin;
+}
+
+// An event before the retention cut could only change the summarised hours before it (rollup_zero)
+// and the windows they feed: it is dead-lettered in the append's transaction instead. Its source's
+// statistics still hold its seq if it was stored before the cut: then it is a duplicate.
+void SqliteEventStore::refuse_before_cut(const Event& e, const SourceState* src, TimeMs received_at,
+                                         AppendResult& result) {
+  if (src && e.has_identity() && stored_seq(*src, e.seq)) {
+    ++result.duplicates;
+    return;
+  }
+  ++result.older_than_retention;
+  insert_dead_letter_.bind(1, received_at)
+      .bind(2, kRetentionLetterTopic)
+      .bind(3, bounded(codec::event_to_json(e), kMaxDeadLetterPayloadBytes))
+      .bind(4, older_than_retention_reason(e.ts, retention_cut_))
+      .run();
+}
+
 void SqliteEventStore::persist_sources() {
   for (const GapOp& op : gap_ops_) {
     if (op.insert)
@@ -1103,6 +1141,10 @@ AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs rece
       if (!previous || e.src != previous->src || e.inc != previous->inc)
         src = e.src.empty() ? nullptr : &source_for(e.src, e.inc);
       previous = &e;
+      if (e.ts < retention_cut_) {
+        refuse_before_cut(e, src, received_at, result);
+        continue;
+      }
       MachineState& m = *machine;
       if (e.has_identity())
         items.push_back({src->id, e.seq, &m, src, &e});
@@ -1448,7 +1490,7 @@ std::vector<SourceStats> SqliteEventStore::sources() {
 
 std::int64_t SqliteEventStore::add_dead_letter(const DeadLetter& letter) {
   Transaction tx(db_);
-  Statement s(db_, "INSERT INTO dead_letters(received, topic, payload, reason) VALUES(?1,?2,?3,?4)");
+  Statement s(db_, kInsertDeadLetter);
   s.bind(1, letter.received)
       .bind(2, bounded(letter.topic, kMaxDeadLetterTextBytes))
       .bind(3, bounded(letter.payload, kMaxDeadLetterPayloadBytes))
@@ -1585,6 +1627,9 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
   }
   event_count_ -= deleted;
   set_meta_.bind(1, "event_count").bind(2, event_count_).run();
+  // From now on nothing older than the cut may change what it kept (refuse_before_cut).
+  retention_cut_ = std::max(retention_cut_, floor_hour(cutoff));
+  set_meta_.bind(1, "retention_cut").bind(2, retention_cut_).run();
   Statement letters(db_, "DELETE FROM dead_letters WHERE received<?1");
   letters.bind(1, cutoff).run();
   const std::int64_t letters_deleted = sqlite3_changes64(db_.handle());

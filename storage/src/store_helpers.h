@@ -25,4 +25,13 @@ inline std::string bounded(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
+// Why an event older than the retention cut was dead-lettered (both backends say it alike).
+inline std::string older_than_retention_reason(TimeMs ts, TimeMs cut) {
+  return "older than the retention: the event's time " + format_rfc3339(ts) + " is before the cut at " +
+         format_rfc3339(cut) + ", whose history retention already summarised or deleted";
+}
+
+// Dead letters of refused events name this topic: the store refused them, whatever brought them.
+inline constexpr std::string_view kRetentionLetterTopic = "retention";
+
 }  // namespace oee::storage

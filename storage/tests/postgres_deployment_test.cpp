@@ -183,6 +183,7 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
               // schema 8: the rules of the rollups
               " ALTER TABLE machines DROP COLUMN rules;"
               " DROP TABLE stop_comments;"  // schema 9
+              " DROP TABLE retention_cut;"  // schema 10
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {
@@ -260,12 +261,26 @@ TEST(PostgresDeployment, RetentionOnOneServerLeavesIngestOnAnotherWorking) {
   events.insert(events.end(), later.begin(), later.end());
   ASSERT_EQ(a->append(events, recent).inserted, events.size());
   EXPECT_GT(b->apply_retention(recent + kMsPerDay).events, 0);
-  // `a` created the old day's partition and `b` dropped it: a late event for that day still goes in.
+  // `b`'s run set the cut for every server: a late event for the dropped day, on `a`, is refused
+  // with a dead letter, and one after the cut still goes in.
   Event late = events.front();
   late.seq = 1'000'000;
   late.ts += 1;
-  EXPECT_EQ(a->append(std::span(&late, 1), recent).inserted, 1u);
-  EXPECT_EQ(b->apply_retention(recent + kMsPerDay).events, 1);
+  AppendResult r = a->append(std::span(&late, 1), recent);
+  EXPECT_EQ(r.inserted, 0u);
+  EXPECT_EQ(r.older_than_retention, 1u);
+  Event fresh = later.back();
+  fresh.seq = 2'000'000;
+  fresh.ts += 1;
+  EXPECT_EQ(a->append(std::span(&fresh, 1), recent).inserted, 1u);
+  // Received "at its own time" the batch holds nothing a day old, so `a` does not ask for the cut
+  // and tries the partition it created, which `b` dropped: the retry asks, and refuses it too.
+  late.seq = 1'000'001;
+  r = a->append(std::span(&late, 1), late.ts + kMsPerHour);
+  EXPECT_EQ(r.inserted, 0u);
+  EXPECT_EQ(r.older_than_retention, 1u);
+  EXPECT_EQ(a->dead_letter_count(), 2);
+  EXPECT_EQ(b->apply_retention(recent + kMsPerDay).events, 0);
 }
 
 // Several servers sharing one database run retention at the same moment (each at start, then

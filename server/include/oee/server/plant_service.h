@@ -39,7 +39,8 @@ struct IngestReport {
   std::size_t inserted = 0;    // new in storage
   std::size_t duplicates = 0;  // already stored
   std::size_t conflicts = 0;   // of the duplicates, those whose content differs from the stored version
-  std::size_t dead_lettered = 0;
+  std::size_t dead_lettered = 0;  // invalid ones, and those older than the retention
+  std::size_t older_than_retention = 0;  // of the accepted, refused by storage (a dead letter each)
 };
 
 struct KpiRow {

@@ -24,6 +24,11 @@ struct AppendResult {
   // Positions (in the appended span) of the events with src+seq that were not stored because their
   // identity was: their content is checked against the stored version (conflicts.h).
   std::vector<std::size_t> identity_duplicates;
+  // Events older than the store's retention cut (the start of what the last apply_retention kept):
+  // the store dead-letters them itself, in the append's transaction (topic "retention"), because
+  // they could only change figures retention summarised or deleted. Not in `inserted` or
+  // `duplicates`; an event of that age whose identity is stored already is a duplicate.
+  std::size_t older_than_retention = 0;
 };
 
 struct SourceStats {
@@ -81,7 +86,8 @@ struct RetentionResult {
 
 struct StoreOptions {
   // Events older than this are deleted with their rollups and the dead letters received before the
-  // cut by apply_retention(); 0 keeps everything.
+  // cut by apply_retention(); 0 keeps everything. From a run on, events older than its cut that
+  // arrive late are dead-lettered (AppendResult::older_than_retention).
   std::int64_t retention_days = 0;
   // Events stamped further than this in the future (against the server clock) are flagged.
   std::int64_t max_future_skew_ms = 5 * 60 * 1000;
