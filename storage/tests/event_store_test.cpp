@@ -418,26 +418,41 @@ TEST_P(StoreRetention, DeletesOldEventsAndRollupsAndKeepsRecentWindowsExact) {
   EXPECT_EQ(store->apply_retention(now).events, 0);
 }
 
-// An event older than the retention cut that arrives late (an edge's backlog older than the
-// retention) cannot change what the cut kept: the totals of every window, the summarised history
-// before the cut included, stay as they were, and the next run deletes it.
-TEST_P(StoreRetention, AnEventOlderThanTheCutArrivingLateChangesNoWindow) {
+// One machine's store keeping two days, and its random history (src+seq, steps up to 5 min) in
+// [lo, hi), appended in batches of 500 as received at `hi`.
+struct TwoDayStore {
+  explicit TwoDayStore(const std::string& backend_name) : backend(make_backend(backend_name)) {
+    options.retention_days = 2;
+    store = backend->open(location, plant, cal, options);
+  }
+  std::vector<Event> fill(std::uint64_t seed, TimeMs lo, TimeMs hi) {
+    GeneratorOptions o;
+    o.src = m.path;
+    o.max_step_ms = 300'000;
+    const std::vector<Event> all = random_events(seed, lo, hi, m.path, o);
+    for (std::size_t i = 0; i < all.size(); i += 500)
+      store->append(std::span(all).subspan(i, std::min<std::size_t>(500, all.size() - i)), hi);
+    return all;
+  }
   const PlantModel plant = test_plant(1, 1);
   FixedOffsetZone zone;
-  ShiftCalendar cal(plant, zone);
+  ShiftCalendar cal{plant, zone};
   const MachineSpec& m = *plant.machines()[0];
-  auto backend = make_backend(GetParam());
+  std::unique_ptr<StoreBackend> backend;
   const std::string location = backend->new_location();
   StoreOptions options;
-  options.retention_days = 2;
-  auto store = backend->open(location, plant, cal, options);
+  std::unique_ptr<EventStore> store;
+};
+
+// An event older than the retention cut that arrives late (an edge's backlog older than the
+// retention) cannot change what the cut kept: it is dead-lettered, and the totals of every window,
+// the summarised history before the cut included, stay as they were, also after a reopen.
+TEST_P(StoreRetention, AnEventOlderThanTheCutArrivingLateChangesNoWindow) {
+  TwoDayStore t(GetParam());
+  const MachineSpec& m = t.m;
+  auto& store = t.store;
   const TimeMs lo = at("2026-11-01T00:00:00Z"), hi = at("2026-11-06T00:00:00Z");
-  GeneratorOptions o;
-  o.src = m.path;
-  o.max_step_ms = 300'000;
-  const std::vector<Event> all = random_events(91, lo, hi, m.path, o);
-  for (std::size_t i = 0; i < all.size(); i += 500)
-    store->append(std::span(all).subspan(i, std::min<std::size_t>(500, all.size() - i)), hi);
+  const std::vector<Event> all = t.fill(91, lo, hi);
   const TimeMs now = hi, cutoff = now - 2 * kMsPerDay;
   ASSERT_GT(store->apply_retention(now).events, 0);
   std::vector<TimeMs> starts{lo, lo + 5 * kMsPerHour};
@@ -479,7 +494,7 @@ TEST_P(StoreRetention, AnEventOlderThanTheCutArrivingLateChangesNoWindow) {
     EXPECT_EQ(store->machine_totals(m, starts[i], hi, kTimeMax), kept[i]) << "after the next run " << format_rfc3339(starts[i]);
   // The cut outlives the process: reopened, the store still refuses the late event.
   store.reset();
-  store = backend->open(location, plant, cal, options);
+  store = t.backend->open(t.location, t.plant, t.cal, t.options);
   late.seq = 1;
   EXPECT_EQ(store->append(std::span(&late, 1), hi).older_than_retention, 1u);
   for (std::size_t i = 0; i < starts.size(); ++i)
@@ -489,22 +504,11 @@ TEST_P(StoreRetention, AnEventOlderThanTheCutArrivingLateChangesNoWindow) {
 // A cut inside an hour: dead letters received before it go, events before its day go on every
 // backend, events after it stay, and KPIs over the kept range equal the engine over every event.
 TEST_P(StoreRetention, DeletesDeadLettersAndKeepsEverythingAfterTheCut) {
-  const PlantModel plant = test_plant(1, 1);
-  FixedOffsetZone zone;
-  ShiftCalendar cal(plant, zone);
-  const MachineSpec& m = *plant.machines()[0];
-  auto backend = make_backend(GetParam());
-  const std::string location = backend->new_location();
-  StoreOptions options;
-  options.retention_days = 2;
-  auto store = backend->open(location, plant, cal, options);
+  TwoDayStore t(GetParam());
+  const MachineSpec& m = t.m;
+  auto& store = t.store;
   const TimeMs lo = at("2026-11-01T00:00:00Z"), hi = at("2026-11-06T07:00:00Z");
-  GeneratorOptions o;
-  o.src = m.path;
-  o.max_step_ms = 300'000;
-  const std::vector<Event> all = random_events(77, lo, hi, m.path, o);
-  for (std::size_t i = 0; i < all.size(); i += 500)
-    store->append(std::span(all).subspan(i, std::min<std::size_t>(500, all.size() - i)), hi);
+  const std::vector<Event> all = t.fill(77, lo, hi);
   for (TimeMs t = lo; t < hi; t += 6 * kMsPerHour) store->add_dead_letter({0, t, "oee/v1/x", "{bad", "test"});
   const TimeMs now = hi - 17 * kMsPerMinute - 4321, cutoff = now - 2 * kMsPerDay;
   std::int64_t old_letters = 0;
@@ -525,11 +529,11 @@ TEST_P(StoreRetention, DeletesDeadLettersAndKeepsEverythingAfterTheCut) {
   std::size_t kept_after_cut = 0;
   for (const Event& e : kept) kept_after_cut += e.ts >= cutoff;
   EXPECT_EQ(kept_after_cut, after_cut) << "an event after the cut was deleted";
-  EXPECT_EQ(backend->rollups_ending_by(location, floor_to(cutoff, kMsPerDay)), 0);
+  EXPECT_EQ(t.backend->rollups_ending_by(t.location, floor_to(cutoff, kMsPerDay)), 0);
   const MachineHistory ref = MachineHistory::build(m, all);
   for (TimeMs f = cutoff; f < hi; f += 5 * kMsPerHour + 999) {
-    EXPECT_EQ(store->machine_totals(m, f, hi, kTimeMax), oee::machine_totals(ref, cal, f, hi, kTimeMax)) << format_rfc3339(f);
-    EXPECT_EQ(store->machine_totals(m, f, f + kMsPerHour, kTimeMax), oee::machine_totals(ref, cal, f, f + kMsPerHour, kTimeMax))
+    EXPECT_EQ(store->machine_totals(m, f, hi, kTimeMax), oee::machine_totals(ref, t.cal, f, hi, kTimeMax)) << format_rfc3339(f);
+    EXPECT_EQ(store->machine_totals(m, f, f + kMsPerHour, kTimeMax), oee::machine_totals(ref, t.cal, f, f + kMsPerHour, kTimeMax))
         << format_rfc3339(f);
   }
   const RetentionResult again = store->apply_retention(now);
