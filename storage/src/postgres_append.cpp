@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <ctime>
+#include <optional>
 
 #include "postgres_schema.h"
 #include "signs_of_life.h"
@@ -91,77 +92,13 @@ AppendResult PostgresEventStore::append(std::span<const Event> events, TimeMs re
   });
 }
 
-AppendResult PostgresEventStore::append_once(std::span<const Event> events, TimeMs received_at, bool ask_cut) {
-  AppendResult result;
-  std::set<std::int64_t> days;
-  // Each event once (a batch may repeat one; the first copy is kept), in the order of the table's
-  // unique key (machine, time, identity): consecutive rows then land on the same index page.
+// One append's batch: each new event once, in COPY's binary format, and what it adds to the
+// machines' and sources' rows.
+struct PostgresEventStore::AppendBatch {
   struct Row {
     const Event* event;
     std::array<std::int64_t, 4> key;  // machine_id, ts, id_src, id_key
     std::int64_t sid;
-  };
-  std::vector<Row> batch;
-  batch.reserve(events.size());
-  std::vector<std::int64_t> sids(events.size());
-  for (std::size_t i = 0; i < events.size(); ++i) sids[i] = events[i].src.empty() ? 0 : source_id(events[i].src, events[i].inc);
-  const std::vector<char> known = stored_identities(events, sids);
-  const TimeMs cut = retention_cut(conn(), events, received_at, ask_cut);
-  std::vector<const Event*> refused;  // older than the cut
-  std::int64_t last_day = kTimeMin;
-  std::set<std::pair<std::int64_t, std::int64_t>> identities;  // of this batch: the first of equal ones is kept
-  for (const Event& e : events) {
-    const std::size_t i = static_cast<std::size_t>(&e - events.data());
-    if (known[i] || (e.has_identity() && !identities.emplace(sids[i], e.seq).second)) continue;
-    if (e.ts < cut) {
-      refused.push_back(&e);
-      continue;
-    }
-    const std::int64_t mid = machine_id(e.machine);
-    const std::int64_t sid = sids[i];
-    const std::int64_t id_src = e.has_identity() ? sid : -mid;
-    const std::int64_t id_key = e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e));
-    const std::int64_t day = floor_to(e.ts, kPartitionMs) / kPartitionMs;
-    if (day != last_day) days.insert(last_day = day);
-    batch.push_back({&e, {mid, e.ts, id_src, id_key}, sid});
-  }
-  std::stable_sort(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key < b.key; });
-  batch.erase(std::unique(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key == b.key; }),
-              batch.end());
-  // The batch in COPY's binary format, formatted and sent in slices while the server already
-  // inserts the first ones; kept whole for the staging path.
-  std::string rows;
-  rows.reserve(batch.size() * 170 + 32);
-  rows += kCopyBinaryHeader;
-  std::size_t formatted = 0;
-  bool trailer_added = false;  // (the last row's bytes may well end like the trailer)
-  auto format_rows = [&](std::size_t count) {
-    for (const std::size_t end = std::min(batch.size(), formatted + count); formatted < end; ++formatted) {
-      const Row& row = batch[formatted];
-      const Event& e = *row.event;
-      put_be(rows, 16, 2);  // fields, in the order of OEE_PG_EVENT_COLUMNS
-      copy_int(rows, row.key[0], 4);
-      copy_int(rows, e.ts, 8);
-      copy_int(rows, row.key[2], 8);
-      copy_int(rows, row.key[3], 8);
-      copy_int(rows, static_cast<int>(e.type), 2);
-      copy_int(rows, row.sid, 4);
-      copy_int(rows, e.seq, 8);
-      copy_text(rows, e.state);
-      copy_text(rows, e.reason);
-      copy_int(rows, e.good, 8);
-      copy_int(rows, e.reject, 8);
-      copy_int(rows, static_cast<int>(e.counter), 2);
-      // A sample rides in the value (its double's bits) and product (its name) columns: no schema change.
-      copy_int(rows, e.type == EventType::sample ? std::bit_cast<std::int64_t>(e.sample_value) : e.value, 8);
-      copy_int(rows, e.rollover, 8);
-      copy_text(rows, e.type == EventType::sample ? e.sample_name : e.product);
-      copy_int(rows, e.at, 8);
-    }
-    if (formatted == batch.size() && !trailer_added) {
-      rows += kCopyBinaryTrailer;
-      trailer_added = true;
-    }
   };
   // What the stored rows add to their machines' and sources' rows.
   struct MachineBatch {
@@ -170,106 +107,203 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     bool total = false;
     std::int64_t kinds = 0;
   };
+  std::vector<Row> batch;
+  std::set<std::int64_t> days;
+  TimeMs cut = kTimeMin;
+  std::vector<const Event*> refused;  // older than the cut
+  // The batch in COPY's binary format, formatted and sent in slices while the server already
+  // inserts the first ones; kept whole for the staging path.
+  std::string rows;
+  std::size_t formatted = 0;
+  bool trailer_added = false;  // (the last row's bytes may well end like the trailer)
   std::map<std::int64_t, MachineBatch> machines;
   std::map<std::int64_t, SourceBatch> sources;
-  auto tally = [&] {
-    machines.clear();
-    sources.clear();
-    for (const Row& row : batch) {
-      const Event& e = *row.event;
-      const TimeMs ts = e.ts;
-      MachineBatch& m = machines[row.key[0]];
-      ++m.count;
-      m.min_ts = std::min(m.min_ts, ts);
-      m.max_ts = std::max(m.max_ts, ts);
-      if (e.type == EventType::counter && e.counter == CounterName::total) m.total = true;
-      if (e.type == EventType::product) m.kinds |= 1;
-      if (e.type == EventType::counter) m.kinds |= 2 << static_cast<int>(e.counter);
-      if (row.sid == 0) continue;
-      SourceBatch& s = sources[row.sid];
-      ++s.count;
-      s.offsets.push_back(ts - received_at);
-      if (ts - received_at > options_.max_future_skew_ms) ++s.future;
-      if (e.seq >= 0) {
-        s.seq_min = s.seq_min < 0 ? e.seq : std::min(s.seq_min, e.seq);
-        s.seq_max = std::max(s.seq_max, e.seq);
-        s.seqs.push_back(e.seq);
-      }
-    }
-  };
-  ensure_partitions(days);
+
+  void format_rows(std::size_t count);
+  void tally(TimeMs received_at, std::int64_t max_future_skew_ms);
+  void list_identity_duplicates(std::span<const Event> events, AppendResult& result) const;
+};
+
+AppendResult PostgresEventStore::append_once(std::span<const Event> events, TimeMs received_at, bool ask_cut) {
+  AppendBatch b;
+  select_new_events(events, received_at, ask_cut, b);
+  ensure_partitions(b.days);
   Connection& c = conn();
   std::optional<Transaction> tx;
-  // Fast path: COPY straight into the events table (bulk inserts, no per-row ON CONFLICT). The
-  // unique key still guards against duplicates: a batch holding an event already stored fails
-  // with a unique violation, is rolled back whole, and takes the staging path below. After such a
-  // batch (a redelivery is usually followed by more), the next ones take the staging path directly
-  // until one finds nothing already stored.
-  if (!direct_copy_paused_) {
-    tx.emplace(c);
-    try {
-      c.copy_begin("COPY events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN (FORMAT binary)");
-      for (std::size_t sent = 0; formatted < batch.size() || sent < rows.size(); sent = rows.size()) {
-        format_rows(kCopySliceRows);
-        c.copy_data(std::string_view(rows).substr(sent));
-      }
-      tally();  // while the server inserts the last slices
-      c.copy_end();
-    } catch (const PgError& e) {
-      if (e.connection_lost() || e.sqlstate() != "23505") throw;
-      tx.reset();  // rolls the COPY back
-      direct_copy_paused_ = true;
-    }
-  }
-  if (direct_copy_paused_) {
-    if (!staging_ready_) {
-      // Per session; emptied by every commit.
-      c.exec("CREATE TEMP TABLE IF NOT EXISTS staging_events (LIKE events) ON COMMIT DELETE ROWS");
-      staging_ready_ = true;
-    }
-    format_rows(batch.size());
-    tx.emplace(c);
-    c.copy_begin("COPY staging_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN (FORMAT binary)");
-    c.copy_data(rows);
-    c.copy_end();
-    // The unique key drops what is already stored (the batch has no duplicates left).
-    Result inserted = c.prepared("insert_staged",
-                                 "INSERT INTO events SELECT * FROM staging_events ON CONFLICT DO NOTHING"
-                                 " RETURNING machine_id, ts, id_src, id_key",
-                                 Params());
-    if (static_cast<std::size_t>(inserted.rows()) == batch.size()) {
-      direct_copy_paused_ = false;
-    } else {
-      std::vector<std::array<std::int64_t, 4>> fresh;
-      fresh.reserve(static_cast<std::size_t>(inserted.rows()));
-      for (int i = 0; i < inserted.rows(); ++i)
-        fresh.push_back({inserted.int_at(i, 0), inserted.int_at(i, 1), inserted.int_at(i, 2), inserted.int_at(i, 3)});
-      std::sort(fresh.begin(), fresh.end());
-      std::erase_if(batch, [&](const Row& r) { return !std::binary_search(fresh.begin(), fresh.end(), r.key); });
-    }
-    tally();
-  }
-  result.inserted = batch.size();
-  result.older_than_retention = refused.size();
-  result.duplicates = events.size() - result.inserted - refused.size();
-  dead_letter_refused(c, refused, cut, received_at);
-  for (const auto& [sid, s] : sources)
+  if (!direct_copy_paused_) copy_direct(c, b, received_at, tx);
+  if (direct_copy_paused_) copy_staged(c, b, received_at, tx);
+  AppendResult result;
+  result.inserted = b.batch.size();
+  result.older_than_retention = b.refused.size();
+  result.duplicates = events.size() - result.inserted - b.refused.size();
+  dead_letter_refused(c, b.refused, b.cut, received_at);
+  for (const auto& [sid, s] : b.sources)
     if (s.seq_max >= 0) seq_max_seen_[sid] = std::max(seq_max_seen_[sid], s.seq_max);  // (a rollback only costs a look-up)
-  if (result.duplicates > 0) {
-    std::vector<char> stored(events.size(), 0);
-    for (const Row& row : batch) stored[static_cast<std::size_t>(row.event - events.data())] = 1;
-    for (const Event* e : refused) stored[static_cast<std::size_t>(e - events.data())] = 1;  // (not a duplicate)
-    for (std::size_t i = 0; i < events.size(); ++i)
-      if (!stored[i] && events[i].has_identity()) result.identity_duplicates.push_back(i);
-  }
+  if (result.duplicates > 0) b.list_identity_duplicates(events, result);
   if (result.inserted == 0) {
     tx->commit();
     return result;
   }
-  // The touched machines' rows, locked in id order (no deadlock between servers) and updated in one
-  // statement that returns what they were: which materialised rollup hours the new events may change.
-  std::vector<std::int64_t> ids, mins, maxs, counts, totals, kinds, invalid_ids, invalid_from;
-  for (const auto& [mid, m] : machines) {
+  invalidate_rollups(c, update_machine_rows(c, b), b);
+  if (!b.sources.empty()) update_sources(c, b.sources, received_at);
+  tx->commit();
+  return result;
+}
+
+// Each event once (a batch may repeat one; the first copy is kept), in the order of the table's
+// unique key (machine, time, identity): consecutive rows then land on the same index page.
+void PostgresEventStore::select_new_events(std::span<const Event> events, TimeMs received_at, bool ask_cut,
+                                           AppendBatch& b) {
+  using Row = AppendBatch::Row;
+  std::vector<Row>& batch = b.batch;
+  batch.reserve(events.size());
+  std::vector<std::int64_t> sids(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) sids[i] = events[i].src.empty() ? 0 : source_id(events[i].src, events[i].inc);
+  const std::vector<char> known = stored_identities(events, sids);
+  b.cut = retention_cut(conn(), events, received_at, ask_cut);
+  std::int64_t last_day = kTimeMin;
+  std::set<std::pair<std::int64_t, std::int64_t>> identities;  // of this batch: the first of equal ones is kept
+  for (const Event& e : events) {
+    const std::size_t i = static_cast<std::size_t>(&e - events.data());
+    if (known[i] || (e.has_identity() && !identities.emplace(sids[i], e.seq).second)) continue;
+    if (e.ts < b.cut) {
+      b.refused.push_back(&e);
+      continue;
+    }
+    const std::int64_t mid = machine_id(e.machine);
+    const std::int64_t sid = sids[i];
+    const std::int64_t id_src = e.has_identity() ? sid : -mid;
+    const std::int64_t id_key = e.has_identity() ? e.seq : static_cast<std::int64_t>(content_fingerprint(e));
+    const std::int64_t day = floor_to(e.ts, kPartitionMs) / kPartitionMs;
+    if (day != last_day) b.days.insert(last_day = day);
+    batch.push_back({&e, {mid, e.ts, id_src, id_key}, sid});
+  }
+  std::stable_sort(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key < b.key; });
+  batch.erase(std::unique(batch.begin(), batch.end(), [](const Row& a, const Row& b) { return a.key == b.key; }),
+              batch.end());
+  b.rows.reserve(batch.size() * 170 + 32);
+  b.rows += kCopyBinaryHeader;
+}
+
+void PostgresEventStore::AppendBatch::format_rows(std::size_t count) {
+  for (const std::size_t end = std::min(batch.size(), formatted + count); formatted < end; ++formatted) {
+    const Row& row = batch[formatted];
+    const Event& e = *row.event;
+    put_be(rows, 16, 2);  // fields, in the order of OEE_PG_EVENT_COLUMNS
+    copy_int(rows, row.key[0], 4);
+    copy_int(rows, e.ts, 8);
+    copy_int(rows, row.key[2], 8);
+    copy_int(rows, row.key[3], 8);
+    copy_int(rows, static_cast<int>(e.type), 2);
+    copy_int(rows, row.sid, 4);
+    copy_int(rows, e.seq, 8);
+    copy_text(rows, e.state);
+    copy_text(rows, e.reason);
+    copy_int(rows, e.good, 8);
+    copy_int(rows, e.reject, 8);
+    copy_int(rows, static_cast<int>(e.counter), 2);
+    // A sample rides in the value (its double's bits) and product (its name) columns: no schema change.
+    copy_int(rows, e.type == EventType::sample ? std::bit_cast<std::int64_t>(e.sample_value) : e.value, 8);
+    copy_int(rows, e.rollover, 8);
+    copy_text(rows, e.type == EventType::sample ? e.sample_name : e.product);
+    copy_int(rows, e.at, 8);
+  }
+  if (formatted == batch.size() && !trailer_added) {
+    rows += kCopyBinaryTrailer;
+    trailer_added = true;
+  }
+}
+
+void PostgresEventStore::AppendBatch::tally(TimeMs received_at, std::int64_t max_future_skew_ms) {
+  machines.clear();
+  sources.clear();
+  for (const Row& row : batch) {
+    const Event& e = *row.event;
+    const TimeMs ts = e.ts;
+    MachineBatch& m = machines[row.key[0]];
+    ++m.count;
+    m.min_ts = std::min(m.min_ts, ts);
+    m.max_ts = std::max(m.max_ts, ts);
+    if (e.type == EventType::counter && e.counter == CounterName::total) m.total = true;
+    if (e.type == EventType::product) m.kinds |= 1;
+    if (e.type == EventType::counter) m.kinds |= 2 << static_cast<int>(e.counter);
+    if (row.sid == 0) continue;
+    SourceBatch& s = sources[row.sid];
+    ++s.count;
+    s.offsets.push_back(ts - received_at);
+    if (ts - received_at > max_future_skew_ms) ++s.future;
+    if (e.seq >= 0) {
+      s.seq_min = s.seq_min < 0 ? e.seq : std::min(s.seq_min, e.seq);
+      s.seq_max = std::max(s.seq_max, e.seq);
+      s.seqs.push_back(e.seq);
+    }
+  }
+}
+
+void PostgresEventStore::AppendBatch::list_identity_duplicates(std::span<const Event> events, AppendResult& result) const {
+  std::vector<char> stored(events.size(), 0);
+  for (const Row& row : batch) stored[static_cast<std::size_t>(row.event - events.data())] = 1;
+  for (const Event* e : refused) stored[static_cast<std::size_t>(e - events.data())] = 1;  // (not a duplicate)
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if (!stored[i] && events[i].has_identity()) result.identity_duplicates.push_back(i);
+}
+
+// Fast path: COPY straight into the events table (bulk inserts, no per-row ON CONFLICT). The
+// unique key still guards against duplicates: a batch holding an event already stored fails
+// with a unique violation, is rolled back whole, and takes the staging path (copy_staged). After
+// such a batch (a redelivery is usually followed by more), the next ones take the staging path
+// directly until one finds nothing already stored.
+void PostgresEventStore::copy_direct(Connection& c, AppendBatch& b, TimeMs received_at, std::optional<Transaction>& tx) {
+  tx.emplace(c);
+  try {
+    c.copy_begin("COPY events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN (FORMAT binary)");
+    for (std::size_t sent = 0; b.formatted < b.batch.size() || sent < b.rows.size(); sent = b.rows.size()) {
+      b.format_rows(kCopySliceRows);
+      c.copy_data(std::string_view(b.rows).substr(sent));
+    }
+    b.tally(received_at, options_.max_future_skew_ms);  // while the server inserts the last slices
+    c.copy_end();
+  } catch (const PgError& e) {
+    if (e.connection_lost() || e.sqlstate() != "23505") throw;
+    tx.reset();  // rolls the COPY back
+    direct_copy_paused_ = true;
+  }
+}
+
+void PostgresEventStore::copy_staged(Connection& c, AppendBatch& b, TimeMs received_at, std::optional<Transaction>& tx) {
+  if (!staging_ready_) {
+    // Per session; emptied by every commit.
+    c.exec("CREATE TEMP TABLE IF NOT EXISTS staging_events (LIKE events) ON COMMIT DELETE ROWS");
+    staging_ready_ = true;
+  }
+  b.format_rows(b.batch.size());
+  tx.emplace(c);
+  c.copy_begin("COPY staging_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN (FORMAT binary)");
+  c.copy_data(b.rows);
+  c.copy_end();
+  // The unique key drops what is already stored (the batch has no duplicates left).
+  Result inserted = c.prepared("insert_staged",
+                               "INSERT INTO events SELECT * FROM staging_events ON CONFLICT DO NOTHING"
+                               " RETURNING machine_id, ts, id_src, id_key",
+                               Params());
+  if (static_cast<std::size_t>(inserted.rows()) == b.batch.size()) {
+    direct_copy_paused_ = false;
+  } else {
+    std::vector<std::array<std::int64_t, 4>> fresh;
+    fresh.reserve(static_cast<std::size_t>(inserted.rows()));
+    for (int i = 0; i < inserted.rows(); ++i)
+      fresh.push_back({inserted.int_at(i, 0), inserted.int_at(i, 1), inserted.int_at(i, 2), inserted.int_at(i, 3)});
+    std::sort(fresh.begin(), fresh.end());
+    std::erase_if(b.batch, [&](const AppendBatch::Row& r) { return !std::binary_search(fresh.begin(), fresh.end(), r.key); });
+  }
+  b.tally(received_at, options_.max_future_skew_ms);
+}
+
+// The touched machines' rows, locked in id order (no deadlock between servers) and updated in one
+// statement that returns what they were: which materialised rollup hours the new events may change.
+Result PostgresEventStore::update_machine_rows(Connection& c, const AppendBatch& b) {
+  std::vector<std::int64_t> ids, mins, maxs, counts, totals, kinds;
+  for (const auto& [mid, m] : b.machines) {
     ids.push_back(mid);
     mins.push_back(m.min_ts);
     maxs.push_back(m.max_ts);
@@ -277,7 +311,7 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
     totals.push_back(m.total ? 1 : 0);
     kinds.push_back(m.kinds);
   }
-  Result before = c.prepared(
+  return c.prepared(
       "update_machines",
       "UPDATE machines m SET events = m.events + v.n, min_ts = LEAST(coalesce(m.min_ts, v.mn), v.mn),"
       " max_ts = GREATEST(coalesce(m.max_ts, v.mx), v.mx), has_total_counter = m.has_total_counter OR v.tot <> 0,"
@@ -286,11 +320,17 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
       " FOR UPDATE) o, unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::int[], $6::int[]) v(id, n, mn, mx, tot, k)"
       " WHERE m.id = o.id AND m.id = v.id RETURNING o.id, o.max_ts, o.has_total_counter, o.rollup_end",
       Params().add_array(ids).add_array(counts).add_array(mins).add_array(maxs).add_array(totals).add_array(kinds));
+}
+
+// The materialised rollup hours the new events may change, from what the machines' rows were
+// (`before`), are deleted.
+void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before, const AppendBatch& b) {
+  std::vector<std::int64_t> invalid_ids, invalid_from;
   std::vector<StateWalk> walks;
   std::vector<TimeMs> walk_rollup_end;
   for (int i = 0; i < before.rows(); ++i) {
     const std::int64_t mid = before.int_at(i, 0);
-    const MachineBatch& m = machines[mid];
+    const AppendBatch::MachineBatch& m = b.machines.at(mid);
     const bool had_total = before.int_at(i, 2) != 0;
     const TimeMs rollup_end = before.int_at(i, 3);
     if (before.is_null(i, 1) || rollup_end == kTimeMin) continue;  // nothing materialised
@@ -317,41 +357,40 @@ AppendResult PostgresEventStore::append_once(std::span<const Event> events, Time
       invalid_from.push_back(from);
     }
   }
-  if (!invalid_ids.empty()) {
-    c.prepared("invalidate_rollups",
-               "WITH v AS (SELECT * FROM unnest($1::int[], $2::bigint[]) v(id, h)),"
-               " d AS (DELETE FROM rollups r USING v WHERE r.machine_id = v.id AND r.hour_start >= v.h),"
-               " dd AS (DELETE FROM rollup_days r USING v WHERE r.machine_id = v.id AND r.day_start + 86400000 > v.h),"
-               " dc AS (DELETE FROM machine_carry r USING v WHERE r.machine_id = v.id AND r.at > v.h)"
-               " UPDATE machines m SET rollup_end = LEAST(m.rollup_end, v.h) FROM v WHERE m.id = v.id",
-               Params().add_array(invalid_ids).add_array(invalid_from));
+  if (invalid_ids.empty()) return;
+  c.prepared("invalidate_rollups",
+             "WITH v AS (SELECT * FROM unnest($1::int[], $2::bigint[]) v(id, h)),"
+             " d AS (DELETE FROM rollups r USING v WHERE r.machine_id = v.id AND r.hour_start >= v.h),"
+             " dd AS (DELETE FROM rollup_days r USING v WHERE r.machine_id = v.id AND r.day_start + 86400000 > v.h),"
+             " dc AS (DELETE FROM machine_carry r USING v WHERE r.machine_id = v.id AND r.at > v.h)"
+             " UPDATE machines m SET rollup_end = LEAST(m.rollup_end, v.h) FROM v WHERE m.id = v.id",
+             Params().add_array(invalid_ids).add_array(invalid_from));
+}
+
+// The touched sources' rows: their gaps, counts, seq range, last sight and clock offset.
+void PostgresEventStore::update_sources(Connection& c, std::map<std::int64_t, SourceBatch>& sources, TimeMs received_at) {
+  update_source_gaps(sources);
+  std::vector<std::int64_t> sids, n, smin, smax, fut, off;
+  for (auto& [sid, s] : sources) {
+    // The median offset of this batch: robust to a few events buffered long at the edge.
+    auto mid = s.offsets.begin() + static_cast<std::ptrdiff_t>(s.offsets.size() / 2);
+    std::nth_element(s.offsets.begin(), mid, s.offsets.end());
+    sids.push_back(sid);
+    n.push_back(s.count);
+    smin.push_back(s.seq_min);
+    smax.push_back(s.seq_max);
+    fut.push_back(s.future);
+    off.push_back(*mid);
   }
-  if (!sources.empty()) {
-    update_source_gaps(sources);
-    std::vector<std::int64_t> sids, n, smin, smax, fut, off;
-    for (auto& [sid, s] : sources) {
-      // The median offset of this batch: robust to a few events buffered long at the edge.
-      auto mid = s.offsets.begin() + static_cast<std::ptrdiff_t>(s.offsets.size() / 2);
-      std::nth_element(s.offsets.begin(), mid, s.offsets.end());
-      sids.push_back(sid);
-      n.push_back(s.count);
-      smin.push_back(s.seq_min);
-      smax.push_back(s.seq_max);
-      fut.push_back(s.future);
-      off.push_back(*mid);
-    }
-    c.prepared("update_sources",
-               "UPDATE sources s SET events = s.events + v.n,"
-               " seq_min = CASE WHEN v.smin < 0 THEN s.seq_min WHEN s.seq_min < 0 THEN v.smin ELSE LEAST(s.seq_min, v.smin) END,"
-               " seq_max = GREATEST(s.seq_max, v.smax), last_seen = GREATEST(s.last_seen, $7::bigint),"
-               " clock_offset_ms = v.off, future_events = s.future_events + v.fut"
-               " FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])"
-               " v(id, n, smin, smax, fut, off) WHERE s.id = v.id",
-               Params().add_array(sids).add_array(n).add_array(smin).add_array(smax).add_array(fut).add_array(off).add(
-                   received_at));
-  }
-  tx->commit();
-  return result;
+  c.prepared("update_sources",
+             "UPDATE sources s SET events = s.events + v.n,"
+             " seq_min = CASE WHEN v.smin < 0 THEN s.seq_min WHEN s.seq_min < 0 THEN v.smin ELSE LEAST(s.seq_min, v.smin) END,"
+             " seq_max = GREATEST(s.seq_max, v.smax), last_seen = GREATEST(s.last_seen, $7::bigint),"
+             " clock_offset_ms = v.off, future_events = s.future_events + v.fut"
+             " FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[])"
+             " v(id, n, smin, smax, fut, off) WHERE s.id = v.id",
+             Params().add_array(sids).add_array(n).add_array(smin).add_array(smax).add_array(fut).add_array(off).add(
+                 received_at));
 }
 
 std::vector<char> PostgresEventStore::stored_identities(std::span<const Event> events, const std::vector<std::int64_t>& sids) {

@@ -109,6 +109,13 @@ class PostgresEventStore final : public EventStore {
   void ensure_partitions(const std::set<std::int64_t>& days);
   void check_rules();
   AppendResult append_once(std::span<const Event> events, TimeMs received_at, bool ask_cut = false);
+  // The steps of append_once (postgres_append.cpp).
+  struct AppendBatch;
+  void select_new_events(std::span<const Event> events, TimeMs received_at, bool ask_cut, AppendBatch& b);
+  void copy_direct(pg::Connection& c, AppendBatch& b, TimeMs received_at, std::optional<pg::Transaction>& tx);
+  void copy_staged(pg::Connection& c, AppendBatch& b, TimeMs received_at, std::optional<pg::Transaction>& tx);
+  pg::Result update_machine_rows(pg::Connection& c, const AppendBatch& b);
+  void invalidate_rollups(pg::Connection& c, const pg::Result& before, const AppendBatch& b);
   TimeMs retention_cut(pg::Connection& c, std::span<const Event> events, TimeMs received_at, bool ask);
   void dead_letter_refused(pg::Connection& c, std::span<const Event* const> refused, TimeMs cut, TimeMs received_at);
   // What one append brings to a source.
@@ -117,6 +124,7 @@ class PostgresEventStore final : public EventStore {
     std::vector<std::int64_t> offsets, seqs;
   };
   void update_source_gaps(const std::map<std::int64_t, SourceBatch>& sources);
+  void update_sources(pg::Connection& c, std::map<std::int64_t, SourceBatch>& sources, TimeMs received_at);
   // Which events' identities (src+inc+seq) are stored already, under any time: a source's stored
   // seqs are its range minus its gaps, as on SQLite. Only seqs at or below the highest this server
   // has seen of their source are looked up, so a live stream costs nothing here.
