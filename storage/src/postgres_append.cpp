@@ -54,6 +54,38 @@ void copy_text(std::string& out, std::string_view s) {
 constexpr std::string_view kCopyBinaryHeader{"PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0", 19};  // signature, flags, extension length
 constexpr std::string_view kCopyBinaryTrailer{"\377\377", 2};
 
+// A source's stored sequence numbers: its range minus its gaps (as read, and as changed here).
+struct SeqRange {
+  std::int64_t seq_min, seq_max;
+  std::map<std::int64_t, std::int64_t> gaps, loaded;  // first -> last
+};
+
+// The range and gaps once `seqs` are stored too (as the SQLite store does).
+void add_seqs(SeqRange& r, std::vector<std::int64_t> seqs) {
+  std::sort(seqs.begin(), seqs.end());
+  for (const std::int64_t q : seqs) {
+    if (r.seq_max < 0) {
+      r.seq_min = r.seq_max = q;
+    } else if (q > r.seq_max) {
+      if (q > r.seq_max + 1) r.gaps[r.seq_max + 1] = q - 1;
+      r.seq_max = q;
+    } else if (q < r.seq_min) {
+      if (q < r.seq_min - 1) r.gaps[q + 1] = r.seq_min - 1;
+      r.seq_min = q;
+    } else {
+      // Inside the known range: it fills (part of) a gap.
+      auto it = r.gaps.upper_bound(q);
+      if (it == r.gaps.begin()) continue;
+      --it;
+      const std::int64_t first = it->first, last = it->second;
+      if (q > last) continue;
+      r.gaps.erase(it);
+      if (first < q) r.gaps[first] = q - 1;
+      if (q < last) r.gaps[q + 1] = last;
+    }
+  }
+}
+
 }  // namespace
 
 // Partitions for the days of a batch (and a few days ahead of the server clock), created under an
@@ -440,15 +472,11 @@ void PostgresEventStore::update_source_gaps(const std::map<std::int64_t, SourceB
   if (sids.empty()) return;
   Result known = c.prepared("lock_sources", "SELECT id, seq_min, seq_max FROM sources WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
                             Params().add_array(sids));
-  struct Range {
-    std::int64_t seq_min, seq_max;
-    std::map<std::int64_t, std::int64_t> gaps, loaded;  // first -> last
-  };
-  std::map<std::int64_t, Range> ranges;
+  std::map<std::int64_t, SeqRange> ranges;
   std::vector<std::int64_t> read_ids, read_lo, read_hi;
   for (int i = 0; i < known.rows(); ++i) {
     const std::int64_t sid = known.int_at(i, 0);
-    Range& r = ranges[sid];
+    SeqRange& r = ranges[sid];
     r.seq_min = known.int_at(i, 1);
     r.seq_max = known.int_at(i, 2);
     const SourceBatch& s = sources.at(sid);
@@ -465,36 +493,14 @@ void PostgresEventStore::update_source_gaps(const std::map<std::int64_t, SourceB
                           " v(id, lo, hi) ON g.src_id = v.id AND g.last >= v.lo AND g.first <= v.hi",
                           Params().add_array(read_ids).add_array(read_lo).add_array(read_hi));
     for (int i = 0; i < g.rows(); ++i) {
-      Range& r = ranges[g.int_at(i, 0)];
+      SeqRange& r = ranges[g.int_at(i, 0)];
       r.gaps[g.int_at(i, 1)] = g.int_at(i, 2);
     }
     for (auto& [sid, r] : ranges) r.loaded = r.gaps;
   }
   std::vector<std::int64_t> del_ids, del_first, put_ids, put_first, put_last;
   for (auto& [sid, r] : ranges) {
-    std::vector<std::int64_t> seqs = sources.at(sid).seqs;
-    std::sort(seqs.begin(), seqs.end());
-    for (const std::int64_t q : seqs) {
-      if (r.seq_max < 0) {
-        r.seq_min = r.seq_max = q;
-      } else if (q > r.seq_max) {
-        if (q > r.seq_max + 1) r.gaps[r.seq_max + 1] = q - 1;
-        r.seq_max = q;
-      } else if (q < r.seq_min) {
-        if (q < r.seq_min - 1) r.gaps[q + 1] = r.seq_min - 1;
-        r.seq_min = q;
-      } else {
-        // Inside the known range: it fills (part of) a gap.
-        auto it = r.gaps.upper_bound(q);
-        if (it == r.gaps.begin()) continue;
-        --it;
-        const std::int64_t first = it->first, last = it->second;
-        if (q > last) continue;
-        r.gaps.erase(it);
-        if (first < q) r.gaps[first] = q - 1;
-        if (q < last) r.gaps[q + 1] = last;
-      }
-    }
+    add_seqs(r, sources.at(sid).seqs);
     for (const auto& [first, last] : r.loaded)
       if (!r.gaps.count(first)) {
         del_ids.push_back(sid);

@@ -139,6 +139,8 @@ class PostgresEventStore final : public EventStore {
     TimeMs bound = kTimeMin;  // the answer
   };
   void run_start_bounds(std::vector<StateWalk>& walks);
+  struct WalkProgress;  // postgres_history.cpp
+  void advance_walk(const pg::Result& r, int begin, int end, StateWalk& w, WalkProgress& p);
   struct HistoryRequest {
     std::int64_t mid;
     const MachineSpec* spec;
@@ -148,6 +150,8 @@ class PostgresEventStore final : public EventStore {
     bool carried = false;       // `events` starts with the carry of `from`: only [from, …) is left to load
   };
   void load_histories(std::vector<HistoryRequest>& requests);
+  void load_context_before(std::vector<HistoryRequest>& requests, const std::vector<TimeMs>& lo,
+                           std::vector<std::int64_t>& wanted);
   void add_signs_of_life(std::vector<HistoryRequest>& requests);
   // What load_histories knows of each request so far.
   struct HistoryProgress {
@@ -157,6 +161,10 @@ class PostgresEventStore final : public EventStore {
     bool window_done = false;
   };
   void load_windows_with_lead(std::vector<HistoryRequest>& requests, std::vector<HistoryProgress>& progress);
+  void load_windows(std::vector<HistoryRequest>& requests, const std::vector<HistoryProgress>& progress,
+                    const std::vector<TimeMs>& lo);
+  struct LeadRow;  // postgres_history.cpp
+  void answer_from_lead(const pg::Result& r, const std::vector<LeadRow>& rows, HistoryRequest& q, HistoryProgress& p);
   std::string carry_of(std::int64_t mid, const MachineSpec& spec, TimeMs at, std::int64_t kinds);
   void add_carry(HistoryRequest& q, std::string_view bytes);
   void load_history_events(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, std::int64_t kinds,
@@ -164,8 +172,16 @@ class PostgresEventStore final : public EventStore {
   void add_total_marker(std::int64_t mid, bool has_total, std::vector<Event>& events) const;
   MachineHistory history(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, const MachineFacts& facts);
   MachineFacts facts(std::int64_t mid);
+  // The steps of machines_totals (postgres_rollups.cpp).
+  struct GroupTotals;
+  void read_group_rows(GroupTotals& g);
+  void plan_group(GroupTotals& g, TimeMs from, TimeMs to, TimeMs horizon);
+  void send_group_sums(pg::Connection& side, const GroupTotals& g);
+  void add_group_sums(const pg::Result& s, GroupTotals& g);
   KpiTotals rollup_hours(std::int64_t mid, const MachineSpec& spec, TimeMs from, TimeMs to, const MachineFacts& facts,
                          bool fill_days = false);
+  void write_rollups(pg::Connection& c, std::int64_t mid, std::int64_t version, const std::vector<Interval>& missing,
+                     const std::string& rows, const std::string& carry);
 
   std::string url_;
   const PlantModel& plant_;

@@ -29,6 +29,12 @@ constexpr struct {
   int bit, type, counter;
 } kKinds[] = {{1, 3, 0}, {2, 2, 0}, {4, 2, 1}, {8, 2, 2}};
 
+// Adds the state `raw` names on `spec` to `group`, unless unknown.
+void resolve_into(const MachineSpec& spec, std::string_view raw, std::vector<State>& group) {
+  const auto s = spec.resolve_state(raw);
+  if (s && *s != State::unknown) group.push_back(*s);
+}
+
 #define OEE_PG_READ_COLUMNS "machine_id, ts, type, src_id, seq, state, reason, good, reject, counter, value, rollover, product, at"
 
 }  // namespace
@@ -71,6 +77,26 @@ void PostgresEventStore::load_range(std::int64_t mid, const char* table, TimeMs 
   for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
 }
 
+// Where a walk of run_start_bounds is.
+struct PostgresEventStore::WalkProgress {
+  std::vector<State> latest;
+  TimeMs cursor;
+  DurationMs span = kPartitionMs;
+  bool done = false;
+
+  // Returns true when `group` (the states at one instant) ends the walk.
+  bool visit(const std::vector<State>& group) {
+    if (group.empty()) return false;
+    if (latest.empty()) {
+      latest = group;
+      return false;
+    }
+    return std::none_of(group.begin(), group.end(),
+                        [&](State s) { return std::find(latest.begin(), latest.end(), s) != latest.end(); });
+  }
+  TimeMs floor() const { return span >= 64 * kPartitionMs || cursor < kTimeMin + span ? kTimeMin : cursor - span; }
+};
+
 // A time L <= `before` such that the state interval containing `before` - 1 starts after L and the
 // interval containing L ends before `before`: walking back over state events, the first instant
 // whose states (all of them: ties resolve by the engine's canonical order) differ from every state
@@ -80,31 +106,8 @@ void PostgresEventStore::load_range(std::int64_t mid, const char* table, TimeMs 
 // in one query. A walk starts a partition back and widens: a query touches the few partitions it
 // needs, not every one before `before`.
 void PostgresEventStore::run_start_bounds(std::vector<StateWalk>& walks) {
-  struct Progress {
-    std::vector<State> latest;
-    TimeMs cursor;
-    DurationMs span = kPartitionMs;
-    bool done = false;
-  };
-  std::vector<Progress> progress;
+  std::vector<WalkProgress> progress;
   for (const StateWalk& w : walks) progress.push_back({{}, w.before});
-  auto resolve = [](const MachineSpec& spec, std::string_view raw, std::vector<State>& group) {
-    const auto s = spec.resolve_state(raw);
-    if (s && *s != State::unknown) group.push_back(*s);
-  };
-  // Returns true when `group` (the states at one instant) ends the walk.
-  auto visit = [](Progress& p, const std::vector<State>& group) {
-    if (group.empty()) return false;
-    if (p.latest.empty()) {
-      p.latest = group;
-      return false;
-    }
-    return std::none_of(group.begin(), group.end(),
-                        [&](State s) { return std::find(p.latest.begin(), p.latest.end(), s) != p.latest.end(); });
-  };
-  auto floor_of = [](const Progress& p) {
-    return p.span >= 64 * kPartitionMs || p.cursor < kTimeMin + p.span ? kTimeMin : p.cursor - p.span;
-  };
   for (;;) {
     std::vector<std::int64_t> idx, ids, cursors, floors;
     for (std::size_t k = 0; k < walks.size(); ++k) {
@@ -112,7 +115,7 @@ void PostgresEventStore::run_start_bounds(std::vector<StateWalk>& walks) {
       idx.push_back(static_cast<std::int64_t>(k));
       ids.push_back(walks[k].mid);
       cursors.push_back(progress[k].cursor);
-      floors.push_back(floor_of(progress[k]));
+      floors.push_back(progress[k].floor());
     }
     if (idx.empty()) return;
     Result r = conn().prepared_binary("walk_states",
@@ -126,48 +129,52 @@ void PostgresEventStore::run_start_bounds(std::vector<StateWalk>& walks) {
     int row = 0;
     for (std::size_t n = 0; n < idx.size(); ++n) {
       const std::size_t k = static_cast<std::size_t>(idx[n]);
-      StateWalk& w = walks[k];
-      Progress& p = progress[k];
       const int begin = row;
       while (row < r.rows() && r.int_at(row, 0) == idx[n]) ++row;
-      const int rows = row - begin;
-      const bool full = rows == kWalkChunk;
-      const TimeMs last = rows ? r.int_at(row - 1, 1) : p.cursor;
-      for (int i = begin; i < row && !p.done;) {
-        const TimeMs ts = r.int_at(i, 1);
-        if (full && ts == last) break;  // this instant may continue in the next chunk
-        std::vector<State> group;
-        for (; i < row && r.int_at(i, 1) == ts; ++i) resolve(*w.spec, r.view_at(i, 2), group);
-        if (visit(p, group)) {
-          w.bound = ts;
-          p.done = true;
-        }
-      }
-      if (p.done) continue;
-      if (!full) {
-        const TimeMs floor = floor_of(p);
-        if (floor == kTimeMin) {
-          w.bound = kTimeMin;
-          p.done = true;
-        } else {
-          p.cursor = floor;  // everything in [floor, cursor) was seen
-          p.span *= 4;
-        }
-      } else if (r.int_at(begin, 1) == last) {
-        // One instant fills the chunk: read it whole.
-        Result all = conn().query("SELECT state FROM history_events WHERE machine_id=$1 AND type=0 AND ts=$2",
-                                  Params().add(w.mid).add(last));
-        std::vector<State> group;
-        for (int i = 0; i < all.rows(); ++i) resolve(*w.spec, all.view_at(i, 0), group);
-        if (visit(p, group)) {
-          w.bound = last;
-          p.done = true;
-        }
-        p.cursor = last;
-      } else {
-        p.cursor = last + 1;  // the next chunk starts with every event at `last`
-      }
+      advance_walk(r, begin, row, walks[k], progress[k]);
     }
+  }
+}
+
+// One walk's chunk (rows [begin, end) of `r`, latest first): the instants it holds whole are
+// visited; then the walk ends, widens, or continues after the chunk.
+void PostgresEventStore::advance_walk(const Result& r, int begin, int end, StateWalk& w, WalkProgress& p) {
+  const int rows = end - begin;
+  const bool full = rows == kWalkChunk;
+  const TimeMs last = rows ? r.int_at(end - 1, 1) : p.cursor;
+  for (int i = begin; i < end && !p.done;) {
+    const TimeMs ts = r.int_at(i, 1);
+    if (full && ts == last) break;  // this instant may continue in the next chunk
+    std::vector<State> group;
+    for (; i < end && r.int_at(i, 1) == ts; ++i) resolve_into(*w.spec, r.view_at(i, 2), group);
+    if (p.visit(group)) {
+      w.bound = ts;
+      p.done = true;
+    }
+  }
+  if (p.done) return;
+  if (!full) {
+    const TimeMs floor = p.floor();
+    if (floor == kTimeMin) {
+      w.bound = kTimeMin;
+      p.done = true;
+    } else {
+      p.cursor = floor;  // everything in [floor, cursor) was seen
+      p.span *= 4;
+    }
+  } else if (r.int_at(begin, 1) == last) {
+    // One instant fills the chunk: read it whole.
+    Result all = conn().query("SELECT state FROM history_events WHERE machine_id=$1 AND type=0 AND ts=$2",
+                              Params().add(w.mid).add(last));
+    std::vector<State> group;
+    for (int i = 0; i < all.rows(); ++i) resolve_into(*w.spec, all.view_at(i, 0), group);
+    if (p.visit(group)) {
+      w.bound = last;
+      p.done = true;
+    }
+    p.cursor = last;
+  } else {
+    p.cursor = last + 1;  // the next chunk starts with every event at `last`
   }
 }
 
@@ -192,6 +199,12 @@ void PostgresEventStore::load_history_events(std::int64_t mid, const MachineSpec
   load_histories(request);
   for (Event& e : request[0].events) out.push_back(std::move(e));
 }
+
+// A row of load_windows_with_lead's result: its time, type and counter, and its number.
+struct PostgresEventStore::LeadRow {
+  TimeMs ts;
+  int type, counter, row;
+};
 
 // The windows of a group in one statement: each window's events together with a lead before it
 // (kWindowLeadMs before its start-up window), instead of separate statements for the walks, the
@@ -218,72 +231,71 @@ void PostgresEventStore::load_windows_with_lead(std::vector<HistoryRequest>& req
                                     Params().add_array(idx).add_array(ids).add_array(los).add_array(afters)
                                         .add(*std::min_element(los.begin(), los.end()))
                                         .add(*std::max_element(afters.begin(), afters.end())));
-  // Row numbers per request, by time.
-  struct Row {
-    TimeMs ts;
-    int type, counter, row;
-  };
-  std::vector<std::vector<Row>> rows_of(requests.size());
+  // LeadRow numbers per request, by time.
+  std::vector<std::vector<LeadRow>> rows_of(requests.size());
   for (int i = 0; i < r.rows(); ++i)
     rows_of[static_cast<std::size_t>(r.int_at(i, 14))].push_back(
         {r.int_at(i, 1), static_cast<int>(r.int_at(i, 2)), static_cast<int>(r.int_at(i, 9)), i});
   for (std::int64_t k : idx) {
     auto& rows = rows_of[static_cast<std::size_t>(k)];
-    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.ts < b.ts; });
+    std::sort(rows.begin(), rows.end(), [](const LeadRow& a, const LeadRow& b) { return a.ts < b.ts; });
   }
   for (std::int64_t kk : idx) {
     const std::size_t k = static_cast<std::size_t>(kk);
-    HistoryRequest& q = requests[k];
-    HistoryProgress& p = progress[k];
-    const std::vector<Row>& rows = rows_of[k];
-    // The walk back from `before` (as run_start_bounds): the first instant whose states share
-    // nothing with the latest states before `before`; unanswered when the lead's start is reached.
-    const TimeMs before = q.from - q.spec->startup_window_ms;
-    std::vector<State> latest_states;
-    auto at_or_after = [&](TimeMs t) {
-      return std::lower_bound(rows.begin(), rows.end(), t, [](const Row& a, TimeMs v) { return a.ts < v; });
-    };
-    for (auto end = at_or_after(before); end != rows.begin() && !p.lo_known;) {
-      const TimeMs ts = std::prev(end)->ts;
-      std::vector<State> group;
-      for (; end != rows.begin() && std::prev(end)->ts == ts; --end) {
-        const Row& x = *std::prev(end);
-        if (x.type != 0) continue;
-        const auto s = q.spec->resolve_state(r.view_at(x.row, 5));
-        if (s && *s != State::unknown) group.push_back(*s);
-      }
-      if (group.empty()) continue;
-      if (latest_states.empty()) {
-        latest_states = group;
-      } else if (std::none_of(group.begin(), group.end(), [&](State s) {
-                   return std::find(latest_states.begin(), latest_states.end(), s) != latest_states.end();
-                 })) {
-        p.lo = ts;
-        p.lo_known = true;
-      }
-    }
-    if (!p.lo_known) continue;
-    // The context before `lo`: for each kind, every event at the latest instant of that kind.
-    p.wanted = q.kinds;
-    for (const auto& kind : kKinds) {
-      if (!(p.wanted & kind.bit)) continue;
-      auto matches = [&](const Row& x) { return x.type == kind.type && (kind.type == 3 || x.counter == kind.counter); };
-      auto end = at_or_after(p.lo);
-      while (end != rows.begin() && !matches(*std::prev(end))) --end;
-      if (end == rows.begin()) continue;  // not in the lead: load_histories looks further back
-      const TimeMs mts = std::prev(end)->ts;
-      for (; end != rows.begin() && std::prev(end)->ts == mts; --end)
-        if (matches(*std::prev(end))) q.events.push_back(decode(r, std::prev(end)->row));
-      p.wanted &= ~static_cast<std::int64_t>(kind.bit);
-    }
-    // The window (as load_histories' window query).
-    p.window_done = true;
-    if (p.lo >= q.to && !(q.to < kTimeMax && look_ahead_ms(*q.spec) > 0)) continue;
-    const TimeMs after = std::max(later_by(q.to, look_ahead_ms(*q.spec)), p.lo);
-    const TimeMs signs_end = later_by(q.to, q.spec->no_data_after_ms);
-    for (auto x = at_or_after(p.lo); x != rows.end() && x->ts < after; ++x)
-      if (x->ts < q.to || x->type == 0 || x->ts < signs_end) q.events.push_back(decode(r, x->row));
+    answer_from_lead(r, rows_of[k], requests[k], progress[k]);
   }
+}
+
+// One request's walk, context and window from the rows of its lead (`rows`, rows of `r` by time).
+void PostgresEventStore::answer_from_lead(const Result& r, const std::vector<LeadRow>& rows, HistoryRequest& q,
+                                          HistoryProgress& p) {
+  // The walk back from `before` (as run_start_bounds): the first instant whose states share
+  // nothing with the latest states before `before`; unanswered when the lead's start is reached.
+  const TimeMs before = q.from - q.spec->startup_window_ms;
+  std::vector<State> latest_states;
+  auto at_or_after = [&](TimeMs t) {
+    return std::lower_bound(rows.begin(), rows.end(), t, [](const LeadRow& a, TimeMs v) { return a.ts < v; });
+  };
+  for (auto end = at_or_after(before); end != rows.begin() && !p.lo_known;) {
+    const TimeMs ts = std::prev(end)->ts;
+    std::vector<State> group;
+    for (; end != rows.begin() && std::prev(end)->ts == ts; --end) {
+      const LeadRow& x = *std::prev(end);
+      if (x.type != 0) continue;
+      const auto s = q.spec->resolve_state(r.view_at(x.row, 5));
+      if (s && *s != State::unknown) group.push_back(*s);
+    }
+    if (group.empty()) continue;
+    if (latest_states.empty()) {
+      latest_states = group;
+    } else if (std::none_of(group.begin(), group.end(), [&](State s) {
+                 return std::find(latest_states.begin(), latest_states.end(), s) != latest_states.end();
+               })) {
+      p.lo = ts;
+      p.lo_known = true;
+    }
+  }
+  if (!p.lo_known) return;
+  // The context before `lo`: for each kind, every event at the latest instant of that kind.
+  p.wanted = q.kinds;
+  for (const auto& kind : kKinds) {
+    if (!(p.wanted & kind.bit)) continue;
+    auto matches = [&](const LeadRow& x) { return x.type == kind.type && (kind.type == 3 || x.counter == kind.counter); };
+    auto end = at_or_after(p.lo);
+    while (end != rows.begin() && !matches(*std::prev(end))) --end;
+    if (end == rows.begin()) continue;  // not in the lead: load_histories looks further back
+    const TimeMs mts = std::prev(end)->ts;
+    for (; end != rows.begin() && std::prev(end)->ts == mts; --end)
+      if (matches(*std::prev(end))) q.events.push_back(decode(r, std::prev(end)->row));
+    p.wanted &= ~static_cast<std::int64_t>(kind.bit);
+  }
+  // The window (as load_histories' window query).
+  p.window_done = true;
+  if (p.lo >= q.to && !(q.to < kTimeMax && look_ahead_ms(*q.spec) > 0)) return;
+  const TimeMs after = std::max(later_by(q.to, look_ahead_ms(*q.spec)), p.lo);
+  const TimeMs signs_end = later_by(q.to, q.spec->no_data_after_ms);
+  for (auto x = at_or_after(p.lo); x != rows.end() && x->ts < after; ++x)
+    if (x->ts < q.to || x->type == 0 || x->ts < signs_end) q.events.push_back(decode(r, x->row));
 }
 
 // The carry of `at` (machine_carry in postgres_schema.cpp): the events before `at` that the history
@@ -336,6 +348,14 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
   std::vector<std::int64_t> wanted(requests.size(), 0);
   for (std::size_t k = 0; k < requests.size(); ++k)
     if (lo[k] > kTimeMin) wanted[k] = progress[k].lo_known ? progress[k].wanted : requests[k].kinds;
+  load_context_before(requests, lo, wanted);
+  load_windows(requests, progress, lo);
+  add_signs_of_life(requests);
+}
+
+// For each request, every event at the latest instant of each kind in `wanted` before its `lo`.
+void PostgresEventStore::load_context_before(std::vector<HistoryRequest>& requests, const std::vector<TimeMs>& lo,
+                                             std::vector<std::int64_t>& wanted) {
   for (const bool near : {true, false}) {
     std::vector<std::int64_t> idx, ids, los, floors, types, counters;
     for (std::size_t k = 0; k < requests.size(); ++k)
@@ -371,6 +391,11 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
           wanted[k] &= ~static_cast<std::int64_t>(kind.bit);  // found: not looked for again
     }
   }
+}
+
+// The events of each window not loaded yet, from its `lo` on.
+void PostgresEventStore::load_windows(std::vector<HistoryRequest>& requests, const std::vector<HistoryProgress>& progress,
+                                      const std::vector<TimeMs>& lo) {
   std::vector<std::int64_t> idx, ids, los, tos, afters, signs_ends;
   for (std::size_t k = 0; k < requests.size(); ++k) {
     const HistoryRequest& q = requests[k];
@@ -383,22 +408,20 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
     afters.push_back(std::max(later_by(q.to, look_ahead_ms(*q.spec)), lo[k]));
     signs_ends.push_back(later_by(q.to, q.spec->no_data_after_ms));
   }
-  if (!idx.empty()) {
-    // After `to`: the state events up to a micro-stop threshold, every event (a sign of life) up to
-    // a no-data threshold.
-    Result r = conn().prepared_binary(
-        "load_window",
-        "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $8::bigint[])"
-        " v(k, id, lo, hi, aft, sig) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
-        " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0 OR ts<v.sig)"
-        " AND ts>=$6 AND ts<$7) h",
-        Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
-            .add(*std::min_element(los.begin(), los.end()))
-            .add(*std::max_element(afters.begin(), afters.end()))
-            .add_array(signs_ends));
-    for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
-  }
-  add_signs_of_life(requests);
+  if (idx.empty()) return;
+  // After `to`: the state events up to a micro-stop threshold, every event (a sign of life) up to
+  // a no-data threshold.
+  Result r = conn().prepared_binary(
+      "load_window",
+      "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $8::bigint[])"
+      " v(k, id, lo, hi, aft, sig) CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS
+      " FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.aft AND (ts<v.hi OR type=0 OR ts<v.sig)"
+      " AND ts>=$6 AND ts<$7) h",
+      Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add_array(afters)
+          .add(*std::min_element(los.begin(), los.end()))
+          .add(*std::max_element(afters.begin(), afters.end()))
+          .add_array(signs_ends));
+  for (int i = 0; i < r.rows(); ++i) requests[static_cast<std::size_t>(r.int_at(i, 14))].events.push_back(decode(r, i));
 }
 
 // For no-data detection (signs_of_life.h): the events after each window are only signs of life
