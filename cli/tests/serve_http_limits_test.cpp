@@ -124,6 +124,7 @@ TEST(ServeHttpLimits, SlowBodiesAndIdleConnectionsAreClosed) {
   slow.back()->send_raw("POST /api/v1/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                         "Content-Length: 1000\r\n\r\n{\"user\":\"");
   EXPECT_EQ(trickle_until_closed(slow, "a", 60), 0u);
+  EXPECT_EQ(metric(server.port(), "oee_http_read_timeouts_total"), 1);
   // A keep-alive connection answered once, then quiet: closed after the idle timeout.
   HttpConnection quiet(server.port());
   EXPECT_EQ(quiet.request("GET", "/readyz").status, 200);

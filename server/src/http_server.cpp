@@ -343,7 +343,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     if (first_request_ || buffer_.size() > 0) return read_header();
     expire_in(shared_.options.idle_timeout_s);
     stream_.async_read_some(buffer_.prepare(kHeaderBytesMax), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-      if (ec) return self->on_read(ec, n);
+      if (ec) return self->close();  // the client left, or stayed quiet past the idle timeout: not counted
       self->buffer_.commit(n);
       self->read_header();
     });
