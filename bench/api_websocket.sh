@@ -20,7 +20,9 @@ seconds=30
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 source "$root/bench/common.bash"
 port=$(free_port)
-start_demo_server api_websocket.sh "$port" --speed 30 --history-hours 2
+# All the clients come from 127.0.0.1: the per-address cap (512 by default) is raised past them.
+start_demo_server api_websocket.sh "$port" --speed 30 --history-hours 2 \
+  --max-connections-per-address $((clients + 1000)) --max-connections $((clients + 1000))
 rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 baseline_clients=${BENCH_WS_BASELINE_CLIENTS:-100}

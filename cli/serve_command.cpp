@@ -150,6 +150,22 @@ void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
   g->add_flag("--mqtt-insecure", mqtt.insecure, "do not check the broker's host name against its certificate (tests only)");
 }
 
+// Connection caps and read deadlines (docs/security.md, "HTTP limits").
+void add_http_limit_options(CLI::App& app, server::HttpServerOptions& http) {
+  auto* g = app.add_option_group("http limits");
+  g->add_option("--max-connections", http.connections_max, "open HTTP and WebSocket connections at most; more get 503")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))->capture_default_str();
+  g->add_option("--max-connections-per-address", http.connections_per_address_max,
+                "open connections at most from one client address (IPv6: one /64); more get 503")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))->capture_default_str();
+  g->add_option("--header-timeout-s", http.header_timeout_s, "seconds a request may take to send all its headers")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
+  g->add_option("--body-timeout-s", http.body_timeout_s, "seconds a request may take to send its body after its headers")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
+  g->add_option("--idle-timeout-s", http.idle_timeout_s, "seconds a keep-alive connection may wait for its next request")
+      ->check(CLI::Range(1, 3600))->capture_default_str();
+}
+
 void add_demo_options(CLI::App& app, ServeOptions& o) {
   auto* g = app.add_option_group("demo");
   g->add_option("--seed", o.seed, "simulator seed")->capture_default_str();
@@ -297,6 +313,7 @@ int run_serve_command(int argc, char** argv) {
   ServeOptions options;
   add_server_options(app, options);
   add_mqtt_options(app, options.mqtt);
+  add_http_limit_options(app, options.http);
   add_demo_options(app, options);
   try {
     app.parse(argc, argv);

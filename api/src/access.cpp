@@ -1,5 +1,7 @@
 #include "oee/api/access.h"
 
+#include "oee/server/failure_response.h"
+
 namespace oee::api {
 
 using server::HttpRequest;
@@ -11,12 +13,25 @@ std::optional<auth::Principal> Access::principal(const HttpRequest& r) const {
     if (h->size() <= scheme.size() || h->substr(0, scheme.size()) != scheme) return std::nullopt;
     return accounts_.authenticate(h->substr(scheme.size()));
   }
-  if (const auto t = r.query_value("access_token")) return accounts_.authenticate(*t);
   return std::nullopt;
 }
 
 std::optional<HttpResponse> Access::refuse(const HttpRequest& r, auth::Role role, auth::Principal& who) const {
-  const auto p = principal(r);
+  if (r.query_value("access_token")) {
+    HttpResponse out = HttpResponse::error(401, "token_in_url", "access_token is accepted only on the WebSocket route /api/v1/live; send 'Authorization: Bearer TOKEN'");
+    out.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return out;
+  }
+  return refuse_principal(principal(r), role, who);
+}
+
+std::optional<HttpResponse> Access::refuse_websocket(const HttpRequest& r, auth::Role role, auth::Principal& who) const {
+  const auto t = r.query_value("access_token");
+  return refuse_principal(t && !r.header("authorization") ? accounts_.authenticate(*t) : principal(r), role, who);
+}
+
+std::optional<HttpResponse> Access::refuse_principal(const std::optional<auth::Principal>& p, auth::Role role,
+                                                     auth::Principal& who) const {
   if (!p) {
     HttpResponse out = HttpResponse::error(401, "unauthenticated", "send a valid token as 'Authorization: Bearer TOKEN' (POST /api/v1/login gives one)");
     out.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -32,8 +47,7 @@ std::optional<HttpResponse> Access::refuse(const HttpRequest& r, auth::Role role
 namespace {
 std::string request_key(const HttpRequest& r) {
   std::string key = r.path;
-  for (const auto& [name, value] : r.query)
-    if (name != "access_token") key += '&' + name + '=' + value;
+  for (const auto& [name, value] : r.query) key += '&' + name + '=' + value;
   return key;
 }
 }  // namespace
@@ -46,32 +60,19 @@ server::HttpHandler Access::require(auth::Role role, Handler handler) const {
       try {
         return handler(r, who);
       } catch (const std::exception& e) {
-        return HttpResponse::error(503, "storage_unavailable", std::string("storage is unavailable, try again: ") + e.what());
+        return server::failure_response(503, "storage_unavailable", "storage is unavailable, try again", r, e.what());
       }
     }
     const std::string key = request_key(r);
     try {
       HttpResponse out = handler(r, who);
-      if (out.status == 200 && out.body.size() <= 1024 * 1024) {
-        // Kept at most once a second per request, so hot endpoints do not copy every answer.
-        const TimeMs now = accounts_.now();
-        std::lock_guard lock(stale_mutex_);
-        auto it = last_good_.find(key);
-        if (it == last_good_.end()) {
-          if (last_good_.size() >= kStaleResponsesMax) last_good_.erase(last_good_.begin());
-          last_good_.emplace(key, StaleEntry{out, now});
-        } else if (now - it->second.kept_at >= kMsPerSecond || now < it->second.kept_at) {
-          it->second = StaleEntry{out, now};
-        }
-      }
+      if (out.status == 200 && out.body.size() <= 1024 * 1024) last_good_.keep(key, out, accounts_.now());
       return out;
     } catch (const std::exception& e) {
       // Storage failed (the store throws with its reason): the last good answer, marked stale.
-      std::lock_guard lock(stale_mutex_);
-      auto it = last_good_.find(key);
-      if (it == last_good_.end())
-        return HttpResponse::error(503, "storage_unavailable", std::string("storage is unavailable: ") + e.what());
-      HttpResponse out = it->second.response;
+      auto kept = last_good_.find(key);
+      if (!kept) return server::failure_response(503, "storage_unavailable", "storage is unavailable, try again", r, e.what());
+      HttpResponse out = std::move(*kept);
       out.headers.emplace_back("Warning", "110 - \"Response is Stale\"");
       out.headers.emplace_back("X-OEE-Stale", "true");
       return out;

@@ -45,4 +45,27 @@ TEST_F(Api, WritesFailCleanlyWhileStorageIsDownAndWorkAfter) {
   EXPECT_EQ(j["bars"][0]["name"], "material");
 }
 
+TEST_F(Api, StorageFailureAnswersACodeAndARequestIdAndLogsTheCause) {
+  storage_failing_ = true;
+  ::testing::internal::CaptureStdout();
+  const auto read = get("/api/v1/kpis?node=s1");
+  const auto write = request("POST", "/api/v1/stops/reason",
+                             R"({"machine":"s1/a1/l1/press","at":"2026-11-10T09:10:00-06:00","reason":"material"})", operator_token_);
+  const std::string log = ::testing::internal::GetCapturedStdout();
+  storage_failing_ = false;
+  for (const auto& reply : {read, write}) {
+    ASSERT_EQ(reply.status, 503);
+    const auto j = nlohmann::json::parse(reply.body);
+    EXPECT_EQ(j["error"]["code"], "storage_unavailable");
+    const std::string id = j["error"]["request_id"];
+    EXPECT_EQ(id.size(), 16u);
+    EXPECT_NE(reply.headers.find("X-Request-Id: " + id), std::string::npos) << reply.headers;
+    // The store's own words stay in the log, under the id the client got.
+    EXPECT_EQ(reply.body.find("disk I/O error"), std::string::npos) << reply.body;
+    const std::size_t line = log.find("request_id=" + id);
+    ASSERT_NE(line, std::string::npos) << log;
+    EXPECT_NE(log.substr(line, log.find('\n', line) - line).find("disk I/O error (injected)"), std::string::npos) << log;
+  }
+}
+
 }  // namespace oee::api

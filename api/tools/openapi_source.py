@@ -49,11 +49,12 @@ def error(desc):
 doc = {
   "openapi": "3.0.3",
   "info": {"title": "OEE platform API", "version": "1.0.0",
-           "description": "JSON over HTTP/1.1; times RFC 3339 in the plant's offset; errors {\"error\":{\"code\",\"message\"}}. See docs/api.md."},
+           "description": "JSON over HTTP/1.1; times RFC 3339 in the plant's offset; errors {\"error\":{\"code\",\"message\",\"request_id\"?}}. See docs/api.md."},
   "components": {
     "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     "schemas": {"Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}}}}}}},
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "request_id": {"type": "string", "description": "on failures inside the server (5xx): the id under which the server logged the cause; also the X-Request-Id header"}}}}}}},
   "paths": {},
 }
 LINK = {"description": "<same request with cursor=NEXT>; rel=\"next\" when items are left out (docs/api.md, Paging)",
@@ -67,7 +68,7 @@ for path, method, summary, role, params, body, paged in ROUTES:
     if role:
         op["security"] = [{"bearer": []}]
         op["x-role"] = role
-        op["responses"]["401"] = error("No valid token")
+        op["responses"]["401"] = error("No valid token (token_in_url: an access_token in the URL of a route other than the WebSocket /api/v1/live)")
         op["responses"]["403"] = error("Role too small")
     else:
         op["security"] = []

@@ -23,13 +23,19 @@ HttpResponse HttpResponse::json(std::string body, int status) {
   return r;
 }
 
-HttpResponse HttpResponse::error(int status, std::string_view code, std::string_view message) {
+HttpResponse HttpResponse::error(int status, std::string_view code, std::string_view message, std::string_view request_id) {
   std::string body = "{\"error\":{\"code\":";
   codec::append_json_string(body, code);
   body += ",\"message\":";
   codec::append_json_string(body, message);
+  if (!request_id.empty()) {
+    body += ",\"request_id\":";
+    codec::append_json_string(body, request_id);
+  }
   body += "}}";
-  return json(std::move(body), status);
+  HttpResponse out = json(std::move(body), status);
+  if (!request_id.empty()) out.headers.emplace_back("X-Request-Id", std::string(request_id));
+  return out;
 }
 
 void Router::add(std::string method, std::string path, HttpHandler handler) {

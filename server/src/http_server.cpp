@@ -15,6 +15,10 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "oee/server/connection_limits.h"
+#include "oee/server/failure_response.h"
+
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -71,9 +75,12 @@ class Connection {
 
 // What every connection shares with the server.
 struct Shared {
-  Shared(const Router& r, const HttpServerOptions& o) : router(r), options(o) {}
+  Shared(const Router& r, const HttpServerOptions& o)
+      : router(r), options(o), limits(o.connections_max, o.connections_per_address_max) {}
   const Router& router;
   const HttpServerOptions& options;
+  ConnectionLimits limits;
+  std::atomic<std::size_t> refusals{0};  // refused connections still being answered
   std::atomic<bool> draining{false};
   asio::thread_pool* blocking_pool = nullptr;
   std::atomic<std::size_t> blocking_requests{0};  // queued or running on blocking_pool
@@ -121,7 +128,8 @@ class WebSocketSession : public Connection,
                          public HomedWebSocket,
                          public std::enable_shared_from_this<WebSocketSession<Stream>> {
  public:
-  WebSocketSession(Stream&& stream, Shared& shared) : HomedWebSocket(home_of(stream.get_executor())), ws_(std::move(stream)), shared_(shared) {}
+  WebSocketSession(Stream&& stream, Shared& shared, ConnectionLimits::Slot slot)
+      : HomedWebSocket(home_of(stream.get_executor())), ws_(std::move(stream)), shared_(shared), slot_(std::move(slot)) {}
   ~WebSocketSession() override { shared_.leave(this); }
 
   void run(http::request<http::string_body> upgrade, const WebSocketAccept& accept, const HttpRequest& request) {
@@ -277,6 +285,7 @@ class WebSocketSession : public Connection,
 
   websocket::stream<Stream> ws_;
   Shared& shared_;
+  ConnectionLimits::Slot slot_;
   beast::flat_buffer buffer_;
   WebSocketHandlers handlers_;
   std::mutex mutex_;
@@ -289,8 +298,8 @@ template <class Stream>
 class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
   template <class... Args>
-  HttpSession(Shared& shared, tcp::socket socket, Args&... args)
-      : stream_(std::move(socket), args...), shared_(shared) {
+  HttpSession(Shared& shared, ConnectionLimits::Slot slot, tcp::socket socket, Args&... args)
+      : stream_(std::move(socket), args...), shared_(shared), slot_(std::move(slot)) {
     beast::error_code ec;
     const auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string();
@@ -304,7 +313,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void start() {
     shared_.enter(this->shared_from_this());
     if constexpr (std::is_same_v<Stream, TlsStream>) {
-      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(shared_.options.idle_timeout_s));
+      expire_in(shared_.options.header_timeout_s);
       stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
         if (ec) return self->close();
         self->read();
@@ -321,20 +330,43 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
  private:
+  void expire_in(int seconds) { beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(seconds)); }
+
   void read() {
     if (shared_.draining) return close();
     busy_ = false;
     parser_.emplace();
     parser_->header_limit(kHeaderBytesMax);
     parser_->body_limit(shared_.options.body_bytes_max);
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(shared_.options.idle_timeout_s));
-    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-      self->on_read(ec, n);
+    // A new client sends its request at once, and pipelined bytes are a request begun: the header
+    // deadline runs from now. Otherwise the connection may idle until the next request starts.
+    if (first_request_ || buffer_.size() > 0) return read_header();
+    expire_in(shared_.options.idle_timeout_s);
+    stream_.async_read_some(buffer_.prepare(kHeaderBytesMax), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec) return self->close();  // the client left, or stayed quiet past the idle timeout: not counted
+      self->buffer_.commit(n);
+      self->read_header();
+    });
+  }
+
+  // One deadline for all the headers and one for the whole body, so trickling bytes (slowloris)
+  // cannot keep a connection.
+  void read_header() {
+    first_request_ = false;
+    expire_in(shared_.options.header_timeout_s);
+    http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+      if (ec || self->parser_->is_done()) return self->on_read(ec, n);
+      self->expire_in(self->shared_.options.body_timeout_s);
+      http::async_read(self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec2, std::size_t n2) {
+        self->on_read(ec2, n2);
+      });
     });
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     busy_ = true;
+    if (ec == beast::error::timeout)
+      if (Metrics* m = shared_.options.metrics) ++m->http_read_timeouts;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) return close();
     if (ec) {
       // A request too large or malformed gets an answer before the connection closes.
@@ -348,7 +380,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     HttpRequest req = to_request(request, remote_);
     if (websocket::is_upgrade(request) && !req.query.count("\x01")) {
       if (const WebSocketAccept* accept = shared_.router.websocket(req.path)) {
-        auto ws = std::make_shared<WebSocketSession<Stream>>(std::move(stream_), shared_);
+        auto ws = std::make_shared<WebSocketSession<Stream>>(std::move(stream_), shared_, std::move(slot_));
         ws->run(std::move(request), *accept, req);
         return;  // the connection is the WebSocket's now
       }
@@ -366,7 +398,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     try {
       return shared_.router.dispatch(req);
     } catch (const std::exception& e) {
-      return HttpResponse::error(500, "internal", e.what());
+      return failure_response(500, "internal", "the server failed to answer this request", req, e.what());
     }
   }
 
@@ -400,7 +432,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     out->prepare_payload();
     if (Metrics* m = shared_.options.metrics)
       m->observe_request(response.status, std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
-    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(shared_.options.idle_timeout_s));
+    expire_in(shared_.options.idle_timeout_s);
     http::async_write(stream_, *out, [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) {
       if (ec || out->need_eof()) return self->close();
       self->read();
@@ -411,11 +443,67 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   Stream stream_;
   Shared& shared_;
+  ConnectionLimits::Slot slot_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
-  bool busy_ = false;
+  bool busy_ = false, first_request_ = true;
 };
+
+// A connection over a cap: answered 503 before its request is read. It then reads (and drops)
+// what the client sends until the client closes or 2 s pass, because closing a socket with unread
+// bytes resets it, and a reset can discard the answer before the client reads it.
+class Refusal : public std::enable_shared_from_this<Refusal> {
+ public:
+  static constexpr std::size_t kInFlightMax = 256;  // beyond this, refused connections close at once
+
+  Refusal(Shared& shared, tcp::socket socket) : stream_(std::move(socket)), shared_(shared) { ++shared_.refusals; }
+  ~Refusal() { --shared_.refusals; }
+
+  void start() {
+    stream_.expires_after(std::chrono::seconds(2));
+    asio::async_write(stream_, asio::buffer(answer()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      self->discard();
+    });
+  }
+
+ private:
+  static const std::string& answer() {
+    static const std::string text = [] {
+      const HttpResponse r = HttpResponse::error(503, "too_many_connections", "the server holds as many connections as it may (in total or from your address); try again shortly");
+      return "HTTP/1.1 503 Service Unavailable\r\nServer: oee\r\nContent-Type: " + r.content_type +
+             "\r\nCache-Control: no-store\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: " +
+             std::to_string(r.body.size()) + "\r\n\r\n" + r.body;
+    }();
+    return text;
+  }
+
+  void discard() {
+    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->discard();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  Shared& shared_;
+  std::array<char, 4096> scratch_{};
+};
+
+// The address a connection counts against: IPv6 clients by /64 (one host usually holds a whole /64).
+std::string limit_key(const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return {};
+  asio::ip::address a = endpoint.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (!a.is_v6()) return a.to_string();
+  auto bytes = a.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 }  // namespace
 
@@ -448,13 +536,26 @@ struct HttpServer::Impl {
         // second update to a client waits for the ACK of the first, which the client delays.
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        if (use_tls)
-          std::make_shared<HttpSession<TlsStream>>(shared, std::move(socket), tls)->start();
-        else
-          std::make_shared<HttpSession<PlainStream>>(shared, std::move(socket))->start();
+        start_session(std::move(socket));
       }
       accept();
     });
+  }
+
+  void start_session(tcp::socket socket) {
+    std::optional<ConnectionLimits::Slot> slot = shared.limits.admit(limit_key(socket));
+    if (!slot) return refuse(std::move(socket));
+    if (use_tls)
+      std::make_shared<HttpSession<TlsStream>>(shared, std::move(*slot), std::move(socket), tls)->start();
+    else
+      std::make_shared<HttpSession<PlainStream>>(shared, std::move(*slot), std::move(socket))->start();
+  }
+
+  // Over TLS, or with many refusals still being answered, the connection just closes.
+  void refuse(tcp::socket socket) {
+    if (Metrics* m = options.metrics) ++m->http_connections_refused;
+    if (use_tls || shared.refusals.load() >= Refusal::kInFlightMax) return;  // the socket closes here
+    std::make_shared<Refusal>(shared, std::move(socket))->start();
   }
 
   HttpServerOptions options;

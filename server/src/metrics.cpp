@@ -54,6 +54,10 @@ std::string Metrics::prometheus_text() const {
   metric("oee_websocket_clients_dropped_total", "counter", "Clients disconnected for falling too far behind", websocket_clients_dropped.load());
   metric("oee_websocket_queue_bytes", "gauge", "Bytes waiting in WebSocket send queues", websocket_queue_bytes.load());
   metric("oee_http_connections", "gauge", "Open HTTP connections", http_connections.load());
+  metric("oee_http_connections_refused_total", "counter", "Connections refused over the total or per-address cap",
+         http_connections_refused.load());
+  metric("oee_http_read_timeouts_total", "counter", "Connections closed for not sending headers or body in time",
+         http_read_timeouts.load());
   out += "# HELP oee_http_requests_total HTTP requests by status class\n# TYPE oee_http_requests_total counter\n";
   out += "oee_http_requests_total{code=\"2xx\"} " + std::to_string(requests_2xx_.load()) + "\n";
   out += "oee_http_requests_total{code=\"4xx\"} " + std::to_string(requests_4xx_.load()) + "\n";

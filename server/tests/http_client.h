@@ -18,8 +18,15 @@ struct HttpReply {
 
 class HttpConnection {
  public:
-  explicit HttpConnection(std::uint16_t port) {
+  // From `source_address` (e.g. another loopback address, 127.0.0.x) when given.
+  explicit HttpConnection(std::uint16_t port, const char* source_address = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source_address) {
+      sockaddr_in source{};
+      source.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source_address, &source.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof source) != 0) throw std::runtime_error("bind failed");
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -64,6 +71,8 @@ class HttpConnection {
     buffer_.erase(0, length);
     return r;
   }
+
+  int fd() const { return fd_; }
 
   // True when the server closed the connection.
   bool closed_by_peer() {

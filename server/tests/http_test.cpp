@@ -61,9 +61,17 @@ TEST_F(HttpServerTest, ErrorsHaveOneShape) {
   r = c.request("GET", "/hello?name=%zz");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("malformed query string"), std::string::npos);
+  // A handler's exception: the client gets a code and a request id, the log gets the cause.
+  ::testing::internal::CaptureStdout();
   r = c.request("GET", "/boom");
+  const std::string log = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(r.status, 500);
-  EXPECT_NE(r.body.find("kaputt"), std::string::npos);
+  EXPECT_EQ(r.body.find("kaputt"), std::string::npos) << r.body;
+  const std::string prefix = "{\"error\":{\"code\":\"internal\",\"message\":\"the server failed to answer this request\",\"request_id\":\"";
+  ASSERT_EQ(r.body.rfind(prefix, 0), 0u) << r.body;
+  const std::string id = r.body.substr(prefix.size(), 16);
+  EXPECT_NE(r.headers.find("X-Request-Id: " + id), std::string::npos) << r.headers;
+  EXPECT_NE(log.find("request_id=" + id + " method=GET path=/boom status=500 code=internal cause=kaputt"), std::string::npos) << log;
 }
 
 TEST_F(HttpServerTest, OversizedAndMalformedRequestsAreAnsweredAndClosed) {

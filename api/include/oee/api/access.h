@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "oee/api/stale_responses.h"
 #include "oee/auth/accounts.h"
 #include "oee/auth/audit_chain.h"
 #include "oee/server/http.h"
@@ -16,20 +17,26 @@ class Access {
  public:
   // Reads keep working while storage is briefly unavailable: a GET whose handler fails with a
   // storage error gets the last good answer to the same request, marked stale (`Warning: 110` and
-  // `X-OEE-Stale: true`), or 503 when there is none.
+  // `X-OEE-Stale: true`), or 503 when there is none. The answers kept are bounded (the least
+  // recently used go first).
   static constexpr std::size_t kStaleResponsesMax = 1024;
+  static constexpr std::size_t kStaleResponseBytesMax = 64 * 1024 * 1024;
 
   Access(auth::Accounts& accounts, auth::AuditChain& audit) : accounts_(accounts), audit_(audit) {}
 
   using Handler = std::function<server::HttpResponse(const server::HttpRequest&, const auth::Principal&)>;
   // The handler wrapped in the token and role check.
   server::HttpHandler require(auth::Role role, Handler handler) const;
-  // The principal of a request: the bearer token of the Authorization header, or the
-  // `access_token` query parameter (browsers cannot set headers on a WebSocket).
+  // The principal of a request: the bearer token of its Authorization header.
   std::optional<auth::Principal> principal(const server::HttpRequest& request) const;
-  // 401 or 403 for a request that may not have `role`, or nullopt when it may.
+  // 401 or 403 for a request that may not have `role`, or nullopt when it may. A token in the URL
+  // (`access_token`) is refused with 401 `token_in_url`: URLs end up in proxy and access logs.
   std::optional<server::HttpResponse> refuse(const server::HttpRequest& request, auth::Role role,
                                              auth::Principal& who) const;
+  // As refuse(), for a WebSocket upgrade: there the token may also come as `?access_token=`
+  // (browsers cannot set headers on a WebSocket).
+  std::optional<server::HttpResponse> refuse_websocket(const server::HttpRequest& request, auth::Role role,
+                                                       auth::Principal& who) const;
 
   void audit(const auth::Principal& who, std::string_view action, std::string_view target, std::string_view before,
              std::string_view after) const;
@@ -39,13 +46,11 @@ class Access {
 
  private:
   auth::Accounts& accounts_;
+  std::optional<server::HttpResponse> refuse_principal(const std::optional<auth::Principal>& p, auth::Role role,
+                                                       auth::Principal& who) const;
+
   auth::AuditChain& audit_;
-  mutable std::mutex stale_mutex_;
-  struct StaleEntry {
-    server::HttpResponse response;
-    TimeMs kept_at = 0;
-  };
-  mutable std::map<std::string, StaleEntry> last_good_;  // by path and query
+  mutable StaleResponses last_good_{kStaleResponsesMax, kStaleResponseBytesMax};  // by path and query
 };
 
 }  // namespace oee::api

@@ -30,8 +30,9 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
 
   static HttpResponse json(std::string body, int status = 200);
-  // The one error shape of the API: {"error":{"code":"…","message":"…"}}.
-  static HttpResponse error(int status, std::string_view code, std::string_view message);
+  // The one error shape of the API: {"error":{"code":"…","message":"…"}}; with a `request_id` (a
+  // failure whose cause went to the log under it) also "request_id" and the X-Request-Id header.
+  static HttpResponse error(int status, std::string_view code, std::string_view message, std::string_view request_id = {});
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

@@ -1,9 +1,9 @@
 #pragma once
 // The HTTP/1.1 and WebSocket server (Boost.Beast, behind a pimpl so Beast's headers stay in one
-// file): keep-alive, bounded request sizes and timeouts, a fixed pool of I/O threads, each with its
-// own io_context and the connections dealt to it (so a WebSocket fan-out hands each thread its
-// clients in one batch: send_to_all in http.h), a small bounded pool for slow handlers such as
-// password checks, TCP_NODELAY (small updates go out at once), optional TLS
+// file): keep-alive, bounded request sizes, read deadlines and connection caps, a fixed pool of I/O
+// threads, each with its own io_context and the connections dealt to it (so a WebSocket fan-out
+// hands each thread its clients in one batch: send_to_all in http.h), a small bounded pool for slow
+// handlers such as password checks, TCP_NODELAY (small updates go out at once), optional TLS
 // (OpenSSL) with a given certificate and key, and a graceful drain on stop.
 #include <cstdint>
 #include <memory>
@@ -23,7 +23,19 @@ struct HttpServerOptions {
   int blocking_threads = 1;
   std::size_t blocking_requests_max = 32;
   std::size_t body_bytes_max = 1024 * 1024;
+  // Against slowloris, each deadline covers a whole step, not each read: a request's headers must
+  // be complete within `header_timeout_s` (of the connection's start, or of the first byte of a
+  // later request on a keep-alive connection), its body within `body_timeout_s` of its headers.
+  // A keep-alive connection may wait `idle_timeout_s` for its next request; a response must be
+  // written within it. A connection that misses a deadline is closed.
+  int header_timeout_s = 10;
+  int body_timeout_s = 30;
   int idle_timeout_s = 60;
+  // Open connections (HTTP and WebSocket) in total and per client address (IPv6: per /64). Over a
+  // cap a connection is answered 503 with Retry-After before its request is read (over TLS it is
+  // closed instead), and counted in oee_http_connections_refused_total.
+  std::size_t connections_max = 16384;
+  std::size_t connections_per_address_max = 512;
   // TLS: PEM files; both empty = plain HTTP.
   std::string tls_certificate_file;
   std::string tls_private_key_file;

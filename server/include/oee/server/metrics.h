@@ -26,6 +26,8 @@ class Metrics {
   std::atomic<std::uint64_t> websocket_clients_dropped{0};
   std::atomic<std::int64_t> websocket_queue_bytes{0};
   std::atomic<std::int64_t> http_connections{0};
+  std::atomic<std::uint64_t> http_connections_refused{0};  // over --max-connections(-per-address)
+  std::atomic<std::uint64_t> http_read_timeouts{0};  // closed by the header or body deadline
   std::atomic<std::uint64_t> ingest_conflicts{0};  // events under a stored identity with other content
 
   // The counters in Prometheus text exposition format (without a trailing # EOF).
