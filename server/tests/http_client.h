@@ -18,8 +18,15 @@ struct HttpReply {
 
 class HttpConnection {
  public:
-  explicit HttpConnection(std::uint16_t port) {
+  // `source`: the loopback address to connect from (e.g. "127.0.0.2"), so tests can be several clients.
+  explicit HttpConnection(std::uint16_t port, const char* source = nullptr) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (source) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &from.sin_addr);
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) throw std::runtime_error("bind failed");
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);

@@ -1,12 +1,15 @@
 #pragma once
 // Authentication and roles in front of every route: a handler runs only for a bearer token
 // (`Authorization: Bearer TOKEN`) of a user or API token with at least the route's role; 401
-// without a valid token, 403 with too small a role. Writes go to the audit chain through here.
+// without a valid token, 403 with too small a role, 429 over a rate limit (per client address,
+// then per token: oee/api/rate_limits.h). Writes go to the audit chain through here.
 #include <functional>
 #include <map>
 #include <mutex>
 
 #include "oee/auth/accounts.h"
+#include "oee/api/rate_limits.h"
+#include "oee/api/trusted_proxies.h"
 #include "oee/auth/audit_chain.h"
 #include "oee/server/http.h"
 
@@ -27,7 +30,18 @@ class Access {
   // The principal of a request: the bearer token of the Authorization header, or the
   // `access_token` query parameter (browsers cannot set headers on a WebSocket).
   std::optional<auth::Principal> principal(const server::HttpRequest& request) const;
-  // 401 or 403 for a request that may not have `role`, or nullopt when it may.
+  // Rate limits and the proxies whose X-Forwarded-For is believed; none until set (`oee serve`
+  // sets both from its flags). Both must outlive this.
+  void set_limits(const TrustedProxies* proxies, RateLimits* rates) {
+    proxies_ = proxies;
+    rates_ = rates;
+  }
+  // The client's address: X-Forwarded-For from a trusted proxy, else the peer's.
+  std::string client_address(const server::HttpRequest& request) const;
+  // 429 when the request's client address is over its rate (and counts the request), else nullopt.
+  std::optional<server::HttpResponse> limit_address(const server::HttpRequest& request) const;
+  // 429 (address or token over its rate), 401 or 403 for a request that may not have `role`, or
+  // nullopt when it may.
   std::optional<server::HttpResponse> refuse(const server::HttpRequest& request, auth::Role role,
                                              auth::Principal& who) const;
 
@@ -40,6 +54,8 @@ class Access {
  private:
   auth::Accounts& accounts_;
   auth::AuditChain& audit_;
+  const TrustedProxies* proxies_ = nullptr;
+  RateLimits* rates_ = nullptr;
   mutable std::mutex stale_mutex_;
   struct StaleEntry {
     server::HttpResponse response;
