@@ -12,10 +12,11 @@
 namespace oee::api {
 
 struct RateLimitOptions {
-  double address_per_s = 50;   // requests per second per client address (0: no limit)
-  double address_burst = 200;  // requests one address may make at once
-  double token_per_s = 20;     // requests per second per token (0: no limit)
-  double token_burst = 100;
+  // Generous for people and dashboards (a page load is about ten requests), tight for a flood.
+  double address_per_s = 200;  // requests per second per client address (0: no limit)
+  double address_burst = 400;  // requests one address may make at once
+  double token_per_s = 100;    // requests per second per token (0: no limit)
+  double token_burst = 200;
   std::size_t keys_max = 100'000;  // tracked addresses, and tracked tokens
 };
 
