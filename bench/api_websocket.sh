@@ -20,7 +20,9 @@ seconds=30
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 source "$root/bench/common.bash"
 port=$(free_port)
-start_demo_server api_websocket.sh "$port" --speed 30 --history-hours 2
+# All clients come from one address with one token, which the default rate limits would refuse
+# after a few hundred upgrades: off here, this measures the fan-out (api_http.sh measures the limits).
+start_demo_server api_websocket.sh "$port" --speed 30 --history-hours 2 --rate-limit-address-per-s 0 --rate-limit-token-per-s 0
 rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 baseline_clients=${BENCH_WS_BASELINE_CLIENTS:-100}

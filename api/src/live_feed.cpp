@@ -79,6 +79,13 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
       id = next_id_++;
       clients_[id] = Client{c, {}, who.token_id};
     }
+    // A token that ended since the check above (before this client could be found by it) is refused now.
+    if (!access.principal(r)) {
+      std::lock_guard lock(mutex_);
+      clients_.erase(id);
+      out.refusal = HttpResponse::error(401, "unauthenticated", "the token ended");
+      return out;
+    }
     out.handlers.on_message = [this, id](std::string_view text) { on_message(id, text); };
     out.handlers.on_close = [this, id] {
       std::lock_guard lock(mutex_);
