@@ -62,13 +62,13 @@ class ServeLimits : public ::testing::Test {
 };
 
 TEST_F(ServeLimits, LoginBackOffAndTrustedProxyFlags) {
-  start({"--trusted-proxy", "127.0.0.20/32", "--trusted-proxy", "fd00::/8", "--login-failures-max", "3", "--login-window-s", "2"});
+  start({"--trusted-proxy", "127.0.0.20/32", "--trusted-proxy", "fd00::/8", "--login-failures-max", "3", "--login-window-s", "30"});
   create_user();
   for (int i = 0; i < 3; ++i) EXPECT_EQ(login("127.0.0.20", "wrong password", "198.51.100.1").status, 401);
   const auto held = login("127.0.0.20", "operator password", "198.51.100.1");
   EXPECT_EQ(held.status, 429);
   EXPECT_GE(retry_after_s(held), 1);
-  EXPECT_LE(retry_after_s(held), 2);  // --login-window-s, not the default minute
+  EXPECT_LE(retry_after_s(held), 30);  // --login-window-s, not the default minute
   // Another client behind the same proxy, and the spoofed header from an untrusted peer, are not held up.
   EXPECT_EQ(login("127.0.0.20", "operator password", "198.51.100.2").status, 200);
   EXPECT_EQ(login("127.0.0.21", "operator password", "198.51.100.1").status, 200);
