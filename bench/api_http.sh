@@ -2,6 +2,9 @@
 # Benchmark: `wrk -t2 -c100` on the current-shift KPI endpoint of `oee serve --demo`
 # (GET /api/v1/kpis, with a bearer token) against nginx serving a static file of the same size, in
 # the same run. Both get the same 2 cores; wrk shares them.
+# Second row: the same requests with the rate limits on against off (a restart of the same demo
+# with --rate-limit-*-per-s 0). "On" has limits too high to refuse anything, so every request pays
+# for the per-address and per-token checks and none is answered early with a cheap 429.
 # Usage: bench/api_http.sh BUILD_DIR    (BENCH_QUICK=1: 5 s runs instead of 15 s)
 set -euo pipefail
 build=${1:?usage: api_http.sh BUILD_DIR}
@@ -11,7 +14,9 @@ seconds=15
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 
 port=$(free_port)
-start_demo_server api_http.sh "$port" --history-hours 8
+limits_on=(--rate-limit-address-per-s 1e9 --rate-limit-address-burst 1e9 --rate-limit-token-per-s 1e9 --rate-limit-token-burst 1e9)
+limits_off=(--rate-limit-address-per-s 0 --rate-limit-token-per-s 0)
+start_demo_server api_http.sh "$port" --history-hours 8 "${limits_on[@]}"
 url="http://127.0.0.1:$port/api/v1/kpis"
 curl -sf -H "Authorization: Bearer $OEE_ADMIN_TOKEN" "$url" >"$work/kpis.json"
 bytes=$(stat -c %s "$work/kpis.json")
@@ -51,3 +56,14 @@ errors=$(grep -E "Non-2xx|Socket errors" "$work/wrk-ours.txt" || true)
 echo "KPI body: $bytes bytes; nginx ${nginx_rps} req/s, oee ${ours_rps} req/s" >&2
 printf 'BENCH\tGET /api/v1/kpis (current shift, plant, %s B), wrk -t2 -c100\t%s\treq/s\tnginx static file, same size\t%s\thigher\t>= 0.5 x baseline\n' \
   "$bytes" "$ours_rps" "$nginx_rps"
+
+# The same server restarted on the same data with the rate limits off.
+kill "$server_pid"
+wait "$server_pid" || true
+start_demo_server api_http.sh "$port" --history-hours 8 "${limits_off[@]}"
+off_rps=$(wrk -t2 -c100 -d"${seconds}s" -H "Authorization: Bearer $OEE_ADMIN_TOKEN" "$url" | tee "$work/wrk-off.txt" | rate)
+errors=$(grep -E "Non-2xx|Socket errors" "$work/wrk-off.txt" || true)
+[ -z "$errors" ] || echo "api_http.sh (limits off): $errors" >&2
+echo "oee with rate limits on ${ours_rps} req/s, off ${off_rps} req/s" >&2
+printf 'BENCH\tGET /api/v1/kpis with rate limiting on, wrk -t2 -c100\t%s\treq/s\trate limiting off\t%s\thigher\t>= 0.95 x baseline\n' \
+  "$ours_rps" "$off_rps"

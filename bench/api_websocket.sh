@@ -20,9 +20,12 @@ seconds=30
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 source "$root/bench/common.bash"
 port=$(free_port)
-# All the clients come from 127.0.0.1: the per-address cap (512 by default) is raised past them.
+# All the clients come from 127.0.0.1 with one token: the per-address cap (512 by default) is raised
+# past them, and the rate limits (which would refuse them after a few hundred upgrades) are off:
+# this measures the fan-out (api_http.sh measures the limits).
 start_demo_server api_websocket.sh "$port" --speed 30 --history-hours 2 \
-  --max-connections-per-address $((clients + 1000)) --max-connections $((clients + 1000))
+  --max-connections-per-address $((clients + 1000)) --max-connections $((clients + 1000)) \
+  --rate-limit-address-per-s 0 --rate-limit-token-per-s 0
 rss_idle=$(awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 baseline_clients=${BENCH_WS_BASELINE_CLIENTS:-100}

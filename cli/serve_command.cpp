@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "demo_plant.h"
+#include "serve_security_options.h"
 #include "oee/api/live_feed.h"
 #include "oee/api/routes.h"
 #include "oee/server/http_server.h"
@@ -113,6 +114,9 @@ struct ServeOptions {
   std::string tls_cert, tls_key, log_format = "text";
   server::MqttIngestConfig mqtt;
   server::HttpServerOptions http;  // from --listen, --threads and --tls-*, once checked
+  SecurityOptions security;
+  api::TrustedProxies trusted_proxies;  // from --trusted-proxy, once checked
+  auth::AccountsOptions accounts;       // from the login and session flags, once checked
   const char* admin_token = nullptr;  // OEE_ADMIN_TOKEN
 };
 
@@ -183,6 +187,7 @@ std::string check_serve_options(ServeOptions& o) {
   o.admin_token = std::getenv("OEE_ADMIN_TOKEN");
   if (o.admin_token && std::string_view(o.admin_token).size() < 16) return "OEE_ADMIN_TOKEN must be at least 16 characters";
   if (!split_listen(o.listen, o.http)) return "--listen: '" + o.listen + "' is not ADDRESS:PORT";
+  if (std::string why = check_security_options(o.security, o.trusted_proxies, o.accounts); !why.empty()) return why;
   if (std::string why = server::check_mqtt_ingest_config(o.mqtt); !why.empty()) return why;
   if (!o.demo && o.plant_path.empty()) return "give --plant FILE (or --demo for the simulated demo plant)";
   return {};
@@ -263,7 +268,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals) {
   retention.run_once();
 
   const std::string auth_db = (std::filesystem::path(o.data_dir) / "auth.sqlite").string();
-  auth::Accounts accounts(auth_db, {}, server::system_clock_ms);
+  auth::Accounts accounts(auth_db, o.accounts, server::system_clock_ms);
   auth::AuditChain audit(auth_db);
   // Stop comments moved from auth.sqlite (where servers kept them before the stores did) into the store, once.
   if (const std::int64_t moved = service.with_store([&](storage::EventStore& s) { return storage::import_stop_comments(auth_db, s); }))
@@ -271,6 +276,8 @@ int serve(ServeOptions& o, const sigset_t& stop_signals) {
   api::StopComments comments(service);
   if (o.admin_token) accounts.set_environment_admin_token(o.admin_token);
   api::Access access(accounts, audit);
+  api::RateLimits rate_limits(o.security.rates);
+  access.set_limits(&o.trusted_proxies, &rate_limits);
   std::unique_ptr<server::MqttIngest> mqtt_ingest;
 
   server::Router router;
@@ -314,6 +321,7 @@ int run_serve_command(int argc, char** argv) {
   add_server_options(app, options);
   add_mqtt_options(app, options.mqtt);
   add_http_limit_options(app, options.http);
+  add_security_options(app, options.security);
   add_demo_options(app, options);
   try {
     app.parse(argc, argv);

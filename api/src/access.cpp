@@ -16,7 +16,19 @@ std::optional<auth::Principal> Access::principal(const HttpRequest& r) const {
   return std::nullopt;
 }
 
+std::string Access::client_address(const HttpRequest& r) const {
+  return proxies_ ? proxies_->client_address(r) : r.remote_address;
+}
+
+std::optional<HttpResponse> Access::limit_address(const HttpRequest& r) const {
+  if (!rates_) return std::nullopt;
+  if (const DurationMs wait = rates_->take_address(client_address(r), accounts_.now()))
+    return too_many_requests(wait, "too_many_requests", "too many requests from this address; retry after Retry-After seconds");
+  return std::nullopt;
+}
+
 std::optional<HttpResponse> Access::refuse(const HttpRequest& r, auth::Role role, auth::Principal& who) const {
+  if (auto limited = limit_address(r)) return limited;
   if (r.query_value("access_token")) {
     HttpResponse out = HttpResponse::error(401, "token_in_url", "access_token is accepted only on the WebSocket route /api/v1/live; send 'Authorization: Bearer TOKEN'");
     out.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -26,6 +38,7 @@ std::optional<HttpResponse> Access::refuse(const HttpRequest& r, auth::Role role
 }
 
 std::optional<HttpResponse> Access::refuse_websocket(const HttpRequest& r, auth::Role role, auth::Principal& who) const {
+  if (auto limited = limit_address(r)) return limited;
   const auto t = r.query_value("access_token");
   return refuse_principal(t && !r.header("authorization") ? accounts_.authenticate(*t) : principal(r), role, who);
 }
@@ -37,6 +50,8 @@ std::optional<HttpResponse> Access::refuse_principal(const std::optional<auth::P
     out.headers.emplace_back("WWW-Authenticate", "Bearer");
     return out;
   }
+  if (const DurationMs wait = rates_ ? rates_->take_token(p->token_id, accounts_.now()) : 0)
+    return too_many_requests(wait, "too_many_requests", "too many requests with this token; retry after Retry-After seconds");
   if (p->role < role)
     return HttpResponse::error(403, "forbidden", std::string("this needs the role '") + std::string(auth::role_name(role)) +
                                                      "'; you have '" + std::string(auth::role_name(p->role)) + "'");

@@ -23,17 +23,15 @@ std::string role_json(Role role) {
 }
 
 HttpResponse login(const Access& access, const HttpRequest& r) {
+  if (auto limited = access.limit_address(r)) return std::move(*limited);
   HttpResponse error;
   const auto body = json_body(r, error);
   std::string user, password;
   if (!body || !string_member(*body, "user", 64, user, error) || !string_member(*body, "password", 1024, password, error))
     return error;
-  const auth::LoginResult result = access.accounts().login(user, password, r.remote_address);
-  if (result.outcome == auth::LoginOutcome::rate_limited) {
-    HttpResponse out = HttpResponse::error(429, "too_many_attempts", "too many failed logins; try again later");
-    out.headers.emplace_back("Retry-After", std::to_string((result.retry_after_ms + 999) / 1000));
-    return out;
-  }
+  const auth::LoginResult result = access.accounts().login(user, password, access.client_address(r));
+  if (result.outcome == auth::LoginOutcome::rate_limited)
+    return too_many_requests(result.retry_after_ms, "too_many_attempts", "too many failed logins from this address; try again later");
   if (result.outcome != auth::LoginOutcome::ok) return HttpResponse::error(401, "bad_credentials", "wrong user name or password");
   std::string out = "{";
   string_field(out, "token", result.session.token);

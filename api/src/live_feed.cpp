@@ -11,12 +11,19 @@ using server::HttpResponse;
 using namespace detail;
 
 LiveFeed::LiveFeed(server::PlantService& service, LiveFeedOptions options)
-    : service_(service), options_(options), ticker_(options.kpi_interval_ms, [this] { publish_kpis(); }) {
+    : service_(service), options_(options), ticker_(options.kpi_interval_ms, [this] {
+        // Sessions that ended with the passing of time close their connections here.
+        if (access_) access_->accounts().end_expired_sessions();
+        publish_kpis();
+      }) {
   service_.add_ingest_listener([this](const std::vector<Event>& events) { on_events(events); });
   service_.add_live_state_listener([this](const std::vector<std::string>& machines) { publish_states(machines); });
 }
 
-LiveFeed::~LiveFeed() { stop(); }
+LiveFeed::~LiveFeed() {
+  stop();
+  if (access_) access_->accounts().remove_token_end_listener(token_listener_);
+}
 
 void LiveFeed::start() { ticker_.start(); }
 
@@ -41,7 +48,23 @@ bool LiveFeed::covers(const std::vector<std::string>& subscriptions, std::string
   return false;
 }
 
+void LiveFeed::close_clients_of(const std::vector<std::string>& token_ids) {
+  std::vector<std::shared_ptr<server::WebSocketConnection>> ended;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, c] : clients_)
+      if (std::find(token_ids.begin(), token_ids.end(), c.token_id) != token_ids.end()) ended.push_back(c.connection);
+  }
+  static const auto closing = std::make_shared<const std::string>(R"({"type":"closing","reason":"token_ended"})");
+  for (const auto& c : ended) {
+    c->send(closing);
+    c->close();
+  }
+}
+
 void LiveFeed::add_route(server::Router& router, const Access& access) {
+  access_ = &access;
+  token_listener_ = access.accounts().add_token_end_listener([this](const std::vector<std::string>& ids) { close_clients_of(ids); });
   router.add_websocket("/api/v1/live", [this, &access](const HttpRequest& r, std::shared_ptr<server::WebSocketConnection> c) {
     server::WebSocketAcceptance out;
     auth::Principal who;
@@ -54,7 +77,14 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
     {
       std::lock_guard lock(mutex_);
       id = next_id_++;
-      clients_[id] = Client{c, {}};
+      clients_[id] = Client{c, {}, who.token_id};
+    }
+    // A token that ended since the check above (before this client could be found by it) is refused now.
+    if (!access.principal(r)) {
+      std::lock_guard lock(mutex_);
+      clients_.erase(id);
+      out.refusal = HttpResponse::error(401, "unauthenticated", "the token ended");
+      return out;
     }
     out.handlers.on_message = [this, id](std::string_view text) { on_message(id, text); };
     out.handlers.on_close = [this, id] {

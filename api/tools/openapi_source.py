@@ -15,7 +15,7 @@ ROUTES = [
   ('/readyz', 'get', 'Readiness: storage open (and MQTT connected when configured)', None, [], None, None),
   ('/metrics', 'get', 'Prometheus metrics (text format)', 'viewer', [], None, None),
   ('/api/v1/openapi.json', 'get', 'This document', 'viewer', [], None, None),
-  ('/api/v1/login', 'post', 'Log in: a session token with an expiry (failed logins are rate limited: 429)', None, [], {'user': 'string', 'password': 'string'}, None),
+  ('/api/v1/login', 'post', 'Log in: a session token with an expiry (idle timeout and lifetime); failed logins back off per client address (429 with Retry-After)', None, [], {'user': 'string', 'password': 'string'}, None),
   ('/api/v1/logout', 'post', 'End the session of the token used', 'viewer', [], None, None),
   ('/api/v1/me', 'get', 'Who the token belongs to and its role', 'viewer', [], None, None),
   ('/api/v1/users', 'get', 'Users', 'admin', [], None, None),
@@ -46,6 +46,10 @@ ROUTES = [
 def error(desc):
     return {"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
+RETRY_AFTER = {"description": "seconds until a request would be let through", "schema": {"type": "integer", "minimum": 1}}
+TOO_MANY = dict(error("Over a rate limit (per client address, or per token; on login: too many failed logins from this "
+                      "address): code too_many_requests or too_many_attempts"), headers={"Retry-After": RETRY_AFTER})
+
 doc = {
   "openapi": "3.0.3",
   "info": {"title": "OEE platform API", "version": "1.0.0",
@@ -70,8 +74,11 @@ for path, method, summary, role, params, body, paged in ROUTES:
         op["x-role"] = role
         op["responses"]["401"] = error("No valid token (token_in_url: an access_token in the URL of a route other than the WebSocket /api/v1/live)")
         op["responses"]["403"] = error("Role too small")
+        op["responses"]["429"] = TOO_MANY
     else:
         op["security"] = []
+        if path == '/api/v1/login':
+            op["responses"]["429"] = TOO_MANY
     if params:
         op["parameters"] = [{"name": n, "in": "query", "required": n in ("machine",), "description": d, "schema": {"type": "string"}} for n, d in params]
     if body:

@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "sqlite_db.h"
 
 namespace oee::auth {
@@ -13,7 +15,6 @@ namespace {
 constexpr std::size_t kNameBytesMax = 64;
 constexpr std::size_t kPasswordBytesMin = 8;
 constexpr std::size_t kPasswordBytesMax = 1024;
-constexpr std::size_t kTrackedLoginKeysMax = 100'000;
 
 std::string to_hex(const unsigned char* bytes, std::size_t n) {
   static const char* digits = "0123456789abcdef";
@@ -44,6 +45,7 @@ struct TokenRecord {
   Role role = Role::viewer;
   bool session = false;
   TimeMs created = 0, expires = 0;
+  TimeMs last_used = 0;  // in memory only: a restart counts as use
 };
 
 }  // namespace
@@ -71,7 +73,7 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 struct Accounts::Impl {
-  explicit Impl(const std::string& path) : db(path) {
+  Impl(const std::string& path, const LoginBackoffOptions& login) : db(path), backoff(login) {
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
     db.exec(
         "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,"
@@ -86,7 +88,7 @@ struct Accounts::Impl {
     sql::Statement q(db, "SELECT hash,id,name,user,role,kind,created,expires FROM tokens");
     while (q.step()) {
       TokenRecord r{q.text_at(1), q.text_at(2), q.text_at(3), parse_role(q.text_at(4)).value_or(Role::viewer),
-                    q.text_at(5) == "session", q.int_at(6), q.int_at(7)};
+                    q.text_at(5) == "session", q.int_at(6), q.int_at(7), now};
       tokens.emplace(q.text_at(0), std::move(r));
     }
   }
@@ -108,46 +110,33 @@ struct Accounts::Impl {
     sql::Statement(db, "INSERT OR REPLACE INTO tokens VALUES(?,?,?,?,?,?,?,?)")
         .bind(1, hash).bind(2, out.id).bind(3, name).bind(4, user).bind(5, role_name(role)).bind(6, std::string_view(kind))
         .bind(7, now).bind(8, expires).run();
-    tokens[hash] = TokenRecord{out.id, name, user, role, std::string_view(kind) == "session", now, expires};
+    tokens[hash] = TokenRecord{out.id, name, user, role, std::string_view(kind) == "session", now, expires, now};
     return out;
   }
 
-  // Failed logins per key within the window (oldest first), and checks still running count as
-  // failures: many concurrent attempts cannot all slip in before the first failure is recorded.
-  bool rate_limited(const std::string& key, TimeMs now, const AccountsOptions& o, DurationMs& retry_after) {
-    const auto running = checking.find(key);
-    const int in_progress = running == checking.end() ? 0 : running->second;
-    auto it = failures.find(key);
-    if (it == failures.end()) {
-      if (in_progress < o.login_failures_max) return false;
-      retry_after = 1000;  // a running check ends soon
-      return true;
+  // Removes the sessions matching `ended` from memory and the file; returns their ids.
+  template <class Predicate>
+  std::vector<std::string> end_sessions(Predicate ended) {
+    std::vector<std::string> ids;
+    for (auto it = tokens.begin(); it != tokens.end();) {
+      if (!it->second.session || !ended(it->second)) {
+        ++it;
+        continue;
+      }
+      sql::Statement(db, "DELETE FROM tokens WHERE id=?").bind(1, it->second.id).run();
+      ids.push_back(it->second.id);
+      it = tokens.erase(it);
     }
-    auto& times = it->second;
-    while (!times.empty() && times.front() <= now - o.login_window_ms) times.erase(times.begin());
-    if (static_cast<int>(times.size()) + in_progress < o.login_failures_max) return false;
-    retry_after = static_cast<int>(times.size()) >= o.login_failures_max ? times.front() + o.login_window_ms - now : 1000;
-    return true;
-  }
-
-  void check_started(const std::string& key) { ++checking[key]; }
-  void check_ended(const std::string& key) {
-    auto it = checking.find(key);
-    if (it != checking.end() && --it->second <= 0) checking.erase(it);
-  }
-
-  void record_failure(const std::string& key, TimeMs now) {
-    if (failures.size() >= kTrackedLoginKeysMax) failures.clear();  // bounded memory under a flood
-    auto& times = failures[key];
-    times.push_back(now);
-    if (times.size() > 64) times.erase(times.begin());
+    return ids;
   }
 
   sql::Database db;
   mutable std::mutex mutex;
   std::map<std::string, TokenRecord, std::less<>> tokens;  // by hash
-  std::map<std::string, std::vector<TimeMs>> failures;
-  std::map<std::string, int> checking;  // password checks in progress per key
+  LoginBackoff backoff;
+  std::mutex listeners_mutex;
+  std::map<int, TokenEndListener> listeners;
+  int next_listener = 1;
   std::string dummy_hash;  // verified against for unknown users, so timing does not tell who exists
 };
 
@@ -156,7 +145,7 @@ Accounts::Accounts(const std::string& sqlite_path, AccountsOptions options, Cloc
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
   if (options_.pwhash_opslimit == 0) options_.pwhash_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
   if (options_.pwhash_memlimit == 0) options_.pwhash_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-  impl_ = std::make_unique<Impl>(sqlite_path);
+  impl_ = std::make_unique<Impl>(sqlite_path, options_.login);
   impl_->load_tokens(now());
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(hash, "no such user", 12, options_.pwhash_opslimit, options_.pwhash_memlimit) != 0)
@@ -197,17 +186,20 @@ bool Accounts::update_user(std::string_view name, std::optional<Role> role, std:
       throw std::runtime_error("out of memory hashing a password");
     hash = h;
   }
-  std::lock_guard lock(impl_->mutex);
-  sql::Statement exists(impl_->db, "SELECT 1 FROM users WHERE name=?");
-  exists.bind(1, name);
-  if (!exists.step()) return false;
-  if (role) {
-    sql::Statement(impl_->db, "UPDATE users SET role=? WHERE name=?").bind(1, role_name(*role)).bind(2, name).run();
-    // Sessions carry the role they were issued with: end them so the change takes effect now.
-    sql::Statement(impl_->db, "DELETE FROM tokens WHERE kind='session' AND user=?").bind(1, name).run();
-    std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.session && kv.second.user == name; });
+  std::vector<std::string> ended;
+  {
+    std::lock_guard lock(impl_->mutex);
+    sql::Statement exists(impl_->db, "SELECT 1 FROM users WHERE name=?");
+    exists.bind(1, name);
+    if (!exists.step()) return false;
+    if (role) {
+      sql::Statement(impl_->db, "UPDATE users SET role=? WHERE name=?").bind(1, role_name(*role)).bind(2, name).run();
+      // Sessions carry the role they were issued with: end them so the change takes effect now.
+      ended = impl_->end_sessions([&](const TokenRecord& r) { return r.user == name; });
+    }
+    if (!hash.empty()) sql::Statement(impl_->db, "UPDATE users SET password_hash=? WHERE name=?").bind(1, hash).bind(2, name).run();
   }
-  if (!hash.empty()) sql::Statement(impl_->db, "UPDATE users SET password_hash=? WHERE name=?").bind(1, hash).bind(2, name).run();
+  tokens_ended(ended);
   return true;
 }
 
@@ -230,11 +222,11 @@ std::vector<UserInfo> Accounts::users() {
 LoginResult Accounts::login(std::string_view user, std::string_view password, std::string_view remote) {
   LoginResult result;
   const TimeMs t = now();
-  const std::string key = std::string(remote) + '\n' + std::string(user.substr(0, kNameBytesMax));
+  const std::string key(remote);
   std::string stored_hash, role_text;
   {
     std::lock_guard lock(impl_->mutex);
-    if (impl_->rate_limited(key, t, options_, result.retry_after_ms)) {
+    if ((result.retry_after_ms = impl_->backoff.wait_ms(key, t)) > 0) {
       result.outcome = LoginOutcome::rate_limited;
       return result;
     }
@@ -244,7 +236,7 @@ LoginResult Accounts::login(std::string_view user, std::string_view password, st
       stored_hash = q.text_at(0);
       role_text = q.text_at(1);
     }
-    impl_->check_started(key);
+    impl_->backoff.check_started(key);
   }
   // The slow hash runs outside the lock so one login does not hold up requests.
   const bool known = !stored_hash.empty();
@@ -252,13 +244,12 @@ LoginResult Accounts::login(std::string_view user, std::string_view password, st
       password.size() <= kPasswordBytesMax &&
       crypto_pwhash_str_verify(known ? stored_hash.c_str() : impl_->dummy_hash.c_str(), password.data(), password.size()) == 0;
   std::lock_guard lock(impl_->mutex);
-  impl_->check_ended(key);
+  impl_->backoff.check_ended(key);
   if (!known || !password_ok) {
-    impl_->record_failure(key, t);
+    impl_->backoff.failed(key, t);
     result.outcome = LoginOutcome::bad_credentials;
     return result;
   }
-  impl_->failures.erase(key);
   result.role = parse_role(role_text).value_or(Role::viewer);
   result.session = impl_->insert_token("session", std::string(user), result.role, "session", t, t + options_.session_ttl_ms);
   result.outcome = LoginOutcome::ok;
@@ -271,8 +262,11 @@ std::optional<Principal> Accounts::authenticate(std::string_view token) const {
   std::lock_guard lock(impl_->mutex);
   auto it = impl_->tokens.find(hash);
   if (it == impl_->tokens.end()) return std::nullopt;
-  const TokenRecord& r = it->second;
-  if (r.expires != 0 && r.expires <= clock_()) return std::nullopt;
+  TokenRecord& r = it->second;
+  const TimeMs t = clock_();
+  if (r.expires != 0 && r.expires <= t) return std::nullopt;
+  if (r.session && options_.session_idle_ms > 0 && t - r.last_used >= options_.session_idle_ms) return std::nullopt;
+  r.last_used = std::max(r.last_used, t);
   return Principal{r.session ? r.user : r.name, r.role, r.id, r.session};
 }
 
@@ -291,10 +285,44 @@ std::vector<TokenInfo> Accounts::tokens() {
 }
 
 bool Accounts::revoke_token(std::string_view id) {
-  std::lock_guard lock(impl_->mutex);
-  const auto n = std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.id == id; });
-  sql::Statement(impl_->db, "DELETE FROM tokens WHERE id=?").bind(1, id).run();
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(impl_->mutex);
+    n = std::erase_if(impl_->tokens, [&](const auto& kv) { return kv.second.id == id; });
+    sql::Statement(impl_->db, "DELETE FROM tokens WHERE id=?").bind(1, id).run();
+  }
+  if (n > 0) tokens_ended({std::string(id)});
   return n > 0;
+}
+
+std::size_t Accounts::end_expired_sessions() {
+  const TimeMs t = now();
+  std::vector<std::string> ended;
+  {
+    std::lock_guard lock(impl_->mutex);
+    ended = impl_->end_sessions([&](const TokenRecord& r) {
+      return r.expires <= t || (options_.session_idle_ms > 0 && t - r.last_used >= options_.session_idle_ms);
+    });
+  }
+  tokens_ended(ended);
+  return ended.size();
+}
+
+int Accounts::add_token_end_listener(TokenEndListener listener) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  impl_->listeners.emplace(impl_->next_listener, std::move(listener));
+  return impl_->next_listener++;
+}
+
+void Accounts::remove_token_end_listener(int handle) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  impl_->listeners.erase(handle);
+}
+
+void Accounts::tokens_ended(const std::vector<std::string>& ids) const {
+  if (ids.empty()) return;
+  std::lock_guard lock(impl_->listeners_mutex);
+  for (const auto& [handle, listener] : impl_->listeners) listener(ids);
 }
 
 }  // namespace oee::auth

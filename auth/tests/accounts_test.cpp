@@ -26,6 +26,7 @@ class AccountsTest : public ::testing::Test {
     o.pwhash_opslimit = 1;  // crypto_pwhash_OPSLIMIT_MIN: fast tests; the server keeps the default
     o.pwhash_memlimit = pwhash_memlimit;
     o.session_ttl_ms = kMsPerHour;
+    o.login.failures_max = 5;
     return std::make_unique<Accounts>((dir_ / "auth.sqlite").string(), o, [this] { return now_; });
   }
   std::filesystem::path dir_;
@@ -89,6 +90,20 @@ TEST_F(AccountsTest, ConcurrentFailedLoginsCannotOutrunTheRateLimit) {
   EXPECT_EQ(std::count(outcomes.begin(), outcomes.end(), LoginOutcome::rate_limited), kGuesses - 5);
   EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.9").outcome, LoginOutcome::rate_limited);
   EXPECT_EQ(accounts->login("olga", "correct horse", "10.0.0.10").outcome, LoginOutcome::ok);
+}
+
+TEST_F(AccountsTest, TheBackOffIsPerAddressAcrossUserNamesAndBounded) {
+  LoginBackoff backoff({.failures_max = 2, .window_ms = kMsPerMinute, .addresses_max = 2});
+  backoff.failed("10.0.0.1", now_);
+  backoff.failed("10.0.0.1", now_ + 10);
+  EXPECT_EQ(backoff.wait_ms("10.0.0.1", now_ + 10), kMsPerMinute - 10);
+  // A flood of other addresses evicts the least recently seen one at a time, never all of them.
+  for (int i = 2; i < 50; ++i) {
+    backoff.failed("10.0.1." + std::to_string(i), now_ + 20);
+    EXPECT_GT(backoff.wait_ms("10.0.0.1", now_ + 20), 0) << i;
+    EXPECT_LE(backoff.tracked(), 2u);
+  }
+  EXPECT_EQ(backoff.wait_ms("10.0.0.1", now_ + kMsPerMinute), 0);
 }
 
 TEST_F(AccountsTest, ApiTokensAndTheEnvironmentAdminToken) {

@@ -1,13 +1,16 @@
 #pragma once
 // Authentication and roles in front of every route: a handler runs only for a bearer token
 // (`Authorization: Bearer TOKEN`) of a user or API token with at least the route's role; 401
-// without a valid token, 403 with too small a role. Writes go to the audit chain through here.
+// without a valid token, 403 with too small a role, 429 over a rate limit (per client address,
+// then per token: oee/api/rate_limits.h). Writes go to the audit chain through here.
 #include <functional>
 #include <map>
 #include <mutex>
 
 #include "oee/api/stale_responses.h"
 #include "oee/auth/accounts.h"
+#include "oee/api/rate_limits.h"
+#include "oee/api/trusted_proxies.h"
 #include "oee/auth/audit_chain.h"
 #include "oee/server/http.h"
 
@@ -29,8 +32,19 @@ class Access {
   server::HttpHandler require(auth::Role role, Handler handler) const;
   // The principal of a request: the bearer token of its Authorization header.
   std::optional<auth::Principal> principal(const server::HttpRequest& request) const;
-  // 401 or 403 for a request that may not have `role`, or nullopt when it may. A token in the URL
-  // (`access_token`) is refused with 401 `token_in_url`: URLs end up in proxy and access logs.
+  // Rate limits and the proxies whose X-Forwarded-For is believed; none until set (`oee serve`
+  // sets both from its flags). Both must outlive this.
+  void set_limits(const TrustedProxies* proxies, RateLimits* rates) {
+    proxies_ = proxies;
+    rates_ = rates;
+  }
+  // The client's address: X-Forwarded-For from a trusted proxy, else the peer's.
+  std::string client_address(const server::HttpRequest& request) const;
+  // 429 when the request's client address is over its rate (and counts the request), else nullopt.
+  std::optional<server::HttpResponse> limit_address(const server::HttpRequest& request) const;
+  // 429 (address or token over its rate), 401 or 403 for a request that may not have `role`, or
+  // nullopt when it may.  A token in the URL (`access_token`) is refused with 401 `token_in_url`:
+  // URLs end up in proxy and access logs.
   std::optional<server::HttpResponse> refuse(const server::HttpRequest& request, auth::Role role,
                                              auth::Principal& who) const;
   // As refuse(), for a WebSocket upgrade: there the token may also come as `?access_token=`
@@ -51,6 +65,8 @@ class Access {
 
   auth::AuditChain& audit_;
   mutable StaleResponses last_good_{kStaleResponsesMax, kStaleResponseBytesMax};  // by path and query
+  const TrustedProxies* proxies_ = nullptr;
+  RateLimits* rates_ = nullptr;
 };
 
 }  // namespace oee::api

@@ -5,7 +5,9 @@
 // state here when their live state is refreshed from it (oee/server/live_state_refresh.h).
 // Messages are built once and shared by all clients; per client, a newer update of the same
 // machine or node replaces one still waiting, and a client too far behind is dropped by the
-// server, so a slow client never slows the others.
+// server, so a slow client never slows the others. A client's connection closes as soon as the
+// token it connected with ends (logout, revocation, a role change, or a session's idle timeout or
+// lifetime, which each tick checks), after a {"type":"closing","reason":"token_ended"} message.
 #include <atomic>
 #include <map>
 #include <memory>
@@ -30,6 +32,7 @@ class LiveFeed {
   LiveFeed(server::PlantService& service, LiveFeedOptions options = {});
   ~LiveFeed();
   // Registers GET /api/v1/live (viewer role; token in the Authorization header or ?access_token=).
+  // Once only; `access` must outlive this.
   void add_route(server::Router& router, const Access& access);
   void start();
   void stop();
@@ -39,7 +42,9 @@ class LiveFeed {
   struct Client {
     std::shared_ptr<server::WebSocketConnection> connection;
     std::vector<std::string> nodes;  // subscriptions ("" = the whole plant)
+    std::string token_id;            // of the token it connected with
   };
+  void close_clients_of(const std::vector<std::string>& token_ids);
   void on_message(std::uint64_t id, std::string_view text);
   void on_events(const std::vector<Event>& events);
   // Sends the current state of these machines to the clients subscribed to them.
@@ -52,6 +57,8 @@ class LiveFeed {
 
   server::PlantService& service_;
   LiveFeedOptions options_;
+  const Access* access_ = nullptr;  // set by add_route
+  int token_listener_ = 0;
   mutable std::mutex mutex_;
   std::map<std::uint64_t, Client> clients_;
   std::uint64_t next_id_ = 1;

@@ -1,7 +1,7 @@
 #pragma once
 // Who may do what: users with argon2id password hashes (libsodium), bearer tokens (random 256-bit,
-// stored only as their SHA-256), sessions from a login with an expiry, roles, and a rate limit on
-// failed logins. Persisted in a SQLite file of the server's own (auth.sqlite), separate from the
+// stored only as their SHA-256), sessions from a login with an idle timeout and an absolute
+// lifetime, roles, and a back-off on failed logins per client address (oee/auth/login_backoff.h). Persisted in a SQLite file of the server's own (auth.sqlite), separate from the
 // event store; tokens are also kept in memory so checking a request costs one hash and one lookup.
 #include <cstdint>
 #include <functional>
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "oee/auth/login_backoff.h"
 #include "oee/core/time.h"
 
 namespace oee::auth {
@@ -50,9 +51,9 @@ struct TokenInfo {
 };
 
 struct AccountsOptions {
-  DurationMs session_ttl_ms = 12 * kMsPerHour;
-  int login_failures_max = 5;                // per user name and address within the window
-  DurationMs login_window_ms = kMsPerMinute;
+  DurationMs session_ttl_ms = 12 * kMsPerHour;  // a session's absolute lifetime
+  DurationMs session_idle_ms = kMsPerHour;      // a session unused this long ends (0: never)
+  LoginBackoffOptions login;                    // failed logins per client address
   // libsodium argon2id cost (crypto_pwhash_*_INTERACTIVE by default).
   unsigned long long pwhash_opslimit = 0;
   std::size_t pwhash_memlimit = 0;
@@ -88,20 +89,31 @@ class Accounts {
   std::optional<UserInfo> user(std::string_view name);
   std::vector<UserInfo> users();
 
-  // `remote` (the peer's address) keys the failed-login rate limit together with the user name.
+  // `remote` (the client's address) keys the failed-login back-off, whatever the user name.
   LoginResult login(std::string_view user, std::string_view password, std::string_view remote);
-  // The principal a bearer token stands for, if it is known and not expired.
+  // The principal a bearer token stands for, if it is known and not expired; a session's use
+  // counts as activity against its idle timeout.
   std::optional<Principal> authenticate(std::string_view token) const;
 
   IssuedToken create_api_token(std::string_view name, Role role, std::string_view created_by);
   std::vector<TokenInfo> tokens();
   // Revokes a token (API token or session) by id; false when unknown.
   bool revoke_token(std::string_view id);
+  // Ends the sessions past their lifetime or idle timeout (a clock tick calls this, so what they
+  // hold open, e.g. WebSockets, closes without waiting for their next request). Returns how many.
+  std::size_t end_expired_sessions();
+
+  // Told the ids of tokens that ended (revoked, logged out, expired, or a role change), outside
+  // the accounts' lock. Returns a handle for remove_token_end_listener.
+  using TokenEndListener = std::function<void(const std::vector<std::string>& token_ids)>;
+  int add_token_end_listener(TokenEndListener listener);
+  void remove_token_end_listener(int handle);
 
   TimeMs now() const { return clock_(); }
 
  private:
   struct Impl;
+  void tokens_ended(const std::vector<std::string>& ids) const;
   std::unique_ptr<Impl> impl_;
   AccountsOptions options_;
   Clock clock_;
