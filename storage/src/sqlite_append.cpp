@@ -126,101 +126,121 @@ void SqliteEventStore::persist_sources() {
   }
 }
 
+// The batch's events with their identities, in key order: events without src+seq first (negative
+// id_src), each source's sequence numbers after them in order. Events before the retention cut are
+// refused here (refuse_before_cut).
+std::vector<SqliteEventStore::AppendItem> SqliteEventStore::identify(std::span<const Event> events, TimeMs received_at,
+                                                                     AppendResult& result) {
+  std::vector<AppendItem> items;
+  items.reserve(events.size());
+  // Events come in runs of one machine and one source: one lookup per run, not per event.
+  const Event* previous = nullptr;
+  MachineState* machine = nullptr;
+  SourceState* src = nullptr;
+  for (const Event& e : events) {
+    if (!previous || e.machine != previous->machine) machine = &machine_for(e.machine);
+    if (!previous || e.src != previous->src || e.inc != previous->inc)
+      src = e.src.empty() ? nullptr : &source_for(e.src, e.inc);
+    previous = &e;
+    if (e.ts < retention_cut_) {
+      refuse_before_cut(e, src, received_at, result);
+      continue;
+    }
+    MachineState& m = *machine;
+    if (e.has_identity())
+      items.push_back({src->id, e.seq, &m, src, &e});
+    else
+      items.push_back({-m.id, static_cast<std::int64_t>(content_fingerprint(e)), &m, src, &e});
+  }
+  std::sort(items.begin(), items.end(), [](const AppendItem& a, const AppendItem& b) {
+    return a.id_src != b.id_src ? a.id_src < b.id_src : a.id_key < b.id_key;
+  });
+  return items;
+}
+
+// Which items are new (1) and which are duplicates (0); items[0, anonymous) have no src+seq.
+std::vector<char> SqliteEventStore::new_items(const std::vector<AppendItem>& items, std::size_t anonymous) {
+  // Events with src+seq: a source numbers its events, so the sequence numbers stored are the
+  // source's range [seq_min, seq_max] minus its gaps (sources, source_gaps: kept for the
+  // statistics anyway, in this transaction). The check is in memory, with no B-tree row per event;
+  // of equal identities in the batch the first is inserted.
+  std::vector<char> inserted(items.size(), 0);
+  for (std::size_t k = anonymous; k < items.size(); ++k) {
+    const AppendItem& it = items[k];
+    const bool repeated = k > anonymous && items[k - 1].id_src == it.id_src && items[k - 1].id_key == it.id_key;
+    inserted[k] = !repeated && !stored_seq(*it.source, it.id_key);
+  }
+  insert_content_ids(items, anonymous, inserted);
+  return inserted;
+}
+
+// The others by content in event_ids: kIdChunk identities per statement; RETURNING names the
+// rows actually inserted (ignored duplicates return nothing), a statement execution per event saved.
+void SqliteEventStore::insert_content_ids(const std::vector<AppendItem>& items, std::size_t anonymous,
+                                          std::vector<char>& inserted) {
+  for (std::size_t first = 0; first < anonymous; first += kIdChunk) {
+    const std::size_t n = std::min(kIdChunk, anonymous - first);
+    Statement& ins = n == kIdChunk ? insert_ids_chunk_ : insert_id_;
+    if (n == kIdChunk) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const AppendItem& it = items[first + i];
+        const int p = static_cast<int>(3 * i);
+        ins.bind(p + 1, it.id_src).bind(p + 2, it.id_key).bind(p + 3, floor_hour(it.event->ts));
+      }
+      while (ins.step()) {
+        const std::int64_t src = ins.int_at(0), key = ins.int_at(1);
+        // Items are sorted by identity: the first of equal ones is the one inserted.
+        auto at = std::lower_bound(items.begin() + static_cast<std::ptrdiff_t>(first),
+                                   items.begin() + static_cast<std::ptrdiff_t>(first + n), std::make_pair(src, key),
+                                   [](const AppendItem& a, const std::pair<std::int64_t, std::int64_t>& k) {
+                                     return std::make_pair(a.id_src, a.id_key) < k;
+                                   });
+        inserted[static_cast<std::size_t>(at - items.begin())] = 1;
+      }
+      ins.reset();
+    } else {
+      for (std::size_t i = first; i < first + n; ++i) {
+        insert_id_.bind(1, items[i].id_src).bind(2, items[i].id_key).bind(3, floor_hour(items[i].event->ts)).run();
+        inserted[i] = sqlite3_changes(db_.handle()) > 0;
+      }
+    }
+  }
+}
+
+// The new events go to their machines' pending lists and their sources' statistics; duplicates are
+// counted. Returns the machines with new events.
+std::vector<MachineState*> SqliteEventStore::queue_new(std::span<const Event> events, const std::vector<AppendItem>& items,
+                                                       const std::vector<char>& inserted, std::size_t anonymous,
+                                                       TimeMs received_at, AppendResult& result) {
+  std::vector<MachineState*> touched;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const AppendItem& it = items[k];
+    if (!inserted[k]) {
+      ++result.duplicates;
+      if (k >= anonymous) result.identity_duplicates.push_back(static_cast<std::size_t>(it.event - events.data()));
+      continue;
+    }
+    ++result.inserted;
+    MachineState& m = *it.machine;
+    if (m.pending.empty()) touched.push_back(&m);
+    m.pending.push_back(*it.event);
+    m.pending_src.push_back(it.source ? it.source->id : 0);
+    if (it.source) note_source(*it.source, *it.event, received_at);
+  }
+  return touched;
+}
+
 AppendResult SqliteEventStore::append(std::span<const Event> events, TimeMs received_at) {
   AppendResult result;
   if (events.empty()) return result;
-  std::vector<MachineState*> touched;
   std::lock_guard state_lock(state_mutex_);
   try {
   Transaction tx(db_);
-    // Identities in key order: events without src+seq first (negative id_src), each source's
-    // sequence numbers after them in order.
-    struct Item {
-      std::int64_t id_src, id_key;
-      MachineState* machine;
-      SourceState* source;  // nullptr: no src
-      const Event* event;
-    };
-    std::vector<Item> items;
-    items.reserve(events.size());
-    // Events come in runs of one machine and one source: one lookup per run, not per event.
-    const Event* previous = nullptr;
-    MachineState* machine = nullptr;
-    SourceState* src = nullptr;
-    for (const Event& e : events) {
-      if (!previous || e.machine != previous->machine) machine = &machine_for(e.machine);
-      if (!previous || e.src != previous->src || e.inc != previous->inc)
-        src = e.src.empty() ? nullptr : &source_for(e.src, e.inc);
-      previous = &e;
-      if (e.ts < retention_cut_) {
-        refuse_before_cut(e, src, received_at, result);
-        continue;
-      }
-      MachineState& m = *machine;
-      if (e.has_identity())
-        items.push_back({src->id, e.seq, &m, src, &e});
-      else
-        items.push_back({-m.id, static_cast<std::int64_t>(content_fingerprint(e)), &m, src, &e});
-    }
-    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-      return a.id_src != b.id_src ? a.id_src < b.id_src : a.id_key < b.id_key;
-    });
-    // Events with src+seq: a source numbers its events, so the sequence numbers stored are the
-    // source's range [seq_min, seq_max] minus its gaps (sources, source_gaps: kept for the
-    // statistics anyway, in this transaction). The check is in memory, with no B-tree row per event;
-    // of equal identities in the batch the first is inserted.
-    std::vector<char> inserted(items.size(), 0);
+    const std::vector<AppendItem> items = identify(events, received_at, result);
     std::size_t anonymous = 0;
     while (anonymous < items.size() && items[anonymous].id_src < 0) ++anonymous;
-    for (std::size_t k = anonymous; k < items.size(); ++k) {
-      const Item& it = items[k];
-      const bool repeated = k > anonymous && items[k - 1].id_src == it.id_src && items[k - 1].id_key == it.id_key;
-      inserted[k] = !repeated && !stored_seq(*it.source, it.id_key);
-    }
-    // The others by content in event_ids: kIdChunk identities per statement; RETURNING names the
-    // rows actually inserted (ignored duplicates return nothing), a statement execution per event saved.
-    for (std::size_t first = 0; first < anonymous; first += kIdChunk) {
-      const std::size_t n = std::min(kIdChunk, anonymous - first);
-      Statement& ins = n == kIdChunk ? insert_ids_chunk_ : insert_id_;
-      if (n == kIdChunk) {
-        for (std::size_t i = 0; i < n; ++i) {
-          const Item& it = items[first + i];
-          const int p = static_cast<int>(3 * i);
-          ins.bind(p + 1, it.id_src).bind(p + 2, it.id_key).bind(p + 3, floor_hour(it.event->ts));
-        }
-        while (ins.step()) {
-          const std::int64_t src = ins.int_at(0), key = ins.int_at(1);
-          // Items are sorted by identity: the first of equal ones is the one inserted.
-          auto at = std::lower_bound(items.begin() + static_cast<std::ptrdiff_t>(first),
-                                     items.begin() + static_cast<std::ptrdiff_t>(first + n), std::make_pair(src, key),
-                                     [](const Item& a, const std::pair<std::int64_t, std::int64_t>& k) {
-                                       return std::make_pair(a.id_src, a.id_key) < k;
-                                     });
-          inserted[static_cast<std::size_t>(at - items.begin())] = 1;
-        }
-        ins.reset();
-      } else {
-        for (std::size_t i = first; i < first + n; ++i) {
-          insert_id_.bind(1, items[i].id_src).bind(2, items[i].id_key).bind(3, floor_hour(items[i].event->ts)).run();
-          inserted[i] = sqlite3_changes(db_.handle()) > 0;
-        }
-      }
-    }
-    for (std::size_t k = 0; k < items.size(); ++k) {
-      const Item& it = items[k];
-      if (!inserted[k]) {
-        ++result.duplicates;
-        if (k >= anonymous) result.identity_duplicates.push_back(static_cast<std::size_t>(it.event - events.data()));
-        continue;
-      }
-      ++result.inserted;
-      MachineState& m = *it.machine;
-      if (m.pending.empty()) touched.push_back(&m);
-      m.pending.push_back(*it.event);
-      m.pending_src.push_back(it.source ? it.source->id : 0);
-      if (it.source) note_source(*it.source, *it.event, received_at);
-    }
-    for (MachineState* m : touched) {
+    const std::vector<char> inserted = new_items(items, anonymous);
+    for (MachineState* m : queue_new(events, items, inserted, anonymous, received_at, result)) {
       write_blocks(*m);
       ingest_pending(*m);
     }

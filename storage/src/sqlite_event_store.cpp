@@ -81,11 +81,8 @@ const std::string& SqliteEventStore::state_token(const MachineSpec& spec, State 
   return it->second[static_cast<std::size_t>(s)];
 }
 
-void SqliteEventStore::load_state() {
-  machines_.clear();
-  machines_by_id_.clear();
-  sources_.clear();
-  sources_by_id_.clear();
+// The machines of the plant (added when new) and every machine stored, with their rollup state.
+void SqliteEventStore::load_machines() {
   {
   Transaction tx(db_);
     for (const MachineSpec* spec : plant_.machines()) {
@@ -112,6 +109,10 @@ void SqliteEventStore::load_state() {
     machines_by_id_[m->id] = m.get();
     machines_.emplace(m->path, std::move(m));
   }
+}
+
+// The sources and their sequence gaps.
+void SqliteEventStore::load_sources() {
   Statement srcs(db_,
                  "SELECT id, src, events, seq_min, seq_max, last_seen, clock_offset_ms, future_events, incarnation FROM sources");
   while (srcs.step()) {
@@ -133,6 +134,15 @@ void SqliteEventStore::load_state() {
     auto it = sources_by_id_.find(gaps.int_at(0));
     if (it != sources_by_id_.end()) it->second->gaps[gaps.int_at(1)] = gaps.int_at(2);
   }
+}
+
+void SqliteEventStore::load_state() {
+  machines_.clear();
+  machines_by_id_.clear();
+  sources_.clear();
+  sources_by_id_.clear();
+  load_machines();
+  load_sources();
   Statement count(db_, "SELECT value FROM meta WHERE key='event_count'");
   if (count.step()) {
     event_count_ = count.int_at(0);

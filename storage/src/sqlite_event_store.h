@@ -153,6 +153,8 @@ class SqliteEventStore final : public EventStore {
  private:
   void prepare();
   void load_state();
+  void load_machines();
+  void load_sources();
   void check_rules();
   MachineState& machine_for(std::string_view path);
   SourceState& source_for(std::string_view src, std::string_view inc);
@@ -163,6 +165,19 @@ class SqliteEventStore final : public EventStore {
   void load_retention_cut();
   void refuse_before_cut(const Event& e, const SourceState* src, TimeMs received_at, AppendResult& result);
   void persist_sources();
+  // An appended event and its identity: (source id, seq), or (-machine id, content fingerprint).
+  struct AppendItem {
+    std::int64_t id_src, id_key;
+    MachineState* machine;
+    SourceState* source;  // nullptr: no src
+    const Event* event;
+  };
+  std::vector<AppendItem> identify(std::span<const Event> events, TimeMs received_at, AppendResult& result);
+  std::vector<char> new_items(const std::vector<AppendItem>& items, std::size_t anonymous);
+  void insert_content_ids(const std::vector<AppendItem>& items, std::size_t anonymous, std::vector<char>& inserted);
+  std::vector<MachineState*> queue_new(std::span<const Event> events, const std::vector<AppendItem>& items,
+                                       const std::vector<char>& inserted, std::size_t anonymous, TimeMs received_at,
+                                       AppendResult& result);
   void decode_block(std::string_view data, const MachineState& m, TimeMs from, TimeMs to, std::vector<Event>& out) const;
   void write_blocks(MachineState& m);
   std::string stored_context(const MachineState& m, TimeMs hour);
@@ -175,12 +190,21 @@ class SqliteEventStore final : public EventStore {
   void add_total_marker(const MachineState& m, std::vector<Event>& events) const;
 
   void ingest_pending(MachineState& m);
+  TimeMs total_counter_start(MachineState& m, const std::vector<Event>& pending);
+  static bool states_in_order(const MachineState& m, const std::vector<Event>& pending,
+                              const std::vector<std::size_t>& order);
+  TimeMs split_stop_start(MachineState& m, const std::vector<Event>& pending, const std::vector<std::size_t>& order);
+  void add_to_tail(MachineState& m, std::vector<Event>& pending, const std::vector<std::size_t>& order, bool in_order);
   TimeMs late_start(MachineState& m, TimeMs ts);
   void recompute_from(MachineState& m, TimeMs from);
   void rebuild_tracking(MachineState& m);
   void track(MachineState& m, const Event& e);
   TimeMs settled_point(const MachineState& m) const;
   void settle(MachineState& m);
+  void write_rollups(MachineState& m, const MachineHistory& h, TimeMs settled_hour);
+  void write_state_changes(const MachineState& m, const MachineHistory& h, TimeMs settled_hour);
+  std::vector<Event> state_context(const MachineState& m, const MachineHistory& h, TimeMs settled_hour);
+  std::array<std::ptrdiff_t, 4> carry_contexts(MachineState& m, TimeMs settled_hour);
   const MachineHistory& tail_history(MachineState& m);
   void write_machine_row(MachineState& m);
   KpiTotals cumulative_at(const MachineState& m, TimeMs hour);

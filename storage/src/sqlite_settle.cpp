@@ -95,6 +95,72 @@ void SqliteEventStore::recompute_from(MachineState& m, TimeMs from) {
   rebuild_tracking(m);
 }
 
+// The first hour to recompute because the machine's first total counter arrived (kTimeMax: none).
+TimeMs SqliteEventStore::total_counter_start(MachineState& m, const std::vector<Event>& pending) {
+  TimeMs recompute = kTimeMax;
+  if (!m.has_total_counter) {
+    for (const Event& e : pending)
+      if (e.type == EventType::counter && e.counter == CounterName::total) {
+        // Reject counters already settled were counted as good; they turn into part of the total.
+        m.has_total_counter = true;
+        m.row_dirty = true;
+        m.history.reset();
+        std::vector<Event> settled;  // once per machine: a scan of its settled events is fine
+        load_events(m, kTimeMin, m.base, settled);
+        for (const Event& r : settled)
+          if (r.type == EventType::counter && r.counter == CounterName::reject)
+            recompute = std::min(recompute, floor_hour(r.ts));
+        break;
+      }
+  }
+  return recompute;
+}
+
+// Whether every new state event (in time order) comes after the previous one and every stored event.
+bool SqliteEventStore::states_in_order(const MachineState& m, const std::vector<Event>& pending,
+                                       const std::vector<std::size_t>& order) {
+  bool in_order = true;
+  TimeMs previous_state_ts = m.any ? m.max_ts : kTimeMin;
+  for (std::size_t k = 0; in_order && k < order.size(); ++k) {
+    const Event& e = pending[order[k]];
+    if (e.type != EventType::state) continue;
+    in_order = e.ts > previous_state_ts;
+    previous_state_ts = e.ts;
+  }
+  return in_order;
+}
+
+// Out of order but after the settled hour: only a state event splitting an unplanned stop that
+// began before it can change a settled hour (the stop may become a small stop). Returns the first
+// hour to recompute (kTimeMax: none).
+TimeMs SqliteEventStore::split_stop_start(MachineState& m, const std::vector<Event>& pending,
+                                          const std::vector<std::size_t>& order) {
+  TimeMs recompute = kTimeMax;
+  const MachineHistory& h = tail_history(m);
+  for (std::size_t i : order) {
+    if (pending[i].ts > m.max_ts) break;
+    if (pending[i].type != EventType::state) continue;  // only a state event splits an interval
+    const std::ptrdiff_t at = h.interval_at(pending[i].ts);
+    if (at < 0) continue;
+    const StateInterval& iv = h.intervals()[static_cast<std::size_t>(at)];
+    if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
+  }
+  return recompute;
+}
+
+// No settled hour changes: the new events join the tail.
+void SqliteEventStore::add_to_tail(MachineState& m, std::vector<Event>& pending, const std::vector<std::size_t>& order,
+                                   bool in_order) {
+  m.history.reset();
+  if (in_order) {
+    for (std::size_t i : order) track(m, pending[i]);
+    for (Event& e : pending) m.events.push_back(std::move(e));
+  } else {
+    for (Event& e : pending) m.events.push_back(std::move(e));
+    rebuild_tracking(m);
+  }
+}
+
 void SqliteEventStore::ingest_pending(MachineState& m) {
   std::vector<Event> pending = std::move(m.pending);
   m.pending.clear();
@@ -123,74 +189,28 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
     m.zero_hour = m.base - kMsPerHour;
     m.row_dirty = true;
   }
-  TimeMs recompute = kTimeMax;
-  if (!m.has_total_counter) {
-    for (const Event& e : pending)
-      if (e.type == EventType::counter && e.counter == CounterName::total) {
-        // Reject counters already settled were counted as good; they turn into part of the total.
-        m.has_total_counter = true;
-        m.row_dirty = true;
-        m.history.reset();
-        std::vector<Event> settled;  // once per machine: a scan of its settled events is fine
-        load_events(m, kTimeMin, m.base, settled);
-        for (const Event& r : settled)
-          if (r.type == EventType::counter && r.counter == CounterName::reject)
-            recompute = std::min(recompute, floor_hour(r.ts));
-        break;
-      }
-  }
+  TimeMs recompute = total_counter_start(m, pending);
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
   // A new sign of life splits the silence around it: the part before it stops being no data only
   // when it is now at most a threshold long, so hours from a threshold before it on may change.
   if (const DurationMs nd = m.spec->no_data_after_ms; had_base && nd > 0 && first_ts - nd < m.base)
     recompute = std::min(recompute, floor_hour(first_ts - nd));
-  bool in_order = true;
-  TimeMs previous_state_ts = m.any ? m.max_ts : kTimeMin;
-  for (std::size_t k = 0; in_order && k < order.size(); ++k) {
-    const Event& e = pending[order[k]];
-    if (e.type != EventType::state) continue;
-    in_order = e.ts > previous_state_ts;
-    previous_state_ts = e.ts;
-  }
-  if (recompute == kTimeMax && !in_order) {
-    // Out of order but after the settled hour: only a state event splitting an unplanned stop that
-    // began before it can change a settled hour (the stop may become a small stop).
-    const MachineHistory& h = tail_history(m);
-    for (std::size_t i : order) {
-      if (pending[i].ts > m.max_ts) break;
-      if (pending[i].type != EventType::state) continue;  // only a state event splits an interval
-      const std::ptrdiff_t at = h.interval_at(pending[i].ts);
-      if (at < 0) continue;
-      const StateInterval& iv = h.intervals()[static_cast<std::size_t>(at)];
-      if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
-    }
-  }
+  const bool in_order = states_in_order(m, pending, order);
+  if (recompute == kTimeMax && !in_order) recompute = split_stop_start(m, pending, order);
   // Hours at or before the zero point are answered as unknown (before the machine's first event, or
   // cut by retention, their events gone): events after it recompute from the hour after it at most.
   if (recompute != kTimeMax && first_ts >= m.zero_hour + kMsPerHour) recompute = std::max(recompute, m.zero_hour + kMsPerHour);
   if (recompute != kTimeMax) {
     recompute_from(m, recompute);  // reloads every event from `recompute` on, the new ones included
   } else {
-    m.history.reset();
-    if (in_order) {
-      for (std::size_t i : order) track(m, pending[i]);
-      for (Event& e : pending) m.events.push_back(std::move(e));
-    } else {
-      for (Event& e : pending) m.events.push_back(std::move(e));
-      rebuild_tracking(m);
-    }
+    add_to_tail(m, pending, order, in_order);
   }
   settle(m);
   write_machine_row(m);
 }
 
-void SqliteEventStore::settle(MachineState& m) {
-  if (!m.any) return;
-  const TimeMs settled_hour = floor_hour(settled_point(m));
-  if (settled_hour <= m.base) return;
-  const MachineSpec& spec = *m.spec;
-  const MachineHistory& h = tail_history(m);
-
+// The cumulative rollups of the hours [base, settled_hour).
+void SqliteEventStore::write_rollups(MachineState& m, const MachineHistory& h, TimeMs settled_hour) {
   std::vector<Interval> hours;
   hours.reserve(static_cast<std::size_t>((settled_hour - m.base) / kMsPerHour));
   for (TimeMs t = m.base; t < settled_hour; t += kMsPerHour) hours.push_back({t, t + kMsPerHour});
@@ -202,6 +222,10 @@ void SqliteEventStore::settle(MachineState& m) {
     for (std::int64_t* f : kpi_fields(m.cumulative)) upsert_rollup_.bind(c++, *f);
     upsert_rollup_.run();
   }
+}
+
+// The starts of the state intervals beginning in [base, settled_hour).
+void SqliteEventStore::write_state_changes(const MachineState& m, const MachineHistory& h, TimeMs settled_hour) {
   const auto& intervals = h.intervals();
   for (std::size_t i = 0; i < intervals.size(); ++i) {
     const StateInterval& iv = intervals[i];
@@ -210,8 +234,13 @@ void SqliteEventStore::settle(MachineState& m) {
     for (std::size_t j = i; j > 0 && intervals[j - 1].start == iv.start; --j) ++ord;
     insert_change_.bind(1, m.id).bind(2, iv.start).bind(3, ord).bind(4, static_cast<std::int64_t>(iv.state)).run();
   }
+}
 
-  // The new context at settled_hour, then the tail from settled_hour on.
+// The state part of the context at settled_hour: the interval containing settled_hour - 1 and those
+// ending within the start-up window before it, as synthetic state events (load_context).
+std::vector<Event> SqliteEventStore::state_context(const MachineState& m, const MachineHistory& h, TimeMs settled_hour) {
+  const MachineSpec& spec = *m.spec;
+  const auto& intervals = h.intervals();
   std::vector<Event> next;
   const std::ptrdiff_t at = h.interval_at(settled_hour - 1);
   if (at >= 0) {
@@ -227,8 +256,13 @@ void SqliteEventStore::settle(MachineState& m) {
       next.push_back(std::move(e));
     }
   }
-  // The product in effect and each counter's last reading at every hour start up to settled_hour
-  // (the canonical-last of each before it): stored where it changed, and the new context.
+  return next;
+}
+
+// The product in effect and each counter's last reading at every hour start up to settled_hour
+// (the canonical-last of each before it): stored where it changed, and the new context. Returns
+// the indexes in m.events of those at settled_hour (-1: none).
+std::array<std::ptrdiff_t, 4> SqliteEventStore::carry_contexts(MachineState& m, TimeMs settled_hour) {
   std::vector<std::pair<CanonicalOrderKey, std::size_t>> carried;
   for (std::size_t i = 0; i < m.events.size(); ++i) {
     const Event& e = m.events[i];
@@ -259,7 +293,21 @@ void SqliteEventStore::settle(MachineState& m) {
       m.context_at_base = context.bytes();
     }
   }
-  for (std::ptrdiff_t i : latest)
+  return latest;
+}
+
+void SqliteEventStore::settle(MachineState& m) {
+  if (!m.any) return;
+  const TimeMs settled_hour = floor_hour(settled_point(m));
+  if (settled_hour <= m.base) return;
+  const MachineSpec& spec = *m.spec;
+  const MachineHistory& h = tail_history(m);
+  write_rollups(m, h, settled_hour);
+  write_state_changes(m, h, settled_hour);
+
+  // The new context at settled_hour, then the tail from settled_hour on.
+  std::vector<Event> next = state_context(m, h, settled_hour);
+  for (std::ptrdiff_t i : carry_contexts(m, settled_hour))
     if (i >= 0) next.push_back(m.events[static_cast<std::size_t>(i)]);
   if (spec.no_data_after_ms > 0) {  // the last sign of life before settled_hour (load_tail)
     TimeMs sign = sign_search_start(settled_hour, spec.no_data_after_ms);
