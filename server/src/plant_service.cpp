@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "oee/codec/event_json.h"
-#include "oee/server/ingest_conflicts.h"
 #include "oee/server/log.h"
+#include "oee/storage/conflicts.h"
 
 namespace oee::server {
 
@@ -85,7 +85,7 @@ IngestReport PlantService::ingest(std::vector<Event> events, std::string_view or
       report.duplicates = r.duplicates;
       report.older_than_retention = r.older_than_retention;  // dead-lettered by the store
       if (!r.identity_duplicates.empty()) {
-        const auto conflicts = find_conflicts(*store_, valid, r.identity_duplicates, received);
+        const auto conflicts = storage::find_conflicts(*store_, valid, r.identity_duplicates, received);
         store_->add_conflicts(conflicts);
         report.conflicts = conflicts.size();
       }

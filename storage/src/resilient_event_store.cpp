@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "oee/fileio/file.h"
+#include "oee/storage/conflicts.h"
 
 namespace oee::storage {
 
@@ -238,7 +239,10 @@ void ResilientEventStore::drain() {
       break;
     }
     for (const SpilledBatch& b : chunk) {
-      s.append(b.events, b.received_at);
+      // What the server would have done had the database taken the batch at once: events sent
+      // again under a stored identity with other content are kept as conflicts, never dropped.
+      const AppendResult r = s.append(b.events, b.received_at);
+      if (!r.identity_duplicates.empty()) s.add_conflicts(find_conflicts(s, b.events, r.identity_duplicates, b.received_at));
       drained_bytes_ = b.end;
       status_.spilled_events -= static_cast<std::int64_t>(b.events.size());
     }

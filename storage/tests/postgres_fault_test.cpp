@@ -173,5 +173,43 @@ TEST(PostgresFaults, DatabaseDownAtStartSpillsAndCatchesUp) {
   EXPECT_EQ(store.event_count(), static_cast<std::int64_t>(MachineHistory::build(m, events).distinct_events()));
 }
 
+// An event spilled while the database was away, sent under the identity of a stored one with other
+// content (a PLC that reused a seq): when the spill is replayed it is kept as a conflict, as it would
+// have been had the database taken it at once, never dropped as a plain duplicate.
+TEST(PostgresFaults, ASpilledEventUnderAStoredIdentityWithOtherContentBecomesAConflictWhenReplayed) {
+  const PlantModel plant = test_plant(1, 1);
+  const FixedOffsetZone zone;
+  const ShiftCalendar cal(plant, zone);
+  const MachineSpec& m = *plant.machines()[0];
+  PostgresBackend pg;
+  const std::string url = pg.new_location();
+  TempDir dir;
+  ResilienceOptions options;
+  options.spill_path = dir.file("spill.log");
+  options.open_wait_ms_min = 100;
+  const auto events = random_events(5, at("2026-11-10T00:00:00Z"), at("2026-11-10T01:00:00Z"), m.path, GeneratorOptions{60'000, true, false, "plc"});
+  ASSERT_EQ(open_postgres_store(url, plant, cal)->append(events, 0).inserted, events.size());
+  Event reused = events[events.size() / 2];
+  reused.reason += "-other";
+  reused.ts += 1;
+  const std::vector<Event> resent{reused, events.front()};
+  std::string target = url + "&port=1";  // the database away: nothing listens there
+  {
+    ResilientEventStore away([&] { return open_postgres_store(target, plant, cal); }, options);
+    EXPECT_EQ(away.append(resent, 0).inserted, resent.size());  // spilled: whether new is not known yet
+    ASSERT_EQ(away.status().spilled_events, 2);
+  }
+  target = url;
+  ResilientEventStore store([&] { return open_postgres_store(target, plant, cal); }, options);
+  ASSERT_TRUE(store.catch_up());
+  EXPECT_EQ(store.event_count(), static_cast<std::int64_t>(events.size()));
+  const std::vector<Conflict> conflicts = store.conflicts(0, 10);
+  ASSERT_EQ(conflicts.size(), 1u);  // the identical resend is a plain duplicate
+  EXPECT_EQ(conflicts[0].src, "plc");
+  EXPECT_EQ(conflicts[0].seq, reused.seq);
+  EXPECT_FALSE(conflicts[0].stored_json.empty());
+  EXPECT_NE(conflicts[0].stored_json, conflicts[0].received_json);
+}
+
 }  // namespace
 }  // namespace oee::storage

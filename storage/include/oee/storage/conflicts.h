@@ -7,12 +7,12 @@
 
 #include "oee/storage/event_store.h"
 
-namespace oee::server {
+namespace oee::storage {
 
 // Compares each event an append did not store for its identity (AppendResult::identity_duplicates)
 // with the stored events of its machine and hour: those with no identical stored version are
 // conflicts. Reads only the machines and hours concerned.
-std::vector<storage::Conflict> find_conflicts(storage::EventStore& store, std::span<const Event> appended,
+std::vector<Conflict> find_conflicts(EventStore& store, std::span<const Event> appended,
                                      std::span<const std::size_t> identity_duplicates, TimeMs received);
 
-}  // namespace oee::server
+}  // namespace oee::storage

@@ -1,4 +1,4 @@
-#include "oee/server/ingest_conflicts.h"
+#include "oee/storage/conflicts.h"
 
 #include <algorithm>
 #include <map>
@@ -7,14 +7,14 @@
 
 #include "oee/codec/event_json.h"
 
-namespace oee::server {
+namespace oee::storage {
 
 namespace {
 
 bool same_identity(const Event& a, const Event& b) { return a.seq == b.seq && a.src == b.src && a.inc == b.inc; }
 
-storage::Conflict conflict_of(const Event& received, const Event* stored, TimeMs at) {
-  storage::Conflict c;
+Conflict conflict_of(const Event& received, const Event* stored, TimeMs at) {
+  Conflict c;
   c.received = at;
   c.src = received.src;
   c.incarnation = received.inc;
@@ -28,7 +28,7 @@ storage::Conflict conflict_of(const Event& received, const Event* stored, TimeMs
 
 }  // namespace
 
-std::vector<storage::Conflict> find_conflicts(storage::EventStore& store, std::span<const Event> appended,
+std::vector<Conflict> find_conflicts(EventStore& store, std::span<const Event> appended,
                                      std::span<const std::size_t> identity_duplicates, TimeMs received) {
   // By machine and hour: one read each.
   std::map<std::pair<std::string, TimeMs>, std::vector<const Event*>> groups;
@@ -36,7 +36,7 @@ std::vector<storage::Conflict> find_conflicts(storage::EventStore& store, std::s
     const Event& e = appended[i];
     groups[{e.machine, floor_to(e.ts, kMsPerHour)}].push_back(&e);
   }
-  std::vector<storage::Conflict> out;
+  std::vector<Conflict> out;
   for (const auto& [where, events] : groups) {
     const std::vector<Event> stored = store.machine_events(where.first, where.second, where.second + kMsPerHour);
     // The stored events by seq (then order): a duplicate finds its stored versions without a scan
@@ -61,4 +61,4 @@ std::vector<storage::Conflict> find_conflicts(storage::EventStore& store, std::s
   return out;
 }
 
-}  // namespace oee::server
+}  // namespace oee::storage
