@@ -2,11 +2,11 @@
 
 #include <sodium.h>
 
-#include "sqlite_db.h"
+#include "oee/sqlite/sqlite_db.h"
 
 namespace oee::auth {
 
-namespace sql = storage::sqlite;
+namespace sql = ::oee::sqlite;
 
 namespace {
 
