@@ -118,6 +118,15 @@ class Collector {
     std::lock_guard l(m_);
     return last_counter_;
   }
+  std::int64_t max_seq() const {
+    std::lock_guard l(m_);
+    return seqs_.empty() ? -1 : *seqs_.rbegin();
+  }
+  // `next_seq` of the newest edge status received (-1 before any).
+  std::int64_t status_next_seq() const {
+    const auto j = nlohmann::json::parse(last_status(), nullptr, false);
+    return j.is_object() ? j.value("next_seq", std::int64_t{-1}) : -1;
+  }
   std::size_t heartbeats(const std::string& machine) const {
     std::lock_guard l(m_);
     const auto it = heartbeats_.find(machine);
@@ -267,21 +276,33 @@ TEST(EdgeIntegration, EdgeSigkilledWithTornQueueTailLosesAndDuplicatesNothing) {
 }
 
 TEST(EdgeIntegration, DiskCapDuringOutageEvictsOldestAndCounts) {
-  MosquittoProcess broker;  // not started: a long outage from the beginning
+  // The collector's persistent session is made first, so that once the broker is back it keeps
+  // what the edge sends even if the edge reconnects before the collector does.
+  MosquittoProcess broker;
+  broker.start();
+  Collector collector(broker.url(), "it-collector-cap");
+  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
+  broker.stop();  // a long outage from the edge's beginning
   Edge edge({broker.url()}, "  - {type: simulator, seed: 3, speed: 3000}\n", 1u << 20);
   edge.start();
   // Wait until the 1 MiB queue has evicted: the queue logs each eviction ("disk cap … reached:
   // evicted …"; the edge's start line says "0 evicted so far", which must not count).
   ASSERT_TRUE(eventually([&] { return edge.log().find("reached: evicted") != std::string::npos; }, 30s)) << edge.log();
   broker.start();
-  Collector collector(broker.url(), "it-collector-cap");
-  ASSERT_TRUE(eventually([&] { return collector.connected(); }, 5s));
-  // The edge is back (its backoff is at most 1 s): its events arrive; its stop drains the rest.
-  ASSERT_TRUE(eventually([&] { return collector.unique() > 0; }, 20s)) << edge.log();
+  // The edge is back and its backlog is through: it sends oldest first, so once an event it
+  // accepted after a status since the reconnect has arrived, everything before it was sent or
+  // evicted, and its stop has only the live tail to drain.
+  std::int64_t backlog_end = -1;
+  ASSERT_TRUE(eventually([&] {
+    if (backlog_end < 0) backlog_end = collector.status_next_seq();
+    return backlog_end >= 0 && collector.max_seq() >= backlog_end;
+  }, 30s)) << edge.log();
   ASSERT_EQ(edge.stop(), 0) << edge.log();
   const auto q = edge.queue_stats();
   ASSERT_GT(q.evicted_records, 0u);
-  ASSERT_TRUE(eventually([&] { return collector.unique() + q.evicted_records >= q.next_id; }, 20s));
+  ASSERT_TRUE(eventually([&] { return collector.unique() + q.evicted_records >= q.next_id; }, 20s))
+      << collector.unique() << " arrived + " << q.evicted_records << " evicted of " << q.next_id << ", queue depth "
+      << q.depth_records << "\n" << edge.log();
   // The oldest went, the newest all arrived (a contiguous tail), nothing twice. The count is of
   // events evicted before the broker acknowledged them: an upper bound on the loss, since some
   // were in flight during the backfill and arrived (the server's gaps are the exact loss).
