@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
-#include "sqlite_db.h"
+#include "oee/sqlite/sqlite_db.h"
 
 namespace oee::auth {
 
-namespace sql = storage::sqlite;
+namespace sql = ::oee::sqlite;
 
 namespace {
 

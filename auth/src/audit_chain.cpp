@@ -9,11 +9,11 @@
 #include <optional>
 
 #include "oee/auth/accounts.h"
-#include "sqlite_db.h"
+#include "oee/sqlite/sqlite_db.h"
 
 namespace oee::auth {
 
-namespace sql = storage::sqlite;
+namespace sql = ::oee::sqlite;
 
 namespace {
 constexpr const char* kGenesisHash = "0000000000000000000000000000000000000000000000000000000000000000";

@@ -1,6 +1,6 @@
-#include "sqlite_db.h"
+#include "oee/sqlite/sqlite_db.h"
 
-namespace oee::storage::sqlite {
+namespace oee::sqlite {
 
 Database::Database(const std::string& path, bool read_only) {
   const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -105,4 +105,4 @@ void Transaction::commit() {
   open_ = false;
 }
 
-}  // namespace oee::storage::sqlite
+}  // namespace oee::sqlite
