@@ -1,6 +1,6 @@
 #include "oee/server/http.h"
 
-#include "oee/codec/event_json.h"
+#include "oee/codec/json_writer.h"
 
 namespace oee::server {
 
@@ -24,11 +24,11 @@ HttpResponse HttpResponse::json(std::string body, int status) {
 }
 
 HttpResponse HttpResponse::error(int status, std::string_view code, std::string_view message) {
-  std::string body = "{\"error\":{\"code\":";
-  codec::append_json_string(body, code);
-  body += ",\"message\":";
-  codec::append_json_string(body, message);
-  body += "}}";
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("error").begin_object();
+  w.string_field("code", code).string_field("message", message);
+  w.end_object().end_object();
   return json(std::move(body), status);
 }
 
