@@ -21,6 +21,9 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
+  // The text written so far (into which the writer appends): to take once the value is whole.
+  std::string& text() { return out_; }
+
   JsonWriter& begin_object() { return open('{'); }
   JsonWriter& end_object() { return close('}'); }
   JsonWriter& begin_array() { return open('['); }
