@@ -80,14 +80,6 @@ void append_json_number(std::string& out, double v) {
   out.append(buf, p);
 }
 
-JsonWriter& JsonWriter::key(std::string_view name) {
-  separate();
-  append_json_string(out_, name);
-  out_ += ':';
-  after_value_ = false;
-  return *this;
-}
-
 JsonWriter& JsonWriter::string(std::string_view v) {
   separate();
   append_json_string(out_, v);

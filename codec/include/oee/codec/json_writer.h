@@ -29,8 +29,21 @@ class JsonWriter {
   JsonWriter& begin_array() { return open('['); }
   JsonWriter& end_array() { return close(']'); }
 
-  // A member's name; its value follows.
-  JsonWriter& key(std::string_view name);
+  // A member's name; its value follows. Inline, with names that need no escape (all of the API's)
+  // appended whole: keys are most of what a response writes.
+  JsonWriter& key(std::string_view name) {
+    separate();
+    if (needs_no_escape(name)) {
+      out_ += '"';
+      out_ += name;
+      out_ += "\":";
+    } else {
+      append_json_string(out_, name);
+      out_ += ':';
+    }
+    after_value_ = false;
+    return *this;
+  }
 
   JsonWriter& string(std::string_view v);
   JsonWriter& integer(std::int64_t v);
@@ -65,6 +78,12 @@ class JsonWriter {
     out_ += c;
     after_value_ = true;
     return *this;
+  }
+
+  static bool needs_no_escape(std::string_view s) {
+    for (const char c : s)
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) return false;
+    return true;
   }
 
   std::string& out_;
