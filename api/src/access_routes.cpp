@@ -1,6 +1,6 @@
 // Login, sessions, users, API tokens and the audit trail.
 #include "body_json.h"
-#include "json_text.h"
+#include "query_params.h"
 #include "paging.h"
 #include "oee/api/routes.h"
 
@@ -16,9 +16,13 @@ namespace {
 
 std::string utc(TimeMs t) { return t == 0 ? std::string() : format_rfc3339(t); }
 
-std::string role_json(Role role) {
+// A small JSON object of string members: response bodies and an audit entry's before and after.
+std::string object_text(std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
   std::string out;
-  codec::append_json_string(out, auth::role_name(role));
+  JsonWriter json(out);
+  json.begin_object();
+  for (const auto& [name, value] : members) json.string_field(name, value);
+  json.end_object();
   return out;
 }
 
@@ -33,38 +37,28 @@ HttpResponse login(const Access& access, const HttpRequest& r) {
   if (result.outcome == auth::LoginOutcome::rate_limited)
     return too_many_requests(result.retry_after_ms, "too_many_attempts", "too many failed logins from this address; try again later");
   if (result.outcome != auth::LoginOutcome::ok) return HttpResponse::error(401, "bad_credentials", "wrong user name or password");
-  std::string out = "{";
-  string_field(out, "token", result.session.token);
-  string_field(out, "token_id", result.session.id);
-  string_field(out, "user", user);
-  string_field(out, "role", auth::role_name(result.role));
-  string_field(out, "expires", utc(result.session.expires));
-  close_object(out);
-  return HttpResponse::json(std::move(out));
+  return HttpResponse::json(object_text({{"token", result.session.token},
+                                         {"token_id", result.session.id},
+                                         {"user", user},
+                                         {"role", auth::role_name(result.role)},
+                                         {"expires", utc(result.session.expires)}}));
 }
 
 HttpResponse me(const Principal& who) {
-  std::string out = "{";
-  string_field(out, "user", who.user);
-  string_field(out, "role", auth::role_name(who.role));
-  string_field(out, "token_id", who.token_id);
-  key(out, "session");
-  out += who.session ? "true" : "false";
-  out += '}';
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().string_field("user", who.user).string_field("role", auth::role_name(who.role));
+  json.string_field("token_id", who.token_id).bool_field("session", who.session).end_object();
   return HttpResponse::json(std::move(out));
 }
 
 HttpResponse list_users(const Access& access) {
-  std::string out = "[";
-  for (const auto& u : access.accounts().users()) {
-    out += '{';
-    string_field(out, "name", u.name);
-    string_field(out, "role", auth::role_name(u.role));
-    string_field(out, "created", utc(u.created));
-    close_object(out);
-    out += ',';
-  }
-  close_array(out);
+  std::string out;
+  JsonWriter json(out);
+  json.begin_array();
+  for (const auto& u : access.accounts().users())
+    json.begin_object().string_field("name", u.name).string_field("role", auth::role_name(u.role)).string_field("created", utc(u.created)).end_object();
+  json.end_array();
   return HttpResponse::json(std::move(out));
 }
 
@@ -91,9 +85,9 @@ HttpResponse create_user(const Access& access, const HttpRequest& r, const Princ
   } catch (const auth::AccountsError& e) {
     return HttpResponse::error(400, "bad_body", e.what());
   }
-  const std::string after = "{\"role\":" + role_json(role.value_or(Role::viewer)) + "}";
-  access.audit(who, "user.create", name, "", after);
-  return HttpResponse::json("{\"name\":" + nlohmann::json(name).dump() + ",\"role\":" + role_json(role.value_or(Role::viewer)) + "}", 201);
+  const std::string_view role_name = auth::role_name(role.value_or(Role::viewer));
+  access.audit(who, "user.create", name, "", object_text({{"role", role_name}}));
+  return HttpResponse::json(object_text({{"name", name}, {"role", role_name}}), 201);
 }
 
 HttpResponse update_user(const Access& access, const HttpRequest& r, const Principal& who) {
@@ -112,26 +106,24 @@ HttpResponse update_user(const Access& access, const HttpRequest& r, const Princ
     return HttpResponse::error(400, "bad_body", e.what());
   }
   const Role now_role = role.value_or(before->role);
-  std::string after = "{\"role\":" + role_json(now_role) + (password.empty() ? "" : ",\"password\":\"changed\"") + "}";
-  access.audit(who, "user.update", name, "{\"role\":" + role_json(before->role) + "}", after);
-  return HttpResponse::json("{\"name\":" + nlohmann::json(name).dump() + ",\"role\":" + role_json(now_role) + "}");
+  const std::string after = password.empty() ? object_text({{"role", auth::role_name(now_role)}})
+                                              : object_text({{"role", auth::role_name(now_role)}, {"password", "changed"}});
+  access.audit(who, "user.update", name, object_text({{"role", auth::role_name(before->role)}}), after);
+  return HttpResponse::json(object_text({{"name", name}, {"role", auth::role_name(now_role)}}));
 }
 
 HttpResponse list_tokens(const Access& access) {
-  std::string out = "[";
+  std::string out;
+  JsonWriter json(out);
+  json.begin_array();
   for (const auto& t : access.accounts().tokens()) {
-    out += '{';
-    string_field(out, "id", t.id);
-    string_field(out, "name", t.name);
-    string_field(out, "user", t.user);
-    string_field(out, "role", auth::role_name(t.role));
-    string_field(out, "kind", t.session ? "session" : "api");
-    string_field(out, "created", utc(t.created));
-    if (t.expires) string_field(out, "expires", utc(t.expires));
-    close_object(out);
-    out += ',';
+    json.begin_object().string_field("id", t.id).string_field("name", t.name).string_field("user", t.user);
+    json.string_field("role", auth::role_name(t.role)).string_field("kind", t.session ? "session" : "api");
+    json.string_field("created", utc(t.created));
+    if (t.expires) json.string_field("expires", utc(t.expires));
+    json.end_object();
   }
-  close_array(out);
+  json.end_array();
   return HttpResponse::json(std::move(out));
 }
 
@@ -147,14 +139,9 @@ HttpResponse create_token(const Access& access, const HttpRequest& r, const Prin
   } catch (const auth::AccountsError& e) {
     return HttpResponse::error(400, "bad_body", e.what());
   }
-  access.audit(who, "token.create", t.id, "", "{\"name\":" + nlohmann::json(name).dump() + ",\"role\":" + role_json(role.value_or(Role::viewer)) + "}");
-  std::string out = "{";
-  string_field(out, "id", t.id);
-  string_field(out, "name", name);
-  string_field(out, "role", auth::role_name(role.value_or(Role::viewer)));
-  string_field(out, "token", t.token);
-  close_object(out);
-  return HttpResponse::json(std::move(out), 201);
+  const std::string_view role_name = auth::role_name(role.value_or(Role::viewer));
+  access.audit(who, "token.create", t.id, "", object_text({{"name", name}, {"role", role_name}}));
+  return HttpResponse::json(object_text({{"id", t.id}, {"name", name}, {"role", role_name}, {"token", t.token}}), 201);
 }
 
 HttpResponse revoke_token(const Access& access, const HttpRequest& r, const Principal& who) {
@@ -164,7 +151,7 @@ HttpResponse revoke_token(const Access& access, const HttpRequest& r, const Prin
   if (!body || !string_member(*body, "id", 64, id, error)) return error;
   if (!access.accounts().revoke_token(id)) return HttpResponse::error(404, "unknown_token", "no token with id '" + id + "'");
   access.audit(who, "token.revoke", id, "", "");
-  return HttpResponse::json("{\"revoked\":" + nlohmann::json(id).dump() + "}");
+  return HttpResponse::json(object_text({{"revoked", id}}));
 }
 
 HttpResponse audit_entries(const Access& access, const HttpRequest& r) {
@@ -172,36 +159,26 @@ HttpResponse audit_entries(const Access& access, const HttpRequest& r) {
   std::string error;
   if (!id_page_params(r, limit, before, error)) return HttpResponse::error(400, "bad_parameter", error);
   const auto entries = access.audit_chain().entries(before, static_cast<std::size_t>(limit));
-  std::string out = "{\"items\":[";
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().key("items").begin_array();
   for (const auto& e : entries) {
-    out += '{';
-    int_field(out, "id", e.id);
-    string_field(out, "ts", utc(e.ts));
-    string_field(out, "actor", e.actor);
-    string_field(out, "action", e.action);
-    string_field(out, "target", e.target);
-    string_field(out, "before", e.before);
-    string_field(out, "after", e.after);
-    string_field(out, "hash", e.hash);
-    close_object(out);
-    out += ',';
+    json.begin_object().int_field("id", e.id).string_field("ts", utc(e.ts)).string_field("actor", e.actor);
+    json.string_field("action", e.action).string_field("target", e.target).string_field("before", e.before);
+    json.string_field("after", e.after).string_field("hash", e.hash).end_object();
   }
-  close_array(out);
+  json.end_array();
   const bool full = !entries.empty() && static_cast<std::int64_t>(entries.size()) == limit;
-  return close_id_page(std::move(out), r, full ? std::optional(entries.back().id) : std::nullopt);
+  return close_id_page(json, r, full ? std::optional(entries.back().id) : std::nullopt);
 }
 
 HttpResponse audit_verify(const Access& access) {
   const auto v = access.audit_chain().verify();
-  std::string out = "{";
-  key(out, "ok");
-  out += v.ok ? "true," : "false,";
-  int_field(out, "rows", v.rows);
-  if (!v.ok) {
-    int_field(out, "first_bad_id", v.first_bad_id);
-    string_field(out, "problem", v.problem);
-  }
-  close_object(out);
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().bool_field("ok", v.ok).int_field("rows", v.rows);
+  if (!v.ok) json.int_field("first_bad_id", v.first_bad_id).string_field("problem", v.problem);
+  json.end_object();
   return HttpResponse::json(std::move(out));
 }
 
@@ -212,7 +189,9 @@ void add_access_routes(server::Router& router, const Access& access) {
   router.add_blocking("POST", "/api/v1/login", [&access](const HttpRequest& r) { return login(access, r); });
   router.add("POST", "/api/v1/logout", access.require(Role::viewer, [&access](const HttpRequest&, const Principal& who) {
     if (who.session) access.accounts().revoke_token(who.token_id);
-    return HttpResponse::json("{\"logged_out\":true}");
+    std::string out;
+    JsonWriter(out).begin_object().bool_field("logged_out", true).end_object();
+    return HttpResponse::json(std::move(out));
   }));
   router.add("GET", "/api/v1/me", access.require(Role::viewer, [](const HttpRequest&, const Principal& who) { return me(who); }));
   router.add("GET", "/api/v1/users", access.require(Role::admin, [&access](const HttpRequest&, const Principal&) { return list_users(access); }));

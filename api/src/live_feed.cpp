@@ -2,13 +2,27 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_text.h"
+#include "query_params.h"
+#include "oee/codec/kpi_json.h"
 
 namespace oee::api {
 
 using server::HttpRequest;
 using server::HttpResponse;
 using namespace detail;
+
+namespace {
+// A message to send: one JSON object, its "type" first, then what `write` writes.
+template <class Write>
+std::shared_ptr<const std::string> message(std::string_view type, const Write& write) {
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().string_field("type", type);
+  write(json);
+  json.end_object();
+  return std::make_shared<const std::string>(std::move(out));
+}
+}  // namespace
 
 LiveFeed::LiveFeed(server::PlantService& service, LiveFeedOptions options)
     : service_(service), options_(options), ticker_(options.kpi_interval_ms, [this] {
@@ -91,8 +105,7 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
       std::lock_guard lock(mutex_);
       clients_.erase(id);
     };
-    c->send(std::make_shared<const std::string>("{\"type\":\"hello\",\"user\":" + nlohmann::json(who.user).dump() +
-                                                ",\"role\":\"" + std::string(auth::role_name(who.role)) + "\"}"));
+    c->send(message("hello", [&](JsonWriter& json) { json.string_field("user", who.user).string_field("role", auth::role_name(who.role)); }));
     return out;
   });
 }
@@ -105,8 +118,8 @@ void LiveFeed::on_message(std::uint64_t id, std::string_view text) {
     if (it == clients_.end()) return;
     c = it->second.connection;
   }
-  auto error = [&](const std::string& message) {
-    c->send(std::make_shared<const std::string>("{\"type\":\"error\",\"message\":" + nlohmann::json(message).dump() + "}"));
+  auto error = [&](const std::string& text) {
+    c->send(message("error", [&](JsonWriter& json) { json.string_field("message", text); }));
   };
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("type") || j["type"] != "subscribe")
@@ -126,7 +139,11 @@ void LiveFeed::on_message(std::uint64_t id, std::string_view text) {
     if (it == clients_.end()) return;
     it->second.nodes = subscriptions;
   }
-  c->send(std::make_shared<const std::string>("{\"type\":\"subscribed\",\"nodes\":" + nlohmann::json(subscriptions).dump() + "}"));
+  c->send(message("subscribed", [&](JsonWriter& json) {
+    json.key("nodes").begin_array();
+    for (const std::string& node : subscriptions) json.string(node);
+    json.end_array();
+  }));
   // A snapshot: every covered machine's state, then the KPIs.
   for (const MachineSpec* m : service_.plant().machines())
     if (covers(subscriptions, m->path)) c->send(state_message(m->path), "state:" + m->path);
@@ -135,18 +152,14 @@ void LiveFeed::on_message(std::uint64_t id, std::string_view text) {
 
 std::shared_ptr<const std::string> LiveFeed::state_message(const std::string& machine) const {
   const server::MachineLiveState live = service_.live_state(machine);
-  std::string out = "{\"type\":\"state\",";
-  string_field(out, "machine", machine);
-  string_field(out, "state", state_name(live.state));
   const MachineSpec* spec = service_.plant().find_machine(machine);
-  key(out, "no_data");
-  out += spec && server::is_silent(*spec, live, service_.now()) ? "true," : "false,";
-  string_field(out, "reason", live.reason);
-  if (live.since) string_field(out, "since", time_text(service_, live.since));
-  if (!live.product.empty()) string_field(out, "product", live.product);
-  string_field(out, "sent", format_rfc3339(server::system_clock_ms()));
-  close_object(out);
-  return std::make_shared<const std::string>(std::move(out));
+  return message("state", [&](JsonWriter& json) {
+    json.string_field("machine", machine).string_field("state", state_name(live.state));
+    json.bool_field("no_data", spec && server::is_silent(*spec, live, service_.now())).string_field("reason", live.reason);
+    if (live.since) json.string_field("since", time_text(service_, live.since));
+    if (!live.product.empty()) json.string_field("product", live.product);
+    json.string_field("sent", format_rfc3339(server::system_clock_ms()));
+  });
 }
 
 std::shared_ptr<const std::string> LiveFeed::kpi_message(const std::string& node) {
@@ -155,15 +168,13 @@ std::shared_ptr<const std::string> LiveFeed::kpi_message(const std::string& node
   const bool in_shift = service_.current_shift(shift);
   const TimeMs from = in_shift ? shift.start : now - 8 * kMsPerHour;
   const auto rows = service_.node_kpis(node, Grouping::none, from, now > from ? now : from + 1);
-  std::string out = "{\"type\":\"kpi\",";
-  string_field(out, "node", node);
-  if (in_shift) string_field(out, "shift", shift.name);
-  string_field(out, "from", time_text(service_, from));
-  string_field(out, "to", time_text(service_, now));
-  key(out, "kpi");
-  codec::append_kpi_json(out, rows.front().totals, {node.empty() ? "plant" : node, from, now, shift.name, service_.zone().offset_ms_at(from)});
-  out += '}';
-  return std::make_shared<const std::string>(std::move(out));
+  return message("kpi", [&](JsonWriter& json) {
+    json.string_field("node", node);
+    if (in_shift) json.string_field("shift", shift.name);
+    json.string_field("from", time_text(service_, from)).string_field("to", time_text(service_, now)).key("kpi");
+    codec::write_kpi_json(json, rows.front().totals,
+                          {node.empty() ? "plant" : node, from, now, shift.name, service_.zone().offset_ms_at(from)});
+  });
 }
 
 void LiveFeed::on_events(const std::vector<Event>& events) {

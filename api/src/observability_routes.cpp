@@ -1,6 +1,7 @@
 // /readyz (open, for load balancers) and /metrics (Prometheus text format).
-#include "json_text.h"
+#include "query_params.h"
 #include "oee/api/routes.h"
+#include "oee/server/log.h"
 
 namespace oee::api {
 
@@ -14,22 +15,21 @@ void add_observability_routes(server::Router& router, server::PlantService& serv
     try {
       service.read_store([](storage::EventStore& store) { return store.event_count(); });
     } catch (const std::exception& e) {
-      problem = std::string("storage: ") + e.what();
+      // /readyz answers anyone: the cause (which may name hosts or files) goes to the log only.
+      problem = "storage: unavailable (the cause is in the server log)";
+      server::log_line("warn", "readyz: storage unavailable", {{"error", e.what()}});
     }
     int mqtt = -1;  // not configured (an int: g++ 12 warns falsely on optional<bool> here)
     if (mqtt_connected)
       if (const auto connected = mqtt_connected()) mqtt = *connected ? 1 : 0;
     if (problem.empty() && mqtt == 0) problem = "mqtt: not connected";
-    std::string out = "{\"status\":";
-    codec::append_json_string(out, problem.empty() ? "ready" : "not_ready");
-    out += ",\"storage\":";
-    codec::append_json_string(out, problem.starts_with("storage") ? "unavailable" : "open");
-    if (mqtt >= 0) out += std::string(",\"mqtt\":") + (mqtt ? "\"connected\"" : "\"disconnected\"");
-    if (!problem.empty()) {
-      out += ",\"problem\":";
-      codec::append_json_string(out, problem);
-    }
-    out += '}';
+    std::string out;
+    codec::JsonWriter json(out);
+    json.begin_object().string_field("status", problem.empty() ? "ready" : "not_ready");
+    json.string_field("storage", problem.starts_with("storage") ? "unavailable" : "open");
+    if (mqtt >= 0) json.string_field("mqtt", mqtt ? "connected" : "disconnected");
+    if (!problem.empty()) json.string_field("problem", problem);
+    json.end_object();
     return HttpResponse::json(std::move(out), problem.empty() ? 200 : 503);
   });
   router.add("GET", "/metrics", access.require(auth::Role::viewer, [&service](const HttpRequest&, const auth::Principal&) {

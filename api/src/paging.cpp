@@ -3,7 +3,7 @@
 #include <cctype>
 #include <string_view>
 
-#include "json_text.h"
+#include "query_params.h"
 
 namespace oee::api::detail {
 
@@ -65,12 +65,27 @@ void link_next(server::HttpResponse& response, const server::HttpRequest& r, con
   response.headers.emplace_back("Link", url + ">; rel=\"next\"");
 }
 
-server::HttpResponse close_id_page(std::string out, const server::HttpRequest& r, std::optional<std::int64_t> oldest_id) {
+server::HttpResponse close_id_page(codec::JsonWriter& json, const server::HttpRequest& r, std::optional<std::int64_t> oldest_id) {
   const std::string next = oldest_id ? std::to_string(*oldest_id) : "";
-  if (oldest_id) out += ",\"next_before\":" + next + ",\"next\":\"" + next + "\"";
-  out += '}';
-  server::HttpResponse response = server::HttpResponse::json(std::move(out));
+  if (oldest_id) json.int_field("next_before", *oldest_id).string_field("next", next);
+  json.end_object();
+  server::HttpResponse response = server::HttpResponse::json(std::move(json.text()));
   if (oldest_id) link_next(response, r, next);
+  return response;
+}
+
+server::HttpResponse close_cursor_page(codec::JsonWriter& json, const server::HttpRequest& r, const std::string& next) {
+  if (!next.empty()) json.string_field("next", next);
+  json.end_object();
+  server::HttpResponse response = server::HttpResponse::json(std::move(json.text()));
+  if (!next.empty()) link_next(response, r, next);
+  return response;
+}
+
+server::HttpResponse close_array_page(codec::JsonWriter& json, const server::HttpRequest& r, const std::string& next) {
+  json.end_array();
+  server::HttpResponse response = server::HttpResponse::json(std::move(json.text()));
+  if (!next.empty()) link_next(response, r, next);
   return response;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "oee/codec/json_writer.h"
 #include "oee/server/http.h"
 
 namespace oee::api::detail {
@@ -31,9 +32,17 @@ bool id_page_params(const server::HttpRequest& r, std::int64_t& limit, std::int6
 // Sets the `Link` header to this request with `cursor` = next.
 void link_next(server::HttpResponse& response, const server::HttpRequest& r, const std::string& next);
 
-// Closes the object response of a route paged by id, newest first (`out` ends after its items
+// Closes the object response of a route paged by id, newest first (`json` is after its items
 // array): with `oldest_id` when the page is full, `next_before` (as before `next`) and `next`. A
 // full page may be followed by an empty one.
-server::HttpResponse close_id_page(std::string out, const server::HttpRequest& r, std::optional<std::int64_t> oldest_id);
+server::HttpResponse close_id_page(codec::JsonWriter& json, const server::HttpRequest& r, std::optional<std::int64_t> oldest_id);
+
+// Closes an object response (`json` is after its last member): adds `next` and the Link header when
+// there is a next page.
+server::HttpResponse close_cursor_page(codec::JsonWriter& json, const server::HttpRequest& r, const std::string& next);
+
+// A bare array response (`json` is after its last element, the array is closed here): the cursor
+// goes in the Link header only.
+server::HttpResponse close_array_page(codec::JsonWriter& json, const server::HttpRequest& r, const std::string& next);
 
 }  // namespace oee::api::detail

@@ -4,9 +4,10 @@
 #include <mutex>
 #include <optional>
 
-#include "json_text.h"
+#include "query_params.h"
 #include "paging.h"
 #include "oee/api/routes.h"
+#include "oee/codec/kpi_json.h"
 
 namespace oee::api {
 
@@ -17,97 +18,66 @@ using namespace detail;
 
 namespace {
 
-void append_machine(std::string& out, const server::PlantService& s, const MachineSpec& m) {
+void write_machine(JsonWriter& json, const server::PlantService& s, const MachineSpec& m) {
   const server::MachineLiveState live = s.live_state(m.path);
-  out += '{';
-  string_field(out, "id", m.id);
-  string_field(out, "path", m.path);
-  string_field(out, "name", m.name);
-  string_field(out, "state", state_name(live.state));
-  if (!live.reason.empty()) string_field(out, "reason", live.reason);
-  if (live.since != 0) string_field(out, "since", time_text(s, live.since));
-  if (!live.product.empty()) string_field(out, "product", live.product);
-  if (live.last_event != 0) string_field(out, "last_event", time_text(s, live.last_event));
+  json.begin_object().string_field("id", m.id).string_field("path", m.path).string_field("name", m.name);
+  json.string_field("state", state_name(live.state));
+  if (!live.reason.empty()) json.string_field("reason", live.reason);
+  if (live.since != 0) json.string_field("since", time_text(s, live.since));
+  if (!live.product.empty()) json.string_field("product", live.product);
+  if (live.last_event != 0) json.string_field("last_event", time_text(s, live.last_event));
   // Silent beyond its no_data_after_s: its state above is only the last one it sent.
-  key(out, "no_data");
-  out += server::is_silent(m, live, s.now()) ? "true," : "false,";
-  key(out, "ideal_cycle_time_s");
-  codec::append_json_number(out, static_cast<double>(m.ideal_cycle_us) / 1e6);
-  out += ',';
-  key(out, "targets");
-  out += '{';
+  json.bool_field("no_data", server::is_silent(m, live, s.now()));
+  json.number_field("ideal_cycle_time_s", static_cast<double>(m.ideal_cycle_us) / 1e6);
+  json.key("targets").begin_object();
   const std::pair<const char*, double> targets[] = {{"oee", m.targets.oee},
                                                    {"availability", m.targets.availability},
                                                    {"performance", m.targets.performance},
                                                    {"quality", m.targets.quality}};
-  for (const auto& [name, v] : targets) {
-    if (v <= 0) continue;
-    key(out, name);
-    codec::append_json_number(out, v);
-    out += ',';
+  for (const auto& [name, v] : targets)
+    if (v > 0) json.number_field(name, v);
+  json.end_object().end_object();
+}
+
+// The id, path and name a site, area and line share; the object stays open for its children.
+template <class Node>
+void begin_node(JsonWriter& json, const Node& n) {
+  json.begin_object().string_field("id", n.id).string_field("path", n.path).string_field("name", n.name);
+}
+
+void write_site(JsonWriter& json, const server::PlantService& s, const SiteSpec& site) {
+  begin_node(json, site);
+  json.key("areas").begin_array();
+  for (const AreaSpec& area : site.areas) {
+    begin_node(json, area);
+    json.key("lines").begin_array();
+    for (const LineSpec& line : area.lines) {
+      begin_node(json, line);
+      json.key("machines").begin_array();
+      for (const MachineSpec& m : line.machines) write_machine(json, s, m);
+      json.end_array().end_object();
+    }
+    json.end_array().end_object();
   }
-  close_object(out);
-  out += '}';
+  json.end_array().end_object();
 }
 
 HttpResponse plant_tree(server::PlantService& s) {
   const PlantModel& p = s.plant();
-  std::string out = "{";
-  string_field(out, "timezone", p.timezone);
-  string_field(out, "now", time_text(s, s.now()));
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().string_field("timezone", p.timezone).string_field("now", time_text(s, s.now()));
   ShiftOccurrence shift;
   if (s.current_shift(shift)) {
-    key(out, "current_shift");
-    out += '{';
-    string_field(out, "name", shift.name);
-    string_field(out, "from", time_text(s, shift.start));
-    string_field(out, "to", time_text(s, shift.end));
-    close_object(out);
-    out += ',';
+    json.key("current_shift").begin_object().string_field("name", shift.name);
+    json.string_field("from", time_text(s, shift.start)).string_field("to", time_text(s, shift.end)).end_object();
   }
-  key(out, "sites");
-  out += '[';
-  for (const SiteSpec& site : p.sites) {
-    out += '{';
-    string_field(out, "id", site.id);
-    string_field(out, "path", site.path);
-    string_field(out, "name", site.name);
-    key(out, "areas");
-    out += '[';
-    for (const AreaSpec& area : site.areas) {
-      out += '{';
-      string_field(out, "id", area.id);
-      string_field(out, "path", area.path);
-      string_field(out, "name", area.name);
-      key(out, "lines");
-      out += '[';
-      for (const LineSpec& line : area.lines) {
-        out += '{';
-        string_field(out, "id", line.id);
-        string_field(out, "path", line.path);
-        string_field(out, "name", line.name);
-        key(out, "machines");
-        out += '[';
-        for (const MachineSpec& m : line.machines) {
-          append_machine(out, s, m);
-          out += ',';
-        }
-        close_array(out);
-        out += '}';
-        out += ',';
-      }
-      close_array(out);
-      out += "},";
-    }
-    close_array(out);
-    out += "},";
-  }
-  close_array(out);
-  out += '}';
+  json.key("sites").begin_array();
+  for (const SiteSpec& site : p.sites) write_site(json, s, site);
+  json.end_array().end_object();
   return HttpResponse::json(std::move(out));
 }
 
-constexpr std::size_t kBucketsMax = 10'000;
 
 // The current shift's figures (the default window) are asked for constantly by dashboards and
 // integrations: one computation serves them until the next ingest, for at most a second.
@@ -157,9 +127,9 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
   if (!time_param(r, "from", default_from, from, error) || !time_param(r, "to", now, to, error))
     return HttpResponse::error(400, "bad_parameter", error);
   if (to <= from) return HttpResponse::error(400, "bad_parameter", "'to' must be after 'from'");
-  if (*by == Grouping::hour && (to - from) / kMsPerHour > static_cast<TimeMs>(kBucketsMax))
+  if (*by == Grouping::hour && (to - from) / kMsPerHour > kBucketsMax)
     return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
-  if (*by != Grouping::none && (to - from) / kMsPerDay > static_cast<TimeMs>(kBucketsMax / 3))
+  if (*by != Grouping::none && (to - from) / kMsPerDay > kBucketsMax / 3)
     return HttpResponse::error(400, "too_many_buckets", "at most 10000 buckets per request");
   if (!window_within(from, to, kKpiWindowDaysMax, error)) return HttpResponse::error(400, "bad_parameter", error);
   const bool default_window = !r.query_value("from") && !r.query_value("to");
@@ -170,14 +140,13 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
   const auto rows = s.node_kpis(node, *by, from, to);
   const std::string node_name = node.empty() ? "plant" : node;
   std::string out;
-  if (*by != Grouping::none) out += '[';
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (i) out += ',';
-    codec::append_kpi_json(out, rows[i].totals,
-                           {node_name, rows[i].bucket.range.start, rows[i].bucket.range.end, rows[i].bucket.shift,
-                            s.zone().offset_ms_at(rows[i].bucket.range.start)});
-  }
-  if (*by != Grouping::none) out += ']';
+  JsonWriter json(out);
+  if (*by != Grouping::none) json.begin_array();
+  for (const auto& row : rows)
+    codec::write_kpi_json(json, row.totals,
+                          {node_name, row.bucket.range.start, row.bucket.range.end, row.bucket.shift,
+                           s.zone().offset_ms_at(row.bucket.range.start)});
+  if (*by != Grouping::none) json.end_array();
   if (cache && default_window) cache->put(cache_key, generation, out);
   return HttpResponse::json(std::move(out));
 }
@@ -189,19 +158,16 @@ HttpResponse dead_letters(server::PlantService& s, const HttpRequest& r) {
   const auto [letters, total] = s.read_store([&](storage::EventStore& store) {
     return std::make_pair(store.dead_letters(before, static_cast<std::size_t>(limit)), store.dead_letter_count());
   });
-  std::string out = "{\"total\":" + std::to_string(total) + ",\"items\":[";
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().int_field("total", total).key("items").begin_array();
   for (const auto& d : letters) {
-    out += "{\"id\":" + std::to_string(d.id) + ',';
-    string_field(out, "received", time_text(s, d.received));
-    string_field(out, "topic", d.topic);
-    string_field(out, "reason", d.reason);
-    string_field(out, "payload", d.payload);
-    close_object(out);
-    out += ',';
+    json.begin_object().int_field("id", d.id).string_field("received", time_text(s, d.received));
+    json.string_field("topic", d.topic).string_field("reason", d.reason).string_field("payload", d.payload).end_object();
   }
-  close_array(out);
+  json.end_array();
   const bool full = !letters.empty() && static_cast<std::int64_t>(letters.size()) == limit;
-  return close_id_page(std::move(out), r, full ? std::optional(letters.back().id) : std::nullopt);
+  return close_id_page(json, r, full ? std::optional(letters.back().id) : std::nullopt);
 }
 
 // Conflicts, newest first: each received version of a stored identity that said something else,
@@ -214,26 +180,31 @@ HttpResponse conflicts(server::PlantService& s, const HttpRequest& r) {
   const auto [list, total] = s.read_store([&](storage::EventStore& store) {
     return std::make_pair(store.conflicts(before, static_cast<std::size_t>(limit)), store.conflict_count());
   });
-  std::string out = "{\"total\":" + std::to_string(total) + ",\"items\":[";
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().int_field("total", total).key("items").begin_array();
   for (const auto& c : list) {
-    out += "{\"id\":" + std::to_string(c.id) + ',';
-    string_field(out, "received", time_text(s, c.received));
-    string_field(out, "src", c.src);
-    string_field(out, "incarnation", c.incarnation);
-    out += "\"seq\":" + std::to_string(c.seq) + ',';
-    string_field(out, "machine", c.machine);
-    string_field(out, "stored", c.stored_json);
-    string_field(out, "version", c.received_json);
-    close_object(out);
-    out += ',';
+    json.begin_object().int_field("id", c.id).string_field("received", time_text(s, c.received));
+    json.string_field("src", c.src).string_field("incarnation", c.incarnation).int_field("seq", c.seq);
+    json.string_field("machine", c.machine).string_field("stored", c.stored_json).string_field("version", c.received_json);
+    json.end_object();
   }
-  close_array(out);
+  json.end_array();
   const bool full = !list.empty() && static_cast<std::int64_t>(list.size()) == limit;
-  return close_id_page(std::move(out), r, full ? std::optional(list.back().id) : std::nullopt);
+  return close_id_page(json, r, full ? std::optional(list.back().id) : std::nullopt);
 }
 
 // A source incarnation's place in the list, and its paging cursor: src, a tab, the incarnation.
 std::string source_cursor(const storage::SourceStats& s) { return s.src + '\t' + s.incarnation; }
+
+void write_source(JsonWriter& json, const server::PlantService& s, const storage::SourceStats& src) {
+  json.begin_object().string_field("src", src.src).string_field("incarnation", src.incarnation);
+  json.int_field("events", src.events).int_field("seq_min", src.seq_min).int_field("seq_max", src.seq_max);
+  json.key("gaps").begin_array();
+  for (const auto& [first, last] : src.gaps) json.begin_array().integer(first).integer(last).end_array();
+  json.end_array().string_field("last_seen", time_text(s, src.last_seen)).int_field("clock_offset_ms", src.clock_offset_ms);
+  json.int_field("future_events", src.future_events).int_field("conflicts", src.conflicts).end_object();
+}
 
 HttpResponse sources(server::PlantService& s, const HttpRequest& r) {
   Page page;
@@ -241,7 +212,9 @@ HttpResponse sources(server::PlantService& s, const HttpRequest& r) {
   if (!page_params(r, kPageLimitMax, page, error)) return HttpResponse::error(400, "bad_parameter", error);
   auto list = s.read_store([](storage::EventStore& store) { return store.sources(); });
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return source_cursor(a) < source_cursor(b); });
-  std::string out = "[";
+  std::string out;
+  JsonWriter json(out);
+  json.begin_array();
   std::int64_t taken = 0;
   std::string next;  // the last source given, when more follow
   for (const auto& src : list) {
@@ -251,22 +224,9 @@ HttpResponse sources(server::PlantService& s, const HttpRequest& r) {
       break;
     }
     ++taken;
-    out += '{';
-    string_field(out, "src", src.src);
-    string_field(out, "incarnation", src.incarnation);
-    out += "\"events\":" + std::to_string(src.events) + ",\"seq_min\":" + std::to_string(src.seq_min) +
-           ",\"seq_max\":" + std::to_string(src.seq_max) + ",\"gaps\":[";
-    for (const auto& [first, last] : src.gaps) out += "[" + std::to_string(first) + "," + std::to_string(last) + "],";
-    close_array(out);
-    out += ',';
-    string_field(out, "last_seen", time_text(s, src.last_seen));
-    out += "\"clock_offset_ms\":" + std::to_string(src.clock_offset_ms) +
-           ",\"future_events\":" + std::to_string(src.future_events) + ",\"conflicts\":" + std::to_string(src.conflicts) + "},";
+    write_source(json, s, src);
   }
-  close_array(out);
-  HttpResponse response = HttpResponse::json(std::move(out));
-  if (!next.empty()) link_next(response, r, next);  // a bare array: the cursor is in the header only
-  return response;
+  return close_array_page(json, r, next);
 }
 
 }  // namespace
@@ -274,7 +234,11 @@ HttpResponse sources(server::PlantService& s, const HttpRequest& r) {
 void add_plant_routes(server::Router& router, server::PlantService& service, const Access& access) {
   using auth::Role;
   using auth::Principal;
-  router.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::json("{\"status\":\"ok\"}"); });
+  router.add("GET", "/healthz", [](const HttpRequest&) {
+    std::string out;
+    JsonWriter(out).begin_object().string_field("status", "ok").end_object();
+    return HttpResponse::json(std::move(out));
+  });
   router.add("GET", "/api/v1/plant", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return plant_tree(service); }));
   auto cache = std::make_shared<CurrentShiftCache>();
   router.add("GET", "/api/v1/kpis", access.require(Role::viewer, [&service, cache](const HttpRequest& r, const Principal&) {

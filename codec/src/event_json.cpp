@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "oee/core/count_bounds.h"
 
@@ -252,33 +251,6 @@ bool parse_event_batch(std::string_view payload, std::vector<Event>& out, std::v
   }
   error = "payload must be a JSON array of events or one event object";
   return false;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  // Runs of characters that need no escape are appended whole: a character at a time was most of
-  // what the edge's publisher spent on each event's src and inc.
-  std::size_t plain = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
-    out.append(s.substr(plain, i - plain));
-    plain = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      }
-    }
-  }
-  out.append(s.substr(plain));
-  out += '"';
 }
 
 namespace {

@@ -1,105 +1,55 @@
 #include "oee/codec/kpi_json.h"
 
-#include <charconv>
-#include <cmath>
-
-#include "oee/codec/event_json.h"
-
 namespace oee::codec {
 
-void append_json_number(std::string& out, double v) {
-  if (!std::isfinite(v)) {
-    out += "null";
-    return;
-  }
-  char buf[32];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
-}
-
 namespace {
-void key(std::string& out, const char* name) {
-  out += '"';
-  out += name;
-  out += "\":";
-}
-void number(std::string& out, const char* name, double v) {
-  key(out, name);
-  append_json_number(out, v);
-  out += ',';
-}
-void integer(std::string& out, const char* name, std::int64_t v) {
-  key(out, name);
-  char buf[24];
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, p);
-  out += ',';
-}
-void optional(std::string& out, const char* name, const std::optional<double>& v) {
-  key(out, name);
-  if (v) append_json_number(out, *v);
-  else out += "null";
-  out += ',';
-}
 double seconds(DurationMs ms) { return static_cast<double>(ms) / 1000.0; }
 
 enum class KpiJsonUnit { ms, us, count, hidden };
 template <KpiJsonUnit unit>
-void write_field(std::string& out, const char* name, std::int64_t v) {
-  if constexpr (unit == KpiJsonUnit::ms) number(out, name, seconds(v));
-  else if constexpr (unit == KpiJsonUnit::us) number(out, name, static_cast<double>(v) / 1e6);
-  else if constexpr (unit == KpiJsonUnit::count) integer(out, name, v);
+void write_field(JsonWriter& json, const char* name, std::int64_t v) {
+  if constexpr (unit == KpiJsonUnit::ms) json.number_field(name, seconds(v));
+  else if constexpr (unit == KpiJsonUnit::us) json.number_field(name, static_cast<double>(v) / 1e6);
+  else if constexpr (unit == KpiJsonUnit::count) json.int_field(name, v);
+}
+
+void write_losses(JsonWriter& json, const KpiFigures& f) {
+  json.key("losses").begin_object();
+  json.number_field("breakdowns", f.breakdowns_s).number_field("setup", f.setup_s);
+  json.number_field("starved", f.starved_s).number_field("blocked", f.blocked_s);
+  json.number_field("small_stops", f.small_stops_s).number_field("speed_loss", f.speed_loss_s);
+  json.number_field("production_rejects", f.production_rejects_s).number_field("startup_rejects", f.startup_rejects_s);
+  json.end_object();
 }
 }  // namespace
 
-void append_kpi_json(std::string& out, const KpiTotals& t, const KpiJsonContext& c) {
+void write_kpi_json(JsonWriter& json, const KpiTotals& t, const KpiJsonContext& c) {
   const KpiFigures f = derive_figures(t);
-  out += '{';
-  if (!c.node.empty()) {
-    key(out, "node");
-    append_json_string(out, c.node);
-    out += ',';
-  }
-  key(out, "from");
-  append_json_string(out, format_rfc3339(c.from, c.utc_offset_ms));
-  out += ',';
-  key(out, "to");
-  append_json_string(out, format_rfc3339(c.to, c.utc_offset_ms));
-  out += ',';
-  if (!c.shift.empty()) {
-    key(out, "shift");
-    append_json_string(out, c.shift);
-    out += ',';
-  }
-  optional(out, "availability", f.availability);
-  optional(out, "performance", f.performance);
-  optional(out, "quality", f.quality);
-  optional(out, "oee", f.oee);
-  optional(out, "utilization", f.utilization);
-  optional(out, "teep", f.teep);
-  number(out, "planned_production_time_s", seconds(t.planned_production_ms()));
-  number(out, "run_time_s", seconds(t.run_ms()));
-  number(out, "downtime_s", seconds(t.downtime_ms()));
-  integer(out, "total_count", t.total_count());
+  json.begin_object();
+  if (!c.node.empty()) json.string_field("node", c.node);
+  json.string_field("from", format_rfc3339(c.from, c.utc_offset_ms));
+  json.string_field("to", format_rfc3339(c.to, c.utc_offset_ms));
+  if (!c.shift.empty()) json.string_field("shift", c.shift);
+  json.number_field("availability", f.availability).number_field("performance", f.performance);
+  json.number_field("quality", f.quality).number_field("oee", f.oee);
+  json.number_field("utilization", f.utilization).number_field("teep", f.teep);
+  json.number_field("planned_production_time_s", seconds(t.planned_production_ms()));
+  json.number_field("run_time_s", seconds(t.run_ms()));
+  json.number_field("downtime_s", seconds(t.downtime_ms()));
+  json.int_field("total_count", t.total_count());
   // The stored totals the object shows, by their unit in OEE_KPI_FIELDS (kpi.h).
-#define OEE_KPI_JSON(name, json_key, json_unit) write_field<KpiJsonUnit::json_unit>(out, json_key, t.name);
+#define OEE_KPI_JSON(name, json_key, json_unit) write_field<KpiJsonUnit::json_unit>(json, json_key, t.name);
   OEE_KPI_FIELDS(OEE_KPI_JSON, )
 #undef OEE_KPI_JSON
-  optional(out, "mtbf_s", f.mtbf_s);
-  optional(out, "mttr_s", f.mttr_s);
-  integer(out, "machines", t.machine_count);
-  key(out, "losses");
-  out += '{';
-  number(out, "breakdowns", f.breakdowns_s);
-  number(out, "setup", f.setup_s);
-  number(out, "starved", f.starved_s);
-  number(out, "blocked", f.blocked_s);
-  number(out, "small_stops", f.small_stops_s);
-  number(out, "speed_loss", f.speed_loss_s);
-  number(out, "production_rejects", f.production_rejects_s);
-  key(out, "startup_rejects");
-  append_json_number(out, f.startup_rejects_s);
-  out += "}}";
+  json.number_field("mtbf_s", f.mtbf_s).number_field("mttr_s", f.mttr_s);
+  json.int_field("machines", t.machine_count);
+  write_losses(json, f);
+  json.end_object();
+}
+
+void append_kpi_json(std::string& out, const KpiTotals& totals, const KpiJsonContext& context) {
+  JsonWriter json(out);
+  write_kpi_json(json, totals, context);
 }
 
 }  // namespace oee::codec

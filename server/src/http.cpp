@@ -1,6 +1,6 @@
 #include "oee/server/http.h"
 
-#include "oee/codec/event_json.h"
+#include "oee/codec/json_writer.h"
 
 namespace oee::server {
 
@@ -24,15 +24,12 @@ HttpResponse HttpResponse::json(std::string body, int status) {
 }
 
 HttpResponse HttpResponse::error(int status, std::string_view code, std::string_view message, std::string_view request_id) {
-  std::string body = "{\"error\":{\"code\":";
-  codec::append_json_string(body, code);
-  body += ",\"message\":";
-  codec::append_json_string(body, message);
-  if (!request_id.empty()) {
-    body += ",\"request_id\":";
-    codec::append_json_string(body, request_id);
-  }
-  body += "}}";
+  std::string body;
+  codec::JsonWriter w(body);
+  w.begin_object().key("error").begin_object();
+  w.string_field("code", code).string_field("message", message);
+  if (!request_id.empty()) w.string_field("request_id", request_id);
+  w.end_object().end_object();
   HttpResponse out = json(std::move(body), status);
   if (!request_id.empty()) out.headers.emplace_back("X-Request-Id", std::string(request_id));
   return out;

@@ -17,9 +17,16 @@ namespace oee::api {
 void add_plant_routes(server::Router& router, server::PlantService& service, const Access& access);
 // POST /api/v1/login, /api/v1/logout; GET /api/v1/me; users, tokens and the audit trail (admin).
 void add_access_routes(server::Router& router, const Access& access);
-// A machine's state timeline, stops (and assigning their reasons and comments), loss Pareto,
-// counts and rate, tag history, CSV exports.
+// GET /api/v1/timeline: a machine's state timeline.
+void add_timeline_routes(server::Router& router, server::PlantService& service, const Access& access);
+// GET /api/v1/stops; POST /api/v1/stops/reason and /api/v1/stops/comment.
 void add_stop_routes(server::Router& router, server::PlantService& service, const Access& access, StopComments& comments);
+// GET /api/v1/pareto (loss Pareto) and /api/v1/counts (counts and rate).
+void add_pareto_count_routes(server::Router& router, server::PlantService& service, const Access& access);
+// GET /api/v1/tags: tag history.
+void add_tag_routes(server::Router& router, server::PlantService& service, const Access& access);
+// GET /api/v1/export/kpis.csv and /api/v1/export/stops.csv.
+void add_export_routes(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/openapi.json.
 void add_openapi_route(server::Router& router, const Access& access);
 const std::string& openapi_document();

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "oee/codec/json_writer.h"
 #include "oee/core/event.h"
 
 namespace oee::codec {
@@ -39,8 +40,5 @@ void append_event_json(std::string& out, const Event& e, bool with_machine = tru
 std::string event_to_json(const Event& e, bool with_machine = true);
 // A JSON array of events.
 std::string events_to_json_array(const std::vector<Event>& events, bool with_machine = true);
-
-// Appends a JSON string literal (quotes and escapes).
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace oee::codec

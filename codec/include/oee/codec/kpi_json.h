@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "oee/codec/json_writer.h"
 #include "oee/core/kpi.h"
 
 namespace oee::codec {
@@ -15,10 +16,9 @@ struct KpiJsonContext {
   std::int64_t utc_offset_ms = 0;  // how to write from/to (the plant's offset at `from`)
 };
 
-// Appends one KPI object: ratios (null when undefined), times in seconds, counts, losses.
+// Writes one KPI object: ratios (null when undefined), times in seconds, counts, losses.
+void write_kpi_json(JsonWriter& json, const KpiTotals& totals, const KpiJsonContext& context);
+// The same, appended to `out` as a whole value.
 void append_kpi_json(std::string& out, const KpiTotals& totals, const KpiJsonContext& context);
-
-// Shortest text that reads back as the same double; "null" for NaN or infinity.
-void append_json_number(std::string& out, double v);
 
 }  // namespace oee::codec

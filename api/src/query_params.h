@@ -1,46 +1,25 @@
 #pragma once
-// Small helpers the route handlers share: JSON text building and query parameter parsing with a
-// clear message for 400s.
+// The query parameters the route handlers share, read with a clear message for 400s, and how they
+// write times.
 #include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "oee/codec/event_json.h"
-#include "oee/codec/kpi_json.h"
+#include "oee/codec/json_writer.h"
 #include "oee/server/http.h"
 #include "oee/server/plant_service.h"
 
 namespace oee::api::detail {
 
-inline void key(std::string& out, const char* name) {
-  out += '"';
-  out += name;
-  out += "\":";
-}
-inline void string_field(std::string& out, const char* name, std::string_view value) {
-  key(out, name);
-  codec::append_json_string(out, value);
-  out += ',';
-}
-inline void number_field(std::string& out, const char* name, double value) {
-  key(out, name);
-  codec::append_json_number(out, value);
-  out += ',';
-}
-inline void int_field(std::string& out, const char* name, std::int64_t value) {
-  key(out, name);
-  out += std::to_string(value);
-  out += ',';
-}
-inline void close_object(std::string& out) {
-  if (out.back() == ',') out.pop_back();
-  out += '}';
-}
-inline void close_array(std::string& out) {
-  if (out.back() == ',') out.pop_back();
-  out += ']';
-}
+using codec::JsonWriter;
+
+inline constexpr std::int64_t kBucketsMax = 10'000;
+// The longest window per request (docs/api.md): the routes that read raw events (timeline, stops,
+// tags) a month, the stop Pareto and export a quarter, the routes served from rollups a year.
+inline constexpr std::int64_t kRawWindowDaysMax = 31;
+inline constexpr std::int64_t kStopsReportWindowDaysMax = 92;
+inline constexpr std::int64_t kRollupWindowDaysMax = 366;
 
 inline std::string time_text(const server::PlantService& s, TimeMs t) { return format_rfc3339(t, s.zone().offset_ms_at(t)); }
 
@@ -97,6 +76,49 @@ inline bool window_params(const server::PlantService& s, const server::HttpReque
     return false;
   }
   return window_within(from, to, max_days, error);
+}
+
+inline bool node_param(const server::PlantService& s, const server::HttpRequest& r, const char* name, std::string& node,
+                       server::HttpResponse& error) {
+  node = std::string(r.query_value(name).value_or(""));
+  if (!s.plant().has_node(node)) {
+    error = server::HttpResponse::error(400, "unknown_node", "'" + node.substr(0, 200) + "' is not a node of the plant");
+    return false;
+  }
+  return true;
+}
+
+inline const MachineSpec* machine_param(const server::PlantService& s, std::string_view path, server::HttpResponse& error) {
+  const MachineSpec* m = s.plant().find_machine(path);
+  if (!m)
+    error = server::HttpResponse::error(400, "unknown_machine", "'" + std::string(path.substr(0, 200)) + "' is not a machine of the plant");
+  return m;
+}
+
+// The node, window and grouping of a bucketed request (counts, the KPI export).
+struct BucketedQuery {
+  std::string node;
+  TimeMs from = 0, to = 0;
+  Grouping by = Grouping::none;
+};
+
+// False with a 400 in `error` when a parameter is malformed or the request asks too many buckets.
+inline bool bucketed_query(server::PlantService& s, const server::HttpRequest& r, BucketedQuery& q, server::HttpResponse& error) {
+  if (!node_param(s, r, "node", q.node, error)) return false;
+  std::string why;
+  const auto g = parse_grouping(r.query_value("by").value_or(""));
+  if (!window_params(s, r, q.from, q.to, kRollupWindowDaysMax, why)) {
+  } else if (!g) {
+    why = "'by' must be hour, day or shift";
+  } else if ((*g == Grouping::hour && (q.to - q.from) / kMsPerHour > kBucketsMax) ||
+             (*g != Grouping::none && (q.to - q.from) / kMsPerDay > kBucketsMax / 3)) {
+    why = "at most 10000 buckets per request";
+  } else {
+    q.by = *g;
+    return true;
+  }
+  error = server::HttpResponse::error(400, "bad_parameter", why);
+  return false;
 }
 
 }  // namespace oee::api::detail

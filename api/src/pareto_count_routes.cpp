@@ -1,0 +1,142 @@
+// GET /api/v1/pareto (losses by reason or kind, largest first) and GET /api/v1/counts (counts and
+// rate per bucket).
+#include <algorithm>
+#include <map>
+
+#include "paging.h"
+#include "query_params.h"
+#include "stop_list.h"
+#include "oee/api/routes.h"
+
+namespace oee::api {
+
+using server::HttpRequest;
+using server::HttpResponse;
+using auth::Principal;
+using auth::Role;
+using namespace detail;
+
+namespace {
+
+struct ParetoBar {
+  std::string name;
+  double seconds = 0;
+  std::int64_t stops = 0;
+};
+
+std::vector<ParetoBar> kind_bars(server::PlantService& s, const std::string& node, TimeMs from, TimeMs to) {
+  const auto rows = s.node_kpis(node, Grouping::none, from, to);
+  const KpiFigures f = derive_figures(rows.front().totals);
+  return {{"breakdowns", f.breakdowns_s, rows.front().totals.breakdown_count},
+          {"setup", f.setup_s, 0},
+          {"starved", f.starved_s, 0},
+          {"blocked", f.blocked_s, 0},
+          {"small_stops", f.small_stops_s, 0},
+          {"speed_loss", f.speed_loss_s, 0},
+          {"production_rejects", f.production_rejects_s, 0},
+          {"startup_rejects", f.startup_rejects_s, 0}};
+}
+
+// Unplanned stop time inside planned production time (breaks and planned stops excluded).
+std::vector<ParetoBar> reason_bars(server::PlantService& s, const std::string& node, TimeMs from, TimeMs to) {
+  const TimeMs now = s.now();
+  const auto planned = s.calendar().planned_intervals(from, std::min(to, now));
+  std::map<std::string, ParetoBar> by_reason;
+  for (const Stop& stop : stops_of(s, s.plant().machines_under(node), from, std::min(to, now))) {
+    if (!is_unplanned_stop(stop.interval.state)) continue;
+    const DurationMs ms = planned_part_ms(stop.interval, planned, now);
+    if (ms <= 0) continue;
+    const std::string name = stop.interval.reason.empty() ? "(unassigned)" : stop.interval.reason;
+    ParetoBar& bar = by_reason[name];
+    bar.name = name;
+    bar.seconds += static_cast<double>(ms) / 1000.0;
+    ++bar.stops;
+  }
+  std::vector<ParetoBar> bars;
+  for (auto& [name, bar] : by_reason) bars.push_back(std::move(bar));
+  return bars;
+}
+
+void write_bars(JsonWriter& json, const std::vector<ParetoBar>& bars, double total, bool with_stops) {
+  json.key("bars").begin_array();
+  double cumulative = 0;
+  for (const auto& b : bars) {
+    cumulative += b.seconds;
+    json.begin_object().string_field("name", b.name).number_field("seconds", b.seconds);
+    if (with_stops) json.int_field("stops", b.stops);
+    json.number_field("cumulative_share", total > 0 ? cumulative / total : 0.0).end_object();
+  }
+  json.end_array();
+}
+
+HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
+  HttpResponse error;
+  std::string node;
+  if (!node_param(s, r, "node", node, error)) return error;
+  TimeMs from = 0, to = 0;
+  std::string why;
+  if (!window_params(s, r, from, to, kStopsReportWindowDaysMax, why)) return HttpResponse::error(400, "bad_parameter", why);
+  const std::string by(r.query_value("by").value_or("reason"));
+  if (by != "kind" && by != "reason") return HttpResponse::error(400, "bad_parameter", "'by' must be reason or kind");
+  std::vector<ParetoBar> bars = by == "kind" ? kind_bars(s, node, from, to) : reason_bars(s, node, from, to);
+  std::stable_sort(bars.begin(), bars.end(), [](const ParetoBar& a, const ParetoBar& b) { return a.seconds > b.seconds; });
+  double total = 0;
+  for (const auto& b : bars) total += b.seconds;
+  std::string out;
+  JsonWriter json(out);
+  json.begin_object().string_field("node", node.empty() ? "plant" : node).string_field("by", by);
+  json.string_field("from", time_text(s, from)).string_field("to", time_text(s, to)).number_field("total_s", total);
+  write_bars(json, bars, total, by == "reason");
+  json.end_object();
+  return HttpResponse::json(std::move(out));
+}
+
+void write_counts(JsonWriter& json, server::PlantService& s, const server::KpiRow& row) {
+  const KpiTotals& t = row.totals;
+  json.begin_object();
+  json.string_field("from", time_text(s, row.bucket.range.start)).string_field("to", time_text(s, row.bucket.range.end));
+  if (!row.bucket.shift.empty()) json.string_field("shift", row.bucket.shift);
+  json.int_field("good_count", t.good_count).int_field("reject_count", t.reject_count).int_field("total_count", t.total_count());
+  // Units per hour of run time (null without run time), and what the ideal cycle times would have
+  // made in it.
+  const double run_h = static_cast<double>(t.run_ms()) / kMsPerHour;
+  json.key("rate_per_hour");
+  if (run_h > 0) json.number(static_cast<double>(t.total_count()) / run_h);
+  else json.null();
+  json.number_field("ideal_time_s", static_cast<double>(t.ideal_us) / 1e6).end_object();
+}
+
+HttpResponse counts(server::PlantService& s, const HttpRequest& r) {
+  HttpResponse error;
+  BucketedQuery q;
+  if (!bucketed_query(s, r, q, error)) return error;
+  Page page;
+  std::int64_t after = kTimeMin;
+  std::string why;
+  if (!page_params(r, kPageLimitMax, page, why) || (page.cursor && !integer_cursor(*page.cursor, after, why)))
+    return HttpResponse::error(400, "bad_parameter", why);
+  std::string out;
+  JsonWriter json(out);
+  json.begin_array();
+  std::int64_t taken = 0;
+  std::string next;  // the start (ms) of the first bucket left out
+  for (const auto& row : s.node_kpis(q.node, q.by, q.from, q.to)) {
+    if (row.bucket.range.start < after) continue;
+    if (taken++ == page.limit) {
+      next = std::to_string(row.bucket.range.start);
+      break;
+    }
+    write_counts(json, s, row);
+  }
+  return close_array_page(json, r, next);
+}
+
+}  // namespace
+
+void add_pareto_count_routes(server::Router& router, server::PlantService& service, const Access& access) {
+  auto& s = service;
+  router.add("GET", "/api/v1/pareto", access.require(Role::viewer, [&s](const HttpRequest& r, const Principal&) { return pareto(s, r); }));
+  router.add("GET", "/api/v1/counts", access.require(Role::viewer, [&s](const HttpRequest& r, const Principal&) { return counts(s, r); }));
+}
+
+}  // namespace oee::api
