@@ -39,8 +39,12 @@ std::optional<HttpResponse> Access::refuse(const HttpRequest& r, auth::Role role
 
 std::optional<HttpResponse> Access::refuse_websocket(const HttpRequest& r, auth::Role role, auth::Principal& who) const {
   if (auto limited = limit_address(r)) return limited;
+  return refuse_principal(websocket_principal(r), role, who);
+}
+
+std::optional<auth::Principal> Access::websocket_principal(const HttpRequest& r) const {
   const auto t = r.query_value("access_token");
-  return refuse_principal(t && !r.header("authorization") ? accounts_.authenticate(*t) : principal(r), role, who);
+  return t && !r.header("authorization") ? accounts_.authenticate(*t) : principal(r);
 }
 
 std::optional<HttpResponse> Access::refuse_principal(const std::optional<auth::Principal>& p, auth::Role role,

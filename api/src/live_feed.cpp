@@ -94,7 +94,7 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
       clients_[id] = Client{c, {}, who.token_id};
     }
     // A token that ended since the check above (before this client could be found by it) is refused now.
-    if (!access.principal(r)) {
+    if (!access.websocket_principal(r)) {
       std::lock_guard lock(mutex_);
       clients_.erase(id);
       out.refusal = HttpResponse::error(401, "unauthenticated", "the token ended");

@@ -51,6 +51,8 @@ class Access {
   // (browsers cannot set headers on a WebSocket).
   std::optional<server::HttpResponse> refuse_websocket(const server::HttpRequest& request, auth::Role role,
                                                        auth::Principal& who) const;
+  // The principal of a WebSocket upgrade: its Authorization header, else its `?access_token=`.
+  std::optional<auth::Principal> websocket_principal(const server::HttpRequest& request) const;
 
   void audit(const auth::Principal& who, std::string_view action, std::string_view target, std::string_view before,
              std::string_view after) const;
