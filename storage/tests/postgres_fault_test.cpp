@@ -131,17 +131,29 @@ TEST(PostgresFaults, DatabaseStoppedDuringIngestLosesNothingAndKpisEqualTheUndis
   EXPECT_EQ(windows(store), want);
 }
 
-TEST(PostgresFaults, DatabaseDownAtStartSpillsAndCatchesUp) {
+// One machine, a fresh database and a spill file: what the spill tests below start from.
+struct OneMachineSpill {
+  OneMachineSpill() {
+    options.spill_path = dir.file("spill.log");
+    options.open_wait_ms_min = 100;
+  }
   const PlantModel plant = test_plant(1, 1);
   const FixedOffsetZone zone;
-  const ShiftCalendar cal(plant, zone);
+  const ShiftCalendar cal{plant, zone};
   const MachineSpec& m = *plant.machines()[0];
   PostgresBackend pg;
   const std::string url = pg.new_location();
   TempDir dir;
   ResilienceOptions options;
-  options.spill_path = dir.file("spill.log");
-  options.open_wait_ms_min = 100;
+};
+
+TEST(PostgresFaults, DatabaseDownAtStartSpillsAndCatchesUp) {
+  OneMachineSpill f;
+  const PlantModel& plant = f.plant;
+  const ShiftCalendar& cal = f.cal;
+  const MachineSpec& m = f.m;
+  const std::string& url = f.url;
+  ResilienceOptions& options = f.options;
   options.spill_bytes_max = 64 * 1024;
   const std::string wrong = url + "&port=1";  // nothing listens there
   std::string target = wrong;
@@ -177,16 +189,12 @@ TEST(PostgresFaults, DatabaseDownAtStartSpillsAndCatchesUp) {
 // content (a PLC that reused a seq): when the spill is replayed it is kept as a conflict, as it would
 // have been had the database taken it at once, never dropped as a plain duplicate.
 TEST(PostgresFaults, ASpilledEventUnderAStoredIdentityWithOtherContentBecomesAConflictWhenReplayed) {
-  const PlantModel plant = test_plant(1, 1);
-  const FixedOffsetZone zone;
-  const ShiftCalendar cal(plant, zone);
-  const MachineSpec& m = *plant.machines()[0];
-  PostgresBackend pg;
-  const std::string url = pg.new_location();
-  TempDir dir;
-  ResilienceOptions options;
-  options.spill_path = dir.file("spill.log");
-  options.open_wait_ms_min = 100;
+  OneMachineSpill f;
+  const PlantModel& plant = f.plant;
+  const ShiftCalendar& cal = f.cal;
+  const MachineSpec& m = f.m;
+  const std::string& url = f.url;
+  ResilienceOptions& options = f.options;
   const auto events = random_events(5, at("2026-11-10T00:00:00Z"), at("2026-11-10T01:00:00Z"), m.path, GeneratorOptions{60'000, true, false, "plc"});
   ASSERT_EQ(open_postgres_store(url, plant, cal)->append(events, 0).inserted, events.size());
   Event reused = events[events.size() / 2];
