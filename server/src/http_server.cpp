@@ -196,7 +196,9 @@ class WebSocketSession : public Connection,
 
   void close() override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
-      if (!self->ws_.is_open()) return;
+      // Logout, revocation and drain may each ask; Beast allows one close in flight.
+      if (!self->ws_.is_open() || self->close_started_) return;
+      self->close_started_ = true;
       self->ws_.async_close(websocket::close_code::going_away, [self](beast::error_code) {});
     });
   }
@@ -292,6 +294,7 @@ class WebSocketSession : public Connection,
   std::deque<std::pair<std::string, std::shared_ptr<const std::string>>> queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false, open_ = false, closed_ = false, finished_ = false;
+  bool close_started_ = false;  // touched only on this connection's executor
 };
 
 template <class Stream>
