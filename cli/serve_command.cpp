@@ -17,6 +17,7 @@
 #include "oee/api/live_feed.h"
 #include "oee/api/routes.h"
 #include "oee/server/http_server.h"
+#include "oee/server/listener_handover.h"
 #include "oee/server/live_state_refresh.h"
 #include "oee/server/log.h"
 #include "oee/server/mqtt_ingest.h"
@@ -118,6 +119,7 @@ struct ServeOptions {
   api::TrustedProxies trusted_proxies;  // from --trusted-proxy, once checked
   auth::AccountsOptions accounts;       // from the login and session flags, once checked
   const char* admin_token = nullptr;  // OEE_ADMIN_TOKEN
+  std::string executable;  // this program's path, which an upgrade runs again (SIGUSR2)
 };
 
 void add_server_options(CLI::App& app, ServeOptions& o) {
@@ -193,12 +195,15 @@ std::string check_serve_options(ServeOptions& o) {
   return {};
 }
 
-// SIGINT and SIGTERM are taken by sigwait (wait_for_stop_signal): block them before any thread starts.
+// SIGINT and SIGTERM (stop) and SIGUSR2 (upgrade) are taken by sigwait (wait_for_stop_signal):
+// block them before any thread starts. The mask survives an upgrade's exec, so a signal sent
+// while the new program starts waits for it instead of killing it.
 sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
@@ -207,6 +212,22 @@ int wait_for_stop_signal(const sigset_t& signals) {
   int received = 0;
   sigwait(&signals, &received);
   return received;
+}
+
+// SIGINT or SIGTERM, or SIGUSR2 once the program on disk runs (else the upgrade is refused and
+// this process goes on serving).
+int wait_for_stop_or_upgrade(const sigset_t& signals, const std::string& executable) {
+  while (true) {
+    const int received = wait_for_stop_signal(signals);
+    if (received != SIGUSR2) return received;
+    const std::string why = server::check_successor(executable);
+    if (why.empty()) return received;
+    server::log_line("error", "upgrade refused: the program to run does not start; still serving", {{"reason", why}});
+  }
+}
+
+const char* signal_name(int signal) {
+  return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "SIGUSR2";
 }
 
 // Machines whose events this server does not (wholly) take get their live state from the store.
@@ -232,7 +253,8 @@ std::unique_ptr<server::SimulatorFeed> start_demo_feed(server::PlantService& ser
 void print_welcome(server::PlantService& service, const server::HttpServer& http_server, auth::Accounts& accounts,
                    const ServeOptions& o) {
   const std::string scheme = http_server.tls() ? "https" : "http";
-  const std::string base = scheme + "://" + o.http.address + ":" + std::to_string(http_server.port());
+  const std::string host = http_server.address().find(':') != std::string::npos ? "[" + http_server.address() + "]" : http_server.address();
+  const std::string base = scheme + "://" + host + ":" + std::to_string(http_server.port());
   std::printf("oee serve: %zu machines, store %s\n", service.plant().machines().size(),
               service.with_store([](storage::EventStore& s) { return s.describe(); }).c_str());
   std::printf("oee serve: listening on %s\n", base.c_str());
@@ -246,8 +268,9 @@ void print_welcome(server::PlantService& service, const server::HttpServer& http
 }
 
 // Opens the store, starts ingest, the HTTP API and the periodic jobs, and runs until SIGINT or
-// SIGTERM. Returns the exit code; throws what opening fails with.
-int serve(ServeOptions& o, const sigset_t& stop_signals) {
+// SIGTERM, or SIGUSR2: then `handed_over` is the listening socket, still open, for the program
+// to run again (an upgrade). Returns the exit code; throws what opening fails with.
+int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   plant::LoadedPlant plant = o.plant_path.empty() ? plant::load_plant_yaml(kDemoPlantYaml, "demo-plant.yaml")
                                                   : plant::load_plant_file(o.plant_path);
   std::filesystem::create_directories(o.data_dir);
@@ -300,8 +323,11 @@ int serve(ServeOptions& o, const sigset_t& stop_signals) {
   std::unique_ptr<server::SimulatorFeed> feed = start_demo_feed(service, o);
   print_welcome(service, http_server, accounts, o);
 
-  const int received = wait_for_stop_signal(stop_signals);
-  server::log_line("info", "stopping: draining connections", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  const int received = wait_for_stop_or_upgrade(stop_signals, o.executable);
+  // An upgrade first stops accepting: new connections wait in the socket's backlog for the new program.
+  if (received == SIGUSR2) handed_over = http_server.hand_over_listener();
+  server::log_line("info", received == SIGUSR2 ? "upgrading: listening socket kept for the new program, draining connections"
+                                               : "stopping: draining connections", {{"signal", signal_name(received)}});
   // Stop taking events first, then let requests in progress finish, then close WebSockets.
   if (feed) feed->stop();
   if (mqtt_ingest) mqtt_ingest->stop();
@@ -311,6 +337,18 @@ int serve(ServeOptions& o, const sigset_t& stop_signals) {
   http_server.stop(5000);
   server::log_line("info", "stopped");
   return 0;
+}
+
+// The upgrade's second half: everything closed (store, broker session, connections), this process
+// becomes the program now on disk, with the same arguments and the listening socket.
+int run_again(const std::string& executable, int argc, char** argv, int listen_fd) {
+  std::vector<std::string> args{executable};
+  args.insert(args.end(), argv, argv + argc);  // argv[0] is "serve"
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const std::string why = server::exec_with_listener(args, listen_fd);
+  std::fprintf(stderr, "oee serve: upgrade failed: %s\n", why.c_str());
+  return 1;
 }
 
 }  // namespace
@@ -335,7 +373,17 @@ int run_serve_command(int argc, char** argv) {
   }
   server::set_log_format(options.log_format == "json" ? server::LogFormat::json : server::LogFormat::text);
   try {
-    return serve(options, stop_signals);
+    options.executable = server::own_executable();
+    options.http.listen_fd = server::take_inherited_listener();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oee serve: %s\n", e.what());
+    return 2;
+  }
+  try {
+    int handed_over = -1;
+    const int code = serve(options, stop_signals, handed_over);
+    if (handed_over < 0) return code;
+    return run_again(options.executable, argc, argv, handed_over);
   } catch (const auth::AccountsError& e) {
     std::fprintf(stderr, "oee serve: %s\n", e.what());
     return 2;

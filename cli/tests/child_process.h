@@ -39,12 +39,20 @@ class ChildProcess {
   int kill(int signal) {
     if (pid_ <= 0) return status_;
     ::kill(pid_, signal);
+    return wait();
+  }
+
+  // Waits for the child to exit by itself; returns the exit status (-signal when killed).
+  int wait() {
+    if (pid_ <= 0) return status_;
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
     status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
     return status_;
   }
+
+  pid_t pid() const { return pid_; }
 
   std::string output() const {
     std::ifstream in(output_file_);

@@ -22,6 +22,7 @@
 
 #include "../../server/tests/http_client.h"
 #include "child_process.h"
+#include "demo_crash_scenario.h"
 #include "oee/transport/mqtt_client.h"
 #include "../../transport/tests/eventually.h"
 
@@ -82,6 +83,26 @@ inline std::vector<std::pair<std::string, std::string>> messages_of(const std::f
       out.emplace_back("oee/v1/" + machine + "/events", payload + "]");
     }
   return out;
+}
+
+// Three hours of the demo plant up to about now (`oee simulate --seed 1`, kept in DIR/published.jsonl)
+// as messages_of them: the KPI window is the first two hours, the last one settles it (as `oee
+// replay --as-of`). Needs OEE_BINARY and OEE_DEMO_PLANT_FILE (demo_crash_scenario.h).
+struct DemoHours {
+  TimeMs start = 0, window_end = 0;
+  std::size_t events = 0;
+  std::vector<std::pair<std::string, std::string>> messages;
+};
+inline DemoHours three_demo_hours(const std::filesystem::path& dir) {
+  DemoHours d;
+  const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  d.start = floor_to(now - 3 * kMsPerHour, kMsPerMinute);
+  d.window_end = d.start + 2 * kMsPerHour;
+  const auto file = dir / "published.jsonl";
+  run_oee("simulate --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --seed 1 --from " + format_rfc3339(d.start) + " --to " +
+          format_rfc3339(d.window_end + kMsPerHour) + " --out " + file.string());
+  d.messages = messages_of(file, d.events);
+  return d;
 }
 
 // A QoS 1 publisher that waits for the broker's acknowledgement of everything it sent.

@@ -18,10 +18,13 @@
 #include "oee/server/connection_limits.h"
 #include "oee/server/failure_response.h"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <future>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -328,7 +331,9 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   void drain() override {
     asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
-      if (!self->busy_) self->close();
+      // Only a kept-alive connection waiting for its next request closes now: a new connection's
+      // first request (maybe still on its way) and a request in progress are answered first.
+      if (self->between_requests_) self->close();
     });
   }
 
@@ -336,7 +341,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void expire_in(int seconds) { beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(seconds)); }
 
   void read() {
-    if (shared_.draining) return close();
+    if (shared_.draining && !first_request_) return close();
     busy_ = false;
     parser_.emplace();
     parser_->header_limit(kHeaderBytesMax);
@@ -345,7 +350,9 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     // deadline runs from now. Otherwise the connection may idle until the next request starts.
     if (first_request_ || buffer_.size() > 0) return read_header();
     expire_in(shared_.options.idle_timeout_s);
+    between_requests_ = true;
     stream_.async_read_some(buffer_.prepare(kHeaderBytesMax), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->between_requests_ = false;
       if (ec) return self->close();  // the client left, or stayed quiet past the idle timeout: not counted
       self->buffer_.commit(n);
       self->read_header();
@@ -450,7 +457,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
-  bool busy_ = false, first_request_ = true;
+  bool busy_ = false, first_request_ = true, between_requests_ = false;
 };
 
 // A connection over a cap: answered 503 before its request is read. It then reads (and drops)
@@ -508,6 +515,29 @@ std::string limit_key(const tcp::socket& socket) {
   return asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
+void bind_listener(tcp::acceptor& acceptor, const std::string& address_text, std::uint16_t port) {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(address_text, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + address_text + "'");
+  const tcp::endpoint endpoint(address, port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + address_text + ":" + std::to_string(port) + ": " + ec.message());
+}
+
+// A socket already bound and listening (systemd, or the process an upgrade replaced).
+void take_listener(tcp::acceptor& acceptor, int fd) {
+  sockaddr_storage address{};
+  socklen_t len = sizeof address;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &len) != 0)
+    throw std::runtime_error("the inherited listening socket cannot be read");
+  beast::error_code ec;
+  acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) throw std::runtime_error("cannot serve the inherited listening socket: " + ec.message());
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -533,14 +563,15 @@ struct HttpServer::Impl {
   void accept() {
     asio::io_context& home = *ios[next_home++ % ios.size()];
     acceptor.async_accept(home, [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
+      // A connection accepted just before the listener closed or was handed over is still served.
+      if (!ec && socket.is_open()) {
         // Small messages (WebSocket updates, API answers) go out at once: with Nagle's algorithm a
         // second update to a client waits for the ACK of the first, which the client delays.
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         start_session(std::move(socket));
       }
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
       accept();
     });
   }
@@ -573,6 +604,7 @@ struct HttpServer::Impl {
   bool use_tls = false;
   std::vector<std::thread> threads;
   std::atomic<std::uint16_t> bound_port{0};
+  std::string bound_address;
 };
 
 HttpServer::HttpServer(const Router& router, HttpServerOptions options)
@@ -594,17 +626,13 @@ void HttpServer::start() {
     if (ec) throw std::runtime_error("cannot load the TLS private key " + o.tls_private_key_file + ": " + ec.message());
     impl_->use_tls = true;
   }
-  beast::error_code ec;
-  const auto address = asio::ip::make_address(o.address, ec);
-  if (ec) throw std::runtime_error("invalid listen address '" + o.address + "'");
-  const tcp::endpoint endpoint(address, o.port);
-  auto& acceptor = impl_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) throw std::runtime_error("cannot listen on " + o.address + ":" + std::to_string(o.port) + ": " + ec.message());
-  impl_->bound_port = acceptor.local_endpoint().port();
+  if (o.listen_fd >= 0)
+    take_listener(impl_->acceptor, o.listen_fd);
+  else
+    bind_listener(impl_->acceptor, o.address, o.port);
+  const tcp::endpoint bound = impl_->acceptor.local_endpoint();
+  impl_->bound_port = bound.port();
+  impl_->bound_address = bound.address().to_string();
   impl_->accept();
   for (auto& io : impl_->ios) {
     impl_->keep_running.push_back(asio::make_work_guard(*io));
@@ -640,6 +668,20 @@ void HttpServer::stop(int drain_timeout_ms) {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+std::string HttpServer::address() const { return impl_->bound_address; }
+
+int HttpServer::hand_over_listener() {
+  if (!impl_ || impl_->threads.empty()) return -1;
+  // On the acceptor's thread: its pending accept ends (operation_aborted) and is not renewed.
+  std::promise<int> released;
+  asio::post(*impl_->ios.front(), [this, &released] {
+    beast::error_code ec;
+    const int fd = impl_->acceptor.is_open() ? impl_->acceptor.release(ec) : -1;
+    released.set_value(ec ? -1 : fd);
+  });
+  return released.get_future().get();
+}
 
 void send_to_all(const std::vector<std::shared_ptr<WebSocketConnection>>& connections,
                  const std::shared_ptr<const std::string>& text, std::string_view coalesce_key) {

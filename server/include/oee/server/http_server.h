@@ -36,6 +36,9 @@ struct HttpServerOptions {
   // closed instead), and counted in oee_http_connections_refused_total.
   std::size_t connections_max = 16384;
   std::size_t connections_per_address_max = 512;
+  // A listening socket inherited from systemd (socket activation) or from the process this one
+  // replaced (an upgrade): served instead of binding `address`:`port`. -1: bind.
+  int listen_fd = -1;
   // TLS: PEM files; both empty = plain HTTP.
   std::string tls_certificate_file;
   std::string tls_private_key_file;
@@ -52,6 +55,12 @@ class HttpServer {
   // Binds and starts serving on background threads; throws std::runtime_error when it cannot bind
   // or the TLS certificate or key cannot be loaded.
   void start();
+  // Stops accepting and gives up the listening socket, still open and listening, for a process
+  // that takes over (an upgrade): connections wait in its backlog meanwhile, none is refused.
+  // Returns its descriptor (-1 when the server was not started); call stop() afterwards.
+  int hand_over_listener();
+  // The address served (of the inherited socket, when one was given).
+  std::string address() const;
   // Stops accepting, lets requests in progress finish (up to `drain_timeout_ms`), closes
   // WebSockets with "going away", then stops the threads.
   void stop(int drain_timeout_ms = 5000);
