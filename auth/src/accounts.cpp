@@ -89,7 +89,8 @@ std::string sha256_hex(std::string_view bytes) {
 
 struct Accounts::Impl {
   Impl(const std::string& path, const LoginBackoffOptions& login) : db(path), backoff(login) {
-    // secure_delete: an erased user's bytes are overwritten, not left in free space.
+    // secure_delete: an erased user's bytes are overwritten, not left in free space (Debian's
+    // SQLite has it on by default; other builds, e.g. SQLCipher's, may not).
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;");
     db.exec(
         "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,"

@@ -104,7 +104,11 @@ std::int64_t SqliteEventStore::add_stop_comment(const StopComment& c) {
 
 std::int64_t SqliteEventStore::pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) {
   std::lock_guard state_lock(state_mutex_);
-  // Only here: zeroing freed bytes on every write would slow retention down for nothing.
+  // On for this rewrite whatever the build's default (Debian's is on), then back to that default.
+  Statement setting(db_, "PRAGMA secure_delete");
+  setting.step();
+  const std::string restore = "PRAGMA secure_delete=" + std::to_string(setting.int_at(0));
+  setting.reset();
   db_.exec("PRAGMA secure_delete=ON");
   std::int64_t changed = 0;
   {
@@ -114,7 +118,7 @@ std::int64_t SqliteEventStore::pseudonymise_comment_author(std::string_view name
     changed = sqlite3_changes(db_.handle());
     tx.commit();
   }
-  db_.exec("PRAGMA secure_delete=OFF");
+  db_.exec(restore.c_str());
   // The old pages may still be in the write-ahead log. A read in progress may hold part of it back
   // until the next checkpoint.
   db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
