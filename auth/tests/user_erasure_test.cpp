@@ -124,6 +124,9 @@ TEST_F(UserErasureTest, UsersOfAnOlderFileGetPseudonymsAndTheirChainStillVerifie
   EXPECT_EQ(olga->pseudonym.substr(0, 2), "u:");
   EXPECT_EQ(olga->email, "");
   EXPECT_TRUE(AuditChain(file()).verify().ok);
+  EXPECT_EQ(AuditChain(file()).rows_naming("olga"), 1);  // what an erasure reports it cannot change
+  EXPECT_EQ(AuditChain(file()).rows_naming("admin"), 1);
+  EXPECT_EQ(AuditChain(file()).rows_naming("vik"), 0);
   accounts.reset();
   EXPECT_EQ(open()->user("olga")->pseudonym, olga->pseudonym);  // given once
 }
