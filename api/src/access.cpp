@@ -101,7 +101,13 @@ server::HttpHandler Access::require(auth::Role role, Handler handler) const {
 
 void Access::audit(const auth::Principal& who, std::string_view action, std::string_view target, std::string_view before,
                    std::string_view after) const {
-  audit_.append(accounts_.now(), who.user, action, target, before, after);
+  audit_.append(accounts_.now(), actor(who), action, target, before, after);
+}
+
+std::string Access::actor(const auth::Principal& who) const {
+  if (!who.session) return who.user;
+  std::string pseudonym = accounts_.pseudonym(who.user);
+  return pseudonym.empty() ? who.user : pseudonym;
 }
 
 }  // namespace oee::api

@@ -2,7 +2,9 @@
 #include "body_json.h"
 #include "query_params.h"
 #include "paging.h"
+#include "personal_members.h"
 #include "oee/api/routes.h"
+#include "oee/server/log.h"
 
 namespace oee::api {
 
@@ -34,8 +36,11 @@ HttpResponse login(const Access& access, const HttpRequest& r) {
   if (!body || !string_member(*body, "user", 64, user, error) || !string_member(*body, "password", 1024, password, error))
     return error;
   const auth::LoginResult result = access.accounts().login(user, password, access.client_address(r));
-  if (result.outcome == auth::LoginOutcome::rate_limited)
+  if (result.outcome == auth::LoginOutcome::rate_limited) {
+    // The address masked to its network and no user name: the log holds no personal data.
+    server::log_line("warn", "login refused: too many failed logins", {{"client", mask_address(access.client_address(r))}});
     return too_many_requests(result.retry_after_ms, "too_many_attempts", "too many failed logins from this address; try again later");
+  }
   if (result.outcome != auth::LoginOutcome::ok) return HttpResponse::error(401, "bad_credentials", "wrong user name or password");
   return HttpResponse::json(object_text({{"token", result.session.token},
                                          {"token_id", result.session.id},
@@ -44,11 +49,17 @@ HttpResponse login(const Access& access, const HttpRequest& r) {
                                          {"expires", utc(result.session.expires)}}));
 }
 
-HttpResponse me(const Principal& who) {
+HttpResponse me(const Access& access, const Principal& who) {
   std::string out;
   JsonWriter json(out);
   json.begin_object().string_field("user", who.user).string_field("role", auth::role_name(who.role));
-  json.string_field("token_id", who.token_id).bool_field("session", who.session).end_object();
+  json.string_field("token_id", who.token_id).bool_field("session", who.session);
+  // The one place personal data shows whole: to the person it is about (a session of theirs).
+  if (const auto u = who.session ? access.accounts().user(who.user) : std::nullopt) {
+    if (!u->full_name.empty()) json.string_field("full_name", u->full_name);
+    if (!u->email.empty()) json.string_field("email", u->email);
+  }
+  json.end_object();
   return HttpResponse::json(std::move(out));
 }
 
@@ -56,8 +67,12 @@ HttpResponse list_users(const Access& access) {
   std::string out;
   JsonWriter json(out);
   json.begin_array();
-  for (const auto& u : access.accounts().users())
-    json.begin_object().string_field("name", u.name).string_field("role", auth::role_name(u.role)).string_field("created", utc(u.created)).end_object();
+  for (const auto& u : access.accounts().users()) {
+    json.begin_object().string_field("name", u.name).string_field("role", auth::role_name(u.role)).string_field("created", utc(u.created));
+    json.string_field("pseudonym", u.pseudonym);
+    masked_personal_fields(json, u);
+    json.end_object();
+  }
   json.end_array();
   return HttpResponse::json(std::move(out));
 }
@@ -77,16 +92,18 @@ HttpResponse create_user(const Access& access, const HttpRequest& r, const Princ
   const auto body = json_body(r, error);
   std::string name, password;
   std::optional<Role> role;
+  auth::PersonalData personal;
   if (!body || !string_member(*body, "name", 64, name, error) || !string_member(*body, "password", 1024, password, error) ||
-      !role_member(*body, role, error))
+      !role_member(*body, role, error) || !personal_members(*body, personal, error))
     return error;
   try {
-    access.accounts().create_user(name, password, role.value_or(Role::viewer));
+    access.accounts().create_user(name, password, role.value_or(Role::viewer), personal);
   } catch (const auth::AccountsError& e) {
     return HttpResponse::error(400, "bad_body", e.what());
   }
   const std::string_view role_name = auth::role_name(role.value_or(Role::viewer));
-  access.audit(who, "user.create", name, "", object_text({{"role", role_name}}));
+  // The chain names users by pseudonym only (docs/security.md, "Privacy").
+  access.audit(who, "user.create", access.accounts().pseudonym(name), "", object_text({{"role", role_name}}));
   return HttpResponse::json(object_text({{"name", name}, {"role", role_name}}), 201);
 }
 
@@ -95,20 +112,26 @@ HttpResponse update_user(const Access& access, const HttpRequest& r, const Princ
   const auto body = json_body(r, error);
   std::string name, password;
   std::optional<Role> role;
+  auth::PersonalData personal;
   if (!body || !string_member(*body, "name", 64, name, error) || !string_member(*body, "password", 1024, password, error, "") ||
-      !role_member(*body, role, error))
+      !role_member(*body, role, error) || !personal_members(*body, personal, error))
     return error;
   const auto before = access.accounts().user(name);
   if (!before) return HttpResponse::error(404, "unknown_user", "no user '" + name + "'");
   try {
-    access.accounts().update_user(name, role, password);
+    access.accounts().update_user(name, role, password, personal);
   } catch (const auth::AccountsError& e) {
     return HttpResponse::error(400, "bad_body", e.what());
   }
   const Role now_role = role.value_or(before->role);
-  const std::string after = password.empty() ? object_text({{"role", auth::role_name(now_role)}})
-                                              : object_text({{"role", auth::role_name(now_role)}, {"password", "changed"}});
-  access.audit(who, "user.update", name, object_text({{"role", auth::role_name(before->role)}}), after);
+  std::string after;
+  JsonWriter changed(after);
+  changed.begin_object().string_field("role", auth::role_name(now_role));
+  if (!password.empty()) changed.string_field("password", "changed");
+  // That it changed, never the personal data itself.
+  if (personal.full_name || personal.email) changed.string_field("personal_data", "changed");
+  changed.end_object();
+  access.audit(who, "user.update", before->pseudonym, object_text({{"role", auth::role_name(before->role)}}), after);
   return HttpResponse::json(object_text({{"name", name}, {"role", auth::role_name(now_role)}}));
 }
 
@@ -193,7 +216,7 @@ void add_access_routes(server::Router& router, const Access& access) {
     JsonWriter(out).begin_object().bool_field("logged_out", true).end_object();
     return HttpResponse::json(std::move(out));
   }));
-  router.add("GET", "/api/v1/me", access.require(Role::viewer, [](const HttpRequest&, const Principal& who) { return me(who); }));
+  router.add("GET", "/api/v1/me", access.require(Role::viewer, [&access](const HttpRequest&, const Principal& who) { return me(access, who); }));
   router.add("GET", "/api/v1/users", access.require(Role::admin, [&access](const HttpRequest&, const Principal&) { return list_users(access); }));
   router.add("POST", "/api/v1/users", access.require(Role::admin, [&access](const HttpRequest& r, const Principal& who) { return create_user(access, r, who); }));
   router.add("POST", "/api/v1/users/update", access.require(Role::admin, [&access](const HttpRequest& r, const Principal& who) { return update_user(access, r, who); }));

@@ -7,6 +7,7 @@ void add_api_routes(server::Router& router, server::PlantService& service, const
                     std::function<std::optional<bool>()> mqtt_connected) {
   add_plant_routes(router, service, access);
   add_access_routes(router, access);
+  add_privacy_routes(router, access, comments);
   add_timeline_routes(router, service, access);
   add_stop_routes(router, service, access, comments);
   add_pareto_count_routes(router, service, access);

@@ -42,11 +42,15 @@ bool first_after_cursor(const std::vector<Stop>& list, const std::string& cursor
 }
 
 // The comments on `stop` among its machine's comments of the page.
-void write_comments(JsonWriter& json, server::PlantService& s, const Stop& stop, const std::vector<StopComment>& of_machine) {
+// Comments keep their author's pseudonym: shown as the login name while the user exists, as the
+// pseudonym once erased (`names`: login names by pseudonym).
+void write_comments(JsonWriter& json, server::PlantService& s, const Stop& stop, const std::vector<StopComment>& of_machine,
+                    const std::map<std::string, std::string>& names) {
   json.key("comments").begin_array();
   for (const StopComment& c : of_machine) {
     if (c.stop_start != stop.interval.start) continue;
-    json.begin_object().string_field("author", c.author).string_field("at", time_text(s, c.created));
+    const auto name = names.find(c.author);
+    json.begin_object().string_field("author", name == names.end() ? c.author : name->second).string_field("at", time_text(s, c.created));
     json.string_field("text", c.text).end_object();
   }
   json.end_array();
@@ -62,7 +66,7 @@ void write_stop(JsonWriter& json, server::PlantService& s, const Stop& stop, con
   json.string_field("reason", stop.interval.reason);
 }
 
-HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRequest& r) {
+HttpResponse stops(server::PlantService& s, const Access& access, StopComments& comments, const HttpRequest& r) {
   HttpResponse error;
   std::string node;
   if (!node_param(s, r, "node", node, error)) return error;
@@ -83,11 +87,12 @@ HttpResponse stops(server::PlantService& s, StopComments& comments, const HttpRe
   json.begin_object().int_field("total", static_cast<std::int64_t>(list.size())).key("items").begin_array();
   const std::size_t last = std::min(list.size(), first + static_cast<std::size_t>(page.limit));
   std::map<std::string, std::vector<StopComment>> by_machine;
+  const auto names = access.accounts().names_by_pseudonym();
   for (std::size_t i = first; i < last; ++i) {
     auto [it, inserted] = by_machine.try_emplace(list[i].machine->path);
     if (inserted) it->second = comments.of_machine(list[i].machine->path, list[last - 1].interval.start, list[first].interval.start + 1);
     write_stop(json, s, list[i], planned, now);
-    write_comments(json, s, list[i], it->second);
+    write_comments(json, s, list[i], it->second, names);
     json.end_object();
   }
   json.end_array().int_field("offset", static_cast<std::int64_t>(first)).int_field("limit", page.limit);
@@ -200,7 +205,7 @@ HttpResponse add_comment(server::PlantService& s, const Access& access, StopComm
   std::string text;
   if (!body || !string_member(*body, "text", kCommentBytesMax, text, error) || !find_stop(s, *body, m, stop, error)) return error;
   if (text.empty()) return HttpResponse::error(400, "bad_body", "'text' must not be empty");
-  const std::int64_t id = comments.add(m->path, stop.start, s.now(), who.user, text);
+  const std::int64_t id = comments.add(m->path, stop.start, s.now(), access.actor(who), text);
   access.audit(who, "comment.add", m->path + "@" + format_rfc3339(stop.start), "", member_text("text", text));
   std::string out;
   JsonWriter(out).begin_object().int_field("id", id).end_object();
@@ -212,7 +217,7 @@ HttpResponse add_comment(server::PlantService& s, const Access& access, StopComm
 void add_stop_routes(server::Router& router, server::PlantService& service, const Access& access, StopComments& comments) {
   auto writer = std::make_shared<ReasonWriter>(service);
   auto& s = service;
-  router.add("GET", "/api/v1/stops", access.require(Role::viewer, [&s, &comments](const HttpRequest& r, const Principal&) { return stops(s, comments, r); }));
+  router.add("GET", "/api/v1/stops", access.require(Role::viewer, [&s, &access, &comments](const HttpRequest& r, const Principal&) { return stops(s, access, comments, r); }));
   router.add("POST", "/api/v1/stops/reason", access.require(Role::operator_, [&s, &access, writer](const HttpRequest& r, const Principal& who) {
     return assign_reason(s, access, *writer, r, who);
   }));

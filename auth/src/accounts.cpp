@@ -40,6 +40,21 @@ void check_password(std::string_view password) {
   if (password.size() > kPasswordBytesMax) throw AccountsError("password must be at most 1024 characters");
 }
 
+std::string new_pseudonym() {
+  unsigned char bytes[8];
+  randombytes_buf(bytes, sizeof bytes);
+  return "u:" + to_hex(bytes, sizeof bytes);
+}
+
+void check_personal(const PersonalData& personal) {
+  if (const std::string problem = personal_data_problem(personal); !problem.empty()) throw AccountsError(problem);
+}
+
+constexpr const char* kUserColumns = "name,role,created,pseudonym,full_name,email";
+UserInfo user_row(sql::Statement& q) {
+  return {q.text_at(0), parse_role(q.text_at(1)).value_or(Role::viewer), q.int_at(2), q.text_at(3), q.text_at(4), q.text_at(5)};
+}
+
 struct TokenRecord {
   std::string id, name, user;
   Role role = Role::viewer;
@@ -74,13 +89,36 @@ std::string sha256_hex(std::string_view bytes) {
 
 struct Accounts::Impl {
   Impl(const std::string& path, const LoginBackoffOptions& login) : db(path), backoff(login) {
-    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+    // secure_delete: an erased user's bytes are overwritten, not left in free space (Debian's
+    // SQLite has it on by default; other builds, e.g. SQLCipher's, may not).
+    db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;");
     db.exec(
         "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,"
-        " created INTEGER NOT NULL);"
+        " created INTEGER NOT NULL, pseudonym TEXT NOT NULL DEFAULT '', full_name TEXT NOT NULL DEFAULT '',"
+        " email TEXT NOT NULL DEFAULT '');"
         "CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
         " user TEXT NOT NULL, role TEXT NOT NULL, kind TEXT NOT NULL, created INTEGER NOT NULL,"
         " expires INTEGER NOT NULL);");
+    add_personal_columns();
+  }
+
+  // Files from before pseudonyms: the columns added, and each user given its pseudonym.
+  void add_personal_columns() {
+    sql::Statement columns(db, "SELECT 1 FROM pragma_table_info('users') WHERE name='pseudonym'");
+    const bool present = columns.step();
+    columns.reset();
+    sql::Transaction tx(db);
+    if (!present)
+      db.exec("ALTER TABLE users ADD COLUMN pseudonym TEXT NOT NULL DEFAULT '';"
+              "ALTER TABLE users ADD COLUMN full_name TEXT NOT NULL DEFAULT '';"
+              "ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';");
+    std::vector<std::string> unnamed;
+    sql::Statement q(db, "SELECT name FROM users WHERE pseudonym=''");
+    while (q.step()) unnamed.push_back(q.text_at(0));
+    q.reset();
+    for (const auto& name : unnamed)
+      sql::Statement(db, "UPDATE users SET pseudonym=? WHERE name=?").bind(1, new_pseudonym()).bind(2, name).run();
+    tx.commit();
   }
 
   void load_tokens(TimeMs now) {
@@ -163,9 +201,10 @@ void Accounts::set_environment_admin_token(std::string_view token) {
   impl_->insert_known_token(std::string(token), "OEE_ADMIN_TOKEN", "OEE_ADMIN_TOKEN", Role::admin, "environment", now(), 0);
 }
 
-void Accounts::create_user(std::string_view name, std::string_view password, Role role) {
+void Accounts::create_user(std::string_view name, std::string_view password, Role role, const PersonalData& personal) {
   check_name(name, "user name");
   check_password(password);
+  check_personal(personal);
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(hash, password.data(), password.size(), options_.pwhash_opslimit, options_.pwhash_memlimit) != 0)
     throw std::runtime_error("out of memory hashing a password");
@@ -173,11 +212,14 @@ void Accounts::create_user(std::string_view name, std::string_view password, Rol
   sql::Statement exists(impl_->db, "SELECT 1 FROM users WHERE name=?");
   exists.bind(1, name);
   if (exists.step()) throw AccountsError("user '" + std::string(name) + "' exists");
-  sql::Statement(impl_->db, "INSERT INTO users VALUES(?,?,?,?)")
-      .bind(1, name).bind(2, std::string_view(hash)).bind(3, role_name(role)).bind(4, now()).run();
+  sql::Statement(impl_->db, "INSERT INTO users VALUES(?,?,?,?,?,?,?)")
+      .bind(1, name).bind(2, std::string_view(hash)).bind(3, role_name(role)).bind(4, now()).bind(5, new_pseudonym())
+      .bind(6, personal.full_name.value_or("")).bind(7, personal.email.value_or("")).run();
 }
 
-bool Accounts::update_user(std::string_view name, std::optional<Role> role, std::string_view password) {
+bool Accounts::update_user(std::string_view name, std::optional<Role> role, std::string_view password,
+                           const PersonalData& personal) {
+  check_personal(personal);
   std::string hash;
   if (!password.empty()) {
     check_password(password);
@@ -198,6 +240,10 @@ bool Accounts::update_user(std::string_view name, std::optional<Role> role, std:
       ended = impl_->end_sessions([&](const TokenRecord& r) { return r.user == name; });
     }
     if (!hash.empty()) sql::Statement(impl_->db, "UPDATE users SET password_hash=? WHERE name=?").bind(1, hash).bind(2, name).run();
+    if (personal.full_name)
+      sql::Statement(impl_->db, "UPDATE users SET full_name=? WHERE name=?").bind(1, *personal.full_name).bind(2, name).run();
+    if (personal.email)
+      sql::Statement(impl_->db, "UPDATE users SET email=? WHERE name=?").bind(1, *personal.email).bind(2, name).run();
   }
   tokens_ended(ended);
   return true;
@@ -205,17 +251,64 @@ bool Accounts::update_user(std::string_view name, std::optional<Role> role, std:
 
 std::optional<UserInfo> Accounts::user(std::string_view name) {
   std::lock_guard lock(impl_->mutex);
-  sql::Statement q(impl_->db, "SELECT name,role,created FROM users WHERE name=?");
+  sql::Statement q(impl_->db, std::string("SELECT ") + kUserColumns + " FROM users WHERE name=?");
   q.bind(1, name);
   if (!q.step()) return std::nullopt;
-  return UserInfo{q.text_at(0), parse_role(q.text_at(1)).value_or(Role::viewer), q.int_at(2)};
+  return user_row(q);
 }
 
 std::vector<UserInfo> Accounts::users() {
   std::lock_guard lock(impl_->mutex);
   std::vector<UserInfo> out;
-  sql::Statement q(impl_->db, "SELECT name,role,created FROM users ORDER BY name");
-  while (q.step()) out.push_back({q.text_at(0), parse_role(q.text_at(1)).value_or(Role::viewer), q.int_at(2)});
+  sql::Statement q(impl_->db, std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name");
+  while (q.step()) out.push_back(user_row(q));
+  return out;
+}
+
+std::string Accounts::pseudonym(std::string_view name) {
+  std::lock_guard lock(impl_->mutex);
+  sql::Statement q(impl_->db, "SELECT pseudonym FROM users WHERE name=?");
+  q.bind(1, name);
+  return q.step() ? q.text_at(0) : std::string();
+}
+
+std::map<std::string, std::string> Accounts::names_by_pseudonym() {
+  std::lock_guard lock(impl_->mutex);
+  std::map<std::string, std::string> out;
+  sql::Statement q(impl_->db, "SELECT pseudonym,name FROM users WHERE password_hash<>''");
+  while (q.step()) out.emplace(q.text_at(0), q.text_at(1));
+  return out;
+}
+
+std::optional<Erasure> Accounts::erase_user(std::string_view name) {
+  std::vector<std::string> ended;
+  Erasure out;
+  {
+    std::lock_guard lock(impl_->mutex);
+    sql::Statement q(impl_->db, "SELECT pseudonym,role FROM users WHERE name=?");
+    q.bind(1, name);
+    if (!q.step()) return std::nullopt;
+    out.pseudonym = q.text_at(0);
+    const bool admin = q.text_at(1) == role_name(Role::admin);
+    q.reset();
+    sql::Statement admins(impl_->db, "SELECT count(*) FROM users WHERE role='admin'");
+    admins.step();
+    if (admin && admins.int_at(0) <= 1) throw AccountsError("'" + std::string(name) + "' is the last admin: make another admin first");
+    admins.reset();
+    out.tombstone = "erased-" + out.pseudonym;
+    sql::Transaction tx(impl_->db);
+    // No password hash: no password verifies, so the tombstone cannot log in.
+    sql::Statement(impl_->db, "UPDATE users SET name=?, password_hash='', role='viewer', full_name='', email='' WHERE name=?")
+        .bind(1, out.tombstone).bind(2, name).run();
+    sql::Statement(impl_->db, "UPDATE tokens SET user=? WHERE user=? AND kind='api'").bind(1, out.tombstone).bind(2, name).run();
+    ended = impl_->end_sessions([&](const TokenRecord& r) { return r.user == name; });
+    for (auto& [hash, r] : impl_->tokens)
+      if (r.user == name) r.user = out.tombstone;
+    tx.commit();
+    // The old pages may still be in the write-ahead log: copy them back and empty it.
+    impl_->db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+  tokens_ended(ended);
   return out;
 }
 

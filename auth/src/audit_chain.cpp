@@ -137,6 +137,13 @@ std::vector<AuditEntry> AuditChain::entries(std::int64_t before_id, std::size_t 
   return out;
 }
 
+std::int64_t AuditChain::rows_naming(std::string_view name) {
+  std::lock_guard lock(impl_->mutex);
+  sql::Statement q(impl_->db, "SELECT count(*) FROM audit WHERE actor=?1 OR target=?1");
+  q.bind(1, name).step();
+  return q.int_at(0);
+}
+
 AuditVerification AuditChain::verify() {
   std::lock_guard lock(impl_->mutex);
   AuditVerification v;

@@ -8,18 +8,11 @@
 #include <filesystem>
 
 #include "oee/auth/audit_chain.h"
+#include "oee_command.h"
 
 namespace {
 
-int run(const std::string& args, std::string& out) {
-  out.clear();
-  FILE* p = popen((std::string(OEE_BINARY) + " audit " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int status = pclose(p);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+int run(const std::string& args, std::string& out) { return oee::testing::run_oee("audit " + args, out); }
 
 }  // namespace
 

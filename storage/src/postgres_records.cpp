@@ -140,6 +140,19 @@ std::int64_t PostgresEventStore::add_stop_comment(const StopComment& c) {
   });
 }
 
+std::int64_t PostgresEventStore::pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) {
+  return guarded([&] {
+    // A comment already kept under the pseudonym (same machine, stop, time and text) stays once.
+    const auto params = Params().add(name).add(pseudonym);
+    const std::int64_t merged =
+        conn().query("WITH gone AS (DELETE FROM stop_comments c WHERE author=$1 AND EXISTS (SELECT 1 FROM stop_comments d"
+                     " WHERE d.author=$2 AND d.machine=c.machine AND d.stop_start=c.stop_start AND d.created=c.created"
+                     " AND d.text=c.text) RETURNING 1) SELECT count(*) FROM gone", params).int_at(0, 0);
+    return merged + conn().query("WITH changed AS (UPDATE stop_comments SET author=$2 WHERE author=$1 RETURNING 1)"
+                                 " SELECT count(*) FROM changed", params).int_at(0, 0);
+  });
+}
+
 std::vector<StopComment> PostgresEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
   return guarded([&] {
     Result r = conn().query("SELECT id, machine, stop_start, created, author, text FROM stop_comments"

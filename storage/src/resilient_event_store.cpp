@@ -441,6 +441,11 @@ std::int64_t ResilientEventStore::add_stop_comment(const StopComment& comment) {
   return guarded<std::int64_t>([&](EventStore& s) { return s.add_stop_comment(comment); });
 }
 
+std::int64_t ResilientEventStore::pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::int64_t>([&](EventStore& s) { return s.pseudonymise_comment_author(name, pseudonym); });
+}
+
 std::vector<StopComment> ResilientEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
   std::lock_guard lock(mutex_);
   return guarded<std::vector<StopComment>>([&](EventStore& s) { return s.stop_comments(machine, from, to); });

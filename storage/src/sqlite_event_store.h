@@ -145,6 +145,7 @@ class SqliteEventStore final : public EventStore {
   std::int64_t conflict_count() override;
   std::int64_t add_stop_comment(const StopComment& comment) override;
   std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) override;
+  std::int64_t pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }
   bool reads_beside_writes() const override { return true; }

@@ -102,6 +102,29 @@ std::int64_t SqliteEventStore::add_stop_comment(const StopComment& c) {
   return out;
 }
 
+std::int64_t SqliteEventStore::pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) {
+  std::lock_guard state_lock(state_mutex_);
+  // On for this rewrite whatever the build's default (Debian's is on), then back to that default.
+  Statement setting(db_, "PRAGMA secure_delete");
+  setting.step();
+  const std::string restore = "PRAGMA secure_delete=" + std::to_string(setting.int_at(0));
+  setting.reset();
+  db_.exec("PRAGMA secure_delete=ON");
+  std::int64_t changed = 0;
+  {
+    Transaction tx(db_);
+    // OR REPLACE: the same comment already under the pseudonym is kept once.
+    Statement(db_, "UPDATE OR REPLACE stop_comments SET author=?2 WHERE author=?1").bind(1, name).bind(2, pseudonym).run();
+    changed = sqlite3_changes(db_.handle());
+    tx.commit();
+  }
+  db_.exec(restore.c_str());
+  // The old pages may still be in the write-ahead log. A read in progress may hold part of it back
+  // until the next checkpoint.
+  db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return changed;
+}
+
 std::vector<StopComment> SqliteEventStore::stop_comments(std::string_view machine, TimeMs from, TimeMs to) {
   ReadScope scope(*this, {});
   Statement s(scope.db(), "SELECT id, machine, stop_start, created, author, text FROM stop_comments"

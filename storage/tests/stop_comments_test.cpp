@@ -72,6 +72,20 @@ void write_old_auth_file(const std::string& file, const std::string& machine, Ti
     ins.bind(1, machine).bind(2, t0 + i * kMsPerMinute).bind(3, t0 + 100 + i).bind(4, "op").bind(5, "old " + std::to_string(i)).run();
 }
 
+TEST_P(StoreComments, AnErasedAuthorsCommentsTakeTheirPseudonym) {
+  store->add_stop_comment({0, a, t0, t0 + 5, "zelda", "jam at infeed"});
+  store->add_stop_comment({0, a, t0 + kMsPerHour, t0 + 9, "zelda", "cleared"});
+  store->add_stop_comment({0, b, t0, t0 + 7, "ann", "other author"});
+  // The same comment already kept under the pseudonym (written again after an upgrade) stays once.
+  store->add_stop_comment({0, a, t0, t0 + 5, "u:00000000000000aa", "jam at infeed"});
+  EXPECT_EQ(store->pseudonymise_comment_author("zelda", "u:00000000000000aa"), 2);
+  const auto of_a = store->stop_comments(a, 0, kTimeMax);
+  ASSERT_EQ(of_a.size(), 2u);
+  for (const StopComment& c : of_a) EXPECT_EQ(c.author, "u:00000000000000aa");
+  EXPECT_EQ(store->stop_comments(b, 0, kTimeMax)[0].author, "ann");
+  EXPECT_EQ(store->pseudonymise_comment_author("zelda", "u:00000000000000aa"), 0);
+}
+
 TEST_P(StoreComments, AnOldAuthFilesCommentsAreMovedOnceEvenIfInterrupted) {
   TempDir dir;
   const std::string auth = dir.file("auth.sqlite");

@@ -54,8 +54,12 @@ class Access {
   // The principal of a WebSocket upgrade: its Authorization header, else its `?access_token=`.
   std::optional<auth::Principal> websocket_principal(const server::HttpRequest& request) const;
 
+  // Appends to the audit chain with actor(who) as its actor.
   void audit(const auth::Principal& who, std::string_view action, std::string_view target, std::string_view before,
              std::string_view after) const;
+  // Who did it, as records keep it: a user's pseudonym (never the name, so an erasure leaves the
+  // records verifiable and unlinkable), an API token's name (not a person).
+  std::string actor(const auth::Principal& who) const;
 
   auth::Accounts& accounts() const { return accounts_; }
   auth::AuditChain& audit_chain() const { return audit_; }

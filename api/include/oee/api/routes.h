@@ -17,6 +17,8 @@ namespace oee::api {
 void add_plant_routes(server::Router& router, server::PlantService& service, const Access& access);
 // POST /api/v1/login, /api/v1/logout; GET /api/v1/me; users, tokens and the audit trail (admin).
 void add_access_routes(server::Router& router, const Access& access);
+// POST /api/v1/users/erase: GDPR erasure of a user (admin).
+void add_privacy_routes(server::Router& router, const Access& access, StopComments& comments);
 // GET /api/v1/timeline: a machine's state timeline.
 void add_timeline_routes(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/stops; POST /api/v1/stops/reason and /api/v1/stops/comment.

@@ -19,6 +19,8 @@ class StopComments {
   std::int64_t add(std::string_view machine, TimeMs stop_start, TimeMs created, std::string_view author, std::string_view text);
   // Comments of a machine's stops starting in [from, to), oldest first.
   std::vector<StopComment> of_machine(std::string_view machine, TimeMs from, TimeMs to);
+  // Comments whose author is `name` get `pseudonym` instead (an erasure); how many.
+  std::int64_t pseudonymise_author(std::string_view name, std::string_view pseudonym);
 
  private:
   server::PlantService& service_;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "oee/auth/login_backoff.h"
+#include "oee/auth/personal_data.h"
 #include "oee/core/time.h"
 
 namespace oee::auth {
@@ -41,6 +42,16 @@ struct UserInfo {
   std::string name;
   Role role = Role::viewer;
   TimeMs created = 0;
+  // Random and fixed for the user's life: what the audit chain and stop comments record instead of
+  // the name ("u:" and 16 hex digits; ':' is never in a user name). Kept after an erasure.
+  std::string pseudonym;
+  std::string full_name, email;  // empty: none
+};
+
+// What an erasure left: the pseudonym (still in the audit chain) and the name the user row now has.
+struct Erasure {
+  std::string pseudonym;
+  std::string tombstone;  // "erased-" + pseudonym
 };
 
 struct TokenInfo {
@@ -83,11 +94,21 @@ class Accounts {
   // Throws AccountsError when shorter than 16 characters.
   void set_environment_admin_token(std::string_view token);
 
-  void create_user(std::string_view name, std::string_view password, Role role);
-  // Sets a user's role and/or password (empty: unchanged). False when no such user.
-  bool update_user(std::string_view name, std::optional<Role> role, std::string_view password);
+  void create_user(std::string_view name, std::string_view password, Role role, const PersonalData& personal = {});
+  // Sets a user's role, password (empty: unchanged) and personal data (as given). False when no such user.
+  bool update_user(std::string_view name, std::optional<Role> role, std::string_view password,
+                   const PersonalData& personal = {});
   std::optional<UserInfo> user(std::string_view name);
   std::vector<UserInfo> users();
+  // The pseudonym of a user, or empty when there is no such user.
+  std::string pseudonym(std::string_view name);
+  // Login names by pseudonym, of the users not erased (an erased one has no password hash).
+  std::map<std::string, std::string> names_by_pseudonym();
+  // GDPR erasure: the user's login name becomes a tombstone ("erased-" + pseudonym), its personal
+  // data and password go, its sessions end, its API tokens name the tombstone as their creator.
+  // Deleted bytes are overwritten (secure_delete) and the write-ahead log emptied, so the name is
+  // left nowhere in the file. nullopt when no such user; AccountsError for the last admin.
+  std::optional<Erasure> erase_user(std::string_view name);
 
   // `remote` (the client's address) keys the failed-login back-off, whatever the user name.
   LoginResult login(std::string_view user, std::string_view password, std::string_view remote);

@@ -45,6 +45,9 @@ class AuditChain {
   // Newest first; `before_id` 0 = from the newest.
   std::vector<AuditEntry> entries(std::int64_t before_id, std::size_t limit);
   AuditVerification verify();
+  // Rows written before pseudonyms whose actor or target is `name`: an erasure cannot change them
+  // without breaking the chain, so it reports them (docs/security.md, "Privacy").
+  std::int64_t rows_naming(std::string_view name);
 
   // The hash of an entry given the previous one's (hex SHA-256 over length-prefixed fields).
   static std::string entry_hash(const AuditEntry& e);

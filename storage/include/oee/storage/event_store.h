@@ -144,6 +144,10 @@ class EventStore {
   virtual std::int64_t add_stop_comment(const StopComment& comment) = 0;
   // Comments of a machine's stops starting in [from, to), oldest first.
   virtual std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) = 0;
+  // GDPR erasure of comments written under a name (before authors were kept as pseudonyms): their
+  // author becomes `pseudonym`, and the old bytes are overwritten where the backend can (SQLite's
+  // secure_delete and a checkpoint). Returns how many of the name's comments there were.
+  virtual std::int64_t pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) = 0;
   // Deletes events and rollups older than the retention (now - retention_days; a backend may keep
   // the rest of the hour or day holding the cut) and the dead letters received before the cut.
   // KPIs over what is kept stay equal to the engine over the kept events.
