@@ -1399,11 +1399,11 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// The stored data reaches past the window: no unknown time in the hour after it.
+// The stored data reaches past the window: no unknown time and no silence in the hour after it.
 bool settled(const Server& server, const ClusterRun& r) {
   const auto tail = http_get_json(server.port(), "/api/v1/kpis?from=" + oee::format_rfc3339(r.window_end) +
                                                      "&to=" + oee::format_rfc3339(r.known_until));
-  return tail.is_object() && tail.value("unknown_time_s", -1.0) == 0.0;
+  return tail.is_object() && tail.value("unknown_time_s", -1.0) == 0.0 && tail.value("no_data_s", -1.0) == 0.0;
 }
 
 // The server ingests from another node than `lost` and stored more than `before`: delivery resumed.
@@ -1430,9 +1430,12 @@ void expect_everything_once_and_kpis(Edge& edge, const Server& server, const Clu
   ASSERT_TRUE(eventually([&] { return settled(server, r); }, 120s)) << server.log() << edge.log();
   ASSERT_EQ(edge.stop(), 0) << edge.log();
   const auto q = edge.queue_stats();
-  EXPECT_EQ(q.depth_records, 0u);
+  // Not asserted: records leave the queue on the server's commit reports, which may still be on
+  // their way when the edge's bounded drain ends; what counts is what the server stored.
+  std::printf("%s: %llu of %llu events not yet reported committed when the edge stopped\n", label,
+              static_cast<unsigned long long>(q.depth_records), static_cast<unsigned long long>(q.next_id));
   ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= static_cast<std::int64_t>(q.next_id); }, 120s))
-      << server.stored(kEdgeId) << " of " << q.next_id << "\n" << server.log();
+      << server.stored(kEdgeId) << " of " << q.next_id << "\n" << server.log() << edge.log();
   expect_stored_once(server.source(kEdgeId), q.next_id);
   const auto letters = server.dead_letters();
   EXPECT_EQ(letters.is_object() ? letters.value("total", -1) : -1, 0) << letters.dump();
