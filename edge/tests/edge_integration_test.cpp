@@ -27,6 +27,7 @@
 
 #include "../../storage/tests/postgres_test_cluster.h"
 #include "mosquitto_process.h"
+#include "nats_cluster.h"
 #include "oee/codec/event_json.h"
 #include "oee/core/time.h"
 #include "oee/edge/durable_queue.h"
@@ -872,9 +873,10 @@ namespace {
 // a reconnect, published before the backfill starts, is the one that shows the outage's backlog.
 class StatusWatcher {
  public:
-  explicit StatusWatcher(const std::string& url) {
+  explicit StatusWatcher(const std::string& url) : StatusWatcher(std::vector<std::string>{url}) {}
+  explicit StatusWatcher(std::vector<std::string> brokers) {
     oee::transport::MqttOptions o;
-    o.brokers = {url};
+    o.brokers = std::move(brokers);
     o.client_id = "it-status-watcher";
     o.clean_session = false;
     o.reconnect_min = 200ms;
@@ -1362,5 +1364,148 @@ TEST(EdgeChaos, SeededKillsOfEdgeServerAndBrokerLoseNothingAndKpisEqualAnUndistu
   EXPECT_GT(refused, 0u) << "the full disk refused events";
   expect_kpis_of_the_undisturbed_run(server, 7, start, window_end, known_until, static_cast<std::uint64_t>(stored), "chaos",
                                      lost_to_wipe);
+  ASSERT_EQ(server.stop(), 0);
+}
+
+// ---- A 3-node broker cluster: NATS Server with JetStream and its MQTT listener (docs/operations.md
+// "A clustered broker"), sessions and QoS 1 messages replicated to all three nodes. The edge and the
+// server are given the three nodes and start on the first. How fast delivery resumes is printed
+// here and measured in bench/bench_broker_cluster_failover.cpp. ----
+
+namespace {
+
+// The edge's simulated plant from a whole hour a day ago at 600x: the KPI window [start,
+// window_end) and the hour after it, which settles it, stream through in about 12 s.
+struct ClusterRun {
+  oee::TimeMs start, window_end, known_until;
+};
+
+ClusterRun cluster_run() {
+  const oee::TimeMs now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+  const oee::TimeMs start = oee::floor_to(now_ms - 24 * oee::kMsPerHour, oee::kMsPerHour);
+  return {start, start + oee::kMsPerHour, start + 2 * oee::kMsPerHour};
+}
+
+std::string cluster_simulator(const ClusterRun& r) {
+  return "  - {type: simulator, seed: 7, speed: 600, start: " + std::to_string(r.start) + "}\n";
+}
+
+oee::TimeMs wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// The stored data reaches past the window: no unknown time and no silence in the hour after it.
+bool settled(const Server& server, const ClusterRun& r) {
+  const auto tail = http_get_json(server.port(), "/api/v1/kpis?from=" + oee::format_rfc3339(r.window_end) +
+                                                     "&to=" + oee::format_rfc3339(r.known_until));
+  return tail.is_object() && tail.value("unknown_time_s", -1.0) == 0.0 && tail.value("no_data_s", -1.0) == 0.0;
+}
+
+// The server ingests from another node than `lost` and stored more than `before`: delivery resumed.
+bool resumed_elsewhere(const Server& server, const std::string& lost, std::int64_t before) {
+  const std::string log = server.log();
+  const auto at = log.rfind("mqtt subscriber: connected to ");
+  return at != std::string::npos && log.compare(at + 30, lost.size(), lost) != 0 && server.stored(kEdgeId) > before;
+}
+
+// The edge's log lines saying it sent events again because the server missed what the broker had
+// acknowledged.
+std::vector<std::string> edge_resends(const std::string& log) {
+  std::vector<std::string> lines;
+  for (std::size_t p = 0; (p = log.find("the server misses seq", p)) != std::string::npos; ++p) {
+    const auto begin = log.rfind('\n', p) + 1, end = log.find('\n', p);
+    lines.push_back(log.substr(begin, end - begin));
+  }
+  return lines;
+}
+
+// Stops the edge once the data settled the window; then every event it accepted is stored exactly
+// once, nothing was dead-lettered, and the KPIs equal an offline replay of the same plant.
+void expect_everything_once_and_kpis(Edge& edge, const Server& server, const ClusterRun& r, const char* label) {
+  ASSERT_TRUE(eventually([&] { return settled(server, r); }, 120s)) << server.log() << edge.log();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const auto q = edge.queue_stats();
+  // Not asserted: records leave the queue on the server's commit reports, which may still be on
+  // their way when the edge's bounded drain ends; what counts is what the server stored.
+  std::printf("%s: %llu of %llu events not yet reported committed when the edge stopped\n", label,
+              static_cast<unsigned long long>(q.depth_records), static_cast<unsigned long long>(q.next_id));
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= static_cast<std::int64_t>(q.next_id); }, 120s))
+      << server.stored(kEdgeId) << " of " << q.next_id << "\n" << server.log() << edge.log();
+  expect_stored_once(server.source(kEdgeId), q.next_id);
+  const auto letters = server.dead_letters();
+  EXPECT_EQ(letters.is_object() ? letters.value("total", -1) : -1, 0) << letters.dump();
+  const auto resends = edge_resends(edge.log());
+  std::printf("%s: the edge sent events again %zu time(s) because the server missed what the cluster had acknowledged\n",
+              label, resends.size());
+  for (const auto& line : resends) std::printf("  %s\n", line.c_str());
+  expect_kpis_of_the_undisturbed_run(server, 7, r.start, r.window_end, r.known_until, q.next_id, label);
+}
+
+}  // namespace
+
+// The cluster, and a server and an edge given its three nodes (the edge's plant as cluster_run()).
+class BrokerCluster : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+    if (!oee::testing::nats_server_available()) GTEST_SKIP() << "no nats-server (scripts/setup.sh installs it)";
+    cluster.start();
+    server.start();
+  }
+  oee::testing::NatsCluster cluster;
+  const ClusterRun run = cluster_run();
+  Server server{cluster.mqtt_urls()};
+  Edge edge{cluster.mqtt_urls(), cluster_simulator(run), 1ull << 30, ""};
+};
+
+TEST_F(BrokerCluster, NodeOfTheEdgeAndServerKilledNothingLostKpisEqualAnOfflineReplay) {
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= 2000; }, 60s)) << server.log() << edge.log();
+  const std::string first = cluster.mqtt_url(0);
+  const auto on_first = [&](const std::string& log, const std::string& line) { return log.find(line + first) != std::string::npos; };
+  ASSERT_TRUE(eventually([&] { return on_first(server.log(), "mqtt subscriber: connected to "); }, 10s)) << server.log();
+  ASSERT_TRUE(eventually([&] { return on_first(edge.log(), "mqtt: connected to "); }, 10s)) << edge.log();
+
+  const auto killed = std::chrono::steady_clock::now();
+  cluster.kill_node(0);  // mid-stream, under both the edge and the server
+  const std::int64_t at_kill = server.stored(kEdgeId);
+  ASSERT_TRUE(eventually([&] { return resumed_elsewhere(server, first, at_kill); }, 120s)) << server.log() << edge.log();
+  std::printf("broker cluster: node 1 of 3 SIGKILLed under the edge and the server; delivery resumed %.1f s later\n",
+              seconds_since(killed));
+  expect_everything_once_and_kpis(edge, server, run, "broker cluster, one node lost");
+  ASSERT_EQ(server.stop(), 0);
+}
+
+TEST_F(BrokerCluster, TwoOfThreeNodesLostTheEdgeBuffersOnDiskThenEverythingOnce) {
+  StatusWatcher status(cluster.mqtt_urls());
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= 2000 && status.received() > 0; }, 60s))
+      << server.log() << edge.log();
+  const double depth_before = status.last().value("queue_depth", 0.0);
+
+  const oee::TimeMs lost_ms = wall_now_ms();
+  cluster.kill_node(0);
+  cluster.kill_node(1);  // the last node has no quorum: it cannot store a QoS 1 message
+  std::this_thread::sleep_for(5s);  // the subject: the edge acquires on while the cluster has no quorum
+  const std::int64_t during = server.stored(kEdgeId);
+  const auto restored = std::chrono::steady_clock::now();
+  cluster.start_node(1);
+  ASSERT_TRUE(cluster.wait_healthy(60s)) << cluster.log(1) << cluster.log(2);
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) > during; }, 120s)) << server.log() << edge.log();
+  std::printf("broker cluster: 2 of 3 nodes lost for 5 s; delivery resumed %.1f s after the node restarted\n",
+              seconds_since(restored));
+  // The statuses the edge stamped since the loss (delivered once quorum returned) show its disk
+  // queue grown by the outage's events (about 2,000 a second).
+  ASSERT_TRUE(eventually([&] { return !status.since(lost_ms).empty(); }, 60s)) << edge.log();
+  double depth_most = 0;
+  for (const auto& s : status.since(lost_ms)) depth_most = std::max(depth_most, s.value("queue_depth", 0.0));
+  std::printf("broker cluster: the edge's queue depth %.0f before the loss, up to %.0f after it\n", depth_before, depth_most);
+  EXPECT_GT(depth_most, depth_before + 2000);
+  expect_everything_once_and_kpis(edge, server, run, "broker cluster, two nodes lost");
   ASSERT_EQ(server.stop(), 0);
 }
