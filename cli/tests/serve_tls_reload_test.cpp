@@ -77,5 +77,15 @@ TEST_F(ServeTlsReload, SighupServesTheNewCertificateWithoutARestart) {
   EXPECT_EQ(log.find("listening on"), log.rfind("listening on"));
 }
 
+TEST_F(ServeTlsReload, AFileCheckIntervalOutOfRangeIsRefused) {
+  for (const char* bad : {"-1", "3601", "often"}) {
+    ChildProcess refused({OEE_BINARY, "serve", "--demo", "--data-dir", (dir_ / "refused").string(), "--tls-cert", cert_,
+                          "--tls-key", key_, "--tls-reload-check-s", bad},
+                         (dir_ / "refused.log").string());
+    EXPECT_EQ(refused.kill(0), 2) << bad;  // signal 0: only waits for the exit
+    EXPECT_NE(refused.output().find("--tls-reload-check-s"), std::string::npos) << refused.output();
+  }
+}
+
 }  // namespace
 }  // namespace oee::testing
