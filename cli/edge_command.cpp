@@ -29,6 +29,7 @@ int run_edge_command(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reloads the mqtt.tls files
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::unique_ptr<edge::EdgeAgent> agent;
   try {
@@ -43,7 +44,10 @@ int run_edge_command(int argc, char** argv) {
   }
   agent->start();
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    const std::string error = agent->reload_tls();
+    std::fprintf(stderr, "oee edge: SIGHUP: %s\n", error.empty() ? "TLS files reloaded" : ("TLS reload failed, connection kept: " + error).c_str());
+  }
   std::fprintf(stderr, "oee edge: stopping (signal %d)\n", sig);
   agent->stop();
   return 0;

@@ -113,6 +113,7 @@ struct ServeOptions {
   double speed = 1.0;
   int history_hours = 24, retention_days = 0, retention_interval_s = 3600, threads = 2, live_refresh_ms = 1000;
   std::string tls_cert, tls_key, log_format = "text";
+  int tls_reload_check_s = 5;
   server::MqttIngestConfig mqtt;
   server::HttpServerOptions http;  // from --listen, --threads and --tls-*, once checked
   SecurityOptions security;
@@ -135,6 +136,9 @@ void add_server_options(CLI::App& app, ServeOptions& o) {
   app.add_option("--threads", o.threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--tls-cert", o.tls_cert, "serve HTTPS with this certificate chain (PEM)")->check(CLI::ExistingFile);
   app.add_option("--tls-key", o.tls_key, "private key of --tls-cert (PEM)")->check(CLI::ExistingFile);
+  app.add_option("--tls-reload-check-s", o.tls_reload_check_s,
+                 "seconds between checks of --tls-cert/--tls-key for a change, which reloads them (0: only on SIGHUP)")
+      ->check(CLI::Range(0, 3600))->capture_default_str();
   app.add_option("--log-format", o.log_format, "text or json (one object per line)")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   app.add_option("--live-refresh-ms", o.live_refresh_ms, "how often the live state of machines other servers ingest into the "
                  "shared database is read from it")->check(CLI::Range(100, 3600000))->capture_default_str();
@@ -185,6 +189,7 @@ std::string check_serve_options(ServeOptions& o) {
   o.http.threads = o.threads;
   o.http.tls_certificate_file = o.tls_cert;
   o.http.tls_private_key_file = o.tls_key;
+  o.http.tls_reload_check_ms = o.tls_reload_check_s * 1000;
   if (o.tls_cert.empty() != o.tls_key.empty()) return "give both --tls-cert and --tls-key";
   o.admin_token = std::getenv("OEE_ADMIN_TOKEN");
   if (o.admin_token && std::string_view(o.admin_token).size() < 16) return "OEE_ADMIN_TOKEN must be at least 16 characters";
@@ -195,30 +200,41 @@ std::string check_serve_options(ServeOptions& o) {
   return {};
 }
 
-// SIGINT and SIGTERM (stop) and SIGUSR2 (upgrade) are taken by sigwait (wait_for_stop_signal):
-// block them before any thread starts. The mask survives an upgrade's exec, so a signal sent
-// while the new program starts waits for it instead of killing it.
+// SIGINT and SIGTERM (stop), SIGHUP (reload the TLS files) and SIGUSR2 (upgrade) are taken by
+// sigwait (wait_for_stop_signal): block them before any thread starts. The mask survives an
+// upgrade's exec, so a signal sent while the new program starts waits for it instead of killing it.
 sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
 
-int wait_for_stop_signal(const sigset_t& signals) {
+// Key rotation without a restart: each SIGHUP loads the HTTPS certificate and key again (the
+// server logs and counts a refused one and keeps serving the previous pair), and the MQTT ingest's
+// TLS files (a clean reconnect with them; refused files leave the connection as it is).
+int wait_for_stop_signal(const sigset_t& signals, server::HttpServer& http_server, server::MqttIngest* mqtt_ingest) {
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    server::log_line("info", "SIGHUP: reloading the TLS certificates and keys");
+    http_server.reload_tls();
+    if (!mqtt_ingest) continue;
+    if (const std::string error = mqtt_ingest->reload_tls(); !error.empty())
+      server::log_line("error", "MQTT TLS reload failed: still connected with the files loaded before", {{"error", error}});
+  }
   return received;
 }
 
 // SIGINT or SIGTERM, or SIGUSR2 once the program on disk runs (else the upgrade is refused and
 // this process goes on serving).
-int wait_for_stop_or_upgrade(const sigset_t& signals, const std::string& executable) {
+int wait_for_stop_or_upgrade(const sigset_t& signals, const std::string& executable, server::HttpServer& http_server,
+                             server::MqttIngest* mqtt_ingest) {
   while (true) {
-    const int received = wait_for_stop_signal(signals);
+    const int received = wait_for_stop_signal(signals, http_server, mqtt_ingest);
     if (received != SIGUSR2) return received;
     const std::string why = server::check_successor(executable);
     if (why.empty()) return received;
@@ -297,7 +313,10 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   if (const std::int64_t moved = service.with_store([&](storage::EventStore& s) { return storage::import_stop_comments(auth_db, s); }))
     server::log_line("info", "stop comments moved into the store", {{"count", std::to_string(moved)}, {"from", auth_db}});
   api::StopComments comments(service);
-  if (o.admin_token) accounts.set_environment_admin_token(o.admin_token);
+  if (o.admin_token)
+    accounts.set_environment_admin_token(o.admin_token);
+  else
+    accounts.remove_environment_admin_token();
   api::Access access(accounts, audit);
   api::RateLimits rate_limits(o.security.rates);
   access.set_limits(&o.trusted_proxies, &rate_limits);
@@ -323,7 +342,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   std::unique_ptr<server::SimulatorFeed> feed = start_demo_feed(service, o);
   print_welcome(service, http_server, accounts, o);
 
-  const int received = wait_for_stop_or_upgrade(stop_signals, o.executable);
+  const int received = wait_for_stop_or_upgrade(stop_signals, o.executable, http_server, mqtt_ingest.get());
   // An upgrade first stops accepting: new connections wait in the socket's backlog for the new program.
   if (received == SIGUSR2) handed_over = http_server.hand_over_listener();
   server::log_line("info", received == SIGUSR2 ? "upgrading: listening socket kept for the new program, draining connections"

@@ -177,6 +177,44 @@ HttpResponse revoke_token(const Access& access, const HttpRequest& r, const Prin
   return HttpResponse::json(object_text({{"revoked", id}}));
 }
 
+// overlap_s: whole seconds, 0 to 7 days; 1 hour when absent.
+bool overlap_member(const nlohmann::json& j, DurationMs& overlap_ms, HttpResponse& error) {
+  const auto it = j.find("overlap_s");
+  std::int64_t seconds = 3600;
+  if (it != j.end()) {
+    if (!it->is_number_integer()) {
+      error = HttpResponse::error(400, "bad_body", "'overlap_s' must be a whole number of seconds");
+      return false;
+    }
+    seconds = it->get<std::int64_t>();
+  }
+  if (seconds < 0 || seconds > auth::Accounts::kRotationOverlapMaxMs / kMsPerSecond) {
+    error = HttpResponse::error(400, "bad_body", "'overlap_s' must be 0 to 604800 (7 days)");
+    return false;
+  }
+  overlap_ms = seconds * kMsPerSecond;
+  return true;
+}
+
+HttpResponse rotate_token(const Access& access, const HttpRequest& r, const Principal& who) {
+  HttpResponse error;
+  const auto body = json_body(r, error);
+  std::string id;
+  DurationMs overlap_ms = 0;
+  if (!body || !string_member(*body, "id", 64, id, error) || !overlap_member(*body, overlap_ms, error)) return error;
+  std::optional<auth::RotatedToken> t;
+  try {
+    t = access.accounts().rotate_api_token(id, overlap_ms);
+  } catch (const auth::AccountsError& e) {
+    return HttpResponse::error(400, "bad_body", e.what());
+  }
+  if (!t) return HttpResponse::error(404, "unknown_token", "no token with id '" + id + "'");
+  const std::string old_expires = utc(t->old_expires);
+  access.audit(who, "token.rotate", id, "", object_text({{"new_id", t->issued.id}, {"old_expires", old_expires}}));
+  return HttpResponse::json(
+      object_text({{"id", t->issued.id}, {"token", t->issued.token}, {"old_id", id}, {"old_expires", old_expires}}), 201);
+}
+
 HttpResponse audit_entries(const Access& access, const HttpRequest& r) {
   std::int64_t limit = 0, before = 0;
   std::string error;
@@ -223,6 +261,7 @@ void add_access_routes(server::Router& router, const Access& access) {
   router.add("GET", "/api/v1/tokens", access.require(Role::admin, [&access](const HttpRequest&, const Principal&) { return list_tokens(access); }));
   router.add("POST", "/api/v1/tokens", access.require(Role::admin, [&access](const HttpRequest& r, const Principal& who) { return create_token(access, r, who); }));
   router.add("POST", "/api/v1/tokens/revoke", access.require(Role::admin, [&access](const HttpRequest& r, const Principal& who) { return revoke_token(access, r, who); }));
+  router.add("POST", "/api/v1/tokens/rotate", access.require(Role::admin, [&access](const HttpRequest& r, const Principal& who) { return rotate_token(access, r, who); }));
   router.add("GET", "/api/v1/audit", access.require(Role::admin, [&access](const HttpRequest& r, const Principal&) { return audit_entries(access, r); }));
   router.add("GET", "/api/v1/audit/verify", access.require(Role::admin, [&access](const HttpRequest&, const Principal&) { return audit_verify(access); }));
 }

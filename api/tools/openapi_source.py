@@ -25,6 +25,7 @@ ROUTES = [
   ('/api/v1/tokens', 'get', 'API tokens and sessions (ids, never the secrets)', 'admin', [], None, None),
   ('/api/v1/tokens', 'post', 'Create an API token (the secret is in the reply, once)', 'admin', [], {'name': 'string', 'role': 'viewer|operator|admin'}, None),
   ('/api/v1/tokens/revoke', 'post', 'Revoke a token or session by id', 'admin', [], {'id': 'string'}, None),
+  ('/api/v1/tokens/rotate', 'post', 'Rotate an API token: a new token (secret in the reply, once; 201) with the same name and role; the old one keeps working for overlap_s, then ends (its WebSockets close)', 'admin', [], {'id': 'string', 'overlap_s': 'integer: seconds the old token stays valid, 0..604800 (7 days), default 3600'}, None),
   ('/api/v1/audit', 'get', 'The audit trail, newest first', 'admin', [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('before', 'id to page back from'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/audit/verify', 'get', 'Check the audit hash chain', 'admin', [], None, None),
   ('/api/v1/plant', 'get', "The plant tree with each machine's live state and no_data flag", 'viewer', [], None, None),
@@ -84,7 +85,8 @@ for path, method, summary, role, params, body, paged in ROUTES:
         op["parameters"] = [{"name": n, "in": "query", "required": n in ("machine",), "description": d, "schema": {"type": "string"}} for n, d in params]
     if body:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {"type": "object", "properties": {
-            k: {"type": "string", "description": v} for k, v in body.items()}}}}}
+            k: ({"type": "integer", "description": v[len("integer: "):]} if v.startswith("integer: ") else {"type": "string", "description": v})
+            for k, v in body.items()}}}}}
     doc["paths"].setdefault(path, {})[method] = op
 
 out = pathlib.Path(__file__).resolve().parent.parent / "openapi.json"

@@ -152,12 +152,12 @@ struct Accounts::Impl {
     return out;
   }
 
-  // Removes the sessions matching `ended` from memory and the file; returns their ids.
+  // Removes the tokens matching `ended` from memory and the file; returns their ids.
   template <class Predicate>
-  std::vector<std::string> end_sessions(Predicate ended) {
+  std::vector<std::string> end_tokens(Predicate ended) {
     std::vector<std::string> ids;
     for (auto it = tokens.begin(); it != tokens.end();) {
-      if (!it->second.session || !ended(it->second)) {
+      if (!ended(it->second)) {
         ++it;
         continue;
       }
@@ -195,10 +195,18 @@ Accounts::~Accounts() = default;
 
 void Accounts::set_environment_admin_token(std::string_view token) {
   if (token.size() < 16) throw AccountsError("OEE_ADMIN_TOKEN must be at least 16 characters");
+  remove_environment_admin_token();
   std::lock_guard lock(impl_->mutex);
-  sql::Statement(impl_->db, "DELETE FROM tokens WHERE kind='environment'").run();
-  std::erase_if(impl_->tokens, [](const auto& kv) { return kv.second.name == "OEE_ADMIN_TOKEN"; });
   impl_->insert_known_token(std::string(token), "OEE_ADMIN_TOKEN", "OEE_ADMIN_TOKEN", Role::admin, "environment", now(), 0);
+}
+
+void Accounts::remove_environment_admin_token() {
+  std::vector<std::string> ended;
+  {
+    std::lock_guard lock(impl_->mutex);
+    ended = impl_->end_tokens([](const TokenRecord& r) { return r.name == "OEE_ADMIN_TOKEN"; });
+  }
+  tokens_ended(ended);
 }
 
 void Accounts::create_user(std::string_view name, std::string_view password, Role role, const PersonalData& personal) {
@@ -237,7 +245,7 @@ bool Accounts::update_user(std::string_view name, std::optional<Role> role, std:
     if (role) {
       sql::Statement(impl_->db, "UPDATE users SET role=? WHERE name=?").bind(1, role_name(*role)).bind(2, name).run();
       // Sessions carry the role they were issued with: end them so the change takes effect now.
-      ended = impl_->end_sessions([&](const TokenRecord& r) { return r.user == name; });
+      ended = impl_->end_tokens([&](const TokenRecord& r) { return r.session && r.user == name; });
     }
     if (!hash.empty()) sql::Statement(impl_->db, "UPDATE users SET password_hash=? WHERE name=?").bind(1, hash).bind(2, name).run();
     if (personal.full_name)
@@ -388,12 +396,31 @@ bool Accounts::revoke_token(std::string_view id) {
   return n > 0;
 }
 
+std::optional<RotatedToken> Accounts::rotate_api_token(std::string_view id, DurationMs overlap_ms) {
+  if (overlap_ms < 0 || overlap_ms > kRotationOverlapMaxMs)
+    throw AccountsError("the overlap must be 0 to 604800 seconds (7 days)");
+  const TimeMs t = now();
+  std::lock_guard lock(impl_->mutex);
+  const auto it = std::find_if(impl_->tokens.begin(), impl_->tokens.end(), [&](const auto& kv) { return kv.second.id == id; });
+  if (it == impl_->tokens.end()) return std::nullopt;
+  TokenRecord& old = it->second;
+  if (old.session) throw AccountsError("a session is not rotated: log in again");
+  if (old.name == "OEE_ADMIN_TOKEN") throw AccountsError("OEE_ADMIN_TOKEN is rotated by changing the environment (docs/security.md)");
+  // An old token already ending sooner keeps its earlier end.
+  const TimeMs ends = old.expires != 0 ? std::min(old.expires, t + overlap_ms) : t + overlap_ms;
+  sql::Statement(impl_->db, "UPDATE tokens SET expires=? WHERE id=?").bind(1, ends).bind(2, id).run();
+  old.expires = ends;
+  const std::string name = old.name, user = old.user;
+  return RotatedToken{impl_->insert_token(name, user, old.role, "api", t, 0), ends};
+}
+
 std::size_t Accounts::end_expired_sessions() {
   const TimeMs t = now();
   std::vector<std::string> ended;
   {
     std::lock_guard lock(impl_->mutex);
-    ended = impl_->end_sessions([&](const TokenRecord& r) {
+    ended = impl_->end_tokens([&](const TokenRecord& r) {
+      if (!r.session) return r.expires != 0 && r.expires <= t;
       return r.expires <= t || (options_.session_idle_ms > 0 && t - r.last_used >= options_.session_idle_ms);
     });
   }

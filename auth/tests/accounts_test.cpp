@@ -121,6 +121,11 @@ TEST_F(AccountsTest, ApiTokensAndTheEnvironmentAdminToken) {
   accounts->set_environment_admin_token("second-admin-token-0123");
   EXPECT_FALSE(accounts->authenticate("first-admin-token-0123"));
   EXPECT_TRUE(accounts->authenticate("second-admin-token-0123"));
+  // A start without it removes it; the API token it made stays.
+  accounts = open();
+  accounts->remove_environment_admin_token();
+  EXPECT_FALSE(accounts->authenticate("second-admin-token-0123"));
+  EXPECT_EQ(accounts->tokens().size(), 1u);
   EXPECT_TRUE(accounts->revoke_token(t.id));
   EXPECT_FALSE(accounts->authenticate(t.token));
   EXPECT_FALSE(accounts->revoke_token(t.id));

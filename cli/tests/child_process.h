@@ -54,6 +54,11 @@ class ChildProcess {
 
   pid_t pid() const { return pid_; }
 
+  // Sends the signal without waiting (e.g. SIGHUP to a server that keeps running).
+  void signal(int signal) const {
+    if (pid_ > 0) ::kill(pid_, signal);
+  }
+
   std::string output() const {
     std::ifstream in(output_file_);
     std::stringstream s;

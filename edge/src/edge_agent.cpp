@@ -148,6 +148,8 @@ void EdgeAgent::start() {
   }
 }
 
+std::string EdgeAgent::reload_tls() { return client_ ? client_->reload_tls() : std::string(); }
+
 void EdgeAgent::stop() {
   if (!started_) return;
   started_ = false;

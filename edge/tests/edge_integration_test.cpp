@@ -174,6 +174,7 @@ class Edge {
     return process_.wait(30000);
   }
   void kill() { process_.kill(); }
+  void signal(int s) const { ::kill(process_.pid(), s); }
   std::string queue_dir() const { return data_dir_ + "/queue"; }
   // The queue's view once the edge is stopped: every id below next_id was accepted.
   oee::edge::DurableQueueStats queue_stats() const {
@@ -518,6 +519,7 @@ class Server {
     ASSERT_TRUE(oee::testing::wait_for_port(port_, 60000)) << log();
   }
   void kill() { process_.kill(); }
+  void signal(int s) const { ::kill(process_.pid(), s); }
   int stop() {
     ::kill(process_.pid(), SIGTERM);
     return process_.wait(30000);
@@ -566,6 +568,19 @@ void expect_stored_once(const nlohmann::json& row, std::uint64_t next_id) {
   EXPECT_EQ(row["seq_min"].get<std::int64_t>(), 0);
   EXPECT_EQ(row["seq_max"].get<std::int64_t>(), static_cast<std::int64_t>(next_id) - 1);
   EXPECT_TRUE(row["gaps"].empty()) << row.dump();
+}
+
+// Stops the edge, then waits (up to 30 s) until the server holds as many of its events as it
+// queued: the edge's source row and the queue's next id.
+std::pair<nlohmann::json, std::uint64_t> stop_edge_and_collect(Edge& edge, const Server& server) {
+  EXPECT_EQ(edge.stop(), 0) << edge.log();
+  const std::uint64_t next_id = edge.queue_stats().next_id;
+  nlohmann::json row;
+  EXPECT_TRUE(eventually([&] {
+    row = server.source(kEdgeId);
+    return row.is_object() && row["events"].get<std::int64_t>() >= static_cast<std::int64_t>(next_id);
+  }, 30s)) << row.dump() << server.log();
+  return {row, next_id};
 }
 
 }  // namespace
@@ -796,14 +811,8 @@ TEST(ServerIngest, TlsFromTheEdgeThroughTheBrokerToTheServer) {
   // (commit reports need the server's own TLS client: end to end over TLS too)
   edge.start();
   ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= 2000; }, 30s)) << server.log() << edge.log();
-  ASSERT_EQ(edge.stop(), 0) << edge.log();
-  const auto q = edge.queue_stats();
-  nlohmann::json row;
-  ASSERT_TRUE(eventually([&] {
-    row = server.source(kEdgeId);
-    return row.is_object() && row["events"].get<std::int64_t>() >= static_cast<std::int64_t>(q.next_id);
-  }, 30s)) << row.dump() << server.log();
-  EXPECT_EQ(row["events"].get<std::int64_t>(), static_cast<std::int64_t>(q.next_id));
+  const auto [row, next_id] = stop_edge_and_collect(edge, server);
+  EXPECT_EQ(row["events"].get<std::int64_t>(), static_cast<std::int64_t>(next_id));
   EXPECT_TRUE(row["gaps"].empty()) << row.dump();
   ASSERT_EQ(server.stop(), 0);
   // A CA file that is not one: a clear refusal at start (exit 2), not a server that never connects.
@@ -814,6 +823,42 @@ TEST(ServerIngest, TlsFromTheEdgeThroughTheBrokerToTheServer) {
   EXPECT_EQ(refused.wait(20000), 2);
   std::ifstream log(pki.path + "/refused.log");
   EXPECT_NE(std::string(std::istreambuf_iterator<char>(log), {}).find("TLS CA file"), std::string::npos);
+}
+
+// Client certificates renewed while events flow: the files are replaced and both the edge and the
+// server get SIGHUP (no restart). The broker (require_certificate, use_identity_as_username) then
+// names the new certificate for the edge and for both of the server's clients, and every event
+// the edge took is stored once.
+TEST(ServerIngest, ClientCertificatesRenewedOnSighupLoseNothing) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  TempDir pki;
+  const auto certs = oee::testing::make_test_certificates(pki.path);
+  const std::string cert = pki.path + "/in-use.pem", key = pki.path + "/in-use.key";
+  std::filesystem::copy_file(certs.client_cert_file, cert);
+  std::filesystem::copy_file(certs.client_key_file, key);
+  const int tls_port = oee::testing::free_loopback_port();
+  MosquittoProcess broker(oee::testing::tls_listener_config(tls_port, certs, true) + "use_identity_as_username true\n");
+  broker.start();
+  ASSERT_TRUE(oee::testing::wait_for_port(tls_port, 5000));
+  const std::string url = "mqtts://localhost:" + std::to_string(tls_port);
+  Server server(std::vector<std::string>{url}, {"--mqtt-ca-file", certs.ca_file, "--mqtt-cert-file", cert, "--mqtt-key-file", key});
+  server.start();
+  Edge edge({url}, kSimulator, 1ull << 30, "  tls: {ca_file: " + certs.ca_file + ", cert_file: " + cert + ", key_file: " + key + "}\n");
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= 500; }, 30s)) << server.log() << edge.log();
+  const std::size_t clients = oee::testing::clients_connected_as(broker, "oee-test-client").size();
+  ASSERT_GE(clients, 3u);  // the edge, the server's ingest and its commit reporter
+
+  oee::testing::renew_client_certificate(pki.path, "oee-renewed-client", cert, key);
+  server.signal(SIGHUP);
+  edge.signal(SIGHUP);
+  ASSERT_TRUE(eventually([&] { return oee::testing::clients_connected_as(broker, "oee-renewed-client").size() == clients; }, 20s))
+      << server.log() << edge.log();
+  const std::int64_t at_renewal = server.stored(kEdgeId);
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= at_renewal + 500; }, 30s)) << server.log() << edge.log();
+  const auto [row, next_id] = stop_edge_and_collect(edge, server);
+  expect_stored_once(row, next_id);
+  ASSERT_EQ(server.stop(), 0);
 }
 
 // Sample tags (`sample:NAME`): edge -> MQTT -> server storage -> the tag history route, beside

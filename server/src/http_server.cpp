@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -17,6 +18,7 @@
 
 #include "oee/server/connection_limits.h"
 #include "oee/server/failure_response.h"
+#include "oee/server/tls_context_reloader.h"
 
 #include <sys/socket.h>
 
@@ -547,7 +549,7 @@ struct HttpServer::Impl {
         ios(make_contexts(options.threads)),
         blocking_pool(static_cast<std::size_t>(std::max(1, options.blocking_threads))),
         acceptor(*ios.front()),
-        tls(ssl::context::tls_server) {
+        tls_check(*ios.front()) {
     shared.blocking_pool = &blocking_pool;
   }
 
@@ -579,16 +581,32 @@ struct HttpServer::Impl {
   void start_session(tcp::socket socket) {
     std::optional<ConnectionLimits::Slot> slot = shared.limits.admit(limit_key(socket));
     if (!slot) return refuse(std::move(socket));
-    if (use_tls)
-      std::make_shared<HttpSession<TlsStream>>(shared, std::move(*slot), std::move(socket), tls)->start();
-    else
+    if (tls) {
+      // The SSL object made from it holds its own reference to the context in use now; Asio's
+      // wrapper takes over the one added here and drops it at the end of this block.
+      SSL_CTX* native = tls->current().get();
+      SSL_CTX_up_ref(native);
+      ssl::context context(native);
+      std::make_shared<HttpSession<TlsStream>>(shared, std::move(*slot), std::move(socket), context)->start();
+    } else {
       std::make_shared<HttpSession<PlainStream>>(shared, std::move(*slot), std::move(socket))->start();
+    }
+  }
+
+  // Polls the certificate and key files for a change (options.tls_reload_check_ms).
+  void check_tls_files() {
+    tls_check.expires_after(std::chrono::milliseconds(options.tls_reload_check_ms));
+    tls_check.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      tls->reload_if_changed();
+      check_tls_files();
+    });
   }
 
   // Over TLS, or with many refusals still being answered, the connection just closes.
   void refuse(tcp::socket socket) {
     if (Metrics* m = options.metrics) ++m->http_connections_refused;
-    if (use_tls || shared.refusals.load() >= Refusal::kInFlightMax) return;  // the socket closes here
+    if (tls || shared.refusals.load() >= Refusal::kInFlightMax) return;  // the socket closes here
     std::make_shared<Refusal>(shared, std::move(socket))->start();
   }
 
@@ -600,8 +618,8 @@ struct HttpServer::Impl {
   std::size_t next_home = 0;
   asio::thread_pool blocking_pool;  // after the io_contexts: destroyed (joined) before them
   tcp::acceptor acceptor;
-  ssl::context tls;
-  bool use_tls = false;
+  std::unique_ptr<TlsContextReloader> tls;  // null: plain HTTP
+  asio::steady_timer tls_check;
   std::vector<std::thread> threads;
   std::atomic<std::uint16_t> bound_port{0};
   std::string bound_address;
@@ -617,14 +635,7 @@ void HttpServer::start() {
   if (!o.tls_certificate_file.empty() || !o.tls_private_key_file.empty()) {
     if (o.tls_certificate_file.empty() || o.tls_private_key_file.empty())
       throw std::runtime_error("TLS needs both a certificate and a private key");
-    beast::error_code ec;
-    impl_->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-    impl_->tls.use_certificate_chain_file(o.tls_certificate_file, ec);
-    if (ec) throw std::runtime_error("cannot load the TLS certificate " + o.tls_certificate_file + ": " + ec.message());
-    impl_->tls.use_private_key_file(o.tls_private_key_file, ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("cannot load the TLS private key " + o.tls_private_key_file + ": " + ec.message());
-    impl_->use_tls = true;
+    impl_->tls = std::make_unique<TlsContextReloader>(o.tls_certificate_file, o.tls_private_key_file, o.metrics);
   }
   if (o.listen_fd >= 0)
     take_listener(impl_->acceptor, o.listen_fd);
@@ -634,6 +645,7 @@ void HttpServer::start() {
   impl_->bound_port = bound.port();
   impl_->bound_address = bound.address().to_string();
   impl_->accept();
+  if (impl_->tls && o.tls_reload_check_ms > 0) impl_->check_tls_files();
   for (auto& io : impl_->ios) {
     impl_->keep_running.push_back(asio::make_work_guard(*io));
     impl_->threads.emplace_back([&io = *io] { io.run(); });
@@ -646,6 +658,7 @@ void HttpServer::stop(int drain_timeout_ms) {
   asio::post(*impl_->ios.front(), [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->tls_check.cancel();
   });
   std::vector<std::shared_ptr<Connection>> open;
   {
@@ -697,6 +710,8 @@ void send_to_all(const std::vector<std::shared_ptr<WebSocketConnection>>& connec
       for (const auto& c : group) c->send(text, key);
     });
 }
-bool HttpServer::tls() const { return impl_->use_tls; }
+bool HttpServer::tls() const { return impl_->tls != nullptr; }
+
+std::string HttpServer::reload_tls() { return impl_->tls ? impl_->tls->reload() : std::string(); }
 
 }  // namespace oee::server

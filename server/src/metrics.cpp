@@ -58,6 +58,9 @@ std::string Metrics::prometheus_text() const {
          http_connections_refused.load());
   metric("oee_http_read_timeouts_total", "counter", "Connections closed for not sending headers or body in time",
          http_read_timeouts.load());
+  metric("oee_tls_reloads_total", "counter", "HTTPS certificate and key reloads (SIGHUP or a file change)", tls_reloads.load());
+  metric("oee_tls_reload_failures_total", "counter", "HTTPS reloads refused (unreadable file, key not matching); the previous certificate serves",
+         tls_reload_failures.load());
   out += "# HELP oee_http_requests_total HTTP requests by status class\n# TYPE oee_http_requests_total counter\n";
   out += "oee_http_requests_total{code=\"2xx\"} " + std::to_string(requests_2xx_.load()) + "\n";
   out += "oee_http_requests_total{code=\"4xx\"} " + std::to_string(requests_4xx_.load()) + "\n";

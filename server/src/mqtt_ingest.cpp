@@ -61,6 +61,12 @@ void MqttIngest::stop() {
   subscriber_->stop();
   if (reporter_) reporter_->stop();
 }
+std::string MqttIngest::reload_tls() {
+  std::string error = subscriber_->reload_tls();
+  if (error.empty() && reporter_) error = reporter_->reload_tls();
+  return error;
+}
+
 bool MqttIngest::connected() const { return subscriber_->connected(); }
 
 MqttIngestStats MqttIngest::stats() const {

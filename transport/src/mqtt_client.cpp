@@ -2,9 +2,11 @@
 
 #include <mosquitto.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
+#include "mqtt_connection.h"
 #include "reconnect_backoff.h"
 
 namespace oee::transport {
@@ -97,6 +99,18 @@ std::optional<int> MqttClient::publish(std::string_view topic, std::string_view 
   const int rc = mosquitto_publish(mosq_, &mid, t.c_str(), static_cast<int>(payload.size()), payload.data(), qos, retain);
   if (rc != MOSQ_ERR_SUCCESS) return std::nullopt;
   return mid;
+}
+
+std::string MqttClient::reload_tls() {
+  if (std::none_of(brokers_.begin(), brokers_.end(), [](const BrokerAddress& b) { return b.tls; })) return {};
+  try {
+    make_tls_context(options_.tls);  // what libmosquitto will load at the next connect, checked first
+  } catch (const std::invalid_argument& e) {
+    log_line("mqtt: TLS reload refused, the connection stays: %s%s\n", e.what(), "");
+    return e.what();
+  }
+  reconnect_requested_ = true;
+  return {};
 }
 
 bool MqttClient::sleep_interruptible(std::chrono::milliseconds d) {
@@ -212,16 +226,18 @@ void MqttClient::run() {
     const std::string url = current_broker();
     log_line("mqtt: connected to %s as %s\n", url, options_.client_id);
     if (handlers_.on_connection) handlers_.on_connection(true, url);
-    while (running_ && !lost_) {
+    while (running_ && !lost_ && !reconnect_requested_) {
       const int rc = mosquitto_loop(mosq_, 50, 1);
       if (rc != MOSQ_ERR_SUCCESS) break;
     }
-    if (!running_) {
+    if (!running_ || reconnect_requested_.exchange(false)) {
       mosquitto_disconnect(mosq_);
       mosquitto_loop(mosq_, 50, 1);
       destroy_session();
       if (handlers_.on_connection) handlers_.on_connection(false, url);
-      break;
+      if (!running_) break;
+      log_line("mqtt: reconnecting to %s (TLS files read again)%s\n", url, "");
+      continue;
     }
     log_line("mqtt: connection to %s lost%s\n", url, "");
     destroy_session();

@@ -1,5 +1,6 @@
 #include "oee/transport/mqtt_subscriber.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <stdexcept>
@@ -63,9 +64,11 @@ bool AckingSubscriber::Session::run() {
   if (sub_.options_.subscriptions.empty()) set_connected();
   else if (!send_subscribe()) return false;
   read_loop();
-  if (!sub_.running_) c_.send_all(packets::disconnect());
+  if (!sub_.running_ || sub_.reconnect_requested_) c_.send_all(packets::disconnect());
   sub_.connected_ = false;
-  if (sub_.running_ && was_connected_) std::fprintf(stderr, "mqtt subscriber: connection to %s lost\n", broker_.url().c_str());
+  if (sub_.running_ && was_connected_)
+    std::fprintf(stderr, sub_.reconnect_requested_ ? "mqtt subscriber: reconnecting to %s with the TLS files read again\n"
+                                                   : "mqtt subscriber: connection to %s lost\n", broker_.url().c_str());
   return was_connected_;
 }
 
@@ -96,7 +99,7 @@ void AckingSubscriber::Session::set_connected() {
 
 // Until the connection is lost, the subscriber stops, or a subscription is refused.
 bool AckingSubscriber::Session::read_loop() {
-  while (sub_.running_) {
+  while (sub_.running_ && !sub_.reconnect_requested_) {
     // Something buffered or waiting right now: keep collecting; otherwise hand over what we have.
     const bool more_now = c_.wait_readable(0) == 1;
     if (!more_now || batch_.size() >= sub_.max_batch_messages_ || batch_bytes_ >= sub_.max_batch_bytes_) {
@@ -266,12 +269,35 @@ void AckingSubscriber::run() {
   }
 }
 
+std::string AckingSubscriber::reload_tls() {
+  if (std::none_of(brokers_.begin(), brokers_.end(), [](const BrokerAddress& b) { return b.tls; })) return {};
+  std::shared_ptr<ssl_ctx_st> loaded;
+  try {
+    loaded = make_tls_context(options_.tls);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "mqtt subscriber: TLS reload refused, the connection stays: %s\n", e.what());
+    return e.what();
+  }
+  {
+    std::lock_guard lock(tls_mutex_);
+    tls_context_ = std::move(loaded);
+  }
+  reconnect_requested_ = true;
+  return {};
+}
+
 bool AckingSubscriber::session(const BrokerAddress& broker) {
+  reconnect_requested_ = false;  // this connection takes the newest context
+  std::shared_ptr<ssl_ctx_st> tls_context;
+  {
+    std::lock_guard lock(tls_mutex_);
+    tls_context = tls_context_;
+  }
   const int fd = connect_tcp(broker, static_cast<int>(options_.connect_timeout.count()));
   if (fd < 0) return false;
   Connection c(fd);
   if (broker.tls) {
-    if (const std::string why = c.start_tls(tls_context_.get(), broker.host, !options_.tls.insecure); !why.empty()) {
+    if (const std::string why = c.start_tls(tls_context.get(), broker.host, !options_.tls.insecure); !why.empty()) {
       std::fprintf(stderr, "mqtt subscriber: %s: %s\n", broker.url().c_str(), why.c_str());
       return false;
     }

@@ -137,6 +137,31 @@ TestCertificates make_test_certificates(const std::string& dir) {
   return {dir + "/ca.pem", dir + "/server.pem", dir + "/server.key", dir + "/client.pem", dir + "/client.key"};
 }
 
+void renew_client_certificate(const std::string& dir, const std::string& cn, const std::string& cert_file,
+                              const std::string& key_file) {
+  const std::string script = "cd '" + dir + "' && openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes" +
+                             " -keyout renewed.key -out renewed.csr -subj /CN=" + cn +
+                             " && openssl x509 -req -in renewed.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out renewed.pem" +
+                             " -days 2 -extfile client.ext";
+  if (std::system(("(" + script + ") >>'" + dir + "/openssl.log' 2>&1").c_str()) != 0)
+    throw std::runtime_error("openssl could not renew the client certificate (see " + dir + "/openssl.log)");
+  std::filesystem::rename(dir + "/renewed.key", key_file);
+  std::filesystem::rename(dir + "/renewed.pem", cert_file);
+}
+
+std::set<std::string> clients_connected_as(const MosquittoProcess& broker, const std::string& user) {
+  std::set<std::string> ids;
+  std::ifstream in(broker.dir() + "/mosquitto.log");
+  for (std::string line; std::getline(in, line);) {
+    const auto as = line.find(" as "), open = line.find(" (", line.find(" as ") + 1);
+    if (line.find("New client connected") == std::string::npos || line.find("u'" + user + "'") == std::string::npos ||
+        as == std::string::npos || open == std::string::npos)
+      continue;
+    ids.insert(line.substr(as + 4, open - as - 4));
+  }
+  return ids;
+}
+
 std::string tls_listener_config(int port, const TestCertificates& c, bool require_client_certificate) {
   return "listener " + std::to_string(port) + " 127.0.0.1\ncafile " + c.ca_file + "\ncertfile " + c.server_cert_file +
          "\nkeyfile " + c.server_key_file + "\nrequire_certificate " + (require_client_certificate ? "true" : "false") + "\n";

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,10 @@ struct TestCertificates {
   std::string ca_file, server_cert_file, server_key_file, client_cert_file, client_key_file;
 };
 TestCertificates make_test_certificates(const std::string& dir);
+// A new client certificate with this common name from the CA of make_test_certificates(dir),
+// moved over `cert_file` and `key_file` (key first), as an operator renewing them would.
+void renew_client_certificate(const std::string& dir, const std::string& cn, const std::string& cert_file,
+                              const std::string& key_file);
 // mosquitto.conf lines (for MosquittoProcess's extra_config) of a TLS listener on 127.0.0.1:port.
 std::string tls_listener_config(int port, const TestCertificates& c, bool require_client_certificate);
 
@@ -77,6 +82,10 @@ class MosquittoProcess {
   std::string password_file_;
   ChildProcess process_;
 };
+
+// The client ids the broker logged connecting with this user name (with use_identity_as_username:
+// the common name of the client certificate); needs its notice log.
+std::set<std::string> clients_connected_as(const MosquittoProcess& broker, const std::string& user);
 
 // A Mosquitto whose access control is its dynamic security plugin (admin user "admin"). Unlike
 // an acl_file (with which Mosquitto 2.0 grants every subscription and only filters deliveries), the

@@ -38,6 +38,11 @@ struct IssuedToken {
   TimeMs expires = 0;  // 0: never
 };
 
+struct RotatedToken {
+  IssuedToken issued;      // the new token
+  TimeMs old_expires = 0;  // when the old one stops working
+};
+
 struct UserInfo {
   std::string name;
   Role role = Role::viewer;
@@ -93,6 +98,9 @@ class Accounts {
   // Makes `token` (OEE_ADMIN_TOKEN) an admin API token, replacing the one of an earlier start.
   // Throws AccountsError when shorter than 16 characters.
   void set_environment_admin_token(std::string_view token);
+  // A start without OEE_ADMIN_TOKEN: the one of an earlier start stops working (taking it out of the
+  // environment revokes it).
+  void remove_environment_admin_token();
 
   void create_user(std::string_view name, std::string_view password, Role role, const PersonalData& personal = {});
   // Sets a user's role, password (empty: unchanged) and personal data (as given). False when no such user.
@@ -120,8 +128,15 @@ class Accounts {
   std::vector<TokenInfo> tokens();
   // Revokes a token (API token or session) by id; false when unknown.
   bool revoke_token(std::string_view id);
-  // Ends the sessions past their lifetime or idle timeout (a clock tick calls this, so what they
-  // hold open, e.g. WebSockets, closes without waiting for their next request). Returns how many.
+  // Rotates API token `id`: a new token with its name and role, while the old one stays valid for
+  // `overlap_ms` more (its expiry is set, then the clock tick ends it). nullopt when there is no
+  // such API token; throws AccountsError for a session, OEE_ADMIN_TOKEN or an overlap out of
+  // [0, kRotationOverlapMaxMs].
+  static constexpr DurationMs kRotationOverlapMaxMs = 7 * 24 * kMsPerHour;
+  std::optional<RotatedToken> rotate_api_token(std::string_view id, DurationMs overlap_ms);
+  // Ends the sessions past their lifetime or idle timeout, and the API tokens past their expiry
+  // (a rotation's overlap): a clock tick calls this, so what they hold open, e.g. WebSockets,
+  // closes without waiting for their next request. Returns how many.
   std::size_t end_expired_sessions();
 
   // Told the ids of tokens that ended (revoked, logged out, expired, or a role change), outside

@@ -24,6 +24,9 @@ class EdgeAgent {
 
   void start();
   void stop();  // sources stop, the queue is flushed, "offline" status, clean disconnect
+  // Renewed mqtt.tls files without a restart (SIGHUP): checked, then a clean reconnect with them;
+  // the durable queue resends what was not acknowledged. "" or the error (the connection stays).
+  std::string reload_tls();
 
   DurableQueue& queue() { return *queue_; }
   const EdgeConfig& config() const { return config_; }

@@ -42,6 +42,9 @@ struct HttpServerOptions {
   // TLS: PEM files; both empty = plain HTTP.
   std::string tls_certificate_file;
   std::string tls_private_key_file;
+  // How often the certificate and key files are checked for a change (modification time or size),
+  // which reloads them as reload_tls() does; 0: only on reload_tls() (SIGHUP in `oee serve`).
+  int tls_reload_check_ms = 5000;
   // A WebSocket client with more than this waiting to be sent is dropped (it never slows others).
   std::size_t websocket_queue_bytes_max = 1024 * 1024;
   std::size_t websocket_message_bytes_max = 64 * 1024;  // from clients
@@ -65,6 +68,10 @@ class HttpServer {
   // WebSockets with "going away", then stops the threads.
   void stop(int drain_timeout_ms = 5000);
   std::uint16_t port() const;
+  // Loads the TLS certificate and key again for new connections (open ones keep theirs); on error
+  // the previous ones stay in use. Returns "" or the error (also logged and counted in /metrics).
+  // "" without TLS.
+  std::string reload_tls();
   bool tls() const;
 
  private:

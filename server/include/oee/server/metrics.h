@@ -29,6 +29,8 @@ class Metrics {
   std::atomic<std::uint64_t> http_connections_refused{0};  // over --max-connections(-per-address)
   std::atomic<std::uint64_t> http_read_timeouts{0};  // closed by the header or body deadline
   std::atomic<std::uint64_t> ingest_conflicts{0};  // events under a stored identity with other content
+  std::atomic<std::uint64_t> tls_reloads{0};          // HTTPS certificate and key loaded again (SIGHUP, file change)
+  std::atomic<std::uint64_t> tls_reload_failures{0};  // ... refused (bad file, key not matching): the old one serves
 
   // The counters in Prometheus text exposition format (without a trailing # EOF).
   std::string prometheus_text() const;

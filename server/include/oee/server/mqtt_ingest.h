@@ -43,6 +43,10 @@ class MqttIngest {
   void stop();
   // Connected and every subscription granted (a refused one keeps this false while it is retried).
   bool connected() const;
+  // Renewed --mqtt-ca-file/--mqtt-cert-file/--mqtt-key-file without a restart: checked, then the
+  // connections end cleanly and come back with them (the persistent session loses nothing); files
+  // that do not load leave the connections alone. "" or the error.
+  std::string reload_tls();
 
   // Received messages: their valid events are stored in one commit (one fsync for many messages
   // under load); each invalid one is dead-lettered with its topic. Throws only when storage fails

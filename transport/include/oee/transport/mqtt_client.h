@@ -78,6 +78,12 @@ class MqttClient {
 
   void start();
   void stop();  // disconnects cleanly (the will is not sent)
+  // Renewed TLS files without a restart: checks that the CA, certificate and key files load (and
+  // the key is the certificate's), then disconnects cleanly (no will) and connects again at once,
+  // with the files read anew. What was in flight is the caller's to resend, as on any lost
+  // connection. Files that do not load leave the connection alone. "" or the error; "" without
+  // an mqtts:// broker.
+  std::string reload_tls();
 
   // Publishes; returns the message id (matched by on_published for QoS 1), or nullopt when not
   // connected or the client refused it. Thread-safe. `generation` (optional out) names the
@@ -107,6 +113,7 @@ class MqttClient {
   std::atomic<bool> connected_{false};
   std::atomic<int> connack_{-1};  // -1 waiting, 0 accepted, >0 refused
   std::atomic<bool> lost_{false};
+  std::atomic<bool> reconnect_requested_{false};
   std::atomic<std::uint64_t> generation_{0};
   std::atomic<std::uint64_t> reconnects_{0};
   std::thread thread_;

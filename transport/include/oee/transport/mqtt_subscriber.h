@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +59,12 @@ class AckingSubscriber {
   std::uint64_t messages() const { return messages_.load(); }
   // SUBACKs that refused a subscription, since construction.
   std::uint64_t subscription_refusals() const { return subscription_refusals_.load(); }
+  // Renewed TLS files without a restart: loads them into a new context (the key checked against
+  // the certificate), then ends the connection cleanly; the next one uses the new context. The
+  // persistent session keeps what the broker holds for us, and messages not yet acknowledged come
+  // again. Files that do not load leave the context and connection alone. "" or the error; ""
+  // without an mqtts:// broker.
+  std::string reload_tls();
 
  private:
   class Session;  // one connection's protocol steps (mqtt_subscriber.cpp)
@@ -71,7 +78,9 @@ class AckingSubscriber {
   std::size_t max_batch_messages_;
   std::size_t max_batch_bytes_;
   std::vector<BrokerAddress> brokers_;
+  mutable std::mutex tls_mutex_;             // guards tls_context_ against reload_tls()
   std::shared_ptr<ssl_ctx_st> tls_context_;  // with mqtts:// brokers
+  std::atomic<bool> reconnect_requested_{false};
   std::atomic<bool> running_{false};
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> messages_{0};
