@@ -15,7 +15,7 @@ debian_packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients nats-server postgresql-15 python3-pymodbus python3-serial python3-serial-asyncio  # pymodbus 3.0 server imports serial
-  chromium nginx wrk curl procps psmisc
+  chromium nginx wrk curl procps psmisc testssl.sh
 )
 
 missing=()

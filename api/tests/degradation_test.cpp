@@ -32,6 +32,26 @@ TEST_F(Api, ReadsServeStaleValuesWhileStorageIsDown) {
   EXPECT_EQ(get(kpis).headers.find("X-OEE-Stale"), std::string::npos);
 }
 
+// The answers kept for an outage are bounded (Access::kStaleResponsesMax), and a full table lets the
+// least recently used go: here the alphabetically first answer, asked again, stays, while the
+// oldest of the others goes (an eviction in key order would lose the first instead).
+TEST_F(Api, TheStaleAnswersAreBoundedAndTheLeastRecentlyUsedGoes) {
+  auto kpis = [](std::size_t i) {
+    return "/api/v1/kpis?node=s1&from=2026-11-10T06:00:00-06:00&to=2026-11-10T14:00:00-06:00&n=" + std::to_string(100000 + i);
+  };
+  const std::size_t kept_max = Access::kStaleResponsesMax;
+  for (std::size_t i = 0; i < kept_max; ++i) ASSERT_EQ(get(kpis(i)).status, 200) << i;  // a full table
+  ASSERT_EQ(get(kpis(0)).status, 200);         // the first, used again
+  ASSERT_EQ(get(kpis(kept_max)).status, 200);  // one more: the least recently used goes
+  storage_failing_ = true;
+  const auto first = get(kpis(0));
+  EXPECT_EQ(first.status, 200);
+  EXPECT_NE(first.headers.find("X-OEE-Stale: true"), std::string::npos) << first.headers;
+  EXPECT_EQ(get(kpis(1)).status, 503);  // evicted
+  EXPECT_EQ(get(kpis(2)).status, 200);
+  EXPECT_EQ(get(kpis(kept_max)).status, 200);
+}
+
 TEST_F(Api, WritesFailCleanlyWhileStorageIsDownAndWorkAfter) {
   ingest_vorne_shift();
   const std::string body = R"({"machine":"s1/a1/l1/press","at":"2026-11-10T09:10:00-06:00","reason":"material"})";

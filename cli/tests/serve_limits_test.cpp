@@ -44,8 +44,27 @@ class ServeLimits : public ::testing::Test {
     return oee::testing::HttpConnection(port_, from).request(method, target, body, headers);
   }
   oee::testing::HttpReply login(const char* from, const std::string& password, const std::string& forwarded_for = {}) {
-    return send(from, "POST", "/api/v1/login", R"({"user":"olga","password":")" + password + "\"}",
+    return login_as(from, "olga", password, forwarded_for);
+  }
+  oee::testing::HttpReply login_as(const char* from, const std::string& user, const std::string& password,
+                                   const std::string& forwarded_for = {}) {
+    return send(from, "POST", "/api/v1/login", R"({"user":")" + user + R"(","password":")" + password + "\"}",
                 forwarded_for.empty() ? "" : "X-Forwarded-For: " + forwarded_for + "\r\n");
+  }
+  // Bad passwords from `from`, each for another user name (and, when `spoofed_for` is set, each with
+  // another made-up X-Forwarded-For), until the first 429: how many got 401 before it.
+  int failures_until_held_up(const char* from, const std::string& forwarded_for, bool spoofed_for = false) {
+    for (int i = 0; i < 50; ++i) {
+      const std::string for_header = spoofed_for ? "10.77.0." + std::to_string(i) : forwarded_for;
+      const auto r = login_as(from, "user" + std::to_string(i), "wrong password", for_header);
+      if (r.status == 429) {
+        EXPECT_GE(retry_after_s(r), 1) << r.headers;
+        EXPECT_NE(r.body.find("too_many_attempts"), std::string::npos) << r.body;
+        return i;
+      }
+      EXPECT_EQ(r.status, 401) << r.body;
+    }
+    return -1;
   }
   void create_user() {
     const auto r = send("127.0.0.1", "POST", "/api/v1/users", R"({"name":"olga","password":"operator password","role":"operator"})",
@@ -72,6 +91,24 @@ TEST_F(ServeLimits, LoginBackOffAndTrustedProxyFlags) {
   // Another client behind the same proxy, and the spoofed header from an untrusted peer, are not held up.
   EXPECT_EQ(login("127.0.0.20", "operator password", "198.51.100.2").status, 200);
   EXPECT_EQ(login("127.0.0.21", "operator password", "198.51.100.1").status, 200);
+}
+
+// The acceptance case with the defaults (10 failures a minute per client address): a brute force
+// across many user names from one address is held up, and cannot lock out the real user elsewhere.
+// Behind `--trusted-proxy`, the client named by X-Forwarded-For counts, not the proxy; from an
+// untrusted peer, a different made-up X-Forwarded-For on each try does not dodge the back-off.
+TEST_F(ServeLimits, ABruteForceFromManyUserNamesAndTheProxyCase) {
+  start({"--trusted-proxy", "127.0.0.50/32"});
+  create_user();
+  EXPECT_EQ(failures_until_held_up("127.0.0.51", "", true), 10);
+  EXPECT_EQ(login("127.0.0.51", "operator password").status, 429);
+  EXPECT_EQ(login("127.0.0.52", "operator password").status, 200);
+  // Through the trusted proxy: one client is held up, the proxy's other clients are not.
+  EXPECT_EQ(failures_until_held_up("127.0.0.50", "198.51.100.9"), 10);
+  EXPECT_EQ(login("127.0.0.50", "operator password", "198.51.100.9").status, 429);
+  EXPECT_EQ(login("127.0.0.50", "operator password", "198.51.100.10").status, 200);
+  // An address the client puts in front of the proxy's own entry does not help it.
+  EXPECT_EQ(login("127.0.0.50", "operator password", "203.0.113.5, 198.51.100.9").status, 429);
 }
 
 TEST_F(ServeLimits, RateLimitFlags) {

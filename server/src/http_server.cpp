@@ -1,4 +1,4 @@
-// Boost.Beast lives in this file only.
+// Boost.Beast lives in this file and beast_limits.h only.
 #include <utility>  // before Asio: Boost 1.74 misses it for g++ 12
 
 #include "oee/server/http_server.h"
@@ -16,6 +16,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "beast_limits.h"
 #include "oee/server/connection_limits.h"
 #include "oee/server/failure_response.h"
 #include "oee/server/tls_context_reloader.h"
@@ -44,32 +45,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kHeaderBytesMax = 16 * 1024;
+using beast_limits::kHeaderBytesMax;
 using PlainStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-HttpRequest to_request(const http::request<http::string_body>& in, const std::string& remote) {
-  HttpRequest r;
-  r.method = std::string(in.method_string().data(), in.method_string().size());
-  const std::string_view target(in.target().data(), in.target().size());
-  const std::size_t q = target.find('?');
-  auto path = percent_decode(target.substr(0, q), false);
-  r.path = path ? *path : std::string(target.substr(0, q));
-  if (q != std::string_view::npos && !parse_query_string(target.substr(q + 1), r.query)) r.query.clear(), r.query["\x01"] = "";
-  for (const auto& field : in) {
-    const auto name = field.name_string();
-    r.headers[lower(std::string_view(name.data(), name.size()))] = std::string(field.value());
-  }
-  r.body = in.body();
-  r.remote_address = remote;
-  return r;
-}
 
 // A connection the server can ask to finish (drain on stop).
 class Connection {
@@ -145,8 +123,7 @@ class WebSocketSession : public Connection,
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& r) { r.set(http::field::server, "oee"); }));
-    ws_.read_message_max(shared_.options.websocket_message_bytes_max);
-    // permessage-deflate stays off (its default): Boost 1.74's deflate holds much memory per client.
+    beast_limits::limit(ws_, shared_.options);
     ws_.async_accept(upgrade, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return self->finish();
       {
@@ -346,8 +323,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     if (shared_.draining && !first_request_) return close();
     busy_ = false;
     parser_.emplace();
-    parser_->header_limit(kHeaderBytesMax);
-    parser_->body_limit(shared_.options.body_bytes_max);
+    beast_limits::limit(*parser_, shared_.options);
     // A new client sends its request at once, and pipelined bytes are a request begun: the header
     // deadline runs from now. Otherwise the connection may idle until the next request starts.
     if (first_request_ || buffer_.size() > 0) return read_header();
@@ -380,17 +356,11 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     if (ec == beast::error::timeout)
       if (Metrics* m = shared_.options.metrics) ++m->http_read_timeouts;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted) return close();
-    if (ec) {
-      // A request too large or malformed gets an answer before the connection closes.
-      HttpResponse error = ec == http::error::body_limit || ec == http::error::header_limit
-                               ? HttpResponse::error(413, "too_large", "request larger than allowed")
-                               : HttpResponse::error(400, "bad_request", "malformed HTTP request: " + ec.message());
-      return send(std::move(error), false, 11, std::chrono::steady_clock::now());
-    }
+    if (ec) return send(beast_limits::parse_failure(ec), false, 11, std::chrono::steady_clock::now());
     const auto started = std::chrono::steady_clock::now();
     http::request<http::string_body> request = parser_->release();
-    HttpRequest req = to_request(request, remote_);
-    if (websocket::is_upgrade(request) && !req.query.count("\x01")) {
+    HttpRequest req = beast_limits::to_request(request, remote_);
+    if (websocket::is_upgrade(request) && !beast_limits::malformed_query(req)) {
       if (const WebSocketAccept* accept = shared_.router.websocket(req.path)) {
         auto ws = std::make_shared<WebSocketSession<Stream>>(std::move(stream_), shared_, std::move(slot_));
         ws->run(std::move(request), *accept, req);
@@ -399,14 +369,14 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     }
     const bool head = request.method() == http::verb::head, keep_alive = request.keep_alive();
     const unsigned version = request.version();
-    if (!req.query.count("\x01") && shared_.router.blocking(req)) return answer_off_io_thread(std::move(req), head, keep_alive, version, started);
+    if (!beast_limits::malformed_query(req) && shared_.router.blocking(req)) return answer_off_io_thread(std::move(req), head, keep_alive, version, started);
     HttpResponse response = answer(req);
     if (head) response.body.clear();
     send(std::move(response), keep_alive && !shared_.draining, version, started);
   }
 
   HttpResponse answer(const HttpRequest& req) const {
-    if (req.query.count("\x01")) return HttpResponse::error(400, "bad_request", "malformed query string");
+    if (beast_limits::malformed_query(req)) return HttpResponse::error(400, "bad_request", "malformed query string");
     try {
       return shared_.router.dispatch(req);
     } catch (const std::exception& e) {
@@ -457,7 +427,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   Shared& shared_;
   ConnectionLimits::Slot slot_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<beast_limits::RequestParser> parser_;
   std::string remote_;
   bool busy_ = false, first_request_ = true, between_requests_ = false;
 };

@@ -9,6 +9,7 @@
 
 #include "oee/server/log.h"
 #include "oee/server/metrics.h"
+#include "tls_policy.h"
 
 namespace oee::server {
 
@@ -23,13 +24,11 @@ std::string openssl_reason() {
   return text;
 }
 
-// TLS 1.2 and later, no compression (as Asio's context sets), no session-ticket key reuse across
-// DH exchanges.
+// A context of the certificate and key, under the server's TLS policy (tls_policy.h).
 std::shared_ptr<SSL_CTX> load_context(const std::string& certificate_file, const std::string& private_key_file) {
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   if (!ctx) throw std::runtime_error("cannot create a TLS context: " + openssl_reason());
-  SSL_CTX_set_options(ctx.get(), SSL_OP_ALL | SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 |
-                                     SSL_OP_SINGLE_DH_USE | SSL_OP_NO_COMPRESSION);
+  apply_tls_policy(ctx.get());  // every context the server serves: the one policy testssl checks
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), certificate_file.c_str()) != 1)
     throw std::runtime_error("cannot load the TLS certificate " + certificate_file + ": " + openssl_reason());
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), private_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
