@@ -143,10 +143,12 @@ int main() {
   const bool quick = std::getenv("BENCH_QUICK") != nullptr;
   const std::string dir = make_dir("bench-storage");
   try {
-    const FixedOffsetZone zone(kMsPerHour, "+01:00");
     // BENCH_STORAGE_PART=ingest|query runs one part only (profiling).
     const char* part_env = std::getenv("BENCH_STORAGE_PART");
     const std::string part = part_env ? part_env : "";
+    // A store for `oee serve` is made under the zone its plant file names (the same +01:00): rollups
+    // made under another zone name would be recomputed when the server opens the store.
+    const FixedOffsetZone zone(kMsPerHour, part == "store" ? "Etc/GMT-1" : "+01:00");
     // (a) ingest: 1,000 machines, batches of 10,000 events (~10 per machine per batch).
     if (part.empty() || part == "ingest") {
       const PlantModel plant = synthetic::bench_plant(20, 50);
@@ -174,7 +176,8 @@ int main() {
     }
     // (b) queries over a year of 1,000 machines: >= 10M events (quick: 1M). BENCH_STORAGE_NO_DATA_S=N
     // sets no_data_after_s on every machine (rows named with it): the same queries with no-data detection.
-    if (part.empty() || part == "query") {
+    // BENCH_STORAGE_PART=store only builds the store (into BENCH_STORAGE_DB: bench/backup_rpo_rto.sh).
+    if (part.empty() || part == "query" || part == "store") {
       const char* no_data_env = std::getenv("BENCH_STORAGE_NO_DATA_S");
       const DurationMs no_data_ms = no_data_env ? std::stoll(no_data_env) * 1000 : 0;
       const std::string rows_of = no_data_ms > 0 ? std::string(", no_data_after_s=") + no_data_env : std::string();
@@ -204,6 +207,10 @@ int main() {
             store->append(std::span(events).subspan(i, std::min<std::size_t>(10'000, events.size() - i)), start + span);
         }
         std::printf("query store: %lld events in %.1f s\n", static_cast<long long>(store->event_count()), seconds_since(t0));
+      }
+      if (part == "store") {
+        fs::remove_all(dir);
+        return 0;
       }
       auto store = storage::open_sqlite_store(file, plant, cal);
       std::mt19937_64 rng(3);

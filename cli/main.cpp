@@ -30,7 +30,7 @@ bool register_command(const char* name, CommandFunction run, const char* summary
 namespace {
 
 // The order people meet the commands in.
-constexpr std::string_view kOrder[] = {"serve", "replay", "check-plant", "simulate", "edge", "opcua", "db", "audit", "export"};
+constexpr std::string_view kOrder[] = {"serve", "replay", "check-plant", "simulate", "edge", "opcua", "db", "backup", "restore", "audit", "export"};
 
 void print_usage(std::FILE* to) {
   auto commands = oee::cli::registry();

@@ -16,6 +16,7 @@
 #include "serve_security_options.h"
 #include "oee/api/live_feed.h"
 #include "oee/api/routes.h"
+#include "oee/server/continuous_backups.h"
 #include "oee/server/http_server.h"
 #include "oee/server/listener_handover.h"
 #include "oee/server/live_state_refresh.h"
@@ -119,6 +120,7 @@ struct ServeOptions {
   SecurityOptions security;
   api::TrustedProxies trusted_proxies;  // from --trusted-proxy, once checked
   auth::AccountsOptions accounts;       // from the login and session flags, once checked
+  server::ContinuousBackupOptions backup;  // --backup-*
   const char* admin_token = nullptr;  // OEE_ADMIN_TOKEN
   std::string executable;  // this program's path, which an upgrade runs again (SIGUSR2)
 };
@@ -184,6 +186,22 @@ void add_demo_options(CLI::App& app, ServeOptions& o) {
       ->check(CLI::Range(0, 24 * 90))->capture_default_str();
 }
 
+// Continuous backups of the data directory (docs/operations.md, "Backup and restore").
+void add_backup_options(CLI::App& app, ServeOptions& o) {
+  auto* g = app.add_option_group("backup");
+  g->add_option("--backup-dir", o.backup.backup_dir, "back up the data directory (SQLite) into DIR/oee-backup-<time> every "
+                "--backup-interval-s while serving");
+  g->add_option("--backup-interval-s", o.backup.interval_s, "seconds between backups (with a backup's duration: the RPO)")
+      ->check(CLI::Range(1, 7 * 24 * 3600))->capture_default_str();
+  g->add_option("--backup-keep", o.backup.keep, "newest backups kept in --backup-dir")->check(CLI::Range(1, 10000))->capture_default_str();
+}
+
+std::string check_backup_options(ServeOptions& o) {
+  o.backup.data_dir = o.data_dir;
+  if (o.backup.backup_dir.empty() || o.storage_url.empty()) return {};
+  return "--backup-dir backs up the SQLite files of --data-dir; with --storage, back up that database itself (docs/operations.md)";
+}
+
 // What is wrong with the options (empty when nothing); fills `o.http` and `o.admin_token`.
 std::string check_serve_options(ServeOptions& o) {
   o.http.threads = o.threads;
@@ -197,6 +215,7 @@ std::string check_serve_options(ServeOptions& o) {
   if (std::string why = check_security_options(o.security, o.trusted_proxies, o.accounts); !why.empty()) return why;
   if (std::string why = server::check_mqtt_ingest_config(o.mqtt); !why.empty()) return why;
   if (!o.demo && o.plant_path.empty()) return "give --plant FILE (or --demo for the simulated demo plant)";
+  if (std::string why = check_backup_options(o); !why.empty()) return why;
   return {};
 }
 
@@ -336,6 +355,8 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   server::LiveStateRefresh live_refresh(service, machines_refreshed_from_store(service, o), o.live_refresh_ms);
   live_refresh.start();
   retention.start();
+  server::ContinuousBackups backups(o.backup, service.metrics());
+  backups.start();
   server::HttpServer http_server(router, o.http);
   http_server.start();
   live.start();
@@ -352,6 +373,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   if (mqtt_ingest) mqtt_ingest->stop();
   live_refresh.stop();
   retention.stop();
+  backups.stop();
   live.stop();
   http_server.stop(5000);
   server::log_line("info", "stopped");
@@ -380,6 +402,7 @@ int run_serve_command(int argc, char** argv) {
   add_http_limit_options(app, options.http);
   add_security_options(app, options.security);
   add_demo_options(app, options);
+  add_backup_options(app, options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

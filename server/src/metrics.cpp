@@ -27,6 +27,13 @@ void Metrics::add_retention_run(std::int64_t events, std::int64_t dead_letters, 
   retention_runs_ += 1;  // last: a scrape that sees the run sees what it deleted
 }
 
+void Metrics::add_backup(std::uint64_t size_bytes, std::int64_t duration_ms, std::int64_t at_ms) {
+  backup_last_size_bytes_ = size_bytes;
+  backup_last_duration_ms_ = duration_ms;
+  backup_last_ms_ = at_ms;
+  backups_ += 1;  // last: a scrape that sees the backup sees its figures
+}
+
 std::string Metrics::prometheus_text() const {
   std::string out;
   auto metric = [&out](const char* name, const char* type, const char* help, auto value) {
@@ -47,6 +54,12 @@ std::string Metrics::prometheus_text() const {
          retention_deleted_dead_letters_.load());
   metric("oee_retention_last_run_timestamp_seconds", "gauge", "Server time of the last completed retention run (0: none yet)",
          retention_last_run_ms_.load() / 1000);
+  metric("oee_backups_total", "counter", "Continuous backups completed (--backup-dir)", backups_.load());
+  metric("oee_backup_failures_total", "counter", "Continuous backups that failed (retried at the next interval)", backup_failures_.load());
+  metric("oee_backup_last_timestamp_seconds", "gauge", "Time of the last completed backup (0: none yet)", backup_last_ms_.load() / 1000);
+  metric("oee_backup_last_duration_seconds", "gauge", "How long the last completed backup took",
+         static_cast<double>(backup_last_duration_ms_.load()) / 1000.0);
+  metric("oee_backup_last_size_bytes", "gauge", "Size of the last completed backup", backup_last_size_bytes_.load());
   metric("oee_websocket_clients", "gauge", "Connected WebSocket clients", websocket_clients.load());
   metric("oee_websocket_messages_sent_total", "counter", "WebSocket messages queued to clients", websocket_messages_sent.load());
   metric("oee_websocket_messages_coalesced_total", "counter", "Updates replaced by a newer one before a slow client took them",

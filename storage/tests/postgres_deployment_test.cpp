@@ -1,6 +1,6 @@
 // PostgreSQL in deployment: several servers on one database, each ingesting its own machines,
 // every one answering for the whole plant; schema migrations; a backup with pg_dump restored with
-// pg_restore answers the same.
+// pg_restore answers the same; a base backup with archived WAL restores to a restore point.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -12,6 +12,7 @@
 #include "postgres_schema.h"
 #include "storage_test_support.h"
 #include "store_backends.h"
+#include "../../transport/tests/eventually.h"
 
 namespace oee::storage {
 namespace {
@@ -240,6 +241,59 @@ TEST(PostgresDeployment, PgDumpBackupRestoredWithPgRestoreAnswersTheSame) {
   fresh.seq += 1'000'000;
   fresh.ts += kMsPerDay * 3;
   EXPECT_EQ(back->append(std::span(&fresh, 1), d.hi).inserted, 1u);
+}
+
+// docs/operations.md, "PostgreSQL: base backup and WAL archiving": a base backup, WAL archived
+// by archive_command, and a new cluster restored from both to a named restore point, replaying the
+// WAL written after the base backup.
+TEST(PostgresDeployment, BaseBackupPlusArchivedWalRestoresToTheRestorePoint) {
+  PlantData d;
+  const std::string archiving = std::string(kTestServerSettings) +
+                                " -c wal_level=replica -c archive_mode=on"
+                                " -c archive_command='test ! -f {dir}/archive/%f && cp %p {dir}/archive/%f'";
+  PostgresCluster primary(archiving);
+  primary.run({"/bin/mkdir", primary.dir() + "/archive"}, "mkdir archive");
+  primary.exec("postgres", "CREATE DATABASE oee");
+  const std::size_t third = d.all.size() / 3;
+  const std::vector<Event> before(d.all.begin(), d.all.begin() + static_cast<std::ptrdiff_t>(third));
+  const std::vector<Event> after_base(d.all.begin() + static_cast<std::ptrdiff_t>(third), d.all.begin() + static_cast<std::ptrdiff_t>(2 * third));
+  const std::vector<Event> after_target(d.all.begin() + static_cast<std::ptrdiff_t>(2 * third), d.all.end());
+  std::int64_t events_at_target = 0;
+  std::vector<KpiTotals> want;
+  {
+    auto store = open_postgres_store(primary.url("oee"), d.plant, d.cal, {});
+    ingest(*store, before, 500);
+    primary.run({std::string(kPostgresBin) + "/pg_basebackup", "-h", primary.dir(), "-U", "postgres", "-D", primary.dir() + "/base",
+                 "--checkpoint=fast"},
+                "pg_basebackup");
+    ingest(*store, after_base, 500);
+    events_at_target = store->event_count();
+    want = d.plant_totals(*store);
+    primary.exec("postgres", "SELECT pg_create_restore_point('oee-test-target')");
+    ingest(*store, after_target, 500);  // after the target: not restored
+    ASSERT_EQ(store->event_count(), static_cast<std::int64_t>(d.all.size()));
+  }
+  // The segment holding the restore point is archived before the primary goes.
+  primary.exec("postgres", "CREATE TABLE switched AS SELECT pg_walfile_name(pg_switch_wal()) AS segment");
+  const auto archived = [&] {
+    return primary.scalar(primary.url(), "SELECT count(*) FROM pg_stat_archiver, switched WHERE last_archived_wal >= segment") == 1;
+  };
+  ASSERT_TRUE(oee::testing::eventually(archived, std::chrono::seconds(30)));
+  primary.stop();
+
+  PostgresCluster restored(FromBaseBackup{primary.dir() + "/base"},
+                           std::string(kTestServerSettings) + " -c restore_command='cp " + primary.dir() + "/archive/%f %p'" +
+                               " -c recovery_target_name=oee-test-target -c recovery_target_action=promote");
+  const auto promoted = [&] { return restored.scalar(restored.url(), "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE 1 END") == 1; };
+  ASSERT_TRUE(oee::testing::eventually(promoted, std::chrono::seconds(60)));
+  auto back = open_postgres_store(restored.url("oee"), d.plant, d.cal, {});
+  EXPECT_EQ(back->event_count(), events_at_target);
+  EXPECT_LT(back->event_count(), static_cast<std::int64_t>(d.all.size()));
+  EXPECT_EQ(d.plant_totals(*back), want);
+  // The restored cluster takes writes: what came after the target can be sent again.
+  ingest(*back, after_target, 500);
+  EXPECT_EQ(back->event_count(), static_cast<std::int64_t>(d.all.size()));
+  EXPECT_EQ(d.plant_totals(*back), d.engine_totals());
 }
 
 TEST(PostgresDeployment, RetentionOnOneServerLeavesIngestOnAnotherWorking) {

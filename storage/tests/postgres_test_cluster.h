@@ -28,23 +28,26 @@ inline constexpr const char* kPostgresBin = "/usr/lib/postgresql/15/bin";
 inline constexpr const char* kTestServerSettings =
     "-c fsync=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=64MB";
 
+// A cluster started from a base backup (pg_basebackup) in archive recovery: its settings carry the
+// restore_command and the recovery target.
+struct FromBaseBackup {
+  std::string base_backup;
+};
+
 class PostgresCluster {
  public:
+  // `settings` may name the cluster's directory as {dir} (e.g. in an archive_command).
   explicit PostgresCluster(std::string settings = kTestServerSettings) : settings_(std::move(settings)) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "oee-pg-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
-    if (::geteuid() == 0) {
-      const passwd* pw = ::getpwnam("postgres");
-      if (!pw) throw std::runtime_error("running as root but there is no 'postgres' user (scripts/setup.sh installs postgresql-15)");
-      if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown " + dir_ + " failed");
-      as_postgres_ = true;
-    }
-    ::chmod(dir_.c_str(), 0700);
-    start_watchdog();
+    make_dir();
     run({std::string(kPostgresBin) + "/initdb", "-D", data(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
          "--no-sync", "--locale=C"},
         "initdb");
+    start();
+  }
+  PostgresCluster(const FromBaseBackup& from, std::string settings) : settings_(std::move(settings)) {
+    make_dir();
+    run({"/bin/cp", "-a", from.base_backup, data()}, "copy the base backup");
+    run({"/usr/bin/touch", data() + "/recovery.signal"}, "recovery.signal");
     start();
   }
   ~PostgresCluster() {
@@ -62,9 +65,27 @@ class PostgresCluster {
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
 
+ private:
+  void make_dir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "oee-pg-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    dir_ = tmpl;
+    if (::geteuid() == 0) {
+      const passwd* pw = ::getpwnam("postgres");
+      if (!pw) throw std::runtime_error("running as root but there is no 'postgres' user (scripts/setup.sh installs postgresql-15)");
+      if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("chown " + dir_ + " failed");
+      as_postgres_ = true;
+    }
+    ::chmod(dir_.c_str(), 0700);
+    start_watchdog();
+  }
+
+ public:
   void start() {
+    std::string settings = settings_;
+    for (auto at = settings.find("{dir}"); at != std::string::npos; at = settings.find("{dir}", at)) settings.replace(at, 5, dir_);
     run({std::string(kPostgresBin) + "/pg_ctl", "-D", data(), "-l", dir_ + "/server.log", "-w", "-t", "60", "-o",
-         "-c listen_addresses='' -k " + dir_ + " " + settings_,
+         "-c listen_addresses='' -k " + dir_ + " " + settings,
          "start"},
         "pg_ctl start");
     running_ = true;

@@ -19,6 +19,9 @@ class Metrics {
   // One retention run (`--retention-days`) that deleted these, at server time `at`; or one that failed.
   void add_retention_run(std::int64_t events, std::int64_t dead_letters, std::int64_t at_ms);
   void add_retention_failure() { retention_failures_.fetch_add(1, std::memory_order_relaxed); }
+  // One continuous backup (`--backup-dir`) of this size and duration, taken at `at`; or one that failed.
+  void add_backup(std::uint64_t size_bytes, std::int64_t duration_ms, std::int64_t at_ms);
+  void add_backup_failure() { backup_failures_.fetch_add(1, std::memory_order_relaxed); }
 
   std::atomic<std::int64_t> websocket_clients{0};
   std::atomic<std::uint64_t> websocket_messages_sent{0};
@@ -44,6 +47,8 @@ class Metrics {
   std::atomic<std::uint64_t> retention_runs_{0}, retention_failures_{0};
   std::atomic<std::uint64_t> retention_deleted_events_{0}, retention_deleted_dead_letters_{0};
   std::atomic<std::int64_t> retention_last_run_ms_{0};
+  std::atomic<std::uint64_t> backups_{0}, backup_failures_{0}, backup_last_size_bytes_{0};
+  std::atomic<std::int64_t> backup_last_ms_{0}, backup_last_duration_ms_{0};
 };
 
 }  // namespace oee::server
