@@ -309,7 +309,7 @@ std::optional<Erasure> Accounts::erase_user(std::string_view name) {
     sql::Statement(impl_->db, "UPDATE users SET name=?, password_hash='', role='viewer', full_name='', email='' WHERE name=?")
         .bind(1, out.tombstone).bind(2, name).run();
     sql::Statement(impl_->db, "UPDATE tokens SET user=? WHERE user=? AND kind='api'").bind(1, out.tombstone).bind(2, name).run();
-    ended = impl_->end_sessions([&](const TokenRecord& r) { return r.user == name; });
+    ended = impl_->end_tokens([&](const TokenRecord& r) { return r.session && r.user == name; });
     for (auto& [hash, r] : impl_->tokens)
       if (r.user == name) r.user = out.tombstone;
     tx.commit();
