@@ -18,6 +18,7 @@ std::unique_ptr<EventStore> open_store(const std::string& url, const std::string
   if (is_postgres_url(url)) {
     ResilienceOptions resilience;
     resilience.spill_path = data_dir + "/postgresql-spill.log";
+    resilience.replay_in_background = true;  // after a failover, also when ingest has paused
     // The plant and calendar outlive the store (the caller owns them, as for open_sqlite_store).
     return std::make_unique<ResilientEventStore>(
         [url, &plant, &calendar, options] { return open_postgres_store(url, plant, calendar, options); }, resilience);
