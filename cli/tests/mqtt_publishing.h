@@ -22,6 +22,7 @@
 
 #include "../../server/tests/http_client.h"
 #include "child_process.h"
+#include "demo_crash_scenario.h"
 #include "oee/transport/mqtt_client.h"
 #include "../../transport/tests/eventually.h"
 
@@ -82,6 +83,26 @@ inline std::vector<std::pair<std::string, std::string>> messages_of(const std::f
       out.emplace_back("oee/v1/" + machine + "/events", payload + "]");
     }
   return out;
+}
+
+// The demo plant's simulated events of three hours up to about now (DIR/published.jsonl), as
+// messages: the KPI window is [start, window_end), the first two hours; the last one settles it
+// (as `oee replay --as-of`).
+struct DemoStream {
+  TimeMs start = 0, window_end = 0;
+  std::size_t events = 0;
+  std::vector<std::pair<std::string, std::string>> messages;
+};
+inline DemoStream demo_stream_of_three_hours(const std::filesystem::path& dir) {
+  DemoStream d;
+  const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  d.start = floor_to(now - 3 * kMsPerHour, kMsPerMinute);
+  d.window_end = d.start + 2 * kMsPerHour;
+  const auto events_file = dir / "published.jsonl";
+  run_oee("simulate --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --seed 1 --from " + format_rfc3339(d.start) + " --to " +
+          format_rfc3339(d.window_end + kMsPerHour) + " --out " + events_file.string());
+  d.messages = messages_of(events_file, d.events);
+  return d;
 }
 
 // A QoS 1 publisher that waits for the broker's acknowledgement of everything it sent.

@@ -21,7 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using oee::testing::Broker;
 using oee::testing::eventually;
-using oee::testing::messages_of;
 using oee::testing::Publisher;
 
 const std::string kAdminToken = "serve-several-servers-test-token";
@@ -90,17 +89,11 @@ void run_deployment(const std::vector<std::string>& topics_a, const std::vector<
   ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
   Broker broker(dir);
 
-  // Three hours of the demo plant up to about now: the KPI window is the first two, the last one
-  // settles it (as `oee replay --as-of`), and the live state is the state in effect now.
-  const oee::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch()).count();
-  const oee::TimeMs start = oee::floor_to(now - 3 * oee::kMsPerHour, oee::kMsPerMinute);
-  const oee::TimeMs window_end = start + 2 * oee::kMsPerHour;
-  const auto events_file = dir / "published.jsonl";
-  oee::testing::run_oee("simulate --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --seed 1 --from " + oee::format_rfc3339(start) +
-                        " --to " + oee::format_rfc3339(window_end + oee::kMsPerHour) + " --out " + events_file.string());
-  std::size_t events = 0;
-  const auto messages = messages_of(events_file, events);
+  // Three hours of the demo plant up to about now; the live state is the state in effect now.
+  const oee::testing::DemoStream stream = oee::testing::demo_stream_of_three_hours(dir);
+  const oee::TimeMs start = stream.start, window_end = stream.window_end;
+  const std::size_t events = stream.events;
+  const auto& messages = stream.messages;
   ASSERT_GT(events, 1000u);
 
   Server a = make_server("a", dir, url, broker.url(), topics_a), b = make_server("b", dir, url, broker.url(), topics_b);
