@@ -111,16 +111,22 @@ class PgAutoFailoverCluster {
     }
   }
   // The same on a standby once it has replayed all the WAL it received (its primary is gone): from
-  // then on only writes on the promoted node add events. -1 if it never got there.
+  // then on only writes on the promoted node add events. Replayed: the replay position stays put
+  // for 200 ms (pg_last_wal_receive_lsn() is no sign: it falls back when the WAL receiver
+  // restarts). -1 if the node never got there.
   std::int64_t replayed_events(int i) const {
-    const std::string replayed = "SELECT coalesce((pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn())::int, 1)";
+    const std::string replay_lsn = "SELECT coalesce(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), -1)::bigint";
+    std::int64_t last = -2;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
+      std::int64_t now = -2;
       try {
-        if (scalar_of(node_url(i), replayed) == 1) return stored_events(i);
+        now = scalar_of(node_url(i), replay_lsn);
       } catch (const std::exception&) {
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (now >= 0 && now == last) return stored_events(i);
+      last = now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return -1;
   }
