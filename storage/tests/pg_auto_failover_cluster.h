@@ -177,24 +177,7 @@ class PgAutoFailoverCluster {
   }
   // `pg_autoctl run` of one node, in a process group of its own (a machine to lose at once).
   void start_service(const std::string& name) {
-    std::vector<std::string> args = autoctl({"run", "--pgdata", data(name)});
-    if (as_postgres_) args.insert(args.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
-    const std::string log = dir_ + "/" + name + ".log";
-    std::fflush(nullptr);
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      ::setsid();
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::chdir("/");
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    const pid_t pid = spawn_program(autoctl({"run", "--pgdata", data(name)}), dir_ + "/" + name + ".log", as_postgres_, true);
     groups_.push_back(pid);
     std::ofstream(dir_ + "/groups", std::ios::app) << pid << "\n";  // for the watchdog
   }

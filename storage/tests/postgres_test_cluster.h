@@ -25,17 +25,18 @@ namespace oee::storage::testing {
 
 inline constexpr const char* kPostgresBin = "/usr/lib/postgresql/15/bin";
 
-// Runs a program, as the postgres OS user if `as_postgres`, its output into `out`; throws with that
-// output when it fails.
-inline void run_program(std::vector<std::string> args, const std::string& out, bool as_postgres, const char* what) {
+// Starts a program, as the postgres OS user if `as_postgres`, its output into the file `out`, in a
+// session and process group of its own if `own_group` (to be killed with its children); its pid.
+inline pid_t spawn_program(std::vector<std::string> args, const std::string& out, bool as_postgres, bool own_group) {
   if (as_postgres) args.insert(args.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
   std::fflush(nullptr);  // the child must not write our buffered output a second time
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
-    std::FILE* f = std::freopen(out.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(::fileno(stdout), 2);
+    if (own_group) ::setsid();
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
     ::chdir("/");
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -43,6 +44,12 @@ inline void run_program(std::vector<std::string> args, const std::string& out, b
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  return pid;
+}
+
+// Runs a program as spawn_program starts it and waits for it; throws with its output on failure.
+inline void run_program(std::vector<std::string> args, const std::string& out, bool as_postgres, const char* what) {
+  const pid_t pid = spawn_program(std::move(args), out, as_postgres, false);
   int status = 0;
   ::waitpid(pid, &status, 0);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
