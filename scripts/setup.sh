@@ -14,7 +14,7 @@ debian_packages=(
   libmodbus-dev libhowardhinnant-date-dev tzdata
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  mosquitto mosquitto-clients nats-server postgresql-15 python3-pymodbus python3-serial python3-serial-asyncio  # pymodbus 3.0 server imports serial
+  mosquitto mosquitto-clients nats-server postgresql-15 postgresql-15-auto-failover python3-pymodbus python3-serial python3-serial-asyncio  # pymodbus 3.0 server imports serial
   chromium nginx wrk curl procps psmisc testssl.sh
 )
 

@@ -21,7 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 using oee::testing::Broker;
 using oee::testing::eventually;
-using oee::testing::messages_of;
 using oee::testing::Publisher;
 
 const std::string kAdminToken = "serve-several-servers-test-token";

@@ -18,6 +18,10 @@ std::unique_ptr<EventStore> open_store(const std::string& url, const std::string
   if (is_postgres_url(url)) {
     ResilienceOptions resilience;
     resilience.spill_path = data_dir + "/postgresql-spill.log";
+    resilience.replay_in_background = true;  // after a failover, also when ingest has paused
+    // Probes at least every 10 s: a promotion with pg_auto_failover's default health checks takes
+    // about 35 s, and waits doubling to 60 s put the server's resumption at 62 s (bench_postgres_failover).
+    resilience.open_wait_ms_max = 10'000;
     // The plant and calendar outlive the store (the caller owns them, as for open_sqlite_store).
     return std::make_unique<ResilientEventStore>(
         [url, &plant, &calendar, options] { return open_postgres_store(url, plant, calendar, options); }, resilience);

@@ -160,9 +160,39 @@ ResilientEventStore::ResilientEventStore(Opener open, ResilienceOptions options)
   } catch (const StoreUnreachable& e) {
     failed(e);
   }
+  if (options_.replay_in_background) replayer_ = std::thread([this] { replay_in_background(); });
 }
 
-ResilientEventStore::~ResilientEventStore() = default;
+ResilientEventStore::~ResilientEventStore() {
+  if (!replayer_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  spill_grew_.notify_all();
+  replayer_.join();
+}
+
+// Sleeps while there is nothing to replay or the breaker is open; otherwise probes and replays, as
+// a call would.
+void ResilientEventStore::replay_in_background() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (status_.spill_bytes == 0 && pending_letters_.empty()) {
+      spill_grew_.wait(lock);
+    } else if (status_.breaker == BreakerState::open && std::chrono::steady_clock::now() < open_until_) {
+      spill_grew_.wait_until(lock, open_until_);
+    } else {
+      try {
+        catch_up_locked();
+      } catch (const std::exception& e) {
+        // Not the database being away (a poison batch?): the callers' next appends see it too.
+        std::fprintf(stderr, "resilient store: replaying the spill: %s\n", e.what());
+        spill_grew_.wait_for(lock, std::chrono::milliseconds(options_.open_wait_ms_max));
+      }
+    }
+  }
+}
 
 void ResilientEventStore::open_spill() {
   spill_ = std::make_unique<fileio::File>(options_.spill_path, O_RDWR | O_CREAT, 0600);
@@ -280,6 +310,7 @@ void ResilientEventStore::spill(std::span<const Event> events, TimeMs received_a
   }
   status_.spill_bytes += record.size();
   status_.spilled_events += static_cast<std::int64_t>(events.size());
+  spill_grew_.notify_one();
 }
 
 AppendResult ResilientEventStore::append(std::span<const Event> events, TimeMs received_at) {
@@ -301,6 +332,10 @@ AppendResult ResilientEventStore::append(std::span<const Event> events, TimeMs r
 
 bool ResilientEventStore::catch_up() {
   std::lock_guard lock(mutex_);
+  return catch_up_locked();
+}
+
+bool ResilientEventStore::catch_up_locked() {
   if (status_.spill_bytes == 0 && pending_letters_.empty()) return true;
   if (!allowed()) return false;
   try {
@@ -395,6 +430,7 @@ std::int64_t ResilientEventStore::add_dead_letter(const DeadLetter& letter) {
     // Kept in memory until the database is back (bounded: the oldest give way).
     if (pending_letters_.size() >= kMaxPendingLetters) pending_letters_.erase(pending_letters_.begin());
     pending_letters_.push_back(letter);
+    spill_grew_.notify_one();
     return 0;
   }
 }

@@ -185,6 +185,28 @@ TEST(PostgresFaults, DatabaseDownAtStartSpillsAndCatchesUp) {
   EXPECT_EQ(store.event_count(), static_cast<std::int64_t>(MachineHistory::build(m, events).distinct_events()));
 }
 
+// After a failover the ingest may pause: with replay_in_background (the server's setting) the store
+// replays its spill by itself once the database answers, with no further call to it.
+TEST(PostgresFaults, ASpillIsReplayedInTheBackgroundWithoutAnotherCall) {
+  OneMachineSpill f;
+  f.options.replay_in_background = true;
+  const auto events = random_events(4, at("2026-11-10T00:00:00Z"), at("2026-11-10T06:00:00Z"), f.m.path);
+  std::atomic<bool> reachable{false};
+  const std::string away = f.url + "&port=1";  // nothing listens there
+  ResilientEventStore store([&] { return open_postgres_store(reachable ? f.url : away, f.plant, f.cal); }, f.options);
+  EXPECT_EQ(store.append(events, 0).inserted, events.size());
+  ASSERT_EQ(store.status().spilled_events, static_cast<std::int64_t>(events.size()));
+  reachable = true;
+  // The database's own count, not the store's: a read through the store would replay the spill.
+  auto direct = open_postgres_store(f.url, f.plant, f.cal);
+  const auto want = static_cast<std::int64_t>(MachineHistory::build(f.m, events).distinct_events());
+  const auto deadline = steady_clock::now() + seconds(30);
+  while (direct->event_count() < want && steady_clock::now() < deadline) std::this_thread::sleep_for(milliseconds(20));
+  EXPECT_EQ(direct->event_count(), want);
+  EXPECT_EQ(store.status().spilled_events, 0);
+  EXPECT_EQ(store.status().breaker, BreakerState::closed);
+}
+
 // An event spilled while the database was away, sent under the identity of a stored one with other
 // content (a PLC that reused a seq): when the spill is replayed it is kept as a conflict, as it would
 // have been had the database taken it at once, never dropped as a plain duplicate.

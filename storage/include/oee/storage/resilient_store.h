@@ -13,6 +13,7 @@
 // - stale reads: machine_totals answers from the last value it served for the same machine and
 //   window, and status() says the answers are stale and since when.
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include "oee/storage/event_store.h"
@@ -53,6 +55,10 @@ struct ResilienceOptions {
   int failures_to_open = 3;
   std::int64_t open_wait_ms_min = 2000;
   std::int64_t open_wait_ms_max = 60000;
+  // A thread of the store's own replays the spill at the breaker's probe times, so that it reaches
+  // the database also when no call comes (ingest paused after a failover, nothing read). Without
+  // it, the spill is replayed by the next call or catch_up().
+  bool replay_in_background = false;
 };
 
 enum class BreakerState { closed, open, half_open };
@@ -104,6 +110,8 @@ class ResilientEventStore final : public EventStore {
   void failed(const std::exception& e);
   EventStore& inner();
   void drain();  // throws on failure
+  bool catch_up_locked();
+  void replay_in_background();
   void open_spill();
   void spill(std::span<const Event> events, TimeMs received_at);
   template <class T, class F>
@@ -126,6 +134,9 @@ class ResilientEventStore final : public EventStore {
   std::map<std::tuple<std::string, TimeMs, TimeMs>, KpiTotals> last_totals_;
   std::optional<std::int64_t> last_event_count_;
   std::vector<DeadLetter> pending_letters_;
+  std::condition_variable spill_grew_;  // wakes the replayer: something to replay, or stopping_
+  bool stopping_ = false;
+  std::thread replayer_;  // last: started once the rest is set up (options.replay_in_background)
 };
 
 }  // namespace oee::storage
