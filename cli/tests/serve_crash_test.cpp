@@ -90,3 +90,18 @@ TEST(ServeCrash, EncryptedStoreKilledDuringIngestLosesNothingAndShowsNoPlainText
   std::filesystem::remove_all(dir);
   std::filesystem::remove(key);
 }
+
+TEST(ServeEncryptionKey, AnOpenShortOrMissingKeyFileIsRefusedWithTheReason) {
+  const auto dir = fresh_dir("oee-serve-key-flags");
+  const std::string serve = "serve --demo --data-dir " + (dir / "data").string() + " --listen 127.0.0.1:0 --encryption-key-file ";
+  const auto key = dir / "rest.key";
+  std::ofstream(key) << "5f1e0c2b9a8d7f6e5d4c3b2a19080706f5e4d3c2b1a09f8e7d6c5b4a39281706\n";
+  ::chmod(key.c_str(), 0644);
+  EXPECT_NE(oee::testing::run_oee(serve + key.string(), 2).find("must not be accessible by group or others"), std::string::npos);
+  std::ofstream(key) << "5f1e0c2b\n";
+  ::chmod(key.c_str(), 0600);
+  EXPECT_NE(oee::testing::run_oee(serve + key.string(), 2).find("64 hex digits or base64"), std::string::npos);
+  EXPECT_NE(oee::testing::run_oee(serve + (dir / "none.key").string(), 2).find("cannot read"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir / "data" / "oee.sqlite"));  // refused before anything is created
+  std::filesystem::remove_all(dir);
+}
