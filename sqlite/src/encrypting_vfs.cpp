@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -342,7 +343,35 @@ std::unique_ptr<Vfs> make_vfs(const PageKey& key, std::string name) {
   return v;
 }
 
+// The first `n` bytes at `offset` of a file, shorter when the file is.
+std::vector<unsigned char> read_prefix(const std::string& path, std::int64_t offset, std::int64_t n) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(n));
+  in.seekg(offset);
+  in.read(reinterpret_cast<char*>(bytes.data()), n);
+  bytes.resize(static_cast<std::size_t>(std::max<std::streamsize>(in.gcount(), 0)));
+  return bytes;
+}
+
 }  // namespace
+
+bool key_opens(const std::string& path, const PageKey& key) {
+  Vfs vfs{};
+  vfs.key = key;
+  if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
+  const auto header = read_prefix(path, 0, kDbHeader);
+  if (header.size() == kDbHeader) {
+    const std::int64_t ps = (header[16] << 8 | header[17]) == 1 ? 65536 : (header[16] << 8 | header[17]);
+    auto page = read_prefix(path, 0, ps);
+    if (static_cast<std::int64_t>(page.size()) == ps) return open_page(vfs, page.data(), ps, 1, nullptr, 0);
+  }
+  const auto wal_header = read_prefix(path + "-wal", 0, kWalHeader);
+  if (wal_header.size() < kWalHeader) return true;
+  const std::int64_t ps = be32(wal_header.data() + 8);
+  auto frame = read_prefix(path + "-wal", kWalHeader, kFrameHeader + ps);
+  if (static_cast<std::int64_t>(frame.size()) < kFrameHeader + ps) return true;  // a torn first frame: nothing to lose
+  return open_page(vfs, frame.data() + kFrameHeader, ps, be32(frame.data()), frame.data(), kFrameSalts);
+}
 
 const char* encrypting_vfs(const PageKey& key) {
   static std::mutex mutex;

@@ -31,10 +31,16 @@ void check_encryption_matches(const std::string& path, bool encrypted) {
     throw std::runtime_error("sqlite: " + path + " is encrypted: give its key (--encryption-key-file or OEE_ENCRYPTION_KEY)");
 }
 
+void check_key(const std::string& path, const PageKey* key) {
+  check_encryption_matches(path, key != nullptr);
+  if (key && !key_opens(path, *key))
+    throw std::runtime_error("sqlite: cannot open " + path + ": wrong encryption key or corrupted page 1 of " + path);
+}
+
 }  // namespace
 
 Database::Database(const std::string& path, bool read_only, const PageKey* key) {
-  check_encryption_matches(path, key != nullptr);
+  check_key(path, key);
   const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, key ? encrypting_vfs(*key) : nullptr);
   if (rc != SQLITE_OK) {

@@ -180,3 +180,26 @@ TEST(EncryptingVfs, ARollbackJournalIsRefusedRatherThanWrittenInPlain) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(EncryptingVfs, AWrongKeyLeavesTheCommittedFramesOfAWalAlone) {
+  TempDir d;
+  const PageKey key = key_of(6), wrong = key_of(8);
+  const std::string copy = (d.dir / "copy.db").string();
+  {
+    Database db(d.db(), false, &key);
+    open_store_like(db, 4096);
+    db.exec("PRAGMA wal_autocheckpoint=0");
+    insert_notes(db, 300);
+    // A copy while the writer is open: committed frames in the WAL, none checkpointed (a crash).
+    fs::copy_file(d.db(), copy);
+    fs::copy_file(d.db() + "-wal", copy + "-wal");
+  }
+  EXPECT_GT(fs::file_size(copy + "-wal"), 0u);
+  EXPECT_NE(error_of([&] { Database db(copy, false, &wrong); }).find("wrong encryption key"), std::string::npos);
+  Database db(copy, false, &key);
+  EXPECT_EQ(count_notes(db), 300);
+}
+
+}  // namespace

@@ -20,6 +20,12 @@ inline constexpr int kEncryptedReserveBytes = 40;
 // The name of a VFS that encrypts with `key` (registered once per distinct key, never default).
 const char* encrypting_vfs(const PageKey& key);
 
+// Whether `key` opens the database at `path`: its page 1, or, while that is not written yet, the
+// first frame of its WAL (true for a new database). Checked before SQLite opens the file: WAL
+// recovery with a wrong key would see no valid frame, and SQLite would then drop the WAL's
+// committed frames when the connection closes.
+bool key_opens(const std::string& path, const PageKey& key);
+
 // The last page this thread failed to authenticate ("wrong encryption key or corrupted page N of
 // FILE"), cleared by the call; empty when none.
 std::string take_decrypt_failure();
