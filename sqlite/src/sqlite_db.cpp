@@ -31,16 +31,19 @@ void check_encryption_matches(const std::string& path, bool encrypted) {
     throw std::runtime_error("sqlite: " + path + " is encrypted: give its key (--encryption-key-file or OEE_ENCRYPTION_KEY)");
 }
 
-void check_key(const std::string& path, const PageKey* key) {
+// A writer's key is tried before SQLite opens the file (key_opens says why). Not a reader's: it
+// opens beside a writer that may be rewriting page 1 (a torn read would look like a wrong key),
+// and a read-only connection never checkpoints, so it cannot drop the WAL.
+void check_key(const std::string& path, const PageKey* key, bool read_only) {
   check_encryption_matches(path, key != nullptr);
-  if (key && !key_opens(path, *key))
+  if (key && !read_only && !key_opens(path, *key))
     throw std::runtime_error("sqlite: cannot open " + path + ": wrong encryption key or corrupted page 1 of " + path);
 }
 
 }  // namespace
 
 Database::Database(const std::string& path, bool read_only, const PageKey* key) {
-  check_key(path, key);
+  check_key(path, key, read_only);
   const int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, key ? encrypting_vfs(*key) : nullptr);
   if (rc != SQLITE_OK) {
