@@ -87,6 +87,18 @@ TEST(ServeCrash, EncryptedStoreKilledDuringIngestLosesNothingAndShowsNoPlainText
                                      (dir / "serve-no-key.log").string());
   EXPECT_TRUE(refused.wait_for_output("is encrypted: give its key", std::chrono::seconds(20))) << refused.output();
   EXPECT_NE(refused.kill(SIGTERM), 0);
+  // The other commands that read these files take the same key.
+  const std::string with_key = " --encryption-key-file " + key.string();
+  EXPECT_NE(oee::testing::run_oee("audit verify --data-dir " + dir.string() + with_key).find("audit chain intact"),
+            std::string::npos);
+  EXPECT_NE(oee::testing::run_oee("audit verify --data-dir " + dir.string(), 2).find("is encrypted"), std::string::npos);
+  const oee::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string export_args = "export --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --data-dir " + dir.string() +
+                                  " --out - --from " + std::to_string(now - 47 * oee::kMsPerHour) + " --to " +
+                                  std::to_string(now - 46 * oee::kMsPerHour);
+  EXPECT_NE(oee::testing::run_oee(export_args + with_key).find("berlin/bottling/pet1/filler"), std::string::npos);
+  EXPECT_NE(oee::testing::run_oee(export_args, 1).find("is encrypted"), std::string::npos);
   std::filesystem::remove_all(dir);
   std::filesystem::remove(key);
 }
