@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "encryption_key_option.h"
 #include "oee/auth/audit_chain.h"
 
 namespace oee::cli {
@@ -18,6 +19,8 @@ int run_audit_command(int argc, char** argv) {
   std::string data_dir = "oee-data", file;
   verify->add_option("--data-dir", data_dir, "the server's data directory")->capture_default_str();
   verify->add_option("--file", file, "the audit database itself (default DATA_DIR/auth.sqlite)");
+  EncryptionKeyOption encryption;
+  add_encryption_key_option(*verify, encryption, "the audit database (as given to oee serve)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -28,8 +31,13 @@ int run_audit_command(int argc, char** argv) {
     std::fprintf(stderr, "oee audit verify: no audit database at %s\n", file.c_str());
     return 2;
   }
+  if (const std::string why = encryption.load(); !why.empty()) {
+    std::fprintf(stderr, "oee audit verify: %s\n", why.c_str());
+    return 2;
+  }
+  const auto key = encryption.subkey(fileio::KeyUse::auth);
   try {
-    auth::AuditChain chain(file);
+    auth::AuditChain chain(file, key ? &*key : nullptr);
     const auth::AuditVerification v = chain.verify();
     if (!v.ok) {
       std::printf("audit chain BROKEN at row %lld: %s (%lld rows read)\n", static_cast<long long>(v.first_bad_id),

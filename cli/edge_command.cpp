@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "encryption_key_option.h"
 #include "oee/edge/edge_agent.h"
 
 OEE_COMMAND("edge", run_edge_command, "run the edge agent (PLC sources -> durable queue -> MQTT)");
@@ -19,6 +20,8 @@ int run_edge_command(int argc, char** argv) {
   bool check_only = false;
   app.add_option("--config", config_path, "edge configuration file (YAML)")->required();
   app.add_flag("--check", check_only, "validate the configuration (and plant file) and exit");
+  EncryptionKeyOption encryption;
+  add_encryption_key_option(app, encryption, "the durable queue (overrides queue.encryption_key_file)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -33,7 +36,12 @@ int run_edge_command(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::unique_ptr<edge::EdgeAgent> agent;
   try {
-    agent = std::make_unique<edge::EdgeAgent>(edge::load_edge_config(config_path));
+    edge::EdgeConfig config = edge::load_edge_config(config_path);
+    if (!encryption.file.empty()) {
+      if (const std::string why = encryption.load(); !why.empty()) throw std::runtime_error(why);
+      config.encryption_key = encryption.master;
+    }
+    agent = std::make_unique<edge::EdgeAgent>(std::move(config));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "oee edge: %s\n", e.what());
     return 2;

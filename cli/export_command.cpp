@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "encryption_key_option.h"
 #include "oee/core/shift_calendar.h"
 #include "oee/plant/plant_file.h"
 #include "oee/storage/open_store.h"
@@ -42,6 +43,8 @@ int run_export_command(int argc, char** argv) {
   app.add_option("--to", to_text, "end (RFC 3339 or epoch ms), exclusive")->required();
   app.add_option("--machine", machines, "machine path (repeatable; default: every machine of the plant)");
   app.add_option("--out", out_path, "CSV file to write ('-' for stdout)")->required();
+  EncryptionKeyOption encryption;
+  add_encryption_key_option(app, encryption, "the embedded store");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -58,6 +61,12 @@ int run_export_command(int argc, char** argv) {
     std::fprintf(stderr, "oee export: --storage: %s\n", e.what());
     return 2;
   }
+  if (const std::string why = encryption.load(); !why.empty()) {
+    std::fprintf(stderr, "oee export: %s\n", why.c_str());
+    return 2;
+  }
+  storage::StoreOptions store_options;
+  store_options.encryption_key = encryption.subkey(fileio::KeyUse::store);
   try {
     const plant::LoadedPlant plant = plant::load_plant_file(plant_path);
     if (machines.empty())
@@ -71,7 +80,8 @@ int run_export_command(int argc, char** argv) {
     // Straight to the database: an export has nothing to spill and must not read stale values.
     auto store = storage::is_postgres_url(url)
                      ? storage::open_postgres_store(url, plant.model, calendar)
-                     : storage::open_sqlite_store(url.empty() ? data_dir + "/oee.sqlite" : url.substr(7), plant.model, calendar);
+                     : storage::open_sqlite_store(url.empty() ? data_dir + "/oee.sqlite" : url.substr(7), plant.model, calendar,
+                                                   store_options);
     std::ofstream file;
     if (out_path != "-") {
       file.open(out_path, std::ios::binary | std::ios::trunc);

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "demo_plant.h"
+#include "encryption_key_option.h"
 #include "serve_security_options.h"
 #include "oee/api/live_feed.h"
 #include "oee/api/routes.h"
@@ -123,6 +124,7 @@ struct ServeOptions {
   server::ContinuousBackupOptions backup;  // --backup-*
   const char* admin_token = nullptr;  // OEE_ADMIN_TOKEN
   std::string executable;  // this program's path, which an upgrade runs again (SIGUSR2)
+  EncryptionKeyOption encryption;     // --encryption-key-file: the embedded store and auth.sqlite
 };
 
 void add_server_options(CLI::App& app, ServeOptions& o) {
@@ -144,6 +146,7 @@ void add_server_options(CLI::App& app, ServeOptions& o) {
   app.add_option("--log-format", o.log_format, "text or json (one object per line)")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   app.add_option("--live-refresh-ms", o.live_refresh_ms, "how often the live state of machines other servers ingest into the "
                  "shared database is read from it")->check(CLI::Range(100, 3600000))->capture_default_str();
+  add_encryption_key_option(app, o.encryption, "the embedded store and auth.sqlite");
 }
 
 void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
@@ -216,6 +219,8 @@ std::string check_serve_options(ServeOptions& o) {
   if (std::string why = server::check_mqtt_ingest_config(o.mqtt); !why.empty()) return why;
   if (!o.demo && o.plant_path.empty()) return "give --plant FILE (or --demo for the simulated demo plant)";
   if (std::string why = check_backup_options(o); !why.empty()) return why;
+  if (std::string why = o.encryption.load(); !why.empty()) return why;
+  o.accounts.encryption_key = o.encryption.subkey(fileio::KeyUse::auth);
   return {};
 }
 
@@ -317,6 +322,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   }
   storage::StoreOptions store_options;
   store_options.retention_days = o.retention_days;
+  store_options.encryption_key = o.encryption.subkey(fileio::KeyUse::store);
   server::PlantService service(std::move(plant), [&](const PlantModel& model, const ShiftCalendar& calendar) {
     return storage::open_store(o.storage_url, o.data_dir, model, calendar, store_options);
   });
@@ -326,10 +332,11 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   retention.run_once();
 
   const std::string auth_db = (std::filesystem::path(o.data_dir) / "auth.sqlite").string();
+  const auto* auth_key = o.accounts.encryption_key ? &*o.accounts.encryption_key : nullptr;
   auth::Accounts accounts(auth_db, o.accounts, server::system_clock_ms);
-  auth::AuditChain audit(auth_db);
+  auth::AuditChain audit(auth_db, auth_key);
   // Stop comments moved from auth.sqlite (where servers kept them before the stores did) into the store, once.
-  if (const std::int64_t moved = service.with_store([&](storage::EventStore& s) { return storage::import_stop_comments(auth_db, s); }))
+  if (const std::int64_t moved = service.with_store([&](storage::EventStore& s) { return storage::import_stop_comments(auth_db, s, auth_key); }))
     server::log_line("info", "stop comments moved into the store", {{"count", std::to_string(moved)}, {"from", auth_db}});
   api::StopComments comments(service);
   if (o.admin_token)

@@ -88,9 +88,10 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 struct Accounts::Impl {
-  Impl(const std::string& path, const LoginBackoffOptions& login) : db(path), backoff(login) {
+  Impl(const std::string& path, const AccountsOptions& o)
+      : db(path, false, o.encryption_key ? &*o.encryption_key : nullptr), backoff(o.login) {
     // secure_delete: an erased user's bytes are overwritten, not left in free space (Debian's
-    // SQLite has it on by default; other builds, e.g. SQLCipher's, may not).
+    // SQLite has it on by default; other builds may not).
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;");
     db.exec(
         "CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL,"
@@ -183,7 +184,7 @@ Accounts::Accounts(const std::string& sqlite_path, AccountsOptions options, Cloc
   if (sodium_init() < 0) throw std::runtime_error("libsodium cannot initialise");
   if (options_.pwhash_opslimit == 0) options_.pwhash_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
   if (options_.pwhash_memlimit == 0) options_.pwhash_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-  impl_ = std::make_unique<Impl>(sqlite_path, options_.login);
+  impl_ = std::make_unique<Impl>(sqlite_path, options_);
   impl_->load_tokens(now());
   char hash[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(hash, "no such user", 12, options_.pwhash_opslimit, options_.pwhash_memlimit) != 0)

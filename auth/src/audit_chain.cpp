@@ -71,7 +71,7 @@ std::string AuditChain::anchor_path(const std::string& sqlite_path) {
 }
 
 struct AuditChain::Impl {
-  explicit Impl(const std::string& path) : db(path) {
+  Impl(const std::string& path, const std::array<unsigned char, 32>* key) : db(path, false, key) {
     db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
     db.exec(
         "CREATE TABLE IF NOT EXISTS audit(id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, actor TEXT NOT NULL,"
@@ -85,7 +85,8 @@ struct AuditChain::Impl {
   std::filesystem::path anchor;
 };
 
-AuditChain::AuditChain(const std::string& sqlite_path) : impl_(std::make_unique<Impl>(sqlite_path)) {
+AuditChain::AuditChain(const std::string& sqlite_path, const std::array<unsigned char, 32>* key)
+    : impl_(std::make_unique<Impl>(sqlite_path, key)) {
   impl_->anchor = anchor_path(sqlite_path);
 }
 AuditChain::~AuditChain() = default;

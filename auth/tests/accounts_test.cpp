@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <latch>
 #include <thread>
 #include <vector>
 
 #include "oee/auth/accounts.h"
+#include "oee/auth/audit_chain.h"
 
 namespace oee::auth {
 namespace {
@@ -140,6 +143,49 @@ TEST_F(AccountsTest, RoleChangeEndsSessions) {
   EXPECT_FALSE(accounts->authenticate(r.session.token));
   EXPECT_EQ(accounts->login("vik", "viewer password", "::1").role, Role::operator_);
   EXPECT_FALSE(accounts->update_user("nobody", Role::admin, ""));
+}
+
+}  // namespace
+}  // namespace oee::auth
+
+namespace oee::auth {
+namespace {
+
+std::string file_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// auth.sqlite encrypted (AccountsOptions::encryption_key; the audit chain in the same file with the
+// same key): users, sessions and the chain survive a reopen, and no name is on disk in plain text.
+TEST_F(AccountsTest, AnEncryptedAuthDatabaseRoundTripsWithNoPlainNamesOnDisk) {
+  AccountsOptions o;
+  o.pwhash_opslimit = 1;
+  o.pwhash_memlimit = 8192;
+  o.encryption_key.emplace();
+  o.encryption_key->fill(0x42);
+  const std::string file = (dir_ / "auth.sqlite").string();
+  std::string token;
+  {
+    Accounts accounts(file, o, [this] { return now_; });
+    accounts.create_user("wilhelmina", "correct horse", Role::operator_);
+    const auto r = accounts.login("wilhelmina", "correct horse", "10.0.0.1");
+    ASSERT_EQ(r.outcome, LoginOutcome::ok);
+    token = r.session.token;
+    AuditChain chain(file, &*o.encryption_key);
+    chain.append(1000, "wilhelmina", "comment.add", "m@t", "", "{\"text\":\"Konstantinopel\"}");
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    if (entry.path().extension() == ".audit-head") continue;  // a row count and a hash, by design
+    EXPECT_EQ(file_bytes(entry.path()).find("wilhelmina"), std::string::npos) << entry.path();
+    EXPECT_EQ(file_bytes(entry.path()).find("Konstantinopel"), std::string::npos) << entry.path();
+  }
+  Accounts accounts(file, o, [this] { return now_; });
+  EXPECT_TRUE(accounts.authenticate(token));
+  EXPECT_TRUE(AuditChain(file, &*o.encryption_key).verify().ok);
+  EXPECT_THROW(Accounts(file, AccountsOptions{}, [this] { return now_; }), std::runtime_error);
 }
 
 }  // namespace

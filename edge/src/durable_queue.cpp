@@ -11,13 +11,16 @@
 #include <stdexcept>
 
 #include "oee/fileio/file.h"
+#include "record_seal.h"
 
 namespace oee::edge {
 namespace {
 
 // Segment file: 8-byte magic, then records. Record: u32 payload length, u32 CRC32C (of the 20
 // header bytes after it plus the length, and the payload), u64 id, i64 appended_ms, payload.
+// With a key the payload is sealed (record_seal.h) and the segment says so in its magic.
 constexpr char kSegmentMagic[8] = {'O', 'E', 'E', 'Q', 'L', 'O', 'G', '1'};
+constexpr char kSealedMagic[8] = {'O', 'E', 'E', 'Q', 'E', 'N', 'C', '1'};
 constexpr std::size_t kMagicBytes = sizeof(kSegmentMagic);
 constexpr std::size_t kHeaderBytes = 24;
 constexpr std::uint64_t kSparseEvery = 512;  // index one record position in 512
@@ -62,7 +65,7 @@ class RecordScanner {
     const char* h = buffer_.data() + pos_;
     const auto length = load<std::uint32_t>(h);
     const auto crc = load<std::uint32_t>(h + 4);
-    if (length > kMaxQueueRecordBytes || offset_ + kHeaderBytes + length > limit_) return Result::corrupt;
+    if (length > kMaxQueueRecordBytes + RecordSeal::kOverheadBytes || offset_ + kHeaderBytes + length > limit_) return Result::corrupt;
     if (!ensure(kHeaderBytes + length)) return Result::corrupt;
     h = buffer_.data() + pos_;
     if (record_crc(h, h + kHeaderBytes, length) != crc) return Result::corrupt;
@@ -131,6 +134,7 @@ std::string segment_name(std::uint64_t first_id) {
 
 DurableQueue::DurableQueue(DurableQueueOptions options) : options_(std::move(options)) {
   if (options_.dir.empty()) throw std::invalid_argument("durable queue: no directory");
+  if (options_.encryption_key) seal_ = std::make_unique<RecordSeal>(*options_.encryption_key);
   if (options_.segment_bytes == 0)
     options_.segment_bytes = std::clamp<std::uint64_t>(options_.max_bytes / 8, 64u << 10, 64u << 20);
   fileio::make_dir(options_.dir);
@@ -201,11 +205,13 @@ void DurableQueue::recover() {
     const std::uint64_t size = file.size();
     char magic[kMagicBytes] = {};
     std::uint64_t good_end = kMagicBytes;
-    if (size < kMagicBytes || file.read_at(magic, kMagicBytes, 0) != kMagicBytes ||
-        std::memcmp(magic, kSegmentMagic, kMagicBytes) != 0) {
-      // A segment torn while being created (or not ours): start it over, empty.
+    const bool read_magic = size >= kMagicBytes && file.read_at(magic, kMagicBytes, 0) == kMagicBytes;
+    if (read_magic) check_segment_format(seg->path, file, magic, size);
+    if (!read_magic || std::memcmp(magic, segment_magic(), kMagicBytes) != 0) {
+      // A segment torn while being created (or not ours, or an empty one of the other format):
+      // start it over, empty.
       file.truncate(0);
-      file.write_at(kSegmentMagic, kMagicBytes, 0);
+      file.write_at(segment_magic(), kMagicBytes, 0);
       recovered_truncated_bytes_ += size;
     } else {
       RecordScanner scanner(file, kMagicBytes, size);
@@ -263,12 +269,39 @@ void DurableQueue::recover() {
   first_unacked_ = std::min(first_unacked_, next_id_);
 }
 
+const char* DurableQueue::segment_magic() const { return seal_ ? kSealedMagic : kSegmentMagic; }
+
+// A segment of the other format that holds records not yet acknowledged is refused, never
+// rewritten: they are kept for the run with (or without) the key. A sealed one must open with
+// this key: its first record is tried before anything is cut.
+void DurableQueue::check_segment_format(const std::string& path, const fileio::File& file, const char* magic,
+                                        std::uint64_t size) const {
+  const char* other = seal_ ? kSegmentMagic : kSealedMagic;
+  std::uint64_t id = 0;
+  std::int64_t ms = 0;
+  std::string_view sealed;
+  bool unacked = false;
+  for (RecordScanner all(file, kMagicBytes, size);
+       !unacked && all.next(id, ms, sealed) == RecordScanner::Result::record;)
+    unacked = id >= first_unacked_;
+  if (std::memcmp(magic, other, kMagicBytes) == 0 && unacked)
+    throw std::runtime_error("durable queue: " + path +
+                             (seal_ ? " holds records written without an encryption key; deliver them first (run without the key)"
+                                    : " is encrypted: give its key (--encryption-key-file or OEE_ENCRYPTION_KEY)"));
+  if (!seal_ || std::memcmp(magic, kSealedMagic, kMagicBytes) != 0) return;
+  RecordScanner scanner(file, kMagicBytes, size);
+  std::string payload;
+  if (scanner.next(id, ms, sealed) == RecordScanner::Result::record &&
+      !seal_->open(sealed, sealed.data() - RecordSeal::kBoundBytes, payload))
+    throw std::runtime_error("durable queue: " + path + ": wrong encryption key (its first record fails authentication)");
+}
+
 void DurableQueue::open_new_segment_locked(std::uint64_t first_id) {
   auto seg = std::make_unique<Segment>();
   seg->first_id = seg->end_id = first_id;
   seg->path = options_.dir + "/" + segment_name(first_id);
   seg->file = std::make_shared<File>(seg->path, O_RDWR | O_CREAT | O_TRUNC);
-  seg->file->write_at(kSegmentMagic, kMagicBytes, 0);
+  seg->file->write_at(segment_magic(), kMagicBytes, 0);
   seg->file->datasync();
   fileio::sync_dir(options_.dir);  // the file name carries first_id: the next id survives a power loss
   seg->bytes = kMagicBytes;
@@ -388,20 +421,23 @@ std::uint64_t DurableQueue::append(std::span<const std::string_view> payloads) {
 
 void DurableQueue::append_locked(std::span<const std::string_view> payloads, std::int64_t now) {
   for (const auto& p : payloads) {
-    const std::uint64_t size = kHeaderBytes + p.size();
+    const std::uint64_t size = kHeaderBytes + p.size() + (seal_ ? RecordSeal::kOverheadBytes : 0);
     Segment* seg = segments_.back().get();
     if (seg->end_id > seg->first_id && seg->bytes + size > options_.segment_bytes) {
       roll_segment_locked();
       seg = segments_.back().get();
     }
-    const auto length = static_cast<std::uint32_t>(p.size());
+    const auto length = static_cast<std::uint32_t>(size - kHeaderBytes);
     const std::size_t at = pending_.size();
     store(pending_, length);
     store(pending_, std::uint32_t{0});
     store(pending_, next_id_);
     store(pending_, now);
-    pending_.append(p);
-    const std::uint32_t crc = record_crc(pending_.data() + at, p.data(), length);
+    if (seal_)
+      seal_->seal(pending_, p, pending_.data() + at + 8);
+    else
+      pending_.append(p);
+    const std::uint32_t crc = record_crc(pending_.data() + at, pending_.data() + at + kHeaderBytes, length);
     std::memcpy(pending_.data() + at + 4, &crc, 4);
     if ((next_id_ - seg->first_id) % kSparseEvery == 0) seg->sparse.emplace_back(next_id_, seg->bytes);
     seg->bytes += size;
@@ -513,8 +549,16 @@ std::size_t DurableQueue::read_locked(std::uint64_t from_id, std::size_t max_rec
       }
       if (id >= stop_id) break;
       if (id < from_id) continue;
-      out.push_back(QueueRecord{id, ms, std::string(payload)});
-      bytes += payload.size();
+      QueueRecord record{id, ms, {}};
+      if (!seal_) {
+        record.payload = payload;
+      } else if (!seal_->open(payload, payload.data() - RecordSeal::kBoundBytes, record.payload)) {
+        std::fprintf(stderr, "durable queue: %s: record %llu fails authentication (tampered); not delivered, skipping the rest of the segment\n",
+                     seg.path.c_str(), static_cast<unsigned long long>(id));
+        break;
+      }
+      bytes += record.payload.size();
+      out.push_back(std::move(record));
       ++taken;
       from_id = id + 1;
     }

@@ -1,4 +1,5 @@
 #include "oee/edge/edge_config.h"
+#include "oee/fileio/encryption_key.h"
 #include "oee/plant/yaml_fields.h"
 
 #include <yaml-cpp/yaml.h>
@@ -297,6 +298,17 @@ std::string read_password_file(const Reader& r, const YAML::Node& at, const std:
 
 }  // namespace
 
+// queue.encryption_key_file's key, else OEE_ENCRYPTION_KEY's; a bad one fails at its line.
+std::optional<std::array<unsigned char, 32>> queue_key(const Reader& r, const YAML::Node& root, const std::string& base_dir) {
+  const YAML::Node q = root["queue"];
+  const bool named = q && q["encryption_key_file"];  // (a default YAML::Node is a defined null)
+  try {
+    return fileio::load_encryption_key(named ? resolve_path(base_dir, r.string(q["encryption_key_file"], "queue.encryption_key_file")) : "");
+  } catch (const fileio::KeyError& e) {
+    r.fail(named ? q["encryption_key_file"] : root, std::string("queue.encryption_key_file: ") + e.what());
+  }
+}
+
 EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& file, const std::string& base_dir) {
   const Reader r(file);
   YAML::Node root;
@@ -318,10 +330,11 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   c.data_dir = resolve_path(base_dir, r.string(root["data_dir"], "data_dir"));
   if (const auto q = root["queue"]) {
     r.expect_map(q, "queue");
-    r.only_keys(q, "queue", {"max_bytes", "group_commit_ms"});
+    r.only_keys(q, "queue", {"max_bytes", "group_commit_ms", "encryption_key_file"});
     if (q["max_bytes"]) c.queue_max_bytes = static_cast<std::uint64_t>(r.integer(q["max_bytes"], "queue.max_bytes", 1 << 20, INT64_MAX));
     if (q["group_commit_ms"]) c.queue_group_commit_ms = static_cast<std::uint32_t>(r.integer(q["group_commit_ms"], "queue.group_commit_ms", 0, 50));
   }
+  c.encryption_key = queue_key(r, root, base_dir);
   if (root["drain_timeout_ms"])
     c.drain_timeout_ms = static_cast<int>(r.integer(root["drain_timeout_ms"], "drain_timeout_ms", 0, 3'600'000));
   if (root["heartbeat_s"]) c.heartbeat_s = static_cast<int>(r.integer(root["heartbeat_s"], "heartbeat_s", 0, 86'400));

@@ -157,3 +157,32 @@ TEST(EdgeConfig, SimulatorSkipNeedsAFixedStart) {
       << error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, skip: 42}"));
   EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, skip: -1}")).find("sources[0].skip"), std::string::npos);
 }
+
+TEST(EdgeConfig, QueueEncryptionKeyFromAPrivateFileOrTheEnvironment) {
+  const auto dir = std::filesystem::temp_directory_path() / ("oee-edge-key-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  std::ofstream(dir / "rest.key") << hex << "\n";
+  std::filesystem::permissions(dir / "rest.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string with_key = replace(kValid, "queue: {max_bytes: 1073741824}",
+                                       "queue: {max_bytes: 1073741824, encryption_key_file: rest.key}");
+  ::unsetenv("OEE_ENCRYPTION_KEY");
+  const auto c = parse_edge_config(with_key, "edge.yaml", dir.string());  // relative to the config's directory
+  ASSERT_TRUE(c.encryption_key.has_value());
+  EXPECT_EQ((*c.encryption_key)[1], 0x11);
+  EXPECT_FALSE(parse_edge_config(kValid, "edge.yaml", dir.string()).encryption_key.has_value());
+
+  std::filesystem::permissions(dir / "rest.key", std::filesystem::perms::group_read, std::filesystem::perm_options::add);
+  try {
+    parse_edge_config(with_key, "edge.yaml", dir.string());
+    ADD_FAILURE() << "a key file the group may read was accepted";
+  } catch (const EdgeConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("edge.yaml:3: queue.encryption_key_file:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("chmod 600"), std::string::npos) << e.what();
+  }
+
+  ::setenv("OEE_ENCRYPTION_KEY", hex.c_str(), 1);
+  EXPECT_TRUE(parse_edge_config(kValid, "edge.yaml", dir.string()).encryption_key.has_value());
+  ::unsetenv("OEE_ENCRYPTION_KEY");
+  std::filesystem::remove_all(dir);
+}

@@ -6,6 +6,7 @@
 
 namespace oee::storage::sqlite {
 using oee::sqlite::Database;
+using oee::sqlite::PageKey;
 using oee::sqlite::Statement;
 using oee::sqlite::Transaction;
 }  // namespace oee::storage::sqlite

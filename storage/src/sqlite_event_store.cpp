@@ -10,7 +10,7 @@ namespace oee::storage::sqlite {
 
 SqliteEventStore::SqliteEventStore(const std::string& path, const PlantModel& plant, const ShiftCalendar& calendar,
                                    const StoreOptions& options)
-    : path_(path), plant_(plant), calendar_(calendar), options_(options), db_(path) {
+    : path_(path), plant_(plant), calendar_(calendar), options_(options), db_(path, false, key()) {
   // WAL + synchronous=FULL: a commit returns after the WAL is fsynced, so an append that returned
   // survives a process kill and a power loss. Bigger pages and cache suit the append-heavy load.
   db_.exec("PRAGMA page_size=8192");

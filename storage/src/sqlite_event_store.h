@@ -101,7 +101,7 @@ struct ReadStatements {
 struct ReadConnection {
   Database db;
   ReadStatements q;
-  explicit ReadConnection(const std::string& path) : db(path, true), q(db) {
+  ReadConnection(const std::string& path, const PageKey* key) : db(path, true, key), q(db) {
     db.exec("PRAGMA cache_size=-16384");
     db.exec("PRAGMA mmap_size=2147418112");
   }
@@ -228,6 +228,7 @@ class SqliteEventStore final : public EventStore {
   const PlantModel& plant_;
   const ShiftCalendar& calendar_;
   StoreOptions options_;
+  const PageKey* key() const { return options_.encryption_key ? &*options_.encryption_key : nullptr; }
   Database db_;
   std::unordered_map<std::string, std::unique_ptr<MachineState>, StringHash, std::equal_to<>> machines_;
   std::unordered_map<std::int64_t, MachineState*> machines_by_id_;

@@ -16,7 +16,7 @@ std::unique_ptr<ReadConnection> SqliteEventStore::acquire_reader() {
   ++readers_open_;
   lock.unlock();
   try {
-    return std::make_unique<ReadConnection>(path_);
+    return std::make_unique<ReadConnection>(path_, key());
   } catch (...) {
     release_reader(nullptr);
     throw;

@@ -6,9 +6,10 @@
 
 namespace oee::storage {
 
-std::int64_t import_stop_comments(const std::string& sqlite_file, EventStore& store) {
+std::int64_t import_stop_comments(const std::string& sqlite_file, EventStore& store,
+                                  const std::array<unsigned char, 32>* key) {
   if (!std::filesystem::exists(sqlite_file)) return 0;
-  sqlite::Database db(sqlite_file);
+  sqlite::Database db(sqlite_file, false, key);
   sqlite::Statement exists(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='stop_comments'");
   exists.step();
   if (exists.int_at(0) == 0) return 0;

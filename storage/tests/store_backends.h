@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "oee/storage/event_store.h"
@@ -14,6 +15,8 @@
 #include "storage_test_support.h"
 
 namespace oee::storage::testing {
+
+using PageKey = ::oee::sqlite::PageKey;
 
 class StoreBackend {
  public:
@@ -30,12 +33,16 @@ class StoreBackend {
   virtual std::int64_t delete_events_of_hours(const std::string& location, TimeMs from, TimeMs to) = 0;
 };
 
+// With a key: the same suite over the encrypting VFS (sqlite/src/encrypting_vfs.cpp).
 class SqliteBackend final : public StoreBackend {
  public:
+  explicit SqliteBackend(std::optional<PageKey> key = std::nullopt) : key_(key) {}
   std::string new_location() override { return dir_.path() + "/store" + std::to_string(++n_) + ".db"; }
   std::unique_ptr<EventStore> open(const std::string& location, const PlantModel& plant, const ShiftCalendar& calendar,
                                    const StoreOptions& options) override {
-    return open_sqlite_store(location, plant, calendar, options);
+    StoreOptions o = options;
+    o.encryption_key = key_;
+    return open_sqlite_store(location, plant, calendar, o);
   }
   std::int64_t identity_rows(const std::string& location) override {
     return scalar(location, "SELECT coalesce(sum(events), 0) FROM event_blocks", 0);
@@ -44,7 +51,7 @@ class SqliteBackend final : public StoreBackend {
     return scalar(location, "SELECT count(*) FROM rollups WHERE hour_start + 3600000 <= ?1", t);
   }
   std::int64_t delete_events_of_hours(const std::string& location, TimeMs from, TimeMs to) override {
-    sqlite::Database db(location);
+    sqlite::Database db(location, false, key());
     sqlite::Statement count(db, "SELECT coalesce(sum(events), 0) FROM event_blocks WHERE hour_start>=?1 AND hour_start<?2");
     count.bind(1, from).bind(2, to).step();
     const std::int64_t n = count.int_at(0);
@@ -55,13 +62,15 @@ class SqliteBackend final : public StoreBackend {
   }
 
  private:
-  static std::int64_t scalar(const std::string& file, const char* sql, std::int64_t param) {
-    sqlite::Database db(file);
+  const PageKey* key() const { return key_ ? &*key_ : nullptr; }
+  std::int64_t scalar(const std::string& file, const char* sql, std::int64_t param) const {
+    sqlite::Database db(file, false, key());
     sqlite::Statement s(db, sql);
     if (std::string_view(sql).find("?1") != std::string_view::npos) s.bind(1, param);
     s.step();
     return s.int_at(0);
   }
+  std::optional<PageKey> key_;
   TempDir dir_;
   int n_ = 0;
 };
@@ -88,10 +97,11 @@ class PostgresBackend final : public StoreBackend {
 
 inline std::unique_ptr<StoreBackend> make_backend(const std::string& name) {
   if (name == "postgresql") return std::make_unique<PostgresBackend>();
+  if (name == "sqlite_encrypted") return std::make_unique<SqliteBackend>(PageKey{0x11, 0x22, 0x33});
   return std::make_unique<SqliteBackend>();
 }
 
-inline const char* const kBackends[] = {"sqlite", "postgresql"};
+inline const char* const kBackends[] = {"sqlite", "sqlite_encrypted", "postgresql"};
 // Test names end in the backend: Backends/StoreTest.X/postgresql.
 inline std::string backend_name(const ::testing::TestParamInfo<const char*>& info) { return info.param; }
 

@@ -3,6 +3,7 @@
 // stored only as their SHA-256), sessions from a login with an idle timeout and an absolute
 // lifetime, roles, and a back-off on failed logins per client address (oee/auth/login_backoff.h). Persisted in a SQLite file of the server's own (auth.sqlite), separate from the
 // event store; tokens are also kept in memory so checking a request costs one hash and one lookup.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -73,6 +74,8 @@ struct AccountsOptions {
   // libsodium argon2id cost (crypto_pwhash_*_INTERACTIVE by default).
   unsigned long long pwhash_opslimit = 0;
   std::size_t pwhash_memlimit = 0;
+  // The auth database's own key (fileio::derive_key(master, KeyUse::auth)): the file is encrypted.
+  std::optional<std::array<unsigned char, 32>> encryption_key;
 };
 
 // Bad input from a caller (unknown role, weak password, duplicate user): the message says why.

@@ -5,6 +5,7 @@
 // leaves a valid shorter chain, so after every append the chain's head (row count and last hash)
 // is also written to an anchor file beside the database (auth.audit-head); verify compares the
 // two. Whoever can rewrite both files consistently is not caught: ship the head elsewhere too.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -37,7 +38,8 @@ struct AuditVerification {
 
 class AuditChain {
  public:
-  explicit AuditChain(const std::string& sqlite_path);
+  // `key`: the database's encryption key (as AccountsOptions::encryption_key), if it has one.
+  explicit AuditChain(const std::string& sqlite_path, const std::array<unsigned char, 32>* key = nullptr);
   ~AuditChain();
   // Appends and commits one entry; returns its id.
   std::int64_t append(TimeMs ts, std::string_view actor, std::string_view action, std::string_view target,

@@ -9,19 +9,27 @@
 // record and never serves a corrupt one. All file I/O goes through fileio/ (with its fault seam): a
 // failed write or sync stops the queue (stats().io_error) instead of being retried. docs/edge.md
 // explains the format, the disk-error behaviour and why not SQLite.
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+namespace oee::fileio {
+class File;
+}
+
 namespace oee::edge {
+
+class RecordSeal;
 
 struct DurableQueueOptions {
   std::string dir;                                // created when missing
@@ -30,6 +38,9 @@ struct DurableQueueOptions {
   std::uint32_t group_commit_ms = 5;              // the sync thread gathers appends this long at most
   // Called (from the appending thread) when a segment is evicted: records lost, ids [first, end).
   std::function<void(std::uint64_t records, std::uint64_t first_id, std::uint64_t end_id)> on_evict;
+  // The queue's key (fileio::derive_key(master, KeyUse::queue)): records are sealed on disk
+  // (edge/src/record_seal.h). A queue written with a key does not open without it, nor the reverse.
+  std::optional<std::array<unsigned char, 32>> encryption_key;
 };
 
 inline constexpr std::uint32_t kMaxQueueRecordBytes = 16u << 20;
@@ -96,6 +107,9 @@ class DurableQueue {
   struct File;
 
   void recover();
+  const char* segment_magic() const;
+  void check_segment_format(const std::string& path, const fileio::File& file, const char* magic,
+                            std::uint64_t size) const;
   void open_new_segment_locked(std::uint64_t first_id);
   void append_locked(std::span<const std::string_view> payloads, std::int64_t now);
   void write_pending_locked();
@@ -109,6 +123,7 @@ class DurableQueue {
                           std::vector<QueueRecord>& out);
 
   DurableQueueOptions options_;
+  std::unique_ptr<RecordSeal> seal_;  // set when the queue has a key
   mutable std::mutex mutex_;
   std::condition_variable durable_cv_;   // durable_end_ advanced
   std::condition_variable dirty_cv_;     // something to sync

@@ -1,6 +1,7 @@
 #pragma once
 // The edge agent's configuration file (YAML, docs/edge.md): identity, queue, MQTT, plant and
 // sources with their tags. Loading validates everything and names file and line on error.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -94,6 +95,9 @@ struct EdgeConfig {
   std::string data_dir;
   std::uint64_t queue_max_bytes = 1ull << 30;
   std::uint32_t queue_group_commit_ms = 5;
+  // The master key of encryption at rest, from queue.encryption_key_file, else OEE_ENCRYPTION_KEY
+  // (`oee edge --encryption-key-file` overrides both); none: the queue is not encrypted.
+  std::optional<std::array<unsigned char, 32>> encryption_key;
   int drain_timeout_ms = 5000;  // on a clean stop, how long to wait for the queue to empty
   // A heartbeat event per machine this often while its source reads it (a sign of life for the
   // plant's no_data_after_s); 0 = off. Copied into every SourceConfig.

@@ -4,6 +4,8 @@
 // Shared by the SQLite event store (storage) and the server's own records (auth).
 #include <sqlite3.h>
 
+#include "oee/sqlite/encrypting_vfs.h"
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -14,8 +16,9 @@ namespace oee::sqlite {
 class Database {
  public:
   // `read_only`: a connection that only reads (a WAL reader beside the one writer); the database
-  // must exist.
-  explicit Database(const std::string& path, bool read_only = false);
+  // must exist. `key`: the file is (or, when new, becomes) encrypted with it (encrypting_vfs.h);
+  // opening an encrypted file without its key, or a plain one with a key, throws a clear error.
+  explicit Database(const std::string& path, bool read_only = false, const PageKey* key = nullptr);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -25,6 +28,7 @@ class Database {
   [[noreturn]] void fail(const char* what) const;
 
  private:
+  void use_encryption(const std::string& path);
   sqlite3* db_ = nullptr;
 };
 

@@ -2,6 +2,7 @@
 // The storage interface: an append-only event log with idempotent insert, rollups kept up to date
 // as events arrive, dead letters and per-source statistics. SQLite (embedded, default) and
 // PostgreSQL implement it; every caller sees only this.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -91,6 +92,9 @@ struct StoreOptions {
   std::int64_t retention_days = 0;
   // Events stamped further than this in the future (against the server clock) are flagged.
   std::int64_t max_future_skew_ms = 5 * 60 * 1000;
+  // The embedded (SQLite) store's own key (fileio::derive_key(master, KeyUse::store)): its file
+  // and WAL are encrypted (docs/security.md). PostgreSQL stores ignore it.
+  std::optional<std::array<unsigned char, 32>> encryption_key;
 };
 
 class EventStore {
