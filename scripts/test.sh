@@ -5,6 +5,8 @@
 #   OEE_TEST_SKIP_ASAN=1   skip the sanitizer pass (local iterations)
 #   OEE_TEST_SKIP_TSAN=1   skip the ThreadSanitizer pass
 #   OEE_TEST_SKIP_FUZZ=1   skip fuzzing
+#   OEE_TEST_CLUSTER=1     also run the 3-node NATS cluster tests (ctest label `cluster`; they can
+#                          stall on NATS 2.9.10, docs/mqtt.md), left out by default
 #   CTEST_ARGS="-R Engine" pass arguments to ctest
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,13 +14,15 @@ cd "$here"
 bash scripts/setup.sh
 
 jobs=$(nproc)
+cluster_args=(-LE cluster)
+if [[ ${OEE_TEST_CLUSTER:-0} == 1 ]]; then cluster_args=(); fi
 run_suite() {
   local build=$1; shift
   # CI builds with -Werror (OEE_WERROR); a plain cmake build leaves it off.
   cmake -S . -B "$build" -G Ninja -DOEE_WERROR=ON "$@" >/dev/null
   cmake --build "$build" -j "$jobs"
   # Tests own their ports and processes; two at a time keeps the 2-core machine responsive.
-  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 ${CTEST_ARGS:-})
+  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 "${cluster_args[@]}" ${CTEST_ARGS:-})
 }
 
 echo "== tests (RelWithDebInfo)"

@@ -1502,6 +1502,15 @@ class BrokerCluster : public ::testing::Test {
     cluster.start();
     server.start();
   }
+  // What each node's JetStream and MQTT connections show, for a failure message: a stalled
+  // delivery (docs/mqtt.md) shows there as the consumer's leader, pending and delivered counts.
+  std::string nats_state() const {
+    std::string state;
+    for (int i = 0; i < oee::testing::NatsCluster::kNodes; ++i)
+      state += "\nnode " + std::to_string(i) + " /jsz: " + cluster.monitoring(i, "/jsz?consumers=true") +
+               "\nnode " + std::to_string(i) + " /connz: " + cluster.monitoring(i, "/connz?subs=true");
+    return state;
+  }
   oee::testing::NatsCluster cluster;
   const ClusterRun run = cluster_run();
   Server server{cluster.mqtt_urls()};
@@ -1519,7 +1528,8 @@ TEST_F(BrokerCluster, NodeOfTheEdgeAndServerKilledNothingLostKpisEqualAnOfflineR
   const auto killed = std::chrono::steady_clock::now();
   cluster.kill_node(0);  // mid-stream, under both the edge and the server
   const std::int64_t at_kill = server.stored(kEdgeId);
-  ASSERT_TRUE(eventually([&] { return resumed_elsewhere(server, first, at_kill); }, 120s)) << server.log() << edge.log();
+  ASSERT_TRUE(eventually([&] { return resumed_elsewhere(server, first, at_kill); }, 120s))
+      << server.log() << edge.log() << nats_state();
   std::printf("broker cluster: node 1 of 3 SIGKILLed under the edge and the server; delivery resumed %.1f s later\n",
               seconds_since(killed));
   expect_everything_once_and_kpis(edge, server, run, "broker cluster, one node lost");
@@ -1541,7 +1551,8 @@ TEST_F(BrokerCluster, TwoOfThreeNodesLostTheEdgeBuffersOnDiskThenEverythingOnce)
   const auto restored = std::chrono::steady_clock::now();
   cluster.start_node(1);
   ASSERT_TRUE(cluster.wait_healthy(60s)) << cluster.log(1) << cluster.log(2);
-  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) > during; }, 120s)) << server.log() << edge.log();
+  ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) > during; }, 120s))
+      << server.log() << edge.log() << nats_state();
   std::printf("broker cluster: 2 of 3 nodes lost for 5 s; delivery resumed %.1f s after the node restarted\n",
               seconds_since(restored));
   // The statuses the edge stamped since the loss (delivered once quorum returned) show its disk

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -38,22 +39,35 @@ std::string http_get_body(int port, const std::string& path) {
   return body == std::string::npos ? std::string() : response.substr(body + 4);
 }
 
+// n loopback ports, all different: free_loopback_port() closes its probe socket, so two calls can
+// return the same port (seen: a node's route and monitoring ports equal, and the node exited).
+std::vector<int> distinct_free_ports(std::size_t n) {
+  std::vector<int> ports;
+  while (ports.size() < n) {
+    const int p = free_loopback_port();
+    if (std::find(ports.begin(), ports.end(), p) == ports.end()) ports.push_back(p);
+  }
+  return ports;
+}
+
 }  // namespace
 
 bool nats_server_available() { return ::access(kNatsServer, X_OK) == 0; }
 
 struct NatsCluster::Node {
   std::string name;
-  int client_port = free_loopback_port(), route_port = free_loopback_port(), mqtt_port = free_loopback_port(),
-      monitor_port = free_loopback_port();
+  int client_port = 0, route_port = 0, mqtt_port = 0, monitor_port = 0;
   std::string config_file, store_dir, log_file;
   ChildProcess process;
 };
 
 NatsCluster::NatsCluster() {
+  const auto ports = distinct_free_ports(4 * kNodes);
   for (int i = 0; i < kNodes; ++i) {
     auto n = std::make_unique<Node>();
     n->name = "n" + std::to_string(i + 1);
+    const int* p = &ports[static_cast<std::size_t>(4 * i)];
+    n->client_port = p[0], n->route_port = p[1], n->mqtt_port = p[2], n->monitor_port = p[3];
     n->config_file = dir_.path + "/" + n->name + ".conf";
     n->store_dir = dir_.path + "/" + n->name + "-store";
     n->log_file = dir_.path + "/" + n->name + ".log";
