@@ -1,6 +1,7 @@
 // The durable queue with a key: records come back, nothing is plain on disk, torn tails still
 // recover, a record tampered with (its CRC made to match, as an attacker would) is reported and
 // never delivered, and a wrong key or a queue of the other format is refused with nothing cut.
+#include "temp_dir.h"
 #include "oee/edge/durable_queue.h"
 
 #include <gtest/gtest.h>
@@ -20,13 +21,8 @@ using oee::edge::QueueRecord;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "oee-queue-enc-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : oee::edge::testing::TempDir {
+  TempDir() : oee::edge::testing::TempDir("oee-queue-enc-") {}
 };
 
 std::array<unsigned char, 32> key_of(unsigned char fill) {

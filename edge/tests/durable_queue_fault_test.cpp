@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.h"
 #include "oee/edge/durable_queue.h"
 #include "oee/fileio/fault_injector.h"
 
@@ -24,13 +25,8 @@ using oee::fileio::ScopedFaultInjector;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "oee-queue-fault-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : oee::edge::testing::TempDir {
+  TempDir() : oee::edge::testing::TempDir("oee-queue-fault-") {}
 };
 
 DurableQueueOptions small_segments(const fs::path& dir) {

@@ -1,3 +1,4 @@
+#include "temp_dir.h"
 #include "oee/edge/durable_queue.h"
 
 #include <gtest/gtest.h>
@@ -19,14 +20,7 @@ using oee::edge::QueueRecord;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "oee-queue-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using oee::edge::testing::TempDir;
 
 DurableQueueOptions opts(const fs::path& dir, std::uint64_t max_bytes = 1ull << 30,
                          std::uint64_t segment_bytes = 0) {
