@@ -11,7 +11,7 @@ debian_packages=(
   # libraries
   libboost-dev libyaml-cpp-dev nlohmann-json3-dev libsimdjson-dev libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev libssl-dev libsodium-dev libmosquitto-dev libpq-dev
-  libmodbus-dev libhowardhinnant-date-dev tzdata
+  libmodbus-dev libhowardhinnant-date-dev tzdata libprotobuf-dev protobuf-compiler
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   mosquitto mosquitto-clients nats-server postgresql-15 postgresql-15-auto-failover python3-pymodbus python3-serial python3-serial-asyncio  # pymodbus 3.0 server imports serial
