@@ -8,10 +8,17 @@
 #   OEE_TEST_CLUSTER=1     also run the 3-node NATS cluster tests (ctest label `cluster`; they can
 #                          stall on NATS 2.9.10, docs/mqtt.md), left out by default
 #   CTEST_ARGS="-R Engine" pass arguments to ctest
+#   FUZZ_SECONDS=N         seconds per fuzz target (30 here; scripts/fuzz.sh alone defaults to 60)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$here"
 bash scripts/setup.sh
+# ccache (CMakeLists.txt uses it when installed) keys on absolute paths unless told the source root:
+# with it, a second clone at another path reuses the first one's objects. No effect without ccache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$here}
+export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+phase_started=$SECONDS
+phase_done() { echo "== $1 took $((SECONDS - phase_started)) s"; phase_started=$SECONDS; }
 
 jobs=$(nproc)
 cluster_args=(-LE cluster)
@@ -27,11 +34,13 @@ run_suite() {
 
 echo "== tests (RelWithDebInfo)"
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOEE_BENCH=OFF
+phase_done "tests (RelWithDebInfo), with their build"
 
 if [[ ${OEE_TEST_SKIP_ASAN:-0} != 1 ]]; then
   echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DOEE_SANITIZE=ON -DOEE_BENCH=OFF
+  phase_done "AddressSanitizer pass, with its build"
 fi
 
 # --- ThreadSanitizer (issue 11) --------------------------------------------------------------------
@@ -44,10 +53,12 @@ if [[ ${OEE_TEST_SKIP_TSAN:-0} != 1 ]]; then
   cmake --build build-tsan -j "$jobs" --target tsan_suites
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$here/scripts/tsan.supp" \
     ctest --output-on-failure --timeout 900 -j 2 -L tsan ${CTEST_ARGS:-})
+  phase_done "ThreadSanitizer pass, with its build"
 fi
 # --- end ThreadSanitizer ----------------------------------------------------------------------------
 
 if [[ ${OEE_TEST_SKIP_FUZZ:-0} != 1 && -f scripts/fuzz.sh ]]; then
   echo "== fuzzing"
   bash scripts/fuzz.sh
+  phase_done "fuzzing, with its build"
 fi
