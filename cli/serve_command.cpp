@@ -159,6 +159,11 @@ void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
   g->add_option("--mqtt-password-file", mqtt.password_file, "file holding the MQTT password");
   g->add_option("--mqtt-reconnect-min-ms", mqtt.reconnect_min_ms, "first reconnect wait")->capture_default_str();
   g->add_option("--mqtt-reconnect-max-ms", mqtt.reconnect_max_ms, "longest reconnect wait")->capture_default_str();
+  g->add_option("--mqtt-silence-reconnect-s", mqtt.silence_reconnect_s,
+                "reconnect when no message came for this long (0 = never; e.g. 3 x the edges' heartbeat_s on a "
+                "clustered broker, docs/mqtt.md)")
+      ->check(CLI::Range(0, 86400))
+      ->capture_default_str();
   g->add_option("--mqtt-ca-file", mqtt.ca_file, "CA certificates (PEM) of mqtts:// brokers (default: the system's)");
   g->add_option("--mqtt-cert-file", mqtt.cert_file, "client certificate (PEM) for mqtts:// brokers");
   g->add_option("--mqtt-key-file", mqtt.key_file, "private key (PEM) of --mqtt-cert-file");

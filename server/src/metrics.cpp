@@ -74,6 +74,8 @@ std::string Metrics::prometheus_text() const {
   metric("oee_tls_reloads_total", "counter", "HTTPS certificate and key reloads (SIGHUP or a file change)", tls_reloads.load());
   metric("oee_tls_reload_failures_total", "counter", "HTTPS reloads refused (unreadable file, key not matching); the previous certificate serves",
          tls_reload_failures.load());
+  metric("oee_mqtt_silence_reconnects_total", "counter", "MQTT subscriber reconnects after --mqtt-silence-reconnect-s without a message",
+         mqtt_silence_reconnects.load());
   out += "# HELP oee_http_requests_total HTTP requests by status class\n# TYPE oee_http_requests_total counter\n";
   out += "oee_http_requests_total{code=\"2xx\"} " + std::to_string(requests_2xx_.load()) + "\n";
   out += "oee_http_requests_total{code=\"4xx\"} " + std::to_string(requests_4xx_.load()) + "\n";

@@ -50,6 +50,7 @@ MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : 
       std::move(options),
       [this](std::span<const transport::ReceivedMessage> batch) { handle_batch(batch); },
       codec::kMaxMessageBytes);
+  subscriber_->on_silence_reconnect([this] { ++service_.metrics().mqtt_silence_reconnects; });
 }
 
 MqttIngest::~MqttIngest() { stop(); }
@@ -253,6 +254,7 @@ std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttI
   if (!config.password_file.empty()) read_first_line(config.password_file, o.password);
   o.reconnect_min = std::chrono::milliseconds(config.reconnect_min_ms);
   o.reconnect_max = std::chrono::milliseconds(config.reconnect_max_ms);
+  o.silence_reconnect = std::chrono::seconds(config.silence_reconnect_s);
   o.tls = {config.ca_file, config.cert_file, config.key_file, config.insecure};
   auto ingest = std::make_unique<MqttIngest>(service, o);
   ingest->start();

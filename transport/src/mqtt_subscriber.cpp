@@ -40,6 +40,7 @@ class AckingSubscriber::Session {
   bool send_subscribe();
   bool read_loop();
   bool keep_alive();
+  bool silent_too_long(Clock::time_point now);
   bool read_packet();
   bool handle_control_packet(std::uint8_t type, std::size_t remaining);
   bool handle_suback(const std::string& body);
@@ -55,6 +56,8 @@ class AckingSubscriber::Session {
   const int timeout_ms_;
   bool was_connected_ = false;
   Clock::time_point subscribe_sent_;
+  Clock::time_point last_publish_;  // or when the session became connected
+  bool silenced_ = false;           // ended by silent_too_long
   std::vector<Pending> batch_;
   std::size_t batch_bytes_ = 0;
 };
@@ -66,7 +69,7 @@ bool AckingSubscriber::Session::run() {
   read_loop();
   if (!sub_.running_ || sub_.reconnect_requested_) c_.send_all(packets::disconnect());
   sub_.connected_ = false;
-  if (sub_.running_ && was_connected_)
+  if (sub_.running_ && was_connected_ && !silenced_)
     std::fprintf(stderr, sub_.reconnect_requested_ ? "mqtt subscriber: reconnecting to %s with the TLS files read again\n"
                                                    : "mqtt subscriber: connection to %s lost\n", broker_.url().c_str());
   return was_connected_;
@@ -94,6 +97,7 @@ bool AckingSubscriber::Session::send_subscribe() {
 void AckingSubscriber::Session::set_connected() {
   was_connected_ = true;
   sub_.connected_ = true;
+  last_publish_ = Clock::now();
   std::fprintf(stderr, "mqtt subscriber: connected to %s as %s\n", broker_.url().c_str(), sub_.options_.client_id.c_str());
 }
 
@@ -119,10 +123,26 @@ bool AckingSubscriber::Session::keep_alive() {
   const auto keepalive = std::chrono::seconds(sub_.options_.keepalive_s);
   if (now - c_.last_send() > keepalive / 2 && !c_.send_all(packets::pingreq())) return false;
   if (now - c_.last_receive() > keepalive * 3 / 2) return false;
+  if (silent_too_long(now)) return false;
   if (!was_connected_ && now - subscribe_sent_ > sub_.options_.connect_timeout) {
     std::fprintf(stderr, "mqtt subscriber: %s did not answer the subscription (no SUBACK)\n", broker_.url().c_str());
     return false;
   }
+  return true;
+}
+
+// Connected, yet no PUBLISH for options.silence_reconnect: reconnect (a clean DISCONNECT, so the
+// persistent session and what waits in it stay). Brokers that lost track of a subscription after a
+// failover deliver again to the new connection; with edges sending heartbeats, silence is not normal.
+bool AckingSubscriber::Session::silent_too_long(Clock::time_point now) {
+  const auto limit = sub_.options_.silence_reconnect;
+  if (limit.count() <= 0 || !was_connected_ || now - last_publish_ <= limit) return false;
+  ++sub_.silence_reconnects_;
+  std::fprintf(stderr, "mqtt subscriber: no message from %s for %lld s; reconnecting (silence_reconnect)\n",
+               broker_.url().c_str(), static_cast<long long>(limit.count()));
+  if (sub_.on_silence_reconnect_) sub_.on_silence_reconnect_();
+  c_.send_all(packets::disconnect());
+  silenced_ = true;
   return true;
 }
 
@@ -192,6 +212,7 @@ bool AckingSubscriber::Session::handle_publish(std::uint8_t first, std::size_t r
   if (!c_.read_exact(keep, p.payload, timeout_ms_) || !c_.skip(p.payload_bytes - keep, timeout_ms_)) return false;
   batch_bytes_ += p.payload.size();
   batch_.push_back(std::move(p));
+  last_publish_ = Clock::now();
   return true;
 }
 

@@ -205,3 +205,47 @@ TEST(AckingSubscriber, TlsClientCertificateWhenTheBrokerRequiresOne) {
   bad.tls = {certs.ca_file, certs.client_cert_file, certs.ca_file, false};  // a key that is no key
   EXPECT_THROW(AckingSubscriber(bad, [](auto) {}), std::invalid_argument);
 }
+
+// silence_reconnect: a connected subscriber that receives nothing for that long reconnects (the
+// cure for a broker that stopped delivering to a granted subscription), keeps its persistent
+// session, and takes what was published meanwhile; steady traffic never triggers it.
+TEST(AckingSubscriber, SilenceReconnectsKeepingTheSessionAndSteadyTrafficDoesNot) {
+  MosquittoProcess broker;
+  broker.start();
+  std::mutex m;
+  std::vector<std::string> seen;
+  auto options = subscriber_options(broker.url(), "silent-sub");
+  options.silence_reconnect = 1s;
+  std::atomic<int> hooked{0};
+  AckingSubscriber sub(options, [&](std::span<const ReceivedMessage> batch) {
+    std::lock_guard l(m);
+    for (const auto& msg : batch) seen.emplace_back(msg.payload);
+  });
+  sub.on_silence_reconnect([&] { ++hooked; });
+  sub.start();
+  ASSERT_TRUE(eventually([&] { return sub.silence_reconnects() >= 2; }, 10s));
+  EXPECT_EQ(hooked.load(), static_cast<int>(sub.silence_reconnects()));
+
+  std::atomic<int> acked{0};
+  auto pub = publisher(broker.url(), &acked);
+  ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
+  // A message every 200 ms for 4 s: never a second of silence, so no reconnect; each message once.
+  const auto before = sub.silence_reconnects();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::to_string(i)));
+    std::this_thread::sleep_for(200ms);  // the traffic's pace, not a wait for a state
+  }
+  ASSERT_TRUE(eventually([&] { std::lock_guard l(m); return seen.size() == 20; }, 5s));
+  EXPECT_EQ(sub.silence_reconnects(), before);
+  // Then silence again: reconnects resume, and what is published across them arrives once each.
+  ASSERT_TRUE(eventually([&] { return sub.silence_reconnects() > before; }, 10s));
+  for (int i = 20; i < 40; ++i) {
+    ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::to_string(i)));
+    if (i % 5 == 0) std::this_thread::sleep_for(700ms);  // straddle the next silent reconnects
+  }
+  ASSERT_TRUE(eventually([&] { return acked == 40; }, 10s));
+  ASSERT_TRUE(eventually([&] { std::lock_guard l(m); return seen.size() >= 40; }, 10s));
+  std::lock_guard l(m);
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 40u);
+  EXPECT_EQ(seen.size(), 40u);
+}

@@ -34,6 +34,7 @@ class Metrics {
   std::atomic<std::uint64_t> ingest_conflicts{0};  // events under a stored identity with other content
   std::atomic<std::uint64_t> tls_reloads{0};          // HTTPS certificate and key loaded again (SIGHUP, file change)
   std::atomic<std::uint64_t> tls_reload_failures{0};  // ... refused (bad file, key not matching): the old one serves
+  std::atomic<std::uint64_t> mqtt_silence_reconnects{0};  // --mqtt-silence-reconnect-s
 
   // The counters in Prometheus text exposition format (without a trailing # EOF).
   std::string prometheus_text() const;

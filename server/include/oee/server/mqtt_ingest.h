@@ -86,6 +86,7 @@ struct MqttIngestConfig {
   std::string password_file;  // first line is the password
   int reconnect_min_ms = 2000;
   int reconnect_max_ms = 60000;
+  int silence_reconnect_s = 0;  // reconnect after this long without a message (0 = never)
   // mqtts:// brokers (the names of the edge's mqtt.tls): CA file (system CAs when empty), optional
   // client certificate and key, and `insecure` to skip the host name check (tests only).
   std::string ca_file;

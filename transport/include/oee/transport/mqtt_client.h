@@ -56,6 +56,10 @@ struct MqttOptions {
   std::chrono::milliseconds connect_timeout{5000};  // waiting for CONNACK
   std::vector<std::string> subscriptions;  // QoS 1, (re)subscribed on every connection
   int max_inflight = 1000;                 // QoS 1 messages awaiting PUBACK
+  // AckingSubscriber only: no PUBLISH for this long on a connection ends it cleanly and connects
+  // again (the persistent session keeps what waits). A cure for a broker that stops delivering to a
+  // granted subscription (docs/mqtt.md, "A stalled subscription"); 0 = never.
+  std::chrono::seconds silence_reconnect{0};
 };
 
 struct MqttHandlers {

@@ -59,6 +59,10 @@ class AckingSubscriber {
   std::uint64_t messages() const { return messages_.load(); }
   // SUBACKs that refused a subscription, since construction.
   std::uint64_t subscription_refusals() const { return subscription_refusals_.load(); }
+  // Connections ended because no message came for options.silence_reconnect, since construction.
+  std::uint64_t silence_reconnects() const { return silence_reconnects_.load(); }
+  // Called (on the subscriber's thread) at each of those; set before start().
+  void on_silence_reconnect(std::function<void()> hook) { on_silence_reconnect_ = std::move(hook); }
   // Renewed TLS files without a restart: loads them into a new context (the key checked against
   // the certificate), then ends the connection cleanly; the next one uses the new context. The
   // persistent session keeps what the broker holds for us, and messages not yet acknowledged come
@@ -85,6 +89,8 @@ class AckingSubscriber {
   std::atomic<bool> connected_{false};
   std::atomic<std::uint64_t> messages_{0};
   std::atomic<std::uint64_t> subscription_refusals_{0};
+  std::atomic<std::uint64_t> silence_reconnects_{0};
+  std::function<void()> on_silence_reconnect_;
   std::thread thread_;
 };
 
