@@ -122,7 +122,9 @@ void require_uri(const OwnCertificate& own, const std::string& application_uri, 
 
 const OwnCertificate& Pki::own_certificate(const std::string& application_uri) {
   if (own_loaded_) {
-    require_uri(own_, application_uri, "use one application URI per PKI directory");
+    require_uri(own_, application_uri,
+                "use one application URI per PKI directory, or move " + own_.certificate_path.string() + " and " +
+                    own_.private_key_path.string() + " away to create a new certificate");
     return own_;
   }
   const auto cert_path = pki_path::own_certificate(dir_), key_path = pki_path::own_private_key(dir_);
