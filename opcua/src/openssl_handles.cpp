@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -88,7 +89,9 @@ std::string read_file(const std::filesystem::path& path) {
 }
 
 void write_file(const std::filesystem::path& path, std::string_view bytes, unsigned mode) {
-  const std::string tmp = path.string() + ".tmp";
+  // Unique per writer: two clients sharing a PKI directory may reject the same certificate at once.
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   bool ok = fd >= 0;
   size_t done = 0;

@@ -25,7 +25,7 @@ namespace oee::opcua {
 
 // What a certificate says about itself (from its DER encoding).
 struct CertificateInfo {
-  std::string subject;     // one line, e.g. "CN=oee opcua client, DC=plc-gw"
+  std::string subject;     // one line, e.g. "CN = oee opcua client, DC = plc-gw"
   std::string issuer;
   std::string thumbprint;  // SHA-1 of the DER, 40 lowercase hex digits (the name in rejected/)
   std::chrono::system_clock::time_point not_before;
@@ -67,6 +67,8 @@ struct PkiOptions {
   std::function<std::chrono::system_clock::time_point()> now;
 };
 
+// own_certificate and use_own_certificate are not thread-safe (call them before connecting);
+// verify_server_certificate may run on several threads and in several processes at once.
 class Pki {
  public:
   // Creates the directory layout if it is missing. Throws Error(BadCertificateInvalid) when it cannot.
