@@ -121,7 +121,14 @@ TEST_F(PkiTest, OwnCertificateIsCreatedOnFirstUseForTheClientsApplicationUri) {
 TEST_F(PkiTest, OwnCertificateValidityIsConfigurableAndExpiryIsWarnedThenRefused) {
   options_.own_certificate_validity_days = 20;
   options_.expiry_warning_days = 30;
-  const auto created = pki().own_certificate("urn:a").info;
+  options_.own_key_bits = 1024;
+  const OwnCertificate own = pki().own_certificate("urn:a");
+  const auto& created = own.info;
+  const unsigned char* der = reinterpret_cast<const unsigned char*>(own.certificate_der.data());
+  X509* cert = d2i_X509(nullptr, &der, static_cast<long>(own.certificate_der.size()));
+  ASSERT_NE(cert, nullptr);
+  EXPECT_EQ(EVP_PKEY_get_bits(X509_get0_pubkey(cert)), 1024);
+  X509_free(cert);
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::hours>(created.not_after - created.not_before).count(), 21 * 24);
   ASSERT_FALSE(warnings_.empty());
   EXPECT_NE(warnings_.back().find("expires in 19 days"), std::string::npos) << warnings_.back();

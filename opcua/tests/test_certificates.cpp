@@ -1,6 +1,6 @@
 // Test certificates made with the OpenSSL API (see test_certificates.h). Two RSA keys are made
-// once per process and shared: key generation is the slow part, and the checks under test do not
-// care which key signs as long as issuer and subject differ.
+// once per process and shared, 1024 bits: key generation is the slow part (each test case is a
+// process of its own under ctest), and the checks under test do not depend on the key size.
 #include "test_certificates.h"
 
 #include <openssl/evp.h>
@@ -14,8 +14,8 @@ namespace oee::opcua::testing {
 namespace {
 
 EVP_PKEY* shared_key(bool for_ca) {
-  static EVP_PKEY* ca_key = EVP_RSA_gen(2048);
-  static EVP_PKEY* leaf_key = EVP_RSA_gen(2048);
+  static EVP_PKEY* ca_key = EVP_RSA_gen(1024);
+  static EVP_PKEY* leaf_key = EVP_RSA_gen(1024);
   return for_ca ? ca_key : leaf_key;
 }
 
@@ -67,7 +67,7 @@ struct TestCertificate::State {
 TestCertificate::TestCertificate(const CertificateSpec& spec, const TestCertificate* issuer)
     : state_(std::make_unique<State>()) {
   X509* cert = state_->cert = X509_new();
-  if (spec.fresh_key) state_->owned_key = EVP_RSA_gen(2048);
+  if (spec.fresh_key) state_->owned_key = EVP_RSA_gen(1024);
   state_->key = spec.fresh_key ? state_->owned_key : shared_key(spec.ca);
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), spec.serial);
