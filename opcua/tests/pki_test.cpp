@@ -70,6 +70,24 @@ class PkiTest : public ::testing::Test {
 #define EXPECT_STATUS(expr, expected) \
   EXPECT_EQ(status_name(expr), status_name(expected)) << last_message_
 
+TEST(PkiStatusCodes, ConstantsCarryTheStandardsCodes) {
+  const std::pair<StatusCode, const char*> codes[] = {
+      {status::bad_certificate_time_invalid, "BadCertificateTimeInvalid"},
+      {status::bad_certificate_issuer_time_invalid, "BadCertificateIssuerTimeInvalid"},
+      {status::bad_certificate_host_name_invalid, "BadCertificateHostNameInvalid"},
+      {status::bad_certificate_uri_invalid, "BadCertificateUriInvalid"},
+      {status::bad_certificate_use_not_allowed, "BadCertificateUseNotAllowed"},
+      {status::bad_certificate_issuer_use_not_allowed, "BadCertificateIssuerUseNotAllowed"},
+      {status::bad_certificate_untrusted, "BadCertificateUntrusted"},
+      {status::bad_certificate_revocation_unknown, "BadCertificateRevocationUnknown"},
+      {status::bad_certificate_issuer_revocation_unknown, "BadCertificateIssuerRevocationUnknown"},
+      {status::bad_certificate_revoked, "BadCertificateRevoked"},
+      {status::bad_certificate_issuer_revoked, "BadCertificateIssuerRevoked"},
+      {status::bad_certificate_chain_incomplete, "BadCertificateChainIncomplete"},
+  };
+  for (const auto& [code, name] : codes) EXPECT_EQ(status_name(code), name);
+}
+
 TEST_F(PkiTest, LayoutIsCreated) {
   pki();
   for (const char* sub : {"own/certs", "own/private", "trusted/certs", "trusted/crl", "issuers/certs", "issuers/crl",
