@@ -1,5 +1,6 @@
 // `oee opcua endpoints|browse|read|write|subscribe URL ...`: the OPC UA client for people on the
-// floor. Prints one JSON object per line; exit 0 on success, 2 with the status name on failure.
+// floor. Prints one JSON object per line; exit 0 on success, 2 with the status name on failure, 3
+// when `subscribe` ends while the connection is lost (it dropped and never came back).
 #include <CLI/CLI.hpp>
 #include <signal.h>
 
@@ -110,6 +111,9 @@ json value_line(const std::string& node, const ua::DataValue& v) {
   return j;
 }
 
+// `subscribe` ended (by --count, --duration-s or a signal) while the connection was down.
+constexpr int kExitConnectionLost = 3;
+
 int fail(const ua::StatusCode status, const std::string& detail) {
   std::fprintf(stderr, "oee opcua: %s%s%s\n", ua::status_name(status).c_str(), detail.empty() ? "" : ": ",
                detail.c_str());
@@ -202,14 +206,47 @@ ua::Scalar parse_scalar(ua::BuiltinType type, const std::string& text) {
   }
 }
 
-// --value is a scalar's text, or a JSON array for array nodes.
-ua::Variant parse_value(ua::BuiltinType type, bool is_array, const std::string& text) {
+// Appends the leaves of a (nested) JSON array in row-major order; records each level's length
+// and insists every row of a level has the same one (a matrix, not a ragged list).
+void flatten_rows(ua::BuiltinType type, const json& a, size_t level, std::vector<int32_t>& dims,
+                  std::vector<ua::Scalar>& out) {
+  if (level == dims.size()) dims.push_back(static_cast<int32_t>(a.size()));
+  if (dims[level] != static_cast<int32_t>(a.size()))
+    throw ua::Error(ua::status::bad_type_mismatch, "the rows of a matrix must all have the same length");
+  for (const auto& e : a) {
+    if (e.is_array() != a.front().is_array())
+      throw ua::Error(ua::status::bad_type_mismatch, "a matrix row mixes values and rows");
+    if (e.is_array()) {
+      flatten_rows(type, e, level + 1, dims, out);
+    } else {
+      out.push_back(parse_scalar(type, e.is_string() ? e.get<std::string>() : e.dump()));
+    }
+  }
+}
+
+// --value is a scalar's text, or a JSON array for array nodes; nested arrays ([[1,2,3],[4,5,6]])
+// are matrices and go out with their ArrayDimensions. A flat array for a node that holds a matrix
+// of the same size keeps the node's dimensions.
+ua::Variant parse_value(ua::BuiltinType type, bool is_array, const std::vector<int32_t>& node_dimensions,
+                        const std::string& text) {
   if (!is_array && !(text.size() > 1 && text.front() == '[')) return ua::Variant::scalar(type, parse_scalar(type, text));
   const json parsed = json::parse(text, nullptr, false);
   if (!parsed.is_array()) throw ua::Error(ua::status::bad_type_mismatch, "array nodes take a JSON array, e.g. [1,2,3]");
+  std::vector<int32_t> dims;
   std::vector<ua::Scalar> values;
-  for (const auto& e : parsed) values.push_back(parse_scalar(type, e.is_string() ? e.get<std::string>() : e.dump()));
-  return ua::Variant::array(type, std::move(values));
+  flatten_rows(type, parsed, 0, dims, values);
+  ua::Variant v = ua::Variant::array(type, std::move(values));
+  if (dims.size() >= 2) {
+    v.dimensions = std::move(dims);
+  } else if (node_dimensions.size() >= 2) {
+    int64_t product = 1;
+    for (int32_t d : node_dimensions) product *= d;
+    if (product != static_cast<int64_t>(v.values.size()))
+      throw ua::Error(ua::status::bad_type_mismatch, "the node holds a matrix of " + std::to_string(product) +
+                                                         " values; give them all, or as rows: [[1,2,3],[4,5,6]]");
+    v.dimensions = node_dimensions;
+  }
+  return v;
 }
 
 json endpoint_json(const ua::EndpointDescription& e) {
@@ -328,6 +365,7 @@ int run_write(const CommonOptions& o, const std::string& node_text, const std::s
   client.connect();
   ua::BuiltinType type;
   bool is_array = false;
+  std::vector<int32_t> dimensions;
   if (!type_name.empty()) {
     bool ok = false;
     type = ua::builtin_type_from_name(type_name, &ok);
@@ -338,11 +376,12 @@ int run_write(const CommonOptions& o, const std::string& node_text, const std::s
     if (current.status.is_bad()) return fail(current.status, node_text);
     type = current.value.type;
     is_array = current.value.is_array;
+    dimensions = current.value.dimensions;
     if (type == ua::BuiltinType::null) return fail(ua::status::bad_type_mismatch, "node has no value; give --type");
   }
   ua::WriteValue w{node, ua::AttributeId::value, {}, {}};
   w.value.has_value = true;
-  w.value.value = parse_value(type, is_array, value_text);
+  w.value.value = parse_value(type, is_array, dimensions, value_text);
   const auto result = client.write(std::span<const ua::WriteValue>(&w, 1)).front();
   print_line({{"node", node_text}, {"type", ua::builtin_type_name(type)}, {"status", ua::status_name(result)}});
   return result.is_bad() ? fail(result, node_text) : 0;
@@ -366,7 +405,11 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   ua::Client client(client_config(o));
-  client.set_event_handler([](const ua::ClientEvent& e) {
+  // Whether the connection is down now: lost and not (yet) back decides the exit code.
+  std::atomic<bool> down{false};
+  client.set_event_handler([&down](const ua::ClientEvent& e) {
+    if (e.kind == ua::ClientEvent::Kind::connection_lost) down = true;
+    if (e.kind == ua::ClientEvent::Kind::reconnected) down = false;
     json j{{"event", ua::client_event_kind_name(e.kind)}, {"status", ua::status_name(e.status)}, {"detail", e.detail}};
     if (e.subscription) j["subscription"] = e.subscription;
     if (e.from.ticks) j["from"] = e.from.to_iso8601();
@@ -415,6 +458,10 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     print_line({{"values", received.load()}, {"items", items.size()}, {"seconds", elapsed.count()}});
   }
+  if (down) {
+    std::fprintf(stderr, "oee opcua: the connection was lost and did not come back before the end\n");
+    return kExitConnectionLost;
+  }
   return 0;
 }
 
@@ -423,7 +470,7 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
 int run_opcua_command(int argc, char** argv) {
   CLI::App app{"OPC UA client (opc.tcp, SecurityPolicy None; anonymous or --user/--password). Prints JSON lines "
                "{\"node\",\"value\",\"type\",\"status\",\"source_ts\",\"server_ts\"}; exits 2 with the status name "
-               "on failure. See docs/opcua.md.",
+               "on failure, 3 when subscribe ends with the connection lost. See docs/opcua.md.",
                "oee opcua"};
   app.require_subcommand(1);
   CommonOptions common;

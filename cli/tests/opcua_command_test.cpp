@@ -36,48 +36,61 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-RunResult run_oee(std::vector<std::string> args, bool json_lines = true) {
+struct Child {
+  pid_t pid = -1;
+  std::string dir, out, err;
+};
+
+Child start_oee(std::vector<std::string> args) {
   char dir[] = "/tmp/oee-opcua-cli-XXXXXX";
   EXPECT_TRUE(::mkdtemp(dir));
-  const std::string out = std::string(dir) + "/out", err = std::string(dir) + "/err";
+  Child c{-1, dir, std::string(dir) + "/out", std::string(dir) + "/err"};
   args.insert(args.begin(), {OEE_BINARY, "opcua"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    const int out_fd = ::open(c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err_fd = ::open(c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  return c;
+}
+
+RunResult wait_oee(const Child& c, bool json_lines = true) {
   // Bounded: a command that hangs is killed and fails the test with what it printed.
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   bool hung = false;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
+  while (::waitpid(c.pid, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
       hung = true;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      ::kill(c.pid, SIGKILL);
+      ::waitpid(c.pid, &status, 0);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_FALSE(hung) << "oee opcua " << args[2] << " did not end within 60 s; stderr: " << slurp(err);
+  EXPECT_FALSE(hung) << "oee opcua did not end within 60 s; stderr: " << slurp(c.err);
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::istringstream lines(slurp(out));
+  std::istringstream lines(slurp(c.out));
   for (std::string line; json_lines && std::getline(lines, line);) {
     json j = json::parse(line, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
     r.lines.push_back(std::move(j));
   }
-  r.stderr_text = slurp(err);
-  std::system((std::string("rm -rf ") + dir).c_str());
+  r.stderr_text = slurp(c.err);
+  std::system(("rm -rf " + c.dir).c_str());
   return r;
+}
+
+RunResult run_oee(std::vector<std::string> args, bool json_lines = true) {
+  return wait_oee(start_oee(std::move(args)), json_lines);
 }
 
 class OpcuaCommandTest : public ::testing::Test {
@@ -167,6 +180,46 @@ TEST_F(OpcuaCommandTest, BrowseEndpointsAndSubscribe) {
     EXPECT_EQ(line["type"], "UInt32");
     EXPECT_EQ(line["status"], "Good");
   }
+}
+
+// Issue 15: a matrix goes out with its ArrayDimensions (a flat array would be BadTypeMismatch).
+TEST_F(OpcuaCommandTest, WritesAMatrixWithItsDimensions) {
+  auto rows = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[[6,5,4],[3,2,1]]"});
+  ASSERT_EQ(rows.exit_code, 0) << rows.stderr_text;
+  auto r = run_oee({"read", peer_->url(), "--node", "ns=1;s=Array.Matrix"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.lines.at(0)["value"], json({6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(r.lines.at(0)["dimensions"], json({2, 3}));
+  // A flat array of the matrix's size takes the node's dimensions.
+  auto flat = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[1,2,3,4,5,6]"});
+  ASSERT_EQ(flat.exit_code, 0) << flat.stderr_text;
+  EXPECT_EQ(run_oee({"read", peer_->url(), "--node", "ns=1;s=Array.Matrix"}).lines.at(0)["value"], json({1, 2, 3, 4, 5, 6}));
+  auto ragged = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[[1,2,3],[4,5]]"});
+  EXPECT_EQ(ragged.exit_code, 2);
+  EXPECT_NE(ragged.stderr_text.find("same length"), std::string::npos) << ragged.stderr_text;
+  auto short_flat = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[1,2]"});
+  EXPECT_EQ(short_flat.exit_code, 2);
+  EXPECT_NE(short_flat.stderr_text.find("matrix of 6 values"), std::string::npos) << short_flat.stderr_text;
+}
+
+// Issue 15: `subscribe --duration-s` ends 0 when the connection is up, 3 when it dropped for good.
+TEST(OpcuaSubscribeExit, LostConnectionExits3CleanEndExits0) {
+  OpcuaPeer peer(PeerOptions{2, 200, false});
+  peer.start();
+  const auto clean = run_oee({"subscribe", peer.url(), "--node", "ns=1;s=Counter.0", "--interval-ms", "200",
+                              "--duration-s", "1"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  EXPECT_FALSE(clean.lines.empty());
+  const Child c = start_oee({"subscribe", peer.url(), "--node", "ns=1;s=Counter.0", "--interval-ms", "200",
+                             "--duration-s", "4"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (slurp(c.err).find("\"subscribed\"") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  peer.kill_hard();
+  const auto lost = wait_oee(c);
+  EXPECT_EQ(lost.exit_code, 3) << lost.stderr_text;
+  EXPECT_NE(lost.stderr_text.find("connection_lost"), std::string::npos) << lost.stderr_text;
+  EXPECT_NE(lost.stderr_text.find("did not come back"), std::string::npos) << lost.stderr_text;
 }
 
 }  // namespace
