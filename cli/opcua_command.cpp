@@ -15,6 +15,8 @@
 #include <set>
 
 #include "commands.h"
+#include "oee/edge/packml_preset.h"
+#include "oee/opcua/browse_paths.h"
 #include "oee/opcua/client.h"
 
 OEE_COMMAND("opcua", run_opcua_command, "OPC UA client: endpoints, browse, read, write, subscribe");
@@ -302,11 +304,16 @@ int run_endpoints(const CommonOptions& o) {
   return 0;
 }
 
-int run_browse(const CommonOptions& o, const std::string& start, int depth) {
+int run_browse_csv(ua::Client& client, const ua::NodeId& start, int depth);
+int run_browse_packml(ua::Client& client, const ua::NodeId& start, int depth, bool csv);
+
+int run_browse(const CommonOptions& o, const std::string& start, int depth, bool packml, bool csv) {
   ua::ClientConfig c = client_config(o);
   c.reconnect = false;
   ua::Client client(c);
   client.connect();
+  if (packml) return run_browse_packml(client, parse_node(start), depth, csv);
+  if (csv) return run_browse_csv(client, parse_node(start), depth);
   std::vector<ua::NodeId> level{parse_node(start)};
   std::set<std::string> seen{level.front().to_string()};
   for (int d = 1; d <= depth && !level.empty(); ++d) {
@@ -333,6 +340,66 @@ int run_browse(const CommonOptions& o, const std::string& start, int depth) {
     }
     level = std::move(next);
   }
+  return 0;
+}
+
+// A CSV cell for the edge's tags_csv: quoted, as node ids may hold commas.
+std::string csv_cell(const std::string& text) { return "\"" + text + "\""; }
+
+// `browse --csv`: every variable below the start node as a tags_csv row with machine and signal
+// left to fill (the edge refuses a row without them, so nothing half-filled goes live).
+int run_browse_csv(ua::Client& client, const ua::NodeId& start, int depth) {
+  std::printf("# tags_csv skeleton (docs/edge.md): fill in machine and signal for the tags to read, delete the rest\n");
+  std::printf("node,machine,signal\n");
+  std::vector<std::pair<ua::NodeId, std::string>> level{{start, ""}};
+  std::set<std::string> seen{start.to_string()};
+  for (int d = 1; d <= depth && !level.empty(); ++d) {
+    std::vector<ua::BrowseDescription> descriptions;
+    for (const auto& n : level) descriptions.push_back(ua::BrowseDescription{n.first});
+    const auto results = client.browse(descriptions);
+    std::vector<std::pair<ua::NodeId, std::string>> next;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].status.is_bad()) return fail(results[i].status, "browsing " + level[i].first.to_string());
+      for (const auto& r : results[i].references) {
+        const std::string path = (level[i].second.empty() ? "" : level[i].second + ".") + r.browse_name.name;
+        if (r.node_class == ua::NodeClass::variable)
+          std::printf("# %s\n%s,,\n", path.c_str(), csv_cell(r.node_id.to_string()).c_str());
+        if (r.node_id.server_index == 0 && r.node_id.namespace_uri.empty() && seen.insert(r.node_id.to_string()).second)
+          next.emplace_back(r.node_id.node_id, path);
+      }
+    }
+    level = std::move(next);
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+// `browse --packml`: the PackML objects below the start node and, for each, the PackTags the
+// edge's preset reads, as JSON lines or (with --csv) a tags_csv table with the signals filled in.
+int run_browse_packml(ua::Client& client, const ua::NodeId& start, int depth, bool csv) {
+  std::vector<std::string> paths;
+  for (const auto& p : edge::kPackTagSignals) paths.emplace_back(p.path);
+  const auto objects = ua::find_packml_objects(client, start, depth);
+  if (csv) std::printf("node,machine,signal\n");
+  for (const auto& object : objects) {
+    const std::string name = (object.parent_path.empty() ? "" : object.parent_path + ".") + object.browse_name.name;
+    const auto nodes = ua::resolve_browse_paths(client, object.node, paths);
+    if (csv)
+      std::printf("# PackML object %s (%s): fill in the machine, or use one tag {preset: packml, node: \"%s\", machine: ...}\n",
+                  name.c_str(), object.node.to_string().c_str(), object.node.to_string().c_str());
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (!nodes[i]) continue;
+      const std::string signal = edge::signal_text(edge::kPackTagSignals[i]);
+      if (csv) {
+        std::printf("%s,,%s\n", csv_cell(nodes[i]->to_string()).c_str(), signal.c_str());
+      } else {
+        print_line({{"object", object.node.to_string()}, {"object_name", name}, {"tag", paths[i]},
+                    {"node", nodes[i]->to_string()}, {"signal", signal}});
+      }
+    }
+  }
+  std::fflush(stdout);
+  if (objects.empty()) std::fprintf(stderr, "oee opcua: no PackML object (Status.StateCurrent and Admin) found\n");
   return 0;
 }
 
@@ -483,7 +550,10 @@ int run_opcua_command(int argc, char** argv) {
   std::string browse_node = "i=85";
   int depth = 1;
   browse->add_option("--node", browse_node, "where to start (default: the Objects folder i=85)")->capture_default_str();
-  browse->add_option("--depth", depth, "levels to descend")->capture_default_str()->check(CLI::Range(1, 64));
+  browse->add_option("--depth", depth, "levels to descend (default 1; 6 with --packml)")->check(CLI::Range(1, 64));
+  bool browse_packml = false, browse_csv = false;
+  browse->add_flag("--packml", browse_packml, "find PackML objects and print the PackTags the edge's preset reads");
+  browse->add_flag("--csv", browse_csv, "print a tags_csv table for the edge (variables; with --packml: the PackTags)");
 
   auto* read = app.add_subcommand("read", "read the values of nodes");
   add_common(*read, common);
@@ -519,7 +589,10 @@ int run_opcua_command(int argc, char** argv) {
   }
   try {
     if (*endpoints) return run_endpoints(common);
-    if (*browse) return run_browse(common, browse_node, depth);
+    if (*browse) {
+      if (browse_packml && browse->count("--depth") == 0) depth = 6;
+      return run_browse(common, browse_node, depth, browse_packml, browse_csv);
+    }
     if (*read) return run_read(common, read_nodes);
     if (*write) return run_write(common, write_node, write_value, write_type);
     if (*subscribe) return run_subscribe(common, subscribe_nodes, interval_ms, sampling_ms, count, duration_s, queue_size,

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -26,6 +27,7 @@ using oee::opcua::testing::PeerOptions;
 struct RunResult {
   int exit_code = -1;
   std::vector<json> lines;  // stdout, one JSON object per line
+  std::string stdout_text;
   std::string stderr_text;
 };
 
@@ -78,7 +80,8 @@ RunResult wait_oee(const Child& c, bool json_lines = true) {
   EXPECT_FALSE(hung) << "oee opcua did not end within 60 s; stderr: " << slurp(c.err);
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::istringstream lines(slurp(c.out));
+  r.stdout_text = slurp(c.out);
+  std::istringstream lines(r.stdout_text);
   for (std::string line; json_lines && std::getline(lines, line);) {
     json j = json::parse(line, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
@@ -220,6 +223,78 @@ TEST(OpcuaSubscribeExit, LostConnectionExits3CleanEndExits0) {
   EXPECT_EQ(lost.exit_code, 3) << lost.stderr_text;
   EXPECT_NE(lost.stderr_text.find("connection_lost"), std::string::npos) << lost.stderr_text;
   EXPECT_NE(lost.stderr_text.find("did not come back"), std::string::npos) << lost.stderr_text;
+}
+
+// `oee edge --config FILE --check` with a tags_csv table: the exit code and what it printed.
+std::pair<int, std::string> edge_check_with_tags(const std::string& csv) {
+  char dir[] = "/tmp/oee-opcua-csv-XXXXXX";
+  EXPECT_TRUE(::mkdtemp(dir));
+  const std::string d = dir;
+  std::ofstream(d + "/plant.yaml") << "timezone: UTC\nsites: [{id: p, areas: [{id: a, lines: [{id: l, machines: "
+                                      "[{id: packer, ideal_cycle_time_s: 1, states: packml}]}]}]}]\n";
+  std::ofstream(d + "/tags.csv") << csv;
+  std::ofstream(d + "/edge.yaml") << "id: e1\ndata_dir: " << d << "/data\nmqtt: {brokers: [\"mqtt://127.0.0.1:1\"]}\n"
+                                  << "plant: plant.yaml\nsources:\n  - {type: opcua, endpoint: \"opc.tcp://127.0.0.1:1\", "
+                                     "tags_csv: tags.csv}\n";
+  const std::string cmd = std::string(OEE_BINARY) + " edge --config " + d + "/edge.yaml --check > " + d + "/out 2>&1";
+  const int status = std::system(cmd.c_str());
+  const std::string out = slurp(d + "/out");
+  std::system(("rm -rf " + d).c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string fill_machine(std::string csv) {
+  for (size_t at = 0; (at = csv.find(",,", at)) != std::string::npos;) csv.replace(at, 2, ",p/a/l/packer,");
+  return csv;
+}
+
+// Issue 15: `browse --packml` finds the PackML object by its PackTags structure (not its node ids)
+// and prints the preset's tags; with --csv a table the edge loads once the machine is filled in.
+TEST_F(OpcuaCommandTest, BrowsePackmlFindsThePackTagsOfEachPackmlObject) {
+  const auto r = run_oee({"browse", peer_->url(), "--packml"});  // from Objects, 6 levels down
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  std::map<std::string, std::pair<std::string, std::string>> tags;  // tag -> node, signal
+  for (const auto& line : r.lines) {
+    EXPECT_EQ(line["object"], "ns=1;s=Packer");  // not the Conveyor beside it
+    EXPECT_EQ(line["object_name"], "OeeTest.Line1.Packer");
+    tags[line["tag"]] = {line["node"], line["signal"]};
+  }
+  ASSERT_EQ(tags.size(), 6u) << r.stdout_text;
+  EXPECT_EQ(tags["Status.StateCurrent"], std::make_pair(std::string("ns=1;i=7011"), std::string("state")));
+  EXPECT_EQ(tags["Admin.ProdProcessedCount.AccCount"], std::make_pair(std::string("ns=1;i=7014"), std::string("counter:total")));
+  // The server flattens the array: ProdDefectiveCount[0].AccCount.
+  EXPECT_EQ(tags["Admin.ProdDefectiveCount.AccCount"], std::make_pair(std::string("ns=1;i=7015"), std::string("counter:reject")));
+  EXPECT_EQ(tags["Admin.StopReason.ID"], std::make_pair(std::string("ns=1;i=7016"), std::string("reason")));
+  EXPECT_EQ(tags["Status.MachSpeed"].second, "sample:MachSpeed");
+  EXPECT_EQ(tags["Status.CurMachSpeed"].second, "sample:CurMachSpeed");
+  // Too shallow a search finds nothing, and says so.
+  const auto shallow = run_oee({"browse", peer_->url(), "--packml", "--depth", "2"});
+  EXPECT_EQ(shallow.exit_code, 0);
+  EXPECT_TRUE(shallow.lines.empty());
+  EXPECT_NE(shallow.stderr_text.find("no PackML object"), std::string::npos) << shallow.stderr_text;
+
+  const auto csv = run_oee({"browse", peer_->url(), "--packml", "--csv"}, false);
+  ASSERT_EQ(csv.exit_code, 0) << csv.stderr_text;
+  EXPECT_EQ(csv.stdout_text.rfind("node,machine,signal\n", 0), 0u) << csv.stdout_text;
+  EXPECT_NE(csv.stdout_text.find("\"ns=1;i=7015\",,counter:reject\n"), std::string::npos) << csv.stdout_text;
+  const auto filled = edge_check_with_tags(fill_machine(csv.stdout_text));
+  EXPECT_EQ(filled.first, 0) << filled.second;
+}
+
+// Issue 15: `browse --csv` writes a tags_csv skeleton of the variables below a node; the edge
+// refuses it until machine and signal are filled in, and loads it then.
+TEST_F(OpcuaCommandTest, BrowseCsvWritesATagsCsvSkeletonForTheEdge) {
+  const auto csv = run_oee({"browse", peer_->url(), "--node", "ns=1;s=Scalars", "--csv"}, false);
+  ASSERT_EQ(csv.exit_code, 0) << csv.stderr_text;
+  EXPECT_NE(csv.stdout_text.find("\nnode,machine,signal\n"), std::string::npos) << csv.stdout_text;
+  EXPECT_NE(csv.stdout_text.find("# Int32\n\"ns=1;s=Scalar.Int32\",,\n"), std::string::npos) << csv.stdout_text;
+  const auto unfilled = edge_check_with_tags(csv.stdout_text);
+  EXPECT_NE(unfilled.first, 0);
+  EXPECT_NE(unfilled.second.find("tags.csv:4: tag: missing 'machine'"), std::string::npos) << unfilled.second;
+  std::string filled = fill_machine(csv.stdout_text);
+  for (size_t at = 0; (at = filled.find("packer,\n", at)) != std::string::npos;) filled.replace(at, 8, "packer,sample\n");
+  const auto ok = edge_check_with_tags(filled);
+  EXPECT_EQ(ok.first, 0) << ok.second;
 }
 
 }  // namespace
