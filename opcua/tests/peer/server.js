@@ -154,6 +154,26 @@ async function main() {
     accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite", minimumSamplingInterval: 0,
   });
   bigBytes.setValueFromSource(new Variant({ dataType: DataType.ByteString, value: Buffer.alloc(10) }));
+  // A value that grows past any message size: writing N to Big.GrowTo makes Big.Growing an array
+  // of N doubles (a client's oversized notification, issue 15).
+  const growing = namespace.addVariable({
+    componentOf: root, browseName: "Growing", nodeId: "s=Big.Growing", dataType: "Double", valueRank: 1,
+    minimumSamplingInterval: 0,
+  });
+  growing.setValueFromSource(new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array,
+    value: new Float64Array(4) }));
+  const growTo = namespace.addVariable({
+    componentOf: root, browseName: "GrowTo", nodeId: "s=Big.GrowTo", dataType: "UInt32",
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+  });
+  growTo.bindVariable({
+    get: () => new Variant({ dataType: DataType.UInt32, value: growing.readValue().value.value.length }),
+    set: (v) => {
+      growing.setValueFromSource(new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array,
+        value: new Float64Array(v.value).map((_, i) => i) }));
+      return StatusCodes.Good;
+    },
+  }, true);
 
   // Counters: each increments by one per tick, so a client sees any gap or reordering.
   // Each start begins at a random value, so a restart shows as a break in every counter.
