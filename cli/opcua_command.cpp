@@ -482,6 +482,8 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
     if (e.from.ticks) j["from"] = e.from.to_iso8601();
     if (e.to.ticks) j["to"] = e.to.to_iso8601();
     if (e.first_sequence_number) j["sequence_numbers"] = {e.first_sequence_number, e.last_sequence_number};
+    if (e.client_handle) j["client_handle"] = e.client_handle;
+    if (e.retry_delay_ms) j["retry_delay_ms"] = e.retry_delay_ms;
     std::fprintf(stderr, "%s\n", dump(j).c_str());
   });
   client.connect();
