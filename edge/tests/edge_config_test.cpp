@@ -202,6 +202,12 @@ TEST(EdgeConfig, PackmlPresetTagNamesTheObjectAndRefusesSignals) {
                 .find("edge.yaml:21: sources[2].tags[0].signal: not with a preset"),
             std::string::npos);
   EXPECT_NE(error_of(replace(kValid, tag, R"({preset: packml, machine: m})")).find("node"), std::string::npos);
+  // The stop reason is a signal of its own (what the preset gives Admin.StopReason.ID).
+  const auto reason = parse_edge_config(replace(kValid, tag, R"({node: "ns=1;i=7016", machine: m, signal: reason})"),
+                                        "edge.yaml", "/etc/oee");
+  EXPECT_EQ(reason.sources[2].tags.at(0).signal, oee::edge::SignalKind::reason);
+  EXPECT_NE(error_of(replace(kValid, tag, R"({node: "ns=1;i=7016", machine: m, signal: "reason:x"})")).find("unknown signal"),
+            std::string::npos);
   EXPECT_NE(error_of(replace(kValid, "{register: coil:3,", "{preset: packml, register: coil:3,")).find("unknown key"),
             std::string::npos);
 }
