@@ -257,7 +257,9 @@ TEST_F(OpcuaRobustnessTest, OversizedValueIsReportedForItsItemWhichIsDroppedAndT
 TEST_F(OpcuaRobustnessTest, FailureAfterEveryReconnectKeepsTheBackoffGrowing) {
   TcpCutProxy proxy(peer_->port());
   Recorder rec;
-  Client client(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port())));
+  ClientConfig config = recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port()));
+  config.reconnect_stable_after_ms = 5000;
+  Client client(config);
   client.set_event_handler(rec.event_handler());
   client.connect();
   const uint32_t sub = client.create_subscription(SubscriptionSettings{100, 100, 5, 0, 0}, rec.handler());
@@ -276,6 +278,29 @@ TEST_F(OpcuaRobustnessTest, FailureAfterEveryReconnectKeepsTheBackoffGrowing) {
   // Once a reconnect holds, the values flow again (the session survived).
   const size_t before = rec.total;
   ASSERT_TRUE(rec.wait_for(20s, [&] { return rec.total >= before + 50; }));
+  // A connection that held for reconnect_stable_after_ms starts the backoff over: a single cut
+  // then is a plain loss, recovered at once, not a relapse.
+  const auto held_since = [&] {
+    std::lock_guard lock(rec.mutex);
+    return rec.event_times.back();
+  }();
+  while (std::chrono::steady_clock::now() - held_since < 5500ms) std::this_thread::sleep_for(100ms);  // the subject: 5 s up
+  size_t events_before = 0, relapses_before = 0;
+  {
+    std::lock_guard lock(rec.mutex);
+    events_before = rec.events.size();
+    for (const auto& e : rec.events) relapses_before += e.kind == ClientEvent::Kind::repeated_failure;
+  }
+  proxy.cut();
+  ASSERT_TRUE(rec.wait_for(20s, [&] {
+    for (size_t i = events_before; i < rec.events.size(); ++i)
+      if (rec.events[i].kind == ClientEvent::Kind::reconnected) return true;
+    return false;
+  }));
+  std::lock_guard lock(rec.mutex);
+  size_t relapses = 0;
+  for (const auto& e : rec.events) relapses += e.kind == ClientEvent::Kind::repeated_failure;
+  EXPECT_EQ(relapses, relapses_before);
   dump(rec, *peer_);
 }
 
