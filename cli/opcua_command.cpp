@@ -1,5 +1,6 @@
 // `oee opcua endpoints|browse|read|write|subscribe URL ...`: the OPC UA client for people on the
-// floor. Prints one JSON object per line; exit 0 on success, 2 with the status name on failure.
+// floor. Prints one JSON object per line; exit 0 on success, 2 with the status name on failure, 3
+// when `subscribe` ends while the connection is lost (it dropped and never came back).
 #include <CLI/CLI.hpp>
 #include <signal.h>
 
@@ -15,6 +16,8 @@
 #include <set>
 
 #include "commands.h"
+#include "oee/edge/packml_preset.h"
+#include "oee/opcua/browse_paths.h"
 #include "oee/opcua/client.h"
 #include "oee/opcua/endpoint_selection.h"
 #include "oee/opcua/pki.h"
@@ -113,6 +116,9 @@ json value_line(const std::string& node, const ua::DataValue& v) {
   return j;
 }
 
+// `subscribe` ended (by --count, --duration-s or a signal) while the connection was down.
+constexpr int kExitConnectionLost = 3;
+
 int fail(const ua::StatusCode status, const std::string& detail) {
   std::fprintf(stderr, "oee opcua: %s%s%s\n", ua::status_name(status).c_str(), detail.empty() ? "" : ": ",
                detail.c_str());
@@ -205,14 +211,47 @@ ua::Scalar parse_scalar(ua::BuiltinType type, const std::string& text) {
   }
 }
 
-// --value is a scalar's text, or a JSON array for array nodes.
-ua::Variant parse_value(ua::BuiltinType type, bool is_array, const std::string& text) {
+// Appends the leaves of a (nested) JSON array in row-major order; records each level's length
+// and insists every row of a level has the same one (a matrix, not a ragged list).
+void flatten_rows(ua::BuiltinType type, const json& a, size_t level, std::vector<int32_t>& dims,
+                  std::vector<ua::Scalar>& out) {
+  if (level == dims.size()) dims.push_back(static_cast<int32_t>(a.size()));
+  if (dims[level] != static_cast<int32_t>(a.size()))
+    throw ua::Error(ua::status::bad_type_mismatch, "the rows of a matrix must all have the same length");
+  for (const auto& e : a) {
+    if (e.is_array() != a.front().is_array())
+      throw ua::Error(ua::status::bad_type_mismatch, "a matrix row mixes values and rows");
+    if (e.is_array()) {
+      flatten_rows(type, e, level + 1, dims, out);
+    } else {
+      out.push_back(parse_scalar(type, e.is_string() ? e.get<std::string>() : e.dump()));
+    }
+  }
+}
+
+// --value is a scalar's text, or a JSON array for array nodes; nested arrays ([[1,2,3],[4,5,6]])
+// are matrices and go out with their ArrayDimensions. A flat array for a node that holds a matrix
+// of the same size keeps the node's dimensions.
+ua::Variant parse_value(ua::BuiltinType type, bool is_array, const std::vector<int32_t>& node_dimensions,
+                        const std::string& text) {
   if (!is_array && !(text.size() > 1 && text.front() == '[')) return ua::Variant::scalar(type, parse_scalar(type, text));
   const json parsed = json::parse(text, nullptr, false);
   if (!parsed.is_array()) throw ua::Error(ua::status::bad_type_mismatch, "array nodes take a JSON array, e.g. [1,2,3]");
+  std::vector<int32_t> dims;
   std::vector<ua::Scalar> values;
-  for (const auto& e : parsed) values.push_back(parse_scalar(type, e.is_string() ? e.get<std::string>() : e.dump()));
-  return ua::Variant::array(type, std::move(values));
+  flatten_rows(type, parsed, 0, dims, values);
+  ua::Variant v = ua::Variant::array(type, std::move(values));
+  if (dims.size() >= 2) {
+    v.dimensions = std::move(dims);
+  } else if (node_dimensions.size() >= 2) {
+    int64_t product = 1;
+    for (int32_t d : node_dimensions) product *= d;
+    if (product != static_cast<int64_t>(v.values.size()))
+      throw ua::Error(ua::status::bad_type_mismatch, "the node holds a matrix of " + std::to_string(product) +
+                                                         " values; give them all, or as rows: [[1,2,3],[4,5,6]]");
+    v.dimensions = node_dimensions;
+  }
+  return v;
 }
 
 json endpoint_json(const ua::EndpointDescription& e) {
@@ -303,11 +342,16 @@ int run_endpoints(const CommonOptions& o, const std::string& pki_dir) {
   return 0;
 }
 
-int run_browse(const CommonOptions& o, const std::string& start, int depth) {
+int run_browse_csv(ua::Client& client, const ua::NodeId& start, int depth);
+int run_browse_packml(ua::Client& client, const ua::NodeId& start, int depth, bool csv);
+
+int run_browse(const CommonOptions& o, const std::string& start, int depth, bool packml, bool csv) {
   ua::ClientConfig c = client_config(o);
   c.reconnect = false;
   ua::Client client(c);
   client.connect();
+  if (packml) return run_browse_packml(client, parse_node(start), depth, csv);
+  if (csv) return run_browse_csv(client, parse_node(start), depth);
   std::vector<ua::NodeId> level{parse_node(start)};
   std::set<std::string> seen{level.front().to_string()};
   for (int d = 1; d <= depth && !level.empty(); ++d) {
@@ -334,6 +378,66 @@ int run_browse(const CommonOptions& o, const std::string& start, int depth) {
     }
     level = std::move(next);
   }
+  return 0;
+}
+
+// A CSV cell for the edge's tags_csv: quoted, as node ids may hold commas.
+std::string csv_cell(const std::string& text) { return "\"" + text + "\""; }
+
+// `browse --csv`: every variable below the start node as a tags_csv row with machine and signal
+// left to fill (the edge refuses a row without them, so nothing half-filled goes live).
+int run_browse_csv(ua::Client& client, const ua::NodeId& start, int depth) {
+  std::printf("# tags_csv skeleton (docs/edge.md): fill in machine and signal for the tags to read, delete the rest\n");
+  std::printf("node,machine,signal\n");
+  std::vector<std::pair<ua::NodeId, std::string>> level{{start, ""}};
+  std::set<std::string> seen{start.to_string()};
+  for (int d = 1; d <= depth && !level.empty(); ++d) {
+    std::vector<ua::BrowseDescription> descriptions;
+    for (const auto& n : level) descriptions.push_back(ua::BrowseDescription{n.first});
+    const auto results = client.browse(descriptions);
+    std::vector<std::pair<ua::NodeId, std::string>> next;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (results[i].status.is_bad()) return fail(results[i].status, "browsing " + level[i].first.to_string());
+      for (const auto& r : results[i].references) {
+        const std::string path = (level[i].second.empty() ? "" : level[i].second + ".") + r.browse_name.name;
+        if (r.node_class == ua::NodeClass::variable)
+          std::printf("# %s\n%s,,\n", path.c_str(), csv_cell(r.node_id.to_string()).c_str());
+        if (r.node_id.server_index == 0 && r.node_id.namespace_uri.empty() && seen.insert(r.node_id.to_string()).second)
+          next.emplace_back(r.node_id.node_id, path);
+      }
+    }
+    level = std::move(next);
+  }
+  std::fflush(stdout);
+  return 0;
+}
+
+// `browse --packml`: the PackML objects below the start node and, for each, the PackTags the
+// edge's preset reads, as JSON lines or (with --csv) a tags_csv table with the signals filled in.
+int run_browse_packml(ua::Client& client, const ua::NodeId& start, int depth, bool csv) {
+  std::vector<std::string> paths;
+  for (const auto& p : edge::kPackTagSignals) paths.emplace_back(p.path);
+  const auto objects = ua::find_packml_objects(client, start, depth);
+  if (csv) std::printf("node,machine,signal\n");
+  for (const auto& object : objects) {
+    const std::string name = (object.parent_path.empty() ? "" : object.parent_path + ".") + object.browse_name.name;
+    const auto nodes = ua::resolve_browse_paths(client, object.node, paths);
+    if (csv)
+      std::printf("# PackML object %s (%s): fill in the machine, or use one tag {preset: packml, node: \"%s\", machine: ...}\n",
+                  name.c_str(), object.node.to_string().c_str(), object.node.to_string().c_str());
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (!nodes[i]) continue;
+      const std::string signal = edge::signal_text(edge::kPackTagSignals[i]);
+      if (csv) {
+        std::printf("%s,,%s\n", csv_cell(nodes[i]->to_string()).c_str(), signal.c_str());
+      } else {
+        print_line({{"object", object.node.to_string()}, {"object_name", name}, {"tag", paths[i]},
+                    {"node", nodes[i]->to_string()}, {"signal", signal}});
+      }
+    }
+  }
+  std::fflush(stdout);
+  if (objects.empty()) std::fprintf(stderr, "oee opcua: no PackML object (Status.StateCurrent and Admin) found\n");
   return 0;
 }
 
@@ -366,6 +470,7 @@ int run_write(const CommonOptions& o, const std::string& node_text, const std::s
   client.connect();
   ua::BuiltinType type;
   bool is_array = false;
+  std::vector<int32_t> dimensions;
   if (!type_name.empty()) {
     bool ok = false;
     type = ua::builtin_type_from_name(type_name, &ok);
@@ -376,11 +481,12 @@ int run_write(const CommonOptions& o, const std::string& node_text, const std::s
     if (current.status.is_bad()) return fail(current.status, node_text);
     type = current.value.type;
     is_array = current.value.is_array;
+    dimensions = current.value.dimensions;
     if (type == ua::BuiltinType::null) return fail(ua::status::bad_type_mismatch, "node has no value; give --type");
   }
   ua::WriteValue w{node, ua::AttributeId::value, {}, {}};
   w.value.has_value = true;
-  w.value.value = parse_value(type, is_array, value_text);
+  w.value.value = parse_value(type, is_array, dimensions, value_text);
   const auto result = client.write(std::span<const ua::WriteValue>(&w, 1)).front();
   print_line({{"node", node_text}, {"type", ua::builtin_type_name(type)}, {"status", ua::status_name(result)}});
   return result.is_bad() ? fail(result, node_text) : 0;
@@ -404,12 +510,18 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   ua::Client client(client_config(o));
-  client.set_event_handler([](const ua::ClientEvent& e) {
+  // Whether the connection is down now: lost and not (yet) back decides the exit code.
+  std::atomic<bool> down{false};
+  client.set_event_handler([&down](const ua::ClientEvent& e) {
+    if (e.kind == ua::ClientEvent::Kind::connection_lost) down = true;
+    if (e.kind == ua::ClientEvent::Kind::reconnected) down = false;
     json j{{"event", ua::client_event_kind_name(e.kind)}, {"status", ua::status_name(e.status)}, {"detail", e.detail}};
     if (e.subscription) j["subscription"] = e.subscription;
     if (e.from.ticks) j["from"] = e.from.to_iso8601();
     if (e.to.ticks) j["to"] = e.to.to_iso8601();
     if (e.first_sequence_number) j["sequence_numbers"] = {e.first_sequence_number, e.last_sequence_number};
+    if (e.client_handle) j["client_handle"] = e.client_handle;
+    if (e.retry_delay_ms) j["retry_delay_ms"] = e.retry_delay_ms;
     std::fprintf(stderr, "%s\n", dump(j).c_str());
   });
   client.connect();
@@ -453,6 +565,10 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
     const std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
     print_line({{"values", received.load()}, {"items", items.size()}, {"seconds", elapsed.count()}});
   }
+  if (down) {
+    std::fprintf(stderr, "oee opcua: the connection was lost and did not come back before the end\n");
+    return kExitConnectionLost;
+  }
   return 0;
 }
 
@@ -461,7 +577,7 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
 int run_opcua_command(int argc, char** argv) {
   CLI::App app{"OPC UA client (opc.tcp, SecurityPolicy None; anonymous or --user/--password). Prints JSON lines "
                "{\"node\",\"value\",\"type\",\"status\",\"source_ts\",\"server_ts\"}; exits 2 with the status name "
-               "on failure. See docs/opcua.md.",
+               "on failure, 3 when subscribe ends with the connection lost. See docs/opcua.md.",
                "oee opcua"};
   app.require_subcommand(1);
   CommonOptions common;
@@ -480,7 +596,10 @@ int run_opcua_command(int argc, char** argv) {
   std::string browse_node = "i=85";
   int depth = 1;
   browse->add_option("--node", browse_node, "where to start (default: the Objects folder i=85)")->capture_default_str();
-  browse->add_option("--depth", depth, "levels to descend")->capture_default_str()->check(CLI::Range(1, 64));
+  browse->add_option("--depth", depth, "levels to descend (default 1; 6 with --packml)")->check(CLI::Range(1, 64));
+  bool browse_packml = false, browse_csv = false;
+  browse->add_flag("--packml", browse_packml, "find PackML objects and print the PackTags the edge's preset reads");
+  browse->add_flag("--csv", browse_csv, "print a tags_csv table for the edge (variables; with --packml: the PackTags)");
 
   auto* read = app.add_subcommand("read", "read the values of nodes");
   add_common(*read, common);
@@ -517,7 +636,10 @@ int run_opcua_command(int argc, char** argv) {
   try {
     if (*endpoints && common.url.empty()) return fail(ua::status::bad_tcp_endpoint_url_invalid, "give the server URL, e.g. --endpoint opc.tcp://plc1:4840");
     if (*endpoints) return run_endpoints(common, endpoints_pki_dir);
-    if (*browse) return run_browse(common, browse_node, depth);
+    if (*browse) {
+      if (browse_packml && browse->count("--depth") == 0) depth = 6;
+      return run_browse(common, browse_node, depth, browse_packml, browse_csv);
+    }
     if (*read) return run_read(common, read_nodes);
     if (*write) return run_write(common, write_node, write_value, write_type);
     if (*subscribe) return run_subscribe(common, subscribe_nodes, interval_ms, sampling_ms, count, duration_s, queue_size,

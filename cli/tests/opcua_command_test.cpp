@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -30,6 +31,7 @@ using oee::opcua::testing::PeerOptions;
 struct RunResult {
   int exit_code = -1;
   std::vector<json> lines;  // stdout, one JSON object per line
+  std::string stdout_text;
   std::string stderr_text;
 };
 
@@ -40,48 +42,62 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-RunResult run_oee(std::vector<std::string> args, bool json_lines = true) {
+struct Child {
+  pid_t pid = -1;
+  std::string dir, out, err;
+};
+
+Child start_oee(std::vector<std::string> args) {
   char dir[] = "/tmp/oee-opcua-cli-XXXXXX";
   EXPECT_TRUE(::mkdtemp(dir));
-  const std::string out = std::string(dir) + "/out", err = std::string(dir) + "/err";
+  Child c{-1, dir, std::string(dir) + "/out", std::string(dir) + "/err"};
   args.insert(args.begin(), {OEE_BINARY, "opcua"});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  c.pid = ::fork();
+  if (c.pid == 0) {
+    const int out_fd = ::open(c.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err_fd = ::open(c.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
+  return c;
+}
+
+RunResult wait_oee(const Child& c, bool json_lines = true) {
   // Bounded: a command that hangs is killed and fails the test with what it printed.
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   bool hung = false;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
+  while (::waitpid(c.pid, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > deadline) {
       hung = true;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      ::kill(c.pid, SIGKILL);
+      ::waitpid(c.pid, &status, 0);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_FALSE(hung) << "oee opcua " << args[2] << " did not end within 60 s; stderr: " << slurp(err);
+  EXPECT_FALSE(hung) << "oee opcua did not end within 60 s; stderr: " << slurp(c.err);
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::istringstream lines(slurp(out));
+  r.stdout_text = slurp(c.out);
+  std::istringstream lines(r.stdout_text);
   for (std::string line; json_lines && std::getline(lines, line);) {
     json j = json::parse(line, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
     r.lines.push_back(std::move(j));
   }
-  r.stderr_text = slurp(err);
-  std::system((std::string("rm -rf ") + dir).c_str());
+  r.stderr_text = slurp(c.err);
+  std::system(("rm -rf " + c.dir).c_str());
   return r;
+}
+
+RunResult run_oee(std::vector<std::string> args, bool json_lines = true) {
+  return wait_oee(start_oee(std::move(args)), json_lines);
 }
 
 class OpcuaCommandTest : public ::testing::Test {
@@ -242,6 +258,118 @@ TEST_F(OpcuaCommandTest, EndpointsListSecuredEndpointsAndVerifyTheServerCertific
   EXPECT_EQ(no_url.exit_code, 2);
   EXPECT_NE(no_url.stderr_text.find("--endpoint"), std::string::npos) << no_url.stderr_text;
   fs::remove_all(pki);
+}
+
+// Issue 15: a matrix goes out with its ArrayDimensions (a flat array would be BadTypeMismatch).
+TEST_F(OpcuaCommandTest, WritesAMatrixWithItsDimensions) {
+  auto rows = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[[6,5,4],[3,2,1]]"});
+  ASSERT_EQ(rows.exit_code, 0) << rows.stderr_text;
+  auto r = run_oee({"read", peer_->url(), "--node", "ns=1;s=Array.Matrix"});
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(r.lines.at(0)["value"], json({6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(r.lines.at(0)["dimensions"], json({2, 3}));
+  // A flat array of the matrix's size takes the node's dimensions.
+  auto flat = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[1,2,3,4,5,6]"});
+  ASSERT_EQ(flat.exit_code, 0) << flat.stderr_text;
+  EXPECT_EQ(run_oee({"read", peer_->url(), "--node", "ns=1;s=Array.Matrix"}).lines.at(0)["value"], json({1, 2, 3, 4, 5, 6}));
+  auto ragged = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[[1,2,3],[4,5]]"});
+  EXPECT_EQ(ragged.exit_code, 2);
+  EXPECT_NE(ragged.stderr_text.find("same length"), std::string::npos) << ragged.stderr_text;
+  auto short_flat = run_oee({"write", peer_->url(), "--node", "ns=1;s=Array.Matrix", "--value", "[1,2]"});
+  EXPECT_EQ(short_flat.exit_code, 2);
+  EXPECT_NE(short_flat.stderr_text.find("matrix of 6 values"), std::string::npos) << short_flat.stderr_text;
+}
+
+// Issue 15: `subscribe --duration-s` ends 0 when the connection is up, 3 when it dropped for good.
+TEST(OpcuaSubscribeExit, LostConnectionExits3CleanEndExits0) {
+  OpcuaPeer peer(PeerOptions{2, 200, false});
+  peer.start();
+  const auto clean = run_oee({"subscribe", peer.url(), "--node", "ns=1;s=Counter.0", "--interval-ms", "200",
+                              "--duration-s", "1"});
+  EXPECT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  EXPECT_FALSE(clean.lines.empty());
+  const Child c = start_oee({"subscribe", peer.url(), "--node", "ns=1;s=Counter.0", "--interval-ms", "200",
+                             "--duration-s", "4"});
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (slurp(c.err).find("\"subscribed\"") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  peer.kill_hard();
+  const auto lost = wait_oee(c);
+  EXPECT_EQ(lost.exit_code, 3) << lost.stderr_text;
+  EXPECT_NE(lost.stderr_text.find("connection_lost"), std::string::npos) << lost.stderr_text;
+  EXPECT_NE(lost.stderr_text.find("did not come back"), std::string::npos) << lost.stderr_text;
+}
+
+// `oee edge --config FILE --check` with a tags_csv table: the exit code and what it printed.
+std::pair<int, std::string> edge_check_with_tags(const std::string& csv) {
+  char dir[] = "/tmp/oee-opcua-csv-XXXXXX";
+  EXPECT_TRUE(::mkdtemp(dir));
+  const std::string d = dir;
+  std::ofstream(d + "/plant.yaml") << "timezone: UTC\nsites: [{id: p, areas: [{id: a, lines: [{id: l, machines: "
+                                      "[{id: packer, ideal_cycle_time_s: 1, states: packml}]}]}]}]\n";
+  std::ofstream(d + "/tags.csv") << csv;
+  std::ofstream(d + "/edge.yaml") << "id: e1\ndata_dir: " << d << "/data\nmqtt: {brokers: [\"mqtt://127.0.0.1:1\"]}\n"
+                                  << "plant: plant.yaml\nsources:\n  - {type: opcua, endpoint: \"opc.tcp://127.0.0.1:1\", "
+                                     "tags_csv: tags.csv}\n";
+  const std::string cmd = std::string(OEE_BINARY) + " edge --config " + d + "/edge.yaml --check > " + d + "/out 2>&1";
+  const int status = std::system(cmd.c_str());
+  const std::string out = slurp(d + "/out");
+  std::system(("rm -rf " + d).c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string fill_machine(std::string csv) {
+  for (size_t at = 0; (at = csv.find(",,", at)) != std::string::npos;) csv.replace(at, 2, ",p/a/l/packer,");
+  return csv;
+}
+
+// Issue 15: `browse --packml` finds the PackML object by its PackTags structure (not its node ids)
+// and prints the preset's tags; with --csv a table the edge loads once the machine is filled in.
+TEST_F(OpcuaCommandTest, BrowsePackmlFindsThePackTagsOfEachPackmlObject) {
+  const auto r = run_oee({"browse", peer_->url(), "--packml"});  // from Objects, 6 levels down
+  ASSERT_EQ(r.exit_code, 0) << r.stderr_text;
+  std::map<std::string, std::pair<std::string, std::string>> tags;  // tag -> node, signal
+  for (const auto& line : r.lines) {
+    EXPECT_EQ(line["object"], "ns=1;s=Packer");  // not the Conveyor beside it
+    EXPECT_EQ(line["object_name"], "OeeTest.Line1.Packer");
+    tags[line["tag"]] = {line["node"], line["signal"]};
+  }
+  ASSERT_EQ(tags.size(), 6u) << r.stdout_text;
+  EXPECT_EQ(tags["Status.StateCurrent"], std::make_pair(std::string("ns=1;i=7011"), std::string("state")));
+  EXPECT_EQ(tags["Admin.ProdProcessedCount.AccCount"], std::make_pair(std::string("ns=1;i=7014"), std::string("counter:total")));
+  // The server flattens the array: ProdDefectiveCount[0].AccCount.
+  EXPECT_EQ(tags["Admin.ProdDefectiveCount.AccCount"], std::make_pair(std::string("ns=1;i=7015"), std::string("counter:reject")));
+  EXPECT_EQ(tags["Admin.StopReason.ID"], std::make_pair(std::string("ns=1;i=7016"), std::string("reason")));
+  EXPECT_EQ(tags["Status.MachSpeed"].second, "sample:MachSpeed");
+  EXPECT_EQ(tags["Status.CurMachSpeed"].second, "sample:CurMachSpeed");
+  // Too shallow a search finds nothing, and says so.
+  const auto shallow = run_oee({"browse", peer_->url(), "--packml", "--depth", "2"});
+  EXPECT_EQ(shallow.exit_code, 0);
+  EXPECT_TRUE(shallow.lines.empty());
+  EXPECT_NE(shallow.stderr_text.find("no PackML object"), std::string::npos) << shallow.stderr_text;
+
+  const auto csv = run_oee({"browse", peer_->url(), "--packml", "--csv"}, false);
+  ASSERT_EQ(csv.exit_code, 0) << csv.stderr_text;
+  EXPECT_EQ(csv.stdout_text.rfind("node,machine,signal\n", 0), 0u) << csv.stdout_text;
+  EXPECT_NE(csv.stdout_text.find("\"ns=1;i=7015\",,counter:reject\n"), std::string::npos) << csv.stdout_text;
+  const auto filled = edge_check_with_tags(fill_machine(csv.stdout_text));
+  EXPECT_EQ(filled.first, 0) << filled.second;
+}
+
+// Issue 15: `browse --csv` writes a tags_csv skeleton of the variables below a node; the edge
+// refuses it until machine and signal are filled in, and loads it then.
+TEST_F(OpcuaCommandTest, BrowseCsvWritesATagsCsvSkeletonForTheEdge) {
+  const auto csv = run_oee({"browse", peer_->url(), "--node", "ns=1;s=Scalars", "--csv"}, false);
+  ASSERT_EQ(csv.exit_code, 0) << csv.stderr_text;
+  EXPECT_NE(csv.stdout_text.find("\nnode,machine,signal\n"), std::string::npos) << csv.stdout_text;
+  EXPECT_NE(csv.stdout_text.find("# Int32\n\"ns=1;s=Scalar.Int32\",,\n"), std::string::npos) << csv.stdout_text;
+  const auto unfilled = edge_check_with_tags(csv.stdout_text);
+  EXPECT_NE(unfilled.first, 0);
+  EXPECT_NE(unfilled.second.find("tags.csv:4: tag: missing 'machine'"), std::string::npos) << unfilled.second;
+  std::string filled = fill_machine(csv.stdout_text);
+  for (size_t at = 0; (at = filled.find("packer,\n", at)) != std::string::npos;) filled.replace(at, 8, "packer,sample\n");
+  const auto ok = edge_check_with_tags(filled);
+  EXPECT_EQ(ok.first, 0) << ok.second;
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ class TagParser {
     tag.line = line_;
     const std::initializer_list<const char*> modbus_keys = {"register", "format", "byte_order", "word_order", "scale",
                                                             "machine", "signal", "rollover"};
-    const std::initializer_list<const char*> opcua_keys = {"node", "scale", "machine", "signal", "rollover"};
+    const std::initializer_list<const char*> opcua_keys = {"node", "scale", "machine", "signal", "rollover", "preset"};
     const auto& allowed = type == SourceType::modbus ? modbus_keys : opcua_keys;
     for (const auto& [key, field] : f_) {
       bool ok = false;
@@ -97,6 +97,7 @@ class TagParser {
       }
     }
     tag.machine = require("machine");
+    if (get("preset")) return parse_preset(tag);
     parse_signal(tag);
     if (get("rollover")) {
       if (tag.signal != SignalKind::counter) fail("rollover", "only for counter signals");
@@ -129,6 +130,15 @@ class TagParser {
   }
 
  private:
+  // `preset: packml` with `node` (the PackML object) and `machine`: the preset sets the signals.
+  TagConfig parse_preset(TagConfig& tag) const {
+    tag.preset = require("preset");
+    if (tag.preset != "packml") fail("preset", "unknown preset '" + tag.preset + "' (packml)");
+    for (const char* key : {"signal", "scale", "rollover"})
+      if (get(key)) fail(key, "not with a preset (it sets the signals of its PackTags)");
+    tag.node = require("node");
+    return tag;
+  }
   void parse_signal(TagConfig& tag) const {
     const std::string& s = require("signal");
     const auto colon = s.find(':');
@@ -142,10 +152,12 @@ class TagParser {
       tag.signal = SignalKind::counter;
     } else if (kind == "count" && (name == "good" || name == "reject")) {
       tag.signal = SignalKind::count;
+    } else if (kind == "reason" && colon == std::string::npos) {
+      tag.signal = SignalKind::reason;
     } else if (kind == "sample") {
       tag.signal = SignalKind::sample;
     } else {
-      fail("signal", "unknown signal '" + s + "' (state, counter:total|good|reject, count:good|reject, product, sample[:name])");
+      fail("signal", "unknown signal '" + s + "' (state, counter:total|good|reject, count:good|reject, product, reason, sample[:name])");
     }
     tag.signal_name = name;
   }

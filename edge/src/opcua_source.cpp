@@ -4,13 +4,16 @@
 // connected the first time.
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <variant>
 
 #include "oee/edge/event_source.h"
+#include "oee/edge/packml_preset.h"
 #include "oee/edge/tag_mapper.h"
+#include "oee/opcua/browse_paths.h"
 #include "oee/opcua/client.h"
 #include "oee/opcua/node_id.h"
 #include "heartbeat.h"
@@ -50,14 +53,11 @@ Reading reading_of(const opcua::Variant& v) {
 class OpcUaSource final : public EventSource {
  public:
   OpcUaSource(const SourceConfig& config, const PlantModel& plant, EventSink sink)
-      : config_(config), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
+      : config_(config), plant_(plant), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
     for (const auto& t : config_.tags) {
       const auto node = opcua::NodeId::parse(t.node);
       if (!node) throw std::invalid_argument("tag line " + std::to_string(t.line) + ": '" + t.node + "' is not an OPC UA node id (ns=1;s=Name)");
-      const MachineSpec* m = plant.find_machine(t.machine);
-      if (m == nullptr) throw std::invalid_argument("opcua tag: unknown machine '" + t.machine + "'");
-      nodes_.push_back(*node);
-      mappers_.emplace_back(t, *m);
+      if (plant.find_machine(t.machine) == nullptr) throw std::invalid_argument("opcua tag: unknown machine '" + t.machine + "'");
     }
   }
   ~OpcUaSource() override { stop(); }
@@ -114,6 +114,37 @@ class OpcUaSource final : public EventSource {
     return true;
   }
 
+  // The tags to subscribe: the configured ones, with each preset tag replaced by the PackTags
+  // found below its PackML object (browsed once, on the first connection).
+  void expand_tags() {
+    tags_.clear();  // a browse that failed half-way starts again
+    for (const auto& t : config_.tags) {
+      if (t.preset.empty()) {
+        tags_.push_back(t);
+        continue;
+      }
+      const auto root = *opcua::NodeId::parse(t.node);
+      std::vector<std::string> paths;
+      for (const auto& p : kPackTagSignals) paths.emplace_back(p.path);
+      const auto found = opcua::resolve_browse_paths(*client_, root, paths);
+      if (!found.front())
+        throw std::runtime_error("tag line " + std::to_string(t.line) + ": " + t.node +
+                                 " is not a PackML object (no Status.StateCurrent below it)");
+      for (std::size_t i = 0; i < found.size(); ++i) {
+        if (found[i]) {
+          tags_.push_back(packtag_tag(t, kPackTagSignals[i], found[i]->to_string()));
+        } else {
+          std::fprintf(stderr, "edge: %s: %s has no %s; not read\n", describe().c_str(), t.node.c_str(),
+                       std::string(kPackTagSignals[i].path).c_str());
+        }
+      }
+    }
+    for (const auto& t : tags_) {
+      nodes_.push_back(*opcua::NodeId::parse(t.node));
+      mappers_.emplace_back(t, *plant_.find_machine(t.machine));
+    }
+  }
+
   void run() {
     opcua::ClientConfig cc;
     cc.endpoint_url = config_.endpoint;
@@ -126,6 +157,7 @@ class OpcUaSource final : public EventSource {
     while (thread_.running()) {
       try {
         client_->connect();
+        if (mappers_.empty()) expand_tags();
         opcua::SubscriptionSettings s;
         s.publishing_interval_ms = config_.sampling_ms > 0 ? config_.sampling_ms : 100;
         const auto sub = client_->create_subscription(
@@ -148,7 +180,7 @@ class OpcUaSource final : public EventSource {
         for (std::size_t i = 0; i < results.size(); ++i)
           if (results[i].status.is_bad())
             std::fprintf(stderr, "edge: %s: tag %s refused (status 0x%08x)\n", describe().c_str(),
-                         config_.tags[i].node.c_str(), results[i].status.code);
+                         tags_[i].node.c_str(), results[i].status.code);
         std::fprintf(stderr, "edge: %s: subscribed\n", describe().c_str());
         break;  // from here the client recovers by itself
       } catch (const std::exception& e) {
@@ -164,7 +196,9 @@ class OpcUaSource final : public EventSource {
   }
 
   const SourceConfig& config_;
+  const PlantModel& plant_;
   EventSink sink_;
+  std::deque<TagConfig> tags_;  // what is subscribed; a deque, as the mappers point into it
   std::vector<opcua::NodeId> nodes_;
   std::mutex mutex_;
   Heartbeats heartbeats_;  // under mutex_

@@ -33,7 +33,13 @@ bool TagMapper::emit_text(std::string text, TimeMs ts, Event& out) {
   has_last_ = true;
   last_text_ = text;
   out = base_event(*tag_, ts);
-  if (tag_->signal == SignalKind::state) {
+  if (tag_->signal == SignalKind::reason) {
+    // 0 or nothing is "no reason" (PackML StopReason.ID 0): it names no stop.
+    if (text.empty() || text == "0") return false;
+    out.type = EventType::reason;
+    out.reason = std::move(text);
+    out.at = ts;
+  } else if (tag_->signal == SignalKind::state) {
     out.type = EventType::state;
     const auto canonical = machine_->resolve_state(text);
     out.state = canonical ? std::string(state_name(*canonical)) : std::move(text);
@@ -50,6 +56,7 @@ bool TagMapper::on_number(double raw, TimeMs ts, Event& out) {
   switch (tag_->signal) {
     case SignalKind::state:
     case SignalKind::product:
+    case SignalKind::reason:
       last_ = v;
       return emit_text(format_raw_value(v), ts, out);
     case SignalKind::counter: {
@@ -93,7 +100,7 @@ bool TagMapper::on_number(double raw, TimeMs ts, Event& out) {
 }
 
 bool TagMapper::on_text(std::string_view text, TimeMs ts, Event& out) {
-  if (tag_->signal == SignalKind::state || tag_->signal == SignalKind::product)
+  if (tag_->signal == SignalKind::state || tag_->signal == SignalKind::product || tag_->signal == SignalKind::reason)
     return emit_text(std::string(text), ts, out);
   double v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v);

@@ -186,3 +186,28 @@ TEST(EdgeConfig, QueueEncryptionKeyFromAPrivateFileOrTheEnvironment) {
   ::unsetenv("OEE_ENCRYPTION_KEY");
   std::filesystem::remove_all(dir);
 }
+
+// Issue 15: `preset: packml` on an OPC UA tag names the PackML object; the preset sets the signals.
+TEST(EdgeConfig, PackmlPresetTagNamesTheObjectAndRefusesSignals) {
+  const std::string tag = R"({node: "ns=1;s=Filler.State", machine: s1/a1/l1/filler, signal: state})";
+  const auto c = parse_edge_config(replace(kValid, tag, R"({preset: packml, node: "ns=1;i=5001", machine: s1/a1/l1/filler})"),
+                                   "edge.yaml", "/etc/oee");
+  const auto& t = c.sources[2].tags.at(0);
+  EXPECT_EQ(t.preset, "packml");
+  EXPECT_EQ(t.node, "ns=1;i=5001");
+  EXPECT_EQ(t.machine, "s1/a1/l1/filler");
+  EXPECT_EQ(error_of(replace(kValid, tag, R"({preset: omac, node: "ns=1;i=5001", machine: s1/a1/l1/filler})")),
+            "edge.yaml:21: sources[2].tags[0].preset: unknown preset 'omac' (packml)");
+  EXPECT_NE(error_of(replace(kValid, tag, R"({preset: packml, node: "ns=1;i=5001", machine: m, signal: state})"))
+                .find("edge.yaml:21: sources[2].tags[0].signal: not with a preset"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, tag, R"({preset: packml, machine: m})")).find("node"), std::string::npos);
+  // The stop reason is a signal of its own (what the preset gives Admin.StopReason.ID).
+  const auto reason = parse_edge_config(replace(kValid, tag, R"({node: "ns=1;i=7016", machine: m, signal: reason})"),
+                                        "edge.yaml", "/etc/oee");
+  EXPECT_EQ(reason.sources[2].tags.at(0).signal, oee::edge::SignalKind::reason);
+  EXPECT_NE(error_of(replace(kValid, tag, R"({node: "ns=1;i=7016", machine: m, signal: "reason:x"})")).find("unknown signal"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "{register: coil:3,", "{preset: packml, register: coil:3,")).find("unknown key"),
+            std::string::npos);
+}

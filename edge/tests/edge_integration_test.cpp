@@ -168,6 +168,10 @@ class Edge {
     data_dir_ = dir;
     write_config();
   }
+  void set_plant(const std::string& path) {
+    plant_ = path;
+    write_config();
+  }
   void start() { process_.start({OEE_BINARY, "edge", "--config", dir_.path + "/edge.yaml"}, dir_.path + "/edge.log"); }
   int stop() {  // SIGTERM: sources stop, the queue drains (bounded), clean disconnect
     ::kill(process_.pid(), SIGTERM);
@@ -197,7 +201,7 @@ class Edge {
       << "mqtt:\n  brokers: [";
     for (std::size_t i = 0; i < brokers_.size(); ++i) f << (i ? ", " : "") << '"' << brokers_[i] << '"';
     f << "]\n  reconnect_min_ms: 200\n  reconnect_max_ms: 1000\n  status_interval_ms: 500\n" << mqtt_extra_
-      << "plant: " << OEE_SOURCE_DIR << "/examples/demo-plant.yaml\n"
+      << "plant: " << plant_ << "\n"
       << "sources:\n" << sources_;
   }
 
@@ -206,6 +210,7 @@ class Edge {
   std::string sources_;
   std::uint64_t queue_max_bytes_;
   std::string mqtt_extra_, data_dir_;
+  std::string plant_ = std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml";
   ChildProcess process_;
 };
 
@@ -507,7 +512,7 @@ class Server {
         reconnect_ms_(reconnect_ms) {}
   void start() {
     ::setenv("OEE_ADMIN_TOKEN", kServerAdminToken, 1);  // the child inherits it
-    std::vector<std::string> argv = {OEE_BINARY, "serve", "--plant", std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml",
+    std::vector<std::string> argv = {OEE_BINARY, "serve", "--plant", plant_,
                                      "--mqtt-reconnect-min-ms", std::to_string(reconnect_ms_ ? reconnect_ms_ : 200),
                                      "--mqtt-reconnect-max-ms", std::to_string(reconnect_ms_ ? reconnect_ms_ : 1000),
                                      "--listen", "127.0.0.1:" + std::to_string(port_),
@@ -524,6 +529,7 @@ class Server {
     ::kill(process_.pid(), SIGTERM);
     return process_.wait(30000);
   }
+  void set_plant(const std::string& path) { plant_ = path; }  // before start()
   int port() const { return port_; }
   // The edge's row of GET /api/v1/sources (null when absent).
   nlohmann::json source(const std::string& src) const {
@@ -558,6 +564,7 @@ class Server {
   std::vector<std::string> brokers_;
   std::vector<std::string> extra_;
   int reconnect_ms_ = 0;
+  std::string plant_ = std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml";
   ChildProcess process_;
 };
 
@@ -903,6 +910,85 @@ TEST(ServerIngest, ModbusSampleTagsReachTheTagHistory) {
   EXPECT_GE(running["samples"].get<int>(), 2);
   EXPECT_TRUE(history("sample.nosuchtag").empty());  // a name with no samples: no bucket
   EXPECT_TRUE(http_get_json(server.port(), "/api/v1/tags?machine=" + machine + "&tag=sample." + window).contains("error"));
+  ASSERT_EQ(server.stop(), 0);
+}
+
+// ---- Issue 15's PackML acceptance: a node-opcua server exposes a PackML unit (opcua/tests/peer/
+// server.js, OeeTest/Line1/Packer) whose PackTags change over a scripted run; the edge reads it with
+// the PackTags preset (found by browse names), the plant maps its StateCurrent with `states:
+// packml`, and `oee serve`'s KPIs are those computed by hand from the values the peer served. ----
+
+TEST(ServerIngest, PackmlUnitMappedByThePresetsGivesTheHandComputedKpis) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  if (::access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "no node.js for the OPC UA test server";
+  TempDir dir;
+  const std::string machine = "p1/a1/l1/packer";
+  std::ofstream(dir.path + "/plant.yaml")
+      << "timezone: UTC\nsites: [{id: p1, areas: [{id: a1, lines: [{id: l1, machines: "
+         "[{id: packer, ideal_cycle_time_s: 1.0, states: packml}]}]}]}]\n";
+  // The run's simulated start: two hours ago on the minute (every shift hour is planned: no shifts).
+  const oee::TimeMs now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch()).count();
+  const oee::TimeMs t0 = now_ms / 60000 * 60000 - 2 * oee::kMsPerHour;
+  const int port = oee::testing::free_loopback_port();
+  ChildProcess peer;
+  const std::string launcher = "NODE_PATH=" + std::string(OEE_SOURCE_DIR) + "/node_modules exec /usr/bin/node " +
+                               OEE_SOURCE_DIR + "/opcua/tests/peer/server.js --port " + std::to_string(port) +
+                               " --counters 1 --packml-start-ms " + std::to_string(t0);
+  peer.start({"/bin/sh", "-c", launcher}, dir.path + "/opcua.log");
+  ASSERT_TRUE(oee::testing::wait_for_port(port, 60000));
+  const std::string url = "opc.tcp://127.0.0.1:" + std::to_string(port);
+
+  MosquittoProcess broker;
+  broker.start();
+  Server server(broker.url());
+  server.set_plant(dir.path + "/plant.yaml");
+  server.start();
+  Edge edge({broker.url()}, "  - type: opcua\n    endpoint: " + url + "\n    sampling_ms: 0\n    tags:\n"
+                            "      - {preset: packml, node: \"ns=1;s=Packer\", machine: " + machine + "}\n", 1ull << 30, "");
+  edge.set_plant(dir.path + "/plant.yaml");
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return edge.log().find("subscribed") != std::string::npos; }, 30s)) << edge.log();
+  EXPECT_EQ(edge.log().find("has no"), std::string::npos) << "every PackTag of the preset was found: " << edge.log();
+  // Play the run (server.js kPackmlScript), then wait for its last values at the server.
+  ASSERT_EQ(std::system((std::string(OEE_BINARY) + " opcua write " + url + " --node 'ns=1;s=Packer.Script.Go' --value true >/dev/null").c_str()), 0);
+  const std::string kpis_path = "/api/v1/kpis?node=" + machine + "&from=" + oee::format_rfc3339(t0) +
+                                "&to=" + oee::format_rfc3339(t0 + 2400 * 1000);
+  nlohmann::json k;
+  ASSERT_TRUE(eventually([&] {
+    k = http_get_json(server.port(), kpis_path);
+    return k.is_object() && k.value("total_count", 0) == 1400 && k.value("planned_downtime_s", 0.0) == 600.0;
+  }, 30s)) << k.dump() << edge.log() << server.log();
+  // By hand, over [t0, t0 + 40 min): Execute 0-10 min, Held 10-12 (stopped, reason 42), Execute
+  // 12-20, Suspended 20-21 (starved), Execute 21-30, Complete 30-40 (planned stop). Planned time
+  // 1,800 s, run time 1,620 s; AccCounts processed 0 -> 1,400, defective 0 -> 30; ideal cycle 1 s.
+  EXPECT_EQ(k["planned_production_time_s"].get<double>(), 1800.0) << k.dump();
+  EXPECT_EQ(k["run_time_s"].get<double>(), 1620.0);
+  EXPECT_EQ(k["downtime_s"].get<double>(), 180.0);
+  EXPECT_EQ(k["losses"]["breakdowns"].get<double>(), 120.0);
+  EXPECT_EQ(k["losses"]["starved"].get<double>(), 60.0);
+  EXPECT_EQ(k["good_count"].get<std::int64_t>(), 1370);
+  EXPECT_EQ(k["reject_count"].get<std::int64_t>(), 30);
+  EXPECT_NEAR(k["availability"].get<double>(), 1620.0 / 1800.0, 1e-9);
+  EXPECT_NEAR(k["performance"].get<double>(), 1400.0 / 1620.0, 1e-9);
+  EXPECT_NEAR(k["quality"].get<double>(), 1370.0 / 1400.0, 1e-9);
+  EXPECT_NEAR(k["oee"].get<double>(), 1370.0 / 1800.0, 1e-9);
+  // The stop reason (Admin.StopReason.ID) named the Held stop.
+  const auto stops = http_get_json(server.port(), "/api/v1/stops?node=" + machine + "&from=" + oee::format_rfc3339(t0) +
+                                                      "&to=" + oee::format_rfc3339(t0 + 1800 * 1000));
+  bool held_has_reason = false;
+  for (const auto& s : stops["items"])
+    held_has_reason |= s.value("state", "") == "stopped" && s.value("duration_s", 0.0) == 120.0 && s.value("reason", "") == "42";
+  EXPECT_TRUE(held_has_reason) << stops.dump();
+  // The speeds are samples: MachSpeed 60, CurMachSpeed 60 / 0 / 55.
+  const auto speed = http_get_json(server.port(), "/api/v1/tags?machine=" + machine + "&tag=sample.CurMachSpeed&from=" +
+                                                      oee::format_rfc3339(t0) + "&to=" + oee::format_rfc3339(t0 + 2400 * 1000) +
+                                                      "&bucket_s=2400");
+  ASSERT_EQ(speed["buckets"].size(), 1u) << speed.dump();
+  EXPECT_EQ(speed["buckets"][0]["max"].get<double>(), 60.0);
+  EXPECT_EQ(speed["buckets"][0]["min"].get<double>(), 0.0);
+  EXPECT_TRUE(server.dead_letters().value("items", nlohmann::json::array()).empty()) << server.dead_letters().dump();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
   ASSERT_EQ(server.stop(), 0);
 }
 

@@ -92,6 +92,25 @@ TEST(TagMapper, ProductAndSample) {
   EXPECT_EQ(e.sample_value, -3.25);
 }
 
+// Issue 15: a stop reason tag (PackML Admin.StopReason.ID) names the stop in progress; 0 is none.
+TEST(TagMapper, ReasonNamesTheStopAtItsTimeAndZeroIsNone) {
+  const auto m = filler();
+  const auto r = tag(SignalKind::reason);
+  TagMapper reason(r, m);
+  Event e;
+  EXPECT_FALSE(reason.on_number(0, 1, e));
+  ASSERT_TRUE(reason.on_number(17, 2000, e));
+  EXPECT_EQ(e.type, EventType::reason);
+  EXPECT_EQ(e.reason, "17");
+  EXPECT_EQ(e.at, 2000);
+  EXPECT_EQ(e.machine, "s1/a1/l1/filler");
+  EXPECT_FALSE(reason.on_number(17, 2500, e));  // unchanged: the same stop
+  EXPECT_FALSE(reason.on_number(0, 3000, e));
+  ASSERT_TRUE(reason.on_text("jam", 4000, e));
+  EXPECT_EQ(e.reason, "jam");
+  EXPECT_EQ(e.at, 4000);
+}
+
 TEST(ModbusDecoding, FormatsByteAndWordOrder) {
   TagConfig t;
   std::uint16_t regs[2] = {0x1234, 0x5678};

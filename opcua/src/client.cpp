@@ -66,6 +66,8 @@ const char* client_event_kind_name(ClientEvent::Kind kind) {
     case ClientEvent::Kind::data_gap: return "data_gap";
     case ClientEvent::Kind::keep_alive_missed: return "keep_alive_missed";
     case ClientEvent::Kind::subscription_status: return "subscription_status";
+    case ClientEvent::Kind::item_dropped: return "item_dropped";
+    case ClientEvent::Kind::repeated_failure: return "repeated_failure";
   }
   return "unknown";
 }
@@ -409,6 +411,7 @@ void Client::Impl::supervisor_loop() {
       if (config.reconnect) recover();
       continue;
     }
+    drop_oversized_items();
     std::shared_ptr<SecureChannel> ch;
     {
       std::lock_guard lock(channel_mutex);
@@ -464,11 +467,30 @@ void Client::Impl::supervisor_loop() {
   }
 }
 
+uint32_t Client::Impl::first_reconnect_delay_ms() {
+  const bool relapse = recovered_at != Clock::time_point{} &&
+                       Clock::now() - recovered_at < std::chrono::milliseconds(config.reconnect_stable_after_ms);
+  if (!relapse) {
+    relapses = 0;
+    backoff_ms = config.reconnect_delay_min_ms;
+    return 0;
+  }
+  ++relapses;
+  emit(ClientEvent{ClientEvent::Kind::repeated_failure, 0, lost_status, DateTime::now(), {}, 0, 0,
+                   "lost again within " + std::to_string(config.reconnect_stable_after_ms) + " ms of reconnecting (" +
+                       std::to_string(relapses) + " times in a row): backing off",
+                   0, backoff_ms});
+  return backoff_ms;
+}
+
 void Client::Impl::recover() {
   const DateTime since = lost_at;
   close_channel(status::bad_connection_closed);
-  uint32_t delay_ms = config.reconnect_delay_min_ms;
-  for (int attempt = 0; !stopping; ++attempt) {
+  // A failure that comes back after every reconnect (a value the channel cannot carry, a server
+  // that drops each new session) must not reconnect at the minimum delay for ever.
+  uint32_t delay_ms = first_reconnect_delay_ms();
+  if (delay_ms == 0) delay_ms = config.reconnect_delay_min_ms;
+  for (int attempt = relapses > 0 ? 1 : 0; !stopping; ++attempt) {
     if (attempt > 0) {
       std::unique_lock lock(supervisor_mutex);
       supervisor_cv.wait_for(lock, std::chrono::milliseconds(delay_ms), [this] { return stopping.load(); });
@@ -480,6 +502,8 @@ void Client::Impl::recover() {
       if (!config.create_session) {
         ++reconnects;
         emit(ClientEvent{ClientEvent::Kind::reconnected, 0, status::good, since, DateTime::now(), 0, 0, "channel reopened"});
+        recovered_at = Clock::now();
+        backoff_ms = delay_ms;
         return;
       }
       bool survived = false;
@@ -508,6 +532,8 @@ void Client::Impl::recover() {
         for (auto& [id, sub] : subscriptions) sub->touch();
       }
       fill_publish_pipeline();
+      recovered_at = Clock::now();
+      backoff_ms = delay_ms;
       return;
     } catch (const std::exception& e) {
       close_channel(status::bad_connection_closed);

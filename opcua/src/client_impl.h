@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "oee/opcua/client.h"
@@ -98,6 +99,11 @@ struct Client::Impl {
   void deliver_notification(SubscriptionState& sub, BinaryReader& r, uint32_t sequence_number);
   bool republish(SubscriptionState& sub, uint32_t sequence_number);
   void check_keep_alive();
+  void note_oversized(const SubscriptionState& sub, std::span<const DataChange> changes);
+  void drop_oversized_items();
+  void delete_items(uint32_t subscription, std::span<const uint32_t> client_handles);
+  // Before a reconnect: the first try's wait (0: at once) after noting a quick relapse.
+  uint32_t first_reconnect_delay_ms();
 
   ClientConfig config;
   EndpointAddress address;
@@ -114,6 +120,10 @@ struct Client::Impl {
   std::atomic<bool> stopping{false};
   DateTime lost_at;
   StatusCode lost_status;
+  // Recovery's backoff, kept across recoveries (supervisor thread only).
+  Clock::time_point recovered_at{};
+  uint32_t backoff_ms = 0;
+  uint32_t relapses = 0;  // losses in a row, each soon after a reconnect
 
   std::mutex pending_mutex;
   std::map<uint32_t, Completion> pending;  // by request id
@@ -139,6 +149,10 @@ struct Client::Impl {
   uint32_t next_client_handle = 1;
   std::atomic<int> publish_in_flight{0};
   std::atomic<int> publish_target{3};
+  // Items whose values the channel cannot carry (BadResponseTooLarge…), for the supervisor to drop:
+  // (subscription, client handle, status).
+  std::mutex oversized_mutex;
+  std::vector<std::tuple<uint32_t, uint32_t, StatusCode>> oversized;
   std::mutex acks_mutex;
   std::vector<std::pair<uint32_t, uint32_t>> acks;  // (server subscription id, sequence number)
 

@@ -373,6 +373,7 @@ void Client::Impl::deliver_notification(SubscriptionState& sub, BinaryReader& r,
         changes[k].value = &values[k];
       }
       if (sub.handler) sub.handler(sub.id, sequence_number, std::span<const DataChange>(changes.data(), n));
+      note_oversized(sub, std::span<const DataChange>(changes.data(), n));
     } else if (type.numeric == type_id::status_change_notification && type.namespace_index == 0) {
       const StatusCode s = b.status_code();
       if (s.base() == status::bad_timeout.code) {  // the subscription expired on the server
@@ -382,6 +383,48 @@ void Client::Impl::deliver_notification(SubscriptionState& sub, BinaryReader& r,
       emit(ClientEvent{ClientEvent::Kind::subscription_status, sub.id, s, DateTime::now(), {}, sequence_number,
                        sequence_number, "StatusChangeNotification"});
     }
+  }
+}
+
+// A value larger than the channel can carry comes as BadResponseTooLarge (node-opcua) or
+// BadEncodingLimitsExceeded: its item would fail the same way on every change, so the supervisor
+// deletes it (drop_oversized_items) and the other items go on.
+void Client::Impl::note_oversized(const SubscriptionState& sub, std::span<const DataChange> changes) {
+  bool any = false;
+  for (const auto& c : changes) {
+    const uint32_t base = c.value->status.base();
+    if (base != status::bad_response_too_large.code && base != status::bad_encoding_limits_exceeded.code) continue;
+    std::lock_guard lock(oversized_mutex);
+    oversized.emplace_back(sub.id, c.client_handle, c.value->status);
+    any = true;
+  }
+  if (any) supervisor_cv.notify_all();
+}
+
+void Client::Impl::drop_oversized_items() {
+  std::vector<std::tuple<uint32_t, uint32_t, StatusCode>> drop;
+  {
+    std::lock_guard lock(oversized_mutex);
+    drop.swap(oversized);
+  }
+  for (const auto& [subscription, handle, why] : drop) {
+    std::string node;
+    {
+      std::lock_guard ops(subscription_ops_mutex);
+      std::lock_guard lock(subscriptions_mutex);
+      auto it = subscriptions.find(subscription);
+      if (it == subscriptions.end() || !it->second->items.count(handle)) continue;  // already gone
+      node = it->second->items.at(handle).request.node_id.to_string();
+    }
+    try {
+      delete_items(subscription, std::span<const uint32_t>(&handle, 1));
+    } catch (const Error& e) {
+      if (e.status() != status::bad_subscription_id_invalid) connection_lost(generation.load(), e.status(), e.what());
+    }
+    emit(ClientEvent{ClientEvent::Kind::item_dropped, subscription, why, DateTime::now(), {}, 0, 0,
+                     "monitored item " + std::to_string(handle) + " (" + node +
+                         ") deleted: its value is larger than the channel can carry",
+                     handle, 0});
   }
 }
 
@@ -524,7 +567,11 @@ std::vector<MonitoredItemResult> Client::create_monitored_items(uint32_t subscri
 }
 
 void Client::delete_monitored_items(uint32_t subscription, std::span<const uint32_t> client_handles) {
-  Impl& d = *impl_;
+  impl_->delete_items(subscription, client_handles);
+}
+
+void Client::Impl::delete_items(uint32_t subscription, std::span<const uint32_t> client_handles) {
+  Impl& d = *this;
   std::lock_guard ops(d.subscription_ops_mutex);
   std::shared_ptr<Impl::SubscriptionState> sub;
   {

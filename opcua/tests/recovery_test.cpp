@@ -177,3 +177,132 @@ TEST(OpcuaRecoveryTest, ServerRestartIsRecoveredAndTheGapReported) {
 
 }  // namespace
 }  // namespace oee::opcua
+
+namespace oee::opcua {
+namespace {
+
+// Issue 15: a value larger than the negotiated message size (node-opcua reports it as
+// BadResponseTooLarge for its item) is reported for that item, which is deleted from the
+// subscription; the connection stays and the other items go on.
+// One peer for the suite (node-opcua takes seconds to start).
+class OpcuaRobustnessTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    peer_ = new OpcuaPeer(PeerOptions{10, 100, false});
+    peer_->start();
+  }
+  static void TearDownTestSuite() {
+    delete peer_;
+    peer_ = nullptr;
+  }
+  static inline OpcuaPeer* peer_ = nullptr;
+};
+
+TEST_F(OpcuaRobustnessTest, OversizedValueIsReportedForItsItemWhichIsDroppedAndTheOthersGoOn) {
+  OpcuaPeer& peer = *peer_;
+  ClientConfig c = recovering_config(peer.url());
+  c.max_message_size = 256 * 1024;  // the 800 KB value below does not fit
+  Recorder rec;
+  std::vector<std::pair<uint32_t, StatusCode>> statuses;  // under rec.mutex
+  DataChangeHandler record = rec.handler();
+  Client client(c);
+  client.set_event_handler(rec.event_handler());
+  client.connect();
+  const uint32_t sub = client.create_subscription(
+      SubscriptionSettings{100, 100, 5, 0, 0}, [&](uint32_t s, uint32_t seq, std::span<const DataChange> changes) {
+        {
+          std::lock_guard lock(rec.mutex);
+          for (const auto& ch : changes) statuses.emplace_back(ch.client_handle, ch.value->status);
+        }
+        record(s, seq, changes);
+      });
+  std::vector<MonitoredItemRequest> items(2);
+  items[0].node_id = *NodeId::parse("ns=1;s=Counter.0");
+  items[1].node_id = *NodeId::parse("ns=1;s=Big.Growing");
+  const auto r = client.create_monitored_items(sub, items);
+  const uint32_t counter = r[0].client_handle, big = r[1].client_handle;
+  ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.values[counter].size() >= 3 && rec.values[big].size() == 1; }));
+  auto grow_to = [&](uint32_t n) {
+    WriteValue w{*NodeId::parse("ns=1;s=Big.GrowTo"), AttributeId::value, {}, {}};
+    w.value.has_value = true;
+    w.value.value = Variant::scalar(BuiltinType::uint32, n);
+    ASSERT_TRUE(client.write(std::span<const WriteValue>(&w, 1)).front().is_good());
+  };
+  grow_to(100000);  // 800 KB of doubles
+  ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.has_event(ClientEvent::Kind::item_dropped); })) << peer.log();
+  size_t counted = 0, big_values = 0;
+  {
+    std::lock_guard lock(rec.mutex);
+    const auto& e = rec.events[static_cast<size_t>(rec.find_event(ClientEvent::Kind::item_dropped))];
+    EXPECT_EQ(e.client_handle, big);
+    EXPECT_EQ(e.subscription, sub);
+    EXPECT_EQ(status_name(e.status), "BadResponseTooLarge");
+    EXPECT_NE(e.detail.find("ns=1;s=Big.Growing"), std::string::npos) << e.detail;
+    bool reported = false;  // the handler saw the item's status
+    for (const auto& [h, s] : statuses) reported |= h == big && s.base() == status::bad_response_too_large.code;
+    EXPECT_TRUE(reported);
+    counted = rec.values[counter].size();
+    big_values = rec.values[big].size();
+  }
+  grow_to(100001);  // a deleted item is sampled no more: no second report
+  ASSERT_TRUE(rec.wait_for(10s, [&] { return rec.values[counter].size() >= counted + 10; }));
+  std::lock_guard lock(rec.mutex);
+  EXPECT_EQ(rec.values[big].size(), big_values);
+  EXPECT_FALSE(rec.has_event(ClientEvent::Kind::connection_lost));
+  EXPECT_EQ(client.statistics().reconnects, 0u);
+}
+
+// Issue 15: a connection lost again right after every reconnect is detected, and the delay before
+// the next try keeps growing to the maximum instead of starting from the minimum each time.
+TEST_F(OpcuaRobustnessTest, FailureAfterEveryReconnectKeepsTheBackoffGrowing) {
+  TcpCutProxy proxy(peer_->port());
+  Recorder rec;
+  ClientConfig config = recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port()));
+  config.reconnect_stable_after_ms = 5000;
+  Client client(config);
+  client.set_event_handler(rec.event_handler());
+  client.connect();
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{100, 100, 5, 0, 0}, rec.handler());
+  client.create_monitored_items(sub, counter_items(10));
+  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 5; }));
+  proxy.cut_after_server_bytes(2000);  // each connection dies after a few publish responses
+  std::vector<uint32_t> delays;
+  ASSERT_TRUE(rec.wait_for(60s, [&] {
+    delays.clear();
+    for (const auto& e : rec.events)
+      if (e.kind == ClientEvent::Kind::repeated_failure) delays.push_back(e.retry_delay_ms);
+    return !delays.empty() && delays.back() == 1000;  // recovering_config: 100 ms .. 1 s
+  })) << "no growing backoff";
+  EXPECT_EQ(delays, (std::vector<uint32_t>{100, 200, 400, 800, 1000}));
+  proxy.cut_after_server_bytes(0);
+  // Once a reconnect holds, the values flow again (the session survived).
+  const size_t before = rec.total;
+  ASSERT_TRUE(rec.wait_for(20s, [&] { return rec.total >= before + 50; }));
+  // A connection that held for reconnect_stable_after_ms starts the backoff over: a single cut
+  // then is a plain loss, recovered at once, not a relapse.
+  const auto held_since = [&] {
+    std::lock_guard lock(rec.mutex);
+    return rec.event_times.back();
+  }();
+  while (std::chrono::steady_clock::now() - held_since < 5500ms) std::this_thread::sleep_for(100ms);  // the subject: 5 s up
+  size_t events_before = 0, relapses_before = 0;
+  {
+    std::lock_guard lock(rec.mutex);
+    events_before = rec.events.size();
+    for (const auto& e : rec.events) relapses_before += e.kind == ClientEvent::Kind::repeated_failure;
+  }
+  proxy.cut();
+  ASSERT_TRUE(rec.wait_for(20s, [&] {
+    for (size_t i = events_before; i < rec.events.size(); ++i)
+      if (rec.events[i].kind == ClientEvent::Kind::reconnected) return true;
+    return false;
+  }));
+  std::lock_guard lock(rec.mutex);
+  size_t relapses = 0;
+  for (const auto& e : rec.events) relapses += e.kind == ClientEvent::Kind::repeated_failure;
+  EXPECT_EQ(relapses, relapses_before);
+  dump(rec, *peer_);
+}
+
+}  // namespace
+}  // namespace oee::opcua

@@ -69,6 +69,7 @@ void TcpCutProxy::pump(int client_fd, int server_fd) {
   char buffer[65536];
   pollfd fds[2] = {{client_fd, POLLIN, 0}, {server_fd, POLLIN, 0}};
   bool open = true;
+  uint64_t from_server = 0;
   while (open) {
     if (::poll(fds, 2, 200) < 0) break;
     for (int i = 0; i < 2 && open; ++i) {
@@ -91,6 +92,7 @@ void TcpCutProxy::pump(int client_fd, int server_fd) {
         }
         sent += m;
       }
+      if (i == 1 && (from_server += static_cast<uint64_t>(n)) > cut_after_ && cut_after_ > 0) open = false;
     }
   }
   ::shutdown(client_fd, SHUT_RDWR);

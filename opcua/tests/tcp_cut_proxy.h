@@ -21,6 +21,9 @@ class TcpCutProxy {
   uint64_t swallowed_reads() const { return swallowed_reads_; }
   // While on, new connections are closed as soon as they arrive (the network is still down).
   void refuse_connections(bool on) { refuse_ = on; }
+  // While above 0, each connection dies once the server has sent more than this many bytes over
+  // it: a failure that comes back after every reconnect.
+  void cut_after_server_bytes(uint64_t n) { cut_after_ = n; }
 
  private:
   void accept_loop();
@@ -32,6 +35,7 @@ class TcpCutProxy {
   std::atomic<bool> swallow_{false};
   std::atomic<uint64_t> swallowed_reads_{0};
   std::atomic<bool> refuse_{false};
+  std::atomic<uint64_t> cut_after_{0};
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<int> open_fds_;

@@ -1,4 +1,5 @@
 #include "oee/plant/plant_file.h"
+#include "oee/plant/packml_states.h"
 #include "oee/plant/yaml_fields.h"
 
 #include <yaml-cpp/yaml.h>
@@ -71,6 +72,29 @@ std::int64_t seconds_to_us(const Reader& r, const YAML::Node& n, const std::stri
   return std::llround(s * 1e6);
 }
 
+// `states`: a map raw value -> canonical state, the preset name `packml`, or a map with
+// `preset: packml` whose other entries override the preset's choice for those raw values.
+void read_states(const Reader& r, const YAML::Node& s, const std::string& what, MachineSpec& m) {
+  auto apply_preset = [&](const YAML::Node& at) {
+    const std::string preset = r.string(at, what + ".states");
+    if (preset != "packml") r.fail(at, what + ".states: unknown preset '" + preset + "' (packml, or a map raw value -> state)");
+    for (const auto& p : kPackmlStates) m.state_map[std::to_string(p.value)] = p.state;
+  };
+  if (s.IsScalar()) return apply_preset(s);
+  r.expect_map(s, what + ".states");
+  if (const auto preset = s["preset"]) apply_preset(preset);
+  for (const auto& kv : s) {
+    const std::string raw = r.string(kv.first, what + ".states");
+    if (raw == "preset") continue;
+    const std::string canonical = r.string(kv.second, what + ".states." + raw);
+    const auto state = parse_state(canonical);
+    if (!state)
+      r.fail(kv.second, what + ".states." + raw + ": '" + canonical +
+                            "' is not a state (running, stopped, setup, starved, blocked, planned_stop)");
+    m.state_map[raw] = *state;
+  }
+}
+
 MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string& parent_path, const std::string& what) {
   r.expect_map(n, what);
   r.only_keys(n, what, {"id", "name", "ideal_cycle_time_s", "products", "micro_stop_threshold_s", "startup_window_s",
@@ -92,18 +116,7 @@ MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string
     m.micro_stop_threshold_ms = seconds_to_us(r, v, what + ".micro_stop_threshold_s", true) / 1000;
   if (const auto v = n["startup_window_s"]) m.startup_window_ms = seconds_to_us(r, v, what + ".startup_window_s", true) / 1000;
   if (const auto v = n["no_data_after_s"]) m.no_data_after_ms = seconds_to_us(r, v, what + ".no_data_after_s", true) / 1000;
-  if (const auto s = n["states"]) {
-    r.expect_map(s, what + ".states");
-    for (const auto& kv : s) {
-      const std::string raw = r.string(kv.first, what + ".states");
-      const std::string canonical = r.string(kv.second, what + ".states." + raw);
-      const auto state = parse_state(canonical);
-      if (!state)
-        r.fail(kv.second, what + ".states." + raw + ": '" + canonical +
-                              "' is not a state (running, stopped, setup, starved, blocked, planned_stop)");
-      m.state_map[raw] = *state;
-    }
-  }
+  if (const auto s = n["states"]) read_states(r, s, what, m);
   if (const auto t = n["targets"]) {
     r.expect_map(t, what + ".targets");
     r.only_keys(t, what + ".targets", {"oee", "availability", "performance", "quality"});

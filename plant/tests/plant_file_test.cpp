@@ -137,3 +137,39 @@ TEST(PlantFile, MissingFileIsAClearError) {
 }
 
 }  // namespace oee::plant
+
+namespace oee::plant {
+
+// Issue 15: `states: packml` maps PackML StateCurrent 0..17; a map with `preset: packml` overrides.
+TEST(PlantFile, PackmlStatePresetMapsEveryStateAndCanBeOverridden) {
+  const std::string yaml = kContractPlant;
+  const std::string states = R"(states: {"1": running, "2": stopped, "3": setup})";
+  auto machine_of = [](const std::string& text) { return *load_plant_yaml(text, "plant.yaml").model.machines().front(); };
+  const auto preset = machine_of(std::string(yaml).replace(yaml.find(states), states.size(), "states: packml"));
+  ASSERT_EQ(preset.state_map.size(), 18u);
+  EXPECT_EQ(preset.state_map.at("6"), State::running);     // Execute
+  EXPECT_EQ(preset.state_map.at("16"), State::running);    // Completing
+  EXPECT_EQ(preset.state_map.at("5"), State::starved);     // Suspended
+  EXPECT_EQ(preset.state_map.at("11"), State::stopped);    // Held
+  EXPECT_EQ(preset.state_map.at("9"), State::stopped);     // Aborted
+  EXPECT_EQ(preset.state_map.at("15"), State::setup);      // Resetting
+  EXPECT_EQ(preset.state_map.at("17"), State::planned_stop);  // Complete
+  const auto over = machine_of(std::string(yaml).replace(
+      yaml.find(states), states.size(), R"(states: {preset: packml, "4": planned_stop, "5": blocked, "99": running})"));
+  EXPECT_EQ(over.state_map.size(), 19u);
+  EXPECT_EQ(over.state_map.at("4"), State::planned_stop);
+  EXPECT_EQ(over.state_map.at("5"), State::blocked);
+  EXPECT_EQ(over.state_map.at("6"), State::running);
+  EXPECT_EQ(over.state_map.at("99"), State::running);
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find(states), states.size(), "states: isa88")),
+            "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].states: unknown preset 'isa88' (packml, or a map "
+            "raw value -> state)");
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find(states), states.size(), R"(states: {preset: pakml})")),
+            "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].states: unknown preset 'pakml' (packml, or a map "
+            "raw value -> state)");
+  EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find(states), states.size(), R"(states: {preset: packml, "6": fast})")),
+            "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].states.6: 'fast' is not a state (running, stopped, "
+            "setup, starved, blocked, planned_stop)");
+}
+
+}  // namespace oee::plant

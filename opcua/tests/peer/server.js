@@ -1,5 +1,6 @@
 // node-opcua test peer for the oee_opcua integration tests and benchmark.
 // Usage: node server.js --port P [--counters N] [--rate-ms MS] [--pki DIR] [--small-buffers]
+//                       [--packml-start-ms MS]
 // Prints "READY port=P" on stdout once it accepts connections; exits on SIGTERM/SIGINT.
 "use strict";
 const path = require("path");
@@ -153,6 +154,26 @@ async function main() {
     accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite", minimumSamplingInterval: 0,
   });
   bigBytes.setValueFromSource(new Variant({ dataType: DataType.ByteString, value: Buffer.alloc(10) }));
+  // A value that grows past any message size: writing N to Big.GrowTo makes Big.Growing an array
+  // of N doubles (a client's oversized notification, issue 15).
+  const growing = namespace.addVariable({
+    componentOf: root, browseName: "Growing", nodeId: "s=Big.Growing", dataType: "Double", valueRank: 1,
+    minimumSamplingInterval: 0,
+  });
+  growing.setValueFromSource(new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array,
+    value: new Float64Array(4) }));
+  const growTo = namespace.addVariable({
+    componentOf: root, browseName: "GrowTo", nodeId: "s=Big.GrowTo", dataType: "UInt32",
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+  });
+  growTo.bindVariable({
+    get: () => new Variant({ dataType: DataType.UInt32, value: growing.readValue().value.value.length }),
+    set: (v) => {
+      growing.setValueFromSource(new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array,
+        value: new Float64Array(v.value).map((_, i) => i) }));
+      return StatusCodes.Good;
+    },
+  }, true);
 
   // Counters: each increments by one per tick, so a client sees any gap or reordering.
   // Each start begins at a random value, so a restart shows as a break in every counter.
@@ -186,6 +207,8 @@ async function main() {
     tickNode.setValueFromSource(new Variant({ dataType: DataType.UInt32, value: tick }), StatusCodes.Good, now);
   }, rateMs);
 
+  addPackmlUnit(namespace, root);
+
   await server.start();
   process.stdout.write(`READY port=${port} url=${server.getEndpointUrl()}\n`);
   const stop = async () => {
@@ -193,6 +216,67 @@ async function main() {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+// A PackML unit (OeeTest/Line1/Packer) with the PackTags the edge's preset reads, under numeric
+// node ids (the preset finds them by browse names). Writing true to ns=1;s=Packer.Script.Go plays
+// a fixed production run, one step every 200 ms, each stamped at its simulated instant from
+// --packml-start-ms (default: an hour ago, on the minute), so the KPIs are known in advance
+// (edge/tests/edge_integration_test.cpp, ServerIngest.PackmlUnitMappedByThePresets…).
+const kPackmlScript = [  // [seconds after the start, values]
+  [0, { state: 6, speed: 60, cur: 60 }],                                        // Execute
+  [600, { processed: 500, defective: 10, state: 11, reason: 42, cur: 0 }],     // Held, stop reason 42
+  [720, { state: 6, reason: 0, cur: 55 }],                                      // Execute
+  [1200, { processed: 900, defective: 25, state: 5, cur: 0 }],                  // Suspended
+  [1260, { state: 6, cur: 55 }],                                                // Execute
+  [1800, { processed: 1400, defective: 30, state: 17, cur: 0 }],                // Complete
+];
+
+function addPackmlUnit(namespace, root) {
+  const startMs = parseInt(arg("--packml-start-ms", "0"), 10) || Math.floor(Date.now() / 60000) * 60000 - 3600000;
+  const line = namespace.addObject({ componentOf: root, browseName: "Line1", nodeId: "s=Line1" });
+  const packer = namespace.addObject({ componentOf: line, browseName: "Packer", nodeId: "s=Packer" });
+  namespace.addObject({ componentOf: line, browseName: "Conveyor", nodeId: "s=Conveyor" });  // not PackML
+  const status = namespace.addObject({ componentOf: packer, browseName: "Status", nodeId: "i=7001" });
+  const admin = namespace.addObject({ componentOf: packer, browseName: "Admin", nodeId: "i=7002" });
+  const processed = namespace.addObject({ componentOf: admin, browseName: "ProdProcessedCount", nodeId: "i=7003" });
+  // A PLC that flattens the array of count structures: the preset matches "ProdDefectiveCount[0]".
+  const defective = namespace.addObject({ componentOf: admin, browseName: "ProdDefectiveCount[0]", nodeId: "i=7004" });
+  const reason = namespace.addObject({ componentOf: admin, browseName: "StopReason", nodeId: "i=7005" });
+  const variable = (parent, name, id, dataType) => namespace.addVariable({
+    componentOf: parent, browseName: name, nodeId: `i=${id}`, dataType, minimumSamplingInterval: 0,
+  });
+  const tags = {
+    state: [variable(status, "StateCurrent", 7011, "Int32"), DataType.Int32],
+    speed: [variable(status, "MachSpeed", 7012, "Float"), DataType.Float],
+    cur: [variable(status, "CurMachSpeed", 7013, "Float"), DataType.Float],
+    processed: [variable(processed, "AccCount", 7014, "Int32"), DataType.Int32],
+    defective: [variable(defective, "AccCount", 7015, "Int32"), DataType.Int32],
+    reason: [variable(reason, "ID", 7016, "Int32"), DataType.Int32],
+  };
+  variable(processed, "Count", 7017, "Int32").setValueFromSource(new Variant({ dataType: DataType.Int32, value: 0 }));
+  const set = (values, atMs) => {
+    for (const [key, value] of Object.entries(values)) {
+      const [node, dataType] = tags[key];
+      node.setValueFromSource(new Variant({ dataType, value }), StatusCodes.Good, new Date(atMs));
+    }
+  };
+  set({ state: 4, speed: 0, cur: 0, processed: 0, defective: 0, reason: 0 }, startMs - 60000);  // Idle before
+  const go = namespace.addVariable({
+    componentOf: packer, browseName: "ScriptGo", nodeId: "s=Packer.Script.Go", dataType: "Boolean",
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+  });
+  let started = false;
+  go.bindVariable({
+    get: () => new Variant({ dataType: DataType.Boolean, value: started }),
+    set: (v) => {
+      if (v.value && !started) {
+        started = true;
+        kPackmlScript.forEach(([s, values], i) => setTimeout(() => set(values, startMs + s * 1000), 200 * (i + 1)));
+      }
+      return StatusCodes.Good;
+    },
+  }, true);
 }
 
 main().catch((err) => {

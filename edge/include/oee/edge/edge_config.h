@@ -24,6 +24,7 @@ enum class SignalKind : std::uint8_t {
   count,    // increments (good or reject): each new non-zero value is added
   product,  // the product from now on
   sample,   // a process value kept as history: `sample` events (GET /api/v1/tags?tag=sample.NAME)
+  reason,   // the stop reason (e.g. PackML Admin.StopReason.ID): a `reason` event for the stop at that time
 };
 
 enum class RegisterArea : std::uint8_t { holding, input, coil, discrete };
@@ -44,6 +45,8 @@ struct TagConfig {
   bool word_order_big = true;  // 32-bit values: the first register holds the high word
   // OPC UA
   std::string node;
+  // "packml": `node` is a PackML object; the source reads its PackTags (packml_preset.h).
+  std::string preset;
 };
 
 enum class SourceType : std::uint8_t { simulator, modbus, opcua };

@@ -25,7 +25,8 @@ class TagMapper {
   //   counter: the cumulative value, on change (the engine handles rollover and resets);
   //   count:   a changed, positive value is an increment (event-driven sources: OPC UA, simulator);
   //   product: the value as the product id, on change;
-  //   sample:  a `sample` event (name: the signal's, e.g. sample:temperature) on change.
+  //   sample:  a `sample` event (name: the signal's, e.g. sample:temperature) on change;
+  //   reason:  a `reason` event (reason: the value as text, at: ts) on a change to anything but 0.
   bool on_number(double value, TimeMs ts, Event& out);
   // A text reading (OPC UA strings): state and product use it as is; numbers are parsed.
   bool on_text(std::string_view text, TimeMs ts, Event& out);

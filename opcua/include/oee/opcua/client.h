@@ -155,6 +155,8 @@ struct ClientEvent {
     data_gap,                 // sequence numbers first..last were not recovered (Republish failed)
     keep_alive_missed,        // no Publish response for longer than the keep-alive promised
     subscription_status,      // a StatusChangeNotification from the server
+    item_dropped,             // client_handle's values are larger than the channel carries: deleted
+    repeated_failure,         // lost again soon after each reconnect: the backoff keeps growing
   };
   Kind kind;
   uint32_t subscription = 0;
@@ -164,6 +166,8 @@ struct ClientEvent {
   uint32_t first_sequence_number = 0;
   uint32_t last_sequence_number = 0;
   std::string detail;
+  uint32_t client_handle = 0;   // item_dropped: which item
+  uint32_t retry_delay_ms = 0;  // repeated_failure: the wait before the next reconnect
 };
 const char* client_event_kind_name(ClientEvent::Kind kind);
 using ClientEventHandler = std::function<void(const ClientEvent&)>;
@@ -187,6 +191,9 @@ struct ClientConfig {
   bool reconnect = true;                 // recover automatically after connection loss
   uint32_t reconnect_delay_min_ms = 100; // doubled per failed try up to the max
   uint32_t reconnect_delay_max_ms = 5000;
+  // A reconnected connection must hold this long before the delay starts from the minimum again:
+  // one lost sooner (the same failure on every reconnect) goes on with the grown delay.
+  uint32_t reconnect_stable_after_ms = 10000;
   uint32_t publish_requests_in_flight = 3;
   uint32_t max_references_per_node = 1000;  // Browse asks for at most this many, then BrowseNext
 };
