@@ -23,6 +23,7 @@ sample_every_s=${SCALE_SAMPLE_EVERY_S:-10}
 run_s=$((minutes * 60))
 # Figures are taken after the warm-up: connections made, first values read, queues drained.
 warmup_s=${SCALE_WARMUP_S:-$((run_s / 6 < 300 ? run_s / 6 : 300))}
+((warmup_s < run_s)) || { echo "scale_proof: the warm-up (${warmup_s} s) leaves nothing of a ${run_s} s run" >&2; exit 2; }
 
 wait_port() {  # port what
   for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
