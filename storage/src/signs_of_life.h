@@ -4,6 +4,7 @@
 // one after it, which a partial set carries as heartbeats (docs/storage.md, "No data").
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "oee/core/event.h"
 #include "oee/core/plant_model.h"
@@ -17,6 +18,30 @@ inline Event heartbeat_at(const std::string& machine, TimeMs ts) {
   e.ts = ts;
   e.type = EventType::heartbeat;
   return e;
+}
+
+// Samples and heartbeats tell the engine only that the machine was alive at their instant
+// (MachineHistory skips both but for its silences). In a store's in-memory tail they are kept as
+// bare heartbeats, one per instant in a row: an Event is a dozen strings, and a machine with a
+// hundred process values sends most of its events as samples (bench/scale_proof.sh). Compacts
+// events[from, end) in place; the order of the others is kept.
+inline void keep_signs_bare(std::vector<Event>& events, std::size_t from) {
+  std::size_t out = from;
+  for (std::size_t i = from; i < events.size(); ++i) {
+    Event& e = events[i];
+    if (e.type != EventType::sample && e.type != EventType::heartbeat) {
+      if (out != i) events[out] = std::move(e);
+      ++out;
+      continue;
+    }
+    const Event& kept = events[out - (out > from ? 1 : 0)];
+    if (out > from && kept.type == EventType::heartbeat && kept.ts == e.ts && kept.machine.empty()) continue;
+    Event bare;
+    bare.ts = e.ts;
+    bare.type = EventType::heartbeat;
+    events[out++] = std::move(bare);
+  }
+  events.resize(out);
 }
 
 // How far after a window its totals still depend on events: a stop overlapping its end is

@@ -72,6 +72,29 @@ std::vector<Event> random_heartbeats(const PlantModel& plant, TimeMs from, TimeM
   return out;
 }
 
+// Process values of each machine (an edge's sample tags) in bursts of one to four at one instant,
+// as a poll reads several tags at once: the engine takes them as signs of life only, and the
+// stores keep them bare in their tails (signs_of_life.h), which must not change any figure.
+std::vector<Event> random_samples(const PlantModel& plant, TimeMs from, TimeMs to, int bursts, std::mt19937_64& rng) {
+  std::vector<Event> out;
+  for (const MachineSpec* m : plant.machines())
+    for (int i = 0; i < bursts; ++i) {
+      const TimeMs ts = from + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(to - from));
+      for (std::uint64_t k = 0, n = 1 + rng() % 4; k < n; ++k) {
+        Event e;
+        e.machine = m->path;
+        e.type = EventType::sample;
+        e.ts = ts;
+        e.sample_name = "value" + std::to_string(k);
+        e.sample_value = static_cast<double>(rng() % 1000) / 10.0;
+        e.src = "samples-" + m->path;
+        e.seq = static_cast<std::int64_t>(out.size());
+        out.push_back(std::move(e));
+      }
+    }
+  return out;
+}
+
 // retention: at the end, a cut a day before the last event, then a backfill of heartbeats after it;
 // windows after the cut still equal the engine over every event.
 void run_property(const char* backend_name, std::uint64_t seed, double late_fraction, double dup_fraction, std::size_t max_batch,
@@ -82,6 +105,9 @@ void run_property(const char* backend_name, std::uint64_t seed, double late_frac
   const ShiftCalendar cal(plant, zone);
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + days * kMsPerDay;
   std::vector<Event> all = plant_events(plant, seed, lo, hi, max_step_ms, true, "gen-");
+  std::mt19937_64 sample_rng(seed * 13 + 5);
+  for (Event& e : random_samples(plant, lo, hi, days * 200, sample_rng)) all.push_back(std::move(e));
+  std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
   std::mt19937_64 rng(seed * 7 + 1);
   // Arrival: in time order (interleaved machines), but some events held back and delivered late.
   std::vector<Event> on_time, late;
