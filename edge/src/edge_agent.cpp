@@ -116,16 +116,16 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   }
 }
 
-sparkplug::MetricCatalog EdgeAgent::sparkplug_catalog() const {
-  sparkplug::MetricCatalog catalog;
+SparkplugCatalog EdgeAgent::sparkplug_catalog() const {
+  SparkplugCatalog catalog;
   for (const auto& s : config_.sources) {
     if (s.type == SourceType::simulator)
-      for (const MachineSpec* machine : plant_.model.machines()) sparkplug::add_simulator_metrics(catalog[machine->path]);
-    for (const auto& t : s.tags) catalog[t.machine].insert(sparkplug::tag_metric(t));
+      for (const MachineSpec* machine : plant_.model.machines()) add_simulator_sparkplug_metrics(catalog[machine->path]);
+    for (const auto& t : s.tags) catalog[t.machine].insert(sparkplug_tag_metric(t));
   }
   std::map<std::string, std::string> devices;  // device id -> machine
   for (const auto& [machine, metrics] : catalog) {
-    const std::string id = sparkplug::device_id(machine);
+    const std::string id = sparkplug_device_id(machine);
     if (id.find_first_of("+#") != std::string::npos)
       throw EdgeConfigError(config_.file, 0, "mqtt.format sparkplug: machine '" + machine + "' has '+' or '#' in its path: not a Sparkplug device id");
     if (const auto [it, fresh] = devices.emplace(id, machine); !fresh)

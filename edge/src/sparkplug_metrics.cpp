@@ -2,28 +2,25 @@
 
 #include <algorithm>
 
-namespace oee::edge::sparkplug {
+#include "oee/sparkplug/metric_value.h"
+
+namespace oee::edge {
 namespace {
 
-Metric metric(std::string name, DataType type, TimeMs ts, bool historical) {
-  Metric m;
-  m.name = std::move(name);
-  m.type = type;
-  m.timestamp_ms = static_cast<std::uint64_t>(ts);
-  m.is_historical = historical;
-  return m;
-}
+using sparkplug::DataType;
 
-Metric string_metric(std::string name, std::string value, TimeMs ts, bool historical) {
-  Metric m = metric(std::move(name), DataType::string, ts, historical);
-  m.string_value = std::move(value);
-  return m;
-}
-
-Metric uint_metric(std::string name, std::int64_t value, TimeMs ts, bool historical) {
-  Metric m = metric(std::move(name), DataType::uint64, ts, historical);
-  m.long_value = static_cast<std::uint64_t>(value);
-  return m;
+void add(sparkplug::pb::Payload& payload, std::string name, DataType type, const sparkplug::Value& value, TimeMs ts,
+         bool historical, std::int64_t rollover = 0) {
+  SparkplugMetric& m = *payload.add_metrics();
+  m.set_name(std::move(name));
+  m.set_timestamp(static_cast<std::uint64_t>(ts));
+  if (historical) m.set_is_historical(true);
+  sparkplug::set_metric_value(m, type, value);
+  if (rollover > 0) {
+    auto& properties = *m.mutable_properties();
+    properties.add_keys("rollover");
+    sparkplug::set_property_value(*properties.add_values(), DataType::UInt64, static_cast<std::uint64_t>(rollover));
+  }
 }
 
 std::string sample_metric_name(std::string_view name) {
@@ -32,64 +29,60 @@ std::string sample_metric_name(std::string_view name) {
 
 }  // namespace
 
-std::pair<std::string, DataType> tag_metric(const TagConfig& tag) {
+std::pair<std::string, DataType> sparkplug_tag_metric(const TagConfig& tag) {
   switch (tag.signal) {
-    case SignalKind::state: return {"state", DataType::string};
-    case SignalKind::counter: return {"counter:" + tag.signal_name, DataType::uint64};
-    case SignalKind::count: return {"count:" + tag.signal_name, DataType::uint64};
-    case SignalKind::product: return {"product", DataType::string};
-    case SignalKind::sample: return {sample_metric_name(tag.signal_name), DataType::dbl};
+    case SignalKind::state: return {"state", DataType::String};
+    case SignalKind::counter: return {"counter:" + tag.signal_name, DataType::UInt64};
+    case SignalKind::count: return {"count:" + tag.signal_name, DataType::UInt64};
+    case SignalKind::product: return {"product", DataType::String};
+    case SignalKind::sample: return {sample_metric_name(tag.signal_name), DataType::Double};
   }
-  return {"state", DataType::string};
+  return {"state", DataType::String};
 }
 
-void add_simulator_metrics(std::map<std::string, DataType>& metrics) {
-  metrics.emplace("state", DataType::string);
-  metrics.emplace("reason", DataType::string);
-  metrics.emplace("product", DataType::string);
-  metrics.emplace("counter:total", DataType::uint64);
-  metrics.emplace("counter:reject", DataType::uint64);
-  metrics.emplace("count:good", DataType::uint64);  // a third of its machines report counters, the rest counts
-  metrics.emplace("count:reject", DataType::uint64);
+void add_simulator_sparkplug_metrics(std::map<std::string, DataType>& metrics) {
+  metrics.emplace("state", DataType::String);
+  metrics.emplace("reason", DataType::String);
+  metrics.emplace("product", DataType::String);
+  metrics.emplace("counter:total", DataType::UInt64);
+  metrics.emplace("counter:reject", DataType::UInt64);
+  metrics.emplace("count:good", DataType::UInt64);  // a third of its machines report counters, the rest counts
+  metrics.emplace("count:reject", DataType::UInt64);
 }
 
-void append_event_metrics(const Event& e, bool historical, std::vector<Metric>& out) {
+void append_sparkplug_metrics(const Event& e, bool historical, sparkplug::pb::Payload& payload) {
+  auto count = [](std::int64_t n) { return sparkplug::Value(static_cast<std::uint64_t>(n)); };
   switch (e.type) {
     case EventType::state:
-      out.push_back(string_metric("state", e.state, e.ts, historical));
-      if (!e.reason.empty()) out.push_back(string_metric("reason", e.reason, e.ts, historical));
+      add(payload, "state", DataType::String, e.state, e.ts, historical);
+      if (!e.reason.empty()) add(payload, "reason", DataType::String, e.reason, e.ts, historical);
       break;
-    case EventType::counter: {
-      Metric m = uint_metric("counter:" + std::string(counter_name(e.counter)), e.value, e.ts, historical);
-      m.rollover = static_cast<std::uint64_t>(e.rollover);
-      out.push_back(std::move(m));
+    case EventType::counter:
+      add(payload, "counter:" + std::string(counter_name(e.counter)), DataType::UInt64, count(e.value), e.ts, historical,
+          e.rollover);
       break;
-    }
     case EventType::count:
-      if (e.good > 0) out.push_back(uint_metric("count:good", e.good, e.ts, historical));
-      if (e.reject > 0) out.push_back(uint_metric("count:reject", e.reject, e.ts, historical));
+      if (e.good > 0) add(payload, "count:good", DataType::UInt64, count(e.good), e.ts, historical);
+      if (e.reject > 0) add(payload, "count:reject", DataType::UInt64, count(e.reject), e.ts, historical);
       break;
     case EventType::product:
-      out.push_back(string_metric("product", e.product, e.ts, historical));
+      add(payload, "product", DataType::String, e.product, e.ts, historical);
       break;
     case EventType::reason:
-      out.push_back(string_metric("reason", e.reason, e.at, historical));
+      add(payload, "reason", DataType::String, e.reason, e.at, historical);
       break;
-    case EventType::sample: {
-      Metric m = metric(sample_metric_name(e.sample_name), DataType::dbl, e.ts, historical);
-      m.double_value = e.sample_value;
-      out.push_back(std::move(m));
+    case EventType::sample:
+      add(payload, sample_metric_name(e.sample_name), DataType::Double, e.sample_value, e.ts, historical);
       break;
-    }
     case EventType::heartbeat:
       break;  // Sparkplug's liveness is the session itself (NDEATH), not a metric
   }
 }
 
-std::string device_id(std::string_view machine_path) {
+std::string sparkplug_device_id(std::string_view machine_path) {
   std::string id(machine_path);
   std::replace(id.begin(), id.end(), '/', '.');
   return id;
 }
 
-}  // namespace oee::edge::sparkplug
+}  // namespace oee::edge

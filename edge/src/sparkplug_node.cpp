@@ -7,11 +7,14 @@
 #include <utility>
 
 #include "oee/codec/event_json.h"
+#include "oee/sparkplug/metric_value.h"
+#include "oee/sparkplug/payload_codec.h"
+#include "oee/sparkplug/topic.h"
 
 namespace oee::edge {
 namespace {
 
-constexpr std::string_view kNamespace = "spBv1.0";
+using sparkplug::DataType;
 constexpr std::string_view kRebirth = "Node Control/Rebirth";
 
 std::uint64_t wall_ms() {
@@ -19,33 +22,31 @@ std::uint64_t wall_ms() {
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-sparkplug::Metric node_metric(std::string name, sparkplug::DataType type, std::uint64_t ts) {
-  sparkplug::Metric m;
-  m.name = std::move(name);
-  m.type = type;
-  m.timestamp_ms = ts;
-  return m;
+void add_metric(sparkplug::pb::Payload& p, std::string_view name, DataType type, const sparkplug::Value& value) {
+  SparkplugMetric& m = *p.add_metrics();
+  m.set_name(std::string(name));
+  m.set_timestamp(p.timestamp());
+  sparkplug::set_metric_value(m, type, value);
 }
 
 }  // namespace
 
-SparkplugNode::SparkplugNode(SparkplugNodeOptions options, sparkplug::MetricCatalog catalog)
+SparkplugNode::SparkplugNode(SparkplugNodeOptions options, SparkplugCatalog catalog)
     : options_(std::move(options)), catalog_(std::move(catalog)) {}
 
 std::string SparkplugNode::topic(std::string_view type) const {
-  return std::string(kNamespace) + "/" + options_.group + "/" + std::string(type) + "/" + options_.node;
+  return std::string(sparkplug::kNamespace) + "/" + options_.group + "/" + std::string(type) + "/" + options_.node;
 }
 
-std::string SparkplugNode::state_topic() const { return std::string(kNamespace) + "/STATE/" + options_.primary_host; }
+std::string SparkplugNode::state_topic() const {
+  return std::string(sparkplug::kNamespace) + "/STATE/" + options_.primary_host;
+}
 
 std::string SparkplugNode::death_payload(std::uint64_t bd_seq) const {
-  sparkplug::Payload p;
-  p.timestamp_ms = wall_ms();
-  p.has_seq = false;  // an NDEATH has no seq: the broker sends it whenever the session ends
-  auto m = node_metric("bdSeq", sparkplug::DataType::int64, p.timestamp_ms);
-  m.long_value = bd_seq;
-  p.metrics.push_back(std::move(m));
-  return sparkplug::encode(p);
+  sparkplug::pb::Payload p;  // no seq: the broker sends an NDEATH whenever the session ends
+  p.set_timestamp(wall_ms());
+  add_metric(p, "bdSeq", DataType::Int64, static_cast<std::int64_t>(bd_seq));
+  return sparkplug::encode_payload(p);
 }
 
 std::string SparkplugNode::next_will() {
@@ -56,13 +57,16 @@ std::string SparkplugNode::next_will() {
 std::string SparkplugNode::death_payload() const { return death_payload(bd_seq_.load()); }
 
 void SparkplugNode::on_command(std::string_view payload) {
-  std::vector<std::pair<std::string, bool>> metrics;
-  if (!sparkplug::decode_boolean_metrics(payload, metrics)) {
-    std::fprintf(stderr, "sparkplug: an unreadable NCMD payload (%zu bytes) ignored\n", payload.size());
+  const auto decoded = sparkplug::decode_payload(payload);
+  if (!decoded.payload) {
+    std::fprintf(stderr, "sparkplug: an NCMD payload ignored: %s\n", decoded.error.c_str());
     return;
   }
-  for (const auto& [name, value] : metrics)
-    if (name == kRebirth && value) rebirth_requested_ = true;
+  for (const auto& m : decoded.payload->metrics()) {
+    if (m.name() != kRebirth || m.datatype() != DataType::Boolean) continue;
+    const auto value = sparkplug::metric_value(m);
+    if (std::holds_alternative<bool>(value) && std::get<bool>(value)) rebirth_requested_ = true;
+  }
 }
 
 void SparkplugNode::on_state(std::string_view payload, std::uint64_t generation) {
@@ -115,32 +119,25 @@ std::uint64_t SparkplugNode::next_seq() {
 void SparkplugNode::append_births(std::vector<OutMessage>& out) {
   const std::uint64_t now = wall_ms();
   seq_ = 0;
-  sparkplug::Payload nbirth;
-  nbirth.timestamp_ms = now;
-  nbirth.seq = next_seq();
-  auto bd = node_metric("bdSeq", sparkplug::DataType::int64, now);
-  bd.long_value = bd_seq_.load();
-  nbirth.metrics.push_back(std::move(bd));
-  nbirth.metrics.push_back(node_metric(std::string(kRebirth), sparkplug::DataType::boolean, now));
-  out.push_back(OutMessage{topic("NBIRTH"), sparkplug::encode(nbirth), 0, 0});
+  sparkplug::pb::Payload nbirth;
+  nbirth.set_timestamp(now);
+  nbirth.set_seq(next_seq());
+  add_metric(nbirth, "bdSeq", DataType::Int64, static_cast<std::int64_t>(bd_seq_.load()));
+  add_metric(nbirth, kRebirth, DataType::Boolean, false);
+  out.push_back(OutMessage{topic("NBIRTH"), sparkplug::encode_payload(nbirth), 0, 0});
   for (const auto& [machine, metrics] : catalog_) {
-    sparkplug::Payload dbirth;
-    dbirth.timestamp_ms = now;
-    dbirth.seq = next_seq();
+    sparkplug::pb::Payload dbirth;
+    dbirth.set_timestamp(now);
+    dbirth.set_seq(next_seq());
     const auto last = last_.find(machine);
     for (const auto& [name, type] : metrics) {
-      const sparkplug::Metric* value = nullptr;
+      const SparkplugMetric* value = nullptr;
       if (last != last_.end())
         if (const auto it = last->second.find(name); it != last->second.end()) value = &it->second;
-      if (value != nullptr) {
-        dbirth.metrics.push_back(*value);
-        continue;
-      }
-      auto m = node_metric(name, type, now);  // no value yet since the edge started
-      m.is_null = true;
-      dbirth.metrics.push_back(std::move(m));
+      if (value != nullptr) *dbirth.add_metrics() = *value;
+      else add_metric(dbirth, name, type, std::monostate{});  // no value yet since the edge started
     }
-    out.push_back(OutMessage{topic("DBIRTH") + "/" + sparkplug::device_id(machine), sparkplug::encode(dbirth), 0, 0});
+    out.push_back(OutMessage{topic("DBIRTH") + "/" + sparkplug_device_id(machine), sparkplug::encode_payload(dbirth), 0, 0});
   }
   ++births_;
 }
@@ -149,7 +146,7 @@ void SparkplugNode::build(std::string_view machine, std::span<const QueueRecord*
                           std::uint64_t live_from, std::vector<OutMessage>& out) {
   auto& known = catalog_[std::string(machine)];
   auto& last = last_[std::string(machine)];
-  sparkplug::Payload data;
+  sparkplug::pb::Payload data;
   OutMessage m;
   bool new_metric = false;
   Event e;
@@ -163,22 +160,22 @@ void SparkplugNode::build(std::string_view machine, std::span<const QueueRecord*
     const bool historical = r->id < live_from;
     ++m.events;
     m.historical += historical;
-    const std::size_t first = data.metrics.size();
-    sparkplug::append_event_metrics(e, historical, data.metrics);
-    for (std::size_t i = first; i < data.metrics.size(); ++i) {
-      const auto& metric = data.metrics[i];
-      new_metric |= known.emplace(metric.name, metric.type).second;
-      auto& kept = last[metric.name] = metric;
-      kept.is_historical = false;
+    const int first = data.metrics_size();
+    append_sparkplug_metrics(e, historical, data);
+    for (int i = first; i < data.metrics_size(); ++i) {
+      const auto& metric = data.metrics(i);
+      new_metric |= known.emplace(metric.name(), static_cast<DataType>(metric.datatype())).second;
+      auto& kept = last[metric.name()] = metric;
+      kept.clear_is_historical();
     }
   }
   // A DBIRTH announces every metric its device's DDATA may carry: one never seen births again.
   if (new_metric) append_births(out);
-  if (data.metrics.empty()) return;  // heartbeats only
-  data.timestamp_ms = wall_ms();
-  data.seq = next_seq();
-  m.topic = topic("DDATA") + "/" + sparkplug::device_id(machine);
-  m.payload = sparkplug::encode(data);
+  if (data.metrics_size() == 0) return;  // heartbeats only
+  data.set_timestamp(wall_ms());
+  data.set_seq(next_seq());
+  m.topic = topic("DDATA") + "/" + sparkplug_device_id(machine);
+  m.payload = sparkplug::encode_payload(data);
   out.push_back(std::move(m));
 }
 

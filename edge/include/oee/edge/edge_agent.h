@@ -43,7 +43,7 @@ class EdgeAgent {
   // mqtt.format: sparkplug: the node's catalog (machines of the tags, or the plant's for a
   // simulator), will, subscriptions and commands.
   void make_sparkplug_node(PublisherOptions& p, transport::MqttOptions& m);
-  sparkplug::MetricCatalog sparkplug_catalog() const;
+  SparkplugCatalog sparkplug_catalog() const;
 
  private:
   EdgeConfig config_;

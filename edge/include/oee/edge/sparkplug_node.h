@@ -25,7 +25,7 @@ struct SparkplugNodeOptions {
 
 class SparkplugNode : public MessageFormat {
  public:
-  SparkplugNode(SparkplugNodeOptions options, sparkplug::MetricCatalog catalog);
+  SparkplugNode(SparkplugNodeOptions options, SparkplugCatalog catalog);
 
   std::string topic(std::string_view type) const;  // spBv1.0/<group>/<type>/<node>
   std::string state_topic() const;                 // spBv1.0/STATE/<primary host>
@@ -52,8 +52,8 @@ class SparkplugNode : public MessageFormat {
 
   SparkplugNodeOptions options_;
   // Publisher thread only: the metrics of each machine and their last values.
-  sparkplug::MetricCatalog catalog_;
-  std::map<std::string, std::map<std::string, sparkplug::Metric>, std::less<>> last_;
+  SparkplugCatalog catalog_;
+  std::map<std::string, std::map<std::string, SparkplugMetric>, std::less<>> last_;
   std::uint64_t seq_ = 0;
   bool born_ = false;   // this connection's births are out
   bool ended_ = false;  // the host went offline: this connection carries nothing more
