@@ -5,6 +5,7 @@
 // and start gives the events its metrics must carry.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
@@ -446,4 +447,29 @@ TEST(SparkplugEdge, RebirthCommandBrokerOutageReplayedAsHistoricalAndTheWillIsNd
   std::int64_t last_ts = 0;
   for (const auto& k : received_metrics(messages)) last_ts = std::max(last_ts, std::get<2>(k));
   expect_metrics_equal_the_simulation(messages, edge.dir(), last_ts - 600'000);
+}
+
+// Device ids are machine paths with '.' for '/': machines that would share one, or a path that
+// is no topic level, are refused before the edge starts (`oee edge --check`, exit 2).
+TEST(SparkplugEdge, MachinesThatWouldShareADeviceIdAreRefusedAtCheck) {
+  TempDir dir;
+  auto check = [&](const std::string& lines) {
+    std::ofstream(dir.path + "/plant.yaml") << "timezone: UTC\nsites: [{id: s, areas: [" << lines << "]}]\n";
+    std::ofstream(dir.path + "/edge.yaml")
+        << "id: e\ndata_dir: " << dir.path << "/data\nmqtt: {brokers: [\"mqtt://127.0.0.1:1\"], format: sparkplug,\n"
+        << "  sparkplug: {group: g, node: n}}\nplant: plant.yaml\nsources: [{type: simulator}]\n";
+    const std::string cmd = std::string(OEE_BINARY) + " edge --check --config " + dir.path + "/edge.yaml 2> " + dir.path + "/err";
+    const int status = std::system(cmd.c_str());
+    return std::make_pair(WEXITSTATUS(status), read_file(dir.path + "/err"));
+  };
+  const auto clash = check("{id: a, lines: [{id: l.m, machines: [{id: x, ideal_cycle_time_s: 1}]}]},"
+                           "{id: a.l, lines: [{id: m, machines: [{id: x, ideal_cycle_time_s: 1}]}]}");
+  EXPECT_EQ(clash.first, 2);
+  EXPECT_NE(clash.second.find("machines 's/a.l/m/x' and 's/a/l.m/x' are both device 's.a.l.m.x'"), std::string::npos)
+      << clash.second;
+  const auto plus = check("{id: a, lines: [{id: l, machines: [{id: \"x+1\", ideal_cycle_time_s: 1}]}]}");
+  EXPECT_EQ(plus.first, 2);
+  EXPECT_NE(plus.second.find("machine 's/a/l/x+1' has '+' or '#' in its path"), std::string::npos) << plus.second;
+  const auto fine = check("{id: a, lines: [{id: l, machines: [{id: x, ideal_cycle_time_s: 1}]}]}");
+  EXPECT_EQ(fine.first, 0) << fine.second;
 }
