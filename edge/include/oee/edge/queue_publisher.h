@@ -7,7 +7,8 @@
 // the broker acknowledged long enough ago (a broker that lost them) makes it send again from the
 // first missing one. On a new connection it starts again at the oldest unacknowledged record (the
 // server deduplicates the redelivered ones by src+inc+seq); records queued before that connection
-// are sent with "historical": true. It also publishes the edge status (retained).
+// are sent with "historical": true. It also publishes the edge status (retained). A MessageFormat
+// (SparkplugNode) replaces the JSON messages, and the session around them, with its own.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
