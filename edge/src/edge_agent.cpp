@@ -56,7 +56,6 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   p.incarnation = incarnation;
   p.commit_ack = config_.mqtt.commit_ack;
   p.resend_after_ms = config_.mqtt.resend_after_ms;
-  publisher_ = std::make_unique<QueuePublisher>(*queue_, p);
 
   transport::MqttOptions m;
   m.brokers = config_.mqtt.brokers;
@@ -76,10 +75,18 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   m.max_inflight = config_.mqtt.max_inflight_messages;
   const std::string reports = codec::commit_report_topic(config_.id);
   if (config_.mqtt.commit_ack) m.subscriptions = {reports};
+  if (config_.mqtt.format == MqttFormat::sparkplug) make_sparkplug_node(p, m);
+  publisher_ = std::make_unique<QueuePublisher>(*queue_, p);
+  publisher_->set_format(sparkplug_.get());
   transport::MqttHandlers h;
   h.on_published = [this](int mid, std::uint64_t generation) { publisher_->on_published(mid, generation); };
-  h.on_message = [this, reports](std::string_view topic, std::string_view payload) {
+  if (sparkplug_) h.on_connection = [this](bool up, const std::string&) { if (up) sparkplug_->on_connected(); };
+  const std::string ncmd = sparkplug_ ? sparkplug_->topic("NCMD") : "";
+  const std::string state = sparkplug_ ? sparkplug_->state_topic() : "";
+  h.on_message = [this, reports, ncmd, state](std::string_view topic, std::string_view payload) {
     if (topic == reports) publisher_->on_commit_report(payload);
+    else if (sparkplug_ && topic == ncmd) sparkplug_->on_command(payload);
+    else if (sparkplug_ && topic == state) sparkplug_->on_state(payload, client_->generation());
   };
   client_ = std::make_unique<transport::MqttClient>(m, h);
   publisher_->set_client(client_.get());
@@ -107,6 +114,37 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
         break;
     }
   }
+}
+
+SparkplugCatalog EdgeAgent::sparkplug_catalog() const {
+  SparkplugCatalog catalog;
+  for (const auto& s : config_.sources) {
+    if (s.type == SourceType::simulator)
+      for (const MachineSpec* machine : plant_.model.machines()) add_simulator_sparkplug_metrics(catalog[machine->path]);
+    for (const auto& t : s.tags) catalog[t.machine].insert(sparkplug_tag_metric(t));
+  }
+  std::map<std::string, std::string> devices;  // device id -> machine
+  for (const auto& [machine, metrics] : catalog) {
+    const std::string id = sparkplug_device_id(machine);
+    if (id.find_first_of("+#") != std::string::npos)
+      throw EdgeConfigError(config_.file, 0, "mqtt.format sparkplug: machine '" + machine + "' has '+' or '#' in its path: not a Sparkplug device id");
+    if (const auto [it, fresh] = devices.emplace(id, machine); !fresh)
+      throw EdgeConfigError(config_.file, 0, "mqtt.format sparkplug: machines '" + it->second + "' and '" + machine +
+                                                 "' are both device '" + id + "'");
+  }
+  return catalog;
+}
+
+void EdgeAgent::make_sparkplug_node(PublisherOptions& p, transport::MqttOptions& m) {
+  const auto& sp = config_.mqtt.sparkplug;
+  sparkplug_ = std::make_unique<SparkplugNode>(SparkplugNodeOptions{sp.group, sp.node, sp.primary_host}, sparkplug_catalog());
+  p.publish_status = false;
+  m.clean_session = true;  // Sparkplug 3.0 on MQTT 3.1.1: a node's session is its connection
+  m.will_topic = sparkplug_->topic("NDEATH");
+  m.will_retain = false;
+  m.make_will_payload = [node = sparkplug_.get()] { return node->next_will(); };
+  m.subscriptions.push_back(sparkplug_->topic("NCMD"));
+  if (!sp.primary_host.empty()) m.subscriptions.push_back(sparkplug_->state_topic());
 }
 
 EdgeAgent::~EdgeAgent() { stop(); }
@@ -162,7 +200,8 @@ void EdgeAgent::stop() {
   while (client_->connected() && queue_->stats().depth_records > 0 && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   publisher_->stop();
-  publisher_->publish_offline_status();
+  if (sparkplug_ && client_->connected()) client_->publish(sparkplug_->topic("NDEATH"), sparkplug_->death_payload(), 1, false);
+  else publisher_->publish_offline_status();
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the status out
   client_->stop();
 }

@@ -308,6 +308,40 @@ std::string read_password_file(const Reader& r, const YAML::Node& at, const std:
   return pw;
 }
 
+// A Sparkplug id is one topic level: not empty, no '/', '+' or '#'.
+std::string sparkplug_id(const Reader& r, const YAML::Node& n, const std::string& what) {
+  const std::string id = r.string(n, what);
+  if (id.empty() || id.find_first_of("/+#") != std::string::npos)
+    r.fail(n, what + ": '" + id + "' is not a Sparkplug id (1 or more characters without '/', '+' or '#')");
+  return id;
+}
+
+// mqtt.format and mqtt.sparkplug: {group, node, primary_host}.
+void parse_mqtt_format(const Reader& r, const YAML::Node& m, MqttConfig& c) {
+  if (m["format"]) {
+    const std::string f = r.string(m["format"], "mqtt.format");
+    if (f == "sparkplug") c.format = MqttFormat::sparkplug;
+    else if (f != "json") r.fail(m["format"], "mqtt.format: unknown format '" + f + "' (json or sparkplug)");
+  }
+  const YAML::Node sp = m["sparkplug"];
+  if (c.format == MqttFormat::json) {
+    if (sp) r.fail(sp, "mqtt.sparkplug: only with mqtt.format: sparkplug");
+    return;
+  }
+  if (!sp) r.fail(m, "mqtt.sparkplug: missing (format sparkplug needs {group: …, node: …})");
+  r.expect_map(sp, "mqtt.sparkplug");
+  r.only_keys(sp, "mqtt.sparkplug", {"group", "node", "primary_host"});
+  if (!sp["group"]) r.fail(sp, "mqtt.sparkplug: missing 'group' (the Sparkplug group id)");
+  if (!sp["node"]) r.fail(sp, "mqtt.sparkplug: missing 'node' (the edge node id)");
+  c.sparkplug.group = sparkplug_id(r, sp["group"], "mqtt.sparkplug.group");
+  c.sparkplug.node = sparkplug_id(r, sp["node"], "mqtt.sparkplug.node");
+  if (sp["primary_host"]) c.sparkplug.primary_host = sparkplug_id(r, sp["primary_host"], "mqtt.sparkplug.primary_host");
+  if (m["commit_ack"] && c.commit_ack)
+    r.fail(m["commit_ack"], "mqtt.commit_ack: not with format sparkplug (a Sparkplug host sends no commit reports; "
+                            "records leave the queue on the broker's acknowledgement)");
+  c.commit_ack = false;
+}
+
 }  // namespace
 
 // queue.encryption_key_file's key, else OEE_ENCRYPTION_KEY's; a bad one fails at its line.
@@ -355,7 +389,7 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   r.expect_map(m, "mqtt");
   r.only_keys(m, "mqtt", {"brokers", "username", "password", "password_file", "client_id", "tls", "keepalive_s",
                           "reconnect_min_ms", "reconnect_max_ms", "max_events_per_message", "max_inflight_messages",
-                          "status_interval_ms", "commit_ack", "resend_after_ms"});
+                          "status_interval_ms", "commit_ack", "resend_after_ms", "format", "sparkplug"});
   const auto brokers = m["brokers"];
   if (!brokers || !brokers.IsSequence() || brokers.size() == 0) r.fail(m, "mqtt.brokers: expected a non-empty list of URLs");
   for (std::size_t i = 0; i < brokers.size(); ++i) {
@@ -389,6 +423,7 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   int_opt("resend_after_ms", c.mqtt.resend_after_ms, 100, 3'600'000);
   if (m["commit_ack"]) c.mqtt.commit_ack = r.boolean(m["commit_ack"], "mqtt.commit_ack");
   if (c.mqtt.reconnect_max_ms < c.mqtt.reconnect_min_ms) r.fail(m, "mqtt.reconnect_max_ms: below reconnect_min_ms");
+  parse_mqtt_format(r, m, c.mqtt);
 
   if (!root["plant"]) r.fail(root, "missing 'plant' (the plant file: machine paths and state maps)");
   c.plant_file = resolve_path(base_dir, r.string(root["plant"], "plant"));

@@ -180,6 +180,22 @@ void QueuePublisher::take_commit_end_locked(std::uint64_t end) {
   stats_.resent_from_seq = end;
 }
 
+void QueuePublisher::build_json(std::string_view machine, std::span<const QueueRecord* const> records,
+                                std::uint64_t live_from, std::vector<OutMessage>& out) const {
+  OutMessage m;
+  m.topic = events_topic(machine);
+  m.payload += '[';
+  for (const QueueRecord* r : records) {
+    if (m.events++ > 0) m.payload += ',';
+    const bool hist = r->id < live_from;
+    m.historical += hist;
+    append_published_event(m.payload, std::string_view(r->payload).substr(machine.size() + 1), options_.edge_id, r->id,
+                           options_.incarnation, hist);
+  }
+  m.payload += ']';
+  out.push_back(std::move(m));
+}
+
 bool QueuePublisher::publish_batch() {
   std::vector<QueueRecord> records;
   std::uint64_t from, generation, live_from;
@@ -199,28 +215,13 @@ bool QueuePublisher::publish_batch() {
     if (tab == std::string::npos) continue;  // not ours: never happens with records we wrote
     by_machine[std::string_view(r.payload).substr(0, tab)].push_back(&r);
   }
-  struct Message {
-    std::string topic, payload;
-    std::size_t events = 0, historical = 0;
-  };
-  std::vector<Message> messages;
+  std::vector<OutMessage> messages;
   for (const auto& [machine, list] : by_machine) {
-    for (std::size_t i = 0; i < list.size(); i += static_cast<std::size_t>(options_.max_events_per_message)) {
-      const std::size_t end = std::min(list.size(), i + static_cast<std::size_t>(options_.max_events_per_message));
-      Message m;
-      m.topic = events_topic(machine);
-      m.payload += '[';
-      for (std::size_t k = i; k < end; ++k) {
-        if (k > i) m.payload += ',';
-        const QueueRecord& r = *list[k];
-        const bool hist = r.id < live_from;
-        m.historical += hist;
-        append_published_event(m.payload, std::string_view(r.payload).substr(machine.size() + 1), options_.edge_id, r.id,
-                               options_.incarnation, hist);
-      }
-      m.payload += ']';
-      m.events = end - i;
-      messages.push_back(std::move(m));
+    const auto chunk = static_cast<std::size_t>(options_.max_events_per_message);
+    for (std::size_t i = 0; i < list.size(); i += chunk) {
+      const std::span<const QueueRecord* const> part(list.data() + i, std::min(chunk, list.size() - i));
+      if (format_ != nullptr) format_->build(machine, part, live_from, messages);
+      else build_json(machine, part, live_from, messages);
     }
   }
   std::uint64_t window_index;
@@ -286,11 +287,25 @@ void QueuePublisher::publish_offline_status() {
   if (client_ != nullptr && client_->connected()) client_->publish(status_topic(options_.edge_id), status_json("offline"), 1, true);
 }
 
-void QueuePublisher::publish_status() {
+void QueuePublisher::publish_status() { publish_untracked(status_topic(options_.edge_id), status_json("online"), true); }
+
+bool QueuePublisher::publish_untracked(const std::string& topic, const std::string& payload, bool retain) {
   std::uint64_t sent_on = 0;
-  const auto mid = client_->publish(status_topic(options_.edge_id), status_json("online"), 1, true, &sent_on);
+  const auto mid = client_->publish(topic, payload, 1, retain, &sent_on);
   std::lock_guard lock(mutex_);
-  if (mid && sent_on == generation_) register_published_locked(sent_on, *mid, kStatusMessage);
+  if (!mid || sent_on != generation_) return false;
+  register_published_locked(sent_on, *mid, kStatusMessage);
+  return true;
+}
+
+bool QueuePublisher::run_session(std::uint64_t generation) {
+  std::vector<OutMessage> due;
+  const auto state = format_->session(generation, due);
+  for (const auto& m : due) {
+    if (!publish_untracked(m.topic, m.payload, false)) return false;  // connection lost: the next one starts over
+  }
+  if (state == MessageFormat::Session::end) client_->reconnect();
+  return state == MessageFormat::Session::ready;
 }
 
 void QueuePublisher::run() {
@@ -310,10 +325,15 @@ void QueuePublisher::run() {
     if (generation != seen_generation || resend) {
       // A new connection, or records the server misses: from the oldest unacknowledged record.
       if (generation != seen_generation) next_status = std::chrono::steady_clock::now();
+      if (generation != seen_generation && format_ != nullptr) format_->on_connection(generation);
       seen_generation = generation;
       reset_for_generation(generation);
     }
-    if (std::chrono::steady_clock::now() >= next_status) {
+    if (format_ != nullptr && !run_session(generation)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    if (options_.publish_status && std::chrono::steady_clock::now() >= next_status) {
       publish_status();
       next_status = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.status_interval_ms);
     }

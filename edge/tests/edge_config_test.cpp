@@ -148,6 +148,37 @@ TEST(EdgeConfig, EndToEndAcknowledgementIsOnByDefaultAndCanBeTuned) {
             std::string::npos);
 }
 
+TEST(EdgeConfig, SparkplugFormatNeedsGroupAndNodeAndTakesNoCommitReports) {
+  const auto json = parse_edge_config(kValid, "edge.yaml", "/etc/oee");
+  EXPECT_EQ(json.mqtt.format, oee::edge::MqttFormat::json);  // the default
+  const std::string sp = "password: pw, format: sparkplug,\n  sparkplug: {group: berlin, node: pet1-edge, primary_host: scada}}";
+  const auto c = parse_edge_config(replace(kValid, "password: pw}", sp), "edge.yaml", "/etc/oee");
+  EXPECT_EQ(c.mqtt.format, oee::edge::MqttFormat::sparkplug);
+  EXPECT_EQ(c.mqtt.sparkplug.group, "berlin");
+  EXPECT_EQ(c.mqtt.sparkplug.node, "pet1-edge");
+  EXPECT_EQ(c.mqtt.sparkplug.primary_host, "scada");
+  EXPECT_FALSE(c.mqtt.commit_ack);  // a Sparkplug host reports no commits: records leave on PUBACK
+  const auto no_host = parse_edge_config(replace(kValid, "password: pw}", "password: pw, format: sparkplug, sparkplug: {group: g, node: n}}"),
+                                         "edge.yaml", "/etc/oee");
+  EXPECT_EQ(no_host.mqtt.sparkplug.primary_host, "");
+  auto error = [&](const std::string& mqtt_tail) { return error_of(replace(kValid, "password: pw}", "password: pw, " + mqtt_tail)); };
+  EXPECT_EQ(error("format: protobuf}"), "edge.yaml:4: mqtt.format: unknown format 'protobuf' (json or sparkplug)");
+  EXPECT_EQ(error("format: sparkplug}"),
+            "edge.yaml:4: mqtt.sparkplug: missing (format sparkplug needs {group: …, node: …})");
+  EXPECT_EQ(error("format: sparkplug,\n  sparkplug: {node: n}}"), "edge.yaml:5: mqtt.sparkplug: missing 'group' (the Sparkplug group id)");
+  EXPECT_EQ(error("format: sparkplug,\n  sparkplug: {group: g}}"), "edge.yaml:5: mqtt.sparkplug: missing 'node' (the edge node id)");
+  EXPECT_EQ(error("format: sparkplug,\n  sparkplug: {group: g, node: \"a/b\"}}"),
+            "edge.yaml:5: mqtt.sparkplug.node: 'a/b' is not a Sparkplug id (1 or more characters without '/', '+' or '#')");
+  EXPECT_EQ(error("format: sparkplug,\n  sparkplug: {group: \"g+\", node: n}}"),
+            "edge.yaml:5: mqtt.sparkplug.group: 'g+' is not a Sparkplug id (1 or more characters without '/', '+' or '#')");
+  EXPECT_NE(error("format: sparkplug,\n  sparkplug: {group: g, node: n, device: d}}").find("edge.yaml:5: mqtt.sparkplug: unknown key 'device'"),
+            std::string::npos);
+  EXPECT_EQ(error("sparkplug: {group: g, node: n}}"), "edge.yaml:4: mqtt.sparkplug: only with mqtt.format: sparkplug");
+  EXPECT_NE(error("commit_ack: true, format: sparkplug,\n  sparkplug: {group: g, node: n}}")
+                .find("edge.yaml:4: mqtt.commit_ack: not with format sparkplug"),
+            std::string::npos);
+}
+
 TEST(EdgeConfig, SimulatorSkipNeedsAFixedStart) {
   const auto c = parse_edge_config(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, skip: 42}"), "edge.yaml", "/etc/oee");
   EXPECT_EQ(c.sources[0].skip, 42u);

@@ -151,9 +151,10 @@ bool MqttClient::connect_once(const BrokerAddress& broker) {
     }
     if (t.insecure) mosquitto_tls_insecure_set(m, true);
   }
-  if (!options_.will_topic.empty())
-    mosquitto_will_set(m, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
-                       options_.will_payload.data(), 1, options_.will_retain);
+  if (!options_.will_topic.empty()) {
+    const std::string will = options_.make_will_payload ? options_.make_will_payload() : options_.will_payload;
+    mosquitto_will_set(m, options_.will_topic.c_str(), static_cast<int>(will.size()), will.data(), 1, options_.will_retain);
+  }
   mosquitto_connect_callback_set(m, [](mosquitto*, void* self, int rc) {
     static_cast<MqttClient*>(self)->connack_ = rc;
   });
@@ -236,7 +237,7 @@ void MqttClient::run() {
       destroy_session();
       if (handlers_.on_connection) handlers_.on_connection(false, url);
       if (!running_) break;
-      log_line("mqtt: reconnecting to %s (TLS files read again)%s\n", url, "");
+      log_line("mqtt: reconnecting to %s%s\n", url, "");
       continue;
     }
     log_line("mqtt: connection to %s lost%s\n", url, "");

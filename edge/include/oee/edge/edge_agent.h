@@ -10,6 +10,7 @@
 #include "oee/edge/edge_config.h"
 #include "oee/edge/event_source.h"
 #include "oee/edge/queue_publisher.h"
+#include "oee/edge/sparkplug_node.h"
 #include "oee/plant/plant_file.h"
 #include "oee/transport/mqtt_client.h"
 
@@ -36,12 +37,20 @@ class EdgeAgent {
 
   // The sink the sources feed: encodes and appends to the queue (never waits for the broker).
   void accept(std::vector<Event>& events);
+  const SparkplugNode* sparkplug_node() const { return sparkplug_.get(); }
+
+ private:
+  // mqtt.format: sparkplug: the node's catalog (machines of the tags, or the plant's for a
+  // simulator), will, subscriptions and commands.
+  void make_sparkplug_node(PublisherOptions& p, transport::MqttOptions& m);
+  SparkplugCatalog sparkplug_catalog() const;
 
  private:
   EdgeConfig config_;
   plant::LoadedPlant plant_;
   std::unique_ptr<ShiftCalendar> calendar_;
   std::unique_ptr<DurableQueue> queue_;
+  std::unique_ptr<SparkplugNode> sparkplug_;  // mqtt.format: sparkplug
   std::unique_ptr<QueuePublisher> publisher_;
   std::unique_ptr<transport::MqttClient> client_;
   std::vector<std::unique_ptr<EventSource>> sources_;

@@ -73,6 +73,15 @@ struct SourceConfig {
   DurationMs heartbeat_ms = 10'000;
 };
 
+// What the edge publishes: the JSON event contract (docs/mqtt.md) or Sparkplug B (docs/sparkplug.md).
+enum class MqttFormat : std::uint8_t { json, sparkplug };
+
+struct SparkplugConfig {
+  std::string group;         // Sparkplug group id
+  std::string node;          // edge node id; the devices are the machines
+  std::string primary_host;  // host id whose STATE online the node waits for before its birth ("" = none)
+};
+
 struct MqttConfig {
   std::vector<std::string> brokers;
   std::string username;
@@ -88,8 +97,10 @@ struct MqttConfig {
   int status_interval_ms = 5000;
   // End-to-end acknowledgement (docs/mqtt.md): keep events until the server reports them committed;
   // send again what the broker acknowledged and the server still misses after resend_after_ms.
-  bool commit_ack = true;
+  bool commit_ack = true;  // Sparkplug: false (a Sparkplug host sends no commit reports)
   int resend_after_ms = 10000;
+  MqttFormat format = MqttFormat::json;
+  SparkplugConfig sparkplug;  // format sparkplug only
 };
 
 struct EdgeConfig {

@@ -7,7 +7,8 @@
 // the broker acknowledged long enough ago (a broker that lost them) makes it send again from the
 // first missing one. On a new connection it starts again at the oldest unacknowledged record (the
 // server deduplicates the redelivered ones by src+inc+seq); records queued before that connection
-// are sent with "historical": true. It also publishes the edge status (retained).
+// are sent with "historical": true. It also publishes the edge status (retained). A MessageFormat
+// (SparkplugNode) replaces the JSON messages, and the session around them, with its own.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <map>
 #include <set>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -36,6 +38,7 @@ struct PublisherOptions {
   int max_events_per_message = 1000;
   int max_inflight_messages = 64;
   int status_interval_ms = 5000;
+  bool publish_status = true;  // the retained JSON status (not in Sparkplug mode: its will is NDEATH)
 };
 
 struct PublisherStats {
@@ -56,12 +59,35 @@ void append_published_event(std::string& out, std::string_view record_json, std:
 std::string status_topic(std::string_view edge_id);
 std::string events_topic(std::string_view machine_path);
 
+// A message to publish, with the queued events it carries.
+struct OutMessage {
+  std::string topic, payload;
+  std::size_t events = 0, historical = 0;
+};
+
+// How records become messages, and what a session needs around them. Without one the publisher
+// speaks the JSON contract; SparkplugNode (sparkplug_node.h) speaks Sparkplug B.
+class MessageFormat {
+ public:
+  // wait: send nothing yet; ready: send data; end: publish what `session` gave, then reconnect.
+  enum class Session { wait, ready, end };
+  virtual ~MessageFormat() = default;
+  virtual void on_connection(std::uint64_t generation) = 0;  // the session starts over
+  // Messages due before any data (births) are appended to `out`.
+  virtual Session session(std::uint64_t generation, std::vector<OutMessage>& out) = 0;
+  // The messages of one machine's records (in queue order); records below `live_from` are backlog.
+  virtual void build(std::string_view machine, std::span<const QueueRecord* const> records, std::uint64_t live_from,
+                     std::vector<OutMessage>& out) = 0;
+};
+
 class QueuePublisher {
  public:
   QueuePublisher(DurableQueue& queue, PublisherOptions options);
   ~QueuePublisher();
   // The client's handlers must forward on_published to this publisher.
   void set_client(transport::MqttClient* client) { client_ = client; }
+  // Before start(); the format must outlive the publisher.
+  void set_format(MessageFormat* format) { format_ = format; }
   // The broker acknowledged message `message_id` of connection `generation`.
   void on_published(int message_id, std::uint64_t generation);
   // A commit report arrived (the client's on_message for commit_report_topic(edge id)).
@@ -83,6 +109,12 @@ class QueuePublisher {
   void run();
   void reset_for_generation(std::uint64_t generation);
   bool publish_batch();
+  void build_json(std::string_view machine, std::span<const QueueRecord* const> records, std::uint64_t live_from,
+                  std::vector<OutMessage>& out) const;
+  // The format's session messages; false while data must wait.
+  bool run_session(std::uint64_t generation);
+  // A message outside the queue's windows (status, births): acknowledged, never waited for.
+  bool publish_untracked(const std::string& topic, const std::string& payload, bool retain);
   void publish_status();
   void advance_acks_locked();
   // After a commit report: how far the server has committed, and whether to send again.
@@ -94,6 +126,7 @@ class QueuePublisher {
   DurableQueue& queue_;
   PublisherOptions options_;
   transport::MqttClient* client_ = nullptr;
+  MessageFormat* format_ = nullptr;
   mutable std::mutex mutex_;
   std::condition_variable acked_cv_;
   std::deque<Window> windows_;

@@ -51,6 +51,9 @@ struct MqttOptions {
   std::string will_topic;  // empty: no will
   std::string will_payload;
   bool will_retain = true;
+  // When set, called at every connection attempt for the will's payload instead of will_payload
+  // (a Sparkplug NDEATH carries the session's bdSeq, new for each connection).
+  std::function<std::string()> make_will_payload;
   std::chrono::milliseconds reconnect_min{2000};
   std::chrono::milliseconds reconnect_max{60000};
   std::chrono::milliseconds connect_timeout{5000};  // waiting for CONNACK
@@ -88,6 +91,9 @@ class MqttClient {
   // connection. Files that do not load leave the connection alone. "" or the error; "" without
   // an mqtts:// broker.
   std::string reload_tls();
+  // Disconnects cleanly (no will) and connects again at once (a Sparkplug edge node whose primary
+  // host went offline).
+  void reconnect() { reconnect_requested_ = true; }
 
   // Publishes; returns the message id (matched by on_published for QoS 1), or nullopt when not
   // connected or the client refused it. Thread-safe. `generation` (optional out) names the
