@@ -221,6 +221,7 @@ std::string check_serve_options(ServeOptions& o) {
   if (std::string why = check_backup_options(o); !why.empty()) return why;
   if (std::string why = o.encryption.load(); !why.empty()) return why;
   o.accounts.encryption_key = o.encryption.subkey(fileio::KeyUse::auth);
+  o.backup.keys = data_dir_keys(o.encryption);
   return {};
 }
 
