@@ -17,4 +17,8 @@ void add_encryption_key_option(CLI::App& app, EncryptionKeyOption& o, const std:
                      " (default: the environment's OEE_ENCRYPTION_KEY; neither: not encrypted)");
 }
 
+storage::DataDirKeys data_dir_keys(const EncryptionKeyOption& o) {
+  return {o.subkey(fileio::KeyUse::store), o.subkey(fileio::KeyUse::auth)};
+}
+
 }  // namespace oee::cli

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "oee/fileio/encryption_key.h"
+#include "oee/storage/data_dir_backup.h"
 
 namespace oee::cli {
 
@@ -23,5 +24,9 @@ struct EncryptionKeyOption {
 };
 
 void add_encryption_key_option(CLI::App& app, EncryptionKeyOption& o, const std::string& what);
+
+// The subkeys of a data directory's store and auth.sqlite, as `oee serve` derives them (none
+// without a key): for backups and restores of an encrypted data directory.
+storage::DataDirKeys data_dir_keys(const EncryptionKeyOption& o);
 
 }  // namespace oee::cli

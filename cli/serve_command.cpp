@@ -152,7 +152,8 @@ void add_server_options(CLI::App& app, ServeOptions& o) {
 void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
   auto* g = app.add_option_group("mqtt ingest");
   g->add_option("--mqtt", mqtt.brokers, "broker URL to ingest oee/v1/# from (repeat for failover)");
-  g->add_option("--mqtt-client-id", mqtt.client_id, "stable client id (persistent session)")->capture_default_str();
+  g->add_option("--mqtt-client-id", mqtt.client_id, "stable client id (persistent session; a clean one under a shared "
+                "subscription)")->capture_default_str();
   g->add_option("--mqtt-topic", mqtt.topics, "topic filter to ingest (repeat; default oee/v1/#): this server's share of "
                 "the machines (oee/v1/<site>/<area>/#) or a shared subscription ($share/<group>/oee/v1/#)");
   g->add_option("--mqtt-username", mqtt.username, "MQTT user name");
@@ -226,6 +227,7 @@ std::string check_serve_options(ServeOptions& o) {
   if (std::string why = check_backup_options(o); !why.empty()) return why;
   if (std::string why = o.encryption.load(); !why.empty()) return why;
   o.accounts.encryption_key = o.encryption.subkey(fileio::KeyUse::auth);
+  o.backup.keys = data_dir_keys(o.encryption);
   return {};
 }
 

@@ -4,11 +4,13 @@
 // (an offline replay of them); a corrupted or incomplete backup is refused; backups rotate.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -65,10 +67,25 @@ std::vector<fs::path> whole_backups(const fs::path& dir) {
   return out;
 }
 
-}  // namespace
+// The files under `dir` whose bytes contain `text`.
+std::string files_with(const fs::path& dir, const std::string& text) {
+  std::string found;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.find(text) != std::string::npos) found += entry.path().filename().string() + " ";
+  }
+  return found;
+}
 
-TEST(ServeBackup, ABackupTakenWhileIngestingRestoresToTheKpisOfTheEventsItHolds) {
-  const fs::path dir = fresh_dir("serve-backup");
+// A server fed through the broker is backed up while events keep arriving; the backup restores
+// into a new data directory whose server answers the KPIs of exactly the events it holds.
+// `key_args`: the --encryption-key-file of an encrypted data directory, given to every command.
+// The backup is left in DIR/backup, the restored directory in DIR/restored.
+void back_up_under_ingest_and_restore(const fs::path& dir, const std::vector<std::string>& key_args) {
+  std::string keys;
+  for (const auto& a : key_args) keys += " " + a;
   oee::testing::Broker broker(dir);
   const oee::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const oee::TimeMs start = oee::floor_to(now - 3 * oee::kMsPerHour, oee::kMsPerMinute), end = start + oee::kMsPerHour;
@@ -78,9 +95,10 @@ TEST(ServeBackup, ABackupTakenWhileIngestingRestoresToTheKpisOfTheEventsItHolds)
   std::size_t events = 0;
   const auto messages = oee::testing::messages_of(events_file, events);
 
-  oee::testing::ChildProcess original({OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", (dir / "data").string(),
-                                       "--listen", "127.0.0.1:0", "--mqtt", broker.url(), "--mqtt-client-id", "oee-backup-original"},
-                                      (dir / "original.log").string());
+  std::vector<std::string> serve = {OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", (dir / "data").string(),
+                                    "--listen", "127.0.0.1:0", "--mqtt", broker.url(), "--mqtt-client-id", "oee-backup-original"};
+  serve.insert(serve.end(), key_args.begin(), key_args.end());
+  oee::testing::ChildProcess original(serve, (dir / "original.log").string());
   const std::uint16_t port = start_server(original);
   ASSERT_TRUE(broker.subscribed("oee-backup-original", "oee/v1/#", 30s)) << original.output();
   oee::testing::Publisher publisher(broker.url(), "serve-backup-test-publisher");
@@ -101,11 +119,11 @@ TEST(ServeBackup, ABackupTakenWhileIngestingRestoresToTheKpisOfTheEventsItHolds)
   });
   EXPECT_TRUE(oee::testing::eventually([&] { return next > first + 4; }, 60s));  // (no ASSERT: the feed thread runs)
   const std::int64_t stored_before = oee::testing::stored_events(port, kAuth);
-  const std::string out = oee::testing::run_oee("backup --data-dir " + (dir / "data").string() + " --out " + (dir / "backup").string());
+  const std::string out = oee::testing::run_oee("backup --data-dir " + (dir / "data").string() + " --out " + (dir / "backup").string() + keys);
   backed_up = true;
   feed.join();
   publisher.publish(messages, std::min(next.load(), messages.size()), messages.size());
-  ASSERT_TRUE(oee::testing::eventually([&] { return oee::testing::stored_events(port, kAuth) >= static_cast<std::int64_t>(events); }, 120s));
+  EXPECT_TRUE(oee::testing::eventually([&] { return oee::testing::stored_events(port, kAuth) >= static_cast<std::int64_t>(events); }, 120s));
   EXPECT_EQ(original.kill(SIGTERM), 0);
 
   const oee::storage::BackupManifest manifest = oee::storage::read_backup_manifest(dir / "backup" / "manifest.txt");
@@ -117,10 +135,11 @@ TEST(ServeBackup, ABackupTakenWhileIngestingRestoresToTheKpisOfTheEventsItHolds)
   EXPECT_NE(std::find(names.begin(), names.end(), "oee.sqlite"), names.end());
   EXPECT_NE(std::find(names.begin(), names.end(), "auth.sqlite"), names.end());
 
-  oee::testing::run_oee("restore --from " + (dir / "backup").string() + " --data-dir " + (dir / "restored").string());
-  oee::testing::ChildProcess restored({OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", (dir / "restored").string(),
-                                       "--listen", "127.0.0.1:0"},
-                                      (dir / "restored.log").string());
+  oee::testing::run_oee("restore --from " + (dir / "backup").string() + " --data-dir " + (dir / "restored").string() + keys);
+  std::vector<std::string> serve_restored = {OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", (dir / "restored").string(),
+                                             "--listen", "127.0.0.1:0"};
+  serve_restored.insert(serve_restored.end(), key_args.begin(), key_args.end());
+  oee::testing::ChildProcess restored(serve_restored, (dir / "restored.log").string());
   const std::uint16_t restored_port = start_server(restored);
   EXPECT_EQ(oee::testing::stored_events(restored_port, kAuth), manifest.events);
   write_published_prefix(events_file, manifest.events, dir / "held.jsonl");
@@ -132,11 +151,65 @@ TEST(ServeBackup, ABackupTakenWhileIngestingRestoresToTheKpisOfTheEventsItHolds)
                                                 " --as-of " + oee::format_rfc3339(end + oee::kMsPerHour) + node_arg);
     offline.erase(offline.find_last_not_of('\n') + 1);
     const auto online = oee::testing::http_get(restored_port, "/api/v1/kpis?from=" + from + "&to=" + to + (node.empty() ? "" : "&node=" + node), kAuth);
-    ASSERT_EQ(online.status, 200) << online.body;
+    EXPECT_EQ(online.status, 200) << online.body;
     EXPECT_EQ(online.body, offline) << "node " << node;
   }
   EXPECT_EQ(restored.kill(SIGTERM), 0);
+}
+
+}  // namespace
+
+TEST(ServeBackup, ABackupTakenWhileIngestingRestoresToTheKpisOfTheEventsItHolds) {
+  const fs::path dir = fresh_dir("serve-backup");
+  back_up_under_ingest_and_restore(dir, {});
+  if (::testing::Test::HasFatalFailure()) return;
+  // A plain store holds its events' machine paths as text (what the encrypted case must not).
+  EXPECT_NE(files_with(dir / "backup", "berlin/bottling/pet1"), "");
   fs::remove_all(dir);
+}
+
+// The same with a data directory encrypted at rest: `oee backup` and `oee restore` take the key as
+// `oee serve` does, the backup stays encrypted (no file of it holds a machine's path in plain text;
+// it opens only with the key), and a wrong or missing key is refused with the reason.
+TEST(ServeBackup, AnEncryptedDataDirBacksUpEncryptedAndRestoresWithItsKey) {
+  ::unsetenv("OEE_ENCRYPTION_KEY");
+  const fs::path key = fs::temp_directory_path() / ("oee-backup-rest-" + std::to_string(::getpid()) + ".key");
+  std::ofstream(key) << "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n";
+  ::chmod(key.c_str(), 0600);
+  const fs::path dir = fresh_dir("serve-backup-encrypted");
+  back_up_under_ingest_and_restore(dir, {"--encryption-key-file", key.string()});
+  if (::testing::Test::HasFatalFailure()) return;
+  EXPECT_EQ(files_with(dir / "backup", "berlin/bottling/pet1"), "");
+  EXPECT_EQ(files_with(dir / "restored", "berlin/bottling/pet1"), "");
+  // Without the key: the backup names the file that needs it; a restore with another key is
+  // refused before anything is written; the restored copy opens only with the key.
+  EXPECT_NE(oee::testing::run_oee("backup --data-dir " + (dir / "data").string() + " --out " + (dir / "again").string(), 2)
+                .find("is encrypted: give its key"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "again"));
+  const fs::path other = dir / "other.key";
+  std::ofstream(other) << "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n";
+  ::chmod(other.c_str(), 0600);
+  EXPECT_NE(oee::testing::run_oee("restore --from " + (dir / "backup").string() + " --data-dir " + (dir / "wrong").string() +
+                                  " --encryption-key-file " + other.string(), 2).find("does not open with the given key"),
+            std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "wrong"));
+  EXPECT_NE(oee::testing::run_oee("export --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --data-dir " + (dir / "restored").string() +
+                                  " --out - --from 0 --to 1", 1).find("is encrypted"), std::string::npos);
+  // `oee serve --backup-dir` on an encrypted directory backs up encrypted too, with the serve's key.
+  {
+    oee::testing::ChildProcess server({OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", (dir / "restored").string(),
+                                       "--listen", "127.0.0.1:0", "--encryption-key-file", key.string(), "--backup-dir",
+                                       (dir / "continuous").string(), "--backup-interval-s", "1"},
+                                      (dir / "continuous.log").string());
+    const std::uint16_t port = start_server(server);
+    EXPECT_TRUE(oee::testing::eventually([&] { return metric(port, "oee_backups_total") >= 1; }, 60s)) << server.output();
+    EXPECT_EQ(metric(port, "oee_backup_failures_total"), 0) << server.output();
+    EXPECT_EQ(server.kill(SIGTERM), 0);
+    EXPECT_EQ(whole_backups(dir / "continuous").empty(), false);
+    EXPECT_EQ(files_with(dir / "continuous", "berlin/bottling/pet1"), "");
+  }
+  fs::remove_all(dir);
+  fs::remove(key);
 }
 
 TEST(ServeBackup, ACorruptedOrIncompleteBackupIsRefusedNamingTheFile) {

@@ -4,10 +4,12 @@
 // from EITHER server equal an offline `oee replay` of the same events, every event is stored once,
 // and both servers show the same live state for every machine, also those the other one ingests.
 // Two ways to share: disjoint topic filters (one line / two lines), and one MQTT shared
-// subscription ($share/servers/oee/v1/#) where one server is SIGKILLed mid-stream and restarted.
+// subscription ($share/servers/oee/v1/#) of three servers fed by an `oee edge`, one of them
+// SIGKILLed mid-stream and not restarted.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +17,7 @@
 #include "../../storage/tests/postgres_test_cluster.h"
 #include "demo_crash_scenario.h"
 #include "mqtt_publishing.h"
+#include "simulator_edge.h"
 
 namespace {
 
@@ -75,19 +78,48 @@ std::map<std::string, std::string> live_states(std::uint16_t port) {
   return out;
 }
 
+// One migrated PostgreSQL database, a directory and a broker for the servers of a test.
+struct Deployment {
+  oee::storage::testing::PostgresCluster cluster;
+  std::string url = cluster.create_database();
+  std::filesystem::path dir;
+  Broker broker;
+
+  explicit Deployment(const std::string& prefix)
+      : dir(fresh_dir(std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid())))), broker(dir) {
+    oee::testing::run_oee("db migrate --storage '" + url + "'");
+    ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
+  }
+  ~Deployment() { std::filesystem::remove_all(dir); }
+
+  static std::filesystem::path fresh_dir(const std::filesystem::path& d) {
+    std::filesystem::remove_all(d);
+    std::filesystem::create_directories(d);
+    return d;
+  }
+};
+
+// Every server shows the same live state, every machine known: each server's own machines from its
+// ingest, the others' from the shared store.
+void expect_same_live_state(const std::vector<const Server*>& servers) {
+  std::vector<std::map<std::string, std::string>> states(servers.size());
+  EXPECT_TRUE(eventually([&] {
+    for (std::size_t i = 0; i < servers.size(); ++i) states[i] = live_states(servers[i]->port);
+    return std::all_of(states.begin(), states.end(), [&](const auto& s) { return s == states[0]; });
+  }, 10s));
+  for (const auto& s : states) EXPECT_EQ(s, states[0]);
+  EXPECT_EQ(states[0].size(), 12u);
+  for (const auto& [machine, state] : states[0]) EXPECT_FALSE(state.starts_with("unknown")) << machine << " " << state;
+}
+
 // Publishes the plant's events to the broker that two servers ingest from, and checks the
 // deployment: every event stored once, KPIs of either server equal an offline replay, the same
-// live state on both. With `kill_midway`, server b is SIGKILLed after half the messages were
-// published and restarted after the rest were.
-void run_deployment(const std::vector<std::string>& topics_a, const std::vector<std::string>& topics_b, bool kill_midway) {
-  oee::storage::testing::PostgresCluster cluster;
-  const std::string url = cluster.create_database();
-  oee::testing::run_oee("db migrate --storage '" + url + "'");
-  const auto dir = std::filesystem::temp_directory_path() / ("oee-several-servers-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
-  Broker broker(dir);
+// live state on both.
+void run_deployment(const std::vector<std::string>& topics_a, const std::vector<std::string>& topics_b) {
+  Deployment deployment("oee-several-servers-");
+  const std::string& url = deployment.url;
+  const auto& dir = deployment.dir;
+  Broker& broker = deployment.broker;
 
   const oee::testing::DemoHours demo = oee::testing::three_demo_hours(dir);
   const oee::TimeMs start = demo.start, window_end = demo.window_end;
@@ -102,56 +134,88 @@ void run_deployment(const std::vector<std::string>& topics_a, const std::vector<
   // sent, and the publisher's CONNECT/CONNACK round trip comes after it (see transport/tests/mosquitto_process.h).
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
   Publisher publisher(broker.url(), "several-servers-test-publisher");
-  if (kill_midway) {
-    // b dies as soon as it stored something of the first half, in the middle of taking its share.
-    publisher.publish(messages, 0, messages.size() / 2);
-    ASSERT_TRUE(eventually([&] { return inserted_here(b.port) > 0; }, 60s));
-    EXPECT_EQ(b.process->kill(SIGKILL), -SIGKILL);
-    publisher.publish(messages, messages.size() / 2, messages.size());
-    b.start();  // same client id: the broker hands over what it kept for b's session
-    ASSERT_FALSE(::testing::Test::HasFatalFailure());
-  } else {
-    publisher.publish(messages, 0, messages.size());
-  }
+  publisher.publish(messages, 0, messages.size());
   ASSERT_TRUE(eventually([&] { return oee::testing::stored_events(a.port, kAuth) >= static_cast<std::int64_t>(events); }, 300s))
       << oee::testing::stored_events(a.port, kAuth) << " of " << events << "\n" << a.process->output() << b.process->output();
   std::this_thread::sleep_for(500ms);  // the subject: nothing more arrives late (an absence, not a state to poll)
   EXPECT_EQ(oee::testing::stored_events(a.port, kAuth), static_cast<std::int64_t>(events));
   EXPECT_EQ(oee::testing::stored_events(b.port, kAuth), static_cast<std::int64_t>(events));
   EXPECT_TRUE(oee::testing::http_get(a.port, "/api/v1/dead-letters", kAuth).body.starts_with("{\"total\":0,"));
-  // Each server took only its share: a's filters or turns, and b (restarted) what waited for it.
+  // Each server took only its filters' share.
   EXPECT_GT(inserted_here(a.port), 0);
   EXPECT_LT(inserted_here(a.port), static_cast<std::int64_t>(events));
   EXPECT_GT(inserted_here(b.port), 0);
-  if (!kill_midway) {
-    EXPECT_EQ(inserted_here(a.port) + inserted_here(b.port), static_cast<std::int64_t>(events));
-  }
+  EXPECT_EQ(inserted_here(a.port) + inserted_here(b.port), static_cast<std::int64_t>(events));
 
   // Each server answers for the whole plant: the plant, a line and a machine equal the replay.
   for (const Server* s : {&a, &b}) {
     SCOPED_TRACE(s->log.string());
     oee::testing::expect_kpis_equal_offline_replay(s->port, kAuth, dir, start, window_end);
   }
-  // The same live state on both, every machine known: each server's own machines from its ingest,
-  // the others' from the shared store.
-  std::map<std::string, std::string> states_a, states_b;
-  EXPECT_TRUE(eventually([&] { states_a = live_states(a.port); states_b = live_states(b.port); return states_a == states_b; }, 10s));
-  EXPECT_EQ(states_a, states_b);
-  EXPECT_EQ(states_a.size(), 12u);
-  for (const auto& [machine, state] : states_a) EXPECT_FALSE(state.starts_with("unknown")) << machine << " " << state;
+  expect_same_live_state({&a, &b});
   EXPECT_EQ(a.process->kill(SIGTERM), 0);
   EXPECT_EQ(b.process->kill(SIGTERM), 0);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
 
 TEST(SeveralServers, DisjointTopicFiltersEachServeThePlantFiguresOfOne) {
-  run_deployment({"oee/v1/berlin/bottling/pet1/#"}, {"oee/v1/berlin/bottling/glass2/#", "oee/v1/berlin/bottling/can3/#"}, false);
+  run_deployment({"oee/v1/berlin/bottling/pet1/#"}, {"oee/v1/berlin/bottling/glass2/#", "oee/v1/berlin/bottling/can3/#"});
 }
 
-TEST(SeveralServers, SharedSubscriptionServerKilledMidStreamLosesAndDoublesNothing) {
-  run_deployment({"$share/servers/oee/v1/#"}, {"$share/servers/oee/v1/#"}, true);
+// Three servers share `$share/servers/oee/v1/#`; an `oee edge` simulates the demo plant from a fixed
+// start (the stream of `oee simulate --seed 1` from there) at 1200x real time. Server c is SIGKILLed
+// once it stored part of its share and never comes back: Mosquitto must stop giving it turns (its
+// session is clean in shared mode) and what it had received but not acknowledged comes again from
+// the edge (no commit report covered it). Every event the edge accepted is stored exactly once, the
+// KPIs of a equal an offline replay and b's equal a's, and a, b serve the whole plant.
+TEST(SeveralServers, SharedSubscriptionOneOfThreeKilledForGoodTheOthersTakeItsShare) {
+  Deployment deployment("oee-three-servers-");
+  const std::string& url = deployment.url;
+  const auto& dir = deployment.dir;
+  Broker& broker = deployment.broker;
+  const std::vector<std::string> shared = {"$share/servers/oee/v1/#"};
+  Server a = make_server("a", dir, url, broker.url(), shared), b = make_server("b", dir, url, broker.url(), shared),
+         c = make_server("c", dir, url, broker.url(), shared);
+  for (Server* s : {&a, &b, &c}) {
+    s->start();
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  }
+  // Six hours back: the KPI window is the first hour, the second settles it, and the edge is stopped
+  // long before its simulated clock could pass the wall clock.
+  const oee::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const oee::TimeMs start = oee::floor_to(now - 6 * oee::kMsPerHour, oee::kMsPerMinute), window_end = start + oee::kMsPerHour;
+  oee::testing::SimulatorEdge edge(dir / "edge", broker.url(), start, 1200);
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return inserted_here(c.port) > 0; }, 60s)) << c.process->output() << edge.log();
+  EXPECT_EQ(c.process->kill(SIGKILL), -SIGKILL);
+  const std::int64_t stored_at_kill = oee::testing::stored_events(a.port, kAuth);
+  // The edge runs until the stream is stored past the hour after the window, then drains and stops.
+  const oee::TimeMs settled = window_end + oee::kMsPerHour;
+  ASSERT_TRUE(eventually([&] { return oee::testing::kpis_known(a.port, kAuth, settled, settled + 10 * oee::kMsPerMinute); }, 120s))
+      << edge.log() << a.process->output() << b.process->output();
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  const std::int64_t accepted = static_cast<std::int64_t>(edge.accepted());
+  ASSERT_GT(accepted, 2 * stored_at_kill) << "c died late in the stream: the test proved little";
+  ASSERT_TRUE(eventually([&] { return oee::testing::stored_events(a.port, kAuth) >= accepted; }, 60s))
+      << oee::testing::stored_events(a.port, kAuth) << " of " << accepted << "\n" << edge.log() << a.process->output();
+  for (const Server* s : {&a, &b}) {
+    SCOPED_TRACE(s->log.string());
+    const auto source = oee::testing::source_row(s->port, kAuth, oee::testing::SimulatorEdge::kId);
+    EXPECT_EQ(source.value("events", std::int64_t{-1}), accepted) << source.dump();
+    EXPECT_EQ(source.value("seq_min", std::int64_t{-1}), 0) << source.dump();
+    EXPECT_EQ(source.value("gaps", nlohmann::json()), nlohmann::json::array()) << source.dump();
+    EXPECT_GT(inserted_here(s->port), 0);
+    EXPECT_TRUE(oee::testing::http_get(s->port, "/api/v1/dead-letters", kAuth).body.starts_with("{\"total\":0,"));
+  }
+  // a's KPIs equal an offline replay; b answers the same as a (one replay is enough for both).
+  oee::testing::expect_kpis_equal_offline_replay(a.port, kAuth, dir, start, window_end);
+  const std::string window = "/api/v1/kpis?from=" + oee::format_rfc3339(start) + "&to=" + oee::format_rfc3339(window_end);
+  for (const std::string node : {"", "&node=berlin/bottling/pet1", "&node=berlin/bottling/glass2/filler"})
+    EXPECT_EQ(oee::testing::http_get(b.port, window + node, kAuth).body, oee::testing::http_get(a.port, window + node, kAuth).body) << node;
+  expect_same_live_state({&a, &b});
+  EXPECT_EQ(a.process->kill(SIGTERM), 0);
+  EXPECT_EQ(b.process->kill(SIGTERM), 0);
 }
 
 TEST(SeveralServers, BadTopicFiltersAreRefused) {

@@ -36,7 +36,7 @@ void ContinuousBackups::run_once() {
   const auto started = std::chrono::steady_clock::now();
   try {
     fs::create_directories(options_.backup_dir);
-    const storage::BackupManifest m = storage::back_up_data_dir(options_.data_dir, out);
+    const storage::BackupManifest m = storage::back_up_data_dir(options_.data_dir, out, options_.keys);
     const auto duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     metrics_.add_backup(m.size_bytes(), duration_ms, m.created);
     log_line("info", "backup", {{"to", out.string()}, {"events", std::to_string(m.events)},

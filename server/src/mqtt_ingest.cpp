@@ -27,6 +27,10 @@ transport::MqttOptions reporter_options(transport::MqttOptions o) {
 }
 }  // namespace
 
+bool shared_subscription(const std::vector<std::string>& filters) {
+  return std::any_of(filters.begin(), filters.end(), [](const std::string& f) { return f.starts_with("$share/"); });
+}
+
 std::string machine_of_events_topic(std::string_view topic) {
   if (!topic.starts_with(kPrefix)) return {};
   const std::string_view rest = topic.substr(kPrefix.size());
@@ -44,7 +48,7 @@ std::string machine_of_events_topic(std::string_view topic) {
 
 MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : service_(service) {
   if (options.subscriptions.empty()) options.subscriptions = {"oee/v1/#"};
-  options.clean_session = false;
+  options.clean_session = shared_subscription(options.subscriptions);
   if (!options.brokers.empty()) reporter_ = std::make_unique<transport::MqttClient>(reporter_options(options), transport::MqttHandlers{});
   subscriber_ = std::make_unique<transport::AckingSubscriber>(
       std::move(options),

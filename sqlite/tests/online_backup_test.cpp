@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "oee/sqlite/online_backup.h"
@@ -75,4 +77,28 @@ TEST(OnlineBackup, RefusesAMissingSourceAndAnExistingTarget) {
   EXPECT_THROW(oee::sqlite::online_backup(live, (dir.path / "copy.sqlite").string()), std::runtime_error);
   oee::sqlite::Database(live).exec("CREATE TABLE t(x)");
   EXPECT_THROW(oee::sqlite::online_backup(live, live), std::runtime_error);
+}
+
+// An encrypted database is copied encrypted with the same key: the copy opens with it, holds the
+// rows, never shows them in plain text, and does not open without the key.
+TEST(OnlineBackup, AnEncryptedDatabaseIsCopiedEncryptedWithItsKey) {
+  TempDir dir;
+  const std::string live = (dir.path / "live.sqlite").string(), copy = (dir.path / "copy.sqlite").string();
+  oee::sqlite::PageKey key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<unsigned char>(i * 7 + 1);
+  {
+    oee::sqlite::Database db(live, false, &key);
+    db.exec("PRAGMA journal_mode=WAL; CREATE TABLE t(v TEXT); INSERT INTO t VALUES('berlin/bottling/pet1/filler');");
+    oee::sqlite::online_backup(live, copy, key, 16);
+  }
+  std::ifstream in(copy, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_GT(bytes.size(), 0u);
+  EXPECT_EQ(bytes.find("berlin/bottling"), std::string::npos);
+  EXPECT_TRUE(oee::sqlite::key_opens(copy, key));
+  oee::sqlite::Database restored(copy, true, &key);
+  oee::sqlite::Statement s(restored, "SELECT v FROM t");
+  ASSERT_TRUE(s.step());
+  EXPECT_EQ(s.text_at(0), "berlin/bottling/pet1/filler");
+  EXPECT_THROW(oee::sqlite::Database(copy, true), std::runtime_error);
 }

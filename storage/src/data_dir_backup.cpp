@@ -35,9 +35,15 @@ bool is_backed_up(const fs::directory_entry& e) {
   return e.is_regular_file() && !name.starts_with(".");
 }
 
+// The key of a database of the data directory (none: plain).
+const sqlite::PageKey* key_of(const std::string& name, const DataDirKeys& keys) {
+  const auto& key = name == "auth.sqlite" ? keys.auth : keys.store;
+  return key ? &*key : nullptr;
+}
+
 // The schema level of a database copy, and (for the store) the events its sources hold.
-void describe_database(const fs::path& copy, BackupFile& file, std::int64_t& events) {
-  sqlite::Database db(copy.string());
+void describe_database(const fs::path& copy, const sqlite::PageKey* key, BackupFile& file, std::int64_t& events) {
+  sqlite::Database db(copy.string(), /*read_only=*/false, key);
   sqlite::Statement has_versions(db, "SELECT count(*) FROM sqlite_schema WHERE name='schema_version'");
   has_versions.step();
   sqlite::Statement version(db, has_versions.int_at(0) ? "SELECT coalesce(max(version), 0) FROM schema_version" : "PRAGMA user_version");
@@ -51,15 +57,17 @@ void describe_database(const fs::path& copy, BackupFile& file, std::int64_t& eve
   events = sum.int_at(0);
 }
 
-BackupFile copy_into(const fs::path& source, const fs::path& dir, std::int64_t& events) {
+BackupFile copy_into(const fs::path& source, const fs::path& dir, const DataDirKeys& keys, std::int64_t& events) {
   BackupFile file;
   file.name = source.filename().string();
   file.database = is_database(source);
   const fs::path copy = dir / file.name;
   try {
     if (file.database) {
-      sqlite::online_backup(source.string(), copy.string());
-      describe_database(copy, file, events);  // closed before its size and checksum are taken
+      const sqlite::PageKey* key = key_of(file.name, keys);
+      if (key) sqlite::online_backup(source.string(), copy.string(), *key);
+      else sqlite::online_backup(source.string(), copy.string());
+      describe_database(copy, key, file, events);  // closed before its size and checksum are taken
     } else {
       fs::copy_file(source, copy);
     }
@@ -93,7 +101,7 @@ TimeMs system_now_ms() {
 
 }  // namespace
 
-BackupManifest back_up_data_dir(const fs::path& data_dir, const fs::path& out) {
+BackupManifest back_up_data_dir(const fs::path& data_dir, const fs::path& out, const DataDirKeys& keys) {
   if (!fs::is_directory(data_dir)) throw BackupError("no data directory " + data_dir.string());
   if (!fs::is_regular_file(data_dir / "oee.sqlite") && !fs::is_regular_file(data_dir / "auth.sqlite"))
     throw BackupError(data_dir.string() + " holds neither oee.sqlite nor auth.sqlite: not a server's data directory");
@@ -108,7 +116,7 @@ BackupManifest back_up_data_dir(const fs::path& data_dir, const fs::path& out) {
     if (is_backed_up(e)) sources.push_back(e.path());
   std::sort(sources.begin(), sources.end());
   try {
-    for (const fs::path& source : sources) manifest.files.push_back(copy_into(source, partial, manifest.events));
+    for (const fs::path& source : sources) manifest.files.push_back(copy_into(source, partial, keys, manifest.events));
     write_backup_manifest(manifest, partial / kBackupManifestName);
     fsync_path(partial / kBackupManifestName);
     publish(partial, out);
@@ -134,10 +142,15 @@ BackupManifest verify_backup(const fs::path& from) {
   return manifest;
 }
 
-BackupManifest restore_data_dir(const fs::path& from, const fs::path& data_dir) {
+BackupManifest restore_data_dir(const fs::path& from, const fs::path& data_dir, const DataDirKeys& keys) {
   if (fs::exists(data_dir) && (!fs::is_directory(data_dir) || !fs::is_empty(data_dir)))
     throw BackupError(data_dir.string() + " is not empty: restore into a new or empty directory");
   const BackupManifest manifest = verify_backup(from);
+  for (const BackupFile& f : manifest.files) {
+    const sqlite::PageKey* key = f.database ? key_of(f.name, keys) : nullptr;
+    if (key && !sqlite::key_opens((from / f.name).string(), *key))
+      throw BackupError("backup " + from.string() + ": " + f.name + " does not open with the given key (wrong key, or a plain backup)");
+  }
   const fs::path partial = partial_sibling(data_dir);
   fs::remove_all(partial);
   fs::create_directories(partial);

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "oee/server/metrics.h"
+#include "oee/storage/data_dir_backup.h"
 #include "oee/server/periodic_task.h"
 
 namespace oee::server {
@@ -16,6 +17,7 @@ struct ContinuousBackupOptions {
   std::filesystem::path data_dir, backup_dir;  // no backups when backup_dir is empty
   int interval_s = 240;  // with a backup of under a minute, an RPO under the 5 minutes the report claims
   int keep = 3;
+  storage::DataDirKeys keys;  // a data directory encrypted at rest: backed up encrypted
 };
 
 class ContinuousBackups {

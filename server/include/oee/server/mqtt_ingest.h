@@ -99,6 +99,14 @@ std::string check_mqtt_ingest_config(const MqttIngestConfig& config);
 // Builds and starts the ingest; call check_mqtt_ingest_config first.
 std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttIngestConfig& config);
 
+// Whether the server subscribes through a shared subscription ($share/<group>/...). Then its
+// session is clean, not persistent: Mosquitto 2.0 keeps giving an absent persistent member its
+// turn, and its share would wait in its session until it returns; a clean session leaves the group
+// when the connection drops, so the others take the whole stream at once. What the dead member had
+// received but not acknowledged is dropped with its session: the edge sends it again, since no
+// commit report covers it (commit_ack, resend_after_ms), and src+seq dedup absorbs the rest.
+bool shared_subscription(const std::vector<std::string>& filters);
+
 // "oee/v1/s1/a1/l1/filler/events" -> "s1/a1/l1/filler"; empty when the topic is not an events topic.
 std::string machine_of_events_topic(std::string_view topic);
 
