@@ -24,6 +24,7 @@
 #include "oee/server/log.h"
 #include "oee/server/mqtt_ingest.h"
 #include "oee/server/mqtt_ingest_topics.h"
+#include "oee/server/sparkplug_host.h"
 #include "oee/server/plant_service.h"
 #include "oee/server/retention_runs.h"
 #include "oee/server/simulator_feed.h"
@@ -117,6 +118,8 @@ struct ServeOptions {
   std::string tls_cert, tls_key, log_format = "text";
   int tls_reload_check_s = 5;
   server::MqttIngestConfig mqtt;
+  std::string sparkplug_host_id;  // --sparkplug-host-id: a Sparkplug B host application on --mqtt
+  int sparkplug_reorder_timeout_ms = 2000;
   server::HttpServerOptions http;  // from --listen, --threads and --tls-*, once checked
   SecurityOptions security;
   api::TrustedProxies trusted_proxies;  // from --trusted-proxy, once checked
@@ -171,6 +174,33 @@ void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
   g->add_flag("--mqtt-insecure", mqtt.insecure, "do not check the broker's host name against its certificate (tests only)");
 }
 
+// The server as a Sparkplug B host application on the --mqtt brokers (docs/sparkplug.md).
+void add_sparkplug_options(CLI::App& app, ServeOptions& o) {
+  auto* g = app.add_option_group("sparkplug");
+  g->add_option("--sparkplug-host-id", o.sparkplug_host_id, "take Sparkplug B (spBv1.0/#) from the --mqtt brokers as the "
+                "host application with this id (STATE topic spBv1.0/STATE/<id>); machines map metrics with `sparkplug:`");
+  g->add_option("--sparkplug-reorder-timeout-ms", o.sparkplug_reorder_timeout_ms, "how long a seq gap of an edge node may "
+                "stay open before the host asks it for a Rebirth")->check(CLI::Range(10, 600000))->capture_default_str();
+}
+
+std::string check_sparkplug_options(const ServeOptions& o) {
+  if (o.sparkplug_host_id.empty()) return {};
+  if (o.mqtt.brokers.empty()) return "--sparkplug-host-id needs --mqtt (the brokers the edge nodes publish to)";
+  return server::check_sparkplug_host_id(o.sparkplug_host_id);
+}
+
+std::unique_ptr<server::SparkplugHost> start_sparkplug_host(server::PlantService& service, const ServeOptions& o) {
+  if (o.sparkplug_host_id.empty()) return nullptr;
+  server::SparkplugHostConfig config;
+  config.host_id = o.sparkplug_host_id;
+  config.reorder_timeout_ms = o.sparkplug_reorder_timeout_ms;
+  config.mqtt = server::mqtt_options_of(o.mqtt);
+  config.mqtt.client_id = o.mqtt.client_id + "-sparkplug-" + o.sparkplug_host_id;  // its own session beside the ingest's
+  auto host = std::make_unique<server::SparkplugHost>(service, std::move(config));
+  host->start();
+  return host;
+}
+
 // Connection caps and read deadlines (docs/security.md, "HTTP limits").
 void add_http_limit_options(CLI::App& app, server::HttpServerOptions& http) {
   auto* g = app.add_option_group("http limits");
@@ -223,6 +253,7 @@ std::string check_serve_options(ServeOptions& o) {
   if (!split_listen(o.listen, o.http)) return "--listen: '" + o.listen + "' is not ADDRESS:PORT";
   if (std::string why = check_security_options(o.security, o.trusted_proxies, o.accounts); !why.empty()) return why;
   if (std::string why = server::check_mqtt_ingest_config(o.mqtt); !why.empty()) return why;
+  if (std::string why = check_sparkplug_options(o); !why.empty()) return why;
   if (!o.demo && o.plant_path.empty()) return "give --plant FILE (or --demo for the simulated demo plant)";
   if (std::string why = check_backup_options(o); !why.empty()) return why;
   if (std::string why = o.encryption.load(); !why.empty()) return why;
@@ -366,6 +397,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   o.http.metrics = &service.metrics();
   // Ingest starts after the live feed listens, and before requests can ask about it.
   if (!o.mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, o.mqtt);
+  std::unique_ptr<server::SparkplugHost> sparkplug_host = start_sparkplug_host(service, o);
   server::LiveStateRefresh live_refresh(service, machines_refreshed_from_store(service, o), o.live_refresh_ms);
   live_refresh.start();
   retention.start();
@@ -385,6 +417,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   // Stop taking events first, then let requests in progress finish, then close WebSockets.
   if (feed) feed->stop();
   if (mqtt_ingest) mqtt_ingest->stop();
+  if (sparkplug_host) sparkplug_host->stop();
   live_refresh.stop();
   retention.stop();
   backups.stop();
@@ -413,6 +446,7 @@ int run_serve_command(int argc, char** argv) {
   ServeOptions options;
   add_server_options(app, options);
   add_mqtt_options(app, options.mqtt);
+  add_sparkplug_options(app, options);
   add_http_limit_options(app, options.http);
   add_security_options(app, options.security);
   add_demo_options(app, options);

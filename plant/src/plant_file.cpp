@@ -1,6 +1,7 @@
 #include "oee/plant/plant_file.h"
 #include "oee/plant/packml_states.h"
 #include "oee/plant/yaml_fields.h"
+#include "sparkplug_mapping.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -98,7 +99,7 @@ void read_states(const Reader& r, const YAML::Node& s, const std::string& what, 
 MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string& parent_path, const std::string& what) {
   r.expect_map(n, what);
   r.only_keys(n, what, {"id", "name", "ideal_cycle_time_s", "products", "micro_stop_threshold_s", "startup_window_s",
-                        "no_data_after_s", "states", "targets", "description"});
+                        "no_data_after_s", "states", "targets", "description", "sparkplug"});
   MachineSpec m;
   m.id = r.id(n, what);
   m.path = parent_path + "/" + m.id;
@@ -116,6 +117,7 @@ MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string
     m.micro_stop_threshold_ms = seconds_to_us(r, v, what + ".micro_stop_threshold_s", true) / 1000;
   if (const auto v = n["startup_window_s"]) m.startup_window_ms = seconds_to_us(r, v, what + ".startup_window_s", true) / 1000;
   if (const auto v = n["no_data_after_s"]) m.no_data_after_ms = seconds_to_us(r, v, what + ".no_data_after_s", true) / 1000;
+  if (const auto v = n["sparkplug"]) m.sparkplug = read_sparkplug_mapping(r, v, what + ".sparkplug");
   if (const auto s = n["states"]) read_states(r, s, what, m);
   if (const auto t = n["targets"]) {
     r.expect_map(t, what + ".targets");

@@ -79,7 +79,7 @@ TEST(PlantFile, ErrorsNameFileLineAndWhatIsWrong) {
             "plant.yaml:15: sites[0].areas[0].lines[0].machines[0]: unknown key 'micro_stp_threshold_s' (expected one "
             "of: id, name, ideal_cycle_time_s, products, micro_stop_threshold_s, startup_window_s, no_data_after_s, "
             "states, targets, "
-            "description)");
+            "description, sparkplug)");
   EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("\"09:15\""), 7, "\"15:00\"")),
             "plant.yaml:3: shifts[0].breaks[0]: must lie inside the shift early");
   EXPECT_EQ(error_of("timezone: UTC\nsites: [{id: a, areas: [{id: b, lines: [{id: c, machines: [{id: m, "
@@ -170,6 +170,43 @@ TEST(PlantFile, PackmlStatePresetMapsEveryStateAndCanBeOverridden) {
   EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find(states), states.size(), R"(states: {preset: packml, "6": fast})")),
             "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].states.6: 'fast' is not a state (running, stopped, "
             "setup, starved, blocked, planned_stop)");
+}
+
+namespace {
+
+std::string with_sparkplug(const std::string& mapping) {
+  std::string yaml = kContractPlant;
+  return yaml.insert(yaml.find("                states:"), "                sparkplug: " + mapping + "\n");
+}
+
+}  // namespace
+
+TEST(PlantFile, ReadsAMachinesSparkplugMapping) {
+  const auto p = load_plant_yaml(with_sparkplug(R"({group: berlin, node: pet1-edge, device: filler, metrics: {"Status/State": state, "Counts/Total": "counter:total", "T": "sample:temp"}})"),
+                                 "plant.yaml");
+  const auto& s = p.model.find_machine("s1/a1/l1/filler")->sparkplug;
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->group, "berlin");
+  EXPECT_EQ(s->node, "pet1-edge");
+  EXPECT_EQ(s->device, "filler");
+  EXPECT_EQ(s->metrics.at("Counts/Total"), "counter:total");
+  EXPECT_EQ(s->metrics.at("T"), "sample:temp");
+  EXPECT_FALSE(load_plant_yaml(kContractPlant, "plant.yaml").model.find_machine("s1/a1/l1/filler")->sparkplug);
+}
+
+TEST(PlantFile, SparkplugMappingErrorsNameFileLineAndWhat) {
+  EXPECT_EQ(error_of(with_sparkplug(R"({group: berlin, node: n, metrics: {"A": "counter:bad"}})")),
+            "plant.yaml:16: sites[0].areas[0].lines[0].machines[0].sparkplug.metrics.A: unknown signal 'counter:bad' (state, "
+            "counter:total|good|reject, count:good|reject, product, sample:NAME, reason)");
+  EXPECT_NE(error_of(with_sparkplug(R"({node: n, metrics: {"A": state}})")).find("sparkplug: missing 'group'"), std::string::npos);
+  EXPECT_NE(error_of(with_sparkplug(R"({group: g, node: "a/b", metrics: {"A": state}})")).find("sparkplug.node: 'a/b' must be"),
+            std::string::npos);
+  EXPECT_NE(error_of(with_sparkplug(R"({group: g, node: n, metrics: {"A": state}, speed: 1})")).find("unknown key 'speed'"),
+            std::string::npos);
+  EXPECT_NE(error_of(with_sparkplug(R"({group: g, node: n, metrics: {}})")).find("sparkplug.metrics: maps no metric"),
+            std::string::npos);
+  EXPECT_NE(error_of(with_sparkplug(R"({group: g, node: n, metrics: {"A": "sample:"}})")).find("unknown signal 'sample:'"),
+            std::string::npos);
 }
 
 }  // namespace oee::plant

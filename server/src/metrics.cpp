@@ -76,6 +76,13 @@ std::string Metrics::prometheus_text() const {
          tls_reload_failures.load());
   metric("oee_mqtt_silence_reconnects_total", "counter", "MQTT subscriber reconnects after --mqtt-silence-reconnect-s without a message",
          mqtt_silence_reconnects.load());
+  metric("oee_sparkplug_messages_total", "counter", "Sparkplug B messages received by the host (STATE excluded)", sparkplug_messages.load());
+  metric("oee_sparkplug_unmapped_metrics_total", "counter", "Sparkplug metrics no machine of the plant file maps (ignored)",
+         sparkplug_unmapped_metrics.load());
+  metric("oee_sparkplug_rebirths_requested_total", "counter", "Rebirth requests (NCMD) sent to Sparkplug edge nodes",
+         sparkplug_rebirths_requested.load());
+  metric("oee_sparkplug_deaths_total", "counter", "Sparkplug NDEATH (bdSeq matching) and DDEATH taken: their machines no data",
+         sparkplug_deaths.load());
   out += "# HELP oee_http_requests_total HTTP requests by status class\n# TYPE oee_http_requests_total counter\n";
   out += "oee_http_requests_total{code=\"2xx\"} " + std::to_string(requests_2xx_.load()) + "\n";
   out += "oee_http_requests_total{code=\"4xx\"} " + std::to_string(requests_4xx_.load()) + "\n";

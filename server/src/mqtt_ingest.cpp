@@ -249,7 +249,7 @@ std::string check_mqtt_ingest_config(const MqttIngestConfig& config) {
   return {};
 }
 
-std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttIngestConfig& config) {
+transport::MqttOptions mqtt_options_of(const MqttIngestConfig& config) {
   transport::MqttOptions o;
   o.brokers = config.brokers;
   o.client_id = config.client_id;
@@ -260,7 +260,11 @@ std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttI
   o.reconnect_max = std::chrono::milliseconds(config.reconnect_max_ms);
   o.silence_reconnect = std::chrono::seconds(config.silence_reconnect_s);
   o.tls = {config.ca_file, config.cert_file, config.key_file, config.insecure};
-  auto ingest = std::make_unique<MqttIngest>(service, o);
+  return o;
+}
+
+std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttIngestConfig& config) {
+  auto ingest = std::make_unique<MqttIngest>(service, mqtt_options_of(config));
   ingest->start();
   return ingest;
 }

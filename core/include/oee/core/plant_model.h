@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,16 @@ struct MachineTargets {
   double quality = 0.0;
 };
 
+// A machine fed by a Sparkplug B edge node (docs/sparkplug.md): the node, or one of its devices,
+// whose metrics are the machine's signals.
+struct SparkplugSource {
+  std::string group, node;
+  std::string device;  // empty: the node's own metrics (NBIRTH/NDATA)
+  // Metric name -> signal, as the edge's tags name them: state, counter:total|good|reject,
+  // count:good|reject, product, sample:NAME, reason.
+  std::map<std::string, std::string, std::less<>> metrics;
+};
+
 struct MachineSpec {
   std::string id;
   std::string path;  // site/area/line/machine
@@ -52,6 +63,7 @@ struct MachineSpec {
   DurationMs no_data_after_ms = 0;
   std::map<std::string, State, std::less<>> state_map;  // raw value -> canonical state
   MachineTargets targets;
+  std::optional<SparkplugSource> sparkplug;
 
   std::int64_t cycle_us_for(std::string_view product) const;
   // Canonical state for a raw or canonical value; nullopt when neither.

@@ -96,6 +96,8 @@ struct MqttIngestConfig {
 };
 // Why the config cannot work (bad URL, unreadable password file…), or empty.
 std::string check_mqtt_ingest_config(const MqttIngestConfig& config);
+// The client options the config asks for (brokers, client id, subscriptions, credentials, TLS).
+transport::MqttOptions mqtt_options_of(const MqttIngestConfig& config);
 // Builds and starts the ingest; call check_mqtt_ingest_config first.
 std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttIngestConfig& config);
 
