@@ -12,6 +12,10 @@ struct PeerOptions {
   int counters = 10;
   int rate_ms = 1000;
   bool small_buffers = false;
+  // Secured endpoints only: comma-separated policy names and modes (Sign, SignAndEncrypt).
+  std::string security_policies;
+  std::string security_modes;
+  bool disable_discovery = false;  // no None endpoint at all, not even for GetEndpoints
 };
 
 class OpcuaPeer {

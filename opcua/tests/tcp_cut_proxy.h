@@ -3,6 +3,7 @@
 // failure) while the server keeps running, and new connections go through again.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -21,6 +22,13 @@ class TcpCutProxy {
   uint64_t swallowed_reads() const { return swallowed_reads_; }
   // While on, new connections are closed as soon as they arrive (the network is still down).
   void refuse_connections(bool on) { refuse_ = on; }
+  // Sees (and may change) every read from the server before it is forwarded: to capture what
+  // travels on the wire or to tamper with it. Empty: bytes pass as they are.
+  using ServerBytesFilter = std::function<void(char* data, size_t size)>;
+  void set_server_bytes_filter(ServerBytesFilter filter) {
+    std::lock_guard lock(mutex_);
+    filter_ = std::move(filter);
+  }
 
  private:
   void accept_loop();
@@ -35,6 +43,7 @@ class TcpCutProxy {
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<int> open_fds_;
+  ServerBytesFilter filter_;
   std::vector<std::thread> pumps_;
 };
 
