@@ -583,6 +583,15 @@ void Client::connect() {
       d.activate_session();
       d.read_operation_limits();
     }
+  } catch (const Error& e) {
+    d.close_channel(status::bad_connection_closed);
+    // A server without None endpoints refuses the channel or the session: say what it offers.
+    if (wants_security_policy_none(d.config) && (e.status() == status::bad_security_policy_rejected ||
+                                                 e.status() == kBadSecurityModeRejected)) {
+      explain_none_rejected(d.config, TransportLimits{d.config.receive_buffer_size, d.config.send_buffer_size,
+                                                      d.config.max_message_size, d.config.max_chunk_count}, e);
+    }
+    throw;
   } catch (...) {
     d.close_channel(status::bad_connection_closed);
     throw;

@@ -126,3 +126,20 @@ EndpointDescription select_endpoint(const std::vector<EndpointDescription>& endp
 }
 
 }  // namespace oee::opcua
+
+namespace oee::opcua {
+
+void explain_none_rejected(const ClientConfig& config, const TransportLimits& ours, const Error& original) {
+  std::vector<EndpointDescription> endpoints;
+  try {
+    endpoints = discover_endpoints(config, ours);
+  } catch (const Error& e) {
+    throw Error(status::bad_security_policy_rejected, std::string(e.what()));
+  }
+  throw Error(status::bad_security_policy_rejected,
+              std::string(original.what()) + " (the server has no SecurityPolicy None endpoint; it offers: " +
+                  describe_endpoints(endpoints) + "; this client supports: " +
+                  describe_supported_policies(config.allow_deprecated_policies) + ")");
+}
+
+}  // namespace oee::opcua

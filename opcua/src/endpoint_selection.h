@@ -24,6 +24,10 @@ std::vector<EndpointDescription> discover_endpoints(const ClientConfig& config, 
 // naming what the server offers and what this client supports.
 EndpointDescription select_endpoint(const std::vector<EndpointDescription>& endpoints, const ClientConfig& config);
 
+// A None connection failed with `original`: rethrows it with what the server offers (when it
+// still answers GetEndpoints over None) and what this client supports.
+[[noreturn]] void explain_none_rejected(const ClientConfig& config, const TransportLimits& ours, const Error& original);
+
 // "Basic256Sha256/SignAndEncrypt, ..." for error messages.
 std::string describe_endpoints(const std::vector<EndpointDescription>& endpoints);
 std::string describe_supported_policies(bool allow_deprecated);

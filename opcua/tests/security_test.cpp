@@ -111,10 +111,25 @@ struct WireCapture {
   }
 };
 
-void check_policy(const std::string& name) {
-  OpcuaPeer peer(secured_peer(name));
-  peer.start();
-  TcpCutProxy proxy(peer.port());
+// One server offering the three policies in both modes serves every case: starting node-opcua
+// (and its certificate) costs far more than the cases themselves.
+class OpcuaSecurityServer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    peer_ = new OpcuaPeer(secured_peer("Basic256Sha256,Aes128_Sha256_RsaOaep,Aes256_Sha256_RsaPss"));
+    peer_->start();
+  }
+  static void TearDownTestSuite() {
+    delete peer_;
+    peer_ = nullptr;
+  }
+  void check_policy(const std::string& name);
+  static OpcuaPeer* peer_;
+};
+OpcuaPeer* OpcuaSecurityServer::peer_ = nullptr;
+
+void OpcuaSecurityServer::check_policy(const std::string& name) {
+  TcpCutProxy proxy(peer_->port());
   const std::string url = "opc.tcp://127.0.0.1:" + std::to_string(proxy.port());
   for (const auto mode : {MessageSecurityMode::sign, MessageSecurityMode::sign_and_encrypt}) {
     SCOPED_TRACE(std::string(name) + "/" + security_mode_name(mode));
@@ -143,36 +158,31 @@ void check_policy(const std::string& name) {
   EXPECT_THROW(intruder.connect(), Error);
 }
 
-TEST(OpcuaSecurity, Basic256Sha256InEachMode) { check_policy("Basic256Sha256"); }
-TEST(OpcuaSecurity, Aes128Sha256RsaOaepInEachMode) { check_policy("Aes128_Sha256_RsaOaep"); }
-TEST(OpcuaSecurity, Aes256Sha256RsaPssInEachMode) { check_policy("Aes256_Sha256_RsaPss"); }
-
-// One server for the remaining cases: endpoint choice, mismatches, tampering, renewal.
-class OpcuaSecurityServer : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    peer_ = new OpcuaPeer(secured_peer("Basic256Sha256,Aes128_Sha256_RsaOaep"));
-    peer_->start();
-  }
-  static void TearDownTestSuite() {
-    delete peer_;
-    peer_ = nullptr;
-  }
-  static OpcuaPeer* peer_;
-};
-OpcuaPeer* OpcuaSecurityServer::peer_ = nullptr;
+TEST_F(OpcuaSecurityServer, Basic256Sha256InEachMode) { check_policy("Basic256Sha256"); }
+TEST_F(OpcuaSecurityServer, Aes128Sha256RsaOaepInEachMode) { check_policy("Aes128_Sha256_RsaOaep"); }
+TEST_F(OpcuaSecurityServer, Aes256Sha256RsaPssInEachMode) { check_policy("Aes256_Sha256_RsaPss"); }
 
 TEST_F(OpcuaSecurityServer, BestPicksTheMostSecureEndpointOffered) {
   Client client(secured_config(peer_->url(), "best", std::nullopt));
   client.connect();
-  // Basic256Sha256 comes before Aes128_Sha256_RsaOaep in our order, SignAndEncrypt before Sign.
-  EXPECT_EQ(client.statistics().security_policy_uri, *security_policy_uri("Basic256Sha256"));
-  EXPECT_EQ(client.statistics().security_mode, MessageSecurityMode::sign_and_encrypt);
+  const auto endpoints = client.get_endpoints();
+  uint8_t highest = 0;
+  for (const auto& e : endpoints) highest = std::max(highest, e.security_level);
+  const auto stats = client.statistics();
+  EXPECT_EQ(stats.security_mode, MessageSecurityMode::sign_and_encrypt);
+  bool chosen_is_highest = false;
+  for (const auto& e : endpoints) {
+    chosen_is_highest |= e.security_policy_uri == stats.security_policy_uri && e.security_mode == stats.security_mode &&
+                         e.security_level == highest;
+  }
+  EXPECT_TRUE(chosen_is_highest) << stats.security_policy_uri;
   client.disconnect();
 }
 
 TEST_F(OpcuaSecurityServer, PolicyTheServerLacksNamesWhatItOffersAndWhatWeSupport) {
-  Client client(secured_config(peer_->url(), "Aes256_Sha256_RsaPss", MessageSecurityMode::sign));
+  ClientConfig c = secured_config(peer_->url(), "Basic256", MessageSecurityMode::sign);
+  c.allow_deprecated_policies = true;
+  Client client(c);
   try {
     client.connect();
     FAIL() << "connected without a matching endpoint";
@@ -181,7 +191,7 @@ TEST_F(OpcuaSecurityServer, PolicyTheServerLacksNamesWhatItOffersAndWhatWeSuppor
     const std::string what = e.what();
     EXPECT_NE(what.find("it offers: "), std::string::npos) << what;
     EXPECT_NE(what.find("Basic256Sha256/SignAndEncrypt"), std::string::npos) << what;
-    EXPECT_NE(what.find("this client supports: Aes256_Sha256_RsaPss, Basic256Sha256, Aes128_Sha256_RsaOaep, None"),
+    EXPECT_NE(what.find("this client supports: Aes256_Sha256_RsaPss, Basic256Sha256, Aes128_Sha256_RsaOaep, Basic256, Basic128Rsa15, None"),
               std::string::npos) << what;
   }
 }
@@ -198,6 +208,7 @@ TEST_F(OpcuaSecurityServer, NoneAgainstSecuredOnlyServerNamesBothSides) {
     const std::string what = e.what();
     EXPECT_NE(what.find("it offers: "), std::string::npos) << what;
     EXPECT_NE(what.find("Aes128_Sha256_RsaOaep/Sign"), std::string::npos) << what;
+    EXPECT_EQ(e.status(), status::bad_security_policy_rejected) << what;
     EXPECT_NE(what.find("this client supports: "), std::string::npos) << what;
   }
 }
