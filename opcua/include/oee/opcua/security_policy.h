@@ -55,6 +55,10 @@ struct ApplicationCredentials {
   std::string private_key;
 };
 
+// Reads a certificate (DER or PEM) and its RSA private key (PEM or DER); throws Error naming the
+// file that is missing or unusable.
+ApplicationCredentials load_credentials(const std::string& certificate_file, const std::string& private_key_file);
+
 std::unique_ptr<SecurityPolicy> make_security_policy_none();
 // A secured policy; throws Error(BadSecurityPolicyRejected) for an unknown URI or mode None,
 // Error(BadCertificateInvalid) for unusable certificates or keys.
