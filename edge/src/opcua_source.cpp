@@ -59,6 +59,13 @@ class OpcUaSource final : public EventSource {
       nodes_.push_back(*node);
       mappers_.emplace_back(t, *m);
     }
+    if (!config_.certificate_file.empty()) {  // a bad file fails the start, not each reconnect
+      try {
+        credentials_ = opcua::load_credentials(config_.certificate_file, config_.private_key_file);
+      } catch (const opcua::Error& e) {
+        throw std::invalid_argument(std::string("opcua source: ") + e.what());
+      }
+    }
   }
   ~OpcUaSource() override { stop(); }
 
@@ -118,6 +125,10 @@ class OpcUaSource final : public EventSource {
     opcua::ClientConfig cc;
     cc.endpoint_url = config_.endpoint;
     cc.application_name = "oee edge";
+    cc.security_policy = config_.security_policy;
+    if (!config_.security_mode.empty()) cc.security_mode = opcua::parse_security_mode(config_.security_mode);
+    cc.allow_deprecated_policies = config_.allow_deprecated_policies;
+    cc.credentials = credentials_;
     client_ = std::make_unique<opcua::Client>(cc);
     client_->set_event_handler([this](const opcua::ClientEvent& e) {
       std::fprintf(stderr, "edge: %s: %s %s\n", describe().c_str(), opcua::client_event_kind_name(e.kind), e.detail.c_str());
@@ -173,6 +184,7 @@ class OpcUaSource final : public EventSource {
   bool handles_ready_ = false;
   std::vector<std::pair<std::uint32_t, opcua::DataValue>> early_;
   std::unique_ptr<opcua::Client> client_;
+  opcua::ApplicationCredentials credentials_;
   SourceThread thread_;
 };
 
