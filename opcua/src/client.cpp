@@ -3,7 +3,7 @@
 #include <future>
 
 #include "client_impl.h"
-#include "endpoint_selection.h"
+#include "endpoint_discovery.h"
 #include "security_algorithms.h"
 #include "user_identity_token.h"
 

@@ -1,5 +1,5 @@
 // Endpoint discovery and choice for secured connections.
-#include "endpoint_selection.h"
+#include "endpoint_discovery.h"
 
 #include <algorithm>
 
