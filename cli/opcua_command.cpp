@@ -10,11 +10,14 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "commands.h"
 #include "oee/opcua/client.h"
+#include "oee/opcua/endpoint_selection.h"
+#include "oee/opcua/pki.h"
 
 OEE_COMMAND("opcua", run_opcua_command, "OPC UA client: endpoints, browse, read, write, subscribe");
 
@@ -241,6 +244,7 @@ struct CommonOptions {
   bool allow_deprecated_policies = false;
   std::string certificate, private_key;
   std::string user_certificate, user_private_key;
+  std::string pki_dir;
 };
 
 void add_common(CLI::App& cmd, CommonOptions& o) {
@@ -255,6 +259,9 @@ void add_common(CLI::App& cmd, CommonOptions& o) {
   cmd.add_option("--security-mode", o.security_mode, "Sign or SignAndEncrypt (default: the best the policy offers)")
       ->check(CLI::IsMember({"Sign", "SignAndEncrypt"}));
   cmd.add_flag("--allow-deprecated-policies", o.allow_deprecated_policies, "allow Basic128Rsa15 and Basic256");
+  cmd.add_option("--pki-dir", o.pki_dir,
+                 "PKI directory (own/, trusted/, issuers/, rejected/): our certificate, created on first use, and the "
+                 "verification of the server's (an unknown one goes to rejected/)");
   cmd.add_option("--certificate", o.certificate, "our application certificate (DER or PEM), for a secured policy")
       ->check(CLI::ExistingFile);
   cmd.add_option("--private-key", o.private_key, "the private key of --certificate (PEM or DER)")->check(CLI::ExistingFile);
@@ -277,10 +284,22 @@ ua::ClientConfig client_config(const CommonOptions& o) {
   if (o.certificate.empty() != o.private_key.empty()) {
     throw ua::Error(ua::status::bad_invalid_argument, "--certificate and --private-key go together");
   }
-  if (!o.certificate.empty()) c.credentials = ua::load_credentials(o.certificate, o.private_key);
+  if (!o.pki_dir.empty() && c.security_policy != "None") {
+    // The PKI gives our certificate (or checks the given files) and verifies the server's.
+    auto pki = std::make_shared<ua::Pki>(o.pki_dir);
+    const ua::OwnCertificate& own = o.certificate.empty()
+                                        ? pki->own_certificate(c.application_uri)
+                                        : pki->use_own_certificate(o.certificate, o.private_key, c.application_uri);
+    c.credentials = ua::ApplicationCredentials{own.certificate_der, own.private_key_pem};
+    c.verify_server_certificate = [pki, url = o.url](std::string_view der, const ua::EndpointDescription& e) {
+      pki->verify_server_certificate(der, e, url);
+    };
+  } else if (!o.certificate.empty()) {
+    c.credentials = ua::load_credentials(o.certificate, o.private_key);
+  }
   if (c.security_policy != "None" && c.credentials.certificate_der.empty()) {
     throw ua::Error(ua::status::bad_invalid_argument,
-                    "--security-policy " + c.security_policy + " needs --certificate and --private-key");
+                    "--security-policy " + c.security_policy + " needs --pki-dir or --certificate and --private-key");
   }
   if (o.user_certificate.empty() != o.user_private_key.empty()) {
     throw ua::Error(ua::status::bad_invalid_argument, "--user-certificate and --user-private-key go together");
@@ -293,13 +312,48 @@ ua::ClientConfig client_config(const CommonOptions& o) {
   return c;
 }
 
-int run_endpoints(const CommonOptions& o) {
+json certificate_json(const std::string& der) {
+  if (der.empty()) return nullptr;
+  try {
+    const ua::CertificateInfo info = ua::describe_certificate(der);
+    return json{{"subject", info.subject},         {"issuer", info.issuer},
+                {"thumbprint", info.thumbprint},   {"not_before", ua::format_utc(info.not_before)},
+                {"not_after", ua::format_utc(info.not_after)}, {"application_uri", info.uris},
+                {"dns_names", info.dns_names},     {"ip_addresses", info.ip_addresses}};
+  } catch (const ua::Error& e) {
+    return json{{"error", e.what()}};
+  }
+}
+
+// With a PKI directory, each endpoint's certificate is verified as a connection would: an unknown
+// one lands in rejected/, and the line says so (the trust workflow starts here).
+json verification_json(const ua::Pki& pki, const ua::EndpointDescription& e, const std::string& url) {
+  try {
+    pki.verify_server_certificate(e.server_certificate, e, url);
+    return json{{"status", "Good"}};
+  } catch (const ua::Error& error) {
+    return json{{"status", ua::status_name(error.status())}, {"detail", error.what()}};
+  }
+}
+
+// Lists the endpoints with their server certificate; "best" marks the one `security_policy: best` picks.
+int run_endpoints(const CommonOptions& o, const std::string& pki_dir) {
   ua::ClientConfig c = client_config(o);
   c.create_session = false;
   c.reconnect = false;
   ua::Client client(c);
   client.connect();
-  for (const auto& e : client.get_endpoints()) print_line(endpoint_json(e));
+  const auto endpoints = client.get_endpoints();
+  const auto best = ua::select_best_endpoint(endpoints);
+  std::optional<ua::Pki> pki;
+  if (!pki_dir.empty()) pki.emplace(pki_dir);
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    json line = endpoint_json(endpoints[i]);
+    line["best"] = best == i;
+    line["server_certificate"] = certificate_json(endpoints[i].server_certificate);
+    if (pki) line["certificate_verification"] = verification_json(*pki, endpoints[i], o.url);
+    print_line(line);
+  }
   return 0;
 }
 
@@ -467,8 +521,11 @@ int run_opcua_command(int argc, char** argv) {
   app.require_subcommand(1);
   CommonOptions common;
 
-  auto* endpoints = app.add_subcommand("endpoints", "list the server's endpoints and login policies");
+  auto* endpoints = app.add_subcommand("endpoints", "list the server's endpoints, login policies and certificates");
   add_common(*endpoints, common);
+  endpoints->get_option("url")->required(false);
+  endpoints->add_option("--endpoint", common.url, "server endpoint (instead of the URL argument)")
+      ->excludes(endpoints->get_option("url"));
 
   auto* browse = app.add_subcommand("browse", "list the nodes below a node (hierarchical references)");
   add_common(*browse, common);
@@ -510,7 +567,8 @@ int run_opcua_command(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
-    if (*endpoints) return run_endpoints(common);
+    if (*endpoints && common.url.empty()) return fail(ua::status::bad_tcp_endpoint_url_invalid, "give the server URL, e.g. --endpoint opc.tcp://plc1:4840");
+    if (*endpoints) return run_endpoints(common, common.pki_dir);
     if (*browse) return run_browse(common, browse_node, depth);
     if (*read) return run_read(common, read_nodes);
     if (*write) return run_write(common, write_node, write_value, write_type);

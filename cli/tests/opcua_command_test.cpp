@@ -2,14 +2,18 @@
 // stdout, exit 0 on success, exit 2 with the status name on stderr on failure.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -169,6 +173,77 @@ TEST_F(OpcuaCommandTest, BrowseEndpointsAndSubscribe) {
   }
 }
 
+// SHA-1 of the DER of a PEM certificate file, as lowercase hex (computed here, not by oee).
+std::string pem_thumbprint(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return "missing " + path;
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  if (!cert) return "unreadable " + path;
+  unsigned char* der = nullptr;
+  const int n = i2d_X509(cert, &der);
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(der, static_cast<size_t>(n), digest);
+  OPENSSL_free(der);
+  X509_free(cert);
+  char hex[2 * SHA_DIGEST_LENGTH + 1];
+  for (int i = 0; i < SHA_DIGEST_LENGTH; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  return hex;
+}
+
+// The server's real certificate goes through the PKI as a connection would check it: unknown at
+// first (copied to rejected/), trusted once the file is moved to trusted/certs/.
+TEST_F(OpcuaCommandTest, EndpointsListSecuredEndpointsAndVerifyTheServerCertificate) {
+  namespace fs = std::filesystem;
+  char dir[] = "/tmp/oee-opcua-pki-XXXXXX";
+  ASSERT_TRUE(::mkdtemp(dir));
+  const fs::path pki = dir;
+  const std::string thumbprint = pem_thumbprint(peer_->certificate_file());
+  const auto first = run_oee({"endpoints", "--endpoint", peer_->url(), "--pki-dir", pki.string()});
+  ASSERT_EQ(first.exit_code, 0) << first.stderr_text;
+  std::set<std::string> secured;
+  int best = 0;
+  for (const auto& line : first.lines) {
+    const json& cert = line["server_certificate"];
+    EXPECT_EQ(cert["thumbprint"], thumbprint) << line.dump();
+    EXPECT_NE(cert["subject"].get<std::string>().find("CN = NodeOPCUA@"), std::string::npos) << line.dump();
+    EXPECT_EQ(cert["application_uri"], json::array({line["server"]})) << line.dump();
+    EXPECT_LT(cert["not_before"].get<std::string>(), cert["not_after"].get<std::string>());
+    EXPECT_EQ(line["certificate_verification"]["status"], "BadCertificateUntrusted") << line.dump();
+    EXPECT_FALSE(line["user_tokens"].empty());
+    if (line["security_mode"] != "None") {
+      secured.insert(line["security_mode"].get<std::string>() + " " + line["security_policy"].get<std::string>());
+    }
+    if (line["best"] == true) {
+      ++best;
+      EXPECT_EQ(line["security_mode"], "SignAndEncrypt");
+      EXPECT_EQ(line["security_policy"], "http://opcfoundation.org/UA/SecurityPolicy#Aes256_Sha256_RsaPss");
+    }
+  }
+  EXPECT_EQ(best, 1);
+  for (const char* mode : {"Sign", "SignAndEncrypt"}) {
+    for (const char* policy : {"Basic256Sha256", "Aes128_Sha256_RsaOaep", "Aes256_Sha256_RsaPss"}) {
+      EXPECT_EQ(secured.count(std::string(mode) + " http://opcfoundation.org/UA/SecurityPolicy#" + policy), 1u)
+          << mode << " " << policy;
+    }
+  }
+  const fs::path rejected = pki / "rejected" / (thumbprint + ".der");
+  ASSERT_TRUE(fs::exists(rejected));
+  EXPECT_NE(first.lines.at(0)["certificate_verification"]["detail"].get<std::string>().find(rejected.string()),
+            std::string::npos);
+
+  fs::rename(rejected, pki / "trusted/certs" / rejected.filename());
+  const auto trusted = run_oee({"endpoints", peer_->url(), "--pki-dir", pki.string()});
+  ASSERT_EQ(trusted.exit_code, 0) << trusted.stderr_text;
+  ASSERT_EQ(trusted.lines.size(), first.lines.size());
+  for (const auto& line : trusted.lines) EXPECT_EQ(line["certificate_verification"]["status"], "Good") << line.dump();
+
+  const auto no_url = run_oee({"endpoints"});
+  EXPECT_EQ(no_url.exit_code, 2);
+  EXPECT_NE(no_url.stderr_text.find("--endpoint"), std::string::npos) << no_url.stderr_text;
+  fs::remove_all(pki);
+}
+
 }  // namespace
 
 // Secured endpoints only: the security flags take effect, and their misuse is a clear error.
@@ -222,7 +297,21 @@ TEST_F(OpcuaCommandSecurityTest, SecurityFlagsConnectAndMisuseIsAClearError) {
 
   const auto no_cert = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic256Sha256"});
   EXPECT_EQ(no_cert.exit_code, 2);
-  EXPECT_NE(no_cert.stderr_text.find("needs --certificate and --private-key"), std::string::npos) << no_cert.stderr_text;
+  EXPECT_NE(no_cert.stderr_text.find("needs --pki-dir or --certificate and --private-key"), std::string::npos) << no_cert.stderr_text;
+
+  // --pki-dir: our certificate made on first use; the unknown server certificate goes to rejected/
+  // and fails the connection until it is moved to trusted/certs/.
+  const std::string pki = dir_ + "/pki";
+  const auto untrusted = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "best", "--pki-dir", pki});
+  EXPECT_EQ(untrusted.exit_code, 2);
+  EXPECT_NE(untrusted.stderr_text.find("BadCertificateUntrusted"), std::string::npos) << untrusted.stderr_text;
+  ASSERT_TRUE(std::filesystem::exists(pki + "/own/certs/client_cert.der"));
+  std::vector<std::filesystem::path> rejected;
+  for (const auto& f : std::filesystem::directory_iterator(pki + "/rejected")) rejected.push_back(f.path());
+  ASSERT_EQ(rejected.size(), 1u) << untrusted.stderr_text;
+  std::filesystem::rename(rejected[0], pki + "/trusted/certs/" + rejected[0].filename().string());
+  const auto trusted = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "best", "--pki-dir", pki});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.stderr_text;
 
   const auto deprecated = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic128Rsa15",
                                    "--certificate", dir_ + "/cert.pem", "--private-key", dir_ + "/key.pem"});

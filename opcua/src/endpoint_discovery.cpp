@@ -1,6 +1,8 @@
 // Endpoint discovery and choice for secured connections.
 #include "endpoint_discovery.h"
 
+#include "oee/opcua/endpoint_selection.h"
+
 #include <algorithm>
 
 #include "service_messages.h"
@@ -15,11 +17,9 @@ bool usable(const EndpointDescription& e, bool allow_deprecated) {
   return suite && (allow_deprecated || !suite->deprecated);
 }
 
-// Higher is better: the server's security level, then our order of policies, then the mode.
+// Higher is better, in the order of endpoint_selection.h: the mode, the policy, the security level.
 std::tuple<int, int, int> strength(const EndpointDescription& e) {
-  const auto order = supported_security_policies(true);
-  const auto it = std::find(order.begin(), order.end(), security_policy_name(e.security_policy_uri));
-  return {e.security_level, -static_cast<int>(it - order.begin()), static_cast<int>(e.security_mode)};
+  return {static_cast<int>(e.security_mode), security_policy_rank(e.security_policy_uri), e.security_level};
 }
 
 }  // namespace
@@ -109,11 +109,17 @@ EndpointDescription select_endpoint(const std::vector<EndpointDescription>& endp
   const bool best = config.security_policy == "best";
   const auto uri = best ? std::nullopt : security_policy_uri(config.security_policy);
   const EndpointDescription* chosen = nullptr;
-  for (const auto& e : endpoints) {
-    if (!usable(e, config.allow_deprecated_policies)) continue;
-    if (!best && e.security_policy_uri != uri) continue;
-    if (config.security_mode && e.security_mode != *config.security_mode) continue;
-    if (!chosen || strength(e) > strength(*chosen)) chosen = &e;
+  if (best && !config.security_mode) {
+    // The PKI branch's order (endpoint_selection.h): mode, then policy, then security level.
+    const auto i = select_best_endpoint(endpoints, EndpointSelection{{}, config.allow_deprecated_policies, false});
+    if (i) chosen = &endpoints[*i];
+  } else {
+    for (const auto& e : endpoints) {
+      if (!usable(e, config.allow_deprecated_policies)) continue;
+      if (!best && e.security_policy_uri != uri) continue;
+      if (config.security_mode && e.security_mode != *config.security_mode) continue;
+      if (!chosen || strength(e) > strength(*chosen)) chosen = &e;
+    }
   }
   if (!chosen) {
     const std::string wanted = (best ? std::string("any supported policy") : config.security_policy) + "/" +

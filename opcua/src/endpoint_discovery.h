@@ -19,8 +19,8 @@ void check_security_config(const ClientConfig& config);
 // Error(BadSecurityPolicyRejected) naming the policies this client supports.
 std::vector<EndpointDescription> discover_endpoints(const ClientConfig& config, const TransportLimits& ours);
 
-// The endpoint matching config.security_policy / security_mode ("best": highest security level,
-// then our order of policies, SignAndEncrypt before Sign). Throws Error(BadSecurityPolicyRejected)
+// The endpoint matching config.security_policy / security_mode ("best": select_best_endpoint of
+// endpoint_selection.h: SignAndEncrypt before Sign, then the policy, then the security level). Throws Error(BadSecurityPolicyRejected)
 // naming what the server offers and what this client supports.
 EndpointDescription select_endpoint(const std::vector<EndpointDescription>& endpoints, const ClientConfig& config);
 

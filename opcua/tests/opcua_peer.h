@@ -31,6 +31,8 @@ class OpcuaPeer {
   std::string url() const { return "opc.tcp://127.0.0.1:" + std::to_string(port_); }
   uint16_t port() const { return port_; }
   std::string log() const;  // the server's stdout and stderr, for failure messages
+  // node-opcua's own certificate (PEM), created at its first start.
+  std::string certificate_file() const { return dir_ + "/pki/server/own/certs/certificate.pem"; }
 
  private:
   PeerOptions options_;
