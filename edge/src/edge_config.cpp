@@ -256,8 +256,12 @@ void parse_opcua_security(const Reader& r, const YAML::Node& n, const std::strin
     *target = resolve_path(base_dir, r.string(n[key], what + "." + key));
     if (::access(target->c_str(), R_OK) != 0) r.fail(n[key], what + "." + key + ": cannot read '" + *target + "'");
   }
-  if (s.security_policy != "None" && (s.certificate_file.empty() || s.private_key_file.empty())) {
-    r.fail(n, what + ": security_policy " + s.security_policy + " needs 'certificate' and 'private_key'");
+  if (n["pki_dir"]) s.pki_dir = resolve_path(base_dir, r.string(n["pki_dir"], what + ".pki_dir"));
+  if (s.certificate_file.empty() != s.private_key_file.empty()) {
+    r.fail(n, what + ": 'certificate' and 'private_key' go together");
+  }
+  if (s.security_policy != "None" && s.certificate_file.empty() && s.pki_dir.empty()) {
+    r.fail(n, what + ": security_policy " + s.security_policy + " needs 'pki_dir' or 'certificate' and 'private_key'");
   }
 }
 
@@ -302,7 +306,7 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
   } else if (type == "opcua") {
     s.type = SourceType::opcua;
     r.only_keys(n, what, {"type", "endpoint", "sampling_ms", "tags", "tags_csv", "security_policy", "security_mode",
-                          "allow_deprecated_policies", "certificate", "private_key"});
+                          "allow_deprecated_policies", "certificate", "private_key", "pki_dir"});
     if (!n["endpoint"]) r.fail(n, what + ": missing 'endpoint'");
     s.endpoint = r.string(n["endpoint"], what + ".endpoint");
     if (n["sampling_ms"]) s.sampling_ms = static_cast<int>(r.integer(n["sampling_ms"], what + ".sampling_ms", 0, 3'600'000));

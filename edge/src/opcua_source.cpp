@@ -12,6 +12,7 @@
 #include "oee/edge/event_source.h"
 #include "oee/edge/tag_mapper.h"
 #include "oee/opcua/client.h"
+#include "oee/opcua/pki.h"
 #include "oee/opcua/node_id.h"
 #include "heartbeat.h"
 #include "source_thread.h"
@@ -59,12 +60,20 @@ class OpcUaSource final : public EventSource {
       nodes_.push_back(*node);
       mappers_.emplace_back(t, *m);
     }
-    if (!config_.certificate_file.empty()) {  // a bad file fails the start, not each reconnect
-      try {
+    // A bad file or PKI fails the start, not each reconnect.
+    try {
+      if (!config_.pki_dir.empty() && config_.security_policy != "None") {
+        pki_ = std::make_shared<opcua::Pki>(config_.pki_dir);
+        const opcua::OwnCertificate& own =
+            config_.certificate_file.empty()
+                ? pki_->own_certificate(kApplicationUri)
+                : pki_->use_own_certificate(config_.certificate_file, config_.private_key_file, kApplicationUri);
+        credentials_ = opcua::ApplicationCredentials{own.certificate_der, own.private_key_pem};
+      } else if (!config_.certificate_file.empty()) {
         credentials_ = opcua::load_credentials(config_.certificate_file, config_.private_key_file);
-      } catch (const opcua::Error& e) {
-        throw std::invalid_argument(std::string("opcua source: ") + e.what());
       }
+    } catch (const opcua::Error& e) {
+      throw std::invalid_argument(std::string("opcua source: ") + e.what());
     }
   }
   ~OpcUaSource() override { stop(); }
@@ -128,7 +137,14 @@ class OpcUaSource final : public EventSource {
     cc.security_policy = config_.security_policy;
     if (!config_.security_mode.empty()) cc.security_mode = opcua::parse_security_mode(config_.security_mode);
     cc.allow_deprecated_policies = config_.allow_deprecated_policies;
+    cc.application_uri = kApplicationUri;
     cc.credentials = credentials_;
+    if (pki_) {
+      cc.verify_server_certificate = [pki = pki_, url = config_.endpoint](std::string_view der,
+                                                                          const opcua::EndpointDescription& e) {
+        pki->verify_server_certificate(der, e, url);
+      };
+    }
     client_ = std::make_unique<opcua::Client>(cc);
     client_->set_event_handler([this](const opcua::ClientEvent& e) {
       std::fprintf(stderr, "edge: %s: %s %s\n", describe().c_str(), opcua::client_event_kind_name(e.kind), e.detail.c_str());
@@ -184,7 +200,9 @@ class OpcUaSource final : public EventSource {
   bool handles_ready_ = false;
   std::vector<std::pair<std::uint32_t, opcua::DataValue>> early_;
   std::unique_ptr<opcua::Client> client_;
+  static constexpr const char* kApplicationUri = "urn:oee:opcua:client";
   opcua::ApplicationCredentials credentials_;
+  std::shared_ptr<opcua::Pki> pki_;
   SourceThread thread_;
 };
 

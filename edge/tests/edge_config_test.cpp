@@ -217,7 +217,12 @@ TEST(EdgeConfig, OpcUaSecurityKeysAreCheckedWithFileAndLine) {
                 .find("edge.yaml:21: sources[2].security_mode: expected Sign or SignAndEncrypt"), std::string::npos);
   EXPECT_NE(error_in(replace(secured, "certificate: client.der", "certificate: missing.der"))
                 .find("edge.yaml:22: sources[2].certificate: cannot read '" + base + "/missing.der'"), std::string::npos);
-  EXPECT_NE(error_in(replace(secured, "    private_key: client.key\n", "")).find("needs 'certificate' and 'private_key'"),
+  EXPECT_NE(error_in(replace(secured, "    private_key: client.key\n", "")).find("'certificate' and 'private_key' go together"),
             std::string::npos);
+  const std::string bare = replace(replace(secured, "    private_key: client.key\n", ""), "    certificate: client.der\n", "");
+  EXPECT_NE(error_in(bare).find("needs 'pki_dir' or 'certificate' and 'private_key'"), std::string::npos);
+  const auto with_pki = parse_edge_config(replace(bare, "security_mode: Sign\n", "security_mode: Sign\n    pki_dir: pki\n"),
+                                          "edge.yaml", base);
+  EXPECT_EQ(with_pki.sources[2].pki_dir, base + "/pki");
   std::filesystem::remove_all(base);
 }

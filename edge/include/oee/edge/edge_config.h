@@ -71,6 +71,7 @@ struct SourceConfig {
   std::string security_mode;
   bool allow_deprecated_policies = false;
   std::string certificate_file, private_key_file;
+  std::string pki_dir;  // own/ certificate (created on first use) and server verification
   std::vector<TagConfig> tags;
   // The edge's heartbeat_s: a heartbeat event per machine this often while the source reads it.
   DurationMs heartbeat_ms = 10'000;
