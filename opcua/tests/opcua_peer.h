@@ -9,6 +9,10 @@
 namespace oee::opcua::testing {
 
 struct PeerOptions {
+  // A constructor, not aggregate init: PeerOptions{counters, rate, small} stays free of
+  // -Wmissing-field-initializers as fields are added.
+  PeerOptions(int counters_ = 10, int rate_ms_ = 1000, bool small_buffers_ = false)
+      : counters(counters_), rate_ms(rate_ms_), small_buffers(small_buffers_) {}
   int counters = 10;
   int rate_ms = 1000;
   bool small_buffers = false;
