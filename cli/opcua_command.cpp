@@ -278,6 +278,12 @@ struct CommonOptions {
   std::string user;
   std::string password;
   uint32_t timeout_ms = 10000;
+  std::string security_policy = "None";
+  std::string security_mode;
+  bool allow_deprecated_policies = false;
+  std::string certificate, private_key;
+  std::string user_certificate, user_private_key;
+  std::string pki_dir;
 };
 
 void add_common(CLI::App& cmd, CommonOptions& o) {
@@ -285,6 +291,23 @@ void add_common(CLI::App& cmd, CommonOptions& o) {
   cmd.add_option("--user", o.user, "user name (the password is encrypted for the server)");
   cmd.add_option("--password", o.password, "password for --user");
   cmd.add_option("--timeout-ms", o.timeout_ms, "timeout of each request")->capture_default_str();
+  cmd.add_option("--security-policy", o.security_policy,
+                 "None, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss (Basic128Rsa15, Basic256 with "
+                 "--allow-deprecated-policies), or best: the most secure endpoint the server offers")
+      ->capture_default_str();
+  cmd.add_option("--security-mode", o.security_mode, "Sign or SignAndEncrypt (default: the best the policy offers)")
+      ->check(CLI::IsMember({"Sign", "SignAndEncrypt"}));
+  cmd.add_flag("--allow-deprecated-policies", o.allow_deprecated_policies, "allow Basic128Rsa15 and Basic256");
+  cmd.add_option("--pki-dir", o.pki_dir,
+                 "PKI directory (own/, trusted/, issuers/, rejected/): our certificate, created on first use, and the "
+                 "verification of the server's (an unknown one goes to rejected/)");
+  cmd.add_option("--certificate", o.certificate, "our application certificate (DER or PEM), for a secured policy")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--private-key", o.private_key, "the private key of --certificate (PEM or DER)")->check(CLI::ExistingFile);
+  cmd.add_option("--user-certificate", o.user_certificate, "log in as this X.509 user (DER or PEM)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--user-private-key", o.user_private_key, "the private key of --user-certificate")
+      ->check(CLI::ExistingFile);
 }
 
 ua::ClientConfig client_config(const CommonOptions& o) {
@@ -294,6 +317,37 @@ ua::ClientConfig client_config(const CommonOptions& o) {
   c.password = o.password;
   c.request_timeout_ms = o.timeout_ms;
   c.connect_timeout_ms = std::min<uint32_t>(o.timeout_ms, 10000);
+  c.security_policy = o.security_policy;
+  if (!o.security_mode.empty()) c.security_mode = ua::parse_security_mode(o.security_mode);
+  c.allow_deprecated_policies = o.allow_deprecated_policies;
+  if (o.certificate.empty() != o.private_key.empty()) {
+    throw ua::Error(ua::status::bad_invalid_argument, "--certificate and --private-key go together");
+  }
+  if (!o.pki_dir.empty() && c.security_policy != "None") {
+    // The PKI gives our certificate (or checks the given files) and verifies the server's.
+    auto pki = std::make_shared<ua::Pki>(o.pki_dir);
+    const ua::OwnCertificate& own = o.certificate.empty()
+                                        ? pki->own_certificate(c.application_uri)
+                                        : pki->use_own_certificate(o.certificate, o.private_key, c.application_uri);
+    c.credentials = ua::ApplicationCredentials{own.certificate_der, own.private_key_pem};
+    c.verify_server_certificate = [pki, url = o.url](std::string_view der, const ua::EndpointDescription& e) {
+      pki->verify_server_certificate(der, e, url);
+    };
+  } else if (!o.certificate.empty()) {
+    c.credentials = ua::load_credentials(o.certificate, o.private_key);
+  }
+  if (c.security_policy != "None" && c.credentials.certificate_der.empty()) {
+    throw ua::Error(ua::status::bad_invalid_argument,
+                    "--security-policy " + c.security_policy + " needs --pki-dir or --certificate and --private-key");
+  }
+  if (o.user_certificate.empty() != o.user_private_key.empty()) {
+    throw ua::Error(ua::status::bad_invalid_argument, "--user-certificate and --user-private-key go together");
+  }
+  if (!o.user_certificate.empty()) {
+    const auto user = ua::load_credentials(o.user_certificate, o.user_private_key);
+    c.user_certificate_der = user.certificate_der;
+    c.user_private_key = user.private_key;
+  }
   return c;
 }
 
@@ -575,7 +629,8 @@ int run_subscribe(const CommonOptions& o, const std::vector<std::string>& nodes,
 }  // namespace
 
 int run_opcua_command(int argc, char** argv) {
-  CLI::App app{"OPC UA client (opc.tcp, SecurityPolicy None; anonymous or --user/--password). Prints JSON lines "
+  CLI::App app{"OPC UA client (opc.tcp; SecurityPolicy None or --security-policy/--security-mode with --certificate/"
+               "--private-key; anonymous, --user/--password or --user-certificate). Prints JSON lines "
                "{\"node\",\"value\",\"type\",\"status\",\"source_ts\",\"server_ts\"}; exits 2 with the status name "
                "on failure, 3 when subscribe ends with the connection lost. See docs/opcua.md.",
                "oee opcua"};
@@ -587,9 +642,6 @@ int run_opcua_command(int argc, char** argv) {
   endpoints->get_option("url")->required(false);
   endpoints->add_option("--endpoint", common.url, "server endpoint (instead of the URL argument)")
       ->excludes(endpoints->get_option("url"));
-  std::string endpoints_pki_dir;
-  endpoints->add_option("--pki-dir", endpoints_pki_dir,
-                        "verify each server certificate against this PKI directory (unknown ones go to rejected/)");
 
   auto* browse = app.add_subcommand("browse", "list the nodes below a node (hierarchical references)");
   add_common(*browse, common);
@@ -635,7 +687,7 @@ int run_opcua_command(int argc, char** argv) {
   }
   try {
     if (*endpoints && common.url.empty()) return fail(ua::status::bad_tcp_endpoint_url_invalid, "give the server URL, e.g. --endpoint opc.tcp://plc1:4840");
-    if (*endpoints) return run_endpoints(common, endpoints_pki_dir);
+    if (*endpoints) return run_endpoints(common, common.pki_dir);
     if (*browse) {
       if (browse_packml && browse->count("--depth") == 0) depth = 6;
       return run_browse(common, browse_node, depth, browse_packml, browse_csv);

@@ -373,3 +373,76 @@ TEST_F(OpcuaCommandTest, BrowseCsvWritesATagsCsvSkeletonForTheEdge) {
 }
 
 }  // namespace
+
+// Secured endpoints only: the security flags take effect, and their misuse is a clear error.
+class OpcuaCommandSecurityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    PeerOptions o{1, 200, false};
+    o.security_policies = "Basic256Sha256";
+    o.security_modes = "SignAndEncrypt";
+    peer_ = new OpcuaPeer(o);
+    peer_->start();
+    char dir[] = "/tmp/oee-opcua-cli-pki-XXXXXX";
+    ASSERT_TRUE(::mkdtemp(dir));
+    dir_ = dir;
+    const std::string command =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=oee-cli-test"
+        " -addext subjectAltName=URI:urn:oee:opcua:client"
+        " -addext keyUsage=digitalSignature,nonRepudiation,keyEncipherment,dataEncipherment"
+        " -addext extendedKeyUsage=clientAuth -keyout " + dir_ + "/key.pem -out " + dir_ + "/cert.pem 2>/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+  }
+  static void TearDownTestSuite() {
+    delete peer_;
+    peer_ = nullptr;
+    std::system(("rm -rf " + dir_).c_str());
+  }
+  static inline OpcuaPeer* peer_ = nullptr;
+  static inline std::string dir_;
+};
+
+TEST_F(OpcuaCommandSecurityTest, SecurityFlagsConnectAndMisuseIsAClearError) {
+  const std::string node = "ns=1;s=Scalar.String";
+  const auto ok = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic256Sha256", "--security-mode",
+                           "SignAndEncrypt", "--certificate", dir_ + "/cert.pem", "--private-key", dir_ + "/key.pem"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.stderr_text;
+  ASSERT_EQ(ok.lines.size(), 1u);
+  EXPECT_EQ(ok.lines[0]["value"], "Linie 1 – Zustand");
+
+  const auto best = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "best", "--user", "operator",
+                             "--password", "secret", "--certificate", dir_ + "/cert.pem", "--private-key", dir_ + "/key.pem"});
+  EXPECT_EQ(best.exit_code, 0) << best.stderr_text;
+
+  const auto none = run_oee({"read", peer_->url(), "--node", node});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.stderr_text.find("it offers: Basic256Sha256/SignAndEncrypt"), std::string::npos) << none.stderr_text;
+
+  const auto sign = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic256Sha256", "--security-mode",
+                             "Sign", "--certificate", dir_ + "/cert.pem", "--private-key", dir_ + "/key.pem"});
+  EXPECT_EQ(sign.exit_code, 2);
+  EXPECT_NE(sign.stderr_text.find("no endpoint with Basic256Sha256/Sign"), std::string::npos) << sign.stderr_text;
+
+  const auto no_cert = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic256Sha256"});
+  EXPECT_EQ(no_cert.exit_code, 2);
+  EXPECT_NE(no_cert.stderr_text.find("needs --pki-dir or --certificate and --private-key"), std::string::npos) << no_cert.stderr_text;
+
+  // --pki-dir: our certificate made on first use; the unknown server certificate goes to rejected/
+  // and fails the connection until it is moved to trusted/certs/.
+  const std::string pki = dir_ + "/pki";
+  const auto untrusted = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "best", "--pki-dir", pki});
+  EXPECT_EQ(untrusted.exit_code, 2);
+  EXPECT_NE(untrusted.stderr_text.find("BadCertificateUntrusted"), std::string::npos) << untrusted.stderr_text;
+  ASSERT_TRUE(std::filesystem::exists(pki + "/own/certs/client_cert.der"));
+  std::vector<std::filesystem::path> rejected;
+  for (const auto& f : std::filesystem::directory_iterator(pki + "/rejected")) rejected.push_back(f.path());
+  ASSERT_EQ(rejected.size(), 1u) << untrusted.stderr_text;
+  std::filesystem::rename(rejected[0], pki + "/trusted/certs/" + rejected[0].filename().string());
+  const auto trusted = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "best", "--pki-dir", pki});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.stderr_text;
+
+  const auto deprecated = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic128Rsa15",
+                                   "--certificate", dir_ + "/cert.pem", "--private-key", dir_ + "/key.pem"});
+  EXPECT_EQ(deprecated.exit_code, 2);
+  EXPECT_NE(deprecated.stderr_text.find("deprecated"), std::string::npos) << deprecated.stderr_text;
+}

@@ -2,11 +2,13 @@
 #include "oee/fileio/encryption_key.h"
 #include "oee/plant/yaml_fields.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <set>
 #include <utility>
 #include <filesystem>
 #include <fstream>
@@ -238,6 +240,43 @@ void parse_tags_csv(const std::string& path, SourceType type, std::vector<TagCon
   if (columns.empty()) throw EdgeConfigError(path, 0, "empty tag table (expected a header line)");
 }
 
+// The OPC UA source's security keys; the client checks the rest (e.g. the certificate's contents).
+void parse_opcua_security(const Reader& r, const YAML::Node& n, const std::string& what, const std::string& base_dir,
+                          SourceConfig& s) {
+  static const std::set<std::string> kPolicies = {"None", "best", "Basic256Sha256", "Aes128_Sha256_RsaOaep",
+                                                  "Aes256_Sha256_RsaPss", "Basic128Rsa15", "Basic256"};
+  if (n["security_policy"]) {
+    s.security_policy = r.string(n["security_policy"], what + ".security_policy");
+    if (!kPolicies.count(s.security_policy)) {
+      r.fail(n["security_policy"], what + ".security_policy: unknown policy '" + s.security_policy +
+                                       "' (None, best, Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss)");
+    }
+  }
+  if (n["allow_deprecated_policies"]) s.allow_deprecated_policies = r.boolean(n["allow_deprecated_policies"], what + ".allow_deprecated_policies");
+  if ((s.security_policy == "Basic128Rsa15" || s.security_policy == "Basic256") && !s.allow_deprecated_policies) {
+    r.fail(n["security_policy"], what + ".security_policy: " + s.security_policy +
+                                     " is deprecated; set allow_deprecated_policies: true to use it");
+  }
+  if (n["security_mode"]) {
+    s.security_mode = r.string(n["security_mode"], what + ".security_mode");
+    if (s.security_mode != "Sign" && s.security_mode != "SignAndEncrypt") {
+      r.fail(n["security_mode"], what + ".security_mode: expected Sign or SignAndEncrypt");
+    }
+  }
+  for (const auto& [key, target] : {std::pair{"certificate", &s.certificate_file}, std::pair{"private_key", &s.private_key_file}}) {
+    if (!n[key]) continue;
+    *target = resolve_path(base_dir, r.string(n[key], what + "." + key));
+    if (::access(target->c_str(), R_OK) != 0) r.fail(n[key], what + "." + key + ": cannot read '" + *target + "'");
+  }
+  if (n["pki_dir"]) s.pki_dir = resolve_path(base_dir, r.string(n["pki_dir"], what + ".pki_dir"));
+  if (s.certificate_file.empty() != s.private_key_file.empty()) {
+    r.fail(n, what + ": 'certificate' and 'private_key' go together");
+  }
+  if (s.security_policy != "None" && s.certificate_file.empty() && s.pki_dir.empty()) {
+    r.fail(n, what + ": security_policy " + s.security_policy + " needs 'pki_dir' or 'certificate' and 'private_key'");
+  }
+}
+
 SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::string& what, const std::string& file,
                           const std::string& base_dir) {
   r.expect_map(n, what);
@@ -278,10 +317,12 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
     if (n["timeout_ms"]) s.timeout_ms = static_cast<int>(r.integer(n["timeout_ms"], what + ".timeout_ms", 10, 60'000));
   } else if (type == "opcua") {
     s.type = SourceType::opcua;
-    r.only_keys(n, what, {"type", "endpoint", "sampling_ms", "tags", "tags_csv"});
+    r.only_keys(n, what, {"type", "endpoint", "sampling_ms", "tags", "tags_csv", "security_policy", "security_mode",
+                          "allow_deprecated_policies", "certificate", "private_key", "pki_dir"});
     if (!n["endpoint"]) r.fail(n, what + ": missing 'endpoint'");
     s.endpoint = r.string(n["endpoint"], what + ".endpoint");
     if (n["sampling_ms"]) s.sampling_ms = static_cast<int>(r.integer(n["sampling_ms"], what + ".sampling_ms", 0, 3'600'000));
+    parse_opcua_security(r, n, what, base_dir, s);
   } else {
     r.fail(n["type"], what + ".type: unknown source type '" + type + "' (simulator, modbus or opcua)");
   }

@@ -15,6 +15,7 @@
 #include "oee/edge/tag_mapper.h"
 #include "oee/opcua/browse_paths.h"
 #include "oee/opcua/client.h"
+#include "oee/opcua/pki.h"
 #include "oee/opcua/node_id.h"
 #include "heartbeat.h"
 #include "source_thread.h"
@@ -58,6 +59,21 @@ class OpcUaSource final : public EventSource {
       const auto node = opcua::NodeId::parse(t.node);
       if (!node) throw std::invalid_argument("tag line " + std::to_string(t.line) + ": '" + t.node + "' is not an OPC UA node id (ns=1;s=Name)");
       if (plant.find_machine(t.machine) == nullptr) throw std::invalid_argument("opcua tag: unknown machine '" + t.machine + "'");
+    }
+    // A bad file or PKI fails the start, not each reconnect.
+    try {
+      if (!config_.pki_dir.empty() && config_.security_policy != "None") {
+        pki_ = std::make_shared<opcua::Pki>(config_.pki_dir);
+        const opcua::OwnCertificate& own =
+            config_.certificate_file.empty()
+                ? pki_->own_certificate(kApplicationUri)
+                : pki_->use_own_certificate(config_.certificate_file, config_.private_key_file, kApplicationUri);
+        credentials_ = opcua::ApplicationCredentials{own.certificate_der, own.private_key_pem};
+      } else if (!config_.certificate_file.empty()) {
+        credentials_ = opcua::load_credentials(config_.certificate_file, config_.private_key_file);
+      }
+    } catch (const opcua::Error& e) {
+      throw std::invalid_argument(std::string("opcua source: ") + e.what());
     }
   }
   ~OpcUaSource() override { stop(); }
@@ -149,6 +165,17 @@ class OpcUaSource final : public EventSource {
     opcua::ClientConfig cc;
     cc.endpoint_url = config_.endpoint;
     cc.application_name = "oee edge";
+    cc.security_policy = config_.security_policy;
+    if (!config_.security_mode.empty()) cc.security_mode = opcua::parse_security_mode(config_.security_mode);
+    cc.allow_deprecated_policies = config_.allow_deprecated_policies;
+    cc.application_uri = kApplicationUri;
+    cc.credentials = credentials_;
+    if (pki_) {
+      cc.verify_server_certificate = [pki = pki_, url = config_.endpoint](std::string_view der,
+                                                                          const opcua::EndpointDescription& e) {
+        pki->verify_server_certificate(der, e, url);
+      };
+    }
     client_ = std::make_unique<opcua::Client>(cc);
     client_->set_event_handler([this](const opcua::ClientEvent& e) {
       std::fprintf(stderr, "edge: %s: %s %s\n", describe().c_str(), opcua::client_event_kind_name(e.kind), e.detail.c_str());
@@ -207,6 +234,9 @@ class OpcUaSource final : public EventSource {
   bool handles_ready_ = false;
   std::vector<std::pair<std::uint32_t, opcua::DataValue>> early_;
   std::unique_ptr<opcua::Client> client_;
+  static constexpr const char* kApplicationUri = "urn:oee:opcua:client";
+  opcua::ApplicationCredentials credentials_;
+  std::shared_ptr<opcua::Pki> pki_;
   SourceThread thread_;
 };
 

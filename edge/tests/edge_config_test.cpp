@@ -242,3 +242,43 @@ TEST(EdgeConfig, PackmlPresetTagNamesTheObjectAndRefusesSignals) {
   EXPECT_NE(error_of(replace(kValid, "{register: coil:3,", "{preset: packml, register: coil:3,")).find("unknown key"),
             std::string::npos);
 }
+
+TEST(EdgeConfig, OpcUaSecurityKeysAreCheckedWithFileAndLine) {
+  char dir[] = "/tmp/oee-edge-uasec-XXXXXX";
+  ASSERT_TRUE(::mkdtemp(dir));
+  const std::string base = dir;
+  std::ofstream(base + "/client.der") << "x";
+  std::ofstream(base + "/client.key") << "x";
+  const std::string secured = replace(kValid, "    sampling_ms: 1000\n",
+                                      "    sampling_ms: 1000\n    security_policy: best\n    security_mode: Sign\n"
+                                      "    certificate: client.der\n    private_key: client.key\n");
+  const auto c = parse_edge_config(secured, "edge.yaml", base);
+  EXPECT_EQ(c.sources[2].security_policy, "best");
+  EXPECT_EQ(c.sources[2].security_mode, "Sign");
+  EXPECT_EQ(c.sources[2].certificate_file, base + "/client.der");
+  EXPECT_EQ(c.sources[2].private_key_file, base + "/client.key");
+  auto error_in = [&](const std::string& text) {
+    try {
+      parse_edge_config(text, "edge.yaml", base);
+    } catch (const EdgeConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(error_in(replace(secured, "security_policy: best", "security_policy: Rot13"))
+                .find("edge.yaml:20: sources[2].security_policy: unknown policy 'Rot13'"), std::string::npos);
+  EXPECT_NE(error_in(replace(secured, "security_policy: best", "security_policy: Basic256")).find("deprecated"), std::string::npos);
+  EXPECT_EQ(error_in(replace(secured, "security_policy: best", "security_policy: Basic256\n    allow_deprecated_policies: true")), "");
+  EXPECT_NE(error_in(replace(secured, "security_mode: Sign", "security_mode: Encrypt"))
+                .find("edge.yaml:21: sources[2].security_mode: expected Sign or SignAndEncrypt"), std::string::npos);
+  EXPECT_NE(error_in(replace(secured, "certificate: client.der", "certificate: missing.der"))
+                .find("edge.yaml:22: sources[2].certificate: cannot read '" + base + "/missing.der'"), std::string::npos);
+  EXPECT_NE(error_in(replace(secured, "    private_key: client.key\n", "")).find("'certificate' and 'private_key' go together"),
+            std::string::npos);
+  const std::string bare = replace(replace(secured, "    private_key: client.key\n", ""), "    certificate: client.der\n", "");
+  EXPECT_NE(error_in(bare).find("needs 'pki_dir' or 'certificate' and 'private_key'"), std::string::npos);
+  const auto with_pki = parse_edge_config(replace(bare, "security_mode: Sign\n", "security_mode: Sign\n    pki_dir: pki\n"),
+                                          "edge.yaml", base);
+  EXPECT_EQ(with_pki.sources[2].pki_dir, base + "/pki");
+  std::filesystem::remove_all(base);
+}

@@ -447,19 +447,32 @@ TEST(EdgeIntegration, OpcUaSubscriptionTagsArrive) {
   const int port = oee::testing::free_loopback_port();
   ChildProcess server;
   TempDir logs;
-  // node-opcua's test server of opcua/: Counter.Tick counts up every 100 ms.
+  // node-opcua's test server of opcua/: Counter.Tick counts up every 100 ms. It offers only
+  // secured endpoints, so the source's security keys must take effect (`best` picks one, our
+  // certificate is made in pki_dir on first use).
   const std::string script = std::string(OEE_SOURCE_DIR) + "/opcua/tests/peer/server.js";
   const std::string launcher = "NODE_PATH=" + std::string(OEE_SOURCE_DIR) + "/node_modules exec /usr/bin/node " + script +
-                               " --port " + std::to_string(port) + " --rate-ms 100";
+                               " --port " + std::to_string(port) + " --rate-ms 100" +
+                               " --security-policies Basic256Sha256,Aes256_Sha256_RsaPss --security-modes Sign,SignAndEncrypt";
   server.start({"/bin/sh", "-c", launcher}, logs.path + "/opcua.log");
   ASSERT_TRUE(oee::testing::wait_for_port(port, 60000));
   const std::string machine = "berlin/bottling/pet1/filler";
   Edge edge({broker.url()}, "  - type: opcua\n    endpoint: opc.tcp://127.0.0.1:" + std::to_string(port) +
-                                "\n    sampling_ms: 100\n    tags:\n"
+                                "\n    sampling_ms: 100\n    security_policy: best\n    pki_dir: " + logs.path +
+                                "/pki\n    tags:\n"
                                 "      - {node: \"ns=1;s=Counter.Tick\", machine: " + machine +
                                 ", signal: \"counter:total\", rollover: 4294967296}\n"
                                 "      - {node: \"ns=1;s=Scalar.UInt16\", machine: " + machine + ", signal: state}\n");
   edge.start();
+  // The PKI does not know the server yet: its certificate lands in rejected/ and the source keeps
+  // retrying; trusting it (moving the file to trusted/certs/) lets the data through.
+  const std::filesystem::path rejected = logs.path + "/pki/rejected";
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(rejected) && !std::filesystem::is_empty(rejected); }, 30s))
+      << edge.log();
+  EXPECT_EQ(collector.last_counter(), -1);
+  for (const auto& f : std::filesystem::directory_iterator(rejected)) {
+    std::filesystem::rename(f.path(), logs.path + "/pki/trusted/certs/" + f.path().filename().string());
+  }
   std::int64_t first = -1;
   ASSERT_TRUE(eventually([&] { if (first < 0) first = collector.last_counter(); return first >= 0 && collector.last_counter() >= first + 10; }, 30s))
       << edge.log();

@@ -1,10 +1,10 @@
 // Connection, session and recovery of the Client (OPC 10000-4 5.6 session services, 6.7 recovery).
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <future>
 
 #include "client_impl.h"
+#include "endpoint_discovery.h"
+#include "security_algorithms.h"
 #include "user_identity_token.h"
 
 namespace oee::opcua {
@@ -16,12 +16,10 @@ namespace {
 constexpr int kReaderPollMs = 2000;
 constexpr auto kSupervisorTick = std::chrono::milliseconds(250);
 
-std::string random_bytes(size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    throw Error(status::bad_internal_error, "no random bytes from OpenSSL");
-  }
-  return out;
+// A SignatureData; absent fields are null strings.
+void write_signature(BinaryWriter& w, std::string_view algorithm, std::string_view signature) {
+  if (algorithm.empty()) w.null_string(); else w.string(algorithm);
+  if (signature.empty()) w.null_string(); else w.string(signature);
 }
 
 // After a failed ActivateSession on a new channel: a transport failure means "try the whole
@@ -73,6 +71,7 @@ const char* client_event_kind_name(ClientEvent::Kind kind) {
 }
 
 Client::Impl::Impl(ClientConfig c) : config(std::move(c)), address(parse_endpoint_url(config.endpoint_url)) {
+  check_security_config(config);
   publish_target = static_cast<int>(std::max<uint32_t>(1, config.publish_requests_in_flight));
 }
 
@@ -84,10 +83,11 @@ void Client::Impl::emit(ClientEvent event) {
 // ------------------------------------------------------------------------------------ channel
 
 void Client::Impl::open_channel() {
-  auto connection = TcpConnection::connect(address, static_cast<int>(config.connect_timeout_ms));
   TransportLimits ours{config.receive_buffer_size, config.send_buffer_size, config.max_message_size,
                        config.max_chunk_count};
-  auto fresh = std::make_shared<SecureChannel>(std::move(connection), make_security_policy_none(), ours);
+  auto security = make_channel_security(ours);
+  auto connection = TcpConnection::connect(address, static_cast<int>(config.connect_timeout_ms));
+  auto fresh = std::make_shared<SecureChannel>(std::move(connection), std::move(security), ours);
   fresh->open(config.endpoint_url, config.secure_channel_lifetime_ms, static_cast<int>(config.connect_timeout_ms));
   std::lock_guard lock(channel_mutex);
   const uint64_t gen = ++generation;
@@ -95,6 +95,18 @@ void Client::Impl::open_channel() {
   lost = false;
   channel_up = true;
   reader = std::thread([this, fresh, gen] { reader_loop(fresh, gen); });
+}
+
+std::unique_ptr<SecurityPolicy> Client::Impl::make_channel_security(const TransportLimits& ours) {
+  if (wants_security_policy_none(config)) return make_security_policy_none();
+  // Discovered anew on every connection: a restarted server may have a new certificate.
+  EndpointDescription chosen = select_endpoint(discover_endpoints(config, ours), config);
+  if (config.verify_server_certificate) config.verify_server_certificate(chosen.server_certificate, chosen);
+  auto security = make_security_policy(chosen.security_policy_uri, chosen.security_mode, config.credentials,
+                                       chosen.server_certificate);
+  std::lock_guard lock(session_mutex);
+  secured_endpoint = std::move(chosen);
+  return security;
 }
 
 void Client::Impl::close_channel(StatusCode reason) {
@@ -280,12 +292,21 @@ std::vector<EndpointDescription> Client::Impl::get_endpoints() {
   return r.array([&] { return decode_endpoint_description(r); });
 }
 
+std::shared_ptr<SecureChannel> Client::Impl::current_channel() {
+  std::lock_guard lock(channel_mutex);
+  if (!channel) throw Error(status::bad_not_connected, "no channel");
+  return channel;
+}
+
 void Client::Impl::create_session() {
   {
     std::lock_guard lock(session_mutex);
     authentication_token = NodeId();
     has_session = false;
   }
+  const auto ch = current_channel();
+  const SecurityPolicy& security = ch->security();
+  const bool secured = security.mode() != MessageSecurityMode::none;
   const std::string client_nonce = random_bytes(32);
   auto body = call(type_id::create_session_request, [&](BinaryWriter& w) {
     w.string(config.application_uri);
@@ -299,7 +320,7 @@ void Client::Impl::create_session() {
     w.string(config.endpoint_url);
     w.string(config.application_name + " session");
     w.string(client_nonce);
-    w.null_string();  // clientCertificate
+    if (secured) w.string(config.credentials.certificate_der); else w.null_string();
     w.f64(config.session_timeout_ms);
     w.u32(config.max_message_size);
   });
@@ -317,8 +338,9 @@ void Client::Impl::create_session() {
     r.string();
   }
   r.string();  // serverSignature.algorithm
-  r.string();  // serverSignature.signature
+  const std::string server_signature = r.string();
   r.u32();     // maxRequestMessageSize
+  if (secured) check_server_session(security, certificate, nonce, server_signature, client_nonce);
   std::lock_guard lock(session_mutex);
   session_id = std::move(id);  // revised_session_timeout_ms is only written here, before the supervisor starts or by it
   authentication_token = std::move(token);
@@ -327,6 +349,25 @@ void Client::Impl::create_session() {
   server_certificate = std::move(certificate);
   session_endpoints = std::move(endpoints);
   has_session = true;
+}
+
+// The server proves it holds its certificate's key by signing our certificate and nonce
+// (OPC 10000-4 5.6.2); its certificate must be the one the channel was opened for.
+void Client::Impl::check_server_session(const SecurityPolicy& security, const std::string& certificate,
+                                        const std::string& nonce, const std::string& signature,
+                                        const std::string& client_nonce) {
+  std::string expected_certificate;
+  {
+    std::lock_guard lock(session_mutex);
+    expected_certificate = secured_endpoint.server_certificate;
+  }
+  if (certificate != expected_certificate) {
+    throw Error(kBadCertificateUntrusted, "CreateSession: the server's certificate differs from its endpoint's");
+  }
+  if (nonce.size() < 32) throw Error(kBadNonceInvalid, "CreateSession: server nonce shorter than 32 bytes");
+  if (!security.verify(config.credentials.certificate_der + client_nonce, signature)) {
+    throw Error(kBadApplicationSignatureInvalid, "CreateSession: the server's signature check failed");
+  }
 }
 
 void Client::Impl::activate_session() {
@@ -338,23 +379,28 @@ void Client::Impl::activate_session() {
     nonce = server_nonce;
     certificate = server_certificate;
   }
+  const auto ch = current_channel();
+  const SecurityPolicy& security = ch->security();
   if (endpoints.empty()) endpoints = get_endpoints();
-  const bool anonymous = config.user_name.empty();
-  const auto choice = choose_identity_token(endpoints, anonymous ? UserTokenType::anonymous : UserTokenType::user_name);
+  const UserTokenType wanted = !config.user_certificate_der.empty() ? UserTokenType::certificate
+                               : config.user_name.empty()          ? UserTokenType::anonymous
+                                                                   : UserTokenType::user_name;
+  const auto choice = choose_identity_token(endpoints, wanted, security.uri(), security.mode());
   if (certificate.empty()) {
     for (const auto& e : endpoints) {
       if (!e.server_certificate.empty()) certificate = e.server_certificate;
     }
   }
-  const ExtensionObject token = make_identity_token(choice, config.user_name, config.password, certificate, nonce);
+  const IdentityToken token = make_identity_token(choice, config, certificate, nonce);
+  // Our application signature: the server's certificate and its latest nonce (OPC 10000-4 5.6.3).
+  const std::string client_signature = security.sign(certificate + nonce);
   auto body = call(type_id::activate_session_request, [&](BinaryWriter& w) {
-    w.null_string();  // clientSignature.algorithm
-    w.null_string();  // clientSignature.signature
+    write_signature(w, client_signature.empty() ? std::string_view{} : security.signature_algorithm_uri(),
+                    client_signature);
     w.i32(0);         // clientSoftwareCertificates
     w.i32(0);         // localeIds
-    w.extension_object(token);
-    w.null_string();  // userTokenSignature.algorithm
-    w.null_string();
+    w.extension_object(token.token);
+    write_signature(w, token.signature_algorithm, token.signature);
   });
   BinaryReader r(body);
   begin_response(r, type_id::activate_session_response, "ActivateSession");
@@ -563,6 +609,15 @@ void Client::connect() {
       d.activate_session();
       d.read_operation_limits();
     }
+  } catch (const Error& e) {
+    d.close_channel(status::bad_connection_closed);
+    // A server without None endpoints refuses the channel or the session: say what it offers.
+    if (wants_security_policy_none(d.config) && (e.status() == status::bad_security_policy_rejected ||
+                                                 e.status() == kBadSecurityModeRejected)) {
+      explain_none_rejected(d.config, TransportLimits{d.config.receive_buffer_size, d.config.send_buffer_size,
+                                                      d.config.max_message_size, d.config.max_chunk_count}, e);
+    }
+    throw;
   } catch (...) {
     d.close_channel(status::bad_connection_closed);
     throw;
@@ -630,6 +685,8 @@ ClientStatistics Client::statistics() const {
     s.revised_token_lifetime_ms = ch->revised_lifetime_ms();
     s.negotiated_send_buffer_size = ch->negotiated().receive_buffer_size;
     s.negotiated_receive_buffer_size = ch->negotiated().send_buffer_size;
+    s.security_policy_uri = ch->security().uri();
+    s.security_mode = ch->security().mode();
   }
   return s;
 }

@@ -56,6 +56,8 @@ struct Client::Impl {
 
   // --- connection (client.cpp)
   void open_channel();
+  // None, or the secured policy of the endpoint discovered and chosen for this connection.
+  std::unique_ptr<SecurityPolicy> make_channel_security(const TransportLimits& ours);
   void close_channel(StatusCode reason);
   void connection_lost(uint64_t generation, StatusCode status, const std::string& why);
   void reader_loop(std::shared_ptr<SecureChannel> channel, uint64_t generation);
@@ -75,7 +77,10 @@ struct Client::Impl {
   void fail_all_pending(StatusCode status);
 
   // --- session (client.cpp)
+  std::shared_ptr<SecureChannel> current_channel();
   void create_session();
+  void check_server_session(const SecurityPolicy& security, const std::string& certificate, const std::string& nonce,
+                            const std::string& signature, const std::string& client_nonce);
   void activate_session();
   void close_session();
   void read_operation_limits();
@@ -135,6 +140,7 @@ struct Client::Impl {
   std::string server_nonce;
   std::string server_certificate;
   std::vector<EndpointDescription> session_endpoints;
+  EndpointDescription secured_endpoint;  // the endpoint of the current secured channel
   double revised_session_timeout_ms = 0;
   std::atomic<bool> has_session{false};
   OperationLimits limits;

@@ -83,7 +83,6 @@ void SecureChannel::open(const std::string& endpoint_url, uint32_t requested_lif
   }
 
   // OpenSecureChannel(Issue)
-  client_nonce_ = security_->make_client_nonce();
   const uint32_t request_id = next_request_id();
   const auto body = encode_open_request(kRequestTypeIssue, request_id, requested_lifetime_ms);
   send_chunks("OPN", body, request_id, true);
@@ -105,13 +104,17 @@ void SecureChannel::open(const std::string& endpoint_url, uint32_t requested_lif
 
 std::vector<uint8_t> SecureChannel::encode_open_request(uint32_t request_type, uint32_t request_id,
                                                         uint32_t requested_lifetime_ms) {
+  // Every issue and renewal has a fresh nonce, so every token has fresh keys.
+  std::string nonce = security_->make_client_nonce();
   std::vector<uint8_t> body;
   BinaryWriter w(body);
   begin_request(w, type_id::open_secure_channel_request, RequestHeader{{}, request_id, 0});
   w.u32(kProtocolVersion);
   w.u32(request_type);
   w.u32(static_cast<uint32_t>(security_->mode()));
-  w.string(client_nonce_);
+  w.string(nonce);
+  std::lock_guard lock(nonce_mutex_);
+  client_nonce_ = std::move(nonce);
   w.u32(requested_lifetime_ms);
   return body;
 }
@@ -126,7 +129,10 @@ void SecureChannel::apply_open_response(const AssembledMessage& message) {
     r.date_time();  // createdAt: server clock, we time the lifetime with ours
     const uint32_t lifetime_ms = r.u32();
     const std::string server_nonce = r.string();
-    security_->derive_keys(client_nonce_, server_nonce);
+    {
+      std::lock_guard lock(nonce_mutex_);
+      security_->derive_keys(client_nonce_, server_nonce, token_id);
+    }
     channel_id_ = channel_id;
     token_id_ = token_id;
     revised_lifetime_ms_ = lifetime_ms;

@@ -48,6 +48,7 @@ class SecureChannel {
   void apply_open_response(const AssembledMessage& message);
 
   void shutdown() { connection_->shutdown(); }
+  const SecurityPolicy& security() const { return *security_; }
 
   uint32_t revised_lifetime_ms() const { return revised_lifetime_ms_.load(); }
   std::chrono::steady_clock::time_point token_created_at() const;
@@ -67,6 +68,7 @@ class SecureChannel {
   TransportLimits ours_;
   TransportLimits peer_;  // receive_buffer_size: largest chunk we may send, etc.
   ChunkAssembler assembler_;
+  std::mutex nonce_mutex_;  // the supervisor renews, the reader applies the response
   std::string client_nonce_;
 
   std::mutex send_mutex_;

@@ -11,7 +11,7 @@ class SecurityPolicyNone final : public SecurityPolicy {
   std::string sender_certificate() const override { return {}; }
   std::string receiver_certificate_thumbprint() const override { return {}; }
   std::string make_client_nonce() override { return {}; }
-  void derive_keys(std::string_view, std::string_view) override {}
+  void derive_keys(std::string_view, std::string_view, uint32_t) override {}
   size_t max_body_size(size_t chunk_size, size_t header_size, bool) const override {
     return chunk_size > header_size ? chunk_size - header_size : 0;
   }

@@ -13,6 +13,7 @@ namespace oee::opcua {
 namespace type_id {
 inline constexpr uint32_t anonymous_identity_token = 321;
 inline constexpr uint32_t user_name_identity_token = 324;
+inline constexpr uint32_t x509_identity_token = 327;
 inline constexpr uint32_t service_fault = 397;
 inline constexpr uint32_t get_endpoints_request = 428, get_endpoints_response = 431;
 inline constexpr uint32_t open_secure_channel_request = 446, open_secure_channel_response = 449;

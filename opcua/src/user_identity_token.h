@@ -1,6 +1,7 @@
 #pragma once
-// The identity token of ActivateSession: anonymous, or a user name whose password is encrypted
-// for the server (OPC 10000-4 7.36.4) when the token policy asks for it.
+// The identity token of ActivateSession: anonymous, a user name whose password is encrypted for
+// the server (OPC 10000-4 7.41) with the token policy's algorithm, or an X.509 certificate whose
+// key signs the server's certificate and nonce.
 #include <string>
 #include <vector>
 
@@ -12,18 +13,20 @@ struct IdentityTokenChoice {
   const UserTokenPolicy* policy = nullptr;
   std::string endpoint_security_policy_uri;
 };
-// Picks the token policy for the wanted token type from the endpoints with security mode None.
-// Throws Error(BadIdentityTokenInvalid) when the server offers none.
-IdentityTokenChoice choose_identity_token(const std::vector<EndpointDescription>& endpoints,
-                                          UserTokenType wanted);
+// Picks the token policy for the wanted token type from the endpoints with the channel's security
+// policy and mode. Throws Error(BadIdentityTokenInvalid) when the server offers none.
+IdentityTokenChoice choose_identity_token(const std::vector<EndpointDescription>& endpoints, UserTokenType wanted,
+                                          std::string_view security_policy_uri, MessageSecurityMode mode);
 
-// The encoded UserIdentityToken ExtensionObject. For a user name, server_certificate (DER) and
-// server_nonce encrypt the password as the token policy's security policy requires.
-ExtensionObject make_identity_token(const IdentityTokenChoice& choice, const std::string& user_name,
-                                    const std::string& password, const std::string& server_certificate,
-                                    const std::string& server_nonce);
+struct IdentityToken {
+  ExtensionObject token;
+  std::string signature_algorithm;  // userTokenSignature, X.509 tokens only
+  std::string signature;
+};
 
-// RSA encryption with OAEP (SHA-1, or SHA-256 when oaep_sha256), block by block as the key allows.
-std::string rsa_oaep_encrypt(const std::string& certificate_der, const std::string& plain, bool oaep_sha256);
+// The encoded UserIdentityToken. server_certificate (DER) and server_nonce encrypt the password
+// or are what an X.509 user's key signs.
+IdentityToken make_identity_token(const IdentityTokenChoice& choice, const ClientConfig& config,
+                                  const std::string& server_certificate, const std::string& server_nonce);
 
 }  // namespace oee::opcua

@@ -83,6 +83,10 @@ void OpcuaPeer::start() {
                                    std::to_string(options_.counters), "--rate-ms", std::to_string(options_.rate_ms),
                                    "--pki", dir_ + "/pki"};
   if (options_.small_buffers) args.push_back("--small-buffers");
+  if (!options_.security_policies.empty()) {
+    args.insert(args.end(), {"--security-policies", options_.security_policies, "--security-modes", options_.security_modes});
+  }
+  if (options_.disable_discovery) args.push_back("--disable-discovery");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

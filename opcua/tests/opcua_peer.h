@@ -9,9 +9,17 @@
 namespace oee::opcua::testing {
 
 struct PeerOptions {
+  // A constructor, not aggregate init: PeerOptions{counters, rate, small} stays free of
+  // -Wmissing-field-initializers as fields are added.
+  PeerOptions(int counters_ = 10, int rate_ms_ = 1000, bool small_buffers_ = false)
+      : counters(counters_), rate_ms(rate_ms_), small_buffers(small_buffers_) {}
   int counters = 10;
   int rate_ms = 1000;
   bool small_buffers = false;
+  // Secured endpoints only: comma-separated policy names and modes (Sign, SignAndEncrypt).
+  std::string security_policies;
+  std::string security_modes;
+  bool disable_discovery = false;  // no None endpoint at all, not even for GetEndpoints
 };
 
 class OpcuaPeer {

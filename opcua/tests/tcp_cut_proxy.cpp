@@ -83,6 +83,10 @@ void TcpCutProxy::pump(int client_fd, int server_fd) {
         ++swallowed_reads_;
         continue;
       }
+      if (i == 1) {
+        std::lock_guard lock(mutex_);
+        if (filter_) filter_(buffer, static_cast<size_t>(n));
+      }
       ssize_t sent = 0;
       while (sent < n) {
         const ssize_t m = ::send(fds[1 - i].fd, buffer + sent, static_cast<size_t>(n - sent), MSG_NOSIGNAL);

@@ -3,6 +3,7 @@
 // failure) while the server keeps running, and new connections go through again.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -24,6 +25,13 @@ class TcpCutProxy {
   // While above 0, each connection dies once the server has sent more than this many bytes over
   // it: a failure that comes back after every reconnect.
   void cut_after_server_bytes(uint64_t n) { cut_after_ = n; }
+  // Sees (and may change) every read from the server before it is forwarded: to capture what
+  // travels on the wire or to tamper with it. Empty: bytes pass as they are.
+  using ServerBytesFilter = std::function<void(char* data, size_t size)>;
+  void set_server_bytes_filter(ServerBytesFilter filter) {
+    std::lock_guard lock(mutex_);
+    filter_ = std::move(filter);
+  }
 
  private:
   void accept_loop();
@@ -39,6 +47,7 @@ class TcpCutProxy {
   std::thread acceptor_;
   std::mutex mutex_;
   std::vector<int> open_fds_;
+  ServerBytesFilter filter_;
   std::vector<std::thread> pumps_;
 };
 

@@ -1,13 +1,14 @@
 // node-opcua test peer for the oee_opcua integration tests and benchmark.
 // Usage: node server.js --port P [--counters N] [--rate-ms MS] [--pki DIR] [--small-buffers]
 //                       [--packml-start-ms MS]
+//        [--security-policies Basic256Sha256,... --security-modes Sign,SignAndEncrypt] [--disable-discovery]
 // Prints "READY port=P" on stdout once it accepts connections; exits on SIGTERM/SIGINT.
 "use strict";
 const path = require("path");
 const os = require("os");
 const fs = require("fs");
 const {
-  OPCUAServer, Variant, DataType, VariantArrayType, StatusCodes, OPCUACertificateManager,
+  OPCUAServer, SecurityPolicy, MessageSecurityMode, Variant, DataType, VariantArrayType, StatusCodes, OPCUACertificateManager,
   LocalizedText, QualifiedName, NodeId, coerceNodeId,
 } = require("node-opcua");
 
@@ -21,6 +22,9 @@ const counterCount = parseInt(arg("--counters", process.env.OPCUA_COUNTERS || "1
 const rateMs = parseInt(arg("--rate-ms", process.env.OPCUA_RATE_MS || "1000"), 10);
 const pkiDir = arg("--pki", process.env.OPCUA_PKI || path.join(os.tmpdir(), "oee-opcua-peer-pki"));
 const smallBuffers = process.argv.includes("--small-buffers") || process.env.OPCUA_SMALL_BUFFERS === "1";
+const securityPolicies = arg("--security-policies", "");
+const securityModes = arg("--security-modes", "");
+const disableDiscovery = process.argv.includes("--disable-discovery");
 
 const users = { operator: "secret" };
 
@@ -50,6 +54,13 @@ async function main() {
       },
     },
   };
+  if (securityPolicies) {
+    // Only secured endpoints (plus node-opcua's restricted None endpoint for GetEndpoints unless
+    // discovery is disabled). Unknown client certificates are accepted (see above).
+    options.securityPolicies = securityPolicies.split(",").map((name) => SecurityPolicy[name]);
+    options.securityModes = securityModes.split(",").map((name) => MessageSecurityMode[name]);
+    options.disableDiscovery = disableDiscovery;
+  }
   if (smallBuffers) {
     // The smallest buffers the spec allows, so any message above ~8 KB is chunked both ways.
     options.transportSettings = {

@@ -68,6 +68,13 @@ struct SourceConfig {
   // opcua
   std::string endpoint;
   int sampling_ms = 1000;
+  // Message security (docs/opcua.md): a policy name, "None" or "best"; mode Sign or
+  // SignAndEncrypt (empty: the best the policy offers); our certificate and key files.
+  std::string security_policy = "None";
+  std::string security_mode;
+  bool allow_deprecated_policies = false;
+  std::string certificate_file, private_key_file;
+  std::string pki_dir;  // own/ certificate (created on first use) and server verification
   std::vector<TagConfig> tags;
   // The edge's heartbeat_s: a heartbeat event per machine this often while the source reads it.
   DurationMs heartbeat_ms = 10'000;

@@ -1,6 +1,6 @@
 #pragma once
-// OPC UA client for the binary protocol over opc.tcp (SecurityPolicy None): secure channel,
-// session (anonymous or user name), Browse, Read, Write, subscriptions with a Publish pipeline,
+// OPC UA client for the binary protocol over opc.tcp (SecurityPolicy None, or a secured policy in
+// mode Sign or SignAndEncrypt): secure channel, session (anonymous, user name or X.509 user), Browse, Read, Write, subscriptions with a Publish pipeline,
 // and recovery after a lost connection or server restart that reports every gap it leaves.
 //
 // Threading: the calls below are blocking and thread-safe. Each connection runs a reader thread
@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -178,6 +179,19 @@ struct ClientConfig {
   std::string password;
   std::string application_name = "oee opcua client";
   std::string application_uri = "urn:oee:opcua:client";
+  // Message security. security_policy: "None", a policy name ("Basic256Sha256"), its URI, or
+  // "best": the most secure endpoint the server offers among those this client supports.
+  // security_mode: Sign or SignAndEncrypt; unset takes the best the chosen policy offers.
+  std::string security_policy = "None";
+  std::optional<MessageSecurityMode> security_mode;
+  bool allow_deprecated_policies = false;  // Basic128Rsa15, Basic256
+  ApplicationCredentials credentials;      // ours; needed unless None
+  // Called with the server's certificate (DER) and the chosen endpoint before a secured channel
+  // opens; throws Error (e.g. BadCertificateUntrusted) to refuse the server. Unset: trust it.
+  std::function<void(std::string_view server_certificate_der, const EndpointDescription&)> verify_server_certificate;
+  // X.509 user identity instead of anonymous/user name (DER certificate, PEM or DER key).
+  std::string user_certificate_der;
+  std::string user_private_key;
   bool create_session = true;            // false: channel only (GetEndpoints)
   // UA-TCP limits we announce in Hello.
   uint32_t receive_buffer_size = 65536;
@@ -219,6 +233,8 @@ struct ClientStatistics {
   uint32_t revised_token_lifetime_ms = 0;
   uint32_t negotiated_send_buffer_size = 0;
   uint32_t negotiated_receive_buffer_size = 0;
+  std::string security_policy_uri;  // of the current channel
+  MessageSecurityMode security_mode = MessageSecurityMode::invalid;
 };
 
 class Client {
