@@ -10,7 +10,7 @@ State state_of_loss(ReasonLoss loss, State current) {
     case ReasonLoss::starved: return State::starved;
     case ReasonLoss::blocked: return State::blocked;
     case ReasonLoss::planned: return State::planned_stop;
-    case ReasonLoss::small_stop:  // a small stop keeps its state; MachineHistory::is_small_stop reads the loss
+    case ReasonLoss::small_stop:
     case ReasonLoss::none: break;
   }
   return current;
@@ -26,8 +26,9 @@ void apply_reason_losses(const MachineSpec& machine, std::vector<StateInterval>&
     const ReasonNode* node = machine.reasons->find(iv.reason);
     if (!node || node->loss == ReasonLoss::none) continue;
     iv.loss = node->loss;
-    iv.state = state_of_loss(node->loss, iv.state);
   }
 }
+
+State loss_state(const StateInterval& iv) { return state_of_loss(iv.loss, iv.state); }
 
 }  // namespace oee

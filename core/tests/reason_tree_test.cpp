@@ -97,7 +97,7 @@ TEST(ReasonTree, APlannedReasonMakesTheStopPlannedDowntime) {
 
   events.push_back(reason_event(at("2026-11-10T09:30:00Z"), at("2026-11-10T08:10:00Z"), "NO_ORDERS"));
   const MachineHistory h = MachineHistory::build(m, events);
-  EXPECT_EQ(h.intervals()[1].state, State::planned_stop);
+  EXPECT_EQ(h.intervals()[1].state, State::stopped);  // as the PLC said; the loss is the reason's
   EXPECT_EQ(h.intervals()[1].loss, ReasonLoss::planned);
   EXPECT_EQ(h.intervals()[1].reason_ts, at("2026-11-10T09:30:00Z"));
   const KpiTotals after = machine_totals(h, cal, from, to, kTimeMax);

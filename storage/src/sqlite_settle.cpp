@@ -191,6 +191,10 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   }
   TimeMs recompute = total_counter_start(m, pending);
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
+  // With a reason tree a reason may change its stop's loss, and the stop may lie in settled hours.
+  if (m.spec->reasons)
+    for (const Event& e : pending)
+      if (e.type == EventType::reason && e.at < m.base) recompute = std::min(recompute, late_start(m, e.at));
   // A new sign of life splits the silence around it: the part before it stops being no data only
   // when it is now at most a threshold long, so hours from a threshold before it on may change.
   if (const DurationMs nd = m.spec->no_data_after_ms; had_base && nd > 0 && first_ts - nd < m.base)
@@ -252,6 +256,7 @@ std::vector<Event> SqliteEventStore::state_context(const MachineState& m, const 
       e.ts = intervals[i].start;
       e.type = EventType::state;
       e.state = state_token(spec, intervals[i].state);
+      e.reason = intervals[i].reason;  // its loss (reason tree) goes on in the tail
       e.machine = m.path;
       next.push_back(std::move(e));
     }
