@@ -374,12 +374,12 @@ void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before,
       invalid_ids.push_back(mid);
       invalid_from.push_back(kTimeMin);
     } else if (const TimeMs changes_from = spec && spec->reasons ? std::min(m.min_ts, m.reason_at_min) : m.min_ts;
-               spec && changes_from < rollup_end + look_ahead_ms(*spec)) {
+               spec && (changes_from < rollup_end + look_ahead_ms(*spec) || (spec->reasons && m.reason_at_min != kTimeMax))) {
       // A late event changes only later hours, and the hours of the state interval containing it
       // (its length, hence whether it is a small stop, may change): from a bound on its start. As a
       // sign of life it splits a silence, whose part before it stays no data unless it is now at
       // most a no-data threshold long: from that long before it. With a reason tree, a reason may
-      // change its stop's loss: from the stop it names.
+      // change its stop's loss: from the start of the stop it names, wherever the reason lies.
       walks.push_back({mid, spec, changes_from});
       walk_rollup_end.push_back(rollup_end);
     }
