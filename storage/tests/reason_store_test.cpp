@@ -15,16 +15,6 @@ namespace {
 
 using namespace testing;
 
-Event machine_event(const MachineSpec& m, TimeMs ts, EventType type, std::int64_t seq) {
-  Event e;
-  e.machine = m.path;
-  e.ts = ts;
-  e.type = type;
-  e.src = "plc";
-  e.seq = seq;
-  return e;
-}
-
 class StoreReasons : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
@@ -58,7 +48,7 @@ TEST_P(StoreReasons, ALateReasonMakesASettledStopPlannedDowntime) {
   std::int64_t seq = 0;
   // Running all day but 03:20-05:40 (stopped), a sign of life every 10 min: the stop's hours settle.
   for (TimeMs t = day; t < day + 20 * kMsPerHour; t += 10 * kMsPerMinute) {
-    Event e = machine_event(m(), t, EventType::state, seq++);
+    Event e = event(m(), t, EventType::state, seq++);
     e.state = t >= day + 200 * kMsPerMinute && t < day + 340 * kMsPerMinute ? "stopped" : "running";
     all.push_back(e);
   }
@@ -67,7 +57,7 @@ TEST_P(StoreReasons, ALateReasonMakesASettledStopPlannedDowntime) {
   ASSERT_GT(before.breakdown_ms, 0);
   ASSERT_NO_FATAL_FAILURE(expect_engine(*store));
 
-  Event reason = machine_event(m(), day + 19 * kMsPerHour, EventType::reason, seq++);  // given at 19:00
+  Event reason = event(m(), day + 19 * kMsPerHour, EventType::reason, seq++);  // given at 19:00
   reason.reason = "NO_ORDERS";
   reason.at = day + 4 * kMsPerHour;
   store->append(std::vector<Event>{reason}, day + kMsPerDay);
