@@ -11,6 +11,7 @@ void add_api_routes(server::Router& router, server::PlantService& service, const
   add_timeline_routes(router, service, access);
   add_stop_routes(router, service, access, comments);
   add_pareto_count_routes(router, service, access);
+  add_reason_routes(router, service, access);
   add_tag_routes(router, service, access);
   add_export_routes(router, service, access);
   add_openapi_route(router, access);

@@ -4,9 +4,11 @@
 #include <map>
 
 #include "paging.h"
+#include "reason_coverage.h"
 #include "query_params.h"
 #include "stop_list.h"
 #include "oee/api/routes.h"
+#include "oee/core/reason_losses.h"
 
 namespace oee::api {
 
@@ -37,16 +39,23 @@ std::vector<ParetoBar> kind_bars(server::PlantService& s, const std::string& nod
           {"startup_rejects", f.startup_rejects_s, 0}};
 }
 
-// Unplanned stop time inside planned production time (breaks and planned stops excluded).
-std::vector<ParetoBar> reason_bars(server::PlantService& s, const std::string& node, TimeMs from, TimeMs to) {
+// Unplanned stop time inside planned production time (breaks and planned stops excluded), by
+// reason or by the reason's ancestor at `level` of the tree (0: the reason itself); the coverage
+// also counts the stops a reason made planned.
+std::vector<ParetoBar> reason_bars(server::PlantService& s, const std::string& node, TimeMs from, TimeMs to, int level,
+                                   ReasonCoverage& coverage) {
   const TimeMs now = s.now();
   const auto planned = s.calendar().planned_intervals(from, std::min(to, now));
+  const ReasonTree* tree = s.plant().reasons.get();
   std::map<std::string, ParetoBar> by_reason;
   for (const Stop& stop : stops_of(s, s.plant().machines_under(node), from, std::min(to, now))) {
     if (!is_unplanned_stop(stop.interval.state)) continue;
+    const bool unplanned = is_unplanned_stop(loss_state(stop.interval));
     const DurationMs ms = planned_part_ms(stop.interval, planned, now);
-    if (ms <= 0) continue;
-    const std::string name = stop.interval.reason.empty() ? "(unassigned)" : stop.interval.reason;
+    coverage.add(stop.interval, ms);
+    if (ms <= 0 || !unplanned) continue;
+    const std::string& reason = stop.interval.reason;
+    const std::string name = reason.empty() ? "(unassigned)" : level > 0 ? std::string(tree->at_level(reason, level)) : reason;
     ParetoBar& bar = by_reason[name];
     bar.name = name;
     bar.seconds += static_cast<double>(ms) / 1000.0;
@@ -55,6 +64,17 @@ std::vector<ParetoBar> reason_bars(server::PlantService& s, const std::string& n
   std::vector<ParetoBar> bars;
   for (auto& [name, bar] : by_reason) bars.push_back(std::move(bar));
   return bars;
+}
+
+// `level` (1 = the top of the reason tree) with by=reason; 0 when not given.
+bool level_param(server::PlantService& s, const HttpRequest& r, const std::string& by, std::int64_t& level, std::string& why) {
+  if (!r.query_value("level")) return true;
+  const ReasonTree* tree = s.plant().reasons.get();
+  if (by != "reason" || !tree || tree->empty()) {
+    why = "'level' needs by=reason and a reason tree in the plant file";
+    return false;
+  }
+  return int_param(r, "level", 0, 1, tree->depth(), level, why);
 }
 
 void write_bars(JsonWriter& json, const std::vector<ParetoBar>& bars, double total, bool with_stops) {
@@ -78,7 +98,11 @@ HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
   if (!window_params(s, r, from, to, kStopsReportWindowDaysMax, why)) return HttpResponse::error(400, "bad_parameter", why);
   const std::string by(r.query_value("by").value_or("reason"));
   if (by != "kind" && by != "reason") return HttpResponse::error(400, "bad_parameter", "'by' must be reason or kind");
-  std::vector<ParetoBar> bars = by == "kind" ? kind_bars(s, node, from, to) : reason_bars(s, node, from, to);
+  std::int64_t level = 0;
+  if (!level_param(s, r, by, level, why)) return HttpResponse::error(400, "bad_parameter", why);
+  ReasonCoverage coverage;
+  std::vector<ParetoBar> bars =
+      by == "kind" ? kind_bars(s, node, from, to) : reason_bars(s, node, from, to, static_cast<int>(level), coverage);
   std::stable_sort(bars.begin(), bars.end(), [](const ParetoBar& a, const ParetoBar& b) { return a.seconds > b.seconds; });
   double total = 0;
   for (const auto& b : bars) total += b.seconds;
@@ -86,7 +110,9 @@ HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
   JsonWriter json(out);
   json.begin_object().string_field("node", node.empty() ? "plant" : node).string_field("by", by);
   json.string_field("from", time_text(s, from)).string_field("to", time_text(s, to)).number_field("total_s", total);
+  if (level > 0) json.int_field("level", level);
   write_bars(json, bars, total, by == "reason");
+  if (by == "reason") coverage.write(json.key("reason_coverage"));
   json.end_object();
   return HttpResponse::json(std::move(out));
 }

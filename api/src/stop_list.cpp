@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "oee/core/reason_losses.h"
+
 namespace oee::api::detail {
 
 MachineHistory window_history(server::PlantService& s, const MachineSpec& m, TimeMs from, TimeMs to) {
@@ -17,8 +19,9 @@ MachineHistory window_history(server::PlantService& s, const MachineSpec& m, Tim
 
 std::string_view loss_kind(const MachineHistory& h, const StateInterval& iv, TimeMs now) {
   if (h.is_small_stop(iv, now)) return "small_stop";
-  if (iv.state == State::stopped) return "breakdown";
-  return state_name(iv.state);
+  const State state = loss_state(iv);  // a reason's loss (a stop made planned: planned_stop)
+  if (state == State::stopped) return "breakdown";
+  return state_name(state);
 }
 
 DurationMs planned_part_ms(const StateInterval& iv, const std::vector<Interval>& planned, TimeMs now) {

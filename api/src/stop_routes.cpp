@@ -180,6 +180,8 @@ HttpResponse assign_reason(server::PlantService& s, const Access& access, Reason
   std::string reason;
   if (!body || !string_member(*body, "reason", kReasonBytesMax, reason, error) || !find_stop(s, *body, m, stop, error)) return error;
   if (reason.empty()) return HttpResponse::error(400, "bad_body", "'reason' must not be empty");
+  if (const ReasonTree* tree = s.plant().reasons.get(); tree && !tree->find(reason))
+    return HttpResponse::error(400, "unknown_reason", "'" + reason + "' is not a code of the plant's reason tree (GET /api/v1/reasons)");
   server::IngestReport report;
   try {
     report = writer.write(m->path, stop.start, reason);

@@ -88,7 +88,7 @@ class Api : public ::testing::Test {
            ("oee-api-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     service_ = std::make_unique<server::PlantService>(
-        plant::load_plant_yaml(kPlant, "plant.yaml"),
+        plant::load_plant_yaml(plant_yaml(), "plant.yaml"),
         [this](const PlantModel& p, const ShiftCalendar& c) -> std::unique_ptr<storage::EventStore> {
           return std::make_unique<SwitchableStore>(storage::open_sqlite_store((dir_ / "oee.sqlite").string(), p, c), storage_failing_);
         },
@@ -113,6 +113,8 @@ class Api : public ::testing::Test {
     http_ = std::make_unique<server::HttpServer>(router_, o);
     http_->start();
   }
+  // The plant the test runs on.
+  virtual std::string plant_yaml() const { return kPlant; }
   void TearDown() override {
     if (live_) live_->stop();  // as `oee serve` does: its ticker thread may hold the last WebSocket while the server goes
     http_.reset();

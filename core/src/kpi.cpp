@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "oee/core/count_bounds.h"
+#include "oee/core/reason_losses.h"
 
 namespace oee {
 
@@ -116,7 +117,8 @@ KpiTotals totals_with_plan(const MachineHistory& h, std::span<const Interval> pl
     });
     t.planned_downtime_ms += off_plan;
     const bool starts_here = iv.start >= from;
-    switch (iv.state) {
+    const State state = loss_state(iv);  // a reason's loss counts, not only the state's
+    switch (state) {
       case State::running:
         t.running_ms += in_plan;
         t.unscheduled_running_ms += off_plan;
@@ -133,12 +135,12 @@ KpiTotals totals_with_plan(const MachineHistory& h, std::span<const Interval> pl
         if (starts_here) ++t.stop_count;
         if (small) {
           t.small_stop_ms += in_plan;
-        } else if (iv.state == State::stopped) {
+        } else if (state == State::stopped) {
           t.breakdown_ms += in_plan;
           if (starts_here) ++t.breakdown_count;
-        } else if (iv.state == State::setup) {
+        } else if (state == State::setup) {
           t.setup_ms += in_plan;
-        } else if (iv.state == State::starved) {
+        } else if (state == State::starved) {
           t.starved_ms += in_plan;
         } else {
           t.blocked_ms += in_plan;

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "oee/core/counter_production.h"
+#include "oee/core/reason_losses.h"
 
 namespace oee {
 
@@ -75,6 +76,8 @@ void MachineHistory::leave_out_of_range(const Event& e) {
 
 bool MachineHistory::is_small_stop(const StateInterval& iv, TimeMs horizon) const {
   if (!is_unplanned_stop(iv.state)) return false;
+  // A reason with a loss decides, whatever the stop's length.
+  if (iv.loss != ReasonLoss::none) return iv.loss == ReasonLoss::small_stop;
   const TimeMs end = std::min(iv.end, std::max(horizon, iv.start));
   return end - iv.start < machine_->micro_stop_threshold_ms;
 }
@@ -129,11 +132,14 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
         }
         if (!h.intervals_.empty() && h.intervals_.back().state == *state) {
           // A repeated state (a PLC re-sending its state) continues the interval.
-          if (h.intervals_.back().reason.empty()) h.intervals_.back().reason = e.reason;
+          if (h.intervals_.back().reason.empty() && !e.reason.empty()) {
+            h.intervals_.back().reason = e.reason;
+            h.intervals_.back().reason_ts = e.ts;
+          }
           break;
         }
         if (!h.intervals_.empty()) h.intervals_.back().end = e.ts;
-        h.intervals_.push_back({e.ts, kTimeMax, *state, e.reason});
+        h.intervals_.push_back({e.ts, kTimeMax, *state, e.reason, ReasonLoss::none, e.reason.empty() ? kTimeMin : e.ts});
         break;
       }
       case EventType::product:
@@ -172,9 +178,12 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
   for (std::uint32_t index : reasons) {
     const Event& e = events[index];
     const std::ptrdiff_t i = h.interval_at(e.at);
-    if (i >= 0 && is_unplanned_stop(h.intervals_[static_cast<std::size_t>(i)].state))
+    if (i >= 0 && is_unplanned_stop(h.intervals_[static_cast<std::size_t>(i)].state)) {
       h.intervals_[static_cast<std::size_t>(i)].reason = e.reason;
+      h.intervals_[static_cast<std::size_t>(i)].reason_ts = e.ts;
+    }
   }
+  apply_reason_losses(machine, h.intervals_);
 
   // Ideal cycle of the product in effect, and start-up rejects: rejects within the start-up window
   // after the end of a setup or of a stop longer than the micro-stop threshold.

@@ -2,6 +2,7 @@
 #include "oee/plant/packml_states.h"
 #include "oee/plant/yaml_fields.h"
 #include "sparkplug_mapping.h"
+#include "reason_tree_file.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -96,10 +97,11 @@ void read_states(const Reader& r, const YAML::Node& s, const std::string& what, 
   }
 }
 
-MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string& parent_path, const std::string& what) {
+MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string& parent_path, const std::string& what,
+                         const PlantModel& plant, const ReasonCodes& plant_reason_codes) {
   r.expect_map(n, what);
   r.only_keys(n, what, {"id", "name", "ideal_cycle_time_s", "products", "micro_stop_threshold_s", "startup_window_s",
-                        "no_data_after_s", "states", "targets", "description", "sparkplug"});
+                        "no_data_after_s", "states", "targets", "description", "sparkplug", "reason_codes"});
   MachineSpec m;
   m.id = r.id(n, what);
   m.path = parent_path + "/" + m.id;
@@ -133,6 +135,10 @@ MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string
     target("performance", m.targets.performance);
     target("quality", m.targets.quality);
   }
+  m.reasons = plant.reasons;
+  m.reason_codes = plant_reason_codes;
+  if (const auto codes = n["reason_codes"])
+    for (auto& [plc, code] : read_reason_codes(r, codes, plant.reasons.get(), what + ".reason_codes")) m.reason_codes[plc] = code;
   return m;
 }
 
@@ -213,7 +219,10 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
   LoadedPlant out;
   PlantModel& p = out.model;
   try {
-    r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name"});
+    r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name", "reasons", "reason_codes"});
+    if (const auto reasons = root["reasons"]) p.reasons = read_reason_tree(r, reasons);
+    ReasonCodes plant_reason_codes;
+    if (const auto codes = root["reason_codes"]) plant_reason_codes = read_reason_codes(r, codes, p.reasons.get(), "reason_codes");
     if (const auto tz = root["timezone"]) {
       p.timezone = r.string(tz, "timezone");
       try {
@@ -257,7 +266,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
           r.only_keys(ln, lw, {"id", "name", "machines"});
           LineSpec line{lid, area.path + "/" + lid, ln["name"] ? r.string(ln["name"], lw + ".name") : lid, {}};
           read_children(r, ln, "machines", lw, [&](const YAML::Node& mn, const std::string& mw, const std::string&) {
-            line.machines.push_back(read_machine(r, mn, line.path, mw));
+            line.machines.push_back(read_machine(r, mn, line.path, mw, p, plant_reason_codes));
           });
           area.lines.push_back(std::move(line));
         });

@@ -79,7 +79,7 @@ TEST(PlantFile, ErrorsNameFileLineAndWhatIsWrong) {
             "plant.yaml:15: sites[0].areas[0].lines[0].machines[0]: unknown key 'micro_stp_threshold_s' (expected one "
             "of: id, name, ideal_cycle_time_s, products, micro_stop_threshold_s, startup_window_s, no_data_after_s, "
             "states, targets, "
-            "description, sparkplug)");
+            "description, sparkplug, reason_codes)");
   EXPECT_EQ(error_of(std::string(yaml).replace(yaml.find("\"09:15\""), 7, "\"15:00\"")),
             "plant.yaml:3: shifts[0].breaks[0]: must lie inside the shift early");
   EXPECT_EQ(error_of("timezone: UTC\nsites: [{id: a, areas: [{id: b, lines: [{id: c, machines: [{id: m, "

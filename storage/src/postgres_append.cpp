@@ -136,6 +136,7 @@ struct PostgresEventStore::AppendBatch {
   struct MachineBatch {
     std::int64_t count = 0;
     TimeMs min_ts = kTimeMax, max_ts = kTimeMin;
+    TimeMs reason_at_min = kTimeMax;  // the earliest stop a reason event names
     bool total = false;
     std::int64_t kinds = 0;
   };
@@ -257,6 +258,7 @@ void PostgresEventStore::AppendBatch::tally(TimeMs received_at, std::int64_t max
     m.min_ts = std::min(m.min_ts, ts);
     m.max_ts = std::max(m.max_ts, ts);
     if (e.type == EventType::counter && e.counter == CounterName::total) m.total = true;
+    if (e.type == EventType::reason) m.reason_at_min = std::min(m.reason_at_min, e.at);
     if (e.type == EventType::product) m.kinds |= 1;
     if (e.type == EventType::counter) m.kinds |= 2 << static_cast<int>(e.counter);
     if (row.sid == 0) continue;
@@ -371,12 +373,14 @@ void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before,
       // Rejects already counted as good become part of the total.
       invalid_ids.push_back(mid);
       invalid_from.push_back(kTimeMin);
-    } else if (spec && m.min_ts < rollup_end + look_ahead_ms(*spec)) {
+    } else if (const TimeMs changes_from = spec && spec->reasons ? std::min(m.min_ts, m.reason_at_min) : m.min_ts;
+               spec && (changes_from < rollup_end + look_ahead_ms(*spec) || (spec->reasons && m.reason_at_min != kTimeMax))) {
       // A late event changes only later hours, and the hours of the state interval containing it
       // (its length, hence whether it is a small stop, may change): from a bound on its start. As a
       // sign of life it splits a silence, whose part before it stays no data unless it is now at
-      // most a no-data threshold long: from that long before it.
-      walks.push_back({mid, spec, m.min_ts});
+      // most a no-data threshold long: from that long before it. With a reason tree, a reason may
+      // change its stop's loss: from the start of the stop it names, wherever the reason lies.
+      walks.push_back({mid, spec, changes_from});
       walk_rollup_end.push_back(rollup_end);
     }
   }

@@ -24,6 +24,22 @@ inline std::string machine_rules(const MachineSpec& m) {
     name(raw);
     s += '=' + std::to_string(static_cast<int>(state));
   }
+  // A reason's loss counts (reason tree): the codes with a loss, and the PLC codes read as codes.
+  // Without a tree the text stays as before, so such stores keep their rollups.
+  if (m.reasons || !m.reason_codes.empty()) {
+    s += " |reasons";
+    if (m.reasons)
+      for (const ReasonNode& n : m.reasons->nodes())
+        if (n.loss != ReasonLoss::none) {
+          name(n.code);
+          s += '=' + std::to_string(static_cast<int>(n.loss));
+        }
+    s += " |codes";
+    for (const auto& [plc, code] : m.reason_codes) {
+      name(plc);
+      name(code);
+    }
+  }
   return s;
 }
 

@@ -186,6 +186,9 @@ class SqliteEventStore final : public EventStore {
   // with_head: also load the product and counter events of t's hour before t (callers that load
   // that range anyway take them from there).
   void load_context(MachineState& m, TimeMs t, std::vector<Event>& out, bool with_head = true);
+  // With a reason tree: the reasons of the context's state intervals (`states`, newest first).
+  void add_context_reasons(MachineState& m, TimeMs t, std::vector<Event>& states);
+  bool names_settled_stop(MachineState& m, TimeMs at);
   TimeMs sign_before(MachineState& m, TimeMs t, DurationMs no_data_after_ms);
   void load_tail(MachineState& m, TimeMs from);
   void add_total_marker(const MachineState& m, std::vector<Event>& events) const;

@@ -76,6 +76,7 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
     next_start = start;
   }
   q().select_changes_desc.reset();
+  if (spec.reasons && !states.empty()) add_context_reasons(m, t, states);
   out.insert(out.end(), std::make_move_iterator(states.rbegin()), std::make_move_iterator(states.rend()));
   const TimeMs hour = floor_hour(t);
   const std::string context = stored_context(m, hour);
@@ -86,6 +87,17 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
     for (Event& e : head)
       if (e.type == EventType::product || e.type == EventType::counter) out.push_back(std::move(e));
   }
+}
+
+// state_changes keep states only; a reason's loss counts (reason tree), so the reasons of the
+// context's intervals come from the engine over the events since the earliest of them.
+void SqliteEventStore::add_context_reasons(MachineState& m, TimeMs t, std::vector<Event>& states) {
+  std::vector<Event> events;
+  load_events(m, floor_hour(states.back().ts), t, events);
+  events.insert(events.end(), states.begin(), states.end());
+  const MachineHistory h = MachineHistory::build(*m.spec, events);
+  for (Event& e : states)
+    if (const std::ptrdiff_t i = h.interval_at(e.ts); i >= 0) e.reason = h.intervals()[static_cast<std::size_t>(i)].reason;
 }
 
 // The last sign of life of the machine before t, or sign_search_start(t) when there is none after

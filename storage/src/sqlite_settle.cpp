@@ -79,6 +79,14 @@ TimeMs SqliteEventStore::late_start(MachineState& m, TimeMs ts) {
   return floor_hour(start);
 }
 
+// Whether the state interval containing `at` begins before the tail (in settled hours).
+bool SqliteEventStore::names_settled_stop(MachineState& m, TimeMs at) {
+  if (at < m.base) return true;
+  const MachineHistory& h = tail_history(m);
+  const std::ptrdiff_t i = h.interval_at(at);
+  return i >= 0 && h.intervals()[static_cast<std::size_t>(i)].start < m.base;
+}
+
 void SqliteEventStore::recompute_from(MachineState& m, TimeMs from) {
   delete_rollups_from_.bind(1, m.id).bind(2, from).run();
   delete_changes_from_.bind(1, m.id).bind(2, from).run();
@@ -195,6 +203,10 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   }
   TimeMs recompute = total_counter_start(m, pending);
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
+  // With a reason tree a reason may change its stop's loss, and the stop may begin in settled hours.
+  if (m.spec->reasons)
+    for (const Event& e : pending)
+      if (e.type == EventType::reason && names_settled_stop(m, e.at)) recompute = std::min(recompute, late_start(m, e.at));
   // A new sign of life splits the silence around it: the part before it stops being no data only
   // when it is now at most a threshold long, so hours from a threshold before it on may change.
   if (const DurationMs nd = m.spec->no_data_after_ms; had_base && nd > 0 && first_ts - nd < m.base)
@@ -256,6 +268,7 @@ std::vector<Event> SqliteEventStore::state_context(const MachineState& m, const 
       e.ts = intervals[i].start;
       e.type = EventType::state;
       e.state = state_token(spec, intervals[i].state);
+      e.reason = intervals[i].reason;  // its loss (reason tree) goes on in the tail
       e.machine = m.path;
       next.push_back(std::move(e));
     }

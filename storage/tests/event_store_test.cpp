@@ -19,16 +19,6 @@ namespace {
 
 using namespace testing;
 
-// An event of machine `m` from source "plc" with `seq`, of `type`; the helpers below fill the rest.
-Event event(const MachineSpec& m, TimeMs ts, EventType type, std::int64_t seq) {
-  Event e;
-  e.machine = m.path;
-  e.ts = ts;
-  e.type = type;
-  e.src = "plc";
-  e.seq = seq;
-  return e;
-}
 Event state(const MachineSpec& m, TimeMs ts, const char* s, std::int64_t seq) {
   Event e = event(m, ts, EventType::state, seq);
   e.state = s;

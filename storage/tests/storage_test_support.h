@@ -33,6 +33,17 @@ class TempDir {
 
 inline TimeMs at(const char* s) { return *parse_timestamp(s); }
 
+// An event of machine `m` from source "plc" with `seq`, of `type`; the caller fills the rest.
+inline Event event(const MachineSpec& m, TimeMs ts, EventType type, std::int64_t seq) {
+  Event e;
+  e.machine = m.path;
+  e.ts = ts;
+  e.type = type;
+  e.src = "plc";
+  e.seq = seq;
+  return e;
+}
+
 // The plant and the event streams (oee/synthetic/generators.h, shared with the benchmarks).
 using ::oee::synthetic::GeneratorOptions;
 using ::oee::synthetic::plant_events;

@@ -25,6 +25,8 @@ void add_timeline_routes(server::Router& router, server::PlantService& service, 
 void add_stop_routes(server::Router& router, server::PlantService& service, const Access& access, StopComments& comments);
 // GET /api/v1/pareto (loss Pareto) and /api/v1/counts (counts and rate).
 void add_pareto_count_routes(server::Router& router, server::PlantService& service, const Access& access);
+// GET /api/v1/reasons (the plant's reason tree).
+void add_reason_routes(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/tags: tag history.
 void add_tag_routes(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/export/kpis.csv and /api/v1/export/stops.csv.

@@ -10,6 +10,7 @@
 #include "oee/core/counter_production.h"
 #include "oee/core/event.h"
 #include "oee/core/plant_model.h"
+#include "oee/core/reason_tree.h"
 #include "oee/core/state.h"
 #include "oee/core/time.h"
 
@@ -20,6 +21,9 @@ struct StateInterval {
   TimeMs end = kTimeMax;  // kTimeMax: still open (the machine's current state)
   State state = State::unknown;
   std::string reason;
+  // The loss its reason gives (the reason tree's), none: its state's; when its reason was given.
+  ReasonLoss loss = ReasonLoss::none;
+  TimeMs reason_ts = kTimeMin;
   bool operator==(const StateInterval&) const = default;
 };
 

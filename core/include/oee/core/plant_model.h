@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "oee/core/reason_tree.h"
 #include "oee/core/state.h"
 #include "oee/core/time.h"
 
@@ -64,6 +65,10 @@ struct MachineSpec {
   std::map<std::string, State, std::less<>> state_map;  // raw value -> canonical state
   MachineTargets targets;
   std::optional<SparkplugSource> sparkplug;
+  // The plant's reason tree (null or empty: reasons are free text) and the PLC reason codes of this
+  // machine mapped to its codes (the plant's `reason_codes`, then the machine's own).
+  std::shared_ptr<const ReasonTree> reasons;
+  std::map<std::string, std::string, std::less<>> reason_codes;
 
   std::int64_t cycle_us_for(std::string_view product) const;
   // Canonical state for a raw or canonical value; nullopt when neither.
@@ -89,6 +94,7 @@ struct PlantModel {
   std::vector<std::int64_t> non_production_dates;  // days since epoch (local calendar dates)
   std::array<bool, 7> production_weekdays{true, true, true, true, true, true, true};
   std::vector<SiteSpec> sites;
+  std::shared_ptr<const ReasonTree> reasons;  // null: reasons are free text
 
   // Every machine, in file order.
   std::vector<const MachineSpec*> machines() const;
