@@ -571,6 +571,9 @@ void Client::Impl::recover() {
         recreate_expired_subscriptions(since, true);
       }
       ++reconnects;
+      // Reconnected as of now, before the event: a loss is a relapse only within
+      // reconnect_stable_after_ms of what the event reports, however long the pipeline takes to fill.
+      recovered_at = Clock::now();
       emit(ClientEvent{ClientEvent::Kind::reconnected, 0, status::good, since, DateTime::now(), 0, 0,
                        survived ? "session reactivated" : "new session"});
       {
@@ -578,7 +581,6 @@ void Client::Impl::recover() {
         for (auto& [id, sub] : subscriptions) sub->touch();
       }
       fill_publish_pipeline();
-      recovered_at = Clock::now();
       backoff_ms = delay_ms;
       return;
     } catch (const std::exception& e) {
