@@ -36,6 +36,7 @@ std::pair<std::string, DataType> sparkplug_tag_metric(const TagConfig& tag) {
     case SignalKind::count: return {"count:" + tag.signal_name, DataType::UInt64};
     case SignalKind::product: return {"product", DataType::String};
     case SignalKind::sample: return {sample_metric_name(tag.signal_name), DataType::Double};
+    case SignalKind::reason: return {"reason", DataType::String};
   }
   return {"state", DataType::String};
 }
