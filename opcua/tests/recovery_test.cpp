@@ -275,15 +275,24 @@ TEST_F(OpcuaRobustnessTest, FailureAfterEveryReconnectKeepsTheBackoffGrowing) {
   })) << "no growing backoff";
   EXPECT_EQ(delays, (std::vector<uint32_t>{100, 200, 400, 800, 1000}));
   proxy.cut_after_server_bytes(0);
-  // Once a reconnect holds, the values flow again (the session survived).
+  // Once a reconnect holds, the values flow again (the session survived). The reconnect is the
+  // `reconnected` event after the last relapse: values republished during the reconnect may come
+  // before that event, so the values alone do not say when the connection was back.
   const size_t before = rec.total;
-  ASSERT_TRUE(rec.wait_for(20s, [&] { return rec.total >= before + 50; }));
+  std::chrono::steady_clock::time_point held_since;
+  ASSERT_TRUE(rec.wait_for(20s, [&] {
+    size_t after_relapse = 0;
+    for (size_t i = 0; i < rec.events.size(); ++i)
+      if (rec.events[i].kind == ClientEvent::Kind::repeated_failure) after_relapse = i + 1;
+    for (size_t i = after_relapse; i < rec.events.size(); ++i)
+      if (rec.events[i].kind == ClientEvent::Kind::reconnected) {
+        held_since = rec.event_times[i];
+        return rec.total >= before + 50;
+      }
+    return false;
+  }));
   // A connection that held for reconnect_stable_after_ms starts the backoff over: a single cut
   // then is a plain loss, recovered at once, not a relapse.
-  const auto held_since = [&] {
-    std::lock_guard lock(rec.mutex);
-    return rec.event_times.back();
-  }();
   while (std::chrono::steady_clock::now() - held_since < 5500ms) std::this_thread::sleep_for(100ms);  // the subject: 5 s up
   size_t events_before = 0, relapses_before = 0;
   {
