@@ -79,7 +79,7 @@ try {
     await page.waitForFunction((b) => {
       const now = [...document.querySelectorAll('.tile[data-machine]')].map((e) => e.className + '|' + e.querySelector('[data-state]').textContent);
       return now.some((v, i) => v !== b[i]);
-    }, before, { timeout: 120000 });
+    }, before, { timeout: 240000 });  // a break of the demo's (30 min, all machines planned_stop) lasts 180 s at --speed 10
     await page.screenshot({ path: join(shots, '2-state-changed.png'), fullPage: true });
   });
 
