@@ -417,17 +417,25 @@ TEST(SparkplugEdge, RebirthCommandBrokerOutageReplayedAsHistoricalAndTheWillIsNd
 
   const auto messages = decode_node_messages(recorder->messages(), edge.dir());
   const auto s = sessions(messages);
-  ASSERT_EQ(s.size(), 3u);
+  // Three births at least: the first, the rebirth, the one after the outage. A slow build (ASan)
+  // may add one, a reconnect or a rebirth; each is a whole session all the same.
+  ASSERT_GE(s.size(), 3u);
   for (const auto& session : s) {
     expect_births(session);
     expect_seq_runs_and_wraps(session);
   }
   EXPECT_EQ(bd_seq(*s[0][0]), bd_seq(*s[1][0])) << "a rebirth keeps the session's bdSeq";
-  EXPECT_EQ(bd_seq(*s[2][0]), bd_seq(*s[0][0]) + 1) << "a new connection is a new bdSeq";
+  bool new_connection = false;
+  for (std::size_t k = 1; k < s.size(); ++k) {
+    const auto step = bd_seq(*s[k][0]) - bd_seq(*s[k - 1][0]);
+    EXPECT_TRUE(step == 0 || step == 1) << "bdSeq goes up by one per connection, session " << k;
+    new_connection = new_connection || step == 1;
+  }
+  EXPECT_TRUE(new_connection) << "a new connection is a new bdSeq";
   // The last NDEATH is the killed edge's will (the broker's shutdown may have sent the first session's).
   const auto death = std::find_if(messages.rbegin(), messages.rend(), [](const Decoded& m) { return m.type() == "NDEATH"; });
   ASSERT_NE(death, messages.rend());
-  EXPECT_EQ(bd_seq(*death), bd_seq(*s[2][0]));
+  EXPECT_EQ(bd_seq(*death), bd_seq(*s.back()[0]));
   // After the outage each device's backlog comes first, flagged historical, then live data.
   std::size_t historical = 0;
   for (std::size_t k = 0; k < s.size(); ++k) {
@@ -436,7 +444,7 @@ TEST(SparkplugEdge, RebirthCommandBrokerOutageReplayedAsHistoricalAndTheWillIsNd
       if (m->type() != "DDATA") continue;
       for (const auto& metric : m->payload["metrics"]) {
         const bool hist = metric.value("isHistorical", false);
-        historical += k == 2 && hist;
+        historical += k >= 2 && hist;
         if (hist) EXPECT_FALSE(live_seen[m->device()]) << "historical after live data in session " << k;
         else live_seen[m->device()] = true;
       }
