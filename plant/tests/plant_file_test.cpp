@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "oee/plant/plant_file.h"
+#include "plant_error_of.h"
 
 namespace oee::plant {
 
@@ -23,14 +24,6 @@ sites:
                 states: {"1": running, "2": stopped, "3": setup}   # raw value -> canonical state
 )";
 
-std::string error_of(const std::string& yaml) {
-  try {
-    load_plant_yaml(yaml, "plant.yaml");
-  } catch (const PlantFileError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 }  // namespace
 
 TEST(PlantFile, LoadsTheContractExample) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "oee/plant/plant_file.h"
+#include "plant_error_of.h"
 
 namespace oee::plant {
 
@@ -36,14 +37,6 @@ std::string with(std::string yaml, const std::string& from, const std::string& t
   return yaml.replace(yaml.find(from), from.size(), to);
 }
 
-std::string error_of(const std::string& yaml) {
-  try {
-    load_plant_yaml(yaml, "plant.yaml");
-  } catch (const PlantFileError& e) {
-    return e.what();
-  }
-  return "no error";
-}
 }  // namespace
 
 TEST(ReasonTreeFile, LoadsTheTreeAndEachMachinesPlcCodes) {
