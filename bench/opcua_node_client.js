@@ -1,17 +1,31 @@
 // Baseline for bench/opcua_subscribe.sh: node-opcua's own client subscribed to the same items with
 // the same parameters as `oee opcua subscribe` (publishing 1 s, sampling 0, queue 10). Counts values
 // without printing them; prints "subscribed" on stderr when ready and the count on SIGTERM.
+// Usage: node opcua_node_client.js URL ITEMS [POLICY MODE PKI_DIR]   (default: None)
 "use strict";
-const { OPCUAClient, AttributeIds, TimestampsToReturn, ClientMonitoredItemGroup, MessageSecurityMode, SecurityPolicy } =
-  require("node-opcua");
+const path = require("path");
+const {
+  OPCUAClient, AttributeIds, TimestampsToReturn, ClientMonitoredItemGroup, MessageSecurityMode, SecurityPolicy,
+  OPCUACertificateManager,
+} = require("node-opcua");
+
+function securityOptions(policy, mode, pkiDir) {
+  if (!policy || policy === "None") return { securityMode: MessageSecurityMode.None, securityPolicy: SecurityPolicy.None };
+  if (!(policy in SecurityPolicy) || !(mode in MessageSecurityMode) || !pkiDir)
+    throw new Error(`bad security arguments: policy ${policy} mode ${mode} pki ${pkiDir}`);
+  // Its own PKI (certificate made on first use), trusting the bench's server like ours does.
+  const clientCertificateManager = new OPCUACertificateManager({
+    rootFolder: path.resolve(pkiDir), automaticallyAcceptUnknownCertificate: true,
+  });
+  return { securityMode: MessageSecurityMode[mode], securityPolicy: SecurityPolicy[policy], clientCertificateManager };
+}
 
 async function main() {
   const url = process.argv[2];
   const items = parseInt(process.argv[3] || "10000", 10);
   const client = OPCUAClient.create({
     endpointMustExist: false,
-    securityMode: MessageSecurityMode.None,
-    securityPolicy: SecurityPolicy.None,
+    ...securityOptions(process.argv[4], process.argv[5], process.argv[6]),
     connectionStrategy: { maxRetry: 3, initialDelay: 500, maxDelay: 2000 },
   });
   await client.connect(url);

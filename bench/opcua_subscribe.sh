@@ -2,13 +2,16 @@
 # Benchmark: our OPC UA client (`oee opcua subscribe --summary`) against node-opcua's own client
 # (bench/opcua_node_client.js), each subscribed alone to the same 10,000 counters of the node-opcua
 # test server (publishing 1 s, counters change every second). Measures CPU seconds over a steady
-# window after the subscription is up, and peak RSS (VmHWM), from /proc.
+# window after the subscription is up, and peak RSS (VmHWM), from /proc. Four runs against one
+# server: ours with None, ours with SignAndEncrypt, node-opcua with SignAndEncrypt, node-opcua with
+# None (policy BENCH_OPCUA_POLICY, default Basic256Sha256).
 # Usage: bench/opcua_subscribe.sh BUILD_DIR    (BENCH_QUICK=1: 15 s window instead of 60 s)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:?usage: opcua_subscribe.sh BUILD_DIR}
 oee="$build/bin/oee"
 items=${BENCH_OPCUA_ITEMS:-10000}
+policy=${BENCH_OPCUA_POLICY:-Basic256Sha256}
 window=60
 [ "${BENCH_QUICK:-0}" = 1 ] && window=15
 warmup=5
@@ -16,7 +19,9 @@ source "$root/bench/common.bash"
 
 port=$(free_port)
 url="opc.tcp://127.0.0.1:$port"
+# None and the secured policy in the same server, so every run reads the same counters.
 node "$root/opcua/tests/peer/server.js" --port "$port" --counters "$items" --rate-ms 1000 --pki "$work/pki" \
+  --security-policies "None,$policy" --security-modes "None,SignAndEncrypt" \
   >"$work/server.out" 2>"$work/server.err" &
 pids+=($!)
 for _ in $(seq 600); do grep -qs "^READY" "$work/server.out" && break; sleep 0.1; done
@@ -55,15 +60,38 @@ measure() {
 
 nodes=()
 for ((i = 0; i < items; i++)); do nodes+=(--node "ns=1;s=Counter.$i"); done
-measure ours "$oee" opcua subscribe "$url" "${nodes[@]}" --interval-ms 1000 --sampling-ms 0 --queue-size 10 --summary
-ours_cpu=$cpu_per_window ours_rss=$rss_mib ours_total=$total_cpu ours_values=$values_line
-measure node node "$root/bench/opcua_node_client.js" "$url" "$items"
-node_cpu=$cpu_per_window node_rss=$rss_mib node_total=$total_cpu node_values=$values_line
+# Our PKI trusts the server the documented way: its certificate lands in rejected/ and is moved.
+"$oee" opcua endpoints "$url" --pki-dir "$work/client-pki" >/dev/null 2>&1 || true
+mv "$work"/client-pki/rejected/*.der "$work/client-pki/trusted/certs/"
+secured=(--security-policy "$policy" --security-mode SignAndEncrypt --pki-dir "$work/client-pki")
 
-echo "opcua_subscribe: $items items, ${window}s window after subscription + ${warmup}s warmup"
-echo "  ours:       CPU ${ours_cpu}s in window (${ours_total}s incl. start), peak RSS ${ours_rss} MiB, $ours_values"
-echo "  node-opcua: CPU ${node_cpu}s in window (${node_total}s incl. start), peak RSS ${node_rss} MiB, $node_values"
+rows=()
+# run LABEL COMMAND...: measures one client and keeps its row.
+run() {
+  local label=$1
+  shift
+  measure "${label// /_}" "$@"
+  rows+=("$label|$cpu_per_window|$total_cpu|$rss_mib|$values_line")
+  eval "cpu_${label// /_}=$cpu_per_window rss_${label// /_}=$rss_mib"
+}
+run "ours None" "$oee" opcua subscribe "$url" "${nodes[@]}" --interval-ms 1000 --sampling-ms 0 --queue-size 10 --summary
+run "ours SignAndEncrypt" "$oee" opcua subscribe "$url" "${nodes[@]}" --interval-ms 1000 --sampling-ms 0 --queue-size 10 \
+  --summary "${secured[@]}"
+run "node SignAndEncrypt" node "$root/bench/opcua_node_client.js" "$url" "$items" "$policy" SignAndEncrypt "$work/node-pki"
+run "node None" node "$root/bench/opcua_node_client.js" "$url" "$items"
+
+echo "opcua_subscribe: $items items, ${window}s window after subscription + ${warmup}s warmup, secured: $policy"
+for row in "${rows[@]}"; do
+  IFS='|' read -r label cpu total rss values <<<"$row"
+  printf '  %-22s CPU %ss in window (%ss incl. start), peak RSS %s MiB, %s\n' "$label:" "$cpu" "$total" "$rss" "$values"
+done
 printf 'BENCH\topcua subscribe %s items: CPU per %ss\t%s\tCPU s\tnode-opcua client\t%s\tlower\t<= 0.1 x baseline\n' \
-  "$items" "$window" "$ours_cpu" "$node_cpu"
+  "$items" "$window" "$cpu_ours_None" "$cpu_node_None"
 printf 'BENCH\topcua subscribe %s items: peak RSS\t%s\tMiB\tnode-opcua client\t%s\tlower\t<= 32\n' \
-  "$items" "$ours_rss" "$node_rss"
+  "$items" "$rss_ours_None" "$rss_node_None"
+printf 'BENCH\topcua subscribe %s items %s SignAndEncrypt: CPU per %ss\t%s\tCPU s\tnode-opcua client\t%s\tlower\t<= 0.1 x baseline\n' \
+  "$items" "$policy" "$window" "$cpu_ours_SignAndEncrypt" "$cpu_node_SignAndEncrypt"
+printf 'BENCH\topcua subscribe %s items %s SignAndEncrypt: peak RSS\t%s\tMiB\tnode-opcua client\t%s\tlower\t<= 32\n' \
+  "$items" "$policy" "$rss_ours_SignAndEncrypt" "$rss_node_SignAndEncrypt"
+printf 'BENCH\topcua subscribe %s items %s SignAndEncrypt vs None: CPU per %ss\t%s\tCPU s\tours with None\t%s\tlower\t-\n' \
+  "$items" "$policy" "$window" "$cpu_ours_SignAndEncrypt" "$cpu_ours_None"
