@@ -87,6 +87,12 @@ void OpcuaPeer::start() {
     args.insert(args.end(), {"--security-policies", options_.security_policies, "--security-modes", options_.security_modes});
   }
   if (options_.disable_discovery) args.push_back("--disable-discovery");
+  if (!options_.certificate_file.empty()) {
+    args.insert(args.end(), {"--certificate", options_.certificate_file, "--private-key", options_.private_key_file});
+  }
+  if (options_.accept_user_certificates) args.push_back("--accept-user-certificates");
+  if (!options_.allow_anonymous) args.push_back("--no-anonymous");
+  args.insert(args.begin() + 1, options_.node_flags.begin(), options_.node_flags.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

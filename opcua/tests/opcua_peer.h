@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace oee::opcua::testing {
 
@@ -20,6 +21,13 @@ struct PeerOptions {
   std::string security_policies;
   std::string security_modes;
   bool disable_discovery = false;  // no None endpoint at all, not even for GetEndpoints
+  // The server's certificate and key (PEM files) instead of node-opcua's own; empty: its own.
+  std::string certificate_file;
+  std::string private_key_file;
+  bool accept_user_certificates = false;  // X.509 user tokens with any certificate (signature checked)
+  bool allow_anonymous = true;            // false: a session needs a user name or certificate
+  // Flags for node itself, before the script (e.g. --security-revert=CVE-2023-46809).
+  std::vector<std::string> node_flags;
 };
 
 class OpcuaPeer {

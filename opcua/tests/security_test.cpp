@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -231,19 +230,11 @@ TEST_F(OpcuaSecurityServer, TamperedChunkFailsTheSignatureCheckAndClosesTheConne
   Recorder recorder;
   client.set_event_handler(recorder.event_handler());
   client.connect();
-  SubscriptionSettings settings;
-  settings.publishing_interval_ms = 100;
-  const uint32_t sub = client.create_subscription(settings, recorder.handler());
-  const MonitoredItemRequest item = counter_item();
-  client.create_monitored_items(sub, std::span(&item, 1));
-  ASSERT_TRUE(recorder.wait_for(10s, [&] { return recorder.total >= 1; }));
+  ASSERT_TRUE(testing::subscribe_counter_and_wait(client, recorder));
   // Flip the last byte of the next whole MSG chunk from the server (its signature or cipher text).
   std::atomic<bool> flipped{false};
   proxy.set_server_bytes_filter([&](char* data, size_t size) {
-    if (flipped || size < 64 || std::string_view(data, 3) != "MSG") return;
-    uint32_t chunk_size = 0;
-    std::memcpy(&chunk_size, data + 4, 4);
-    if (chunk_size != size) return;
+    if (flipped || !testing::is_whole_msg_chunk(data, size)) return;
     data[size - 1] ^= 0x5A;
     flipped = true;
   });

@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "oee/opcua/client.h"
@@ -96,6 +98,25 @@ inline MonitoredItemRequest item_for(NodeId id) {
   MonitoredItemRequest item;
   item.node_id = std::move(id);
   return item;
+}
+
+// Subscribes to Counter.0 every 100 ms with the recorder's handlers; true once its first value
+// arrived (the channel carries data, so a fault injected now hits a running subscription).
+inline bool subscribe_counter_and_wait(Client& client, Recorder& recorder) {
+  SubscriptionSettings settings;
+  settings.publishing_interval_ms = 100;
+  const uint32_t sub = client.create_subscription(settings, recorder.handler());
+  const MonitoredItemRequest item = item_for(NodeId(1, "Counter.0"));
+  client.create_monitored_items(sub, std::span(&item, 1));
+  return recorder.wait_for(std::chrono::seconds(10), [&] { return recorder.total >= 1; });
+}
+
+// Whether one read from the server holds exactly one whole MSG chunk (a proxy filter's target).
+inline bool is_whole_msg_chunk(const char* data, size_t size) {
+  if (size < 64 || std::string_view(data, 3) != "MSG") return false;
+  uint32_t chunk_size = 0;
+  std::memcpy(&chunk_size, data + 4, 4);
+  return chunk_size == size;
 }
 
 inline std::vector<MonitoredItemRequest> counter_items(int count) {

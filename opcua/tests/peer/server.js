@@ -2,6 +2,7 @@
 // Usage: node server.js --port P [--counters N] [--rate-ms MS] [--pki DIR] [--small-buffers]
 //                       [--packml-start-ms MS]
 //        [--security-policies Basic256Sha256,... --security-modes Sign,SignAndEncrypt] [--disable-discovery]
+//        [--certificate PEM --private-key PEM] [--accept-user-certificates] [--no-anonymous]
 // Prints "READY port=P" on stdout once it accepts connections; exits on SIGTERM/SIGINT.
 "use strict";
 const path = require("path");
@@ -25,6 +26,10 @@ const smallBuffers = process.argv.includes("--small-buffers") || process.env.OPC
 const securityPolicies = arg("--security-policies", "");
 const securityModes = arg("--security-modes", "");
 const disableDiscovery = process.argv.includes("--disable-discovery");
+const certificateFile = arg("--certificate", "");
+const privateKeyFile = arg("--private-key", "");
+const acceptUserCertificates = process.argv.includes("--accept-user-certificates");
+const allowAnonymous = !process.argv.includes("--no-anonymous");
 
 const users = { operator: "secret" };
 
@@ -37,7 +42,7 @@ async function main() {
   const options = {
     port,
     serverCertificateManager,
-    allowAnonymous: true,
+    allowAnonymous,
     userManager: { isValidUser: (user, password) => users[user] === password },
     serverCapabilities: {
       maxSessions: 50,
@@ -60,6 +65,18 @@ async function main() {
     options.securityPolicies = securityPolicies.split(",").map((name) => SecurityPolicy[name]);
     options.securityModes = securityModes.split(",").map((name) => MessageSecurityMode[name]);
     options.disableDiscovery = disableDiscovery;
+  }
+  if (certificateFile) {
+    // A certificate the test made (e.g. an expired one) instead of node-opcua's own.
+    options.certificateFile = certificateFile;
+    options.privateKeyFile = privateKeyFile;
+  }
+  if (acceptUserCertificates) {
+    // X.509 user tokens: the token's signature is still checked, any user certificate is trusted.
+    options.userCertificateManager = new OPCUACertificateManager({
+      automaticallyAcceptUnknownCertificate: true,
+      rootFolder: path.join(pkiDir, "user"),
+    });
   }
   if (smallBuffers) {
     // The smallest buffers the spec allows, so any message above ~8 KB is chunked both ways.
