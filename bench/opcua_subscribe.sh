@@ -62,6 +62,8 @@ nodes=()
 for ((i = 0; i < items; i++)); do nodes+=(--node "ns=1;s=Counter.$i"); done
 # Our PKI trusts the server the documented way: its certificate lands in rejected/ and is moved.
 "$oee" opcua endpoints "$url" --pki-dir "$work/client-pki" >/dev/null 2>&1 || true
+compgen -G "$work/client-pki/rejected/*.der" >/dev/null ||
+  { echo "opcua_subscribe.sh: our PKI did not put the server's certificate in rejected/" >&2; exit 1; }
 mv "$work"/client-pki/rejected/*.der "$work/client-pki/trusted/certs/"
 secured=(--security-policy "$policy" --security-mode SignAndEncrypt --pki-dir "$work/client-pki")
 
