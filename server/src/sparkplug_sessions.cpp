@@ -1,5 +1,8 @@
 #include "sparkplug_sessions.h"
 
+#include <iterator>
+#include <utility>
+
 namespace oee::server {
 namespace {
 
@@ -38,6 +41,18 @@ SparkplugSessions::SparkplugSessions(const PlantModel& plant, DurationMs reorder
 SparkplugHostStats SparkplugSessions::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
+}
+
+SparkplugSessions::Pending SparkplugSessions::take_events() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(pending_, Pending{});
+}
+
+void SparkplugSessions::add_pending(std::vector<Event>& events, std::string_view origin) {
+  if (events.empty()) return;
+  if (pending_.events.empty()) pending_.origin = origin;
+  else if (pending_.origin != origin) pending_.origin = "sparkplug";
+  pending_.events.insert(pending_.events.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
 }
 
 void SparkplugSessions::dead_letter(const Held& m, const std::string& reason) {
@@ -201,7 +216,7 @@ void SparkplugSessions::take_data(Node& node, Scope& scope, const Held& m, bool 
     }
   }
   stats_.events += events.size();
-  if (!events.empty()) out_.ingest(std::move(events), m.topic_text);
+  add_pending(events, m.topic_text);
 }
 
 void SparkplugSessions::die(const std::vector<const MachineSpec*>& machines, Scope& scope, TimeMs now) {
@@ -218,7 +233,7 @@ void SparkplugSessions::die(const std::vector<const MachineSpec*>& machines, Sco
     last_heartbeat_.erase(m->path);
   }
   stats_.heartbeats += events.size();
-  if (!events.empty()) out_.ingest(std::move(events), "sparkplug death");
+  add_pending(events, "sparkplug death");
 }
 
 void SparkplugSessions::heartbeats(const std::vector<const MachineSpec*>& machines, TimeMs now, std::vector<Event>& out) {
