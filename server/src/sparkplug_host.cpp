@@ -115,7 +115,11 @@ void SparkplugHost::handle(std::string_view topic, std::string_view payload) {
 void SparkplugHost::handle_batch(std::span<const transport::ReceivedMessage> messages) {
   for (const auto& m : messages) take_message(m);
   auto pending = sessions_->take_events();
-  if (!pending.events.empty()) service_.ingest(std::move(pending.events), pending.origin);
+  if (pending.events.empty()) return;
+  const IngestReport r = service_.ingest(std::move(pending.events), pending.origin);
+  std::lock_guard lock(mutex_);
+  events_inserted_ += r.inserted;
+  ++batches_;
 }
 
 void SparkplugHost::take_message(const transport::ReceivedMessage& m) {
@@ -145,6 +149,8 @@ SparkplugHostStats SparkplugHost::stats() const {
   auto s = sessions_->stats();
   std::lock_guard lock(mutex_);
   s.state_published = state_published_;
+  s.events_inserted = events_inserted_;
+  s.batches = batches_;
   return s;
 }
 

@@ -211,7 +211,9 @@ void SparkplugSessions::take_data(Node& node, Scope& scope, const Held& m, bool 
     for (const auto& route : routes) {
       Event e;
       std::string error;
-      if (metric_event(route, value, metric_time(m.decoded, metric, now), birth, e, error)) events.push_back(std::move(e));
+      if (metric_event(route, value, metric_time(m.decoded, metric, now), birth, e, error) &&
+          (e.type != EventType::counter || counter_rollover(metric, e.rollover, error)))
+        events.push_back(std::move(e));
       else if (!error.empty()) dead_letter(m, "metric '" + name + "': " + error);
     }
   }

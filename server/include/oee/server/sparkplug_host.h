@@ -37,6 +37,8 @@ struct SparkplugHostConfig {
 struct SparkplugHostStats {
   std::uint64_t messages = 0;
   std::uint64_t events = 0;            // handed to the ingest path
+  std::uint64_t events_inserted = 0;   // of those from received messages, committed new to the store
+  std::uint64_t batches = 0;           // commits of received messages (one per batch with events)
   std::uint64_t dead_letters = 0;      // payloads or metrics refused, with the reason
   std::uint64_t unmapped_metrics = 0;  // metrics no machine maps (ignored)
   std::uint64_t rebirths_requested = 0;
@@ -84,6 +86,8 @@ class SparkplugHost {
   std::int64_t state_timestamp_ms_ = 0;  // birth and will carry the same (Sparkplug 3.0)
   mutable std::mutex mutex_;
   std::uint64_t state_published_ = 0;
+  std::uint64_t events_inserted_ = 0;
+  std::uint64_t batches_ = 0;
   std::unique_ptr<SparkplugSessions> sessions_;
   std::unique_ptr<transport::AckingSubscriber> subscriber_;  // spBv1.0/#, acknowledged after the commit
   std::unique_ptr<transport::MqttClient> publisher_;         // STATE (and its will) and NCMD
