@@ -39,13 +39,15 @@ struct Process {
   std::uint16_t port = 0;
 };
 
-Process start_server(const std::filesystem::path& dir, const std::string& name, std::vector<std::string> extra) {
+// `log`: the log file's name (a restart's own, so that the old one's "listening on" is not read).
+Process start_server(const std::filesystem::path& dir, const std::string& name, std::vector<std::string> extra,
+                     const std::string& log = "") {
   std::filesystem::create_directories(dir / name);
   std::vector<std::string> argv = {OEE_BINARY, "serve", "--plant", (dir / "plant.yaml").string(), "--data-dir", (dir / name).string(),
                                    "--listen", "127.0.0.1:0", "--mqtt-client-id", "oee-" + name, "--mqtt-reconnect-min-ms", "200"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   Process p;
-  p.child = std::make_unique<oee::testing::ChildProcess>(argv, (dir / (name + ".log")).string());
+  p.child = std::make_unique<oee::testing::ChildProcess>(argv, (dir / (log.empty() ? name + ".log" : log)).string());
   EXPECT_TRUE(p.child->wait_for_output("listening on", 60s)) << p.child->output();
   p.port = oee::testing::listening_port(p.child->output());
   return p;
@@ -73,16 +75,20 @@ bool stored_past(std::uint16_t port, oee::TimeMs t) {
   return kpis(port, t, t + 10 * oee::kMsPerMinute, "").find("\"total_count\":0,") == std::string::npos;
 }
 
-TEST(ServeSparkplug, EdgeInSparkplugModeToTheHostMakesTheKpisOfTheJsonPath) {
-  const auto dir = std::filesystem::temp_directory_path() / ("oee-serve-sparkplug-" + std::to_string(::getpid()));
+// Both paths from the same start; with `kill_midstream` the host's server is SIGKILLed once it stored
+// the first 20 simulated minutes, and started again on its data: its persistent session hands over
+// what came meanwhile or was not committed, so its KPIs still equal the JSON path's (a lost state
+// or a count stored twice would show).
+void expect_sparkplug_kpis_equal_json(const std::string& name, bool kill_midstream) {
+  const auto dir = std::filesystem::temp_directory_path() / ("oee-serve-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "plant.yaml") << kPlant;
   ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
   oee::testing::Broker broker(dir);
   // The host's server takes no JSON topic of the edges (a filter nothing publishes to).
-  Process sparkplug = start_server(dir, "sparkplug-server", {"--mqtt", broker.url(), "--mqtt-topic", "oee/v1/nothing/#",
-                                                             "--sparkplug-host-id", "scada"});
+  const std::vector<std::string> host_flags = {"--mqtt", broker.url(), "--mqtt-topic", "oee/v1/nothing/#", "--sparkplug-host-id", "scada"};
+  Process sparkplug = start_server(dir, "sparkplug-server", host_flags);
   Process json = start_server(dir, "json-server", {"--mqtt", broker.url()});
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
   ASSERT_TRUE(broker.subscribed("oee-json-server", "oee/v1/#", 30s));
@@ -92,6 +98,14 @@ TEST(ServeSparkplug, EdgeInSparkplugModeToTheHostMakesTheKpisOfTheJsonPath) {
   auto sparkplug_edge = start_edge(dir, "sparkplug-edge", broker.url(), start,
                                    "  format: sparkplug\n  sparkplug: {group: plant, node: edge1, primary_host: scada}\n");
   auto json_edge = start_edge(dir, "json-edge", broker.url(), start, "");
+  if (kill_midstream) {
+    ASSERT_TRUE(eventually([&] { return stored_past(sparkplug.port, start + 20 * oee::kMsPerMinute); }, 60s)) << sparkplug_edge->output();
+    const bool window_stored = stored_past(sparkplug.port, window_end);
+    EXPECT_EQ(sparkplug.child->kill(SIGKILL), -SIGKILL);
+    ASSERT_FALSE(window_stored) << "killed after the window: the test proves little";
+    sparkplug = start_server(dir, "sparkplug-server", host_flags, "sparkplug-server-restarted.log");
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  }
   // Both stored well past the window, then stopped (the queues drain).
   const oee::TimeMs settled = window_end + oee::kMsPerHour;
   ASSERT_TRUE(eventually([&] { return stored_past(sparkplug.port, settled) && stored_past(json.port, settled); }, 120s))
@@ -109,6 +123,14 @@ TEST(ServeSparkplug, EdgeInSparkplugModeToTheHostMakesTheKpisOfTheJsonPath) {
   EXPECT_EQ(sparkplug.child->kill(SIGTERM), 0);
   EXPECT_EQ(json.child->kill(SIGTERM), 0);
   std::filesystem::remove_all(dir);
+}
+
+TEST(ServeSparkplug, EdgeInSparkplugModeToTheHostMakesTheKpisOfTheJsonPath) {
+  expect_sparkplug_kpis_equal_json("sparkplug", false);
+}
+
+TEST(ServeSparkplug, HostServerSigkilledMidStreamLosesNothingAndStoresNothingTwice) {
+  expect_sparkplug_kpis_equal_json("sparkplug-kill", true);
 }
 
 }  // namespace

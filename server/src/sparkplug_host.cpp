@@ -28,7 +28,9 @@ bool says_offline(std::string_view payload) {
 constexpr std::size_t kMaxPayloadBytes = 16u << 20;
 
 transport::MqttOptions subscriber_options(transport::MqttOptions o) {
-  o.clean_session = true;  // a host's session is its STATE, not the broker's queue
+  // Persistent: what comes while the server is down, or came but was not committed, the broker keeps
+  // and hands over when it is back (then taken up from named data: SparkplugSessions::adopt).
+  o.clean_session = false;
   o.subscriptions = {std::string(sp::kNamespace) + "/#"};
   o.will_topic.clear();
   return o;

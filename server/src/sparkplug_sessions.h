@@ -61,6 +61,8 @@ class SparkplugSessions {
     std::string group, name;
     bool born = false;              // NBIRTH taken, no NDEATH since
     bool awaiting_rebirth = false;  // asked for one after a gap; data refused until the NBIRTH
+    bool seen = false;              // a birth or death of it came since this host started
+    bool adopted = false;           // its session taken up from named data (no birth seen yet)
     std::uint64_t bd_seq = 0;
     std::uint64_t next_seq = 0;
     Scope own;
@@ -76,6 +78,7 @@ class SparkplugSessions {
   void take_sequenced(Node& node, const Held& m, TimeMs now);
   void take_data(Node& node, Scope& scope, const Held& m, bool birth, TimeMs now);
   void refuse_before_birth(Node& node, const Held& m, TimeMs now, std::string_view why);
+  bool adopt(Node& node, const Held& m, TimeMs now);
   void close_gap(Node& node, TimeMs now);
   void ask_rebirth(Node& node, TimeMs now);
   void die(const std::vector<const MachineSpec*>& machines, Scope& scope, TimeMs now);
