@@ -24,6 +24,25 @@ bool says_offline(std::string_view payload) {
   return value != std::string_view::npos && payload.substr(value, 5) == "false";
 }
 
+// A payload larger than this is dead-lettered unread (a Sparkplug message is a few kB at most).
+constexpr std::size_t kMaxPayloadBytes = 16u << 20;
+
+transport::MqttOptions subscriber_options(transport::MqttOptions o) {
+  // Persistent: what comes while the server is down, or came but was not committed, the broker keeps
+  // and hands over when it is back (then taken up from named data: SparkplugSessions::adopt).
+  o.clean_session = false;
+  o.subscriptions = {std::string(sp::kNamespace) + "/#"};
+  o.will_topic.clear();
+  return o;
+}
+
+transport::MqttOptions publisher_options(transport::MqttOptions o) {
+  o.client_id += "-state";
+  o.clean_session = true;
+  o.subscriptions.clear();
+  return o;
+}
+
 }  // namespace
 
 std::string check_sparkplug_host_id(std::string_view host_id) {
@@ -44,16 +63,16 @@ SparkplugHost::SparkplugHost(PlantService& service, SparkplugHostConfig config)
   };
   out.publish = [this](const std::string& topic, const std::string& payload) { publish(topic, payload, false); };
   sessions_ = std::make_unique<SparkplugSessions>(service.plant(), config_.reorder_timeout_ms, service.metrics(), std::move(out));
-  auto& o = config_.mqtt;
-  o.clean_session = true;  // a host's session is its STATE, not the broker's queue
-  o.subscriptions = {std::string(sp::kNamespace) + "/#"};
+  subscriber_ = std::make_unique<transport::AckingSubscriber>(
+      subscriber_options(config_.mqtt), [this](std::span<const transport::ReceivedMessage> batch) { handle_batch(batch); },
+      kMaxPayloadBytes);
+  auto o = publisher_options(config_.mqtt);
   o.will_topic = state_topic_;
   o.will_payload = state_payload(false, state_timestamp_ms_);
   o.will_retain = true;
   transport::MqttHandlers handlers;
   handlers.on_connection = [this](bool up, const std::string&) { on_connection(up); };
-  handlers.on_message = [this](std::string_view topic, std::string_view payload) { handle(topic, payload); };
-  client_ = std::make_unique<transport::MqttClient>(o, std::move(handlers));
+  publisher_ = std::make_unique<transport::MqttClient>(o, std::move(handlers));
   timer_ = std::make_unique<PeriodicTask>(100, [this] { tick(); }, [](const std::exception& e) {
     log_line("error", "sparkplug host", {{"error", e.what()}});
   });
@@ -62,17 +81,19 @@ SparkplugHost::SparkplugHost(PlantService& service, SparkplugHostConfig config)
 SparkplugHost::~SparkplugHost() { stop(); }
 
 void SparkplugHost::start() {
-  client_->start();
+  publisher_->start();
+  subscriber_->start();
   timer_->start();
 }
 
 void SparkplugHost::stop() {
   timer_->stop();
-  if (client_->connected()) client_->publish(state_topic_, state_payload(false, state_timestamp_ms_), 1, true);
-  client_->stop();
+  subscriber_->stop();
+  if (publisher_->connected()) publisher_->publish(state_topic_, state_payload(false, state_timestamp_ms_), 1, true);
+  publisher_->stop();
 }
 
-bool SparkplugHost::connected() const { return client_->connected(); }
+bool SparkplugHost::connected() const { return subscriber_->connected() && publisher_->connected(); }
 
 void SparkplugHost::on_connection(bool up) {
   if (up) publish_state_online();
@@ -85,13 +106,34 @@ void SparkplugHost::publish_state_online() {
 }
 
 void SparkplugHost::publish(const std::string& topic, const std::string& payload, bool retain) {
-  if (!client_ || !client_->publish(topic, payload, 1, retain)) log_line("warn", "sparkplug host: not published (not connected)", {{"topic", topic}});
+  if (!publisher_ || !publisher_->publish(topic, payload, 1, retain)) log_line("warn", "sparkplug host: not published (not connected)", {{"topic", topic}});
 }
 
 void SparkplugHost::handle(std::string_view topic, std::string_view payload) {
+  const transport::ReceivedMessage m{topic, payload, payload.size(), false};
+  handle_batch(std::span(&m, 1));
+}
+
+void SparkplugHost::handle_batch(std::span<const transport::ReceivedMessage> messages) {
+  for (const auto& m : messages) take_message(m);
+  auto pending = sessions_->take_events();
+  if (pending.events.empty()) return;
+  const IngestReport r = service_.ingest(std::move(pending.events), pending.origin);
+  std::lock_guard lock(mutex_);
+  events_inserted_ += r.inserted;
+  ++batches_;
+}
+
+void SparkplugHost::take_message(const transport::ReceivedMessage& m) {
+  const std::string_view topic = m.topic, payload = m.payload;
   auto parsed = sp::parse_topic(topic);
   if (!parsed) {
     service_.dead_letter(topic, payload, "sparkplug: not a Sparkplug B topic");
+    return;
+  }
+  if (payload.size() < m.payload_bytes) {
+    service_.dead_letter(topic, payload, "sparkplug: payload of " + std::to_string(m.payload_bytes) +
+                                             " bytes exceeds the limit of " + std::to_string(kMaxPayloadBytes) + " bytes");
     return;
   }
   if (parsed->type == sp::MessageType::STATE) {
@@ -109,6 +151,8 @@ SparkplugHostStats SparkplugHost::stats() const {
   auto s = sessions_->stats();
   std::lock_guard lock(mutex_);
   s.state_published = state_published_;
+  s.events_inserted = events_inserted_;
+  s.batches = batches_;
   return s;
 }
 

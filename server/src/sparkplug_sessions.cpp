@@ -1,5 +1,8 @@
 #include "sparkplug_sessions.h"
 
+#include <iterator>
+#include <utility>
+
 namespace oee::server {
 namespace {
 
@@ -40,6 +43,18 @@ SparkplugHostStats SparkplugSessions::stats() const {
   return stats_;
 }
 
+SparkplugSessions::Pending SparkplugSessions::take_events() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(pending_, Pending{});
+}
+
+void SparkplugSessions::add_pending(std::vector<Event>& events, std::string_view origin) {
+  if (events.empty()) return;
+  if (pending_.events.empty()) pending_.origin = origin;
+  else if (pending_.origin != origin) pending_.origin = "sparkplug";
+  pending_.events.insert(pending_.events.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+}
+
 void SparkplugSessions::dead_letter(const Held& m, const std::string& reason) {
   ++stats_.dead_letters;
   out_.dead_letter(m.topic_text, m.payload, "sparkplug: " + reason);
@@ -59,7 +74,7 @@ void SparkplugSessions::handle(const sp::Topic& topic, std::string_view topic_te
   if (fresh) node.group = topic.group, node.name = topic.edge_node;
   if (topic.type == MessageType::NBIRTH) return take_birth(node, m, now);
   if (topic.type == MessageType::NDEATH) return take_node_death(node, m, now);
-  if (!node.born) return refuse_before_birth(node, m, now, "before the node's NBIRTH");
+  if (!node.born && !adopt(node, m, now)) return refuse_before_birth(node, m, now, "before the node's NBIRTH");
   if (node.awaiting_rebirth) return refuse_before_birth(node, m, now, "while the node's Rebirth is awaited");
   take_in_order(node, std::move(m), now);
 }
@@ -67,7 +82,8 @@ void SparkplugSessions::handle(const sp::Topic& topic, std::string_view topic_te
 void SparkplugSessions::take_birth(Node& node, const Held& m, TimeMs now) {
   auto bd_seq = bd_seq_of(m.decoded);
   if (!bd_seq) return dead_letter(m, "NBIRTH without a bdSeq metric");
-  node.born = true;
+  node.born = node.seen = true;
+  node.adopted = false;
   node.awaiting_rebirth = false;
   node.bd_seq = *bd_seq;
   node.next_seq = (m.decoded.seq() + 1) % 256;
@@ -81,8 +97,9 @@ void SparkplugSessions::take_birth(Node& node, const Held& m, TimeMs now) {
 
 void SparkplugSessions::take_node_death(Node& node, const Held& m, TimeMs now) {
   // A death whose bdSeq is not the birth's is an older session's will: the node lives on.
-  if (!node.born || bd_seq_of(m.decoded) != node.bd_seq) return;
+  if (!node.born || (!node.adopted && bd_seq_of(m.decoded) != node.bd_seq)) return;
   node.born = false;
+  node.seen = true;
   node.held.clear();
   node.gap_since = 0;
   ++stats_.deaths;
@@ -129,6 +146,10 @@ void SparkplugSessions::take_sequenced(Node& node, const Held& m, TimeMs now) {
     case MessageType::NDATA: return take_data(node, node.own, m, false, now);
     case MessageType::DDATA: {
       auto it = node.devices.find(device);
+      if (node.adopted && it == node.devices.end()) {
+        it = node.devices.try_emplace(device).first;
+        it->second.alive = true;
+      }
       if (it == node.devices.end() || !it->second.alive) return refuse_before_birth(node, m, now, "before the device's DBIRTH");
       return take_data(node, it->second, m, false, now);
     }
@@ -139,6 +160,21 @@ void SparkplugSessions::take_sequenced(Node& node, const Held& m, TimeMs now) {
 void SparkplugSessions::refuse_before_birth(Node& node, const Held& m, TimeMs now, std::string_view why) {
   dead_letter(m, std::string(sp::message_type_name(m.topic.type)) + " " + std::string(why) + ": Rebirth requested");
   if (node.rebirth_asked_at == 0 || now - node.rebirth_asked_at >= reorder_timeout_ms_) ask_rebirth(node, now);
+}
+
+// Data of a node this host has not seen born or die since it started (a restart: the broker hands
+// over what the persistent session kept) is taken when it names every metric (no alias to resolve),
+// its seq starting the order; a Rebirth is asked at once, and its NBIRTH replaces the adopted session.
+bool SparkplugSessions::adopt(Node& node, const Held& m, TimeMs now) {
+  if (node.seen || !m.decoded.has_seq() || (m.topic.type != MessageType::NDATA && m.topic.type != MessageType::DDATA)) return false;
+  for (const auto& metric : m.decoded.metrics())
+    if (!metric.has_name() || !metric.has_datatype()) return false;
+  node.born = node.adopted = true;
+  node.next_seq = m.decoded.seq() % 256;
+  node.own = Scope{};
+  node.own.alive = true;
+  ask_rebirth(node, now);
+  return true;
 }
 
 void SparkplugSessions::ask_rebirth(Node& node, TimeMs now) {
@@ -196,12 +232,14 @@ void SparkplugSessions::take_data(Node& node, Scope& scope, const Held& m, bool 
     for (const auto& route : routes) {
       Event e;
       std::string error;
-      if (metric_event(route, value, metric_time(m.decoded, metric, now), birth, e, error)) events.push_back(std::move(e));
+      if (metric_event(route, value, metric_time(m.decoded, metric, now), birth, e, error) &&
+          (e.type != EventType::counter || counter_rollover(metric, e.rollover, error)))
+        events.push_back(std::move(e));
       else if (!error.empty()) dead_letter(m, "metric '" + name + "': " + error);
     }
   }
   stats_.events += events.size();
-  if (!events.empty()) out_.ingest(std::move(events), m.topic_text);
+  add_pending(events, m.topic_text);
 }
 
 void SparkplugSessions::die(const std::vector<const MachineSpec*>& machines, Scope& scope, TimeMs now) {
@@ -218,7 +256,7 @@ void SparkplugSessions::die(const std::vector<const MachineSpec*>& machines, Sco
     last_heartbeat_.erase(m->path);
   }
   stats_.heartbeats += events.size();
-  if (!events.empty()) out_.ingest(std::move(events), "sparkplug death");
+  add_pending(events, "sparkplug death");
 }
 
 void SparkplugSessions::heartbeats(const std::vector<const MachineSpec*>& machines, TimeMs now, std::vector<Event>& out) {

@@ -20,7 +20,7 @@
 namespace oee::server {
 
 struct SparkplugOutput {
-  std::function<void(std::vector<Event> events, std::string_view origin)> ingest;
+  std::function<void(std::vector<Event> events, std::string_view origin)> ingest;  // the timer's heartbeats
   std::function<void(std::string_view origin, std::string_view payload, std::string_view reason)> dead_letter;
   std::function<void(const std::string& topic, const std::string& payload)> publish;  // Rebirth NCMD
 };
@@ -28,8 +28,15 @@ struct SparkplugOutput {
 class SparkplugSessions {
  public:
   SparkplugSessions(const PlantModel& plant, DurationMs reorder_timeout_ms, Metrics& metrics, SparkplugOutput out);
-  // A message of an edge node (not STATE) received at `now`.
+  // A message of an edge node (not STATE) received at `now`. Its events wait for take_events(), so
+  // that the messages of a batch are stored in one commit.
   void handle(const sparkplug::Topic& topic, std::string_view topic_text, std::string_view payload, TimeMs now);
+  struct Pending {
+    std::vector<Event> events;
+    std::string origin;  // the topic when all came from one, else "sparkplug"
+  };
+  // The events of the messages handled since the last call.
+  Pending take_events();
   // Gaps open longer than the reorder timeout: their held messages are dead-lettered and the node is
   // asked for a Rebirth. Heartbeats for the machines of live nodes and devices.
   void tick(TimeMs now);
@@ -54,6 +61,8 @@ class SparkplugSessions {
     std::string group, name;
     bool born = false;              // NBIRTH taken, no NDEATH since
     bool awaiting_rebirth = false;  // asked for one after a gap; data refused until the NBIRTH
+    bool seen = false;              // a birth or death of it came since this host started
+    bool adopted = false;           // its session taken up from named data (no birth seen yet)
     std::uint64_t bd_seq = 0;
     std::uint64_t next_seq = 0;
     Scope own;
@@ -69,11 +78,13 @@ class SparkplugSessions {
   void take_sequenced(Node& node, const Held& m, TimeMs now);
   void take_data(Node& node, Scope& scope, const Held& m, bool birth, TimeMs now);
   void refuse_before_birth(Node& node, const Held& m, TimeMs now, std::string_view why);
+  bool adopt(Node& node, const Held& m, TimeMs now);
   void close_gap(Node& node, TimeMs now);
   void ask_rebirth(Node& node, TimeMs now);
   void die(const std::vector<const MachineSpec*>& machines, Scope& scope, TimeMs now);
   void heartbeats(const std::vector<const MachineSpec*>& machines, TimeMs now, std::vector<Event>& out);
   void dead_letter(const Held& m, const std::string& reason);
+  void add_pending(std::vector<Event>& events, std::string_view origin);
 
   SparkplugRoutes routes_;
   DurationMs reorder_timeout_ms_;
@@ -83,6 +94,7 @@ class SparkplugSessions {
   std::map<std::string, Node, std::less<>> nodes_;  // by "group/node"
   std::map<std::string, TimeMs, std::less<>> last_heartbeat_;  // by machine path
   SparkplugHostStats stats_;
+  Pending pending_;
 };
 
 }  // namespace oee::server

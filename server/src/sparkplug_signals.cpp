@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace oee::server {
 namespace {
@@ -136,6 +137,28 @@ bool metric_event(const SignalRoute& route, const sparkplug::Value& value, TimeM
   if (*n < 0) return fail(error, route, "an increment cannot be negative");
   out.type = EventType::count;
   (name == "good" ? out.good : out.reject) = *n;
+  return true;
+}
+
+bool counter_rollover(const sparkplug::pb::Payload::Metric& metric, std::int64_t& out, std::string& error) {
+  out = 0;
+  if (!metric.has_properties()) return true;
+  const auto& properties = metric.properties();
+  for (int i = 0; i < properties.keys_size() && i < properties.values_size(); ++i) {
+    if (properties.keys(i) != "rollover") continue;
+    std::optional<std::int64_t> n;
+    try {
+      n = as_integer(sparkplug::property_value(properties.values(i)));
+    } catch (const sparkplug::ValueError& e) {
+      error = std::string("property 'rollover': ") + e.what();
+      return false;
+    }
+    if (!n || *n < 0) {
+      error = "property 'rollover' needs an integer >= 0";
+      return false;
+    }
+    out = *n;
+  }
   return true;
 }
 

@@ -44,4 +44,8 @@ class SparkplugRoutes {
 bool metric_event(const SignalRoute& route, const sparkplug::Value& value, TimeMs ts, bool from_birth, Event& out,
                   std::string& error);
 
+// The `rollover` property of a counter metric (our edge's, docs/sparkplug.md): the value the
+// counter wraps at, 0 without one. False with the reason when it is there but no integer >= 0.
+bool counter_rollover(const sparkplug::pb::Payload::Metric& metric, std::int64_t& out, std::string& error);
+
 }  // namespace oee::server

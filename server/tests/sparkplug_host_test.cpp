@@ -240,6 +240,54 @@ TEST_F(SparkplugHostTest, NodeDeathMakesItsMachinesNoDataAndABirthResumesThem) {
   EXPECT_TRUE(eventually([&] { return host_->stats().heartbeats > beats; }, 5s)) << "a new birth resumes the heartbeats";
 }
 
+// A counter's `rollover` property (as our edge sends it) reaches the event: a reading below the
+// previous one is a wrap, not a reset. A property that is no integer is dead-lettered.
+TEST_F(SparkplugHostTest, CounterRolloverPropertyIsApplied) {
+  start_host("oee-rollover");
+  start_node("pet3-edge");
+  const TimeMs t0 = (system_clock_ms() / 60000) * 60000 - 3600000;
+  const std::string rollover = R"("properties":{"rollover":{"type":"UInt64","value":1000}})";
+  command("pet3-edge", R"({"op":"birth","devices":{"packer":[{"name":"Counts/Total","alias":1,"type":"UInt64","value":990,)" +
+                           rollover + R"(,"timestamp":)" + ms(t0) + "}]}}");
+  // A minute later: 15 parts are plausible at 1 s a part, so the drop is a wrap, not a reset.
+  command("pet3-edge", R"({"op":"ddata","device":"packer","timestamp":)" + ms(t0 + 60000) +
+                           R"(,"metrics":[{"alias":1,"type":"UInt64","value":5,)" + rollover + "}]}");
+  command("pet3-edge", R"({"op":"ddata","device":"packer","timestamp":)" + ms(t0 + 120000) +
+                           R"(,"metrics":[{"alias":1,"type":"UInt64","value":7,"properties":{"rollover":{"type":"String","value":"x"}}}]})");
+  ASSERT_TRUE(eventually([&] { return events_of("s1/a1/l1/packer").size() == 2 && !dead_letters().empty(); }, 20s));
+  for (const auto& e : events_of("s1/a1/l1/packer")) EXPECT_EQ(e.rollover, 1000) << e.value;
+  EXPECT_EQ(kpis("packer", t0, t0 + 180000).good_count, 15) << "990 -> 1000 = 0 -> 5 (a reset would make 5)";
+  EXPECT_NE(dead_letters().front().reason.find("property 'rollover' needs an integer"), std::string::npos)
+      << dead_letters().front().reason;
+}
+
+// After a restart the broker hands over data of nodes whose birth this host never saw: data naming
+// every metric with its datatype is taken (and a Rebirth asked); data by alias cannot be read, so it
+// is dead-lettered (and a Rebirth asked too).
+TEST_F(SparkplugHostTest, DataOfANodeNotSeenSinceTheStartIsTakenUpWhenItNamesItsMetrics) {
+  start_host("oee-restart");
+  const TimeMs t0 = (system_clock_ms() / 60000) * 60000 - 3600000;
+  auto ddata = [&](std::uint64_t seq, bool named, std::int64_t value) {
+    sparkplug::pb::Payload p;
+    p.set_seq(seq);
+    auto* m = p.add_metrics();
+    if (named) m->set_name("Counts/Total");
+    else m->set_alias(1);
+    m->set_timestamp(static_cast<std::uint64_t>(t0 + value * 1000));
+    sparkplug::set_metric_value(*m, sparkplug::pb::UInt64, std::uint64_t(value));
+    return sparkplug::encode_payload(p);
+  };
+  ASSERT_TRUE(control_->publish("spBv1.0/berlin/DDATA/pet3-edge/packer", ddata(17, true, 40), 1).has_value());
+  ASSERT_TRUE(control_->publish("spBv1.0/berlin/DDATA/pet3-edge/packer", ddata(18, true, 45), 1).has_value());
+  ASSERT_TRUE(control_->publish("spBv1.0/berlin/DDATA/pet1-edge/filler", ddata(3, false, 50), 1).has_value());
+  ASSERT_TRUE(eventually([&] { return events_of("s1/a1/l1/packer").size() == 2 && dead_letters().size() == 1; }, 10s))
+      << events_of("s1/a1/l1/packer").size() << " events, " << dead_letters().size() << " dead letters";
+  EXPECT_EQ(events_of("s1/a1/l1/packer").back().value, 45);
+  EXPECT_NE(dead_letters().front().reason.find("DDATA before the node's NBIRTH: Rebirth requested"), std::string::npos)
+      << dead_letters().front().reason;
+  EXPECT_EQ(host_->stats().rebirths_requested, 2u);  // one per node
+}
+
 // Bad payloads are dead-lettered with the reason; the host's STATE is retained online, and put back
 // online when something reports it offline.
 TEST_F(SparkplugHostTest, BadPayloadsAreDeadLetteredAndStateIsKeptOnline) {

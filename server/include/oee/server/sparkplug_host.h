@@ -6,16 +6,22 @@
 // when a seq gap is not filled within the reorder timeout or data comes before its birth. A node's
 // death (NDEATH with its birth's bdSeq) or a device's (DDEATH) makes their machines no data from
 // then on; a new birth resumes them.
+//
+// Messages are received in batches (transport::AckingSubscriber): the events of a batch are stored
+// in one commit, and the broker gets its PUBACKs only after that commit. STATE and Rebirth commands
+// go out on a second connection, which holds the will.
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "oee/server/plant_service.h"
 #include "oee/transport/mqtt_client.h"
+#include "oee/transport/mqtt_subscriber.h"
 
 namespace oee::server {
 
@@ -31,6 +37,8 @@ struct SparkplugHostConfig {
 struct SparkplugHostStats {
   std::uint64_t messages = 0;
   std::uint64_t events = 0;            // handed to the ingest path
+  std::uint64_t events_inserted = 0;   // of those from received messages, committed new to the store
+  std::uint64_t batches = 0;           // commits of received messages (one per batch with events)
   std::uint64_t dead_letters = 0;      // payloads or metrics refused, with the reason
   std::uint64_t unmapped_metrics = 0;  // metrics no machine maps (ignored)
   std::uint64_t rebirths_requested = 0;
@@ -52,8 +60,12 @@ class SparkplugHost {
 
   void start();
   void stop();  // disconnects cleanly (no will: publishes offline itself first)
+  // Subscribed (every subscription granted) and the STATE connection up.
   bool connected() const;
-  // One received message (the MQTT thread's entry point, and the fuzzing and test one).
+  // Received messages (the subscriber thread's entry point): their events are ingested in one
+  // commit. Throws only when storage fails (then nothing is acknowledged and the broker redelivers).
+  void handle_batch(std::span<const transport::ReceivedMessage> messages);
+  // One received message (the fuzzing and test entry point).
   void handle(std::string_view topic, std::string_view payload);
   // Reorder timeouts (Rebirth requests) and heartbeats of the machines of live nodes; runs on the
   // host's timer thread every 100 ms.
@@ -66,14 +78,19 @@ class SparkplugHost {
   void on_connection(bool connected);
   void publish_state_online();
   void publish(const std::string& topic, const std::string& payload, bool retain);
+  // Hands one message to the sessions (its events wait in them for the batch's commit).
+  void take_message(const transport::ReceivedMessage& m);
   PlantService& service_;
   SparkplugHostConfig config_;
   std::string state_topic_;
   std::int64_t state_timestamp_ms_ = 0;  // birth and will carry the same (Sparkplug 3.0)
   mutable std::mutex mutex_;
   std::uint64_t state_published_ = 0;
+  std::uint64_t events_inserted_ = 0;
+  std::uint64_t batches_ = 0;
   std::unique_ptr<SparkplugSessions> sessions_;
-  std::unique_ptr<transport::MqttClient> client_;
+  std::unique_ptr<transport::AckingSubscriber> subscriber_;  // spBv1.0/#, acknowledged after the commit
+  std::unique_ptr<transport::MqttClient> publisher_;         // STATE (and its will) and NCMD
   std::unique_ptr<PeriodicTask> timer_;
 };
 
