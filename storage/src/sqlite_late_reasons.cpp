@@ -4,18 +4,12 @@
 #include <algorithm>
 
 #include "event_block_codec.h"
+#include "late_reasons.h"
 #include "signs_of_life.h"
 #include "sqlite_event_store.h"
 #include "store_helpers.h"
 
 namespace oee::storage::sqlite {
-
-namespace {
-// A reason event, or a state event with a reason: a repeated state sent with a reason gives the
-// stop it continues that reason, so it too may come after a window's end.
-bool gives_reason(const Event& e) { return e.type == EventType::reason || (e.type == EventType::state && !e.reason.empty()); }
-TimeMs named_instant(const Event& e) { return e.type == EventType::reason ? e.at : e.ts; }
-}  // namespace
 
 // Each new reason event of the machine beside its block (before write_blocks clears pending_src).
 void SqliteEventStore::write_reason_events(const MachineState& m) {
@@ -62,22 +56,12 @@ TimeMs SqliteEventStore::next_change_after(MachineState& m, const MachineSpec& s
   if (settled != kTimeMax || m.base == kNoBase) return settled;
   std::vector<Event> events;
   load_events(m, std::max(last_state.ts, m.base), kTimeMax, events);
-  std::erase_if(events, [](const Event& e) { return e.type != EventType::state; });
-  events.push_back(last_state);
-  const MachineHistory h = MachineHistory::build(spec, events);
-  for (const StateInterval& iv : h.intervals())
-    if (iv.start > last_state.ts) return iv.start;
-  return kTimeMax;
+  std::erase_if(events, [&](const Event& e) { return e.type != EventType::state || e.ts <= last_state.ts; });
+  return first_change_after(spec, last_state, std::move(events));
 }
 
 void SqliteEventStore::add_late_reasons(MachineState& m, const MachineSpec& spec, TimeMs to, std::vector<Event>& events) {
-  const Event* first_state = nullptr;
-  const Event* last_state = nullptr;
-  for (const Event& e : events) {
-    if (e.type != EventType::state) continue;
-    if (!first_state || e.ts < first_state->ts) first_state = &e;
-    if (!last_state || e.ts > last_state->ts) last_state = &e;
-  }
+  const auto [first_state, last_state] = state_range(events);
   if (!first_state) return;
   std::vector<Event> late;
   Statement& s = q().select_late_reasons;
@@ -87,12 +71,8 @@ void SqliteEventStore::add_late_reasons(MachineState& m, const MachineSpec& spec
   if (late.empty()) return;
   // A reason naming an instant after the last state read names the interval it begins only up to
   // the machine's next change; later ones name stops the window does not hold.
-  TimeMs bound = kTimeMax;
-  if (named_instant(late.back()) > last_state->ts) bound = next_change_after(m, spec, *last_state);
-  // State events up to the look-ahead's end were read with the window.
-  const TimeMs read_end = later_by(to, look_ahead_ms(spec));
-  for (Event& e : late)
-    if (named_instant(e) < bound && (e.type == EventType::reason || e.ts >= read_end)) events.push_back(std::move(e));
+  const TimeMs bound = named_instant(late.back()) > last_state->ts ? next_change_after(m, spec, *last_state) : kTimeMax;
+  add_reasons_before(late, bound, later_by(to, look_ahead_ms(spec)), events);
 }
 
 }  // namespace oee::storage::sqlite

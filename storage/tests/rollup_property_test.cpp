@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <random>
-#include <string_view>
 
 #include "oee/core/shift_calendar.h"
 #include "oee/storage/event_store.h"
@@ -228,9 +227,6 @@ TEST_P(StoreRollups, SparseEventsManyLateEqualTheEngine) { run_property(GetParam
 // a small stop whatever its length): late reasons recompute the settled hours of their stop, and
 // a window's partial hours see a reason given after the window's end.
 TEST_P(StoreRollups, ReasonTreeLossesWithLateReasonsEqualTheEngine) {
-  if (std::string_view(GetParam()) == "postgresql")
-    GTEST_SKIP() << "PostgreSQL: a late reason does not yet reach its stop's partial edge hours nor the rollups "
-                    "materialised before it (docs/oee-model.md, known limit)";
   auto tree = std::make_shared<ReasonTree>();
   const int org = tree->add("ORG", "Organisation", -1, ReasonLoss::planned);
   tree->add("material", "Material", org, ReasonLoss::none);
