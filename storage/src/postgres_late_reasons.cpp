@@ -1,5 +1,7 @@
 // Late reasons on PostgreSQL (late_reasons.h): the reasons given after each window's end that name
 // one of its intervals, all windows in one query of the reasons index (migration 11).
+#include <algorithm>
+
 #include "late_reasons.h"
 #include "postgres_event_store.h"
 #include "postgres_schema.h"
@@ -23,8 +25,9 @@ void PostgresEventStore::add_late_reasons(std::vector<HistoryRequest>& requests)
       "late_reasons",
       "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, lo, hi)"
       " CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS " FROM events WHERE machine_id=v.id"
-      " AND " OEE_PG_NAMED_INSTANT ">=v.lo AND ts>=v.hi AND " OEE_PG_GIVES_REASON ") h",
-      pg::Params().add_array(idx).add_array(ids).add_array(los).add_array(tos));
+      " AND " OEE_PG_NAMED_INSTANT ">=v.lo AND ts>=v.hi AND " OEE_PG_GIVES_REASON " AND ts>=$5) h",
+      // $5: the partitions before every window's end hold none of these (pruned at planning).
+      pg::Params().add_array(idx).add_array(ids).add_array(los).add_array(tos).add(*std::min_element(tos.begin(), tos.end())));
   std::vector<std::vector<Event>> late(requests.size());
   for (int i = 0; i < r.rows(); ++i) {
     late[static_cast<std::size_t>(r.int_at(i, 14))].push_back(decode(r, i));
