@@ -18,6 +18,9 @@
 #include "oee/storage/resilient_store.h"
 #include "postgres_connection.h"
 #include "source_identity.h"
+
+// The event columns every history read selects (PostgresEventStore::decode reads them by position).
+#define OEE_PG_READ_COLUMNS "machine_id, ts, type, src_id, seq, state, reason, good, reject, counter, value, rollover, product, at"
 #include "store_helpers.h"
 
 namespace oee::storage {
@@ -154,6 +157,10 @@ class PostgresEventStore final : public EventStore {
   void load_context_before(std::vector<HistoryRequest>& requests, const std::vector<TimeMs>& lo,
                            std::vector<std::int64_t>& wanted);
   void add_signs_of_life(std::vector<HistoryRequest>& requests);
+  // With a reason tree: the reasons given after each window's end that name its intervals
+  // (postgres_late_reasons.cpp).
+  void add_late_reasons(std::vector<HistoryRequest>& requests);
+  void add_late_reasons_of(HistoryRequest& q, std::vector<Event>& late);
   // What load_histories knows of each request so far.
   struct HistoryProgress {
     TimeMs lo = kTimeMin;        // the walk's bound

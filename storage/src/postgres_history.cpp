@@ -35,7 +35,6 @@ void resolve_into(const MachineSpec& spec, std::string_view raw, std::vector<Sta
   if (s && *s != State::unknown) group.push_back(*s);
 }
 
-#define OEE_PG_READ_COLUMNS "machine_id, ts, type, src_id, seq, state, reason, good, reject, counter, value, rollover, product, at"
 
 }  // namespace
 
@@ -351,6 +350,7 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
   load_context_before(requests, lo, wanted);
   load_windows(requests, progress, lo);
   add_signs_of_life(requests);
+  add_late_reasons(requests);
 }
 
 // For each request, every event at the latest instant of each kind in `wanted` before its `lo`.

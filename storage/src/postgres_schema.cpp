@@ -142,6 +142,12 @@ const Migration kMigrations[] = {
      // The cut of the last retention run: events older than it are refused (dead-lettered), they
      // could only change history retention deleted. One row; none until the first run after this.
      "CREATE TABLE retention_cut(one boolean PRIMARY KEY DEFAULT true CHECK (one), cut bigint NOT NULL);"},
+    {11,
+     // The events that give a stop its reason (reason events, state events sent with a reason) by
+     // the instant they name: a window's history takes those given after its end
+     // (postgres_late_reasons.cpp). Partial: ingest pays only for these.
+     "CREATE INDEX events_reasons_by_instant ON events(machine_id, (" OEE_PG_NAMED_INSTANT "))"
+     " WHERE " OEE_PG_GIVES_REASON ";"},
 };
 
 }  // namespace

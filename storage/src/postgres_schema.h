@@ -3,9 +3,15 @@
 // lock so that several servers starting at once migrate exactly once.
 #include "postgres_connection.h"
 
+// The events that give a stop its reason, and the instant they name (a reason event's `at`, a
+// state event's own ts): migration 11's index and the reads that use it (postgres_late_reasons.cpp)
+// spell them alike, so that the index serves the reads. Migration 11 keeps this text.
+#define OEE_PG_GIVES_REASON "(type=4 OR (type=0 AND reason<>''))"
+#define OEE_PG_NAMED_INSTANT "(CASE WHEN type=4 THEN at ELSE ts END)"
+
 namespace oee::storage::pg {
 
-inline constexpr int kSchemaVersion = 10;
+inline constexpr int kSchemaVersion = 11;
 int schema_version(Connection& db);
 // Migrates up to `up_to` (default: the latest). Throws when the database is newer than this build.
 int migrate(Connection& db, int up_to = kSchemaVersion);

@@ -42,6 +42,7 @@ void SqliteEventStore::write_blocks(MachineState& m) {
     w.event(m.pending[i], m.pending_src[i]);
     ++n;
   }
+  write_reason_events(m);
   m.pending_src.clear();
   if (!blocks.empty() && blocks.rbegin()->first > m.last_hour) {
     m.last_hour = blocks.rbegin()->first;

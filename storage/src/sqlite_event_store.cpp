@@ -35,6 +35,7 @@ void SqliteEventStore::prepare() {
   insert_ids_chunk_ = Statement(db_, chunk + " RETURNING id_src, id_key");
   insert_block_ = Statement(db_, "INSERT INTO event_blocks(machine_id, hour_start, block, events, data) VALUES(?1,?2,?3,?4,?5)");
   writer_reads_ = std::make_unique<ReadStatements>(db_);
+  insert_reason_event_ = Statement(db_, "INSERT INTO reason_events(machine_id, at, ts, data) VALUES(?1,?2,?3,?4)");
   insert_context_ = Statement(db_, "INSERT OR REPLACE INTO contexts(machine_id, hour_start, data) VALUES(?1,?2,?3)");
   delete_contexts_after_ = Statement(db_, "DELETE FROM contexts WHERE machine_id=?1 AND hour_start>?2");
   select_change_at_or_before_ =
@@ -155,6 +156,7 @@ void SqliteEventStore::load_state() {
   Statement block(db_, "SELECT value FROM meta WHERE key='next_block'");
   next_block_ = block.step() ? block.int_at(0) : 1;
   load_retention_cut();
+  fill_reason_events();
   // The in-memory tail of each machine: the context at its settled hour and the events since.
   for (auto& [path, m] : machines_) {
     if (!m->spec || m->base == kNoBase) continue;

@@ -88,11 +88,11 @@ inline MachineState header_of(const MachineState& m) {
 // and recomputes through them) or a read connection's.
 struct ReadStatements {
   Statement select_blocks, select_blocks_range, select_context, select_changes_desc, select_rollup, select_rollups_of_hour,
-      select_blocks_of_hour;
+      select_blocks_of_hour, select_late_reasons, select_next_change;
   explicit ReadStatements(Database& db);
   void reset_all() {
     for (Statement* s : {&select_blocks, &select_blocks_range, &select_context, &select_changes_desc, &select_rollup,
-                         &select_rollups_of_hour, &select_blocks_of_hour})
+                         &select_rollups_of_hour, &select_blocks_of_hour, &select_late_reasons, &select_next_change})
       s->reset();
   }
 };
@@ -189,6 +189,12 @@ class SqliteEventStore final : public EventStore {
   // With a reason tree: the reasons of the context's state intervals (`states`, newest first).
   void add_context_reasons(MachineState& m, TimeMs t, std::vector<Event>& states);
   bool names_settled_stop(MachineState& m, TimeMs at);
+  // With a reason tree: the reasons given at or after `to` that name an interval of `events` (a
+  // window's history read up to `to`), added to them (sqlite_late_reasons.cpp).
+  void add_late_reasons(MachineState& m, const MachineSpec& spec, TimeMs to, std::vector<Event>& events);
+  TimeMs next_change_after(MachineState& m, const MachineSpec& spec, const Event& last_state);
+  void write_reason_events(const MachineState& m);
+  void fill_reason_events();
   TimeMs sign_before(MachineState& m, TimeMs t, DurationMs no_data_after_ms);
   void load_tail(MachineState& m, TimeMs from);
   void add_total_marker(const MachineState& m, std::vector<Event>& events) const;
@@ -281,7 +287,7 @@ class SqliteEventStore final : public EventStore {
   Statement insert_id_, insert_block_, insert_context_, delete_contexts_after_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
       delete_zero_, update_machine_, insert_machine_, upsert_source_,
-      insert_source_, delete_gap_, insert_gap_, set_meta_, insert_dead_letter_;
+      insert_source_, delete_gap_, insert_gap_, set_meta_, insert_dead_letter_, insert_reason_event_;
 };
 
 // One read: a connection of the pool in a snapshot, with copies of the machines it asked for and

@@ -171,6 +171,7 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
       events.push_back(heartbeat_at(m.path, e.ts));
   }
   if (nd > 0) events.push_back(heartbeat_at(m.path, sign != kTimeMin ? sign : sign_before(m, floor_hour(start), nd)));
+  if (spec.reasons) add_late_reasons(m, spec, to, events);
   add_total_marker(m, events);
   return MachineHistory::build(spec, events);
 }

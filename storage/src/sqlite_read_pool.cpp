@@ -57,6 +57,10 @@ ReadStatements::ReadStatements(Database& db) {
                                          " FROM rollups INDEXED BY rollups_by_hour WHERE hour_start=?1 AND"
                                          " machine_id BETWEEN ?2 AND ?3");
   select_blocks_of_hour = Statement(db, "SELECT machine_id, data FROM event_blocks WHERE hour_start=?1");
+  select_late_reasons =
+      Statement(db, "SELECT data FROM reason_events WHERE machine_id=?1 AND at>=?2 AND ts>=?3 ORDER BY at");
+  select_next_change =
+      Statement(db, "SELECT ts FROM state_changes WHERE machine_id=?1 AND ts>?2 ORDER BY ts, ord LIMIT 1");
 }
 
 }  // namespace oee::storage::sqlite

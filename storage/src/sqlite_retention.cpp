@@ -60,6 +60,8 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
   ids.bind(1, limit).run();
   Statement blocks(db_, "DELETE FROM event_blocks WHERE hour_start<?1");
   blocks.bind(1, limit).run();
+  Statement reasons(db_, "DELETE FROM reason_events WHERE ts<?1");
+  reasons.bind(1, limit).run();
   // The context stored at or before the limit stays: it is the context of every window after it.
   Statement contexts(db_,
                      "DELETE FROM contexts WHERE machine_id=?1 AND hour_start<(SELECT max(hour_start) FROM contexts "

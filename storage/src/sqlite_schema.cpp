@@ -140,6 +140,14 @@ const Migration kMigrations[] = {
      "CREATE TABLE stop_comments(id INTEGER PRIMARY KEY, machine TEXT NOT NULL, stop_start INTEGER NOT NULL,"
      " created INTEGER NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL,"
      " UNIQUE(machine, stop_start, created, author, text));"},
+    {9,
+     // Reason events again (and state events sent with a reason), by the instant they name (encoded as in the blocks): a window's partial
+     // hours find a reason given after the window's end without reading every later hour
+     // (sqlite_late_reasons.cpp). A file's older reasons are copied in when it is opened.
+     "CREATE TABLE reason_events(id INTEGER PRIMARY KEY, machine_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+     " ts INTEGER NOT NULL, data BLOB NOT NULL);"
+     "CREATE INDEX reason_events_by_at ON reason_events(machine_id, at);"
+     "INSERT OR REPLACE INTO meta(key, value) VALUES('reason_events_filled', 0);"},
 };
 
 }  // namespace

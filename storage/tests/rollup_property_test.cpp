@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <random>
 
 #include "oee/core/shift_calendar.h"
@@ -95,12 +96,22 @@ std::vector<Event> random_samples(const PlantModel& plant, TimeMs from, TimeMs t
   return out;
 }
 
+// Every machine of the plant reads its reasons through `tree`; returns it.
+std::shared_ptr<const ReasonTree> give_reason_tree(PlantModel& plant, std::shared_ptr<const ReasonTree> tree) {
+  for (SiteSpec& site : plant.sites)
+    for (AreaSpec& area : site.areas)
+      for (LineSpec& line : area.lines)
+        for (MachineSpec& m : line.machines) m.reasons = tree;
+  return tree;
+}
+
 // retention: at the end, a cut a day before the last event, then a backfill of heartbeats after it;
 // windows after the cut still equal the engine over every event.
 void run_property(const char* backend_name, std::uint64_t seed, double late_fraction, double dup_fraction, std::size_t max_batch,
                   DurationMs max_step_ms, int days = 3, DurationMs no_data_after_ms = 5 * kMsPerMinute,
-                  bool retention = false) {
-  const PlantModel plant = test_plant(2, 2, no_data_after_ms);
+                  bool retention = false, std::shared_ptr<const ReasonTree> reasons = nullptr) {
+  PlantModel plant = test_plant(2, 2, no_data_after_ms);
+  if (reasons) plant.reasons = give_reason_tree(plant, reasons);
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
   const ShiftCalendar cal(plant, zone);
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + days * kMsPerDay;
@@ -210,6 +221,18 @@ TEST_P(StoreRollups, InOrderEventsEqualTheEngine) { run_property(GetParam(), 1, 
 TEST_P(StoreRollups, ShuffledDuplicatedAndLateEventsEqualTheEngine) { run_property(GetParam(), 2, 0.1, 0.2, 200, 90'000); }
 TEST_P(StoreRollups, SmallBatchesDenseEventsEqualTheEngine) { run_property(GetParam(), 3, 0.03, 0.1, 40, 30'000, 1); }
 TEST_P(StoreRollups, SparseEventsManyLateEqualTheEngine) { run_property(GetParam(), 4, 0.4, 0.3, 50, 600'000); }
+
+// With a reason tree a reason changes its stop's loss (the generator's "material" reasons, naming
+// an instant up to 10 min before they are given, make it planned; its "jam", sent with the state,
+// a small stop whatever its length): late reasons recompute the settled hours of their stop, and
+// a window's partial hours see a reason given after the window's end.
+TEST_P(StoreRollups, ReasonTreeLossesWithLateReasonsEqualTheEngine) {
+  auto tree = std::make_shared<ReasonTree>();
+  const int org = tree->add("ORG", "Organisation", -1, ReasonLoss::planned);
+  tree->add("material", "Material", org, ReasonLoss::none);
+  tree->add("jam", "Jam", -1, ReasonLoss::small_stop);
+  run_property(GetParam(), 7, 0.2, 0.1, 100, 90'000, 2, 5 * kMsPerMinute, false, tree);
+}
 
 // No-data thresholds across hour boundaries (50 min) and shorter than most gaps between events
 // (2 min), late and duplicated events, then retention and a backfill after the cut.
