@@ -168,6 +168,11 @@ void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
                 "clustered broker, docs/mqtt.md)")
       ->check(CLI::Range(0, 86400))
       ->capture_default_str();
+  g->add_option("--mqtt-keepalive-s", mqtt.keepalive_s,
+                "MQTT keepalive: the broker drops this server 1.5 x it after its host froze or lost power (under a "
+                "shared subscription the others take its share then; docs/operations.md)")
+      ->check(CLI::Range(2, 3600))
+      ->capture_default_str();
   g->add_option("--mqtt-ca-file", mqtt.ca_file, "CA certificates (PEM) of mqtts:// brokers (default: the system's)");
   g->add_option("--mqtt-cert-file", mqtt.cert_file, "client certificate (PEM) for mqtts:// brokers");
   g->add_option("--mqtt-key-file", mqtt.key_file, "private key (PEM) of --mqtt-cert-file");

@@ -58,6 +58,9 @@ class Broker {
   bool subscribed(const std::string& client_id, const std::string& filter, std::chrono::milliseconds timeout) {
     return process_->wait_for_output(client_id + " 1 " + filter, timeout);
   }
+  // Whether the broker's log shows `text` within the timeout.
+  bool logged(const std::string& text, std::chrono::milliseconds timeout) { return process_->wait_for_output(text, timeout); }
+  std::string log() const { return process_->output(); }
 
  private:
   int port_;

@@ -17,6 +17,8 @@
 #include "../../storage/tests/postgres_test_cluster.h"
 #include "demo_crash_scenario.h"
 #include "mqtt_publishing.h"
+#include "oee/codec/event_json.h"
+#include "oee_command.h"
 #include "simulator_edge.h"
 
 namespace {
@@ -157,19 +159,18 @@ void run_deployment(const std::vector<std::string>& topics_a, const std::vector<
   EXPECT_EQ(b.process->kill(SIGTERM), 0);
 }
 
-}  // namespace
-
-TEST(SeveralServers, DisjointTopicFiltersEachServeThePlantFiguresOfOne) {
-  run_deployment({"oee/v1/berlin/bottling/pet1/#"}, {"oee/v1/berlin/bottling/glass2/#", "oee/v1/berlin/bottling/can3/#"});
-}
+// How server c of the three leaves: killed (its connection closes at once), or its host frozen
+// (SIGSTOP: the TCP peer neither answers nor closes, as after a power loss) until the broker's
+// keepalive check drops it, 1.5 x --mqtt-keepalive-s.
+enum class Loss { killed, frozen };
 
 // Three servers share `$share/servers/oee/v1/#`; an `oee edge` simulates the demo plant from a fixed
-// start (the stream of `oee simulate --seed 1` from there) at 1200x real time. Server c is SIGKILLed
+// start (the stream of `oee simulate --seed 1` from there) at 1200x real time. Server c is lost
 // once it stored part of its share and never comes back: Mosquitto must stop giving it turns (its
 // session is clean in shared mode) and what it had received but not acknowledged comes again from
 // the edge (no commit report covered it). Every event the edge accepted is stored exactly once, the
 // KPIs of a equal an offline replay and b's equal a's, and a, b serve the whole plant.
-TEST(SeveralServers, SharedSubscriptionOneOfThreeKilledForGoodTheOthersTakeItsShare) {
+void run_shared_subscription(Loss loss, const std::string& keepalive_s = "30") {
   Deployment deployment("oee-three-servers-");
   const std::string& url = deployment.url;
   const auto& dir = deployment.dir;
@@ -178,6 +179,7 @@ TEST(SeveralServers, SharedSubscriptionOneOfThreeKilledForGoodTheOthersTakeItsSh
   Server a = make_server("a", dir, url, broker.url(), shared), b = make_server("b", dir, url, broker.url(), shared),
          c = make_server("c", dir, url, broker.url(), shared);
   for (Server* s : {&a, &b, &c}) {
+    s->argv.insert(s->argv.end(), {"--mqtt-keepalive-s", keepalive_s});
     s->start();
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
   }
@@ -188,8 +190,20 @@ TEST(SeveralServers, SharedSubscriptionOneOfThreeKilledForGoodTheOthersTakeItsSh
   oee::testing::SimulatorEdge edge(dir / "edge", broker.url(), start, 1200);
   edge.start();
   ASSERT_TRUE(eventually([&] { return inserted_here(c.port) > 0; }, 60s)) << c.process->output() << edge.log();
-  EXPECT_EQ(c.process->kill(SIGKILL), -SIGKILL);
   const std::int64_t stored_at_kill = oee::testing::stored_events(a.port, kAuth);
+  if (loss == Loss::killed) {
+    EXPECT_EQ(c.process->kill(SIGKILL), -SIGKILL);
+  } else {
+    // The keepalive asked for is the one the broker applies ("... as oee-server-c (p2, c1, k10).").
+    const std::string log = broker.log();
+    const std::size_t at = log.find(" as oee-server-c (");
+    ASSERT_NE(at, std::string::npos) << log;
+    EXPECT_NE(log.substr(at, log.find('\n', at) - at).find(", k" + keepalive_s + ")"), std::string::npos) << log;
+    c.process->signal(SIGSTOP);
+    // Dropped for its silence (1.5 x the keepalive it asked for), within the 30 s a rebalance may
+    // take; with the default keepalive this would come only after 45 s.
+    EXPECT_TRUE(broker.logged("Client oee-server-c has exceeded timeout, disconnecting", 30s)) << broker.log();
+  }
   // The edge runs until the stream is stored past the hour after the window, then drains and stops.
   const oee::TimeMs settled = window_end + oee::kMsPerHour;
   ASSERT_TRUE(eventually([&] { return oee::testing::kpis_known(a.port, kAuth, settled, settled + 10 * oee::kMsPerMinute); }, 120s))
@@ -214,8 +228,77 @@ TEST(SeveralServers, SharedSubscriptionOneOfThreeKilledForGoodTheOthersTakeItsSh
   for (const std::string node : {"", "&node=berlin/bottling/pet1", "&node=berlin/bottling/glass2/filler"})
     EXPECT_EQ(oee::testing::http_get(b.port, window + node, kAuth).body, oee::testing::http_get(a.port, window + node, kAuth).body) << node;
   expect_same_live_state({&a, &b});
+  if (loss == Loss::frozen) {
+    EXPECT_EQ(c.process->kill(SIGKILL), -SIGKILL);  // still frozen: ended by the signal
+  }
   EXPECT_EQ(a.process->kill(SIGTERM), 0);
   EXPECT_EQ(b.process->kill(SIGTERM), 0);
+}
+
+}  // namespace
+
+TEST(SeveralServers, DisjointTopicFiltersEachServeThePlantFiguresOfOne) {
+  run_deployment({"oee/v1/berlin/bottling/pet1/#"}, {"oee/v1/berlin/bottling/glass2/#", "oee/v1/berlin/bottling/can3/#"});
+}
+
+TEST(SeveralServers, SharedSubscriptionOneOfThreeKilledForGoodTheOthersTakeItsShare) {
+  run_shared_subscription(Loss::killed);
+}
+
+// The host of server c freezes (SIGSTOP) instead: with --mqtt-keepalive-s 10 the broker drops it 15 s
+// later (with the default 30 s, 45 s), the edge sends again what c held, and a and b store it all,
+// once each.
+TEST(SeveralServers, SharedSubscriptionOneOfThreeFrozenTheBrokerDropsItAfterItsKeepalive) {
+  run_shared_subscription(Loss::frozen, "10");
+}
+
+// A server with a shared filter and an ordinary one: the ordinary filter keeps its persistent session
+// (a clean session covers a whole connection, so the shared filter gets a connection of its own,
+// client id + "-share"). An event published on the ordinary filter while the server is down waits
+// in the broker and is stored once the server is back; with one clean connection it was dropped.
+TEST(SeveralServers, SharedAndOrdinaryFiltersTheOrdinaryOnesKeepTheirPersistentSession) {
+  const auto dir = Deployment::fresh_dir(std::filesystem::temp_directory_path() / ("oee-mixed-filters-" + std::to_string(::getpid())));
+  Broker broker(dir);
+  ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
+  const std::vector<std::string> argv = {OEE_BINARY, "serve", "--plant", OEE_DEMO_PLANT_FILE, "--data-dir", dir.string(),
+                                         "--listen", "127.0.0.1:0", "--mqtt", broker.url(), "--mqtt-client-id", "mixed",
+                                         "--mqtt-topic", "$share/g/oee/v1/berlin/bottling/pet1/#",
+                                         "--mqtt-topic", "oee/v1/berlin/bottling/glass2/#"};
+  auto server = std::make_unique<oee::testing::ChildProcess>(argv, (dir / "serve.log.0").string());
+  ASSERT_TRUE(broker.subscribed("mixed", "oee/v1/berlin/bottling/glass2/#", 30s)) << server->output();
+  ASSERT_TRUE(broker.subscribed("mixed-share", "$share/g/oee/v1/berlin/bottling/pet1/#", 30s)) << server->output();
+  const std::string log = broker.log();
+  EXPECT_NE(log.find(" as mixed (p2, c0,"), std::string::npos) << log;  // persistent
+  EXPECT_NE(log.find(" as mixed-share (p2, c1,"), std::string::npos) << log;  // clean
+  EXPECT_EQ(server->kill(SIGTERM), 0);
+
+  oee::Event e;
+  e.ts = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() -
+         oee::kMsPerMinute;
+  e.machine = "berlin/bottling/glass2/filler";
+  e.type = oee::EventType::state;
+  e.state = "running";
+  e.src = "mixed-filters-edge";
+  e.seq = 0;
+  Publisher publisher(broker.url(), "mixed-filters-publisher");
+  publisher.publish({{"oee/v1/berlin/bottling/glass2/filler/events", "[" + oee::codec::event_to_json(e) + "]"}}, 0, 1);
+
+  server = std::make_unique<oee::testing::ChildProcess>(argv, (dir / "serve.log.1").string());
+  ASSERT_TRUE(server->wait_for_output("listening on", 20s)) << server->output();
+  const std::uint16_t port = oee::testing::listening_port(server->output());
+  ASSERT_TRUE(eventually([&] { return oee::testing::stored_events(port, kAuth) >= 1; }, 30s)) << server->output() << broker.log();
+  EXPECT_EQ(oee::testing::stored_events(port, kAuth), 1);
+  EXPECT_EQ(server->kill(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SeveralServers, BadKeepalivesAreRefused) {
+  for (const std::string bad : {"1", "0", "3601", "soon"}) {
+    std::string out;
+    EXPECT_NE(oee::testing::run_oee("serve --plant " + std::string(OEE_DEMO_PLANT_FILE) +
+                                        " --mqtt mqtt://127.0.0.1:1 --mqtt-keepalive-s " + bad, out), 0) << bad;
+    EXPECT_NE(out.find("--mqtt-keepalive-s"), std::string::npos) << out;
+  }
 }
 
 TEST(SeveralServers, BadTopicFiltersAreRefused) {

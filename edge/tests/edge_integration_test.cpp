@@ -17,6 +17,7 @@
 #include <random>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -1570,7 +1571,11 @@ std::vector<std::string> edge_resends(const std::string& log) {
 
 // Stops the edge once the data settled the window; then every event it accepted is stored exactly
 // once, nothing was dead-lettered, and the KPIs equal an offline replay of the same plant.
-void expect_everything_once_and_kpis(Edge& edge, const Server& server, const ClusterRun& r, const char* label) {
+std::string tail_of(const std::string& text, std::size_t n) { return text.size() > n ? text.substr(text.size() - n) : text; }
+
+// `broker_state` tells a failure message what the cluster's nodes show.
+void expect_everything_once_and_kpis(Edge& edge, const Server& server, const ClusterRun& r, const char* label,
+                                     const std::function<std::string()>& broker_state) {
   ASSERT_TRUE(eventually([&] { return settled(server, r); }, 120s)) << server.log() << edge.log();
   ASSERT_EQ(edge.stop(), 0) << edge.log();
   const auto q = edge.queue_stats();
@@ -1579,7 +1584,7 @@ void expect_everything_once_and_kpis(Edge& edge, const Server& server, const Clu
   std::printf("%s: %llu of %llu events not yet reported committed when the edge stopped\n", label,
               static_cast<unsigned long long>(q.depth_records), static_cast<unsigned long long>(q.next_id));
   ASSERT_TRUE(eventually([&] { return server.stored(kEdgeId) >= static_cast<std::int64_t>(q.next_id); }, 120s))
-      << server.stored(kEdgeId) << " of " << q.next_id << "\n" << server.log() << edge.log();
+      << server.stored(kEdgeId) << " of " << q.next_id << "\n" << server.log() << edge.log() << broker_state();
   expect_stored_once(server.source(kEdgeId), q.next_id);
   const auto letters = server.dead_letters();
   EXPECT_EQ(letters.is_object() ? letters.value("total", -1) : -1, 0) << letters.dump();
@@ -1607,7 +1612,8 @@ class BrokerCluster : public ::testing::Test {
     std::string state;
     for (int i = 0; i < oee::testing::NatsCluster::kNodes; ++i)
       state += "\nnode " + std::to_string(i) + " /jsz: " + cluster.monitoring(i, "/jsz?consumers=true") +
-               "\nnode " + std::to_string(i) + " /connz: " + cluster.monitoring(i, "/connz?subs=true");
+               "\nnode " + std::to_string(i) + " /connz: " + cluster.monitoring(i, "/connz?subs=true") +
+               "\nnode " + std::to_string(i) + " log (end): " + tail_of(cluster.log(i), 4000);
     return state;
   }
   oee::testing::NatsCluster cluster;
@@ -1632,7 +1638,7 @@ TEST_F(BrokerCluster, NodeOfTheEdgeAndServerKilledNothingLostKpisEqualAnOfflineR
       << server.log() << edge.log() << nats_state();
   std::printf("broker cluster: node 1 of 3 SIGKILLed under the edge and the server; delivery resumed %.1f s later\n",
               seconds_since(killed));
-  expect_everything_once_and_kpis(edge, server, run, "broker cluster, one node lost");
+  expect_everything_once_and_kpis(edge, server, run, "broker cluster, one node lost", [&] { return nats_state(); });
   ASSERT_EQ(server.stop(), 0);
 }
 
@@ -1662,6 +1668,6 @@ TEST_F(BrokerCluster, TwoOfThreeNodesLostTheEdgeBuffersOnDiskThenEverythingOnce)
   for (const auto& s : status.since(lost_ms)) depth_most = std::max(depth_most, s.value("queue_depth", 0.0));
   std::printf("broker cluster: the edge's queue depth %.0f before the loss, up to %.0f after it\n", depth_before, depth_most);
   EXPECT_GT(depth_most, depth_before + 2000);
-  expect_everything_once_and_kpis(edge, server, run, "broker cluster, two nodes lost");
+  expect_everything_once_and_kpis(edge, server, run, "broker cluster, two nodes lost", [&] { return nats_state(); });
   ASSERT_EQ(server.stop(), 0);
 }

@@ -46,38 +46,60 @@ std::string machine_of_events_topic(std::string_view topic) {
   return std::string(path);
 }
 
-MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : service_(service) {
+std::vector<transport::MqttOptions> subscriber_sessions(transport::MqttOptions options) {
   if (options.subscriptions.empty()) options.subscriptions = {"oee/v1/#"};
-  options.clean_session = shared_subscription(options.subscriptions);
+  std::vector<std::string> shared, ordinary;
+  for (auto& f : options.subscriptions) (shared_subscription({f}) ? shared : ordinary).push_back(std::move(f));
+  if (shared.empty() || ordinary.empty()) {
+    options.subscriptions = shared.empty() ? std::move(ordinary) : std::move(shared);
+    options.clean_session = shared_subscription(options.subscriptions);
+    return {std::move(options)};
+  }
+  transport::MqttOptions share = options;
+  share.client_id += "-share";
+  share.clean_session = true;
+  share.subscriptions = std::move(shared);
+  options.clean_session = false;
+  options.subscriptions = std::move(ordinary);
+  return {std::move(options), std::move(share)};
+}
+
+MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : service_(service) {
   if (!options.brokers.empty()) reporter_ = std::make_unique<transport::MqttClient>(reporter_options(options), transport::MqttHandlers{});
-  subscriber_ = std::make_unique<transport::AckingSubscriber>(
-      std::move(options),
-      [this](std::span<const transport::ReceivedMessage> batch) { handle_batch(batch); },
-      codec::kMaxMessageBytes);
-  subscriber_->on_silence_reconnect([this] { ++service_.metrics().mqtt_silence_reconnects; });
+  for (auto& session : subscriber_sessions(std::move(options))) {
+    subscribers_.push_back(std::make_unique<transport::AckingSubscriber>(
+        std::move(session),
+        [this](std::span<const transport::ReceivedMessage> batch) { handle_batch(batch); },
+        codec::kMaxMessageBytes));
+    subscribers_.back()->on_silence_reconnect([this] { ++service_.metrics().mqtt_silence_reconnects; });
+  }
 }
 
 MqttIngest::~MqttIngest() { stop(); }
 void MqttIngest::start() {
   if (reporter_) reporter_->start();
-  subscriber_->start();
+  for (auto& s : subscribers_) s->start();
 }
 void MqttIngest::stop() {
-  subscriber_->stop();
+  for (auto& s : subscribers_) s->stop();
   if (reporter_) reporter_->stop();
 }
 std::string MqttIngest::reload_tls() {
-  std::string error = subscriber_->reload_tls();
+  std::string error;
+  for (auto& s : subscribers_)
+    if (error.empty()) error = s->reload_tls();
   if (error.empty() && reporter_) error = reporter_->reload_tls();
   return error;
 }
 
-bool MqttIngest::connected() const { return subscriber_->connected(); }
+bool MqttIngest::connected() const {
+  return std::all_of(subscribers_.begin(), subscribers_.end(), [](const auto& s) { return s->connected(); });
+}
 
 MqttIngestStats MqttIngest::stats() const {
   std::lock_guard lock(mutex_);
   MqttIngestStats stats = stats_;
-  stats.subscription_refusals = subscriber_->subscription_refusals();
+  for (const auto& s : subscribers_) stats.subscription_refusals += s->subscription_refusals();
   return stats;
 }
 
@@ -259,6 +281,7 @@ transport::MqttOptions mqtt_options_of(const MqttIngestConfig& config) {
   o.reconnect_min = std::chrono::milliseconds(config.reconnect_min_ms);
   o.reconnect_max = std::chrono::milliseconds(config.reconnect_max_ms);
   o.silence_reconnect = std::chrono::seconds(config.silence_reconnect_s);
+  o.keepalive_s = config.keepalive_s;
   o.tls = {config.ca_file, config.cert_file, config.key_file, config.insecure};
   return o;
 }

@@ -16,6 +16,21 @@ using pg::PgError;
 using pg::Result;
 using pg::Transaction;
 
+// Idle inside a transaction this long, a session is ended by the database. The store's
+// transactions run statement after statement, so only a server that froze or lost power mid-append
+// stays idle in one; its row locks (a source's row, which every server under a shared subscription
+// writes) would otherwise stall every other server until TCP gives up on it, hours later.
+constexpr const char* kIdleInTransactionTimeout = "10s";
+
+std::unique_ptr<Connection> open_session(const std::string& url) {
+  auto c = std::make_unique<Connection>(url);
+  // Planning a statement over every partition costs more than running it; the generic plan
+  // still prunes partitions by the parameters when it starts.
+  c->exec("SET plan_cache_mode = force_generic_plan");
+  c->exec(std::string("SET idle_in_transaction_session_timeout = '") + kIdleInTransactionTimeout + "'");
+  return c;
+}
+
 }  // namespace
 
 PostgresEventStore::PostgresEventStore(const std::string& url, const PlantModel& plant, const ShiftCalendar& calendar,
@@ -29,8 +44,7 @@ PostgresEventStore::PostgresEventStore(const std::string& url, const PlantModel&
 Connection& PostgresEventStore::side_conn() {
   if (!side_ || !side_->ok()) {
     side_.reset();
-    side_ = std::make_unique<Connection>(url_);
-    side_->exec("SET plan_cache_mode = force_generic_plan");  // as conn()
+    side_ = open_session(url_);
   }
   return *side_;
 }
@@ -39,10 +53,7 @@ Connection& PostgresEventStore::conn() {
   if (!db_ || !db_->ok()) {
     db_.reset();
     staging_ready_ = false;
-    db_ = std::make_unique<Connection>(url_);
-    // Planning a statement over every partition costs more than running it; the generic plan
-    // still prunes partitions by the parameters when it starts.
-    db_->exec("SET plan_cache_mode = force_generic_plan");
+    db_ = open_session(url_);
   }
   return *db_;
 }

@@ -274,8 +274,11 @@ void AckingSubscriber::run() {
     bool any = false;
     for (std::size_t k = 0; k < brokers_.size() && running_; ++k) {
       const std::size_t i = (index + k) % brokers_.size();
+      const std::uint64_t silences = silence_reconnects_.load();
       if (session(brokers_[i])) {  // it was up for a while: start the next round with this broker
-        index = i;
+        // unless it went silent: a cluster node can keep a stalled subscription across reconnects
+        // (docs/mqtt.md, "A stalled subscription"), so the session is taken up through another node.
+        index = silence_reconnects_.load() > silences ? (i + 1) % brokers_.size() : i;
         any = true;
         backoff.reset();
         break;

@@ -249,3 +249,26 @@ TEST(AckingSubscriber, SilenceReconnectsKeepingTheSessionAndSteadyTrafficDoesNot
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 40u);
   EXPECT_EQ(seen.size(), 40u);
 }
+
+// A silenced subscriber takes up its session through the next broker of its list: a clustered
+// broker's node can keep a stalled subscription across reconnects to it (docs/mqtt.md). Here the
+// two Mosquittos are unrelated, so only a subscriber that moved to the second one gets what is
+// published there.
+TEST(AckingSubscriber, SilenceMovesTheSessionToTheNextBroker) {
+  MosquittoProcess first, second;
+  first.start();
+  second.start();
+  auto options = subscriber_options(first.url(), "silent-moving-sub");
+  options.brokers.push_back(second.url());
+  options.silence_reconnect = 1s;
+  std::atomic<int> received{0};
+  AckingSubscriber sub(options, [&](std::span<const ReceivedMessage> batch) { received += static_cast<int>(batch.size()); });
+  sub.start();
+  auto pub = publisher(second.url());
+  ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
+  // Published again at each poll: a message sent before the subscriber reached the second broker
+  // has no subscription there to go to.
+  ASSERT_TRUE(eventually([&] { return received > 0 || !pub->publish("oee/v1/s/a/l/m/events", "x"); }, 15s));
+  EXPECT_GT(received.load(), 0);
+  EXPECT_GE(sub.silence_reconnects(), 1u);
+}

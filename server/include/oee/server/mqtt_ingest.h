@@ -69,7 +69,9 @@ class MqttIngest {
   void report_commits(const std::map<std::string, std::set<std::string>>& sources, bool force);
 
   PlantService& service_;
-  std::unique_ptr<transport::AckingSubscriber> subscriber_;
+  // One subscriber, or two when shared ($share/) and ordinary filters are mixed: the shared ones on
+  // a clean session of their own (client id + "-share"), the others keeping their persistent one.
+  std::vector<std::unique_ptr<transport::AckingSubscriber>> subscribers_;
   std::unique_ptr<transport::MqttClient> reporter_;  // publishes commit reports
   std::map<std::pair<std::string, std::string>, std::chrono::steady_clock::time_point> last_report_;
   mutable std::mutex mutex_;
@@ -87,6 +89,9 @@ struct MqttIngestConfig {
   int reconnect_min_ms = 2000;
   int reconnect_max_ms = 60000;
   int silence_reconnect_s = 0;  // reconnect after this long without a message (0 = never)
+  // MQTT keepalive: the broker drops a silent client (a frozen or powerless host) after 1.5 x it,
+  // which is when a shared subscription's group stops giving it turns.
+  int keepalive_s = 30;
   // mqtts:// brokers (the names of the edge's mqtt.tls): CA file (system CAs when empty), optional
   // client certificate and key, and `insecure` to skip the host name check (tests only).
   std::string ca_file;
@@ -108,6 +113,10 @@ std::unique_ptr<MqttIngest> start_mqtt_ingest(PlantService& service, const MqttI
 // received but not acknowledged is dropped with its session: the edge sends it again, since no
 // commit report covers it (commit_ack, resend_after_ms), and src+seq dedup absorbs the rest.
 bool shared_subscription(const std::vector<std::string>& filters);
+// The client options of each connection the filters need: one, or (shared and ordinary filters
+// mixed) the ordinary filters under the client id with a persistent session and the shared ones
+// under client id + "-share" with a clean one; a clean session covers the whole connection.
+std::vector<transport::MqttOptions> subscriber_sessions(transport::MqttOptions options);
 
 // "oee/v1/s1/a1/l1/filler/events" -> "s1/a1/l1/filler"; empty when the topic is not an events topic.
 std::string machine_of_events_topic(std::string_view topic);
