@@ -66,6 +66,7 @@ const char* client_event_kind_name(ClientEvent::Kind kind) {
     case ClientEvent::Kind::subscription_status: return "subscription_status";
     case ClientEvent::Kind::item_dropped: return "item_dropped";
     case ClientEvent::Kind::repeated_failure: return "repeated_failure";
+    case ClientEvent::Kind::queue_overflow: return "queue_overflow";
   }
   return "unknown";
 }

@@ -105,6 +105,7 @@ struct Client::Impl {
   bool republish(SubscriptionState& sub, uint32_t sequence_number);
   void check_keep_alive();
   void note_oversized(const SubscriptionState& sub, std::span<const DataChange> changes);
+  void report_overflows(const SubscriptionState& sub, uint32_t sequence_number, std::span<const DataChange> changes);
   void drop_oversized_items();
   void delete_items(uint32_t subscription, std::span<const uint32_t> client_handles);
   // Before a reconnect: the first try's wait (0: at once) after noting a quick relapse.

@@ -374,6 +374,7 @@ void Client::Impl::deliver_notification(SubscriptionState& sub, BinaryReader& r,
       }
       if (sub.handler) sub.handler(sub.id, sequence_number, std::span<const DataChange>(changes.data(), n));
       note_oversized(sub, std::span<const DataChange>(changes.data(), n));
+      report_overflows(sub, sequence_number, std::span<const DataChange>(changes.data(), n));
     } else if (type.numeric == type_id::status_change_notification && type.namespace_index == 0) {
       const StatusCode s = b.status_code();
       if (s.base() == status::bad_timeout.code) {  // the subscription expired on the server
@@ -383,6 +384,20 @@ void Client::Impl::deliver_notification(SubscriptionState& sub, BinaryReader& r,
       emit(ClientEvent{ClientEvent::Kind::subscription_status, sub.id, s, DateTime::now(), {}, sequence_number,
                        sequence_number, "StatusChangeNotification"});
     }
+  }
+}
+
+// An item whose queue overflowed on the server (an outage longer than queue_size samples, or a
+// value changing faster than the publishing interval drains it) lost values no Republish brings
+// back: said once per item and notification, so the gap is not silent.
+void Client::Impl::report_overflows(const SubscriptionState& sub, uint32_t sequence_number,
+                                    std::span<const DataChange> changes) {
+  for (const auto& c : changes) {
+    if (!c.value->status.has_overflow_bit()) continue;
+    ClientEvent e{ClientEvent::Kind::queue_overflow, sub.id, c.value->status, {}, c.value->source_timestamp,
+                  sequence_number, sequence_number, "the server's queue overflowed: values before this one were discarded"};
+    e.client_handle = c.client_handle;
+    emit(std::move(e));
   }
 }
 

@@ -158,6 +158,7 @@ struct ClientEvent {
     subscription_status,      // a StatusChangeNotification from the server
     item_dropped,             // client_handle's values are larger than the channel carries: deleted
     repeated_failure,         // lost again soon after each reconnect: the backoff keeps growing
+    queue_overflow,           // the server's queue of client_handle overflowed: values before `to` were discarded
   };
   Kind kind;
   uint32_t subscription = 0;

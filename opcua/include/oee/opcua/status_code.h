@@ -16,6 +16,9 @@ struct StatusCode {
   constexpr bool is_bad() const { return (code & 0x80000000u) != 0; }
   // The code without its info bits (overflow, limit bits ...), which is what the table names.
   constexpr uint32_t base() const { return code & 0xFFFF0000u; }
+  // A monitored item's queue overflowed: the server discarded values before this one (Part 4, 7.39:
+  // InfoType DataValue with the Overflow bit).
+  constexpr bool has_overflow_bit() const { return (code & 0x0480u) == 0x0480u; }
   friend constexpr bool operator==(StatusCode a, StatusCode b) { return a.code == b.code; }
 };
 
