@@ -73,8 +73,9 @@ function showLogin() {
 function connectLive() {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live?access_token=' + encodeURIComponent(token);
   socket = new WebSocket(url);
-  // Every machine's state (under the plant), and the KPIs of each line and machine shown.
-  const nodes = [''].concat(lines().flatMap((l) => [l.path, ...l.machines.map((m) => m.path)]));
+  // Every machine's state (under the plant), and the KPIs of each line and machine shown, lines
+  // first: the server takes at most 256 nodes, so beyond that machine tiles show their state only.
+  const nodes = [''].concat(lines().map((l) => l.path), lines().flatMap((l) => l.machines.map((m) => m.path))).slice(0, 256);
   socket.onopen = () => socket.send(JSON.stringify({ type: 'subscribe', nodes }));
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
@@ -181,7 +182,7 @@ function legendHtml(entries) {
   return '<ul class="legend">' + entries.map(([cls, label]) => `<li><span class="swatch ${cls}"></span>${esc(label)}</li>`).join('') + '</ul>';
 }
 
-// The timeline of [v0, v1] (the zoomed view); 'unknown' is time without data, hatched.
+// The timeline of [v0, v1] (the zoomed view); 'unknown' and time no interval covers are no data, hatched.
 function timelineSvg(intervals, v0, v1) {
   const w = 1000, h = 40, span = v1 - v0, x = (t) => ((Math.min(v1, Math.max(v0, t)) - v0) / span) * w;
   const rects = intervals.filter((iv) => Date.parse(iv.to) > v0 && Date.parse(iv.from) < v1).map((iv) => {
@@ -192,10 +193,12 @@ function timelineSvg(intervals, v0, v1) {
   }).join('');
   const ticks = timeTicks(v0, v1).map((t) => `<line x1="${x(t)}" y1="${h}" x2="${x(t)}" y2="${h + 4}" stroke="#374151"/>` +
     `<text class="tick" x="${x(t)}" y="${h + 16}" text-anchor="middle">${hhmm(t)}</text>`).join('');
+  const known = x(Math.min(Date.now(), v1));
+  const uncovered = `<rect x="0" y="0" width="${known.toFixed(1)}" height="${h}" fill="url(#nodata)"><title>${S.noData}</title></rect>`;
   return `<svg viewBox="0 -2 ${w} ${h + 22}" width="100%" role="img" aria-label="state timeline">` +
     '<defs><pattern id="nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
     '<rect width="6" height="6" fill="#e5e7eb"/><line x1="0" y1="0" x2="0" y2="6" stroke="#6b7280" stroke-width="2"/></pattern></defs>' +
-    rects + ticks + '</svg>';
+    uncovered + rects + ticks + '</svg>';
 }
 
 const timelineLegend = () => legendHtml(Object.keys(STATE_COLOURS).filter((s) => s !== 'unknown').map((s) => ['st-bg-' + s, s])
@@ -205,8 +208,8 @@ const timelineLegend = () => legendHtml(Object.keys(STATE_COLOURS).filter((s) =>
 function trendSvg(rows, target) {
   const w = 500, h = 160, n = rows.length || 1, bw = w / n, y = (v) => h - v * h;
   const bands = rows.map((r, i) => {
-    const kind = !(r.planned_production_time_s > 0) ? 'noplan' : r.no_data_s > 0 ? 'nodata' : null;
-    return kind ? `<rect class="band-${kind}" x="${i * bw}" y="0" width="${bw}" height="${h}"><title>${esc(r.from)}: ${kind === 'noplan' ? S.noPlan : S.noData}</title></rect>` : '';
+    const kind = r.no_data_s > 0 || r.unknown_time_s > 0 ? 'nodata' : !(r.planned_production_time_s > 0) ? 'noplan' : null;
+    return kind ? `<rect class="band-${kind}" fill="${kind === 'noplan' ? '#f3f4f6' : 'url(#trend-nodata)'}" x="${i * bw}" y="0" width="${bw}" height="${h}"><title>${esc(r.from)}: ${kind === 'noplan' ? S.noPlan : S.noData}</title></rect>` : '';
   }).join('');
   const segments = [];
   let seg = [];
@@ -218,10 +221,14 @@ function trendSvg(rows, target) {
   const lines = segments.map((pts) => (pts.length === 1 ? `<circle cx="${pts[0][0]}" cy="${pts[0][1]}" r="3" fill="#3b82f6"/>` :
     `<polyline fill="none" stroke="#3b82f6" stroke-width="2" points="${pts.map((p) => p.map((v) => v.toFixed(1)).join(',')).join(' ')}"/>`)).join('');
   const every = Math.ceil(n / 12);
-  const labels = rows.map((r, i) => (i % every ? '' : `<text class="tick" x="${i * bw + bw / 2}" y="${h + 14}" text-anchor="middle">${hhmm(Date.parse(r.from))}</text>`)).join('');
+  const daily = rows.length > 1 && Date.parse(rows[1].from) - Date.parse(rows[0].from) >= 86400e3;
+  const label = (r) => (daily ? r.from.slice(5, 10) : hhmm(Date.parse(r.from)));
+  const labels = rows.map((r, i) => (i % every ? '' : `<text class="tick" x="${i * bw + bw / 2}" y="${h + 14}" text-anchor="middle">${label(r)}</text>`)).join('');
   const grid = [0, 0.5, 1].map((v) => `<line x1="0" y1="${y(v)}" x2="${w}" y2="${y(v)}" stroke="#e5e7eb"/><text x="-28" y="${y(v) + 4}">${v * 100}%</text>`).join('');
   const targetLine = target ? `<line class="target" x1="0" y1="${y(target)}" x2="${w}" y2="${y(target)}" stroke="#111827" stroke-dasharray="4 3"/>` : '';
-  return `<svg viewBox="-30 -10 ${w + 40} ${h + 30}" width="100%" role="img" aria-label="OEE trend">${bands}${grid}${targetLine}${lines}${labels}</svg>` +
+  const defs = '<defs><pattern id="trend-nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
+    '<rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9ca3af" stroke-width="2"/></pattern></defs>';
+  return `<svg viewBox="-30 -10 ${w + 40} ${h + 30}" width="100%" role="img" aria-label="OEE trend">${defs}${bands}${grid}${targetLine}${lines}${labels}</svg>` +
     legendHtml([['line-oee', 'OEE'], ['line-target', S.target], ['band-noplan', S.noPlan], ['band-nodata', S.noData]]);
 }
 
@@ -390,10 +397,14 @@ function renderAndon(pinned) {
   }
 }
 
-// Good parts expected by now: planned time so far at the ideal rate times the target OEE.
+// Good parts expected by now: what the planned time so far would give at the target OEE. Good count
+// is proportional to OEE for a given product mix, so scaling the actual count keeps each product's
+// own ideal rate; without output yet, the machine's default ideal cycle time stands in.
 function goodTarget(m, k) {
-  if (!k || !m.ideal_cycle_time_s || !m.targets?.oee) return null;
-  return Math.floor((k.planned_production_time_s / m.ideal_cycle_time_s) * m.targets.oee);
+  const t = m.targets?.oee;
+  if (!k || !t || !(k.planned_production_time_s > 0)) return null;
+  if (k.oee > 0) return Math.round((k.good_count * t) / k.oee);
+  return m.ideal_cycle_time_s ? Math.round((k.planned_production_time_s / m.ideal_cycle_time_s) * t) : null;
 }
 
 function andonMachineHtml(m) {
@@ -431,6 +442,7 @@ async function route() {
     if (hash.startsWith('machine=')) await renderMachine(hash.slice(8));
     else if (hash === 'report') await renderReport();
     else if (hash.startsWith('andon')) renderAndon(hash.slice(6));
+    else if (hash.startsWith('analysis')) await renderAnalysis();
     else renderOverview();
   } catch (e) {
     main.innerHTML = `<p class="error">${esc(e.message)}</p>`;

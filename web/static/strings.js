@@ -11,4 +11,13 @@ window.OEE_STRINGS = {
   ahead: 'ahead', behind: 'behind', targetByNow: 'target by now',
   displayToken: 'Display token (scoreboard kiosk)', useDisplayToken: 'Use on this screen',
   displayTokenBad: 'this token is not accepted',
+  analysis: 'Analysis', presets: { shift: 'Shift', day: 'Day', week: 'Week', month: 'Month' },
+  from: 'From', to: 'To', bucket: 'By', compare: 'Compare', apply: 'Show', node: 'Node', machine: 'Machine',
+  duration: 'Duration', reason: 'Reason', reject: 'reject', downtime: 'Downtime', all: 'All reasons',
+  kpi: { oee: 'OEE', availability: 'A', performance: 'P', quality: 'Q' },
+  waterfall: 'Six big losses', trend: 'OEE trend', paretoDrill: 'Loss Pareto (tap a bar to drill down)',
+  planned: 'planned time', fullyProductive: 'fully productive',
+  losses: { breakdowns: 'breakdowns', setup: 'setup & adjust.', starved_blocked: 'starved & blocked', small_stops: 'small stops', speed_loss: 'reduced speed',
+    production_rejects: 'rejects', startup_rejects: 'startup rejects' },
+  exportCsv: 'CSV', exportPng: 'PNG',
 };

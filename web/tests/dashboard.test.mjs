@@ -6,7 +6,7 @@
 // kiosk with a display token. Every page: no console error, no CSP violation, no failed request.
 // Screenshots go to $OEE_SCREENSHOT_DIR (desktop, tablet and TV sizes).
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -207,17 +207,68 @@ try {
     await page.screenshot({ path: join(shots, '5-viewer-refused.png'), fullPage: true });
   });
 
+  // Clicks the card's CSV and PNG buttons and checks what is downloaded.
+  const exportsOf = async (card) => {
+    for (const [kind, check] of [['csv', (b) => assert.match(b.toString('utf8'), /^[a-z_]+,/)], ['png', (b) => assert.equal(b.subarray(1, 4).toString(), 'PNG')]]) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${card} .export-${kind}`)]);
+      assert.equal(download.suggestedFilename(), `${card}.${kind}`);
+      check(readFileSync(await download.path()));
+    }
+  };
+
+  await step('analysis: presets, comparison, waterfall, trends, Pareto drill-down to the stops, exports, a URL that holds the view', async () => {
+    await page.goto(base + '/#analysis');
+    await page.waitForSelector('#chart-waterfall svg');
+    const steps = await page.$$eval('#chart-waterfall [data-step]', (els) => els.map((e) => e.dataset.step));
+    assert.equal(steps.length, 9);
+    assert.equal(steps[0], 'planned time');
+    assert.equal(steps[8], 'fully productive');
+    // The steps add up: planned time less the losses is the fully productive time.
+    const secs = await page.$$eval('#chart-waterfall [data-step] title', (els) => els.map((e) => Number(e.textContent.match(/([\d.]+) min/)[1])));
+    assert.ok(Math.abs(secs[0] - secs.slice(1, 8).reduce((a, b) => a + b, 0) - secs[8]) < 1, 'the waterfall does not add up: ' + secs);
+    await page.click('.preset[data-preset="week"]');
+    await page.waitForFunction(() => location.hash.includes('by=day'));
+    const week = await page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.split('?')[1])));
+    assert.ok(Math.abs(Date.parse(week.to) - Date.parse(week.from) - 7 * 86400e3) < 60e3, 'the week preset is not 7 days');
+    await page.waitForSelector('#chart-trend-0 svg');
+    await page.click('.preset[data-preset="day"]');
+    await page.waitForFunction(() => location.hash.includes('by=hour'));
+    await page.waitForSelector('#chart-trend-0 svg');
+    // Two lines side by side; the URL holds them, so a reload (or a colleague) sees the same view.
+    const two = await page.$$eval('select[name=nodes] option', (os) => os.filter((o) => !o.textContent.startsWith('·')).slice(0, 2).map((o) => o.value));
+    await page.selectOption('select[name=nodes]', two);
+    await page.click('#analysis-form button[type=submit]');
+    await page.waitForFunction((n) => document.querySelectorAll('#chart-compare tbody tr').length === n && document.querySelector('#chart-trend-1 svg'), 2);
+    await page.reload();
+    await page.waitForSelector('#chart-trend-1 svg');
+    assert.deepEqual(await page.$$eval('#chart-compare tbody tr', (rs) => rs.map((r) => r.dataset.node)), two);
+    for (const card of ['chart-compare', 'chart-waterfall', 'chart-trend-0', 'chart-trend-1']) await exportsOf(card);
+    // The Pareto of the first node drills from the tree's top level (MECH) to PW_JAM and its stops.
+    await page.waitForSelector('#pareto-drill .drill');
+    await exportsOf('chart-pareto');
+    await page.click('#pareto-drill .drill[data-reason="MECH"]');
+    await page.waitForSelector('#pareto-drill .drill[data-reason="PW_JAM"]');
+    assert.deepEqual(await page.$$eval('#pareto-drill .drill', (els) => els.map((e) => e.dataset.reason).filter((r) => !r.startsWith('PW_'))), []);
+    await page.click('#pareto-drill .drill[data-reason="PW_JAM"]');
+    await page.waitForSelector('#drill-stops tbody tr');
+    assert.deepEqual([...new Set(await page.$$eval('#drill-stops tbody td:nth-child(4)', (els) => els.map((e) => e.textContent)))], ['PW_JAM']);
+    await exportsOf('chart-pareto');
+    await page.click('.crumb[data-depth="0"]');
+    await page.waitForSelector('#pareto-drill .drill[data-reason="MECH"]');
+    await shoot(page, '6-analysis');
+  });
+
   await step('the printable shift report, and its Print button works under the CSP', async () => {
     await page.goto(base + '/#report');
     await page.waitForSelector('h1:has-text("Shift report")');
     await page.evaluate(() => { window.print = () => { document.body.dataset.printed = 'yes'; }; });
     await page.click('#print');
     await page.waitForSelector('body[data-printed="yes"]');
-    await shoot(page, '6-shift-report');
+    await shoot(page, '7-shift-report');
   });
 
   await step('the scoreboard on a kiosk: a display token entered once, rotating through lines', async () => {
-    const created = JSON.parse(await adminApi('/api/v1/tokens', { name: 'tv-hall-1', role: 'viewer' }));
+    const created = JSON.parse(await adminApi('/api/v1/tokens', { name: 'tv-hall-1', role: 'display' }));
     const tv = await browser.newPage();
     tv.setDefaultTimeout(30000);
     watch(tv);
@@ -232,7 +283,7 @@ try {
     const cards = await tv.$$eval('.andon-machine', (els) => els.length);
     assert.equal(cards, 4);
     assert.match(await tv.textContent('.andon-left'), /left|no shift/);
-    await shoot(tv, '7-scoreboard');
+    await shoot(tv, '8-scoreboard');
     // It comes back after a reload without a login, and rotates to the next line by itself.
     await tv.reload();
     await tv.waitForSelector('#andon .andon-machine');
