@@ -11,7 +11,7 @@ const { chromium } = require(process.env.OEE_PLAYWRIGHT || 'playwright-core');
 const [base, machines] = [process.argv[2], Number(process.argv[3])];
 const profile = mkdtempSync(join(tmpdir(), 'oee-bench-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true,
-  viewport: { width: 1400, height: 1000 }, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  viewport: { width: 1400, height: 1000 }, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
 
 // Median of three loads: [ms to the condition, heap bytes].
 async function measure(url, ready, token) {

@@ -30,6 +30,9 @@ const nodeName = (p) => allNodes().find((n) => n.path === p)?.name.replace(/^· 
 const toLocalInput = (iso) => new Date(Date.parse(iso) - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
 
 async function renderAnalysis() {
+  // A newer view (a preset, a drill) may start before this one's answers arrive: the older one stops.
+  const gen = renderAnalysis.gen = (renderAnalysis.gen || 0) + 1;
+  const current = () => gen === renderAnalysis.gen && $('#analysis-body');
   const v = analysisView();
   const win = `&from=${encodeURIComponent(v.from)}&to=${encodeURIComponent(v.to)}`;
   main.innerHTML = `<h1>${S.analysis}</h1><form id="analysis-form" class="card controls">
@@ -49,14 +52,15 @@ async function renderAnalysis() {
   });
   const totals = await Promise.all(v.nodes.map((n) => api('/api/v1/kpis?node=' + encodeURIComponent(n) + win)));
   const trends = await Promise.all(v.nodes.map((n) => trendRows(n, v)));
-  const body = $('#analysis-body');
+  const body = current();
+  if (!body) return;
   body.innerHTML = compareHtml(v.nodes, totals) + `<div class="card" id="chart-waterfall"><h2>${S.waterfall}: ${esc(nodeName(v.nodes[0]))}</h2>${waterfallSvg(totals[0])}</div>` +
     v.nodes.map((n, i) => `<div class="card" id="chart-trend-${i}"><h2>${S.trend}: ${esc(nodeName(n))}</h2>${trendSvg(trends[i], targetOf(n))}</div>`).join('') +
     `<div class="card" id="chart-pareto"><h2>${S.paretoDrill}</h2><div id="pareto-drill">…</div></div>`;
   exportButtons('chart-compare', () => compareCsv(v.nodes, totals));
   exportButtons('chart-waterfall', () => toCsv(['step', 'seconds'], waterfallSteps(totals[0]).map((s) => [s.name, s.seconds])));
   v.nodes.forEach((n, i) => exportButtons('chart-trend-' + i, () => toCsv(['from', 'oee', 'planned_production_time_s'], trends[i].map((r) => [r.from, r.oee, r.planned_production_time_s]))));
-  await renderDrill(v, win);
+  await renderDrill(v, win, current);
 }
 
 const targetOf = (node) => machineSpec(node)?.targets?.oee || lines().find((l) => l.path === node)?.machines[0]?.targets?.oee;
@@ -106,7 +110,7 @@ function waterfallSvg(k) {
 }
 
 // Level 1 of the reason tree, then the children of the bar picked, then the stops of a leaf.
-async function renderDrill(v, win) {
+async function renderDrill(v, win, current) {
   const node = encodeURIComponent(v.nodes[0]);
   const path = v.drill ? v.drill.split('>') : [];
   const el = $('#pareto-drill');
@@ -115,13 +119,17 @@ async function renderDrill(v, win) {
   if (leaf) {
     const reason = path[path.length - 1];
     const stops = (await api(`/api/v1/stops?limit=10000&node=${node}${win}`)).items.filter((s) => (s.reason || '(unassigned)') === reason);
+    if (!current()) return;
     el.innerHTML = crumbs + `<table id="drill-stops"><thead><tr><th>${S.machine}</th><th>${S.from}</th><th>${S.duration}</th><th>${S.reason}</th></tr></thead><tbody>` +
       stops.map((s) => `<tr><td>${esc(nodeName(s.machine))}</td><td>${esc(s.from)}</td><td>${(s.duration_s / 60).toFixed(1)} min</td><td>${esc(s.reason)}</td></tr>`).join('') + '</tbody></table>';
     exportButtons('chart-pareto', () => toCsv(['machine', 'from', 'duration_s', 'reason'], stops.map((s) => [s.machine, s.from, s.duration_s, s.reason])));
   } else if (!reasonTree.tree) {
-    drillBars(el, crumbs, (await api(`/api/v1/pareto?node=${node}${win}`)).bars, v);
+    const bars = (await api(`/api/v1/pareto?node=${node}${win}`)).bars;
+    if (!current()) return;
+    drillBars(el, crumbs, bars, v);
   } else {
     const p = await api(`/api/v1/pareto?node=${node}${win}&level=${path.length + 1}`);
+    if (!current()) return;
     const parent = path[path.length - 1] || null;
     // Below level 1 only the children of the bar picked (reasons outside the tree stay at level 1).
     const inBranch = (name) => (parent ? reasonTree.reasons.find((r) => r.code === name)?.parent === parent : true);

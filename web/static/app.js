@@ -114,6 +114,12 @@ function kpiHtml(node, target) {
 }
 
 const liveState = (m) => states.get(m.path) || m;
+// Tiles by node path, so a live update finds its tile without scanning the page (1,000 machines).
+const tileIndex = new Map();
+function indexTiles() {
+  tileIndex.clear();
+  for (const el of main.querySelectorAll('.tile[data-node]')) tileIndex.set(el.dataset.node, el);
+}
 
 function renderOverview() {
   main.innerHTML = lines().map((line) => `
@@ -130,11 +136,13 @@ function renderOverview() {
           </a>`).join('')}
       </div>
     </section>`).join('');
+  indexTiles();
 }
 
 function updateMachine(path) {
   const s = states.get(path);
-  for (const el of document.querySelectorAll(`[data-machine="${CSS.escape(path)}"]`)) {
+  const el = tileIndex.get(path);
+  if (el && el.isConnected && el.dataset.machine) {
     el.className = el.className.replace(/st-\w+/, 'st-' + s.state);
     const label = $('[data-state]', el);
     if (label) label.innerHTML = stateText(s) + sinceHtml(s);
@@ -144,7 +152,8 @@ function updateMachine(path) {
 }
 
 function updateKpi(node) {
-  for (const el of document.querySelectorAll(`.tile[data-node="${CSS.escape(node)}"]`)) {
+  const el = tileIndex.get(node);
+  if (el && el.isConnected) {
     const spec = machineSpec(node);
     const h3 = $('h3', el).outerHTML;
     const state = $('[data-state]', el)?.outerHTML || '';
