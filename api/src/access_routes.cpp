@@ -81,7 +81,7 @@ bool role_member(const nlohmann::json& j, std::optional<Role>& out, HttpResponse
   const auto it = j.find("role");
   if (it == j.end()) return true;
   if (!it->is_string() || !(out = auth::parse_role(it->get<std::string>()))) {
-    error = HttpResponse::error(400, "bad_body", "'role' must be viewer, operator or admin");
+    error = HttpResponse::error(400, "bad_body", "'role' must be display, viewer, operator or admin");
     return false;
   }
   return true;
@@ -248,13 +248,13 @@ HttpResponse audit_verify(const Access& access) {
 void add_access_routes(server::Router& router, const Access& access) {
   // The argon2id check takes tens of milliseconds of CPU: off the I/O threads.
   router.add_blocking("POST", "/api/v1/login", [&access](const HttpRequest& r) { return login(access, r); });
-  router.add("POST", "/api/v1/logout", access.require(Role::viewer, [&access](const HttpRequest&, const Principal& who) {
+  router.add("POST", "/api/v1/logout", access.require(Role::display, [&access](const HttpRequest&, const Principal& who) {
     if (who.session) access.accounts().revoke_token(who.token_id);
     std::string out;
     JsonWriter(out).begin_object().bool_field("logged_out", true).end_object();
     return HttpResponse::json(std::move(out));
   }));
-  router.add("GET", "/api/v1/me", access.require(Role::viewer, [&access](const HttpRequest&, const Principal& who) { return me(access, who); }));
+  router.add("GET", "/api/v1/me", access.require(Role::display, [&access](const HttpRequest&, const Principal& who) { return me(access, who); }));
   router.add("GET", "/api/v1/users", access.require(Role::admin, [&access](const HttpRequest&, const Principal&) { return list_users(access); }));
   router.add("POST", "/api/v1/users", access.require(Role::admin, [&access](const HttpRequest& r, const Principal& who) { return create_user(access, r, who); }));
   router.add("POST", "/api/v1/users/update", access.require(Role::admin, [&access](const HttpRequest& r, const Principal& who) { return update_user(access, r, who); }));

@@ -16,7 +16,9 @@ std::string content_type(std::string_view path) {
 
 void add_dashboard_routes(server::Router& router) {
   router.add_prefix("GET", "/", [](const server::HttpRequest& r) {
-    const std::string_view path = r.path == "/" ? std::string_view("/index.html") : std::string_view(r.path);
+    std::string_view path = r.path == "/" ? std::string_view("/index.html") : std::string_view(r.path);
+    // Browsers ask for /favicon.ico whatever the page links: the SVG icon answers it.
+    if (path == "/favicon.ico") path = "/favicon.svg";
     for (const DashboardFile& f : dashboard_files()) {
       if (f.path != path) continue;
       server::HttpResponse out;

@@ -82,7 +82,7 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
   router.add_websocket("/api/v1/live", [this, &access](const HttpRequest& r, std::shared_ptr<server::WebSocketConnection> c) {
     server::WebSocketAcceptance out;
     auth::Principal who;
-    if (auto refused = access.refuse_websocket(r, auth::Role::viewer, who)) {
+    if (auto refused = access.refuse_websocket(r, auth::Role::display, who)) {
       out.refusal = std::move(*refused);
       return out;
     }

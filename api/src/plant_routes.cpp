@@ -239,9 +239,9 @@ void add_plant_routes(server::Router& router, server::PlantService& service, con
     JsonWriter(out).begin_object().string_field("status", "ok").end_object();
     return HttpResponse::json(std::move(out));
   });
-  router.add("GET", "/api/v1/plant", access.require(Role::viewer, [&service](const HttpRequest&, const Principal&) { return plant_tree(service); }));
+  router.add("GET", "/api/v1/plant", access.require(Role::display, [&service](const HttpRequest&, const Principal&) { return plant_tree(service); }));
   auto cache = std::make_shared<CurrentShiftCache>();
-  router.add("GET", "/api/v1/kpis", access.require(Role::viewer, [&service, cache](const HttpRequest& r, const Principal&) {
+  router.add("GET", "/api/v1/kpis", access.require(Role::display, [&service, cache](const HttpRequest& r, const Principal&) {
     return kpis(service, r, cache.get());
   }));
   router.add("GET", "/api/v1/dead-letters", access.require(Role::viewer, [&service](const HttpRequest& r, const Principal&) { return dead_letters(service, r); }));

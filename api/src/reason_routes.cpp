@@ -33,7 +33,7 @@ HttpResponse reasons(const server::PlantService& s) {
 
 void add_reason_routes(server::Router& router, server::PlantService& service, const Access& access) {
   auto& s = service;
-  router.add("GET", "/api/v1/reasons", access.require(Role::viewer, [&s](const HttpRequest&, const Principal&) { return reasons(s); }));
+  router.add("GET", "/api/v1/reasons", access.require(Role::display, [&s](const HttpRequest&, const Principal&) { return reasons(s); }));
 }
 
 }  // namespace oee::api

@@ -125,6 +125,26 @@ TEST_F(Api, TokensAndTheAuditTrail) {
   EXPECT_NE(r.body.find("\"ok\":true,\"rows\":2"), std::string::npos) << r.body;
 }
 
+// A kiosk's display token reads what the scoreboard shows (plant, KPIs, reasons, itself) and nothing else.
+TEST_F(Api, ADisplayTokenReadsOnlyTheScoreboard) {
+  auto r = request("POST", "/api/v1/tokens", R"({"name":"tv-hall-1","role":"display"})", kAdminToken);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string token = nlohmann::json::parse(r.body)["token"];
+  for (const char* path : {"/api/v1/plant", "/api/v1/kpis", "/api/v1/reasons"}) EXPECT_EQ(request("GET", path, "", token).status, 200) << path;
+  r = request("GET", "/api/v1/me", "", token);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["role"], "display");
+  for (const char* path : {"/api/v1/stops", "/api/v1/pareto", "/api/v1/counts", "/api/v1/timeline?machine=x", "/api/v1/tags", "/metrics",
+                           "/api/v1/export/stops.csv", "/api/v1/openapi.json"}) {
+    r = request("GET", path, "", token);
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_NE(r.body.find("this needs the role 'viewer'; you have 'display'"), std::string::npos) << path << r.body;
+  }
+  EXPECT_EQ(request("POST", "/api/v1/stops/reason", R"({"machine":"x","at":"2026-01-01T00:00:00Z","reason":"r"})", token).status, 403);
+  EXPECT_EQ(request("POST", "/api/v1/tokens", R"({"name":"t","role":"kiosk"})", kAdminToken).body.find("display, viewer, operator or admin") !=
+                std::string::npos, true);
+}
+
 // Every route is in the OpenAPI document and every documented operation is a route.
 TEST_F(Api, OpenApiDocumentMatchesTheRoutes) {
   const auto r = get("/api/v1/openapi.json");

@@ -67,6 +67,7 @@ struct TokenRecord {
 
 std::string_view role_name(Role role) {
   switch (role) {
+    case Role::display: return "display";
     case Role::viewer: return "viewer";
     case Role::operator_: return "operator";
     case Role::admin: return "admin";
@@ -75,6 +76,7 @@ std::string_view role_name(Role role) {
 }
 
 std::optional<Role> parse_role(std::string_view name) {
+  if (name == "display") return Role::display;
   if (name == "viewer") return Role::viewer;
   if (name == "operator") return Role::operator_;
   if (name == "admin") return Role::admin;

@@ -1,11 +1,15 @@
 // The OEE dashboard: log in, plant overview, machine page, shift report; live over /api/v1/live.
 'use strict';
 const $ = (sel, root = document) => root.querySelector(sel);
+const S = window.OEE_STRINGS;
 const main = $('#main');
 const STATE_COLOURS = { running: '#1f9d55', stopped: '#d64545', setup: '#3b82f6', starved: '#e3a008', blocked: '#a855f7',
   planned_stop: '#9ca3af', unknown: '#d1d5db' };
-let token = sessionStorage.getItem('oee-token');
+// A kiosk keeps a read-only display token in localStorage (entered once, never in a URL).
+let token = sessionStorage.getItem('oee-token') || localStorage.getItem('oee-display-token');
 let me = null;
+let reasonTree = { tree: false, reasons: [] };
+let pageTimers = [];  // intervals of the page shown, cleared when the route changes
 let plant = null;
 let socket = null;
 const kpis = new Map();    // node -> kpi object of the current shift
@@ -13,6 +17,12 @@ const states = new Map();  // machine -> state message
 
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 const pct = (v) => (v === null || v === undefined ? '–' : (100 * v).toFixed(1) + '%');
+const two = (n) => String(n).padStart(2, '0');
+// A duration as h:mm:ss (a stop timer, the time left in a shift).
+const clock = (s) => { s = Math.max(0, Math.floor(s)); return `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`; };
+const sinceHtml = (st) => (st && st.state !== 'running' && st.since ? ` <span class="timer" data-since="${esc(st.since)}">${clock((Date.now() - Date.parse(st.since)) / 1000)}</span>` : '');
+const stateText = (st) => '<span data-label>' + esc(st.state) + (st.reason ? ' · ' + esc(st.reason) : '') + '</span>' +
+  (st.no_data ? ` <span class="nodata">${S.noData}</span>` : '');
 
 async function api(path, options = {}) {
   const headers = Object.assign({ Authorization: 'Bearer ' + token }, options.body ? { 'Content-Type': 'application/json' } : {});
@@ -24,9 +34,10 @@ async function api(path, options = {}) {
 }
 
 function logout() {
-  if (token) fetch('/api/v1/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token } }).catch(() => {});
+  if (token && sessionStorage.getItem('oee-token')) fetch('/api/v1/logout', { method: 'POST', headers: { Authorization: 'Bearer ' + token } }).catch(() => {});
   token = null; me = null;
   sessionStorage.removeItem('oee-token');
+  localStorage.removeItem('oee-display-token');
   if (socket) socket.close();
   showLogin();
 }
@@ -35,6 +46,7 @@ function showLogin() {
   $('#who').textContent = '';
   $('#logout').hidden = true;
   main.replaceChildren($('#login-form').content.cloneNode(true));
+  for (const el of main.querySelectorAll('[data-s]')) el.textContent = S[el.dataset.s];
   $('#login').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const form = new FormData(ev.target);
@@ -46,19 +58,30 @@ function showLogin() {
     sessionStorage.setItem('oee-token', token);
     start();
   });
+  $('#display-login').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const candidate = new FormData(ev.target).get('display_token').trim();
+    const r = await fetch('/api/v1/me', { headers: { Authorization: 'Bearer ' + candidate } });
+    if (!r.ok) { $('#display-error').textContent = S.displayTokenBad; return; }
+    token = candidate;
+    localStorage.setItem('oee-display-token', token);
+    if (!location.hash.startsWith('#andon')) location.hash = '#andon';
+    start();
+  });
 }
 
 function connectLive() {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live?access_token=' + encodeURIComponent(token);
   socket = new WebSocket(url);
-  // Every machine's state (under the plant), and the KPIs of each line and machine shown.
-  const nodes = [''].concat(lines().flatMap((l) => [l.path, ...l.machines.map((m) => m.path)]));
+  // Every machine's state (under the plant), and the KPIs of each line and machine shown, lines
+  // first: the server takes at most 256 nodes, so beyond that machine tiles show their state only.
+  const nodes = [''].concat(lines().map((l) => l.path), lines().flatMap((l) => l.machines.map((m) => m.path))).slice(0, 256);
   socket.onopen = () => socket.send(JSON.stringify({ type: 'subscribe', nodes }));
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === 'subscribed') $('#live').className = 'live on';
     for (const s of m.type === 'states' ? m.items : m.type === 'state' ? [m] : []) { states.set(s.machine, s); updateMachine(s.machine); }
-    if (m.type === 'kpi') { kpis.set(m.node, m.kpi); updateKpi(m.node); }
+    if (m.type === 'kpi') { kpis.set(m.node, m.kpi); updateKpi(m.node); refreshMachineCharts(m.node); }
   };
   socket.onclose = () => {
     $('#live').className = 'live off';
@@ -73,13 +96,29 @@ function lines() {
 }
 const machineSpec = (path) => lines().flatMap((l) => l.machines).find((m) => m.path === path);
 
+// Good count and pace (units per hour of run time) of the current shift.
+function countsHtml(k) {
+  if (!k) return '<div class="counts" data-counts>–</div>';
+  const pace = k.run_time_s > 0 ? Math.round((k.total_count * 3600) / k.run_time_s) : null;
+  return `<div class="counts" data-counts>${S.good} <b>${k.good_count}</b>` +
+    (pace === null ? '' : ` · <b>${pace}</b>${S.perHour}`) + '</div>';
+}
+
 function kpiHtml(node, target) {
   const k = kpis.get(node);
   const t = target || 0;
   const cls = k && k.oee !== null && t ? (k.oee >= t ? 'above' : 'below') : '';
   return `<div class="oee ${cls}" data-oee>${pct(k?.oee)}</div>` +
     `<div class="apq"><span>A <b>${pct(k?.availability)}</b></span><span>P <b>${pct(k?.performance)}</b></span>` +
-    `<span>Q <b>${pct(k?.quality)}</b></span></div>` + (t ? `<div class="apq">target ${pct(t)}</div>` : '');
+    `<span>Q <b>${pct(k?.quality)}</b></span></div>` + countsHtml(k) + (t ? `<div class="apq">${S.target} ${pct(t)}</div>` : '');
+}
+
+const liveState = (m) => states.get(m.path) || m;
+// Tiles by node path, so a live update finds its tile without scanning the page (1,000 machines).
+const tileIndex = new Map();
+function indexTiles() {
+  tileIndex.clear();
+  for (const el of main.querySelectorAll('.tile[data-node]')) tileIndex.set(el.dataset.node, el);
 }
 
 function renderOverview() {
@@ -89,29 +128,32 @@ function renderOverview() {
       <div class="tiles">
         <div class="tile line-tile" data-node="${esc(line.path)}"><h3>Line ${esc(line.name)}</h3>${kpiHtml(line.path)}</div>
         ${line.machines.map((m) => `
-          <a class="tile st-${esc(states.get(m.path)?.state || m.state)}" href="#machine=${encodeURIComponent(m.path)}"
+          <a class="tile st-${esc(liveState(m).state)}" href="#machine=${encodeURIComponent(m.path)}"
              data-node="${esc(m.path)}" data-machine="${esc(m.path)}">
             <h3>${esc(m.name)}</h3>
-            <div class="state" data-state>${esc(states.get(m.path)?.state || m.state)}${m.reason ? ' · ' + esc(m.reason) : ''}</div>
+            <div class="state" data-state>${stateText(liveState(m))}${sinceHtml(liveState(m))}</div>
             ${kpiHtml(m.path, m.targets?.oee)}
           </a>`).join('')}
       </div>
     </section>`).join('');
+  indexTiles();
 }
 
 function updateMachine(path) {
   const s = states.get(path);
-  for (const el of document.querySelectorAll(`[data-machine="${CSS.escape(path)}"]`)) {
+  const el = tileIndex.get(path);
+  if (el && el.isConnected && el.dataset.machine) {
     el.className = el.className.replace(/st-\w+/, 'st-' + s.state);
     const label = $('[data-state]', el);
-    if (label) label.textContent = s.state + (s.reason ? ' · ' + s.reason : '');
+    if (label) label.innerHTML = stateText(s) + sinceHtml(s);
   }
   const current = $('#machine-state');
-  if (current && current.dataset.machine === path) current.textContent = s.state + (s.reason ? ' · ' + s.reason : '');
+  if (current && current.dataset.machine === path) current.innerHTML = stateText(s) + sinceHtml(s);
 }
 
 function updateKpi(node) {
-  for (const el of document.querySelectorAll(`.tile[data-node="${CSS.escape(node)}"]`)) {
+  const el = tileIndex.get(node);
+  if (el && el.isConnected) {
     const spec = machineSpec(node);
     const h3 = $('h3', el).outerHTML;
     const state = $('[data-state]', el)?.outerHTML || '';
@@ -119,24 +161,84 @@ function updateKpi(node) {
   }
 }
 
-// Hand-made SVG charts: a state timeline, a trend line, a Pareto bar chart.
-function timelineSvg(intervals, from, to) {
-  const w = 1000, h = 40, t0 = Date.parse(from), span = Date.parse(to) - t0;
-  const rects = intervals.map((iv) => {
-    const x = ((Date.parse(iv.from) - t0) / span) * w, x2 = ((Date.parse(iv.to) - t0) / span) * w;
-    return `<rect x="${x.toFixed(1)}" y="0" width="${Math.max(0.5, x2 - x).toFixed(1)}" height="${h}" fill="${STATE_COLOURS[iv.state] || '#000'}"><title>${esc(iv.state)} ${esc(iv.reason || '')} ${esc(iv.from)} – ${esc(iv.to)}</title></rect>`;
-  }).join('');
-  return `<svg viewBox="0 0 ${w} ${h + 16}" width="100%" role="img" aria-label="state timeline">${rects}` +
-    `<text x="0" y="${h + 13}">${esc(from.slice(11, 16))}</text><text x="${w}" y="${h + 13}" text-anchor="end">${esc(to.slice(11, 16))}</text></svg>`;
+// Once a second: stop timers, the time left in the shift, the scoreboard.
+function tick() {
+  for (const el of document.querySelectorAll('[data-since]')) el.textContent = clock((Date.now() - Date.parse(el.dataset.since)) / 1000);
+  const shift = plant?.current_shift;
+  const left = shift ? (Date.parse(shift.to) - Date.now()) / 1000 : null;
+  $('#shift-left').textContent = !plant ? '' : left === null ? S.noShift : S.shiftLeft(shift.name, clock(left));
+  // The shift is over: the plant tells the next one.
+  if (plant && left !== null && left <= 0 && !tick.asking) {
+    tick.asking = true;
+    api('/api/v1/plant').then((p) => { plant = p; }).catch(() => {}).finally(() => { tick.asking = false; });
+  }
+  if (location.hash.startsWith('#andon') && $('#andon')) renderAndonBody();
 }
 
-function trendSvg(rows) {
-  const w = 500, h = 160, n = Math.max(1, rows.length - 1);
-  const pts = rows.map((r, i) => [(i / n) * w, h - (r.oee ?? 0) * h]);
-  return `<svg viewBox="-30 -10 ${w + 40} ${h + 30}" width="100%" role="img" aria-label="OEE trend">` +
-    `<line x1="0" y1="${h}" x2="${w}" y2="${h}" stroke="#ccc"/><text x="-28" y="${h}">0%</text><text x="-28" y="8">100%</text>` +
-    `<polyline fill="none" stroke="#3b82f6" stroke-width="2" points="${pts.map((p) => p.map((v) => v.toFixed(1)).join(',')).join(' ')}"/>` +
-    rows.map((r, i) => `<text x="${pts[i][0]}" y="${h + 14}" text-anchor="middle">${esc(r.from.slice(11, 13))}</text>`).join('') + '</svg>';
+// Hand-made SVG charts: a state timeline, a trend line, a Pareto bar chart.
+const hhmm = (ms) => new Intl.DateTimeFormat('en-GB', { timeZone: plant.timezone, hour: '2-digit', minute: '2-digit' }).format(ms);
+const TICK_STEPS_MIN = [1, 5, 15, 30, 60, 120, 180, 360, 720, 1440];
+
+// Tick instants every round step (at most ~10 over the span), aligned to the plant's clock.
+function timeTicks(t0, t1) {
+  const stepMs = 60000 * (TICK_STEPS_MIN.find((m) => (t1 - t0) / (60000 * m) <= 10) || 1440);
+  const out = [];
+  for (let t = Math.ceil(t0 / stepMs) * stepMs; t <= t1; t += stepMs) out.push(t);
+  return out;
+}
+
+function legendHtml(entries) {
+  return '<ul class="legend">' + entries.map(([cls, label]) => `<li><span class="swatch ${cls}"></span>${esc(label)}</li>`).join('') + '</ul>';
+}
+
+// The timeline of [v0, v1] (the zoomed view); 'unknown' and time no interval covers are no data, hatched.
+function timelineSvg(intervals, v0, v1) {
+  const w = 1000, h = 40, span = v1 - v0, x = (t) => ((Math.min(v1, Math.max(v0, t)) - v0) / span) * w;
+  const rects = intervals.filter((iv) => Date.parse(iv.to) > v0 && Date.parse(iv.from) < v1).map((iv) => {
+    const a = x(Date.parse(iv.from)), b = x(Date.parse(iv.to));
+    const fill = iv.state === 'unknown' ? 'url(#nodata)' : STATE_COLOURS[iv.state] || '#000';
+    return `<rect x="${a.toFixed(1)}" y="0" width="${Math.max(0.5, b - a).toFixed(1)}" height="${h}" fill="${fill}" data-state="${esc(iv.state)}">` +
+      `<title>${esc(iv.state === 'unknown' ? S.noData : iv.state)} ${esc(iv.reason || '')} ${esc(iv.from)} – ${esc(iv.to)}</title></rect>`;
+  }).join('');
+  const ticks = timeTicks(v0, v1).map((t) => `<line x1="${x(t)}" y1="${h}" x2="${x(t)}" y2="${h + 4}" stroke="#374151"/>` +
+    `<text class="tick" x="${x(t)}" y="${h + 16}" text-anchor="middle">${hhmm(t)}</text>`).join('');
+  const known = x(Math.min(Date.now(), v1));
+  const uncovered = `<rect x="0" y="0" width="${known.toFixed(1)}" height="${h}" fill="url(#nodata)"><title>${S.noData}</title></rect>`;
+  return `<svg viewBox="0 -2 ${w} ${h + 22}" width="100%" role="img" aria-label="state timeline">` +
+    '<defs><pattern id="nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
+    '<rect width="6" height="6" fill="#e5e7eb"/><line x1="0" y1="0" x2="0" y2="6" stroke="#6b7280" stroke-width="2"/></pattern></defs>' +
+    uncovered + rects + ticks + '</svg>';
+}
+
+const timelineLegend = () => legendHtml(Object.keys(STATE_COLOURS).filter((s) => s !== 'unknown').map((s) => ['st-bg-' + s, s])
+  .concat([['st-bg-nodata', S.noData]]));
+
+// OEE per bucket; a bucket without planned time is a gap (not 0 %), one with no-data time is banded.
+function trendSvg(rows, target) {
+  const w = 500, h = 160, n = rows.length || 1, bw = w / n, y = (v) => h - v * h;
+  const bands = rows.map((r, i) => {
+    const kind = r.no_data_s > 0 || r.unknown_time_s > 0 ? 'nodata' : !(r.planned_production_time_s > 0) ? 'noplan' : null;
+    return kind ? `<rect class="band-${kind}" fill="${kind === 'noplan' ? '#f3f4f6' : 'url(#trend-nodata)'}" x="${i * bw}" y="0" width="${bw}" height="${h}"><title>${esc(r.from)}: ${kind === 'noplan' ? S.noPlan : S.noData}</title></rect>` : '';
+  }).join('');
+  const segments = [];
+  let seg = [];
+  rows.forEach((r, i) => {
+    if (r.oee === null || !(r.planned_production_time_s > 0)) { if (seg.length) segments.push(seg); seg = []; return; }
+    seg.push([i * bw + bw / 2, y(r.oee)]);
+  });
+  if (seg.length) segments.push(seg);
+  const lines = segments.map((pts) => (pts.length === 1 ? `<circle cx="${pts[0][0]}" cy="${pts[0][1]}" r="3" fill="#3b82f6"/>` :
+    `<polyline fill="none" stroke="#3b82f6" stroke-width="2" points="${pts.map((p) => p.map((v) => v.toFixed(1)).join(',')).join(' ')}"/>`)).join('');
+  const every = Math.ceil(n / 12);
+  const daily = rows.length > 1 && Date.parse(rows[1].from) - Date.parse(rows[0].from) >= 86400e3;
+  const label = (r) => (daily ? r.from.slice(5, 10) : hhmm(Date.parse(r.from)));
+  const labels = rows.map((r, i) => (i % every ? '' : `<text class="tick" x="${i * bw + bw / 2}" y="${h + 14}" text-anchor="middle">${label(r)}</text>`)).join('');
+  const grid = [0, 0.5, 1].map((v) => `<line x1="0" y1="${y(v)}" x2="${w}" y2="${y(v)}" stroke="#e5e7eb"/><text x="-28" y="${y(v) + 4}">${v * 100}%</text>`).join('');
+  const targetLine = target ? `<line class="target" x1="0" y1="${y(target)}" x2="${w}" y2="${y(target)}" stroke="#111827" stroke-dasharray="4 3"/>` : '';
+  const defs = '<defs><pattern id="trend-nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
+    '<rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9ca3af" stroke-width="2"/></pattern></defs>';
+  return `<svg viewBox="-30 -10 ${w + 40} ${h + 30}" width="100%" role="img" aria-label="OEE trend">${defs}${bands}${grid}${targetLine}${lines}${labels}</svg>` +
+    legendHtml([['line-oee', 'OEE'], ['line-target', S.target], ['band-noplan', S.noPlan], ['band-nodata', S.noData]]);
 }
 
 function paretoSvg(bars) {
@@ -147,20 +249,50 @@ function paretoSvg(bars) {
       `<text x="${155 + ((w - 220) * b.seconds) / max}" y="${i * rowH + 15}">${(b.seconds / 60).toFixed(1)} min</text>`).join('') + '</svg>';
 }
 
+let view = null;  // the machine page's timeline: { intervals, from, to, v0, v1 } (v0..v1 zoomed)
+
 async function renderMachine(path) {
   const m = machineSpec(path);
   if (!m) { main.innerHTML = '<p>No such machine.</p>'; return; }
   const s = states.get(path) || m;
   main.innerHTML = `
     <h1>${esc(m.name)} <small>${esc(path)}</small></h1>
-    <div class="card"><b>Now:</b> <span id="machine-state" data-machine="${esc(path)}">${esc(s.state)}${s.reason ? ' · ' + esc(s.reason) : ''}</span>
+    <div class="card"><b>Now:</b> <span id="machine-state" data-machine="${esc(path)}">${stateText(s)}${sinceHtml(s)}</span>
       <label class="no-print">Window <select id="window"><option value="shift">current shift</option><option value="day">last 24 h</option></select></label></div>
-    <div class="card"><h2>State timeline</h2><div id="timeline">…</div></div>
+    <div class="card"><h2>State timeline</h2>
+      <div class="zoom no-print"><button id="zoom-in">${S.zoomIn}</button> <button id="zoom-out">${S.zoomOut}</button> <button id="zoom-reset">${S.zoomReset}</button></div>
+      <div id="timeline">…</div>${timelineLegend()}</div>
     <div class="grid2"><div class="card"><h2>OEE by hour</h2><div id="trend">…</div></div>
     <div class="card"><h2>Loss Pareto (by reason)</h2><div id="pareto">…</div></div></div>
-    <div class="card"><h2>Stops</h2><p class="error" id="stop-error"></p><div id="stops">…</div></div>`;
-  $('#window').addEventListener('change', () => loadMachine(path));
+    <div class="card"><h2>Stops</h2><p class="error" id="stop-error"></p><div id="stops">…</div><div id="picker-slot"></div></div>`;
+  $('#window').addEventListener('change', () => { view = null; loadMachine(path); });
+  $('#zoom-in').addEventListener('click', () => zoom(0.5));
+  $('#zoom-out').addEventListener('click', () => zoom(2));
+  $('#zoom-reset').addEventListener('click', () => zoom(0));
+  view = null;
   await loadMachine(path);
+}
+
+// factor < 1 narrows the view around its middle, > 1 widens it (within the window), 0 shows it all.
+function zoom(factor) {
+  if (!view) return;
+  const mid = (view.v0 + view.v1) / 2, half = factor ? ((view.v1 - view.v0) * factor) / 2 : Infinity;
+  view.v0 = Math.max(view.from, mid - half);
+  view.v1 = Math.min(view.to, mid + half);
+  if (!factor) { view.v0 = view.from; view.v1 = view.to; }
+  drawTimeline();
+}
+
+function drawTimeline() {
+  $('#timeline').innerHTML = timelineSvg(view.intervals, view.v0, view.v1);
+  $('#timeline').dataset.span = String(Math.round((view.v1 - view.v0) / 1000));
+}
+
+// The charts follow the live feed: reloaded at most every 10 s while the machine's KPIs tick.
+function refreshMachineCharts(node) {
+  const shown = $('#machine-state')?.dataset.machine;
+  if (shown !== node || $('#picker') || loadMachine.busy || Date.now() - (loadMachine.at || 0) < 10000) return;
+  loadMachine(node).catch((e) => { $('#stop-error').textContent = e.message; });
 }
 
 function windowQuery() {
@@ -173,31 +305,72 @@ function windowQuery() {
 }
 
 async function loadMachine(path) {
-  const q = 'node=' + encodeURIComponent(path) + windowQuery();
-  const [timeline, trend, pareto, stops] = await Promise.all([
-    api('/api/v1/timeline?machine=' + encodeURIComponent(path) + windowQuery()),
-    api('/api/v1/kpis?by=hour&' + q), api('/api/v1/pareto?' + q), api('/api/v1/stops?limit=50&' + q)]);
-  $('#timeline').innerHTML = timelineSvg(timeline.intervals, timeline.from, timeline.to);
-  $('#trend').innerHTML = trendSvg(trend);
-  $('#pareto').innerHTML = paretoSvg(pareto.bars);
-  const canWrite = me.role !== 'viewer';
+  loadMachine.busy = true;
+  try {
+    const q = 'node=' + encodeURIComponent(path) + windowQuery();
+    const [timeline, trend, pareto, stops] = await Promise.all([
+      api('/api/v1/timeline?machine=' + encodeURIComponent(path) + windowQuery()),
+      api('/api/v1/kpis?by=hour&' + q), api('/api/v1/pareto?' + q), api('/api/v1/stops?limit=50&' + q)]);
+    if ($('#machine-state')?.dataset.machine !== path) return;  // the page changed meanwhile
+    const from = Date.parse(timeline.from), to = Date.parse(timeline.to);
+    const zoomed = view && view.from === from && (view.v0 !== view.from || view.v1 !== view.to);
+    view = { intervals: timeline.intervals, from, to, v0: zoomed ? view.v0 : from, v1: zoomed ? view.v1 : to };
+    drawTimeline();
+    $('#trend').innerHTML = trendSvg(trend, machineSpec(path)?.targets?.oee);
+    $('#pareto').innerHTML = paretoSvg(pareto.bars);
+    renderStops(stops.items);
+    loadMachine.at = Date.now();
+    $('#trend').dataset.loaded = String(loadMachine.at);  // tests wait on a reload
+  } finally {
+    loadMachine.busy = false;
+  }
+}
+
+function renderStops(items) {
+  const picker = reasonTree.tree;
   $('#stops').innerHTML = `<table><thead><tr><th>From</th><th>Duration</th><th>Kind</th><th>Reason</th><th class="no-print"></th></tr></thead><tbody>` +
-    stops.items.map((s, i) => `<tr data-stop="${i}" data-planned-s="${s.planned_s}"><td>${esc(s.from.slice(11, 19))}</td><td>${(s.duration_s / 60).toFixed(1)} min</td>` +
-      `<td>${esc(s.kind)}</td><td>${esc(s.reason || '—')}</td>` +
-      `<td class="no-print"><input class="reason" placeholder="reason" value="" ${canWrite ? '' : 'title="operators assign reasons"'}>` +
-      `<button class="assign" data-machine="${esc(s.machine)}" data-at="${esc(s.from)}">Assign</button></td></tr>`).join('') + '</tbody></table>';
+    items.map((s, i) => `<tr data-stop="${i}" data-planned-s="${s.planned_s}"><td>${esc(s.from.slice(11, 19))}</td><td>${(s.duration_s / 60).toFixed(1)} min</td>` +
+      `<td>${esc(s.kind)}</td><td>${esc(s.reason || '—')}</td><td class="no-print">` +
+      (picker ? `<button class="pick" data-machine="${esc(s.machine)}" data-at="${esc(s.from)}">${S.reasonPick}</button>` :
+        `<input class="reason" aria-label="${S.reasonPlaceholder}" placeholder="${S.reasonPlaceholder}" value="">` +
+        `<button class="assign" disabled data-machine="${esc(s.machine)}" data-at="${esc(s.from)}">${S.assign}</button>`) +
+      '</td></tr>').join('') + '</tbody></table>';
   $('#stops').dataset.window = $('#window') ? $('#window').value : 'shift';  // what the table shows (tests wait on it)
+  for (const b of document.querySelectorAll('button.pick')) b.addEventListener('click', () => openPicker(b.dataset.machine, b.dataset.at, null));
+  for (const input of document.querySelectorAll('input.reason')) {
+    input.addEventListener('input', () => { input.nextElementSibling.disabled = !input.value.trim(); });
+  }
   for (const b of document.querySelectorAll('button.assign')) {
-    b.addEventListener('click', async () => {
-      const reason = b.previousElementSibling.value.trim();
-      try {
-        await api('/api/v1/stops/reason', { method: 'POST', body: JSON.stringify({ machine: b.dataset.machine, at: b.dataset.at, reason }) });
-        $('#stop-error').textContent = '';
-        await loadMachine(path);
-      } catch (e) {
-        $('#stop-error').textContent = e.message;
-      }
-    });
+    b.addEventListener('click', () => sendReason(b.dataset.machine, b.dataset.at, b.previousElementSibling.value.trim()));
+  }
+}
+
+// The reason tree, one tap per level: a parent shows its children, a leaf is sent.
+function openPicker(machine, at, parent) {
+  const options = reasonTree.reasons.filter((r) => (r.parent || null) === parent);
+  const hasChildren = (code) => reasonTree.reasons.some((r) => r.parent === code);
+  $('#picker-slot').innerHTML = `<div id="picker" class="picker" role="dialog" aria-label="${esc(S.reasonTitle(at.slice(11, 19)))}">` +
+    `<h3>${esc(S.reasonTitle(at.slice(11, 19)))}${parent ? ' › ' + esc(parent) : ''}</h3><div class="options">` +
+    options.map((r) => `<button class="reason-option${hasChildren(r.code) ? ' parent' : ''}" data-code="${esc(r.code)}">${esc(r.name)}</button>`).join('') +
+    `</div>${parent ? `<button class="picker-back">${S.reasonBack}</button> ` : ''}<button class="picker-cancel">${S.reasonCancel}</button></div>`;
+  for (const b of document.querySelectorAll('#picker .reason-option')) {
+    b.addEventListener('click', () => (hasChildren(b.dataset.code) ? openPicker(machine, at, b.dataset.code) : sendReason(machine, at, b.dataset.code)));
+  }
+  const back = $('#picker .picker-back');
+  if (back) back.addEventListener('click', () => openPicker(machine, at, reasonTree.reasons.find((r) => r.code === parent)?.parent || null));
+  $('#picker .picker-cancel').addEventListener('click', () => { $('#picker-slot').innerHTML = ''; });
+  $('#picker .reason-option')?.focus();
+}
+
+async function sendReason(machine, at, reason) {
+  if (!reason) { $('#stop-error').textContent = S.reasonEmpty; return; }  // the server refuses an empty reason
+  try {
+    await api('/api/v1/stops/reason', { method: 'POST', body: JSON.stringify({ machine, at, reason }) });
+    $('#stop-error').textContent = '';
+    $('#picker-slot').innerHTML = '';
+    await loadMachine($('#machine-state').dataset.machine);
+  } catch (e) {
+    $('#stop-error').textContent = e.message;
   }
 }
 
@@ -207,19 +380,78 @@ async function renderReport() {
   const shift = plant.current_shift;
   main.innerHTML = `<div class="card"><h1>Shift report ${shift ? esc(shift.name) : ''}</h1>
     <p>${esc(kpiPlant.from)} – ${esc(kpiPlant.to)} · ${esc(plant.timezone)}</p>
-    <button onclick="window.print()">Print</button>
+    <button id="print">${S.print}</button>
     <table><thead><tr><th>Node</th><th>OEE</th><th>A</th><th>P</th><th>Q</th><th>Good</th><th>Reject</th><th>Downtime</th></tr></thead><tbody>
     ${[['Plant', kpiPlant], ...rows.map(([l, k]) => [l.name, k])].map(([n, k]) => `<tr><td>${esc(n)}</td><td>${pct(k.oee)}</td><td>${pct(k.availability)}</td>` +
       `<td>${pct(k.performance)}</td><td>${pct(k.quality)}</td><td>${k.good_count}</td><td>${k.reject_count}</td><td>${(k.downtime_s / 60).toFixed(0)} min</td></tr>`).join('')}
     </tbody></table></div><div class="card"><h2>Top losses</h2>${paretoSvg(paretoPlant.bars.slice(0, 10))}</div>`;
+  // No inline handler: the page's Content-Security-Policy forbids them.
+  $('#print').addEventListener('click', () => window.print());
+}
+
+// The scoreboard (TV, andon): one line at a time, rotating every 20 s unless one is named (#andon=PATH).
+const ANDON_ROTATE_MS = 20000;
+function renderAndon(pinned) {
+  document.body.classList.add('tv');
+  const all = lines();
+  let index = Math.max(0, all.findIndex((l) => l.path === pinned || l.machines.some((m) => m.path === pinned)));
+  main.innerHTML = `<div id="andon" data-line="${esc(all[index]?.path || '')}" data-pinned="${esc(pinned || '')}"></div>`;
+  renderAndonBody();
+  if (!pinned) {
+    pageTimers.push(setInterval(() => {
+      index = (index + 1) % all.length;
+      $('#andon').dataset.line = all[index].path;
+      renderAndonBody();
+    }, ANDON_ROTATE_MS));
+  }
+}
+
+// Good parts expected by now: what the planned time so far would give at the target OEE. Good count
+// is proportional to OEE for a given product mix, so scaling the actual count keeps each product's
+// own ideal rate; without output yet, the machine's default ideal cycle time stands in.
+function goodTarget(m, k) {
+  const t = m.targets?.oee;
+  if (!k || !t || !(k.planned_production_time_s > 0)) return null;
+  if (k.oee > 0) return Math.round((k.good_count * t) / k.oee);
+  return m.ideal_cycle_time_s ? Math.round((k.planned_production_time_s / m.ideal_cycle_time_s) * t) : null;
+}
+
+function andonMachineHtml(m) {
+  const st = liveState(m), k = kpis.get(m.path), target = goodTarget(m, k);
+  const diff = target === null || !k ? null : k.good_count - target;
+  return `<div class="andon-machine st-bg-${esc(st.state)}" data-machine-card="${esc(m.path)}">
+    <h2>${esc(m.name)}</h2><div class="andon-state">${stateText(st)}${sinceHtml(st)}</div>
+    <div class="andon-oee">OEE ${pct(k?.oee)}</div>
+    <div class="andon-apq">A ${pct(k?.availability)} · P ${pct(k?.performance)} · Q ${pct(k?.quality)}</div>
+    <div class="andon-count">${S.good} <b>${k ? k.good_count : '–'}</b>` +
+    (target === null ? '' : ` / ${target} <small>${S.targetByNow}</small> <b class="${diff >= 0 ? 'ahead' : 'behind'}" data-diff="${diff}">` +
+      `${diff >= 0 ? '+' : ''}${diff} ${diff >= 0 ? S.ahead : S.behind}</b>`) + '</div></div>';
+}
+
+function renderAndonBody() {
+  const el = $('#andon');
+  const line = lines().find((l) => l.path === el.dataset.line);
+  if (!line) { el.innerHTML = ''; return; }
+  const pinned = el.dataset.pinned;
+  const machines = line.machines.filter((m) => !pinned || pinned === line.path || m.path === pinned);
+  const k = kpis.get(line.path);
+  el.innerHTML = `<div class="andon-head"><h1>${esc(line.name)}</h1><div class="andon-oee">OEE ${pct(k?.oee)}</div>` +
+    `<div class="andon-apq">A ${pct(k?.availability)} · P ${pct(k?.performance)} · Q ${pct(k?.quality)}</div>` +
+    `<div class="andon-left">${esc($('#shift-left').textContent)}</div></div>` +
+    `<div class="andon-grid">${machines.map(andonMachineHtml).join('')}</div>`;
 }
 
 async function route() {
   if (!token || !plant) return;
+  for (const t of pageTimers) clearInterval(t);
+  pageTimers = [];
+  document.body.classList.remove('tv');
   const hash = decodeURIComponent(location.hash.slice(1));
   try {
     if (hash.startsWith('machine=')) await renderMachine(hash.slice(8));
     else if (hash === 'report') await renderReport();
+    else if (hash.startsWith('andon')) renderAndon(hash.slice(6));
+    else if (hash.startsWith('analysis')) await renderAnalysis();
     else renderOverview();
   } catch (e) {
     main.innerHTML = `<p class="error">${esc(e.message)}</p>`;
@@ -229,7 +461,7 @@ async function route() {
 async function start() {
   try {
     me = await api('/api/v1/me');
-    plant = await api('/api/v1/plant');
+    [plant, reasonTree] = await Promise.all([api('/api/v1/plant'), api('/api/v1/reasons')]);
   } catch (e) {
     return;
   }
@@ -241,4 +473,5 @@ async function start() {
 
 window.addEventListener('hashchange', route);
 $('#logout').addEventListener('click', logout);
+setInterval(tick, 1000);
 if (token) start(); else showLogin();

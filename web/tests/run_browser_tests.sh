@@ -10,8 +10,21 @@ root=$(cd "$here/../.." && pwd)
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export OEE_ADMIN_TOKEN="browser-test-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# The demo plant with a reason tree, so the reason picker offers it (one tap per level).
+{ cat <<'TREE'
+reasons:
+  - code: MECH
+    name: Mechanical
+    loss: breakdown
+    children:
+      - {code: PW_JAM, name: Jam}
+      - {code: PW_MOTOR, name: Motor}
+  - code: PW_CLEAN
+    name: Cleaning
+TREE
+  cat "$root/examples/demo-plant.yaml"; } >"$data/plant.yaml"
 # Ten simulated seconds per second, so states change within the test.
-"$oee" serve --demo --speed 10 --history-hours 4 --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
+"$oee" serve --demo --plant "$data/plant.yaml" --speed 10 --history-hours 4 --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
 server=$!
 cleanup() {
   kill "$server" 2>/dev/null || true

@@ -22,7 +22,8 @@
 namespace oee::auth {
 
 // Ordered: each role may do everything the ones below it may.
-enum class Role : std::uint8_t { viewer = 0, operator_ = 1, admin = 2 };
+// display: a kiosk (scoreboard) reads the plant, its KPIs, the reason tree and the live feed, nothing else.
+enum class Role : std::uint8_t { display = 0, viewer = 1, operator_ = 2, admin = 3 };
 std::string_view role_name(Role role);
 std::optional<Role> parse_role(std::string_view name);
 
