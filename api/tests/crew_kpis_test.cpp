@@ -56,4 +56,10 @@ TEST_F(Api, KpisByCrewWithoutARotationIs400) {
   EXPECT_NE(r.body.find("'by=crew' needs a rotation (crews) in the plant file"), std::string::npos) << r.body;
 }
 
+TEST_F(ApiWithCrews, CountsRefuseByCrew) {
+  const auto r = get("/api/v1/counts?node=s1&from=2026-11-09T00:00:00-06:00&to=2026-11-10T00:00:00-06:00&by=crew");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("'by' must be hour, day or shift"), std::string::npos) << r.body;
+}
+
 }  // namespace oee::api
