@@ -61,8 +61,8 @@ int run_replay_command(int argc, char** argv) {
   app.add_option("--from", from_text, "window start (RFC 3339 or epoch ms)")->required();
   app.add_option("--to", to_text, "window end, exclusive")->required();
   app.add_option("--node", node, "node path (site, site/area, …/line, …/machine); default: the whole plant");
-  app.add_option("--by", by, "group by hour, day or shift (in the plant's time zone)")
-      ->check(CLI::IsMember({"none", "hour", "day", "shift"}));
+  app.add_option("--by", by, "group by hour, day, shift (in the plant's time zone) or crew (the plant's rotation)")
+      ->check(CLI::IsMember({"none", "hour", "day", "shift", "crew"}));
   app.add_option("--format", format, "json or table")->check(CLI::IsMember({"json", "table"}));
   app.add_option("--as-of", as_of_text, "the instant the data is complete up to (default: --to): the last state lasts until it");
   try {
@@ -77,6 +77,7 @@ int run_replay_command(int argc, char** argv) {
     const TimeMs as_of = as_of_text.empty() ? to : timestamp_option(as_of_text, "--as-of");
     const plant::LoadedPlant plant = plant::load_plant_file(plant_path);
     if (!plant.model.has_node(node)) throw BadInput("--node: '" + node + "' is not a node of " + plant_path);
+    if (by == "crew" && plant.model.rotation.empty()) throw BadInput("--by crew: " + plant_path + " has no rotation (crews)");
     const std::vector<Event> events = read_events(events_path, plant.model);
     const ShiftCalendar calendar(plant.model, *plant.zone);
     const PlantHistory history = PlantHistory::build(plant.model, events);
@@ -94,7 +95,7 @@ int run_replay_command(int argc, char** argv) {
       if (grouped && i) out += ",\n";
       codec::append_kpi_json(out, rows[i].totals,
                              {node_name, rows[i].bucket.range.start, rows[i].bucket.range.end, rows[i].bucket.shift,
-                              plant.zone->offset_ms_at(rows[i].bucket.range.start)});
+                              plant.zone->offset_ms_at(rows[i].bucket.range.start), rows[i].bucket.crew});
     }
     if (grouped) out += "\n]";
     out += '\n';

@@ -19,7 +19,7 @@ void print_kpi_table(std::FILE* to, const std::vector<NodeKpis>& rows, const std
     const KpiFigures f = derive_figures(r.totals);
     std::fprintf(to, "%-25s %-8s %7s %7s %7s %7s %10.2f %10.2f %10.2f %9lld %8lld\n",
                  format_rfc3339(r.bucket.range.start, zone.offset_ms_at(r.bucket.range.start)).c_str(),
-                 r.bucket.shift.empty() ? "-" : r.bucket.shift.c_str(), percent(f.availability).c_str(),
+                 !r.bucket.crew.empty() ? r.bucket.crew.c_str() : r.bucket.shift.empty() ? "-" : r.bucket.shift.c_str(), percent(f.availability).c_str(),
                  percent(f.performance).c_str(), percent(f.quality).c_str(), percent(f.oee).c_str(),
                  r.totals.planned_production_ms() / 3.6e6, r.totals.run_ms() / 3.6e6, r.totals.downtime_ms() / 3.6e6,
                  static_cast<long long>(r.totals.total_count()), static_cast<long long>(r.totals.reject_count));

@@ -173,7 +173,7 @@ std::shared_ptr<const std::string> LiveFeed::kpi_message(const std::string& node
     if (in_shift) json.string_field("shift", shift.name);
     json.string_field("from", time_text(service_, from)).string_field("to", time_text(service_, now)).key("kpi");
     codec::write_kpi_json(json, rows.front().totals,
-                          {node.empty() ? "plant" : node, from, now, shift.name, service_.zone().offset_ms_at(from)});
+                          {node.empty() ? "plant" : node, from, now, shift.name, service_.zone().offset_ms_at(from), {}});
   });
 }
 

@@ -117,7 +117,9 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
   if (!s.plant().has_node(node)) return HttpResponse::error(400, "unknown_node", "'" + node + "' is not a node of the plant");
   const std::string by_text(r.query_value("by").value_or(""));
   const auto by = parse_grouping(by_text);
-  if (!by) return HttpResponse::error(400, "bad_parameter", "'by' must be hour, day or shift");
+  if (!by) return HttpResponse::error(400, "bad_parameter", "'by' must be hour, day, shift or crew");
+  if (*by == Grouping::crew && s.plant().rotation.empty())
+    return HttpResponse::error(400, "bad_parameter", "'by=crew' needs a rotation (crews) in the plant file");
   // Default window: the current shift so far (or the last 8 hours outside shifts).
   const TimeMs now = s.now();
   ShiftOccurrence shift;
@@ -145,7 +147,7 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
   for (const auto& row : rows)
     codec::write_kpi_json(json, row.totals,
                           {node_name, row.bucket.range.start, row.bucket.range.end, row.bucket.shift,
-                           s.zone().offset_ms_at(row.bucket.range.start)});
+                           s.zone().offset_ms_at(row.bucket.range.start), row.bucket.crew});
   if (*by != Grouping::none) json.end_array();
   if (cache && default_window) cache->put(cache_key, generation, out);
   return HttpResponse::json(std::move(out));

@@ -108,7 +108,7 @@ inline bool bucketed_query(server::PlantService& s, const server::HttpRequest& r
   std::string why;
   const auto g = parse_grouping(r.query_value("by").value_or(""));
   if (!window_params(s, r, q.from, q.to, kRollupWindowDaysMax, why)) {
-  } else if (!g) {
+  } else if (!g || *g == Grouping::crew) {  // by=crew is for /api/v1/kpis only: these rows carry no crew
     why = "'by' must be hour, day or shift";
   } else if ((*g == Grouping::hour && (q.to - q.from) / kMsPerHour > kBucketsMax) ||
              (*g != Grouping::none && (q.to - q.from) / kMsPerDay > kBucketsMax / 3)) {

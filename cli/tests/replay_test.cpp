@@ -153,3 +153,41 @@ TEST_F(Replay, CheckPlant) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.out.find("bad.yaml:1: timezone: unknown time zone 'Europe/Nowhere'"), std::string::npos) << bad.out;
 }
+
+// KPIs by crew over a DuPont rotation's 28 days (hand-computed): each crew works 14 twelve-hour
+// shifts less a 30-minute break, 161 h planned; crew A loses 2 h in its first night.
+TEST_F(Replay, ByCrewOverADuPontRotation) {
+  const std::string plant = write("plant.yaml", R"(shifts:
+  - {name: day, start: "07:00", end: "19:00", breaks: [{start: "12:00", end: "12:30"}]}
+  - {name: night, start: "19:00", end: "07:00", breaks: [{start: "00:00", end: "00:30"}]}
+rotation:
+  start: 2026-11-02
+  pattern: [{shift: night, days: 4}, {off: 3}, {shift: day, days: 3}, {off: 1}, {shift: night, days: 3}, {off: 3},
+            {shift: day, days: 4}, {off: 7}]
+  crews: [{name: A}, {name: B, offset_days: 7}, {name: C, offset_days: 14}, {name: D, offset_days: 21}]
+sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_cycle_time_s: 1.0}]}]}]}]
+)");
+  const std::string events = write("events.jsonl",
+      R"({"ts":"2026-11-02T00:00:00Z","machine":"s1/a1/l1/press","type":"state","state":"running","src":"plc","seq":1}
+{"ts":"2026-11-02T20:00:00Z","machine":"s1/a1/l1/press","type":"state","state":"stopped","src":"plc","seq":2}
+{"ts":"2026-11-02T22:00:00Z","machine":"s1/a1/l1/press","type":"state","state":"running","src":"plc","seq":3}
+)");
+  const ProgramRun r = oee("replay --plant " + plant + " --events " + events +
+                           " --from 2026-11-02T07:00:00Z --to 2026-11-30T07:00:00Z --by crew");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::size_t at = 0;
+  for (const char* crew : {"A", "B", "C", "D"}) {
+    at = r.out.find(std::string("\"crew\":\"") + crew + "\"", at);
+    ASSERT_NE(at, std::string::npos) << crew << " in " << r.out;
+    const std::string row = r.out.substr(at, r.out.find('}', at) - at);
+    EXPECT_DOUBLE_EQ(field(row, "planned_production_time_s"), 161 * 3600.0) << crew;
+    EXPECT_DOUBLE_EQ(field(row, "downtime_s"), crew == std::string("A") ? 2 * 3600.0 : 0.0) << crew;
+  }
+  EXPECT_EQ(r.out.find("\"shift\""), std::string::npos) << r.out;  // a crew's row spans its shifts
+
+  const ProgramRun no_rotation = oee("replay --plant " + write("plain.yaml", kVornePlant) + " --events " + events +
+                                     " --from 2026-11-02T07:00:00Z --to 2026-11-03T07:00:00Z --by crew");
+  EXPECT_EQ(no_rotation.exit_code, 2);
+  EXPECT_NE(no_rotation.out.find("--by crew: "), std::string::npos) << no_rotation.out;
+  EXPECT_NE(no_rotation.out.find("has no rotation (crews)"), std::string::npos) << no_rotation.out;
+}

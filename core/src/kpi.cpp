@@ -188,6 +188,7 @@ std::optional<Grouping> parse_grouping(std::string_view name) {
   if (name == "hour") return Grouping::hour;
   if (name == "day") return Grouping::day;
   if (name == "shift") return Grouping::shift;
+  if (name == "crew") return Grouping::crew;
   if (name.empty() || name == "none") return Grouping::none;
   return std::nullopt;
 }
@@ -198,10 +199,10 @@ std::vector<Bucket> make_buckets(const ShiftCalendar& calendar, Grouping by, Tim
   auto clip = [&](Interval iv, std::string shift) {
     iv.start = std::max(iv.start, from);
     iv.end = std::min(iv.end, to);
-    if (iv.end > iv.start) out.push_back({iv, std::move(shift)});
+    if (iv.end > iv.start) out.push_back({iv, std::move(shift), {}});
   };
   switch (by) {
-    case Grouping::none: out.push_back({{from, to}, {}}); break;
+    case Grouping::none: out.push_back({{from, to}, {}, {}}); break;
     case Grouping::hour:
       for (const Interval& iv : calendar.local_hours(from, to)) clip(iv, {});
       break;
@@ -210,6 +211,13 @@ std::vector<Bucket> make_buckets(const ShiftCalendar& calendar, Grouping by, Tim
       break;
     case Grouping::shift:
       for (ShiftOccurrence& occ : calendar.occurrences(from, to)) clip({occ.start, occ.end}, std::move(occ.name));
+      break;
+    case Grouping::crew:
+      for (ShiftOccurrence& occ : calendar.occurrences(from, to)) {
+        const std::size_t before = out.size();
+        clip({occ.start, occ.end}, std::move(occ.name));
+        if (out.size() > before) out.back().crew = std::move(occ.crew);
+      }
       break;
   }
   return out;

@@ -1,5 +1,7 @@
 #include "oee/core/plant_history.h"
 
+#include "oee/core/crew_kpis.h"
+
 #include <unordered_map>
 
 namespace oee {
@@ -41,7 +43,7 @@ std::vector<NodeKpis> PlantHistory::node_kpis(const ShiftCalendar& calendar, std
     const std::vector<KpiTotals> per_bucket = machine_bucket_totals(*machine(m->path), calendar, ranges, horizon);
     for (std::size_t i = 0; i < out.size(); ++i) out[i].totals += per_bucket[i];
   }
-  return out;
+  return by == Grouping::crew ? sum_rows_by_crew(std::move(out)) : out;
 }
 
 }  // namespace oee

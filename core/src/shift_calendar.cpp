@@ -8,6 +8,7 @@ ShiftCalendar::ShiftCalendar(const PlantModel& plant, const TimeZone& zone) : pl
 
 bool ShiftCalendar::is_production_day(std::int64_t local_day) const {
   if (!plant_.production_weekdays[iso_weekday_from_days(local_day)]) return false;
+  if (plant_.holidays.is_holiday(local_day)) return false;
   return std::find(plant_.non_production_dates.begin(), plant_.non_production_dates.end(), local_day) ==
          plant_.non_production_dates.end();
 }
@@ -27,9 +28,12 @@ std::vector<ShiftOccurrence> ShiftCalendar::occurrences(TimeMs from, TimeMs to) 
     if (!is_production_day(day)) continue;
     for (const ShiftSpec& spec : plant_.shifts) {
       if (!spec.weekdays[iso_weekday_from_days(day)]) continue;
+      const Crew* crew = plant_.rotation.empty() ? nullptr : plant_.rotation.crew_on(spec.name, day);
+      if (!plant_.rotation.empty() && crew == nullptr) continue;  // no crew on it: the shift does not run
       const bool crosses_midnight = spec.end_minute <= spec.start_minute;
       ShiftOccurrence occ;
       occ.name = spec.name;
+      if (crew != nullptr) occ.crew = crew->name;
       occ.local_day = day;
       occ.start = local_to_utc(day, spec.start_minute);
       occ.end = local_to_utc(day + (crosses_midnight ? 1 : 0), spec.end_minute);

@@ -3,6 +3,7 @@
 #include "oee/plant/yaml_fields.h"
 #include "sparkplug_mapping.h"
 #include "reason_tree_file.h"
+#include "schedule_file.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -219,7 +220,8 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
   LoadedPlant out;
   PlantModel& p = out.model;
   try {
-    r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name", "reasons", "reason_codes"});
+    r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name", "reasons", "reason_codes",
+                               "holidays", "rotation"});
     if (const auto reasons = root["reasons"]) p.reasons = read_reason_tree(r, reasons);
     ReasonCodes plant_reason_codes;
     if (const auto codes = root["reason_codes"]) plant_reason_codes = read_reason_codes(r, codes, p.reasons.get(), "reason_codes");
@@ -256,6 +258,11 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
       }
       check_non_production_days_take_effect(r, root, p);
     }
+    if (const auto h = root["holidays"]) {
+      if (p.shifts.empty()) r.fail(h, "holidays: has no effect without shifts (with no shifts every hour is planned production time)");
+      p.holidays = read_holidays(r, h);
+    }
+    if (const auto rot = root["rotation"]) p.rotation = read_rotation(r, rot, p.shifts);
     read_children(r, root, "sites", "plant", [&](const YAML::Node& sn, const std::string& sw, const std::string& sid) {
       r.only_keys(sn, sw, {"id", "name", "areas"});
       SiteSpec site{sid, sid, sn["name"] ? r.string(sn["name"], sw + ".name") : sid, {}};

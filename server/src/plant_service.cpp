@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "oee/codec/event_json.h"
+#include "oee/core/crew_kpis.h"
 #include "oee/server/log.h"
 #include "oee/storage/conflicts.h"
 
@@ -160,7 +161,7 @@ std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, 
     for (KpiRow& row : rows)
       row.totals = store.machines_totals(machines, row.bucket.range.start, row.bucket.range.end, horizon);
   });
-  return rows;
+  return by == Grouping::crew ? sum_rows_by_crew(std::move(rows)) : rows;
 }
 
 bool PlantService::current_shift(ShiftOccurrence& out) const { return calendar_.shift_at(now(), out); }

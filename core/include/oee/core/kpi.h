@@ -98,15 +98,17 @@ KpiTotals machine_totals(const MachineHistory& history, const ShiftCalendar& cal
 std::vector<KpiTotals> machine_bucket_totals(const MachineHistory& history, const ShiftCalendar& calendar,
                                              std::span<const Interval> buckets, TimeMs horizon);
 
-enum class Grouping { none, hour, day, shift };
+enum class Grouping { none, hour, day, shift, crew };
 std::optional<Grouping> parse_grouping(std::string_view name);
 
 struct Bucket {
   Interval range;
   std::string shift;  // shift name when grouped by shift
+  std::string crew;   // the rotating crew when grouped by crew (crew_kpis.h sums its shifts)
 };
 // Buckets of [from, to) in the plant's time zone; the first and last are clipped to the window.
-// By shift, time outside every shift forms no bucket.
+// By shift, time outside every shift forms no bucket. By crew, one bucket per shift occurrence with
+// its crew (sum_rows_by_crew in crew_kpis.h merges them).
 std::vector<Bucket> make_buckets(const ShiftCalendar& calendar, Grouping by, TimeMs from, TimeMs to);
 
 }  // namespace oee

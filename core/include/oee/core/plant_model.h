@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "oee/core/crew_rotation.h"
+#include "oee/core/holiday_calendar.h"
 #include "oee/core/reason_tree.h"
 #include "oee/core/state.h"
 #include "oee/core/time.h"
@@ -93,6 +95,8 @@ struct PlantModel {
   std::vector<ShiftSpec> shifts;  // none: every hour is planned production time
   std::vector<std::int64_t> non_production_dates;  // days since epoch (local calendar dates)
   std::array<bool, 7> production_weekdays{true, true, true, true, true, true, true};
+  HolidayCalendar holidays;  // no shift starts on a holiday
+  CrewRotation rotation;     // empty: every shift runs on every production day, no crew
   std::vector<SiteSpec> sites;
   std::shared_ptr<const ReasonTree> reasons;  // null: reasons are free text
 

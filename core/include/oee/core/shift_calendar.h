@@ -20,6 +20,7 @@ struct Interval {
 
 struct ShiftOccurrence {
   std::string name;
+  std::string crew;  // the rotating crew working it; empty without a rotation
   std::int64_t local_day = 0;  // days since epoch of the local date the shift starts on
   TimeMs start = 0;
   TimeMs end = 0;
