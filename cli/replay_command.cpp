@@ -8,7 +8,9 @@
 #include "commands.h"
 #include "oee/codec/event_json.h"
 #include "oee/codec/kpi_json.h"
+#include "oee/codec/run_json.h"
 #include "oee/core/plant_history.h"
+#include "oee/core/production_run.h"
 #include "oee/plant/plant_file.h"
 #include "table_output.h"
 
@@ -49,6 +51,24 @@ std::vector<Event> read_events(const std::string& path, const PlantModel& plant)
   return events;
 }
 
+// --by run: the runs of one machine that overlap [from, as_of), each reported whole up to as_of
+// (a work order's target is the whole order's, not the window's).
+std::string run_reports_json(const plant::LoadedPlant& plant, std::span<const Event> all, const std::string& node,
+                             TimeMs from, TimeMs as_of) {
+  const MachineSpec* machine = plant.model.find_machine(node);
+  if (!machine) throw BadInput("--by run: --node must be a machine ('" + node + "' is not)");
+  std::vector<Event> events;
+  for (const Event& e : all)
+    if (e.machine == node) events.push_back(e);
+  const MachineHistory history = MachineHistory::build(*machine, events);
+  std::vector<ProductionRun> runs = production_runs(events);
+  std::vector<RunReport> reports = run_reports(runs, history.counts(), as_of);
+  std::erase_if(reports, [&](const RunReport& r) { return r.end <= from; });
+  std::string out;
+  codec::append_run_reports_json(out, reports, plant.zone->offset_ms_at(from));
+  return out + '\n';
+}
+
 }  // namespace
 
 int run_replay_command(int argc, char** argv) {
@@ -61,8 +81,10 @@ int run_replay_command(int argc, char** argv) {
   app.add_option("--from", from_text, "window start (RFC 3339 or epoch ms)")->required();
   app.add_option("--to", to_text, "window end, exclusive")->required();
   app.add_option("--node", node, "node path (site, site/area, …/line, …/machine); default: the whole plant");
-  app.add_option("--by", by, "group by hour, day, shift (in the plant's time zone) or crew (the plant's rotation)")
-      ->check(CLI::IsMember({"none", "hour", "day", "shift", "crew"}));
+  app.add_option("--by", by,
+                 "group by hour, day, shift (in the plant's time zone) or crew (the plant's rotation), or report the "
+                 "production runs of a machine (run)")
+      ->check(CLI::IsMember({"none", "hour", "day", "shift", "crew", "run"}));
   app.add_option("--format", format, "json or table")->check(CLI::IsMember({"json", "table"}));
   app.add_option("--as-of", as_of_text, "the instant the data is complete up to (default: --to): the last state lasts until it");
   try {
@@ -79,6 +101,12 @@ int run_replay_command(int argc, char** argv) {
     if (!plant.model.has_node(node)) throw BadInput("--node: '" + node + "' is not a node of " + plant_path);
     if (by == "crew" && plant.model.rotation.empty()) throw BadInput("--by crew: " + plant_path + " has no rotation (crews)");
     const std::vector<Event> events = read_events(events_path, plant.model);
+    if (by == "run") {
+      if (format != "json") throw BadInput("--by run: only --format json");
+      const std::string out = run_reports_json(plant, events, node, from, as_of);
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return 0;
+    }
     const ShiftCalendar calendar(plant.model, *plant.zone);
     const PlantHistory history = PlantHistory::build(plant.model, events);
     const std::vector<NodeKpis> rows = history.node_kpis(calendar, node, *parse_grouping(by), from, to, as_of);

@@ -190,4 +190,55 @@ sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_
   EXPECT_EQ(no_rotation.exit_code, 2);
   EXPECT_NE(no_rotation.out.find("--by crew: "), std::string::npos) << no_rotation.out;
   EXPECT_NE(no_rotation.out.find("has no rotation (crews)"), std::string::npos) << no_rotation.out;
+
+// `--by run`: two work orders on the press, by hand. WO-1 (50 parts) reaches its quantity at 06:00:30
+// and ends at 06:00:40; WO-2 (100 parts) starts at 06:00:45, its first good parts at 06:01:00 (the
+// changeover: 30 s after WO-1's last good part), 30 good by 06:01:45, so the 70 left take 140 s.
+TEST_F(Replay, ByRunReportsTargetExpectedFinishAndChangeover) {
+  const std::string plant = write("plant.yaml", kVornePlant);
+  const std::string events = write("events.jsonl",
+      R"({"ts":"2026-11-10T12:00:00Z","machine":"s1/a1/l1/press","type":"state","state":"1"}
+{"ts":"2026-11-10T12:00:00Z","machine":"s1/a1/l1/press","type":"run","action":"start","run":"WO-1","product":"cap-red","quantity":50}
+{"ts":"2026-11-10T12:00:10Z","machine":"s1/a1/l1/press","type":"count","good":20}
+{"ts":"2026-11-10T12:00:20Z","machine":"s1/a1/l1/press","type":"count","good":20,"reject":2}
+{"ts":"2026-11-10T12:00:30Z","machine":"s1/a1/l1/press","type":"count","good":10}
+{"ts":"2026-11-10T12:00:40Z","machine":"s1/a1/l1/press","type":"run","action":"end","run":"WO-1"}
+{"ts":"2026-11-10T12:00:45Z","machine":"s1/a1/l1/press","type":"run","action":"start","run":"WO-2","product":"cap-blue","quantity":100,"ideal_cycle_s":0.8}
+{"ts":"2026-11-10T12:01:00Z","machine":"s1/a1/l1/press","type":"count","good":10}
+{"ts":"2026-11-10T12:01:30Z","machine":"s1/a1/l1/press","type":"count","good":20}
+)");
+  const ProgramRun r = oee("replay --plant " + plant + " --events " + events +
+                           " --from 2026-11-10T12:00:00Z --to 2026-11-10T12:01:45Z --node s1/a1/l1/press --by run");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::size_t second = r.out.find("\"run\":\"WO-2\"");
+  ASSERT_NE(second, std::string::npos) << r.out;
+  const std::string wo1 = r.out.substr(0, second), wo2 = r.out.substr(second);
+  EXPECT_EQ(field(wo1, "quantity"), 50);
+  EXPECT_EQ(field(wo1, "good_count"), 50);
+  EXPECT_EQ(field(wo1, "reject_count"), 2);
+  EXPECT_EQ(field(wo1, "remaining"), 0);
+  EXPECT_EQ(field(wo1, "run_time_s"), 40);
+  EXPECT_NE(wo1.find("\"expected_finish\":\"2026-11-10T06:00:30-06:00\""), std::string::npos) << wo1;
+  EXPECT_EQ(field(wo1, "changeover_s"), -1);  // null: no run before it
+  EXPECT_EQ(field(wo2, "ideal_cycle_s"), 0.8);
+  EXPECT_EQ(field(wo2, "good_count"), 30);
+  EXPECT_EQ(field(wo2, "remaining"), 70);
+  EXPECT_EQ(field(wo2, "run_time_s"), 60);
+  EXPECT_NE(wo2.find("\"end\":null"), std::string::npos) << wo2;
+  EXPECT_NE(wo2.find("\"expected_finish\":\"2026-11-10T06:04:05-06:00\""), std::string::npos) << wo2;
+  EXPECT_EQ(field(wo2, "changeover_s"), 30);
+
+  // A run event without its quantity is bad input, with the line and the field.
+  const std::string bad = write("bad.jsonl",
+      R"({"ts":"2026-11-10T12:00:00Z","machine":"s1/a1/l1/press","type":"run","action":"start","run":"WO-1","product":"p"})"
+      "\n");
+  const ProgramRun b = oee("replay --plant " + plant + " --events " + bad +
+                           " --from 2026-11-10T12:00:00Z --to 2026-11-10T13:00:00Z --node s1/a1/l1/press --by run");
+  EXPECT_EQ(b.exit_code, 2);
+  EXPECT_NE(b.out.find("bad.jsonl:1: field 'quantity': missing"), std::string::npos) << b.out;
+  // --by run reports a machine's runs: a line is refused with the reason.
+  const ProgramRun l = oee("replay --plant " + plant + " --events " + events +
+                           " --from 2026-11-10T12:00:00Z --to 2026-11-10T13:00:00Z --node s1/a1/l1 --by run");
+  EXPECT_EQ(l.exit_code, 2);
+  EXPECT_NE(l.out.find("--node must be a machine"), std::string::npos) << l.out;
 }

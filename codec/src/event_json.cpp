@@ -72,11 +72,32 @@ bool get_time(element v, std::string_view field, TimeMs& out, std::string& error
   return fail(error, field, "must be an RFC 3339 string or epoch milliseconds");
 }
 
+// A run event: start with its product and quantity (and an optional cycle override), or end.
+bool check_run(Event& e, std::string_view action, bool has_product, bool has_quantity, double ideal_cycle_s,
+               std::string& error) {
+  if (e.run.empty()) return fail(error, "run", "missing");
+  if (e.run.size() > kMaxRunIdBytes) return fail(error, "run", "longer than 128 bytes");
+  if (action == "end") {
+    e.run_action = RunAction::end;
+    e.quantity = 0;
+    return true;
+  }
+  if (action != "start") return fail(error, "action", "must be start or end");
+  e.run_action = RunAction::start;
+  if (!has_product || e.product.empty()) return fail(error, "product", "missing");
+  if (!has_quantity) return fail(error, "quantity", "missing");
+  if (e.quantity > kMaxCount) return fail(error, "quantity", kAboveMaxCount);
+  e.run_cycle_us = static_cast<std::int64_t>(std::llround(ideal_cycle_s * 1e6));
+  return true;
+}
+
 bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::string_view default_machine) {
   e = Event{};
   bool has_ts = false, has_type = false, has_machine = false, has_state = false, has_product = false,
-       has_reason = false, has_at = false, has_value = false, has_name = false;
+       has_reason = false, has_at = false, has_value = false, has_name = false, has_quantity = false;
   std::string type;
+  std::string action;
+  double ideal_cycle_s = 0;
   element value_element;
   std::string counter;
   for (auto field : obj) {
@@ -127,6 +148,16 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     } else if (key == "at") {
       if (!get_time(v, key, e.at, error)) return false;
       has_at = true;
+    } else if (key == "action") {
+      if (!get_string(v, key, action, error)) return false;
+    } else if (key == "run") {
+      if (!get_string(v, key, e.run, error)) return false;
+    } else if (key == "quantity") {
+      if (!get_int(v, key, e.quantity, error, 1)) return false;
+      has_quantity = true;
+    } else if (key == "ideal_cycle_s") {
+      if (v.get(ideal_cycle_s) != simdjson::SUCCESS || !(ideal_cycle_s > 0) || ideal_cycle_s > 86'400)
+        return fail(error, key, "must be a number of seconds above 0, at most 86400");
     }
     // Unknown fields are ignored: the contract may be extended.
   }
@@ -175,15 +206,19 @@ bool parse_object(simdjson::dom::object obj, Event& e, std::string& error, std::
     e.sample_name = std::move(counter);
   } else if (type == "heartbeat") {
     e.type = EventType::heartbeat;  // a sign of life only: whatever else it carries is dropped below
+  } else if (type == "run") {
+    e.type = EventType::run;
+    if (!check_run(e, action, has_product, has_quantity, ideal_cycle_s, error)) return false;
   } else {
-    return fail(error, "type", "must be state, count, counter, product, reason, sample or heartbeat");
+    return fail(error, "type", "must be state, count, counter, product, reason, sample, heartbeat or run");
   }
   // Keep only what the type says, so an event means one thing whatever else it carried.
   if (e.type != EventType::state && e.type != EventType::reason) e.reason.clear();
   if (e.type != EventType::state) e.state.clear();
   if (e.type != EventType::count) e.good = e.reject = 0;
   if (e.type != EventType::counter) e.value = e.rollover = 0, e.counter = CounterName::total;
-  if (e.type != EventType::product) e.product.clear();
+  if (e.type != EventType::product && !(e.type == EventType::run && e.run_action == RunAction::start)) e.product.clear();
+  if (e.type != EventType::run) e.run.clear(), e.quantity = e.run_cycle_us = 0;
   if (e.type != EventType::reason) e.at = 0;
   if (e.type != EventType::sample) e.sample_name.clear(), e.sample_value = 0;
   return true;
@@ -264,6 +299,23 @@ void field(std::string& out, const char* name) {
   out += name;
   out += "\":";
 }
+void append_run_fields(std::string& out, const Event& e) {
+  field(out, "action");
+  append_json_string(out, e.run_action == RunAction::start ? "start" : "end");
+  field(out, "run");
+  append_json_string(out, e.run);
+  if (e.run_action == RunAction::end) return;
+  field(out, "product");
+  append_json_string(out, e.product);
+  field(out, "quantity");
+  append_int(out, e.quantity);
+  if (e.run_cycle_us > 0) {
+    field(out, "ideal_cycle_s");
+    char buf[32];
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<double>(e.run_cycle_us) / 1e6);
+    out.append(buf, p);
+  }
+}
 }  // namespace
 
 void append_event_json(std::string& out, const Event& e, bool with_machine) {
@@ -332,6 +384,9 @@ void append_event_json(std::string& out, const Event& e, bool with_machine) {
       break;
     }
     case EventType::heartbeat: break;
+    case EventType::run:
+      append_run_fields(out, e);
+      break;
   }
   out += '}';
 }

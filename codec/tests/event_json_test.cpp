@@ -52,7 +52,7 @@ TEST(EventJson, RejectsInvalidElementsWithReasonsAndKeepsTheOthers) {
   EXPECT_EQ(rejected[0].reason, "event 0: field 'ts': not an RFC 3339 timestamp");
   EXPECT_EQ(rejected[1].reason, "event 2: field 'good': must not be negative");
   EXPECT_EQ(rejected[2].reason, "event 3: field 'name': must be total, good or reject");
-  EXPECT_EQ(rejected[3].reason, "event 4: field 'type': must be state, count, counter, product, reason, sample or heartbeat");
+  EXPECT_EQ(rejected[3].reason, "event 4: field 'type': must be state, count, counter, product, reason, sample, heartbeat or run");
   EXPECT_EQ(rejected[4].reason, "event 5: field 'seq': src and seq go together");
   EXPECT_EQ(rejected[5].reason, "event 6: not a JSON object");
   EXPECT_EQ(rejected[6].reason, "event 7: field 'value': not below rollover");
@@ -188,6 +188,51 @@ TEST(EventJson, CountsAndCountersBeyondTheirBoundsAreRejectedWithTheReason) {
   EXPECT_EQ(events[0].good, std::int64_t{1} << 40);
   EXPECT_EQ(events[1].value, std::int64_t{1} << 40);
   EXPECT_EQ(events[2].rollover, std::int64_t{1} << 32);
+}
+
+}  // namespace oee::codec
+
+namespace oee::codec {
+
+// Run events (work orders): start with product and quantity (and an optional cycle override), end
+// with the order id only; malformed ones rejected with the field and the reason; both round-trip.
+TEST(EventJson, RunsStartAndEndAndMalformedOnesGiveTheReason) {
+  std::vector<Event> events;
+  std::vector<RejectedEvent> rejected;
+  std::string error;
+  ASSERT_TRUE(parse_event_batch(R"([
+    {"ts":"2026-11-10T06:00:00Z","machine":"m","type":"run","action":"start","run":"WO-1","product":"cap","quantity":500,"ideal_cycle_s":0.8},
+    {"ts":"2026-11-10T07:00:00Z","machine":"m","type":"run","action":"end","run":"WO-1","quantity":3,"product":"x"},
+    {"ts":"2026-11-10T07:00:00Z","machine":"m","type":"run","action":"start","run":"WO-2","quantity":5},
+    {"ts":"2026-11-10T07:00:00Z","machine":"m","type":"run","action":"start","run":"WO-2","product":"cap"},
+    {"ts":"2026-11-10T07:00:00Z","machine":"m","type":"run","action":"start","run":"WO-2","product":"cap","quantity":0},
+    {"ts":"2026-11-10T07:00:00Z","machine":"m","type":"run","action":"pause","run":"WO-2"},
+    {"ts":"2026-11-10T07:00:00Z","machine":"m","type":"run","action":"end"},
+    {"ts":"2026-11-10T07:00:00Z","machine":"m","type":"run","action":"start","run":"WO-2","product":"cap","quantity":5,"ideal_cycle_s":-1}
+  ])", events, rejected, error)) << error;
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, EventType::run);
+  EXPECT_EQ(events[0].run_action, RunAction::start);
+  EXPECT_EQ(events[0].run, "WO-1");
+  EXPECT_EQ(events[0].product, "cap");
+  EXPECT_EQ(events[0].quantity, 500);
+  EXPECT_EQ(events[0].run_cycle_us, 800'000);
+  EXPECT_EQ(events[1].run_action, RunAction::end);
+  EXPECT_TRUE(events[1].product.empty());  // an end carries the order id only
+  EXPECT_EQ(events[1].quantity, 0);
+  ASSERT_EQ(rejected.size(), 6u);
+  EXPECT_EQ(rejected[0].reason, "event 2: field 'product': missing");
+  EXPECT_EQ(rejected[1].reason, "event 3: field 'quantity': missing");
+  EXPECT_NE(rejected[2].reason.find("event 4: field 'quantity'"), std::string::npos) << rejected[2].reason;
+  EXPECT_EQ(rejected[3].reason, "event 5: field 'action': must be start or end");
+  EXPECT_EQ(rejected[4].reason, "event 6: field 'run': missing");
+  EXPECT_EQ(rejected[5].reason, "event 7: field 'ideal_cycle_s': must be a number of seconds above 0, at most 86400");
+  for (const Event& e : events) {
+    Event back;
+    ASSERT_TRUE(parse_event(event_to_json(e), back, error)) << error;
+    EXPECT_EQ(back, e) << event_to_json(e);
+  }
+  EXPECT_NE(content_fingerprint(events[0]), content_fingerprint(events[1]));
 }
 
 }  // namespace oee::codec

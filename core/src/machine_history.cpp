@@ -120,8 +120,9 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
   for (std::size_t i = 0; i < order.size(); ++i) {
     const Entry& en = order[i];
     const Event& e = events[en.index];
-    // A sample is the history of a process value, a heartbeat a sign of life: no OEE signal.
-    if (e.type == EventType::sample || e.type == EventType::heartbeat) continue;
+    // A sample is the history of a process value, a heartbeat a sign of life, a run the order being
+    // made (production_run.h; often from the ERP, so no sign of the machine): no OEE signal.
+    if (e.type == EventType::sample || e.type == EventType::heartbeat || e.type == EventType::run) continue;
     h.last_event_ts_ = std::max(h.last_event_ts_, e.ts);
     switch (e.type) {
       case EventType::state: {
@@ -170,6 +171,7 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
         break;
       case EventType::sample:
       case EventType::heartbeat:
+      case EventType::run:  // runs are read by production_runs(), beside the history
         break;
     }
   }

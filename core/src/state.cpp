@@ -29,6 +29,7 @@ std::string_view event_type_name(EventType t) {
     case EventType::reason: return "reason";
     case EventType::sample: return "sample";
     case EventType::heartbeat: return "heartbeat";
+    case EventType::run: return "run";
   }
   return "?";
 }
@@ -71,6 +72,10 @@ std::uint64_t content_fingerprint(const Event& e) {
     case EventType::reason: f.str(e.reason); f.num(e.at); break;
     case EventType::sample: f.str(e.sample_name); f.num(std::bit_cast<std::int64_t>(e.sample_value)); break;
     case EventType::heartbeat: break;
+    case EventType::run:
+      f.num(static_cast<std::int64_t>(e.run_action)); f.str(e.run); f.str(e.product); f.num(e.quantity);
+      f.num(e.run_cycle_us);
+      break;
   }
   // Mix the final bits so nearby inputs spread (splitmix64 finaliser).
   std::uint64_t x = f.h;
@@ -88,6 +93,7 @@ int event_type_rank(EventType t) {
     case EventType::reason: return 4;
     case EventType::sample: return 5;
     case EventType::heartbeat: return 6;
+    case EventType::run: return 7;
   }
   return 7;
 }

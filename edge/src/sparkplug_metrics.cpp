@@ -77,6 +77,8 @@ void append_sparkplug_metrics(const Event& e, bool historical, sparkplug::pb::Pa
       break;
     case EventType::heartbeat:
       break;  // Sparkplug's liveness is the session itself (NDEATH), not a metric
+    case EventType::run:
+      break;  // an edge sends no runs (they come from the ERP or an operator)
   }
 }
 

@@ -213,6 +213,9 @@ void expect_valid_for_plant(const PlantModel& plant, const std::vector<Event>& e
       case EventType::heartbeat:
         ADD_FAILURE() << "the simulator sends no heartbeats (its edge source adds them)";
         break;
+      case EventType::run:
+        ADD_FAILURE() << "the simulator sends no runs";
+        break;
     }
   }
 }
@@ -421,6 +424,7 @@ MachineDay summarise(const MachineSpec& m, const std::vector<Event>& events, Tim
       }
       case EventType::sample:
       case EventType::heartbeat:
+      case EventType::run:
         break;
     }
   }

@@ -81,13 +81,16 @@ inline void BlockWriter::event(const Event& e, std::int64_t src_id) {
     case EventType::reason: str(e.reason); i(e.at); break;
     case EventType::sample: str(e.sample_name); u(std::bit_cast<std::uint64_t>(e.sample_value)); break;
     case EventType::heartbeat: break;
+    case EventType::run:
+      u(static_cast<std::uint64_t>(e.run_action)); str(e.run); str(e.product); i(e.quantity); i(e.run_cycle_us);
+      break;
   }
 }
 
 inline Event BlockReader::event(std::int64_t& src_id) {
   Event e;
   const std::uint64_t tag = u();
-  if ((tag & 7) > static_cast<std::uint64_t>(EventType::heartbeat) || (tag >> 3) > 2)
+  if ((tag & 7) > static_cast<std::uint64_t>(EventType::run) || (tag >> 3) > 2)
     throw std::runtime_error("event block: bad event tag");
   e.type = static_cast<EventType>(tag & 7);
   e.counter = static_cast<CounterName>(tag >> 3);
@@ -102,6 +105,16 @@ inline Event BlockReader::event(std::int64_t& src_id) {
     case EventType::reason: e.reason = str(); e.at = i(); break;
     case EventType::sample: e.sample_name = str(); e.sample_value = std::bit_cast<double>(u()); break;
     case EventType::heartbeat: break;
+    case EventType::run: {
+      const std::uint64_t action = u();
+      if (action > 1) throw std::runtime_error("event block: bad run action");
+      e.run_action = static_cast<RunAction>(action);
+      e.run = str();
+      e.product = str();
+      e.quantity = i();
+      e.run_cycle_us = i();
+      break;
+    }
   }
   return e;
 }

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "postgres_schema.h"
+#include "run_event_slots.h"
 #include "signs_of_life.h"
 
 namespace oee::storage {
@@ -221,7 +222,8 @@ void PostgresEventStore::select_new_events(std::span<const Event> events, TimeMs
 void PostgresEventStore::AppendBatch::format_rows(std::size_t count) {
   for (const std::size_t end = std::min(batch.size(), formatted + count); formatted < end; ++formatted) {
     const Row& row = batch[formatted];
-    const Event& e = *row.event;
+    Event run_row;
+    const Event& e = row.event->type == EventType::run ? (run_row = run_in_slots(*row.event)) : *row.event;
     put_be(rows, 16, 2);  // fields, in the order of OEE_PG_EVENT_COLUMNS
     copy_int(rows, row.key[0], 4);
     copy_int(rows, e.ts, 8);

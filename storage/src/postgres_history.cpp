@@ -5,6 +5,7 @@
 #include <bit>
 
 #include "event_block_codec.h"
+#include "run_event_slots.h"
 #include "signs_of_life.h"
 
 namespace oee::storage {
@@ -60,6 +61,7 @@ Event PostgresEventStore::decode(const Result& r, int i) {
     e.product.clear();
     e.value = 0;
   }
+  if (e.type == EventType::run) run_from_slots(e);
   return e;
 }
 

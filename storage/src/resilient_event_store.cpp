@@ -8,6 +8,7 @@
 
 #include "oee/fileio/file.h"
 #include "oee/storage/conflicts.h"
+#include "run_event_slots.h"
 
 namespace oee::storage {
 
@@ -69,7 +70,9 @@ std::string encode_batch(std::span<const Event> events, TimeMs received_at) {
   std::string p;
   put_u64(p, static_cast<std::uint64_t>(received_at));
   put_u64(p, events.size());
-  for (const Event& e : events) {
+  for (const Event& raw : events) {
+    Event run_row;
+    const Event& e = raw.type == EventType::run ? (run_row = run_in_slots(raw)) : raw;
     // A sample rides in the value (its double's bits) and product (its name) slots, as in PostgreSQL.
     const bool sample = e.type == EventType::sample;
     for (std::int64_t v : {e.ts, static_cast<std::int64_t>(e.type), static_cast<std::int64_t>(e.counter), e.seq, e.good,
@@ -107,6 +110,7 @@ bool decode_batch(std::string_view payload, std::vector<Event>& out, TimeMs& rec
       e.product.clear();
       e.value = 0;
     }
+    if (e.type == EventType::run) run_from_slots(e);
     out.push_back(std::move(e));
   }
   return r.ok();

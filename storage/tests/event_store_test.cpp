@@ -48,6 +48,14 @@ Event sample(const MachineSpec& m, TimeMs ts, const char* name, double value, st
   return e;
 }
 
+Event run(const MachineSpec& m, TimeMs ts, RunAction action, const char* order, std::int64_t seq) {
+  Event e = event(m, ts, EventType::run, seq);
+  e.run_action = action;
+  e.run = order;
+  if (action == RunAction::start) e.product = "cap", e.quantity = 500, e.run_cycle_us = 800'000;
+  return e;
+}
+
 std::int64_t scalar(const std::string& file, const char* sql) {
   sqlite::Database db(file);
   sqlite::Statement s(db, sql);
@@ -151,6 +159,21 @@ TEST_P(StoreTest, SamplesAreStoredReadBackExactlyAndLeaveTheKpisAlone) {
   EXPECT_EQ(samples[1], all[3]);
   EXPECT_EQ(samples[2], anonymous);
   EXPECT_EQ(samples[3].sample_value, 1e-300);  // every bit of the double
+  expect_engine(at("2026-11-10T00:00:00Z"), at("2026-11-11T00:00:00Z"));
+}
+
+// Run events keep every field in every backend (PostgreSQL rows carry them in other columns).
+TEST_P(StoreTest, RunsAreStoredReadBackExactlyAndLeaveTheKpisAlone) {
+  const TimeMs t0 = at("2026-11-10T08:00:00Z");
+  send({state(m, t0, "running", 1), run(m, t0 + 500, RunAction::start, "WO-1", 2), count(m, t0 + 1000, 5, 1, 3),
+        run(m, t0 + kMsPerHour + 5, RunAction::end, "WO-1", 4), state(m, t0 + kMsPerHour + 10, "stopped", 5)});
+  const auto events = store->machine_events(m.path, t0, t0 + 2 * kMsPerHour);
+  std::vector<Event> runs;
+  for (const Event& e : events)
+    if (e.type == EventType::run) runs.push_back(e);
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0], all[1]) << runs[0].run << " " << runs[0].quantity;
+  EXPECT_EQ(runs[1], all[3]) << runs[1].run;
   expect_engine(at("2026-11-10T00:00:00Z"), at("2026-11-11T00:00:00Z"));
 }
 

@@ -15,6 +15,7 @@ inline constexpr std::size_t kMaxEventJsonBytes = 64 * 1024;       // one event 
 inline constexpr std::size_t kMaxMessageBytes = 16 * 1024 * 1024;  // one MQTT payload / batch
 inline constexpr std::size_t kMaxStringBytes = 256;                 // machine, src, reason, product…
 inline constexpr std::size_t kMaxIncarnationBytes = 64;             // inc
+inline constexpr std::size_t kMaxRunIdBytes = 128;               // run (an order id)
 
 struct RejectedEvent {
   std::size_t index = 0;  // position in the array (or line number - 1 for jsonl)

@@ -9,8 +9,10 @@
 namespace oee {
 
 // heartbeat: a sign of life and nothing else (the edge sends one per machine while it reads it).
-enum class EventType : std::uint8_t { state, count, counter, product, reason, sample, heartbeat };
+// run: a production run (work order) starts or ends on the machine (production_run.h).
+enum class EventType : std::uint8_t { state, count, counter, product, reason, sample, heartbeat, run };
 enum class CounterName : std::uint8_t { total, good, reject };
+enum class RunAction : std::uint8_t { start, end };
 
 std::string_view event_type_name(EventType t);
 std::string_view counter_name(CounterName c);
@@ -45,6 +47,12 @@ struct Event {
   // engine ignores samples; the tag history route (GET /api/v1/tags?tag=sample.NAME) reads them.
   std::string sample_name;
   double sample_value = 0;
+  // type == run: the order id; with start, the product (in `product`), the planned quantity and
+  // the ideal cycle time that overrides the product's for the run (0: none).
+  RunAction run_action = RunAction::start;
+  std::string run;
+  std::int64_t quantity = 0;
+  std::int64_t run_cycle_us = 0;
 
   bool has_identity() const { return !src.empty() && seq >= 0; }
   bool operator==(const Event&) const = default;
