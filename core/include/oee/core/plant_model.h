@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "oee/core/alert_rule.h"
 #include "oee/core/reason_tree.h"
 #include "oee/core/state.h"
 #include "oee/core/time.h"
@@ -95,6 +96,7 @@ struct PlantModel {
   std::array<bool, 7> production_weekdays{true, true, true, true, true, true, true};
   std::vector<SiteSpec> sites;
   std::shared_ptr<const ReasonTree> reasons;  // null: reasons are free text
+  std::vector<AlertRule> alert_rules;  // the plant file: alerts.rules
 
   // Every machine, in file order.
   std::vector<const MachineSpec*> machines() const;
