@@ -26,8 +26,11 @@ std::optional<AlertKind> parse_alert_kind(std::string_view name) {
 bool machine_down_at(const MachineHistory& history, TimeMs now, DurationMs down_for_ms) {
   const std::ptrdiff_t i = history.interval_at(now);
   if (i < 0) return false;
-  const StateInterval& iv = history.intervals()[static_cast<std::size_t>(i)];
-  return is_unplanned_stop(loss_state(iv)) && now - iv.start >= down_for_ms;
+  return machine_down_at(history.intervals()[static_cast<std::size_t>(i)], now, down_for_ms);
+}
+
+bool machine_down_at(const StateInterval& current, TimeMs now, DurationMs down_for_ms) {
+  return is_unplanned_stop(loss_state(current)) && now - current.start >= down_for_ms;
 }
 
 bool no_data_at(TimeMs last_sign_ts, TimeMs now, DurationMs silent_for_ms) {

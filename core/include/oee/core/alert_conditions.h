@@ -12,6 +12,8 @@ namespace oee {
 // machine_down: the machine's current state is an unplanned stop (its reason's loss counts: a
 // reason with loss `planned` makes it no alert) that began at least down_for_ms before now.
 bool machine_down_at(const MachineHistory& history, TimeMs now, DurationMs down_for_ms);
+// The same for the machine's current state (the server's live state).
+bool machine_down_at(const StateInterval& current, TimeMs now, DurationMs down_for_ms);
 
 // no_data: the machine said nothing (no event, no heartbeat) for more than silent_for_ms. A machine
 // never heard from is no alert: its silence has no start.
