@@ -20,7 +20,11 @@
 #include "oee/server/continuous_backups.h"
 #include "oee/server/http_server.h"
 #include "oee/server/listener_handover.h"
+#include "oee/server/alert_email.h"
+#include "oee/server/alert_monitor.h"
+#include "oee/server/alert_webhooks.h"
 #include "oee/server/live_state_refresh.h"
+#include "oee/server/periodic_task.h"
 #include "oee/server/log.h"
 #include "oee/server/mqtt_ingest.h"
 #include "oee/server/mqtt_ingest_topics.h"
@@ -399,6 +403,22 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   api::add_dashboard_routes(router);
   api::LiveFeed live(service);
   live.add_route(router, access);
+  // Alerts: evaluated every 5 s; each change to the WebSocket, the webhooks and the mail.
+  const plant::AlertNotifications& notify = service.alert_notifications();
+  server::AlertWebhooks webhooks(notify.webhooks, {});
+  server::AlertEmail email(notify.emails);
+  server::AlertMonitor alerts(service, [&mqtt_ingest] {
+    return mqtt_ingest ? mqtt_ingest->edge_statuses() : std::map<std::string, std::string>{};
+  });
+  alerts.add_listener([&](const AlertChange& c) {
+    live.publish_alert(c);
+    webhooks.send(c);
+    email.send(c);
+  });
+  api::add_alert_routes(router, alerts, access);
+  server::PeriodicTask alert_ticks(5000, [&alerts] { alerts.evaluate(); }, [](const std::exception& e) {
+    server::log_line("warn", "alert evaluation failed", {{"error", e.what()}});
+  });
   o.http.metrics = &service.metrics();
   // Ingest starts after the live feed listens, and before requests can ask about it.
   if (!o.mqtt.brokers.empty()) mqtt_ingest = server::start_mqtt_ingest(service, o.mqtt);
@@ -411,6 +431,9 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   server::HttpServer http_server(router, o.http);
   http_server.start();
   live.start();
+  webhooks.start();
+  email.start();
+  if (!service.plant().alert_rules.empty()) alert_ticks.start();
   std::unique_ptr<server::SimulatorFeed> feed = start_demo_feed(service, o);
   print_welcome(service, http_server, accounts, o);
 
@@ -424,6 +447,9 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   if (mqtt_ingest) mqtt_ingest->stop();
   if (sparkplug_host) sparkplug_host->stop();
   live_refresh.stop();
+  alert_ticks.stop();
+  webhooks.stop();
+  email.stop();
   retention.stop();
   backups.stop();
   live.stop();

@@ -4,6 +4,7 @@
 
 #include "query_params.h"
 #include "oee/codec/kpi_json.h"
+#include "oee/server/alert_json.h"
 
 namespace oee::api {
 
@@ -185,6 +186,17 @@ void LiveFeed::on_events(const std::vector<Event>& events) {
         std::find(machines.begin(), machines.end(), e.machine) == machines.end())
       machines.push_back(e.machine);
   publish_states(machines);
+}
+
+void LiveFeed::publish_alert(const AlertChange& change) {
+  const std::string body = server::alert_change_json(change);
+  auto message = std::make_shared<const std::string>("{\"type\":\"alert\"," + body.substr(1));
+  std::vector<std::shared_ptr<server::WebSocketConnection>> connections;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, c] : clients_) connections.push_back(c.connection);
+  }
+  server::send_to_all(connections, message);
 }
 
 void LiveFeed::publish_states(const std::vector<std::string>& machines) {

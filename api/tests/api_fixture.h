@@ -106,6 +106,9 @@ class Api : public ::testing::Test {
     add_api_routes(router_, *service_, *access_, *comments_);
     live_ = std::make_unique<LiveFeed>(*service_, LiveFeedOptions{100, 256});
     live_->add_route(router_, *access_);
+    alerts_ = std::make_unique<server::AlertMonitor>(*service_);
+    alerts_->add_listener([this](const AlertChange& c) { live_->publish_alert(c); });
+    add_alert_routes(router_, *alerts_, *access_);
     live_->start();
     server::HttpServerOptions o;
     o.port = 0;
@@ -119,6 +122,7 @@ class Api : public ::testing::Test {
     if (live_) live_->stop();  // as `oee serve` does: its ticker thread may hold the last WebSocket while the server goes
     http_.reset();
     live_.reset();
+    alerts_.reset();
     access_.reset();
     comments_.reset();
     audit_.reset();
@@ -164,6 +168,7 @@ class Api : public ::testing::Test {
   std::unique_ptr<StopComments> comments_;
   std::unique_ptr<Access> access_;
   std::unique_ptr<LiveFeed> live_;
+  std::unique_ptr<server::AlertMonitor> alerts_;
   std::string viewer_token_, operator_token_;
   server::Router router_;
   std::unique_ptr<server::HttpServer> http_;

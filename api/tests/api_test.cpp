@@ -22,6 +22,14 @@ TEST_F(Api, KpisOfTheVorneShift) {
   EXPECT_NEAR(field(r.body, "oee"), 0.7479, 5e-5);
   EXPECT_EQ(field(r.body, "total_count"), 19271);
   EXPECT_NE(r.body.find("\"from\":\"2026-11-10T06:00:00-06:00\""), std::string::npos);
+  // ISO 22400-2 (docs/oee-model.md): no setup, so NEE is OEE; 373 of 420 min ran, 47 broke down.
+  EXPECT_NEAR(field(r.body, "nee"), 0.7479, 5e-5);
+  EXPECT_NEAR(field(r.body, "setup_rate"), 0.0, 1e-12);
+  EXPECT_NEAR(field(r.body, "technical_efficiency"), 373.0 / 420, 1e-9);
+  EXPECT_NEAR(field(r.body, "scrap_ratio"), 423.0 / 19271, 1e-9);
+  EXPECT_NEAR(field(r.body, "allocation_efficiency"), 1.0, 1e-12);
+  EXPECT_NEAR(field(r.body, "throughput_per_h"), 19271.0 / 7, 1e-6);
+  EXPECT_NEAR(field(r.body, "first_pass_yield"), field(r.body, "quality"), 1e-12);
   // The line sums its machines: the idle machine has no events, so its time is unknown.
   r = get("/api/v1/kpis?node=s1/a1/l1&from=2026-11-10T06:00:00-06:00&to=2026-11-10T14:00:00-06:00");
   EXPECT_NEAR(field(r.body, "oee"), 0.7479, 5e-5);

@@ -1,5 +1,7 @@
 #include "oee/codec/kpi_json.h"
 
+#include "oee/core/iso22400_kpis.h"
+
 namespace oee::codec {
 
 namespace {
@@ -19,6 +21,16 @@ void write_losses(JsonWriter& json, const KpiFigures& f) {
   json.number_field("starved", f.starved_s).number_field("blocked", f.blocked_s);
   json.number_field("small_stops", f.small_stops_s).number_field("speed_loss", f.speed_loss_s);
   json.number_field("production_rejects", f.production_rejects_s).number_field("startup_rejects", f.startup_rejects_s);
+  json.end_object();
+}
+
+void write_iso22400(JsonWriter& json, const KpiTotals& t) {
+  const Iso22400Figures f = derive_iso22400(t);
+  json.key("iso22400").begin_object();
+  json.number_field("nee", f.nee).number_field("setup_rate", f.setup_rate);
+  json.number_field("technical_efficiency", f.technical_efficiency).number_field("scrap_ratio", f.scrap_ratio);
+  json.number_field("allocation_efficiency", f.allocation_efficiency);
+  json.number_field("throughput_per_h", f.throughput_per_h).number_field("first_pass_yield", f.first_pass_yield);
   json.end_object();
 }
 }  // namespace
@@ -45,6 +57,7 @@ void write_kpi_json(JsonWriter& json, const KpiTotals& t, const KpiJsonContext& 
   json.number_field("mtbf_s", f.mtbf_s).number_field("mttr_s", f.mttr_s);
   json.int_field("machines", t.machine_count);
   write_losses(json, f);
+  write_iso22400(json, t);
   json.end_object();
 }
 

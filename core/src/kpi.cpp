@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "oee/core/count_bounds.h"
+#include "oee/core/ratio.h"
 #include "oee/core/reason_losses.h"
 
 namespace oee {
@@ -15,13 +16,6 @@ KpiTotals& KpiTotals::operator+=(const KpiTotals& o) {
   machine_count += o.machine_count;
   return *this;
 }
-
-namespace {
-std::optional<double> ratio(double num, double den) {
-  if (den <= 0) return std::nullopt;
-  return num / den;
-}
-}  // namespace
 
 KpiFigures derive_figures(const KpiTotals& t) {
   KpiFigures f;

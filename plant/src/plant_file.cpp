@@ -3,6 +3,7 @@
 #include "oee/plant/yaml_fields.h"
 #include "sparkplug_mapping.h"
 #include "reason_tree_file.h"
+#include "alert_rules_file.h"
 #include "schedule_file.h"
 
 #include <yaml-cpp/yaml.h>
@@ -221,7 +222,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
   PlantModel& p = out.model;
   try {
     r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name", "reasons", "reason_codes",
-                               "holidays", "rotation"});
+                               "holidays", "rotation", "alerts"});
     if (const auto reasons = root["reasons"]) p.reasons = read_reason_tree(r, reasons);
     ReasonCodes plant_reason_codes;
     if (const auto codes = root["reason_codes"]) plant_reason_codes = read_reason_codes(r, codes, p.reasons.get(), "reason_codes");
@@ -281,6 +282,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
       });
       p.sites.push_back(std::move(site));
     });
+    if (const auto alerts = root["alerts"]) read_alerts(r, alerts, p, p.alert_rules, out.alert_notifications);
   } catch (const YAML::Exception& e) {
     throw PlantFileError(file, e.mark.is_null() ? 0 : e.mark.line + 1, e.msg);
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "oee/api/access.h"
+#include "oee/core/alert_book.h"
 #include "oee/server/http.h"
 #include "oee/server/periodic_task.h"
 #include "oee/server/plant_service.h"
@@ -37,6 +38,9 @@ class LiveFeed {
   void start();
   void stop();
   std::size_t clients() const;
+  // Sends an alert change, {"type":"alert","event":…,"alert":{…}}, to every client: alerts are
+  // few and concern the whole plant's staff.
+  void publish_alert(const AlertChange& change);
 
  private:
   struct Client {

@@ -8,6 +8,7 @@
 
 #include "oee/api/access.h"
 #include "oee/api/stop_comments.h"
+#include "oee/server/alert_monitor.h"
 #include "oee/server/http.h"
 #include "oee/server/plant_service.h"
 
@@ -33,6 +34,8 @@ void add_reason_routes(server::Router& router, server::PlantService& service, co
 void add_tag_routes(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/export/kpis.csv and /api/v1/export/stops.csv.
 void add_export_routes(server::Router& router, server::PlantService& service, const Access& access);
+// GET /api/v1/alerts (viewer); POST /api/v1/alerts/acknowledge (operator, audited).
+void add_alert_routes(server::Router& router, server::AlertMonitor& monitor, const Access& access);
 // GET /api/v1/openapi.json.
 void add_openapi_route(server::Router& router, const Access& access);
 const std::string& openapi_document();

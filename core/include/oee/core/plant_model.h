@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "oee/core/alert_rule.h"
 #include "oee/core/crew_rotation.h"
 #include "oee/core/holiday_calendar.h"
 #include "oee/core/reason_tree.h"
@@ -99,6 +100,7 @@ struct PlantModel {
   CrewRotation rotation;     // empty: every shift runs on every production day, no crew
   std::vector<SiteSpec> sites;
   std::shared_ptr<const ReasonTree> reasons;  // null: reasons are free text
+  std::vector<AlertRule> alert_rules;  // the plant file: alerts.rules
 
   // Every machine, in file order.
   std::vector<const MachineSpec*> machines() const;

@@ -7,6 +7,7 @@
 
 #include "oee/core/plant_model.h"
 #include "oee/core/time_zone.h"
+#include "oee/plant/alert_notifications.h"
 
 namespace oee::plant {
 
@@ -26,6 +27,7 @@ class PlantFileError : public std::runtime_error {
 struct LoadedPlant {
   PlantModel model;
   std::shared_ptr<const TimeZone> zone;
+  AlertNotifications alert_notifications;  // secrets: never logged
 };
 
 // Throws PlantFileError ("plant.yaml:12: machines[0].ideal_cycle_time_s: must be > 0").

@@ -58,6 +58,7 @@ class PlantService {
   const PlantModel& plant() const { return plant_.model; }
   const TimeZone& zone() const { return *plant_.zone; }
   const ShiftCalendar& calendar() const { return calendar_; }
+  const plant::AlertNotifications& alert_notifications() const { return plant_.alert_notifications; }
   TimeMs now() const { return clock_(); }
 
   // Validates and stores; `origin` (an MQTT topic, "simulator", …) is kept with dead letters.

@@ -1,0 +1,81 @@
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "../../server/tests/websocket_client.h"
+#include "api_fixture.h"
+
+namespace oee::api {
+
+namespace {
+class AlertApi : public Api {
+ protected:
+  std::string plant_yaml() const override {
+    return std::string(kPlant) + "alerts:\n  rules: [{name: down5, kind: machine_down, node: s1/a1/l1/press, for_s: 300}]\n";
+  }
+  void stop_press_at(const char* ts) {
+    service_->ingest({event(std::string(R"({"machine":"s1/a1/l1/press","type":"state","state":"stopped","ts":")") + ts + "\"}")}, "test");
+  }
+};
+
+// The next message of a type (skipping others), as JSON.
+nlohmann::json next_of(testing::WebSocketClient& ws, const std::string& type) {
+  for (int i = 0; i < 100; ++i) {
+    const auto m = ws.receive();
+    if (!m) break;
+    auto j = nlohmann::json::parse(*m);
+    if (j["type"] == type) return j;
+  }
+  return {};
+}
+}  // namespace
+
+TEST_F(AlertApi, FiringShowsInTheListAndOnTheWebSocketAndAnOperatorAcknowledgesIt) {
+  testing::WebSocketClient ws(http_->port(), "/api/v1/live", "Authorization: Bearer " + viewer_token_ + "\r\n");
+  ASSERT_EQ(ws.status, 101) << ws.handshake;
+  ASSERT_FALSE(next_of(ws, "hello").empty());
+  EXPECT_EQ(get("/api/v1/alerts").body, "[]");
+  stop_press_at("2026-11-10T13:50:00-06:00");  // 10 min before the fixture's now: over the rule's 5
+  ASSERT_EQ(alerts_->evaluate().size(), 1u);
+
+  auto r = get("/api/v1/alerts");
+  ASSERT_EQ(r.status, 200);
+  auto list = nlohmann::json::parse(r.body);
+  ASSERT_EQ(list.size(), 1u) << r.body;
+  EXPECT_EQ(list[0]["id"], "down5/s1/a1/l1/press");
+  EXPECT_EQ(list[0]["kind"], "machine_down");
+  EXPECT_EQ(list[0]["state"], "firing");
+  EXPECT_TRUE(list[0]["acknowledged_by"].is_null());
+  auto pushed = next_of(ws, "alert");
+  EXPECT_EQ(pushed["event"], "fired") << pushed.dump();
+  EXPECT_EQ(pushed["alert"]["subject"], "s1/a1/l1/press");
+
+  const std::string body = R"({"id":"down5/s1/a1/l1/press"})";
+  EXPECT_EQ(request("POST", "/api/v1/alerts/acknowledge", body, viewer_token_).status, 403);
+  r = request("POST", "/api/v1/alerts/acknowledge", body, operator_token_);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["acknowledged_by"], "operator-token");
+  EXPECT_EQ(next_of(ws, "alert")["event"], "acknowledged");
+  EXPECT_EQ(request("POST", "/api/v1/alerts/acknowledge", body, operator_token_).status, 409);
+  r = request("POST", "/api/v1/alerts/acknowledge", R"({"id":"nope"})", operator_token_);
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("unknown_alert"), std::string::npos);
+  EXPECT_EQ(request("POST", "/api/v1/alerts/acknowledge", R"({"id":7})", operator_token_).status, 400);
+  // Audited, with who and what.
+  r = request("GET", "/api/v1/audit", "", kAdminToken);
+  const auto audit = nlohmann::json::parse(r.body);
+  bool found = false;
+  for (const auto& e : audit["items"])
+    found = found || (e["action"] == "alert.acknowledge" && e["target"] == "down5/s1/a1/l1/press" && e["actor"] == "operator-token");
+  EXPECT_TRUE(found) << r.body;
+
+  // Running again: it resolves, and stays acknowledged.
+  service_->ingest({event(R"({"machine":"s1/a1/l1/press","type":"state","state":"running","ts":"2026-11-10T13:59:00-06:00"})")}, "test");
+  ASSERT_EQ(alerts_->evaluate().size(), 1u);
+  EXPECT_EQ(next_of(ws, "alert")["event"], "resolved");
+  list = nlohmann::json::parse(get("/api/v1/alerts").body);
+  EXPECT_EQ(list[0]["state"], "resolved");
+  EXPECT_EQ(list[0]["resolved_at"], "2026-11-10T20:00:00Z");
+  EXPECT_EQ(list[0]["acknowledged_by"], "operator-token");
+}
+
+}  // namespace oee::api

@@ -1,0 +1,225 @@
+// Alerts end to end below the API: rules of a plant file evaluated against the real ingest path,
+// their changes POSTed to a real HTTP server on loopback (signed, retried after a 503) and mailed
+// to a real SMTP server (Python's smtpd) on loopback, rate limited.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <mutex>
+#include <thread>
+
+#include "mosquitto_process.h"
+#include "oee/codec/event_json.h"
+#include "oee/server/alert_email.h"
+#include "oee/server/alert_monitor.h"
+#include "oee/server/alert_webhooks.h"
+#include "oee/storage/event_store.h"
+
+namespace oee::server {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// An HTTP server on a loopback port: answers 503 to the first `failures` requests, then 200, and
+// keeps each request's headers and body.
+class HookReceiver {
+ public:
+  struct Request {
+    std::string head, body;
+  };
+  explicit HookReceiver(int failures) : failures_(failures) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0) throw std::runtime_error("bind");
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~HookReceiver() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<Request> requests() {
+    std::lock_guard lock(mutex_);
+    return requests_;
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      std::string in;
+      char buf[4096];
+      std::size_t need = std::string::npos;
+      while (need == std::string::npos || in.size() < need) {
+        const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+        const auto end = in.find("\r\n\r\n");
+        if (end != std::string::npos && need == std::string::npos) {
+          const auto cl = in.find("Content-Length: ");
+          need = end + 4 + (cl < end ? std::stoul(in.substr(cl + 16)) : 0);
+        }
+      }
+      const auto end = in.find("\r\n\r\n");
+      const bool fail = answered_++ < failures_;
+      {
+        std::lock_guard lock(mutex_);
+        if (!fail && end != std::string::npos) requests_.push_back({in.substr(0, end), in.substr(end + 4)});
+      }
+      const std::string reply = fail ? "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n" : "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+      ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+  }
+  int fd_ = -1, port_ = 0, failures_ = 0, answered_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<Request> requests_;
+};
+
+std::string header(const std::string& head, const std::string& name) {
+  const auto at = head.find(name + ": ");
+  if (at == std::string::npos) return "";
+  const auto start = at + name.size() + 2;
+  return head.substr(start, head.find("\r\n", start) - start);
+}
+
+Event event(const std::string& json) {
+  Event e;
+  std::string error;
+  if (!codec::parse_event(json, e, error)) throw std::runtime_error(error);
+  return e;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(AlertSignature, IsTheHmacSha256OfTheBody) {
+  // RFC 4231, test case 2.
+  EXPECT_EQ(webhook_signature("Jefe", "what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(AlertNotify, AMachineDownFiresResolvesAndIsAcknowledgedWithWebhookAndEmail) {
+  testing::TempDir dir;
+  HookReceiver hooks(1);  // the first delivery gets a 503: it must be retried
+  const int smtp_port = testing::free_loopback_port();
+  const std::string smtp_log = dir.path + "/smtpd.log";
+  testing::ChildProcess smtp;
+  smtp.start({"/usr/bin/python3", "-u", "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer",
+              "127.0.0.1:" + std::to_string(smtp_port)},
+             smtp_log);
+  ASSERT_TRUE(testing::wait_for_port(smtp_port, 10'000)) << file_text(smtp_log);
+
+  const std::string yaml = R"(timezone: UTC
+sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_cycle_time_s: 1.0}]}]}]}]
+alerts:
+  rules: [{name: down1, kind: machine_down, node: s1/a1/l1, for_s: 60}]
+  webhooks: [{url: "http://127.0.0.1:)" + std::to_string(hooks.port()) + R"(/hook", secret: s3cret, max_attempts: 3}]
+  email: [{smtp_host: 127.0.0.1, smtp_port: )" + std::to_string(smtp_port) + R"(, from: oee@plant, to: [lead@plant], min_interval_s: 2}]
+)";
+  auto plant = plant::load_plant_yaml(yaml, "plant.yaml");
+  const auto notifications = plant.alert_notifications;
+  std::atomic<TimeMs> now{*parse_timestamp("2026-11-10T10:00:00Z")};
+  PlantService service(std::move(plant), [&](const PlantModel& p, const ShiftCalendar& c) {
+    return storage::open_sqlite_store(dir.path + "/oee.sqlite", p, c);
+  }, [&] { return now.load(); });
+  AlertWebhooks webhooks(notifications.webhooks, {50, 1000});
+  AlertEmail email(notifications.emails);
+  AlertMonitor monitor(service);
+  monitor.add_listener([&](const AlertChange& c) { webhooks.send(c); });
+  monitor.add_listener([&](const AlertChange& c) { email.send(c); });
+  webhooks.start();
+  email.start();
+
+  service.ingest({event(R"({"ts":"2026-11-10T09:59:30Z","machine":"s1/a1/l1/press","type":"state","state":"stopped"})")}, "test");
+  EXPECT_TRUE(monitor.evaluate().empty());  // down 30 s of the rule's 60
+  now = *parse_timestamp("2026-11-10T10:00:30Z");
+  auto changes = monitor.evaluate();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].transition, AlertTransition::fired);
+  EXPECT_EQ(changes[0].alert.id, "down1/s1/a1/l1/press");
+  EXPECT_TRUE(monitor.evaluate().empty());  // still down: no second firing
+
+  ASSERT_TRUE(testing::eventually([&] { return email.mails_sent() == 1; }, 20s)) << file_text(smtp_log);
+  service.ingest({event(R"({"ts":"2026-11-10T10:00:40Z","machine":"s1/a1/l1/press","type":"state","state":"running"})")}, "test");
+  now = *parse_timestamp("2026-11-10T10:00:45Z");
+  changes = monitor.evaluate();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].transition, AlertTransition::resolved);
+  ASSERT_TRUE(monitor.acknowledge("down1/s1/a1/l1/press", "ann"));
+  EXPECT_FALSE(monitor.acknowledge("down1/s1/a1/l1/press", "bob"));
+  const auto listed = monitor.alerts();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].acknowledged_by, "ann");
+
+  // Webhooks: fired (after one 503 and a retry), resolved, acknowledged; each signed. A retried
+  // delivery may arrive after later ones: the order is not part of the contract.
+  ASSERT_TRUE(testing::eventually([&] { return hooks.requests().size() == 3; }, 20s));
+  const auto requests = hooks.requests();
+  const char* events[] = {"\"event\":\"fired\"", "\"event\":\"resolved\"", "\"event\":\"acknowledged\""};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(std::count_if(requests.begin(), requests.end(), [&](const auto& q) { return q.body.find(events[i]) != std::string::npos; }), 1)
+        << events[i];
+    EXPECT_NE(requests[i].body.find("\"subject\":\"s1/a1/l1/press\""), std::string::npos);
+    EXPECT_EQ(header(requests[i].head, "X-Oee-Signature"), webhook_signature("s3cret", requests[i].body));
+    EXPECT_EQ(requests[i].head.rfind("POST /hook HTTP/1.1", 0), 0u);
+  }
+  EXPECT_EQ(webhooks.delivered(), 3u);
+  EXPECT_EQ(webhooks.given_up(), 0u);
+
+  // E-mail: the firing at once; the resolution and the acknowledgement, within the 2 s limit of
+  // the first, together in the second mail.
+  ASSERT_TRUE(testing::eventually([&] { return email.mails_sent() == 2; }, 20s)) << file_text(smtp_log);
+  ASSERT_TRUE(testing::eventually([&] { return occurrences(file_text(smtp_log), "END MESSAGE") == 2; }, 20s)) << file_text(smtp_log);
+  const std::string mails = file_text(smtp_log);
+  EXPECT_EQ(occurrences(mails, "Subject: [OEE] 1 alert change: fired: down1 (machine_down) on s1/a1/l1/press"), 1u) << mails;
+  EXPECT_EQ(occurrences(mails, "Subject: [OEE] 2 alert changes: resolved: down1"), 1u) << mails;
+  EXPECT_NE(mails.find("acknowledged by ann"), std::string::npos);
+  EXPECT_NE(mails.find("lead@plant"), std::string::npos);
+  webhooks.stop();
+  email.stop();
+  smtp.terminate();
+}
+
+TEST(AlertNotify, AWebhookThatNeverAnswersIsGivenUpAfterItsAttempts) {
+  const int closed_port = testing::free_loopback_port();  // nobody listens: every attempt fails
+  plant::WebhookTarget t;
+  t.url = "http://127.0.0.1:" + std::to_string(closed_port) + "/hook";
+  t.max_attempts = 3;
+  AlertWebhooks webhooks({t}, {10, 40});
+  webhooks.start();
+  AlertChange c;
+  c.alert.id = "r/x";
+  webhooks.send(c);
+  ASSERT_TRUE(testing::eventually([&] { return webhooks.given_up() == 1; }, 20s));
+  EXPECT_EQ(webhooks.delivered(), 0u);
+}
+
+}  // namespace oee::server
