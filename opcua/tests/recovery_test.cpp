@@ -146,7 +146,9 @@ TEST(OpcuaRecoveryTest, QueueOverflowDuringAnOutageIsReportedForEachItemItLostVa
     size_t jumps = 0;
     for (size_t i = 1; i < values.size(); ++i) jumps += values[i] > values[i - 1] + 1 ? 1 : 0;
     EXPECT_GE(jumps, 1u) << "item " << handle << ": the outage's values were discarded";
-    if (jumps > 0) EXPECT_TRUE(overflowed.count(handle)) << "item " << handle << " lost values silently";
+    if (jumps > 0) {
+      EXPECT_TRUE(overflowed.count(handle)) << "item " << handle << " lost values silently";
+    }
   }
   dump(rec, peer);
 }
