@@ -3,6 +3,7 @@
 
 #include "../../server/tests/websocket_client.h"
 #include "api_fixture.h"
+#include "live_messages.h"
 
 namespace oee::api {
 
@@ -17,16 +18,6 @@ class AlertApi : public Api {
   }
 };
 
-// The next message of a type (skipping others), as JSON.
-nlohmann::json next_of(testing::WebSocketClient& ws, const std::string& type) {
-  for (int i = 0; i < 100; ++i) {
-    const auto m = ws.receive();
-    if (!m) break;
-    auto j = nlohmann::json::parse(*m);
-    if (j["type"] == type) return j;
-  }
-  return {};
-}
 }  // namespace
 
 TEST_F(AlertApi, FiringShowsInTheListAndOnTheWebSocketAndAnOperatorAcknowledgesIt) {

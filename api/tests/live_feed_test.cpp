@@ -5,21 +5,9 @@
 
 #include "../../server/tests/websocket_client.h"
 #include "api_fixture.h"
+#include "live_messages.h"
 
 namespace oee::api {
-
-namespace {
-// The next message of a type (skipping others), as JSON.
-nlohmann::json next_of(testing::WebSocketClient& ws, const std::string& type) {
-  for (int i = 0; i < 100; ++i) {
-    const auto m = ws.receive();
-    if (!m) break;
-    auto j = nlohmann::json::parse(*m);
-    if (j["type"] == type) return j;
-  }
-  return {};
-}
-}  // namespace
 
 TEST_F(Api, LiveNeedsAToken) {
   testing::WebSocketClient anonymous(http_->port(), "/api/v1/live");
