@@ -190,6 +190,7 @@ sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_
   EXPECT_EQ(no_rotation.exit_code, 2);
   EXPECT_NE(no_rotation.out.find("--by crew: "), std::string::npos) << no_rotation.out;
   EXPECT_NE(no_rotation.out.find("has no rotation (crews)"), std::string::npos) << no_rotation.out;
+}
 
 // `--by run`: two work orders on the press, by hand. WO-1 (50 parts) reaches its quantity at 06:00:30
 // and ends at 06:00:40; WO-2 (100 parts) starts at 06:00:45, its first good parts at 06:01:00 (the
