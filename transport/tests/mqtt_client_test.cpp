@@ -155,7 +155,8 @@ TEST(MqttClient, ReconnectsWhenTheBrokerComesBack) {
   EXPECT_FALSE(pub.publish("oee/v1/x/events", "nobody"));
   std::this_thread::sleep_for(1500ms);  // the subject: a few failed rounds with backoff while the broker is down
   broker.start();
-  ASSERT_TRUE(eventually([&] { return pub.connected(); }, 5s));
+  // The handler runs on the client's thread after connected() turns true: wait for both.
+  ASSERT_TRUE(eventually([&] { return pub.connected() && ups.load() >= 2; }, 5s));
   EXPECT_EQ(ups.load(), 2);
   EXPECT_EQ(downs.load(), 1);
   EXPECT_EQ(pub.reconnects(), 1u);
