@@ -16,6 +16,12 @@ std::optional<State> MachineSpec::resolve_state(std::string_view value) const {
   return parse_state(value);
 }
 
+std::ptrdiff_t LineSpec::machine_index(std::string_view machine_id) const {
+  for (std::size_t i = 0; i < machines.size(); ++i)
+    if (machines[i].id == machine_id) return static_cast<std::ptrdiff_t>(i);
+  return -1;
+}
+
 std::vector<const MachineSpec*> PlantModel::machines() const {
   std::vector<const MachineSpec*> out;
   for (const auto& s : sites)
@@ -52,6 +58,15 @@ std::vector<const MachineSpec*> PlantModel::machines_under(std::string_view node
   for (const MachineSpec* m : machines())
     if (at_or_below(m->path, node)) out.push_back(m);
   return out;
+}
+
+const LineSpec* PlantModel::find_line(std::string_view node_path) const {
+  const std::string_view node = trim_slashes(node_path);
+  for (const auto& s : sites)
+    for (const auto& a : s.areas)
+      for (const auto& l : a.lines)
+        if (l.path == node) return &l;
+  return nullptr;
 }
 
 bool PlantModel::has_node(std::string_view node_path) const {
