@@ -41,11 +41,10 @@ std::vector<NodeKpis> PlantHistory::node_kpis(const ShiftCalendar& calendar, std
     out.push_back({std::move(b), {}});
   }
   const LineSpec* line = plant_->find_line(node);
-  if (line && line->kpi.mode == LineKpiMode::constraint) {
-    const MachineSpec& c = line->machines[static_cast<std::size_t>(line->machine_index(line->kpi.constraint))];
-    const MachineSpec& o = line->machines[static_cast<std::size_t>(line->machine_index(line->kpi.outfeed))];
+  if (line && line->constraint_machine() && line->outfeed_machine()) {
+    const MachineSpec& c = *line->constraint_machine();
     const auto constraint = machine_bucket_totals(*machine(c.path), calendar, ranges, horizon);
-    const auto outfeed = machine_bucket_totals(*machine(o.path), calendar, ranges, horizon);
+    const auto outfeed = machine_bucket_totals(*machine(line->outfeed_machine()->path), calendar, ranges, horizon);
     for (std::size_t i = 0; i < out.size(); ++i)
       out[i].totals = constraint_line_totals(constraint[i], outfeed[i], c.ideal_cycle_us,
                                              static_cast<std::int64_t>(line->machines.size()));

@@ -22,6 +22,16 @@ std::ptrdiff_t LineSpec::machine_index(std::string_view machine_id) const {
   return -1;
 }
 
+namespace {
+const MachineSpec* kpi_machine(const LineSpec& line, const std::string& id) {
+  const std::ptrdiff_t i = line.kpi.mode == LineKpiMode::constraint ? line.machine_index(id) : -1;
+  return i < 0 ? nullptr : &line.machines[static_cast<std::size_t>(i)];
+}
+}  // namespace
+
+const MachineSpec* LineSpec::constraint_machine() const { return kpi_machine(*this, kpi.constraint); }
+const MachineSpec* LineSpec::outfeed_machine() const { return kpi_machine(*this, kpi.outfeed); }
+
 std::vector<const MachineSpec*> PlantModel::machines() const {
   std::vector<const MachineSpec*> out;
   for (const auto& s : sites)

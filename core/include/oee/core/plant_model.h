@@ -94,6 +94,9 @@ struct LineSpec {
 
   // Index of the machine with this id in `machines`, or -1.
   std::ptrdiff_t machine_index(std::string_view machine_id) const;
+  // In constraint mode, its constraint and outfeed machines; null in sum mode.
+  const MachineSpec* constraint_machine() const;
+  const MachineSpec* outfeed_machine() const;
 };
 struct AreaSpec {
   std::string id, path, name;
