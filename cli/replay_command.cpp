@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "oee/codec/event_json.h"
+#include "oee/codec/json_writer.h"
 #include "oee/codec/kpi_json.h"
 #include "oee/codec/run_json.h"
 #include "oee/core/plant_history.h"
@@ -69,6 +70,24 @@ std::string run_reports_json(const plant::LoadedPlant& plant, std::span<const Ev
   return out + '\n';
 }
 
+// --by cause: a constraint-mode line's starved and blocked time by root-cause machine, largest first.
+std::string stop_causes_json(const plant::LoadedPlant& plant, const PlantHistory& history, const std::string& node,
+                             TimeMs from, TimeMs to, TimeMs as_of) {
+  const LineSpec* line = plant.model.find_line(node);
+  if (!line || !line->constraint_machine())
+    throw BadInput("--by cause: --node must be a line in kpi mode constraint ('" + node + "' is not)");
+  const ShiftCalendar calendar(plant.model, *plant.zone);
+  std::string out;
+  codec::JsonWriter json(out);
+  json.begin_array();
+  for (const LineStopCause& c : history.line_stop_causes(calendar, node, from, to, as_of)) {
+    json.begin_object().string_field("machine", c.machine).string_field("constraint_state", state_name(c.constraint_state));
+    json.number_field("loss_s", static_cast<double>(c.loss_ms) / 1000.0).int_field("stops", c.stop_count).end_object();
+  }
+  json.end_array();
+  return out + '\n';
+}
+
 }  // namespace
 
 int run_replay_command(int argc, char** argv) {
@@ -82,9 +101,10 @@ int run_replay_command(int argc, char** argv) {
   app.add_option("--to", to_text, "window end, exclusive")->required();
   app.add_option("--node", node, "node path (site, site/area, …/line, …/machine); default: the whole plant");
   app.add_option("--by", by,
-                 "group by hour, day, shift (in the plant's time zone) or crew (the plant's rotation), or report the "
-                 "production runs of a machine (run)")
-      ->check(CLI::IsMember({"none", "hour", "day", "shift", "crew", "run"}));
+                 "group by hour, day, shift (in the plant's time zone) or crew (the plant's rotation), report the "
+                 "production runs of a machine (run), or a constraint-mode line's starved and blocked time by "
+                 "root-cause machine (cause)")
+      ->check(CLI::IsMember({"none", "hour", "day", "shift", "crew", "run", "cause"}));
   app.add_option("--format", format, "json or table")->check(CLI::IsMember({"json", "table"}));
   app.add_option("--as-of", as_of_text, "the instant the data is complete up to (default: --to): the last state lasts until it");
   try {
@@ -109,6 +129,12 @@ int run_replay_command(int argc, char** argv) {
     }
     const ShiftCalendar calendar(plant.model, *plant.zone);
     const PlantHistory history = PlantHistory::build(plant.model, events);
+    if (by == "cause") {
+      if (format != "json") throw BadInput("--by cause: only --format json");
+      const std::string out = stop_causes_json(plant, history, node, from, to, as_of);
+      std::fwrite(out.data(), 1, out.size(), stdout);
+      return 0;
+    }
     const std::vector<NodeKpis> rows = history.node_kpis(calendar, node, *parse_grouping(by), from, to, as_of);
 
     const std::string node_name = node.empty() ? std::string("plant") : node;

@@ -8,6 +8,7 @@
 #include "query_params.h"
 #include "stop_list.h"
 #include "oee/api/routes.h"
+#include "oee/core/line_stop_causes.h"
 #include "oee/core/reason_losses.h"
 
 namespace oee::api {
@@ -66,6 +67,32 @@ std::vector<ParetoBar> reason_bars(server::PlantService& s, const std::string& n
   return bars;
 }
 
+// A constraint-mode line's starved and blocked time by root-cause machine (line_stop_causes.h).
+// Every machine's history reaches back to the start of the constraint's stop in effect at `from`,
+// so that which machine went down first is judged on whole stops.
+std::vector<ParetoBar> root_cause_bars(server::PlantService& s, const LineSpec& line, TimeMs from, TimeMs to) {
+  std::map<std::string, MachineHistory, std::less<>> histories;
+  const MachineHistory& constraint = histories.emplace(line.constraint_machine()->path,
+                                                       window_history(s, *line.constraint_machine(), from, to)).first->second;
+  const TimeMs since = constraint.intervals().empty() ? from : std::min(from, constraint.intervals().front().start);
+  for (const MachineSpec& m : line.machines)
+    if (&m != line.constraint_machine()) histories.emplace(m.path, window_history(s, m, since, to));
+  const auto causes = line_stop_causes(line, s.calendar(), from, to, s.now(), [&](const std::string& path) {
+    auto it = histories.find(path);
+    return it == histories.end() ? nullptr : &it->second;
+  });
+  std::map<std::string, ParetoBar> by_machine;
+  for (const LineStopCause& c : causes) {
+    ParetoBar& bar = by_machine[c.machine];
+    bar.name = c.machine;
+    bar.seconds += static_cast<double>(c.loss_ms) / 1000.0;
+    bar.stops += c.stop_count;
+  }
+  std::vector<ParetoBar> bars;
+  for (auto& [name, bar] : by_machine) bars.push_back(std::move(bar));
+  return bars;
+}
+
 // `level` (1 = the top of the reason tree) with by=reason; 0 when not given.
 bool level_param(server::PlantService& s, const HttpRequest& r, const std::string& by, std::int64_t& level, std::string& why) {
   if (!r.query_value("level")) return true;
@@ -97,12 +124,18 @@ HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
   std::string why;
   if (!window_params(s, r, from, to, kStopsReportWindowDaysMax, why)) return HttpResponse::error(400, "bad_parameter", why);
   const std::string by(r.query_value("by").value_or("reason"));
-  if (by != "kind" && by != "reason") return HttpResponse::error(400, "bad_parameter", "'by' must be reason or kind");
+  if (by != "kind" && by != "reason" && by != "root_cause")
+    return HttpResponse::error(400, "bad_parameter", "'by' must be reason, kind or root_cause");
+  const LineSpec* line = s.plant().find_line(node);
+  if (by == "root_cause" && !(line && line->constraint_machine()))
+    return HttpResponse::error(400, "bad_parameter", "by=root_cause needs a line in kpi mode constraint as 'node'");
   std::int64_t level = 0;
   if (!level_param(s, r, by, level, why)) return HttpResponse::error(400, "bad_parameter", why);
   ReasonCoverage coverage;
   std::vector<ParetoBar> bars =
-      by == "kind" ? kind_bars(s, node, from, to) : reason_bars(s, node, from, to, static_cast<int>(level), coverage);
+      by == "kind"         ? kind_bars(s, node, from, to)
+      : by == "root_cause" ? root_cause_bars(s, *line, from, to)
+                           : reason_bars(s, node, from, to, static_cast<int>(level), coverage);
   std::stable_sort(bars.begin(), bars.end(), [](const ParetoBar& a, const ParetoBar& b) { return a.seconds > b.seconds; });
   double total = 0;
   for (const auto& b : bars) total += b.seconds;
@@ -111,7 +144,7 @@ HttpResponse pareto(server::PlantService& s, const HttpRequest& r) {
   json.begin_object().string_field("node", node.empty() ? "plant" : node).string_field("by", by);
   json.string_field("from", time_text(s, from)).string_field("to", time_text(s, to)).number_field("total_s", total);
   if (level > 0) json.int_field("level", level);
-  write_bars(json, bars, total, by == "reason");
+  write_bars(json, bars, total, by != "kind");
   if (by == "reason") coverage.write(json.key("reason_coverage"));
   json.end_object();
   return HttpResponse::json(std::move(out));

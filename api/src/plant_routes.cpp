@@ -8,6 +8,7 @@
 #include "paging.h"
 #include "oee/api/routes.h"
 #include "oee/codec/kpi_json.h"
+#include "oee/core/run_kpis.h"
 
 namespace oee::api {
 
@@ -112,12 +113,34 @@ class CurrentShiftCache {
 // KPIs are served from rollups: a year per request.
 constexpr std::int64_t kKpiWindowDaysMax = 366;
 
+// by=run: a machine's runs that start in [from, to) (as GET /api/v1/runs), each with its KPIs over
+// its stretches up to min(to, now); a run's ideal cycle override counts for its performance.
+HttpResponse kpis_by_run(server::PlantService& s, const HttpRequest& r) {
+  HttpResponse error;
+  const MachineSpec* m = machine_param(s, r.query_value("node").value_or(""), error);
+  if (!m) return HttpResponse::error(400, "bad_parameter", "'by=run' needs a machine as 'node'");
+  TimeMs from = 0, to = 0;
+  std::string why;
+  if (!window_params(s, r, from, to, kStopsReportWindowDaysMax, why)) return HttpResponse::error(400, "bad_parameter", why);
+  const auto [history, runs] = s.read_store([&](storage::EventStore& st) {
+    return std::make_pair(st.machine_history(*m, from, to), production_runs(st.machine_events(m->path, from, to)));
+  });
+  std::string out;
+  JsonWriter json(out);
+  json.begin_array();
+  for (const RunKpis& k : run_kpis(history, runs, s.calendar(), from, to, s.now()))
+    codec::write_kpi_json(json, k.totals, {m->path, k.start, k.end, {}, s.zone().offset_ms_at(k.start), {}, k.run, k.product});
+  json.end_array();
+  return HttpResponse::json(std::move(out));
+}
+
 HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCache* cache = nullptr) {
+  if (r.query_value("by").value_or("") == "run") return kpis_by_run(s, r);
   const std::string node(r.query_value("node").value_or(""));
   if (!s.plant().has_node(node)) return HttpResponse::error(400, "unknown_node", "'" + node + "' is not a node of the plant");
   const std::string by_text(r.query_value("by").value_or(""));
   const auto by = parse_grouping(by_text);
-  if (!by) return HttpResponse::error(400, "bad_parameter", "'by' must be hour, day, shift or crew");
+  if (!by) return HttpResponse::error(400, "bad_parameter", "'by' must be hour, day, shift, crew or run");
   if (*by == Grouping::crew && s.plant().rotation.empty())
     return HttpResponse::error(400, "bad_parameter", "'by=crew' needs a rotation (crews) in the plant file");
   // Default window: the current shift so far (or the last 8 hours outside shifts).

@@ -90,4 +90,40 @@ TEST_F(ApiRuns, BadRunsAndViewersAreRefusedWithTheReason) {
   EXPECT_TRUE(events.empty());
 }
 
+// GET /api/v1/kpis?by=run: each run's A/P/Q over its stretches, WO-2's 0.8 s override for its
+// performance (the press's own ideal cycle is 1 s). 13:00 local: clear of the breaks.
+TEST_F(ApiRuns, KpisByRunUseTheRunsIdealCycle) {
+  ASSERT_EQ(service_->ingest({event(R"({"ts":"2026-11-10T13:00:00-06:00",)" + kPress + R"(,"type":"state","state":"1"})")}, "test").inserted, 1u);
+  ASSERT_EQ(post(R"("ts":"2026-11-10T13:00:00-06:00","action":"start","run":"WO-1","product":"cap-red","quantity":50)", operator_token_).status, 201);
+  count("13:00:10", 20);
+  count("13:00:20", 20, 2);
+  count("13:00:30", 10);
+  ASSERT_EQ(post(R"("ts":"2026-11-10T13:00:40-06:00","action":"end","run":"WO-1")", operator_token_).status, 201);
+  ASSERT_EQ(post(R"("ts":"2026-11-10T13:00:45-06:00","action":"start","run":"WO-2","product":"cap-blue","quantity":100,"ideal_cycle_s":0.8)",
+                 operator_token_).status, 201);
+  count("13:01:00", 10);
+  count("13:01:30", 20);
+
+  auto r = get("/api/v1/kpis?node=s1/a1/l1/press&by=run&from=2026-11-10T13:00:00-06:00&to=2026-11-10T13:01:45-06:00");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto j = nlohmann::json::parse(r.body);
+  ASSERT_EQ(j.size(), 2u) << r.body;
+  EXPECT_EQ(j[0]["run"], "WO-1");
+  EXPECT_EQ(j[0]["product"], "cap-red");
+  EXPECT_EQ(j[0]["from"], "2026-11-10T13:00:00-06:00");
+  EXPECT_EQ(j[0]["to"], "2026-11-10T13:00:40-06:00");
+  EXPECT_DOUBLE_EQ(j[0]["availability"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(j[0]["ideal_time_s"].get<double>(), 52.0);  // 52 parts at the product's 1 s
+  EXPECT_NEAR(j[0]["performance"].get<double>(), 52.0 / 40.0, 1e-9);
+  EXPECT_NEAR(j[0]["quality"].get<double>(), 50.0 / 52.0, 1e-9);
+  EXPECT_EQ(j[1]["run"], "WO-2");
+  EXPECT_EQ(j[1]["to"], "2026-11-10T13:01:45-06:00");  // open: up to the window's end
+  EXPECT_DOUBLE_EQ(j[1]["ideal_time_s"].get<double>(), 24.0);  // 30 parts at the run's 0.8 s
+  EXPECT_NEAR(j[1]["performance"].get<double>(), 24.0 / 60.0, 1e-9);
+
+  r = get("/api/v1/kpis?node=s1/a1/l1&by=run&from=2026-11-10T13:00:00-06:00&to=2026-11-10T13:01:45-06:00");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("'by=run' needs a machine as 'node'"), std::string::npos) << r.body;
+}
+
 }  // namespace oee::api

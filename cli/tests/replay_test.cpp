@@ -243,3 +243,29 @@ TEST_F(Replay, ByRunReportsTargetExpectedFinishAndChangeover) {
   EXPECT_EQ(l.exit_code, 2);
   EXPECT_NE(l.out.find("--node must be a machine"), std::string::npos) << l.out;
 }
+
+// docs/oee-model.md's worked example of a line in constraint mode, from its files in examples/.
+TEST_F(Replay, ConstraintLineWorkedExample) {
+  const std::string files = std::string(OEE_CONSTRAINT_LINE_DIR) + "/";
+  const std::string args = "replay --plant " + files + "plant.yaml --events " + files +
+                           "events.jsonl --from 2026-11-10T06:00:00Z --to 2026-11-10T07:00:00Z --node s1/a1/l1";
+  const ProgramRun r = oee(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NEAR(field(r.out, "availability"), 3000.0 / 3600.0, 1e-9) << r.out;  // the capper's
+  EXPECT_NEAR(field(r.out, "performance"), 1380 * 2.0 / 3000.0, 1e-9);        // the packer's parts at 2 s
+  EXPECT_NEAR(field(r.out, "quality"), 1350.0 / 1380.0, 1e-9);                // the packer's
+  EXPECT_NEAR(field(r.out, "oee"), 0.75, 1e-9);
+  EXPECT_EQ(field(r.out, "good_count"), 1350);
+
+  // The line's 300 s starved and 120 s blocked, blamed on the filler (upstream, down first) and the
+  // packer (downstream).
+  const ProgramRun c = oee(args + " --by cause");
+  ASSERT_EQ(c.exit_code, 0) << c.out;
+  EXPECT_EQ(c.out,
+            "[{\"machine\":\"s1/a1/l1/filler\",\"constraint_state\":\"starved\",\"loss_s\":300,\"stops\":1},"
+            "{\"machine\":\"s1/a1/l1/packer\",\"constraint_state\":\"blocked\",\"loss_s\":120,\"stops\":1}]\n");
+
+  const ProgramRun m = oee(args + "/capper --by cause");
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.out.find("--by cause: --node must be a line in kpi mode constraint"), std::string::npos) << m.out;
+}

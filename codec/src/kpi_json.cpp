@@ -43,6 +43,7 @@ void write_kpi_json(JsonWriter& json, const KpiTotals& t, const KpiJsonContext& 
   json.string_field("to", format_rfc3339(c.to, c.utc_offset_ms));
   if (!c.shift.empty()) json.string_field("shift", c.shift);
   if (!c.crew.empty()) json.string_field("crew", c.crew);
+  if (!c.run.empty()) json.string_field("run", c.run).string_field("product", c.product);
   json.number_field("availability", f.availability).number_field("performance", f.performance);
   json.number_field("quality", f.quality).number_field("oee", f.oee);
   json.number_field("utilization", f.utilization).number_field("teep", f.teep);

@@ -1,5 +1,6 @@
 #include "oee/core/plant_history.h"
 
+#include "oee/core/constraint_line_kpis.h"
 #include "oee/core/crew_kpis.h"
 
 #include <unordered_map>
@@ -39,11 +40,29 @@ std::vector<NodeKpis> PlantHistory::node_kpis(const ShiftCalendar& calendar, std
     ranges.push_back(b.range);
     out.push_back({std::move(b), {}});
   }
-  for (const MachineSpec* m : plant_->machines_under(node)) {
-    const std::vector<KpiTotals> per_bucket = machine_bucket_totals(*machine(m->path), calendar, ranges, horizon);
-    for (std::size_t i = 0; i < out.size(); ++i) out[i].totals += per_bucket[i];
+  const LineSpec* line = plant_->find_line(node);
+  if (line && line->constraint_machine() && line->outfeed_machine()) {
+    const MachineSpec& c = *line->constraint_machine();
+    const auto constraint = machine_bucket_totals(*machine(c.path), calendar, ranges, horizon);
+    const auto outfeed = machine_bucket_totals(*machine(line->outfeed_machine()->path), calendar, ranges, horizon);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i].totals = constraint_line_totals(constraint[i], outfeed[i], c.ideal_cycle_us,
+                                             static_cast<std::int64_t>(line->machines.size()));
+  } else {
+    for (const MachineSpec* m : plant_->machines_under(node)) {
+      const std::vector<KpiTotals> per_bucket = machine_bucket_totals(*machine(m->path), calendar, ranges, horizon);
+      for (std::size_t i = 0; i < out.size(); ++i) out[i].totals += per_bucket[i];
+    }
   }
   return by == Grouping::crew ? sum_rows_by_crew(std::move(out)) : out;
+}
+
+std::vector<LineStopCause> PlantHistory::line_stop_causes(const ShiftCalendar& calendar, std::string_view line,
+                                                        TimeMs from, TimeMs to, TimeMs horizon) const {
+  const LineSpec* spec = plant_->find_line(line);
+  if (!spec) return {};
+  return oee::line_stop_causes(*spec, calendar, from, to, horizon,
+                               [this](const std::string& path) { return machine(path); });
 }
 
 }  // namespace oee

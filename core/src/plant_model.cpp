@@ -16,6 +16,22 @@ std::optional<State> MachineSpec::resolve_state(std::string_view value) const {
   return parse_state(value);
 }
 
+std::ptrdiff_t LineSpec::machine_index(std::string_view machine_id) const {
+  for (std::size_t i = 0; i < machines.size(); ++i)
+    if (machines[i].id == machine_id) return static_cast<std::ptrdiff_t>(i);
+  return -1;
+}
+
+namespace {
+const MachineSpec* kpi_machine(const LineSpec& line, const std::string& id) {
+  const std::ptrdiff_t i = line.kpi.mode == LineKpiMode::constraint ? line.machine_index(id) : -1;
+  return i < 0 ? nullptr : &line.machines[static_cast<std::size_t>(i)];
+}
+}  // namespace
+
+const MachineSpec* LineSpec::constraint_machine() const { return kpi_machine(*this, kpi.constraint); }
+const MachineSpec* LineSpec::outfeed_machine() const { return kpi_machine(*this, kpi.outfeed); }
+
 std::vector<const MachineSpec*> PlantModel::machines() const {
   std::vector<const MachineSpec*> out;
   for (const auto& s : sites)
@@ -52,6 +68,15 @@ std::vector<const MachineSpec*> PlantModel::machines_under(std::string_view node
   for (const MachineSpec* m : machines())
     if (at_or_below(m->path, node)) out.push_back(m);
   return out;
+}
+
+const LineSpec* PlantModel::find_line(std::string_view node_path) const {
+  const std::string_view node = trim_slashes(node_path);
+  for (const auto& s : sites)
+    for (const auto& a : s.areas)
+      for (const auto& l : a.lines)
+        if (l.path == node) return &l;
+  return nullptr;
 }
 
 bool PlantModel::has_node(std::string_view node_path) const {

@@ -1,4 +1,6 @@
 #include "oee/core/production_run.h"
+#include "oee/core/run_kpis.h"
+#include "oee/core/time_zone.h"
 
 #include <gtest/gtest.h>
 
@@ -142,6 +144,38 @@ TEST(ProductionRun, ShufflesDuplicatesAndLateEventsGiveTheSameReports) {
   late.push_back(events[events.size() - 1]);
   late.push_back(events[events.size() - 2]);
   EXPECT_EQ(reports_of(late, 105'000), expected);
+}
+
+// KPIs by run (docs/oee-model.md): WO-1 over [0, 40 s) with 52 parts at the product's 1 s, WO-2
+// over [45, 105 s) with 30 parts at its 0.8 s override; a window from 20 s cuts WO-1.
+TEST(RunKpis, EachRunsTotalsAtItsIdealCycle) {
+  const MachineSpec m = machine();
+  PlantModel plant;
+  const FixedOffsetZone utc;
+  const ShiftCalendar cal(plant, utc);
+  const auto events = two_orders();
+  const MachineHistory h = MachineHistory::build(m, events);
+  const auto runs = production_runs(events);
+  auto k = run_kpis(h, runs, cal, 0, 200'000, 105'000);
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0].run, "WO-1");
+  EXPECT_EQ(k[0].end, 40'000);
+  EXPECT_EQ(k[0].totals.run_ms(), 40'000);
+  EXPECT_EQ(k[0].totals.ideal_us, 52'000'000);
+  EXPECT_EQ(k[0].totals.good_count, 50);
+  EXPECT_EQ(k[1].run, "WO-2");
+  EXPECT_EQ(k[1].start, 45'000);
+  EXPECT_EQ(k[1].end, 105'000);  // open: up to the horizon
+  EXPECT_EQ(k[1].totals.run_ms(), 60'000);
+  EXPECT_EQ(k[1].totals.ideal_us, 30 * 800'000);
+  EXPECT_EQ(k[1].totals.machine_count, 1);
+
+  k = run_kpis(h, runs, cal, 20'000, 200'000, 105'000);
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0].start, 20'000);
+  EXPECT_EQ(k[0].totals.total_count(), 22 + 10);
+  // A run after the window is left out.
+  EXPECT_EQ(run_kpis(h, runs, cal, 0, 42'000, 105'000).size(), 1u);
 }
 
 }  // namespace oee

@@ -160,6 +160,27 @@ void read_children(const Reader& r, const YAML::Node& parent, const char* key, c
   }
 }
 
+// A line's `kpi:` (after its machines, which it names by id).
+LineKpiSpec read_line_kpi(const Reader& r, const YAML::Node& n, const LineSpec& line, const std::string& what) {
+  r.expect_map(n, what);
+  r.only_keys(n, what, {"mode", "constraint", "outfeed"});
+  LineKpiSpec k;
+  const std::string mode = n["mode"] ? r.string(n["mode"], what + ".mode") : "sum";
+  if (mode == "sum") {
+    for (const char* key : {"constraint", "outfeed"})
+      if (n[key]) r.fail(n[key], what + "." + key + ": has no effect in mode sum (set mode: constraint)");
+    return k;
+  }
+  if (mode != "constraint") r.fail(n["mode"], what + ".mode: '" + mode + "' is not a mode (sum, constraint)");
+  k.mode = LineKpiMode::constraint;
+  if (!n["constraint"] || !n["outfeed"]) r.fail(n, what + ": mode constraint needs 'constraint' and 'outfeed' (machine ids of the line)");
+  k.constraint = r.string(n["constraint"], what + ".constraint");
+  k.outfeed = r.string(n["outfeed"], what + ".outfeed");
+  for (const auto& [key, id] : {std::pair{"constraint", k.constraint}, std::pair{"outfeed", k.outfeed}})
+    if (line.machine_index(id) < 0) r.fail(n[key], what + "." + key + ": '" + id + "' is not a machine of line " + line.id);
+  return k;
+}
+
 ShiftSpec read_shift(const Reader& r, const YAML::Node& n, const std::string& what) {
   r.expect_map(n, what);
   r.only_keys(n, what, {"name", "start", "end", "breaks", "days"});
@@ -271,11 +292,12 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
         r.only_keys(an, aw, {"id", "name", "lines"});
         AreaSpec area{aid, site.path + "/" + aid, an["name"] ? r.string(an["name"], aw + ".name") : aid, {}};
         read_children(r, an, "lines", aw, [&](const YAML::Node& ln, const std::string& lw, const std::string& lid) {
-          r.only_keys(ln, lw, {"id", "name", "machines"});
+          r.only_keys(ln, lw, {"id", "name", "machines", "kpi"});
           LineSpec line{lid, area.path + "/" + lid, ln["name"] ? r.string(ln["name"], lw + ".name") : lid, {}};
           read_children(r, ln, "machines", lw, [&](const YAML::Node& mn, const std::string& mw, const std::string&) {
             line.machines.push_back(read_machine(r, mn, line.path, mw, p, plant_reason_codes));
           });
+          if (const auto kpi = ln["kpi"]) line.kpi = read_line_kpi(r, kpi, line, lw + ".kpi");
           area.lines.push_back(std::move(line));
         });
         site.areas.push_back(std::move(area));

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "oee/codec/event_json.h"
+#include "oee/core/constraint_line_kpis.h"
 #include "oee/core/crew_kpis.h"
 #include "oee/server/log.h"
 #include "oee/storage/conflicts.h"
@@ -157,6 +158,20 @@ std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, 
   const TimeMs horizon = now();
   std::vector<KpiRow> rows;
   for (Bucket& b : make_buckets(calendar_, by, from, to)) rows.push_back({std::move(b), {}});
+  const LineSpec* line = plant_.model.find_line(node);
+  if (line && line->constraint_machine() && line->outfeed_machine()) {
+    const MachineSpec& c = *line->constraint_machine();
+    const MachineSpec& o = *line->outfeed_machine();
+    read_store([&](storage::EventStore& store) {
+      for (KpiRow& row : rows) {
+        const Interval& w = row.bucket.range;
+        row.totals = constraint_line_totals(store.machine_totals(c, w.start, w.end, horizon),
+                                            store.machine_totals(o, w.start, w.end, horizon), c.ideal_cycle_us,
+                                            static_cast<std::int64_t>(line->machines.size()));
+      }
+    });
+    return by == Grouping::crew ? sum_rows_by_crew(std::move(rows)) : rows;
+  }
   const auto machines = plant_.model.machines_under(node);
   read_store([&](storage::EventStore& store) {
     for (KpiRow& row : rows)

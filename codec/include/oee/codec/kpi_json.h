@@ -15,6 +15,7 @@ struct KpiJsonContext {
   std::string_view shift;          // when grouped by shift
   std::int64_t utc_offset_ms = 0;  // how to write from/to (the plant's offset at `from`)
   std::string_view crew;           // when grouped by crew
+  std::string_view run{}, product{};  // by run: the run's order id and product
 };
 
 // Writes one KPI object: ratios (null when undefined), times in seconds, counts, losses.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "oee/core/kpi.h"
+#include "oee/core/line_stop_causes.h"
 #include "oee/core/machine_history.h"
 
 namespace oee {
@@ -24,9 +25,13 @@ class PlantHistory {
   const MachineHistory* machine(std::string_view path) const;
   std::size_t unknown_machine_events() const { return unknown_machine_events_; }
 
-  // One entry per bucket: the sum of the totals of every machine at or below `node`.
+  // One entry per bucket: the sum of the totals of every machine at or below `node`; for a line in
+  // constraint mode, its constraint-mode totals (constraint_line_kpis.h).
   std::vector<NodeKpis> node_kpis(const ShiftCalendar& calendar, std::string_view node, Grouping by,
                                   TimeMs from, TimeMs to, TimeMs horizon) const;
+  // A constraint-mode line's starved and blocked time by root-cause machine (empty otherwise).
+  std::vector<LineStopCause> line_stop_causes(const ShiftCalendar& calendar, std::string_view line, TimeMs from,
+                                              TimeMs to, TimeMs horizon) const;
 
  private:
   const PlantModel* plant_ = nullptr;

@@ -78,9 +78,25 @@ struct MachineSpec {
   std::optional<State> resolve_state(std::string_view value) const;
 };
 
+// How a line's KPIs come from its machines (docs/oee-model.md, "Line OEE"). sum: the sum of its
+// machines' totals. constraint: availability from the constraint machine's states, counts from the
+// outfeed machine, performance from the constraint's ideal cycle time.
+enum class LineKpiMode { sum, constraint };
+struct LineKpiSpec {
+  LineKpiMode mode = LineKpiMode::sum;
+  std::string constraint, outfeed;  // machine ids of the line (constraint mode only)
+};
+
 struct LineSpec {
   std::string id, path, name;
-  std::vector<MachineSpec> machines;
+  std::vector<MachineSpec> machines;  // in flow order: material goes from the first to the last
+  LineKpiSpec kpi{};
+
+  // Index of the machine with this id in `machines`, or -1.
+  std::ptrdiff_t machine_index(std::string_view machine_id) const;
+  // In constraint mode, its constraint and outfeed machines; null in sum mode.
+  const MachineSpec* constraint_machine() const;
+  const MachineSpec* outfeed_machine() const;
 };
 struct AreaSpec {
   std::string id, path, name;
@@ -108,6 +124,8 @@ struct PlantModel {
   // Machines at or below a node path ("" or "/" = the whole plant); empty when the path is unknown.
   std::vector<const MachineSpec*> machines_under(std::string_view node_path) const;
   bool has_node(std::string_view node_path) const;
+  // The line at this path, or null (not a line, or unknown).
+  const LineSpec* find_line(std::string_view node_path) const;
 };
 
 }  // namespace oee
