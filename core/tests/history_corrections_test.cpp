@@ -7,6 +7,8 @@
 
 #include "oee/core/kpi.h"
 #include "oee/core/machine_history.h"
+#include "oee/core/plant_history.h"
+#include "oee/synthetic/generators.h"
 #include "test_events.h"
 
 namespace oee {
@@ -74,7 +76,79 @@ KpiTotals shift_totals(const MachineSpec& m, const std::vector<Event>& events) {
                         kTimeMax);
 }
 
+// Random states, counts and counter readings of one machine over [from, to), with src+seq, and
+// corrections of every kind made after `to` about random instants of it (some voiding readings).
+std::vector<Event> random_corrected_events(std::uint64_t seed, TimeMs from, TimeMs to, const std::string& path) {
+  std::mt19937_64 rng(seed);
+  const char* states[] = {"running", "running", "stopped", "setup", "starved", "planned_stop"};
+  std::vector<Event> out;
+  std::vector<TimeMs> readings;
+  std::int64_t value = 0, seq = 0;
+  for (TimeMs t = from; t < to; t += 1 + static_cast<TimeMs>(rng() % 300'000)) {
+    Event e;
+    e.ts = t;
+    switch (rng() % 3) {
+      case 0: e.type = EventType::state; e.state = states[rng() % 6]; break;
+      case 1: e.type = EventType::count; e.good = static_cast<std::int64_t>(rng() % 40); break;
+      default:
+        e = counter(t, CounterName::total, value += static_cast<std::int64_t>(rng() % 60));
+        readings.push_back(t);
+    }
+    e.machine = path, e.src = "plc", e.seq = seq++;
+    out.push_back(std::move(e));
+  }
+  for (int i = 0; i < 200; ++i) {
+    const TimeMs a = from + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(to - from));
+    Event c;
+    c.ts = to + static_cast<TimeMs>(rng() % 1000) * kMsPerMinute;
+    c.machine = path, c.type = EventType::correction, c.by = "sam", c.why = "audit";
+    c.correction = static_cast<CorrectionKind>(rng() % 3);
+    c.at = c.correction == CorrectionKind::void_reading ? readings[rng() % readings.size()] : a;
+    c.until = a + static_cast<TimeMs>(rng() % 7'200'000);
+    if (rng() % 2) c.state = states[rng() % 6];
+    c.reason = rng() % 2 ? "jam" : "";
+    c.reject = static_cast<std::int64_t>(rng() % 5);  // 0: a correction the engine leaves out
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
+
+// The property of the engine (docs/oee-model.md, "Determinism") with corrections in the set: the
+// same events and corrections in any order, with duplicates, give identical totals per hour.
+TEST(HistoryCorrections, PlantTotalsIgnoreOrderAndDuplicatesOfCorrections) {
+  const PlantModel plant = synthetic::test_plant(2, 2);
+  const FixedOffsetZone utc;
+  const ShiftCalendar cal(plant, utc);
+  const TimeMs from = at("2026-11-10T00:00:00Z"), to = at("2026-11-12T00:00:00Z");
+  std::vector<Event> events;
+  std::uint64_t seed = 16;
+  for (const MachineSpec* m : plant.machines()) {
+    auto e = random_corrected_events(seed++, from, to, m->path);
+    events.insert(events.end(), e.begin(), e.end());
+  }
+  auto totals = [&](const std::vector<Event>& set) {
+    return PlantHistory::build(plant, set).node_kpis(cal, "", Grouping::hour, from, to, to);
+  };
+  const auto reference = totals(events);
+  std::vector<Event> uncorrected = events;
+  std::erase_if(uncorrected, [](const Event& e) { return e.type == EventType::correction; });
+  const auto before = totals(uncorrected);
+  ASSERT_EQ(reference.size(), before.size());
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < reference.size(); ++i) changed += reference[i].totals == before[i].totals ? 0 : 1;
+  EXPECT_GT(changed, reference.size() / 2) << "the corrections should change most hours";
+  std::mt19937_64 rng(42);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Event> disturbed = events;
+    for (std::size_t i = 0; i < events.size() / 3; ++i) disturbed.push_back(events[rng() % events.size()]);
+    std::shuffle(disturbed.begin(), disturbed.end(), rng);
+    const auto again = totals(disturbed);
+    ASSERT_EQ(again.size(), reference.size());
+    for (std::size_t i = 0; i < again.size(); ++i) EXPECT_EQ(again[i].totals, reference[i].totals) << "hour " << i;
+  }
+}
 
 // The 47-minute breakdown was planned maintenance: it becomes planned downtime, so availability is
 // 373 / 373 = 1 instead of 373 / 420.
