@@ -70,6 +70,7 @@ std::string_view role_name(Role role) {
     case Role::display: return "display";
     case Role::viewer: return "viewer";
     case Role::operator_: return "operator";
+    case Role::supervisor: return "supervisor";
     case Role::admin: return "admin";
   }
   return "viewer";
@@ -79,6 +80,7 @@ std::optional<Role> parse_role(std::string_view name) {
   if (name == "display") return Role::display;
   if (name == "viewer") return Role::viewer;
   if (name == "operator") return Role::operator_;
+  if (name == "supervisor") return Role::supervisor;
   if (name == "admin") return Role::admin;
   return std::nullopt;
 }

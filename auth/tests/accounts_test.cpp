@@ -145,6 +145,20 @@ TEST_F(AccountsTest, RoleChangeEndsSessions) {
   EXPECT_FALSE(accounts->update_user("nobody", Role::admin, ""));
 }
 
+// A supervisor (who may correct history) ranks between operator and admin, and survives a reopen by name.
+TEST_F(AccountsTest, SupervisorRanksBetweenOperatorAndAdmin) {
+  EXPECT_LT(Role::operator_, Role::supervisor);
+  EXPECT_LT(Role::supervisor, Role::admin);
+  EXPECT_EQ(parse_role("supervisor"), Role::supervisor);
+  EXPECT_EQ(role_name(Role::supervisor), "supervisor");
+  {
+    auto accounts = open();
+    accounts->create_user("sam", "supervisor password", Role::supervisor);
+  }
+  auto accounts = open();
+  EXPECT_EQ(accounts->login("sam", "supervisor password", "::1").role, Role::supervisor);
+}
+
 }  // namespace
 }  // namespace oee::auth
 

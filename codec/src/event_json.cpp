@@ -316,6 +316,42 @@ void append_run_fields(std::string& out, const Event& e) {
     out.append(buf, p);
   }
 }
+
+std::string_view correction_kind_name(CorrectionKind k) {
+  switch (k) {
+    case CorrectionKind::reclassify: return "reclassify";
+    case CorrectionKind::rejects: return "rejects";
+    case CorrectionKind::void_reading: return "void_reading";
+  }
+  return "?";
+}
+
+// A correction as the API shows it (it is written, never read, in JSON: corrections come only
+// through POST /api/v1/corrections, with the supervisor role).
+void append_correction_fields(std::string& out, const Event& e) {
+  field(out, "kind");
+  append_json_string(out, correction_kind_name(e.correction));
+  out += ",\"at\":\"";
+  out += format_rfc3339(e.at);
+  out += '"';
+  if (e.correction == CorrectionKind::reclassify) {
+    out += ",\"until\":\"";
+    out += format_rfc3339(e.until);
+    out += '"';
+    if (!e.state.empty()) field(out, "state"), append_json_string(out, e.state);
+    if (!e.reason.empty()) field(out, "reason"), append_json_string(out, e.reason);
+  } else if (e.correction == CorrectionKind::rejects) {
+    field(out, "reject");
+    append_int(out, e.reject);
+  } else {
+    field(out, "name");
+    append_json_string(out, counter_name(e.counter));
+  }
+  field(out, "by");
+  append_json_string(out, e.by);
+  field(out, "why");
+  append_json_string(out, e.why);
+}
 }  // namespace
 
 void append_event_json(std::string& out, const Event& e, bool with_machine) {
@@ -386,6 +422,9 @@ void append_event_json(std::string& out, const Event& e, bool with_machine) {
     case EventType::heartbeat: break;
     case EventType::run:
       append_run_fields(out, e);
+      break;
+    case EventType::correction:
+      append_correction_fields(out, e);
       break;
   }
   out += '}';

@@ -235,4 +235,26 @@ TEST(EventJson, RunsStartAndEndAndMalformedOnesGiveTheReason) {
   EXPECT_NE(content_fingerprint(events[0]), content_fingerprint(events[1]));
 }
 
+// A correction is shown with who and why; read back from JSON it is refused (only the API makes them).
+TEST(EventJson, CorrectionsAreWrittenButNotReadFromJson) {
+  Event e;
+  e.ts = *parse_timestamp("2026-11-11T08:00:00Z");
+  e.machine = "m";
+  e.type = EventType::correction;
+  e.correction = CorrectionKind::reclassify;
+  e.at = *parse_timestamp("2026-11-10T07:00:00Z");
+  e.until = *parse_timestamp("2026-11-10T07:47:00Z");
+  e.state = "planned_stop";
+  e.by = "sam";
+  e.why = "maintenance was planned";
+  const std::string json = event_to_json(e, true);
+  EXPECT_EQ(json, R"({"ts":"2026-11-11T08:00:00Z","machine":"m","type":"correction","kind":"reclassify",)"
+                  R"("at":"2026-11-10T07:00:00Z","until":"2026-11-10T07:47:00Z","state":"planned_stop",)"
+                  R"("by":"sam","why":"maintenance was planned"})");
+  Event back;
+  std::string error;
+  EXPECT_FALSE(parse_event(json, back, error));
+  EXPECT_NE(error.find("field 'type'"), std::string::npos) << error;
+}
+
 }  // namespace oee::codec

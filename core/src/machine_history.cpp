@@ -4,6 +4,7 @@
 #include <array>
 
 #include "oee/core/counter_production.h"
+#include "oee/core/history_corrections.h"
 #include "oee/core/reason_losses.h"
 
 namespace oee {
@@ -47,11 +48,12 @@ std::vector<Entry> canonical_order(std::span<const Event> events) {
 }
 
 // The instant of each counter's first reading: a counter takes part from the instant after it.
-std::array<TimeMs, 3> first_reading_ts(std::span<const Event> events, const std::vector<Entry>& order) {
+std::array<TimeMs, 3> first_reading_ts(std::span<const Event> events, const std::vector<Entry>& order,
+                                       const VoidedReadings& voided) {
   std::array<TimeMs, 3> first{kTimeMax, kTimeMax, kTimeMax};
   for (const Entry& en : order) {
     const Event& e = events[en.index];
-    if (e.type != EventType::counter || !counts_within_bounds(e)) continue;
+    if (e.type != EventType::counter || !counts_within_bounds(e) || voided.contains(e)) continue;
     TimeMs& f = first[static_cast<std::size_t>(e.counter)];
     if (f == kTimeMax) f = e.ts;
   }
@@ -64,6 +66,23 @@ bool last_of_instant(std::span<const Event> events, const std::vector<Entry>& or
   if (i + 1 == order.size()) return true;
   const Event& next = events[order[i + 1].index];
   return next.type != EventType::counter || next.ts != events[order[i].index].ts;
+}
+
+// Takes the corrections out of `order` (they are no sign of the machine's life), in order; those
+// the engine cannot apply are left out (counted in `ignored`).
+std::vector<const Event*> take_corrections(const MachineSpec& machine, std::span<const Event> events,
+                                           std::vector<Entry>& order, std::size_t& ignored) {
+  std::vector<const Event*> out;
+  std::erase_if(order, [&](const Entry& en) {
+    const Event& e = events[en.index];
+    if (e.type != EventType::correction) return false;
+    if (correction_is_applicable(machine, e))
+      out.push_back(&e);
+    else
+      ++ignored;
+    return true;
+  });
+  return out;
 }
 
 }  // namespace
@@ -109,12 +128,14 @@ std::vector<Silence> find_silences(const std::vector<Entry>& order, DurationMs t
 MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const Event> events) {
   MachineHistory h;
   h.machine_ = &machine;
-  const std::vector<Entry> order = canonical_order(events);
+  std::vector<Entry> order = canonical_order(events);
   h.distinct_events_ = order.size();
+  const std::vector<const Event*> corrections = take_corrections(machine, events, order, h.ignored_events_);
+  const VoidedReadings voided(corrections);
   h.silences_ = find_silences(order, machine.no_data_after_ms);
   if (!order.empty()) h.last_sign_ts_ = order.back().ts;
 
-  CounterProduction counters(first_reading_ts(events, order));
+  CounterProduction counters(first_reading_ts(events, order, voided));
   std::vector<std::uint32_t> reasons;  // indexes of reason events, applied once intervals exist
   std::string current_product;
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -159,7 +180,7 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
       case EventType::counter:
         if (!counts_within_bounds(e))
           h.leave_out_of_range(e);
-        else
+        else if (!voided.contains(e))
           counters.read(e, machine.cycle_us_for(current_product), h.data_quality_);
         if (last_of_instant(events, order, i)) {
           const PartIncrement p = counters.finish_instant(e.ts, h.data_quality_);
@@ -172,6 +193,7 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
       case EventType::sample:
       case EventType::heartbeat:
       case EventType::run:  // runs are read by production_runs(), beside the history
+      case EventType::correction:  // taken out above
         break;
     }
   }
@@ -185,7 +207,9 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
       h.intervals_[static_cast<std::size_t>(i)].reason_ts = e.ts;
     }
   }
+  apply_reclassifications(machine, corrections, h.intervals_);
   apply_reason_losses(machine, h.intervals_);
+  add_found_rejects(corrections, h.counts_);
 
   // Ideal cycle of the product in effect, and start-up rejects: rejects within the start-up window
   // after the end of a setup or of a stop longer than the micro-stop threshold.

@@ -30,6 +30,7 @@ std::string_view event_type_name(EventType t) {
     case EventType::sample: return "sample";
     case EventType::heartbeat: return "heartbeat";
     case EventType::run: return "run";
+    case EventType::correction: return "correction";
   }
   return "?";
 }
@@ -76,6 +77,10 @@ std::uint64_t content_fingerprint(const Event& e) {
       f.num(static_cast<std::int64_t>(e.run_action)); f.str(e.run); f.str(e.product); f.num(e.quantity);
       f.num(e.run_cycle_us);
       break;
+    case EventType::correction:
+      f.num(static_cast<std::int64_t>(e.correction)); f.num(e.at); f.num(e.until); f.str(e.state); f.str(e.reason);
+      f.num(e.reject); f.num(static_cast<std::int64_t>(e.counter)); f.str(e.by); f.str(e.why);
+      break;
   }
   // Mix the final bits so nearby inputs spread (splitmix64 finaliser).
   std::uint64_t x = f.h;
@@ -94,8 +99,9 @@ int event_type_rank(EventType t) {
     case EventType::sample: return 5;
     case EventType::heartbeat: return 6;
     case EventType::run: return 7;
+    case EventType::correction: return 8;
   }
-  return 7;
+  return 8;
 }
 
 CanonicalOrderKey canonical_order_key(const Event& e) {

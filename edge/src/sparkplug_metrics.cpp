@@ -79,6 +79,8 @@ void append_sparkplug_metrics(const Event& e, bool historical, sparkplug::pb::Pa
       break;  // Sparkplug's liveness is the session itself (NDEATH), not a metric
     case EventType::run:
       break;  // an edge sends no runs (they come from the ERP or an operator)
+    case EventType::correction:
+      break;  // nor corrections (a supervisor's, through the API)
   }
 }
 

@@ -216,6 +216,9 @@ void expect_valid_for_plant(const PlantModel& plant, const std::vector<Event>& e
       case EventType::run:
         ADD_FAILURE() << "the simulator sends no runs";
         break;
+      case EventType::correction:
+        ADD_FAILURE() << "the simulator sends no corrections";
+        break;
     }
   }
 }
@@ -425,6 +428,7 @@ MachineDay summarise(const MachineSpec& m, const std::vector<Event>& events, Tim
       case EventType::sample:
       case EventType::heartbeat:
       case EventType::run:
+      case EventType::correction:
         break;
     }
   }

@@ -3,6 +3,9 @@
 // a PostgreSQL machine's carry (machine_carry, storage/src/postgres_schema.cpp):
 // varints (zigzag for signed values) and length-prefixed strings; the machine is the block's, the
 // source an integer id. Decoding checks every length against the bytes left and throws on damage.
+// An event's tag holds its type's low 3 bits, its counter (2 bits) above them and the type's
+// higher bits from bit 5 on: types up to run (7) have none, so files written before the correction
+// type (8) read as they always did.
 #include <bit>
 #include <cstdint>
 #include <stdexcept>
@@ -69,7 +72,8 @@ class BlockReader {
 };
 
 inline void BlockWriter::event(const Event& e, std::int64_t src_id) {
-  u(static_cast<std::uint64_t>(e.type) | (static_cast<std::uint64_t>(e.counter) << 3));
+  const auto type = static_cast<std::uint64_t>(e.type);
+  u((type & 7) | (static_cast<std::uint64_t>(e.counter) << 3) | ((type >> 3) << 5));
   i(e.ts);
   i(src_id);
   i(e.seq);
@@ -84,16 +88,21 @@ inline void BlockWriter::event(const Event& e, std::int64_t src_id) {
     case EventType::run:
       u(static_cast<std::uint64_t>(e.run_action)); str(e.run); str(e.product); i(e.quantity); i(e.run_cycle_us);
       break;
+    case EventType::correction:
+      u(static_cast<std::uint64_t>(e.correction)); i(e.at); i(e.until); str(e.state); str(e.reason); i(e.reject);
+      str(e.by); str(e.why);
+      break;
   }
 }
 
 inline Event BlockReader::event(std::int64_t& src_id) {
   Event e;
   const std::uint64_t tag = u();
-  if ((tag & 7) > static_cast<std::uint64_t>(EventType::run) || (tag >> 3) > 2)
+  const std::uint64_t type = (tag & 7) | ((tag >> 5) << 3);
+  if (type > static_cast<std::uint64_t>(EventType::correction) || ((tag >> 3) & 3) > 2)
     throw std::runtime_error("event block: bad event tag");
-  e.type = static_cast<EventType>(tag & 7);
-  e.counter = static_cast<CounterName>(tag >> 3);
+  e.type = static_cast<EventType>(type);
+  e.counter = static_cast<CounterName>((tag >> 3) & 3);
   e.ts = i();
   src_id = i();
   e.seq = i();
@@ -113,6 +122,20 @@ inline Event BlockReader::event(std::int64_t& src_id) {
       e.product = str();
       e.quantity = i();
       e.run_cycle_us = i();
+      break;
+    }
+    case EventType::correction: {
+      const std::uint64_t kind = u();
+      if (kind > static_cast<std::uint64_t>(CorrectionKind::void_reading))
+        throw std::runtime_error("event block: bad correction kind");
+      e.correction = static_cast<CorrectionKind>(kind);
+      e.at = i();
+      e.until = i();
+      e.state = str();
+      e.reason = str();
+      e.reject = i();
+      e.by = str();
+      e.why = str();
       break;
     }
   }

@@ -23,7 +23,9 @@ namespace oee::auth {
 
 // Ordered: each role may do everything the ones below it may.
 // display: a kiosk (scoreboard) reads the plant, its KPIs, the reason tree and the live feed, nothing else.
-enum class Role : std::uint8_t { display = 0, viewer = 1, operator_ = 2, admin = 3 };
+// supervisor: an operator who may also correct history (corrections, docs/events.md). Roles are
+// stored by name, so the numbers may change.
+enum class Role : std::uint8_t { display = 0, viewer = 1, operator_ = 2, supervisor = 3, admin = 4 };
 std::string_view role_name(Role role);
 std::optional<Role> parse_role(std::string_view name);
 

@@ -10,9 +10,14 @@ namespace oee {
 
 // heartbeat: a sign of life and nothing else (the edge sends one per machine while it reads it).
 // run: a production run (work order) starts or ends on the machine (production_run.h).
-enum class EventType : std::uint8_t { state, count, counter, product, reason, sample, heartbeat, run };
+// correction: a supervisor corrects the machine's history (history_corrections.h); the events it
+// corrects stay as they were.
+enum class EventType : std::uint8_t { state, count, counter, product, reason, sample, heartbeat, run, correction };
 enum class CounterName : std::uint8_t { total, good, reject };
 enum class RunAction : std::uint8_t { start, end };
+// reclassify: [at, until) gets `state` and/or `reason`; rejects: `reject` good parts counted at
+// `at` were bad; void_reading: the `counter` reading at `at` is left out.
+enum class CorrectionKind : std::uint8_t { reclassify, rejects, void_reading };
 
 std::string_view event_type_name(EventType t);
 std::string_view counter_name(CounterName c);
@@ -53,6 +58,12 @@ struct Event {
   std::string run;
   std::int64_t quantity = 0;
   std::int64_t run_cycle_us = 0;
+  // type == correction: what it corrects (the instants in `at` and `until`, the rest in the
+  // fields above, see CorrectionKind), who made it and why (the audit's words).
+  CorrectionKind correction = CorrectionKind::reclassify;
+  TimeMs until = 0;
+  std::string by;
+  std::string why;
 
   bool has_identity() const { return !src.empty() && seq >= 0; }
   bool operator==(const Event&) const = default;
