@@ -62,7 +62,7 @@ class AckingSubscriber::Session {
   Clock::time_point subscribe_sent_;
   Clock::time_point last_publish_;  // or when the session became connected
   bool silenced_ = false;           // ended by silent_too_long
-  bool received_ = false;           // any PUBLISH on this connection
+  bool received_ = false;           // any PUBLISH but retained ones on this connection
   std::vector<Pending> batch_;
   std::size_t batch_bytes_ = 0;
 };
@@ -238,7 +238,9 @@ bool AckingSubscriber::Session::handle_publish(std::uint8_t first, std::size_t r
   batch_bytes_ += p.payload.size();
   batch_.push_back(std::move(p));
   last_publish_ = Clock::now();
-  received_ = true;
+  // A retained message comes with every new subscription, even one that is stalled (NATS hands
+  // them out from another stream): only a forwarded one shows that delivery works.
+  if ((first & 0x01) == 0) received_ = true;
   return true;
 }
 
