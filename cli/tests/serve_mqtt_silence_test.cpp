@@ -1,6 +1,6 @@
 // `oee serve --mqtt … --mqtt-silence-reconnect-s 1`: with no message for a second the server's
-// subscriber reconnects (counted in /metrics), keeps its persistent session, and an event published
-// afterwards is stored once. docs/mqtt.md, "A stalled subscription", says why the flag exists.
+// subscriber reconnects (counted in /metrics), keeps its persistent session, resets it once after
+// two silent connections in a row (counted too), and an event published afterwards is stored once. docs/mqtt.md, "A stalled subscription", says why the flag exists.
 #include <csignal>
 #include <filesystem>
 #include <string>
@@ -43,9 +43,13 @@ TEST(ServeMqttSilence, ReconnectsAfterSilenceCountsItAndStillTakesEvents) {
   std::string metrics;
   ASSERT_TRUE(oee::testing::eventually([&] {
     metrics = oee::testing::http_get(port, "/metrics", kAuth).body;
-    return metric(metrics, "oee_mqtt_silence_reconnects_total") >= 2;
+    // Two silent connections in a row reset the session once (a clean session, then a new
+    // persistent one), and the third is the new session's: what is published now waits in it.
+    return metric(metrics, "oee_mqtt_silence_reconnects_total") >= 3 && metric(metrics, "oee_mqtt_session_resets_total") >= 1;
   }, 20s)) << metrics << server.output();
+  EXPECT_EQ(metric(metrics, "oee_mqtt_session_resets_total"), 1) << metrics;
   EXPECT_NE(server.output().find("no message from"), std::string::npos) << server.output();
+  EXPECT_NE(server.output().find("reset on " + broker.url() + " (clean session)"), std::string::npos) << server.output();
 
   Event e;
   e.ts = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() - kMsPerMinute;

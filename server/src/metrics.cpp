@@ -76,6 +76,8 @@ std::string Metrics::prometheus_text() const {
          tls_reload_failures.load());
   metric("oee_mqtt_silence_reconnects_total", "counter", "MQTT subscriber reconnects after --mqtt-silence-reconnect-s without a message",
          mqtt_silence_reconnects.load());
+  metric("oee_mqtt_session_resets_total", "counter",
+         "MQTT subscriber sessions reset with a clean session after silent reconnects in a row", mqtt_session_resets.load());
   metric("oee_sparkplug_messages_total", "counter", "Sparkplug B messages received by the host (STATE excluded)", sparkplug_messages.load());
   metric("oee_sparkplug_unmapped_metrics_total", "counter", "Sparkplug metrics no machine of the plant file maps (ignored)",
          sparkplug_unmapped_metrics.load());

@@ -72,6 +72,7 @@ MqttIngest::MqttIngest(PlantService& service, transport::MqttOptions options) : 
         [this](std::span<const transport::ReceivedMessage> batch) { handle_batch(batch); },
         codec::kMaxMessageBytes));
     subscribers_.back()->on_silence_reconnect([this] { ++service_.metrics().mqtt_silence_reconnects; });
+    subscribers_.back()->on_session_reset([this] { ++service_.metrics().mqtt_session_resets; });
   }
 }
 

@@ -16,7 +16,7 @@ void SqliteEventStore::load_tail(MachineState& m, TimeMs from) {
   if (const DurationMs nd = m.spec->no_data_after_ms; nd > 0) m.events.push_back(heartbeat_at(m.path, sign_before(m, from, nd)));
   m.ctx_count = m.events.size();
   load_events(m, from, kTimeMax, m.events);
-  keep_signs_bare(m.events, m.ctx_count);
+  keep_signs_bare(m.events, m.ctx_count, m.spec->no_data_after_ms);
 }
 
 const MachineHistory& SqliteEventStore::tail_history(MachineState& m) {
@@ -161,14 +161,15 @@ TimeMs SqliteEventStore::split_stop_start(MachineState& m, const std::vector<Eve
 void SqliteEventStore::add_to_tail(MachineState& m, std::vector<Event>& pending, const std::vector<std::size_t>& order,
                                    bool in_order) {
   m.history.reset();
-  const std::size_t added_at = std::max(m.ctx_count, m.events.size() > 0 ? m.events.size() - 1 : 0);
+  // From the last two kept: a run of signs of life goes on across batches.
+  const std::size_t added_at = std::max(m.ctx_count, m.events.size() > 1 ? m.events.size() - 2 : 0);
   if (in_order) {
     for (std::size_t i : order) track(m, pending[i]);
     for (Event& e : pending) m.events.push_back(std::move(e));
-    keep_signs_bare(m.events, added_at);
+    keep_signs_bare(m.events, added_at, m.spec->no_data_after_ms);
   } else {
     for (Event& e : pending) m.events.push_back(std::move(e));
-    keep_signs_bare(m.events, added_at);
+    keep_signs_bare(m.events, added_at, m.spec->no_data_after_ms);
     rebuild_tracking(m);
   }
 }

@@ -24,6 +24,9 @@ class AckingSubscriber::Session {
         timeout_ms_(static_cast<int>(subscriber.options_.connect_timeout.count())) {}
   // True when the session got as far as connected (the broker was worth staying with).
   bool run();
+  // CONNECT with a clean session, then DISCONNECT: the broker deletes the client id's session and
+  // what belongs to it (NATS: its JetStream consumers). True when the broker accepted it.
+  bool reset();
 
  private:
   // A message read while more were already waiting; handled, then acknowledged with the batch.
@@ -48,6 +51,7 @@ class AckingSubscriber::Session {
   bool deliver_batch();
   bool send_puback(std::size_t packet_id) { return c_.send_all(packets::puback(packet_id)); }
   void set_connected();
+  void count_silence();
 
   static constexpr std::size_t kSubscribeId = 1;  // one SUBSCRIBE per connection
   AckingSubscriber& sub_;
@@ -58,6 +62,7 @@ class AckingSubscriber::Session {
   Clock::time_point subscribe_sent_;
   Clock::time_point last_publish_;  // or when the session became connected
   bool silenced_ = false;           // ended by silent_too_long
+  bool received_ = false;           // any PUBLISH but retained ones on this connection
   std::vector<Pending> batch_;
   std::size_t batch_bytes_ = 0;
 };
@@ -69,10 +74,30 @@ bool AckingSubscriber::Session::run() {
   read_loop();
   if (!sub_.running_ || sub_.reconnect_requested_) c_.send_all(packets::disconnect());
   sub_.connected_ = false;
+  count_silence();
   if (sub_.running_ && was_connected_ && !silenced_)
     std::fprintf(stderr, sub_.reconnect_requested_ ? "mqtt subscriber: reconnecting to %s with the TLS files read again\n"
                                                    : "mqtt subscriber: connection to %s lost\n", broker_.url().c_str());
   return was_connected_;
+}
+
+bool AckingSubscriber::Session::reset() {
+  MqttOptions clean = sub_.options_;
+  clean.clean_session = true;
+  if (!c_.send_all(packets::connect(clean)) || !handle_connack()) return false;
+  c_.send_all(packets::disconnect());
+  std::fprintf(stderr, "mqtt subscriber: session of %s reset on %s (clean session) after %d silent connections in a row\n",
+               sub_.options_.client_id.c_str(), broker_.url().c_str(), kSilentConnectionsBeforeReset);
+  return true;
+}
+
+// Connections that ended silent without a single message, in a row: a subscription the broker
+// keeps stalled across reconnects (docs/mqtt.md, "A stalled subscription"). At the second, the
+// next connection first resets the session, once per such run: a quiet plant is not reset over
+// and over.
+void AckingSubscriber::Session::count_silence() {
+  if (received_) sub_.silent_in_a_row_ = 0;
+  else if (silenced_ && ++sub_.silent_in_a_row_ == kSilentConnectionsBeforeReset) sub_.reset_pending_ = true;
 }
 
 bool AckingSubscriber::Session::handle_connack() {
@@ -213,6 +238,9 @@ bool AckingSubscriber::Session::handle_publish(std::uint8_t first, std::size_t r
   batch_bytes_ += p.payload.size();
   batch_.push_back(std::move(p));
   last_publish_ = Clock::now();
+  // A retained message comes with every new subscription, even one that is stalled (NATS hands
+  // them out from another stream): only a forwarded one shows that delivery works.
+  if ((first & 0x01) == 0) received_ = true;
   return true;
 }
 
@@ -310,23 +338,37 @@ std::string AckingSubscriber::reload_tls() {
   return {};
 }
 
-bool AckingSubscriber::session(const BrokerAddress& broker) {
-  reconnect_requested_ = false;  // this connection takes the newest context
+std::unique_ptr<Connection> AckingSubscriber::open(const BrokerAddress& broker) {
   std::shared_ptr<ssl_ctx_st> tls_context;
   {
     std::lock_guard lock(tls_mutex_);
     tls_context = tls_context_;
   }
   const int fd = connect_tcp(broker, static_cast<int>(options_.connect_timeout.count()));
-  if (fd < 0) return false;
-  Connection c(fd);
+  if (fd < 0) return nullptr;
+  auto c = std::make_unique<Connection>(fd);
   if (broker.tls) {
-    if (const std::string why = c.start_tls(tls_context.get(), broker.host, !options_.tls.insecure); !why.empty()) {
+    if (const std::string why = c->start_tls(tls_context.get(), broker.host, !options_.tls.insecure); !why.empty()) {
       std::fprintf(stderr, "mqtt subscriber: %s: %s\n", broker.url().c_str(), why.c_str());
-      return false;
+      return nullptr;
     }
   }
-  return Session(*this, broker, c).run();
+  return c;
+}
+
+bool AckingSubscriber::session(const BrokerAddress& broker) {
+  reconnect_requested_ = false;  // this connection takes the newest context
+  if (reset_pending_) {
+    // What waited in the old session is gone with it: publishers that resend until the server's
+    // commit reports cover it (oee edge) send it again.
+    const auto c = open(broker);
+    if (!c || !Session(*this, broker, *c).reset()) return false;
+    reset_pending_ = false;
+    ++session_resets_;
+    if (on_session_reset_) on_session_reset_();
+  }
+  const auto c = open(broker);
+  return c && Session(*this, broker, *c).run();
 }
 
 }  // namespace oee::transport

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -271,4 +272,56 @@ TEST(AckingSubscriber, SilenceMovesTheSessionToTheNextBroker) {
   ASSERT_TRUE(eventually([&] { return received > 0 || !pub->publish("oee/v1/s/a/l/m/events", "x"); }, 15s));
   EXPECT_GT(received.load(), 0);
   EXPECT_GE(sub.silence_reconnects(), 1u);
+}
+
+// Two connections in a row silent without a message: the next one first resets the session with a
+// clean session, so the broker drops everything the old one held (on NATS its stuck JetStream
+// consumers; docs/mqtt.md, "A stalled subscription"). Here the old session holds a subscription
+// the subscriber no longer asks for ("old/#"): only a session that was really deleted stops
+// delivering it. Then a new persistent session takes the subscriber's own, and a quiet broker is
+// not reset again.
+TEST(AckingSubscriber, TwoSilentConnectionsInARowResetTheSessionOnce) {
+  MosquittoProcess broker;
+  broker.start();
+  auto old_options = subscriber_options(broker.url(), "resetting-sub");
+  old_options.subscriptions = {"old/#"};
+  {
+    AckingSubscriber old_sub(old_options, [](std::span<const ReceivedMessage>) {});
+    old_sub.start();
+    ASSERT_TRUE(eventually([&] { return old_sub.connected(); }, 10s));
+  }  // a clean DISCONNECT: the persistent session and its "old/#" stay with the broker
+  // A retained message, which every new subscription gets: it does not count as delivery working.
+  std::atomic<int> acked{0};
+  auto pub = publisher(broker.url(), &acked);
+  ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
+  ASSERT_TRUE(pub->publish("oee/v1/_edge/e1/status", "{}", 1, true));
+  ASSERT_TRUE(eventually([&] { return acked == 1; }, 5s));
+  auto options = subscriber_options(broker.url(), "resetting-sub");
+  options.silence_reconnect = 1s;
+  std::mutex m;
+  std::vector<std::string> topics;
+  AckingSubscriber sub(options, [&](std::span<const ReceivedMessage> batch) {
+    std::lock_guard l(m);
+    for (const auto& msg : batch) topics.emplace_back(msg.topic);
+  });
+  std::atomic<int> hooked{0};
+  sub.on_session_reset([&] { ++hooked; });
+  sub.start();
+  ASSERT_TRUE(eventually([&] { return sub.session_resets() == 1 && sub.connected(); }, 15s));
+  EXPECT_GE(sub.silence_reconnects(), 2u);
+  EXPECT_EQ(hooked.load(), 1);
+  // Silent again, several times: no second reset until a connection receives something.
+  const auto silences = sub.silence_reconnects();
+  ASSERT_TRUE(eventually([&] { return sub.silence_reconnects() >= silences + 3; }, 15s));
+  EXPECT_EQ(sub.session_resets(), 1u);
+  ASSERT_TRUE(eventually([&] { return sub.connected(); }, 10s));
+
+  // One publisher, QoS 1: the broker forwards in this order, so once the second arrived the first
+  // would have too had the old session's subscription survived.
+  ASSERT_TRUE(pub->publish("old/x", "stale"));
+  ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", "fresh"));
+  const auto has = [&](const std::string& topic) { std::lock_guard l(m); return std::count(topics.begin(), topics.end(), topic); };
+  ASSERT_TRUE(eventually([&] { return has("oee/v1/s/a/l/m/events") == 1; }, 10s));
+  EXPECT_EQ(has("old/x"), 0);
+  EXPECT_GE(has("oee/v1/_edge/e1/status"), 3) << "the retained status came with each new subscription";
 }

@@ -35,6 +35,7 @@ class Metrics {
   std::atomic<std::uint64_t> tls_reloads{0};          // HTTPS certificate and key loaded again (SIGHUP, file change)
   std::atomic<std::uint64_t> tls_reload_failures{0};  // ... refused (bad file, key not matching): the old one serves
   std::atomic<std::uint64_t> mqtt_silence_reconnects{0};  // --mqtt-silence-reconnect-s
+  std::atomic<std::uint64_t> mqtt_session_resets{0};      // clean session after silent reconnects
   // Sparkplug B host (docs/sparkplug.md).
   std::atomic<std::uint64_t> sparkplug_messages{0};
   std::atomic<std::uint64_t> sparkplug_unmapped_metrics{0};    // metrics no machine maps: ignored

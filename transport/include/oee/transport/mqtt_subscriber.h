@@ -31,6 +31,8 @@ struct ssl_ctx_st;
 
 namespace oee::transport {
 
+class Connection;  // mqtt_connection.h
+
 struct ReceivedMessage {
   std::string_view topic;
   std::string_view payload;    // at most max_payload_bytes
@@ -63,6 +65,13 @@ class AckingSubscriber {
   std::uint64_t silence_reconnects() const { return silence_reconnects_.load(); }
   // Called (on the subscriber's thread) at each of those; set before start().
   void on_silence_reconnect(std::function<void()> hook) { on_silence_reconnect_ = std::move(hook); }
+  // Sessions reset: after kSilentConnectionsBeforeReset connections in a row ended silent without
+  // a message, the next one first connects with a clean session (the broker drops the old session
+  // and its stuck consumers), then subscribes in a new persistent one. Once per such run.
+  static constexpr int kSilentConnectionsBeforeReset = 2;
+  std::uint64_t session_resets() const { return session_resets_.load(); }
+  // Called (on the subscriber's thread) at each reset; set before start().
+  void on_session_reset(std::function<void()> hook) { on_session_reset_ = std::move(hook); }
   // Renewed TLS files without a restart: loads them into a new context (the key checked against
   // the certificate), then ends the connection cleanly; the next one uses the new context. The
   // persistent session keeps what the broker holds for us, and messages not yet acknowledged come
@@ -73,6 +82,8 @@ class AckingSubscriber {
  private:
   class Session;  // one connection's protocol steps (mqtt_subscriber.cpp)
   void run();
+  // A TCP (and TLS) connection to the broker, or null.
+  std::unique_ptr<Connection> open(const BrokerAddress& broker);
   // One connection, until lost, refused or stopped; true when it got as far as connected.
   bool session(const BrokerAddress& broker);
 
@@ -91,6 +102,10 @@ class AckingSubscriber {
   std::atomic<std::uint64_t> subscription_refusals_{0};
   std::atomic<std::uint64_t> silence_reconnects_{0};
   std::function<void()> on_silence_reconnect_;
+  int silent_in_a_row_ = 0;     // the subscriber's thread only
+  bool reset_pending_ = false;  // the subscriber's thread only
+  std::atomic<std::uint64_t> session_resets_{0};
+  std::function<void()> on_session_reset_;
   std::thread thread_;
 };
 
