@@ -7,6 +7,7 @@ WINDOW = [("from", "RFC 3339 or epoch ms; default the start of the current shift
           ("to", "RFC 3339 or epoch ms; default now")]
 NODE = [("node", "site, area, line or machine path; default the whole plant")]
 BY = [("by", "hour, day or shift")]
+KPI_BY = [("by", "hour, day, shift, crew, or run (a machine's runs that start in the window, each with its KPIs; window at most 92 days)")]
 
 # path, method, summary, role (None = public), query params, request body fields, paged (None, or
 # "object"/"array": a list route whose next page is in `next` and the Link header, docs/api.md)
@@ -29,7 +30,7 @@ ROUTES = [
   ('/api/v1/audit', 'get', 'The audit trail, newest first', 'admin', [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('before', 'id to page back from'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/audit/verify', 'get', 'Check the audit hash chain', 'admin', [], None, None),
   ('/api/v1/plant', 'get', "The plant tree with each machine's live state and no_data flag", 'viewer', [], None, None),
-  ('/api/v1/kpis', 'get', 'KPIs of a node and window, optionally per bucket (no_data_s: time silent beyond no_data_after_s); window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY, None, None),
+  ('/api/v1/kpis', 'get', 'KPIs of a node and window, optionally per bucket (no_data_s: time silent beyond no_data_after_s); window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + KPI_BY, None, None),
   ('/api/v1/dead-letters', 'get', 'Events and messages that could not be taken, newest first', 'viewer', [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('before', 'id to page back from'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/conflicts', 'get', 'Conflicts: events sent again under a stored src+inc+seq with other content, beside the stored version (newest first)', 'viewer', [('limit', '1..1000, default 100'), ('before', 'id to page back from')], None, None),
   ('/api/v1/sources', 'get', 'Per-source statistics (seq gaps, clock offset)', 'viewer', [('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'array'),
@@ -42,7 +43,7 @@ ROUTES = [
   ('/api/v1/stops/comment', 'post', 'Comment on a stop', 'operator', [], {'machine': 'string', 'at': 'RFC 3339 instant inside the stop', 'text': 'string'}, None),
   ('/api/v1/runs', 'get', "A machine's production runs (work orders) that start in the window, each up to min(to, now): target against good count, remaining, expected finish, changeover (docs/oee-model.md); window at most 31 days (longer: 400)", 'viewer', [('machine', 'machine path')] + WINDOW, None, None),
   ('/api/v1/runs', 'post', 'Start or end a production run (a run event, docs/events.md); answers 201 with the stored event', 'operator', [], {'machine': 'string', 'action': 'start or end', 'run': 'the order id', 'product': 'string (start)', 'quantity': 'integer: planned good parts (start)', 'ideal_cycle_s': 'a number of seconds above 0, optional override of the ideal cycle time (start)', 'ts': 'RFC 3339 instant, default now'}, None),
-  ('/api/v1/pareto', 'get', 'Loss Pareto by reason (with the reason coverage) or by loss kind; window at most 92 days (longer: 400)', 'viewer', NODE + WINDOW + [('by', 'reason (default) or kind'), ('level', 'with by=reason and a reason tree: roll reasons up to this level of the tree, 1..depth')], None, None),
+  ('/api/v1/pareto', 'get', 'Loss Pareto by reason (with the reason coverage), by loss kind, or by root-cause machine (a constraint-mode line); window at most 92 days (longer: 400)', 'viewer', NODE + WINDOW + [('by', 'reason (default), kind, or root_cause (a line in kpi mode constraint: its starved and blocked time by root-cause machine)'), ('level', 'with by=reason and a reason tree: roll reasons up to this level of the tree, 1..depth')], None, None),
   ('/api/v1/counts', 'get', 'Counts and production rate per bucket; window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY + [('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'array'),
   ('/api/v1/tags', 'get', "A machine's tag history downsampled to min/max/avg per bucket; window at most 31 days (longer: 400)", 'viewer', [('machine', 'machine path'), ('tag', 'counter.total, counter.good, counter.reject, count.good, count.reject')] + WINDOW + [('bucket_s', 'bucket width in seconds, default 60'), ('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/export/kpis.csv', 'get', 'KPIs as CSV; window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY, None, None),
