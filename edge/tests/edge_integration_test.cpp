@@ -173,7 +173,12 @@ class Edge {
     plant_ = path;
     write_config();
   }
-  void start() { process_.start({OEE_BINARY, "edge", "--config", dir_.path + "/edge.yaml"}, dir_.path + "/edge.log"); }
+  void start() {
+    log_at_start_ = log().size();
+    process_.start({OEE_BINARY, "edge", "--config", dir_.path + "/edge.yaml"}, dir_.path + "/edge.log");
+  }
+  // This start's edge has opened its queue and started its sources (the log is appended to).
+  bool running() const { return log().find("edge " + std::string(kEdgeId) + ": source ", log_at_start_) != std::string::npos; }
   int stop() {  // SIGTERM: sources stop, the queue drains (bounded), clean disconnect
     ::kill(process_.pid(), SIGTERM);
     return process_.wait(30000);
@@ -212,6 +217,7 @@ class Edge {
   std::uint64_t queue_max_bytes_;
   std::string mqtt_extra_, data_dir_;
   std::string plant_ = std::string(OEE_SOURCE_DIR) + "/examples/demo-plant.yaml";
+  std::size_t log_at_start_ = 0;
   ChildProcess process_;
 };
 
@@ -1429,6 +1435,9 @@ TEST(EdgeChaos, SeededKillsOfEdgeServerAndBrokerLoseNothingAndKpisEqualAnUndistu
         edge.set_sources(chaos_simulator(start, wiped->stats.next_id));
         break;
       case Fault::fill: {
+        // A running edge's queue must meet the full disk: one still starting (slow under load) would
+        // find no room for its incarnation file and exit, which is another case (an edge that cannot start).
+        ASSERT_TRUE(eventually([&] { return edge.running(); }, 30s)) << edge.log();
         broker.kill();  // nothing leaves the queue: it grows into the full disk
         std::filesystem::remove(broker.dir() + "/mosquitto.db");
         const auto ballast = small.fill();
