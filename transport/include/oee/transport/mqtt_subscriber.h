@@ -31,6 +31,8 @@ struct ssl_ctx_st;
 
 namespace oee::transport {
 
+class HandlerThread;
+
 struct ReceivedMessage {
   std::string_view topic;
   std::string_view payload;    // at most max_payload_bytes
@@ -40,6 +42,7 @@ struct ReceivedMessage {
 
 class AckingSubscriber {
  public:
+  // Runs on a thread of its own, one batch at a time, while the connection is kept alive.
   // Returns when the messages are handled (committed, or dead-lettered); then they are
   // acknowledged. Throwing means "not handled": the connection is dropped and the broker
   // redelivers. Messages already waiting on the socket are handed over together (at most
@@ -91,6 +94,7 @@ class AckingSubscriber {
   std::atomic<std::uint64_t> subscription_refusals_{0};
   std::atomic<std::uint64_t> silence_reconnects_{0};
   std::function<void()> on_silence_reconnect_;
+  std::unique_ptr<HandlerThread> handler_thread_;  // runs handler_ while thread_ keeps the connection alive
   std::thread thread_;
 };
 
