@@ -29,6 +29,7 @@
 #include "../../storage/tests/postgres_test_cluster.h"
 #include "mosquitto_process.h"
 #include "nats_cluster.h"
+#include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
 #include "oee/core/time.h"
 #include "oee/edge/durable_queue.h"
@@ -710,6 +711,50 @@ TEST(ServerIngest, EdgeAndServerFailOverToTheSecondBroker) {
   }, 30s)) << server.source(kEdgeId).dump() << "\n" << edge.log();
   expect_stored_once(server.source(kEdgeId), q.next_id);
   ASSERT_EQ(server.stop(), 0);
+}
+
+// The waits the edge's resend lines give ("... acknowledged N ms ago or more ..."), in order.
+std::vector<long> resend_waits_ms(const std::string& log) {
+  std::vector<long> waits;
+  const std::string mark = "which the broker acknowledged ";
+  for (std::size_t p = 0; (p = log.find(mark, p)) != std::string::npos; p += mark.size())
+    waits.push_back(std::stol(log.substr(p + mark.size())));
+  return waits;
+}
+
+// A server that only lags (it reports nothing committed while the broker acknowledges on): each
+// resend doubles the wait before the next, up to 8 x resend_after_ms, where a fixed wait would
+// resend the whole backlog every 300 ms into a server already behind. Once a report shows the
+// server caught up, the wait is resend_after_ms again. The reports come from the test itself.
+TEST(EdgeResend, AServerThatOnlyLagsGetsResendsEverLessOftenAndTheWaitIsWholeOnceCaughtUp) {
+  MosquittoProcess broker;
+  broker.start();
+  Edge edge({broker.url()}, kSimulator, 1ull << 30, "  resend_after_ms: 300\n");
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(edge.queue_dir() + "/incarnation"); }, 10s)) << edge.log();
+  std::ifstream in(edge.queue_dir() + "/incarnation");
+  std::string inc;
+  std::getline(in, inc);
+  oee::transport::MqttOptions o;
+  o.brokers = {broker.url()};
+  o.client_id = "lagging-server";
+  oee::transport::MqttClient reports(o, {});
+  reports.start();
+  ASSERT_TRUE(eventually([&] { return reports.connected(); }, 5s));
+  const std::string topic = oee::codec::commit_report_topic(kEdgeId);
+  auto report = [&](std::int64_t seq_max) {
+    const auto r = oee::codec::make_commit_report(kEdgeId, inc, seq_max < 0 ? -1 : 0, seq_max, {});
+    return reports.publish(topic, oee::codec::commit_report_json(r));
+  };
+  // Nothing committed, every 100 ms, until five resends: 300, 600, 1200, 2400, 2400 ms.
+  ASSERT_TRUE(eventually([&] { return resend_waits_ms(edge.log()).size() >= 5 || !report(-1); }, 30s)) << edge.log();
+  const std::vector<long> expected = {300, 600, 1200, 2400, 2400};
+  const std::vector<long> waits = resend_waits_ms(edge.log());
+  EXPECT_EQ(std::vector<long>(waits.begin(), waits.begin() + 5), expected) << edge.log();
+  // Caught up (everything committed), then lagging again: the next resend waits 300 ms.
+  ASSERT_TRUE(report(std::int64_t{1} << 40));
+  ASSERT_TRUE(eventually([&] { return resend_waits_ms(edge.log()).size() >= 6 || !report(-1); }, 30s)) << edge.log();
+  EXPECT_EQ(resend_waits_ms(edge.log())[5], 300) << edge.log();
 }
 
 // TLS on both legs: the edge (libmosquitto) and the server (its acknowledging subscriber) reach a
