@@ -286,7 +286,7 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
   const std::string type = r.string(n["type"], what + ".type");
   if (type == "simulator") {
     s.type = SourceType::simulator;
-    r.only_keys(n, what, {"type", "seed", "speed", "start", "skip"});
+    r.only_keys(n, what, {"type", "seed", "speed", "start", "skip", "until"});
     if (n["seed"]) s.seed = static_cast<std::uint64_t>(r.integer(n["seed"], what + ".seed", 0, INT64_MAX));
     if (n["speed"]) {
       s.speed = r.number(n["speed"], what + ".speed");
@@ -296,6 +296,11 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
     if (n["skip"]) {  // only a fixed start makes the same stream again, so that skipping means something
       if (!s.start_ms) r.fail(n["skip"], what + ".skip: needs a fixed 'start'");
       s.skip = static_cast<std::uint64_t>(r.integer(n["skip"], what + ".skip", 0, INT64_MAX));
+    }
+    if (n["until"]) {  // a fixed stretch of simulated time: a demo or a test that must end
+      if (!s.start_ms) r.fail(n["until"], what + ".until: needs a fixed 'start'");
+      s.until_ms = r.integer(n["until"], what + ".until (epoch ms)", 0, INT64_MAX / 4);
+      if (*s.until_ms <= *s.start_ms) r.fail(n["until"], what + ".until: must be after 'start'");
     }
   } else if (type == "modbus") {
     s.type = SourceType::modbus;

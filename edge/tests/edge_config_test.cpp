@@ -189,6 +189,16 @@ TEST(EdgeConfig, SimulatorSkipNeedsAFixedStart) {
   EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, skip: -1}")).find("sources[0].skip"), std::string::npos);
 }
 
+TEST(EdgeConfig, SimulatorUntilNeedsAFixedStartBeforeIt) {
+  const auto c = parse_edge_config(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, until: 5000}"), "edge.yaml", "/etc/oee");
+  EXPECT_EQ(c.sources[0].until_ms, std::optional<std::int64_t>(5000));
+  EXPECT_FALSE(parse_edge_config(kValid, "edge.yaml", "/etc/oee").sources[0].until_ms.has_value());
+  EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, until: 5000}")).find("edge.yaml:7: sources[0].until: needs a fixed 'start'"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 5000, until: 5000}")).find("sources[0].until: must be after 'start'"),
+            std::string::npos);
+}
+
 TEST(EdgeConfig, QueueEncryptionKeyFromAPrivateFileOrTheEnvironment) {
   const auto dir = std::filesystem::temp_directory_path() / ("oee-edge-key-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

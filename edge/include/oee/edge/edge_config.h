@@ -59,6 +59,7 @@ struct SourceConfig {
   double speed = 1.0;                 // simulated seconds per wall-clock second
   std::optional<std::int64_t> start_ms;  // simulated start; default: now
   std::uint64_t skip = 0;             // events of the stream dropped before the queue's first (needs start_ms)
+  std::optional<std::int64_t> until_ms;  // the simulated instant the stream ends at (needs start_ms)
   // modbus
   std::string host;
   int port = 502;
