@@ -84,7 +84,7 @@ function comparisonChart(el, items, target) {
   new uPlot({
     width, height: 260, series, legend: { live: false },
     scales: { x: { time: false, range: [-0.5, items.length - 0.5] }, y: { range: [0, 100] } },
-    axes: [{ splits: () => x, values: (u, splits) => splits.map((i) => (items[i] ? items[i].label.slice(0, 24) : '')), rotate: items.length > 6 ? -30 : 0, size: items.length > 6 ? 90 : 40 },
+    axes: [{ splits: () => x, values: (u, splits) => splits.map((i) => (items[i] ? items[i].label.split(' · ').pop().slice(0, 24) : '')), rotate: items.length > 6 ? -30 : 0, size: items.length > 6 ? 90 : 40 },
       { values: (u, splits) => splits.map((s) => s + '%') }],
   }, data, el);
 }
