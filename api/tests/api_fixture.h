@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "../../server/tests/http_client.h"
 #include "oee/api/live_feed.h"
@@ -106,7 +108,10 @@ class Api : public ::testing::Test {
     add_api_routes(router_, *service_, *access_, *comments_);
     live_ = std::make_unique<LiveFeed>(*service_, LiveFeedOptions{100, 256});
     live_->add_route(router_, *access_);
-    alerts_ = std::make_unique<server::AlertMonitor>(*service_);
+    alerts_ = std::make_unique<server::AlertMonitor>(*service_, [this] {
+      std::lock_guard lock(edge_statuses_mutex_);
+      return edge_statuses_;
+    });
     alerts_->add_listener([this](const AlertChange& c) { live_->publish_alert(c); });
     add_alert_routes(router_, *alerts_, *access_);
     live_->start();
@@ -169,6 +174,8 @@ class Api : public ::testing::Test {
   std::unique_ptr<Access> access_;
   std::unique_ptr<LiveFeed> live_;
   std::unique_ptr<server::AlertMonitor> alerts_;
+  std::mutex edge_statuses_mutex_;
+  std::map<std::string, std::string> edge_statuses_;  // what MQTT edges last reported, by edge id
   std::string viewer_token_, operator_token_;
   server::Router router_;
   std::unique_ptr<server::HttpServer> http_;

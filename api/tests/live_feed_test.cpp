@@ -52,6 +52,37 @@ TEST_F(Api, LiveStateChangesAndKpis) {
   EXPECT_EQ(live_->clients(), 2u);
 }
 
+// "kpis" narrows the figures to the nodes named (a dashboard's tiles on screen) while the states of
+// every machine under "nodes" still come; a new "kpis" list with the same nodes sends no second
+// states snapshot.
+TEST_F(Api, LiveKpisOnlyOfTheNodesNamed) {
+  ingest_vorne_shift();
+  testing::WebSocketClient ws(http_->port(), "/api/v1/live?access_token=" + viewer_token_);
+  ASSERT_EQ(ws.status, 101);
+  ws.send_text(R"({"type":"subscribe","nodes":[""],"kpis":["s9"]})");
+  EXPECT_NE(next_of(ws, "error")["message"].get<std::string>().find("'s9' is not a node"), std::string::npos);
+  ws.send_text(R"({"type":"subscribe","nodes":[""],"kpis":"s1"})");
+  EXPECT_NE(next_of(ws, "error")["message"].get<std::string>().find("'kpis' must be an array"), std::string::npos);
+  ws.send_text(R"({"type":"subscribe","nodes":[""],"kpis":["s1/a1/l1/press"]})");
+  EXPECT_EQ(next_of(ws, "subscribed")["kpis"], nlohmann::json::array({"s1/a1/l1/press"}));
+  EXPECT_EQ(next_of(ws, "state")["machine"].get<std::string>().rfind("s1/", 0), 0u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(next_of(ws, "kpi")["node"], "s1/a1/l1/press");  // the snapshot's, then ticks
+  ws.send_text(R"({"type":"subscribe","nodes":[""],"kpis":["s1/a1/l1"]})");
+  for (int i = 0; i < 100; ++i) {  // up to the answer: ticks of the old list may still come
+    const auto m = nlohmann::json::parse(ws.receive().value_or("{}"));
+    if (m["type"] == "subscribed") break;
+  }
+  int states = 0;  // before the new list's first figures: the snapshot would send every machine's
+  nlohmann::json after;
+  for (int i = 0; i < 100 && after["type"] != "kpi"; ++i) {
+    after = nlohmann::json::parse(ws.receive().value_or("{}"));
+    states += after["type"] == "state" || after["type"] == "states";
+  }
+  EXPECT_EQ(states, 0);
+  EXPECT_EQ(after["node"], "s1/a1/l1");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(next_of(ws, "kpi")["node"], "s1/a1/l1");
+}
+
 // idle (no_data_after_s: 60) falls silent with the passing of time: the tick sends its state with
 // no_data true; a heartbeat makes it speak again.
 TEST_F(Api, LiveStateSaysNoDataWhenAMachineFallsSilent) {

@@ -39,6 +39,8 @@ ROUTES = [
   ('/api/v1/stops/reason', 'post', "Assign or change a stop's reason (a reason event); with a reason tree a code of it (else 400 unknown_reason), without one free text", 'operator', [], {'machine': 'string', 'at': 'RFC 3339 instant inside the stop', 'reason': 'string'}, None),
   ('/api/v1/alerts', 'get', 'Alerts of the plant file\'s rules: firing ones first, then resolved ones, newest first (id, rule, kind, subject, state, fired_at, resolved_at, acknowledged_by, acknowledged_at)', 'viewer', [], None, None),
   ('/api/v1/alerts/acknowledge', 'post', 'Acknowledge an alert, firing or resolved (audited); 404 unknown_alert, 409 already_acknowledged', 'operator', [], {'id': 'string: the alert id'}, None),
+  ('/api/v1/alerts/rules', 'get', "The plant file's alert rules as configured: name, kind, node (edge for edge_queue_growing), for_s; target (null: the machine's targets.oee) and after_shift_start_s for oee_below_target", 'viewer', [], None, 'array'),
+  ('/api/v1/edges', 'get', "The newest status report of each edge over MQTT (docs/mqtt.md), by edge id: edge, status (the report as sent: state, ts, queue_depth, oldest_unsent_age_ms, ...; null with a problem when it is not a JSON object)", 'viewer', [], None, 'array'),
   ('/api/v1/reasons', 'get', "The plant's reason tree: codes, names, levels, parents and losses", 'viewer', [], None, None),
   ('/api/v1/stops/comment', 'post', 'Comment on a stop', 'operator', [], {'machine': 'string', 'at': 'RFC 3339 instant inside the stop', 'text': 'string'}, None),
   ('/api/v1/runs', 'get', "A machine's production runs (work orders) that start in the window, each up to min(to, now): target against good count, remaining, expected finish, changeover (docs/oee-model.md); window at most 31 days (longer: 400)", 'viewer', [('machine', 'machine path')] + WINDOW, None, None),
@@ -48,7 +50,7 @@ ROUTES = [
   ('/api/v1/tags', 'get', "A machine's tag history downsampled to min/max/avg per bucket; window at most 31 days (longer: 400)", 'viewer', [('machine', 'machine path'), ('tag', 'counter.total, counter.good, counter.reject, count.good, count.reject')] + WINDOW + [('bucket_s', 'bucket width in seconds, default 60'), ('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/export/kpis.csv', 'get', 'KPIs as CSV; window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY, None, None),
   ('/api/v1/export/stops.csv', 'get', 'Stops as CSV; window at most 92 days (longer: 400)', 'viewer', NODE + WINDOW, None, None),
-  ('/api/v1/live', 'get', 'WebSocket: subscribe to nodes; state changes and rolling current-shift KPIs (docs/api.md)', 'viewer', [('access_token', 'the bearer token (browsers cannot set headers on a WebSocket)')], None, None),
+  ('/api/v1/live', 'get', 'WebSocket: subscribe to nodes (and optionally name the nodes whose KPIs to get, kpis); state changes and rolling current-shift KPIs (docs/api.md)', 'viewer', [('access_token', 'the bearer token (browsers cannot set headers on a WebSocket)')], None, None),
 ]
 
 def error(desc):

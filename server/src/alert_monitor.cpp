@@ -105,6 +105,8 @@ void AlertMonitor::record_edge_reports() {
   }
 }
 
+const std::vector<AlertRule>& AlertMonitor::rules() const { return service_.plant().alert_rules; }
+
 std::optional<AlertChange> AlertMonitor::acknowledge(const std::string& id, const std::string& user) {
   std::optional<AlertChange> change;
   {

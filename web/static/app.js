@@ -73,10 +73,7 @@ function showLogin() {
 function connectLive() {
   const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live?access_token=' + encodeURIComponent(token);
   socket = new WebSocket(url);
-  // Every machine's state (under the plant), and the KPIs of each line and machine shown, lines
-  // first: the server takes at most 256 nodes, so beyond that machine tiles show their state only.
-  const nodes = [''].concat(lines().map((l) => l.path), lines().flatMap((l) => l.machines.map((m) => m.path))).slice(0, 256);
-  socket.onopen = () => socket.send(JSON.stringify({ type: 'subscribe', nodes }));
+  socket.onopen = subscribe;
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === 'subscribed') $('#live').className = 'live on';
@@ -88,6 +85,18 @@ function connectLive() {
     if (token) setTimeout(connectLive, 2000);
   };
 }
+
+// Every machine's state (the whole plant), but the KPIs only of the nodes the page shows (kpiNodes:
+// the overview's tiles on screen, the machine shown, the scoreboard's line): the server computes
+// each subscribed node's figures every second, which for a thousand tiles took it seconds.
+let kpiNodes = () => [];
+function subscribe() {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'subscribe', nodes: [''], kpis: kpiNodes().slice(0, 256) }));
+}
+let subscribeTimer = null;
+const resubscribe = () => { clearTimeout(subscribeTimer); subscribeTimer = setTimeout(subscribe, 150); };  // one per scroll
+const visibleTiles = new Set();
+let tileObserver = null;
 
 function lines() {
   const out = [];
@@ -119,6 +128,12 @@ const tileIndex = new Map();
 function indexTiles() {
   tileIndex.clear();
   for (const el of main.querySelectorAll('.tile[data-node]')) tileIndex.set(el.dataset.node, el);
+  tileObserver = new IntersectionObserver((entries) => {
+    for (const e of entries) visibleTiles[e.isIntersecting ? 'add' : 'delete'](e.target.dataset.node);
+    resubscribe();
+  });
+  for (const el of tileIndex.values()) tileObserver.observe(el);
+  kpiNodes = () => [...visibleTiles];
 }
 
 function renderOverview() {
@@ -255,6 +270,7 @@ async function renderMachine(path) {
   const m = machineSpec(path);
   if (!m) { main.innerHTML = '<p>No such machine.</p>'; return; }
   const s = states.get(path) || m;
+  kpiNodes = () => [path];
   main.innerHTML = `
     <h1>${esc(m.name)} <small>${esc(path)}</small></h1>
     <div class="card"><b>Now:</b> <span id="machine-state" data-machine="${esc(path)}">${stateText(s)}${sinceHtml(s)}</span>
@@ -396,11 +412,13 @@ function renderAndon(pinned) {
   const all = lines();
   let index = Math.max(0, all.findIndex((l) => l.path === pinned || l.machines.some((m) => m.path === pinned)));
   main.innerHTML = `<div id="andon" data-line="${esc(all[index]?.path || '')}" data-pinned="${esc(pinned || '')}"></div>`;
+  kpiNodes = () => { const l = lines().find((x) => x.path === $('#andon')?.dataset.line); return l ? [l.path, ...l.machines.map((m) => m.path)] : []; };
   renderAndonBody();
   if (!pinned) {
     pageTimers.push(setInterval(() => {
       index = (index + 1) % all.length;
       $('#andon').dataset.line = all[index].path;
+      subscribe();
       renderAndonBody();
     }, ANDON_ROTATE_MS));
   }
@@ -445,6 +463,9 @@ async function route() {
   if (!token || !plant) return;
   for (const t of pageTimers) clearInterval(t);
   pageTimers = [];
+  tileObserver?.disconnect();
+  visibleTiles.clear();
+  kpiNodes = () => [];
   document.body.classList.remove('tv');
   const hash = decodeURIComponent(location.hash.slice(1));
   try {
@@ -452,10 +473,12 @@ async function route() {
     else if (hash === 'report') await renderReport();
     else if (hash.startsWith('andon')) renderAndon(hash.slice(6));
     else if (hash.startsWith('analysis')) await renderAnalysis();
+    else if (hash === 'admin') await renderAdmin();
     else renderOverview();
   } catch (e) {
     main.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }
+  resubscribe();
 }
 
 async function start() {
@@ -467,6 +490,7 @@ async function start() {
   }
   $('#who').textContent = me.user + ' (' + me.role + ')';
   $('#logout').hidden = false;
+  $('#nav-admin').hidden = me.role !== 'admin';
   connectLive();
   await route();
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts `oee serve --demo` on a free port with a temporary data dir and OEE_ADMIN_TOKEN, runs the
-# browser tests against it, and stops it (also on failure).
+# browser tests (every tests/*.test.mjs) against it, and stops it (also on failure).
 # usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR
 set -euo pipefail
 oee=$1
@@ -22,7 +22,9 @@ reasons:
   - code: PW_CLEAN
     name: Cleaning
 TREE
-  cat "$root/examples/demo-plant.yaml"; } >"$data/plant.yaml"
+  cat "$root/examples/demo-plant.yaml"
+  # An alert on any unplanned stop, for the administration page's alerts (admin.test.mjs).
+  printf 'alerts:\n  rules:\n    - {name: any-stop, kind: machine_down, for_s: 1}\n'; } >"$data/plant.yaml"
 # Ten simulated seconds per second, so states change within the test.
 "$oee" serve --demo --plant "$data/plant.yaml" --speed 10 --history-hours 4 --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
 server=$!
@@ -39,5 +41,11 @@ for _ in $(seq 1 200); do
 done
 grep -q "caught up" "$data/serve.log" || { echo "the demo did not catch up"; cat "$data/serve.log"; exit 1; }
 rm -rf "$shots"
-OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core" \
-  node "$here/dashboard.test.mjs"
+export OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core"
+# Every *.test.mjs against the one server; the run fails when any of them does.
+status=0
+for t in "$here"/*.test.mjs; do
+  echo "== $(basename "$t")"
+  node "$t" || status=1
+done
+exit $status

@@ -25,6 +25,10 @@ class AlertMonitor {
   std::vector<AlertChange> evaluate();
   std::optional<AlertChange> acknowledge(const std::string& id, const std::string& user);
   std::vector<Alert> alerts() const;
+  // The plant file's rules, and the newest status report of each edge (GET /api/v1/alerts/rules,
+  // GET /api/v1/edges).
+  const std::vector<AlertRule>& rules() const;
+  std::map<std::string, std::string> edge_statuses() const { return edge_statuses_ ? edge_statuses_() : std::map<std::string, std::string>{}; }
 
   using Listener = std::function<void(const AlertChange&)>;
   void add_listener(Listener l) { listeners_.push_back(std::move(l)); }  // before evaluations start
