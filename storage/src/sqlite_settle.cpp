@@ -180,13 +180,10 @@ TimeMs SqliteEventStore::split_stop_start(MachineState& m, const std::vector<Eve
 void SqliteEventStore::add_to_tail(MachineState& m, std::vector<Event>& pending, std::span<const std::int64_t> src_ids,
                                    const std::vector<std::size_t>& order, bool in_order) {
   m.history.reset();
-  if (in_order) {
+  if (in_order)
     for (std::size_t i : order) track(m, pending[i]);
-    m.tail.append(pending, src_ids, m.spec->no_data_after_ms);
-  } else {
-    m.tail.append(pending, src_ids, m.spec->no_data_after_ms);
-    rebuild_tracking(m);
-  }
+  m.tail.append(pending, src_ids, m.spec->no_data_after_ms);  // consumes pending
+  if (!in_order) rebuild_tracking(m);
 }
 
 void SqliteEventStore::ingest_pending(MachineState& m) {
