@@ -43,7 +43,6 @@ void SqliteEventStore::write_blocks(MachineState& m) {
     ++n;
   }
   write_reason_events(m);
-  m.pending_src.clear();
   if (!blocks.empty() && blocks.rbegin()->first > m.last_hour) {
     m.last_hour = blocks.rbegin()->first;
     m.row_dirty = true;
