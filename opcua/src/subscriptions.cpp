@@ -167,12 +167,13 @@ void Client::Impl::recreate_expired_subscriptions(DateTime since, bool probe) {
     StatusCode why = status::bad_timeout;
     bool gone = sub->needs_recreate;
     if (!gone && probe) {
-      // Republish of a message that does not exist yet: BadMessageNotAvailable if the
-      // subscription lives, BadSubscriptionIdInvalid if the server dropped it.
+      // Republish of sequence number 0, which no message has (they start at 1):
+      // BadMessageNotAvailable if the subscription lives, BadSubscriptionIdInvalid if the server
+      // dropped it. Never one that exists: a message that broke the channel would break it again.
       try {
         auto body = call(type_id::republish_request, [&](BinaryWriter& w) {
           w.u32(sub->server_id);
-          w.u32(sub->last_sequence_number + 1);
+          w.u32(0);
         });
         BinaryReader r(body);
         begin_response(r, type_id::republish_response, "Republish");
@@ -444,6 +445,11 @@ void Client::Impl::drop_oversized_items() {
 }
 
 bool Client::Impl::republish(SubscriptionState& sub, uint32_t sequence_number) {
+  struct Outstanding {  // a channel failure meanwhile is this message's, not the bisection's
+    std::atomic<uint32_t>& flag;
+    ~Outstanding() { flag = 0; }
+  } outstanding{republishing};
+  republishing = sequence_number;
   try {
     auto body = call(type_id::republish_request, [&](BinaryWriter& w) {
       w.u32(sub.server_id);
