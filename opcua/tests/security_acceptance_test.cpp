@@ -85,6 +85,16 @@ bool reads_the_string(Client& client) {
          std::get<std::string>(text.value.values.front()) == "Linie 1 – Zustand";
 }
 
+// Connects as an X.509 user, reads the string and disconnects.
+void connect_as_user_and_read(ClientConfig c, const TestCertificate& user) {
+  c.user_certificate_der = user.der();
+  c.user_private_key = user.private_key_pem();
+  Client client(c);
+  client.connect();
+  EXPECT_TRUE(reads_the_string(client));
+  client.disconnect();
+}
+
 StatusCode connect_error(Client& client) {
   try {
     client.connect();
@@ -168,12 +178,7 @@ TEST_F(OpcuaAcceptanceServer, X509UserTokenIsAcceptedAndItsSignatureChecked) {
     ClientConfig c = secured_config(peer_->url(), policy, mode);
     Client anonymous(c);
     EXPECT_NE(connect_error(anonymous), StatusCode{0}) << "the server takes anonymous sessions: the case proves nothing";
-    c.user_certificate_der = user.der();
-    c.user_private_key = user.private_key_pem();
-    Client client(c);
-    client.connect();
-    EXPECT_TRUE(reads_the_string(client));
-    client.disconnect();
+    connect_as_user_and_read(c, user);
   }
   // A key that does not belong to the certificate: the token's signature cannot hold.
   CertificateSpec forged_spec = user_spec;
@@ -281,16 +286,11 @@ TEST_F(OpcuaAcceptanceServer, ReSignedOpenResponseWithAShortServerNonceIsRefused
   });
   ClientConfig c = secured_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port()), "Basic256Sha256",
                                   MessageSecurityMode::sign_and_encrypt);
+  connect_as_user_and_read(c, user);
+  ASSERT_EQ(resigned.load(), 1) << "the man in the middle saw no OpenSecureChannel response";
+  shorten = true;
   c.user_certificate_der = user.der();
   c.user_private_key = user.private_key_pem();
-  {
-    Client client(c);
-    client.connect();
-    EXPECT_TRUE(reads_the_string(client));
-    client.disconnect();
-    ASSERT_EQ(resigned.load(), 1) << "the man in the middle saw no OpenSecureChannel response";
-  }
-  shorten = true;
   Client client(c);
   try {
     client.connect();
