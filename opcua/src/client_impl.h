@@ -119,6 +119,7 @@ struct Client::Impl {
   // repeated failures, narrows it on what the last step showed, drops the item once it is alone.
   void advance_oversize_bisect(bool reconnected, bool session_survived);
   void set_monitoring_mode(const std::map<uint32_t, std::vector<uint32_t>>& handles, bool reporting);
+  bool start_oversize_bisect();  // false when there is no item to suspect
   void apply_bisect_step();
   std::chrono::milliseconds observation_window();
   void drop_bisected_item();

@@ -132,33 +132,40 @@ void Client::Impl::drop_bisected_item() {
                    handle, 0});
 }
 
+bool Client::Impl::start_oversize_bisect() {
+  bisect.suspects.clear();
+  {
+    std::lock_guard ops(subscription_ops_mutex);
+    std::lock_guard subs(subscriptions_mutex);
+    for (const auto& [id, sub] : subscriptions)
+      for (const auto& [handle, item] : sub->items) bisect.suspects.emplace_back(id, handle);
+  }
+  bisect.disabled.clear();
+  bisect.active = !bisect.suspects.empty();
+  return bisect.active;
+}
+
 void Client::Impl::advance_oversize_bisect(bool reconnected, bool session_survived) {
   if (!bisect.active) {
-    if (bisect.losses < kFailuresBeforeBisect || !reconnected) return;
-    bisect.suspects.clear();
-    {
-      std::lock_guard ops(subscription_ops_mutex);
-      std::lock_guard subs(subscriptions_mutex);
-      for (const auto& [id, sub] : subscriptions)
-        for (const auto& [handle, item] : sub->items) bisect.suspects.emplace_back(id, handle);
-    }
-    if (bisect.suspects.empty()) return;
-    bisect.active = true;
-    bisect.disabled.clear();
-  } else if (bisect.failed_while_tested) {
-    bisect.suspects.resize(bisect.tested);
-  } else if (bisect.observing && Clock::now() - bisect.observing_since >= observation_window()) {
-    bisect.suspects.erase(bisect.suspects.begin(), bisect.suspects.begin() + static_cast<std::ptrdiff_t>(bisect.tested));
+    if (bisect.losses < kFailuresBeforeBisect || !reconnected || !start_oversize_bisect()) return;
   } else {
-    if (!reconnected) return;
-    // A new session lost the modes with its items: set them again (this channel proves nothing).
-    if (!session_survived) {
+    if (reconnected && !session_survived) {
+      // Items recreated for a new session report again: disable them again (this channel, whose
+      // server may have queued their values meanwhile, proves nothing).
       set_monitoring_mode(by_subscription(bisect.disabled), false);
       bisect.modes_generation = generation.load();
     }
-    bisect.observing = true;  // this channel is the observation
-    bisect.observing_since = Clock::now();
-    return;
+    if (bisect.failed_while_tested) {
+      bisect.suspects.resize(bisect.tested);
+    } else if (bisect.observing && Clock::now() - bisect.observing_since >= observation_window()) {
+      bisect.suspects.erase(bisect.suspects.begin(), bisect.suspects.begin() + static_cast<std::ptrdiff_t>(bisect.tested));
+    } else {
+      if (reconnected) {
+        bisect.observing = true;  // this channel is the observation
+        bisect.observing_since = Clock::now();
+      }
+      return;
+    }
   }
   if (bisect.suspects.size() == 1) {
     drop_bisected_item();
