@@ -67,6 +67,7 @@ const char* client_event_kind_name(ClientEvent::Kind kind) {
     case ClientEvent::Kind::item_dropped: return "item_dropped";
     case ClientEvent::Kind::repeated_failure: return "repeated_failure";
     case ClientEvent::Kind::queue_overflow: return "queue_overflow";
+    case ClientEvent::Kind::oversize_search: return "oversize_search";
   }
   return "unknown";
 }
@@ -92,7 +93,7 @@ void Client::Impl::open_channel() {
   fresh->open(config.endpoint_url, config.secure_channel_lifetime_ms, static_cast<int>(config.connect_timeout_ms));
   std::lock_guard lock(channel_mutex);
   const uint64_t gen = ++generation;
-  channel_opened_at = Clock::now();
+  channel_opened_at = Clock::now().time_since_epoch().count();
   channel = fresh;
   lost = false;
   channel_up = true;

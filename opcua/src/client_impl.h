@@ -120,6 +120,7 @@ struct Client::Impl {
   void advance_oversize_bisect(bool reconnected, bool session_survived);
   void set_monitoring_mode(const std::map<uint32_t, std::vector<uint32_t>>& handles, bool reporting);
   bool start_oversize_bisect();  // false when there is no item to suspect
+  void end_oversize_bisect();    // every item held back reports again
   void apply_bisect_step();
   std::chrono::milliseconds observation_window();
   void drop_bisected_item();
@@ -176,7 +177,7 @@ struct Client::Impl {
   // Bisection of a subscription's items with SetMonitoringMode, to find the one whose values break
   // the channel (open62541 answers an oversized notification with ERR BadResponseTooLarge and a
   // close, so no item is named). `suspects` holds the guilty one; the first `tested` of them report,
-  // the rest are disabled. A failure on a channel opened after the modes were set (generation above
+  // the rest only sample (Sampling). A failure on a channel opened after the modes were set (generation above
   // modes_generation) puts the guilty among the tested; a clean observation window, among the others.
   // Supervisor thread only, but for the atomics connection_lost sets from the reader or notifier.
   struct OversizeBisect {
@@ -185,14 +186,13 @@ struct Client::Impl {
     std::atomic<bool> active{false};
     std::vector<std::pair<uint32_t, uint32_t>> suspects;  // (subscription, client handle)
     size_t tested = 0;
-    std::vector<std::pair<uint32_t, uint32_t>> disabled;  // what we set to Disabled on the server
+    std::vector<std::pair<uint32_t, uint32_t>> sampling;  // what we set to Sampling on the server
     std::atomic<uint64_t> modes_generation{0};
     std::atomic<bool> failed_while_tested{false};
     std::atomic<bool> observing{false};  // false from a loss until the next reconnect
     Clock::time_point observing_since{};
   } bisect;
-  Clock::time_point channel_opened_at{};
-  std::atomic<uint32_t> republishing{0};  // a Republish outstanding: its failure is no observation
+  std::atomic<Clock::rep> channel_opened_at{0};
 
   std::mutex acks_mutex;
   std::vector<std::pair<uint32_t, uint32_t>> acks;  // (server subscription id, sequence number)

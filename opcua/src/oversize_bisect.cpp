@@ -4,10 +4,12 @@
 // nothing names the item and every reconnect fails again while the other items starve.
 //
 // After repeated such failures with a Publish outstanding, the items are bisected with
-// SetMonitoringMode: half of the suspects keep reporting, the other half is disabled, and the next
-// connection shows which half holds the item: a failure (the tested half) or a clean observation
-// window (the disabled half). Once one suspect is left, it is deleted with an item_dropped event
-// and every disabled item reports again. A failure on the channel the modes were set on proves
+// SetMonitoringMode: half of the suspects keep reporting, the other half is set to Sampling (the
+// server samples and queues its values but sends none), and the next connection shows which half
+// holds the item: a failure (the tested half) or a clean observation window (the sampling half).
+// Once one suspect is left, it is deleted with an item_dropped event and every sampling item
+// reports again, its queued values with it (Sampling, not Disabled, so that they are not lost).
+// A failure on the channel the modes were set on proves
 // nothing (a server may have queued the value before the change, as node-opcua does when it
 // resends the last values at ActivateSession): only a channel opened after them is an observation.
 #include <algorithm>
@@ -19,7 +21,7 @@ namespace {
 
 constexpr uint32_t kFailuresBeforeBisect = 2;  // one could be a single oversized Read response
 constexpr uint32_t kMinObservationMs = 1000;
-constexpr uint32_t kMonitoringModeDisabled = 0;
+constexpr uint32_t kMonitoringModeSampling = 1;
 constexpr uint32_t kMonitoringModeReporting = 2;
 
 using Suspect = std::pair<uint32_t, uint32_t>;  // (subscription, client handle)
@@ -55,8 +57,14 @@ std::chrono::milliseconds Client::Impl::observation_window() {
 void Client::Impl::note_channel_failure(uint64_t gen, StatusCode status) {
   bisect.observing = false;  // a lost channel observes nothing until the next one is up
   if (status.base() != status::bad_response_too_large.code || publish_in_flight.load() <= 0) return;
-  if (republishing.load() != 0) return;  // a Republish of a message already lost
-  const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - channel_opened_at);
+  {
+    // Another request outstanding (a Read, a Republish of a message already lost) may be the one
+    // too large: the failure is not the subscription's.
+    std::lock_guard lock(pending_mutex);
+    if (pending.size() > static_cast<size_t>(publish_in_flight.load())) return;
+  }
+  const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(
+      Clock::now() - Clock::time_point(Clock::duration(channel_opened_at.load())));
   // Repeated means on channels that did not hold (as for a relapse): not one a week ago.
   if (!bisect.active && held >= std::chrono::milliseconds(config.reconnect_stable_after_ms)) bisect.losses = 0;
   ++bisect.losses;
@@ -82,7 +90,7 @@ void Client::Impl::set_monitoring_mode(const std::map<uint32_t, std::vector<uint
     if (ids.empty()) continue;
     auto body = call(type_id::set_monitoring_mode_request, [&](BinaryWriter& w) {
       w.u32(sub->server_id);
-      w.u32(reporting ? kMonitoringModeReporting : kMonitoringModeDisabled);
+      w.u32(reporting ? kMonitoringModeReporting : kMonitoringModeSampling);
       w.array(ids, [&](uint32_t id) { w.u32(id); });
     });
     BinaryReader r(body);
@@ -90,22 +98,22 @@ void Client::Impl::set_monitoring_mode(const std::map<uint32_t, std::vector<uint
   }
 }
 
-// The tested half reports, the rest of the suspects is disabled, and items
+// The tested half reports, the rest of the suspects only samples, and items
 // cleared of suspicion report again.
 void Client::Impl::apply_bisect_step() {
   bisect.tested = (bisect.suspects.size() + 1) / 2;
   const std::vector<Suspect> wanted(bisect.suspects.begin() + static_cast<std::ptrdiff_t>(bisect.tested),
                                     bisect.suspects.end());
-  set_monitoring_mode(by_subscription(minus(bisect.disabled, wanted)), true);
-  set_monitoring_mode(by_subscription(minus(wanted, bisect.disabled)), false);
-  bisect.disabled = wanted;
+  set_monitoring_mode(by_subscription(minus(bisect.sampling, wanted)), true);
+  set_monitoring_mode(by_subscription(minus(wanted, bisect.sampling)), false);
+  bisect.sampling = wanted;
   bisect.modes_generation = generation.load();
   bisect.failed_while_tested = false;
   bisect.observing = true;
   bisect.observing_since = Clock::now();
 }
 
-// With one suspect left.
+// With one suspect left, seen failing while it reported.
 void Client::Impl::drop_bisected_item() {
   const auto [subscription, handle] = bisect.suspects.front();
   std::string node;
@@ -117,18 +125,13 @@ void Client::Impl::drop_bisected_item() {
       node = it->second->items.at(handle).request.node_id.to_string();
   }
   const uint32_t failures = bisect.losses.load();
-  bisect.disabled = minus(bisect.disabled, bisect.suspects);
-  bisect.active = false;
-  bisect.losses = 0;
-  bisect.suspects.clear();
+  end_oversize_bisect();
   if (node.empty()) return;  // deleted by the user meanwhile
   delete_items(subscription, std::span<const uint32_t>(&handle, 1));
-  set_monitoring_mode(by_subscription(bisect.disabled), true);
-  bisect.disabled.clear();
   emit(ClientEvent{ClientEvent::Kind::item_dropped, subscription, status::bad_response_too_large, DateTime::now(), {}, 0, 0,
                    "monitored item " + std::to_string(handle) + " (" + node + ") deleted: the server closed the channel with " +
                        "BadResponseTooLarge " + std::to_string(failures) +
-                       " times while it reported; found by disabling halves of the items",
+                       " times while it reported; found by holding back halves of the items",
                    handle, 0});
 }
 
@@ -140,23 +143,40 @@ bool Client::Impl::start_oversize_bisect() {
     for (const auto& [id, sub] : subscriptions)
       for (const auto& [handle, item] : sub->items) bisect.suspects.emplace_back(id, handle);
   }
-  bisect.disabled.clear();
+  bisect.sampling.clear();
   bisect.active = !bisect.suspects.empty();
+  if (bisect.active) {
+    emit(ClientEvent{ClientEvent::Kind::oversize_search, 0, status::bad_response_too_large, DateTime::now(), {}, 0, 0,
+                     "the channel closed with BadResponseTooLarge " + std::to_string(bisect.losses.load()) +
+                         " times in a row: searching the item among " + std::to_string(bisect.suspects.size()) +
+                         " by holding halves back (SetMonitoringMode Sampling)"});
+  }
   return bisect.active;
 }
 
+void Client::Impl::end_oversize_bisect() {
+  const std::vector<Suspect> sampling = std::move(bisect.sampling);
+  bisect.sampling.clear();
+  bisect.suspects.clear();
+  bisect.active = false;
+  bisect.losses = 0;
+  set_monitoring_mode(by_subscription(sampling), true);
+}
+
 void Client::Impl::advance_oversize_bisect(bool reconnected, bool session_survived) {
+  bool by_failure = false;
   if (!bisect.active) {
     if (bisect.losses < kFailuresBeforeBisect || !reconnected || !start_oversize_bisect()) return;
   } else {
     if (reconnected && !session_survived) {
-      // Items recreated for a new session report again: disable them again (this channel, whose
+      // Items recreated for a new session report again: hold them back again (this channel, whose
       // server may have queued their values meanwhile, proves nothing).
-      set_monitoring_mode(by_subscription(bisect.disabled), false);
+      set_monitoring_mode(by_subscription(bisect.sampling), false);
       bisect.modes_generation = generation.load();
     }
     if (bisect.failed_while_tested) {
       bisect.suspects.resize(bisect.tested);
+      by_failure = true;
     } else if (bisect.observing && Clock::now() - bisect.observing_since >= observation_window()) {
       bisect.suspects.erase(bisect.suspects.begin(), bisect.suspects.begin() + static_cast<std::ptrdiff_t>(bisect.tested));
     } else {
@@ -167,10 +187,14 @@ void Client::Impl::advance_oversize_bisect(bool reconnected, bool session_surviv
       return;
     }
   }
-  if (bisect.suspects.size() == 1) {
+  if (bisect.suspects.empty()) {  // the last suspect held a whole window alone: the failures were not an item's
+    end_oversize_bisect();
+    emit(ClientEvent{ClientEvent::Kind::oversize_search, 0, status::good, DateTime::now(), {}, 0, 0,
+                     "no item failed alone: search ended, every item reports again, none dropped"});
+  } else if (bisect.suspects.size() == 1 && by_failure) {
     drop_bisected_item();
   } else {
-    apply_bisect_step();
+    apply_bisect_step();  // one suspect left by elimination reports alone first: dropped only if it fails
   }
 }
 

@@ -445,11 +445,6 @@ void Client::Impl::drop_oversized_items() {
 }
 
 bool Client::Impl::republish(SubscriptionState& sub, uint32_t sequence_number) {
-  struct Outstanding {  // a channel failure meanwhile is this message's, not the bisection's
-    std::atomic<uint32_t>& flag;
-    ~Outstanding() { flag = 0; }
-  } outstanding{republishing};
-  republishing = sequence_number;
   try {
     auto body = call(type_id::republish_request, [&](BinaryWriter& w) {
       w.u32(sub.server_id);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <set>
 #include <thread>
@@ -431,6 +432,61 @@ TEST_F(OpcuaRobustnessTest, ValueThatBreaksTheChannelIsFoundByBisectionAndDroppe
     std::map<uint32_t, std::vector<double>> tail{{h, std::vector<double>(v.end() - 20, v.end())}};
     expect_consecutive(tail, 20, 1);  // the last 20: nothing lost since the drop
   }
+  dump(rec, *peer_);
+}
+
+// Whether a whole message from the server is a PublishResponse (security None: its type id
+// follows the 24 bytes of message, security and sequence headers).
+bool is_publish_response(const std::string& m) {
+  if (m.size() < 28 || m.compare(0, 3, "MSG") != 0 || static_cast<uint8_t>(m[24]) != 0x01) return false;
+  uint16_t type = 0;
+  std::memcpy(&type, m.data() + 26, 2);
+  return type == 829;
+}
+
+// Issue 15: too-large failures that no item causes (the proxy turns two Publish responses of any
+// size into ERR BadResponseTooLarge) start the search, but no item then fails alone: the search
+// ends without dropping one (the last suspect, left by elimination, must fail alone to be dropped),
+// and every item held back reports again.
+TEST_F(OpcuaRobustnessTest, TooLargeFailuresThatAreNoItemsDropNothing) {
+  TcpCutProxy proxy(peer_->port());
+  std::atomic<int> to_break{0};
+  proxy.set_server_message_rewriter([&](std::string& message) {
+    if (to_break.load() <= 0 || !is_publish_response(message)) return true;
+    --to_break;
+    message = error_message(status::bad_response_too_large.code, "response too large for the client");
+    return false;
+  });
+  Recorder rec;
+  Client client(recovering_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port())));
+  client.set_event_handler(rec.event_handler());
+  client.connect();
+  const uint32_t sub = client.create_subscription(SubscriptionSettings{100, 300, 5, 0, 0}, rec.handler());
+  auto items = counter_items(10);
+  for (auto& item : items) item.queue_size = 100;
+  client.create_monitored_items(sub, items);
+  ASSERT_TRUE(rec.wait_for(15s, [&] { return rec.values.size() == 10 && min_count(rec) >= 3; }));
+  to_break = 2;
+  auto search = [&](bool good) {
+    for (const auto& e : rec.events)
+      if (e.kind == ClientEvent::Kind::oversize_search && e.status.is_good() == good) return true;
+    return false;
+  };
+  ASSERT_TRUE(rec.wait_for(60s, [&] { return search(true); })) << "the search did not end";
+  std::map<uint32_t, size_t> at_end;
+  {
+    std::lock_guard lock(rec.mutex);
+    EXPECT_TRUE(search(false)) << "no search started";
+    EXPECT_FALSE(rec.has_event(ClientEvent::Kind::item_dropped));
+    for (const auto& [h, v] : rec.values) at_end[h] = v.size();
+  }
+  ASSERT_TRUE(rec.wait_for(15s, [&] {
+    for (const auto& [h, n] : at_end)
+      if (rec.values[h].size() < n + 10) return false;
+    return true;
+  })) << "an item held back does not report again";
+  std::lock_guard lock(rec.mutex);
+  EXPECT_FALSE(rec.has_event(ClientEvent::Kind::item_dropped));
   dump(rec, *peer_);
 }
 
