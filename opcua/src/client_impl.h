@@ -120,6 +120,7 @@ struct Client::Impl {
   void advance_oversize_bisect(bool reconnected, bool session_survived);
   void set_monitoring_mode(const std::map<uint32_t, std::vector<uint32_t>>& handles, bool reporting);
   bool start_oversize_bisect();  // false when there is no item to suspect
+  bool narrow_oversize_bisect(bool reconnected);
   void end_oversize_bisect();    // every item held back reports again
   void apply_bisect_step();
   std::chrono::milliseconds observation_window();
@@ -177,8 +178,9 @@ struct Client::Impl {
   // Bisection of a subscription's items with SetMonitoringMode, to find the one whose values break
   // the channel (open62541 answers an oversized notification with ERR BadResponseTooLarge and a
   // close, so no item is named). `suspects` holds the guilty one; the first `tested` of them report,
-  // the rest only sample (Sampling). A failure on a channel opened after the modes were set (generation above
-  // modes_generation) puts the guilty among the tested; a clean observation window, among the others.
+  // the rest only sample (Sampling). A failure on a channel opened after the modes were set
+  // (generation above modes_generation) puts the guilty among the tested; a clean observation
+  // window, among the others.
   // Supervisor thread only, but for the atomics connection_lost sets from the reader or notifier.
   struct OversizeBisect {
     std::atomic<uint32_t> losses{0};           // too-large failures with a Publish outstanding, not yet acted on
@@ -191,6 +193,8 @@ struct Client::Impl {
     std::atomic<bool> failed_while_tested{false};
     std::atomic<bool> observing{false};  // false from a loss until the next reconnect
     Clock::time_point observing_since{};
+    // The action decided and not yet done: a lost channel cuts it short, the next reconnect redoes it.
+    enum class Action { none, step, drop, end, reenable } next = Action::none;
   } bisect;
   std::atomic<Clock::rep> channel_opened_at{0};
 

@@ -98,17 +98,18 @@ void Client::Impl::set_monitoring_mode(const std::map<uint32_t, std::vector<uint
   }
 }
 
-// The tested half reports, the rest of the suspects only samples, and items
-// cleared of suspicion report again.
+// The tested half reports, the rest of the suspects only samples, and items cleared of suspicion
+// report again. Every mode is set, not only the changes: a step cut short by a lost channel is
+// taken again whole on the next.
 void Client::Impl::apply_bisect_step() {
   bisect.tested = (bisect.suspects.size() + 1) / 2;
   const std::vector<Suspect> wanted(bisect.suspects.begin() + static_cast<std::ptrdiff_t>(bisect.tested),
                                     bisect.suspects.end());
-  set_monitoring_mode(by_subscription(minus(bisect.sampling, wanted)), true);
-  set_monitoring_mode(by_subscription(minus(wanted, bisect.sampling)), false);
-  bisect.sampling = wanted;
-  bisect.modes_generation = generation.load();
+  bisect.modes_generation = generation.load();  // a failure on this channel proves nothing
   bisect.failed_while_tested = false;
+  set_monitoring_mode(by_subscription(minus(bisect.sampling, wanted)), true);
+  set_monitoring_mode(by_subscription(wanted), false);
+  bisect.sampling = wanted;
   bisect.observing = true;
   bisect.observing_since = Clock::now();
 }
@@ -124,13 +125,11 @@ void Client::Impl::drop_bisected_item() {
     if (it != subscriptions.end() && it->second->items.count(handle))
       node = it->second->items.at(handle).request.node_id.to_string();
   }
-  const uint32_t failures = bisect.losses.load();
-  end_oversize_bisect();
   if (node.empty()) return;  // deleted by the user meanwhile
   delete_items(subscription, std::span<const uint32_t>(&handle, 1));
   emit(ClientEvent{ClientEvent::Kind::item_dropped, subscription, status::bad_response_too_large, DateTime::now(), {}, 0, 0,
                    "monitored item " + std::to_string(handle) + " (" + node + ") deleted: the server closed the channel with " +
-                       "BadResponseTooLarge " + std::to_string(failures) +
+                       "BadResponseTooLarge " + std::to_string(bisect.losses.load()) +
                        " times while it reported; found by holding back halves of the items",
                    handle, 0});
 }
@@ -144,6 +143,7 @@ bool Client::Impl::start_oversize_bisect() {
       for (const auto& [handle, item] : sub->items) bisect.suspects.emplace_back(id, handle);
   }
   bisect.sampling.clear();
+  bisect.failed_while_tested = false;
   bisect.active = !bisect.suspects.empty();
   if (bisect.active) {
     emit(ClientEvent{ClientEvent::Kind::oversize_search, 0, status::bad_response_too_large, DateTime::now(), {}, 0, 0,
@@ -155,47 +155,73 @@ bool Client::Impl::start_oversize_bisect() {
 }
 
 void Client::Impl::end_oversize_bisect() {
-  const std::vector<Suspect> sampling = std::move(bisect.sampling);
+  set_monitoring_mode(by_subscription(bisect.sampling), true);
   bisect.sampling.clear();
   bisect.suspects.clear();
   bisect.active = false;
   bisect.losses = 0;
-  set_monitoring_mode(by_subscription(sampling), true);
+}
+
+// What the last step showed decides the next action; false while it shows nothing yet.
+bool Client::Impl::narrow_oversize_bisect(bool reconnected) {
+  using Action = OversizeBisect::Action;
+  if (bisect.failed_while_tested) {
+    bisect.failed_while_tested = false;
+    bisect.suspects.resize(bisect.tested);
+    bisect.next = bisect.suspects.size() == 1 ? Action::drop : Action::step;
+    return true;
+  }
+  if (bisect.observing && Clock::now() - bisect.observing_since >= observation_window()) {
+    bisect.suspects.erase(bisect.suspects.begin(), bisect.suspects.begin() + static_cast<std::ptrdiff_t>(bisect.tested));
+    // Empty: the last suspect held a whole window alone, the failures were not an item's. One left
+    // by elimination reports alone first (step): dropped only if it then fails.
+    bisect.next = bisect.suspects.empty() ? Action::end : Action::step;
+    return true;
+  }
+  if (reconnected) {
+    bisect.observing = true;  // this channel is the observation
+    bisect.observing_since = Clock::now();
+  }
+  return false;
 }
 
 void Client::Impl::advance_oversize_bisect(bool reconnected, bool session_survived) {
-  bool by_failure = false;
+  using Action = OversizeBisect::Action;
   if (!bisect.active) {
     if (bisect.losses < kFailuresBeforeBisect || !reconnected || !start_oversize_bisect()) return;
-  } else {
+    bisect.next = Action::step;
+  } else if (bisect.next == Action::none) {
     if (reconnected && !session_survived) {
       // Items recreated for a new session report again: hold them back again (this channel, whose
       // server may have queued their values meanwhile, proves nothing).
-      set_monitoring_mode(by_subscription(bisect.sampling), false);
       bisect.modes_generation = generation.load();
+      set_monitoring_mode(by_subscription(bisect.sampling), false);
     }
-    if (bisect.failed_while_tested) {
-      bisect.suspects.resize(bisect.tested);
-      by_failure = true;
-    } else if (bisect.observing && Clock::now() - bisect.observing_since >= observation_window()) {
-      bisect.suspects.erase(bisect.suspects.begin(), bisect.suspects.begin() + static_cast<std::ptrdiff_t>(bisect.tested));
-    } else {
-      if (reconnected) {
-        bisect.observing = true;  // this channel is the observation
-        bisect.observing_since = Clock::now();
-      }
-      return;
-    }
+    if (!narrow_oversize_bisect(reconnected)) return;
+  } else if (!reconnected) {
+    return;  // an action cut short by a lost channel is taken again on the next one
   }
-  if (bisect.suspects.empty()) {  // the last suspect held a whole window alone: the failures were not an item's
-    end_oversize_bisect();
-    emit(ClientEvent{ClientEvent::Kind::oversize_search, 0, status::good, DateTime::now(), {}, 0, 0,
-                     "no item failed alone: search ended, every item reports again, none dropped"});
-  } else if (bisect.suspects.size() == 1 && by_failure) {
-    drop_bisected_item();
-  } else {
-    apply_bisect_step();  // one suspect left by elimination reports alone first: dropped only if it fails
+  switch (bisect.next) {
+    case Action::step:
+      apply_bisect_step();
+      break;
+    case Action::drop:
+      drop_bisected_item();
+      bisect.next = Action::reenable;  // dropped: not again if re-enabling is cut short
+      end_oversize_bisect();
+      break;
+    case Action::end:
+      end_oversize_bisect();
+      emit(ClientEvent{ClientEvent::Kind::oversize_search, 0, status::good, DateTime::now(), {}, 0, 0,
+                       "no item failed alone: search ended, every item reports again, none dropped"});
+      break;
+    case Action::reenable:
+      end_oversize_bisect();
+      break;
+    case Action::none:
+      break;
   }
+  bisect.next = Action::none;
 }
 
 }  // namespace oee::opcua
