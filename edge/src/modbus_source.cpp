@@ -14,6 +14,7 @@
 #include "oee/edge/event_source.h"
 #include "heartbeat.h"
 #include "source_thread.h"
+#include "oee/edge/run_signal.h"
 #include "oee/edge/tag_mapper.h"
 
 namespace oee::edge {
@@ -95,7 +96,9 @@ class ModbusSource final : public EventSource {
       const MachineSpec* m = plant.find_machine(t->machine);
       if (m == nullptr) throw std::invalid_argument("modbus tag: unknown machine '" + t->machine + "'");
       tags_.push_back(PolledTag{TagMapper(*t, *m), blocks_.size() - 1, t->address - b.start});
+      runs_.add(*t);
     }
+    for (auto& t : tags_) t.mapper.attach_run(runs_.for_tag(t.mapper.tag()));
   }
   ~ModbusSource() override { stop(); }
 
@@ -166,6 +169,7 @@ class ModbusSource final : public EventSource {
             if (t.mapper.on_number(decode_registers(t.mapper.tag(), &b.values[static_cast<std::size_t>(t.offset)]), ts, e))
               events.push_back(std::move(e));
           }
+          runs_.take_events(events);  // after the whole poll: a start carries the product and quantity read with it
           heartbeats_.after_read(ts, events);  // every block read: each machine of the tags is alive
           if (!events.empty()) sink_(events);
         }
@@ -184,6 +188,7 @@ class ModbusSource final : public EventSource {
   EventSink sink_;
   std::vector<Block> blocks_;
   std::vector<PolledTag> tags_;
+  RunSignals runs_;
   Heartbeats heartbeats_;
   SourceThread thread_;
 };

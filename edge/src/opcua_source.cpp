@@ -12,6 +12,7 @@
 
 #include "oee/edge/event_source.h"
 #include "oee/edge/packml_preset.h"
+#include "oee/edge/run_signal.h"
 #include "oee/edge/tag_mapper.h"
 #include "oee/opcua/browse_paths.h"
 #include "oee/opcua/client.h"
@@ -101,6 +102,7 @@ class OpcUaSource final : public EventSource {
     bool good = false;
     for (const auto& c : changes)
       if (c.value != nullptr) good = map_change(c.client_handle, *c.value, events) || good;
+    runs_.take_events(events);  // after the whole publish: a start carries the product and quantity read with it
     // A good value is a successful read. A subscription reports changes only: a connected machine
     // whose values hold still sends none (docs/edge.md).
     if (good)
@@ -158,7 +160,9 @@ class OpcUaSource final : public EventSource {
     for (const auto& t : tags_) {
       nodes_.push_back(*opcua::NodeId::parse(t.node));
       mappers_.emplace_back(t, *plant_.find_machine(t.machine));
+      runs_.add(t);
     }
+    for (auto& m : mappers_) m.attach_run(runs_.for_tag(m.tag()));
   }
 
   void run() {
@@ -201,6 +205,7 @@ class OpcUaSource final : public EventSource {
           handles_ready_ = true;
           std::vector<Event> events;
           for (const auto& [handle, value] : early_) map_change(handle, value, events);
+          runs_.take_events(events);
           early_.clear();
           if (!events.empty()) sink_(events);
         }
@@ -230,6 +235,7 @@ class OpcUaSource final : public EventSource {
   std::mutex mutex_;
   Heartbeats heartbeats_;  // under mutex_
   std::vector<TagMapper> mappers_;  // per tag, in config order
+  RunSignals runs_;  // under mutex_; the mappers point into it
   std::unordered_map<std::uint32_t, std::size_t> tag_of_handle_;  // monitored item client handle -> tag
   bool handles_ready_ = false;
   std::vector<std::pair<std::uint32_t, opcua::DataValue>> early_;
