@@ -510,7 +510,12 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   if (!sources || !sources.IsSequence() || sources.size() == 0) r.fail(root, "sources: expected a non-empty list");
   for (std::size_t i = 0; i < sources.size(); ++i)
     c.sources.push_back(parse_source(r, sources[i], "sources[" + std::to_string(i) + "]", file, base_dir));
-  for (SourceConfig& s : c.sources) s.heartbeat_ms = static_cast<DurationMs>(c.heartbeat_s) * 1000;
+  for (std::size_t i = 0; i < c.sources.size(); ++i) {
+    SourceConfig& s = c.sources[i];
+    s.heartbeat_ms = static_cast<DurationMs>(c.heartbeat_s) * 1000;
+    for (const TagConfig& t : s.tags)
+      if (t.signal == SignalKind::run) s.run_state_file = c.data_dir + "/runs-" + std::to_string(i);
+  }
   if (c.mqtt.format == MqttFormat::sparkplug)  // its metrics carry no run events (docs/sparkplug.md)
     for (const SourceConfig& s : c.sources)
       for (const TagConfig& t : s.tags)

@@ -77,7 +77,7 @@ int width(const TagConfig& t) {
 class ModbusSource final : public EventSource {
  public:
   ModbusSource(const SourceConfig& config, const PlantModel& plant, EventSink sink)
-      : config_(config), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
+      : config_(config), sink_(std::move(sink)), runs_(config.run_state_file), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
     // Blocks: per area, addresses sorted, merged while the span stays within one request.
     std::vector<const TagConfig*> sorted;
     for (const auto& t : config_.tags) sorted.push_back(&t);
@@ -99,6 +99,7 @@ class ModbusSource final : public EventSource {
       runs_.add(*t);
     }
     for (auto& t : tags_) t.mapper.attach_run(runs_.for_tag(t.mapper.tag()));
+    runs_.load();
   }
   ~ModbusSource() override { stop(); }
 
@@ -172,6 +173,7 @@ class ModbusSource final : public EventSource {
           runs_.take_events(events);  // after the whole poll: a start carries the product and quantity read with it
           heartbeats_.after_read(ts, events);  // every block read: each machine of the tags is alive
           if (!events.empty()) sink_(events);
+          runs_.after_sink();
         }
       }
       while (thread_.running() && std::chrono::steady_clock::now() < next_poll)

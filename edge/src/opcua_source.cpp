@@ -55,7 +55,8 @@ Reading reading_of(const opcua::Variant& v) {
 class OpcUaSource final : public EventSource {
  public:
   OpcUaSource(const SourceConfig& config, const PlantModel& plant, EventSink sink)
-      : config_(config), plant_(plant), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
+      : config_(config), plant_(plant), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)),
+        runs_(config.run_state_file) {
     for (const auto& t : config_.tags) {
       const auto node = opcua::NodeId::parse(t.node);
       if (!node) throw std::invalid_argument("tag line " + std::to_string(t.line) + ": '" + t.node + "' is not an OPC UA node id (ns=1;s=Name)");
@@ -110,6 +111,7 @@ class OpcUaSource final : public EventSource {
                                  std::chrono::system_clock::now().time_since_epoch()).count(),
                              events);
     if (!events.empty()) sink_(events);
+    runs_.after_sink();
   }
 
   // Under mutex_. Whether the value was a good reading of a known tag.
@@ -163,6 +165,7 @@ class OpcUaSource final : public EventSource {
       runs_.add(t);
     }
     for (auto& m : mappers_) m.attach_run(runs_.for_tag(m.tag()));
+    runs_.load();
   }
 
   void run() {
@@ -208,6 +211,7 @@ class OpcUaSource final : public EventSource {
           runs_.take_events(events);
           early_.clear();
           if (!events.empty()) sink_(events);
+          runs_.after_sink();
         }
         for (std::size_t i = 0; i < results.size(); ++i)
           if (results[i].status.is_bad())

@@ -293,6 +293,8 @@ TEST(EdgeConfig, RunTagsTakeTheirProductAndQuantityFromTagsOrTheirOwnKeys) {
   const auto c = parse_edge_config(with(order + "\n" + qty + "\n" + product), "edge.yaml", "/etc/oee");
   EXPECT_EQ(c.sources[1].tags.at(4).signal, oee::edge::SignalKind::run);
   EXPECT_EQ(c.sources[1].tags.at(5).signal, oee::edge::SignalKind::run_quantity);
+  EXPECT_EQ(c.sources[1].run_state_file, "/var/lib/oee/edge/runs-1");  // the open orders outlive a restart
+  EXPECT_EQ(c.sources[2].run_state_file, "");  // no run tag
   // The order tag alone, with the fixed product and quantity of its runs.
   const auto fixed = parse_edge_config(with(replace(order, "signal: run}", "signal: run, product: cap, quantity: 500}")),
                                        "edge.yaml", "/etc/oee");

@@ -967,7 +967,8 @@ oee::TimeMs instant_ms(const nlohmann::json& v) { return oee::parse_timestamp(v.
 }  // namespace
 
 // The edge reads the order id, quantity and product registers with the state and the counter; the
-// test changes the order as the PLC program would (4711, then 4712, then none). /api/v1/runs lists
+// test changes the order as the PLC program would (4711, then 4712, then none while the edge is
+// stopped). /api/v1/runs lists
 // the runs the register drove, with the product and quantity written with each order, one ending
 // where the next starts, and each run's KPIs by run are the machine's KPIs over that run's span.
 TEST(ServerIngest, ModbusOrderRegisterDrivesTheRunsAndTheirKpis) {
@@ -1002,7 +1003,11 @@ TEST(ServerIngest, ModbusOrderRegisterDrivesTheRunsAndTheirKpis) {
   ASSERT_TRUE(run_made("4711", 30)) << runs().dump() << edge.log() << server.log();
   write_order(device.port, 4712, 200, 5);
   ASSERT_TRUE(run_made("4712", 30)) << runs().dump() << edge.log();
+  // The PLC clears the order while the edge is down: the restarted edge ends the run it had started
+  // (its open orders outlive the restart, data_dir/runs-0).
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
   write_order(device.port, 0, 0, 0);
+  edge.start();
   ASSERT_TRUE(eventually([&] {
     const auto r = run_named(runs(), "4712");
     return r.contains("end") && !r["end"].is_null();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "oee/edge/tag_mapper.h"
+#include "temp_dir.h"
 
 using namespace oee;
 using namespace oee::edge;
@@ -121,4 +122,36 @@ TEST(RunSignal, OnlyRunQuantityAndProductTagsOfAMachineWithARunTagFeedIt) {
   TagConfig other = tag(SignalKind::product);
   other.machine = "s1/a1/l1/capper";
   EXPECT_EQ(runs.for_tag(other), nullptr);
+}
+
+// The open orders outlive a restart: the same order read again starts nothing; an order cleared
+// while the edge was down ends the run it had started.
+TEST(RunSignal, OpenOrdersOutliveARestartThroughTheStateFile) {
+  oee::edge::testing::TempDir dir("oee-runs-");
+  const std::string file = (dir.path / "runs-0").string();
+  TagConfig order = tag(SignalKind::run);
+  order.run_product = "cap";
+  order.run_quantity = 50;
+  MachineSpec m;
+  m.path = kFiller;
+  auto read_once = [&](const std::string& value) {  // one edge life: load, one reading, sink
+    RunSignals runs(file);
+    runs.add(order);
+    runs.load();
+    TagMapper mapper(order, m);
+    mapper.attach_run(runs.for_tag(order));
+    Event e;
+    mapper.on_text(value, 1000, e);
+    std::vector<Event> out;
+    runs.take_events(out);
+    runs.after_sink();
+    return out;
+  };
+  ASSERT_EQ(read_once("WO-1").size(), 1u);  // started
+  EXPECT_TRUE(read_once("WO-1").empty());   // restarted, the same order: nothing
+  const auto cleared = read_once("");       // restarted after the PLC cleared it
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(cleared[0].run_action, RunAction::end);
+  EXPECT_EQ(cleared[0].run, "WO-1");
+  EXPECT_TRUE(read_once("").empty());
 }

@@ -83,6 +83,9 @@ struct SourceConfig {
   std::vector<TagConfig> tags;
   // The edge's heartbeat_s: a heartbeat event per machine this often while the source reads it.
   DurationMs heartbeat_ms = 10'000;
+  // Where the open orders of its run tags outlive a restart (data_dir/runs-<source index>; "" when
+  // it has no run tag): run_signal.h.
+  std::string run_state_file;
 };
 
 // What the edge publishes: the JSON event contract (docs/mqtt.md) or Sparkplug B (docs/sparkplug.md).

@@ -25,8 +25,12 @@ class RunSignal {
 
   // After a batch of readings (one Modbus poll, one OPC UA publish): the end of the old run and the
   // start of the new one when the order id changed. Deferred to the batch's end so that a start
-  // carries the product and quantity read with its order id, whatever the tags' order.
-  void take_events(std::vector<Event>& out);
+  // carries the product and quantity read with its order id, whatever the tags' order. Returns
+  // whether the open order changed.
+  bool take_events(std::vector<Event>& out);
+  // The order whose start was sent ("": none), and the same after a restart (RunSignals' file).
+  const std::string& open() const { return open_; }
+  void restore_open(std::string order) { open_ = pending_ = std::move(order); }
 
   const std::string& machine() const { return machine_; }
 
@@ -44,16 +48,27 @@ class RunSignal {
   bool changed_ = false;
 };
 
-// The run signals of one source: one per machine with a run tag.
+// The run signals of one source: one per machine with a run tag. With a state file (the source's
+// run_state_file) the open orders outlive an edge restart: an order cleared or changed while the
+// edge was down still ends the run it had started, and the same order read again starts nothing.
 class RunSignals {
  public:
+  explicit RunSignals(std::string state_file = {}) : state_file_(std::move(state_file)) {}
   void add(const TagConfig& tag);  // keeps the run tags, ignores the rest
+  // After the adds: the open orders the state file holds for these machines (none when missing).
+  void load();
   // The signal a tag feeds (its machine's, for run, run_quantity and product tags), else null.
   // Stable while this object lives.
   RunSignal* for_tag(const TagConfig& tag);
   void take_events(std::vector<Event>& out);
+  // Once the source has handed those events to the queue: the open orders to the state file.
+  void after_sink();
 
  private:
+  void save() const;
+
+  std::string state_file_;
+  bool dirty_ = false;
   std::map<std::string, RunSignal, std::less<>> by_machine_;
 };
 
