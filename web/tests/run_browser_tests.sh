@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Starts `oee serve --demo` on a free port with a temporary data dir and OEE_ADMIN_TOKEN, runs the
 # browser tests against it, and stops it (also on failure).
-# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR
+# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR [TEST.mjs ...]   (default: every suite, on one server)
 set -euo pipefail
 oee=$1
 shots=$2
+shift 2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 data=$(mktemp -d)
@@ -39,5 +40,9 @@ for _ in $(seq 1 200); do
 done
 grep -q "caught up" "$data/serve.log" || { echo "the demo did not catch up"; cat "$data/serve.log"; exit 1; }
 rm -rf "$shots"
-OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core" \
-  node "$here/dashboard.test.mjs"
+export OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core"
+if [ $# -eq 0 ]; then set -- "$here/dashboard.test.mjs" "$here/operator.test.mjs"; fi
+for suite in "$@"; do
+  echo "== $(basename "$suite")"
+  node "$suite"
+done
