@@ -86,7 +86,7 @@ function renderOutbox() {
   el.className = 'card outbox' + (waiting.length ? ' waiting' : '') + (outbox.refused.length ? ' refused' : '');
   el.dataset.pending = String(waiting.length);
   el.innerHTML = (waiting.length ? `<h2>${ST.notSent(waiting.length)}</h2><ul>` + waiting.map((i) =>
-    `<li data-pending-item="${esc(i.id)}">${esc(i.label)} <small>${esc(i.queued.slice(11, 19))}` +
+    `<li data-pending-item="${esc(i.id)}">${esc(i.label)} <small>${esc(new Date(i.queued).toLocaleTimeString())}` +
     (i.user !== me?.user ? ` · ${esc(ST.waitsFor(i.user))}` : '') + (i.error ? ` · ${esc(i.error)}` : '') + '</small></li>').join('') +
     `</ul><button id="send-now">${ST.sendNow}</button>` : `<p class="sent">${ST.allSent}</p>`) +
     outbox.refused.map((i) => `<p class="error" data-refused-item="${esc(i.id)}">${esc(ST.refused(i.label, i.error))} ` +
@@ -106,7 +106,7 @@ async function renderOperator(pinned) {
     <div id="outbox" class="card outbox" role="status" aria-live="polite"></div>
     <div class="card"><h1>${ST.title}</h1>${/^(operator|supervisor|admin)$/.test(me.role) ? '' : `<p class="error">${ST.needsOperator}</p>`}
       <details id="station-choose"${stationMachines().length ? '' : ' open'}><summary>${ST.choose}</summary>${machineChooserHtml()}</details></div>
-    <div id="station-dialog"></div><div id="station-machines"></div></div>`;
+    <p class="error" id="station-error" role="alert"></p><div id="station-dialog"></div><div id="station-machines"></div></div>`;
   for (const b of document.querySelectorAll('.station-toggle')) b.addEventListener('click', () => toggleMachine(b.dataset.path));
   renderOutbox();
   pageTimers.push(setInterval(followStates, 1000));
@@ -138,12 +138,12 @@ async function loadStation() {
     data = await stationReads(paths, from);
   } catch (e) {
     // A poor network: what is shown stays, the outbox keeps working.
-    if ($('#station-machines')) $('#station-machines').dataset.error = e.message;
+    if ($('#station-error') && gen === loadStation.gen) $('#station-error').textContent = e.message;
     return;
   }
   const el = $('#station-machines');
   if (!el || gen !== loadStation.gen) return;  // another page, or a newer load
-  delete el.dataset.error;
+  $('#station-error').textContent = '';
   stationData.clear();
   for (const d of data) stationData.set(d.path, d);
   el.innerHTML = data.length ? data.map(stationMachineHtml).join('') : `<p class="card">${ST.noneChosen}</p>`;

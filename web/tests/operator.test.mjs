@@ -190,11 +190,13 @@ try {
     await page.fill('#station-form input[name=reject]', '2');
     await page.click('#station-form .dialog-ok');
     await page.waitForSelector('#outbox[data-pending="1"]');
+    await page.waitForFunction(() => document.querySelector('#outbox').textContent.includes('no network'));  // the first try failed
     assert.match(await page.textContent('#outbox'), /Not sent yet: 1.*2 rejects.*no network/s);
     await page.click('#send-now');  // still blocked: it stays
     await page.waitForFunction(() => JSON.parse(localStorage.getItem('oee-outbox'))[0]?.tries >= 2);
     await page.reload();
     await page.waitForSelector('#outbox[data-pending="1"] [data-pending-item]');
+    await page.waitForSelector('#station-machines[data-loaded] .station-machine');
     await page.screenshot({ path: join(shots, '10-station-outbox-tablet.png'), fullPage: true });
     assert.equal((await audited('rejects.report')).length, sentBefore, 'sent while blocked');
     await page.unroute('**/api/v1/rejects');
@@ -211,7 +213,7 @@ try {
     // A stop begun 10 minutes before this page loaded reads at least 0:10:00 at once, and runs on.
     const since = new Date(Date.now() - 600e3).toISOString();
     await page.reload();
-    await page.waitForSelector('#station-machines[data-loaded]');
+    await page.waitForSelector('#station-machines[data-loaded] .station-machine');
     await page.evaluate((s) => $('#station-dialog').insertAdjacentHTML('beforeend', sinceHtml({ state: 'stopped', since: s })), since);
     const timer = `#station-dialog [data-since="${since}"]`;
     const seconds = (t) => t.split(':').reduce((a, v) => a * 60 + Number(v), 0);
