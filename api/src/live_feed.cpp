@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "live_subprotocols.h"
 #include "query_params.h"
 #include "oee/codec/kpi_json.h"
 #include "oee/server/alert_json.h"
@@ -120,6 +121,8 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
       out.refusal = HttpResponse::error(401, "unauthenticated", "the token ended");
       return out;
     }
+    if (const auto protocols = r.header("sec-websocket-protocol"); protocols && offers_subprotocol(*protocols, kLiveSubprotocol))
+      out.protocol = kLiveSubprotocol;
     out.handlers.on_message = [this, id](std::string_view text) { on_message(id, text); };
     out.handlers.on_close = [this, id] {
       std::lock_guard lock(mutex_);

@@ -71,8 +71,11 @@ function showLogin() {
 }
 
 function connectLive() {
-  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live?access_token=' + encodeURIComponent(token);
-  socket = new WebSocket(url);
+  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live';
+  // The token goes in Sec-WebSocket-Protocol (base64url: a protocol name allows no ':'), never in
+  // the URL, which proxies and access logs keep.
+  const bearer = btoa(String.fromCharCode(...new TextEncoder().encode(token))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  socket = new WebSocket(url, ['oee.live.v1', 'bearer.' + bearer]);
   socket.onopen = subscribe;
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
@@ -361,20 +364,21 @@ function renderStops(items) {
   }
 }
 
-// The reason tree, one tap per level: a parent shows its children, a leaf is sent.
-function openPicker(machine, at, parent) {
+// The reason tree, one tap per level: a parent shows its children, a leaf is sent (the operator
+// station passes its own slot and sender).
+function openPicker(machine, at, parent, slot = $('#picker-slot'), send = sendReason) {
   const options = reasonTree.reasons.filter((r) => (r.parent || null) === parent);
   const hasChildren = (code) => reasonTree.reasons.some((r) => r.parent === code);
-  $('#picker-slot').innerHTML = `<div id="picker" class="picker" role="dialog" aria-label="${esc(S.reasonTitle(at.slice(11, 19)))}">` +
+  slot.innerHTML = `<div id="picker" class="picker" role="dialog" aria-label="${esc(S.reasonTitle(at.slice(11, 19)))}">` +
     `<h3>${esc(S.reasonTitle(at.slice(11, 19)))}${parent ? ' › ' + esc(parent) : ''}</h3><div class="options">` +
     options.map((r) => `<button class="reason-option${hasChildren(r.code) ? ' parent' : ''}" data-code="${esc(r.code)}">${esc(r.name)}</button>`).join('') +
     `</div>${parent ? `<button class="picker-back">${S.reasonBack}</button> ` : ''}<button class="picker-cancel">${S.reasonCancel}</button></div>`;
   for (const b of document.querySelectorAll('#picker .reason-option')) {
-    b.addEventListener('click', () => (hasChildren(b.dataset.code) ? openPicker(machine, at, b.dataset.code) : sendReason(machine, at, b.dataset.code)));
+    b.addEventListener('click', () => (hasChildren(b.dataset.code) ? openPicker(machine, at, b.dataset.code, slot, send) : send(machine, at, b.dataset.code)));
   }
   const back = $('#picker .picker-back');
-  if (back) back.addEventListener('click', () => openPicker(machine, at, reasonTree.reasons.find((r) => r.code === parent)?.parent || null));
-  $('#picker .picker-cancel').addEventListener('click', () => { $('#picker-slot').innerHTML = ''; });
+  if (back) back.addEventListener('click', () => openPicker(machine, at, reasonTree.reasons.find((r) => r.code === parent)?.parent || null, slot, send));
+  $('#picker .picker-cancel').addEventListener('click', () => { slot.innerHTML = ''; });
   $('#picker .reason-option')?.focus();
 }
 
@@ -443,7 +447,7 @@ function andonMachineHtml(m) {
     <div class="andon-apq">A ${pct(k?.availability)} · P ${pct(k?.performance)} · Q ${pct(k?.quality)}</div>
     <div class="andon-count">${S.good} <b>${k ? k.good_count : '–'}</b>` +
     (target === null ? '' : ` / ${target} <small>${S.targetByNow}</small> <b class="${diff >= 0 ? 'ahead' : 'behind'}" data-diff="${diff}">` +
-      `${diff >= 0 ? '+' : ''}${diff} ${diff >= 0 ? S.ahead : S.behind}</b>`) + '</div></div>';
+      `${Math.abs(diff)} ${diff >= 0 ? S.ahead : S.behind}</b>`) + '</div></div>';  // the word says the sign
 }
 
 function renderAndonBody() {
@@ -474,6 +478,7 @@ async function route() {
     else if (hash.startsWith('andon')) renderAndon(hash.slice(6));
     else if (hash.startsWith('analysis')) await renderAnalysis();
     else if (hash === 'admin') await renderAdmin();
+    else if (hash.startsWith('operator')) await renderOperator(hash.slice(9));
     else renderOverview();
   } catch (e) {
     main.innerHTML = `<p class="error">${esc(e.message)}</p>`;
@@ -492,6 +497,7 @@ async function start() {
   $('#logout').hidden = false;
   $('#nav-admin').hidden = me.role !== 'admin';
   connectLive();
+  sendOutbox();  // what the operator station could not send before a reload or a log-in
   await route();
 }
 

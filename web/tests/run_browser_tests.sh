@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Starts `oee serve --demo` on a free port with a temporary data dir and OEE_ADMIN_TOKEN, runs the
-# browser tests (every tests/*.test.mjs) against it, and stops it (also on failure).
-# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR
+# browser tests (every tests/*.test.mjs, or those given) against it, and stops it (also on failure).
+# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR [TEST.mjs ...]   (default: every suite, on one server)
 set -euo pipefail
 oee=$1
 shots=$2
+shift 2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 data=$(mktemp -d)
@@ -42,10 +43,5 @@ done
 grep -q "caught up" "$data/serve.log" || { echo "the demo did not catch up"; cat "$data/serve.log"; exit 1; }
 rm -rf "$shots"
 export OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core"
-# Every *.test.mjs against the one server; the run fails when any of them does.
-status=0
-for t in "$here"/*.test.mjs; do
-  echo "== $(basename "$t")"
-  node "$t" || status=1
-done
-exit $status
+# browser tests (every tests/*.test.mjs, or those given) against it, and stops it (also on failure).
+# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR [TEST.mjs ...]   (default: every suite, on one server)
