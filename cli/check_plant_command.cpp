@@ -1,10 +1,12 @@
-// `oee check-plant FILE`: validates a plant file and summarises it.
+// `oee check-plant FILE`: validates a plant file and summarises it (with its crews, holidays,
+// downtime windows and own schedules).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
 #include "commands.h"
 #include "oee/plant/plant_file.h"
+#include "schedule_summary.h"
 
 namespace oee::cli {
 
@@ -27,6 +29,7 @@ int run_check_plant_command(int argc, char** argv) {
     std::printf("%s: ok: %zu site(s), %zu area(s), %zu line(s), %zu machine(s), %zu shift(s), time zone %s\n",
                 path.c_str(), p.model.sites.size(), areas, lines, p.model.machines().size(), p.model.shifts.size(),
                 p.model.timezone.c_str());
+    std::fputs(schedule_summary(p.model).c_str(), stdout);
     return 0;
   } catch (const plant::PlantFileError& e) {
     std::fprintf(stderr, "%s\n", e.what());

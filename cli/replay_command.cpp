@@ -138,8 +138,9 @@ int run_replay_command(int argc, char** argv) {
     const std::vector<NodeKpis> rows = history.node_kpis(calendar, node, *parse_grouping(by), from, to, as_of);
 
     const std::string node_name = node.empty() ? std::string("plant") : node;
+    const ShiftCalendar node_calendar = calendar.for_node(node);  // its site's zone, or UTC across zones
     if (format == "table") {
-      print_kpi_table(stdout, rows, node_name, *plant.zone);
+      print_kpi_table(stdout, rows, node_name, node_calendar.zone());
       return 0;
     }
     std::string out;
@@ -149,7 +150,7 @@ int run_replay_command(int argc, char** argv) {
       if (grouped && i) out += ",\n";
       codec::append_kpi_json(out, rows[i].totals,
                              {node_name, rows[i].bucket.range.start, rows[i].bucket.range.end, rows[i].bucket.shift,
-                              plant.zone->offset_ms_at(rows[i].bucket.range.start), rows[i].bucket.crew});
+                              node_calendar.zone().offset_ms_at(rows[i].bucket.range.start), rows[i].bucket.crew});
     }
     if (grouped) out += "\n]";
     out += '\n';

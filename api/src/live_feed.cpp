@@ -196,12 +196,13 @@ std::shared_ptr<const std::string> LiveFeed::state_message(const std::string& ma
 std::shared_ptr<const std::string> LiveFeed::kpi_message(const std::string& node) {
   const TimeMs now = service_.now();
   ShiftOccurrence shift;
-  const bool in_shift = service_.current_shift(shift);
+  const bool in_shift = service_.current_shift(shift, node);
   const TimeMs from = in_shift ? shift.start : now - 8 * kMsPerHour;
   const auto rows = service_.node_kpis(node, Grouping::none, from, now > from ? now : from + 1);
   return message("kpi", [&](JsonWriter& json) {
     json.string_field("node", node);
     if (in_shift) json.string_field("shift", shift.name);
+    if (in_shift && !shift.crew.empty()) json.string_field("crew", shift.crew);  // the rotating crew on it
     json.string_field("from", time_text(service_, from)).string_field("to", time_text(service_, now)).key("kpi");
     codec::write_kpi_json(json, rows.front().totals,
                           {node.empty() ? "plant" : node, from, now, shift.name, service_.zone().offset_ms_at(from), {}});

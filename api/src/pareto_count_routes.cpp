@@ -46,13 +46,13 @@ std::vector<ParetoBar> kind_bars(server::PlantService& s, const std::string& nod
 std::vector<ParetoBar> reason_bars(server::PlantService& s, const std::string& node, TimeMs from, TimeMs to, int level,
                                    ReasonCoverage& coverage) {
   const TimeMs now = s.now();
-  const auto planned = s.calendar().planned_intervals(from, std::min(to, now));
+  MachinePlans plans(s.calendar(), from, std::min(to, now));
   const ReasonTree* tree = s.plant().reasons.get();
   std::map<std::string, ParetoBar> by_reason;
   for (const Stop& stop : stops_of(s, s.plant().machines_under(node), from, std::min(to, now))) {
     if (!is_unplanned_stop(stop.interval.state)) continue;
     const bool unplanned = is_unplanned_stop(loss_state(stop.interval));
-    const DurationMs ms = planned_part_ms(stop.interval, planned, now);
+    const DurationMs ms = planned_part_ms(stop.interval, plans.of(*stop.machine), now);
     coverage.add(stop.interval, ms);
     if (ms <= 0 || !unplanned) continue;
     const std::string& reason = stop.interval.reason;

@@ -71,6 +71,7 @@ HttpResponse plant_tree(server::PlantService& s) {
   ShiftOccurrence shift;
   if (s.current_shift(shift)) {
     json.key("current_shift").begin_object().string_field("name", shift.name);
+    if (!shift.crew.empty()) json.string_field("crew", shift.crew);
     json.string_field("from", time_text(s, shift.start)).string_field("to", time_text(s, shift.end)).end_object();
   }
   json.key("sites").begin_array();
@@ -146,7 +147,7 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
   // Default window: the current shift so far (or the last 8 hours outside shifts).
   const TimeMs now = s.now();
   ShiftOccurrence shift;
-  const TimeMs default_from = s.current_shift(shift) ? shift.start : now - 8 * kMsPerHour;
+  const TimeMs default_from = s.current_shift(shift, node) ? shift.start : now - 8 * kMsPerHour;
   TimeMs from = 0, to = 0;
   std::string error;
   if (!time_param(r, "from", default_from, from, error) || !time_param(r, "to", now, to, error))
@@ -164,13 +165,14 @@ HttpResponse kpis(server::PlantService& s, const HttpRequest& r, CurrentShiftCac
     if (auto body = cache->find(cache_key, generation)) return HttpResponse::json(std::move(*body));
   const auto rows = s.node_kpis(node, *by, from, to);
   const std::string node_name = node.empty() ? "plant" : node;
+  const ShiftCalendar node_calendar = s.calendar().for_node(node);  // its site's zone, or UTC across zones
   std::string out;
   JsonWriter json(out);
   if (*by != Grouping::none) json.begin_array();
   for (const auto& row : rows)
     codec::write_kpi_json(json, row.totals,
                           {node_name, row.bucket.range.start, row.bucket.range.end, row.bucket.shift,
-                           s.zone().offset_ms_at(row.bucket.range.start), row.bucket.crew});
+                           node_calendar.zone().offset_ms_at(row.bucket.range.start), row.bucket.crew});
   if (*by != Grouping::none) json.end_array();
   if (cache && default_window) cache->put(cache_key, generation, out);
   return HttpResponse::json(std::move(out));

@@ -1,6 +1,8 @@
 #pragma once
 // The stops of machines in a window, as the stop, Pareto and export routes list them, and the
 // history they are read from.
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +27,23 @@ std::string_view loss_kind(const MachineHistory& h, const StateInterval& iv, Tim
 
 // The part of a stop inside planned production time (what counts as a loss), up to now.
 DurationMs planned_part_ms(const StateInterval& iv, const std::vector<Interval>& planned, TimeMs now);
+
+// Each machine's planned intervals of [from, to) by its own calendar (its downtime windows, its
+// line's or site's shifts), computed once per machine.
+class MachinePlans {
+ public:
+  MachinePlans(const ShiftCalendar& calendar, TimeMs from, TimeMs to) : calendar_(calendar), from_(from), to_(to) {}
+  const std::vector<Interval>& of(const MachineSpec& m) {
+    auto [it, inserted] = plans_.try_emplace(m.path);
+    if (inserted) it->second = calendar_.for_machine(m).planned_intervals(from_, to_);
+    return it->second;
+  }
+
+ private:
+  const ShiftCalendar& calendar_;
+  TimeMs from_, to_;
+  std::map<std::string, std::vector<Interval>, std::less<>> plans_;
+};
 
 // Every interval of the machines in [from, to) that is neither running nor unknown, newest first,
 // then by machine.

@@ -81,7 +81,7 @@ HttpResponse stops(server::PlantService& s, const Access& access, StopComments& 
   std::size_t first = std::min(list.size(), static_cast<std::size_t>(offset));
   if (page.cursor && !first_after_cursor(list, *page.cursor, first, why)) return HttpResponse::error(400, "bad_parameter", why);
   const TimeMs now = s.now();
-  const auto planned = s.calendar().planned_intervals(from, std::max(from, std::min(to, now)));
+  MachinePlans plans(s.calendar(), from, std::max(from, std::min(to, now)));
   std::string out;
   JsonWriter json(out);
   json.begin_object().int_field("total", static_cast<std::int64_t>(list.size())).key("items").begin_array();
@@ -91,7 +91,7 @@ HttpResponse stops(server::PlantService& s, const Access& access, StopComments& 
   for (std::size_t i = first; i < last; ++i) {
     auto [it, inserted] = by_machine.try_emplace(list[i].machine->path);
     if (inserted) it->second = comments.of_machine(list[i].machine->path, list[last - 1].interval.start, list[first].interval.start + 1);
-    write_stop(json, s, list[i], planned, now);
+    write_stop(json, s, list[i], plans.of(*list[i].machine), now);
     write_comments(json, s, list[i], it->second, names);
     json.end_object();
   }

@@ -1,7 +1,10 @@
 // GET /api/v1/kpis?by=crew over the real SQLite store: a crew's row sums the shifts it worked.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include "../../server/tests/websocket_client.h"
 #include "api_fixture.h"
+#include "live_messages.h"
 
 namespace oee::api {
 
@@ -60,6 +63,27 @@ TEST_F(ApiWithCrews, CountsRefuseByCrew) {
   const auto r = get("/api/v1/counts?node=s1&from=2026-11-09T00:00:00-06:00&to=2026-11-10T00:00:00-06:00&by=crew");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("'by' must be hour, day or shift"), std::string::npos) << r.body;
+}
+
+}  // namespace oee::api
+
+namespace oee::api {
+
+// The crew on the current shift, in the plant tree's current_shift and in the live feed's KPI
+// messages: on 11 November the day shift is crew B's.
+TEST_F(ApiWithCrews, TheCurrentShiftsCrewIsInThePlantTreeAndTheLiveFeed) {
+  now_ = at("2026-11-11T07:00:00-06:00");
+  const auto tree = get("/api/v1/plant");
+  ASSERT_EQ(tree.status, 200) << tree.body;
+  EXPECT_NE(tree.body.find(R"("current_shift":{"name":"day","crew":"B")"), std::string::npos) << tree.body;
+  testing::WebSocketClient ws(http_->port(), "/api/v1/live", "Authorization: Bearer " + viewer_token_ + "\r\n");
+  ASSERT_EQ(ws.status, 101) << ws.handshake;
+  ws.send_text(R"({"type":"subscribe","nodes":["s1/a1/l1/press"]})");
+  const auto kpi = next_of(ws, "kpi");
+  EXPECT_EQ(kpi["shift"], "day") << kpi.dump();
+  EXPECT_EQ(kpi["crew"], "B") << kpi.dump();
+  now_ = at("2026-11-09T07:00:00-06:00");  // crew A's day
+  EXPECT_NE(get("/api/v1/plant").body.find(R"("crew":"A")"), std::string::npos);
 }
 
 }  // namespace oee::api

@@ -29,7 +29,7 @@ ROUTES = [
   ('/api/v1/tokens/rotate', 'post', 'Rotate an API token: a new token (secret in the reply, once; 201) with the same name and role; the old one keeps working for overlap_s, then ends (its WebSockets close)', 'admin', [], {'id': 'string', 'overlap_s': 'integer: seconds the old token stays valid, 0..604800 (7 days), default 3600'}, None),
   ('/api/v1/audit', 'get', 'The audit trail, newest first', 'admin', [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('before', 'id to page back from'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/audit/verify', 'get', 'Check the audit hash chain', 'admin', [], None, None),
-  ('/api/v1/plant', 'get', "The plant tree with each machine's live state and no_data flag", 'viewer', [], None, None),
+  ('/api/v1/plant', 'get', "The plant tree with each machine's live state and no_data flag, and the current shift (name, crew, from, to)", 'viewer', [], None, None),
   ('/api/v1/kpis', 'get', 'KPIs of a node and window, optionally per bucket (no_data_s: time silent beyond no_data_after_s); window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + KPI_BY, None, None),
   ('/api/v1/dead-letters', 'get', 'Events and messages that could not be taken, newest first', 'viewer', [('limit', 'most items per page, 1..10000 (more: 400), default 100'), ('before', 'id to page back from'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/conflicts', 'get', 'Conflicts: events sent again under a stored src+inc+seq with other content, beside the stored version (newest first)', 'viewer', [('limit', '1..1000, default 100'), ('before', 'id to page back from')], None, None),
@@ -51,7 +51,7 @@ ROUTES = [
   ('/api/v1/tags', 'get', "A machine's tag history downsampled to min/max/avg per bucket; window at most 31 days (longer: 400)", 'viewer', [('machine', 'machine path'), ('tag', 'counter.total, counter.good, counter.reject, count.good, count.reject')] + WINDOW + [('bucket_s', 'bucket width in seconds, default 60'), ('limit', 'most items per page, 1..10000 (more: 400), default 10000'), ('cursor', "the 'next' of the previous page (also in its Link header)")], None, 'object'),
   ('/api/v1/export/kpis.csv', 'get', 'KPIs as CSV; window at most 366 days (longer: 400)', 'viewer', NODE + WINDOW + BY, None, None),
   ('/api/v1/export/stops.csv', 'get', 'Stops as CSV; window at most 92 days (longer: 400)', 'viewer', NODE + WINDOW, None, None),
-  ('/api/v1/live', 'get', 'WebSocket: subscribe to nodes (and optionally name the nodes whose KPIs to get, kpis); state changes and rolling current-shift KPIs (docs/api.md). The token in Authorization: Bearer, or from a browser in Sec-WebSocket-Protocol: oee.live.v1, bearer.<the token as unpadded base64url> (the answer names oee.live.v1)', 'viewer', [('access_token', 'deprecated (URLs end up in logs): the bearer token; use the Sec-WebSocket-Protocol header')], None, None),
+  ('/api/v1/live', 'get', 'WebSocket: subscribe to nodes (and optionally name the nodes whose KPIs to get, kpis); state changes and rolling current-shift KPIs with the shift and its crew (docs/api.md). The token in Authorization: Bearer, or from a browser in Sec-WebSocket-Protocol: oee.live.v1, bearer.<the token as unpadded base64url> (the answer names oee.live.v1)', 'viewer', [('access_token', 'deprecated (URLs end up in logs): the bearer token; use the Sec-WebSocket-Protocol header')], None, None),
 ]
 
 def error(desc):

@@ -154,6 +154,68 @@ TEST_F(Replay, CheckPlant) {
   EXPECT_NE(bad.out.find("bad.yaml:1: timezone: unknown time zone 'Europe/Nowhere'"), std::string::npos) << bad.out;
 }
 
+// The worked example of docs/oee-model.md ("Sites in their own time zones") from a plant file: Tokyo's
+// days are its own (from 15:00 UTC), the plant's are UTC days summing both sites' shifts.
+TEST_F(Replay, SitesInTheirOwnTimeZones) {
+  const std::string plant = write("plant.yaml", R"(timezone: UTC
+shifts: [{name: day, start: "08:00", end: "16:00"}]
+sites:
+  - {id: berlin, timezone: Europe/Berlin, areas: [{id: a, lines: [{id: l, machines: [{id: press, ideal_cycle_time_s: 1}]}]}]}
+  - {id: tokyo, timezone: Asia/Tokyo, areas: [{id: a, lines: [{id: l, machines: [{id: press, ideal_cycle_time_s: 1}]}]}]}
+)");
+  const std::string events = write("events.jsonl",
+      R"({"ts":"2026-11-09T00:00:00Z","machine":"berlin/a/l/press","type":"state","state":"running","src":"plc","seq":1}
+{"ts":"2026-11-09T00:00:00Z","machine":"tokyo/a/l/press","type":"state","state":"running","src":"plc","seq":2}
+)");
+  const std::string window = " --from 2026-11-10T00:00:00Z --to 2026-11-11T00:00:00Z --as-of 2026-11-12T00:00:00Z --by day";
+  const ProgramRun tokyo = oee("replay --plant " + plant + " --events " + events + " --node tokyo" + window);
+  ASSERT_EQ(tokyo.exit_code, 0) << tokyo.out;
+  const std::size_t second = tokyo.out.find("\"from\":\"2026-11-11T00:00:00+09:00\"");
+  ASSERT_NE(second, std::string::npos) << tokyo.out;
+  EXPECT_EQ(field(tokyo.out, "planned_production_time_s"), 7 * 3600) << tokyo.out;  // 00:00Z-15:00Z
+  EXPECT_EQ(field(tokyo.out.substr(second), "planned_production_time_s"), 3600) << tokyo.out;
+  const ProgramRun all = oee("replay --plant " + plant + " --events " + events + window);
+  ASSERT_EQ(all.exit_code, 0) << all.out;
+  EXPECT_EQ(field(all.out, "planned_production_time_s"), 16 * 3600) << all.out;
+  EXPECT_NE(all.out.find("\"from\":\"2026-11-10T00:00:00"), std::string::npos) << all.out;
+  EXPECT_EQ(all.out.find("\"from\"", all.out.find("\"from\"") + 1), std::string::npos) << "one UTC day: " << all.out;
+}
+
+// check-plant lists the crews, holidays, downtime windows and own schedules it read.
+TEST_F(Replay, CheckPlantSummarisesCrewsHolidaysDowntimeAndOwnSchedules) {
+  const ProgramRun r = oee("check-plant " + write("plant.yaml", R"(timezone: Europe/Berlin
+shifts: [{name: day, start: "07:00", end: "19:00"}, {name: night, start: "19:00", end: "07:00"}]
+holidays: [2026-12-25, {from: 2026-12-28, to: 2026-12-31, name: Year end}, {yearly: last mon of may}]
+rotation:
+  start: 2026-11-02
+  pattern: [{shift: day, days: 2}, {shift: night, days: 2}, {off: 4}]
+  crews: [{name: A}, {name: B, offset_days: 2}, {name: C, offset_days: 4}, {name: D, offset_days: 6}]
+sites:
+  - {id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_cycle_time_s: 1.0}]}]}]}
+  - id: s2
+    timezone: Asia/Tokyo
+    areas: [{id: a1, lines: [{id: l1, shifts: [{name: early, start: "06:00", end: "14:00"}],
+                              machines: [{id: press, ideal_cycle_time_s: 1.0}]}]}]
+downtime:
+  - {name: PM, target: s1/a1/l1, start: "2026-11-10 06:00", end: "2026-11-10 10:30"}
+  - {name: cleaning, target: s2/a1/l1/press, start: "22:00", end: "23:00", days: [fri, sat]}
+)"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const char* line : {"crews: 4 on a 8-day rotation from 2026-11-02: A (+0 d) B (+2 d) C (+4 d) D (+6 d)\n",
+                           "holidays: 3: 2026-12-25; 2026-12-28 to 2026-12-31 (Year end); yearly last mon of month 5\n",
+                           "downtime windows: 2 (local times of the target's site)\n",
+                           "  PM on s1/a1/l1: once 2026-11-10 06:00 to 2026-11-10 10:30\n",
+                           "  cleaning on s2/a1/l1/press: every fri,sat 22:00-23:00\n",
+                           "  site s2: time zone Asia/Tokyo, 2 shift(s)\n",
+                           "  line s2/a1/l1: 1 shift(s) of its own\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << " in " << r.out;
+  const ProgramRun bad = oee("check-plant " + write("bad.yaml", R"(sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: m, ideal_cycle_time_s: 1}]}]}]}]
+downtime: [{name: PM, target: s1/a1/l2, start: "06:00", end: "07:00"}]
+)"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.out.find("bad.yaml:2: downtime[0].target: 's1/a1/l2' is not a line or machine"), std::string::npos) << bad.out;
+}
+
 // KPIs by crew over a DuPont rotation's 28 days (hand-computed): each crew works 14 twelve-hour
 // shifts less a 30-minute break, 161 h planned; crew A loses 2 h in its first night.
 TEST_F(Replay, ByCrewOverADuPontRotation) {

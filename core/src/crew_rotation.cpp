@@ -27,4 +27,11 @@ const Crew* CrewRotation::crew_on(std::string_view shift, std::int64_t local_day
   return nullptr;
 }
 
+bool CrewRotation::rotates(std::string_view shift) const {
+  if (empty()) return false;
+  for (const RotationSegment& s : pattern)
+    if (s.shift == shift) return true;
+  return false;
+}
+
 }  // namespace oee

@@ -162,7 +162,7 @@ KpiTotals totals_with_plan(const MachineHistory& h, std::span<const Interval> pl
 KpiTotals machine_totals(const MachineHistory& history, const ShiftCalendar& calendar, TimeMs from, TimeMs to,
                          TimeMs horizon) {
   const TimeMs end = std::min(to, horizon);
-  const std::vector<Interval> planned = calendar.planned_intervals(from, std::max(from, end));
+  const std::vector<Interval> planned = calendar.for_machine(history.machine()).planned_intervals(from, std::max(from, end));
   return totals_with_plan(history, planned, from, to, horizon);
 }
 
@@ -173,7 +173,7 @@ std::vector<KpiTotals> machine_bucket_totals(const MachineHistory& history, cons
   if (buckets.empty()) return out;
   const TimeMs lo = buckets.front().start;
   const TimeMs hi = std::max(lo, std::min(buckets.back().end, horizon));
-  const std::vector<Interval> planned = calendar.planned_intervals(lo, hi);
+  const std::vector<Interval> planned = calendar.for_machine(history.machine()).planned_intervals(lo, hi);
   for (const Interval& b : buckets) out.push_back(totals_with_plan(history, planned, b.start, b.end, horizon));
   return out;
 }

@@ -36,7 +36,7 @@ std::vector<NodeKpis> PlantHistory::node_kpis(const ShiftCalendar& calendar, std
                                               TimeMs from, TimeMs to, TimeMs horizon) const {
   std::vector<NodeKpis> out;
   std::vector<Interval> ranges;
-  for (Bucket& b : make_buckets(calendar, by, from, to)) {
+  for (Bucket& b : make_buckets(calendar.for_node(node), by, from, to)) {
     ranges.push_back(b.range);
     out.push_back({std::move(b), {}});
   }

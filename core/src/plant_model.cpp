@@ -79,6 +79,14 @@ const LineSpec* PlantModel::find_line(std::string_view node_path) const {
   return nullptr;
 }
 
+const SiteSpec* PlantModel::find_site(std::string_view node_path) const {
+  const std::string_view node = trim_slashes(node_path);
+  const std::string_view site = node.substr(0, node.find('/'));
+  for (const auto& s : sites)
+    if (!site.empty() && s.path == site) return &s;
+  return nullptr;
+}
+
 bool PlantModel::has_node(std::string_view node_path) const {
   const std::string_view node = trim_slashes(node_path);
   if (node.empty()) return true;

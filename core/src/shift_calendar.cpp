@@ -4,32 +4,61 @@
 
 namespace oee {
 
-ShiftCalendar::ShiftCalendar(const PlantModel& plant, const TimeZone& zone) : plant_(plant), zone_(zone) {}
+ShiftCalendar::ShiftCalendar(const PlantModel& plant, const TimeZone& zone)
+    : plant_(&plant), plant_zone_(&zone), zone_(&zone), bucket_zone_(&zone), shifts_(&plant.shifts) {}
+
+ShiftCalendar ShiftCalendar::scheduled(const SiteSpec* site, const LineSpec* line) const {
+  ShiftCalendar c(*plant_, *plant_zone_);
+  if (site && site->zone) c.zone_ = c.bucket_zone_ = site->zone.get();
+  if (site && site->shifts) c.shifts_ = &*site->shifts;
+  if (line && line->shifts) c.shifts_ = &*line->shifts;
+  return c;
+}
+
+ShiftCalendar ShiftCalendar::for_machine(const MachineSpec& machine) const {
+  const std::string_view path = machine.path;
+  ShiftCalendar c = scheduled(plant_->find_site(path), plant_->find_line(path.substr(0, path.rfind('/'))));
+  for (const DowntimeWindow& w : plant_->downtime)
+    if (w.applies_to(path)) c.downtime_.push_back(&w);
+  return c;
+}
+
+ShiftCalendar ShiftCalendar::for_node(std::string_view node) const {
+  if (const MachineSpec* m = plant_->find_machine(node)) return for_machine(*m);
+  if (const SiteSpec* site = plant_->find_site(node)) return scheduled(site, plant_->find_line(node));
+  ShiftCalendar c(*plant_, *plant_zone_);
+  static const FixedOffsetZone kUtc;
+  for (const SiteSpec& site : plant_->sites)
+    if (site.zone && site.zone->name() != plant_zone_->name()) c.bucket_zone_ = &kUtc;
+  return c;
+}
 
 bool ShiftCalendar::is_production_day(std::int64_t local_day) const {
-  if (!plant_.production_weekdays[iso_weekday_from_days(local_day)]) return false;
-  if (plant_.holidays.is_holiday(local_day)) return false;
-  return std::find(plant_.non_production_dates.begin(), plant_.non_production_dates.end(), local_day) ==
-         plant_.non_production_dates.end();
+  if (!plant_->production_weekdays[iso_weekday_from_days(local_day)]) return false;
+  if (plant_->holidays.is_holiday(local_day)) return false;
+  return std::find(plant_->non_production_dates.begin(), plant_->non_production_dates.end(), local_day) ==
+         plant_->non_production_dates.end();
 }
 
 TimeMs ShiftCalendar::local_to_utc(std::int64_t local_day, int minute) const {
-  return zone_.to_utc(local_day * kMsPerDay + minute * kMsPerMinute);
+  return zone_->to_utc(local_day * kMsPerDay + minute * kMsPerMinute);
 }
 
 std::vector<ShiftOccurrence> ShiftCalendar::occurrences(TimeMs from, TimeMs to) const {
   std::vector<ShiftOccurrence> out;
-  if (from >= to || plant_.shifts.empty()) return out;
+  if (from >= to || shifts_->empty()) return out;
   // Local days that can hold a shift overlapping [from, to): one day of margin covers shifts that
   // start the day before and the largest UTC offsets.
-  const std::int64_t first_day = floor_to(from + zone_.offset_ms_at(from), kMsPerDay) / kMsPerDay - 2;
-  const std::int64_t last_day = floor_to(to + zone_.offset_ms_at(to), kMsPerDay) / kMsPerDay + 1;
+  const std::int64_t first_day = floor_to(from + zone_->offset_ms_at(from), kMsPerDay) / kMsPerDay - 2;
+  const std::int64_t last_day = floor_to(to + zone_->offset_ms_at(to), kMsPerDay) / kMsPerDay + 1;
   for (std::int64_t day = first_day; day <= last_day; ++day) {
     if (!is_production_day(day)) continue;
-    for (const ShiftSpec& spec : plant_.shifts) {
+    for (const ShiftSpec& spec : *shifts_) {
       if (!spec.weekdays[iso_weekday_from_days(day)]) continue;
-      const Crew* crew = plant_.rotation.empty() ? nullptr : plant_.rotation.crew_on(spec.name, day);
-      if (!plant_.rotation.empty() && crew == nullptr) continue;  // no crew on it: the shift does not run
+      // A line's or site's own shift the rotation does not name runs without a crew.
+      const bool rotates = plant_->rotation.rotates(spec.name);
+      const Crew* crew = rotates ? plant_->rotation.crew_on(spec.name, day) : nullptr;
+      if (rotates && crew == nullptr) continue;  // no crew on it: the shift does not run
       const bool crosses_midnight = spec.end_minute <= spec.start_minute;
       ShiftOccurrence occ;
       occ.name = spec.name;
@@ -61,9 +90,9 @@ std::vector<ShiftOccurrence> ShiftCalendar::occurrences(TimeMs from, TimeMs to) 
 std::vector<Interval> ShiftCalendar::planned_intervals(TimeMs from, TimeMs to) const {
   std::vector<Interval> out;
   if (from >= to) return out;
-  if (plant_.shifts.empty()) {
+  if (shifts_->empty()) {
     out.push_back({from, to});
-    return out;
+    return without_downtime(std::move(out), from, to);
   }
   std::vector<Interval> raw;
   for (const ShiftOccurrence& occ : occurrences(from, to)) {
@@ -85,16 +114,24 @@ std::vector<Interval> ShiftCalendar::planned_intervals(TimeMs from, TimeMs to) c
     else
       out.push_back(iv);
   }
-  return out;
+  return without_downtime(std::move(out), from, to);
+}
+
+std::vector<Interval> ShiftCalendar::without_downtime(std::vector<Interval> planned, TimeMs from, TimeMs to) const {
+  if (downtime_.empty()) return planned;
+  std::vector<Interval> cut;
+  for (const DowntimeWindow* w : downtime_)
+    for (const Interval& iv : w->occurrences(*zone_, from, to)) cut.push_back(iv);
+  return subtract_intervals(planned, std::move(cut));
 }
 
 std::vector<Interval> ShiftCalendar::local_days(TimeMs from, TimeMs to) const {
   std::vector<Interval> out;
   if (from >= to) return out;
-  std::int64_t day = floor_to(from + zone_.offset_ms_at(from), kMsPerDay) / kMsPerDay;
+  std::int64_t day = floor_to(from + bucket_zone_->offset_ms_at(from), kMsPerDay) / kMsPerDay;
   for (;;) {
-    const TimeMs start = zone_.to_utc(day * kMsPerDay);
-    const TimeMs end = zone_.to_utc((day + 1) * kMsPerDay);
+    const TimeMs start = bucket_zone_->to_utc(day * kMsPerDay);
+    const TimeMs end = bucket_zone_->to_utc((day + 1) * kMsPerDay);
     if (start >= to) break;
     if (end > from) out.push_back({start, end});
     ++day;
@@ -108,10 +145,10 @@ std::vector<Interval> ShiftCalendar::local_hours(TimeMs from, TimeMs to) const {
   // Local hour boundaries are the instants whose local wall time is a whole hour; across a DST change
   // an hour is skipped or repeated but every bucket still holds one real hour (or less at a
   // half-hour change).
-  TimeMs t = from - ((from + zone_.offset_ms_at(from)) % kMsPerHour + kMsPerHour) % kMsPerHour;
+  TimeMs t = from - ((from + bucket_zone_->offset_ms_at(from)) % kMsPerHour + kMsPerHour) % kMsPerHour;
   while (t < to) {
     TimeMs next = t + kMsPerHour;
-    const std::int64_t off = zone_.offset_ms_at(next);
+    const std::int64_t off = bucket_zone_->offset_ms_at(next);
     const TimeMs misalign = ((next + off) % kMsPerHour + kMsPerHour) % kMsPerHour;
     next -= misalign;  // a half-hour offset change shortens the bucket
     if (next <= t) next = t + kMsPerHour;

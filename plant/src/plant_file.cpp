@@ -5,6 +5,7 @@
 #include "reason_tree_file.h"
 #include "alert_rules_file.h"
 #include "schedule_file.h"
+#include "downtime_file.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -212,6 +213,32 @@ ShiftSpec read_shift(const Reader& r, const YAML::Node& n, const std::string& wh
   return s;
 }
 
+// A list of shifts with distinct names (the plant's, a site's or a line's).
+std::vector<ShiftSpec> read_shifts(const Reader& r, const YAML::Node& shifts, const std::string& what) {
+  r.expect_list(shifts, what);
+  std::vector<ShiftSpec> out;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < shifts.size(); ++i) {
+    const std::string sw = what + "[" + std::to_string(i) + "]";
+    out.push_back(read_shift(r, shifts[i], sw));
+    if (!names.insert(out.back().name).second) r.fail(shifts[i]["name"], sw + ".name: duplicate shift '" + out.back().name + "'");
+  }
+  return out;
+}
+
+// A site's own `timezone` and `shifts` (docs/configuration.md, "Schedules").
+void read_site_schedule(const Reader& r, const YAML::Node& sn, const std::string& sw, SiteSpec& site) {
+  if (const auto tz = sn["timezone"]) {
+    site.timezone = r.string(tz, sw + ".timezone");
+    try {
+      site.zone = make_time_zone(site.timezone);
+    } catch (const std::invalid_argument& e) {
+      r.fail(tz, sw + ".timezone: " + e.what());
+    }
+  }
+  if (const auto shifts = sn["shifts"]) site.shifts = read_shifts(r, shifts, sw + ".shifts");
+}
+
 // Keys that cannot take effect are errors, not silently ignored: without shifts every hour is planned
 // production time, so non-production days change nothing; a shift that only starts on
 // non-production weekdays never runs.
@@ -243,7 +270,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
   PlantModel& p = out.model;
   try {
     r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name", "reasons", "reason_codes",
-                               "holidays", "rotation", "alerts"});
+                               "holidays", "rotation", "alerts", "downtime"});
     if (const auto reasons = root["reasons"]) p.reasons = read_reason_tree(r, reasons);
     ReasonCodes plant_reason_codes;
     if (const auto codes = root["reason_codes"]) plant_reason_codes = read_reason_codes(r, codes, p.reasons.get(), "reason_codes");
@@ -257,15 +284,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
     } else {
       out.zone = make_time_zone("UTC");
     }
-    if (const auto shifts = root["shifts"]) {
-      r.expect_list(shifts, "shifts");
-      std::set<std::string> names;
-      for (std::size_t i = 0; i < shifts.size(); ++i) {
-        p.shifts.push_back(read_shift(r, shifts[i], "shifts[" + std::to_string(i) + "]"));
-        if (!names.insert(p.shifts.back().name).second)
-          r.fail(shifts[i]["name"], "shifts[" + std::to_string(i) + "].name: duplicate shift '" + p.shifts.back().name + "'");
-      }
-    }
+    if (const auto shifts = root["shifts"]) p.shifts = read_shifts(r, shifts, "shifts");
     if (const auto days = root["non_production_days"]) {
       r.expect_list(days, "non_production_days");
       for (const auto& d : days) {
@@ -286,14 +305,16 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
     }
     if (const auto rot = root["rotation"]) p.rotation = read_rotation(r, rot, p.shifts);
     read_children(r, root, "sites", "plant", [&](const YAML::Node& sn, const std::string& sw, const std::string& sid) {
-      r.only_keys(sn, sw, {"id", "name", "areas"});
+      r.only_keys(sn, sw, {"id", "name", "areas", "timezone", "shifts"});
       SiteSpec site{sid, sid, sn["name"] ? r.string(sn["name"], sw + ".name") : sid, {}};
+      read_site_schedule(r, sn, sw, site);
       read_children(r, sn, "areas", sw, [&](const YAML::Node& an, const std::string& aw, const std::string& aid) {
         r.only_keys(an, aw, {"id", "name", "lines"});
         AreaSpec area{aid, site.path + "/" + aid, an["name"] ? r.string(an["name"], aw + ".name") : aid, {}};
         read_children(r, an, "lines", aw, [&](const YAML::Node& ln, const std::string& lw, const std::string& lid) {
-          r.only_keys(ln, lw, {"id", "name", "machines", "kpi"});
+          r.only_keys(ln, lw, {"id", "name", "machines", "kpi", "shifts"});
           LineSpec line{lid, area.path + "/" + lid, ln["name"] ? r.string(ln["name"], lw + ".name") : lid, {}};
+          if (const auto shifts = ln["shifts"]) line.shifts = read_shifts(r, shifts, lw + ".shifts");
           read_children(r, ln, "machines", lw, [&](const YAML::Node& mn, const std::string& mw, const std::string&) {
             line.machines.push_back(read_machine(r, mn, line.path, mw, p, plant_reason_codes));
           });
@@ -304,6 +325,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
       });
       p.sites.push_back(std::move(site));
     });
+    if (const auto downtime = root["downtime"]) p.downtime = read_downtime(r, downtime, p);
     if (const auto alerts = root["alerts"]) read_alerts(r, alerts, p, p.alert_rules, out.alert_notifications);
   } catch (const YAML::Exception& e) {
     throw PlantFileError(file, e.mark.is_null() ? 0 : e.mark.line + 1, e.msg);

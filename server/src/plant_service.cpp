@@ -157,7 +157,7 @@ MachineLiveState PlantService::live_state(std::string_view machine_path) const {
 std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, TimeMs from, TimeMs to) {
   const TimeMs horizon = now();
   std::vector<KpiRow> rows;
-  for (Bucket& b : make_buckets(calendar_, by, from, to)) rows.push_back({std::move(b), {}});
+  for (Bucket& b : make_buckets(calendar_.for_node(node), by, from, to)) rows.push_back({std::move(b), {}});
   const LineSpec* line = plant_.model.find_line(node);
   if (line && line->constraint_machine() && line->outfeed_machine()) {
     const MachineSpec& c = *line->constraint_machine();
@@ -180,6 +180,8 @@ std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, 
   return by == Grouping::crew ? sum_rows_by_crew(std::move(rows)) : rows;
 }
 
-bool PlantService::current_shift(ShiftOccurrence& out) const { return calendar_.shift_at(now(), out); }
+bool PlantService::current_shift(ShiftOccurrence& out, std::string_view node) const {
+  return calendar_.for_node(node).shift_at(now(), out);
+}
 
 }  // namespace oee::server

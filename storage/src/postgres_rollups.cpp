@@ -40,7 +40,7 @@ std::vector<Interval> hours_not_in(const Result& hours, TimeMs from, TimeMs to) 
 void PostgresEventStore::check_rules() {
   std::map<std::int64_t, std::string> rules;  // in id order: rows locked as appends lock them
   const std::string calendar = calendar_rules(plant_, calendar_.zone());
-  for (const MachineSpec* spec : plant_.machines()) rules[machine_id(spec->path)] = rollup_rules(*spec, calendar);
+  for (const MachineSpec* spec : plant_.machines()) rules[machine_id(spec->path)] = rollup_rules(plant_, *spec, calendar);
   if (rules.empty()) return;
   std::vector<std::int64_t> ids;
   for (const auto& [id, r] : rules) ids.push_back(id);

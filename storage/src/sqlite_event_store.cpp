@@ -179,7 +179,7 @@ void SqliteEventStore::check_rules() {
   for (auto& [path, m] : machines_) {
     if (!m->spec) continue;
     const std::string key = "rules:" + std::to_string(m->id);
-    const std::string rules = rollup_rules(*m->spec, calendar);
+    const std::string rules = rollup_rules(plant_, *m->spec, calendar);
     get.bind(1, key);
     const bool known = get.step();
     const std::string stored = known ? get.text_at(0) : std::string();

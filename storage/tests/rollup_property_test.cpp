@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -109,9 +110,11 @@ std::shared_ptr<const ReasonTree> give_reason_tree(PlantModel& plant, std::share
 // windows after the cut still equal the engine over every event.
 void run_property(const char* backend_name, std::uint64_t seed, double late_fraction, double dup_fraction, std::size_t max_batch,
                   DurationMs max_step_ms, int days = 3, DurationMs no_data_after_ms = 5 * kMsPerMinute,
-                  bool retention = false, std::shared_ptr<const ReasonTree> reasons = nullptr) {
+                  bool retention = false, std::shared_ptr<const ReasonTree> reasons = nullptr,
+                  const std::function<void(PlantModel&)>& schedule = {}) {
   PlantModel plant = test_plant(2, 2, no_data_after_ms);
   if (reasons) plant.reasons = give_reason_tree(plant, reasons);
+  if (schedule) schedule(plant);
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
   const ShiftCalendar cal(plant, zone);
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + days * kMsPerDay;
@@ -329,20 +332,15 @@ TEST_P(StoreRollups, AChangedNoDataThresholdIsNeverAnsweredFromOldRollups) {
   expect_engine(*store, cal_without, plain, "reopened without it again");
 }
 
-// The shift calendar is a rule of the rollups too: a plant file whose shifts, breaks or production
-// days changed between two runs is answered with the new calendar, on reopening and back again.
-TEST_P(StoreRollups, AChangedShiftCalendarIsNeverAnsweredFromOldRollups) {
-  const PlantModel before = test_plant(1, 2, 0);
-  PlantModel after = before;
-  ASSERT_FALSE(after.shifts.empty());
-  after.shifts.front().start_minute += 30;  // the first shift starts half an hour later
-  after.shifts.back().breaks.clear();       // and the last loses its breaks
-  after.non_production_dates.clear();       // and the non-production day is worked
+// Reopened with `after`'s calendar, a store filled under `before` answers like the engine under
+// `after`, and under `before` again once reopened with it; the change must matter to the figures.
+void expect_a_changed_calendar_is_never_answered_from_old_rollups(const char* backend_name, const PlantModel& before,
+                                                                  const PlantModel& after) {
   const FixedOffsetZone zone(kMsPerHour, "+01:00");
   const ShiftCalendar cal_before(before, zone), cal_after(after, zone);
   const TimeMs lo = at("2026-11-10T00:00:00Z"), hi = lo + 4 * kMsPerDay;
   const std::vector<Event> all = plant_events(before, 37, lo, hi, 90'000, true);
-  auto backend = make_backend(GetParam());
+  auto backend = make_backend(backend_name);
   const std::string location = backend->new_location();
   std::mt19937_64 rng(11);
   auto expect_engine = [&](EventStore& store, const PlantModel& plant, const ShiftCalendar& cal, const char* label) {
@@ -364,6 +362,55 @@ TEST_P(StoreRollups, AChangedShiftCalendarIsNeverAnsweredFromOldRollups) {
   }
   auto store = backend->open(location, before, cal_before);
   expect_engine(*store, before, cal_before, "reopened with the first calendar again");
+}
+
+// The shift calendar is a rule of the rollups too: a plant file whose shifts, breaks or production
+// days changed between two runs is answered with the new calendar, on reopening and back again.
+TEST_P(StoreRollups, AChangedShiftCalendarIsNeverAnsweredFromOldRollups) {
+  const PlantModel before = test_plant(1, 2, 0);
+  PlantModel after = before;
+  ASSERT_FALSE(after.shifts.empty());
+  after.shifts.front().start_minute += 30;  // the first shift starts half an hour later
+  after.shifts.back().breaks.clear();       // and the last loses its breaks
+  after.non_production_dates.clear();       // and the non-production day is worked
+  expect_a_changed_calendar_is_never_answered_from_old_rollups(GetParam(), before, after);
+}
+
+// Line l0 on its own night shift, the site in +05:30 (the calendar's zone is +01:00), a one-off
+// window on line l0 and a recurring one on machine l1/m1, both cutting hours in their middle.
+void give_schedules(PlantModel& plant) {
+  SiteSpec& site = plant.sites.at(0);
+  site.zone = std::make_shared<FixedOffsetZone>(5 * kMsPerHour + 30 * kMsPerMinute, "+05:30");
+  LineSpec& l0 = site.areas.at(0).lines.at(0);
+  l0.shifts = std::vector<ShiftSpec>{{"night", 21 * 60 + 30, 5 * 60 + 45, {{1 * 60 + 10, 1 * 60 + 40}}}};
+  DowntimeWindow once;
+  once.name = "trial";
+  once.target = l0.path;
+  once.local_start_ms = at("2026-11-10T23:20:00Z");  // local wall times
+  once.local_end_ms = at("2026-11-11T03:10:00Z");
+  DowntimeWindow weekly;
+  weekly.name = "cleaning";
+  weekly.target = site.areas.at(0).lines.at(1).machines.at(1).path;
+  weekly.recurring = true;
+  weekly.start_minute = 8 * 60 + 40;
+  weekly.end_minute = 11 * 60 + 5;
+  weekly.weekdays = {false, true, true, false, false, false, false};
+  plant.downtime = {once, weekly};
+}
+
+// Downtime windows, a line's own shifts and a site's own zone: the stores' rollups plan each
+// machine's hours by its own calendar, exactly as the engine, with late and duplicated events.
+TEST_P(StoreRollups, DowntimeWindowsLineShiftsAndASiteZoneEqualTheEngine) {
+  run_property(GetParam(), 8, 0.1, 0.1, 150, 90'000, 2, 5 * kMsPerMinute, false, nullptr, give_schedules);
+}
+
+// A downtime window added to the plant file between two runs is not answered from old rollups.
+TEST_P(StoreRollups, AChangedDowntimeWindowIsNeverAnsweredFromOldRollups) {
+  const PlantModel before = test_plant(2, 2, 0);
+  PlantModel after = before;
+  give_schedules(after);
+  after.sites[0].zone = nullptr;  // only the windows and the line's shifts change
+  expect_a_changed_calendar_is_never_answered_from_old_rollups(GetParam(), before, after);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreRollups, ::testing::ValuesIn(kBackends), backend_name);

@@ -29,6 +29,8 @@ struct CrewRotation {
   std::string_view shift_of(const Crew& crew, std::int64_t local_day) const;
   // The crew working `shift` on a local day; null when no crew does (the shift does not run).
   const Crew* crew_on(std::string_view shift, std::int64_t local_day) const;
+  // Whether the pattern names this shift (a line's or site's own shifts may not rotate).
+  bool rotates(std::string_view shift) const;
 };
 
 }  // namespace oee

@@ -89,8 +89,9 @@ struct KpiFigures {
 };
 KpiFigures derive_figures(const KpiTotals& t);
 
-// Totals of one machine over [from, to). Time at or after `horizon` has not happened yet and is
-// left out; the open last state lasts until the horizon.
+// Totals of one machine over [from, to), its planned time from its own calendar (for_machine). Time
+// at or after `horizon` has not happened yet and is left out; the open last state lasts until the
+// horizon.
 KpiTotals machine_totals(const MachineHistory& history, const ShiftCalendar& calendar, TimeMs from,
                          TimeMs to, TimeMs horizon);
 
@@ -106,7 +107,8 @@ struct Bucket {
   std::string shift;  // shift name when grouped by shift
   std::string crew;   // the rotating crew when grouped by crew (crew_kpis.h sums its shifts)
 };
-// Buckets of [from, to) in the plant's time zone; the first and last are clipped to the window.
+// Buckets of [from, to) in the calendar's time zone (for_node: a site's own); the first and last are
+// clipped to the window.
 // By shift, time outside every shift forms no bucket. By crew, one bucket per shift occurrence with
 // its crew (sum_rows_by_crew in crew_kpis.h merges them).
 std::vector<Bucket> make_buckets(const ShiftCalendar& calendar, Grouping by, TimeMs from, TimeMs to);

@@ -11,6 +11,7 @@
 
 #include "oee/core/alert_rule.h"
 #include "oee/core/crew_rotation.h"
+#include "oee/core/downtime_window.h"
 #include "oee/core/holiday_calendar.h"
 #include "oee/core/reason_tree.h"
 #include "oee/core/state.h"
@@ -91,6 +92,8 @@ struct LineSpec {
   std::string id, path, name;
   std::vector<MachineSpec> machines;  // in flow order: material goes from the first to the last
   LineKpiSpec kpi{};
+  // Its own shifts, overriding its site's and the plant's (docs/configuration.md, "Schedules").
+  std::optional<std::vector<ShiftSpec>> shifts{};
 
   // Index of the machine with this id in `machines`, or -1.
   std::ptrdiff_t machine_index(std::string_view machine_id) const;
@@ -105,6 +108,11 @@ struct AreaSpec {
 struct SiteSpec {
   std::string id, path, name;
   std::vector<AreaSpec> areas;
+  // Its own time zone (IANA name; empty: the plant's) and shifts (overriding the plant's): its hour,
+  // day and shift buckets and its planned time follow them.
+  std::string timezone{};
+  std::shared_ptr<const TimeZone> zone{};  // null: the plant's
+  std::optional<std::vector<ShiftSpec>> shifts{};
 };
 
 struct PlantModel {
@@ -117,6 +125,7 @@ struct PlantModel {
   std::vector<SiteSpec> sites;
   std::shared_ptr<const ReasonTree> reasons;  // null: reasons are free text
   std::vector<AlertRule> alert_rules;  // the plant file: alerts.rules
+  std::vector<DowntimeWindow> downtime;  // the plant file: downtime (planned-downtime windows)
 
   // Every machine, in file order.
   std::vector<const MachineSpec*> machines() const;
@@ -126,6 +135,8 @@ struct PlantModel {
   bool has_node(std::string_view node_path) const;
   // The line at this path, or null (not a line, or unknown).
   const LineSpec* find_line(std::string_view node_path) const;
+  // The site a node path is in (its first segment), or null (the plant, or unknown).
+  const SiteSpec* find_site(std::string_view node_path) const;
 };
 
 }  // namespace oee

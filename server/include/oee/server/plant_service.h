@@ -77,8 +77,9 @@ class PlantService {
   // ingests into the same database (see mqtt_ingest_topics.h). Tells the live-state listeners which
   // machines' state or reason changed. Throws when storage fails.
   void refresh_live_states(std::span<const MachineSpec* const> machines);
-  // The shift occurrence containing now, if any.
-  bool current_shift(ShiftOccurrence& out) const;
+  // The shift occurrence containing now, if any: the plant's, or a node's own (its line's or site's
+  // shifts, in its site's zone).
+  bool current_shift(ShiftOccurrence& out, std::string_view node = {}) const;
 
   // Called after every ingest with the events it stored (new or not), on the ingesting thread: the
   // live WebSocket fan-out listens here. Register before ingest starts.
