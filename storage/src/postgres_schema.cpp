@@ -148,6 +148,10 @@ const Migration kMigrations[] = {
      // (postgres_late_reasons.cpp). Partial: ingest pays only for these.
      "CREATE INDEX events_reasons_by_instant ON events(machine_id, (" OEE_PG_NAMED_INSTANT "))"
      " WHERE " OEE_PG_GIVES_REASON ";"},
+    {12,
+     // Corrections (type 8) by the instant they correct from: a window's history takes those whose
+     // range overlaps it, however long after it they were made (postgres_corrections.cpp).
+     "CREATE INDEX events_corrections_by_at ON events(machine_id, at) WHERE type=8;"},
 };
 
 }  // namespace
