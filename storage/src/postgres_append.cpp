@@ -376,20 +376,21 @@ void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before,
     const TimeMs rollup_end = before.int_at(i, 3);
     if (before.is_null(i, 1) || rollup_end == kTimeMin) continue;  // nothing materialised
     const MachineSpec* spec = plant_.find_machine(machine_path(mid));
+    const bool reasons_count = spec && m.reason_at_min != kTimeMax && (spec->reasons || has_corrections(c, mid));
+    const TimeMs changes_from =
+        std::min(reasons_count ? std::min(m.min_ts, m.reason_at_min) : m.min_ts, m.correction_at_min);
     if (m.total && !had_total) {
       // Rejects already counted as good become part of the total.
       invalid_ids.push_back(mid);
       invalid_from.push_back(kTimeMin);
-    } else if (const TimeMs changes_from = std::min(spec && spec->reasons ? std::min(m.min_ts, m.reason_at_min) : m.min_ts,
-                                                    m.correction_at_min);
-               spec && (changes_from < rollup_end + look_ahead_ms(*spec) || (spec->reasons && m.reason_at_min != kTimeMax) ||
-                        m.correction_at_min != kTimeMax)) {
+    } else if (spec && (changes_from < rollup_end + look_ahead_ms(*spec) || reasons_count || m.correction_at_min != kTimeMax)) {
       // A late event changes only later hours, and the hours of the state interval containing it
       // (its length, hence whether it is a small stop, may change): from a bound on its start. As a
       // sign of life it splits a silence, whose part before it stays no data unless it is now at
       // most a no-data threshold long: from that long before it. With a reason tree, a reason may
-      // change its stop's loss: from the start of the stop it names, wherever the reason lies. So
-      // does a correction (correction_ranges.h): from the start of the interval it corrects.
+      // change its stop's loss: from the start of the stop it names, wherever the reason lies, and
+      // with corrections whether a corrected piece joins that stop. A correction changes hours
+      // from the start of the interval it corrects (correction_ranges.h).
       walks.push_back({mid, spec, changes_from});
       walk_rollup_end.push_back(rollup_end);
     }
@@ -411,6 +412,13 @@ void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before,
              " dc AS (DELETE FROM machine_carry r USING v WHERE r.machine_id = v.id AND r.at > v.h)"
              " UPDATE machines m SET rollup_end = LEAST(m.rollup_end, v.h) FROM v WHERE m.id = v.id",
              Params().add_array(invalid_ids).add_array(invalid_from));
+}
+
+// Whether any correction of the machine is stored (migration 12's index answers).
+bool PostgresEventStore::has_corrections(Connection& c, std::int64_t mid) {
+  return c.prepared("has_corrections", "SELECT EXISTS(SELECT 1 FROM history_events WHERE machine_id=$1 AND type=8)",
+                    Params().add(mid))
+             .view_at(0, 0) == "t";
 }
 
 // The touched sources' rows: their gaps, counts, seq range, last sight and clock offset.

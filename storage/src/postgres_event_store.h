@@ -91,6 +91,7 @@ class PostgresEventStore final : public EventStore {
   std::vector<std::string> partitions_before(pg::Connection& c, TimeMs cut);
   void keep_context_at(pg::Connection& c, TimeMs cut);
   void keep_corrections_at(pg::Connection& c, TimeMs cut);
+  bool has_corrections(pg::Connection& c, std::int64_t mid);
   std::int64_t drop_partitions(pg::Connection& c, const std::vector<std::string>& drop);
   // A lost connection is replaced on the next call; the statement that saw it failed.
   pg::Connection& conn();

@@ -357,8 +357,8 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
   // made: they are no sign of life either.
   for (HistoryRequest& q : requests) std::erase_if(q.events, [](const Event& e) { return e.type == EventType::correction; });
   add_signs_of_life(requests);
-  add_late_reasons(requests);
   add_corrections(requests);
+  add_late_reasons(requests);
 }
 
 // For each request, every event at the latest instant of each kind in `wanted` before its `lo`.

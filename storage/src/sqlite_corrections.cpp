@@ -35,6 +35,7 @@ void SqliteEventStore::load_corrections(MachineState& m, TimeMs lo, TimeMs hi, s
 TimeMs SqliteEventStore::take_new_corrections(MachineState& m, std::vector<Event>& pending) {
   std::vector<Event> corrections = take_corrections(pending);
   TimeMs recompute = kTimeMax;
+  if (!corrections.empty()) m.has_corrections = true;
   for (Event& c : corrections) {
     if (m.base != kNoBase && names_settled_stop(m, c.at)) recompute = std::min(recompute, late_start(m, c.at));
     m.corrections.push_back(std::move(c));

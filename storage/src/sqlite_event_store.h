@@ -61,6 +61,9 @@ struct MachineState {
   // name); empty when the tail has no correction (then it is `history`).
   std::optional<MachineHistory> raw_history;
   std::vector<Event> corrections;  // those overlapping the tail (correction_ranges.h)
+  // Whether any correction of the machine is stored: its intervals' reasons then count even
+  // without a reason tree (a corrected piece joins a neighbour that reads the same).
+  bool has_corrections = false;
   std::string context_at_base;            // encoded product/counter context at base (contexts table)
   std::vector<Event> pending;             // inserted by the append in progress
   std::vector<std::int64_t> pending_src;  // their source ids (0: none)
@@ -84,6 +87,7 @@ inline MachineState header_of(const MachineState& m) {
   h.zero_hour = m.zero_hour;
   h.last_hour = m.last_hour;
   h.zero = m.zero;
+  h.has_corrections = m.has_corrections;
   h.header_only = true;
   return h;
 }

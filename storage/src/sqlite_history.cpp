@@ -77,7 +77,7 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
     next_start = start;
   }
   q().select_changes_desc.reset();
-  if (spec.reasons && !states.empty()) add_context_reasons(m, t, states);
+  if ((spec.reasons || m.has_corrections) && !states.empty()) add_context_reasons(m, t, states);
   out.insert(out.end(), std::make_move_iterator(states.rbegin()), std::make_move_iterator(states.rend()));
   const TimeMs hour = floor_hour(t);
   const std::string context = stored_context(m, hour);
@@ -178,8 +178,11 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
       events.push_back(heartbeat_at(m.path, e.ts));
   }
   if (nd > 0) events.push_back(heartbeat_at(m.path, sign != kTimeMin ? sign : sign_before(m, floor_hour(start), nd)));
-  if (spec.reasons) add_late_reasons(m, spec, to, events);
-  load_corrections(m, std::min(start, earliest_ts(events)), std::max(end, from + 1), events);
+  std::vector<Event> corrections;
+  load_corrections(m, std::min(start, earliest_ts(events)), std::max(end, from + 1), corrections);
+  // The reasons count with a reason tree, and where a corrected piece may join a neighbour.
+  if (spec.reasons || !corrections.empty()) add_late_reasons(m, spec, to, events);
+  std::move(corrections.begin(), corrections.end(), std::back_inserter(events));
   add_total_marker(m, events);
   return MachineHistory::build(spec, events);
 }

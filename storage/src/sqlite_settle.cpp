@@ -21,6 +21,9 @@ void SqliteEventStore::load_tail(MachineState& m, TimeMs from) {
   keep_signs_bare(m.events, m.ctx_count, m.spec->no_data_after_ms);
   m.corrections.clear();
   load_corrections(m, std::min(from, earliest_ts(m.events)), kTimeMax, m.corrections);
+  Statement any(db_, "SELECT EXISTS(SELECT 1 FROM correction_events WHERE machine_id=?1)");
+  any.bind(1, m.id);
+  m.has_corrections = any.step() && any.int_at(0) != 0;
 }
 
 // The tail's history, and without its corrections when it has any (raw_tail_history).
@@ -227,8 +230,9 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   }
   TimeMs recompute = std::min(corrected, total_counter_start(m, pending));
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
-  // With a reason tree a reason may change its stop's loss, and the stop may begin in settled hours.
-  if (m.spec->reasons)
+  // With a reason tree a reason may change its stop's loss, and the stop may begin in settled hours;
+  // with corrections whether a corrected piece joins it.
+  if (m.spec->reasons || m.has_corrections)
     for (const Event& e : pending)
       if (e.type == EventType::reason && names_settled_stop(m, e.at)) recompute = std::min(recompute, late_start(m, e.at));
   // A new sign of life splits the silence around it: the part before it stops being no data only
