@@ -83,7 +83,7 @@ class ServeCorrections : public ::testing::Test {
       events.push_back(e);
     }
     auto store = storage::open_sqlite_store((dir_ / "data" / "oee.sqlite").string(), plant.model, calendar);
-    ASSERT_EQ(store->append(events, at("2026-11-10T23:00:00Z")).inserted, events.size());
+    ASSERT_EQ(store->append(events, *parse_timestamp("2026-11-10T23:00:00Z")).inserted, events.size());
   }
   HttpReply call(const std::string& method, const std::string& target, const std::string& body, const std::string& token) {
     return HttpConnection(port_).request(method, target, body, "Authorization: Bearer " + token + "\r\n");
