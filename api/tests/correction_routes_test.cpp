@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <limits>
+
 #include "api_fixture.h"
 
 namespace oee::api {
@@ -40,7 +43,8 @@ TEST_F(ApiCorrections, ASupervisorsCorrectionsChangeTheKpisAndAreListedAndAudite
   EXPECT_EQ(field(r.body, "planned_production_time_s"), 373 * 60) << r.body;
   EXPECT_NEAR(field(r.body, "availability"), 1.0, 1e-12);
   EXPECT_EQ(field(r.body, "total_count"), 19271);
-  // 100 parts counted good at 11:00 were bad (found at the end of the shift), by the admin.
+  // 100 parts counted good at 11:00 were bad (found a minute later), by the admin.
+  now_ = now_.load() + 60'000;
   r = post(R"("kind":"rejects","at":"2026-11-10T11:00:00-06:00","reject":100,"why":"found at inspection")", kAdminToken);
   ASSERT_EQ(r.status, 201) << r.body;
   r = get(kShift);
