@@ -119,6 +119,7 @@ struct ServeOptions {
   std::uint64_t seed = 1;
   double speed = 1.0;
   int history_hours = 24, retention_days = 0, retention_interval_s = 3600, threads = 2, live_refresh_ms = 1000;
+  int alert_interval_ms = 5000;
   std::string tls_cert, tls_key, log_format = "text";
   int tls_reload_check_s = 5;
   server::MqttIngestConfig mqtt;
@@ -153,6 +154,8 @@ void add_server_options(CLI::App& app, ServeOptions& o) {
   app.add_option("--log-format", o.log_format, "text or json (one object per line)")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   app.add_option("--live-refresh-ms", o.live_refresh_ms, "how often the live state of machines other servers ingest into the "
                  "shared database is read from it")->check(CLI::Range(100, 3600000))->capture_default_str();
+  app.add_option("--alert-interval-ms", o.alert_interval_ms, "how often the plant file's alert rules are evaluated")
+      ->check(CLI::Range(100, 3600000))->capture_default_str();
   add_encryption_key_option(app, o.encryption, "the embedded store and auth.sqlite");
 }
 
@@ -403,7 +406,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   api::add_dashboard_routes(router);
   api::LiveFeed live(service);
   live.add_route(router, access);
-  // Alerts: evaluated every 5 s; each change to the WebSocket, the webhooks and the mail.
+  // Alerts: evaluated every --alert-interval-ms; each change to the WebSocket, the webhooks and the mail.
   const plant::AlertNotifications& notify = service.alert_notifications();
   server::AlertWebhooks webhooks(notify.webhooks, {});
   server::AlertEmail email(notify.emails);
@@ -416,7 +419,7 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
     email.send(c);
   });
   api::add_alert_routes(router, alerts, access);
-  server::PeriodicTask alert_ticks(5000, [&alerts] { alerts.evaluate(); }, [](const std::exception& e) {
+  server::PeriodicTask alert_ticks(o.alert_interval_ms, [&alerts] { alerts.evaluate(); }, [](const std::exception& e) {
     server::log_line("warn", "alert evaluation failed", {{"error", e.what()}});
   });
   o.http.metrics = &service.metrics();

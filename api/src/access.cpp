@@ -1,5 +1,6 @@
 #include "oee/api/access.h"
 
+#include "live_subprotocols.h"
 #include "oee/server/failure_response.h"
 
 namespace oee::api {
@@ -43,8 +44,13 @@ std::optional<HttpResponse> Access::refuse_websocket(const HttpRequest& r, auth:
 }
 
 std::optional<auth::Principal> Access::websocket_principal(const HttpRequest& r) const {
+  if (r.header("authorization")) return principal(r);
+  if (const auto protocols = r.header("sec-websocket-protocol")) {
+    if (const auto t = bearer_subprotocol(*protocols)) return accounts_.authenticate(*t);
+  }
+  // Deprecated: a token in the URL ends up in proxy and access logs (kept for older clients).
   const auto t = r.query_value("access_token");
-  return t && !r.header("authorization") ? accounts_.authenticate(*t) : principal(r);
+  return t ? accounts_.authenticate(*t) : std::nullopt;
 }
 
 std::optional<HttpResponse> Access::refuse_principal(const std::optional<auth::Principal>& p, auth::Role role,

@@ -1,5 +1,8 @@
-// GET /api/v1/alerts and POST /api/v1/alerts/acknowledge (docs/api.md, "Alerts").
+// GET /api/v1/alerts, POST /api/v1/alerts/acknowledge, GET /api/v1/alerts/rules and GET
+// /api/v1/edges (docs/api.md, "Alerts").
 #include <algorithm>
+
+#include <nlohmann/json.hpp>
 
 #include "body_json.h"
 #include "oee/api/routes.h"
@@ -24,6 +27,43 @@ HttpResponse list_alerts(server::AlertMonitor& monitor) {
   codec::JsonWriter json(out);
   json.begin_array();
   for (const Alert& a : monitor.alerts()) server::write_alert_json(json, a);
+  json.end_array();
+  return HttpResponse::json(std::move(out));
+}
+
+// The plant file's rules as configured (docs/configuration.md, "Alerts"): what each watches.
+HttpResponse list_rules(const server::AlertMonitor& monitor) {
+  std::string out;
+  codec::JsonWriter json(out);
+  json.begin_array();
+  for (const AlertRule& r : monitor.rules()) {
+    json.begin_object().string_field("name", r.name).string_field("kind", alert_kind_name(r.kind));
+    json.string_field(r.kind == AlertKind::edge_queue_growing ? "edge" : "node", r.node);
+    json.int_field("for_s", r.for_ms / 1000);
+    if (r.kind == AlertKind::oee_below_target) {
+      json.key("target");
+      if (r.target > 0) json.number(r.target); else json.null();  // null: the machine's own targets.oee
+      json.int_field("after_shift_start_s", std::int64_t{r.at_minute} * 60);
+    }
+    json.end_object();
+  }
+  json.end_array();
+  return HttpResponse::json(std::move(out));
+}
+
+// The newest status report of each edge (docs/mqtt.md) as it sent it, by edge id; one that is not a
+// JSON object (the ingest dead-letters it) is named with its problem.
+HttpResponse list_edges(const server::AlertMonitor& monitor) {
+  std::string out;
+  codec::JsonWriter json(out);
+  json.begin_array();
+  for (const auto& [edge, payload] : monitor.edge_statuses()) {
+    const auto status = nlohmann::json::parse(payload, nullptr, false);
+    json.begin_object().string_field("edge", edge).key("status");
+    if (!status.is_discarded() && status.is_object()) json.raw(status.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    else json.null().string_field("problem", "the last status report is not a JSON object");
+    json.end_object();
+  }
   json.end_array();
   return HttpResponse::json(std::move(out));
 }
@@ -53,6 +93,12 @@ HttpResponse acknowledge(server::AlertMonitor& monitor, const Access& access, co
 void add_alert_routes(server::Router& router, server::AlertMonitor& monitor, const Access& access) {
   router.add("GET", "/api/v1/alerts", access.require(Role::viewer, [&monitor](const HttpRequest&, const Principal&) {
     return list_alerts(monitor);
+  }));
+  router.add("GET", "/api/v1/alerts/rules", access.require(Role::viewer, [&monitor](const HttpRequest&, const Principal&) {
+    return list_rules(monitor);
+  }));
+  router.add("GET", "/api/v1/edges", access.require(Role::viewer, [&monitor](const HttpRequest&, const Principal&) {
+    return list_edges(monitor);
   }));
   router.add("POST", "/api/v1/alerts/acknowledge", access.require(Role::operator_, [&monitor, &access](const HttpRequest& r, const Principal& who) {
     return acknowledge(monitor, access, r, who);

@@ -12,6 +12,7 @@ void add_api_routes(server::Router& router, server::PlantService& service, const
   add_stop_routes(router, service, access, comments);
   add_run_routes(router, service, access);
   add_correction_routes(router, service, access);
+  add_reject_routes(router, service, access);
   add_pareto_count_routes(router, service, access);
   add_reason_routes(router, service, access);
   add_tag_routes(router, service, access);

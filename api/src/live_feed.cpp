@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "live_subprotocols.h"
 #include "query_params.h"
 #include "oee/codec/kpi_json.h"
 #include "oee/server/alert_json.h"
@@ -22,6 +23,25 @@ std::shared_ptr<const std::string> message(std::string_view type, const Write& w
   write(json);
   json.end_object();
   return std::make_shared<const std::string>(std::move(out));
+}
+
+// The array `key` ("nodes" or "kpis") of a subscribe message into `out`: at most `max` paths, each
+// a node of the plant; false with the reason in `error` otherwise.
+bool node_list(const nlohmann::json& j, const char* key, const PlantModel& plant, std::size_t max,
+               std::vector<std::string>& out, std::string& error) {
+  const auto list = j.find(key);
+  if (list == j.end() || !list->is_array() || list->size() > max) {
+    error = "'" + std::string(key) + "' must be an array of at most " + std::to_string(max) + " node paths";
+    return false;
+  }
+  for (const auto& n : *list) {
+    if (!n.is_string() || !plant.has_node(n.get<std::string>())) {
+      error = "'" + (n.is_string() ? n.get<std::string>().substr(0, 200) : n.dump().substr(0, 200)) + "' is not a node of the plant";
+      return false;
+    }
+    out.push_back(n.get<std::string>());
+  }
+  return true;
 }
 }  // namespace
 
@@ -92,7 +112,7 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
     {
       std::lock_guard lock(mutex_);
       id = next_id_++;
-      clients_[id] = Client{c, {}, who.token_id};
+      clients_[id] = Client{c, {}, {}, who.token_id};
     }
     // A token that ended since the check above (before this client could be found by it) is refused now.
     if (!access.websocket_principal(r)) {
@@ -101,6 +121,8 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
       out.refusal = HttpResponse::error(401, "unauthenticated", "the token ended");
       return out;
     }
+    if (const auto protocols = r.header("sec-websocket-protocol"); protocols && offers_subprotocol(*protocols, kLiveSubprotocol))
+      out.protocol = kLiveSubprotocol;
     out.handlers.on_message = [this, id](std::string_view text) { on_message(id, text); };
     out.handlers.on_close = [this, id] {
       std::lock_guard lock(mutex_);
@@ -125,30 +147,38 @@ void LiveFeed::on_message(std::uint64_t id, std::string_view text) {
   const auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("type") || j["type"] != "subscribe")
     return error("send {\"type\":\"subscribe\",\"nodes\":[PATH, …]} (\"\" is the whole plant)");
-  const auto nodes = j.find("nodes");
-  if (nodes == j.end() || !nodes->is_array() || nodes->size() > options_.subscriptions_max)
-    return error("'nodes' must be an array of at most " + std::to_string(options_.subscriptions_max) + " node paths");
-  std::vector<std::string> subscriptions;
-  for (const auto& n : *nodes) {
-    if (!n.is_string() || !service_.plant().has_node(n.get<std::string>()))
-      return error("'" + (n.is_string() ? n.get<std::string>().substr(0, 200) : n.dump().substr(0, 200)) + "' is not a node of the plant");
-    subscriptions.push_back(n.get<std::string>());
-  }
+  std::vector<std::string> subscriptions, kpis;
+  std::string text_error;
+  const auto list = [&](const char* key, std::vector<std::string>& out) {
+    return node_list(j, key, service_.plant(), options_.subscriptions_max, out, text_error);
+  };
+  if (!list("nodes", subscriptions)) return error(text_error);
+  // Optional: the nodes whose KPIs it wants, when not every node whose states it follows.
+  if (!j.contains("kpis")) kpis = subscriptions;
+  else if (!list("kpis", kpis)) return error(text_error);
+  bool same_nodes = false;
   {
     std::lock_guard lock(mutex_);
     auto it = clients_.find(id);
     if (it == clients_.end()) return;
+    same_nodes = it->second.subscribed && j.contains("kpis") && it->second.nodes == subscriptions;
     it->second.nodes = subscriptions;
+    it->second.kpis = kpis;
+    it->second.subscribed = true;
   }
   c->send(message("subscribed", [&](JsonWriter& json) {
     json.key("nodes").begin_array();
     for (const std::string& node : subscriptions) json.string(node);
+    json.end_array().key("kpis").begin_array();
+    for (const std::string& node : kpis) json.string(node);
     json.end_array();
   }));
-  // A snapshot: every covered machine's state, then the KPIs.
-  for (const MachineSpec* m : service_.plant().machines())
-    if (covers(subscriptions, m->path)) c->send(state_message(m->path), "state:" + m->path);
-  for (const std::string& node : subscriptions) c->send(kpi_message(node), "kpi:" + node);
+  // A snapshot: every covered machine's state (unless only its "kpis" changed: a dashboard
+  // scrolling through a thousand tiles), then the KPIs.
+  if (!same_nodes)
+    for (const MachineSpec* m : service_.plant().machines())
+      if (covers(subscriptions, m->path)) c->send(state_message(m->path), "state:" + m->path);
+  for (const std::string& node : kpis) c->send(kpi_message(node), "kpi:" + node);
 }
 
 std::shared_ptr<const std::string> LiveFeed::state_message(const std::string& machine) const {
@@ -251,7 +281,7 @@ void LiveFeed::publish_kpis() {
   {
     std::lock_guard lock(mutex_);
     for (auto& [id, c] : clients_)
-      for (const std::string& node : c.nodes) by_node[node].push_back(c.connection);
+      for (const std::string& node : c.kpis) by_node[node].push_back(c.connection);
   }
   for (auto& [node, connections] : by_node) {
     server::send_to_all(connections, kpi_message(node), "kpi:" + node);

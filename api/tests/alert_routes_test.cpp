@@ -18,7 +18,48 @@ class AlertApi : public Api {
   }
 };
 
+// A rule of each kind, for GET /api/v1/alerts/rules.
+class AlertRulesApi : public Api {
+ protected:
+  std::string plant_yaml() const override {
+    return std::string(kPlant) + "alerts:\n  rules:\n"
+           "    - {name: down5, kind: machine_down, node: s1/a1/l1/press, for_s: 300}\n"
+           "    - {name: line-oee, kind: oee_below_target, node: s1/a1/l1, target: 0.65, after_shift_start_s: 7200}\n"
+           "    - {name: backlog, kind: edge_queue_growing, edge: line1-edge, for_s: 600}\n";
+  }
+};
+
 }  // namespace
+
+TEST_F(AlertRulesApi, RulesAndEdgeStatusesAreListed) {
+  auto r = get("/api/v1/alerts/rules");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto rules = nlohmann::json::parse(r.body);
+  ASSERT_EQ(rules.size(), 3u) << r.body;
+  EXPECT_EQ(rules[0], nlohmann::json::parse(R"({"name":"down5","kind":"machine_down","node":"s1/a1/l1/press","for_s":300})"));
+  EXPECT_EQ(rules[1]["target"], 0.65);
+  EXPECT_EQ(rules[1]["after_shift_start_s"], 7200);
+  EXPECT_EQ(rules[2]["edge"], "line1-edge");
+  EXPECT_EQ(rules[2]["kind"], "edge_queue_growing");
+  EXPECT_EQ(get("/api/v1/edges").body, "[]");  // no edge has reported
+  {
+    std::lock_guard lock(edge_statuses_mutex_);
+    edge_statuses_["line1-edge"] = R"({"edge":"line1-edge","state":"online","ts":"2026-11-10T13:59:00Z","queue_depth":107})";
+    edge_statuses_["line2-edge"] = "{\"edge\":\"line2-edge\",\"queue";  // cut off
+  }
+  r = get("/api/v1/edges");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto edges = nlohmann::json::parse(r.body);
+  ASSERT_EQ(edges.size(), 2u) << r.body;
+  EXPECT_EQ(edges[0]["edge"], "line1-edge");
+  EXPECT_EQ(edges[0]["status"]["queue_depth"], 107);
+  EXPECT_EQ(edges[0]["status"]["state"], "online");
+  EXPECT_TRUE(edges[1]["status"].is_null());
+  EXPECT_NE(edges[1]["problem"].get<std::string>().find("not a JSON object"), std::string::npos);
+  const std::string display = accounts_->create_api_token("tv", auth::Role::display, "test").token;
+  EXPECT_EQ(request("GET", "/api/v1/edges", "", display).status, 403);
+  EXPECT_EQ(request("GET", "/api/v1/alerts/rules", "", display).status, 403);
+}
 
 TEST_F(AlertApi, FiringShowsInTheListAndOnTheWebSocketAndAnOperatorAcknowledgesIt) {
   testing::WebSocketClient ws(http_->port(), "/api/v1/live", "Authorization: Bearer " + viewer_token_ + "\r\n");

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "../../server/tests/http_client.h"
 #include "oee/api/live_feed.h"
@@ -66,6 +68,10 @@ class SwitchableStore : public storage::EventStore {
   std::int64_t add_stop_comment(const storage::StopComment& c) override { check(); return real_->add_stop_comment(c); }
   std::vector<storage::StopComment> stop_comments(std::string_view m, TimeMs f, TimeMs t) override { check(); return real_->stop_comments(m, f, t); }
   std::int64_t pseudonymise_comment_author(std::string_view n, std::string_view p) override { check(); return real_->pseudonymise_comment_author(n, p); }
+  bool fire_alert(const Alert& a) override { check(); return real_->fire_alert(a); }
+  std::optional<Alert> resolve_alert(std::string_view id, TimeMs at) override { check(); return real_->resolve_alert(id, at); }
+  std::optional<Alert> acknowledge_alert(std::string_view id, std::string_view u, TimeMs at) override { check(); return real_->acknowledge_alert(id, u, at); }
+  std::vector<Alert> alerts() override { check(); return real_->alerts(); }
   storage::RetentionResult apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
   std::string describe() const override { return real_->describe(); }
   bool reads_beside_writes() const override { return real_->reads_beside_writes(); }
@@ -110,7 +116,10 @@ class Api : public ::testing::Test {
     add_api_routes(router_, *service_, *access_, *comments_);
     live_ = std::make_unique<LiveFeed>(*service_, LiveFeedOptions{100, 256});
     live_->add_route(router_, *access_);
-    alerts_ = std::make_unique<server::AlertMonitor>(*service_);
+    alerts_ = std::make_unique<server::AlertMonitor>(*service_, [this] {
+      std::lock_guard lock(edge_statuses_mutex_);
+      return edge_statuses_;
+    });
     alerts_->add_listener([this](const AlertChange& c) { live_->publish_alert(c); });
     add_alert_routes(router_, *alerts_, *access_);
     live_->start();
@@ -173,6 +182,8 @@ class Api : public ::testing::Test {
   std::unique_ptr<Access> access_;
   std::unique_ptr<LiveFeed> live_;
   std::unique_ptr<server::AlertMonitor> alerts_;
+  std::mutex edge_statuses_mutex_;
+  std::map<std::string, std::string> edge_statuses_;  // what MQTT edges last reported, by edge id
   std::string viewer_token_, operator_token_;
   server::Router router_;
   std::unique_ptr<server::HttpServer> http_;

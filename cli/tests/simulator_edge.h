@@ -22,14 +22,19 @@ class SimulatorEdge {
  public:
   static constexpr const char* kId = "three-servers-edge";
 
-  SimulatorEdge(const std::filesystem::path& dir, const std::string& broker, TimeMs start_ms, int speed) : dir_(dir) {
+  // `until_ms` (optional): the simulated instant the stream ends at, so that it is finite.
+  SimulatorEdge(const std::filesystem::path& dir, const std::string& broker, TimeMs start_ms, int speed, TimeMs until_ms = 0)
+      : dir_(dir) {
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "edge.yaml") << "id: " << kId << "\ndata_dir: " << (dir / "data").string()
                                      << "\ndrain_timeout_ms: 10000\nmqtt:\n  brokers: [\"" << broker
                                      << "\"]\n  reconnect_min_ms: 200\n  reconnect_max_ms: 1000\n  status_interval_ms: 500\n"
                                      << "  resend_after_ms: 2000\nplant: " << OEE_DEMO_PLANT_FILE << "\nsources:\n"
-                                     << "  - {type: simulator, seed: 1, speed: " << speed << ", start: " << start_ms << "}\n";
+                                     << "  - {type: simulator, seed: 1, speed: " << speed << ", start: " << start_ms
+                                     << (until_ms > 0 ? ", until: " + std::to_string(until_ms) : std::string()) << "}\n";
   }
+  // Its stream reached `until_ms`: the queue takes no more.
+  bool ended() const { return log().find("reached its end") != std::string::npos; }
   void start() {
     process_ = std::make_unique<ChildProcess>(std::vector<std::string>{OEE_BINARY, "edge", "--config", (dir_ / "edge.yaml").string()},
                                               (dir_ / "edge.log").string());

@@ -86,8 +86,9 @@ class TagParser {
     TagConfig tag;
     tag.line = line_;
     const std::initializer_list<const char*> modbus_keys = {"register", "format", "byte_order", "word_order", "scale",
-                                                            "machine", "signal", "rollover"};
-    const std::initializer_list<const char*> opcua_keys = {"node", "scale", "machine", "signal", "rollover", "preset"};
+                                                            "machine", "signal", "rollover", "product", "quantity"};
+    const std::initializer_list<const char*> opcua_keys = {"node",     "scale",   "machine", "signal",
+                                                           "rollover", "preset",  "product", "quantity"};
     const auto& allowed = type == SourceType::modbus ? modbus_keys : opcua_keys;
     for (const auto& [key, field] : f_) {
       bool ok = false;
@@ -101,6 +102,7 @@ class TagParser {
     tag.machine = require("machine");
     if (get("preset")) return parse_preset(tag);
     parse_signal(tag);
+    parse_run_defaults(tag);
     if (get("rollover")) {
       if (tag.signal != SignalKind::counter) fail("rollover", "only for counter signals");
       tag.rollover = integer("rollover", 1, INT64_MAX);
@@ -136,7 +138,7 @@ class TagParser {
   TagConfig parse_preset(TagConfig& tag) const {
     tag.preset = require("preset");
     if (tag.preset != "packml") fail("preset", "unknown preset '" + tag.preset + "' (packml)");
-    for (const char* key : {"signal", "scale", "rollover"})
+    for (const char* key : {"signal", "scale", "rollover", "product", "quantity"})
       if (get(key)) fail(key, "not with a preset (it sets the signals of its PackTags)");
     tag.node = require("node");
     return tag;
@@ -156,12 +158,21 @@ class TagParser {
       tag.signal = SignalKind::count;
     } else if (kind == "reason" && colon == std::string::npos) {
       tag.signal = SignalKind::reason;
+    } else if ((kind == "run" || kind == "run_quantity") && colon == std::string::npos) {
+      tag.signal = kind == "run" ? SignalKind::run : SignalKind::run_quantity;
     } else if (kind == "sample") {
       tag.signal = SignalKind::sample;
     } else {
-      fail("signal", "unknown signal '" + s + "' (state, counter:total|good|reject, count:good|reject, product, reason, sample[:name])");
+      fail("signal", "unknown signal '" + s + "' (state, counter:total|good|reject, count:good|reject, product, reason, run, run_quantity, sample[:name])");
     }
     tag.signal_name = name;
+  }
+  // A run tag's fixed product and planned quantity (for a machine without such tags).
+  void parse_run_defaults(TagConfig& tag) const {
+    for (const char* key : {"product", "quantity"})
+      if (get(key) && tag.signal != SignalKind::run) fail(key, "only for run tags (the product and quantity of its runs)");
+    if (const std::string* p = get("product")) tag.run_product = *p;
+    if (get("quantity")) tag.run_quantity = integer("quantity", 1, std::int64_t{1} << 40);
   }
   void parse_register(TagConfig& tag) const {
     const std::string& s = require("register");
@@ -277,6 +288,32 @@ void parse_opcua_security(const Reader& r, const YAML::Node& n, const std::strin
   }
 }
 
+// A machine's run tag needs its product and quantity from a tag of the same source or its own keys;
+// a run_quantity tag needs the run tag it belongs to.
+void check_run_tags(const std::vector<TagConfig>& tags, const std::string& what, const std::string& file) {
+  std::map<std::string, const TagConfig*, std::less<>> run_of;
+  std::set<std::string, std::less<>> with_product, with_quantity;
+  for (const TagConfig& t : tags) {
+    if (t.signal == SignalKind::product) with_product.insert(t.machine);
+    if (t.signal == SignalKind::run_quantity) with_quantity.insert(t.machine);
+    if (t.signal != SignalKind::run) continue;
+    if (const auto [it, fresh] = run_of.emplace(t.machine, &t); !fresh)
+      throw EdgeConfigError(file, t.line, what + ": a second run tag for " + t.machine + " (the first at line " +
+                                              std::to_string(it->second->line) + ")");
+  }
+  for (const TagConfig& t : tags)
+    if (t.signal == SignalKind::run_quantity && !run_of.count(t.machine))
+      throw EdgeConfigError(file, t.line, what + ": run_quantity for " + t.machine + " without a run tag in this source");
+  for (const auto& [machine, t] : run_of) {
+    if (!with_product.count(machine) && t->run_product.empty())
+      throw EdgeConfigError(file, t->line, what + ": the run tag of " + machine +
+                                               " needs a 'product' (the machine has no product tag in this source)");
+    if (!with_quantity.count(machine) && t->run_quantity == 0)
+      throw EdgeConfigError(file, t->line, what + ": the run tag of " + machine +
+                                               " needs a 'quantity' (the machine has no run_quantity tag in this source)");
+  }
+}
+
 SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::string& what, const std::string& file,
                           const std::string& base_dir) {
   r.expect_map(n, what);
@@ -286,7 +323,7 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
   const std::string type = r.string(n["type"], what + ".type");
   if (type == "simulator") {
     s.type = SourceType::simulator;
-    r.only_keys(n, what, {"type", "seed", "speed", "start", "skip"});
+    r.only_keys(n, what, {"type", "seed", "speed", "start", "skip", "until"});
     if (n["seed"]) s.seed = static_cast<std::uint64_t>(r.integer(n["seed"], what + ".seed", 0, INT64_MAX));
     if (n["speed"]) {
       s.speed = r.number(n["speed"], what + ".speed");
@@ -296,6 +333,11 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
     if (n["skip"]) {  // only a fixed start makes the same stream again, so that skipping means something
       if (!s.start_ms) r.fail(n["skip"], what + ".skip: needs a fixed 'start'");
       s.skip = static_cast<std::uint64_t>(r.integer(n["skip"], what + ".skip", 0, INT64_MAX));
+    }
+    if (n["until"]) {  // a fixed stretch of simulated time: a demo or a test that must end
+      if (!s.start_ms) r.fail(n["until"], what + ".until: needs a fixed 'start'");
+      s.until_ms = r.integer(n["until"], what + ".until (epoch ms)", 0, INT64_MAX / 4);
+      if (*s.until_ms <= *s.start_ms) r.fail(n["until"], what + ".until: must be after 'start'");
     }
   } else if (type == "modbus") {
     s.type = SourceType::modbus;
@@ -336,6 +378,7 @@ SourceConfig parse_source(const Reader& r, const YAML::Node& n, const std::strin
     }
     if (n["tags_csv"]) parse_tags_csv(resolve_path(base_dir, r.string(n["tags_csv"], what + ".tags_csv")), s.type, s.tags);
     if (s.tags.empty()) r.fail(n, what + ": no tags (give 'tags' or 'tags_csv')");
+    check_run_tags(s.tags, what, file);
   }
   return s;
 }
@@ -472,7 +515,17 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   if (!sources || !sources.IsSequence() || sources.size() == 0) r.fail(root, "sources: expected a non-empty list");
   for (std::size_t i = 0; i < sources.size(); ++i)
     c.sources.push_back(parse_source(r, sources[i], "sources[" + std::to_string(i) + "]", file, base_dir));
-  for (SourceConfig& s : c.sources) s.heartbeat_ms = static_cast<DurationMs>(c.heartbeat_s) * 1000;
+  for (std::size_t i = 0; i < c.sources.size(); ++i) {
+    SourceConfig& s = c.sources[i];
+    s.heartbeat_ms = static_cast<DurationMs>(c.heartbeat_s) * 1000;
+    for (const TagConfig& t : s.tags)
+      if (t.signal == SignalKind::run) s.run_state_file = c.data_dir + "/runs-" + std::to_string(i);
+  }
+  if (c.mqtt.format == MqttFormat::sparkplug)  // its metrics carry no run events (docs/sparkplug.md)
+    for (const SourceConfig& s : c.sources)
+      for (const TagConfig& t : s.tags)
+        if (t.signal == SignalKind::run || t.signal == SignalKind::run_quantity)
+          throw EdgeConfigError(file, t.line, "signal run: not with mqtt.format sparkplug (Sparkplug metrics carry no runs)");
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "oee/edge/event_source.h"
 #include "heartbeat.h"
 #include "source_thread.h"
+#include "oee/edge/run_signal.h"
 #include "oee/edge/tag_mapper.h"
 
 namespace oee::edge {
@@ -76,7 +77,7 @@ int width(const TagConfig& t) {
 class ModbusSource final : public EventSource {
  public:
   ModbusSource(const SourceConfig& config, const PlantModel& plant, EventSink sink)
-      : config_(config), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
+      : config_(config), sink_(std::move(sink)), runs_(config.run_state_file), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
     // Blocks: per area, addresses sorted, merged while the span stays within one request.
     std::vector<const TagConfig*> sorted;
     for (const auto& t : config_.tags) sorted.push_back(&t);
@@ -95,7 +96,10 @@ class ModbusSource final : public EventSource {
       const MachineSpec* m = plant.find_machine(t->machine);
       if (m == nullptr) throw std::invalid_argument("modbus tag: unknown machine '" + t->machine + "'");
       tags_.push_back(PolledTag{TagMapper(*t, *m), blocks_.size() - 1, t->address - b.start});
+      runs_.add(*t);
     }
+    for (auto& t : tags_) t.mapper.attach_run(runs_.for_tag(t.mapper.tag()));
+    runs_.load();
   }
   ~ModbusSource() override { stop(); }
 
@@ -166,8 +170,10 @@ class ModbusSource final : public EventSource {
             if (t.mapper.on_number(decode_registers(t.mapper.tag(), &b.values[static_cast<std::size_t>(t.offset)]), ts, e))
               events.push_back(std::move(e));
           }
+          runs_.take_events(events);  // after the whole poll: a start carries the product and quantity read with it
           heartbeats_.after_read(ts, events);  // every block read: each machine of the tags is alive
           if (!events.empty()) sink_(events);
+          runs_.after_sink();
         }
       }
       while (thread_.running() && std::chrono::steady_clock::now() < next_poll)
@@ -184,6 +190,7 @@ class ModbusSource final : public EventSource {
   EventSink sink_;
   std::vector<Block> blocks_;
   std::vector<PolledTag> tags_;
+  RunSignals runs_;
   Heartbeats heartbeats_;
   SourceThread thread_;
 };

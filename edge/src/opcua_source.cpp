@@ -12,6 +12,7 @@
 
 #include "oee/edge/event_source.h"
 #include "oee/edge/packml_preset.h"
+#include "oee/edge/run_signal.h"
 #include "oee/edge/tag_mapper.h"
 #include "oee/opcua/browse_paths.h"
 #include "oee/opcua/client.h"
@@ -54,7 +55,8 @@ Reading reading_of(const opcua::Variant& v) {
 class OpcUaSource final : public EventSource {
  public:
   OpcUaSource(const SourceConfig& config, const PlantModel& plant, EventSink sink)
-      : config_(config), plant_(plant), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)) {
+      : config_(config), plant_(plant), sink_(std::move(sink)), heartbeats_(config.heartbeat_ms, tag_machines(config)),
+        runs_(config.run_state_file) {
     for (const auto& t : config_.tags) {
       const auto node = opcua::NodeId::parse(t.node);
       if (!node) throw std::invalid_argument("tag line " + std::to_string(t.line) + ": '" + t.node + "' is not an OPC UA node id (ns=1;s=Name)");
@@ -101,6 +103,7 @@ class OpcUaSource final : public EventSource {
     bool good = false;
     for (const auto& c : changes)
       if (c.value != nullptr) good = map_change(c.client_handle, *c.value, events) || good;
+    runs_.take_events(events);  // after the whole publish: a start carries the product and quantity read with it
     // A good value is a successful read. A subscription reports changes only: a connected machine
     // whose values hold still sends none (docs/edge.md).
     if (good)
@@ -108,6 +111,7 @@ class OpcUaSource final : public EventSource {
                                  std::chrono::system_clock::now().time_since_epoch()).count(),
                              events);
     if (!events.empty()) sink_(events);
+    runs_.after_sink();
   }
 
   // Under mutex_. Whether the value was a good reading of a known tag.
@@ -158,7 +162,10 @@ class OpcUaSource final : public EventSource {
     for (const auto& t : tags_) {
       nodes_.push_back(*opcua::NodeId::parse(t.node));
       mappers_.emplace_back(t, *plant_.find_machine(t.machine));
+      runs_.add(t);
     }
+    for (auto& m : mappers_) m.attach_run(runs_.for_tag(m.tag()));
+    runs_.load();
   }
 
   void run() {
@@ -201,8 +208,10 @@ class OpcUaSource final : public EventSource {
           handles_ready_ = true;
           std::vector<Event> events;
           for (const auto& [handle, value] : early_) map_change(handle, value, events);
+          runs_.take_events(events);
           early_.clear();
           if (!events.empty()) sink_(events);
+          runs_.after_sink();
         }
         for (std::size_t i = 0; i < results.size(); ++i)
           if (results[i].status.is_bad())
@@ -230,6 +239,7 @@ class OpcUaSource final : public EventSource {
   std::mutex mutex_;
   Heartbeats heartbeats_;  // under mutex_
   std::vector<TagMapper> mappers_;  // per tag, in config order
+  RunSignals runs_;  // under mutex_; the mappers point into it
   std::unordered_map<std::uint32_t, std::size_t> tag_of_handle_;  // monitored item client handle -> tag
   bool handles_ready_ = false;
   std::vector<std::pair<std::uint32_t, opcua::DataValue>> early_;

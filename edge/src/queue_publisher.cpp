@@ -57,7 +57,7 @@ std::string status_topic(std::string_view edge_id) { return "oee/v1/_edge/" + st
 std::string events_topic(std::string_view machine_path) { return "oee/v1/" + std::string(machine_path) + "/events"; }
 
 QueuePublisher::QueuePublisher(DurableQueue& queue, PublisherOptions options)
-    : queue_(queue), options_(std::move(options)) {}
+    : queue_(queue), options_(std::move(options)), resend_wait_ms_(options_.resend_after_ms) {}
 
 QueuePublisher::~QueuePublisher() { stop(); }
 
@@ -74,7 +74,9 @@ void QueuePublisher::stop() {
 
 PublisherStats QueuePublisher::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  PublisherStats s = stats_;
+  s.resend_wait_ms = resend_wait_ms_;
+  return s;
 }
 
 void QueuePublisher::reset_for_generation(std::uint64_t generation) {
@@ -158,26 +160,36 @@ void QueuePublisher::on_commit_report(std::string_view payload) {
 
 void QueuePublisher::take_commit_end_locked(std::uint64_t end) {
   if (options_.commit_ack) queue_.ack_until(end);
+  const std::int64_t now = steady_ms();
   if (end >= broker_acked_end_) {
     missing_from_ = UINT64_MAX;
+    resend_wait_ms_ = options_.resend_after_ms;  // caught up
     return;
   }
+  relax_resend_wait_locked(now);
   // The broker acknowledged `end` and the server does not have it: in flight, or lost. A server
   // that keeps committing moves `end` on; one that stays at the same record this long lost it.
-  const std::int64_t now = steady_ms();
   if (missing_from_ != end) {
     missing_from_ = end;
     missing_since_ms_ = now;
     return;
   }
-  if (now - missing_since_ms_ < options_.resend_after_ms) return;
+  if (now - missing_since_ms_ < resend_wait_ms_) return;
   resend_requested_ = true;
   missing_since_ms_ = now;
-  std::fprintf(stderr, "edge %s: the server misses seq %llu, which the broker acknowledged %d ms ago or more: sending again from seq %llu\n",
-               options_.edge_id.c_str(), static_cast<unsigned long long>(end), options_.resend_after_ms,
+  std::fprintf(stderr, "edge %s: the server misses seq %llu, which the broker acknowledged %lld ms ago or more: sending again from seq %llu\n",
+               options_.edge_id.c_str(), static_cast<unsigned long long>(end), static_cast<long long>(resend_wait_ms_),
                static_cast<unsigned long long>(end));
   ++stats_.resends;
   stats_.resent_from_seq = end;
+  last_resend_ms_ = now;
+  resend_wait_ms_ = std::min<std::int64_t>(resend_wait_ms_ * 2, std::int64_t{options_.resend_after_ms} * kMaxResendBackoff);
+}
+
+void QueuePublisher::relax_resend_wait_locked(std::int64_t now) {
+  if (resend_wait_ms_ <= options_.resend_after_ms || now - last_resend_ms_ < 4 * resend_wait_ms_) return;
+  resend_wait_ms_ = std::max<std::int64_t>(options_.resend_after_ms, resend_wait_ms_ / 2);
+  last_resend_ms_ = now;
 }
 
 void QueuePublisher::build_json(std::string_view machine, std::span<const QueueRecord* const> records,
@@ -275,6 +287,7 @@ std::string QueuePublisher::status_json(std::string_view state) const {
   // Acknowledged by the broker, not yet reported committed by the server.
   j += ",\"awaiting_commit\":" + std::to_string(broker_acked_end_ > s.first_unacked ? broker_acked_end_ - s.first_unacked : 0);
   j += ",\"resends\":" + std::to_string(stats_.resends);
+  j += ",\"resend_wait_ms\":" + std::to_string(resend_wait_ms_);
   if (!s.io_error.empty()) {  // the queue stopped accepting after a disk error (docs/edge.md)
     j += ",\"io_error\":";
     codec::append_json_string(j, s.io_error);

@@ -41,10 +41,18 @@ class SimulatorSource final : public EventSource {
     skip_sent(sim, events);
     const TimeMs wall_start = wall_ms();
     const TimeMs sim_start = sim.position();
+    const TimeMs until = config_.until_ms.value_or(kTimeMax);
+    bool ended = false;
     while (thread_.running()) {
       const auto elapsed = static_cast<double>(wall_ms() - wall_start);
-      sim.advance_to(sim_start + static_cast<TimeMs>(elapsed * config_.speed), events);
-      send(events);
+      if (!ended) {
+        sim.advance_to(std::min(until, sim_start + static_cast<TimeMs>(elapsed * config_.speed)), events);
+        send(events);
+        ended = sim.position() >= until;
+        if (ended)
+          std::fprintf(stderr, "simulator seed %llu: reached its end at simulated %s (until)\n",
+                       static_cast<unsigned long long>(config_.seed), format_rfc3339(until).c_str());
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -55,8 +63,9 @@ class SimulatorSource final : public EventSource {
   void skip_sent(simulator::PlantSimulator& sim, std::vector<Event>& events) {
     if (resume_after_ == 0) return;
     std::uint64_t made = 0;
-    while (made < resume_after_ && thread_.running()) {
-      sim.advance_to(sim.position() + kMsPerMinute, events);
+    const TimeMs until = config_.until_ms.value_or(kTimeMax);
+    while (made < resume_after_ && thread_.running() && sim.position() < until) {
+      sim.advance_to(std::min(until, sim.position() + kMsPerMinute), events);
       const std::uint64_t dropped = std::min<std::uint64_t>(events.size(), resume_after_ - made);
       made += events.size();
       events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(dropped));

@@ -37,6 +37,8 @@ std::pair<std::string, DataType> sparkplug_tag_metric(const TagConfig& tag) {
     case SignalKind::product: return {"product", DataType::String};
     case SignalKind::sample: return {sample_metric_name(tag.signal_name), DataType::Double};
     case SignalKind::reason: return {"reason", DataType::String};
+    case SignalKind::run: return {"run", DataType::String};  // refused with sparkplug (edge_config.cpp)
+    case SignalKind::run_quantity: return {"run_quantity", DataType::UInt64};
   }
   return {"state", DataType::String};
 }
@@ -78,7 +80,7 @@ void append_sparkplug_metrics(const Event& e, bool historical, sparkplug::pb::Pa
     case EventType::heartbeat:
       break;  // Sparkplug's liveness is the session itself (NDEATH), not a metric
     case EventType::run:
-      break;  // an edge sends no runs (they come from the ERP or an operator)
+      break;  // a run tag is refused with format sparkplug (edge_config.cpp): none reach here
     case EventType::correction:
       break;  // nor corrections (a supervisor's, through the API)
   }

@@ -32,6 +32,11 @@ bool TagMapper::emit_text(std::string text, TimeMs ts, Event& out) {
   if (has_last_ && text == last_text_) return false;
   has_last_ = true;
   last_text_ = text;
+  if (tag_->signal == SignalKind::run) {
+    if (run_ != nullptr) run_->on_order(std::move(text), ts);
+    return false;
+  }
+  if (tag_->signal == SignalKind::product && run_ != nullptr) run_->on_product(text);
   out = base_event(*tag_, ts);
   if (tag_->signal == SignalKind::reason) {
     // 0 or nothing is "no reason" (PackML StopReason.ID 0): it names no stop.
@@ -57,8 +62,14 @@ bool TagMapper::on_number(double raw, TimeMs ts, Event& out) {
     case SignalKind::state:
     case SignalKind::product:
     case SignalKind::reason:
+    case SignalKind::run:
       last_ = v;
       return emit_text(format_raw_value(v), ts, out);
+    case SignalKind::run_quantity:
+      last_ = v;
+      has_last_ = true;
+      if (run_ != nullptr) run_->on_quantity(std::llround(v));
+      return false;
     case SignalKind::counter: {
       const bool changed = !has_last_ || v != last_;
       last_ = v;
@@ -100,7 +111,8 @@ bool TagMapper::on_number(double raw, TimeMs ts, Event& out) {
 }
 
 bool TagMapper::on_text(std::string_view text, TimeMs ts, Event& out) {
-  if (tag_->signal == SignalKind::state || tag_->signal == SignalKind::product || tag_->signal == SignalKind::reason)
+  if (tag_->signal == SignalKind::state || tag_->signal == SignalKind::product || tag_->signal == SignalKind::reason ||
+      tag_->signal == SignalKind::run)
     return emit_text(std::string(text), ts, out);
   double v = 0;
   const auto r = std::from_chars(text.data(), text.data() + text.size(), v);

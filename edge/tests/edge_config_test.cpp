@@ -189,6 +189,16 @@ TEST(EdgeConfig, SimulatorSkipNeedsAFixedStart) {
   EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, skip: -1}")).find("sources[0].skip"), std::string::npos);
 }
 
+TEST(EdgeConfig, SimulatorUntilNeedsAFixedStartBeforeIt) {
+  const auto c = parse_edge_config(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 1000, until: 5000}"), "edge.yaml", "/etc/oee");
+  EXPECT_EQ(c.sources[0].until_ms, std::optional<std::int64_t>(5000));
+  EXPECT_FALSE(parse_edge_config(kValid, "edge.yaml", "/etc/oee").sources[0].until_ms.has_value());
+  EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, until: 5000}")).find("edge.yaml:7: sources[0].until: needs a fixed 'start'"),
+            std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "speed: 1.0}", "speed: 1.0, start: 5000, until: 5000}")).find("sources[0].until: must be after 'start'"),
+            std::string::npos);
+}
+
 TEST(EdgeConfig, QueueEncryptionKeyFromAPrivateFileOrTheEnvironment) {
   const auto dir = std::filesystem::temp_directory_path() / ("oee-edge-key-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
@@ -281,4 +291,39 @@ TEST(EdgeConfig, OpcUaSecurityKeysAreCheckedWithFileAndLine) {
                                           "edge.yaml", base);
   EXPECT_EQ(with_pki.sources[2].pki_dir, base + "/pki");
   std::filesystem::remove_all(base);
+}
+
+TEST(EdgeConfig, RunTagsTakeTheirProductAndQuantityFromTagsOrTheirOwnKeys) {
+  const std::string coil = R"(      - {register: coil:3, machine: s1/a1/l1/filler, signal: "count:reject"})";
+  const std::string order = R"(      - {register: holding:20, format: uint32, machine: s1/a1/l1/filler, signal: run})";
+  const std::string qty = R"(      - {register: holding:22, format: uint32, machine: s1/a1/l1/filler, signal: run_quantity})";
+  const std::string product = R"(      - {register: holding:24, machine: s1/a1/l1/filler, signal: product})";
+  auto with = [&](const std::string& tags) { return replace(kValid, coil, coil + "\n" + tags); };
+  // Order, quantity and product tags: no fixed values needed.
+  const auto c = parse_edge_config(with(order + "\n" + qty + "\n" + product), "edge.yaml", "/etc/oee");
+  EXPECT_EQ(c.sources[1].tags.at(4).signal, oee::edge::SignalKind::run);
+  EXPECT_EQ(c.sources[1].tags.at(5).signal, oee::edge::SignalKind::run_quantity);
+  EXPECT_EQ(c.sources[1].run_state_file, "/var/lib/oee/edge/runs-1");  // the open orders outlive a restart
+  EXPECT_EQ(c.sources[2].run_state_file, "");  // no run tag
+  // The order tag alone, with the fixed product and quantity of its runs.
+  const auto fixed = parse_edge_config(with(replace(order, "signal: run}", "signal: run, product: cap, quantity: 500}")),
+                                       "edge.yaml", "/etc/oee");
+  EXPECT_EQ(fixed.sources[1].tags.at(4).run_product, "cap");
+  EXPECT_EQ(fixed.sources[1].tags.at(4).run_quantity, 500);
+  // Errors name the line: a run tag without a product or a quantity, a quantity without a run, two runs.
+  EXPECT_EQ(error_of(with(order + "\n" + qty)),
+            "edge.yaml:17: sources[1]: the run tag of s1/a1/l1/filler needs a 'product' (the machine has no product tag in this source)");
+  EXPECT_EQ(error_of(with(order + "\n" + product)),
+            "edge.yaml:17: sources[1]: the run tag of s1/a1/l1/filler needs a 'quantity' (the machine has no run_quantity tag in this source)");
+  EXPECT_EQ(error_of(with(qty)), "edge.yaml:17: sources[1]: run_quantity for s1/a1/l1/filler without a run tag in this source");
+  EXPECT_EQ(error_of(with(order + "\n" + qty + "\n" + product + "\n" + replace(order, "holding:20", "holding:30"))),
+            "edge.yaml:20: sources[1]: a second run tag for s1/a1/l1/filler (the first at line 17)");
+  EXPECT_EQ(error_of(with(replace(order, "signal: run}", "signal: run, product: cap, quantity: 0}"))),
+            "edge.yaml:17: sources[1].tags[4].quantity: 0 is out of range [1, 1099511627776]");
+  EXPECT_EQ(error_of(with(replace(product, "signal: product}", "signal: product, quantity: 5}"))),
+            "edge.yaml:17: sources[1].tags[4].quantity: only for run tags (the product and quantity of its runs)");
+  // Sparkplug metrics carry no runs: refused rather than dropped.
+  EXPECT_EQ(error_of(replace(with(order + "\n" + qty + "\n" + product), "password: pw}",
+                             "password: pw, format: sparkplug, sparkplug: {group: g, node: n}}")),
+            "edge.yaml:17: signal run: not with mqtt.format sparkplug (Sparkplug metrics carry no runs)");
 }

@@ -7,6 +7,7 @@
 // the same and the suite stays within a few minutes. Reconnect backoff is 200 ms .. 1 s here.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <modbus/modbus.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "../../storage/tests/postgres_test_cluster.h"
 #include "mosquitto_process.h"
 #include "nats_cluster.h"
+#include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
 #include "oee/core/time.h"
 #include "oee/edge/durable_queue.h"
@@ -712,6 +714,50 @@ TEST(ServerIngest, EdgeAndServerFailOverToTheSecondBroker) {
   ASSERT_EQ(server.stop(), 0);
 }
 
+// The waits the edge's resend lines give ("... acknowledged N ms ago or more ..."), in order.
+std::vector<long> resend_waits_ms(const std::string& log) {
+  std::vector<long> waits;
+  const std::string mark = "which the broker acknowledged ";
+  for (std::size_t p = 0; (p = log.find(mark, p)) != std::string::npos; p += mark.size())
+    waits.push_back(std::stol(log.substr(p + mark.size())));
+  return waits;
+}
+
+// A server that only lags (it reports nothing committed while the broker acknowledges on): each
+// resend doubles the wait before the next, up to 8 x resend_after_ms, where a fixed wait would
+// resend the whole backlog every 300 ms into a server already behind. Once a report shows the
+// server caught up, the wait is resend_after_ms again. The reports come from the test itself.
+TEST(EdgeResend, AServerThatOnlyLagsGetsResendsEverLessOftenAndTheWaitIsWholeOnceCaughtUp) {
+  MosquittoProcess broker;
+  broker.start();
+  Edge edge({broker.url()}, kSimulator, 1ull << 30, "  resend_after_ms: 300\n");
+  edge.start();
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(edge.queue_dir() + "/incarnation"); }, 10s)) << edge.log();
+  std::ifstream in(edge.queue_dir() + "/incarnation");
+  std::string inc;
+  std::getline(in, inc);
+  oee::transport::MqttOptions o;
+  o.brokers = {broker.url()};
+  o.client_id = "lagging-server";
+  oee::transport::MqttClient reports(o, {});
+  reports.start();
+  ASSERT_TRUE(eventually([&] { return reports.connected(); }, 5s));
+  const std::string topic = oee::codec::commit_report_topic(kEdgeId);
+  auto report = [&](std::int64_t seq_max) {
+    const auto r = oee::codec::make_commit_report(kEdgeId, inc, seq_max < 0 ? -1 : 0, seq_max, {});
+    return reports.publish(topic, oee::codec::commit_report_json(r));
+  };
+  // Nothing committed, every 100 ms, until five resends: 300, 600, 1200, 2400, 2400 ms.
+  ASSERT_TRUE(eventually([&] { return resend_waits_ms(edge.log()).size() >= 5 || !report(-1); }, 30s)) << edge.log();
+  const std::vector<long> expected = {300, 600, 1200, 2400, 2400};
+  const std::vector<long> waits = resend_waits_ms(edge.log());
+  EXPECT_EQ(std::vector<long>(waits.begin(), waits.begin() + 5), expected) << edge.log();
+  // Caught up (everything committed), then lagging again: the next resend waits 300 ms.
+  ASSERT_TRUE(report(std::int64_t{1} << 40));
+  ASSERT_TRUE(eventually([&] { return resend_waits_ms(edge.log()).size() >= 6 || !report(-1); }, 30s)) << edge.log();
+  EXPECT_EQ(resend_waits_ms(edge.log())[5], 300) << edge.log();
+}
+
 // TLS on both legs: the edge (libmosquitto) and the server (its acknowledging subscriber) reach a
 // Mosquitto TLS listener by host name with a CA the test made; the plain listener is not used.
 // The issue's broker restart: the broker SIGKILLed and started again empty (its persistence file
@@ -930,6 +976,118 @@ TEST(ServerIngest, ModbusSampleTagsReachTheTagHistory) {
   EXPECT_GE(running["samples"].get<int>(), 2);
   EXPECT_TRUE(history("sample.nosuchtag").empty());  // a name with no samples: no bucket
   EXPECT_TRUE(http_get_json(server.port(), "/api/v1/tags?machine=" + machine + "&tag=sample." + window).contains("error"));
+  ASSERT_EQ(server.stop(), 0);
+}
+
+// ---- Issue 16's runs from the edge: the PLC's order id register drives the runs. ----
+
+namespace {
+
+// Writes holding registers of the pymodbus device, as the PLC program would (libmodbus).
+void write_holding(int port, int address, const std::vector<std::uint16_t>& values) {
+  modbus_t* ctx = modbus_new_tcp("127.0.0.1", port);
+  ASSERT_NE(ctx, nullptr);
+  ASSERT_EQ(modbus_connect(ctx), 0) << modbus_strerror(errno);
+  const int written = modbus_write_registers(ctx, address, static_cast<int>(values.size()), values.data());
+  modbus_close(ctx);
+  modbus_free(ctx);
+  ASSERT_EQ(written, static_cast<int>(values.size())) << modbus_strerror(errno);
+}
+
+// The order registers: order id (uint32, holding 8..9), planned quantity (10), product (11).
+void write_order(int port, std::uint32_t order, std::uint16_t quantity, std::uint16_t product) {
+  write_holding(port, 8, {static_cast<std::uint16_t>(order >> 16), static_cast<std::uint16_t>(order & 0xFFFF), quantity, product});
+}
+
+// The run named `run` in a GET /api/v1/runs answer (an empty object when absent).
+nlohmann::json run_named(const nlohmann::json& runs, const std::string& run) {
+  if (runs.is_object() && runs.contains("runs") && runs["runs"].is_array())
+    for (const auto& r : runs["runs"])
+      if (r.value("run", "") == run) return r;
+  return nlohmann::json::object();
+}
+
+oee::TimeMs instant_ms(const nlohmann::json& v) { return oee::parse_timestamp(v.get<std::string>()).value(); }
+
+}  // namespace
+
+// The edge reads the order id, quantity and product registers with the state and the counter; the
+// test changes the order as the PLC program would (4711, then 4712, then none while the edge is
+// stopped). /api/v1/runs lists
+// the runs the register drove, with the product and quantity written with each order, one ending
+// where the next starts, and each run's KPIs by run are the machine's KPIs over that run's span.
+TEST(ServerIngest, ModbusOrderRegisterDrivesTheRunsAndTheirKpis) {
+  if (!serve_has_mqtt()) GTEST_SKIP() << "oee serve has no --mqtt in this build";
+  MosquittoProcess broker;
+  broker.start();
+  Server server(broker.url());
+  server.start();
+  ModbusDevice device;
+  ASSERT_TRUE(device.ready());
+  write_order(device.port, 0, 0, 0);  // no order before the edge starts
+  const std::string machine = "berlin/bottling/pet1/filler";
+  const std::string m = ", machine: " + machine;
+  Edge edge({broker.url()},
+            device.source("      - {register: holding:0" + m + ", signal: state}\n"
+                          "      - {register: holding:1, format: uint32" + m + ", signal: \"counter:total\"}\n"
+                          "      - {register: holding:8, format: uint32" + m + ", signal: run}\n"
+                          "      - {register: holding:10" + m + ", signal: run_quantity}\n"
+                          "      - {register: holding:11" + m + ", signal: product}\n"),
+            1ull << 30, "");
+  edge.start();
+  const oee::TimeMs t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string window = "&from=" + std::to_string(t0 - oee::kMsPerHour) + "&to=" + std::to_string(t0 + oee::kMsPerHour);
+  auto runs = [&] { return http_get_json(server.port(), "/api/v1/runs?machine=" + machine + window); };
+  // Each order runs until it has made 30 good parts (the device counts 3 every 100 ms while running).
+  auto run_made = [&](const std::string& run, int parts) {
+    return eventually([&] { return run_named(runs(), run).value("good_count", 0) >= parts; }, 30s);
+  };
+  ASSERT_TRUE(eventually([&] { return edge.running(); }, 20s)) << edge.log();
+  write_order(device.port, 4711, 500, 3);
+  ASSERT_TRUE(run_made("4711", 30)) << runs().dump() << edge.log() << server.log();
+  write_order(device.port, 4712, 200, 5);
+  ASSERT_TRUE(run_made("4712", 30)) << runs().dump() << edge.log();
+  // The PLC clears the order while the edge is down: the restarted edge ends the run it had started
+  // (its open orders outlive the restart, data_dir/runs-0).
+  ASSERT_EQ(edge.stop(), 0) << edge.log();
+  write_order(device.port, 0, 0, 0);
+  edge.start();
+  ASSERT_TRUE(eventually([&] {
+    const auto r = run_named(runs(), "4712");
+    return r.contains("end") && !r["end"].is_null();
+  }, 30s)) << runs().dump();
+  const auto [row, next_id] = stop_edge_and_collect(edge, server);
+  expect_stored_once(row, next_id);
+  EXPECT_EQ(server.dead_letters().value("total", -1), 0) << server.dead_letters().dump();  // no run start refused
+
+  const auto list = runs();
+  ASSERT_EQ(list["runs"].size(), 2u) << list.dump();
+  const auto first = run_named(list, "4711"), second = run_named(list, "4712");
+  ASSERT_FALSE(first.empty() || second.empty()) << list.dump();
+  EXPECT_EQ(first["product"], "3");  // written with the order, read in the same poll
+  EXPECT_EQ(first["quantity"], 500);
+  EXPECT_EQ(second["product"], "5");
+  EXPECT_EQ(second["quantity"], 200);
+  EXPECT_EQ(first["end"], second["start"]) << "the new order ends the old one at the same poll";
+  EXPECT_FALSE(second["end"].is_null());
+  EXPECT_GE(first["good_count"].get<int>(), 30);
+  EXPECT_EQ(first["remaining"].get<int>(), 500 - first["good_count"].get<int>());
+
+  // KPIs by run: each run's figures are the machine's over its span.
+  const auto by_run = http_get_json(server.port(), "/api/v1/kpis?node=" + machine + "&by=run" + window);
+  ASSERT_TRUE(by_run.is_array() && by_run.size() == 2u) << by_run.dump();
+  for (const auto& [k, report] : {std::pair{by_run[0], first}, std::pair{by_run[1], second}}) {
+    EXPECT_EQ(k["run"], report["run"]);
+    EXPECT_EQ(k["good_count"], report["good_count"]) << k.dump();
+    EXPECT_EQ(k["from"], report["start"]);
+    EXPECT_EQ(k["to"], report["end"]);
+    const auto span = http_get_json(server.port(), "/api/v1/kpis?node=" + machine + "&from=" +
+                                                       std::to_string(instant_ms(report["start"])) + "&to=" +
+                                                       std::to_string(instant_ms(report["end"])));
+    for (const char* f : {"availability", "performance", "quality", "oee", "run_time_s", "total_count"})
+      EXPECT_EQ(k[f], span[f]) << f << ": " << k.dump() << " vs " << span.dump();
+  }
   ASSERT_EQ(server.stop(), 0);
 }
 

@@ -67,6 +67,7 @@ const char* client_event_kind_name(ClientEvent::Kind kind) {
     case ClientEvent::Kind::item_dropped: return "item_dropped";
     case ClientEvent::Kind::repeated_failure: return "repeated_failure";
     case ClientEvent::Kind::queue_overflow: return "queue_overflow";
+    case ClientEvent::Kind::oversize_search: return "oversize_search";
   }
   return "unknown";
 }
@@ -92,6 +93,7 @@ void Client::Impl::open_channel() {
   fresh->open(config.endpoint_url, config.secure_channel_lifetime_ms, static_cast<int>(config.connect_timeout_ms));
   std::lock_guard lock(channel_mutex);
   const uint64_t gen = ++generation;
+  channel_opened_at = Clock::now().time_since_epoch().count();
   channel = fresh;
   lost = false;
   channel_up = true;
@@ -139,6 +141,7 @@ void Client::Impl::connection_lost(uint64_t gen, StatusCode status, const std::s
     lost_at = DateTime::now();
     lost_status = status;
   }
+  note_channel_failure(gen, status);  // before the failed Publish requests leave the pipeline
   fail_all_pending(status);
   emit(ClientEvent{ClientEvent::Kind::connection_lost, 0, status, DateTime::now(), {}, 0, 0, why});
   supervisor_cv.notify_all();
@@ -459,6 +462,14 @@ void Client::Impl::supervisor_loop() {
       continue;
     }
     drop_oversized_items();
+    if (bisect.active) {
+      try {
+        advance_oversize_bisect(false, true);
+      } catch (const Error& e) {
+        connection_lost(generation.load(), e.status(), std::string("bisecting the items: ") + e.what());
+        continue;
+      }
+    }
     std::shared_ptr<SecureChannel> ch;
     {
       std::lock_guard lock(channel_mutex);
@@ -571,6 +582,7 @@ void Client::Impl::recover() {
       } else {
         recreate_expired_subscriptions(since, true);
       }
+      advance_oversize_bisect(true, survived);  // before any Publish on this channel
       ++reconnects;
       // Reconnected as of now, before the event: a loss is a relapse only within
       // reconnect_stable_after_ms of what the event reports, however long the pipeline takes to fill.

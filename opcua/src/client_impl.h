@@ -111,6 +111,21 @@ struct Client::Impl {
   // Before a reconnect: the first try's wait (0: at once) after noting a quick relapse.
   uint32_t first_reconnect_delay_ms();
 
+  // --- values that break the channel instead of arriving as BadResponseTooLarge (oversize_bisect.cpp)
+  // Called by connection_lost before the pending requests fail: counts a too-large failure while a
+  // Publish was outstanding, and is the observation of a bisection step.
+  void note_channel_failure(uint64_t generation, StatusCode status);
+  // Supervisor thread, after a reconnect (reconnected) or on its tick: starts the bisection after
+  // repeated failures, narrows it on what the last step showed, drops the item once it is alone.
+  void advance_oversize_bisect(bool reconnected, bool session_survived);
+  void set_monitoring_mode(const std::map<uint32_t, std::vector<uint32_t>>& handles, bool reporting);
+  bool start_oversize_bisect();  // false when there is no item to suspect
+  bool narrow_oversize_bisect(bool reconnected);
+  void end_oversize_bisect();    // every item held back reports again
+  void apply_bisect_step();
+  std::chrono::milliseconds observation_window();
+  void drop_bisected_item();
+
   ClientConfig config;
   EndpointAddress address;
   ClientEventHandler event_handler;
@@ -160,6 +175,29 @@ struct Client::Impl {
   // (subscription, client handle, status).
   std::mutex oversized_mutex;
   std::vector<std::tuple<uint32_t, uint32_t, StatusCode>> oversized;
+  // Bisection of a subscription's items with SetMonitoringMode, to find the one whose values break
+  // the channel (open62541 answers an oversized notification with ERR BadResponseTooLarge and a
+  // close, so no item is named). `suspects` holds the guilty one; the first `tested` of them report,
+  // the rest only sample (Sampling). A failure on a channel opened after the modes were set
+  // (generation above modes_generation) puts the guilty among the tested; a clean observation
+  // window, among the others.
+  // Supervisor thread only, but for the atomics connection_lost sets from the reader or notifier.
+  struct OversizeBisect {
+    std::atomic<uint32_t> losses{0};           // too-large failures with a Publish outstanding, not yet acted on
+    std::atomic<uint32_t> last_held_ms{0};  // how long the channel lasted before the latest one
+    std::atomic<bool> active{false};
+    std::vector<std::pair<uint32_t, uint32_t>> suspects;  // (subscription, client handle)
+    size_t tested = 0;
+    std::vector<std::pair<uint32_t, uint32_t>> sampling;  // what we set to Sampling on the server
+    std::atomic<uint64_t> modes_generation{0};
+    std::atomic<bool> failed_while_tested{false};
+    std::atomic<bool> observing{false};  // false from a loss until the next reconnect
+    Clock::time_point observing_since{};
+    // The action decided and not yet done: a lost channel cuts it short, the next reconnect redoes it.
+    enum class Action { none, step, drop, end, reenable } next = Action::none;
+  } bisect;
+  std::atomic<Clock::rep> channel_opened_at{0};
+
   std::mutex acks_mutex;
   std::vector<std::pair<uint32_t, uint32_t>> acks;  // (server subscription id, sequence number)
 

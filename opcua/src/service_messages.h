@@ -27,6 +27,7 @@ inline constexpr uint32_t read_request = 631, read_response = 634;
 inline constexpr uint32_t write_request = 673, write_response = 676;
 inline constexpr uint32_t data_change_filter = 724;
 inline constexpr uint32_t create_monitored_items_request = 751, create_monitored_items_response = 754;
+inline constexpr uint32_t set_monitoring_mode_request = 769, set_monitoring_mode_response = 772;
 inline constexpr uint32_t delete_monitored_items_request = 781, delete_monitored_items_response = 784;
 inline constexpr uint32_t create_subscription_request = 787, create_subscription_response = 790;
 inline constexpr uint32_t modify_subscription_request = 793, modify_subscription_response = 796;

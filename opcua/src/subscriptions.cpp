@@ -167,12 +167,13 @@ void Client::Impl::recreate_expired_subscriptions(DateTime since, bool probe) {
     StatusCode why = status::bad_timeout;
     bool gone = sub->needs_recreate;
     if (!gone && probe) {
-      // Republish of a message that does not exist yet: BadMessageNotAvailable if the
-      // subscription lives, BadSubscriptionIdInvalid if the server dropped it.
+      // Republish of sequence number 0, which no message has (they start at 1):
+      // BadMessageNotAvailable if the subscription lives, BadSubscriptionIdInvalid if the server
+      // dropped it. Never one that exists: a message that broke the channel would break it again.
       try {
         auto body = call(type_id::republish_request, [&](BinaryWriter& w) {
           w.u32(sub->server_id);
-          w.u32(sub->last_sequence_number + 1);
+          w.u32(0);
         });
         BinaryReader r(body);
         begin_response(r, type_id::republish_response, "Republish");

@@ -8,7 +8,11 @@
 #include <cstring>
 #include <string>
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <vector>
 
+#include "oee/opcua/binary_encoding.h"
 #include "oee/opcua/client.h"
 #include "oee/opcua/pki.h"
 #include "opcua_peer.h"
@@ -79,6 +83,16 @@ bool reads_the_string(Client& client) {
   const DataValue text = client.read_value(NodeId(1, "Scalar.String"));
   return text.status.is_good() && !text.value.values.empty() &&
          std::get<std::string>(text.value.values.front()) == "Linie 1 – Zustand";
+}
+
+// Connects as an X.509 user, reads the string and disconnects.
+void connect_as_user_and_read(ClientConfig c, const TestCertificate& user) {
+  c.user_certificate_der = user.der();
+  c.user_private_key = user.private_key_pem();
+  Client client(c);
+  client.connect();
+  EXPECT_TRUE(reads_the_string(client));
+  client.disconnect();
 }
 
 StatusCode connect_error(Client& client) {
@@ -164,12 +178,7 @@ TEST_F(OpcuaAcceptanceServer, X509UserTokenIsAcceptedAndItsSignatureChecked) {
     ClientConfig c = secured_config(peer_->url(), policy, mode);
     Client anonymous(c);
     EXPECT_NE(connect_error(anonymous), StatusCode{0}) << "the server takes anonymous sessions: the case proves nothing";
-    c.user_certificate_der = user.der();
-    c.user_private_key = user.private_key_pem();
-    Client client(c);
-    client.connect();
-    EXPECT_TRUE(reads_the_string(client));
-    client.disconnect();
+    connect_as_user_and_read(c, user);
   }
   // A key that does not belong to the certificate: the token's signature cannot hold.
   CertificateSpec forged_spec = user_spec;
@@ -214,6 +223,83 @@ TEST_F(OpcuaAcceptanceServer, ReplayedChunkFailsTheSequenceCheckAndClosesTheConn
   std::lock_guard lock(recorder.mutex);
   const ClientEvent& lost = recorder.events[recorder.find_event(ClientEvent::Kind::connection_lost)];
   EXPECT_EQ(lost.status, status::bad_sequence_number_invalid) << lost.detail;
+  EXPECT_FALSE(client.connected());
+}
+
+// A man in the middle holding the server's key (this suite made it) opens the server's
+// OpenSecureChannel response as the client would, lets `edit` change the plain chunk, and signs
+// and encrypts it again as the server: the client's signature check cannot tell.
+class OpenResponseResigner {
+ public:
+  OpenResponseResigner(const ApplicationCredentials& client, const ApplicationCredentials& server)
+      : uri_(*security_policy_uri("Basic256Sha256")),
+        as_client_(make_security_policy(uri_, MessageSecurityMode::sign, client, server.certificate_der)),
+        as_server_(make_security_policy(uri_, MessageSecurityMode::sign, server, client.certificate_der)) {}
+  // Rewrites message in place when it is a secured OpenSecureChannel chunk; true when it did.
+  bool resign(std::string& message, const std::function<void(std::vector<uint8_t>&)>& edit) {
+    if (message.compare(0, 4, "OPNF") != 0) return false;
+    BinaryReader r(reinterpret_cast<const uint8_t*>(message.data()) + 12, message.size() - 12);
+    if (r.string() != uri_) return false;  // the None channel that asks for the endpoints
+    r.string();  // sender certificate
+    r.string();  // receiver thumbprint
+    const size_t header_end = message.size() - r.remaining();
+    std::vector<uint8_t> chunk(message.begin(), message.end());
+    chunk.resize(as_client_->unprotect_chunk(chunk, header_end, true));
+    edit(chunk);
+    const auto size = static_cast<uint32_t>(chunk.size());
+    std::memcpy(chunk.data() + 4, &size, 4);
+    as_server_->protect_chunk(chunk, header_end, true);
+    message.assign(chunk.begin(), chunk.end());
+    return true;
+  }
+
+ private:
+  std::string uri_;
+  std::unique_ptr<SecurityPolicy> as_client_, as_server_;
+};
+
+// The server nonce is the OpenSecureChannel response's last field, a ByteString of 32 bytes for
+// Basic256Sha256: keep its first 16 bytes.
+void shorten_server_nonce(std::vector<uint8_t>& chunk) {
+  uint32_t length = 0;
+  std::memcpy(&length, chunk.data() + chunk.size() - 36, 4);
+  ASSERT_EQ(length, 32u) << "not the server nonce";
+  length = 16;
+  std::memcpy(chunk.data() + chunk.size() - 36, &length, 4);
+  chunk.resize(chunk.size() - 16);
+}
+
+// A server nonce shorter than the policy's (16 bytes instead of 32) would derive weak keys: the
+// client refuses the channel with BadNonceInvalid although the response's signature holds. The
+// same re-signing without the change connects, so it is the nonce that is refused.
+TEST_F(OpcuaAcceptanceServer, ReSignedOpenResponseWithAShortServerNonceIsRefused) {
+  const TestCertificate user(loopback_spec("urn:oee:test:user"));
+  OpenResponseResigner resigner(
+      ApplicationCredentials{client_certificate().der(), client_certificate().private_key_pem()},
+      ApplicationCredentials{server_certificate_->der(), server_certificate_->private_key_pem()});
+  std::atomic<bool> shorten{false};
+  std::atomic<int> resigned{0};
+  TcpCutProxy proxy(peer_->port());
+  proxy.set_server_message_rewriter([&](std::string& message) {
+    if (resigner.resign(message, [&](std::vector<uint8_t>& chunk) { if (shorten) shorten_server_nonce(chunk); })) ++resigned;
+    return true;
+  });
+  ClientConfig c = secured_config("opc.tcp://127.0.0.1:" + std::to_string(proxy.port()), "Basic256Sha256",
+                                  MessageSecurityMode::sign_and_encrypt);
+  connect_as_user_and_read(c, user);
+  ASSERT_EQ(resigned.load(), 1) << "the man in the middle saw no OpenSecureChannel response";
+  shorten = true;
+  c.user_certificate_der = user.der();
+  c.user_private_key = user.private_key_pem();
+  Client client(c);
+  try {
+    client.connect();
+    FAIL() << "accepted a 16-byte server nonce";
+  } catch (const Error& e) {
+    EXPECT_EQ(status_name(e.status()), "BadNonceInvalid") << e.what();
+    EXPECT_NE(std::string(e.what()).find("16 bytes"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(resigned.load(), 2);
   EXPECT_FALSE(client.connected());
 }
 

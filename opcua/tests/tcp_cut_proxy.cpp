@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 namespace oee::opcua::testing {
@@ -65,11 +66,49 @@ void TcpCutProxy::accept_loop() {
   }
 }
 
+namespace {
+
+bool send_all(int fd, const char* data, size_t size) {
+  size_t sent = 0;
+  while (sent < size) {
+    const ssize_t m = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (m <= 0) return false;
+    sent += static_cast<size_t>(m);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool TcpCutProxy::forward_rewritten(std::string& pending, int client_fd) {
+  while (pending.size() >= 8) {
+    uint32_t size = 0;
+    std::memcpy(&size, pending.data() + 4, 4);
+    if (size < 8) return false;
+    if (pending.size() < size) return true;
+    std::string message = pending.substr(0, size);
+    pending.erase(0, size);
+    bool keep = true;
+    {
+      std::lock_guard lock(mutex_);
+      if (rewriter_) keep = rewriter_(message);
+    }
+    if (!send_all(client_fd, message.data(), message.size()) || !keep) return false;
+  }
+  return true;
+}
+
 void TcpCutProxy::pump(int client_fd, int server_fd) {
   char buffer[65536];
   pollfd fds[2] = {{client_fd, POLLIN, 0}, {server_fd, POLLIN, 0}};
   bool open = true;
   uint64_t from_server = 0;
+  bool rewriting = false;
+  {
+    std::lock_guard lock(mutex_);
+    rewriting = static_cast<bool>(rewriter_);
+  }
+  std::string pending;  // server bytes not yet framed (rewriting only)
   while (open) {
     if (::poll(fds, 2, 200) < 0) break;
     for (int i = 0; i < 2 && open; ++i) {
@@ -81,6 +120,11 @@ void TcpCutProxy::pump(int client_fd, int server_fd) {
       }
       if (i == 1 && swallow_) {  // from the server: lost on the way
         ++swallowed_reads_;
+        continue;
+      }
+      if (i == 1 && rewriting) {
+        pending.append(buffer, static_cast<size_t>(n));
+        open = forward_rewritten(pending, client_fd);
         continue;
       }
       if (i == 1) {

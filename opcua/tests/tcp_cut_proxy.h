@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,10 +33,21 @@ class TcpCutProxy {
     std::lock_guard lock(mutex_);
     filter_ = std::move(filter);
   }
+  // Sees every whole UA-TCP message from the server (reads are framed first) and may replace it,
+  // at any size; returns false to close the connection once it is forwarded. For a peer that
+  // answers what the real server would not: an ERR in place of a chunk too large, a re-signed
+  // OpenSecureChannel response. Set it before the client connects.
+  using ServerMessageRewriter = std::function<bool(std::string& message)>;
+  void set_server_message_rewriter(ServerMessageRewriter rewriter) {
+    std::lock_guard lock(mutex_);
+    rewriter_ = std::move(rewriter);
+  }
 
  private:
   void accept_loop();
   void pump(int client_fd, int server_fd);
+  // Frames `pending` into messages, rewrites and forwards the whole ones; false: close.
+  bool forward_rewritten(std::string& pending, int client_fd);
   uint16_t upstream_port_;
   uint16_t port_ = 0;
   int listen_fd_ = -1;
@@ -48,6 +60,7 @@ class TcpCutProxy {
   std::mutex mutex_;
   std::vector<int> open_fds_;
   ServerBytesFilter filter_;
+  ServerMessageRewriter rewriter_;
   std::vector<std::thread> pumps_;
 };
 

@@ -90,14 +90,27 @@ std::string secret(const YamlFields& r, const YAML::Node& n, const std::string& 
   return line;
 }
 
+// A CA file (PEM), relative to the plant file's directory; it must exist.
+std::string ca_file(const YamlFields& r, const YAML::Node& n, const std::string& what) {
+  std::filesystem::path path = r.string(n, what);
+  if (path.is_relative()) path = std::filesystem::path(r.file()).parent_path() / path;
+  if (!std::filesystem::is_regular_file(path)) r.fail(n, what + ": no file '" + path.string() + "'");
+  return path.string();
+}
+
 WebhookTarget read_webhook(const YamlFields& r, const YAML::Node& n, const std::string& what) {
   r.expect_map(n, what);
-  r.only_keys(n, what, {"url", "secret", "secret_file", "max_attempts"});
+  r.only_keys(n, what, {"url", "secret", "secret_file", "max_attempts", "ca_file"});
   if (!n["url"]) r.fail(n, what + ": missing 'url'");
   WebhookTarget w;
   w.url = r.string(n["url"], what + ".url");
-  if (w.url.rfind("http://", 0) != 0 || w.url.size() <= 7)
-    r.fail(n["url"], what + ".url: must be an http:// URL (https is not supported yet)");
+  const bool https = w.url.rfind("https://", 0) == 0;
+  if (!(https && w.url.size() > 8) && !(w.url.rfind("http://", 0) == 0 && w.url.size() > 7))
+    r.fail(n["url"], what + ".url: must be an http:// or https:// URL");
+  if (const auto v = n["ca_file"]) {
+    if (!https) r.fail(v, what + ".ca_file: has no effect on an http:// URL");
+    w.ca_file = ca_file(r, v, what + ".ca_file");
+  }
   w.secret = secret(r, n, what, "secret");
   if (const auto v = n["max_attempts"]) w.max_attempts = static_cast<int>(r.integer(v, what + ".max_attempts", 1, 20));
   return w;
@@ -105,7 +118,8 @@ WebhookTarget read_webhook(const YamlFields& r, const YAML::Node& n, const std::
 
 EmailTarget read_email(const YamlFields& r, const YAML::Node& n, const std::string& what) {
   r.expect_map(n, what);
-  r.only_keys(n, what, {"smtp_host", "smtp_port", "from", "to", "username", "password", "password_file", "min_interval_s"});
+  r.only_keys(n, what, {"smtp_host", "smtp_port", "from", "to", "username", "password", "password_file", "min_interval_s",
+                        "starttls", "ca_file"});
   if (!n["smtp_host"] || !n["from"] || !n["to"]) r.fail(n, what + ": needs 'smtp_host', 'from' and 'to'");
   EmailTarget e;
   e.smtp_host = r.string(n["smtp_host"], what + ".smtp_host");
@@ -117,6 +131,19 @@ EmailTarget read_email(const YamlFields& r, const YAML::Node& n, const std::stri
   if (const auto v = n["username"]) e.username = r.string(v, what + ".username");
   e.password = secret(r, n, what, "password");
   if (!e.password.empty() && e.username.empty()) r.fail(n, what + ": a password needs a 'username'");
+  if (const auto v = n["starttls"]) {
+    const std::string mode = r.string(v, what + ".starttls");
+    if (mode == "auto") e.starttls = EmailTarget::StartTls::auto_;
+    else if (mode == "required") e.starttls = EmailTarget::StartTls::required;
+    else if (mode == "never") e.starttls = EmailTarget::StartTls::never;
+    else r.fail(v, what + ".starttls: '" + mode + "' is not auto, required or never");
+  }
+  if (e.starttls == EmailTarget::StartTls::never && !e.username.empty())
+    r.fail(n, what + ": a 'username' with starttls: never would send the password in clear text");
+  if (const auto v = n["ca_file"]) {
+    if (e.starttls == EmailTarget::StartTls::never) r.fail(v, what + ".ca_file: has no effect with starttls: never");
+    e.ca_file = ca_file(r, v, what + ".ca_file");
+  }
   if (const auto v = n["min_interval_s"]) e.min_interval_ms = positive_seconds(r, v, what + ".min_interval_s");
   return e;
 }

@@ -61,6 +61,34 @@ TEST(AlertRulesFile, ReadsSecretsFromAFileBesideThePlantFile) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(AlertRulesFile, ReadsTheTlsOfWebhooksAndMail) {
+  const auto dir = std::filesystem::temp_directory_path() / ("oee_alert_tls_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "ca.pem") << "-----BEGIN CERTIFICATE-----\n";
+  const auto loaded = load_plant_yaml(with_alerts(R"(  rules: [{name: silent, kind: no_data, for_s: 60}]
+  webhooks: [{url: "https://hooks.plant:8443/in", ca_file: ca.pem}, {url: "https://hooks.plant/in"}]
+  email: [{smtp_host: h, from: f, to: [t], username: u, password: p, ca_file: ca.pem}, {smtp_host: h, from: f, to: [t], starttls: never},
+          {smtp_host: h, from: f, to: [t], starttls: required}]
+)"), (dir / "plant.yaml").string());
+  const auto& n = loaded.alert_notifications;
+  EXPECT_EQ(n.webhooks.at(0).ca_file, (dir / "ca.pem").string());
+  EXPECT_EQ(n.webhooks.at(1).ca_file, "");  // the system's CAs
+  EXPECT_EQ(n.emails.at(0).starttls, EmailTarget::StartTls::auto_);
+  EXPECT_EQ(n.emails.at(0).ca_file, (dir / "ca.pem").string());
+  EXPECT_EQ(n.emails.at(1).starttls, EmailTarget::StartTls::never);
+  EXPECT_EQ(n.emails.at(2).starttls, EmailTarget::StartTls::required);
+  const std::string rule = "  rules: [{name: s, kind: no_data, for_s: 60}]\n";
+  EXPECT_EQ(error_of(with_alerts(rule + "  webhooks: [{url: \"https://h/\", ca_file: /nonexistent/ca.pem}]\n")),
+            "plant.yaml:5: alerts.webhooks[0].ca_file: no file '/nonexistent/ca.pem'");
+  EXPECT_EQ(error_of(with_alerts(rule + "  webhooks: [{url: \"http://h/\", ca_file: /etc/hostname}]\n")),
+            "plant.yaml:5: alerts.webhooks[0].ca_file: has no effect on an http:// URL");
+  EXPECT_EQ(error_of(with_alerts(rule + "  email: [{smtp_host: h, from: f, to: [t], starttls: maybe}]\n")),
+            "plant.yaml:5: alerts.email[0].starttls: 'maybe' is not auto, required or never");
+  EXPECT_EQ(error_of(with_alerts(rule + "  email: [{smtp_host: h, from: f, to: [t], starttls: never, username: u, password: p}]\n")),
+            "plant.yaml:5: alerts.email[0]: a 'username' with starttls: never would send the password in clear text");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(AlertRulesFile, BadRulesAreErrorsWithTheirLine) {
   EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: machine_up, for_s: 60}]\n")),
             "plant.yaml:4: alerts.rules[0].kind: 'machine_up' is not a kind (machine_down, oee_below_target, no_data, "
@@ -75,8 +103,8 @@ TEST(AlertRulesFile, BadRulesAreErrorsWithTheirLine) {
             "plant.yaml:4: alerts.rules[0]: missing 'target' (only a machine with targets.oee has one of its own)");
   EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: no_data, for_s: 1}, {name: x, kind: no_data, for_s: 2}]\n")),
             "plant.yaml:4: alerts.rules[1].name: duplicate rule 'x'");
-  EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: no_data, for_s: 1}]\n  webhooks: [{url: \"https://h/\"}]\n")),
-            "plant.yaml:5: alerts.webhooks[0].url: must be an http:// URL (https is not supported yet)");
+  EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: no_data, for_s: 1}]\n  webhooks: [{url: \"ftp://h/\"}]\n")),
+            "plant.yaml:5: alerts.webhooks[0].url: must be an http:// or https:// URL");
   EXPECT_EQ(error_of(with_alerts("  webhooks: [{url: \"http://h/\"}]\n")),
             "plant.yaml:4: alerts: webhooks or email without rules would never send anything");
 }

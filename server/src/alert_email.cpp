@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include "oee/server/alert_json.h"
@@ -24,13 +25,40 @@ std::string change_line(const AlertChange& c) {
   return line;
 }
 
-// Reads an SMTP reply (its continuation lines too) and checks its code.
-void expect_reply(TcpClient& c, char first_digit, const char* step) {
-  std::string line;
+// Reads an SMTP reply (its continuation lines too) and checks its code; its lines.
+std::vector<std::string> expect_reply(TcpClient& c, char first_digit, const char* step) {
+  std::vector<std::string> lines;
   do {
-    line = c.read_line();
-  } while (line.size() > 3 && line[3] == '-');
-  if (line.empty() || line[0] != first_digit) throw std::runtime_error(std::string("SMTP ") + step + ": " + line);
+    lines.push_back(c.read_line());
+  } while (lines.back().size() > 3 && lines.back()[3] == '-');
+  const std::string& last = lines.back();
+  if (last.empty() || last[0] != first_digit) throw std::runtime_error(std::string("SMTP ") + step + ": " + last);
+  return lines;
+}
+
+// Whether an EHLO reply ("250-STARTTLS", …) lists the extension.
+bool offers(const std::vector<std::string>& ehlo, std::string_view extension) {
+  return std::any_of(ehlo.begin() + 1, ehlo.end(), [&](const std::string& line) {
+    std::string name = line.substr(std::min<std::size_t>(4, line.size()));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    return name == extension;
+  });
+}
+
+// STARTTLS as the target says; a password is only ever sent over TLS.
+void secure(TcpClient& c, const plant::EmailTarget& t, const std::vector<std::string>& ehlo) {
+  using Mode = plant::EmailTarget::StartTls;
+  const bool offered = offers(ehlo, "STARTTLS");
+  if (t.starttls == Mode::required && !offered) throw std::runtime_error("SMTP: the server does not offer STARTTLS (starttls: required)");
+  if (t.starttls != Mode::never && offered) {
+    c.send("STARTTLS\r\n");
+    expect_reply(c, '2', "STARTTLS");
+    c.start_tls(t.smtp_host, t.ca_file);
+    c.send("EHLO oee\r\n");  // the extensions offered before TLS are forgotten (RFC 3207)
+    expect_reply(c, '2', "EHLO over TLS");
+  }
+  if (!t.username.empty() && !c.tls())
+    throw std::runtime_error("SMTP: the server does not offer STARTTLS: AUTH in clear text refused");
 }
 
 std::string base64(const std::string& in) {
@@ -124,7 +152,7 @@ void AlertEmail::deliver(const plant::EmailTarget& t, const std::vector<std::str
   TcpClient c(t.smtp_host, t.smtp_port, kTimeoutMs);
   expect_reply(c, '2', "greeting");
   c.send("EHLO oee\r\n");
-  expect_reply(c, '2', "EHLO");
+  secure(c, t, expect_reply(c, '2', "EHLO"));
   if (!t.username.empty()) {
     c.send("AUTH PLAIN " + base64(std::string(1, '\0') + t.username + std::string(1, '\0') + t.password) + "\r\n");
     expect_reply(c, '2', "AUTH");

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <set>
 
 namespace oee::server {
 
@@ -32,58 +33,89 @@ AlertMonitor::AlertMonitor(PlantService& service, EdgeStatuses edge_statuses)
     : service_(service), edge_statuses_(std::move(edge_statuses)) {}
 
 std::vector<AlertChange> AlertMonitor::evaluate() {
-  std::vector<AlertChange> changes;
-  {
-    std::lock_guard lock(mutex_);
-    const TimeMs now = service_.now();
-    record_edge_reports();
-    for (const AlertRule& rule : service_.plant().alert_rules) {
-      switch (rule.kind) {
-        case AlertKind::machine_down:
-        case AlertKind::no_data: evaluate_machines(rule, now, changes); break;
-        case AlertKind::oee_below_target: evaluate_shift_oee(rule, now, changes); break;
-        case AlertKind::edge_queue_growing: evaluate_edges(rule, now, changes); break;
-      }
+  const TimeMs now = service_.now();
+  Observations observations;
+  for (const AlertRule& rule : service_.plant().alert_rules) {
+    switch (rule.kind) {
+      case AlertKind::machine_down:
+      case AlertKind::no_data: evaluate_machines(rule, now, observations); break;
+      case AlertKind::oee_below_target: evaluate_shift_oee(rule, now, observations); break;
+      case AlertKind::edge_queue_growing: evaluate_edges(rule, now, observations); break;
     }
   }
-  for (const AlertChange& c : changes)
-    for (const Listener& l : listeners_) l(c);
+  std::vector<AlertChange> changes = apply(observations, now);
+  for (const AlertChange& c : changes) tell(c);
   return changes;
 }
 
-void AlertMonitor::observe(const AlertRule& rule, const std::string& subject, bool holds, TimeMs now,
-                           std::vector<AlertChange>& out) {
-  if (auto change = book_.observe(rule, subject, holds, now)) out.push_back(std::move(*change));
+// Fires what holds and is not firing, resolves what fires and no longer holds. The store takes
+// each change once: a change another server made first is neither returned nor told. A condition
+// that began before the newest alert of its id fired is the episode that alert was about: another
+// server, which saw it end, resolved it, and this one has not yet seen the end (its live state is
+// a moment older). It is not fired again.
+std::vector<AlertChange> AlertMonitor::apply(const Observations& observations, TimeMs now) {
+  std::set<std::string> firing;
+  std::map<std::string, TimeMs> last_fired;
+  for (const Alert& a : alerts()) {
+    if (a.active()) firing.insert(a.id);
+    last_fired.emplace(a.id, a.fired_ts);  // the newest first: emplace keeps it
+  }
+  std::vector<AlertChange> changes;
+  for (const Observation& o : observations) {
+    const std::string id = o.rule->name + "/" + o.subject;
+    if (o.holds == firing.contains(id)) continue;
+    if (o.holds && last_fired.contains(id) && last_fired[id] > o.since) continue;
+    if (o.holds) {
+      Alert a;
+      a.id = id;
+      a.rule = o.rule->name;
+      a.kind = o.rule->kind;
+      a.subject = o.subject;
+      a.fired_ts = now;
+      if (service_.with_store([&](storage::EventStore& s) { return s.fire_alert(a); }))
+        changes.push_back({AlertTransition::fired, std::move(a)});
+    } else if (auto a = service_.with_store([&](storage::EventStore& s) { return s.resolve_alert(id, now); })) {
+      changes.push_back({AlertTransition::resolved, std::move(*a)});
+    }
+  }
+  return changes;
 }
 
-void AlertMonitor::evaluate_machines(const AlertRule& rule, TimeMs now, std::vector<AlertChange>& out) {
+void AlertMonitor::tell(const AlertChange& change) const {
+  for (const Listener& l : listeners_) l(change);
+}
+
+void AlertMonitor::evaluate_machines(const AlertRule& rule, TimeMs now, Observations& out) const {
   for (const MachineSpec* m : service_.plant().machines_under(rule.node)) {
     const MachineLiveState live = service_.live_state(m->path);
     const bool heard = live.last_event != 0;
-    const bool holds = rule.kind == AlertKind::no_data
-                           ? no_data_at(heard ? live.last_event : kTimeMin, now, rule.for_ms)
-                           : heard && machine_down_at(current_interval(*m, live), now, rule.for_ms);
-    observe(rule, m->path, holds, now, out);
+    const bool no_data = rule.kind == AlertKind::no_data;
+    const bool holds = no_data ? no_data_at(heard ? live.last_event : kTimeMin, now, rule.for_ms)
+                               : heard && machine_down_at(current_interval(*m, live), now, rule.for_ms);
+    out.push_back({&rule, m->path, holds, no_data ? live.last_event : live.since});
   }
 }
 
-void AlertMonitor::evaluate_shift_oee(const AlertRule& rule, TimeMs now, std::vector<AlertChange>& out) {
+void AlertMonitor::evaluate_shift_oee(const AlertRule& rule, TimeMs now, Observations& out) const {
   ShiftOccurrence shift;
   if (!service_.current_shift(shift)) {
-    observe(rule, rule.node, false, now, out);  // between shifts the last shift's alert resolves
+    out.push_back({&rule, rule.node, false, now});  // between shifts the last shift's alert resolves
     return;
   }
   const auto rows = service_.node_kpis(rule.node, Grouping::none, shift.start, now);
   const std::optional<double> oee = rows.empty() ? std::nullopt : derive_figures(rows.front().totals).oee;
-  observe(rule, rule.node, oee_below_target_at(oee, shift.start, now, rule.at_minute, rule.target), now, out);
+  out.push_back({&rule, rule.node, oee_below_target_at(oee, shift.start, now, rule.at_minute, rule.target), now});
 }
 
-void AlertMonitor::evaluate_edges(const AlertRule& rule, TimeMs now, std::vector<AlertChange>& out) {
+void AlertMonitor::evaluate_edges(const AlertRule& rule, TimeMs now, Observations& out) {
+  std::lock_guard lock(edges_mutex_);
+  record_edge_reports();
   for (const auto& [edge, reports] : queue_reports_)
-    if (rule.node.empty() || rule.node == edge) observe(rule, edge, edge_queue_growing_at(reports, now, rule.for_ms), now, out);
+    if (rule.node.empty() || rule.node == edge) out.push_back({&rule, edge, edge_queue_growing_at(reports, now, rule.for_ms), now});
 }
 
-// Each new status report (a new `ts`) adds a point to its edge's queue depth series.
+// Each new status report (a new `ts`) adds a point to its edge's queue depth series. Called with
+// edges_mutex_ held.
 void AlertMonitor::record_edge_reports() {
   if (!edge_statuses_) return;
   const DurationMs keep_ms = longest_edge_window(service_.plant());
@@ -105,20 +137,19 @@ void AlertMonitor::record_edge_reports() {
   }
 }
 
+const std::vector<AlertRule>& AlertMonitor::rules() const { return service_.plant().alert_rules; }
+
 std::optional<AlertChange> AlertMonitor::acknowledge(const std::string& id, const std::string& user) {
-  std::optional<AlertChange> change;
-  {
-    std::lock_guard lock(mutex_);
-    change = book_.acknowledge(id, user, service_.now());
-  }
-  if (change)
-    for (const Listener& l : listeners_) l(*change);
+  const TimeMs now = service_.now();
+  auto a = service_.with_store([&](storage::EventStore& s) { return s.acknowledge_alert(id, user, now); });
+  if (!a) return std::nullopt;
+  AlertChange change{AlertTransition::acknowledged, std::move(*a)};
+  tell(change);
   return change;
 }
 
 std::vector<Alert> AlertMonitor::alerts() const {
-  std::lock_guard lock(mutex_);
-  return book_.list();
+  return service_.read_store([](storage::EventStore& s) { return s.alerts(); });
 }
 
 }  // namespace oee::server

@@ -101,16 +101,16 @@ void AlertWebhooks::run() {
 
 bool AlertWebhooks::attempt(const Delivery& d) const {
   const plant::WebhookTarget& t = targets_[d.target];
-  std::string host, path;
-  int port = 0;
-  if (!split_http_url(t.url, host, port, path)) return false;
-  std::string request = "POST " + path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
+  HttpUrl url;
+  if (!split_http_url(t.url, url)) return false;
+  std::string request = "POST " + url.path + " HTTP/1.1\r\nHost: " + url.host + ":" + std::to_string(url.port) +
                         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(d.body.size()) +
                         "\r\nConnection: close\r\n";
   if (!t.secret.empty()) request += "X-Oee-Signature: " + webhook_signature(t.secret, d.body) + "\r\n";
   request += "\r\n" + d.body;
   try {
-    TcpClient c(host, port, kTimeoutMs);
+    TcpClient c(url.host, url.port, kTimeoutMs);
+    if (url.https) c.start_tls(url.host, t.ca_file);
     c.send(request);
     const std::string status = c.read_line();  // "HTTP/1.1 200 OK"
     return status.size() >= 12 && status.rfind("HTTP/1.", 0) == 0 && status[9] == '2';

@@ -122,7 +122,11 @@ class WebSocketSession : public Connection,
     handlers_ = std::move(acceptance.handlers);
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& r) { r.set(http::field::server, "oee"); }));
+    ws_.set_option(websocket::stream_base::decorator([protocol = acceptance.protocol](websocket::response_type& r) {
+      r.set(http::field::server, "oee");
+      // A browser that offered subprotocols drops a connection whose answer names none of them.
+      if (!protocol.empty()) r.set(http::field::sec_websocket_protocol, protocol);
+    }));
     beast_limits::limit(ws_, shared_.options);
     ws_.async_accept(upgrade, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return self->finish();

@@ -1,15 +1,37 @@
 #include "tcp_client.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
 namespace oee::server {
+
+namespace {
+
+std::string openssl_error(const char* what) {
+  const unsigned long e = ERR_get_error();
+  char text[256] = "";
+  if (e) ERR_error_string_n(e, text, sizeof text);
+  ERR_clear_error();
+  return std::string(what) + (e ? std::string(": ") + text : "");
+}
+
+}  // namespace
+
+struct TcpClient::Tls {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context{nullptr, SSL_CTX_free};
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl{nullptr, SSL_free};
+};
 
 TcpClient::TcpClient(const std::string& host, int port, DurationMs timeout_ms) {
   addrinfo hints{};
@@ -37,11 +59,47 @@ TcpClient::TcpClient(const std::string& host, int port, DurationMs timeout_ms) {
 }
 
 TcpClient::~TcpClient() {
+  tls_.reset();
   if (fd_ >= 0) ::close(fd_);
+}
+
+void TcpClient::start_tls(const std::string& host, const std::string& ca_file) {
+  auto t = std::make_unique<Tls>();
+  t->context.reset(SSL_CTX_new(TLS_client_method()));
+  if (!t->context) throw std::runtime_error(openssl_error("TLS: no context"));
+  SSL_CTX_set_min_proto_version(t->context.get(), TLS1_2_VERSION);
+  SSL_CTX_set_verify(t->context.get(), SSL_VERIFY_PEER, nullptr);
+  const bool loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(t->context.get()) == 1
+                                      : SSL_CTX_load_verify_locations(t->context.get(), ca_file.c_str(), nullptr) == 1;
+  if (!loaded) throw std::runtime_error(openssl_error(("TLS: cannot load the CA certificates " + ca_file).c_str()));
+  t->ssl.reset(SSL_new(t->context.get()));
+  if (!t->ssl || SSL_set_fd(t->ssl.get(), fd_) != 1) throw std::runtime_error(openssl_error("TLS: no connection"));
+  // The certificate must name the host: a DNS name (sent as SNI too) or an IP address.
+  in6_addr ip{};
+  const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, host.c_str(), &ip) == 1;
+  X509_VERIFY_PARAM* verify = SSL_get0_param(t->ssl.get());
+  X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  const bool named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(verify, host.c_str()) == 1
+                           : SSL_set1_host(t->ssl.get(), host.c_str()) == 1 && SSL_set_tlsext_host_name(t->ssl.get(), host.c_str()) == 1;
+  if (!named) throw std::runtime_error(openssl_error("TLS: cannot set the host name to verify"));
+  if (SSL_connect(t->ssl.get()) != 1) {
+    const long verified = SSL_get_verify_result(t->ssl.get());
+    if (verified != X509_V_OK)
+      throw std::runtime_error(std::string("TLS: the certificate of ") + host + " is refused: " + X509_verify_cert_error_string(verified));
+    throw std::runtime_error(openssl_error("TLS: handshake failed"));
+  }
+  buffer_.clear();  // bytes before the handshake must not pass for protected ones
+  tls_ = std::move(t);
 }
 
 void TcpClient::send(std::string_view bytes) {
   while (!bytes.empty()) {
+    if (tls_) {
+      const int n = SSL_write(tls_->ssl.get(), bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 30)));
+      if (n <= 0) throw std::runtime_error(openssl_error("TLS: cannot send"));
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n <= 0) throw std::runtime_error("cannot send: " + std::string(n < 0 ? std::strerror(errno) : "closed"));
     bytes.remove_prefix(static_cast<std::size_t>(n));
@@ -59,30 +117,32 @@ std::string TcpClient::read_line() {
     }
     if (buffer_.size() > kLineBytesMax) throw std::runtime_error("a line longer than 64 KiB");
     char chunk[4096];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    const ssize_t n = tls_ ? SSL_read(tls_->ssl.get(), chunk, sizeof chunk) : ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0 && tls_) throw std::runtime_error(openssl_error("TLS: cannot read"));
     if (n <= 0) throw std::runtime_error(n < 0 ? "cannot read: " + std::string(std::strerror(errno)) : "closed by the peer");
     buffer_.append(chunk, static_cast<std::size_t>(n));
   }
 }
 
-bool split_http_url(const std::string& url, std::string& host, int& port, std::string& path) {
-  constexpr std::string_view kScheme = "http://";
-  if (url.rfind(kScheme, 0) != 0) return false;
-  const std::string rest = url.substr(kScheme.size());
+bool split_http_url(const std::string& url, HttpUrl& out) {
+  out.https = url.rfind("https://", 0) == 0;
+  const std::string_view scheme = out.https ? "https://" : "http://";
+  if (url.rfind(scheme, 0) != 0) return false;
+  const std::string rest = url.substr(scheme.size());
   const std::size_t slash = rest.find('/');
   const std::string authority = rest.substr(0, slash);
-  path = slash == std::string::npos ? "/" : rest.substr(slash);
+  out.path = slash == std::string::npos ? "/" : rest.substr(slash);
   const std::size_t colon = authority.rfind(':');
-  host = authority.substr(0, colon);
-  port = 80;
+  out.host = authority.substr(0, colon);
+  out.port = out.https ? 443 : 80;
   if (colon != std::string::npos) {
     try {
-      port = std::stoi(authority.substr(colon + 1));
+      out.port = std::stoi(authority.substr(colon + 1));
     } catch (const std::exception&) {
       return false;
     }
   }
-  return !host.empty() && port > 0 && port < 65536;
+  return !out.host.empty() && out.port > 0 && out.port < 65536;
 }
 
 }  // namespace oee::server

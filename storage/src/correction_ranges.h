@@ -3,6 +3,7 @@
 // instant it was made, and every history a store builds takes those overlapping its events, so a
 // correction made long after a window changes that window's figures like the engine's.
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "oee/core/event.h"
@@ -29,6 +30,16 @@ inline std::vector<Event> take_corrections(std::vector<Event>& events) {
   std::move(rest, events.end(), std::back_inserter(out));
   events.erase(rest, events.end());
   return out;
+}
+
+// Drops the source ids of the corrections of `events` (ids[i]: the source of events[i]), so that
+// they stay beside the events take_corrections leaves.
+inline void drop_correction_sources(const std::vector<Event>& events, std::vector<std::int64_t>& ids) {
+  if (ids.size() != events.size()) return;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if (events[i].type != EventType::correction) ids[kept++] = ids[i];
+  ids.resize(kept);
 }
 
 }  // namespace oee::storage

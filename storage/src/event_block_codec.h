@@ -42,6 +42,8 @@ class BlockReader {
  public:
   explicit BlockReader(std::string_view bytes) : p_(bytes.data()), end_(bytes.data() + bytes.size()) {}
   bool done() const { return p_ == end_; }
+  // Where the next event starts (its record ends where the one after it starts).
+  const char* position() const { return p_; }
   // The next event; its src is left empty and src_id set (0: none).
   Event event(std::int64_t& src_id);
 

@@ -414,7 +414,7 @@ void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before,
              Params().add_array(invalid_ids).add_array(invalid_from));
 }
 
-// Whether any correction of the machine is stored (migration 12's index answers).
+// Whether any correction of the machine is stored (migration 13's index answers).
 bool PostgresEventStore::has_corrections(Connection& c, std::int64_t mid) {
   return c.prepared("has_corrections", "SELECT EXISTS(SELECT 1 FROM history_events WHERE machine_id=$1 AND type=8)",
                     Params().add(mid))

@@ -1,5 +1,5 @@
 // Corrections on PostgreSQL (correction_ranges.h): rows of the events table (type 8, their fields
-// in slots, correction_event_slots.h) found by the range they correct (migration 12's index), all
+// in slots, correction_event_slots.h) found by the range they correct (migration 13's index), all
 // windows in one query, whenever they were made. Retention keeps those correcting past its cut in
 // context_events (keep_corrections_at), so they are read from history_events.
 #include <algorithm>

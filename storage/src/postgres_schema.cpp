@@ -149,6 +149,14 @@ const Migration kMigrations[] = {
      "CREATE INDEX events_reasons_by_instant ON events(machine_id, (" OEE_PG_NAMED_INSTANT "))"
      " WHERE " OEE_PG_GIVES_REASON ";"},
     {12,
+     // The plant's alerts (alert_monitor.h), shared by every server of the database. One firing
+     // alert per id: a second server firing it at once inserts nothing, and so notifies nothing.
+     "CREATE TABLE alerts(seq bigserial PRIMARY KEY, id text NOT NULL, rule text NOT NULL, kind text NOT NULL,"
+     " subject text NOT NULL, fired bigint NOT NULL, resolved bigint, acknowledged_by text, acknowledged bigint);"
+     "CREATE UNIQUE INDEX alerts_one_firing ON alerts(id) WHERE resolved IS NULL;"
+     "CREATE INDEX alerts_by_id ON alerts(id, seq);"
+     "CREATE INDEX alerts_by_resolution ON alerts(resolved) WHERE resolved IS NOT NULL;"},
+    {13,
      // Corrections (type 8) by the instant they correct from: a window's history takes those whose
      // range overlaps it, however long after it they were made (postgres_corrections.cpp).
      "CREATE INDEX events_corrections_by_at ON events(machine_id, at) WHERE type=8;"},

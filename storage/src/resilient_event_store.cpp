@@ -500,6 +500,28 @@ std::vector<StopComment> ResilientEventStore::stop_comments(std::string_view mac
   return guarded<std::vector<StopComment>>([&](EventStore& s) { return s.stop_comments(machine, from, to); });
 }
 
+// Alerts, like comments, are refused (StoreUnavailable) rather than kept only in memory: the
+// monitor tries again at its next evaluation.
+bool ResilientEventStore::fire_alert(const Alert& alert) {
+  std::lock_guard lock(mutex_);
+  return guarded<bool>([&](EventStore& s) { return s.fire_alert(alert); });
+}
+
+std::optional<Alert> ResilientEventStore::resolve_alert(std::string_view id, TimeMs at) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::optional<Alert>>([&](EventStore& s) { return s.resolve_alert(id, at); });
+}
+
+std::optional<Alert> ResilientEventStore::acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::optional<Alert>>([&](EventStore& s) { return s.acknowledge_alert(id, user, at); });
+}
+
+std::vector<Alert> ResilientEventStore::alerts() {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<Alert>>([](EventStore& s) { return s.alerts(); });
+}
+
 RetentionResult ResilientEventStore::apply_retention(TimeMs now) {
   std::lock_guard lock(mutex_);
   return guarded<RetentionResult>([&](EventStore& s) { return s.apply_retention(now); });

@@ -45,7 +45,6 @@ void SqliteEventStore::write_blocks(MachineState& m) {
   }
   write_reason_events(m);
   write_correction_events(m);
-  m.pending_src.clear();
   if (!blocks.empty() && blocks.rbegin()->first > m.last_hour) {
     m.last_hour = blocks.rbegin()->first;
     m.row_dirty = true;

@@ -1,5 +1,5 @@
 // Corrections on SQLite (correction_ranges.h): kept in correction_events by the range they correct
-// (migration 10), read into every history whose events they overlap; a correction reaching into
+// (migration 11), read into every history whose events they overlap; a correction reaching into
 // settled hours recomputes them from the state interval it touches.
 #include "correction_ranges.h"
 #include "event_block_codec.h"
@@ -8,7 +8,7 @@
 
 namespace oee::storage::sqlite {
 
-// Each new correction of the machine, in place of a place in its blocks (before write_blocks
+// Each new correction of the machine, in place of a place in its blocks (before ingest_pending
 // clears pending_src).
 void SqliteEventStore::write_correction_events(const MachineState& m) {
   BlockWriter w;

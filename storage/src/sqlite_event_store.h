@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "oee/storage/event_store.h"
+#include "compact_tail.h"
 #include "kpi_columns.h"
 #include "source_identity.h"
 #include "sqlite_db.h"
@@ -46,10 +47,10 @@ struct MachineState {
   TimeMs base = kNoBase;              // rollups are authoritative for every hour before it
   bool has_total_counter = false;     // the engine's has_total_counter is a property of the whole set
   bool row_dirty = false;
-  // events = context (ctx_count synthetic/real events before base that reproduce the engine's state
-  // at base) followed by every stored event with ts >= base (the tail, in arrival order).
-  std::vector<Event> events;
-  std::size_t ctx_count = 0;
+  // The context (synthetic/real events before base that reproduce the engine's state at base) and
+  // the tail: every stored event with ts >= base, in arrival order, compact (compact_tail.h).
+  std::vector<Event> context;
+  CompactTail tail;
   // The canonical-last event and the last state interval, tracked as events arrive in order.
   bool any = false;
   TimeMs max_ts = kTimeMin;
@@ -156,6 +157,10 @@ class SqliteEventStore final : public EventStore {
   std::int64_t add_stop_comment(const StopComment& comment) override;
   std::vector<StopComment> stop_comments(std::string_view machine, TimeMs from, TimeMs to) override;
   std::int64_t pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) override;
+  bool fire_alert(const Alert& alert) override;
+  std::optional<Alert> resolve_alert(std::string_view id, TimeMs at) override;
+  std::optional<Alert> acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) override;
+  std::vector<Alert> alerts() override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }
   bool reads_beside_writes() const override { return true; }
@@ -211,6 +216,7 @@ class SqliteEventStore final : public EventStore {
   void fill_reason_events();
   TimeMs sign_before(MachineState& m, TimeMs t, DurationMs no_data_after_ms);
   void load_tail(MachineState& m, TimeMs from);
+  std::vector<Event> tail_events(const MachineState& m) const;
   void add_total_marker(const MachineState& m, std::vector<Event>& events) const;
 
   void ingest_pending(MachineState& m);
@@ -218,7 +224,8 @@ class SqliteEventStore final : public EventStore {
   static bool states_in_order(const MachineState& m, const std::vector<Event>& pending,
                               const std::vector<std::size_t>& order);
   TimeMs split_stop_start(MachineState& m, const std::vector<Event>& pending, const std::vector<std::size_t>& order);
-  void add_to_tail(MachineState& m, std::vector<Event>& pending, const std::vector<std::size_t>& order, bool in_order);
+  void add_to_tail(MachineState& m, std::vector<Event>& pending, std::span<const std::int64_t> src_ids,
+                   const std::vector<std::size_t>& order, bool in_order);
   TimeMs late_start(MachineState& m, TimeMs ts);
   void recompute_from(MachineState& m, TimeMs from);
   void rebuild_tracking(MachineState& m);
@@ -228,8 +235,9 @@ class SqliteEventStore final : public EventStore {
   void write_rollups(MachineState& m, const MachineHistory& h, TimeMs settled_hour);
   void write_state_changes(const MachineState& m, const MachineHistory& h, TimeMs settled_hour);
   std::vector<Event> state_context(const MachineState& m, const MachineHistory& h, TimeMs settled_hour);
-  std::array<std::ptrdiff_t, 4> carry_contexts(MachineState& m, TimeMs settled_hour);
+  std::array<std::ptrdiff_t, 4> carry_contexts(MachineState& m, const std::vector<Event>& events, TimeMs settled_hour);
   const MachineHistory& tail_history(MachineState& m);
+  const MachineHistory& tail_history(MachineState& m, std::vector<Event>& events);
   void write_machine_row(MachineState& m);
   KpiTotals cumulative_at(const MachineState& m, TimeMs hour);
   KpiTotals rollup_sum(MachineState& m, TimeMs from, TimeMs to);

@@ -11,7 +11,7 @@
 
 namespace oee::storage::sqlite {
 
-// Each new reason event of the machine beside its block (before write_blocks clears pending_src).
+// Each new reason event of the machine beside its block (before ingest_pending clears pending_src).
 void SqliteEventStore::write_reason_events(const MachineState& m) {
   BlockWriter w;
   for (std::size_t i = 0; i < m.pending.size(); ++i) {

@@ -149,6 +149,13 @@ const Migration kMigrations[] = {
      "CREATE INDEX reason_events_by_at ON reason_events(machine_id, at);"
      "INSERT OR REPLACE INTO meta(key, value) VALUES('reason_events_filled', 0);"},
     {10,
+     // The plant's alerts (alert_monitor.h): kept across restarts. One firing alert per id.
+     "CREATE TABLE alerts(seq INTEGER PRIMARY KEY, id TEXT NOT NULL, rule TEXT NOT NULL, kind TEXT NOT NULL,"
+     " subject TEXT NOT NULL, fired INTEGER NOT NULL, resolved INTEGER, acknowledged_by TEXT, acknowledged INTEGER);"
+     "CREATE UNIQUE INDEX alerts_one_firing ON alerts(id) WHERE resolved IS NULL;"
+     "CREATE INDEX alerts_by_id ON alerts(id, seq);"
+     "CREATE INDEX alerts_by_resolution ON alerts(resolved) WHERE resolved IS NOT NULL;"},
+    {11,
      // Corrections (history_corrections.h), by the range they correct [at, until) (an instant:
      // until = at + 1), not in the blocks: a window's history takes those that overlap it, however
      // long after it they were made (sqlite_corrections.cpp). No older file holds any.

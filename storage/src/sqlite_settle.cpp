@@ -13,29 +13,49 @@ namespace oee::storage::sqlite {
 // The tail from `from` (an hour start): the context at it, for no-data detection the last sign of
 // life before it (where a silence running into the tail starts), then every event since.
 void SqliteEventStore::load_tail(MachineState& m, TimeMs from) {
-  m.events.clear();
-  load_context(m, from, m.events);
-  if (const DurationMs nd = m.spec->no_data_after_ms; nd > 0) m.events.push_back(heartbeat_at(m.path, sign_before(m, from, nd)));
-  m.ctx_count = m.events.size();
-  load_events(m, from, kTimeMax, m.events);
-  keep_signs_bare(m.events, m.ctx_count, m.spec->no_data_after_ms);
+  m.context.clear();
+  load_context(m, from, m.context);
+  if (const DurationMs nd = m.spec->no_data_after_ms; nd > 0) m.context.push_back(heartbeat_at(m.path, sign_before(m, from, nd)));
+  std::vector<Event> events;
+  load_events(m, from, kTimeMax, events);
+  std::vector<std::int64_t> src_ids;
+  src_ids.reserve(events.size());
+  for (const Event& e : events) src_ids.push_back(e.src.empty() ? 0 : source_for(e.src, e.inc).id);
+  m.tail.clear();
+  m.tail.append(events, src_ids, m.spec->no_data_after_ms);
   m.corrections.clear();
-  load_corrections(m, std::min(from, earliest_ts(m.events)), kTimeMax, m.corrections);
+  load_corrections(m, std::min(from, earliest_ts(m.context)), kTimeMax, m.corrections);  // the tail's are from `from` on
   Statement any(db_, "SELECT EXISTS(SELECT 1 FROM correction_events WHERE machine_id=?1)");
   any.bind(1, m.id);
   m.has_corrections = any.step() && any.int_at(0) != 0;
 }
 
+// The context and the tail as the engine reads them.
+std::vector<Event> SqliteEventStore::tail_events(const MachineState& m) const {
+  std::vector<Event> events;
+  events.reserve(m.context.size() + m.tail.size() + 1);  // + 1: room for the total marker
+  events = m.context;
+  m.tail.decode(events, [this](std::int64_t id) { return source_of(id); });
+  return events;
+}
+
 // The tail's history, and without its corrections when it has any (raw_tail_history).
 const MachineHistory& SqliteEventStore::tail_history(MachineState& m) {
+  if (m.history) return *m.history;
+  std::vector<Event> events = tail_events(m);
+  return tail_history(m, events);
+}
+
+// `events`: tail_events(m), when the caller has them.
+const MachineHistory& SqliteEventStore::tail_history(MachineState& m, std::vector<Event>& events) {
   if (!m.history) {
-    const std::size_t n = m.events.size();
-    add_total_marker(m, m.events);
+    const std::size_t n = events.size();
+    add_total_marker(m, events);
     m.raw_history.reset();
-    if (!m.corrections.empty()) m.raw_history = MachineHistory::build(*m.spec, m.events);
-    m.events.insert(m.events.end(), m.corrections.begin(), m.corrections.end());
-    m.history = MachineHistory::build(*m.spec, m.events);
-    m.events.resize(n);
+    if (!m.corrections.empty()) m.raw_history = MachineHistory::build(*m.spec, events);
+    events.insert(events.end(), m.corrections.begin(), m.corrections.end());
+    m.history = MachineHistory::build(*m.spec, events);
+    events.resize(n);
   }
   return *m.history;
 }
@@ -60,9 +80,8 @@ void SqliteEventStore::track(MachineState& m, const Event& e) {
 
 void SqliteEventStore::rebuild_tracking(MachineState& m) {
   m.history.reset();
-  m.any = m.events.size() > m.ctx_count;
-  m.max_ts = kTimeMin;
-  for (std::size_t i = m.ctx_count; i < m.events.size(); ++i) m.max_ts = std::max(m.max_ts, m.events[i].ts);
+  m.any = !m.tail.empty();
+  m.max_ts = m.tail.max_ts();
   const MachineHistory& h = raw_tail_history(m);  // as track() follows the events
   m.has_state = !h.intervals().empty();
   if (m.has_state) {
@@ -175,25 +194,20 @@ TimeMs SqliteEventStore::split_stop_start(MachineState& m, const std::vector<Eve
 }
 
 // No settled hour changes: the new events join the tail.
-void SqliteEventStore::add_to_tail(MachineState& m, std::vector<Event>& pending, const std::vector<std::size_t>& order,
-                                   bool in_order) {
+void SqliteEventStore::add_to_tail(MachineState& m, std::vector<Event>& pending, std::span<const std::int64_t> src_ids,
+                                   const std::vector<std::size_t>& order, bool in_order) {
   m.history.reset();
-  // From the last two kept: a run of signs of life goes on across batches.
-  const std::size_t added_at = std::max(m.ctx_count, m.events.size() > 1 ? m.events.size() - 2 : 0);
-  if (in_order) {
+  if (in_order)
     for (std::size_t i : order) track(m, pending[i]);
-    for (Event& e : pending) m.events.push_back(std::move(e));
-    keep_signs_bare(m.events, added_at, m.spec->no_data_after_ms);
-  } else {
-    for (Event& e : pending) m.events.push_back(std::move(e));
-    keep_signs_bare(m.events, added_at, m.spec->no_data_after_ms);
-    rebuild_tracking(m);
-  }
+  m.tail.append(pending, src_ids, m.spec->no_data_after_ms);  // consumes pending
+  if (!in_order) rebuild_tracking(m);
 }
 
 void SqliteEventStore::ingest_pending(MachineState& m) {
   std::vector<Event> pending = std::move(m.pending);
   m.pending.clear();
+  std::vector<std::int64_t> pending_src = std::move(m.pending_src);
+  m.pending_src.clear();
   // The buffer goes back emptied: its capacity serves the next batch, which then does not move
   // every event again while the vector grows (an Event is a dozen strings).
   struct GiveBack {
@@ -205,6 +219,7 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
     }
   } give_back{pending, m.pending};
   if (!m.spec || pending.empty()) return;
+  drop_correction_sources(pending, pending_src);  // the corrections leave `pending` next
   const TimeMs corrected = take_new_corrections(m, pending);
   if (pending.empty()) {  // corrections only
     if (corrected != kTimeMax) recompute_from(m, corrected);
@@ -247,7 +262,7 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
   if (recompute != kTimeMax) {
     recompute_from(m, recompute);  // reloads every event from `recompute` on, the new ones included
   } else {
-    add_to_tail(m, pending, order, in_order);
+    add_to_tail(m, pending, pending_src, order, in_order);
   }
   settle(m);
   write_machine_row(m);
@@ -306,14 +321,15 @@ std::vector<Event> SqliteEventStore::state_context(const MachineState& m, const 
 
 // The product in effect and each counter's last reading at every hour start up to settled_hour
 // (the canonical-last of each before it): stored where it changed, and the new context. Returns
-// the indexes in m.events of those at settled_hour (-1: none).
-std::array<std::ptrdiff_t, 4> SqliteEventStore::carry_contexts(MachineState& m, TimeMs settled_hour) {
+// the indexes in `events` (tail_events) of those at settled_hour (-1: none).
+std::array<std::ptrdiff_t, 4> SqliteEventStore::carry_contexts(MachineState& m, const std::vector<Event>& events,
+                                                               TimeMs settled_hour) {
   std::vector<std::pair<CanonicalOrderKey, std::size_t>> carried;
   std::vector<const Event*> corrections;
   for (const Event& c : m.corrections) corrections.push_back(&c);
   const VoidedReadings voided(corrections);  // a voided reading is no counter's last
-  for (std::size_t i = 0; i < m.events.size(); ++i) {
-    const Event& e = m.events[i];
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
     if (e.ts < settled_hour && (e.type == EventType::product || e.type == EventType::counter) && !voided.contains(e))
       carried.emplace_back(canonical_order_key(e), i);
   }
@@ -324,7 +340,7 @@ std::array<std::ptrdiff_t, 4> SqliteEventStore::carry_contexts(MachineState& m, 
   for (TimeMs hour = m.base + kMsPerHour; hour <= settled_hour; hour += kMsPerHour) {
     bool changed = false;
     for (; next_carried < carried.size() && carried[next_carried].first.ts < hour; ++next_carried) {
-      const Event& e = m.events[carried[next_carried].second];
+      const Event& e = events[carried[next_carried].second];
       latest[e.type == EventType::product ? 0 : 1 + static_cast<std::size_t>(e.counter)] =
           static_cast<std::ptrdiff_t>(carried[next_carried].second);
       changed = true;
@@ -333,7 +349,7 @@ std::array<std::ptrdiff_t, 4> SqliteEventStore::carry_contexts(MachineState& m, 
     context.clear();
     for (std::ptrdiff_t i : latest)
       if (i >= 0) {
-        const Event& e = m.events[static_cast<std::size_t>(i)];
+        const Event& e = events[static_cast<std::size_t>(i)];
         context.event(e, e.src.empty() ? 0 : source_for(e.src, e.inc).id);
       }
     if (context.bytes() != m.context_at_base) {
@@ -349,7 +365,8 @@ void SqliteEventStore::settle(MachineState& m) {
   const TimeMs settled_hour = floor_hour(settled_point(m));
   if (settled_hour <= m.base) return;
   const MachineSpec& spec = *m.spec;
-  const MachineHistory& h = tail_history(m);
+  std::vector<Event> events = tail_events(m);
+  const MachineHistory& h = tail_history(m, events);
   write_rollups(m, h, settled_hour);
   // State changes and the context are the events' intervals: a history rebuilt from them takes
   // the corrections again.
@@ -358,23 +375,20 @@ void SqliteEventStore::settle(MachineState& m) {
 
   // The new context at settled_hour, then the tail from settled_hour on.
   std::vector<Event> next = state_context(m, raw, settled_hour);
-  for (std::ptrdiff_t i : carry_contexts(m, settled_hour))
-    if (i >= 0) next.push_back(m.events[static_cast<std::size_t>(i)]);
+  for (std::ptrdiff_t i : carry_contexts(m, events, settled_hour))
+    if (i >= 0) next.push_back(events[static_cast<std::size_t>(i)]);
   if (spec.no_data_after_ms > 0) {  // the last sign of life before settled_hour (load_tail)
     TimeMs sign = sign_search_start(settled_hour, spec.no_data_after_ms);
-    for (const Event& e : m.events)
+    for (const Event& e : events)
       if (e.ts < settled_hour) sign = std::max(sign, e.ts);
     next.push_back(heartbeat_at(m.path, sign));
   }
-  const std::size_t ctx = next.size();
-  for (std::size_t i = m.ctx_count; i < m.events.size(); ++i)
-    if (m.events[i].ts >= settled_hour) next.push_back(std::move(m.events[i]));
-  m.events = std::move(next);
-  m.ctx_count = ctx;
+  m.context = std::move(next);
+  m.tail.keep_from(settled_hour);
   m.base = settled_hour;
   m.row_dirty = true;
   m.history.reset();
-  const TimeMs lo = std::min(settled_hour, earliest_ts(m.events));
+  const TimeMs lo = std::min(settled_hour, earliest_ts(m.context));  // the tail's are from settled_hour on
   std::erase_if(m.corrections, [&](const Event& c) { return corrected_until(c) <= lo; });
 }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "handler_thread.h"
 #include "mqtt_connection.h"
 #include "mqtt_packets.h"
 #include "reconnect_backoff.h"
@@ -49,6 +50,7 @@ class AckingSubscriber::Session {
   bool handle_suback(const std::string& body);
   bool handle_publish(std::uint8_t first, std::size_t remaining);
   bool deliver_batch();
+  std::string handle_keeping_alive(std::span<const ReceivedMessage> messages, bool& link_ok);
   bool send_puback(std::size_t packet_id) { return c_.send_all(packets::puback(packet_id)); }
   void set_connected();
   void count_silence();
@@ -61,6 +63,9 @@ class AckingSubscriber::Session {
   bool was_connected_ = false;
   Clock::time_point subscribe_sent_;
   Clock::time_point last_publish_;  // or when the session became connected
+  // Since when we read the socket again after the handler's last batch: the broker's silence counts
+  // only while we listen (PINGRESPs and messages wait unread while the handler runs).
+  Clock::time_point listening_since_ = Clock::now();
   bool silenced_ = false;           // ended by silent_too_long
   bool received_ = false;           // any PUBLISH but retained ones on this connection
   std::vector<Pending> batch_;
@@ -147,7 +152,7 @@ bool AckingSubscriber::Session::keep_alive() {
   const auto now = Clock::now();
   const auto keepalive = std::chrono::seconds(sub_.options_.keepalive_s);
   if (now - c_.last_send() > keepalive / 2 && !c_.send_all(packets::pingreq())) return false;
-  if (now - c_.last_receive() > keepalive * 3 / 2) return false;
+  if (now - std::max(c_.last_receive(), listening_since_) > keepalive * 3 / 2) return false;
   if (silent_too_long(now)) return false;
   if (!was_connected_ && now - subscribe_sent_ > sub_.options_.connect_timeout) {
     std::fprintf(stderr, "mqtt subscriber: %s did not answer the subscription (no SUBACK)\n", broker_.url().c_str());
@@ -161,7 +166,7 @@ bool AckingSubscriber::Session::keep_alive() {
 // failover deliver again to the new connection; with edges sending heartbeats, silence is not normal.
 bool AckingSubscriber::Session::silent_too_long(Clock::time_point now) {
   const auto limit = sub_.options_.silence_reconnect;
-  if (limit.count() <= 0 || !was_connected_ || now - last_publish_ <= limit) return false;
+  if (limit.count() <= 0 || !was_connected_ || now - std::max(last_publish_, listening_since_) <= limit) return false;
   ++sub_.silence_reconnects_;
   std::fprintf(stderr, "mqtt subscriber: no message from %s for %lld s; reconnecting (silence_reconnect)\n",
                broker_.url().c_str(), static_cast<long long>(limit.count()));
@@ -250,19 +255,36 @@ bool AckingSubscriber::Session::deliver_batch() {
   std::vector<ReceivedMessage> view;
   view.reserve(batch_.size());
   for (const auto& p : batch_) view.push_back(ReceivedMessage{p.topic, p.payload, p.payload_bytes, p.dup});
-  try {
-    sub_.handler_(view);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mqtt subscriber: %zu message(s) not handled (%s); reconnecting for redelivery\n",
-                 batch_.size(), e.what());
+  bool link_ok = true;
+  if (const std::string error = handle_keeping_alive(view, link_ok); !error.empty()) {
+    std::fprintf(stderr, "mqtt subscriber: %zu message(s) not handled (%s); reconnecting for redelivery\n", batch_.size(),
+                 error.c_str());
     return false;
   }
+  if (!link_ok) return false;  // handled, but the broker redelivers them: the store's dedup absorbs that
   sub_.messages_ += batch_.size();
   for (const auto& p : batch_)
     if (p.qos == 1 && !send_puback(p.packet_id)) return false;
   batch_.clear();
   batch_bytes_ = 0;
   return true;
+}
+
+// Runs the handler on its own thread and meanwhile sends PINGREQ every half keepalive, so a slow
+// commit (a database lock held elsewhere, a failover) is not taken for a dead client by the broker,
+// which drops one silent for 1.5 keepalives, and with a clean session ($share) forgets what it had
+// sent it. Returns only once the handler returned (it reads the batch): what it threw, or "".
+std::string AckingSubscriber::Session::handle_keeping_alive(std::span<const ReceivedMessage> messages, bool& link_ok) {
+  HandlerThread& worker = *sub_.handler_thread_;
+  worker.post([&] { sub_.handler_(messages); });
+  const auto half_keepalive = std::chrono::seconds(sub_.options_.keepalive_s) / 2;
+  while (true) {
+    if (auto error = worker.wait(std::chrono::milliseconds(100))) {
+      listening_since_ = Clock::now();
+      return *error;
+    }
+    if (link_ok && Clock::now() - c_.last_send() > half_keepalive) link_ok = c_.send_all(packets::pingreq());
+  }
 }
 
 AckingSubscriber::AckingSubscriber(MqttOptions options, Handler handler, std::size_t max_payload_bytes,
@@ -287,12 +309,14 @@ AckingSubscriber::~AckingSubscriber() { stop(); }
 
 void AckingSubscriber::start() {
   if (running_.exchange(true)) return;
+  handler_thread_ = std::make_unique<HandlerThread>();
   thread_ = std::thread([this] { run(); });
 }
 
 void AckingSubscriber::stop() {
   if (!running_.exchange(false)) return;
   if (thread_.joinable()) thread_.join();
+  handler_thread_.reset();
 }
 
 void AckingSubscriber::run() {

@@ -325,3 +325,39 @@ TEST(AckingSubscriber, TwoSilentConnectionsInARowResetTheSessionOnce) {
   EXPECT_EQ(has("old/x"), 0);
   EXPECT_GE(has("oee/v1/_edge/e1/status"), 3) << "the retained status came with each new subscription";
 }
+
+// A handler slower than 1.5 keepalives (a commit waiting on a database lock) does not cost the
+// connection: the subscriber pings the broker meanwhile and does not count the broker's unread
+// answers as silence. Dropped, the batch would come again (DUP) on the next connection.
+TEST(AckingSubscriber, AHandlerSlowerThanTheKeepaliveKeepsTheConnection) {
+  MosquittoProcess broker;
+  broker.start();
+  auto options = subscriber_options(broker.url(), "slow-handler-sub");
+  options.keepalive_s = 2;  // the broker drops a client silent for 3 s
+  std::mutex m;
+  std::vector<std::string> seen;
+  std::size_t duplicates_flagged = 0;
+  std::atomic<bool> slow_once{true};
+  AckingSubscriber sub(options, [&](std::span<const ReceivedMessage> batch) {
+    if (slow_once.exchange(false)) std::this_thread::sleep_for(5s);  // the subject: a handler that long
+    std::lock_guard l(m);
+    for (const auto& msg : batch) {
+      duplicates_flagged += msg.duplicate;
+      seen.emplace_back(msg.payload);
+    }
+  });
+  sub.start();
+  ASSERT_TRUE(eventually([&] { return sub.connected(); }, 5s));
+  auto pub = publisher(broker.url());
+  ASSERT_TRUE(eventually([&] { return pub->connected(); }, 5s));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { std::lock_guard l(m); return seen.size() >= 5; }, 15s));
+  EXPECT_FALSE(slow_once.load());
+  // Then a further message on the same connection: it arrives, and nothing came twice.
+  ASSERT_TRUE(pub->publish("oee/v1/s/a/l/m/events", "5"));
+  ASSERT_TRUE(eventually([&] { std::lock_guard l(m); return seen.size() >= 6; }, 10s));
+  EXPECT_TRUE(sub.connected());
+  std::lock_guard l(m);
+  EXPECT_EQ(seen.size(), 6u);
+  EXPECT_EQ(duplicates_flagged, 0u);
+}

@@ -10,12 +10,13 @@ function analysisView() {
   const to = q.get('to') || new Date().toISOString();
   const from = q.get('from') || plant.current_shift?.from || new Date(Date.now() - 8 * 3600e3).toISOString();
   const nodes = (q.get('nodes') || lines()[0]?.path || '').split(',').filter(Boolean);
-  return { from, to, nodes, by: q.get('by') || 'hour', drill: q.get('drill') || '' };
+  return { from, to, nodes, by: q.get('by') || 'hour', drill: q.get('drill') || '', cmp: q.get('cmp') || '' };
 }
 
 function setAnalysisView(v) {
   const q = new URLSearchParams({ from: v.from, to: v.to, nodes: v.nodes.join(','), by: v.by });
   if (v.drill) q.set('drill', v.drill);
+  if (v.cmp) q.set('cmp', v.cmp);
   location.hash = '#analysis?' + q.toString();
 }
 
@@ -41,6 +42,7 @@ async function renderAnalysis() {
     <label>${S.to} <input type="datetime-local" name="to" value="${toLocalInput(v.to)}"></label>
     <label>${S.bucket} <select name="by">${['hour', 'day', 'week'].map((b) => `<option${b === v.by ? ' selected' : ''}>${b}</option>`).join('')}</select></label>
     <label>${S.compare} <select name="nodes" multiple size="5">${allNodes().map((n) => `<option value="${esc(n.path)}"${v.nodes.includes(n.path) ? ' selected' : ''}>${esc(n.name)}</option>`).join('')}</select></label>
+    ${compareBySelect(v.cmp)}
     <button type="submit">${S.apply}</button></form>
     <div id="analysis-body">…</div>`;
   for (const b of document.querySelectorAll('.preset')) b.addEventListener('click', () => setAnalysisView(presetView(v, b.dataset.preset)));
@@ -48,7 +50,7 @@ async function renderAnalysis() {
     ev.preventDefault();
     const f = new FormData(ev.target);
     const nodes = f.getAll('nodes');
-    setAnalysisView({ from: new Date(f.get('from')).toISOString(), to: new Date(f.get('to')).toISOString(), by: f.get('by'), nodes: nodes.length ? nodes : v.nodes });
+    setAnalysisView({ from: new Date(f.get('from')).toISOString(), to: new Date(f.get('to')).toISOString(), by: f.get('by'), nodes: nodes.length ? nodes : v.nodes, cmp: f.get('cmp') });
   });
   const totals = await Promise.all(v.nodes.map((n) => api('/api/v1/kpis?node=' + encodeURIComponent(n) + win)));
   const trends = await Promise.all(v.nodes.map((n) => trendRows(n, v)));
@@ -57,6 +59,7 @@ async function renderAnalysis() {
   body.innerHTML = compareHtml(v.nodes, totals) + `<div class="card" id="chart-waterfall"><h2>${S.waterfall}: ${esc(nodeName(v.nodes[0]))}</h2>${waterfallSvg(totals[0])}</div>` +
     v.nodes.map((n, i) => `<div class="card" id="chart-trend-${i}"><h2>${S.trend}: ${esc(nodeName(n))}</h2>${trendSvg(trends[i], targetOf(n))}</div>`).join('') +
     `<div class="card" id="chart-pareto"><h2>${S.paretoDrill}</h2><div id="pareto-drill">…</div></div>`;
+  if (v.cmp) await renderComparison(v, win, current);
   exportButtons('chart-compare', () => compareCsv(v.nodes, totals));
   exportButtons('chart-waterfall', () => toCsv(['step', 'seconds'], waterfallSteps(totals[0]).map((s) => [s.name, s.seconds])));
   v.nodes.forEach((n, i) => exportButtons('chart-trend-' + i, () => toCsv(['from', 'oee', 'planned_production_time_s'], trends[i].map((r) => [r.from, r.oee, r.planned_production_time_s]))));
@@ -174,6 +177,8 @@ function download(blob, name) {
 
 // The card's chart (its SVG, or its table drawn as text) onto a canvas, saved as PNG.
 function svgToPng(card, id) {
+  const plotted = card.querySelector('canvas');  // a uPlot chart draws on a canvas already
+  if (plotted) { plotted.toBlob((b) => download(b, id + '.png')); return; }
   const svg = card.querySelector('svg');
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d');

@@ -71,12 +71,12 @@ function showLogin() {
 }
 
 function connectLive() {
-  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live?access_token=' + encodeURIComponent(token);
-  socket = new WebSocket(url);
-  // Every machine's state (under the plant), and the KPIs of each line and machine shown, lines
-  // first: the server takes at most 256 nodes, so beyond that machine tiles show their state only.
-  const nodes = [''].concat(lines().map((l) => l.path), lines().flatMap((l) => l.machines.map((m) => m.path))).slice(0, 256);
-  socket.onopen = () => socket.send(JSON.stringify({ type: 'subscribe', nodes }));
+  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/api/v1/live';
+  // The token goes in Sec-WebSocket-Protocol (base64url: a protocol name allows no ':'), never in
+  // the URL, which proxies and access logs keep.
+  const bearer = btoa(String.fromCharCode(...new TextEncoder().encode(token))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  socket = new WebSocket(url, ['oee.live.v1', 'bearer.' + bearer]);
+  socket.onopen = subscribe;
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     if (m.type === 'subscribed') $('#live').className = 'live on';
@@ -88,6 +88,18 @@ function connectLive() {
     if (token) setTimeout(connectLive, 2000);
   };
 }
+
+// Every machine's state (the whole plant), but the KPIs only of the nodes the page shows (kpiNodes:
+// the overview's tiles on screen, the machine shown, the scoreboard's line): the server computes
+// each subscribed node's figures every second, which for a thousand tiles took it seconds.
+let kpiNodes = () => [];
+function subscribe() {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'subscribe', nodes: [''], kpis: kpiNodes().slice(0, 256) }));
+}
+let subscribeTimer = null;
+const resubscribe = () => { clearTimeout(subscribeTimer); subscribeTimer = setTimeout(subscribe, 150); };  // one per scroll
+const visibleTiles = new Set();
+let tileObserver = null;
 
 function lines() {
   const out = [];
@@ -119,6 +131,12 @@ const tileIndex = new Map();
 function indexTiles() {
   tileIndex.clear();
   for (const el of main.querySelectorAll('.tile[data-node]')) tileIndex.set(el.dataset.node, el);
+  tileObserver = new IntersectionObserver((entries) => {
+    for (const e of entries) visibleTiles[e.isIntersecting ? 'add' : 'delete'](e.target.dataset.node);
+    resubscribe();
+  });
+  for (const el of tileIndex.values()) tileObserver.observe(el);
+  kpiNodes = () => [...visibleTiles];
 }
 
 function renderOverview() {
@@ -255,6 +273,7 @@ async function renderMachine(path) {
   const m = machineSpec(path);
   if (!m) { main.innerHTML = '<p>No such machine.</p>'; return; }
   const s = states.get(path) || m;
+  kpiNodes = () => [path];
   main.innerHTML = `
     <h1>${esc(m.name)} <small>${esc(path)}</small></h1>
     <div class="card"><b>Now:</b> <span id="machine-state" data-machine="${esc(path)}">${stateText(s)}${sinceHtml(s)}</span>
@@ -345,20 +364,21 @@ function renderStops(items) {
   }
 }
 
-// The reason tree, one tap per level: a parent shows its children, a leaf is sent.
-function openPicker(machine, at, parent) {
+// The reason tree, one tap per level: a parent shows its children, a leaf is sent (the operator
+// station passes its own slot and sender).
+function openPicker(machine, at, parent, slot = $('#picker-slot'), send = sendReason) {
   const options = reasonTree.reasons.filter((r) => (r.parent || null) === parent);
   const hasChildren = (code) => reasonTree.reasons.some((r) => r.parent === code);
-  $('#picker-slot').innerHTML = `<div id="picker" class="picker" role="dialog" aria-label="${esc(S.reasonTitle(at.slice(11, 19)))}">` +
+  slot.innerHTML = `<div id="picker" class="picker" role="dialog" aria-label="${esc(S.reasonTitle(at.slice(11, 19)))}">` +
     `<h3>${esc(S.reasonTitle(at.slice(11, 19)))}${parent ? ' › ' + esc(parent) : ''}</h3><div class="options">` +
     options.map((r) => `<button class="reason-option${hasChildren(r.code) ? ' parent' : ''}" data-code="${esc(r.code)}">${esc(r.name)}</button>`).join('') +
     `</div>${parent ? `<button class="picker-back">${S.reasonBack}</button> ` : ''}<button class="picker-cancel">${S.reasonCancel}</button></div>`;
   for (const b of document.querySelectorAll('#picker .reason-option')) {
-    b.addEventListener('click', () => (hasChildren(b.dataset.code) ? openPicker(machine, at, b.dataset.code) : sendReason(machine, at, b.dataset.code)));
+    b.addEventListener('click', () => (hasChildren(b.dataset.code) ? openPicker(machine, at, b.dataset.code, slot, send) : send(machine, at, b.dataset.code)));
   }
   const back = $('#picker .picker-back');
-  if (back) back.addEventListener('click', () => openPicker(machine, at, reasonTree.reasons.find((r) => r.code === parent)?.parent || null));
-  $('#picker .picker-cancel').addEventListener('click', () => { $('#picker-slot').innerHTML = ''; });
+  if (back) back.addEventListener('click', () => openPicker(machine, at, reasonTree.reasons.find((r) => r.code === parent)?.parent || null, slot, send));
+  $('#picker .picker-cancel').addEventListener('click', () => { slot.innerHTML = ''; });
   $('#picker .reason-option')?.focus();
 }
 
@@ -396,11 +416,13 @@ function renderAndon(pinned) {
   const all = lines();
   let index = Math.max(0, all.findIndex((l) => l.path === pinned || l.machines.some((m) => m.path === pinned)));
   main.innerHTML = `<div id="andon" data-line="${esc(all[index]?.path || '')}" data-pinned="${esc(pinned || '')}"></div>`;
+  kpiNodes = () => { const l = lines().find((x) => x.path === $('#andon')?.dataset.line); return l ? [l.path, ...l.machines.map((m) => m.path)] : []; };
   renderAndonBody();
   if (!pinned) {
     pageTimers.push(setInterval(() => {
       index = (index + 1) % all.length;
       $('#andon').dataset.line = all[index].path;
+      subscribe();
       renderAndonBody();
     }, ANDON_ROTATE_MS));
   }
@@ -425,7 +447,7 @@ function andonMachineHtml(m) {
     <div class="andon-apq">A ${pct(k?.availability)} · P ${pct(k?.performance)} · Q ${pct(k?.quality)}</div>
     <div class="andon-count">${S.good} <b>${k ? k.good_count : '–'}</b>` +
     (target === null ? '' : ` / ${target} <small>${S.targetByNow}</small> <b class="${diff >= 0 ? 'ahead' : 'behind'}" data-diff="${diff}">` +
-      `${diff >= 0 ? '+' : ''}${diff} ${diff >= 0 ? S.ahead : S.behind}</b>`) + '</div></div>';
+      `${Math.abs(diff)} ${diff >= 0 ? S.ahead : S.behind}</b>`) + '</div></div>';  // the word says the sign
 }
 
 function renderAndonBody() {
@@ -445,6 +467,9 @@ async function route() {
   if (!token || !plant) return;
   for (const t of pageTimers) clearInterval(t);
   pageTimers = [];
+  tileObserver?.disconnect();
+  visibleTiles.clear();
+  kpiNodes = () => [];
   document.body.classList.remove('tv');
   const hash = decodeURIComponent(location.hash.slice(1));
   try {
@@ -452,10 +477,13 @@ async function route() {
     else if (hash === 'report') await renderReport();
     else if (hash.startsWith('andon')) renderAndon(hash.slice(6));
     else if (hash.startsWith('analysis')) await renderAnalysis();
+    else if (hash === 'admin') await renderAdmin();
+    else if (hash.startsWith('operator')) await renderOperator(hash.slice(9));
     else renderOverview();
   } catch (e) {
     main.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }
+  resubscribe();
 }
 
 async function start() {
@@ -467,7 +495,9 @@ async function start() {
   }
   $('#who').textContent = me.user + ' (' + me.role + ')';
   $('#logout').hidden = false;
+  $('#nav-admin').hidden = me.role !== 'admin';
   connectLive();
+  sendOutbox();  // what the operator station could not send before a reload or a log-in
   await route();
 }
 

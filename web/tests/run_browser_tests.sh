@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Starts `oee serve --demo` on a free port with a temporary data dir and OEE_ADMIN_TOKEN, runs the
-# browser tests against it, and stops it (also on failure).
-# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR
+# browser tests (every tests/*.test.mjs, or those given) against it, and stops it (also on failure).
+# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR [TEST.mjs ...]   (default: every suite, on one server)
 set -euo pipefail
 oee=$1
 shots=$2
+shift 2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 data=$(mktemp -d)
@@ -22,7 +23,9 @@ reasons:
   - code: PW_CLEAN
     name: Cleaning
 TREE
-  cat "$root/examples/demo-plant.yaml"; } >"$data/plant.yaml"
+  cat "$root/examples/demo-plant.yaml"
+  # An alert on any unplanned stop, for the administration page's alerts (admin.test.mjs).
+  printf 'alerts:\n  rules:\n    - {name: any-stop, kind: machine_down, for_s: 1}\n'; } >"$data/plant.yaml"
 # Ten simulated seconds per second, so states change within the test.
 "$oee" serve --demo --plant "$data/plant.yaml" --speed 10 --history-hours 4 --data-dir "$data" --listen "127.0.0.1:$port" >"$data/serve.log" 2>&1 &
 server=$!
@@ -39,5 +42,6 @@ for _ in $(seq 1 200); do
 done
 grep -q "caught up" "$data/serve.log" || { echo "the demo did not catch up"; cat "$data/serve.log"; exit 1; }
 rm -rf "$shots"
-OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core" \
-  node "$here/dashboard.test.mjs"
+export OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core"
+# browser tests (every tests/*.test.mjs, or those given) against it, and stops it (also on failure).
+# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR [TEST.mjs ...]   (default: every suite, on one server)

@@ -47,11 +47,13 @@ class Access {
   // URLs end up in proxy and access logs.
   std::optional<server::HttpResponse> refuse(const server::HttpRequest& request, auth::Role role,
                                              auth::Principal& who) const;
-  // As refuse(), for a WebSocket upgrade: there the token may also come as `?access_token=`
-  // (browsers cannot set headers on a WebSocket).
+  // As refuse(), for a WebSocket upgrade: there the token may also come in Sec-WebSocket-Protocol
+  // (`bearer.<base64url>`, the one header browsers may set on a WebSocket) or, deprecated, as
+  // `?access_token=`.
   std::optional<server::HttpResponse> refuse_websocket(const server::HttpRequest& request, auth::Role role,
                                                        auth::Principal& who) const;
-  // The principal of a WebSocket upgrade: its Authorization header, else its `?access_token=`.
+  // The principal of a WebSocket upgrade: its Authorization header, else its `bearer.` subprotocol,
+  // else its `?access_token=`.
   std::optional<auth::Principal> websocket_principal(const server::HttpRequest& request) const;
 
   // Appends to the audit chain with actor(who) as its actor.

@@ -1,7 +1,8 @@
 #pragma once
 // WebSocket /api/v1/live: a client subscribes to nodes and gets the state changes of every machine
 // under them as they are ingested, and the rolling KPIs of the current shift of each subscribed
-// node (every `kpi_interval_ms`). Machines another server ingests into the shared database change
+// node, or of the nodes it names in "kpis" (every `kpi_interval_ms`): a dashboard of a
+// thousand machines asks for the figures of the tiles on its screen only. Machines another server ingests into the shared database change
 // state here when their live state is refreshed from it (oee/server/live_state_refresh.h).
 // Messages are built once and shared by all clients; per client, a newer update of the same
 // machine or node replaces one still waiting, and a client too far behind is dropped by the
@@ -46,7 +47,9 @@ class LiveFeed {
   struct Client {
     std::shared_ptr<server::WebSocketConnection> connection;
     std::vector<std::string> nodes;  // subscriptions ("" = the whole plant)
+    std::vector<std::string> kpis;   // the nodes whose KPIs it gets (default: nodes)
     std::string token_id;            // of the token it connected with
+    bool subscribed = false;         // has sent a subscribe (its states' snapshot went out)
   };
   void close_clients_of(const std::vector<std::string>& token_ids);
   void on_message(std::uint64_t id, std::string_view text);

@@ -25,6 +25,8 @@ enum class SignalKind : std::uint8_t {
   product,  // the product from now on
   sample,   // a process value kept as history: `sample` events (GET /api/v1/tags?tag=sample.NAME)
   reason,   // the stop reason (e.g. PackML Admin.StopReason.ID): a `reason` event for the stop at that time
+  run,           // the order id of the production run: a change ends the old run, starts the new one
+  run_quantity,  // the planned quantity of the run the order id starts
 };
 
 enum class RegisterArea : std::uint8_t { holding, input, coil, discrete };
@@ -37,6 +39,9 @@ struct TagConfig {
   std::string signal_name;  // counter: total|good|reject; count: good|reject; sample: free name
   std::int64_t rollover = 0;
   double scale = 1.0;
+  // run: the product and planned quantity of its runs when the machine has no such tag ("", 0: none).
+  std::string run_product;
+  std::int64_t run_quantity = 0;
   // Modbus
   RegisterArea area = RegisterArea::holding;
   int address = 0;
@@ -59,6 +64,7 @@ struct SourceConfig {
   double speed = 1.0;                 // simulated seconds per wall-clock second
   std::optional<std::int64_t> start_ms;  // simulated start; default: now
   std::uint64_t skip = 0;             // events of the stream dropped before the queue's first (needs start_ms)
+  std::optional<std::int64_t> until_ms;  // the simulated instant the stream ends at (needs start_ms)
   // modbus
   std::string host;
   int port = 502;
@@ -78,6 +84,9 @@ struct SourceConfig {
   std::vector<TagConfig> tags;
   // The edge's heartbeat_s: a heartbeat event per machine this often while the source reads it.
   DurationMs heartbeat_ms = 10'000;
+  // Where the open orders of its run tags outlive a restart (data_dir/runs-<source index>; "" when
+  // it has no run tag): run_signal.h.
+  std::string run_state_file;
 };
 
 // What the edge publishes: the JSON event contract (docs/mqtt.md) or Sparkplug B (docs/sparkplug.md).

@@ -33,7 +33,7 @@ struct PublisherOptions {
   // Keep records until the server reports them committed, not only until the broker acknowledged.
   bool commit_ack = true;
   // How long records the broker acknowledged may be missing from the server's reports before they
-  // are sent again.
+  // are sent again; doubled after each resend up to kMaxResendBackoff times (resend_wait_ms()).
   int resend_after_ms = 10000;
   int max_events_per_message = 1000;
   int max_inflight_messages = 64;
@@ -49,7 +49,14 @@ struct PublisherStats {
   std::uint64_t commit_reports = 0;     // reports of our incarnation taken
   std::uint64_t resends = 0;            // times the publisher went back to records a report showed missing
   std::uint64_t resent_from_seq = 0;    // where the last resend started
+  std::int64_t resend_wait_ms = 0;      // how long a record may be missing now before the next resend
 };
+
+// A resend of records a server only had not reached yet (it lags: a backlog, a slow commit) adds
+// their load to a server already behind, and the next stall comes sooner: so each resend doubles
+// the wait before the next, up to this many times resend_after_ms, and the wait halves again after
+// a spell of four waits without one, or comes back whole once the server caught up.
+constexpr int kMaxResendBackoff = 8;
 
 // A queued event record: "<machine path>\t<event JSON without machine, src and seq>".
 std::string make_queue_record(std::string_view machine, std::string_view event_json);
@@ -119,6 +126,7 @@ class QueuePublisher {
   void advance_acks_locked();
   // After a commit report: how far the server has committed, and whether to send again.
   void take_commit_end_locked(std::uint64_t committed_end);
+  void relax_resend_wait_locked(std::int64_t now_ms);
   // Registers a message just published (without our lock held, so that the network thread's
   // PUBACK callback can never wait on us while it holds libmosquitto's locks).
   void register_published_locked(std::uint64_t generation, int message_id, std::uint64_t window_index);
@@ -147,6 +155,8 @@ class QueuePublisher {
   // since when (steady clock ms); UINT64_MAX: none.
   std::uint64_t missing_from_ = UINT64_MAX;
   std::int64_t missing_since_ms_ = 0;
+  std::int64_t resend_wait_ms_ = 0;   // see kMaxResendBackoff; resend_after_ms at first
+  std::int64_t last_resend_ms_ = 0;   // steady clock ms of the last resend, or of the last halving
   bool resend_requested_ = false;
   PublisherStats stats_;
   std::atomic<bool> running_{false};

@@ -10,6 +10,7 @@
 #include "oee/core/event.h"
 #include "oee/core/plant_model.h"
 #include "oee/edge/edge_config.h"
+#include "oee/edge/run_signal.h"
 
 namespace oee::edge {
 
@@ -26,10 +27,16 @@ class TagMapper {
   //   count:   a changed, positive value is an increment (event-driven sources: OPC UA, simulator);
   //   product: the value as the product id, on change;
   //   sample:  a `sample` event (name: the signal's, e.g. sample:temperature) on change;
-  //   reason:  a `reason` event (reason: the value as text, at: ts) on a change to anything but 0.
+  //   reason:  a `reason` event (reason: the value as text, at: ts) on a change to anything but 0;
+  //   run, run_quantity: no event of their own; they go to the machine's run signal (attach_run),
+  //            as does the product, which makes its run events at the end of the batch.
   bool on_number(double value, TimeMs ts, Event& out);
   // A text reading (OPC UA strings): state and product use it as is; numbers are parsed.
   bool on_text(std::string_view text, TimeMs ts, Event& out);
+
+  // The run signal of the tag's machine (it must outlive the mapper), for run, run_quantity and
+  // product tags.
+  void attach_run(RunSignal* run) { run_ = run; }
 
   const TagConfig& tag() const { return *tag_; }
   std::optional<double> last_number() const { return has_last_ ? std::optional(last_) : std::nullopt; }
@@ -39,6 +46,7 @@ class TagMapper {
 
   const TagConfig* tag_;
   const MachineSpec* machine_;
+  RunSignal* run_ = nullptr;
   double last_ = 0;
   bool has_last_ = false;
   std::string last_text_;

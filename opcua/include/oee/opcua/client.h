@@ -159,6 +159,8 @@ struct ClientEvent {
     item_dropped,             // client_handle's values are larger than the channel carries: deleted
     repeated_failure,         // lost again soon after each reconnect: the backoff keeps growing
     queue_overflow,           // the server's queue of client_handle overflowed: values before `to` were discarded
+    oversize_search,          // Bad: the channel keeps closing with BadResponseTooLarge, items are bisected
+                              // to find the one (item_dropped ends it); Good: no item failed alone, none dropped
   };
   Kind kind;
   uint32_t subscription = 0;

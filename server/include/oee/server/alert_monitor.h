@@ -1,7 +1,10 @@
 #pragma once
 // Evaluates the plant file's alert rules against what the server knows (live states, the current
-// shift's KPIs, edge status reports) and keeps the plant's alerts. Each change (fired, resolved,
-// acknowledged) goes to the listeners: the live WebSocket and the notifiers.
+// shift's KPIs, edge status reports). The alerts live in the store (EventStore::fire_alert …): a
+// restarted server keeps them, and of servers sharing a database the one whose change the store
+// takes is the one that tells its listeners (the live WebSocket and the notifiers), so an alert
+// fires, resolves and is acknowledged once. No lock of the monitor is held while the store is
+// asked: a slow store never holds up another thread's list or acknowledgement behind it.
 #include <functional>
 #include <map>
 #include <mutex>
@@ -20,26 +23,40 @@ class AlertMonitor {
   using EdgeStatuses = std::function<std::map<std::string, std::string>()>;
   AlertMonitor(PlantService& service, EdgeStatuses edge_statuses = {});
 
-  // Evaluates every rule at the service's now; returns the changes (also given to the listeners).
-  // Throws when storage fails (the KPIs of oee_below_target come from the store).
+  // Evaluates every rule at the service's now; returns the changes this call made in the store
+  // (also given to the listeners). Throws when storage fails. A subject is resolved only by a
+  // server that evaluates it (one that never heard an edge leaves that edge's alerts alone).
   std::vector<AlertChange> evaluate();
   std::optional<AlertChange> acknowledge(const std::string& id, const std::string& user);
-  std::vector<Alert> alerts() const;
+  std::vector<Alert> alerts() const;  // EventStore::alerts
+  // The plant file's rules, and the newest status report of each edge (GET /api/v1/alerts/rules,
+  // GET /api/v1/edges).
+  const std::vector<AlertRule>& rules() const;
+  std::map<std::string, std::string> edge_statuses() const { return edge_statuses_ ? edge_statuses_() : std::map<std::string, std::string>{}; }
 
   using Listener = std::function<void(const AlertChange&)>;
   void add_listener(Listener l) { listeners_.push_back(std::move(l)); }  // before evaluations start
 
  private:
-  void observe(const AlertRule& rule, const std::string& subject, bool holds, TimeMs now, std::vector<AlertChange>& out);
-  void evaluate_machines(const AlertRule& rule, TimeMs now, std::vector<AlertChange>& out);
-  void evaluate_shift_oee(const AlertRule& rule, TimeMs now, std::vector<AlertChange>& out);
-  void evaluate_edges(const AlertRule& rule, TimeMs now, std::vector<AlertChange>& out);
+  // Whether a rule's condition holds for one subject at now, and since when as this server sees it
+  // (the stop's or the silence's start; now when the condition has no such start).
+  struct Observation {
+    const AlertRule* rule = nullptr;
+    std::string subject;
+    bool holds = false;
+    TimeMs since = 0;
+  };
+  using Observations = std::vector<Observation>;
+  void evaluate_machines(const AlertRule& rule, TimeMs now, Observations& out) const;
+  void evaluate_shift_oee(const AlertRule& rule, TimeMs now, Observations& out) const;  // asks the store
+  void evaluate_edges(const AlertRule& rule, TimeMs now, Observations& out);
   void record_edge_reports();
+  std::vector<AlertChange> apply(const Observations& observations, TimeMs now);  // asks the store
+  void tell(const AlertChange& change) const;
 
   PlantService& service_;
   EdgeStatuses edge_statuses_;
-  mutable std::mutex mutex_;
-  AlertBook book_;
+  std::mutex edges_mutex_;  // queue_reports_ only: never held while the store is asked
   std::map<std::string, std::vector<QueueDepthReport>> queue_reports_;  // by edge id, by time
   std::vector<Listener> listeners_;
 };

@@ -65,6 +65,7 @@ struct WebSocketHandlers {
 struct WebSocketAcceptance {
   std::optional<HttpResponse> refusal;
   WebSocketHandlers handlers;
+  std::string protocol;  // the subprotocol chosen among the client's offers (Sec-WebSocket-Protocol); empty: none
 };
 using WebSocketAccept = std::function<WebSocketAcceptance(const HttpRequest&, std::shared_ptr<WebSocketConnection>)>;
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "oee/core/alert_book.h"
 #include "oee/core/event.h"
 #include "oee/core/kpi.h"
 #include "oee/core/plant_model.h"
@@ -67,6 +68,7 @@ struct DeadLetter {
   std::string reason;
 };
 inline constexpr std::size_t kMaxDeadLetterPayloadBytes = 64 * 1024;
+inline constexpr std::int64_t kAlertsResolvedKept = 1000;
 
 // A comment an operator added to a stop (not an event: it explains, it changes no figure). A stop is
 // named by its machine and its start.
@@ -156,6 +158,20 @@ class EventStore {
   // author becomes `pseudonym`, and the old bytes are overwritten where the backend can (SQLite's
   // secure_delete and a checkpoint). Returns how many of the name's comments there were.
   virtual std::int64_t pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) = 0;
+
+  // The plant's alerts (server/alert_monitor.h), kept here so that a restarted server keeps them
+  // and servers sharing the database agree. At most one alert per id fires at a time: each change
+  // is made by one caller only, the one told so (false, nullopt: another did it first).
+  // Adds `alert` (not resolved) as firing; false when an alert with its id fires already.
+  virtual bool fire_alert(const Alert& alert) = 0;
+  // Resolves the firing alert `id` at `at`: the alert as it is now.
+  virtual std::optional<Alert> resolve_alert(std::string_view id, TimeMs at) = 0;
+  // Acknowledges the newest alert `id` (firing or resolved): the alert as it is now; nullopt when
+  // there is none or it is acknowledged already.
+  virtual std::optional<Alert> acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) = 0;
+  // The firing alerts (the newest first), then the kAlertsResolvedKept newest resolved ones (the
+  // last resolved first); older resolved ones are deleted as new ones resolve.
+  virtual std::vector<Alert> alerts() = 0;
   // Deletes events and rollups older than the retention (now - retention_days; a backend may keep
   // the rest of the hour or day holding the cut) and the dead letters received before the cut.
   // KPIs over what is kept stay equal to the engine over the kept events.

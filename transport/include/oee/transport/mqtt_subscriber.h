@@ -32,6 +32,7 @@ struct ssl_ctx_st;
 namespace oee::transport {
 
 class Connection;  // mqtt_connection.h
+class HandlerThread;
 
 struct ReceivedMessage {
   std::string_view topic;
@@ -42,6 +43,7 @@ struct ReceivedMessage {
 
 class AckingSubscriber {
  public:
+  // Runs on a thread of its own, one batch at a time, while the connection is kept alive.
   // Returns when the messages are handled (committed, or dead-lettered); then they are
   // acknowledged. Throwing means "not handled": the connection is dropped and the broker
   // redelivers. Messages already waiting on the socket are handed over together (at most
@@ -106,6 +108,7 @@ class AckingSubscriber {
   bool reset_pending_ = false;  // the subscriber's thread only
   std::atomic<std::uint64_t> session_resets_{0};
   std::function<void()> on_session_reset_;
+  std::unique_ptr<HandlerThread> handler_thread_;  // runs handler_ while thread_ keeps the connection alive
   std::thread thread_;
 };
 
