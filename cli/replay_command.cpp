@@ -1,5 +1,6 @@
 // `oee replay`: KPIs of a node and window from a plant file and a .jsonl event file.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "oee/codec/json_writer.h"
 #include "oee/codec/kpi_json.h"
 #include "oee/codec/run_json.h"
+#include "oee/core/history_corrections.h"
 #include "oee/core/plant_history.h"
 #include "oee/core/production_run.h"
 #include "oee/plant/plant_file.h"
@@ -50,6 +52,61 @@ std::vector<Event> read_events(const std::string& path, const PlantModel& plant)
     events.push_back(std::move(e));
   }
   return events;
+}
+
+// One correction as GET /api/v1/corrections writes it (docs/api.md); false when it is not one.
+bool correction_of(const nlohmann::json& j, Event& e) {
+  if (!j.is_object()) return false;
+  const auto text = [&](const char* name) { return j.contains(name) && j[name].is_string() ? j[name].get<std::string>() : std::string(); };
+  const std::string kind = text("kind"), name = text("name");
+  const auto ts = parse_timestamp(text("ts")), at = parse_timestamp(text("at"));
+  if (!ts || !at) return false;
+  e.type = EventType::correction;
+  e.machine = text("machine");
+  e.ts = *ts;
+  e.at = *at;
+  e.by = text("by");
+  e.why = text("why");
+  if (kind == "reclassify") {
+    const auto until = parse_timestamp(text("until"));
+    if (!until) return false;
+    e.until = *until;
+    e.state = text("state");
+    e.reason = text("reason");
+  } else if (kind == "rejects") {
+    e.correction = CorrectionKind::rejects;
+    e.reject = j.value("reject", std::int64_t{0});
+  } else if (kind == "void_reading") {
+    e.correction = CorrectionKind::void_reading;
+    if (name != "total" && name != "good" && name != "reject") return false;
+    e.counter = name == "total" ? CounterName::total : name == "good" ? CounterName::good : CounterName::reject;
+  } else {
+    return false;
+  }
+  if (j.contains("src") && j["src"].is_string() && j.contains("seq") && j["seq"].is_number_integer()) {
+    e.src = j["src"].get<std::string>();
+    e.seq = j["seq"].get<std::int64_t>();
+  }
+  return true;
+}
+
+// --corrections: the document GET /api/v1/corrections answers; each must be a correction of a
+// machine of the plant that the engine can apply.
+void add_corrections(const std::string& path, const PlantModel& plant, std::vector<Event>& events) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BadInput(path + ": cannot open the file");
+  const nlohmann::json doc = nlohmann::json::parse(in, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("corrections") || !doc["corrections"].is_array())
+    throw BadInput(path + ": not a document of GET /api/v1/corrections ({\"corrections\":[...]})");
+  std::size_t i = 0;
+  for (const nlohmann::json& j : doc["corrections"]) {
+    Event e;
+    const MachineSpec* m = correction_of(j, e) ? plant.find_machine(e.machine) : nullptr;
+    if (!m || !correction_is_applicable(*m, e))
+      throw BadInput(path + ": correction " + std::to_string(i) + ": not a correction of a machine of the plant");
+    events.push_back(std::move(e));
+    ++i;
+  }
 }
 
 // --by run: the runs of one machine that overlap [from, as_of), each reported whole up to as_of
@@ -94,9 +151,11 @@ int run_replay_command(int argc, char** argv) {
   CLI::App app{"Compute KPIs (availability, performance, quality, OEE, losses…) of a node over a window from a "
                "plant file and a .jsonl file of events.",
                "oee replay"};
-  std::string plant_path, events_path, from_text, to_text, node, by = "none", format = "json", as_of_text;
+  std::string plant_path, events_path, corrections_path, from_text, to_text, node, by = "none", format = "json", as_of_text;
   app.add_option("--plant", plant_path, "plant file (YAML)")->required();
   app.add_option("--events", events_path, "events, one JSON object per line")->required();
+  app.add_option("--corrections", corrections_path,
+                 "corrections of the history, as GET /api/v1/corrections answers them (docs/oee-model.md)");
   app.add_option("--from", from_text, "window start (RFC 3339 or epoch ms)")->required();
   app.add_option("--to", to_text, "window end, exclusive")->required();
   app.add_option("--node", node, "node path (site, site/area, …/line, …/machine); default: the whole plant");
@@ -120,7 +179,8 @@ int run_replay_command(int argc, char** argv) {
     const plant::LoadedPlant plant = plant::load_plant_file(plant_path);
     if (!plant.model.has_node(node)) throw BadInput("--node: '" + node + "' is not a node of " + plant_path);
     if (by == "crew" && plant.model.rotation.empty()) throw BadInput("--by crew: " + plant_path + " has no rotation (crews)");
-    const std::vector<Event> events = read_events(events_path, plant.model);
+    std::vector<Event> events = read_events(events_path, plant.model);
+    if (!corrections_path.empty()) add_corrections(corrections_path, plant.model, events);
     if (by == "run") {
       if (format != "json") throw BadInput("--by run: only --format json");
       const std::string out = run_reports_json(plant, events, node, from, as_of);

@@ -11,6 +11,7 @@ void add_api_routes(server::Router& router, server::PlantService& service, const
   add_timeline_routes(router, service, access);
   add_stop_routes(router, service, access, comments);
   add_run_routes(router, service, access);
+  add_correction_routes(router, service, access);
   add_reject_routes(router, service, access);
   add_pareto_count_routes(router, service, access);
   add_reason_routes(router, service, access);

@@ -50,6 +50,10 @@ class SwitchableStore : public storage::EventStore {
   SwitchableStore(std::unique_ptr<storage::EventStore> real, std::atomic<bool>& failing) : real_(std::move(real)), failing_(failing) {}
   storage::AppendResult append(std::span<const Event> e, TimeMs at) override { check(); return real_->append(e, at); }
   std::vector<Event> machine_events(std::string_view m, TimeMs f, TimeMs t) override { check(); return real_->machine_events(m, f, t); }
+  std::vector<Event> machine_corrections(std::string_view m, TimeMs f, TimeMs t) override {
+    check();
+    return real_->machine_corrections(m, f, t);
+  }
   MachineHistory machine_history(const MachineSpec& m, TimeMs f, TimeMs t) override { check(); return real_->machine_history(m, f, t); }
   KpiTotals machine_totals(const MachineSpec& m, TimeMs f, TimeMs t, TimeMs h) override { check(); return real_->machine_totals(m, f, t, h); }
   KpiTotals machines_totals(std::span<const MachineSpec* const> ms, TimeMs f, TimeMs t, TimeMs h) override { check(); return real_->machines_totals(ms, f, t, h); }

@@ -121,8 +121,9 @@ void PlantService::update_live_state(const Event& e) {
   auto it = live_.find(e.machine);
   if (it == live_.end()) return;
   MachineLiveState& live = it->second;
-  // A run often comes from the ERP, not the machine: no sign of its life (docs/events.md).
-  if (e.type != EventType::run) live.last_event = std::max(live.last_event, e.ts);
+  // A run often comes from the ERP, not the machine, and a correction from a supervisor: no sign
+  // of its life (docs/events.md).
+  if (e.type != EventType::run && e.type != EventType::correction) live.last_event = std::max(live.last_event, e.ts);
   const MachineSpec* m = plant_.model.find_machine(e.machine);
   switch (e.type) {
     case EventType::state:

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "postgres_schema.h"
+#include "correction_event_slots.h"
 #include "run_event_slots.h"
 #include "signs_of_life.h"
 
@@ -138,6 +139,7 @@ struct PostgresEventStore::AppendBatch {
     std::int64_t count = 0;
     TimeMs min_ts = kTimeMax, max_ts = kTimeMin;
     TimeMs reason_at_min = kTimeMax;  // the earliest stop a reason event names
+    TimeMs correction_at_min = kTimeMax;  // the earliest instant a correction corrects
     bool total = false;
     std::int64_t kinds = 0;
   };
@@ -222,8 +224,10 @@ void PostgresEventStore::select_new_events(std::span<const Event> events, TimeMs
 void PostgresEventStore::AppendBatch::format_rows(std::size_t count) {
   for (const std::size_t end = std::min(batch.size(), formatted + count); formatted < end; ++formatted) {
     const Row& row = batch[formatted];
-    Event run_row;
-    const Event& e = row.event->type == EventType::run ? (run_row = run_in_slots(*row.event)) : *row.event;
+    Event slotted;
+    const Event& e = row.event->type == EventType::run          ? (slotted = run_in_slots(*row.event))
+                     : row.event->type == EventType::correction ? (slotted = correction_in_slots(*row.event))
+                                                                : *row.event;
     put_be(rows, 16, 2);  // fields, in the order of OEE_PG_EVENT_COLUMNS
     copy_int(rows, row.key[0], 4);
     copy_int(rows, e.ts, 8);
@@ -261,6 +265,7 @@ void PostgresEventStore::AppendBatch::tally(TimeMs received_at, std::int64_t max
     m.max_ts = std::max(m.max_ts, ts);
     if (e.type == EventType::counter && e.counter == CounterName::total) m.total = true;
     if (e.type == EventType::reason) m.reason_at_min = std::min(m.reason_at_min, e.at);
+    if (e.type == EventType::correction) m.correction_at_min = std::min(m.correction_at_min, e.at);
     if (e.type == EventType::product) m.kinds |= 1;
     if (e.type == EventType::counter) m.kinds |= 2 << static_cast<int>(e.counter);
     if (row.sid == 0) continue;
@@ -371,17 +376,21 @@ void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before,
     const TimeMs rollup_end = before.int_at(i, 3);
     if (before.is_null(i, 1) || rollup_end == kTimeMin) continue;  // nothing materialised
     const MachineSpec* spec = plant_.find_machine(machine_path(mid));
+    const bool reasons_count = spec && m.reason_at_min != kTimeMax && (spec->reasons || has_corrections(c, mid));
+    const TimeMs changes_from =
+        std::min(reasons_count ? std::min(m.min_ts, m.reason_at_min) : m.min_ts, m.correction_at_min);
     if (m.total && !had_total) {
       // Rejects already counted as good become part of the total.
       invalid_ids.push_back(mid);
       invalid_from.push_back(kTimeMin);
-    } else if (const TimeMs changes_from = spec && spec->reasons ? std::min(m.min_ts, m.reason_at_min) : m.min_ts;
-               spec && (changes_from < rollup_end + look_ahead_ms(*spec) || (spec->reasons && m.reason_at_min != kTimeMax))) {
+    } else if (spec && (changes_from < rollup_end + look_ahead_ms(*spec) || reasons_count || m.correction_at_min != kTimeMax)) {
       // A late event changes only later hours, and the hours of the state interval containing it
       // (its length, hence whether it is a small stop, may change): from a bound on its start. As a
       // sign of life it splits a silence, whose part before it stays no data unless it is now at
       // most a no-data threshold long: from that long before it. With a reason tree, a reason may
-      // change its stop's loss: from the start of the stop it names, wherever the reason lies.
+      // change its stop's loss: from the start of the stop it names, wherever the reason lies, and
+      // with corrections whether a corrected piece joins that stop. A correction changes hours
+      // from the start of the interval it corrects (correction_ranges.h).
       walks.push_back({mid, spec, changes_from});
       walk_rollup_end.push_back(rollup_end);
     }
@@ -403,6 +412,13 @@ void PostgresEventStore::invalidate_rollups(Connection& c, const Result& before,
              " dc AS (DELETE FROM machine_carry r USING v WHERE r.machine_id = v.id AND r.at > v.h)"
              " UPDATE machines m SET rollup_end = LEAST(m.rollup_end, v.h) FROM v WHERE m.id = v.id",
              Params().add_array(invalid_ids).add_array(invalid_from));
+}
+
+// Whether any correction of the machine is stored (migration 13's index answers).
+bool PostgresEventStore::has_corrections(Connection& c, std::int64_t mid) {
+  return c.prepared("has_corrections", "SELECT EXISTS(SELECT 1 FROM history_events WHERE machine_id=$1 AND type=8)",
+                    Params().add(mid))
+             .view_at(0, 0) == "t";
 }
 
 // The touched sources' rows: their gaps, counts, seq range, last sight and clock offset.

@@ -67,6 +67,7 @@ class PostgresEventStore final : public EventStore {
                      const StoreOptions& options);
 
   AppendResult append(std::span<const Event> events, TimeMs received_at) override;
+  std::vector<Event> machine_corrections(std::string_view machine, TimeMs from, TimeMs to) override;
   std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
   MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
@@ -93,6 +94,8 @@ class PostgresEventStore final : public EventStore {
  private:
   std::vector<std::string> partitions_before(pg::Connection& c, TimeMs cut);
   void keep_context_at(pg::Connection& c, TimeMs cut);
+  void keep_corrections_at(pg::Connection& c, TimeMs cut);
+  bool has_corrections(pg::Connection& c, std::int64_t mid);
   std::int64_t drop_partitions(pg::Connection& c, const std::vector<std::string>& drop);
   // A lost connection is replaced on the next call; the statement that saw it failed.
   pg::Connection& conn();
@@ -164,6 +167,10 @@ class PostgresEventStore final : public EventStore {
   // With a reason tree: the reasons given after each window's end that name its intervals
   // (postgres_late_reasons.cpp).
   void add_late_reasons(std::vector<HistoryRequest>& requests);
+  // The corrections whose range overlaps each window's events, and for a voided reading among a
+  // window's context the reading before it (postgres_corrections.cpp).
+  void add_corrections(std::vector<HistoryRequest>& requests);
+  void add_reading_before_voided(HistoryRequest& q);
   void add_late_reasons_of(HistoryRequest& q, std::vector<Event>& late);
   // What load_histories knows of each request so far.
   struct HistoryProgress {

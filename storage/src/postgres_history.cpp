@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "correction_event_slots.h"
 #include "event_block_codec.h"
 #include "run_event_slots.h"
 #include "signs_of_life.h"
@@ -62,6 +63,7 @@ Event PostgresEventStore::decode(const Result& r, int i) {
     e.value = 0;
   }
   if (e.type == EventType::run) run_from_slots(e);
+  if (e.type == EventType::correction) correction_from_slots(e);
   return e;
 }
 
@@ -306,7 +308,7 @@ std::string PostgresEventStore::carry_of(std::int64_t mid, const MachineSpec& sp
   load_histories(request);
   BlockWriter w;
   for (const Event& e : request[0].events)
-    if (e.ts < at) w.event(e, e.src.empty() ? 0 : source_id(e.src, e.inc));
+    if (e.ts < at && e.type != EventType::correction) w.event(e, e.src.empty() ? 0 : source_id(e.src, e.inc));
   return w.bytes();
 }
 
@@ -351,7 +353,11 @@ void PostgresEventStore::load_histories(std::vector<HistoryRequest>& requests) {
     if (lo[k] > kTimeMin) wanted[k] = progress[k].lo_known ? progress[k].wanted : requests[k].kinds;
   load_context_before(requests, lo, wanted);
   load_windows(requests, progress, lo);
+  // Corrections come by the range they correct (add_corrections), not by the instant they were
+  // made: they are no sign of life either.
+  for (HistoryRequest& q : requests) std::erase_if(q.events, [](const Event& e) { return e.type == EventType::correction; });
   add_signs_of_life(requests);
+  add_corrections(requests);
   add_late_reasons(requests);
 }
 
@@ -454,7 +460,7 @@ void PostgresEventStore::add_signs_of_life(std::vector<HistoryRequest>& requests
   Result r = conn().prepared_binary(
       "last_signs",
       "SELECT v.k, (SELECT max(ts) FROM history_events WHERE machine_id=v.id AND ts>=v.lo AND ts<v.fr AND ts>=$5"
-      " AND ts<$6) FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, lo, fr)",
+      " AND ts<$6 AND type<>8) FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, lo, fr)",
       Params().add_array(idx).add_array(ids).add_array(los).add_array(froms)
           .add(*std::min_element(los.begin(), los.end()))
           .add(*std::max_element(froms.begin(), froms.end())));

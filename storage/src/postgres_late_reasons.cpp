@@ -12,7 +12,10 @@ void PostgresEventStore::add_late_reasons(std::vector<HistoryRequest>& requests)
   std::vector<std::int64_t> idx, ids, los, tos;
   for (std::size_t k = 0; k < requests.size(); ++k) {
     const HistoryRequest& q = requests[k];
-    if (!q.spec->reasons) continue;
+    // The reasons count with a reason tree, and where a corrected piece may join a neighbour.
+    if (!q.spec->reasons &&
+        std::none_of(q.events.begin(), q.events.end(), [](const Event& e) { return e.type == EventType::correction; }))
+      continue;
     const auto [first_state, last_state] = state_range(q.events);
     if (!first_state) continue;
     idx.push_back(static_cast<std::int64_t>(k));

@@ -124,13 +124,23 @@ void PostgresEventStore::keep_context_at(Connection& c, TimeMs cut) {
       append_int(rows, e.at);
       rows += '\n';
     }
-    c.query("DELETE FROM context_events WHERE machine_id=$1", Params().add(mid));
+    c.query("DELETE FROM context_events WHERE machine_id=$1 AND type<>8", Params().add(mid));  // (keep_corrections_at)
     if (!rows.empty()) {
       c.copy_begin("COPY context_events(" OEE_PG_EVENT_COLUMNS ") FROM STDIN");
       c.copy_data(rows);
       c.copy_end();
     }
   }
+}
+
+// The corrections of the partitions dropped at `cut` that correct something after it stay (a
+// correction is kept by the range it corrects, correction_ranges.h); those kept before that no
+// longer do go.
+void PostgresEventStore::keep_corrections_at(Connection& c, TimeMs cut) {
+  c.query("DELETE FROM context_events WHERE type=8 AND GREATEST(value, at + 1)<=$1", Params().add(cut));
+  c.query("INSERT INTO context_events(" OEE_PG_EVENT_COLUMNS ") SELECT " OEE_PG_EVENT_COLUMNS
+          " FROM events WHERE type=8 AND ts<$1 AND GREATEST(value, at + 1)>$1",
+          Params().add(cut));
 }
 
 // Drops the partitions and their events' counts; returns the events dropped.
@@ -166,6 +176,7 @@ RetentionResult PostgresEventStore::apply_retention(TimeMs now) {
     RetentionResult out;
     if (const std::vector<std::string> drop = partitions_before(c, cut); !drop.empty()) {
       keep_context_at(c, cut);
+      keep_corrections_at(c, cut);
       out.events = drop_partitions(c, drop);
       c.query("DELETE FROM rollups WHERE hour_start < $1", Params().add(cut));
       c.query("DELETE FROM rollup_days WHERE day_start < $1", Params().add(cut));

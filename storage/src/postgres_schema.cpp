@@ -156,6 +156,10 @@ const Migration kMigrations[] = {
      "CREATE UNIQUE INDEX alerts_one_firing ON alerts(id) WHERE resolved IS NULL;"
      "CREATE INDEX alerts_by_id ON alerts(id, seq);"
      "CREATE INDEX alerts_by_resolution ON alerts(resolved) WHERE resolved IS NOT NULL;"},
+    {13,
+     // Corrections (type 8) by the instant they correct from: a window's history takes those whose
+     // range overlaps it, however long after it they were made (postgres_corrections.cpp).
+     "CREATE INDEX events_corrections_by_at ON events(machine_id, at) WHERE type=8;"},
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "oee/fileio/file.h"
 #include "oee/storage/conflicts.h"
+#include "correction_event_slots.h"
 #include "run_event_slots.h"
 
 namespace oee::storage {
@@ -71,8 +72,10 @@ std::string encode_batch(std::span<const Event> events, TimeMs received_at) {
   put_u64(p, static_cast<std::uint64_t>(received_at));
   put_u64(p, events.size());
   for (const Event& raw : events) {
-    Event run_row;
-    const Event& e = raw.type == EventType::run ? (run_row = run_in_slots(raw)) : raw;
+    Event slotted;
+    const Event& e = raw.type == EventType::run          ? (slotted = run_in_slots(raw))
+                     : raw.type == EventType::correction ? (slotted = correction_in_slots(raw))
+                                                         : raw;
     // A sample rides in the value (its double's bits) and product (its name) slots, as in PostgreSQL.
     const bool sample = e.type == EventType::sample;
     for (std::int64_t v : {e.ts, static_cast<std::int64_t>(e.type), static_cast<std::int64_t>(e.counter), e.seq, e.good,
@@ -111,6 +114,7 @@ bool decode_batch(std::string_view payload, std::vector<Event>& out, TimeMs& rec
       e.value = 0;
     }
     if (e.type == EventType::run) run_from_slots(e);
+    if (e.type == EventType::correction) correction_from_slots(e);
     out.push_back(std::move(e));
   }
   return r.ok();
@@ -369,6 +373,11 @@ T ResilientEventStore::guarded(F&& f) {
 std::vector<Event> ResilientEventStore::machine_events(std::string_view machine, TimeMs from, TimeMs to) {
   std::lock_guard lock(mutex_);
   return guarded<std::vector<Event>>([&](EventStore& s) { return s.machine_events(machine, from, to); });
+}
+
+std::vector<Event> ResilientEventStore::machine_corrections(std::string_view machine, TimeMs from, TimeMs to) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<Event>>([&](EventStore& s) { return s.machine_corrections(machine, from, to); });
 }
 
 MachineHistory ResilientEventStore::machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) {

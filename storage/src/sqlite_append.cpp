@@ -38,11 +38,13 @@ SourceState& SqliteEventStore::source_for(std::string_view src, std::string_view
 void SqliteEventStore::write_blocks(MachineState& m) {
   std::map<TimeMs, std::pair<BlockWriter, std::int64_t>> blocks;
   for (std::size_t i = 0; i < m.pending.size(); ++i) {
+    if (m.pending[i].type == EventType::correction) continue;  // correction_events
     auto& [w, n] = blocks[floor_hour(m.pending[i].ts)];
     w.event(m.pending[i], m.pending_src[i]);
     ++n;
   }
   write_reason_events(m);
+  write_correction_events(m);
   if (!blocks.empty() && blocks.rbegin()->first > m.last_hour) {
     m.last_hour = blocks.rbegin()->first;
     m.row_dirty = true;

@@ -36,6 +36,8 @@ void SqliteEventStore::prepare() {
   insert_block_ = Statement(db_, "INSERT INTO event_blocks(machine_id, hour_start, block, events, data) VALUES(?1,?2,?3,?4,?5)");
   writer_reads_ = std::make_unique<ReadStatements>(db_);
   insert_reason_event_ = Statement(db_, "INSERT INTO reason_events(machine_id, at, ts, data) VALUES(?1,?2,?3,?4)");
+  insert_correction_ =
+      Statement(db_, "INSERT INTO correction_events(machine_id, at, until, ts, data) VALUES(?1,?2,?3,?4,?5)");
   insert_context_ = Statement(db_, "INSERT OR REPLACE INTO contexts(machine_id, hour_start, data) VALUES(?1,?2,?3)");
   delete_contexts_after_ = Statement(db_, "DELETE FROM contexts WHERE machine_id=?1 AND hour_start>?2");
   select_change_at_or_before_ =
@@ -148,7 +150,7 @@ void SqliteEventStore::load_state() {
   if (count.step()) {
     event_count_ = count.int_at(0);
   } else {
-    Statement all(db_, "SELECT coalesce(sum(events), 0) FROM event_blocks");
+    Statement all(db_, "SELECT coalesce(sum(events), 0) + (SELECT count(*) FROM correction_events) FROM event_blocks");
     all.step();
     event_count_ = all.int_at(0);
   }

@@ -57,7 +57,14 @@ struct MachineState {
   bool has_state = false;
   State last_state = State::unknown;
   TimeMs last_state_start = kTimeMin;
-  std::optional<MachineHistory> history;  // of `events`, built on demand
+  std::optional<MachineHistory> history;  // of `events` and `corrections`, built on demand
+  // Without the corrections (the intervals the events give, which state_changes keep and reasons
+  // name); empty when the tail has no correction (then it is `history`).
+  std::optional<MachineHistory> raw_history;
+  std::vector<Event> corrections;  // those overlapping the tail (correction_ranges.h)
+  // Whether any correction of the machine is stored: its intervals' reasons then count even
+  // without a reason tree (a corrected piece joins a neighbour that reads the same).
+  bool has_corrections = false;
   std::string context_at_base;            // encoded product/counter context at base (contexts table)
   std::vector<Event> pending;             // inserted by the append in progress
   std::vector<std::int64_t> pending_src;  // their source ids (0: none)
@@ -81,6 +88,7 @@ inline MachineState header_of(const MachineState& m) {
   h.zero_hour = m.zero_hour;
   h.last_hour = m.last_hour;
   h.zero = m.zero;
+  h.has_corrections = m.has_corrections;
   h.header_only = true;
   return h;
 }
@@ -89,11 +97,12 @@ inline MachineState header_of(const MachineState& m) {
 // and recomputes through them) or a read connection's.
 struct ReadStatements {
   Statement select_blocks, select_blocks_range, select_context, select_changes_desc, select_rollup, select_rollups_of_hour,
-      select_blocks_of_hour, select_late_reasons, select_next_change;
+      select_blocks_of_hour, select_late_reasons, select_next_change, select_corrections;
   explicit ReadStatements(Database& db);
   void reset_all() {
     for (Statement* s : {&select_blocks, &select_blocks_range, &select_context, &select_changes_desc, &select_rollup,
-                         &select_rollups_of_hour, &select_blocks_of_hour, &select_late_reasons, &select_next_change})
+                         &select_rollups_of_hour, &select_blocks_of_hour, &select_late_reasons, &select_next_change,
+                         &select_corrections})
       s->reset();
   }
 };
@@ -131,6 +140,7 @@ class SqliteEventStore final : public EventStore {
                    const StoreOptions& options);
 
   AppendResult append(std::span<const Event> events, TimeMs received_at) override;
+  std::vector<Event> machine_corrections(std::string_view machine, TimeMs from, TimeMs to) override;
   std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
   MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
@@ -199,6 +209,10 @@ class SqliteEventStore final : public EventStore {
   void add_late_reasons(MachineState& m, const MachineSpec& spec, TimeMs to, std::vector<Event>& events);
   TimeMs next_change_after(MachineState& m, const MachineSpec& spec, const Event& last_state);
   void write_reason_events(const MachineState& m);
+  void write_correction_events(const MachineState& m);
+  void load_corrections(MachineState& m, TimeMs lo, TimeMs hi, std::vector<Event>& out);
+  TimeMs take_new_corrections(MachineState& m, std::vector<Event>& pending);
+  const MachineHistory& raw_tail_history(MachineState& m);
   void fill_reason_events();
   TimeMs sign_before(MachineState& m, TimeMs t, DurationMs no_data_after_ms);
   void load_tail(MachineState& m, TimeMs from);
@@ -295,7 +309,8 @@ class SqliteEventStore final : public EventStore {
   Statement insert_id_, insert_block_, insert_context_, delete_contexts_after_,
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
       delete_zero_, update_machine_, insert_machine_, upsert_source_,
-      insert_source_, delete_gap_, insert_gap_, set_meta_, insert_dead_letter_, insert_reason_event_;
+      insert_source_, delete_gap_, insert_gap_, set_meta_, insert_dead_letter_, insert_reason_event_,
+      insert_correction_;
 };
 
 // One read: a connection of the pool in a snapshot, with copies of the machines it asked for and

@@ -1,6 +1,7 @@
 // History reads: events from the blocks, the context before a window, machine histories.
 #include "sqlite_event_store.h"
 
+#include "correction_ranges.h"
 #include "event_block_codec.h"
 #include "signs_of_life.h"
 #include "store_helpers.h"
@@ -76,7 +77,7 @@ void SqliteEventStore::load_context(MachineState& m, TimeMs t, std::vector<Event
     next_start = start;
   }
   q().select_changes_desc.reset();
-  if (spec.reasons && !states.empty()) add_context_reasons(m, t, states);
+  if ((spec.reasons || m.has_corrections) && !states.empty()) add_context_reasons(m, t, states);
   out.insert(out.end(), std::make_move_iterator(states.rbegin()), std::make_move_iterator(states.rend()));
   const TimeMs hour = floor_hour(t);
   const std::string context = stored_context(m, hour);
@@ -138,6 +139,11 @@ std::vector<Event> SqliteEventStore::machine_events(std::string_view machine, Ti
   MachineState* m = ReadScope::of(*this)->find(machine);
   if (!m) return out;
   load_events(*m, from, to, out);
+  // The corrections made in [from, to) (kept apart from the blocks).
+  std::vector<Event> corrections;
+  load_corrections(*m, kTimeMin, kTimeMax, corrections);
+  for (Event& c : corrections)
+    if (c.ts >= from && c.ts < to) out.push_back(std::move(c));
   std::stable_sort(out.begin(), out.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
   return out;
 }
@@ -147,6 +153,7 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
   std::vector<Event> events;
   if (!m.spec || m.base == kNoBase) {
     load_events(m, kTimeMin, kTimeMax, events);
+    load_corrections(m, kTimeMin, kTimeMax, events);
     return MachineHistory::build(spec, events);
   }
   // Before the settled hour the context comes from state_changes; after it, from the events since.
@@ -171,7 +178,11 @@ MachineHistory SqliteEventStore::history_from_db(MachineState& m, const MachineS
       events.push_back(heartbeat_at(m.path, e.ts));
   }
   if (nd > 0) events.push_back(heartbeat_at(m.path, sign != kTimeMin ? sign : sign_before(m, floor_hour(start), nd)));
-  if (spec.reasons) add_late_reasons(m, spec, to, events);
+  std::vector<Event> corrections;
+  load_corrections(m, std::min(start, earliest_ts(events)), std::max(end, from + 1), corrections);
+  // The reasons count with a reason tree, and where a corrected piece may join a neighbour.
+  if (spec.reasons || !corrections.empty()) add_late_reasons(m, spec, to, events);
+  std::move(corrections.begin(), corrections.end(), std::back_inserter(events));
   add_total_marker(m, events);
   return MachineHistory::build(spec, events);
 }

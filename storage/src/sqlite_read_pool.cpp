@@ -61,6 +61,8 @@ ReadStatements::ReadStatements(Database& db) {
       Statement(db, "SELECT data FROM reason_events WHERE machine_id=?1 AND at>=?2 AND ts>=?3 ORDER BY at");
   select_next_change =
       Statement(db, "SELECT ts FROM state_changes WHERE machine_id=?1 AND ts>?2 ORDER BY ts, ord LIMIT 1");
+  select_corrections =
+      Statement(db, "SELECT data FROM correction_events WHERE machine_id=?1 AND at<?3 AND until>?2 ORDER BY id");
 }
 
 }  // namespace oee::storage::sqlite

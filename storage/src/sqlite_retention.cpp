@@ -62,6 +62,8 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
   blocks.bind(1, limit).run();
   Statement reasons(db_, "DELETE FROM reason_events WHERE ts<?1");
   reasons.bind(1, limit).run();
+  Statement corrections(db_, "DELETE FROM correction_events WHERE until<?1");  // correcting nothing kept
+  corrections.bind(1, limit).run();
   // The context stored at or before the limit stays: it is the context of every window after it.
   Statement contexts(db_,
                      "DELETE FROM contexts WHERE machine_id=?1 AND hour_start<(SELECT max(hour_start) FROM contexts "

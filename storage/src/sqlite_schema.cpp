@@ -155,6 +155,13 @@ const Migration kMigrations[] = {
      "CREATE UNIQUE INDEX alerts_one_firing ON alerts(id) WHERE resolved IS NULL;"
      "CREATE INDEX alerts_by_id ON alerts(id, seq);"
      "CREATE INDEX alerts_by_resolution ON alerts(resolved) WHERE resolved IS NOT NULL;"},
+    {11,
+     // Corrections (history_corrections.h), by the range they correct [at, until) (an instant:
+     // until = at + 1), not in the blocks: a window's history takes those that overlap it, however
+     // long after it they were made (sqlite_corrections.cpp). No older file holds any.
+     "CREATE TABLE correction_events(id INTEGER PRIMARY KEY, machine_id INTEGER NOT NULL, at INTEGER NOT NULL,"
+     " until INTEGER NOT NULL, ts INTEGER NOT NULL, data BLOB NOT NULL);"
+     "CREATE INDEX correction_events_by_at ON correction_events(machine_id, at);"},
 };
 
 }  // namespace

@@ -2,7 +2,9 @@
 // change the rollups; settled hours are written as rollups, state changes and contexts.
 #include "sqlite_event_store.h"
 
+#include "correction_ranges.h"
 #include "event_block_codec.h"
+#include "oee/core/history_corrections.h"
 #include "signs_of_life.h"
 #include "store_helpers.h"
 
@@ -21,6 +23,11 @@ void SqliteEventStore::load_tail(MachineState& m, TimeMs from) {
   for (const Event& e : events) src_ids.push_back(e.src.empty() ? 0 : source_for(e.src, e.inc).id);
   m.tail.clear();
   m.tail.append(events, src_ids, m.spec->no_data_after_ms);
+  m.corrections.clear();
+  load_corrections(m, std::min(from, earliest_ts(m.context)), kTimeMax, m.corrections);  // the tail's are from `from` on
+  Statement any(db_, "SELECT EXISTS(SELECT 1 FROM correction_events WHERE machine_id=?1)");
+  any.bind(1, m.id);
+  m.has_corrections = any.step() && any.int_at(0) != 0;
 }
 
 // The context and the tail as the engine reads them.
@@ -32,6 +39,7 @@ std::vector<Event> SqliteEventStore::tail_events(const MachineState& m) const {
   return events;
 }
 
+// The tail's history, and without its corrections when it has any (raw_tail_history).
 const MachineHistory& SqliteEventStore::tail_history(MachineState& m) {
   if (m.history) return *m.history;
   std::vector<Event> events = tail_events(m);
@@ -43,10 +51,18 @@ const MachineHistory& SqliteEventStore::tail_history(MachineState& m, std::vecto
   if (!m.history) {
     const std::size_t n = events.size();
     add_total_marker(m, events);
+    m.raw_history.reset();
+    if (!m.corrections.empty()) m.raw_history = MachineHistory::build(*m.spec, events);
+    events.insert(events.end(), m.corrections.begin(), m.corrections.end());
     m.history = MachineHistory::build(*m.spec, events);
     events.resize(n);
   }
   return *m.history;
+}
+
+const MachineHistory& SqliteEventStore::raw_tail_history(MachineState& m) {
+  const MachineHistory& h = tail_history(m);
+  return m.raw_history ? *m.raw_history : h;
 }
 
 void SqliteEventStore::track(MachineState& m, const Event& e) {
@@ -66,7 +82,7 @@ void SqliteEventStore::rebuild_tracking(MachineState& m) {
   m.history.reset();
   m.any = !m.tail.empty();
   m.max_ts = m.tail.max_ts();
-  const MachineHistory& h = tail_history(m);
+  const MachineHistory& h = raw_tail_history(m);  // as track() follows the events
   m.has_state = !h.intervals().empty();
   if (m.has_state) {
     m.last_state = h.intervals().back().state;
@@ -101,7 +117,7 @@ TimeMs SqliteEventStore::late_start(MachineState& m, TimeMs ts) {
 // Whether the state interval containing `at` begins before the tail (in settled hours).
 bool SqliteEventStore::names_settled_stop(MachineState& m, TimeMs at) {
   if (at < m.base) return true;
-  const MachineHistory& h = tail_history(m);
+  const MachineHistory& h = raw_tail_history(m);  // reasons and corrections name the events' intervals
   const std::ptrdiff_t i = h.interval_at(at);
   return i >= 0 && h.intervals()[static_cast<std::size_t>(i)].start < m.base;
 }
@@ -164,15 +180,16 @@ bool SqliteEventStore::states_in_order(const MachineState& m, const std::vector<
 TimeMs SqliteEventStore::split_stop_start(MachineState& m, const std::vector<Event>& pending,
                                           const std::vector<std::size_t>& order) {
   TimeMs recompute = kTimeMax;
-  const MachineHistory& h = tail_history(m);
-  for (std::size_t i : order) {
-    if (pending[i].ts > m.max_ts) break;
-    if (pending[i].type != EventType::state) continue;  // only a state event splits an interval
-    const std::ptrdiff_t at = h.interval_at(pending[i].ts);
-    if (at < 0) continue;
-    const StateInterval& iv = h.intervals()[static_cast<std::size_t>(at)];
-    if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
-  }
+  // The stops of the events and of the corrected history (a correction may make or end one).
+  for (const MachineHistory* h : {&tail_history(m), &raw_tail_history(m)})
+    for (std::size_t i : order) {
+      if (pending[i].ts > m.max_ts) break;
+      if (pending[i].type != EventType::state) continue;  // only a state event splits an interval
+      const std::ptrdiff_t at = h->interval_at(pending[i].ts);
+      if (at < 0) continue;
+      const StateInterval& iv = h->intervals()[static_cast<std::size_t>(at)];
+      if (iv.start < m.base && is_unplanned_stop(iv.state)) recompute = std::min(recompute, floor_hour(iv.start));
+    }
   return recompute;
 }
 
@@ -189,7 +206,7 @@ void SqliteEventStore::add_to_tail(MachineState& m, std::vector<Event>& pending,
 void SqliteEventStore::ingest_pending(MachineState& m) {
   std::vector<Event> pending = std::move(m.pending);
   m.pending.clear();
-  const std::vector<std::int64_t> pending_src = std::move(m.pending_src);
+  std::vector<std::int64_t> pending_src = std::move(m.pending_src);
   m.pending_src.clear();
   // The buffer goes back emptied: its capacity serves the next batch, which then does not move
   // every event again while the vector grows (an Event is a dozen strings).
@@ -202,6 +219,14 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
     }
   } give_back{pending, m.pending};
   if (!m.spec || pending.empty()) return;
+  drop_correction_sources(pending, pending_src);  // the corrections leave `pending` next
+  const TimeMs corrected = take_new_corrections(m, pending);
+  if (pending.empty()) {  // corrections only
+    if (corrected != kTimeMax) recompute_from(m, corrected);
+    settle(m);
+    write_machine_row(m);
+    return;
+  }
   // In order (the common case): every new state event after every stored event and no two at one
   // instant (else the engine's tie-break decides). Other events may fall anywhere after the settled
   // hour: they do not change the state intervals the settled point is judged on.
@@ -215,11 +240,14 @@ void SqliteEventStore::ingest_pending(MachineState& m) {
     m.base = floor_hour(first_ts);
     m.zero_hour = m.base - kMsPerHour;
     m.row_dirty = true;
+    m.corrections.clear();  // those stored before the machine's first event (this batch's included)
+    load_corrections(m, kTimeMin, kTimeMax, m.corrections);
   }
-  TimeMs recompute = total_counter_start(m, pending);
+  TimeMs recompute = std::min(corrected, total_counter_start(m, pending));
   if (first_ts < m.base) recompute = std::min(recompute, late_start(m, first_ts));
-  // With a reason tree a reason may change its stop's loss, and the stop may begin in settled hours.
-  if (m.spec->reasons)
+  // With a reason tree a reason may change its stop's loss, and the stop may begin in settled hours;
+  // with corrections whether a corrected piece joins it.
+  if (m.spec->reasons || m.has_corrections)
     for (const Event& e : pending)
       if (e.type == EventType::reason && names_settled_stop(m, e.at)) recompute = std::min(recompute, late_start(m, e.at));
   // A new sign of life splits the silence around it: the part before it stops being no data only
@@ -297,9 +325,12 @@ std::vector<Event> SqliteEventStore::state_context(const MachineState& m, const 
 std::array<std::ptrdiff_t, 4> SqliteEventStore::carry_contexts(MachineState& m, const std::vector<Event>& events,
                                                                TimeMs settled_hour) {
   std::vector<std::pair<CanonicalOrderKey, std::size_t>> carried;
+  std::vector<const Event*> corrections;
+  for (const Event& c : m.corrections) corrections.push_back(&c);
+  const VoidedReadings voided(corrections);  // a voided reading is no counter's last
   for (std::size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
-    if (e.ts < settled_hour && (e.type == EventType::product || e.type == EventType::counter))
+    if (e.ts < settled_hour && (e.type == EventType::product || e.type == EventType::counter) && !voided.contains(e))
       carried.emplace_back(canonical_order_key(e), i);
   }
   std::sort(carried.begin(), carried.end());
@@ -337,10 +368,13 @@ void SqliteEventStore::settle(MachineState& m) {
   std::vector<Event> events = tail_events(m);
   const MachineHistory& h = tail_history(m, events);
   write_rollups(m, h, settled_hour);
-  write_state_changes(m, h, settled_hour);
+  // State changes and the context are the events' intervals: a history rebuilt from them takes
+  // the corrections again.
+  const MachineHistory& raw = raw_tail_history(m);
+  write_state_changes(m, raw, settled_hour);
 
   // The new context at settled_hour, then the tail from settled_hour on.
-  std::vector<Event> next = state_context(m, h, settled_hour);
+  std::vector<Event> next = state_context(m, raw, settled_hour);
   for (std::ptrdiff_t i : carry_contexts(m, events, settled_hour))
     if (i >= 0) next.push_back(events[static_cast<std::size_t>(i)]);
   if (spec.no_data_after_ms > 0) {  // the last sign of life before settled_hour (load_tail)
@@ -354,6 +388,8 @@ void SqliteEventStore::settle(MachineState& m) {
   m.base = settled_hour;
   m.row_dirty = true;
   m.history.reset();
+  const TimeMs lo = std::min(settled_hour, earliest_ts(m.context));  // the tail's are from settled_hour on
+  std::erase_if(m.corrections, [&](const Event& c) { return corrected_until(c) <= lo; });
 }
 
 }  // namespace oee::storage::sqlite

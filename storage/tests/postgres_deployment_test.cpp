@@ -187,6 +187,7 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
               " DROP TABLE retention_cut;"  // schema 10
               " DROP INDEX events_reasons_by_instant;"  // schema 11
               " DROP TABLE alerts;"  // schema 12
+              " DROP INDEX events_corrections_by_at;"  // schema 13
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {

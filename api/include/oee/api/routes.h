@@ -26,6 +26,7 @@ void add_timeline_routes(server::Router& router, server::PlantService& service, 
 void add_stop_routes(server::Router& router, server::PlantService& service, const Access& access, StopComments& comments);
 // GET /api/v1/runs (a machine's production runs); POST /api/v1/runs (start or end one).
 void add_run_routes(server::Router& router, server::PlantService& service, const Access& access);
+void add_correction_routes(server::Router& router, server::PlantService& service, const Access& access);
 // POST /api/v1/rejects: rejects an operator reports (a count event, audited).
 void add_reject_routes(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/pareto (loss Pareto) and /api/v1/counts (counts and rate).

@@ -111,6 +111,10 @@ class EventStore {
   // Events of one machine with ts in [from, to), sorted by ts.
   virtual std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) = 0;
 
+  // The corrections of one machine whose range (an instant: the instant) overlaps [from, to),
+  // whenever they were made, in no particular order (docs/oee-model.md, "Corrections").
+  virtual std::vector<Event> machine_corrections(std::string_view machine, TimeMs from, TimeMs to) = 0;
+
   // The history of one machine able to answer for [from, to): built from the events in that range
   // plus the context before it (the state in effect at `from` and its start, the product in
   // effect, each counter's last reading, and what a start-up window needs).

@@ -1,0 +1,81 @@
+// Corrections on PostgreSQL (correction_ranges.h): rows of the events table (type 8, their fields
+// in slots, correction_event_slots.h) found by the range they correct (migration 13's index), all
+// windows in one query, whenever they were made. Retention keeps those correcting past its cut in
+// context_events (keep_corrections_at), so they are read from history_events.
+#include <algorithm>
+#include <array>
+
+#include "correction_ranges.h"
+#include "postgres_event_store.h"
+#include "postgres_schema.h"
+#include "signs_of_life.h"
+
+namespace oee::storage {
+
+void PostgresEventStore::add_corrections(std::vector<HistoryRequest>& requests) {
+  std::vector<std::int64_t> idx, ids, los, his;
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    const HistoryRequest& q = requests[k];
+    idx.push_back(static_cast<std::int64_t>(k));
+    ids.push_back(q.mid);
+    los.push_back(std::min(q.from, earliest_ts(q.events)));
+    his.push_back(std::max(later_by(q.to, look_ahead_ms(*q.spec)), q.from + 1));
+  }
+  if (idx.empty()) return;
+  pg::Result r = conn().prepared_binary(
+      "corrections_of_windows",
+      "SELECT h.*, v.k FROM unnest($1::int[], $2::int[], $3::bigint[], $4::bigint[]) v(k, id, lo, hi)"
+      " CROSS JOIN LATERAL (SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=v.id AND type=8"
+      " AND at<v.hi AND GREATEST(value, at + 1)>v.lo) h",
+      pg::Params().add_array(idx).add_array(ids).add_array(los).add_array(his));
+  std::vector<char> voids(requests.size(), 0);
+  for (int i = 0; i < r.rows(); ++i) {
+    const std::size_t k = static_cast<std::size_t>(r.int_at(i, 14));
+    requests[k].events.push_back(decode(r, i));
+    if (requests[k].events.back().correction == CorrectionKind::void_reading) voids[k] = 1;
+  }
+  for (std::size_t k = 0; k < requests.size(); ++k)
+    if (voids[k]) add_reading_before_voided(requests[k]);
+}
+
+// A window's context holds each counter's last reading before it: when that reading is voided,
+// the engine counts from the reading before it, which the window read then lacks.
+void PostgresEventStore::add_reading_before_voided(HistoryRequest& q) {
+  for (const CounterName c : {CounterName::total, CounterName::good, CounterName::reject}) {
+    std::vector<std::int64_t> voided;
+    TimeMs earliest = kTimeMax;
+    for (const Event& e : q.events) {
+      if (e.type == EventType::correction && e.correction == CorrectionKind::void_reading && e.counter == c)
+        voided.push_back(e.at);
+      if (e.type == EventType::counter && e.counter == c) earliest = std::min(earliest, e.ts);
+    }
+    if (earliest == kTimeMax || std::find(voided.begin(), voided.end(), earliest) == voided.end()) continue;
+    pg::Result r = conn().prepared_binary(
+        "reading_before_voided",
+        "SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=$1 AND type=2 AND counter=$2 AND ts="
+        "(SELECT max(ts) FROM history_events WHERE machine_id=$1 AND type=2 AND counter=$2 AND ts<$3"
+        " AND ts<>ALL($4::bigint[]))",
+        pg::Params().add(q.mid).add(static_cast<std::int64_t>(c)).add(earliest).add_array(voided));
+    for (int i = 0; i < r.rows(); ++i) q.events.push_back(decode(r, i));
+  }
+}
+
+}  // namespace oee::storage
+
+namespace oee::storage {
+
+std::vector<Event> PostgresEventStore::machine_corrections(std::string_view machine, TimeMs from, TimeMs to) {
+  return guarded([&] {
+    std::vector<Event> out;
+    auto it = machine_ids_.find(machine);
+    const std::int64_t mid = it != machine_ids_.end() ? it->second : machine_id(machine);
+    pg::Result r = conn().prepared_binary("corrections_of_machine",
+                                          "SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=$1 AND type=8"
+                                          " AND at<$3 AND GREATEST(value, at + 1)>$2",
+                                          pg::Params().add(mid).add(from).add(to));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(decode(r, i));
+    return out;
+  });
+}
+
+}  // namespace oee::storage
