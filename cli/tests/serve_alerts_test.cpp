@@ -115,7 +115,7 @@ TEST(ServeAlerts, TwoServersOnOneDatabaseNotifyEachChangeOnceAndKeepAlertsOverAR
     return Server{{OEE_BINARY, "serve", "--plant", (dir / "plant.yaml").string(), "--data-dir", (dir / name).string(), "--listen",
                    "127.0.0.1:0", "--storage", url, "--mqtt", broker.url(), "--mqtt-client-id", "oee-alerts-" + name,
                    "--alert-interval-ms", "500"},
-                  (dir / (name + ".log")).string()};
+                  (dir / (name + ".log")).string(), nullptr};
   };
   Server one = make("one"), two = make("two");
   one.start();
