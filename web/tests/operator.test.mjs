@@ -29,7 +29,7 @@ async function asAdmin(path, body) {
 const audited = async (action) => (await asAdmin('/api/v1/audit?limit=50')).items.filter((i) => i.action === action);
 
 await asAdmin('/api/v1/users', { name: 'otto', password: 'operator-password', role: 'operator' });
-await asAdmin('/api/v1/users', { name: 'vera', password: 'viewer-password', role: 'viewer' });
+await asAdmin('/api/v1/users', { name: 'vesna', password: 'viewer-password', role: 'viewer' });
 
 const profile = mkdtempSync(join(tmpdir(), 'oee-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, {
@@ -235,7 +235,7 @@ try {
 
   await step('a viewer may look but not act: the refusal is shown (not dropped) and can be dismissed', async () => {
     await page.click('#logout');
-    await logIn('vera', 'viewer-password');
+    await logIn('vesna', 'viewer-password');
     await page.goto(base + '/#operator');
     await page.waitForSelector('#station-machines[data-loaded] .station-machine');
     assert.match(await page.textContent('#station'), /may look but not act/);

@@ -43,5 +43,11 @@ done
 grep -q "caught up" "$data/serve.log" || { echo "the demo did not catch up"; cat "$data/serve.log"; exit 1; }
 rm -rf "$shots"
 export OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core"
-# browser tests (every tests/*.test.mjs, or those given) against it, and stops it (also on failure).
-# usage: run_browser_tests.sh OEE_BINARY SCREENSHOT_DIR [TEST.mjs ...]   (default: every suite, on one server)
+# Every *.test.mjs (or those given) against the one server; the run fails when any of them does.
+if [ $# -eq 0 ]; then set -- "$here"/*.test.mjs; fi
+status=0
+for suite in "$@"; do
+  echo "== $(basename "$suite")"
+  node "$suite" || status=1
+done
+exit $status
