@@ -165,12 +165,16 @@ const failed = await withBrowser(async (browser, watch, state) => {
     await shoot(page, '10-compare-shift');
     await page.selectOption('select[name=cmp]', 'run');
     await page.click('#analysis-form button[type=submit]');
-    await page.waitForFunction(() => location.hash.includes('cmp=run') && document.querySelector('#chart-compare-by tr[data-item]'));
-    const runs = await page.$$eval('#chart-compare-by tr[data-item]', (rs) => rs.map((r) => r.dataset.item));
+    // The previous comparison's rows stay until the new one is fetched: wait for the runs' own rows.
+    const rowsOf = () => page.$$eval('#chart-compare-by tr[data-item]', (rs) => rs.map((r) => r.dataset.item));
+    await page.waitForFunction(() => location.hash.includes('cmp=run') &&
+      [...document.querySelectorAll('#chart-compare-by tr[data-item]')].some((r) => r.dataset.item.startsWith('WO-')));
+    const runs = await rowsOf();
     assert.ok(runs.some((r) => r.includes('WO-1 (p-still)')) && runs.some((r) => r.includes('WO-2 (p-sparkling)')), 'runs: ' + runs);
     await page.goto(view('product'));
-    await page.waitForFunction(() => location.hash.includes('cmp=product') && document.querySelectorAll('#chart-compare-by tr[data-item]').length >= 2);
-    const products = await page.$$eval('#chart-compare-by tr[data-item]', (rs) => rs.map((r) => r.dataset.item));
+    await page.waitForFunction(() => location.hash.includes('cmp=product') &&
+      [...document.querySelectorAll('#chart-compare-by tr[data-item]')].some((r) => r.dataset.item.startsWith('p-')));
+    const products = await rowsOf();
     assert.ok(products.includes('p-still') && products.includes('p-sparkling'), 'products: ' + products);
     await exportsOf('chart-compare-by');
     state.expected.add('by=crew').add('400');
