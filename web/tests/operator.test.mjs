@@ -66,7 +66,7 @@ const step = async (name, fn) => {
 let failed = false;
 try {
   const page = await browser.newPage();
-  page.setDefaultTimeout(20000);
+  page.setDefaultTimeout(60000);  // a loaded CI machine: a wait that succeeds returns at once
   watch(page);
   const cdp = await browser.newCDPSession(page);
   await cdp.send('Network.enable');
