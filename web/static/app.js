@@ -504,4 +504,6 @@ async function start() {
 window.addEventListener('hashchange', route);
 $('#logout').addEventListener('click', logout);
 setInterval(tick, 1000);
-if (token) start(); else showLogin();
+// After every script of the page has run: start() calls into operator.js (sendOutbox), which a
+// fast /api/v1/me answer could otherwise reach before that script is loaded.
+window.addEventListener('DOMContentLoaded', () => (token ? start() : showLogin()));

@@ -171,7 +171,7 @@ const failed = await withBrowser(async (browser, watch, state) => {
     // The previous comparison's rows stay until the new one is fetched: wait for the runs' own rows.
     const rowsOf = () => page.$$eval('#chart-compare-by tr[data-item]', (rs) => rs.map((r) => r.dataset.item));
     await page.waitForFunction(() => location.hash.includes('cmp=run') &&
-      [...document.querySelectorAll('#chart-compare-by tr[data-item]')].some((r) => r.dataset.item.startsWith('WO-')));
+      [...document.querySelectorAll('#chart-compare-by tr[data-item]')].some((r) => r.dataset.item.includes(' · WO-')));
     const runs = await rowsOf();
     assert.ok(runs.some((r) => r.includes('WO-1 (p-still)')) && runs.some((r) => r.includes('WO-2 (p-sparkling)')), 'runs: ' + runs);
     await page.goto(view('product'));
