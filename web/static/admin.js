@@ -106,6 +106,9 @@ async function adminTokens(body) {
 const SOURCE_SILENT_MS = 5 * 60000;
 // An age under a second in ms (a live edge's oldest unsent event is that young), else h:mm:ss.
 const adminAge = (ms) => (ms === undefined ? '' : ms < 1000 ? `${ms} ms` : clock(ms / 1000));
+// A clock offset: the sign says ahead (+) or behind; beyond a second as h:mm:ss (a demo feed running
+// ahead of time is minutes off, which as ms was unreadable).
+const adminOffset = (ms) => (Math.abs(ms) < 1000 ? `${ms} ms` : (ms < 0 ? '-' : '+') + clock(Math.abs(ms) / 1000));
 const adminBytes = (n) => (n === undefined ? '' : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
 function adminEdgeRow(e) {
   const s = e.status || {};
@@ -123,7 +126,7 @@ async function adminSources(body) {
     adminTable([AS.source, AS.incarnation, AS.status, AS.events, AS.seq, AS.gaps, AS.lastSeen, AS.clockOffset, AS.future, AS.conflicts],
       sources.map((s) => `<tr data-src="${esc(s.src)}"><td>${esc(s.src)}</td><td>${esc(s.incarnation)}</td><td class="src-${silent(s) ? 'silent' : 'online'}">${silent(s) ? AS.silent : AS.online}</td>` +
         `<td>${s.events}</td><td>${s.seq_min}–${s.seq_max}</td><td title="${esc(JSON.stringify(s.gaps))}">${s.gaps.length}</td><td>${esc(s.last_seen || '')}</td>` +
-        `<td>${s.clock_offset_ms} ms</td><td>${s.future_events}</td><td>${s.conflicts}</td></tr>`)) +
+        `<td>${adminOffset(s.clock_offset_ms)}</td><td>${s.future_events}</td><td>${s.conflicts}</td></tr>`)) +
     `<h3>${AS.conflictsTitle(conflicts.total)}</h3>` +
     adminTable([AS.received, AS.source, AS.seq, AS.machine, AS.stored, AS.version], conflicts.items.map((c) => `<tr><td>${esc(c.received)}</td><td>${esc(c.src)}</td>` +
       `<td>${c.seq}</td><td>${esc(c.machine)}</td><td><code>${esc(c.stored)}</code></td><td><code>${esc(c.version)}</code></td></tr>`));

@@ -31,10 +31,11 @@ async function until(what, fn, ms = 30000) {
 }
 const edgesNow = async () => JSON.parse(await adminApi('/api/v1/edges'));
 const sourceNow = async (src) => JSON.parse(await adminApi('/api/v1/sources?limit=1000')).find((s) => s.src === src);
-// The page's own formats, written out (admin.js): an age under a second in ms, else h:mm:ss; bytes in
-// B, KiB or MiB.
+// The page's own formats, written out (admin.js): an age under a second in ms, else h:mm:ss; a clock
+// offset the same with its sign; bytes in B, KiB or MiB.
 const two = (n) => String(n).padStart(2, '0');
 const age = (ms) => (ms < 1000 ? `${ms} ms` : `${Math.floor(ms / 3600000)}:${two(Math.floor(ms / 60000) % 60)}:${two(Math.floor(ms / 1000) % 60)}`);
+const offset = (ms) => (Math.abs(ms) < 1000 ? `${ms} ms` : (ms < 0 ? '-' : '+') + age(Math.abs(ms)));
 const bytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
 
 await adminApi('/api/v1/users', { name: 'ada', password: 'admin-password', role: 'admin' });
@@ -107,7 +108,7 @@ const failed = await withBrowser(async (browser, watch, state) => {
     assert.ok(Math.abs(src.clock_offset_ms) < 10000, 'clock offset ' + src.clock_offset_ms);
     const row = `#admin-sources tr[data-src="${edgeId}"]`;
     assert.deepEqual(await cells(row), [edgeId, status.inc, 'sending', String(src.events), `${src.seq_min}–${src.seq_max}`, String(src.gaps.length),
-      src.last_seen, `${src.clock_offset_ms} ms`, String(src.future_events), String(src.conflicts)]);
+      src.last_seen, offset(src.clock_offset_ms), String(src.future_events), String(src.conflicts)]);
     assert.equal(await page.getAttribute(row + ' td:nth-child(3)', 'class'), 'src-online');
     await shoot(page, '9-admin');
   });
@@ -302,10 +303,11 @@ const failed = await withBrowser(async (browser, watch, state) => {
     await shoot(page, '10-compare-shift');
     await page.selectOption('select[name=cmp]', 'run');
     await page.click('#analysis-form button[type=submit]');
-    // The previous comparison's rows stay until the new one is fetched: wait for the runs' own rows.
+    // The previous comparison's rows stay until the new one is fetched: wait for the runs' own rows
+    // (labelled `machine · run (product)`).
     const rowsOf = () => page.$$eval('#chart-compare-by tr[data-item]', (rs) => rs.map((r) => r.dataset.item));
     await page.waitForFunction(() => location.hash.includes('cmp=run') &&
-      [...document.querySelectorAll('#chart-compare-by tr[data-item]')].some((r) => r.dataset.item.startsWith('WO-')));
+      [...document.querySelectorAll('#chart-compare-by tr[data-item]')].some((r) => r.dataset.item.includes(' · WO-')));
     const runs = await rowsOf();
     assert.ok(runs.some((r) => r.includes('WO-1 (p-still)')) && runs.some((r) => r.includes('WO-2 (p-sparkling)')), 'runs: ' + runs);
     await page.goto(view('product'));
