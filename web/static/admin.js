@@ -98,21 +98,35 @@ async function adminTokens(body) {
   });
 }
 
-// The edges' status reports (state, queue depth, oldest unsent event), then every source of events
-// (an edge's by its `src`): sequence gaps, clock offset, conflicts. A source silent for more than
-// 5 minutes shows as such.
+// The edges' status reports (state, queue depth and size, what awaits the server's commit, resends,
+// oldest unsent event, evicted; a degraded edge's disk error), then every source of events (an
+// edge's by its `src`): sequence gaps, clock offset, conflicts. A source silent for more than 5
+// minutes shows as such. An edge's will (`offline`, set by the broker when it drops the edge) has
+// no time and no figures: those cells stay empty.
 const SOURCE_SILENT_MS = 5 * 60000;
+// An age under a second in ms (a live edge's oldest unsent event is that young), else h:mm:ss.
+const adminAge = (ms) => (ms === undefined ? '' : ms < 1000 ? `${ms} ms` : clock(ms / 1000));
+// A clock offset: the sign says ahead (+) or behind; beyond a second as h:mm:ss (a demo feed running
+// ahead of time is minutes off, which as ms was unreadable).
+const adminOffset = (ms) => (Math.abs(ms) < 1000 ? `${ms} ms` : (ms < 0 ? '-' : '+') + clock(Math.abs(ms) / 1000));
+const adminBytes = (n) => (n === undefined ? '' : n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
+function adminEdgeRow(e) {
+  const s = e.status || {};
+  const state = s.state === undefined ? e.problem : s.io_error ? `${s.state}: ${s.io_error}` : s.state;
+  return `<tr data-edge="${esc(e.edge)}"><td>${esc(e.edge)}</td><td>${esc(state)}</td><td>${esc(s.ts || '')}</td>` +
+    `<td>${s.queue_depth ?? ''}</td><td>${adminBytes(s.queue_bytes)}</td><td>${s.awaiting_commit ?? ''}</td><td>${s.resends ?? ''}</td>` +
+    `<td>${adminAge(s.oldest_unsent_age_ms)}</td><td>${s.evicted_events ?? ''}</td></tr>`;
+}
 async function adminSources(body) {
   const [edges, sources, conflicts] = await Promise.all([api('/api/v1/edges'), api('/api/v1/sources?limit=1000'), api('/api/v1/conflicts?limit=20')]);
   const silent = (s) => !s.last_seen || Date.now() - Date.parse(s.last_seen) >= SOURCE_SILENT_MS;
-  body.innerHTML = `<h3>${AS.edgesTitle}</h3>` + (edges.length ? adminTable([AS.edge, AS.state, AS.reported, AS.queueDepth, AS.oldestUnsent, AS.evicted],
-    edges.map((e) => { const s = e.status || {}; return `<tr data-edge="${esc(e.edge)}"><td>${esc(e.edge)}</td><td>${esc(s.state ?? e.problem)}</td><td>${esc(s.ts || '')}</td>` +
-      `<td>${s.queue_depth ?? ''}</td><td>${s.oldest_unsent_age_ms === undefined ? '' : clock(s.oldest_unsent_age_ms / 1000)}</td><td>${s.evicted_events ?? ''}</td></tr>`; })) : `<p>${AS.noEdges}</p>`) +
+  body.innerHTML = `<h3>${AS.edgesTitle}</h3>` + (edges.length ? adminTable([AS.edge, AS.state, AS.reported, AS.queueDepth, AS.queueBytes,
+    AS.awaitingCommit, AS.resends, AS.oldestUnsent, AS.evicted], edges.map(adminEdgeRow)) : `<p>${AS.noEdges}</p>`) +
     `<h3>${AS.sourcesTitle}</h3>` +
     adminTable([AS.source, AS.incarnation, AS.status, AS.events, AS.seq, AS.gaps, AS.lastSeen, AS.clockOffset, AS.future, AS.conflicts],
       sources.map((s) => `<tr data-src="${esc(s.src)}"><td>${esc(s.src)}</td><td>${esc(s.incarnation)}</td><td class="src-${silent(s) ? 'silent' : 'online'}">${silent(s) ? AS.silent : AS.online}</td>` +
         `<td>${s.events}</td><td>${s.seq_min}–${s.seq_max}</td><td title="${esc(JSON.stringify(s.gaps))}">${s.gaps.length}</td><td>${esc(s.last_seen || '')}</td>` +
-        `<td>${s.clock_offset_ms} ms</td><td>${s.future_events}</td><td>${s.conflicts}</td></tr>`)) +
+        `<td>${adminOffset(s.clock_offset_ms)}</td><td>${s.future_events}</td><td>${s.conflicts}</td></tr>`)) +
     `<h3>${AS.conflictsTitle(conflicts.total)}</h3>` +
     adminTable([AS.received, AS.source, AS.seq, AS.machine, AS.stored, AS.version], conflicts.items.map((c) => `<tr><td>${esc(c.received)}</td><td>${esc(c.src)}</td>` +
       `<td>${c.seq}</td><td>${esc(c.machine)}</td><td><code>${esc(c.stored)}</code></td><td><code>${esc(c.version)}</code></td></tr>`));

@@ -30,7 +30,7 @@ window.OEE_STRINGS = {
     id: 'Id', user: 'User', kind: 'Kind', expires: 'Expires', rotate: 'Rotate', revoke: 'Revoke', addToken: 'Create token',
     secretOnce: (t) => `New token (shown once, copy it now): ${t}`,
     edgesTitle: 'Edges (their last status report)', edge: 'Edge', state: 'State', reported: 'Reported', queueDepth: 'Queue depth',
-    oldestUnsent: 'Oldest unsent', evicted: 'Evicted', noEdges: 'No edge has reported its status (edges report over MQTT).',
+    queueBytes: 'Queue size', awaitingCommit: 'Awaiting commit', resends: 'Resends', oldestUnsent: 'Oldest unsent', evicted: 'Evicted', noEdges: 'No edge has reported its status (edges report over MQTT).',
     sourcesTitle: 'Sources of events', source: 'Source', incarnation: 'Incarnation', status: 'Status', events: 'Events', seq: 'Sequence',
     gaps: 'Gaps', lastSeen: 'Last seen', clockOffset: 'Clock offset', future: 'Future events', conflicts: 'Conflicts',
     online: 'sending', silent: 'silent', conflictsTitle: (n) => `Conflicts (${n})`, received: 'Received', machine: 'Machine',

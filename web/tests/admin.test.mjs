@@ -1,11 +1,42 @@
 // Browser tests of the administration page (#admin) and of the comparisons by shift, crew, product
-// and run in #analysis, in headless Chromium against the running `oee serve --demo` of
-// run_browser_tests.sh (its plant has an alert rule that fires on any unplanned stop). Every button
-// of the page is clicked; no console error, CSP violation or failed request but those provoked on
-// purpose. Screenshots at desktop, tablet and TV sizes.
+// and run in #analysis, in headless Chromium against the running `oee serve --demo --mqtt` of
+// run_browser_tests.sh (its plant has an alert rule that fires on any unplanned stop), with the real
+// peers that script starts: a Mosquitto broker and an `oee edge` feeding one machine. The edges card
+// is checked against the edge's live status and its source, then with the edge frozen (SIGSTOP)
+// until the broker drops it; the dead-letter card against malformed messages this suite publishes to
+// the contract's topics (docs/mqtt.md) with mosquitto_pub. Every button of the page is clicked; no
+// console error, CSP violation or failed request but those provoked on purpose. Screenshots at
+// desktop, tablet and TV sizes.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { adminApi, base, shoot, step, withBrowser } from './browser_harness.mjs';
+import { adminApi, adminToken, base, shoot, step, withBrowser } from './browser_harness.mjs';
+
+const { OEE_MQTT_PORT: mqttPort, OEE_EDGE_ID: edgeId, OEE_EDGE_MACHINE: edgeMachine } = process.env;
+const edgePid = Number(process.env.OEE_EDGE_PID), keepaliveS = Number(process.env.OEE_EDGE_KEEPALIVE_S);
+assert.ok(mqttPort && edgeId && edgeMachine && edgePid > 0 && keepaliveS > 0,
+  'run this suite through run_browser_tests.sh: it starts the broker and the edge the suite needs');
+// As any MQTT client of the contract publishes: QoS 1, the payload as given (bytes too).
+const publish = (topic, payload, retain = false) =>
+  execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', mqttPort, '-q', '1', '-t', topic, ...(retain ? ['-r'] : []), '-s'], { input: payload });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Polls `fn` until it returns something truthy; fails naming `what` after `ms`.
+async function until(what, fn, ms = 30000) {
+  for (const end = Date.now() + ms; ;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+    await sleep(200);
+  }
+}
+const edgesNow = async () => JSON.parse(await adminApi('/api/v1/edges'));
+const sourceNow = async (src) => JSON.parse(await adminApi('/api/v1/sources?limit=1000')).find((s) => s.src === src);
+// The page's own formats, written out (admin.js): an age under a second in ms, else h:mm:ss; a clock
+// offset the same with its sign; bytes in B, KiB or MiB.
+const two = (n) => String(n).padStart(2, '0');
+const age = (ms) => (ms < 1000 ? `${ms} ms` : `${Math.floor(ms / 3600000)}:${two(Math.floor(ms / 60000) % 60)}:${two(Math.floor(ms / 1000) % 60)}`);
+const offset = (ms) => (Math.abs(ms) < 1000 ? `${ms} ms` : (ms < 0 ? '-' : '+') + age(Math.abs(ms)));
+const bytes = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(1)} MiB`);
 
 await adminApi('/api/v1/users', { name: 'ada', password: 'admin-password', role: 'admin' });
 await adminApi('/api/v1/users', { name: 'vera', password: 'viewer-password', role: 'viewer' });
@@ -40,11 +71,118 @@ const failed = await withBrowser(async (browser, watch, state) => {
     }
     for (const link of await page.$$('.admin-nav a')) await link.click();
     assert.equal(await page.evaluate(() => location.hash), '#admin');
-    // The demo's events come from sources with sequence numbers; no edge reports over MQTT here.
+    // The demo's events come from sources with sequence numbers (the edge's below).
     assert.ok(await page.$$eval('#admin-sources tr[data-src]', (rs) => rs.length) >= 1, 'no source listed');
-    assert.match(await page.textContent('#admin-sources'), /No edge has reported/);
     assert.match(await page.textContent('#admin-deadLetters'), /\d+ in all/);
+  });
+
+  // Reloads a card and returns the answers of the routes it read (from the network: the page's own).
+  const reloadReading = async (key, routes) => {
+    const at = await loadedAt(key);
+    const answers = await Promise.all([...routes.map((r) => page.waitForResponse((res) => new URL(res.url()).pathname === r)),
+      page.evaluate((k) => adminLoad(k), key)]);
+    await cardLoaded(key, at);
+    return Promise.all(answers.slice(0, routes.length).map((res) => res.json()));
+  };
+  const cells = (sel) => page.$$eval(sel + ' td', (tds) => tds.map((td) => td.textContent));
+
+  await step('edges: the live edge, its status report and its source as the API gives them', async () => {
+    await until('the edge online, with events stored', async () =>
+      (await edgesNow()).find((e) => e.edge === edgeId)?.status?.state === 'online' && (await sourceNow(edgeId))?.events > 0);
+    // A status report that is not a JSON object (a retained message: it stays the edge's last one).
+    publish('oee/v1/_edge/bogus-edge/status', '[1,2]', true);
+    await until('the bogus status', async () => (await edgesNow()).some((e) => e.edge === 'bogus-edge'));
+    const [edges, sources] = await reloadReading('sources', ['/api/v1/edges', '/api/v1/sources']);
+    const { status } = edges.find((e) => e.edge === edgeId);
+    assert.equal(status.state, 'online');
+    assert.ok(Math.abs(Date.parse(status.ts) - Date.now()) < 30000, 'status report not live: ' + status.ts);
+    assert.deepEqual(await cells(`#admin-sources tr[data-edge="${edgeId}"]`), [edgeId, 'online', status.ts, String(status.queue_depth),
+      bytes(status.queue_bytes), String(status.awaiting_commit), String(status.resends), age(status.oldest_unsent_age_ms), String(status.evicted_events)]);
+    assert.deepEqual(await cells('#admin-sources tr[data-edge="bogus-edge"]'),
+      ['bogus-edge', 'the last status report is not a JSON object', '', '', '', '', '', '', '']);
+    // Its events: the source of the incarnation its status names, sending; its clock is the server's
+    // (same host), so the offset is the transit time.
+    const src = sources.find((s) => s.src === edgeId);
+    assert.equal(src.incarnation, status.inc);
+    assert.equal(src.seq_min, 0, 'a new queue numbers from 0');
+    assert.ok(Math.abs(src.clock_offset_ms) < 10000, 'clock offset ' + src.clock_offset_ms);
+    const row = `#admin-sources tr[data-src="${edgeId}"]`;
+    assert.deepEqual(await cells(row), [edgeId, status.inc, 'sending', String(src.events), `${src.seq_min}–${src.seq_max}`, String(src.gaps.length),
+      src.last_seen, offset(src.clock_offset_ms), String(src.future_events), String(src.conflicts)]);
+    assert.equal(await page.getAttribute(row + ' td:nth-child(3)', 'class'), 'src-online');
     await shoot(page, '9-admin');
+  });
+
+  await step('dead letters: each malformed message published to the contract\'s topics, with its reason; paging', async () => {
+    const events = `oee/v1/${edgeMachine}/events`, now = new Date().toISOString();
+    const ghost = edgeMachine.replace(/[^/]+$/, 'ghost'), other = edgeMachine.replace(/[^/]+$/, 'filler');
+    const malformed = [
+      { topic: events, payload: '{"ts": ', reason: /^invalid JSON/ },
+      { topic: events, payload: Buffer.from([0xff, 0xfe, 0x5b, 0x5d]), reason: /^invalid JSON/ },  // not UTF-8
+      { topic: `oee/v1/${edgeMachine}/telemetry`, payload: '[]', reason: /^topic is not oee\/v1\/<site>\/<area>\/<line>\/<machine>\/events$/ },
+      { topic: `oee/v1/${ghost}/events`, payload: JSON.stringify([{ ts: now, type: 'state', state: 'running' }]), reason: new RegExp(`^unknown machine '${ghost}'$`) },
+      { topic: events, payload: JSON.stringify([{ ts: now, type: 'state', state: 'exploded' }]), reason: /^state 'exploded' is neither canonical/ },
+      { topic: events, payload: JSON.stringify([{ ts: 'yesterday', type: 'state', state: 'running' }]), reason: /^1 invalid event\(s\): .*'ts'.*RFC 3339/ },
+      { topic: events, payload: JSON.stringify([{ machine: other, ts: now, type: 'state', state: 'running' }]),
+        reason: new RegExp(`^event names machine '${other}' on the events topic of machine '${edgeMachine}'`) },
+      { topic: 'oee/v1/_edge/a/b/status', payload: '{}', reason: /^edge status topic without a plain edge id$/ },
+    ];
+    const newest = async () => JSON.parse(await adminApi('/api/v1/dead-letters?limit=1')).items[0]?.id ?? 0;
+    // More than a page (50) of them, so the card pages for real.
+    let last = await newest();
+    execFileSync('mosquitto_pub', ['-h', '127.0.0.1', '-p', mqttPort, '-q', '1', '-t', events, '-l'],
+      { input: Array.from({ length: 50 }, (_, i) => `not json ${i}`).join('\n') + '\n' });
+    last = await until('50 dead letters', async () => { const n = await newest(); return n >= last + 50 && n; });
+    // One at a time, each waited for, so each letter is known by its id.
+    for (const m of malformed) {
+      publish(m.topic, m.payload);
+      m.id = last = await until('the dead letter of ' + m.topic, async () => { const n = await newest(); return n > last && n; });
+    }
+    const [first] = await reloadReading('deadLetters', ['/api/v1/dead-letters']);
+    const all = JSON.parse(await adminApi('/api/v1/dead-letters?limit=100'));
+    assert.equal(await page.textContent('#admin-deadLetters p:not(.error)'), `${all.total} in all`);
+    assert.deepEqual(first.items.map((d) => d.id), all.items.slice(0, 50).map((d) => d.id));
+    for (const m of malformed) {
+      const d = all.items.find((x) => x.id === m.id);
+      assert.equal(d.topic, m.topic);
+      assert.match(d.reason, m.reason);
+      if (typeof m.payload === 'string' && !/^(unknown|state|event names)/.test(d.reason)) assert.equal(d.payload, m.payload);
+      assert.deepEqual(await cells(`#admin-deadLetters tr[data-dead-letter="${m.id}"]`), [String(m.id), d.received, d.topic, d.reason, d.payload.slice(0, 300)]);
+    }
+    // Not UTF-8: shown with replacement characters, not dropped.
+    assert.match(all.items.find((x) => x.id === malformed[1].id).payload, /^\uFFFD\uFFFD\[\]$/);
+    await shoot(page, '9-admin-dead-letters');
+    let at = await loadedAt('deadLetters');
+    await page.click('#admin-deadLetters .page-older');
+    await cardLoaded('deadLetters', at);
+    const older = await page.$$eval('#admin-deadLetters tr[data-dead-letter]', (rs) => rs.map((r) => Number(r.dataset.deadLetter)));
+    assert.deepEqual(older, JSON.parse(await adminApi(`/api/v1/dead-letters?limit=50&before=${first.next_before}`)).items.map((d) => d.id));
+    at = await loadedAt('deadLetters');
+    await page.click('#admin-deadLetters .page-newest');
+    await cardLoaded('deadLetters', at);
+    assert.equal(await page.$('#admin-deadLetters tr[data-dead-letter]').then((r) => r.getAttribute('data-dead-letter')), String(malformed.at(-1).id));
+  });
+
+  await step(`edges: a frozen edge shows offline once the broker drops it (1.5 x keepalive ${keepaliveS} s)`, async () => {
+    const state = `#admin-sources tr[data-edge="${edgeId}"] td:nth-child(2)`;
+    await reloadReading('sources', []);
+    assert.equal(await page.textContent(state), 'online');
+    process.kill(edgePid, 'SIGSTOP');
+    const t0 = Date.now();
+    await until('the edge offline', async () => {
+      await reloadReading('sources', []);
+      return (await page.textContent(state)) === 'offline';
+    }, 1.5 * keepaliveS * 1000 + 30000);
+    const took = Date.now() - t0;
+    console.log(`  offline ${took} ms after SIGSTOP (keepalive ${keepaliveS} s)`);
+    // Not before the keepalive ran out: the broker waits for it (the edge's last packet was at most
+    // its 1 s status interval before the stop).
+    assert.ok(took >= keepaliveS * 1000, `offline after ${took} ms`);
+    process.kill(edgePid, 'SIGKILL');
+    // The will as the API gives it: no time, no queue figures.
+    const { status } = (await edgesNow()).find((e) => e.edge === edgeId);
+    assert.deepEqual(status, { edge: edgeId, state: 'offline' });
+    assert.deepEqual(await cells(`#admin-sources tr[data-edge="${edgeId}"]`), [edgeId, 'offline', '', '', '', '', '', '', '']);
   });
 
   await step('users: add one, change its role, erase it (asked twice)', async () => {
@@ -168,7 +306,8 @@ const failed = await withBrowser(async (browser, watch, state) => {
     await shoot(page, '10-compare-shift');
     await page.selectOption('select[name=cmp]', 'run');
     await page.click('#analysis-form button[type=submit]');
-    // The previous comparison's rows stay until the new one is fetched: wait for the runs' own rows.
+    // The previous comparison's rows stay until the new one is fetched: wait for the runs' own rows
+    // (labelled `machine · run (product)`).
     const rowsOf = () => page.$$eval('#chart-compare-by tr[data-item]', (rs) => rs.map((r) => r.dataset.item));
     await page.waitForFunction(() => location.hash.includes('cmp=run') &&
       [...document.querySelectorAll('#chart-compare-by tr[data-item]')].some((r) => r.dataset.item.includes(' · WO-')));
@@ -184,6 +323,18 @@ const failed = await withBrowser(async (browser, watch, state) => {
     await page.goto(view('crew'));
     await page.waitForFunction(() => /rotation/.test(document.querySelector('#chart-compare-by [data-error]')?.textContent || ''));
     state.expected.clear();
+  });
+  // Last: the browser's clock is its context's, so every page of the run would keep the moved time.
+  await step('sources: the stopped edge\'s source shows silent 5 minutes after its last event (browser clock moved)', async () => {
+    const last = Date.parse((await sourceNow(edgeId)).last_seen);
+    const status = `#admin-sources tr[data-src="${edgeId}"] td:nth-child(3)`;
+    for (const [after, want] of [[5 * 60000 - 1000, ['src-online', 'sending']], [5 * 60000, ['src-silent', 'silent']]]) {
+      await page.clock.setFixedTime(last + after);
+      if (!(await page.evaluate(() => location.hash === '#admin'))) await page.goto(base + '/#admin');
+      await page.waitForSelector('#admin-sources[data-loaded]');
+      await page.evaluate(() => adminLoad('sources'));  // (data-loaded is the fixed time: awaited instead)
+      assert.deepEqual([await page.getAttribute(status, 'class'), await page.textContent(status)], want, `${after} ms after the last event`);
+    }
   });
 });
 process.exit(failed ? 1 : 0);
