@@ -231,7 +231,12 @@ try {
     assert.ok(Math.abs(bars.PW_MOTOR - (split - Date.parse(stop.from)) / 1000) < 0.01, JSON.stringify(bars));
     assert.ok(Math.abs(bars.PW_CLEAN - (Date.parse(stop.to) - split) / 1000) < 0.01, JSON.stringify(bars));
     const audit = (await audited('stop.split'))[0];
-    assert.equal(audit.actor, 'otto');
+    assert.equal(audit.target.split('@')[0], stop.machine);
+    assert.equal(Date.parse(audit.target.split('@')[1]), Date.parse(stop.from));
+    // Two corrections made by the operator (his session's pseudonym, as the audit row's actor).
+    const made = (await asAdmin('/api/v1/corrections?' + q)).corrections.filter((c) => c.by === audit.actor);
+    assert.deepEqual(made.map((c) => [Date.parse(c.at), c.kind, c.reason]).sort((x, y) => x[0] - y[0]),
+      [[Date.parse(stop.from), 'reclassify', 'PW_MOTOR'], [split, 'reclassify', 'PW_CLEAN']]);
     // The station lists both parts, each with its reason.
     await page.waitForFunction(([c, a, b]) => {
       const rows = [...document.querySelectorAll(`${c} .station-stops tbody tr`)];
@@ -294,8 +299,9 @@ try {
     assert.equal(plant.clock_rate, 10);
     const at = (wall) => Date.parse(plant.now) + (wall - readAt) * plant.clock_rate;
     // The formula, on the page's own function: a stop begun 1 h 2 min 3 s ago on the server's clock.
-    const [html, wall] = await page.evaluate((s) => [sinceHtml({ state: 'stopped', since: s }), Date.now()], new Date(at(Date.now()) - 3723e3).toISOString());
-    assert.ok(Math.abs(seconds(html.match(/>(\d+:\d\d:\d\d)</)[1]) - (3723 + (Date.now() - wall) / 100)) <= 3, html);
+    const asked = Date.now();
+    const [html, wall] = await page.evaluate((s) => [sinceHtml({ state: 'stopped', since: s }), Date.now()], new Date(at(asked) - 3723e3).toISOString());
+    assert.ok(Math.abs(seconds(html.match(/>(\d+:\d\d:\d\d)</)[1]) - (3723 + (wall - asked) / 100)) <= 2, html);
     // A stop begun 3 s ago (server time) reads about 3 s at once, never 0:00:00 (the browser's clock
     // is minutes behind the demo's), and gains about ten seconds a wall-clock second.
     await page.reload();
@@ -306,7 +312,7 @@ try {
     const read = () => page.$eval(timer, (e) => [e.textContent, Date.now()]);
     const [first, firstAt] = await read();
     assert.notEqual(first, '0:00:00');
-    assert.ok(seconds(first) >= 3 && seconds(first) <= (at(firstAt) - Date.parse(since)) / 1000 + 1, `the timer reads ${first}`);
+    assert.ok(seconds(first) >= 2 && seconds(first) <= (at(firstAt) - Date.parse(since)) / 1000 + 1, `the timer reads ${first}`);
     await page.waitForFunction(([sel, f]) => document.querySelector(sel)?.textContent.split(':').reduce((a, v) => a * 60 + Number(v), 0) >= f + 20,
       [timer, seconds(first)], { timeout: 10000 });  // 20 s of the server's clock: 2 s of the wall's, 20 s at the browser's pace
     // Every timer of the station (live states, open stops) reads its stop's age on the server's clock
