@@ -29,7 +29,8 @@ class ApiSplit : public Api {
   nlohmann::json stops() { return nlohmann::json::parse(get("/api/v1/stops?node=s1/a1/l1/press&" + kShift).body)["items"]; }
   std::map<std::string, double> pareto() {
     std::map<std::string, double> out;
-    for (const auto& b : nlohmann::json::parse(get("/api/v1/pareto?node=s1/a1/l1/press&" + kShift).body)["bars"])
+    const auto j = nlohmann::json::parse(get("/api/v1/pareto?node=s1/a1/l1/press&" + kShift).body);
+    for (const auto& b : j["bars"])
       out[b["name"].get<std::string>()] = b["seconds"].get<double>();
     return out;
   }
