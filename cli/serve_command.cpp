@@ -31,6 +31,7 @@
 #include "oee/server/sparkplug_host.h"
 #include "oee/server/plant_service.h"
 #include "oee/server/retention_runs.h"
+#include "oee/server/scaled_clock.h"
 #include "oee/server/simulator_feed.h"
 #include "oee/storage/open_store.h"
 #include "oee/storage/stop_comment_import.h"
@@ -232,7 +233,7 @@ void add_http_limit_options(CLI::App& app, server::HttpServerOptions& http) {
 void add_demo_options(CLI::App& app, ServeOptions& o) {
   auto* g = app.add_option_group("demo");
   g->add_option("--seed", o.seed, "simulator seed")->capture_default_str();
-  g->add_option("--speed", o.speed, "simulated seconds per wall-clock second")->check(CLI::Range(0.01, 10000.0))->capture_default_str();
+  g->add_option("--speed", o.speed, "simulated seconds per wall-clock second (the server's clock runs as fast)")->check(CLI::Range(0.01, 10000.0))->capture_default_str();
   g->add_option("--history-hours", o.history_hours, "hours of simulated history before now on first start")
       ->check(CLI::Range(0, 24 * 90))->capture_default_str();
 }
@@ -332,7 +333,6 @@ std::unique_ptr<server::SimulatorFeed> start_demo_feed(server::PlantService& ser
   if (!o.demo) return nullptr;
   server::SimulatorFeedOptions feed_options;
   feed_options.seed = o.seed;
-  feed_options.speed = o.speed;
   feed_options.start = demo_start(o.data_dir, service.now(), o.history_hours);
   auto feed = std::make_unique<server::SimulatorFeed>(service, feed_options);
   feed->start();
@@ -373,9 +373,14 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   storage::StoreOptions store_options;
   store_options.retention_days = o.retention_days;
   store_options.encryption_key = o.encryption.subkey(fileio::KeyUse::store);
-  server::PlantService service(std::move(plant), [&](const PlantModel& model, const ShiftCalendar& calendar) {
-    return storage::open_store(o.storage_url, o.data_dir, model, calendar, store_options);
-  });
+  // The demo's clock is the simulated plant's: `--speed` times as fast as the wall clock.
+  const double clock_rate = o.demo ? o.speed : 1.0;
+  server::PlantService service(
+      std::move(plant),
+      [&](const PlantModel& model, const ShiftCalendar& calendar) {
+        return storage::open_store(o.storage_url, o.data_dir, model, calendar, store_options);
+      },
+      server::scaled_clock(clock_rate), clock_rate);
   service.set_instance_id(server_instance_id(o.data_dir));
   // The first retention run (possibly long after a pause) happens before ingest starts.
   server::RetentionRuns retention(service, o.retention_days, o.retention_interval_s * kMsPerSecond);

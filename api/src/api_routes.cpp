@@ -10,6 +10,7 @@ void add_api_routes(server::Router& router, server::PlantService& service, const
   add_privacy_routes(router, access, comments);
   add_timeline_routes(router, service, access);
   add_stop_routes(router, service, access, comments);
+  add_stop_split_route(router, service, access);
   add_run_routes(router, service, access);
   add_correction_routes(router, service, access);
   add_reject_routes(router, service, access);

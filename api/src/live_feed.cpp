@@ -128,7 +128,11 @@ void LiveFeed::add_route(server::Router& router, const Access& access) {
       std::lock_guard lock(mutex_);
       clients_.erase(id);
     };
-    c->send(message("hello", [&](JsonWriter& json) { json.string_field("user", who.user).string_field("role", auth::role_name(who.role)); }));
+    // The server's clock, so a dashboard counts its timers on it, not on the browser's.
+    c->send(message("hello", [&](JsonWriter& json) {
+      json.string_field("user", who.user).string_field("role", auth::role_name(who.role));
+      json.string_field("now", time_text(service_, service_.now())).number_field("clock_rate", service_.clock_rate());
+    }));
     return out;
   });
 }

@@ -68,6 +68,7 @@ HttpResponse plant_tree(server::PlantService& s) {
   std::string out;
   JsonWriter json(out);
   json.begin_object().string_field("timezone", p.timezone).string_field("now", time_text(s, s.now()));
+  json.number_field("clock_rate", s.clock_rate());  // the demo's clock runs --speed times as fast
   ShiftOccurrence shift;
   if (s.current_shift(shift)) {
     json.key("current_shift").begin_object().string_field("name", shift.name);

@@ -9,6 +9,7 @@
 #include "paging.h"
 #include "query_params.h"
 #include "stop_list.h"
+#include "stop_writes.h"
 #include "oee/api/routes.h"
 #include "oee/server/failure_response.h"
 
@@ -144,26 +145,6 @@ class ReasonWriter {
   TimeMs last_ts_ = 0;
 };
 
-// The stop a write names by machine and an instant in it; a 400 in `error` when there is none.
-bool find_stop(server::PlantService& s, const nlohmann::json& body, const MachineSpec*& m, StateInterval& stop, HttpResponse& error) {
-  std::string machine, at_text;
-  if (!string_member(body, "machine", 512, machine, error) || !string_member(body, "at", 64, at_text, error)) return false;
-  if (!(m = machine_param(s, machine, error))) return false;
-  const auto at = parse_timestamp(at_text);
-  if (!at) {
-    error = HttpResponse::error(400, "bad_body", "'at': '" + at_text + "' is not an RFC 3339 timestamp");
-    return false;
-  }
-  const MachineHistory h = window_history(s, *m, *at, *at + 1);
-  const auto i = h.interval_at(*at);
-  if (i < 0 || !is_unplanned_stop(h.intervals()[static_cast<std::size_t>(i)].state) || *at > s.now()) {
-    error = HttpResponse::error(400, "not_a_stop", "'" + machine + "' has no unplanned stop at " + at_text);
-    return false;
-  }
-  stop = h.intervals()[static_cast<std::size_t>(i)];
-  return true;
-}
-
 // `{"name":"value"}`: the before and after of an audit entry.
 std::string member_text(std::string_view name, std::string_view value) {
   std::string out;
@@ -182,13 +163,19 @@ HttpResponse assign_reason(server::PlantService& s, const Access& access, Reason
   if (reason.empty()) return HttpResponse::error(400, "bad_body", "'reason' must not be empty");
   if (const ReasonTree* tree = s.plant().reasons.get(); tree && !tree->find(reason))
     return HttpResponse::error(400, "unknown_reason", "'" + reason + "' is not a code of the plant's reason tree (GET /api/v1/reasons)");
+  // A part of a stop a correction covers (a split) takes its reason as a correction of that part:
+  // a reason event would lose to the correction, or name the whole stop as it was before.
+  const bool corrected = stop.end != kTimeMax && corrected_within(s, *m, stop.start, stop.end);
   server::IngestReport report;
   try {
-    report = writer.write(m->path, stop.start, reason);
+    if (corrected)
+      store_corrections(s, {reason_correction(s, *m, stop.start, stop.end, reason, access.actor(who), "the reason of a part of a corrected stop")});
+    else
+      report = writer.write(m->path, stop.start, reason);
   } catch (const std::exception& e) {
     return server::failure_response(503, "storage_unavailable", "the reason could not be stored, try again", r, e.what());
   }
-  if (report.accepted != 1) return HttpResponse::error(500, "internal", "the reason event was not accepted");
+  if (!corrected && report.accepted != 1) return HttpResponse::error(500, "internal", "the reason event was not accepted");
   const std::string target = m->path + "@" + format_rfc3339(stop.start);
   access.audit(who, "reason.assign", target, member_text("reason", stop.reason), member_text("reason", reason));
   std::string out;

@@ -102,7 +102,7 @@ class Api : public ::testing::Test {
         [this](const PlantModel& p, const ShiftCalendar& c) -> std::unique_ptr<storage::EventStore> {
           return std::make_unique<SwitchableStore>(storage::open_sqlite_store((dir_ / "oee.sqlite").string(), p, c), storage_failing_);
         },
-        [this] { return now_.load(); });
+        service_clock(), clock_rate());
     auth::AccountsOptions ao;
     ao.pwhash_opslimit = 1;  // crypto_pwhash_OPSLIMIT_MIN / MEMLIMIT_MIN: fast tests
     ao.pwhash_memlimit = 8192;
@@ -131,6 +131,9 @@ class Api : public ::testing::Test {
   }
   // The plant the test runs on.
   virtual std::string plant_yaml() const { return kPlant; }
+  // The services' clock (now_, which a test moves) and its rate.
+  virtual server::Clock service_clock() { return [this] { return now_.load(); }; }
+  virtual double clock_rate() const { return 1.0; }
   void TearDown() override {
     if (live_) live_->stop();  // as `oee serve` does: its ticker thread may hold the last WebSocket while the server goes
     http_.reset();

@@ -15,11 +15,12 @@ TimeMs system_clock_ms() {
       .count();
 }
 
-PlantService::PlantService(plant::LoadedPlant plant, const StoreFactory& open_store, Clock clock)
+PlantService::PlantService(plant::LoadedPlant plant, const StoreFactory& open_store, Clock clock, double clock_rate)
     : plant_(std::move(plant)),
       calendar_(plant_.model, *plant_.zone),
       store_(open_store(plant_.model, calendar_)),
-      clock_(std::move(clock)) {
+      clock_(std::move(clock)),
+      clock_rate_(clock_rate) {
   // Live state from what is stored: the state in effect now and its start.
   const TimeMs t = now();
   for (const MachineSpec* m : plant_.model.machines()) live_.emplace(m->path, stored_live_state(*m, t));

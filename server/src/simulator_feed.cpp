@@ -41,16 +41,16 @@ void SimulatorFeed::run() {
   simulator::PlantSimulator sim(service_.plant(), service_.calendar(), options_.seed, options_.start, sim_options);
   const std::string inc = feed_incarnation(options_);
   std::vector<Event> batch;
-  const TimeMs wall_start = service_.now();
+  const TimeMs started = service_.now();
   // History: from the start to now, in chunks the store takes in one transaction each.
   TimeMs reported = sim.position();
-  while (sim.position() < wall_start) {
+  while (sim.position() < started) {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
     batch.clear();
-    sim.advance_to(std::min(wall_start, sim.position() + options_.backfill_chunk_ms), batch);
+    sim.advance_to(std::min(started, sim.position() + options_.backfill_chunk_ms), batch);
     mark_incarnation(batch, inc);
     events_fed_ += static_cast<std::int64_t>(batch.size());
     service_.ingest(std::move(batch), "simulator");
@@ -64,15 +64,15 @@ void SimulatorFeed::run() {
   }
   caught_up_ = true;
   std::printf("demo: caught up with the present (%lld events); now in real time at %gx\n",
-              static_cast<long long>(events_fed_.load()), options_.speed);
+              static_cast<long long>(events_fed_.load()), service_.clock_rate());
   std::fflush(stdout);
-  // Real time: simulated time runs `speed` times as fast as the wall clock from here on.
-  const TimeMs sim_base = sim.position();
+  // Real time: the simulated plant keeps up with the service's clock (the demo's runs `--speed`
+  // times as fast as the wall clock), so its events are never in the server's future.
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     wake_.wait_for(lock, std::chrono::milliseconds(options_.tick_ms));
     if (stopping_) break;
-    const TimeMs target = sim_base + static_cast<TimeMs>(static_cast<double>(service_.now() - wall_start) * options_.speed);
+    const TimeMs target = service_.now();
     lock.unlock();
     batch.clear();
     sim.advance_to(target, batch);

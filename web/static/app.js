@@ -20,7 +20,7 @@ const pct = (v) => (v === null || v === undefined ? '–' : (100 * v).toFixed(1)
 const two = (n) => String(n).padStart(2, '0');
 // A duration as h:mm:ss (a stop timer, the time left in a shift).
 const clock = (s) => { s = Math.max(0, Math.floor(s)); return `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`; };
-const sinceHtml = (st) => (st && st.state !== 'running' && st.since ? ` <span class="timer" data-since="${esc(st.since)}">${clock((Date.now() - Date.parse(st.since)) / 1000)}</span>` : '');
+const sinceHtml = (st) => (st && st.state !== 'running' && st.since ? ` <span class="timer" data-since="${esc(st.since)}">${clock((serverNow() - Date.parse(st.since)) / 1000)}</span>` : '');
 const stateText = (st) => '<span data-label>' + esc(st.state) + (st.reason ? ' · ' + esc(st.reason) : '') + '</span>' +
   (st.no_data ? ` <span class="nodata">${S.noData}</span>` : '');
 
@@ -79,6 +79,7 @@ function connectLive() {
   socket.onopen = subscribe;
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
+    if (m.type === 'hello') syncServerClock(m.now, m.clock_rate);
     if (m.type === 'subscribed') $('#live').className = 'live on';
     for (const s of m.type === 'states' ? m.items : m.type === 'state' ? [m] : []) { states.set(s.machine, s); updateMachine(s.machine); }
     if (m.type === 'kpi') { kpis.set(m.node, m.kpi); updateKpi(m.node); refreshMachineCharts(m.node); }
@@ -179,16 +180,17 @@ function updateKpi(node) {
   }
 }
 
-// Once a second: stop timers, the time left in the shift, the scoreboard.
+// Once a second: stop timers, the time left in the shift, the scoreboard (on the server's clock).
 function tick() {
-  for (const el of document.querySelectorAll('[data-since]')) el.textContent = clock((Date.now() - Date.parse(el.dataset.since)) / 1000);
+  const now = serverNow();
+  for (const el of document.querySelectorAll('[data-since]')) el.textContent = clock((now - Date.parse(el.dataset.since)) / 1000);
   const shift = plant?.current_shift;
-  const left = shift ? (Date.parse(shift.to) - Date.now()) / 1000 : null;
+  const left = shift ? (Date.parse(shift.to) - now) / 1000 : null;
   $('#shift-left').textContent = !plant ? '' : left === null ? S.noShift : S.shiftLeft(shift.name, clock(left));
   // The shift is over: the plant tells the next one.
   if (plant && left !== null && left <= 0 && !tick.asking) {
     tick.asking = true;
-    api('/api/v1/plant').then((p) => { plant = p; }).catch(() => {}).finally(() => { tick.asking = false; });
+    api('/api/v1/plant').then((p) => { plant = p; syncServerClock(p.now, p.clock_rate); }).catch(() => {}).finally(() => { tick.asking = false; });
   }
   if (location.hash.startsWith('#andon') && $('#andon')) renderAndonBody();
 }
@@ -490,6 +492,7 @@ async function start() {
   try {
     me = await api('/api/v1/me');
     [plant, reasonTree] = await Promise.all([api('/api/v1/plant'), api('/api/v1/reasons')]);
+    syncServerClock(plant.now, plant.clock_rate);
   } catch (e) {
     return;
   }

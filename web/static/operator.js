@@ -1,6 +1,7 @@
 // The operator station (#operator, #operator=PATH for a line's or a machine's): on a tablet, the
-// open and recent stops of the operator's machines; a reason from the tree one tap per level, a note;
-// starting and ending a run; reporting rejects. Every action goes to an outbox kept in localStorage
+// open and recent stops of the operator's machines; a reason from the tree one tap per level, a note,
+// splitting an ended stop in two parts with a reason each; starting and ending a run; reporting
+// rejects. Every action goes to an outbox kept in localStorage
 // and is sent (and retried) from there, so a poor network loses nothing and the screen always says
 // what is not sent yet.
 'use strict';
@@ -131,7 +132,7 @@ function toggleMachine(path) {
 // Each chosen machine's stops of the last hours and its open run, read afresh.
 async function loadStation() {
   const gen = loadStation.gen = (loadStation.gen || 0) + 1;
-  const from = new Date(Date.now() - STATION_STOPS_WINDOW_H * 3600e3).toISOString();
+  const from = new Date(serverNow() - STATION_STOPS_WINDOW_H * 3600e3).toISOString();
   const paths = stationMachines();
   let data;
   try {
@@ -156,7 +157,7 @@ function stationReads(paths, from) {
   return Promise.all(paths.map(async (p) => {
     const [stops, runs] = await Promise.all([
       api(`/api/v1/stops?node=${encodeURIComponent(p)}&limit=10&from=${encodeURIComponent(from)}`),
-      api(`/api/v1/runs?machine=${encodeURIComponent(p)}&from=${encodeURIComponent(new Date(Date.now() - 7 * 86400e3).toISOString())}`)]);
+      api(`/api/v1/runs?machine=${encodeURIComponent(p)}&from=${encodeURIComponent(new Date(serverNow() - 7 * 86400e3).toISOString())}`)]);
     return { path: p, stops: stops.items, runs: runs.runs };
   }));
 }
@@ -183,9 +184,10 @@ function stationMachineHtml(d) {
       <button class="rejects" data-machine="${esc(d.path)}">${ST.reportRejects}</button></div>
     <table class="station-stops"><thead><tr><th>${S.from}</th><th>${S.duration}</th><th>${ST.kind}</th><th>${S.reason}</th><th></th></tr></thead><tbody>` +
     d.stops.map((s, i) => `<tr data-stop="${i}" class="${s.to ? '' : 'open-stop'}"><td>${esc(s.from.slice(11, 19))}</td>` +
-      `<td>${s.to ? clock(s.duration_s) : `<span class="timer" data-since="${esc(s.from)}">${clock((Date.now() - Date.parse(s.from)) / 1000)}</span>`}</td>` +
+      `<td>${s.to ? clock(s.duration_s) : `<span class="timer" data-since="${esc(s.from)}">${clock((serverNow() - Date.parse(s.from)) / 1000)}</span>`}</td>` +
       `<td>${esc(s.kind)}</td><td>${esc(s.reason || '—')}${s.comments?.length ? ` <small>(${s.comments.length} ${ST.notes})</small>` : ''}</td><td class="station-stop-actions">` +
       (s.kind !== 'planned_stop' || s.reason ? `<button class="stop-reason" data-machine="${esc(d.path)}" data-at="${esc(s.from)}">${S.reasonPick}</button> ` : '') +
+      (splittable(s) ? `<button class="stop-split" data-machine="${esc(d.path)}" data-at="${esc(s.from)}">${ST.split}</button> ` : '') +
       `<button class="stop-note" data-machine="${esc(d.path)}" data-at="${esc(s.from)}">${ST.note}</button></td></tr>`).join('') +
     `</tbody></table>${d.stops.length ? '' : `<p>${ST.noStops}</p>`}</section>`;
 }
@@ -196,6 +198,7 @@ function bindStationButtons() {
   on('.run-end', endRunDialog);
   on('.rejects', rejectsDialog);
   on('.stop-note', noteDialog);
+  on('.stop-split', splitDialog);
   on('.stop-reason', (machine, at) => openPicker(machine, at, null, $('#station-dialog'), (mm, aa, reason) => {
     $('#station-dialog').innerHTML = '';
     enqueue(ST.reasonLabel(machineSpec(mm).name, aa.slice(11, 19), reason), '/api/v1/stops/reason', { machine: mm, at: aa, reason });
@@ -219,7 +222,8 @@ function stationDialog(title, fields, okText, submit) {
   $('#station-form input, #station-form textarea, #station-form .dialog-ok')?.focus();
 }
 
-const nowIso = () => new Date().toISOString();
+// The instant the operator acts, on the server's clock (the stops' and the runs' clock).
+const nowIso = () => new Date(serverNow()).toISOString();
 const nameOf = (path) => machineSpec(path).name;
 
 function startRunDialog(machine) {
@@ -261,6 +265,64 @@ function noteDialog(machine, at) {
     `<label>${ST.note} <textarea name="text" rows="3" maxlength="2000" required></textarea></label>`, ST.saveNote,
     (f) => (f.get('text').trim() ? [ST.noteLabel(nameOf(machine), at.slice(11, 19)), '/api/v1/stops/comment', { machine, at, text: f.get('text').trim() }] : null));
 }
+
+// An ended unplanned stop of at least 3 s (a whole second inside it, one away from each end) can be
+// split (POST /api/v1/stops/split); an open one gets its reason now and is split once it has ended.
+const UNPLANNED = ['stopped', 'setup', 'starved', 'blocked'];
+const splittable = (s) => s.to && UNPLANNED.includes(s.state) && Date.parse(s.to) - Date.parse(s.from) >= 3000;
+
+// `ms` as RFC 3339 in the offset of `like` (a time of the server's, e.g. "…+01:00"), so the split
+// reads as the stop list's times do.
+function inOffsetOf(ms, like) {
+  const m = /([+-])(\d\d):(\d\d)$/.exec(like);
+  const offsetMs = m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : 0;
+  return new Date(ms + offsetMs).toISOString().slice(0, 19) + (m ? m[0] : 'Z');
+}
+
+// Split: the instant (a slider and steps of 10 s and 1 min, inside the stop), then each part's
+// reason: one tap per level from the tree, or typed without one.
+function splitDialog(machine, at) {
+  const stop = stationData.get(machine)?.stops.find((s) => s.from === at);
+  if (!stop) return;
+  const from = Date.parse(stop.from), to = Date.parse(stop.to);
+  const lo = Math.ceil((from + 1000) / 1000), hi = Math.floor((to - 1000) / 1000);  // whole seconds inside
+  const typed = !reasonTree.tree;
+  stationDialog(ST.splitOn(at.slice(11, 19), nameOf(machine)),
+    `<p class="split-at">${ST.splitAt} <b id="split-time"></b></p><p class="split-parts" id="split-parts"></p>` +
+    `<input id="split-range" name="split" type="range" min="${lo}" max="${hi}" step="1" value="${Math.round((lo + hi) / 2)}" aria-label="${ST.splitAt}">` +
+    `<div class="stepper">` + [-60, -10, 10, 60].map((d) => `<button type="button" class="split-step" data-step="${d}">${ST.splitStep(d)}</button>`).join('') + '</div>' +
+    (typed ? `<label>${ST.partReason(1)} <input name="before" required maxlength="128"></label><label>${ST.partReason(2)} <input name="after" required maxlength="128"></label>` : ''),
+    typed ? ST.split : ST.splitNext, (f) => {
+      const split = inOffsetOf(Number(f.get('split')) * 1000, at);
+      if (typed) return f.get('before').trim() && f.get('after').trim() ? splitAction(machine, at, split, f.get('before').trim(), f.get('after').trim()) : null;
+      pickPartReasons(machine, at, split);
+      return null;
+    });
+  const range = $('#split-range');
+  const show = () => {
+    const t = Number(range.value) * 1000;
+    $('#split-time').textContent = inOffsetOf(t, at).slice(11, 19);
+    $('#split-parts').textContent = ST.splitParts(clock((t - from) / 1000), clock((to - t) / 1000));
+  };
+  range.addEventListener('input', show);
+  for (const b of document.querySelectorAll('#station-form .split-step')) {
+    b.addEventListener('click', () => { range.value = String(Math.min(hi, Math.max(lo, Number(range.value) + Number(b.dataset.step)))); show(); });
+  }
+  show();
+}
+
+// The tree's pickers, one part after the other, in the dialog's slot; the split is queued once both
+// parts have their reason.
+function pickPartReasons(machine, at, split) {
+  const slot = $('#station-dialog');
+  openPicker(machine, at, null, slot, (m1, a1, before) => openPicker(machine, split, null, slot, (m2, a2, after) => {
+    slot.innerHTML = '';
+    enqueue(...splitAction(machine, at, split, before, after));
+  }));
+}
+
+const splitAction = (machine, at, split, before, after) => [ST.splitLabel(nameOf(machine), at.slice(11, 19), split.slice(11, 19), before, after),
+  '/api/v1/stops/split', { machine, at, split, before, after }];
 
 // Live states from the feed: a machine whose state changed gets its line redrawn, and its stops
 // read again (a new stop began, or the open one ended).

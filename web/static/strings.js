@@ -57,5 +57,9 @@ window.OEE_STRINGS = {
     noteLabel: (machine, at) => `${machine}: note on the stop at ${at}`,
     runStartLabel: (machine, run) => `${machine}: start run ${run}`, runEndLabel: (machine, run) => `${machine}: end run ${run}`,
     rejectsLabel: (machine, n) => `${machine}: ${n} rejects`,
+    split: 'Split', splitNext: 'Next: reasons', splitAt: 'Split at', splitOn: (at, machine) => `Split the stop at ${at} (${machine})`,
+    splitParts: (before, after) => `before: ${before} · after: ${after}`, partReason: (n) => `Reason of part ${n}`,
+    splitStep: (s) => (s > 0 ? '+' : '−') + (Math.abs(s) >= 60 ? `${Math.abs(s) / 60} min` : `${Math.abs(s)} s`),
+    splitLabel: (machine, at, split, before, after) => `${machine}: split the stop at ${at} at ${split} (${before}, ${after})`,
   },
 };

@@ -24,6 +24,8 @@ void add_privacy_routes(server::Router& router, const Access& access, StopCommen
 void add_timeline_routes(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/stops; POST /api/v1/stops/reason and /api/v1/stops/comment.
 void add_stop_routes(server::Router& router, server::PlantService& service, const Access& access, StopComments& comments);
+// POST /api/v1/stops/split: an operator splits an ended stop in two, each part with its reason.
+void add_stop_split_route(server::Router& router, server::PlantService& service, const Access& access);
 // GET /api/v1/runs (a machine's production runs); POST /api/v1/runs (start or end one).
 void add_run_routes(server::Router& router, server::PlantService& service, const Access& access);
 void add_correction_routes(server::Router& router, server::PlantService& service, const Access& access);

@@ -53,13 +53,17 @@ class PlantService {
   // The store is opened by `open_store` over the service's own plant model and calendar, which it
   // may keep references to.
   using StoreFactory = std::function<std::unique_ptr<storage::EventStore>(const PlantModel&, const ShiftCalendar&)>;
-  PlantService(plant::LoadedPlant plant, const StoreFactory& open_store, Clock clock = system_clock_ms);
+  // `clock_rate`: how many of the clock's seconds pass per wall-clock second (1 but for the demo's
+  // scaled clock), published so a client can run the server's clock between readings of it.
+  PlantService(plant::LoadedPlant plant, const StoreFactory& open_store, Clock clock = system_clock_ms,
+               double clock_rate = 1.0);
 
   const PlantModel& plant() const { return plant_.model; }
   const TimeZone& zone() const { return *plant_.zone; }
   const ShiftCalendar& calendar() const { return calendar_; }
   const plant::AlertNotifications& alert_notifications() const { return plant_.alert_notifications; }
   TimeMs now() const { return clock_(); }
+  double clock_rate() const { return clock_rate_; }
 
   // Validates and stores; `origin` (an MQTT topic, "simulator", …) is kept with dead letters.
   // Invalid events never stop the valid ones around them.
@@ -121,6 +125,7 @@ class PlantService {
   ShiftCalendar calendar_;
   std::unique_ptr<storage::EventStore> store_;
   Clock clock_;
+  double clock_rate_;
   std::string instance_id_;
   mutable std::mutex store_mutex_;
   mutable std::mutex live_mutex_;

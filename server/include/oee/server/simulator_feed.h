@@ -1,6 +1,7 @@
 #pragma once
 // Feeds the plant simulator into the ingest path: first the history since `start` as fast as the
-// store takes it, then in real time (or `speed` times faster). The simulator is deterministic, so a
+// store takes it, then in step with the service's clock (the demo's: `--speed` times as fast as the
+// wall clock, server/scaled_clock.h). The simulator is deterministic, so a
 // restart with the same seed and start regenerates the same events and the store's deduplication
 // makes the replay harmless.
 #include <atomic>
@@ -16,7 +17,6 @@ namespace oee::server {
 struct SimulatorFeedOptions {
   std::uint64_t seed = 1;
   TimeMs start = 0;     // simulated time of the first event
-  double speed = 1.0;   // simulated seconds per wall second once caught up
   DurationMs tick_ms = 1000;
   DurationMs backfill_chunk_ms = 15 * kMsPerMinute;
 };
