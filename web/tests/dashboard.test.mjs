@@ -194,7 +194,7 @@ try {
     assert.deepEqual(await xScale('#timeline'), [x0, x1]);
     // An hour without planned time is a gap (null in the plotted data, not 0 %) over a band; an hour
     // with no-data time is banded too; the target is a line of its own.
-    const gaps = await page.evaluate(() => {
+    const gaps = await page.evaluate(async () => {
       const card = document.createElement('div'), el = document.createElement('div');
       card.append(el);
       document.querySelector('#chart-trend').after(card);
@@ -202,6 +202,7 @@ try {
         { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z', oee: 0.5, planned_production_time_s: 3600, no_data_s: 0 },
         { from: '2026-01-01T01:00:00Z', to: '2026-01-01T02:00:00Z', oee: null, planned_production_time_s: 0, no_data_s: 0 },
         { from: '2026-01-01T02:00:00Z', to: '2026-01-01T03:00:00Z', oee: 0.6, planned_production_time_s: 3600, no_data_s: 600 }], 0.75);
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50)));  // uPlot draws in a microtask
       // Canvas pixels (alpha) near the top of each hour: only the banded hours are painted there.
       const alpha = (i) => u.ctx.getImageData(Math.round(u.valToPos(u.data[0][i] + 1234, 'x', true)), Math.round(u.bbox.top + 4), 1, 1).data[3];
       const out = { oee: u.data[1], target: u.data[2], bands: charts.get(el).state.bands.map((b) => b.kind), alpha: [0, 1, 2].map(alpha),
