@@ -193,6 +193,7 @@ function trendChart(el, rows, target, keepZoom = true, label = S.chartLabel.tren
 // --- bars with a categorical x axis (the Pareto, the waterfall): one slot per item ----------------
 // uPlot sets x to the data's span ([0, n-1], half bars at the ends) and applies no x range
 // function when data exist, so plot() sets the slots' range itself (state.xRange); no zoom here.
+const categoryPadding = [12, 48, 0, 8];  // room on the right for the last slanted label
 const categoryCursor = () => ({ drag: { x: false, y: false }, points: { show: false }, bind: { dblclick: () => null } });
 const categoryAxis = (state, names) => ({
   splits: () => state.names.map((_, i) => i),
@@ -210,7 +211,7 @@ function paretoChart(el, bars, onPick = null) {
   const data = [xs, bars.map((b) => b.seconds / 60), cumulative];
   const state = { names: bars.map((b) => b.name), onPick, xRange: () => ({ min: -0.5, max: Math.max(1, state.names.length) - 0.5 }) };
   const options = (st) => ({
-    cursor: categoryCursor(),
+    cursor: categoryCursor(), padding: categoryPadding,
     scales: { x: { time: false }, y: { range: (u, lo, hi) => [0, Math.max(1, hi) * 1.1] }, pct: { range: [0, 100] } },
     axes: [categoryAxis(st, bars.map((b) => b.name)), { values: (u, splits) => splits.map((v) => v + ' min'), size: 60 },
       { scale: 'pct', side: 1, grid: { show: false }, values: (u, splits) => splits.map((v) => v + '%') }],
@@ -244,7 +245,7 @@ function waterfallChart(el, steps) {
     y1: { unit: 1, values: (u, si) => u.data[si] } } });
   const hours = (u, v) => (v === null ? '–' : v.toFixed(2) + ' h');
   const options = (st) => ({
-    cursor: categoryCursor(),
+    cursor: categoryCursor(), padding: categoryPadding,
     scales: { x: { time: false }, y: { range: (u, lo, hi) => [0, Math.max(0.1, hi) * 1.1] } },
     axes: [categoryAxis(st, steps.map((s) => s.name)), { values: (u, splits) => splits.map((v) => v + ' h'), size: 55 }],
     series: [{ label: S.step, value: (u, i) => st.names[i] ?? '' },
