@@ -56,9 +56,11 @@ async function renderAnalysis() {
   const trends = await Promise.all(v.nodes.map((n) => trendRows(n, v)));
   const body = current();
   if (!body) return;
-  body.innerHTML = compareHtml(v.nodes, totals) + `<div class="card" id="chart-waterfall"><h2>${S.waterfall}: ${esc(nodeName(v.nodes[0]))}</h2>${waterfallSvg(totals[0])}</div>` +
-    v.nodes.map((n, i) => `<div class="card" id="chart-trend-${i}"><h2>${S.trend}: ${esc(nodeName(n))}</h2>${trendSvg(trends[i], targetOf(n))}</div>`).join('') +
+  body.innerHTML = compareHtml(v.nodes, totals) + `<div class="card" id="chart-waterfall"><h2>${S.waterfall}: ${esc(nodeName(v.nodes[0]))}</h2><div class="chart"></div></div>` +
+    v.nodes.map((n, i) => `<div class="card" id="chart-trend-${i}"><h2>${S.trend}: ${esc(nodeName(n))}</h2><div class="chart"></div></div>`).join('') +
     `<div class="card" id="chart-pareto"><h2>${S.paretoDrill}</h2><div id="pareto-drill">…</div></div>`;
+  waterfallChart($('#chart-waterfall .chart'), waterfallSteps(totals[0]));
+  v.nodes.forEach((n, i) => trendChart($(`#chart-trend-${i} .chart`), trends[i], targetOf(n), true, `${S.trend}: ${nodeName(n)}`));
   if (v.cmp) await renderComparison(v, win, current);
   exportButtons('chart-compare', () => compareCsv(v.nodes, totals));
   exportButtons('chart-waterfall', () => toCsv(['step', 'seconds'], waterfallSteps(totals[0]).map((s) => [s.name, s.seconds])));
@@ -99,19 +101,6 @@ function waterfallSteps(k) {
   return steps;
 }
 
-function waterfallSvg(k) {
-  const steps = waterfallSteps(k), w = 700, h = 200, bw = w / steps.length, max = Math.max(1, k.planned_production_time_s);
-  let level = 0;
-  const bars = steps.map((s, i) => {
-    const top = s.total ? s.seconds : level, bottom = s.total ? 0 : level - s.seconds;
-    level = s.total ? s.seconds : bottom;
-    const y = h - (top / max) * h, height = Math.max(0.5, ((top - bottom) / max) * h);
-    return `<rect class="${s.total ? 'wf-total' : 'wf-loss'}" fill="${s.total ? '#1f9d55' : '#d64545'}" x="${i * bw + 4}" y="${y}" width="${bw - 8}" height="${height}" data-step="${esc(s.name)}"><title>${esc(s.name)}: ${(s.seconds / 60).toFixed(1)} min</title></rect>` +
-      `<text x="${i * bw + bw / 2}" y="${h + 14}" text-anchor="middle">${esc(s.name)}</text><text x="${i * bw + bw / 2}" y="${Math.max(10, y - 3)}" text-anchor="middle">${(s.seconds / 3600).toFixed(1)} h</text>`;
-  }).join('');
-  return `<svg viewBox="0 -4 ${w} ${h + 22}" width="100%" role="img" aria-label="${esc(S.waterfall)}">${bars}</svg>`;
-}
-
 // Level 1 of the reason tree, then the children of the bar picked, then the stops of a leaf.
 async function renderDrill(v, win, current) {
   const node = encodeURIComponent(v.nodes[0]);
@@ -141,12 +130,13 @@ async function renderDrill(v, win, current) {
   for (const b of el.querySelectorAll('.crumb')) b.addEventListener('click', () => setAnalysisView(Object.assign({}, v, { drill: path.slice(0, Number(b.dataset.depth)).join('>') })));
 }
 
+// The bars of one level: tap a bar (or its button, for the keyboard) to go a level down.
 function drillBars(el, crumbs, bars, v) {
-  el.innerHTML = crumbs + paretoSvg(bars) + '<div class="drill-buttons">' +
+  el.innerHTML = crumbs + '<div class="chart"></div><div class="drill-buttons">' +
     bars.map((b) => `<button class="drill" data-reason="${esc(b.name)}">${esc(b.name)} ›</button>`).join(' ') + '</div>';
-  for (const b of el.querySelectorAll('.drill')) {
-    b.addEventListener('click', () => setAnalysisView(Object.assign({}, v, { drill: (v.drill ? v.drill + '>' : '') + b.dataset.reason })));
-  }
+  const drill = (reason) => setAnalysisView(Object.assign({}, v, { drill: (v.drill ? v.drill + '>' : '') + reason }));
+  paretoChart($('.chart', el), bars, drill);
+  for (const b of el.querySelectorAll('.drill')) b.addEventListener('click', () => drill(b.dataset.reason));
   exportButtons('chart-pareto', () => toCsv(['reason', 'seconds', 'stops'], bars.map((b) => [b.name, b.seconds, b.stops ?? ''])));
 }
 
@@ -159,7 +149,7 @@ function exportButtons(id, csv) {
   bar.innerHTML = `<button class="export-csv">${S.exportCsv}</button> <button class="export-png">${S.exportPng}</button>`;
   card.querySelector('h2').after(bar);
   bar.querySelector('.export-csv').addEventListener('click', () => download(new Blob([csv()], { type: 'text/csv' }), id + '.csv'));
-  bar.querySelector('.export-png').addEventListener('click', () => svgToPng(card, id));
+  bar.querySelector('.export-png').addEventListener('click', () => cardPng(card, id));
 }
 
 const csvCell = (v) => (v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? '"' + String(v).replace(/"/g, '""') + '"' : String(v));
@@ -175,33 +165,18 @@ function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-// The card's chart (its SVG, or its table drawn as text) onto a canvas, saved as PNG.
-function svgToPng(card, id) {
-  const plotted = card.querySelector('canvas');  // a uPlot chart draws on a canvas already
+// The card's chart (its uPlot canvas with title and legend, or its table drawn as text), as PNG.
+function cardPng(card, id) {
+  const chart = [...card.querySelectorAll('[data-chart]')].map(chartOf).find(Boolean);
+  if (chart) { chartPng(chart, card.querySelector('h2').textContent, (b) => download(b, id + '.png')); return; }
+  const plotted = card.querySelector('.uplot canvas');  // the comparison's chart (compare.js)
   if (plotted) { plotted.toBlob((b) => download(b, id + '.png')); return; }
-  const svg = card.querySelector('svg');
   const canvas = document.createElement('canvas');
   const ctx = canvas.getContext('2d');
-  if (!svg) {
-    const rows = [...card.querySelectorAll('tr')].map((tr) => [...tr.children].map((c) => c.textContent).join('   '));
-    canvas.width = 900; canvas.height = 24 * rows.length + 16;
-    ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.fillStyle = '#111'; ctx.font = '14px sans-serif';
-    rows.forEach((r, i) => ctx.fillText(r, 8, 24 * (i + 1)));
-    canvas.toBlob((b) => download(b, id + '.png'));
-    return;
-  }
-  const box = svg.viewBox.baseVal, scale = 2;
-  const clone = svg.cloneNode(true);
-  clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
-  clone.setAttribute('width', box.width * scale);
-  clone.setAttribute('height', box.height * scale);
-  const img = new Image();
-  img.onload = () => {
-    canvas.width = box.width * scale; canvas.height = box.height * scale;
-    ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(img, 0, 0);
-    canvas.toBlob((b) => download(b, id + '.png'));
-  };
-  img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(clone));
+  const rows = [...card.querySelectorAll('tr')].map((tr) => [...tr.children].map((c) => c.textContent).join('   '));
+  canvas.width = 900; canvas.height = 24 * rows.length + 16;
+  ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.fillStyle = '#111'; ctx.font = '14px sans-serif';
+  rows.forEach((r, i) => ctx.fillText(r, 8, 24 * (i + 1)));
+  canvas.toBlob((b) => download(b, id + '.png'));
 }

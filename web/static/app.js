@@ -195,81 +195,12 @@ function tick() {
   if (location.hash.startsWith('#andon') && $('#andon')) renderAndonBody();
 }
 
-// Hand-made SVG charts: a state timeline, a trend line, a Pareto bar chart.
+// The charts are uPlot's (charts.js); their times read in the plant's time zone.
 const hhmm = (ms) => new Intl.DateTimeFormat('en-GB', { timeZone: plant.timezone, hour: '2-digit', minute: '2-digit' }).format(ms);
-const TICK_STEPS_MIN = [1, 5, 15, 30, 60, 120, 180, 360, 720, 1440];
-
-// Tick instants every round step (at most ~10 over the span), aligned to the plant's clock.
-function timeTicks(t0, t1) {
-  const stepMs = 60000 * (TICK_STEPS_MIN.find((m) => (t1 - t0) / (60000 * m) <= 10) || 1440);
-  const out = [];
-  for (let t = Math.ceil(t0 / stepMs) * stepMs; t <= t1; t += stepMs) out.push(t);
-  return out;
-}
 
 function legendHtml(entries) {
   return '<ul class="legend">' + entries.map(([cls, label]) => `<li><span class="swatch ${cls}"></span>${esc(label)}</li>`).join('') + '</ul>';
 }
-
-// The timeline of [v0, v1] (the zoomed view); 'unknown' and time no interval covers are no data, hatched.
-function timelineSvg(intervals, v0, v1) {
-  const w = 1000, h = 40, span = v1 - v0, x = (t) => ((Math.min(v1, Math.max(v0, t)) - v0) / span) * w;
-  const rects = intervals.filter((iv) => Date.parse(iv.to) > v0 && Date.parse(iv.from) < v1).map((iv) => {
-    const a = x(Date.parse(iv.from)), b = x(Date.parse(iv.to));
-    const fill = iv.state === 'unknown' ? 'url(#nodata)' : STATE_COLOURS[iv.state] || '#000';
-    return `<rect x="${a.toFixed(1)}" y="0" width="${Math.max(0.5, b - a).toFixed(1)}" height="${h}" fill="${fill}" data-state="${esc(iv.state)}">` +
-      `<title>${esc(iv.state === 'unknown' ? S.noData : iv.state)} ${esc(iv.reason || '')} ${esc(iv.from)} – ${esc(iv.to)}</title></rect>`;
-  }).join('');
-  const ticks = timeTicks(v0, v1).map((t) => `<line x1="${x(t)}" y1="${h}" x2="${x(t)}" y2="${h + 4}" stroke="#374151"/>` +
-    `<text class="tick" x="${x(t)}" y="${h + 16}" text-anchor="middle">${hhmm(t)}</text>`).join('');
-  const known = x(Math.min(Date.now(), v1));
-  const uncovered = `<rect x="0" y="0" width="${known.toFixed(1)}" height="${h}" fill="url(#nodata)"><title>${S.noData}</title></rect>`;
-  return `<svg viewBox="0 -2 ${w} ${h + 22}" width="100%" role="img" aria-label="state timeline">` +
-    '<defs><pattern id="nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
-    '<rect width="6" height="6" fill="#e5e7eb"/><line x1="0" y1="0" x2="0" y2="6" stroke="#6b7280" stroke-width="2"/></pattern></defs>' +
-    uncovered + rects + ticks + '</svg>';
-}
-
-const timelineLegend = () => legendHtml(Object.keys(STATE_COLOURS).filter((s) => s !== 'unknown').map((s) => ['st-bg-' + s, s])
-  .concat([['st-bg-nodata', S.noData]]));
-
-// OEE per bucket; a bucket without planned time is a gap (not 0 %), one with no-data time is banded.
-function trendSvg(rows, target) {
-  const w = 500, h = 160, n = rows.length || 1, bw = w / n, y = (v) => h - v * h;
-  const bands = rows.map((r, i) => {
-    const kind = r.no_data_s > 0 || r.unknown_time_s > 0 ? 'nodata' : !(r.planned_production_time_s > 0) ? 'noplan' : null;
-    return kind ? `<rect class="band-${kind}" fill="${kind === 'noplan' ? '#f3f4f6' : 'url(#trend-nodata)'}" x="${i * bw}" y="0" width="${bw}" height="${h}"><title>${esc(r.from)}: ${kind === 'noplan' ? S.noPlan : S.noData}</title></rect>` : '';
-  }).join('');
-  const segments = [];
-  let seg = [];
-  rows.forEach((r, i) => {
-    if (r.oee === null || !(r.planned_production_time_s > 0)) { if (seg.length) segments.push(seg); seg = []; return; }
-    seg.push([i * bw + bw / 2, y(r.oee)]);
-  });
-  if (seg.length) segments.push(seg);
-  const lines = segments.map((pts) => (pts.length === 1 ? `<circle cx="${pts[0][0]}" cy="${pts[0][1]}" r="3" fill="#3b82f6"/>` :
-    `<polyline fill="none" stroke="#3b82f6" stroke-width="2" points="${pts.map((p) => p.map((v) => v.toFixed(1)).join(',')).join(' ')}"/>`)).join('');
-  const every = Math.ceil(n / 12);
-  const daily = rows.length > 1 && Date.parse(rows[1].from) - Date.parse(rows[0].from) >= 86400e3;
-  const label = (r) => (daily ? r.from.slice(5, 10) : hhmm(Date.parse(r.from)));
-  const labels = rows.map((r, i) => (i % every ? '' : `<text class="tick" x="${i * bw + bw / 2}" y="${h + 14}" text-anchor="middle">${label(r)}</text>`)).join('');
-  const grid = [0, 0.5, 1].map((v) => `<line x1="0" y1="${y(v)}" x2="${w}" y2="${y(v)}" stroke="#e5e7eb"/><text x="-28" y="${y(v) + 4}">${v * 100}%</text>`).join('');
-  const targetLine = target ? `<line class="target" x1="0" y1="${y(target)}" x2="${w}" y2="${y(target)}" stroke="#111827" stroke-dasharray="4 3"/>` : '';
-  const defs = '<defs><pattern id="trend-nodata" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
-    '<rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#9ca3af" stroke-width="2"/></pattern></defs>';
-  return `<svg viewBox="-30 -10 ${w + 40} ${h + 30}" width="100%" role="img" aria-label="OEE trend">${defs}${bands}${grid}${targetLine}${lines}${labels}</svg>` +
-    legendHtml([['line-oee', 'OEE'], ['line-target', S.target], ['band-noplan', S.noPlan], ['band-nodata', S.noData]]);
-}
-
-function paretoSvg(bars) {
-  const w = 500, rowH = 22, max = Math.max(1, ...bars.map((b) => b.seconds));
-  return `<svg viewBox="0 0 ${w} ${Math.max(1, bars.length) * rowH}" width="100%" role="img" aria-label="loss Pareto" id="pareto-svg">` +
-    bars.map((b, i) => `<rect x="150" y="${i * rowH + 3}" width="${((w - 220) * b.seconds) / max}" height="${rowH - 6}" fill="#d64545"/>` +
-      `<text x="145" y="${i * rowH + 15}" text-anchor="end" data-bar="${esc(b.name)}">${esc(b.name)}</text>` +
-      `<text x="${155 + ((w - 220) * b.seconds) / max}" y="${i * rowH + 15}">${(b.seconds / 60).toFixed(1)} min</text>`).join('') + '</svg>';
-}
-
-let view = null;  // the machine page's timeline: { intervals, from, to, v0, v1 } (v0..v1 zoomed)
 
 async function renderMachine(path) {
   const m = machineSpec(path);
@@ -280,34 +211,29 @@ async function renderMachine(path) {
     <h1>${esc(m.name)} <small>${esc(path)}</small></h1>
     <div class="card"><b>Now:</b> <span id="machine-state" data-machine="${esc(path)}">${stateText(s)}${sinceHtml(s)}</span>
       <label class="no-print">Window <select id="window"><option value="shift">current shift</option><option value="day">last 24 h</option></select></label></div>
-    <div class="card"><h2>State timeline</h2>
+    <div class="card" id="chart-timeline"><h2>State timeline</h2>
       <div class="zoom no-print"><button id="zoom-in">${S.zoomIn}</button> <button id="zoom-out">${S.zoomOut}</button> <button id="zoom-reset">${S.zoomReset}</button></div>
-      <div id="timeline">…</div>${timelineLegend()}</div>
-    <div class="grid2"><div class="card"><h2>OEE by hour</h2><div id="trend">…</div></div>
-    <div class="card"><h2>Loss Pareto (by reason)</h2><div id="pareto">…</div></div></div>
+      <div id="timeline" class="chart">…</div><p class="readout" aria-live="off"></p></div>
+    <div class="grid2"><div class="card" id="chart-trend"><h2>OEE by hour</h2><div id="trend" class="chart">…</div></div>
+    <div class="card" id="chart-machine-pareto"><h2>Loss Pareto (by reason)</h2><div id="pareto" class="chart">…</div></div></div>
     <div class="card"><h2>Stops</h2><p class="error" id="stop-error"></p><div id="stops">…</div><div id="picker-slot"></div></div>`;
-  $('#window').addEventListener('change', () => { view = null; loadMachine(path); });
+  $('#window').addEventListener('change', () => loadMachine(path, true));
+  const zoom = (factor) => { const u = chartOf('#timeline'); if (u) zoomChart(u, factor); };
   $('#zoom-in').addEventListener('click', () => zoom(0.5));
   $('#zoom-out').addEventListener('click', () => zoom(2));
   $('#zoom-reset').addEventListener('click', () => zoom(0));
-  view = null;
-  await loadMachine(path);
+  await loadMachine(path, true);
+  machineExports();
 }
 
-// factor < 1 narrows the view around its middle, > 1 widens it (within the window), 0 shows it all.
-function zoom(factor) {
-  if (!view) return;
-  const mid = (view.v0 + view.v1) / 2, half = factor ? ((view.v1 - view.v0) * factor) / 2 : Infinity;
-  view.v0 = Math.max(view.from, mid - half);
-  view.v1 = Math.min(view.to, mid + half);
-  if (!factor) { view.v0 = view.from; view.v1 = view.to; }
-  drawTimeline();
+// CSV and PNG of the machine page's charts (the buttons of analysis.js), what each chart shows.
+function machineExports() {
+  const rowsOf = (id) => machineExports.data[id] || [];
+  exportButtons('chart-timeline', () => toCsv(['from', 'to', 'state', 'reason'], rowsOf('timeline').map((iv) => [iv.from, iv.to, iv.state, iv.reason])));
+  exportButtons('chart-trend', () => toCsv(['from', 'oee', 'planned_production_time_s', 'no_data_s'], rowsOf('trend').map((r) => [r.from, r.oee, r.planned_production_time_s, r.no_data_s])));
+  exportButtons('chart-machine-pareto', () => toCsv(['reason', 'seconds', 'stops'], rowsOf('pareto').map((b) => [b.name, b.seconds, b.stops ?? ''])));
 }
-
-function drawTimeline() {
-  $('#timeline').innerHTML = timelineSvg(view.intervals, view.v0, view.v1);
-  $('#timeline').dataset.span = String(Math.round((view.v1 - view.v0) / 1000));
-}
+machineExports.data = {};
 
 // The charts follow the live feed: reloaded at most every 10 s while the machine's KPIs tick.
 function refreshMachineCharts(node) {
@@ -325,7 +251,9 @@ function windowQuery() {
   return '';  // the server's default: the current shift so far
 }
 
-async function loadMachine(path) {
+// `fresh`: a new page or window (the timeline shows all of it); a live refresh keeps the zoom. The
+// charts get new data, not new canvases.
+async function loadMachine(path, fresh = false) {
   loadMachine.busy = true;
   try {
     const q = 'node=' + encodeURIComponent(path) + windowQuery();
@@ -333,12 +261,10 @@ async function loadMachine(path) {
       api('/api/v1/timeline?machine=' + encodeURIComponent(path) + windowQuery()),
       api('/api/v1/kpis?by=hour&' + q), api('/api/v1/pareto?' + q), api('/api/v1/stops?limit=50&' + q)]);
     if ($('#machine-state')?.dataset.machine !== path) return;  // the page changed meanwhile
-    const from = Date.parse(timeline.from), to = Date.parse(timeline.to);
-    const zoomed = view && view.from === from && (view.v0 !== view.from || view.v1 !== view.to);
-    view = { intervals: timeline.intervals, from, to, v0: zoomed ? view.v0 : from, v1: zoomed ? view.v1 : to };
-    drawTimeline();
-    $('#trend').innerHTML = trendSvg(trend, machineSpec(path)?.targets?.oee);
-    $('#pareto').innerHTML = paretoSvg(pareto.bars);
+    timelineChart($('#timeline'), timeline.intervals, Date.parse(timeline.from), Date.parse(timeline.to), !fresh);
+    trendChart($('#trend'), trend, machineSpec(path)?.targets?.oee, !fresh);
+    paretoChart($('#pareto'), pareto.bars);
+    machineExports.data = { timeline: timeline.intervals, trend, pareto: pareto.bars };
     renderStops(stops.items);
     loadMachine.at = Date.now();
     $('#trend').dataset.loaded = String(loadMachine.at);  // tests wait on a reload
@@ -406,7 +332,8 @@ async function renderReport() {
     <table><thead><tr><th>Node</th><th>OEE</th><th>A</th><th>P</th><th>Q</th><th>Good</th><th>Reject</th><th>Downtime</th></tr></thead><tbody>
     ${[['Plant', kpiPlant], ...rows.map(([l, k]) => [l.name, k])].map(([n, k]) => `<tr><td>${esc(n)}</td><td>${pct(k.oee)}</td><td>${pct(k.availability)}</td>` +
       `<td>${pct(k.performance)}</td><td>${pct(k.quality)}</td><td>${k.good_count}</td><td>${k.reject_count}</td><td>${(k.downtime_s / 60).toFixed(0)} min</td></tr>`).join('')}
-    </tbody></table></div><div class="card"><h2>Top losses</h2>${paretoSvg(paretoPlant.bars.slice(0, 10))}</div>`;
+    </tbody></table></div><div class="card"><h2>Top losses</h2><div id="report-pareto" class="chart"></div></div>`;
+  paretoChart($('#report-pareto'), paretoPlant.bars.slice(0, 10));
   // No inline handler: the page's Content-Security-Policy forbids them.
   $('#print').addEventListener('click', () => window.print());
 }

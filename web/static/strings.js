@@ -20,6 +20,10 @@ window.OEE_STRINGS = {
   losses: { breakdowns: 'breakdowns', setup: 'setup & adjust.', starved_blocked: 'starved & blocked', small_stops: 'small stops', speed_loss: 'reduced speed',
     production_rejects: 'rejects', startup_rejects: 'startup rejects' },
   exportCsv: 'CSV', exportPng: 'PNG',
+  dataTable: 'Data (table)', state: 'State', stops: 'Stops', lossMinutes: 'loss (min)', cumulative: 'cumulative', step: 'Step',
+  timeLeft: 'time left', lost: 'lost', hours: 'Hours', fromTo: 'from → to', plannedTime: 'Planned time',
+  chartLabel: { timeline: 'State timeline (drag to zoom, double-click for the whole window)', trend: 'OEE trend (drag to zoom, double-click to reset)',
+    pareto: 'Loss Pareto by reason, with the cumulative share', waterfall: 'Six big losses: planned time down to fully productive time' },
   compareBy: { label: 'Compare by', nodes: 'lines and machines', shift: 'shift', crew: 'crew', product: 'product', run: 'run', item: 'item',
     title: (by) => `Side by side, by ${by}`, none: 'Nothing to compare in this window.' },
   admin: {

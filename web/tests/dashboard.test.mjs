@@ -144,32 +144,90 @@ try {
     await page.click(`#picker .reason-option[data-code="${leaf}"]`);
   };
 
+  // Clicks the card's CSV and PNG buttons and checks what is downloaded.
+  const exportsOf = async (card) => {
+    for (const [kind, check] of [['csv', (b) => assert.match(b.toString('utf8'), /^[a-z_]+,/)], ['png', (b) => assert.equal(b.subarray(1, 4).toString(), 'PNG')]]) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${card} .export-${kind}`)]);
+      assert.equal(download.suggestedFilename(), `${card}.${kind}`);
+      check(readFileSync(await download.path()));
+    }
+  };
+
+  // The x scale (seconds) of the uPlot chart in `sel` (charts.js keeps every chart's uPlot).
+  const xScale = (sel) => page.evaluate((s) => { const u = chartOf(s); return [u.scales.x.min, u.scales.x.max]; }, sel);
+
   await step('the machine page: timeline axis, zoom and legend; trend gaps; live refresh', async () => {
     const machine = await page.$$eval('.tile[data-machine]', (els) => els[0].dataset.machine);
     await page.goto(base + '/#machine=' + encodeURIComponent(machine));
-    await page.waitForSelector('#timeline svg');
-    assert.ok(await page.$$eval('#timeline text.tick', (els) => els.length) >= 3, 'fewer than 3 time labels');
-    const legend = await page.$$eval('.legend li', (els) => els.map((e) => e.textContent));
+    await page.waitForSelector('#timeline canvas');
+    // The time axis: uPlot's tick labels, in the plant's time zone (hh:mm, or a date at midnight).
+    const ticks = await page.evaluate(() => chartOf('#timeline').axes[0]._values);
+    assert.ok(ticks.filter((t) => /^\d{1,2}:\d\d|^\d{1,2}\/\d{1,2}/.test(t)).length >= 3, 'fewer than 3 time labels: ' + ticks);
+    for (const sel of ['#timeline', '#trend', '#pareto']) assert.ok(await page.getAttribute(sel + ' canvas', 'aria-label'), sel + ' has no label');
+    const legend = await page.$$eval('#timeline .u-legend .u-series .u-label', (els) => els.map((e) => e.textContent));
     for (const s of ['running', 'stopped', 'no data']) assert.ok(legend.includes(s), 'legend lacks ' + s);
+    // The buttons halve and double the span shown, around its middle.
     const span = Number(await page.getAttribute('#timeline', 'data-span'));
+    const [x0, x1] = await xScale('#timeline');
+    assert.ok(Math.abs(x1 - x0 - span) <= 1);
     await page.click('#zoom-in');
     assert.ok(Math.abs(Number(await page.getAttribute('#timeline', 'data-span')) - span / 2) <= 1, 'zoom in does not halve the span');
+    const [z0, z1] = await xScale('#timeline');
+    assert.ok(z0 > x0 && z1 < x1 && Math.abs(z1 - z0 - (x1 - x0) / 2) <= 1, 'the x scale did not narrow');
     await page.click('#zoom-out');
     await page.click('#zoom-reset');
     assert.equal(Number(await page.getAttribute('#timeline', 'data-span')), span);
-    // An hour without planned time is a gap with a band (not 0 %); one with no-data time is banded too.
-    const svg = await page.evaluate(() => trendSvg([
-      { from: '2026-01-01T00:00:00Z', oee: 0.5, planned_production_time_s: 3600, no_data_s: 0 },
-      { from: '2026-01-01T01:00:00Z', oee: null, planned_production_time_s: 0, no_data_s: 0 },
-      { from: '2026-01-01T02:00:00Z', oee: 0.6, planned_production_time_s: 3600, no_data_s: 600 }], 0.75));
-    assert.match(svg, /class="band-noplan"/);
-    assert.match(svg, /class="band-nodata"/);
-    assert.doesNotMatch(svg, /<polyline/, 'a line drawn across the gap');
-    assert.equal((svg.match(/<circle/g) || []).length, 2);
-    assert.match(svg, /class="target"/);
-    // The charts reload by themselves while the page is open.
+    // Drag across the middle half of the plot: the scale is that half; a double-click shows it all.
+    const box = await (await page.$('#timeline .u-over')).boundingBox();
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.move(box.x + box.width * 0.75, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const [d0, d1] = await xScale('#timeline');
+    assert.ok(Math.abs(d1 - d0 - (x1 - x0) / 2) <= (x1 - x0) * 0.02, `drag zoom: ${d1 - d0} s shown of ${x1 - x0}`);
+    assert.ok(Math.abs(d0 - (x0 + (x1 - x0) / 4)) <= (x1 - x0) * 0.02, 'drag zoom: not the part dragged across');
+    // The bar under the cursor is told below the chart.
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    assert.match(await page.textContent('#chart-timeline .readout'), /^\d\d:\d\d \S/);
+    await page.mouse.dblclick(box.x + box.width * 0.5, box.y + box.height / 2);
+    assert.deepEqual(await xScale('#timeline'), [x0, x1]);
+    // An hour without planned time is a gap (null in the plotted data, not 0 %) over a band; an hour
+    // with no-data time is banded too; the target is a line of its own.
+    const gaps = await page.evaluate(async () => {
+      const card = document.createElement('div'), el = document.createElement('div');
+      card.append(el);
+      document.querySelector('#chart-trend').after(card);
+      const u = trendChart(el, [
+        { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z', oee: 0.5, planned_production_time_s: 3600, no_data_s: 0 },
+        { from: '2026-01-01T01:00:00Z', to: '2026-01-01T02:00:00Z', oee: null, planned_production_time_s: 0, no_data_s: 0 },
+        { from: '2026-01-01T02:00:00Z', to: '2026-01-01T03:00:00Z', oee: 0.6, planned_production_time_s: 3600, no_data_s: 600 }], 0.75);
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 50)));  // uPlot draws in a microtask
+      // Canvas pixels (alpha) near the top of each hour: only the banded hours are painted there.
+      const alpha = (i) => u.ctx.getImageData(Math.round(u.valToPos(u.data[0][i] + 1234, 'x', true)), Math.round(u.bbox.top + 4), 1, 1).data[3];
+      const out = { oee: u.data[1], target: u.data[2], bands: charts.get(el).state.bands.map((b) => b.kind), alpha: [0, 1, 2].map(alpha),
+        rows: [...el.parentElement.querySelectorAll('.chart-data tr[data-band]')].map((r) => r.dataset.band) };
+      card.remove();
+      return out;
+    });
+    assert.deepEqual(gaps.oee.slice(0, 3), [50, null, 60]);
+    assert.ok(gaps.target.slice(0, 3).every((t) => t === 75), 'no target line');
+    assert.deepEqual(gaps.bands, ['noplan', 'nodata']);
+    assert.equal(gaps.alpha[0], 0, 'a planned hour is banded');
+    assert.ok(gaps.alpha[1] > 0 && gaps.alpha[2] > 0, 'a band is missing: ' + gaps.alpha);
+    assert.deepEqual(gaps.rows, ['noplan', 'nodata']);
+    // The charts reload by themselves while the page is open: new data on the same canvases, the zoom kept.
+    await page.click('#zoom-in');
+    const zoomed = await xScale('#timeline');
+    await page.evaluate(() => { window.seenCanvases = ['#timeline', '#trend', '#pareto'].map((s) => document.querySelector(s + ' canvas')); });
     const loaded = await page.getAttribute('#trend', 'data-loaded');
     await page.waitForFunction((l) => document.querySelector('#trend').dataset.loaded !== l, loaded, { timeout: 30000 });
+    assert.ok(await page.evaluate(() => window.seenCanvases.every((c, i) => c.isConnected && c === document.querySelector(['#timeline', '#trend', '#pareto'][i] + ' canvas'))),
+      'a chart was built again on refresh');
+    assert.deepEqual(await xScale('#timeline'), zoomed, 'the refresh lost the zoom');
+    await page.click('#zoom-reset');
+    await exportsOf('chart-timeline');
+    await exportsOf('chart-trend');
     await shoot(page, '3-machine');
   });
 
@@ -188,7 +246,7 @@ try {
       const plannedS = Number(await row.getAttribute('data-planned-s'));
       if (kind === 'planned_stop' || !(plannedS > 0)) continue;
       await pickReason(row, 'PW_JAM');
-      await page.waitForFunction(() => document.querySelector('#pareto').textContent.includes('PW_JAM'));
+      await page.waitForFunction(() => charts.get(document.querySelector('#pareto'))?.state.names.includes('PW_JAM'));
       assigned = true;
       break;
     }
@@ -207,51 +265,57 @@ try {
     await pickReason((await page.$$('#stops tbody tr'))[0], 'PW_MOTOR');
     await page.waitForFunction(() => document.querySelector('#stop-error').textContent.includes("needs the role 'operator'"));
     expected.clear();
-    assert.ok(!(await page.textContent('#pareto')).includes('PW_MOTOR'));
+    assert.ok(!(await page.evaluate(() => charts.get(document.querySelector('#pareto')).state.names.includes('PW_MOTOR'))));
     await page.screenshot({ path: join(shots, '5-viewer-refused.png'), fullPage: true });
   });
 
-  // Clicks the card's CSV and PNG buttons and checks what is downloaded.
-  const exportsOf = async (card) => {
-    for (const [kind, check] of [['csv', (b) => assert.match(b.toString('utf8'), /^[a-z_]+,/)], ['png', (b) => assert.equal(b.subarray(1, 4).toString(), 'PNG')]]) {
-      const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${card} .export-${kind}`)]);
-      assert.equal(download.suggestedFilename(), `${card}.${kind}`);
-      check(readFileSync(await download.path()));
-    }
-  };
-
   await step('analysis: presets, comparison, waterfall, trends, Pareto drill-down to the stops, exports, a URL that holds the view', async () => {
     await page.goto(base + '/#analysis');
-    await page.waitForSelector('#chart-waterfall svg');
-    const steps = await page.$$eval('#chart-waterfall [data-step]', (els) => els.map((e) => e.dataset.step));
+    await page.waitForSelector('#chart-waterfall canvas');
+    const steps = await page.$$eval('#chart-waterfall tr[data-step]', (els) => els.map((e) => e.dataset.step));
     assert.equal(steps.length, 9);
     assert.equal(steps[0], 'planned time');
     assert.equal(steps[8], 'fully productive');
     // The steps add up: planned time less the losses is the fully productive time.
-    const secs = await page.$$eval('#chart-waterfall [data-step] title', (els) => els.map((e) => Number(e.textContent.match(/([\d.]+) min/)[1])));
+    const secs = await page.$$eval('#chart-waterfall tr[data-step]', (els) => els.map((e) => Number(e.dataset.seconds)));
     assert.ok(Math.abs(secs[0] - secs.slice(1, 8).reduce((a, b) => a + b, 0) - secs[8]) < 1, 'the waterfall does not add up: ' + secs);
+    // What is plotted: the totals stand on zero, each loss hangs from the level the step before left.
+    const plotted = await page.evaluate(() => { const el = document.querySelector('#chart-waterfall [data-chart]'); const c = charts.get(el);
+      return { totals: c.u.data[1], tops: c.u.data[2], bottoms: c.state.bottom }; });
+    assert.ok(Math.abs(plotted.totals[0] - secs[0] / 3600) < 1e-9 && Math.abs(plotted.totals[8] - secs[8] / 3600) < 1e-9, 'totals plotted: ' + plotted.totals);
+    let level = secs[0] / 3600;
+    for (let i = 1; i < 8; i++) {
+      assert.ok(plotted.totals[i] === null && Math.abs(plotted.tops[i] - level) < 1e-9 && Math.abs(plotted.bottoms[i] - (level - secs[i] / 3600)) < 1e-9, `loss ${i} plotted wrong`);
+      level -= secs[i] / 3600;
+    }
     await page.click('.preset[data-preset="week"]');
     await page.waitForFunction(() => location.hash.includes('by=day'));
     const week = await page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.split('?')[1])));
     assert.ok(Math.abs(Date.parse(week.to) - Date.parse(week.from) - 7 * 86400e3) < 60e3, 'the week preset is not 7 days');
-    await page.waitForSelector('#chart-trend-0 svg');
+    await page.waitForSelector('#chart-trend-0 canvas');
     await page.click('.preset[data-preset="day"]');
     await page.waitForFunction(() => location.hash.includes('by=hour'));
-    await page.waitForSelector('#chart-trend-0 svg');
+    await page.waitForSelector('#chart-trend-0 canvas');
     // Two lines side by side; the URL holds them, so a reload (or a colleague) sees the same view.
     const two = await page.$$eval('select[name=nodes] option', (os) => os.filter((o) => !o.textContent.startsWith('·')).slice(0, 2).map((o) => o.value));
     await page.selectOption('select[name=nodes]', two);
     await page.click('#analysis-form button[type=submit]');
-    await page.waitForFunction((n) => document.querySelectorAll('#chart-compare tbody tr').length === n && document.querySelector('#chart-trend-1 svg'), 2);
+    await page.waitForFunction((n) => document.querySelectorAll('#chart-compare tbody tr').length === n && document.querySelector('#chart-trend-1 canvas'), 2);
     await page.reload();
-    await page.waitForSelector('#chart-trend-1 svg');
+    await page.waitForSelector('#chart-trend-1 canvas');
     assert.deepEqual(await page.$$eval('#chart-compare tbody tr', (rs) => rs.map((r) => r.dataset.node)), two);
     for (const card of ['chart-compare', 'chart-waterfall', 'chart-trend-0', 'chart-trend-1']) await exportsOf(card);
     // The Pareto of the first node drills from the tree's top level (MECH) to PW_JAM and its stops.
     await page.waitForSelector('#pareto-drill .drill');
     await exportsOf('chart-pareto');
-    await page.click('#pareto-drill .drill[data-reason="MECH"]');
+    // Tap MECH's bar on the chart itself: where uPlot draws that slot.
+    const at = await page.evaluate(() => { const u = chartOf('#pareto-drill .chart'); const i = charts.get(u.root.parentElement).state.names.indexOf('MECH');
+      const r = u.over.getBoundingClientRect(); return i < 0 ? null : { x: r.left + u.valToPos(i, 'x'), y: r.bottom - 3 }; });
+    assert.ok(at, 'no MECH bar');
+    await page.mouse.move(at.x, at.y);
+    await page.mouse.click(at.x, at.y);
     await page.waitForSelector('#pareto-drill .drill[data-reason="PW_JAM"]');
+    assert.match(await page.evaluate(() => location.hash), /drill=MECH(&|$)/);
     assert.deepEqual(await page.$$eval('#pareto-drill .drill', (els) => els.map((e) => e.dataset.reason).filter((r) => !r.startsWith('PW_'))), []);
     await page.click('#pareto-drill .drill[data-reason="PW_JAM"]');
     await page.waitForSelector('#drill-stops tbody tr');
