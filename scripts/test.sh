@@ -5,8 +5,9 @@
 #   OEE_TEST_SKIP_ASAN=1   skip the sanitizer pass (local iterations)
 #   OEE_TEST_SKIP_TSAN=1   skip the ThreadSanitizer pass
 #   OEE_TEST_SKIP_FUZZ=1   skip fuzzing
-#   OEE_TEST_CLUSTER=1     also run the 3-node NATS cluster tests (ctest label `cluster`; they can
-#                          stall on NATS 2.9.10, docs/mqtt.md), left out by default
+#   OEE_TEST_CLUSTER=1     also run BrokerCluster.TwoOfThree… (ctest label `cluster`: two of the 3
+#                          NATS nodes lost), left out by default until looped 30 times as built and
+#                          10 under ASan (docs/mqtt.md, "A stalled subscription")
 #   CTEST_ARGS="-R Engine" pass arguments to ctest
 #   FUZZ_SECONDS=N         seconds per fuzz target (30 here; scripts/fuzz.sh alone defaults to 60)
 set -euo pipefail
