@@ -441,7 +441,17 @@ int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   live.start();
   webhooks.start();
   email.start();
-  if (!service.plant().alert_rules.empty()) alert_ticks.start();
+  // Alerts of rules or machines no longer in the plant file resolve now; when the store fails, each
+  // evaluation tries again (AlertMonitor::evaluate), so the evaluations run even without rules.
+  bool unwatched_resolved = true;
+  try {
+    alerts.resolve_unwatched();
+  } catch (const std::exception& e) {
+    unwatched_resolved = false;
+    server::log_line("warn", "resolving the alerts of removed rules and nodes failed; retried at each evaluation",
+                     {{"error", e.what()}});
+  }
+  if (!service.plant().alert_rules.empty() || !unwatched_resolved) alert_ticks.start();
   std::unique_ptr<server::SimulatorFeed> feed = start_demo_feed(service, o);
   print_welcome(service, http_server, accounts, o);
 

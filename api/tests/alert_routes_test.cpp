@@ -107,6 +107,7 @@ TEST_F(AlertApi, FiringShowsInTheListAndOnTheWebSocketAndAnOperatorAcknowledgesI
   list = nlohmann::json::parse(get("/api/v1/alerts").body);
   EXPECT_EQ(list[0]["state"], "resolved");
   EXPECT_EQ(list[0]["resolved_at"], "2026-11-10T20:00:00Z");
+  EXPECT_EQ(list[0]["resolved_reason"], "cleared");  // its condition stopped holding
   EXPECT_EQ(list[0]["acknowledged_by"], "operator-token");
 }
 

@@ -3,7 +3,8 @@
 // server on loopback. A machine's silence (no_data), its shift OEE (oee_below_target) and an
 // edge's status reports over MQTT (edge_queue_growing) fire, resolve and are acknowledged, each
 // change notified once between the two servers; a restarted server keeps the firing and
-// acknowledged alerts and fires none of them again.
+// acknowledged alerts and fires none of them again. A server started with a plant file that lost a
+// rule and a machine resolves their alerts (rule_removed, node_removed), listed and notified.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -163,5 +164,79 @@ TEST(ServeAlerts, TwoServersOnOneDatabaseNotifyEachChangeOnceAndKeepAlertsOverAR
   for (const auto& r : hooks.requests())
     EXPECT_NE(r.head.find("X-Oee-Signature: sha256="), std::string::npos) << r.head;
   EXPECT_EQ(one.process->kill(SIGTERM), 0);
+  std::filesystem::remove_all(dir);
+}
+
+// `oee serve` on PostgreSQL fires a silence alert of two rules for the press and one for the saw,
+// then restarts with a plant file without the rule "old" and without the saw: those two alerts
+// resolve at start, with their reason in /api/v1/alerts and in the webhooks' POSTs; the press's
+// alert of the kept rule fires on.
+TEST(ServeAlerts, AlertsOfRulesAndMachinesRemovedFromThePlantFileResolveAtStart) {
+  const auto dir = std::filesystem::temp_directory_path() / ("oee-serve-alerts-removed-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "data");
+  ::setenv("OEE_ADMIN_TOKEN", kAdminToken.c_str(), 1);
+  oee::storage::testing::PostgresCluster cluster;
+  const std::string url = cluster.create_database();
+  oee::testing::Broker broker(dir);
+  oee::testing::HookReceiver hooks(0);
+  const std::string hook = "  webhooks: [{url: \"http://127.0.0.1:" + std::to_string(hooks.port()) + "/hook\"}]\n";
+  std::ofstream(dir / "plant.yaml") << R"(timezone: UTC
+sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_cycle_time_s: 1.0}, {id: saw, ideal_cycle_time_s: 1.0}]}]}]}]
+alerts:
+  rules:
+    - {name: silent, kind: no_data, node: s1/a1/l1, for_s: 60}
+    - {name: old, kind: no_data, node: s1/a1/l1/press, for_s: 60}
+)" + hook;
+  Server server{{OEE_BINARY, "serve", "--plant", (dir / "plant.yaml").string(), "--data-dir", (dir / "data").string(), "--listen",
+                 "127.0.0.1:0", "--storage", url, "--mqtt", broker.url(), "--mqtt-client-id", "oee-alerts-removed",
+                 "--alert-interval-ms", "500"},
+                (dir / "serve.log").string(), nullptr};
+  server.start();
+  oee::testing::Publisher edge(broker.url(), "serve-alerts-removed-edge");
+  const std::string two_minutes_ago = oee::format_rfc3339(wall_now() - 120'000);
+  for (const char* machine : {"s1/a1/l1/press", "s1/a1/l1/saw"})
+    edge.publish({{std::string("oee/v1/") + machine + "/events",
+                   std::string(R"({"machine":")") + machine + R"(","ts":")" + two_minutes_ago + R"(","type":"state","state":"running"})"}},
+                 0, 1);
+  ASSERT_TRUE(eventually([&] {
+    return server.count("silent/s1/a1/l1/press", "firing") == 1 && server.count("silent/s1/a1/l1/saw", "firing") == 1 &&
+           server.count("old/s1/a1/l1/press", "firing") == 1;
+  }, 30s)) << server.process->output();
+  ASSERT_TRUE(eventually([&] { return hooks.requests().size() == 3; }, 30s));  // the firings POSTed before it stops
+  EXPECT_EQ(server.process->kill(SIGTERM), 0);
+
+  std::ofstream(dir / "plant.yaml") << R"(timezone: UTC
+sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [{id: press, ideal_cycle_time_s: 1.0}]}]}]}]
+alerts:
+  rules:
+    - {name: silent, kind: no_data, node: s1/a1/l1, for_s: 60}
+)" + hook;
+  server.start();
+  // id -> state and reason, as /api/v1/alerts lists them.
+  auto listed = [&] {
+    std::map<std::string, std::string> out;
+    const auto j = nlohmann::json::parse(oee::testing::http_get(server.port, "/api/v1/alerts", kAuth).body, nullptr, false);
+    for (const auto& a : j.is_array() ? j : nlohmann::json::array())
+      out[a["id"].get<std::string>()] = a["state"].get<std::string>() + " " + (a["resolved_reason"].is_null() ? "-" : a["resolved_reason"].get<std::string>());
+    return out;
+  };
+  const std::map<std::string, std::string> want{{"silent/s1/a1/l1/press", "firing -"},
+                                                {"silent/s1/a1/l1/saw", "resolved node_removed"},
+                                                {"old/s1/a1/l1/press", "resolved rule_removed"}};
+  ASSERT_TRUE(eventually([&] { return listed() == want; }, 10s)) << nlohmann::json(listed()).dump() << server.process->output();
+
+  // Notified like any resolution: fired three times, resolved twice, each POST with its reason.
+  ASSERT_TRUE(eventually([&] { return hooks.requests().size() == 5; }, 30s)) << hooks.requests().size();
+  const std::map<std::string, int> notified{{"fired silent/s1/a1/l1/press", 1}, {"fired silent/s1/a1/l1/saw", 1},
+                                            {"fired old/s1/a1/l1/press", 1}, {"resolved silent/s1/a1/l1/saw", 1},
+                                            {"resolved old/s1/a1/l1/press", 1}};
+  EXPECT_EQ(deliveries(hooks), notified);
+  for (const auto& r : hooks.requests()) {
+    const auto j = nlohmann::json::parse(r.body);
+    if (j["event"] != "resolved") continue;
+    EXPECT_EQ(j["alert"]["resolved_reason"], j["alert"]["rule"] == "old" ? "rule_removed" : "node_removed") << r.body;
+  }
+  EXPECT_EQ(server.process->kill(SIGTERM), 0);
   std::filesystem::remove_all(dir);
 }

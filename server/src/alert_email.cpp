@@ -21,6 +21,8 @@ std::string change_line(const AlertChange& c) {
   std::string line = std::string(alert_transition_name(c.transition)) + ": " + a.rule + " (" +
                      std::string(alert_kind_name(a.kind)) + ") on " + a.subject + ", fired " + format_rfc3339(a.fired_ts);
   if (a.resolved_ts) line += ", resolved " + format_rfc3339(*a.resolved_ts);
+  // Resolved without its condition ending: the plant file lost its rule or its subject.
+  if (a.resolved_ts && a.resolution != AlertResolution::cleared) line += " (" + std::string(alert_resolution_name(a.resolution)) + ")";
   if (!a.acknowledged_by.empty()) line += ", acknowledged by " + a.acknowledged_by;
   return line;
 }

@@ -18,6 +18,8 @@ void write_alert_json(codec::JsonWriter& json, const Alert& a) {
   json.string_field("fired_at", format_rfc3339(a.fired_ts));
   json.key("resolved_at");
   if (a.resolved_ts) json.string(format_rfc3339(*a.resolved_ts)); else json.null();
+  json.key("resolved_reason");  // cleared, rule_removed or node_removed
+  if (a.resolved_ts) json.string(alert_resolution_name(a.resolution)); else json.null();
   json.key("acknowledged_by");
   if (a.acknowledged_by.empty()) json.null(); else json.string(a.acknowledged_by);
   json.key("acknowledged_at");

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "oee/core/unwatched_alerts.h"
+
 namespace oee::server {
 
 namespace {
@@ -33,6 +35,8 @@ AlertMonitor::AlertMonitor(PlantService& service, EdgeStatuses edge_statuses)
     : service_(service), edge_statuses_(std::move(edge_statuses)) {}
 
 std::vector<AlertChange> AlertMonitor::evaluate() {
+  std::vector<AlertChange> changes;
+  if (!unwatched_resolved_.load()) changes = resolve_unwatched();  // throws when the store fails: tried again next time
   const TimeMs now = service_.now();
   Observations observations;
   for (const AlertRule& rule : service_.plant().alert_rules) {
@@ -43,28 +47,32 @@ std::vector<AlertChange> AlertMonitor::evaluate() {
       case AlertKind::edge_queue_growing: evaluate_edges(rule, now, observations); break;
     }
   }
-  std::vector<AlertChange> changes = apply(observations, now);
-  for (const AlertChange& c : changes) tell(c);
+  std::vector<AlertChange> evaluated = apply(observations, now);
+  for (const AlertChange& c : evaluated) tell(c);
+  changes.insert(changes.end(), std::make_move_iterator(evaluated.begin()), std::make_move_iterator(evaluated.end()));
   return changes;
 }
 
 // Fires what holds and is not firing, resolves what fires and no longer holds. The store takes
 // each change once: a change another server made first is neither returned nor told. A condition
-// that began before the newest alert of its id fired is the episode that alert was about: another
-// server, which saw it end, resolved it, and this one has not yet seen the end (its live state is
-// a moment older). It is not fired again.
+// that began no later than the episode of the newest alert of its id is that episode (or an older
+// one): another server, which saw it end, resolved it, and this one has not yet seen the end (its
+// live state is a moment older). It is not fired again. Both starts are in the condition's own
+// clock (Alert::since: the machine's for a stop or a silence), never the machine's against the
+// server's: with a machine clock D behind the server's, a new episode starting within D of the
+// last firing would look older than that firing and never fire.
 std::vector<AlertChange> AlertMonitor::apply(const Observations& observations, TimeMs now) {
   std::set<std::string> firing;
-  std::map<std::string, TimeMs> last_fired;
+  std::map<std::string, TimeMs> last_episode;
   for (const Alert& a : alerts()) {
     if (a.active()) firing.insert(a.id);
-    last_fired.emplace(a.id, a.fired_ts);  // the newest first: emplace keeps it
+    last_episode.emplace(a.id, a.since);  // the newest first: emplace keeps it
   }
   std::vector<AlertChange> changes;
   for (const Observation& o : observations) {
     const std::string id = o.rule->name + "/" + o.subject;
     if (o.holds == firing.contains(id)) continue;
-    if (o.holds && last_fired.contains(id) && last_fired[id] > o.since) continue;
+    if (o.holds && last_episode.contains(id) && o.since <= last_episode[id]) continue;
     if (o.holds) {
       Alert a;
       a.id = id;
@@ -72,12 +80,35 @@ std::vector<AlertChange> AlertMonitor::apply(const Observations& observations, T
       a.kind = o.rule->kind;
       a.subject = o.subject;
       a.fired_ts = now;
+      a.since = o.since;
       if (service_.with_store([&](storage::EventStore& s) { return s.fire_alert(a); }))
         changes.push_back({AlertTransition::fired, std::move(a)});
-    } else if (auto a = service_.with_store([&](storage::EventStore& s) { return s.resolve_alert(id, now); })) {
-      changes.push_back({AlertTransition::resolved, std::move(*a)});
+    } else if (auto a = resolve(id, now, AlertResolution::cleared)) {
+      changes.push_back(std::move(*a));
     }
   }
+  return changes;
+}
+
+std::optional<AlertChange> AlertMonitor::resolve(const std::string& id, TimeMs now, AlertResolution why) {
+  auto a = service_.with_store([&](storage::EventStore& s) { return s.resolve_alert(id, now, why); });
+  if (!a) return std::nullopt;
+  return AlertChange{AlertTransition::resolved, std::move(*a)};
+}
+
+std::vector<AlertChange> AlertMonitor::resolve_unwatched() {
+  const TimeMs now = service_.now();
+  std::vector<AlertChange> changes;
+  for (const Alert& a : alerts()) {
+    if (!a.active()) continue;
+    const auto why = unwatched_reason(service_.plant(), a);
+    if (!why) continue;
+    if (auto change = resolve(a.id, now, *why)) {
+      tell(*change);  // at once: a store failing at the next one must not leave this one untold
+      changes.push_back(std::move(*change));
+    }
+  }
+  unwatched_resolved_ = true;
   return changes;
 }
 
@@ -97,8 +128,9 @@ void AlertMonitor::evaluate_machines(const AlertRule& rule, TimeMs now, Observat
 }
 
 void AlertMonitor::evaluate_shift_oee(const AlertRule& rule, TimeMs now, Observations& out) const {
+  // The node's own shift: its line's or site's shifts in its site's zone (ShiftCalendar::for_node).
   ShiftOccurrence shift;
-  if (!service_.current_shift(shift)) {
+  if (!service_.current_shift(shift, rule.node)) {
     out.push_back({&rule, rule.node, false, now});  // between shifts the last shift's alert resolves
     return;
   }

@@ -55,6 +55,16 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   return n;
 }
 
+// Python's debugging SMTP server on a free loopback port, writing the mails it takes to `log`:
+// its port.
+int start_smtp_sink(testing::ChildProcess& smtp, const std::string& log) {
+  const int port = testing::free_loopback_port();
+  smtp.start({"/usr/bin/python3", "-u", "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer",
+              "127.0.0.1:" + std::to_string(port)},
+             log);
+  return port;
+}
+
 }  // namespace
 
 TEST(AlertSignature, IsTheHmacSha256OfTheBody) {
@@ -66,12 +76,9 @@ TEST(AlertSignature, IsTheHmacSha256OfTheBody) {
 TEST(AlertNotify, AMachineDownFiresResolvesAndIsAcknowledgedWithWebhookAndEmail) {
   testing::TempDir dir;
   testing::HookReceiver hooks(1);  // the first delivery gets a 503: it must be retried
-  const int smtp_port = testing::free_loopback_port();
   const std::string smtp_log = dir.path + "/smtpd.log";
   testing::ChildProcess smtp;
-  smtp.start({"/usr/bin/python3", "-u", "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer",
-              "127.0.0.1:" + std::to_string(smtp_port)},
-             smtp_log);
+  const int smtp_port = start_smtp_sink(smtp, smtp_log);
   ASSERT_TRUE(testing::wait_for_port(smtp_port, 10'000)) << file_text(smtp_log);
 
   const std::string yaml = R"(timezone: UTC
@@ -141,6 +148,38 @@ alerts:
   EXPECT_NE(mails.find("acknowledged by ann"), std::string::npos);
   EXPECT_NE(mails.find("lead@plant"), std::string::npos);
   webhooks.stop();
+  email.stop();
+  smtp.terminate();
+}
+
+// An alert resolved because the plant file lost its rule says so in its mail.
+TEST(AlertNotify, TheMailOfAResolutionForARemovedRuleSaysWhy) {
+  testing::TempDir dir;
+  const std::string smtp_log = dir.path + "/smtpd.log";
+  testing::ChildProcess smtp;
+  const int smtp_port = start_smtp_sink(smtp, smtp_log);
+  ASSERT_TRUE(testing::wait_for_port(smtp_port, 10'000)) << file_text(smtp_log);
+  plant::EmailTarget target;
+  target.smtp_host = "127.0.0.1";
+  target.smtp_port = smtp_port;
+  target.from = "oee@plant";
+  target.to = {"lead@plant"};
+  AlertEmail email(std::vector<plant::EmailTarget>{target});
+  email.start();
+  AlertChange change{AlertTransition::resolved, {}};
+  change.alert.rule = "old";
+  change.alert.kind = AlertKind::no_data;
+  change.alert.subject = "s1/a1/l1/press";
+  change.alert.id = "old/s1/a1/l1/press";
+  change.alert.fired_ts = *parse_timestamp("2026-11-10T10:00:00Z");
+  change.alert.resolved_ts = *parse_timestamp("2026-11-10T10:05:00Z");
+  change.alert.resolution = AlertResolution::rule_removed;
+  email.send(change);
+  ASSERT_TRUE(testing::eventually([&] { return occurrences(file_text(smtp_log), "END MESSAGE") == 1; }, 20s)) << file_text(smtp_log);
+  EXPECT_EQ(occurrences(file_text(smtp_log), "resolved: old (no_data) on s1/a1/l1/press, fired 2026-11-10T10:00:00Z,"
+                                             " resolved 2026-11-10T10:05:00Z (rule_removed)"),
+            2u)  // the subject and the body
+      << file_text(smtp_log);
   email.stop();
   smtp.terminate();
 }

@@ -10,7 +10,8 @@ namespace {
 using pg::Params;
 using pg::Result;
 
-constexpr const char* kAlertColumns = "id, rule, kind, subject, fired, resolved, acknowledged_by, acknowledged";
+constexpr const char* kAlertColumns =
+    "id, rule, kind, subject, fired, resolved, acknowledged_by, acknowledged, since, resolved_reason";
 
 Alert alert_at(const Result& r, int row) {
   Alert a;
@@ -22,6 +23,8 @@ Alert alert_at(const Result& r, int row) {
   if (!r.is_null(row, 5)) a.resolved_ts = r.int_at(row, 5);
   if (!r.is_null(row, 6)) a.acknowledged_by = r.text_at(row, 6);
   if (!r.is_null(row, 7)) a.acknowledged_ts = r.int_at(row, 7);
+  a.since = r.is_null(row, 8) ? a.fired_ts : r.int_at(row, 8);
+  if (!r.is_null(row, 9)) a.resolution = parse_alert_resolution(r.text_at(row, 9)).value_or(AlertResolution::cleared);
   return a;
 }
 
@@ -34,18 +37,20 @@ std::optional<Alert> first_alert(const Result& r) {
 
 bool PostgresEventStore::fire_alert(const Alert& a) {
   return guarded([&] {
-    return conn().query("INSERT INTO alerts(id, rule, kind, subject, fired) VALUES($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                        Params().add(a.id).add(a.rule).add(alert_kind_name(a.kind)).add(a.subject).add(a.fired_ts))
+    return conn().query("INSERT INTO alerts(id, rule, kind, subject, fired, since) VALUES($1, $2, $3, $4, $5, $6)"
+                        " ON CONFLICT DO NOTHING",
+                        Params().add(a.id).add(a.rule).add(alert_kind_name(a.kind)).add(a.subject).add(a.fired_ts).add(a.since))
                .affected() == 1;
   });
 }
 
-std::optional<Alert> PostgresEventStore::resolve_alert(std::string_view id, TimeMs at) {
+std::optional<Alert> PostgresEventStore::resolve_alert(std::string_view id, TimeMs at, AlertResolution why) {
   return guarded([&] {
     pg::Transaction tx(conn());
     const std::optional<Alert> out = first_alert(conn().query(
-        std::string("UPDATE alerts SET resolved=$2 WHERE id=$1 AND resolved IS NULL RETURNING ") + kAlertColumns,
-        Params().add(id).add(at)));
+        std::string("UPDATE alerts SET resolved=$2, resolved_reason=$3 WHERE id=$1 AND resolved IS NULL RETURNING ") +
+            kAlertColumns,
+        Params().add(id).add(at).add(alert_resolution_name(why))));
     if (out)
       conn().query("DELETE FROM alerts WHERE resolved IS NOT NULL AND seq NOT IN"
                    " (SELECT seq FROM alerts WHERE resolved IS NOT NULL ORDER BY resolved DESC, seq DESC LIMIT $1)",

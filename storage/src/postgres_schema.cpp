@@ -160,6 +160,12 @@ const Migration kMigrations[] = {
      // Corrections (type 8) by the instant they correct from: a window's history takes those whose
      // range overlaps it, however long after it they were made (postgres_corrections.cpp).
      "CREATE INDEX events_corrections_by_at ON events(machine_id, at) WHERE type=8;"},
+    {14,
+     // An alert's episode start in its condition's own clock and why it resolved (sqlite_schema.cpp,
+     // migration 12). Older alerts: their firing time and 'cleared', as before.
+     "ALTER TABLE alerts ADD COLUMN since bigint, ADD COLUMN resolved_reason text;"
+     "UPDATE alerts SET since=fired;"
+     "UPDATE alerts SET resolved_reason='cleared' WHERE resolved IS NOT NULL;"},
 };
 
 }  // namespace

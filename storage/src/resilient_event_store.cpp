@@ -507,9 +507,9 @@ bool ResilientEventStore::fire_alert(const Alert& alert) {
   return guarded<bool>([&](EventStore& s) { return s.fire_alert(alert); });
 }
 
-std::optional<Alert> ResilientEventStore::resolve_alert(std::string_view id, TimeMs at) {
+std::optional<Alert> ResilientEventStore::resolve_alert(std::string_view id, TimeMs at, AlertResolution why) {
   std::lock_guard lock(mutex_);
-  return guarded<std::optional<Alert>>([&](EventStore& s) { return s.resolve_alert(id, at); });
+  return guarded<std::optional<Alert>>([&](EventStore& s) { return s.resolve_alert(id, at, why); });
 }
 
 std::optional<Alert> ResilientEventStore::acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) {

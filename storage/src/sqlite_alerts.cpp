@@ -8,7 +8,8 @@ namespace oee::storage::sqlite {
 
 namespace {
 
-constexpr const char* kAlertColumns = "id, rule, kind, subject, fired, resolved, acknowledged_by, acknowledged";
+constexpr const char* kAlertColumns =
+    "id, rule, kind, subject, fired, resolved, acknowledged_by, acknowledged, since, resolved_reason";
 
 Alert alert_at(const Statement& s) {
   Alert a;
@@ -20,6 +21,8 @@ Alert alert_at(const Statement& s) {
   if (!s.is_null(5)) a.resolved_ts = s.int_at(5);
   if (!s.is_null(6)) a.acknowledged_by = s.text_at(6);
   a.acknowledged_ts = s.int_at(7);
+  a.since = s.is_null(8) ? a.fired_ts : s.int_at(8);
+  if (!s.is_null(9)) a.resolution = parse_alert_resolution(s.text_at(9)).value_or(AlertResolution::cleared);
   return a;
 }
 
@@ -35,16 +38,18 @@ std::optional<Alert> first_alert(Statement& s) {
 
 bool SqliteEventStore::fire_alert(const Alert& a) {
   std::lock_guard state_lock(state_mutex_);
-  Statement(db_, "INSERT OR IGNORE INTO alerts(id, rule, kind, subject, fired) VALUES(?1,?2,?3,?4,?5)")
-      .bind(1, a.id).bind(2, a.rule).bind(3, alert_kind_name(a.kind)).bind(4, a.subject).bind(5, a.fired_ts).run();
+  Statement(db_, "INSERT OR IGNORE INTO alerts(id, rule, kind, subject, fired, since) VALUES(?1,?2,?3,?4,?5,?6)")
+      .bind(1, a.id).bind(2, a.rule).bind(3, alert_kind_name(a.kind)).bind(4, a.subject).bind(5, a.fired_ts).bind(6, a.since)
+      .run();
   return sqlite3_changes(db_.handle()) == 1;
 }
 
-std::optional<Alert> SqliteEventStore::resolve_alert(std::string_view id, TimeMs at) {
+std::optional<Alert> SqliteEventStore::resolve_alert(std::string_view id, TimeMs at, AlertResolution why) {
   std::lock_guard state_lock(state_mutex_);
   Transaction tx(db_);
-  Statement s(db_, std::string("UPDATE alerts SET resolved=?2 WHERE id=?1 AND resolved IS NULL RETURNING ") + kAlertColumns);
-  s.bind(1, id).bind(2, at);
+  Statement s(db_, std::string("UPDATE alerts SET resolved=?2, resolved_reason=?3 WHERE id=?1 AND resolved IS NULL RETURNING ") +
+                       kAlertColumns);
+  s.bind(1, id).bind(2, at).bind(3, alert_resolution_name(why));
   std::optional<Alert> out = first_alert(s);
   if (out)
     Statement(db_, "DELETE FROM alerts WHERE resolved IS NOT NULL AND seq NOT IN"

@@ -162,6 +162,14 @@ const Migration kMigrations[] = {
      "CREATE TABLE correction_events(id INTEGER PRIMARY KEY, machine_id INTEGER NOT NULL, at INTEGER NOT NULL,"
      " until INTEGER NOT NULL, ts INTEGER NOT NULL, data BLOB NOT NULL);"
      "CREATE INDEX correction_events_by_at ON correction_events(machine_id, at);"},
+    {12,
+     // An alert's episode start in its condition's own clock (Alert::since: the same episode seen
+     // again is not fired again, whatever the machine's clock skew) and why it resolved (a rule or
+     // node removed from the plant file). Older alerts: their firing time and 'cleared', as before.
+     "ALTER TABLE alerts ADD COLUMN since INTEGER;"
+     "ALTER TABLE alerts ADD COLUMN resolved_reason TEXT;"
+     "UPDATE alerts SET since=fired;"
+     "UPDATE alerts SET resolved_reason='cleared' WHERE resolved IS NOT NULL;"},
 };
 
 }  // namespace

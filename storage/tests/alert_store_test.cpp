@@ -49,14 +49,14 @@ TEST_P(StoreAlerts, FireOnceResolveOnceAcknowledgeOnceAndSurviveAReopen) {
   EXPECT_TRUE(store->fire_alert(firing("saw", t0 + 1000)));
   EXPECT_EQ(ids(store->alerts()), (std::vector<std::string>{"down/saw firing", "down/press firing"}));
 
-  const auto resolved = store->resolve_alert("down/press", t0 + 9000);
+  const auto resolved = store->resolve_alert("down/press", t0 + 9000, AlertResolution::cleared);
   ASSERT_TRUE(resolved);
   EXPECT_EQ(resolved->fired_ts, t0);
   EXPECT_EQ(resolved->resolved_ts, t0 + 9000);
   EXPECT_EQ(resolved->kind, AlertKind::machine_down);
   EXPECT_EQ(resolved->subject, "press");
-  EXPECT_FALSE(store->resolve_alert("down/press", t0 + 9500));  // resolved already
-  EXPECT_FALSE(store->resolve_alert("down/none", t0 + 9500));
+  EXPECT_FALSE(store->resolve_alert("down/press", t0 + 9500, AlertResolution::cleared));  // resolved already
+  EXPECT_FALSE(store->resolve_alert("down/none", t0 + 9500, AlertResolution::cleared));
 
   const auto acked = store->acknowledge_alert("down/press", "ann", t0 + 10'000);
   ASSERT_TRUE(acked);
@@ -96,7 +96,7 @@ TEST_P(StoreAlerts, KeepsTheNewestResolvedOnly) {
   }
   ASSERT_EQ(store->alerts().size(), static_cast<std::size_t>(kAlertsResolvedKept));  // listed: the newest only
   ASSERT_TRUE(store->fire_alert(firing("press", t0)));
-  ASSERT_TRUE(store->resolve_alert("down/press", t0 + 1));
+  ASSERT_TRUE(store->resolve_alert("down/press", t0 + 1, AlertResolution::cleared));
   const auto listed = store->alerts();
   ASSERT_EQ(listed.size(), static_cast<std::size_t>(kAlertsResolvedKept));
   EXPECT_EQ(listed.front().id, "down/press");
@@ -109,6 +109,61 @@ TEST_P(StoreAlerts, KeepsTheNewestResolvedOnly) {
   } else {
     EXPECT_EQ(shared_postgres().scalar(location, "SELECT count(*) FROM alerts"), kAlertsResolvedKept);
   }
+}
+
+// An alert keeps the start of its episode (in the machine's clock, not the firing server's) and why
+// it resolved: its condition cleared, or its rule or node left the plant file.
+TEST_P(StoreAlerts, KeepTheirEpisodeStartAndWhyTheyResolved) {
+  Alert press = firing("press", t0);
+  press.since = t0 - 300'000;  // a machine clock five minutes behind the server's
+  ASSERT_TRUE(store->fire_alert(press));
+  ASSERT_TRUE(store->fire_alert(firing("saw", t0 + 1000)));
+  ASSERT_TRUE(store->fire_alert(firing("drill", t0 + 2000)));
+  const auto removed = store->resolve_alert("down/press", t0 + 9000, AlertResolution::rule_removed);
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->resolution, AlertResolution::rule_removed);
+  EXPECT_EQ(removed->since, t0 - 300'000);
+  ASSERT_TRUE(store->resolve_alert("down/saw", t0 + 9100, AlertResolution::node_removed));
+  ASSERT_TRUE(store->resolve_alert("down/drill", t0 + 9200, AlertResolution::cleared));
+  store.reset();
+  store = backend->open(location, plant, cal);
+  const auto listed = store->alerts();
+  ASSERT_EQ(ids(listed), (std::vector<std::string>{"down/drill resolved", "down/saw resolved", "down/press resolved"}));
+  EXPECT_EQ(listed[0].resolution, AlertResolution::cleared);
+  EXPECT_EQ(listed[1].resolution, AlertResolution::node_removed);
+  EXPECT_EQ(listed[2].resolution, AlertResolution::rule_removed);
+  EXPECT_EQ(listed[2].since, t0 - 300'000);
+  EXPECT_EQ(listed[2].fired_ts, t0);
+  EXPECT_EQ(listed[1].since, 0);  // as fired: firing() gives no episode start
+}
+
+// Alerts stored before the episode start and the resolution reason were (SQLite migration 12,
+// PostgreSQL 14): their episode started when they fired (what the server compared before), and a
+// resolved one cleared.
+TEST_P(StoreAlerts, AlertsFromBeforeTheMigrationStartTheirEpisodeWhenTheyFired) {
+  const std::string param = GetParam();
+  if (param == "sqlite_encrypted") GTEST_SKIP() << "the same SQL as sqlite, through the encryption";
+  const std::string version = param == "sqlite" ? "12" : "14";
+  const std::string sql = "ALTER TABLE alerts DROP COLUMN since; ALTER TABLE alerts DROP COLUMN resolved_reason;"
+                          "DELETE FROM schema_version WHERE version=" + version + ";"
+                          "INSERT INTO alerts(id, rule, kind, subject, fired, resolved) VALUES"
+                          " ('down/press', 'down', 'machine_down', 'press', 1000, 5000), ('down/saw', 'down', 'machine_down', 'saw', 2000, NULL);";
+  store.reset();
+  if (param == "sqlite") {
+    ::oee::sqlite::Database db(location);
+    db.exec(sql.c_str());
+  } else {
+    exec_sql(location, sql);
+  }
+  store = backend->open(location, plant, cal);
+  const auto listed = store->alerts();
+  ASSERT_EQ(ids(listed), (std::vector<std::string>{"down/saw firing", "down/press resolved"}));
+  EXPECT_EQ(listed[0].since, 2000);
+  EXPECT_EQ(listed[1].since, 1000);
+  EXPECT_EQ(listed[1].resolution, AlertResolution::cleared);
+  const auto resolved = store->resolve_alert("down/saw", 9000, AlertResolution::node_removed);
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ(resolved->resolution, AlertResolution::node_removed);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreAlerts, ::testing::ValuesIn(kBackends), backend_name);
@@ -132,8 +187,8 @@ TEST(PostgresDeployment, ServersOnOneDatabaseMakeEachAlertChangeOnce) {
     a.join();
     b.join();
     EXPECT_EQ(fired[0] + fired[1], 1) << round;
-    std::thread c([&] { resolved[0] = one->resolve_alert("down/press", t + 500).has_value(); });
-    std::thread d([&] { resolved[1] = two->resolve_alert("down/press", t + 501).has_value(); });
+    std::thread c([&] { resolved[0] = one->resolve_alert("down/press", t + 500, AlertResolution::cleared).has_value(); });
+    std::thread d([&] { resolved[1] = two->resolve_alert("down/press", t + 501, AlertResolution::cleared).has_value(); });
     c.join();
     d.join();
     EXPECT_EQ(resolved[0] + resolved[1], 1) << round;

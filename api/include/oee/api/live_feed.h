@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "oee/api/access.h"
-#include "oee/core/alert_book.h"
+#include "oee/core/alert.h"
 #include "oee/server/http.h"
 #include "oee/server/periodic_task.h"
 #include "oee/server/plant_service.h"

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "oee/core/alert_book.h"
+#include "oee/core/alert.h"
 #include "oee/plant/alert_notifications.h"
 #include "oee/server/plant_service.h"
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "oee/codec/json_writer.h"
-#include "oee/core/alert_book.h"
+#include "oee/core/alert.h"
 
 namespace oee::server {
 

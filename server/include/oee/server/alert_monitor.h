@@ -5,13 +5,14 @@
 // takes is the one that tells its listeners (the live WebSocket and the notifiers), so an alert
 // fires, resolves and is acknowledged once. No lock of the monitor is held while the store is
 // asked: a slow store never holds up another thread's list or acknowledgement behind it.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "oee/core/alert_book.h"
+#include "oee/core/alert.h"
 #include "oee/core/alert_conditions.h"
 #include "oee/server/plant_service.h"
 
@@ -23,10 +24,16 @@ class AlertMonitor {
   using EdgeStatuses = std::function<std::map<std::string, std::string>()>;
   AlertMonitor(PlantService& service, EdgeStatuses edge_statuses = {});
 
-  // Evaluates every rule at the service's now; returns the changes this call made in the store
-  // (also given to the listeners). Throws when storage fails. A subject is resolved only by a
-  // server that evaluates it (one that never heard an edge leaves that edge's alerts alone).
+  // Evaluates every rule at the service's now (first resolve_unwatched(), until it once
+  // succeeded); returns the changes this call made in the store (also given to the listeners).
+  // Throws when storage fails. A subject is resolved only by a server that evaluates it (one that
+  // never heard an edge leaves that edge's alerts alone).
   std::vector<AlertChange> evaluate();
+  // Resolves the firing alerts the plant file no longer watches (unwatched_alerts.h: rule_removed,
+  // node_removed), told to the listeners like any resolution; the changes made. No evaluation of
+  // the rules would ever resolve them: called when the server starts, and by evaluate() until it
+  // once succeeded. Throws when storage fails.
+  std::vector<AlertChange> resolve_unwatched();
   std::optional<AlertChange> acknowledge(const std::string& id, const std::string& user);
   std::vector<Alert> alerts() const;  // EventStore::alerts
   // The plant file's rules, and the newest status report of each edge (GET /api/v1/alerts/rules,
@@ -52,6 +59,7 @@ class AlertMonitor {
   void evaluate_edges(const AlertRule& rule, TimeMs now, Observations& out);
   void record_edge_reports();
   std::vector<AlertChange> apply(const Observations& observations, TimeMs now);  // asks the store
+  std::optional<AlertChange> resolve(const std::string& id, TimeMs now, AlertResolution why);  // asks the store
   void tell(const AlertChange& change) const;
 
   PlantService& service_;
@@ -59,6 +67,7 @@ class AlertMonitor {
   std::mutex edges_mutex_;  // queue_reports_ only: never held while the store is asked
   std::map<std::string, std::vector<QueueDepthReport>> queue_reports_;  // by edge id, by time
   std::vector<Listener> listeners_;
+  std::atomic<bool> unwatched_resolved_{false};
 };
 
 }  // namespace oee::server

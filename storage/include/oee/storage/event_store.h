@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "oee/core/alert_book.h"
+#include "oee/core/alert.h"
 #include "oee/core/event.h"
 #include "oee/core/kpi.h"
 #include "oee/core/plant_model.h"
@@ -164,8 +164,8 @@ class EventStore {
   // is made by one caller only, the one told so (false, nullopt: another did it first).
   // Adds `alert` (not resolved) as firing; false when an alert with its id fires already.
   virtual bool fire_alert(const Alert& alert) = 0;
-  // Resolves the firing alert `id` at `at`: the alert as it is now.
-  virtual std::optional<Alert> resolve_alert(std::string_view id, TimeMs at) = 0;
+  // Resolves the firing alert `id` at `at`, for `why`: the alert as it is now.
+  virtual std::optional<Alert> resolve_alert(std::string_view id, TimeMs at, AlertResolution why) = 0;
   // Acknowledges the newest alert `id` (firing or resolved): the alert as it is now; nullopt when
   // there is none or it is acknowledged already.
   virtual std::optional<Alert> acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) = 0;
