@@ -160,6 +160,10 @@ const Migration kMigrations[] = {
      // Corrections (type 8) by the instant they correct from: a window's history takes those whose
      // range overlaps it, however long after it they were made (postgres_corrections.cpp).
      "CREATE INDEX events_corrections_by_at ON events(machine_id, at) WHERE type=8;"},
+    {14,
+     // Run events (type 7) by time: a machine's runs are read without its other events
+     // (GET /api/v1/kpis?by=run, postgres_run_events.cpp). Partial: ingest pays only for these.
+     "CREATE INDEX events_runs_by_ts ON events(machine_id, ts) WHERE type=7;"},
 };
 
 }  // namespace
