@@ -34,7 +34,7 @@ TEST(LineRuns, RunKpisOverALinesTotalsKeepItsMachineCountAndTheOverride) {
   auto totals = [](TimeMs s, TimeMs e) {
     KpiTotals t;
     t.machine_count = 3;
-    t.run_ms = e - s;
+    t.running_ms = e - s;
     t.good_count = (e - s) / 10;
     t.reject_count = 1;
     t.ideal_us = 999;
@@ -46,7 +46,7 @@ TEST(LineRuns, RunKpisOverALinesTotalsKeepItsMachineCountAndTheOverride) {
   EXPECT_EQ(k[0].start, 50);
   EXPECT_EQ(k[0].end, 250);
   EXPECT_EQ(k[0].totals.machine_count, 3);
-  EXPECT_EQ(k[0].totals.run_ms, 50 + 50);
+  EXPECT_EQ(k[0].totals.running_ms, 50 + 50);
   EXPECT_EQ(k[0].totals.good_count, 5 + 5);
   EXPECT_EQ(k[0].totals.ideal_us, (10 + 2) * 500'000);  // 12 parts (2 rejects) at the override
   EXPECT_EQ(k[0].totals.reject_ideal_us, 2 * 500'000);

@@ -59,7 +59,7 @@ std::string describe(const std::vector<RunKpis>& runs) {
   for (const RunKpis& k : runs)
     out += "\n  " + k.run + " " + k.product + " cycle " + std::to_string(k.cycle_us) + " [" + format_rfc3339(k.start) +
            ", " + format_rfc3339(k.end) + ") ideal " + std::to_string(k.totals.ideal_us) + " run " +
-           std::to_string(k.totals.run_ms) + " parts " + std::to_string(k.totals.total_count());
+           std::to_string(k.totals.run_ms()) + " parts " + std::to_string(k.totals.total_count());
   return out;
 }
 
@@ -212,7 +212,7 @@ TEST(SqliteRunEvents, AnOlderFileGetsItsRunEventsFromItsBlocks) {
   const MachineSpec& m = *plant.machines()[0];
   std::vector<Event> before;
   {
-    auto store = backend.open(file, plant, cal);
+    auto store = backend.open(file, plant, cal, {});
     store->append(all, hi);
     before = store->machine_run_events(m.path, hi);
   }
@@ -222,7 +222,7 @@ TEST(SqliteRunEvents, AnOlderFileGetsItsRunEventsFromItsBlocks) {
     sqlite::Database db(file, false);
     db.exec("DELETE FROM run_events; UPDATE meta SET value=0 WHERE key='run_events_filled'");
   }
-  auto store = backend.open(file, plant, cal);
+  auto store = backend.open(file, plant, cal, {});
   const std::vector<Event> after = store->machine_run_events(m.path, hi);
   ASSERT_EQ(after.size(), runs.size());
   EXPECT_EQ(production_runs(after), production_runs(runs));
