@@ -115,23 +115,24 @@ class CurrentShiftCache {
 // KPIs are served from rollups: a year per request.
 constexpr std::int64_t kKpiWindowDaysMax = 366;
 
-// by=run: a machine's runs that start in [from, to) (as GET /api/v1/runs), each with its KPIs over
-// its stretches up to min(to, now); a run's ideal cycle override counts for its performance.
+// by=run: the runs of a machine or a line with a stretch in [from, to) (the one open at `from`
+// included), each with its KPIs over its stretches up to min(to, now); a run's ideal cycle override
+// counts for its performance (server/src/node_run_kpis.cpp).
 HttpResponse kpis_by_run(server::PlantService& s, const HttpRequest& r) {
-  HttpResponse error;
-  const MachineSpec* m = machine_param(s, r.query_value("node").value_or(""), error);
-  if (!m) return HttpResponse::error(400, "bad_parameter", "'by=run' needs a machine as 'node'");
+  const std::string node(r.query_value("node").value_or(""));
+  if (!s.plant().find_machine(node) && !s.plant().find_line(node))
+    return HttpResponse::error(400, "bad_parameter", "'by=run' needs a machine or a line as 'node'");
   TimeMs from = 0, to = 0;
   std::string why;
   if (!window_params(s, r, from, to, kStopsReportWindowDaysMax, why)) return HttpResponse::error(400, "bad_parameter", why);
-  const auto [history, runs] = s.read_store([&](storage::EventStore& st) {
-    return std::make_pair(st.machine_history(*m, from, to), production_runs(st.machine_events(m->path, from, to)));
-  });
+  const auto runs = s.node_run_kpis(node, from, to);
+  if (!runs) return HttpResponse::error(400, "bad_parameter", "'by=run' needs a machine or a line as 'node'");
+  const TimeZone& zone = s.zone();
   std::string out;
   JsonWriter json(out);
   json.begin_array();
-  for (const RunKpis& k : run_kpis(history, runs, s.calendar(), from, to, s.now()))
-    codec::write_kpi_json(json, k.totals, {m->path, k.start, k.end, {}, s.zone().offset_ms_at(k.start), {}, k.run, k.product});
+  for (const RunKpis& k : *runs)
+    codec::write_kpi_json(json, k.totals, {node, k.start, k.end, {}, zone.offset_ms_at(k.start), {}, k.run, k.product});
   json.end_array();
   return HttpResponse::json(std::move(out));
 }

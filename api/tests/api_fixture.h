@@ -54,6 +54,7 @@ class SwitchableStore : public storage::EventStore {
     check();
     return real_->machine_corrections(m, f, t);
   }
+  std::vector<Event> machine_run_events(std::string_view m, TimeMs t) override { check(); return real_->machine_run_events(m, t); }
   MachineHistory machine_history(const MachineSpec& m, TimeMs f, TimeMs t) override { check(); return real_->machine_history(m, f, t); }
   KpiTotals machine_totals(const MachineSpec& m, TimeMs f, TimeMs t, TimeMs h) override { check(); return real_->machine_totals(m, f, t, h); }
   KpiTotals machines_totals(std::span<const MachineSpec* const> ms, TimeMs f, TimeMs t, TimeMs h) override { check(); return real_->machines_totals(ms, f, t, h); }

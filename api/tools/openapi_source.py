@@ -7,7 +7,7 @@ WINDOW = [("from", "RFC 3339 or epoch ms; default the start of the current shift
           ("to", "RFC 3339 or epoch ms; default now")]
 NODE = [("node", "site, area, line or machine path; default the whole plant")]
 BY = [("by", "hour, day or shift")]
-KPI_BY = [("by", "hour, day, shift, crew, or run (a machine's runs that start in the window, each with its KPIs; window at most 92 days)")]
+KPI_BY = [("by", "hour, day, shift, crew, or run (node a machine or a line: its runs with a stretch in the window, the one open at 'from' included, each with its KPIs; a line's runs are its machines' merged per order id; window at most 92 days)")]
 
 # path, method, summary, role (None = public), query params, request body fields, paged (None, or
 # "object"/"array": a list route whose next page is in `next` and the Link header, docs/api.md)

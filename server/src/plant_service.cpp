@@ -160,26 +160,24 @@ std::vector<KpiRow> PlantService::node_kpis(std::string_view node, Grouping by, 
   const TimeMs horizon = now();
   std::vector<KpiRow> rows;
   for (Bucket& b : make_buckets(calendar_.for_node(node), by, from, to)) rows.push_back({std::move(b), {}});
+  read_store([&](storage::EventStore& store) {
+    for (KpiRow& row : rows) row.totals = node_totals(store, node, row.bucket.range.start, row.bucket.range.end, horizon);
+  });
+  return by == Grouping::crew ? sum_rows_by_crew(std::move(rows)) : rows;
+}
+
+KpiTotals PlantService::node_totals(storage::EventStore& store, std::string_view node, TimeMs from, TimeMs to,
+                                    TimeMs horizon) const {
   const LineSpec* line = plant_.model.find_line(node);
   if (line && line->constraint_machine() && line->outfeed_machine()) {
     const MachineSpec& c = *line->constraint_machine();
     const MachineSpec& o = *line->outfeed_machine();
-    read_store([&](storage::EventStore& store) {
-      for (KpiRow& row : rows) {
-        const Interval& w = row.bucket.range;
-        row.totals = constraint_line_totals(store.machine_totals(c, w.start, w.end, horizon),
-                                            store.machine_totals(o, w.start, w.end, horizon), c.ideal_cycle_us,
-                                            static_cast<std::int64_t>(line->machines.size()));
-      }
-    });
-    return by == Grouping::crew ? sum_rows_by_crew(std::move(rows)) : rows;
+    return constraint_line_totals(store.machine_totals(c, from, to, horizon), store.machine_totals(o, from, to, horizon),
+                                  c.ideal_cycle_us, static_cast<std::int64_t>(line->machines.size()));
   }
+  if (const MachineSpec* m = plant_.model.find_machine(node)) return store.machine_totals(*m, from, to, horizon);
   const auto machines = plant_.model.machines_under(node);
-  read_store([&](storage::EventStore& store) {
-    for (KpiRow& row : rows)
-      row.totals = store.machines_totals(machines, row.bucket.range.start, row.bucket.range.end, horizon);
-  });
-  return by == Grouping::crew ? sum_rows_by_crew(std::move(rows)) : rows;
+  return store.machines_totals(machines, from, to, horizon);
 }
 
 bool PlantService::current_shift(ShiftOccurrence& out, std::string_view node) const {

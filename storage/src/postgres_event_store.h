@@ -68,6 +68,7 @@ class PostgresEventStore final : public EventStore {
 
   AppendResult append(std::span<const Event> events, TimeMs received_at) override;
   std::vector<Event> machine_corrections(std::string_view machine, TimeMs from, TimeMs to) override;
+  std::vector<Event> machine_run_events(std::string_view machine, TimeMs to) override;
   std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
   MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;

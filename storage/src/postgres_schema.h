@@ -11,7 +11,7 @@
 
 namespace oee::storage::pg {
 
-inline constexpr int kSchemaVersion = 14;
+inline constexpr int kSchemaVersion = 15;
 int schema_version(Connection& db);
 // Migrates up to `up_to` (default: the latest). Throws when the database is newer than this build.
 int migrate(Connection& db, int up_to = kSchemaVersion);

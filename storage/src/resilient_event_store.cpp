@@ -380,6 +380,11 @@ std::vector<Event> ResilientEventStore::machine_corrections(std::string_view mac
   return guarded<std::vector<Event>>([&](EventStore& s) { return s.machine_corrections(machine, from, to); });
 }
 
+std::vector<Event> ResilientEventStore::machine_run_events(std::string_view machine, TimeMs to) {
+  std::lock_guard lock(mutex_);
+  return guarded<std::vector<Event>>([&](EventStore& s) { return s.machine_run_events(machine, to); });
+}
+
 MachineHistory ResilientEventStore::machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) {
   std::lock_guard lock(mutex_);
   return guarded<MachineHistory>([&](EventStore& s) { return s.machine_history(machine, from, to); });

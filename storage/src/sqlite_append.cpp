@@ -45,6 +45,7 @@ void SqliteEventStore::write_blocks(MachineState& m) {
   }
   write_reason_events(m);
   write_correction_events(m);
+  write_run_events(m);
   if (!blocks.empty() && blocks.rbegin()->first > m.last_hour) {
     m.last_hour = blocks.rbegin()->first;
     m.row_dirty = true;

@@ -36,6 +36,7 @@ void SqliteEventStore::prepare() {
   insert_block_ = Statement(db_, "INSERT INTO event_blocks(machine_id, hour_start, block, events, data) VALUES(?1,?2,?3,?4,?5)");
   writer_reads_ = std::make_unique<ReadStatements>(db_);
   insert_reason_event_ = Statement(db_, "INSERT INTO reason_events(machine_id, at, ts, data) VALUES(?1,?2,?3,?4)");
+  insert_run_event_ = Statement(db_, "INSERT INTO run_events(machine_id, ts, data) VALUES(?1,?2,?3)");
   insert_correction_ =
       Statement(db_, "INSERT INTO correction_events(machine_id, at, until, ts, data) VALUES(?1,?2,?3,?4,?5)");
   insert_context_ = Statement(db_, "INSERT OR REPLACE INTO contexts(machine_id, hour_start, data) VALUES(?1,?2,?3)");
@@ -159,6 +160,7 @@ void SqliteEventStore::load_state() {
   next_block_ = block.step() ? block.int_at(0) : 1;
   load_retention_cut();
   fill_reason_events();
+  fill_run_events();
   // The in-memory tail of each machine: the context at its settled hour and the events since.
   for (auto& [path, m] : machines_) {
     if (!m->spec || m->base == kNoBase) continue;

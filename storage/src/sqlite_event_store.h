@@ -97,12 +97,13 @@ inline MachineState header_of(const MachineState& m) {
 // and recomputes through them) or a read connection's.
 struct ReadStatements {
   Statement select_blocks, select_blocks_range, select_context, select_changes_desc, select_rollup, select_rollups_of_hour,
-      select_blocks_of_hour, select_late_reasons, select_next_change, select_corrections;
+      select_blocks_of_hour, select_late_reasons, select_next_change, select_corrections,
+      select_run_events;
   explicit ReadStatements(Database& db);
   void reset_all() {
     for (Statement* s : {&select_blocks, &select_blocks_range, &select_context, &select_changes_desc, &select_rollup,
                          &select_rollups_of_hour, &select_blocks_of_hour, &select_late_reasons, &select_next_change,
-                         &select_corrections})
+                         &select_corrections, &select_run_events})
       s->reset();
   }
 };
@@ -141,6 +142,7 @@ class SqliteEventStore final : public EventStore {
 
   AppendResult append(std::span<const Event> events, TimeMs received_at) override;
   std::vector<Event> machine_corrections(std::string_view machine, TimeMs from, TimeMs to) override;
+  std::vector<Event> machine_run_events(std::string_view machine, TimeMs to) override;
   std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) override;
   MachineHistory machine_history(const MachineSpec& machine, TimeMs from, TimeMs to) override;
   KpiTotals machine_totals(const MachineSpec& machine, TimeMs from, TimeMs to, TimeMs horizon) override;
@@ -210,6 +212,8 @@ class SqliteEventStore final : public EventStore {
   TimeMs next_change_after(MachineState& m, const MachineSpec& spec, const Event& last_state);
   void write_reason_events(const MachineState& m);
   void write_correction_events(const MachineState& m);
+  void write_run_events(const MachineState& m);
+  void fill_run_events();
   void load_corrections(MachineState& m, TimeMs lo, TimeMs hi, std::vector<Event>& out);
   TimeMs take_new_corrections(MachineState& m, std::vector<Event>& pending);
   const MachineHistory& raw_tail_history(MachineState& m);
@@ -310,7 +314,7 @@ class SqliteEventStore final : public EventStore {
       select_change_at_or_before_, insert_change_, delete_changes_from_, upsert_rollup_, delete_rollups_from_,
       delete_zero_, update_machine_, insert_machine_, upsert_source_,
       insert_source_, delete_gap_, insert_gap_, set_meta_, insert_dead_letter_, insert_reason_event_,
-      insert_correction_;
+      insert_correction_, insert_run_event_;
 };
 
 // One read: a connection of the pool in a snapshot, with copies of the machines it asked for and

@@ -63,6 +63,7 @@ ReadStatements::ReadStatements(Database& db) {
       Statement(db, "SELECT ts FROM state_changes WHERE machine_id=?1 AND ts>?2 ORDER BY ts, ord LIMIT 1");
   select_corrections =
       Statement(db, "SELECT data FROM correction_events WHERE machine_id=?1 AND at<?3 AND until>?2 ORDER BY id");
+  select_run_events = Statement(db, "SELECT data FROM run_events WHERE machine_id=?1 AND ts<?2 ORDER BY ts, id");
 }
 
 }  // namespace oee::storage::sqlite

@@ -62,6 +62,8 @@ RetentionResult SqliteEventStore::apply_retention(TimeMs now) {
   blocks.bind(1, limit).run();
   Statement reasons(db_, "DELETE FROM reason_events WHERE ts<?1");
   reasons.bind(1, limit).run();
+  Statement runs(db_, "DELETE FROM run_events WHERE ts<?1");  // as their blocks
+  runs.bind(1, limit).run();
   Statement corrections(db_, "DELETE FROM correction_events WHERE until<?1");  // correcting nothing kept
   corrections.bind(1, limit).run();
   // The context stored at or before the limit stays: it is the context of every window after it.

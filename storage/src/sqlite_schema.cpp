@@ -170,6 +170,14 @@ const Migration kMigrations[] = {
      "ALTER TABLE alerts ADD COLUMN resolved_reason TEXT;"
      "UPDATE alerts SET since=fired;"
      "UPDATE alerts SET resolved_reason='cleared' WHERE resolved IS NOT NULL;"},
+    {13,
+     // Run events again, beside their blocks (encoded as in them): a machine's runs are read
+     // without its other events (GET /api/v1/kpis?by=run, sqlite_run_events.cpp). A file's older
+     // run events are copied in when it is opened.
+     "CREATE TABLE run_events(id INTEGER PRIMARY KEY, machine_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
+     " data BLOB NOT NULL);"
+     "CREATE INDEX run_events_by_ts ON run_events(machine_id, ts);"
+     "INSERT OR REPLACE INTO meta(key, value) VALUES('run_events_filled', 0);"},
 };
 
 }  // namespace

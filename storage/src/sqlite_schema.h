@@ -6,7 +6,7 @@
 
 namespace oee::storage::sqlite {
 
-inline constexpr int kSchemaVersion = 12;
+inline constexpr int kSchemaVersion = 13;
 
 // The highest applied migration, 0 for an empty file.
 int schema_version(Database& db);

@@ -143,9 +143,11 @@ TEST_P(StoreAlerts, KeepTheirEpisodeStartAndWhyTheyResolved) {
 TEST_P(StoreAlerts, AlertsFromBeforeTheMigrationStartTheirEpisodeWhenTheyFired) {
   const std::string param = GetParam();
   if (param == "sqlite_encrypted") GTEST_SKIP() << "the same SQL as sqlite, through the encryption";
+  // Back to the schema before that migration: the later ones (run events) are undone too, to run again.
   const std::string version = param == "sqlite" ? "12" : "14";
-  const std::string sql = "ALTER TABLE alerts DROP COLUMN since; ALTER TABLE alerts DROP COLUMN resolved_reason;"
-                          "DELETE FROM schema_version WHERE version=" + version + ";"
+  const std::string later = param == "sqlite" ? "DROP TABLE run_events;" : "DROP INDEX events_runs_by_ts;";
+  const std::string sql = "ALTER TABLE alerts DROP COLUMN since; ALTER TABLE alerts DROP COLUMN resolved_reason;" + later +
+                          "DELETE FROM schema_version WHERE version>=" + version + ";"
                           "INSERT INTO alerts(id, rule, kind, subject, fired, resolved) VALUES"
                           " ('down/press', 'down', 'machine_down', 'press', 1000, 5000), ('down/saw', 'down', 'machine_down', 'saw', 2000, NULL);";
   store.reset();

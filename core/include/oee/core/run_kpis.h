@@ -1,6 +1,7 @@
 #pragma once
 // KPIs per production run (docs/oee-model.md, "KPIs by run"): a run's totals over its stretches,
 // its performance at the run's ideal cycle time override when it has one.
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,5 +25,12 @@ struct RunKpis {
 // times), whatever its product.
 std::vector<RunKpis> run_kpis(const MachineHistory& history, std::span<const ProductionRun> runs,
                               const ShiftCalendar& calendar, TimeMs from, TimeMs to, TimeMs horizon);
+
+// The same with a node's totals over [start, end) up to the horizon from `totals` (a store's
+// rollups, or a line's sum): the override needs only the counts of a stretch, so it applies to
+// totals from anywhere. machine_count stays the node's, however many stretches a run has.
+using WindowTotals = std::function<KpiTotals(TimeMs start, TimeMs end)>;
+std::vector<RunKpis> run_kpis(std::span<const ProductionRun> runs, TimeMs from, TimeMs to, TimeMs horizon,
+                              const WindowTotals& totals);
 
 }  // namespace oee

@@ -6,11 +6,13 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "oee/core/kpi.h"
+#include "oee/core/run_kpis.h"
 #include "oee/server/metrics.h"
 #include "oee/plant/plant_file.h"
 #include "oee/storage/event_store.h"
@@ -76,6 +78,13 @@ class PlantService {
 
   // KPIs of a node per bucket; the horizon is now.
   std::vector<KpiRow> node_kpis(std::string_view node, Grouping by, TimeMs from, TimeMs to);
+  // A node's totals over [from, to) up to `horizon` from the store's rollups (a line in
+  // constraint mode by its mode, other nodes as the sum of their machines), in the caller's read.
+  KpiTotals node_totals(storage::EventStore& store, std::string_view node, TimeMs from, TimeMs to, TimeMs horizon) const;
+  // KPIs of the production runs of a machine or a line (its machines' runs merged per order id,
+  // core/line_runs.h) with a stretch in [from, to), up to now (node_run_kpis.cpp). nullopt: `node`
+  // is neither.
+  std::optional<std::vector<RunKpis>> node_run_kpis(std::string_view node, TimeMs from, TimeMs to);
   MachineLiveState live_state(std::string_view machine_path) const;
   // Re-reads the live state of these machines from the store: for the machines another server
   // ingests into the same database (see mqtt_ingest_topics.h). Tells the live-state listeners which

@@ -111,6 +111,15 @@ class EventStore {
   // Events of one machine with ts in [from, to), sorted by ts.
   virtual std::vector<Event> machine_events(std::string_view machine, TimeMs from, TimeMs to) = 0;
 
+  // The run events (production_run.h) of one machine with ts before `to`, sorted by ts: the runs
+  // of every window ending by `to`, the one open at its start included, without its other events
+  // (backends read them by type). This default reads every event; the backends override it.
+  virtual std::vector<Event> machine_run_events(std::string_view machine, TimeMs to) {
+    std::vector<Event> out = machine_events(machine, kTimeMin, to);
+    std::erase_if(out, [](const Event& e) { return e.type != EventType::run; });
+    return out;
+  }
+
   // The corrections of one machine whose range (an instant: the instant) overlaps [from, to),
   // whenever they were made, in no particular order (docs/oee-model.md, "Corrections").
   virtual std::vector<Event> machine_corrections(std::string_view machine, TimeMs from, TimeMs to) = 0;
