@@ -4,6 +4,7 @@
 // context_events (keep_corrections_at), so they are read from history_events.
 #include <algorithm>
 #include <array>
+#include <string>
 
 #include "correction_ranges.h"
 #include "postgres_event_store.h"
@@ -39,23 +40,29 @@ void PostgresEventStore::add_corrections(std::vector<HistoryRequest>& requests) 
 }
 
 // A window's context holds each counter's last reading before it: when that reading is voided,
-// the engine counts from the reading before it, which the window read then lacks.
+// the engine counts from the last reading before it that is not voided, however many voided ones
+// lie between. Which are voided is asked of every stored correction, not of those read for the
+// window: the void of an earlier reading names an instant before every event read, so it is not
+// among them (two voided readings in a row made the window count from the first of them).
 void PostgresEventStore::add_reading_before_voided(HistoryRequest& q) {
+  static const std::string sql =
+      "SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=$1 AND type=2 AND counter=$2 AND ts="
+      "(SELECT x.ts FROM history_events x WHERE x.machine_id=$1 AND x.type=2 AND x.counter=$2 AND x.ts<$3"
+      " AND NOT EXISTS (SELECT 1 FROM history_events v WHERE v.machine_id=$1 AND v.type=8 AND v.at=x.ts"
+      " AND v.rollover=" + std::to_string(static_cast<int>(CorrectionKind::void_reading)) +
+      " AND v.counter=$2) ORDER BY x.ts DESC LIMIT 1)";
   for (const CounterName c : {CounterName::total, CounterName::good, CounterName::reject}) {
-    std::vector<std::int64_t> voided;
+    std::vector<TimeMs> voided;
     TimeMs earliest = kTimeMax;
     for (const Event& e : q.events) {
       if (e.type == EventType::correction && e.correction == CorrectionKind::void_reading && e.counter == c)
         voided.push_back(e.at);
       if (e.type == EventType::counter && e.counter == c) earliest = std::min(earliest, e.ts);
     }
+    // (The void of the earliest reading is among those read: it names an instant of the events.)
     if (earliest == kTimeMax || std::find(voided.begin(), voided.end(), earliest) == voided.end()) continue;
-    pg::Result r = conn().prepared_binary(
-        "reading_before_voided",
-        "SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=$1 AND type=2 AND counter=$2 AND ts="
-        "(SELECT max(ts) FROM history_events WHERE machine_id=$1 AND type=2 AND counter=$2 AND ts<$3"
-        " AND ts<>ALL($4::bigint[]))",
-        pg::Params().add(q.mid).add(static_cast<std::int64_t>(c)).add(earliest).add_array(voided));
+    pg::Result r = conn().prepared_binary("reading_before_voided", sql.c_str(),
+                                          pg::Params().add(q.mid).add(static_cast<std::int64_t>(c)).add(earliest));
     for (int i = 0; i < r.rows(); ++i) q.events.push_back(decode(r, i));
   }
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "oee/codec/event_json.h"
+#include "oee/core/history_corrections.h"
 #include "postgres_schema.h"
 #include "signs_of_life.h"
 
@@ -81,13 +82,23 @@ void PostgresEventStore::keep_context_at(Connection& c, TimeMs cut) {
     if (!spec) continue;
     std::vector<Event> ctx;
     load_history_events(mid, *spec, cut, cut, ms.int_at(i, 3), ctx);
+    // A voided reading is never kept: the void itself may go with its partition (it corrects
+    // nothing after the cut), and windows after the cut count from the reading before it, which
+    // load_history_events read too (add_reading_before_voided). The voids of every reading read
+    // are among the events read (they name their instants).
+    std::vector<const Event*> corrections;
+    for (const Event& e : ctx)
+      if (e.type == EventType::correction) corrections.push_back(&e);
+    const VoidedReadings voided(corrections);
     // With no-data detection the last sign of life before the cut too (load_histories gives it;
-    // as a heartbeat when it is an event not kept otherwise).
+    // as a heartbeat when it is an event not kept otherwise). A correction is none: the instant
+    // it was made says nothing of the machine.
     TimeMs sign = kTimeMin;
     for (const Event& e : ctx)
-      if (e.ts < cut && spec->no_data_after_ms > 0) sign = std::max(sign, e.ts);
+      if (e.ts < cut && spec->no_data_after_ms > 0 && e.type != EventType::correction) sign = std::max(sign, e.ts);
     auto kept = [&](const Event& e) {
-      return e.ts < cut && (e.type == EventType::state || e.type == EventType::product || e.type == EventType::counter ||
+      return e.ts < cut && (e.type == EventType::state || e.type == EventType::product ||
+                            (e.type == EventType::counter && !voided.contains(e)) ||
                             (e.type == EventType::heartbeat && e.ts == sign));
     };
     if (sign != kTimeMin &&

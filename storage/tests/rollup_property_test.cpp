@@ -139,7 +139,7 @@ std::vector<Event> random_samples(const PlantModel& plant, TimeMs from, TimeMs t
 // later, voided counter readings (of readings in `events`); most made up to a day after what they
 // correct, some before it (the engine takes them whenever made), a few with a count of 0 (left out).
 std::vector<Event> random_corrections(const PlantModel& plant, const std::vector<Event>& events, TimeMs from, TimeMs to,
-                                      int per_machine, std::mt19937_64& rng, bool voids = true) {
+                                      int per_machine, std::mt19937_64& rng) {
   static const char* const states[] = {"running", "stopped", "setup", "starved", "blocked", "planned_stop"};
   std::vector<Event> out;
   for (const MachineSpec* m : plant.machines()) {
@@ -153,7 +153,7 @@ std::vector<Event> random_corrections(const PlantModel& plant, const std::vector
       c.by = "sam";
       c.why = "shift report " + std::to_string(i);
       c.correction = static_cast<CorrectionKind>(rng() % 3);
-      if (c.correction == CorrectionKind::void_reading && (readings.empty() || !voids)) c.correction = CorrectionKind::rejects;
+      if (c.correction == CorrectionKind::void_reading && readings.empty()) c.correction = CorrectionKind::rejects;
       c.at = from + static_cast<TimeMs>(rng() % static_cast<std::uint64_t>(to - from));
       if (c.correction == CorrectionKind::void_reading) {
         const Event& r = *readings[rng() % readings.size()];
@@ -202,10 +202,7 @@ void run_property(const char* backend_name, std::uint64_t seed, double late_frac
   std::mt19937_64 sample_rng(seed * 13 + 5);
   for (Event& e : random_samples(plant, lo, hi, days * 200, sample_rng)) all.push_back(std::move(e));
   if (corrections > 0) {
-    // PostgreSQL: voided readings are left out (a window whose context reading is voided does not yet
-    // match the engine there; docs/oee-model.md, "Corrections").
-    const std::vector<Event> made =
-        random_corrections(plant, all, lo, hi, corrections, sample_rng, std::string_view(backend_name) != "postgresql");
+    const std::vector<Event> made = random_corrections(plant, all, lo, hi, corrections, sample_rng);
     all.insert(all.end(), made.begin(), made.end());
   }
   std::stable_sort(all.begin(), all.end(), [](const Event& a, const Event& b) { return a.ts < b.ts; });
