@@ -118,6 +118,45 @@ TEST_F(Simulate, ADemoDayHasNoDataOnlyWhereTheFeedStopped) {
   EXPECT_GT(number("no_data_s"), 0.9 * downtime_s) << "long stops and breaks send nothing without heartbeats";
 }
 
+// Each machine plans by its own calendar: on Tuesday 2026-03-03 (UTC) line l1 runs the plant's early
+// shift less its 09:00-11:00 window (6 h), line l2 its own nights (00:00-06:00 and 22:00-24:00: 8 h),
+// and Tokyo the plant's early shift in its own zone (06:00-14:00 JST = 21:00-05:00Z: 8 h). `oee replay`
+// of what `oee simulate` wrote finds exactly that planned time and nothing running out of it.
+TEST_F(Simulate, EachMachineFollowsItsOwnSchedule) {
+  std::ofstream(path("plant.yaml")) << R"(timezone: UTC
+shifts:
+  - {name: early, start: "06:00", end: "14:00"}
+sites:
+  - id: s
+    areas:
+      - id: a
+        lines:
+          - id: l1
+            machines: [{id: m1, ideal_cycle_time_s: 1, micro_stop_threshold_s: 60}]
+          - id: l2
+            shifts: [{name: night, start: "22:00", end: "06:00"}]
+            machines: [{id: m2, ideal_cycle_time_s: 1, micro_stop_threshold_s: 60}]
+  - id: tokyo
+    timezone: Asia/Tokyo
+    areas:
+      - id: a
+        lines:
+          - id: l
+            machines: [{id: m3, ideal_cycle_time_s: 1, micro_stop_threshold_s: 60}]
+downtime:
+  - {name: PM, target: s/a/l1, start: "2026-03-03 09:00", end: "2026-03-03 11:00"}
+)";
+  const std::string day = " --from 2026-03-03T00:00:00Z --to 2026-03-04T00:00:00Z";
+  ASSERT_EQ(run("simulate --plant " + path("plant.yaml") + day + " --out " + path("day.jsonl")), 0) << err_;
+  const std::string events = slurp(path("day.jsonl"));
+  EXPECT_NE(events.find(R"("state":"planned_stop","reason":"PM")"), std::string::npos) << "the stop for the window";
+  ASSERT_EQ(run("replay --plant " + path("plant.yaml") + " --events " + path("day.jsonl") + day), 0) << out_ << err_;
+  EXPECT_EQ(number("planned_production_time_s"), (6 + 8 + 8) * 3600);
+  EXPECT_EQ(number("unscheduled_running_s"), 0);
+  EXPECT_EQ(number("unknown_time_s"), 0);
+  EXPECT_GT(number("good_count"), 0);
+}
+
 TEST_F(Simulate, BadInputExitsTwoWithAReason) {
   EXPECT_EQ(run("simulate --plant " + kPlant + " --from yesterday --to 2026-03-02T09:00:00Z --out -"), 2);
   EXPECT_NE(err_.find("--from"), std::string::npos) << err_;

@@ -125,6 +125,12 @@ std::vector<Interval> ShiftCalendar::without_downtime(std::vector<Interval> plan
   return subtract_intervals(planned, std::move(cut));
 }
 
+const DowntimeWindow* ShiftCalendar::downtime_window_at(TimeMs t) const {
+  for (const DowntimeWindow* w : downtime_)
+    if (!w->occurrences(*zone_, t, t + 1).empty()) return w;  // an occurrence overlapping [t, t+1) holds t
+  return nullptr;
+}
+
 std::vector<Interval> ShiftCalendar::local_days(TimeMs from, TimeMs to) const {
   std::vector<Interval> out;
   if (from >= to) return out;

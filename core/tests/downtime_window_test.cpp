@@ -108,6 +108,37 @@ TEST(DowntimeWindows, ARecurringWindowOnSomeWeekdaysCrossingMidnight) {
   EXPECT_EQ(planned_ms(p, "s/a/l2/m3", kDay, kDay + kMsPerDay), 13 * kMsPerHour);
 }
 
+// Which window holds an instant (what a stop for it is named after): the machine's own calendar
+// knows the windows on the machine and its line, in its site's zone, ends exclusive.
+TEST(DowntimeWindows, TheWindowHoldingAnInstantIsOneOfTheMachines) {
+  PlantModel p = plant();
+  p.downtime.push_back(once("s/a/l1", "2026-11-10T09:00:00Z", "2026-11-10T11:00:00Z"));
+  DowntimeWindow cleaning;
+  cleaning.name = "cleaning";
+  cleaning.target = "s/a/l1/m1";
+  cleaning.recurring = true;
+  cleaning.start_minute = 23 * 60;
+  cleaning.end_minute = 60;  // crosses midnight
+  p.downtime.push_back(cleaning);
+  p.sites[0].zone = std::make_shared<FixedOffsetZone>(2 * kMsPerHour, "+02:00");  // the site's local times: UTC+2
+  const FixedOffsetZone utc;
+  const ShiftCalendar cal(p, utc);
+  const ShiftCalendar m1 = cal.for_machine(*p.find_machine("s/a/l1/m1"));
+  const ShiftCalendar m3 = cal.for_machine(*p.find_machine("s/a/l2/m3"));
+  const TimeMs nine_local = kDay + 7 * kMsPerHour;  // 09:00 at UTC+2
+  EXPECT_EQ(m1.downtime_window_at(nine_local - 1), nullptr);
+  ASSERT_NE(m1.downtime_window_at(nine_local), nullptr);
+  EXPECT_EQ(m1.downtime_window_at(nine_local)->name, "maintenance");
+  EXPECT_EQ(m1.downtime_window_at(nine_local + 2 * kMsPerHour - 1)->name, "maintenance");
+  EXPECT_EQ(m1.downtime_window_at(nine_local + 2 * kMsPerHour), nullptr);
+  // 23:00-01:00 local = 21:00-23:00Z; the one that started the day before ends at 23:00Z on the 9th.
+  EXPECT_EQ(m1.downtime_window_at(kDay + 21 * kMsPerHour)->name, "cleaning");
+  EXPECT_EQ(m1.downtime_window_at(kDay - kMsPerHour - 1)->name, "cleaning");
+  EXPECT_EQ(m1.downtime_window_at(kDay - kMsPerHour), nullptr);
+  EXPECT_EQ(m3.downtime_window_at(nine_local), nullptr) << "another line's window";
+  EXPECT_EQ(cal.downtime_window_at(nine_local), nullptr) << "the plant's calendar has no windows of its own";
+}
+
 // A line with its own shifts (22:00-06:00) plans by them; the plant's other line keeps the plant's.
 TEST(LineSchedules, ALineWithItsOwnShiftsOverridesThePlants) {
   PlantModel p = plant();

@@ -24,7 +24,9 @@ PlantSimulator::PlantSimulator(const PlantModel& plant, const ShiftCalendar& cal
       next_heartbeat_(options_.heartbeat_ms > 0 ? start : kTimeMax),
       next_seq_(options_.first_seq) {
   for (const MachineSpec* spec : plant.machines()) {
-    machines_.push_back(std::make_unique<SimulatedMachine>(*spec, calendar, seed, start, options_));
+    // Each machine plans by its own calendar, as the engine counts its planned time: a machine
+    // running in its line's maintenance window or outside its line's shifts would make no sense.
+    machines_.push_back(std::make_unique<SimulatedMachine>(*spec, calendar.for_machine(*spec), seed, start, options_));
     paths_.push_back(spec->path);
   }
   heap_.reserve(machines_.size());

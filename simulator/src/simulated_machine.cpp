@@ -2,14 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace oee::simulator {
 namespace {
 
-constexpr DurationMs kFetchChunkMs = 7 * kMsPerDay;
-// How far ahead the timeline looks for the end of a stretch before it reports a horizon instead
-// (a plant with no planned time at all must not make the simulator search forever).
-constexpr DurationMs kLookAheadMs = 35 * kMsPerDay;
 constexpr DurationMs kDefaultStartupWindowMs = 5 * kMsPerMinute;
 
 // Breakdown reasons with their share of breakdowns and repair time (lognormal: the median in
@@ -40,55 +37,11 @@ DurationMs to_ms(double seconds) { return static_cast<DurationMs>(std::llround(s
 
 // ---------------------------------------------------------------------------------------------
 
-PlannedTimeline::PlannedTimeline(const ShiftCalendar& calendar, TimeMs start)
-    : calendar_(calendar), covered_to_(start) {
-  fetch_next_chunk();
-}
-
-void PlannedTimeline::fetch_next_chunk() {
-  const TimeMs from = covered_to_;
-  const TimeMs to = from + kFetchChunkMs;
-  for (const Interval& iv : calendar_.planned_intervals(from, to)) {
-    const Interval clipped{std::max(iv.start, from), std::min(iv.end, to)};
-    if (clipped.end <= clipped.start) continue;
-    if (!intervals_.empty() && intervals_.back().end >= clipped.start) {
-      intervals_.back().end = std::max(intervals_.back().end, clipped.end);
-    } else {
-      intervals_.push_back(clipped);
-    }
-  }
-  covered_to_ = to;
-}
-
-PlannedTimeline::Stretch PlannedTimeline::stretch_at(TimeMs t) {
-  while (!intervals_.empty() && intervals_.front().end <= t) intervals_.pop_front();
-  while (covered_to_ <= t) {
-    fetch_next_chunk();
-    while (!intervals_.empty() && intervals_.front().end <= t) intervals_.pop_front();
-  }
-  const TimeMs horizon = t + kLookAheadMs;
-  for (;;) {
-    if (!intervals_.empty() && intervals_.front().start <= t) {
-      // Planned: the stretch may continue into the next chunk.
-      if (intervals_.front().end < covered_to_ || covered_to_ >= horizon) {
-        return {true, intervals_.front().end};
-      }
-    } else if (!intervals_.empty()) {
-      return {false, intervals_.front().start};
-    } else if (covered_to_ >= horizon) {
-      return {false, covered_to_};
-    }
-    fetch_next_chunk();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-SimulatedMachine::SimulatedMachine(const MachineSpec& spec, const ShiftCalendar& calendar,
-                                   std::uint64_t plant_seed, TimeMs start, const SimulatorOptions& options)
+SimulatedMachine::SimulatedMachine(const MachineSpec& spec, ShiftCalendar calendar, std::uint64_t plant_seed,
+                                   TimeMs start, const SimulatorOptions& options)
     : spec_(spec),
       rng_(plant_seed ^ fnv1a64(spec.path)),
-      timeline_(calendar, start),
+      timeline_(std::move(calendar), start),
       rollover_(options.counter_rollover > 0 ? options.counter_rollover : 65536),
       now_(start),
       plan_end_(start) {
@@ -125,8 +78,7 @@ SimulatedMachine::SimulatedMachine(const MachineSpec& spec, const ShiftCalendar&
   if (stretch.planned) {
     begin_running(start, true);
   } else {
-    mode_ = Mode::off_shift;
-    emit_state(start, State::planned_stop);
+    go_off_plan(start);
   }
 }
 
@@ -350,8 +302,14 @@ void SimulatedMachine::cross_plan_boundary(TimeMs t) {
   plan_end_ = stretch.end;
   if (stretch.planned) return;  // only a look-ahead horizon: carry on
   end_stop(t);
+  go_off_plan(t);
+}
+
+void SimulatedMachine::go_off_plan(TimeMs t) {
   mode_ = Mode::off_shift;
-  emit_state(t, State::planned_stop);
+  // A stop for maintenance carries the window's name as its reason, as an operator would enter it;
+  // a machine already off shift when a window opens stays in the planned_stop it is in.
+  emit_state(t, State::planned_stop, timeline_.downtime_window_at(t));
 }
 
 void SimulatedMachine::step() {

@@ -11,35 +11,16 @@
 #include "oee/core/plant_model.h"
 #include "oee/core/shift_calendar.h"
 #include "oee/simulator/plant_simulator.h"
+#include "planned_timeline.h"
 #include "random_stream.h"
 
 namespace oee::simulator {
 
-// The planned production intervals of the calendar as seen from a moving cursor, fetched a week
-// at a time and merged across the fetch boundaries (so a fetch boundary is never a state change).
-class PlannedTimeline {
- public:
-  PlannedTimeline(const ShiftCalendar& calendar, TimeMs start);
-
-  struct Stretch {
-    bool planned = false;
-    TimeMs end = 0;  // > the queried instant; may be a look-ahead horizon rather than a change
-  };
-  // Whether t is planned production time and until when that stays so. Queries must not go back.
-  Stretch stretch_at(TimeMs t);
-
- private:
-  void fetch_next_chunk();
-
-  const ShiftCalendar& calendar_;
-  std::deque<Interval> intervals_;  // merged, sorted, covering [.., covered_to_)
-  TimeMs covered_to_;
-};
-
 class SimulatedMachine {
  public:
-  SimulatedMachine(const MachineSpec& spec, const ShiftCalendar& calendar, std::uint64_t plant_seed,
-                   TimeMs start, const SimulatorOptions& options);
+  // `calendar` is the machine's own (ShiftCalendar::for_machine); its plant must outlive the machine.
+  SimulatedMachine(const MachineSpec& spec, ShiftCalendar calendar, std::uint64_t plant_seed, TimeMs start,
+                   const SimulatorOptions& options);
 
   // Every future event of this machine has ts >= key().
   TimeMs key() const { return pending_.empty() ? now_ : pending_.front().ts; }
@@ -64,6 +45,8 @@ class SimulatedMachine {
   void end_stop(TimeMs t);
   // Called at plan_end_: either the planned stretch really ends (planned_stop) or continues.
   void cross_plan_boundary(TimeMs t);
+  // Out of planned time: planned_stop, named after the downtime window it stops for, if any.
+  void go_off_plan(TimeMs t);
   void produce_until(TimeMs t);
   void add_parts(std::int64_t parts);
   void report_production(TimeMs t);

@@ -44,6 +44,8 @@ class ShiftCalendar {
   std::vector<Interval> local_hours(TimeMs from, TimeMs to) const;
   // The shift occurrence containing t, if any.
   bool shift_at(TimeMs t, ShiftOccurrence& out) const;
+  // The first of this calendar's downtime windows (for_machine's) holding t, else nullptr.
+  const DowntimeWindow* downtime_window_at(TimeMs t) const;
 
   // The zone of its hours and days.
   const TimeZone& zone() const { return *bucket_zone_; }

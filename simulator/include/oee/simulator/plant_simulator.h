@@ -1,10 +1,12 @@
 #pragma once
 // A deterministic simulated plant: every machine of a PlantModel produces the events a real PLC
 // would (state changes with reasons, product changes, count increments or cumulative counters),
-// following the plant's shift calendar. The same model, calendar, seed and start give the same
-// events, whether generated in one call or in many: advance_to(b) then advance_to(c) yields exactly
-// the events of advance_to(c). Real-time use calls advance_to(now) periodically; "faster than real
-// time" just passes later instants.
+// each following its own calendar (ShiftCalendar::for_machine: its site's zone, its line's or
+// site's shifts, holidays, the rotation, the planned-downtime windows on it or its line), so the
+// engine finds it in planned_stop exactly outside its planned time. The same model, calendar, seed
+// and start give the same events, whether generated in one call or in many: advance_to(b) then
+// advance_to(c) yields exactly the events of advance_to(c). Real-time use calls advance_to(now)
+// periodically; "faster than real time" just passes later instants.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,8 +63,9 @@ class SimulatedMachine;
 
 class PlantSimulator {
  public:
-  // `calendar` must outlive the simulator (the model is copied). Each machine emits its initial
-  // product, counter baselines and state at `start`.
+  // `calendar` is the plant's (built on `plant`); that plant must outlive the simulator (the machines
+  // are copied, their calendars point into it). Each machine emits its initial product, counter
+  // baselines and state at `start`.
   PlantSimulator(const PlantModel& plant, const ShiftCalendar& calendar, std::uint64_t seed, TimeMs start,
                  SimulatorOptions options = {});
   ~PlantSimulator();
