@@ -190,7 +190,8 @@ function tick() {
   // The shift is over: the plant tells the next one.
   if (plant && left !== null && left <= 0 && !tick.asking) {
     tick.asking = true;
-    api('/api/v1/plant').then((p) => { plant = p; syncServerClock(p.now, p.clock_rate); }).catch(() => {}).finally(() => { tick.asking = false; });
+    const asked = Date.now();
+    api('/api/v1/plant').then((p) => { plant = p; syncServerClock(p.now, p.clock_rate, asked); }).catch(() => {}).finally(() => { tick.asking = false; });
   }
   if (location.hash.startsWith('#andon') && $('#andon')) renderAndonBody();
 }
@@ -418,8 +419,8 @@ async function route() {
 async function start() {
   try {
     me = await api('/api/v1/me');
-    [plant, reasonTree] = await Promise.all([api('/api/v1/plant'), api('/api/v1/reasons')]);
-    syncServerClock(plant.now, plant.clock_rate);
+    const asked = Date.now();
+    [plant, reasonTree] = await Promise.all([api('/api/v1/plant').then((p) => (syncServerClock(p.now, p.clock_rate, asked), p)), api('/api/v1/reasons')]);
   } catch (e) {
     return;
   }

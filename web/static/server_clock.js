@@ -6,12 +6,15 @@
 
 const serverClock = { now: null, readAt: 0, rate: 1 };
 
-// A reading of the server's clock (RFC 3339 text) and its rate, taken as it arrives.
-function syncServerClock(nowText, rate) {
+// A reading of the server's clock (RFC 3339 text) and its rate. With `askedAt` (when the request
+// left) it is taken as read halfway through the round trip: at the demo's rate a reading taken on
+// arrival would lag by rate x the reply's delay, seconds on a loaded machine.
+function syncServerClock(nowText, rate, askedAt) {
   const now = Date.parse(nowText);
   if (!Number.isFinite(now)) return;
+  const arrived = Date.now();
   serverClock.now = now;
-  serverClock.readAt = Date.now();
+  serverClock.readAt = Number.isFinite(askedAt) && askedAt <= arrived ? (askedAt + arrived) / 2 : arrived;
   serverClock.rate = Number.isFinite(rate) && rate > 0 ? rate : 1;
 }
 
