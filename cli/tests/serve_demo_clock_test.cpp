@@ -11,7 +11,6 @@
 
 #include "../../server/tests/http_client.h"
 #include "child_process.h"
-#include "demo_crash_scenario.h"
 #include "oee/core/time.h"
 
 namespace {
@@ -41,6 +40,13 @@ PlantReading read_plant(std::uint16_t port) {
   return r;
 }
 
+// The port of "listening on http://127.0.0.1:PORT" in the server's output; 0 when absent.
+std::uint16_t listening_port(const std::string& output) {
+  const std::string prefix = "listening on http://127.0.0.1:";
+  const std::size_t at = output.find(prefix);
+  return at == std::string::npos ? 0 : static_cast<std::uint16_t>(std::stoi(output.substr(at + prefix.size())));
+}
+
 template <typename F>
 void each_machine(const nlohmann::json& node, F&& f) {
   if (node.contains("machines"))
@@ -58,7 +64,7 @@ TEST(ServeDemoClock, NowRunsAtTheSpeedAndNoMachineHasAnEventAfterIt) {
                                      dir.string(), "--listen", "127.0.0.1:0"},
                                     (std::filesystem::temp_directory_path() / ("serve-demo-clock-" + std::to_string(::getpid()) + ".log")).string());
   ASSERT_TRUE(server.wait_for_output("caught up", std::chrono::seconds(120))) << server.output();
-  const std::uint16_t port = oee::testing::listening_port(server.output());
+  const std::uint16_t port = listening_port(server.output());
   ASSERT_NE(port, 0);
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the live feed's ticks: 60 simulated seconds
 
@@ -77,7 +83,9 @@ TEST(ServeDemoClock, NowRunsAtTheSpeedAndNoMachineHasAnEventAfterIt) {
     ASSERT_TRUE(m.contains("last_event")) << m;
     const oee::TimeMs last = oee::parse_timestamp(m["last_event"].get<std::string>()).value();
     EXPECT_LE(last, second.now()) << m["path"] << " has an event after the server's now";
-    if (m.contains("since")) EXPECT_LE(oee::parse_timestamp(m["since"].get<std::string>()).value(), second.now()) << m;
+    if (m.contains("since")) {
+      EXPECT_LE(oee::parse_timestamp(m["since"].get<std::string>()).value(), second.now()) << m;
+    }
     if (second.now() - last <= 60 * oee::kMsPerSecond) ++live;  // the feed follows the clock
   });
   EXPECT_GT(live, 0);
