@@ -615,7 +615,7 @@ TEST(SqliteSchema, AnOlderFileIsMigratedOnOpen) {
            "INSERT INTO blocks_v1 SELECT machine_id, hour_start, block, events, data FROM event_blocks;"
            "DROP TABLE event_blocks; ALTER TABLE blocks_v1 RENAME TO event_blocks;"
            "ALTER TABLE machines DROP COLUMN last_hour; DROP TABLE conflicts; DROP TABLE stop_comments; DROP TABLE reason_events;"
-           "DROP TABLE alerts; DROP TABLE correction_events;"
+           "DROP TABLE alerts; DROP TABLE correction_events; DROP TABLE run_events;"
            "DELETE FROM schema_version WHERE version>=2";
     sqlite::Database db(file);
     db.exec(sql.c_str());

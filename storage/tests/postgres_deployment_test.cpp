@@ -188,6 +188,7 @@ TEST(PostgresDeployment, ASchemaTwoDatabaseWithRollupsGetsItsDailyRollups) {
               " DROP INDEX events_reasons_by_instant;"  // schema 11
               " DROP TABLE alerts;"  // schema 12
               " DROP INDEX events_corrections_by_at;"  // schema 13
+              " DROP INDEX events_runs_by_ts;"  // schema 15
               " DELETE FROM schema_version WHERE version >= 3");
   }
   auto fillfactor_set = [&](const char* table) {

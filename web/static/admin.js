@@ -119,7 +119,8 @@ function adminEdgeRow(e) {
 }
 async function adminSources(body) {
   const [edges, sources, conflicts] = await Promise.all([api('/api/v1/edges'), api('/api/v1/sources?limit=1000'), api('/api/v1/conflicts?limit=20')]);
-  const silent = (s) => !s.last_seen || Date.now() - Date.parse(s.last_seen) >= SOURCE_SILENT_MS;
+  // On the server's clock: last_seen is the server's time (the demo's runs ahead of the browser's).
+  const silent = (s) => !s.last_seen || serverNow() - Date.parse(s.last_seen) >= SOURCE_SILENT_MS;
   body.innerHTML = `<h3>${AS.edgesTitle}</h3>` + (edges.length ? adminTable([AS.edge, AS.state, AS.reported, AS.queueDepth, AS.queueBytes,
     AS.awaitingCommit, AS.resends, AS.oldestUnsent, AS.evicted], edges.map(adminEdgeRow)) : `<p>${AS.noEdges}</p>`) +
     `<h3>${AS.sourcesTitle}</h3>` +
