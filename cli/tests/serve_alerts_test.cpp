@@ -53,6 +53,7 @@ struct Server {
     process = std::make_unique<oee::testing::ChildProcess>(argv, log + "." + std::to_string(starts++));
     ASSERT_TRUE(process->wait_for_output("listening on", 60s)) << process->output();
     ASSERT_TRUE(process->wait_for_output("mqtt subscriber: connected", 30s)) << process->output();
+    ASSERT_TRUE(process->wait_for_output("listening on", 30s)) << process->output();  // printed after the subscriber may connect
     port = oee::testing::listening_port(process->output());
     ASSERT_NE(port, 0);
   }

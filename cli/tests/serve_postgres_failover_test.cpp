@@ -58,6 +58,7 @@ TEST(ServePostgresFailover, PrimaryLostMidIngestIsPromotedAwayAndNothingAcknowle
                                     (dir / "serve.log").string());
   ASSERT_TRUE(server.wait_for_output("listening on", 60s)) << server.output();
   ASSERT_TRUE(server.wait_for_output("mqtt subscriber: connected", 30s)) << server.output();
+  ASSERT_TRUE(server.wait_for_output("listening on", 30s)) << server.output();  // printed after the subscriber may connect
   const std::uint16_t port = oee::testing::listening_port(server.output());
   ASSERT_NE(port, 0);
   oee::testing::Publisher publisher(broker.url(), "pg-failover-test-publisher");

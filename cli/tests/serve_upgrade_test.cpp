@@ -113,8 +113,10 @@ TEST(ServeUpgrade, UnderLoadNoRequestFailsAndNoEventIsLostOrDoubled) {
                                      "--rate-limit-address-per-s", "0", "--rate-limit-token-per-s", "0"},
                                     (dir / "serve.log").string());
   ASSERT_TRUE(server.wait_for_output("mqtt subscriber: connected", 60s)) << server.output();
+  // The subscriber can connect before the listener's line is printed (it failed once in ctest).
+  ASSERT_TRUE(server.wait_for_output("listening on", 60s)) << server.output();
   const std::uint16_t port = oee::testing::listening_port(server.output());
-  ASSERT_NE(port, 0);
+  ASSERT_NE(port, 0) << server.output();
   oee::testing::Publisher publisher(broker.url(), "upgrade-test-publisher");
   publisher.publish(messages, 0, messages.size() / 3);
   HttpLoad load(port, 4);

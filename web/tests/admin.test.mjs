@@ -337,6 +337,8 @@ const failed = await withBrowser(async (browser, watch, state) => {
     // about 30 s. Each reading's status must agree with the page's server clock at that reading.
     const last = Date.parse((await sourceNow(edgeId)).last_seen);
     const status = `#admin-sources tr[data-src="${edgeId}"] td:nth-child(3)`;
+    await page.goto(base + '/#admin');
+    await page.waitForSelector('#admin-sources[data-loaded]');
     const seen = [];
     for (const until = Date.now() + 120e3; Date.now() < until && !seen.some(([, t]) => t === 'silent');) {
       await page.evaluate(() => adminLoad('sources'));
