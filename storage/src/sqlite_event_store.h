@@ -4,6 +4,7 @@
 // concern: sqlite_event_store.cpp (opening, loading the state), sqlite_read_pool.cpp, sqlite_append.cpp,
 // sqlite_settle.cpp (the in-memory tail and its settled hours), sqlite_history.cpp, sqlite_rollups.cpp,
 // sqlite_retention.cpp, sqlite_records.cpp (sources, dead letters, conflicts, comments), sqlite_schema.cpp.
+#include <functional>
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -218,6 +219,11 @@ class SqliteEventStore final : public EventStore {
   TimeMs take_new_corrections(MachineState& m, std::vector<Event>& pending);
   const MachineHistory& raw_tail_history(MachineState& m);
   void fill_reason_events();
+  // A file from before a table that keeps some events again beside their blocks: the events `keep`
+  // selects copied in once (meta `filled_key` from 0 to 1), each encoded alone and given to `insert`
+  // with its machine id (sqlite_block_event_copy.cpp).
+  void copy_block_events_once(const char* filled_key, const std::function<bool(const Event&)>& keep,
+                              const std::function<void(std::int64_t machine_id, const Event&, std::string_view bytes)>& insert);
   TimeMs sign_before(MachineState& m, TimeMs t, DurationMs no_data_after_ms);
   void load_tail(MachineState& m, TimeMs from);
   std::vector<Event> tail_events(const MachineState& m) const;

@@ -25,25 +25,9 @@ void SqliteEventStore::write_reason_events(const MachineState& m) {
 
 // A file from before reason_events (migration 9): its reasons copied in once, from the blocks.
 void SqliteEventStore::fill_reason_events() {
-  Statement filled(db_, "SELECT value FROM meta WHERE key='reason_events_filled'");
-  if (!filled.step() || filled.int_at(0) != 0) return;
-  filled.reset();
-  Transaction tx(db_);
-  Statement blocks(db_, "SELECT machine_id, data FROM event_blocks");
-  BlockWriter w;
-  while (blocks.step()) {
-    BlockReader r(blocks.blob_at(1));
-    while (!r.done()) {
-      std::int64_t src_id = 0;
-      const Event e = r.event(src_id);
-      if (!gives_reason(e)) continue;
-      w.clear();
-      w.event(e, src_id);
-      insert_reason_event_.bind(1, blocks.int_at(0)).bind(2, named_instant(e)).bind(3, e.ts).bind_blob(4, w.bytes()).run();
-    }
-  }
-  db_.exec("UPDATE meta SET value=1 WHERE key='reason_events_filled'");
-  tx.commit();
+  copy_block_events_once("reason_events_filled", gives_reason, [this](std::int64_t machine_id, const Event& e, std::string_view bytes) {
+    insert_reason_event_.bind(1, machine_id).bind(2, named_instant(e)).bind(3, e.ts).bind_blob(4, bytes).run();
+  });
 }
 
 // The start of the first state interval after the one `last_state` begins: from the settled state

@@ -22,25 +22,10 @@ void SqliteEventStore::write_run_events(const MachineState& m) {
 
 // A file from before run_events (migration 13): its run events copied in once, from the blocks.
 void SqliteEventStore::fill_run_events() {
-  Statement filled(db_, "SELECT value FROM meta WHERE key='run_events_filled'");
-  if (!filled.step() || filled.int_at(0) != 0) return;
-  filled.reset();
-  Transaction tx(db_);
-  Statement blocks(db_, "SELECT machine_id, data FROM event_blocks ORDER BY machine_id, hour_start, block");
-  BlockWriter w;
-  while (blocks.step()) {
-    BlockReader r(blocks.blob_at(1));
-    while (!r.done()) {
-      std::int64_t src_id = 0;
-      const Event e = r.event(src_id);
-      if (e.type != EventType::run) continue;
-      w.clear();
-      w.event(e, src_id);
-      insert_run_event_.bind(1, blocks.int_at(0)).bind(2, e.ts).bind_blob(3, w.bytes()).run();
-    }
-  }
-  db_.exec("UPDATE meta SET value=1 WHERE key='run_events_filled'");
-  tx.commit();
+  copy_block_events_once("run_events_filled", [](const Event& e) { return e.type == EventType::run; },
+                         [this](std::int64_t machine_id, const Event& e, std::string_view bytes) {
+                           insert_run_event_.bind(1, machine_id).bind(2, e.ts).bind_blob(3, bytes).run();
+                         });
 }
 
 std::vector<Event> SqliteEventStore::machine_run_events(std::string_view machine, TimeMs to) {
