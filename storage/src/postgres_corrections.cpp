@@ -74,8 +74,7 @@ namespace oee::storage {
 std::vector<Event> PostgresEventStore::machine_corrections(std::string_view machine, TimeMs from, TimeMs to) {
   return guarded([&] {
     std::vector<Event> out;
-    auto it = machine_ids_.find(machine);
-    const std::int64_t mid = it != machine_ids_.end() ? it->second : machine_id(machine);
+    const std::int64_t mid = machine_id(machine);  // the cached id, or the machine's row made once
     pg::Result r = conn().prepared_binary("corrections_of_machine",
                                           "SELECT " OEE_PG_READ_COLUMNS " FROM history_events WHERE machine_id=$1 AND type=8"
                                           " AND at<$3 AND GREATEST(value, at + 1)>$2",

@@ -496,8 +496,7 @@ MachineHistory PostgresEventStore::history(std::int64_t mid, const MachineSpec& 
 std::vector<Event> PostgresEventStore::machine_events(std::string_view machine, TimeMs from, TimeMs to) {
   return guarded([&] {
     std::vector<Event> out;
-    auto it = machine_ids_.find(machine);
-    const std::int64_t mid = it != machine_ids_.end() ? it->second : machine_id(machine);
+    const std::int64_t mid = machine_id(machine);  // the cached id, or the machine's row made once
     load_range(mid, "events", from, to, false, out);
     return out;
   });

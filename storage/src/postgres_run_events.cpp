@@ -9,8 +9,7 @@ namespace oee::storage {
 std::vector<Event> PostgresEventStore::machine_run_events(std::string_view machine, TimeMs to) {
   return guarded([&] {
     std::vector<Event> out;
-    auto it = machine_ids_.find(machine);
-    const std::int64_t mid = it != machine_ids_.end() ? it->second : machine_id(machine);
+    const std::int64_t mid = machine_id(machine);  // the cached id, or the machine's row made once
     pg::Result r = conn().prepared_binary("run_events_of_machine",
                                           "SELECT " OEE_PG_READ_COLUMNS " FROM events WHERE machine_id=$1 AND type=7"
                                           " AND ts<$2 ORDER BY ts, id_src, id_key",
