@@ -75,11 +75,12 @@ function connectLive() {
   // The token goes in Sec-WebSocket-Protocol (base64url: a protocol name allows no ':'), never in
   // the URL, which proxies and access logs keep.
   const bearer = btoa(String.fromCharCode(...new TextEncoder().encode(token))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const opened = Date.now();  // the server reads its clock for the hello after this
   socket = new WebSocket(url, ['oee.live.v1', 'bearer.' + bearer]);
   socket.onopen = subscribe;
   socket.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
-    if (m.type === 'hello') syncServerClock(m.now, m.clock_rate);
+    if (m.type === 'hello') syncServerClock(m.now, m.clock_rate, opened);
     if (m.type === 'subscribed') $('#live').className = 'live on';
     for (const s of m.type === 'states' ? m.items : m.type === 'state' ? [m] : []) { states.set(s.machine, s); updateMachine(s.machine); }
     if (m.type === 'kpi') { kpis.set(m.node, m.kpi); updateKpi(m.node); refreshMachineCharts(m.node); }

@@ -4,19 +4,28 @@
 // clock is wrong, or the demo's clock running `--speed` times as fast, so still shows true timers.
 'use strict';
 
-const serverClock = { now: null, readAt: 0, rate: 1 };
+// `uncertainty`: how far off the reading may be, in wall ms (half its round trip).
+const serverClock = { now: null, readAt: 0, rate: 1, uncertainty: Infinity };
 
 // A reading of the server's clock (RFC 3339 text) and its rate. With `askedAt` (when the request
 // left) it is taken as read halfway through the round trip: at the demo's rate a reading taken on
-// arrival would lag by rate x the reply's delay, seconds on a loaded machine.
+// arrival would lag by rate x the reply's delay, seconds on a loaded machine. The reading with the
+// shorter round trip is the better one, so a new reading replaces the last only when it is as
+// precise, or when the two disagree by more than both may be off (the server's clock was set anew).
 function syncServerClock(nowText, rate, askedAt) {
   const now = Date.parse(nowText);
   if (!Number.isFinite(now)) return;
   const arrived = Date.now();
-  serverClock.now = now;
-  serverClock.readAt = Number.isFinite(askedAt) && askedAt <= arrived ? (askedAt + arrived) / 2 : arrived;
-  serverClock.rate = Number.isFinite(rate) && rate > 0 ? rate : 1;
+  const timed = Number.isFinite(askedAt) && askedAt <= arrived;
+  const reading = { now, readAt: timed ? (askedAt + arrived) / 2 : arrived, rate: Number.isFinite(rate) && rate > 0 ? rate : 1,
+    uncertainty: timed ? (arrived - askedAt) / 2 : Infinity };
+  const disagree = serverClock.now !== null &&
+    Math.abs(serverNow(reading.readAt) - now) > reading.rate * (reading.uncertainty + serverClock.uncertainty) + 1;
+  if (serverClock.now === null || reading.uncertainty <= serverClock.uncertainty || disagree || reading.rate !== serverClock.rate) {
+    Object.assign(serverClock, reading);
+  }
 }
 
 // Now on the server's clock, in epoch ms (the browser's until the first reading).
-const serverNow = () => (serverClock.now === null ? Date.now() : serverClock.now + (Date.now() - serverClock.readAt) * serverClock.rate);
+// `wall`: at another instant of the browser's clock.
+const serverNow = (wall = Date.now()) => (serverClock.now === null ? wall : serverClock.now + (wall - serverClock.readAt) * serverClock.rate);

@@ -110,8 +110,14 @@ plant: plant.yaml
 sources:
   - {type: simulator, seed: 7, speed: 1.0}
 EDGE
-"$oee" edge --config "$data/edge/edge.yaml" >"$data/edge.log" 2>&1 &
-edge=$!
+# In a session of its own: admin.test.mjs freezes it with SIGSTOP, and a stopped process in a process
+# group that becomes orphaned (when some process around it exits) is sent SIGHUP and SIGCONT by the
+# kernel (POSIX), which would wake it before the broker drops it. Alone in its session, no exit
+# elsewhere touches its group. (setsid may fork: the edge writes its own pid.)
+setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' edge "$data/edge.pid" "$oee" edge --config "$data/edge/edge.yaml" \
+  >"$data/edge.log" 2>&1 </dev/null &
+for _ in $(seq 1 100); do [ -s "$data/edge.pid" ] && break; sleep 0.05; done
+edge=$(cat "$data/edge.pid")
 pids+=("$edge")
 export OEE_MQTT_PORT=$broker_port OEE_EDGE_ID=browser-edge OEE_EDGE_PID=$edge OEE_EDGE_MACHINE=$edge_machine OEE_EDGE_KEEPALIVE_S=5
 
@@ -120,12 +126,20 @@ export OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIG
 # Every *.test.mjs (or those given) against the one server; the run fails when any of them does.
 if [ $# -eq 0 ]; then set -- "$here"/*.test.mjs; fi
 status=0
+failed=()
 for suite in "$@"; do
   echo "== $(basename "$suite")"
-  node "$suite" || status=1
+  node "$suite" 2>&1 | tee "$data/suite.log" || { status=1; failed+=("$(basename "$suite")"); cp "$data/suite.log" "$data/failed-${#failed[@]}.log"; }
 done
-# What the peers said, for a failure's diagnosis.
+# What the peers said, for a failure's diagnosis (the broker's log without the one-shot publishers'
+# connections), and last, each failed suite's steps and error, where a truncated CI log keeps them.
 if [ $status -ne 0 ]; then
-  for log in serve.log edge.log mosquitto.log; do echo "== the end of $log"; tail -n 20 "$data/$log"; done
+  for log in serve.log edge.log; do echo "== the end of $log"; tail -n 30 "$data/$log"; done
+  echo "== the end of mosquitto.log, without the one-shot publishers"
+  grep -v ' auto-\|New connection from' "$data/mosquitto.log" | tail -n 30
+  for i in "${!failed[@]}"; do
+    echo "== FAILED: ${failed[i]}"
+    grep -E -A 6 '^ok |Error|error|assert|expected' "$data/failed-$((i + 1)).log" | tail -n 40
+  done
 fi
 exit $status
