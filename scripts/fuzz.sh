@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target (CMake targets named *_fuzz, -DOEE_FUZZ=ON, clang) in build-fuzz
-# and runs each for FUZZ_SECONDS (default 60) starting from its committed seed corpus
+# and runs each for FUZZ_SECONDS (default 60), FUZZ_JOBS at a time (default: the cores), starting from its committed seed corpus
 # (<component>/fuzz/corpus/<target>/). Fails on any crash, leak, timeout or sanitizer report.
 # New inputs libFuzzer finds go to a scratch directory; the committed corpus is left as it is.
 set -euo pipefail
@@ -18,20 +18,35 @@ fi
 ninja -C "$build" -j2 "${targets[@]}"
 
 mkdir -p "$build/fuzz-artifacts"
-failed=0
-for target in "${targets[@]}"; do
+# One target: its result in fuzz-artifacts/<target>.status, its report on stdout.
+fuzz_one() {
+  local target=$1 binary corpus scratch
   binary=$(find "$build" -type f -name "$target" -perm -u+x | head -1)
   corpus=$(find "$root" -path "$root/build*" -prune -o -type d -path "*/fuzz/corpus/$target" -print | head -1)
   scratch=$(mktemp -d)
-  echo "== $target: ${seconds}s on ${corpus:-an empty corpus}"
-  if ! "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  if "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$build/fuzz-artifacts/$target-" "$scratch" ${corpus:+"$corpus"} 2>"$build/fuzz-artifacts/$target.log"; then
-    echo "FAIL $target (log: $build/fuzz-artifacts/$target.log)" >&2
-    tail -40 "$build/fuzz-artifacts/$target.log" >&2
-    failed=1
+    { echo "== $target: ${seconds}s on ${corpus:-an empty corpus}"
+      grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-artifacts/$target.log" | sed "s/^/   /"; } >"$build/fuzz-artifacts/$target.report"
   else
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-artifacts/$target.log" | sed "s/^/   /"
+    { echo "== $target: ${seconds}s on ${corpus:-an empty corpus}"
+      echo "FAIL $target (log: $build/fuzz-artifacts/$target.log)"
+      tail -40 "$build/fuzz-artifacts/$target.log"; } >"$build/fuzz-artifacts/$target.report"
+    touch "$build/fuzz-artifacts/$target.failed"
   fi
   rm -rf "$scratch"
+}
+# Each fuzzer is one thread: FUZZ_JOBS of them at a time (default: the cores), reported in order.
+parallel=${FUZZ_JOBS:-$(nproc)}
+rm -f "$build"/fuzz-artifacts/*.failed
+for target in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+  fuzz_one "$target" &
+done
+wait
+failed=0
+for target in "${targets[@]}"; do
+  cat "$build/fuzz-artifacts/$target.report"
+  if [ -e "$build/fuzz-artifacts/$target.failed" ]; then failed=1; fi
 done
 exit $failed
