@@ -17,6 +17,8 @@ bash scripts/setup.sh
 # ccache (CMakeLists.txt uses it when installed) keys on absolute paths unless told the source root:
 # with it, a second clone at another path reuses the first one's objects. No effect without ccache.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$here}
+# With -g, ccache also keys each object on the directory it is built in unless hash_dir is off.
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 export FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 phase_started=$SECONDS
 phase_done() { echo "== $1 took $((SECONDS - phase_started)) s"; phase_started=$SECONDS; }

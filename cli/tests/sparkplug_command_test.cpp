@@ -15,11 +15,11 @@ using oee::testing::run_oee;
 
 TEST(SparkplugCommand, DecodesACapturedPayloadAsJson) {
   std::string out;
-  ASSERT_EQ(run_oee("sparkplug decode " OEE_SPARKPLUG_SEEDS "/dbirth.pb", out), 0) << out;
+  ASSERT_EQ(run_oee("sparkplug decode " + std::string(OEE_SPARKPLUG_SEEDS) + "/dbirth.pb", out), 0) << out;
   EXPECT_NE(out.find(R"("seq":1)"), std::string::npos) << out;
   EXPECT_NE(out.find(R"({"name":"Counts/Total","alias":2,"datatype":"Int64","value":1200})"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("datatype":"Int8","value":-23)"), std::string::npos) << out;
-  ASSERT_EQ(run_oee("sparkplug decode - < " OEE_SPARKPLUG_SEEDS "/ddata_alias.pb", out), 0) << out;
+  ASSERT_EQ(run_oee("sparkplug decode - < " + std::string(OEE_SPARKPLUG_SEEDS) + "/ddata_alias.pb", out), 0) << out;
   EXPECT_NE(out.find(R"("is_historical":true)"), std::string::npos) << out;
 }
 
