@@ -18,7 +18,7 @@ fi
 ninja -C "$build" -j2 "${targets[@]}"
 
 mkdir -p "$build/fuzz-artifacts"
-# One target: its result in fuzz-artifacts/<target>.status, its report on stdout.
+# One target: its report in fuzz-artifacts/<target>.report, and <target>.failed if it failed.
 fuzz_one() {
   local target=$1 binary corpus scratch
   binary=$(find "$build" -type f -name "$target" -perm -u+x | head -1)
