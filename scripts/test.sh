@@ -24,8 +24,8 @@ jobs=$(nproc)
 # ctest starts the longest tests first when it knows their times (Testing/Temporary/CTestCostData.txt,
 # which each run rewrites); a fresh clone has none, and ctest then runs them in order, so the long
 # ones bunch at the end: 2,636 s for the ASan pass where its tests' 3,574 s over two slots is 1,787.
-# So a fresh build starts from the times of a rehearsal of CI (scripts/ctest-costs/; names it does
-# not know ctest runs first, as it would without the file).
+# So a fresh build starts from the times of a rehearsal of CI (scripts/ctest-costs/; a test the file
+# does not name, a new one, is scheduled as ctest would without the file).
 seed_costs() {
   local build=$1 costs=$1/Testing/Temporary/CTestCostData.txt
   if [[ ! -s $costs && -f scripts/ctest-costs/$build.txt ]]; then
