@@ -24,14 +24,13 @@ fuzz_one() {
   binary=$(find "$build" -type f -name "$target" -perm -u+x | head -1)
   corpus=$(find "$root" -path "$root/build*" -prune -o -type d -path "*/fuzz/corpus/$target" -print | head -1)
   scratch=$(mktemp -d)
+  local report=$build/fuzz-artifacts/$target.report log=$build/fuzz-artifacts/$target.log
+  echo "== $target: ${seconds}s on ${corpus:-an empty corpus}" >"$report"
   if "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -artifact_prefix="$build/fuzz-artifacts/$target-" "$scratch" ${corpus:+"$corpus"} 2>"$build/fuzz-artifacts/$target.log"; then
-    { echo "== $target: ${seconds}s on ${corpus:-an empty corpus}"
-      grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-artifacts/$target.log" | sed "s/^/   /"; } >"$build/fuzz-artifacts/$target.report"
+      -artifact_prefix="$build/fuzz-artifacts/$target-" "$scratch" ${corpus:+"$corpus"} 2>"$log"; then
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$log" | sed "s/^/   /" >>"$report" || true
   else
-    { echo "== $target: ${seconds}s on ${corpus:-an empty corpus}"
-      echo "FAIL $target (log: $build/fuzz-artifacts/$target.log)"
-      tail -40 "$build/fuzz-artifacts/$target.log"; } >"$build/fuzz-artifacts/$target.report"
+    { echo "FAIL $target (log: $log)"; tail -40 "$log"; } >>"$report"
     touch "$build/fuzz-artifacts/$target.failed"
   fi
   rm -rf "$scratch"

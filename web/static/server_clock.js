@@ -21,7 +21,8 @@ function syncServerClock(nowText, rate, askedAt) {
     uncertainty: timed ? (arrived - askedAt) / 2 : Infinity };
   const disagree = serverClock.now !== null &&
     Math.abs(serverNow(reading.readAt) - now) > reading.rate * (reading.uncertainty + serverClock.uncertainty) + 1;
-  if (serverClock.now === null || reading.uncertainty <= serverClock.uncertainty || disagree || reading.rate !== serverClock.rate) {
+  // The first reading always replaces the initial one, whose uncertainty is Infinity.
+  if (reading.uncertainty <= serverClock.uncertainty || disagree || reading.rate !== serverClock.rate) {
     Object.assign(serverClock, reading);
   }
 }

@@ -125,21 +125,20 @@ rm -rf "$shots"
 export OEE_URL="http://127.0.0.1:$port" OEE_SCREENSHOT_DIR="$shots" OEE_PLAYWRIGHT="$root/node_modules/playwright-core"
 # Every *.test.mjs (or those given) against the one server; the run fails when any of them does.
 if [ $# -eq 0 ]; then set -- "$here"/*.test.mjs; fi
-status=0
 failed=()
 for suite in "$@"; do
   echo "== $(basename "$suite")"
-  node "$suite" 2>&1 | tee "$data/suite.log" || { status=1; failed+=("$(basename "$suite")"); cp "$data/suite.log" "$data/failed-${#failed[@]}.log"; }
+  node "$suite" 2>&1 | tee "$data/$(basename "$suite").log" || failed+=("$(basename "$suite")")
 done
 # What the peers said, for a failure's diagnosis (the broker's log without the one-shot publishers'
 # connections), and last, each failed suite's steps and error, where a truncated CI log keeps them.
-if [ $status -ne 0 ]; then
+if [ ${#failed[@]} -ne 0 ]; then
   for log in serve.log edge.log; do echo "== the end of $log"; tail -n 30 "$data/$log"; done
   echo "== the end of mosquitto.log, without the one-shot publishers"
-  grep -v ' auto-\|New connection from' "$data/mosquitto.log" | tail -n 30
-  for i in "${!failed[@]}"; do
-    echo "== FAILED: ${failed[i]}"
-    grep -E -A 6 '^ok |Error|error|assert|expected' "$data/failed-$((i + 1)).log" | tail -n 40
+  grep -v ' auto-\|New connection from' "$data/mosquitto.log" | tail -n 30 || true
+  for suite in "${failed[@]}"; do
+    echo "== FAILED: $suite"
+    grep -E -A 6 '^ok |Error|error|assert|expected' "$data/$suite.log" | tail -n 40 || true
   done
+  exit 1
 fi
-exit $status
