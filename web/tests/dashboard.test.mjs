@@ -137,12 +137,19 @@ try {
     await page.screenshot({ path: join(shots, '2-state-changed.png'), fullPage: true });
   });
 
-  // Taps through the reason tree of the test plant (Mechanical › Jam) for the stop in `row`.
-  const pickReason = async (row, leaf) => {
-    await (await row.$('button.pick')).click();
+  // Taps through the reason tree of the test plant (Mechanical › Jam) for the stop `at` of
+  // `machine`. By selector, not by element: a live refresh redraws the table at any moment.
+  const pickReason = async ({ machine, at }, leaf) => {
+    await page.click(`#stops button.pick[data-machine="${machine}"][data-at="${at}"]`);
     await page.click('#picker .reason-option[data-code="MECH"]');
     await page.click(`#picker .reason-option[data-code="${leaf}"]`);
   };
+
+  // The stop table's rows as data, read at once.
+  const stopRows = () => page.$$eval('#stops tbody tr', (trs) => trs.map((tr) => {
+    const b = tr.querySelector('button.pick');
+    return { machine: b?.dataset.machine, at: b?.dataset.at, kind: tr.children[2].textContent, plannedS: Number(tr.dataset.plannedS) };
+  }));
 
   // Clicks the card's CSV and PNG buttons and checks what is downloaded.
   const exportsOf = async (card) => {
@@ -238,13 +245,11 @@ try {
     assert.equal(await page.$$eval('#stops input', (els) => els.length), 0, 'free text next to a reason tree');
     // Not the newest stops: the demo's simulated operator gives a recent stop its reason a little
     // later, which would replace ours (the reason given last wins).
-    const rows = (await page.$$('#stops tbody tr')).slice(2);
+    const rows = (await stopRows()).slice(2);
     let assigned = false;
     for (const row of rows) {
-      const kind = await row.$eval('td:nth-child(3)', (e) => e.textContent);
       // Only a stop inside planned production time is a loss the Pareto shows (not one in a break).
-      const plannedS = Number(await row.getAttribute('data-planned-s'));
-      if (kind === 'planned_stop' || !(plannedS > 0)) continue;
+      if (row.kind === 'planned_stop' || !(row.plannedS > 0)) continue;
       await pickReason(row, 'PW_JAM');
       await page.waitForFunction(() => charts.get(document.querySelector('#pareto'))?.state.names.includes('PW_JAM'));
       assigned = true;
@@ -265,7 +270,7 @@ try {
     await page.selectOption('#window', 'day');
     await page.waitForSelector('#stops[data-window="day"] tbody tr button.pick');
     expected.add('/api/v1/stops/reason').add('403');
-    await pickReason((await page.$$('#stops tbody tr'))[0], 'PW_MOTOR');
+    await pickReason((await stopRows())[0], 'PW_MOTOR');
     await page.waitForFunction(() => document.querySelector('#stop-error').textContent.includes("needs the role 'operator'"));
     expected.clear();
     assert.ok(!(await page.evaluate(() => charts.get(document.querySelector('#pareto')).state.names.includes('PW_MOTOR'))));

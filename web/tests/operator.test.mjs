@@ -158,15 +158,15 @@ try {
 
   // A stop of the card that takes a reason (unplanned), not among the newest two: the demo's own
   // simulated operator gives recent stops a reason a little later, which would replace ours.
-  const stopRow = async () => {
-    const rows = await page.$$(`${card} .station-stops tbody tr:has(button.stop-reason)`);
-    return rows[Math.min(2, rows.length - 1)];
+  // Returns the stop's instant: rows are redrawn when a state changes, so nothing holds an element.
+  const stopAt = async () => {
+    const ats = await page.$$eval(`${card} .station-stops tbody tr button.stop-reason`, (bs) => bs.map((b) => b.dataset.at));
+    return ats[Math.min(2, ats.length - 1)];
   };
   await step('a reason from the tree, one tap per level; a note', async () => {
-    const row = await stopRow();
-    assert.ok(row, 'no stop to give a reason');
-    const at = await row.$eval('button.stop-reason', (b) => b.dataset.at);
-    await page.click(`${card} button.stop-reason[data-at="${at}"]`);  // the row is redrawn when a state changes
+    const at = await stopAt();
+    assert.ok(at, 'no stop to give a reason');
+    await page.click(`${card} button.stop-reason[data-at="${at}"]`);
     await page.click('#picker .reason-option[data-code="MECH"]');
     await page.click('#picker .picker-back');
     await page.click('#picker .picker-cancel');
