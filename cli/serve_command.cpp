@@ -230,12 +230,15 @@ void add_http_limit_options(CLI::App& app, server::HttpServerOptions& http) {
       ->check(CLI::Range(1, 3600))->capture_default_str();
 }
 
+// Each takes effect with --demo only, so without it each is refused rather than ignored.
 void add_demo_options(CLI::App& app, ServeOptions& o) {
   auto* g = app.add_option_group("demo");
-  g->add_option("--seed", o.seed, "simulator seed")->capture_default_str();
-  g->add_option("--speed", o.speed, "simulated seconds per wall-clock second (the server's clock runs as fast)")->check(CLI::Range(0.01, 10000.0))->capture_default_str();
-  g->add_option("--history-hours", o.history_hours, "hours of simulated history before now on first start")
-      ->check(CLI::Range(0, 24 * 90))->capture_default_str();
+  CLI::Option* demo = app.get_option("--demo");
+  g->add_option("--seed", o.seed, "simulator seed (with --demo)")->capture_default_str()->needs(demo);
+  g->add_option("--speed", o.speed, "simulated seconds per wall-clock second; the server's clock runs as fast (with --demo)")
+      ->check(CLI::Range(0.01, 10000.0))->capture_default_str()->needs(demo);
+  g->add_option("--history-hours", o.history_hours, "hours of simulated history before now on first start (with --demo)")
+      ->check(CLI::Range(0, 24 * 90))->capture_default_str()->needs(demo);
 }
 
 // Continuous backups of the data directory (docs/operations.md, "Backup and restore").

@@ -151,6 +151,10 @@ TEST_F(ServeLimits, BadFlagsAreRefused) {
   EXPECT_NE(oee::testing::run_oee(serve + "--trusted-proxy proxy.example", 2).find("--trusted-proxy: 'proxy.example' is not"), std::string::npos);
   EXPECT_NE(oee::testing::run_oee(serve + "--trusted-proxy 10.0.0.0/40", 2).find("prefix length"), std::string::npos);
   EXPECT_NE(oee::testing::run_oee(serve + "--rate-limit-token-per-s -1", 2).find("--rate-limit-token-per-s"), std::string::npos);
+  // The simulator's flags act on the demo only: without --demo they are refused, not ignored.
+  for (const char* flag : {"--speed 10", "--seed 3", "--history-hours 2"}) {
+    EXPECT_NE(oee::testing::run_oee(serve + flag, 2).find("requires --demo"), std::string::npos) << flag;
+  }
 }
 
 }  // namespace
