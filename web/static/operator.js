@@ -11,6 +11,8 @@ const STATION_KEY = 'oee-station-machines';
 const RETRY_MIN_MS = 2000;
 const RETRY_MAX_MS = 60000;
 const STATION_STOPS_WINDOW_H = 8;  // "recent" stops: the last 8 hours
+const STATION_STOPS_PAGE = 10;     // stops listed per machine at first, and added by "Older stops"
+const stationStopsShown = new Map();  // machine -> how many of its stops to list (until the page is left)
 const ST = S.station;
 
 const readJson = (key, fallback) => {
@@ -156,9 +158,9 @@ const stationData = new Map();  // machine -> { stops, runs } as last loaded
 function stationReads(paths, from) {
   return Promise.all(paths.map(async (p) => {
     const [stops, runs] = await Promise.all([
-      api(`/api/v1/stops?node=${encodeURIComponent(p)}&limit=10&from=${encodeURIComponent(from)}`),
+      api(`/api/v1/stops?node=${encodeURIComponent(p)}&limit=${stationStopsShown.get(p) || STATION_STOPS_PAGE}&from=${encodeURIComponent(from)}`),
       api(`/api/v1/runs?machine=${encodeURIComponent(p)}&from=${encodeURIComponent(new Date(serverNow() - 7 * 86400e3).toISOString())}`)]);
-    return { path: p, stops: stops.items, runs: runs.runs };
+    return { path: p, stops: stops.items, more: Boolean(stops.next), runs: runs.runs };
   }));
 }
 
@@ -189,7 +191,8 @@ function stationMachineHtml(d) {
       (s.kind !== 'planned_stop' || s.reason ? `<button class="stop-reason" data-machine="${esc(d.path)}" data-at="${esc(s.from)}">${S.reasonPick}</button> ` : '') +
       (splittable(s) ? `<button class="stop-split" data-machine="${esc(d.path)}" data-at="${esc(s.from)}">${ST.split}</button> ` : '') +
       `<button class="stop-note" data-machine="${esc(d.path)}" data-at="${esc(s.from)}">${ST.note}</button></td></tr>`).join('') +
-    `</tbody></table>${d.stops.length ? '' : `<p>${ST.noStops}</p>`}</section>`;
+    `</tbody></table>${d.stops.length ? '' : `<p>${ST.noStops}</p>`}` +
+    (d.more ? `<button class="stops-more" data-machine="${esc(d.path)}">${ST.olderStops}</button>` : '') + '</section>';
 }
 
 function bindStationButtons() {
@@ -199,6 +202,10 @@ function bindStationButtons() {
   on('.rejects', rejectsDialog);
   on('.stop-note', noteDialog);
   on('.stop-split', splitDialog);
+  on('.stops-more', (machine) => {
+    stationStopsShown.set(machine, (stationStopsShown.get(machine) || STATION_STOPS_PAGE) + STATION_STOPS_PAGE);
+    loadStation();
+  });
   on('.stop-reason', (machine, at) => openPicker(machine, at, null, $('#station-dialog'), (mm, aa, reason) => {
     $('#station-dialog').innerHTML = '';
     enqueue(ST.reasonLabel(machineSpec(mm).name, aa.slice(11, 19), reason), '/api/v1/stops/reason', { machine: mm, at: aa, reason });

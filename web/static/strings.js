@@ -53,7 +53,7 @@ window.OEE_STRINGS = {
     notSent: (n) => `Not sent yet: ${n}`, allSent: 'Everything is sent.', sendNow: 'Send now', offline: 'no network',
     waitsFor: (user) => `waits for ${user} to log in`, refused: (label, why) => `Refused: ${label}: ${why}`, dismiss: 'Dismiss',
     startRun: 'Start run', endRun: 'End run', reportRejects: 'Report rejects', note: 'Note', notes: 'notes', saveNote: 'Save note',
-    noRun: 'No run open', runOpen: (run, product) => `Run ${run} (${product})`, kind: 'Kind', noStops: 'No stops in the last 8 hours.',
+    noRun: 'No run open', runOpen: (run, product) => `Run ${run} (${product})`, kind: 'Kind', noStops: 'No stops in the last 8 hours.', olderStops: 'Older stops',
     runId: 'Order', product: 'Product', quantity: 'Quantity', rejectCount: 'Rejected parts', less: 'one less', more: 'one more',
     startRunOn: (machine) => `Start a run on ${machine}`, endRunOn: (run, machine) => `End run ${run} on ${machine}?`,
     rejectsOn: (machine) => `Rejects on ${machine}`, noteOn: (at, machine) => `Note on the stop at ${at} (${machine})`,

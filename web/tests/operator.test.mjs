@@ -110,6 +110,15 @@ try {
     const small = await page.$$eval('#station button, #station input, #station summary', (els) => els.filter((e) => e.offsetParent)
       .map((e) => [e.className || e.tagName, e.getBoundingClientRect()]).filter(([, r]) => r.width < 44 || r.height < 44).map(([n]) => n));
     assert.deepEqual(small, [], 'touch targets under 44 px');
+    // A card lists its 10 newest stops; "Older stops" adds the next 10 below them.
+    const busy = await page.$eval('.station-machine:has(.stops-more)', (e) => e.dataset.stationMachine);
+    const stopsOf = () => page.$$eval(`[data-station-machine="${busy}"] .station-stops tbody tr td:first-child`, (tds) => tds.map((td) => td.textContent));
+    const newest = await stopsOf();
+    assert.equal(newest.length, 10);
+    await reloaded(() => page.click(`[data-station-machine="${busy}"] .stops-more`));
+    const more = await stopsOf();
+    assert.ok(more.length > 10 && more.length <= 20, `${more.length} stops after "Older stops"`);
+    assert.ok(newest.slice(0, 9).every((t) => more.includes(t)), 'the newest stops are no longer listed');
     // Choosing machines: one off (its card goes), on again.
     await page.click('#station-choose summary');
     const first = line.machines[0].path;
