@@ -110,6 +110,10 @@ class TagParser {
     if (get("scale")) {
       tag.scale = number("scale");
       if (tag.scale == 0) fail("scale", "must not be 0");
+      // A cumulative counter only grows: a negative scale would make every part a decrease.
+      if (tag.signal == SignalKind::counter && tag.scale < 0) fail("scale", "must be positive for a counter");
+      if (tag.rollover > 0 && std::llround(static_cast<double>(tag.rollover) * tag.scale) < 2)
+        fail("scale", "makes the counter's rollover (in raw units) less than 2");
     }
     if (type == SourceType::modbus) {
       parse_register(tag);

@@ -81,7 +81,9 @@ bool TagMapper::on_number(double raw, TimeMs ts, Event& out) {
                     : tag_->signal_name == "reject" ? CounterName::reject
                                                      : CounterName::total;
       out.value = std::llround(v);
-      out.rollover = tag_->rollover;
+      // `rollover` is the register's modulus, in raw units like the register: the value is scaled,
+      // so its wrap is too (else a wrap of a scaled counter reads as a reset or a wrong count).
+      out.rollover = tag_->rollover > 0 ? std::llround(static_cast<double>(tag_->rollover) * tag_->scale) : 0;
       return true;
     }
     case SignalKind::count: {

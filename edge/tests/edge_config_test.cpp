@@ -86,6 +86,8 @@ TEST(EdgeConfig, ErrorsNameFileLineAndKey) {
   EXPECT_NE(error_of(replace(kValid, "id: line1-edge", "id: a/b")).find("edge.yaml:1: id"), std::string::npos);
   EXPECT_NE(error_of("sources: [").find("not valid YAML"), std::string::npos);
   EXPECT_NE(error_of(replace(kValid, "rollover: 4294967296", "rollover: -1")).find("rollover"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "rollover: 4294967296", "rollover: 4294967296, scale: -1")).find("must be positive for a counter"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "rollover: 4294967296", "rollover: 4, scale: 0.1")).find("rollover (in raw units) less than 2"), std::string::npos);
   EXPECT_NE(error_of(replace(kValid, "{register: coil:3,", "{register: coil:3, format: float32,")).find("single bits"), std::string::npos);
 }
 

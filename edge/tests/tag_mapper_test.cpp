@@ -62,6 +62,18 @@ TEST(TagMapper, CounterCarriesRolloverAndCountAddsIncrements) {
   ASSERT_TRUE(counter.on_number(4, 3, e));
   EXPECT_EQ(e.value, 4);
 
+  // A scaled counter (a register counting tens of parts): its wrap is scaled with it, so a wrap of
+  // 65530 -> 4 in raw units is 10 parts for each of the 10 raw steps.
+  auto tens = tag(SignalKind::counter, "total");
+  tens.rollover = 65536;
+  tens.scale = 10;
+  TagMapper scaled(tens, m);
+  ASSERT_TRUE(scaled.on_number(65530, 1, e));
+  const std::int64_t before = e.value;
+  ASSERT_TRUE(scaled.on_number(4, 2, e));
+  EXPECT_EQ(e.rollover, 655360);
+  EXPECT_EQ(e.value + e.rollover - before, 100);
+
   auto c = tag(SignalKind::count, "good");
   c.scale = 2;
   TagMapper count(c, m);
