@@ -144,14 +144,14 @@ void add_server_options(CLI::App& app, ServeOptions& o) {
   app.add_option("--storage", o.storage_url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
   app.add_option("--retention-days", o.retention_days, "delete events, rollups and dead letters older than this, at start and "
                  "then every --retention-interval-s (0 keeps everything)")->check(CLI::NonNegativeNumber);
-  app.add_option("--retention-interval-s", o.retention_interval_s, "seconds between retention runs after the one at start")
-      ->check(CLI::Range(1, 3600))->capture_default_str();
+  app.add_option("--retention-interval-s", o.retention_interval_s, "seconds between retention runs after the one at start "
+                 "(with --retention-days above 0)")->check(CLI::Range(1, 3600))->capture_default_str()->needs("--retention-days");
   app.add_option("--threads", o.threads, "HTTP I/O threads")->check(CLI::Range(1, 64))->capture_default_str();
   app.add_option("--tls-cert", o.tls_cert, "serve HTTPS with this certificate chain (PEM)")->check(CLI::ExistingFile);
   app.add_option("--tls-key", o.tls_key, "private key of --tls-cert (PEM)")->check(CLI::ExistingFile);
   app.add_option("--tls-reload-check-s", o.tls_reload_check_s,
                  "seconds between checks of --tls-cert/--tls-key for a change, which reloads them (0: only on SIGHUP)")
-      ->check(CLI::Range(0, 3600))->capture_default_str();
+      ->check(CLI::Range(0, 3600))->capture_default_str()->needs("--tls-cert");
   app.add_option("--log-format", o.log_format, "text or json (one object per line)")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   app.add_option("--live-refresh-ms", o.live_refresh_ms, "how often the live state of machines other servers ingest into the "
                  "shared database is read from it")->check(CLI::Range(100, 3600000))->capture_default_str();
@@ -162,7 +162,7 @@ void add_server_options(CLI::App& app, ServeOptions& o) {
 
 void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
   auto* g = app.add_option_group("mqtt ingest");
-  g->add_option("--mqtt", mqtt.brokers, "broker URL to ingest oee/v1/# from (repeat for failover)");
+  CLI::Option* brokers = g->add_option("--mqtt", mqtt.brokers, "broker URL to ingest oee/v1/# from (repeat for failover)");
   g->add_option("--mqtt-client-id", mqtt.client_id, "stable client id (persistent session; a clean one under a shared "
                 "subscription)")->capture_default_str();
   g->add_option("--mqtt-topic", mqtt.topics, "topic filter to ingest (repeat; default oee/v1/#): this server's share of "
@@ -185,6 +185,9 @@ void add_mqtt_options(CLI::App& app, server::MqttIngestConfig& mqtt) {
   g->add_option("--mqtt-cert-file", mqtt.cert_file, "client certificate (PEM) for mqtts:// brokers");
   g->add_option("--mqtt-key-file", mqtt.key_file, "private key (PEM) of --mqtt-cert-file");
   g->add_flag("--mqtt-insecure", mqtt.insecure, "do not check the broker's host name against its certificate (tests only)");
+  // Each of the others acts on the --mqtt connections only: without them it is refused, not ignored.
+  for (CLI::Option* option : g->get_options())
+    if (option != brokers) option->needs(brokers);
 }
 
 // The server as a Sparkplug B host application on the --mqtt brokers (docs/sparkplug.md).
@@ -193,7 +196,8 @@ void add_sparkplug_options(CLI::App& app, ServeOptions& o) {
   g->add_option("--sparkplug-host-id", o.sparkplug_host_id, "take Sparkplug B (spBv1.0/#) from the --mqtt brokers as the "
                 "host application with this id (STATE topic spBv1.0/STATE/<id>); machines map metrics with `sparkplug:`");
   g->add_option("--sparkplug-reorder-timeout-ms", o.sparkplug_reorder_timeout_ms, "how long a seq gap of an edge node may "
-                "stay open before the host asks it for a Rebirth")->check(CLI::Range(10, 600000))->capture_default_str();
+                "stay open before the host asks it for a Rebirth")->check(CLI::Range(10, 600000))->capture_default_str()
+      ->needs("--sparkplug-host-id");
 }
 
 std::string check_sparkplug_options(const ServeOptions& o) {
@@ -247,8 +251,9 @@ void add_backup_options(CLI::App& app, ServeOptions& o) {
   g->add_option("--backup-dir", o.backup.backup_dir, "back up the data directory (SQLite) into DIR/oee-backup-<time> every "
                 "--backup-interval-s while serving");
   g->add_option("--backup-interval-s", o.backup.interval_s, "seconds between backups (with a backup's duration: the RPO)")
-      ->check(CLI::Range(1, 7 * 24 * 3600))->capture_default_str();
-  g->add_option("--backup-keep", o.backup.keep, "newest backups kept in --backup-dir")->check(CLI::Range(1, 10000))->capture_default_str();
+      ->check(CLI::Range(1, 7 * 24 * 3600))->capture_default_str()->needs("--backup-dir");
+  g->add_option("--backup-keep", o.backup.keep, "newest backups kept in --backup-dir")->check(CLI::Range(1, 10000))->capture_default_str()
+      ->needs("--backup-dir");
 }
 
 std::string check_backup_options(ServeOptions& o) {
@@ -507,6 +512,10 @@ int run_serve_command(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (options.retention_days == 0 && app.count("--retention-interval-s") > 0) {
+    std::fprintf(stderr, "oee serve: --retention-interval-s has no effect with --retention-days 0 (which keeps everything)\n");
+    return 2;
   }
   const sigset_t stop_signals = block_stop_signals();
   if (const std::string why = check_serve_options(options); !why.empty()) {

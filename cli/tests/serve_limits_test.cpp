@@ -155,6 +155,17 @@ TEST_F(ServeLimits, BadFlagsAreRefused) {
   for (const char* flag : {"--speed 10", "--seed 3", "--history-hours 2"}) {
     EXPECT_NE(oee::testing::run_oee(serve + flag, 2).find("requires --demo"), std::string::npos) << flag;
   }
+  // So are the flags of a feature that is off: each acts on that feature only.
+  const std::pair<const char*, const char*> needs[] = {
+      {"--mqtt-client-id x", "requires --mqtt"}, {"--mqtt-topic oee/v1/a/#", "requires --mqtt"},
+      {"--mqtt-keepalive-s 10", "requires --mqtt"}, {"--mqtt-insecure", "requires --mqtt"},
+      {"--sparkplug-reorder-timeout-ms 100", "requires --sparkplug-host-id"},
+      {"--backup-interval-s 60", "requires --backup-dir"}, {"--backup-keep 3", "requires --backup-dir"},
+      {"--tls-reload-check-s 1", "requires --tls-cert"}, {"--retention-interval-s 60", "requires --retention-days"},
+      {"--retention-days 0 --retention-interval-s 60", "has no effect with --retention-days 0"},
+      {"--mqtt mqtt://127.0.0.1:1 --mqtt-password-file /dev/null", "--mqtt-password-file needs --mqtt-username"}};
+  for (const auto& [flags, why] : needs)
+    EXPECT_NE(oee::testing::run_oee(serve + flags, 2).find(why), std::string::npos) << flags;
 }
 
 }  // namespace

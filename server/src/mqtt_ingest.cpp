@@ -266,6 +266,8 @@ std::string check_mqtt_ingest_config(const MqttIngestConfig& config) {
   } catch (const std::invalid_argument& e) {
     return e.what();
   }
+  // MQTT sends a password only after a user name (MQTT 3.1.1, 3.1.2.9): alone it would be dropped.
+  if (!config.password_file.empty() && config.username.empty()) return "--mqtt-password-file needs --mqtt-username";
   std::string password;
   if (!config.password_file.empty() && !read_first_line(config.password_file, password))
     return "--mqtt-password-file: cannot read '" + config.password_file + "'";
