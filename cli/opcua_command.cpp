@@ -310,7 +310,15 @@ void add_common(CLI::App& cmd, CommonOptions& o) {
       ->check(CLI::ExistingFile);
 }
 
-ua::ClientConfig client_config(const CommonOptions& o) {
+// `listing_endpoints`: `oee opcua endpoints`, which opens no session and verifies the server's
+// certificates with --pki-dir whatever the policy.
+ua::ClientConfig client_config(const CommonOptions& o, bool listing_endpoints = false) {
+  // Security policy None signs and encrypts nothing and checks no certificate: these would be ignored.
+  if (o.security_policy == "None" && !listing_endpoints &&
+      (!o.security_mode.empty() || !o.pki_dir.empty() || !o.certificate.empty())) {
+    throw ua::Error(ua::status::bad_invalid_argument, "--security-mode, --pki-dir and --certificate have no effect with "
+                                                      "--security-policy None (give best or a policy)");
+  }
   ua::ClientConfig c;
   c.endpoint_url = o.url;
   c.user_name = o.user;
@@ -377,7 +385,7 @@ json verification_json(const ua::Pki& pki, const ua::EndpointDescription& e, con
 
 // Lists the endpoints with their server certificate; "best" marks the one `security_policy: best` picks.
 int run_endpoints(const CommonOptions& o, const std::string& pki_dir) {
-  ua::ClientConfig c = client_config(o);
+  ua::ClientConfig c = client_config(o, true);
   c.create_session = false;
   c.reconnect = false;
   ua::Client client(c);

@@ -423,6 +423,18 @@ TEST_F(OpcuaCommandSecurityTest, SecurityFlagsConnectAndMisuseIsAClearError) {
   EXPECT_EQ(sign.exit_code, 2);
   EXPECT_NE(sign.stderr_text.find("no endpoint with Basic256Sha256/Sign"), std::string::npos) << sign.stderr_text;
 
+  // A mode, a PKI or a certificate without a policy would be ignored: refused, so nothing runs in
+  // plain text while its configuration asks for encryption.
+  for (const std::vector<std::string>& flags : {std::vector<std::string>{"--security-mode", "SignAndEncrypt"},
+                                                {"--pki-dir", dir_ + "/pki-none"},
+                                                {"--certificate", dir_ + "/cert.pem", "--private-key", dir_ + "/key.pem"}}) {
+    std::vector<std::string> args = {"read", peer_->url(), "--node", node};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const auto plain = run_oee(args);
+    EXPECT_EQ(plain.exit_code, 2) << flags[0];
+    EXPECT_NE(plain.stderr_text.find("have no effect with --security-policy None"), std::string::npos) << plain.stderr_text;
+  }
+
   const auto no_cert = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic256Sha256"});
   EXPECT_EQ(no_cert.exit_code, 2);
   EXPECT_NE(no_cert.stderr_text.find("needs --pki-dir or --certificate and --private-key"), std::string::npos) << no_cert.stderr_text;

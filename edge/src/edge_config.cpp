@@ -287,6 +287,11 @@ void parse_opcua_security(const Reader& r, const YAML::Node& n, const std::strin
   if (s.certificate_file.empty() != s.private_key_file.empty()) {
     r.fail(n, what + ": 'certificate' and 'private_key' go together");
   }
+  // Policy None signs and encrypts nothing and checks no certificate: these keys would be ignored.
+  if (s.security_policy == "None") {
+    for (const char* key : {"security_mode", "pki_dir", "certificate"})
+      if (n[key]) r.fail(n[key], what + "." + key + ": has no effect with security_policy None (set best or a policy)");
+  }
   if (s.security_policy != "None" && s.certificate_file.empty() && s.pki_dir.empty()) {
     r.fail(n, what + ": security_policy " + s.security_policy + " needs 'pki_dir' or 'certificate' and 'private_key'");
   }
@@ -488,8 +493,12 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   }
   if (m["username"]) c.mqtt.username = r.string(m["username"], "mqtt.username");
   if (m["password"]) c.mqtt.password = r.string(m["password"], "mqtt.password");
+  if (m["password"] && m["password_file"]) r.fail(m["password_file"], "mqtt.password_file: give it or mqtt.password, not both");
   if (m["password_file"])
     c.mqtt.password = read_password_file(r, m["password_file"], resolve_path(base_dir, r.string(m["password_file"], "mqtt.password_file")));
+  // MQTT sends a password only after a user name (MQTT 3.1.1, 3.1.2.9): alone it would be dropped.
+  if ((m["password"] || m["password_file"]) && !m["username"])
+    r.fail(m["password"] ? m["password"] : m["password_file"], "mqtt.password: needs mqtt.username");
   c.mqtt.client_id = m["client_id"] ? r.string(m["client_id"], "mqtt.client_id") : "oee-edge-" + c.id;
   if (const auto t = m["tls"]) {
     r.expect_map(t, "mqtt.tls");
@@ -512,6 +521,11 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   if (m["commit_ack"]) c.mqtt.commit_ack = r.boolean(m["commit_ack"], "mqtt.commit_ack");
   if (c.mqtt.reconnect_max_ms < c.mqtt.reconnect_min_ms) r.fail(m, "mqtt.reconnect_max_ms: below reconnect_min_ms");
   parse_mqtt_format(r, m, c.mqtt);
+  // Keys of a mode that is off are refused, not ignored.
+  if (m["resend_after_ms"] && !c.mqtt.commit_ack)
+    r.fail(m["resend_after_ms"], "mqtt.resend_after_ms: only with commit_ack (it resends what no commit report confirmed)");
+  if (m["status_interval_ms"] && c.mqtt.format == MqttFormat::sparkplug)
+    r.fail(m["status_interval_ms"], "mqtt.status_interval_ms: not with format sparkplug (its births and deaths say the node's state)");
 
   if (!root["plant"]) r.fail(root, "missing 'plant' (the plant file: machine paths and state maps)");
   c.plant_file = resolve_path(base_dir, r.string(root["plant"], "plant"));

@@ -141,10 +141,16 @@ TEST(EdgeConfig, EndToEndAcknowledgementIsOnByDefaultAndCanBeTuned) {
   const auto c = parse_edge_config(kValid, "edge.yaml", "/etc/oee");
   EXPECT_TRUE(c.mqtt.commit_ack);
   EXPECT_EQ(c.mqtt.resend_after_ms, 10000);
-  const auto tuned = parse_edge_config(replace(kValid, "password: pw}", "password: pw, commit_ack: false, resend_after_ms: 2500}"),
-                                       "edge.yaml", "/etc/oee");
-  EXPECT_FALSE(tuned.mqtt.commit_ack);
+  const auto tuned = parse_edge_config(replace(kValid, "password: pw}", "password: pw, resend_after_ms: 2500}"), "edge.yaml", "/etc/oee");
   EXPECT_EQ(tuned.mqtt.resend_after_ms, 2500);
+  EXPECT_FALSE(parse_edge_config(replace(kValid, "password: pw}", "password: pw, commit_ack: false}"), "edge.yaml", "/etc/oee").mqtt.commit_ack);
+  // A key of a mode that is off is refused, not ignored.
+  EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, commit_ack: false, resend_after_ms: 2500}"))
+                .find("mqtt.resend_after_ms: only with commit_ack"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, status_interval_ms: 500, format: sparkplug, sparkplug: {group: g, node: n}}"))
+                .find("mqtt.status_interval_ms: not with format sparkplug"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "username: edge, ", "")).find("edge.yaml:4: mqtt.password: needs mqtt.username"), std::string::npos);
+  EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, password_file: /dev/null}")).find("not both"), std::string::npos);
   EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, resend_after_ms: 5}")).find("edge.yaml:4"), std::string::npos);
   EXPECT_NE(error_of(replace(kValid, "password: pw}", "password: pw, commit_ack: maybe}")).find("mqtt.commit_ack"),
             std::string::npos);
@@ -292,6 +298,12 @@ TEST(EdgeConfig, OpcUaSecurityKeysAreCheckedWithFileAndLine) {
   const auto with_pki = parse_edge_config(replace(bare, "security_mode: Sign\n", "security_mode: Sign\n    pki_dir: pki\n"),
                                           "edge.yaml", base);
   EXPECT_EQ(with_pki.sources[2].pki_dir, base + "/pki");
+  // Without a policy (None) a mode, a PKI or a certificate would be ignored: each is refused.
+  const std::string none = replace(secured, "    security_policy: best\n", "");
+  EXPECT_NE(error_in(none).find("edge.yaml:20: sources[2].security_mode: has no effect with security_policy None"), std::string::npos);
+  EXPECT_NE(error_in(replace(none, "    security_mode: Sign\n", "")).find("sources[2].certificate: has no effect"), std::string::npos);
+  EXPECT_NE(error_in(replace(replace(bare, "    security_policy: best\n", ""), "security_mode: Sign\n", "pki_dir: pki\n"))
+                .find("sources[2].pki_dir: has no effect"), std::string::npos);
   std::filesystem::remove_all(base);
 }
 
