@@ -18,10 +18,11 @@ int run_restore_command(int argc, char** argv) {
   std::string from, data_dir;
   bool verify_only = false;
   app.add_option("--from", from, "the backup directory")->required();
-  app.add_option("--data-dir", data_dir, "the data directory to create (missing or empty)");
-  app.add_flag("--verify-only", verify_only, "only check the backup's files against its manifest");
+  CLI::Option* into = app.add_option("--data-dir", data_dir, "the data directory to create (missing or empty)");
+  app.add_flag("--verify-only", verify_only, "only check the backup's files against its manifest (and with "
+               "--encryption-key-file that each database opens with the key); restores nothing")->excludes(into);
   EncryptionKeyOption encryption;
-  add_encryption_key_option(app, encryption, "an encrypted backup: checked to open with it before restoring");
+  add_encryption_key_option(app, encryption, "an encrypted backup: checked to open with it before restoring (or by --verify-only)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,7 +38,7 @@ int run_restore_command(int argc, char** argv) {
   }
   try {
     const auto started = std::chrono::steady_clock::now();
-    const storage::BackupManifest m = verify_only ? storage::verify_backup(from) : storage::restore_data_dir(from, data_dir, data_dir_keys(encryption));
+    const storage::BackupManifest m = verify_only ? storage::verify_backup(from, data_dir_keys(encryption)) : storage::restore_data_dir(from, data_dir, data_dir_keys(encryption));
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("%s %s (taken %s): %zu files, %llu bytes, %lld events, %.3f s\n", verify_only ? "verified" : "restored",
                 from.c_str(), format_rfc3339(m.created).c_str(), m.files.size(),

@@ -193,6 +193,12 @@ TEST(ServeBackup, AnEncryptedDataDirBacksUpEncryptedAndRestoresWithItsKey) {
                                   " --encryption-key-file " + other.string(), 2).find("does not open with the given key"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(dir / "wrong"));
+  // --verify-only checks the key too (and restores nothing: --data-dir with it is refused).
+  const std::string verify = "restore --verify-only --from " + (dir / "backup").string() + " --encryption-key-file ";
+  EXPECT_NE(oee::testing::run_oee(verify + other.string(), 2).find("does not open with the given key"), std::string::npos);
+  EXPECT_NE(oee::testing::run_oee(verify + key.string()).find("verified"), std::string::npos);
+  EXPECT_NE(oee::testing::run_oee(verify + key.string() + " --data-dir " + (dir / "wrong").string(), 2)
+                .find("excludes"), std::string::npos);
   EXPECT_NE(oee::testing::run_oee("export --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --data-dir " + (dir / "restored").string() +
                                   " --out - --from 0 --to 1", 1).find("is encrypted"), std::string::npos);
   // `oee serve --backup-dir` on an encrypted directory backs up encrypted too, with the serve's key.

@@ -128,7 +128,7 @@ BackupManifest back_up_data_dir(const fs::path& data_dir, const fs::path& out, c
   return manifest;
 }
 
-BackupManifest verify_backup(const fs::path& from) {
+BackupManifest verify_backup(const fs::path& from, const DataDirKeys& keys) {
   const BackupManifest manifest = read_backup_manifest(from / kBackupManifestName);
   for (const BackupFile& f : manifest.files) {
     const fs::path file = from / f.name;
@@ -139,18 +139,18 @@ BackupManifest verify_backup(const fs::path& from) {
     if (sha256_of_file(file) != f.sha256)
       throw BackupError("backup " + from.string() + ": " + f.name + " does not match its SHA-256 in the manifest (corrupted)");
   }
+  for (const BackupFile& f : manifest.files) {
+    const sqlite::PageKey* key = f.database ? key_of(f.name, keys) : nullptr;
+    if (key && !sqlite::key_opens((from / f.name).string(), *key))
+      throw BackupError("backup " + from.string() + ": " + f.name + " does not open with the given key (wrong key, or a plain backup)");
+  }
   return manifest;
 }
 
 BackupManifest restore_data_dir(const fs::path& from, const fs::path& data_dir, const DataDirKeys& keys) {
   if (fs::exists(data_dir) && (!fs::is_directory(data_dir) || !fs::is_empty(data_dir)))
     throw BackupError(data_dir.string() + " is not empty: restore into a new or empty directory");
-  const BackupManifest manifest = verify_backup(from);
-  for (const BackupFile& f : manifest.files) {
-    const sqlite::PageKey* key = f.database ? key_of(f.name, keys) : nullptr;
-    if (key && !sqlite::key_opens((from / f.name).string(), *key))
-      throw BackupError("backup " + from.string() + ": " + f.name + " does not open with the given key (wrong key, or a plain backup)");
-  }
+  const BackupManifest manifest = verify_backup(from, keys);
   const fs::path partial = partial_sibling(data_dir);
   fs::remove_all(partial);
   fs::create_directories(partial);

@@ -26,9 +26,10 @@ struct DataDirKeys {
 BackupManifest back_up_data_dir(const std::filesystem::path& data_dir, const std::filesystem::path& out,
                                 const DataDirKeys& keys = {});
 
-// Checks every file of the backup at `from` against its manifest (throws BackupError naming the
-// first file that differs), and returns the manifest.
-BackupManifest verify_backup(const std::filesystem::path& from);
+// Checks every file of the backup at `from` against its manifest, and with keys that each database
+// opens with its key (throws BackupError naming the first file that differs or does not open), and
+// returns the manifest.
+BackupManifest verify_backup(const std::filesystem::path& from, const DataDirKeys& keys = {});
 
 // Verifies the backup, then restores it into `data_dir`, which must be missing or empty (the same
 // temporary-sibling-then-rename as a backup). The files are copied as they are (an encrypted
