@@ -109,10 +109,10 @@ void add_corrections(const std::string& path, const PlantModel& plant, std::vect
   }
 }
 
-// --by run: the runs of one machine that overlap [from, as_of), each reported whole up to as_of
+// --by run: the runs of one machine that overlap [from, to), each reported whole up to as_of
 // (a work order's target is the whole order's, not the window's).
 std::string run_reports_json(const plant::LoadedPlant& plant, std::span<const Event> all, const std::string& node,
-                             TimeMs from, TimeMs as_of) {
+                             TimeMs from, TimeMs to, TimeMs as_of) {
   const MachineSpec* machine = plant.model.find_machine(node);
   if (!machine) throw BadInput("--by run: --node must be a machine ('" + node + "' is not)");
   std::vector<Event> events;
@@ -121,7 +121,7 @@ std::string run_reports_json(const plant::LoadedPlant& plant, std::span<const Ev
   const MachineHistory history = MachineHistory::build(*machine, events);
   std::vector<ProductionRun> runs = production_runs(events);
   std::vector<RunReport> reports = run_reports(runs, history.counts(), as_of);
-  std::erase_if(reports, [&](const RunReport& r) { return r.end <= from; });
+  std::erase_if(reports, [&](const RunReport& r) { return r.end <= from || r.start >= to; });
   std::string out;
   codec::append_run_reports_json(out, reports, plant.zone->offset_ms_at(from));
   return out + '\n';
@@ -183,7 +183,7 @@ int run_replay_command(int argc, char** argv) {
     if (!corrections_path.empty()) add_corrections(corrections_path, plant.model, events);
     if (by == "run") {
       if (format != "json") throw BadInput("--by run: only --format json");
-      const std::string out = run_reports_json(plant, events, node, from, as_of);
+      const std::string out = run_reports_json(plant, events, node, from, to, as_of);
       std::fwrite(out.data(), 1, out.size(), stdout);
       return 0;
     }

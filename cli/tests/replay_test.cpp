@@ -290,6 +290,12 @@ TEST_F(Replay, ByRunReportsTargetExpectedFinishAndChangeover) {
   EXPECT_NE(wo2.find("\"end\":null"), std::string::npos) << wo2;
   EXPECT_NE(wo2.find("\"expected_finish\":\"2026-11-10T06:04:05-06:00\""), std::string::npos) << wo2;
   EXPECT_EQ(field(wo2, "changeover_s"), 30);
+  // A window that ends before WO-2 starts holds WO-1 only, even reported as of a later instant.
+  const ProgramRun first = oee("replay --plant " + plant + " --events " + events + " --from 2026-11-10T12:00:00Z"
+                               " --to 2026-11-10T12:00:45Z --as-of 2026-11-10T12:01:45Z --node s1/a1/l1/press --by run");
+  ASSERT_EQ(first.exit_code, 0) << first.out;
+  EXPECT_NE(first.out.find("\"run\":\"WO-1\""), std::string::npos) << first.out;
+  EXPECT_EQ(first.out.find("\"run\":\"WO-2\""), std::string::npos) << first.out;
 
   // A run event without its quantity is bad input, with the line and the field.
   const std::string bad = write("bad.jsonl",
