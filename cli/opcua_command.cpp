@@ -351,6 +351,10 @@ ua::ClientConfig client_config(const CommonOptions& o, bool listing_endpoints = 
   if (o.user_certificate.empty() != o.user_private_key.empty()) {
     throw ua::Error(ua::status::bad_invalid_argument, "--user-certificate and --user-private-key go together");
   }
+  // One identity: a password alone would log in anonymously, and a certificate would win over a name.
+  if (!o.password.empty() && o.user.empty()) throw ua::Error(ua::status::bad_invalid_argument, "--password needs --user");
+  if (!o.user.empty() && !o.user_certificate.empty())
+    throw ua::Error(ua::status::bad_invalid_argument, "give --user or --user-certificate, not both");
   if (!o.user_certificate.empty()) {
     const auto user = ua::load_credentials(o.user_certificate, o.user_private_key);
     c.user_certificate_der = user.certificate_der;

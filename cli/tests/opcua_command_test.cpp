@@ -435,6 +435,14 @@ TEST_F(OpcuaCommandSecurityTest, SecurityFlagsConnectAndMisuseIsAClearError) {
     EXPECT_NE(plain.stderr_text.find("have no effect with --security-policy None"), std::string::npos) << plain.stderr_text;
   }
 
+  const auto password_alone = run_oee({"read", peer_->url(), "--node", node, "--password", "secret"});
+  EXPECT_EQ(password_alone.exit_code, 2);
+  EXPECT_NE(password_alone.stderr_text.find("--password needs --user"), std::string::npos) << password_alone.stderr_text;
+  const auto two_identities = run_oee({"read", peer_->url(), "--node", node, "--user", "operator", "--password", "secret",
+                                       "--user-certificate", dir_ + "/cert.pem", "--user-private-key", dir_ + "/key.pem"});
+  EXPECT_EQ(two_identities.exit_code, 2);
+  EXPECT_NE(two_identities.stderr_text.find("not both"), std::string::npos) << two_identities.stderr_text;
+
   const auto no_cert = run_oee({"read", peer_->url(), "--node", node, "--security-policy", "Basic256Sha256"});
   EXPECT_EQ(no_cert.exit_code, 2);
   EXPECT_NE(no_cert.stderr_text.find("needs --pki-dir or --certificate and --private-key"), std::string::npos) << no_cert.stderr_text;
