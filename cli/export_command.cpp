@@ -37,8 +37,8 @@ int run_export_command(int argc, char** argv) {
   std::string plant_path, url, from_text, to_text, out_path, data_dir = "oee-data";
   std::vector<std::string> machines;
   app.add_option("--plant", plant_path, "plant file (YAML)")->required();
-  app.add_option("--storage", url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
-  app.add_option("--data-dir", data_dir, "directory of the embedded store")->capture_default_str();
+  CLI::Option* storage_option = app.add_option("--storage", url, "sqlite:PATH or postgresql://... (default: DATA_DIR/oee.sqlite)");
+  app.add_option("--data-dir", data_dir, "directory of the embedded store (without --storage)")->capture_default_str()->excludes(storage_option);
   app.add_option("--from", from_text, "start (RFC 3339 or epoch ms), inclusive")->required();
   app.add_option("--to", to_text, "end (RFC 3339 or epoch ms), exclusive")->required();
   app.add_option("--machine", machines, "machine path (repeatable; default: every machine of the plant)");
@@ -49,6 +49,10 @@ int run_export_command(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (storage::is_postgres_url(url) && app.count("--encryption-key-file") > 0) {
+    std::fprintf(stderr, "oee export: --encryption-key-file is for the embedded store; PostgreSQL is not encrypted by us\n");
+    return 2;
   }
   const auto from = parse_timestamp(from_text), to = parse_timestamp(to_text);
   if (!from || !to || *from >= *to) {

@@ -4,6 +4,7 @@
 // nothing counted twice, the KPIs equal an offline `oee replay` of the same simulated events; then
 // `oee export` writes the stored events of a window to CSV, one row per event.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -78,5 +79,14 @@ TEST(ServePostgres, MigrateServeKilledDuringIngestAndExportAgreeWithAnOfflineRep
   EXPECT_EQ(header, "ts,ts_ms,machine,type,src,seq,state,reason,good,reject,counter,value,rollover,product,at_ms");
   oee::testing::run_oee("export --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --storage '" + url + "' --from " + to + " --to " + from +
       " --out " + csv, 2);
+  // Options that would not take effect on a PostgreSQL export are refused, not ignored.
+  const std::string pg_export = "export --plant " + std::string(OEE_DEMO_PLANT_FILE) + " --storage '" + url + "' --from " + from +
+                                " --to " + to + " --out " + csv;
+  EXPECT_NE(oee::testing::run_oee(pg_export + " --data-dir " + dir.string(), 2).find("excludes"), std::string::npos);
+  const std::filesystem::path key = dir / "export.key";
+  std::ofstream(key) << "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n";
+  ::chmod(key.c_str(), 0600);
+  EXPECT_NE(oee::testing::run_oee(pg_export + " --encryption-key-file " + key.string(), 2).find("is for the embedded store"),
+            std::string::npos);
   std::filesystem::remove_all(dir);
 }

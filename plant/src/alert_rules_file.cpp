@@ -46,8 +46,12 @@ void read_oee_rule(const YamlFields& r, const YAML::Node& n, const std::string& 
     r.fail(n, what + ": missing 'target' (only a machine with targets.oee has one of its own)");
   }
   rule.at_minute = 60;
-  if (const auto a = n["after_shift_start_s"])
-    rule.at_minute = static_cast<int>(r.integer(a, what + ".after_shift_start_s", 0, 24 * 3600) / 60);
+  if (const auto a = n["after_shift_start_s"]) {
+    // The rule is evaluated at a minute of the shift: a value between whole minutes would be cut.
+    const std::int64_t s = r.integer(a, what + ".after_shift_start_s", 0, 24 * 3600);
+    if (s % 60 != 0) r.fail(a, what + ".after_shift_start_s: must be whole minutes (a multiple of 60)");
+    rule.at_minute = static_cast<int>(s / 60);
+  }
 }
 
 AlertRule read_rule(const YamlFields& r, const YAML::Node& n, const std::string& what, const PlantModel& plant) {

@@ -99,6 +99,8 @@ TEST(AlertRulesFile, BadRulesAreErrorsWithTheirLine) {
             "plant.yaml:4: alerts.rules[0].node: no node 's1/a9' in the plant");
   EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: machine_down, for_s: 60, target: 0.5}]\n")),
             "plant.yaml:4: alerts.rules[0].target: has no effect for kind machine_down");
+  EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: oee_below_target, node: s1/a1/l1/press, after_shift_start_s: 90}]\n")),
+            "plant.yaml:4: alerts.rules[0].after_shift_start_s: must be whole minutes (a multiple of 60)");
   EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: oee_below_target, node: s1/a1/l1/saw}]\n")),
             "plant.yaml:4: alerts.rules[0]: missing 'target' (only a machine with targets.oee has one of its own)");
   EXPECT_EQ(error_of(with_alerts("  rules: [{name: x, kind: no_data, for_s: 1}, {name: x, kind: no_data, for_s: 2}]\n")),
