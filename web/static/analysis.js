@@ -7,8 +7,9 @@ const PRESETS = { shift: null, day: 24, week: 24 * 7, month: 24 * 30 };  // hour
 
 function analysisView() {
   const q = new URLSearchParams(location.hash.slice(location.hash.indexOf('?') + 1));
-  const to = q.get('to') || new Date().toISOString();
-  const from = q.get('from') || plant.current_shift?.from || new Date(Date.now() - 8 * 3600e3).toISOString();
+  // The server's clock, not the browser's: a demo's runs faster, and a tablet's may be off.
+  const to = q.get('to') || new Date(serverNow()).toISOString();
+  const from = q.get('from') || plant.current_shift?.from || new Date(serverNow() - 8 * 3600e3).toISOString();
   const nodes = (q.get('nodes') || lines()[0]?.path || '').split(',').filter(Boolean);
   return { from, to, nodes, by: q.get('by') || 'hour', drill: q.get('drill') || '', cmp: q.get('cmp') || '' };
 }
@@ -21,7 +22,7 @@ function setAnalysisView(v) {
 }
 
 function presetView(v, preset) {
-  const now = new Date();
+  const now = new Date(serverNow());
   const from = PRESETS[preset] ? new Date(now - PRESETS[preset] * 3600e3) : new Date(plant.current_shift?.from || now - 8 * 3600e3);
   return Object.assign({}, v, { from: from.toISOString(), to: now.toISOString(), by: preset === 'month' ? 'day' : preset === 'week' ? 'day' : 'hour', drill: '' });
 }

@@ -247,7 +247,7 @@ function refreshMachineCharts(node) {
 function windowQuery() {
   const sel = $('#window');
   if (sel && sel.value === 'day') {
-    const to = new Date(), from = new Date(to - 24 * 3600 * 1000);
+    const to = new Date(serverNow()), from = new Date(to - 24 * 3600 * 1000);
     return `&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
   }
   return '';  // the server's default: the current shift so far

@@ -90,7 +90,7 @@ function drawIntervals(u, state) {
   };
   ctx.save();
   const noDataShown = u.series[TIMELINE_STATES.length + 1].show;
-  if (noDataShown) bar(state.from, Math.min(Date.now(), state.to), state.nodata);
+  if (noDataShown) bar(state.from, Math.min(serverNow(), state.to), state.nodata);
   for (const iv of state.intervals) {
     const i = iv.state === 'unknown' ? TIMELINE_STATES.length : TIMELINE_STATES.indexOf(iv.state);
     if (i < 0 || !u.series[i + 1].show) continue;

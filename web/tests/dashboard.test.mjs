@@ -300,6 +300,9 @@ try {
     await page.waitForFunction(() => location.hash.includes('by=day'));
     const week = await page.evaluate(() => Object.fromEntries(new URLSearchParams(location.hash.split('?')[1])));
     assert.ok(Math.abs(Date.parse(week.to) - Date.parse(week.from) - 7 * 86400e3) < 60e3, 'the week preset is not 7 days');
+    // It ends at the server's now (at --speed 10 minutes ahead of the browser's clock by now), not the browser's.
+    const serverAt = await page.evaluate(() => serverNow());
+    assert.ok(Math.abs(Date.parse(week.to) - serverAt) < 300e3, `the week preset ends at ${week.to}, the server's clock reads ${new Date(serverAt).toISOString()}`);
     await page.waitForSelector('#chart-trend-0 canvas');
     await page.click('.preset[data-preset="day"]');
     await page.waitForFunction(() => location.hash.includes('by=hour'));
