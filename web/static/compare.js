@@ -81,10 +81,12 @@ function comparisonChart(el, items, target) {
     data.push(x.map(() => 100 * target));
   }
   const width = Math.max(320, el.clientWidth || 600);
-  new uPlot({
+  const u = new uPlot({
     width, height: 260, series, legend: { live: false },
     scales: { x: { time: false, range: [-0.5, items.length - 0.5] }, y: { range: [0, 100] } },
     axes: [{ splits: () => x, values: (u, splits) => splits.map((i) => (items[i] ? items[i].label.split(' · ').pop().slice(0, 24) : '')), rotate: items.length > 6 ? -30 : 0, size: items.length > 6 ? 90 : 40 },
       { values: (u, splits) => splits.map((s) => s + '%') }],
   }, data, el);
+  u.ctx.canvas.setAttribute('role', 'img');  // as charts.js does: a screen reader names the chart
+  u.ctx.canvas.setAttribute('aria-label', S.compareBy.chart(items.length));
 }

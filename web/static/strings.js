@@ -25,7 +25,8 @@ window.OEE_STRINGS = {
   chartLabel: { timeline: 'State timeline (drag to zoom, double-click for the whole window)', trend: 'OEE trend (drag to zoom, double-click to reset)',
     pareto: 'Loss Pareto by reason, with the cumulative share', waterfall: 'Six big losses: planned time down to fully productive time' },
   compareBy: { label: 'Compare by', nodes: 'lines and machines', shift: 'shift', crew: 'crew', product: 'product', run: 'run', item: 'item',
-    title: (by) => `Side by side, by ${by}`, none: 'Nothing to compare in this window.' },
+    title: (by) => `Side by side, by ${by}`, none: 'Nothing to compare in this window.',
+    chart: (n) => `OEE as bars, availability, performance and quality as points, of ${n} items side by side` },
   admin: {
     title: 'Administration',
     cards: { users: 'Users and roles', tokens: 'API tokens', sources: 'Edges and sources', deadLetters: 'Dead letters', alerts: 'Alert rules and alerts', audit: 'Audit trail' },

@@ -309,6 +309,7 @@ const failed = await withBrowser(async (browser, watch, state) => {
     await page.goto(view('shift'));
     await page.waitForSelector('#chart-compare-by tr[data-item]');
     await page.waitForSelector('#chart-compare-by .uplot canvas');
+    assert.match(await page.getAttribute('#chart-compare-by .uplot canvas', 'aria-label'), /side by side/);
     assert.ok((await page.$$eval('#chart-compare-by tr[data-item]', (rs) => rs.length)) >= 1);
     await exportsOf('chart-compare-by');
     await shoot(page, '10-compare-shift');
