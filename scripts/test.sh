@@ -50,8 +50,8 @@ phase_done "tests (RelWithDebInfo), with their build"
 if [[ ${OEE_TEST_SKIP_ASAN:-0} != 1 ]]; then
   echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  # -O1, as AddressSanitizer's authors advise (at -O0 its tests took 3,574 s here). Debug otherwise:
-  # assertions stay on.
+  # -O1, as AddressSanitizer's authors advise: its tests took 2,738 s here (1,699 s wall), against
+  # 3,574 s (2,636 s wall) at -O0. Debug otherwise: assertions stay on.
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
     -DOEE_SANITIZE=ON -DOEE_BENCH=OFF
   phase_done "AddressSanitizer pass, with its build"
