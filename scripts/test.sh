@@ -23,7 +23,7 @@ phase_done() { echo "== $1 took $((SECONDS - phase_started)) s"; phase_started=$
 jobs=$(nproc)
 # ctest starts the longest tests first when it knows their times (Testing/Temporary/CTestCostData.txt,
 # which each run rewrites); a fresh clone has none, and ctest then runs them in order, so the long
-# ones bunch at the end: 2,636 s for the ASan pass where its tests' 3,574 s over two slots is 1,787.
+# ones may bunch at the end, one slot idle while the other finishes them.
 # So a fresh build starts from the times of a rehearsal of CI (scripts/ctest-costs/; a test the file
 # does not name, a new one, is scheduled as ctest would without the file).
 seed_costs() {
@@ -50,8 +50,8 @@ phase_done "tests (RelWithDebInfo), with their build"
 if [[ ${OEE_TEST_SKIP_ASAN:-0} != 1 ]]; then
   echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  # -O1, as AddressSanitizer's authors advise: its tests took 2,738 s here (1,699 s wall), against
-  # 3,574 s (2,636 s wall) at -O0. Debug otherwise: assertions stay on.
+  # -O1, as AddressSanitizer's authors advise: its tests took 3,393 s here (1,699 s wall), against
+  # 5,114 s (2,636 s wall) at -O0. Debug otherwise: assertions stay on.
   run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
     -DOEE_SANITIZE=ON -DOEE_BENCH=OFF
   phase_done "AddressSanitizer pass, with its build"
