@@ -25,6 +25,8 @@ cleanup() {
     kill -CONT "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
+  # The logs stay beside the screenshots (a run under ctest without --output-on-failure says nothing more).
+  mkdir -p "$shots/logs" && cp "$data"/*.log "$shots/logs/" 2>/dev/null || true
   rm -rf "$data"
 }
 trap cleanup EXIT
