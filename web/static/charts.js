@@ -55,8 +55,7 @@ function plot(el, kind, label, state, options, data, keepZoom = true) {
   el.replaceChildren();
   el.dataset.chart = kind;
   const u = new uPlot(Object.assign({ width: chartWidth(el), height: CHART_HEIGHT[kind] }, options(state)), data, el);
-  u.ctx.canvas.setAttribute('role', 'img');
-  u.ctx.canvas.setAttribute('aria-label', label);
+  nameChart(u, label);
   charts.set(el, { kind, u, state });
   if (state.xRange) u.setScale('x', state.xRange());
   chartResizer.observe(el);
@@ -278,4 +277,10 @@ function chartPng(u, title, done) {
     x += 24 * r + g.measureText(s.label).width;
   }
   c.toBlob(done, 'image/png');
+}
+
+// A chart's canvas as an image a screen reader names (compare.js's chart too).
+function nameChart(u, label) {
+  u.ctx.canvas.setAttribute('role', 'img');
+  u.ctx.canvas.setAttribute('aria-label', label);
 }

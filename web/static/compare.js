@@ -87,6 +87,5 @@ function comparisonChart(el, items, target) {
     axes: [{ splits: () => x, values: (u, splits) => splits.map((i) => (items[i] ? items[i].label.split(' · ').pop().slice(0, 24) : '')), rotate: items.length > 6 ? -30 : 0, size: items.length > 6 ? 90 : 40 },
       { values: (u, splits) => splits.map((s) => s + '%') }],
   }, data, el);
-  u.ctx.canvas.setAttribute('role', 'img');  // as charts.js does: a screen reader names the chart
-  u.ctx.canvas.setAttribute('aria-label', S.compareBy.chart(items.length));
+  nameChart(u, S.compareBy.chart(items.length));
 }
