@@ -40,7 +40,17 @@ run_suite() {
   cmake -S . -B "$build" -G Ninja -DOEE_WERROR=ON "$@" >/dev/null
   cmake --build "$build" -j "$jobs"
   # Tests own their ports and processes; two at a time keeps the 2-core machine responsive.
-  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 ${CTEST_ARGS:-})
+  (cd "$build" && ctest --output-on-failure --timeout 900 -j 2 ${CTEST_ARGS:-}) || { print_failures "$build"; return 1; }
+}
+# A failure's output is printed where it happened, in the middle of a long log; a CI summary keeps
+# the log's two ends only. So the end of each failed test's output is printed again, last.
+print_failures() {
+  local log=$1/Testing/Temporary/LastTest.log name
+  [[ -f $1/Testing/Temporary/LastTestsFailed.log && -f $log ]] || return 0
+  while IFS=: read -r _ name; do
+    echo "== the end of the output of the failed test $name"
+    awk -v n="$name" 'index($0, " Testing: ") && substr($0, index($0, " Testing: ") + 10) == n { on = 1; next } on && /^<end of output>/ { exit } on' "$log" | tail -n 60
+  done < "$1/Testing/Temporary/LastTestsFailed.log"
 }
 
 echo "== tests (RelWithDebInfo)"
@@ -67,7 +77,7 @@ if [[ ${OEE_TEST_SKIP_TSAN:-0} != 1 ]]; then
   cmake --build build-tsan -j "$jobs" --target tsan_suites
   seed_costs build-tsan
   (cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$here/scripts/tsan.supp" \
-    ctest --output-on-failure --timeout 900 -j 2 -L tsan ${CTEST_ARGS:-})
+    ctest --output-on-failure --timeout 900 -j 2 -L tsan ${CTEST_ARGS:-}) || { print_failures build-tsan; exit 1; }
   phase_done "ThreadSanitizer pass, with its build"
 fi
 # --- end ThreadSanitizer ----------------------------------------------------------------------------
