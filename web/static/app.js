@@ -394,8 +394,11 @@ function renderAndonBody() {
     `<div class="andon-grid">${machines.map(andonMachineHtml).join('')}</div>`;
 }
 
+let routeGen = 0;
 async function route() {
   if (!token || !plant) return;
+  // A page still loading when the next one starts must not write its error over the new page.
+  const gen = ++routeGen;
   for (const t of pageTimers) clearInterval(t);
   pageTimers = [];
   tileObserver?.disconnect();
@@ -412,6 +415,7 @@ async function route() {
     else if (hash.startsWith('operator')) await renderOperator(hash.slice(9));
     else renderOverview();
   } catch (e) {
+    if (gen !== routeGen) return;
     main.innerHTML = `<p class="error">${esc(e.message)}</p>`;
   }
   resubscribe();

@@ -75,7 +75,7 @@ const shoot = async (page, name) => {
 };
 try {
   const page = await browser.newPage();
-  page.setDefaultTimeout(30000);
+  page.setDefaultTimeout(60000);  // a loaded CI machine under ASan: a wait that succeeds returns at once
   watch(page);
 
   const login = async (user, password) => {
@@ -349,7 +349,7 @@ try {
   await step('the scoreboard on a kiosk: a display token entered once, rotating through lines', async () => {
     const created = JSON.parse(await adminApi('/api/v1/tokens', { name: 'tv-hall-1', role: 'display' }));
     const tv = await browser.newPage();
-    tv.setDefaultTimeout(30000);
+    tv.setDefaultTimeout(60000);
     watch(tv);
     await tv.setViewportSize({ width: 1920, height: 1080 });
     await tv.goto(base + '/#andon');
@@ -378,6 +378,8 @@ try {
 } catch (e) {
   console.error(e);
   failed = true;
+  // What the page showed: the screenshots are lost with a CI machine, its log is not.
+  for (const p of browser.pages()) console.error('page at failure:', p.url(), JSON.stringify(((await p.evaluate(() => document.querySelector('main')?.innerText).catch(() => '')) || '').slice(0, 800)));
   for (const p of browser.pages()) await p.screenshot({ path: join(shots, `failure-${browser.pages().indexOf(p)}.png`), fullPage: true }).catch(() => {});
 } finally {
   await browser.close();

@@ -399,6 +399,8 @@ try {
 } catch (e) {
   console.error(e);
   failed = true;
+  // What the page showed: the screenshots are lost with a CI machine, its log is not.
+  for (const p of browser.pages()) console.error('page at failure:', p.url(), JSON.stringify(((await p.evaluate(() => document.querySelector('main')?.innerText).catch(() => '')) || '').slice(0, 800)));
   for (const [i, p] of browser.pages().entries()) await p.screenshot({ path: join(shots, `operator-failure-${i}.png`), fullPage: true }).catch(() => {});
 } finally {
   await browser.close();
