@@ -62,7 +62,7 @@ function adminConfirm(el, run) {
 async function adminUsers(body) {
   const users = await api('/api/v1/users');
   body.innerHTML = adminTable([AS.name, AS.role, AS.created, AS.fullName, AS.email, ''], users.map((u) => `<tr data-user="${esc(u.name)}"><td>${esc(u.name)}</td>` +
-    `<td><select class="user-role" aria-label="${esc(AS.role)} ${esc(u.name)}">${adminRoleOptions(u.role)}</select></td><td>${esc(u.created)}</td>` +
+    `<td><select class="user-role" aria-label="${esc(AS.role)} ${esc(u.name)}">${adminRoleOptions(u.role)}</select></td><td>${whenHtml(u.created)}</td>` +
     `<td>${esc(u.full_name || '')}</td><td>${esc(u.email || '')}</td><td><button class="user-save">${AS.saveRole}</button> ` +
     `<button class="user-erase danger">${AS.erase}</button></td></tr>`)) +
     `<form class="admin-form" id="user-add"><label>${AS.name} <input name="name" required autocomplete="off"></label>` +
@@ -82,7 +82,7 @@ async function adminTokens(body) {
   const tokens = await api('/api/v1/tokens');
   body.innerHTML = `<output id="token-secret" class="secret" aria-live="polite"></output>` +
     adminTable([AS.id, AS.name, AS.user, AS.role, AS.kind, AS.created, AS.expires, ''], tokens.map((t) => `<tr data-token="${esc(t.id)}"><td><code>${esc(t.id)}</code></td>` +
-      `<td>${esc(t.name)}</td><td>${esc(t.user)}</td><td>${esc(t.role)}</td><td>${esc(t.kind)}</td><td>${esc(t.created)}</td><td>${esc(t.expires || '')}</td><td>` +
+      `<td>${esc(t.name)}</td><td>${esc(t.user)}</td><td>${esc(t.role)}</td><td>${esc(t.kind)}</td><td>${whenHtml(t.created)}</td><td>${whenHtml(t.expires)}</td><td>` +
       (t.kind === 'api' ? `<button class="token-rotate">${AS.rotate}</button> <button class="token-revoke danger">${AS.revoke}</button>` : '') + '</td></tr>')) +
     `<form class="admin-form" id="token-add"><label>${AS.name} <input name="name" required autocomplete="off"></label>` +
     `<label>${AS.role} <select name="role">${adminRoleOptions('display')}</select></label><button type="submit">${AS.addToken}</button></form>`;
@@ -113,7 +113,7 @@ const adminBytes = (n) => (n === undefined ? '' : n < 1024 ? `${n} B` : n < 1048
 function adminEdgeRow(e) {
   const s = e.status || {};
   const state = s.state === undefined ? e.problem : s.io_error ? `${s.state}: ${s.io_error}` : s.state;
-  return `<tr data-edge="${esc(e.edge)}"><td>${esc(e.edge)}</td><td>${esc(state)}</td><td>${esc(s.ts || '')}</td>` +
+  return `<tr data-edge="${esc(e.edge)}"><td>${esc(e.edge)}</td><td>${esc(state)}</td><td>${whenHtml(s.ts)}</td>` +
     `<td>${s.queue_depth ?? ''}</td><td>${adminBytes(s.queue_bytes)}</td><td>${s.awaiting_commit ?? ''}</td><td>${s.resends ?? ''}</td>` +
     `<td>${adminAge(s.oldest_unsent_age_ms)}</td><td>${s.evicted_events ?? ''}</td></tr>`;
 }
@@ -126,10 +126,10 @@ async function adminSources(body) {
     `<h3>${AS.sourcesTitle}</h3>` +
     adminTable([AS.source, AS.incarnation, AS.status, AS.events, AS.seq, AS.gaps, AS.lastSeen, AS.clockOffset, AS.future, AS.conflicts],
       sources.map((s) => `<tr data-src="${esc(s.src)}"><td>${esc(s.src)}</td><td>${esc(s.incarnation)}</td><td class="src-${silent(s) ? 'silent' : 'online'}">${silent(s) ? AS.silent : AS.online}</td>` +
-        `<td>${s.events}</td><td>${s.seq_min}–${s.seq_max}</td><td title="${esc(JSON.stringify(s.gaps))}">${s.gaps.length}</td><td>${esc(s.last_seen || '')}</td>` +
+        `<td>${s.events}</td><td>${s.seq_min}–${s.seq_max}</td><td title="${esc(JSON.stringify(s.gaps))}">${s.gaps.length}</td><td>${whenHtml(s.last_seen)}</td>` +
         `<td>${adminOffset(s.clock_offset_ms)}</td><td>${s.future_events}</td><td>${s.conflicts}</td></tr>`)) +
     `<h3>${AS.conflictsTitle(conflicts.total)}</h3>` +
-    adminTable([AS.received, AS.source, AS.seq, AS.machine, AS.stored, AS.version], conflicts.items.map((c) => `<tr><td>${esc(c.received)}</td><td>${esc(c.src)}</td>` +
+    adminTable([AS.received, AS.source, AS.seq, AS.machine, AS.stored, AS.version], conflicts.items.map((c) => `<tr><td>${whenHtml(c.received)}</td><td>${esc(c.src)}</td>` +
       `<td>${c.seq}</td><td>${esc(c.machine)}</td><td><code>${esc(c.stored)}</code></td><td><code>${esc(c.version)}</code></td></tr>`));
 }
 
@@ -145,7 +145,7 @@ async function adminPaged(body, key, route, before, head, row) {
 
 function adminDeadLetters(body, before) {
   return adminPaged(body, 'deadLetters', '/api/v1/dead-letters', before, [AS.id, AS.received, AS.topic, AS.reason, AS.payload],
-    (d) => `<tr data-dead-letter="${d.id}"><td>${d.id}</td><td>${esc(d.received)}</td><td>${esc(d.topic)}</td><td>${esc(d.reason)}</td>` +
+    (d) => `<tr data-dead-letter="${d.id}"><td>${d.id}</td><td>${whenHtml(d.received)}</td><td>${esc(d.topic)}</td><td>${esc(d.reason)}</td>` +
       `<td><code class="payload">${esc(String(d.payload).slice(0, 300))}</code></td></tr>`);
 }
 
@@ -158,14 +158,14 @@ async function adminAlerts(body) {
       `<td>${r.for_s ? clock(r.for_s) : ''}</td><td>${r.kind === 'oee_below_target' ? (r.target === null ? AS.machineTarget : pct(r.target)) : ''}</td></tr>`)) : `<p>${AS.noRules}</p>`) +
     `<h3>${AS.alertsTitle}</h3>` + (alerts.length ? adminTable([AS.rule, AS.kindCol, AS.subject, AS.state, AS.firedAt, AS.resolvedAt, AS.acknowledged, ''],
     alerts.map((a) => `<tr data-alert="${esc(a.id)}" class="alert-${esc(a.state)}"><td>${esc(a.rule)}</td><td>${esc(a.kind)}</td><td>${esc(a.subject)}</td>` +
-      `<td>${esc(a.state)}</td><td>${esc(a.fired_at)}</td><td>${esc(a.resolved_at || '')}</td><td>${esc(a.acknowledged_by || '')}</td>` +
+      `<td>${esc(a.state)}</td><td>${whenHtml(a.fired_at)}</td><td>${whenHtml(a.resolved_at)}</td><td>${esc(a.acknowledged_by || '')}</td>` +
       `<td>${a.acknowledged_by ? '' : `<button class="alert-ack">${AS.acknowledge}</button>`}</td></tr>`)) : `<p>${AS.noAlerts}</p>`);
   adminOn(body, '.alert-ack', (el) => adminAct('alerts', () => adminPost('/api/v1/alerts/acknowledge', { id: el.closest('tr').dataset.alert })));
 }
 
 async function adminAudit(body, before) {
   await adminPaged(body, 'audit', '/api/v1/audit', before, [AS.id, AS.ts, AS.actor, AS.action, AS.target, AS.change],
-    (r) => `<tr data-audit="${r.id}"><td>${r.id}</td><td>${esc(r.ts)}</td><td>${esc(r.actor)}</td><td>${esc(r.action)}</td><td>${esc(r.target)}</td>` +
+    (r) => `<tr data-audit="${r.id}"><td>${r.id}</td><td>${whenHtml(r.ts)}</td><td>${esc(r.actor)}</td><td>${esc(r.action)}</td><td>${esc(r.target)}</td>` +
       `<td><code>${esc(r.before)}</code> → <code>${esc(r.after)}</code></td></tr>`);
   body.insertAdjacentHTML('afterbegin', `<button id="audit-verify">${AS.verify}</button> <output id="audit-result" aria-live="polite"></output>`);
   body.querySelector('#audit-verify').addEventListener('click', async () => {

@@ -114,7 +114,7 @@ async function renderDrill(v, win, current) {
     const stops = (await api(`/api/v1/stops?limit=10000&node=${node}${win}`)).items.filter((s) => (s.reason || '(unassigned)') === reason);
     if (!current()) return;
     el.innerHTML = crumbs + `<table id="drill-stops"><thead><tr><th>${S.machine}</th><th>${S.from}</th><th>${S.duration}</th><th>${S.reason}</th></tr></thead><tbody>` +
-      stops.map((s) => `<tr><td>${esc(nodeName(s.machine))}</td><td>${esc(s.from)}</td><td>${(s.duration_s / 60).toFixed(1)} min</td><td>${esc(s.reason)}</td></tr>`).join('') + '</tbody></table>';
+      stops.map((s) => `<tr><td>${esc(nodeName(s.machine))}</td><td>${whenHtml(s.from)}</td><td>${(s.duration_s / 60).toFixed(1)} min</td><td>${esc(s.reason)}</td></tr>`).join('') + '</tbody></table>';
     exportButtons('chart-pareto', () => toCsv(['machine', 'from', 'duration_s', 'reason'], stops.map((s) => [s.machine, s.from, s.duration_s, s.reason])));
   } else if (!reasonTree.tree) {
     const bars = (await api(`/api/v1/pareto?node=${node}${win}`)).bars;

@@ -199,6 +199,17 @@ function tick() {
 
 // The charts are uPlot's (charts.js); their times read in the plant's time zone.
 const hhmm = (ms) => new Intl.DateTimeFormat('en-GB', { timeZone: plant.timezone, hour: '2-digit', minute: '2-digit' }).format(ms);
+// A table's instant (RFC 3339 text, or epoch ms): date and time to the second in the plant's zone;
+// the exact instant (with its offset, or milliseconds) on hover and in `datetime`. Empty for none.
+function whenHtml(at) {
+  if (at === undefined || at === null || at === '') return '';
+  const ms = typeof at === 'number' ? at : Date.parse(at);
+  if (Number.isNaN(ms)) return esc(at);
+  const iso = typeof at === 'number' ? new Date(at).toISOString() : at;
+  const text = new Intl.DateTimeFormat('sv-SE', { timeZone: plant.timezone, year: 'numeric', month: '2-digit', day: '2-digit',
+    hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ms);
+  return `<time datetime="${esc(iso)}" title="${esc(iso)}">${esc(text)}</time>`;
+}
 
 function legendHtml(entries) {
   return '<ul class="legend">' + entries.map(([cls, label]) => `<li><span class="swatch ${cls}"></span>${esc(label)}</li>`).join('') + '</ul>';

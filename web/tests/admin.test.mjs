@@ -84,7 +84,8 @@ const failed = await withBrowser(async (browser, watch, state) => {
     await cardLoaded(key, at);
     return Promise.all(answers.slice(0, routes.length).map((res) => res.json()));
   };
-  const cells = (sel) => page.$$eval(sel + ' td', (tds) => tds.map((td) => td.textContent));
+  // A cell's text; for a time, the instant it shows (its text is the plant's local time: the alerts step).
+  const cells = (sel) => page.$$eval(sel + ' td', (tds) => tds.map((td) => td.querySelector('time')?.dateTime ?? td.textContent));
 
   await step('edges: the live edge, its status report and its source as the API gives them', async () => {
     await until('the edge online, with events stored', async () =>
@@ -271,6 +272,13 @@ const failed = await withBrowser(async (browser, watch, state) => {
     assert.equal(episode.length, 1, `the alert ${id} fired at ${fired} is listed ${episode.length} times`);
     assert.match(episode[0].by, /^u:[0-9a-f]{16}$/);
     assert.equal(episode[0].button, false);
+    // Times read in the plant's zone, to the second, the exact instant (here UTC) on hover. The zone's
+    // offset is that of the server's `now` (written with it), minutes ago.
+    const shown = await page.$eval(`#admin-alerts tr[data-alert="${id}"] td:nth-child(5) time`, (t) => ({ text: t.textContent, at: t.dateTime, title: t.title }));
+    const [, sign, hh, mm] = JSON.parse(await adminApi('/api/v1/plant')).now.match(/([+-])(\d\d):(\d\d)$/) || [, '+', '00', '00'];  // or Z
+    const offsetMs = (sign === '-' ? -1 : 1) * (Number(hh) * 60 + Number(mm)) * 60e3;
+    assert.equal(shown.text, new Date(Date.parse(shown.at) + offsetMs).toISOString().slice(0, 19).replace('T', ' '), 'fired at ' + shown.at);
+    assert.equal(shown.title, shown.at);
   });
 
   await step('audit: the writes above are rows of the chain, and it verifies', async () => {
