@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 
 #include "../../server/tests/websocket_client.h"
 #include "../../transport/tests/eventually.h"
@@ -166,6 +167,19 @@ TEST_F(ServeLimits, BadFlagsAreRefused) {
       {"--mqtt mqtt://127.0.0.1:1 --mqtt-password-file /dev/null", "--mqtt-password-file needs --mqtt-username"}};
   for (const auto& [flags, why] : needs)
     EXPECT_NE(oee::testing::run_oee(serve + flags, 2).find(why), std::string::npos) << flags;
+}
+
+// An alert rule on the edges' queues needs their status reports, which come over MQTT only.
+TEST_F(ServeLimits, AnEdgeQueueRuleWithoutMqttIsRefused) {
+  const auto plant = dir_ / "edge-rule.yaml";
+  {
+    std::ifstream demo(OEE_DEMO_PLANT_FILE);
+    std::ofstream out(plant);
+    out << demo.rdbuf() << "alerts:\n  rules:\n    - {name: backlog, kind: edge_queue_growing, for_s: 600}\n";
+  }
+  const std::string serve = "serve --plant " + plant.string() + " --data-dir " + (dir_ / "data").string() + " --listen 127.0.0.1:0";
+  EXPECT_NE(oee::testing::run_oee(serve, 2).find(plant.string() + ": alert rule 'backlog' (edge_queue_growing) needs --mqtt"),
+            std::string::npos);
 }
 
 }  // namespace
