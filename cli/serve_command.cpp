@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -206,8 +207,22 @@ std::string check_sparkplug_options(const ServeOptions& o) {
   return server::check_sparkplug_host_id(o.sparkplug_host_id);
 }
 
+// Machines mapped to Sparkplug get nothing from a server that is no host: said at the start, not
+// refused: a server sharing its store with the host (several servers, one PostgreSQL) serves them.
+void warn_of_sparkplug_without_host(const server::PlantService& service) {
+  const auto machines = service.plant().machines();
+  const auto mapped = std::count_if(machines.begin(), machines.end(), [](const MachineSpec* m) { return m->sparkplug.has_value(); });
+  if (mapped > 0)
+    server::log_line("warn", "machines map Sparkplug metrics, but without --sparkplug-host-id this server takes no Sparkplug: "
+                     "their events come only through a store shared with a server that does",
+                     {{"machines", std::to_string(mapped)}});
+}
+
 std::unique_ptr<server::SparkplugHost> start_sparkplug_host(server::PlantService& service, const ServeOptions& o) {
-  if (o.sparkplug_host_id.empty()) return nullptr;
+  if (o.sparkplug_host_id.empty()) {
+    warn_of_sparkplug_without_host(service);
+    return nullptr;
+  }
   server::SparkplugHostConfig config;
   config.host_id = o.sparkplug_host_id;
   config.reorder_timeout_ms = o.sparkplug_reorder_timeout_ms;

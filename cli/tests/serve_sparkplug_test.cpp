@@ -91,6 +91,10 @@ void expect_sparkplug_kpis_equal_json(const std::string& name, bool kill_midstre
   Process sparkplug = start_server(dir, "sparkplug-server", host_flags);
   Process json = start_server(dir, "json-server", {"--mqtt", broker.url()});
   ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  // The JSON server, no Sparkplug host, says at its start that it takes nothing of the mapped machines.
+  const std::string not_host = "without --sparkplug-host-id this server takes no Sparkplug";
+  EXPECT_NE(json.child->output().find(not_host), std::string::npos) << json.child->output();
+  EXPECT_EQ(sparkplug.child->output().find(not_host), std::string::npos) << sparkplug.child->output();
   ASSERT_TRUE(broker.subscribed("oee-json-server", "oee/v1/#", 30s));
   ASSERT_TRUE(broker.subscribed("oee-sparkplug-server-sparkplug-scada", "spBv1.0/#", 30s)) << sparkplug.child->output();
   const oee::TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
