@@ -3,7 +3,7 @@
 // screenshots at desktop, tablet and TV sizes, and the admin API of the server under test.
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -12,6 +12,8 @@ const { chromium } = require(process.env.OEE_PLAYWRIGHT || 'playwright-core');
 export const base = process.env.OEE_URL;
 export const adminToken = process.env.OEE_ADMIN_TOKEN;
 export const shots = process.env.OEE_SCREENSHOT_DIR || join(tmpdir(), 'oee-screenshots');
+// The suite running (admin, dashboard): its failure's screenshots are named after it.
+const suite = basename(process.argv[1] || 'browser', '.test.mjs');
 mkdirSync(shots, { recursive: true });
 
 // GET (or POST with a body) as the server's admin; a 400 is returned, anything else over 399 throws.
@@ -29,15 +31,15 @@ export const step = async (name, fn) => {
   console.log(`ok ${name} (${Date.now() - t0} ms)`);
 };
 
-// A fresh profile per run; `run(browser, watch)` gets the browser and the page watch; returns
-// whether the run failed.
-export async function withBrowser(run) {
+// A fresh profile per run; `run(browser, watch, state)` gets the browser and the page watch; returns
+// whether the run failed. `options`: launch options over the desktop defaults (a tablet's viewport, touch).
+export async function withBrowser(run, options = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'oee-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
+  const browser = await chromium.launchPersistentContext(profile, Object.assign({
     executablePath: '/usr/bin/chromium', headless: true, viewport: { width: 1400, height: 1000 }, acceptDownloads: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
-  });
+  }, options));
   const state = { failed: false, expected: new Set() };
   // `state.expected` lists the refusals a step provokes on purpose.
   const isExpected = (text) => [...state.expected].some((x) => text.includes(x));
@@ -63,7 +65,7 @@ export async function withBrowser(run) {
     state.failed = true;
     // What the page showed: the screenshots are lost with a CI machine, its log is not.
     for (const p of browser.pages()) console.error('page at failure:', p.url(), JSON.stringify(((await p.evaluate(() => document.querySelector('main')?.innerText).catch(() => '')) || '').slice(0, 800)));
-    for (const [i, p] of browser.pages().entries()) await p.screenshot({ path: join(shots, `failure-${i}.png`), fullPage: true }).catch(() => {});
+    for (const [i, p] of browser.pages().entries()) await p.screenshot({ path: join(shots, `failure-${suite}-${i}.png`), fullPage: true }).catch(() => {});
   } finally {
     await browser.close();
     rmSync(profile, { recursive: true, force: true });

@@ -6,74 +6,16 @@
 // kiosk with a display token. Every page: no console error, no CSP violation, no failed request.
 // Screenshots go to $OEE_SCREENSHOT_DIR (desktop, tablet and TV sizes).
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
-const { chromium } = require(process.env.OEE_PLAYWRIGHT || 'playwright-core');
-
-const base = process.env.OEE_URL;
-const adminToken = process.env.OEE_ADMIN_TOKEN;
-const shots = process.env.OEE_SCREENSHOT_DIR || join(tmpdir(), 'oee-screenshots');
-mkdirSync(shots, { recursive: true });
-
-async function adminApi(path, body) {
-  const r = await fetch(base + path, { method: body ? 'POST' : 'GET',
-    headers: { Authorization: 'Bearer ' + adminToken, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
-  const text = await r.text();
-  if (!r.ok && r.status !== 400) throw new Error(`${path}: ${r.status} ${text}`);
-  return text;
-}
-
-const step = async (name, fn) => {
-  const t0 = Date.now();
-  await fn();
-  console.log(`ok ${name} (${Date.now() - t0} ms)`);
-};
+import { adminApi, base, shoot, shots, step, withBrowser } from './browser_harness.mjs';
 
 await adminApi('/api/v1/users', { name: 'olga', password: 'operator-password', role: 'operator' });
 await adminApi('/api/v1/users', { name: 'vik', password: 'viewer-password', role: 'viewer' });
 
-const profile = mkdtempSync(join(tmpdir(), 'oee-chromium-'));
-// A fresh profile per run (Playwright passes it as --user-data-dir).
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  viewport: { width: 1400, height: 1000 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
-let failed = false;
 // Console errors (a CSP violation is one), page errors and failed requests fail the run; `expected`
 // lists the refusals a step provokes on purpose (a viewer's 403, a wrong password's 401).
-const expected = new Set();
-const watch = (page) => {
-  page.on('pageerror', (e) => { console.error('page error:', e.message); failed = true; });
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    if ([...expected].some((x) => m.text().includes(x))) return;
-    console.error('console error:', m.text()); failed = true;
-  });
-  page.on('requestfailed', (r) => {
-    // A navigation (a reload, a log-out) cancels what the page still had under way: not a failure.
-    if (r.failure()?.errorText === 'net::ERR_ABORTED' || r.url().includes('/api/v1/live')) return;
-    console.error('request failed:', r.url(), r.failure()?.errorText); failed = true;
-  });
-  page.on('response', (r) => {
-    if (r.status() < 400 || [...expected].some((x) => r.url().includes(x))) return;
-    console.error('failed request:', r.status(), r.url()); failed = true;
-  });
-};
-const shoot = async (page, name) => {
-  for (const [size, viewport] of [['desktop', { width: 1400, height: 1000 }], ['tablet', { width: 800, height: 1280 }], ['tv', { width: 1920, height: 1080 }]]) {
-    await page.setViewportSize(viewport);
-    await page.screenshot({ path: join(shots, `${name}-${size}.png`), fullPage: size !== 'tv' });
-  }
-  await page.setViewportSize({ width: 1400, height: 1000 });
-};
-try {
+const failed = await withBrowser(async (browser, watch, { expected }) => {
   const page = await browser.newPage();
   page.setDefaultTimeout(60000);  // a loaded CI machine under ASan: a wait that succeeds returns at once
   watch(page);
@@ -375,15 +317,6 @@ try {
     assert.deepEqual(await tv.$$eval('.andon-machine', (els) => els.map((e) => e.dataset.machineCard)), [machine]);
     await tv.close();
   });
-} catch (e) {
-  console.error(e);
-  failed = true;
-  // What the page showed: the screenshots are lost with a CI machine, its log is not.
-  for (const p of browser.pages()) console.error('page at failure:', p.url(), JSON.stringify(((await p.evaluate(() => document.querySelector('main')?.innerText).catch(() => '')) || '').slice(0, 800)));
-  for (const p of browser.pages()) await p.screenshot({ path: join(shots, `failure-${browser.pages().indexOf(p)}.png`), fullPage: true }).catch(() => {});
-} finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+});
 console.log('screenshots in ' + shots);
 process.exit(failed ? 1 : 0);

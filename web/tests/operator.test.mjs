@@ -9,16 +9,9 @@
 // count on the server's clock (the demo's runs at --speed 10); the scoreboard's badge has no sign. No console error, CSP violation
 // or failed request but those a step provokes on purpose. Screenshots: $OEE_SCREENSHOT_DIR.
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { base, shots, withBrowser } from './browser_harness.mjs';
 
-const require = createRequire(import.meta.url);
-const { chromium } = require(process.env.OEE_PLAYWRIGHT || 'playwright-core');
-const base = process.env.OEE_URL;
-const shots = process.env.OEE_SCREENSHOT_DIR || join(tmpdir(), 'oee-screenshots');
-mkdirSync(shots, { recursive: true });
 const TABLET = { width: 800, height: 1280 };
 
 async function asAdmin(path, body) {
@@ -33,11 +26,6 @@ const audited = async (action) => (await asAdmin('/api/v1/audit?limit=50')).item
 await asAdmin('/api/v1/users', { name: 'otto', password: 'operator-password', role: 'operator' });
 await asAdmin('/api/v1/users', { name: 'vesna', password: 'viewer-password', role: 'viewer' });
 
-const profile = mkdtempSync(join(tmpdir(), 'oee-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium', headless: true, viewport: TABLET, hasTouch: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
 const problems = [];
 // What a step provokes on purpose: a blocked route's failures, a viewer's 403.
 const allowed = { blocked: null, refused: null };
@@ -65,8 +53,8 @@ const step = async (name, fn) => {
   console.log(`ok ${name} (${Date.now() - t0} ms)`);
 };
 
-let failed = false;
-try {
+// The station runs on a tablet, by touch. Its own page watch (above): a step fails at once.
+const failed = await withBrowser(async (browser) => {
   const page = await browser.newPage();
   page.setDefaultTimeout(60000);  // a loaded CI machine: a wait that succeeds returns at once
   watch(page);
@@ -396,14 +384,5 @@ try {
       await page.screenshot({ path: join(shots, `9-station-${size}.png`), fullPage: size !== 'tv' });
     }
   });
-} catch (e) {
-  console.error(e);
-  failed = true;
-  // What the page showed: the screenshots are lost with a CI machine, its log is not.
-  for (const p of browser.pages()) console.error('page at failure:', p.url(), JSON.stringify(((await p.evaluate(() => document.querySelector('main')?.innerText).catch(() => '')) || '').slice(0, 800)));
-  for (const [i, p] of browser.pages().entries()) await p.screenshot({ path: join(shots, `operator-failure-${i}.png`), fullPage: true }).catch(() => {});
-} finally {
-  await browser.close();
-  rmSync(profile, { recursive: true, force: true });
-}
+}, { viewport: TABLET, hasTouch: true });
 process.exit(failed ? 1 : 0);
