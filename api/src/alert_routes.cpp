@@ -52,7 +52,7 @@ HttpResponse list_rules(const server::AlertMonitor& monitor) {
 }
 
 // The newest status report of each edge (docs/mqtt.md) as it sent it, by edge id; one that is not a
-// JSON object (the ingest dead-letters it) is named with its problem.
+// JSON object (the ingest dead-letters it too, and keeps it) is named with its problem.
 HttpResponse list_edges(const server::AlertMonitor& monitor) {
   std::string out;
   codec::JsonWriter json(out);

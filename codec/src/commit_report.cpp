@@ -126,4 +126,10 @@ std::optional<std::string> edge_status_incarnation(std::string_view json) {
     return std::nullopt;
   return std::string(inc);
 }
+
+bool edge_status_is_object(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  return parser.parse(json.data(), json.size()).get(object) == simdjson::SUCCESS;
+}
 }  // namespace oee::codec

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <tuple>
 
 #include "mosquitto_process.h"
@@ -154,5 +155,30 @@ TEST(MqttIngestSpoof, AclAndTopicRuleConfineAnEdgeToItsLine) {
   EXPECT_EQ(server.ingest().stats().messages, 1u);  // the other line's message never arrived
 }
 
+// An edge status that is no JSON object, or too long to keep whole, is dead-lettered with its reason
+// and still kept as the edge's last status, as sent (the API names its problem); a good one is not.
+TEST(MqttIngestEdgeStatus, OneThatIsNoObjectOrTooLongIsDeadLetteredAndStillKept) {
+  oee::testing::MosquittoProcess broker;
+  broker.start();
+  Ingest server(broker.url());
+  ASSERT_TRUE(eventually([&] { return server.ingest().connected(); }, 10s));
+  Edge edge(broker.url());
+  edge.publish("oee/v1/_edge/e1/status", "[1,2]");
+  edge.publish("oee/v1/_edge/e2/status", R"({"edge":"e2","state":"online","pad":")" + std::string(5000, 'x') + "\"}");
+  edge.publish("oee/v1/_edge/e3/status", R"({"edge":"e3","state":"online","queue_depth":0})");
+  ASSERT_TRUE(eventually([&] { return server.ingest().edge_statuses().size() == 3; }, 10s));
+  EXPECT_EQ(server.ingest().edge_statuses().at("e1"), "[1,2]");
+  EXPECT_EQ(server.ingest().edge_statuses().at("e3"), R"({"edge":"e3","state":"online","queue_depth":0})");
+  const auto letters = server.dead_letters();
+  ASSERT_EQ(letters.size(), 2u);
+  std::map<std::string, std::string> reasons;
+  for (const auto& l : letters) reasons[l.topic] = l.reason;
+  EXPECT_EQ(reasons["oee/v1/_edge/e1/status"], "edge status is not a JSON object");
+  EXPECT_EQ(reasons["oee/v1/_edge/e2/status"], "edge status of 5039 bytes exceeds the limit of 4096 bytes");
+  EXPECT_EQ(server.ingest().stats().dead_letters, 2u);
+}
+
+
 }  // namespace
 }  // namespace oee::server
+

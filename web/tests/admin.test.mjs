@@ -135,6 +135,7 @@ const failed = await withBrowser(async (browser, watch, state) => {
       { topic: events, payload: JSON.stringify([{ machine: other, ts: now, type: 'state', state: 'running' }]),
         reason: new RegExp(`^event names machine '${other}' on the events topic of machine '${edgeMachine}'`) },
       { topic: 'oee/v1/_edge/a/b/status', payload: '{}', reason: /^edge status topic without a plain edge id$/ },
+      { topic: 'oee/v1/_edge/bogus-edge/status', payload: '[1,2]', reason: /^edge status is not a JSON object$/ },
     ];
     const newest = async () => JSON.parse(await adminApi('/api/v1/dead-letters?limit=1')).items[0]?.id ?? 0;
     // More than a page (50) of them, so the card pages for real.

@@ -52,4 +52,6 @@ namespace oee::codec {
 // The `inc` an edge status (oee/v1/_edge/<id>/status) names; nullopt when it names none or the bytes
 // are no status object.
 std::optional<std::string> edge_status_incarnation(std::string_view json);
+// Whether the bytes are one JSON object, as an edge status must be (docs/mqtt.md).
+bool edge_status_is_object(std::string_view json);
 }  // namespace oee::codec
