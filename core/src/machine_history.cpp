@@ -142,7 +142,8 @@ MachineHistory MachineHistory::build(const MachineSpec& machine, std::span<const
     const Entry& en = order[i];
     const Event& e = events[en.index];
     // A sample is the history of a process value, a heartbeat a sign of life, a run the order being
-    // made (production_run.h; often from the ERP, so no sign of the machine): no OEE signal.
+    // made (production_run.h): no OEE signal. Each is still a sign of life, as every event is
+    // (find_silences above; docs/oee-model.md, "No data").
     if (e.type == EventType::sample || e.type == EventType::heartbeat || e.type == EventType::run) continue;
     h.last_event_ts_ = std::max(h.last_event_ts_, e.ts);
     switch (e.type) {
