@@ -383,24 +383,21 @@ void print_welcome(server::PlantService& service, const server::HttpServer& http
 // Opens the store, starts ingest, the HTTP API and the periodic jobs, and runs until SIGINT or
 // SIGTERM, or SIGUSR2: then `handed_over` is the listening socket, still open, for the program
 // to run again (an upgrade). Returns the exit code; throws what opening fails with.
-// A rule this server could never evaluate is refused, not left silent: edges report their queue
-// over MQTT only.
-std::string check_alert_rules_served(const plant::LoadedPlant& plant, const ServeOptions& o) {
-  if (!o.mqtt.brokers.empty()) return "";
+// A rule this server cannot evaluate is said at the start, not left silent: edges report their
+// queue over MQTT only. Not refused: a server without --mqtt that shares its store (several
+// servers, one PostgreSQL) lists the alerts a server with --mqtt raises from the same plant file.
+void warn_of_rules_not_evaluated(const plant::LoadedPlant& plant, const ServeOptions& o) {
+  if (!o.mqtt.brokers.empty()) return;
   for (const AlertRule& r : plant.model.alert_rules)
     if (r.kind == AlertKind::edge_queue_growing)
-      return (o.plant_path.empty() ? std::string("demo-plant.yaml") : o.plant_path) + ": alert rule '" + r.name +
-             "' (edge_queue_growing) needs --mqtt: the edges' status reports, with their queue depth, come over MQTT";
-  return "";
+      server::log_line("warn", "an edge_queue_growing alert rule is not evaluated by this server: without --mqtt it gets "
+                       "no edge status reports (a server with --mqtt sharing its store raises its alerts)", {{"rule", r.name}});
 }
 
 int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   plant::LoadedPlant plant = o.plant_path.empty() ? plant::load_plant_yaml(kDemoPlantYaml, "demo-plant.yaml")
                                                   : plant::load_plant_file(o.plant_path);
-  if (const std::string why = check_alert_rules_served(plant, o); !why.empty()) {
-    std::fprintf(stderr, "oee serve: %s\n", why.c_str());
-    return 2;
-  }
+  warn_of_rules_not_evaluated(plant, o);
   std::filesystem::create_directories(o.data_dir);
   try {
     storage::check_storage_url(o.storage_url);

@@ -169,17 +169,30 @@ TEST_F(ServeLimits, BadFlagsAreRefused) {
     EXPECT_NE(oee::testing::run_oee(serve + flags, 2).find(why), std::string::npos) << flags;
 }
 
-// An alert rule on the edges' queues needs their status reports, which come over MQTT only.
-TEST_F(ServeLimits, AnEdgeQueueRuleWithoutMqttIsRefused) {
+// An alert rule on the edges' queues needs their status reports, which come over MQTT only: a server
+// without --mqtt says at its start that it does not evaluate it (and serves; a server sharing its
+// store may), one with --mqtt does not say it.
+TEST_F(ServeLimits, AnEdgeQueueRuleWithoutMqttIsSaidNotEvaluated) {
   const auto plant = dir_ / "edge-rule.yaml";
   {
     std::ifstream demo(OEE_DEMO_PLANT_FILE);
     std::ofstream out(plant);
     out << demo.rdbuf() << "alerts:\n  rules:\n    - {name: backlog, kind: edge_queue_growing, for_s: 600}\n";
   }
-  const std::string serve = "serve --plant " + plant.string() + " --data-dir " + (dir_ / "data").string() + " --listen 127.0.0.1:0";
-  EXPECT_NE(oee::testing::run_oee(serve, 2).find(plant.string() + ": alert rule 'backlog' (edge_queue_growing) needs --mqtt"),
-            std::string::npos);
+  const std::string said = "an edge_queue_growing alert rule is not evaluated by this server";
+  for (const bool mqtt : {false, true}) {
+    std::vector<std::string> argv = {OEE_BINARY, "serve", "--plant", plant.string(), "--data-dir", (dir_ / "data").string(),
+                                     "--listen", "127.0.0.1:0"};
+    if (mqtt) argv.insert(argv.end(), {"--mqtt", "mqtt://127.0.0.1:1"});  // no broker: it only has to start
+    oee::testing::ChildProcess serve(argv, (dir_ / ("serve-" + std::to_string(mqtt) + ".log")).string());
+    ASSERT_TRUE(serve.wait_for_output("listening on", 60s)) << serve.output();
+    if (mqtt)
+      EXPECT_EQ(serve.output().find(said), std::string::npos) << serve.output();
+    else
+      EXPECT_TRUE(serve.output().find(said) != std::string::npos && serve.output().find(") rule=backlog") != std::string::npos)
+          << serve.output();
+    EXPECT_EQ(serve.kill(SIGTERM), 0);
+  }
 }
 
 }  // namespace
