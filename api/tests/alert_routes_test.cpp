@@ -92,6 +92,16 @@ TEST_F(AlertApi, FiringShowsInTheListAndOnTheWebSocketAndAnOperatorAcknowledgesI
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("unknown_alert"), std::string::npos);
   EXPECT_EQ(request("POST", "/api/v1/alerts/acknowledge", R"({"id":7})", operator_token_).status, 400);
+  // The episode as listed (`fired_at`): one that fired at another time is unknown, a bad time a 400.
+  const std::string fired_at = list[0]["fired_at"];
+  const auto episode = [&](const std::string& at) {
+    return request("POST", "/api/v1/alerts/acknowledge", R"({"id":"down5/s1/a1/l1/press","fired_at":")" + at + "\"}", operator_token_);
+  };
+  EXPECT_EQ(episode(fired_at).status, 409);
+  r = episode("2026-11-10T00:00:00Z");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("no alert 'down5/s1/a1/l1/press' fired at 2026-11-10T00:00:00Z"), std::string::npos) << r.body;
+  EXPECT_EQ(episode("yesterday").status, 400);
   // Audited, with who and what.
   r = request("GET", "/api/v1/audit", "", kAdminToken);
   const auto audit = nlohmann::json::parse(r.body);

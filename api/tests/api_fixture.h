@@ -71,7 +71,10 @@ class SwitchableStore : public storage::EventStore {
   std::int64_t pseudonymise_comment_author(std::string_view n, std::string_view p) override { check(); return real_->pseudonymise_comment_author(n, p); }
   bool fire_alert(const Alert& a) override { check(); return real_->fire_alert(a); }
   std::optional<Alert> resolve_alert(std::string_view id, TimeMs at, AlertResolution why) override { check(); return real_->resolve_alert(id, at, why); }
-  std::optional<Alert> acknowledge_alert(std::string_view id, std::string_view u, TimeMs at) override { check(); return real_->acknowledge_alert(id, u, at); }
+  std::optional<Alert> acknowledge_alert(std::string_view id, std::optional<TimeMs> fired, std::string_view u, TimeMs at) override {
+    check();
+    return real_->acknowledge_alert(id, fired, u, at);
+  }
   std::vector<Alert> alerts() override { check(); return real_->alerts(); }
   storage::RetentionResult apply_retention(TimeMs now) override { check(); return real_->apply_retention(now); }
   std::string describe() const override { return real_->describe(); }

@@ -171,9 +171,9 @@ void AlertMonitor::record_edge_reports() {
 
 const std::vector<AlertRule>& AlertMonitor::rules() const { return service_.plant().alert_rules; }
 
-std::optional<AlertChange> AlertMonitor::acknowledge(const std::string& id, const std::string& user) {
+std::optional<AlertChange> AlertMonitor::acknowledge(const std::string& id, std::optional<TimeMs> fired, const std::string& user) {
   const TimeMs now = service_.now();
-  auto a = service_.with_store([&](storage::EventStore& s) { return s.acknowledge_alert(id, user, now); });
+  auto a = service_.with_store([&](storage::EventStore& s) { return s.acknowledge_alert(id, fired, user, now); });
   if (!a) return std::nullopt;
   AlertChange change{AlertTransition::acknowledged, std::move(*a)};
   tell(change);

@@ -76,7 +76,7 @@ TEST(AlertMonitor, ARestartKeepsFiringAndAcknowledgedAlertsAndFiresNothingAgain)
     const auto fired = s.monitor.evaluate();
     ASSERT_EQ(fired.size(), 1u);  // the press, down 3 minutes; the saw only 30 s of the rule's 60
     EXPECT_EQ(fired[0].alert.id, "down1/s1/a1/l1/press");
-    ASSERT_TRUE(s.monitor.acknowledge("down1/s1/a1/l1/press", "ann"));
+    ASSERT_TRUE(s.monitor.acknowledge("down1/s1/a1/l1/press", std::nullopt, "ann"));
   }
   now = at("2026-11-10T10:02:00Z");
   Server s(file, now);  // the restarted server: the same store, nothing in memory
@@ -92,7 +92,7 @@ TEST(AlertMonitor, ARestartKeepsFiringAndAcknowledgedAlertsAndFiresNothingAgain)
   EXPECT_TRUE(listed[1].active());
   EXPECT_EQ(listed[1].fired_ts, at("2026-11-10T10:01:00Z"));
   EXPECT_EQ(listed[1].acknowledged_by, "ann");
-  EXPECT_FALSE(s.monitor.acknowledge("down1/s1/a1/l1/press", "bob"));  // acknowledged before the restart
+  EXPECT_FALSE(s.monitor.acknowledge("down1/s1/a1/l1/press", std::nullopt, "bob"));  // acknowledged before the restart
 
   s.ingest("press", "2026-11-10T10:02:10Z", "running");
   now = at("2026-11-10T10:02:20Z");
@@ -121,7 +121,7 @@ TEST(AlertMonitor, EvaluationsOnSeveralThreadsAtOnceFireEachAlertOnce) {
     threads.emplace_back([&] {
       for (int i = 0; i < 20; ++i) {
         s.monitor.alerts();
-        s.monitor.acknowledge("down1/s1/a1/l1/press", "ann");
+        s.monitor.acknowledge("down1/s1/a1/l1/press", std::nullopt, "ann");
       }
     });
     for (auto& th : threads) th.join();

@@ -121,8 +121,8 @@ alerts:
   changes = monitor.evaluate();
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].transition, AlertTransition::resolved);
-  ASSERT_TRUE(monitor.acknowledge("down1/s1/a1/l1/press", "ann"));
-  EXPECT_FALSE(monitor.acknowledge("down1/s1/a1/l1/press", "bob"));
+  ASSERT_TRUE(monitor.acknowledge("down1/s1/a1/l1/press", std::nullopt, "ann"));
+  EXPECT_FALSE(monitor.acknowledge("down1/s1/a1/l1/press", std::nullopt, "bob"));
   const auto listed = monitor.alerts();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].acknowledged_by, "ann");

@@ -60,12 +60,17 @@ std::optional<Alert> PostgresEventStore::resolve_alert(std::string_view id, Time
   });
 }
 
-std::optional<Alert> PostgresEventStore::acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) {
+std::optional<Alert> PostgresEventStore::acknowledge_alert(std::string_view id, std::optional<TimeMs> fired, std::string_view user,
+                                                           TimeMs at) {
   return guarded([&] {
+    Params params;
+    params.add(id).add(user).add(at);
+    if (fired) params.add(*fired);
+    else params.null();
     return first_alert(conn().query(
-        std::string("UPDATE alerts SET acknowledged_by=$2, acknowledged=$3 WHERE seq=(SELECT max(seq) FROM alerts WHERE id=$1)"
-                    " AND acknowledged_by IS NULL RETURNING ") + kAlertColumns,
-        Params().add(id).add(user).add(at)));
+        std::string("UPDATE alerts SET acknowledged_by=$2, acknowledged=$3 WHERE seq=(SELECT max(seq) FROM alerts WHERE id=$1"
+                    " AND ($4::bigint IS NULL OR fired=$4::bigint)) AND acknowledged_by IS NULL RETURNING ") + kAlertColumns,
+        params));
   });
 }
 

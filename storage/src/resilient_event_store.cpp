@@ -517,9 +517,10 @@ std::optional<Alert> ResilientEventStore::resolve_alert(std::string_view id, Tim
   return guarded<std::optional<Alert>>([&](EventStore& s) { return s.resolve_alert(id, at, why); });
 }
 
-std::optional<Alert> ResilientEventStore::acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) {
+std::optional<Alert> ResilientEventStore::acknowledge_alert(std::string_view id, std::optional<TimeMs> fired, std::string_view user,
+                                                            TimeMs at) {
   std::lock_guard lock(mutex_);
-  return guarded<std::optional<Alert>>([&](EventStore& s) { return s.acknowledge_alert(id, user, at); });
+  return guarded<std::optional<Alert>>([&](EventStore& s) { return s.acknowledge_alert(id, fired, user, at); });
 }
 
 std::vector<Alert> ResilientEventStore::alerts() {

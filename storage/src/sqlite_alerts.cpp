@@ -59,11 +59,14 @@ std::optional<Alert> SqliteEventStore::resolve_alert(std::string_view id, TimeMs
   return out;
 }
 
-std::optional<Alert> SqliteEventStore::acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) {
+std::optional<Alert> SqliteEventStore::acknowledge_alert(std::string_view id, std::optional<TimeMs> fired, std::string_view user,
+                                                         TimeMs at) {
   std::lock_guard state_lock(state_mutex_);
   Statement s(db_, std::string("UPDATE alerts SET acknowledged_by=?2, acknowledged=?3 WHERE seq=(SELECT max(seq) FROM alerts"
-                               " WHERE id=?1) AND acknowledged_by IS NULL RETURNING ") + kAlertColumns);
+                               " WHERE id=?1 AND (?4 IS NULL OR fired=?4)) AND acknowledged_by IS NULL RETURNING ") + kAlertColumns);
   s.bind(1, id).bind(2, user).bind(3, at);
+  if (fired) s.bind(4, *fired);
+  else s.bind_null(4);
   return first_alert(s);
 }
 

@@ -162,7 +162,8 @@ class SqliteEventStore final : public EventStore {
   std::int64_t pseudonymise_comment_author(std::string_view name, std::string_view pseudonym) override;
   bool fire_alert(const Alert& alert) override;
   std::optional<Alert> resolve_alert(std::string_view id, TimeMs at, AlertResolution why) override;
-  std::optional<Alert> acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) override;
+  std::optional<Alert> acknowledge_alert(std::string_view id, std::optional<TimeMs> fired, std::string_view user,
+                                         TimeMs at) override;
   std::vector<Alert> alerts() override;
   RetentionResult apply_retention(TimeMs now) override;
   std::string describe() const override { return "sqlite:" + path_; }

@@ -58,12 +58,12 @@ TEST_P(StoreAlerts, FireOnceResolveOnceAcknowledgeOnceAndSurviveAReopen) {
   EXPECT_FALSE(store->resolve_alert("down/press", t0 + 9500, AlertResolution::cleared));  // resolved already
   EXPECT_FALSE(store->resolve_alert("down/none", t0 + 9500, AlertResolution::cleared));
 
-  const auto acked = store->acknowledge_alert("down/press", "ann", t0 + 10'000);
+  const auto acked = store->acknowledge_alert("down/press", std::nullopt, "ann", t0 + 10'000);
   ASSERT_TRUE(acked);
   EXPECT_EQ(acked->acknowledged_by, "ann");
   EXPECT_EQ(acked->acknowledged_ts, t0 + 10'000);
-  EXPECT_FALSE(store->acknowledge_alert("down/press", "bob", t0 + 11'000));
-  EXPECT_FALSE(store->acknowledge_alert("down/none", "bob", t0 + 11'000));
+  EXPECT_FALSE(store->acknowledge_alert("down/press", std::nullopt, "bob", t0 + 11'000));
+  EXPECT_FALSE(store->acknowledge_alert("down/none", std::nullopt, "bob", t0 + 11'000));
 
   // It fires again: a new alert under the same id, the newest of which an acknowledgement takes.
   EXPECT_TRUE(store->fire_alert(firing("press", t0 + 20'000)));
@@ -74,8 +74,29 @@ TEST_P(StoreAlerts, FireOnceResolveOnceAcknowledgeOnceAndSurviveAReopen) {
   EXPECT_EQ(listed[0].acknowledged_by, "");
   EXPECT_EQ(listed[2].acknowledged_by, "ann");
   EXPECT_EQ(listed[2].resolved_ts, t0 + 9000);
-  EXPECT_TRUE(store->acknowledge_alert("down/press", "bob", t0 + 21'000));
+  EXPECT_TRUE(store->acknowledge_alert("down/press", std::nullopt, "bob", t0 + 21'000));
   EXPECT_EQ(store->alerts()[0].acknowledged_by, "bob");
+}
+
+// An episode named by its firing time is the one acknowledged, not the newest of its id: a client
+// acknowledges what it listed, even if the alert fired again meanwhile.
+TEST_P(StoreAlerts, AcknowledgesTheEpisodeThatFiredAtTheTimeGiven) {
+  ASSERT_TRUE(store->fire_alert(firing("press", t0)));
+  ASSERT_TRUE(store->resolve_alert("down/press", t0 + 9000, AlertResolution::cleared));
+  ASSERT_TRUE(store->fire_alert(firing("press", t0 + 20'000)));
+  EXPECT_FALSE(store->acknowledge_alert("down/press", t0 + 5000, "ann", t0 + 21'000));  // no episode fired then
+  const auto older = store->acknowledge_alert("down/press", t0, "ann", t0 + 21'000);
+  ASSERT_TRUE(older);
+  EXPECT_EQ(older->fired_ts, t0);
+  EXPECT_EQ(older->resolved_ts, t0 + 9000);
+  EXPECT_FALSE(store->acknowledge_alert("down/press", t0, "bob", t0 + 22'000));  // acknowledged already
+  const auto listed = store->alerts();
+  ASSERT_EQ(ids(listed), (std::vector<std::string>{"down/press firing", "down/press resolved"}));
+  EXPECT_EQ(listed[0].acknowledged_by, "");  // the newer one, not taken by the older's acknowledgement
+  EXPECT_EQ(listed[1].acknowledged_by, "ann");
+  const auto newer = store->acknowledge_alert("down/press", t0 + 20'000, "bob", t0 + 23'000);
+  ASSERT_TRUE(newer);
+  EXPECT_EQ(newer->fired_ts, t0 + 20'000);
 }
 
 // kAlertsResolvedKept + 2 resolved alerts put straight into the table (one statement, not a
@@ -194,8 +215,8 @@ TEST(PostgresDeployment, ServersOnOneDatabaseMakeEachAlertChangeOnce) {
     c.join();
     d.join();
     EXPECT_EQ(resolved[0] + resolved[1], 1) << round;
-    std::thread e([&] { acked[0] = one->acknowledge_alert("down/press", "ann", t + 600).has_value(); });
-    std::thread f([&] { acked[1] = two->acknowledge_alert("down/press", "bob", t + 601).has_value(); });
+    std::thread e([&] { acked[0] = one->acknowledge_alert("down/press", std::nullopt, "ann", t + 600).has_value(); });
+    std::thread f([&] { acked[1] = two->acknowledge_alert("down/press", std::nullopt, "bob", t + 601).has_value(); });
     e.join();
     f.join();
     EXPECT_EQ(acked[0] + acked[1], 1) << round;

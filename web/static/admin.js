@@ -150,20 +150,19 @@ function adminDeadLetters(body, before) {
 }
 
 // The plant file's rules, then the alerts they raised, firing first; acknowledging one enters the
-// audit trail. An id (rule and subject) may be listed for several episodes; the API acknowledges
-// its newest, so only the newest has the button (on an older one it would acknowledge another row).
+// audit trail. An id (rule and subject) may be listed for several episodes: a row's button
+// acknowledges its own (`fired_at`), not one that fired after the list was read.
 async function adminAlerts(body) {
   const [rules, alerts] = await Promise.all([api('/api/v1/alerts/rules'), api('/api/v1/alerts')]);
-  const newest = new Map();
-  for (const a of alerts) if (!newest.has(a.id) || Date.parse(a.fired_at) > Date.parse(newest.get(a.id).fired_at)) newest.set(a.id, a);
   body.innerHTML = `<h3>${AS.rulesTitle}</h3>` + (rules.length ? adminTable([AS.rule, AS.kindCol, AS.subject, AS.forS, AS.target],
     rules.map((r) => `<tr data-rule="${esc(r.name)}"><td>${esc(r.name)}</td><td>${esc(r.kind)}</td><td>${esc((r.node ?? r.edge) || AS.every)}</td>` +
       `<td>${r.for_s ? clock(r.for_s) : ''}</td><td>${r.kind === 'oee_below_target' ? (r.target === null ? AS.machineTarget : pct(r.target)) : ''}</td></tr>`)) : `<p>${AS.noRules}</p>`) +
     `<h3>${AS.alertsTitle}</h3>` + (alerts.length ? adminTable([AS.rule, AS.kindCol, AS.subject, AS.state, AS.firedAt, AS.resolvedAt, AS.acknowledged, ''],
-    alerts.map((a) => `<tr data-alert="${esc(a.id)}" class="alert-${esc(a.state)}"><td>${esc(a.rule)}</td><td>${esc(a.kind)}</td><td>${esc(a.subject)}</td>` +
+    alerts.map((a) => `<tr data-alert="${esc(a.id)}" data-fired="${esc(a.fired_at)}" class="alert-${esc(a.state)}"><td>${esc(a.rule)}</td><td>${esc(a.kind)}</td><td>${esc(a.subject)}</td>` +
       `<td>${esc(a.state)}</td><td>${whenHtml(a.fired_at)}</td><td>${whenHtml(a.resolved_at)}</td><td>${esc(a.acknowledged_by || '')}</td>` +
-      `<td>${a.acknowledged_by || newest.get(a.id) !== a ? '' : `<button class="alert-ack">${AS.acknowledge}</button>`}</td></tr>`)) : `<p>${AS.noAlerts}</p>`);
-  adminOn(body, '.alert-ack', (el) => adminAct('alerts', () => adminPost('/api/v1/alerts/acknowledge', { id: el.closest('tr').dataset.alert })));
+      `<td>${a.acknowledged_by ? '' : `<button class="alert-ack">${AS.acknowledge}</button>`}</td></tr>`)) : `<p>${AS.noAlerts}</p>`);
+  adminOn(body, '.alert-ack', (el) => adminAct('alerts', () => adminPost('/api/v1/alerts/acknowledge',
+    { id: el.closest('tr').dataset.alert, fired_at: el.closest('tr').dataset.fired })));
 }
 
 async function adminAudit(body, before) {

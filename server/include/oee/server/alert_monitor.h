@@ -34,7 +34,9 @@ class AlertMonitor {
   // the rules would ever resolve them: called when the server starts, and by evaluate() until it
   // once succeeded. Throws when storage fails.
   std::vector<AlertChange> resolve_unwatched();
-  std::optional<AlertChange> acknowledge(const std::string& id, const std::string& user);
+  // The alert `id` that fired at `fired` (without it, the newest `id`): nullopt when there is none
+  // or it is acknowledged already.
+  std::optional<AlertChange> acknowledge(const std::string& id, std::optional<TimeMs> fired, const std::string& user);
   std::vector<Alert> alerts() const;  // EventStore::alerts
   // The plant file's rules, and the newest status report of each edge (GET /api/v1/alerts/rules,
   // GET /api/v1/edges).

@@ -175,9 +175,10 @@ class EventStore {
   virtual bool fire_alert(const Alert& alert) = 0;
   // Resolves the firing alert `id` at `at`, for `why`: the alert as it is now.
   virtual std::optional<Alert> resolve_alert(std::string_view id, TimeMs at, AlertResolution why) = 0;
-  // Acknowledges the newest alert `id` (firing or resolved): the alert as it is now; nullopt when
-  // there is none or it is acknowledged already.
-  virtual std::optional<Alert> acknowledge_alert(std::string_view id, std::string_view user, TimeMs at) = 0;
+  // Acknowledges the alert `id` (firing or resolved) that fired at `fired`, or without it the
+  // newest `id`: the alert as it is now; nullopt when there is none or it is acknowledged already.
+  virtual std::optional<Alert> acknowledge_alert(std::string_view id, std::optional<TimeMs> fired, std::string_view user,
+                                                 TimeMs at) = 0;
   // The firing alerts (the newest first), then the kAlertsResolvedKept newest resolved ones (the
   // last resolved first); older resolved ones are deleted as new ones resolve.
   virtual std::vector<Alert> alerts() = 0;
