@@ -380,9 +380,6 @@ void print_welcome(server::PlantService& service, const server::HttpServer& http
   server::log_line("info", "started", {{"url", base}, {"machines", std::to_string(service.plant().machines().size())}});
 }
 
-// Opens the store, starts ingest, the HTTP API and the periodic jobs, and runs until SIGINT or
-// SIGTERM, or SIGUSR2: then `handed_over` is the listening socket, still open, for the program
-// to run again (an upgrade). Returns the exit code; throws what opening fails with.
 // A rule this server cannot evaluate is said at the start, not left silent: edges report their
 // queue over MQTT only. Not refused: a server without --mqtt that shares its store (several
 // servers, one PostgreSQL) lists the alerts a server with --mqtt raises from the same plant file.
@@ -394,6 +391,9 @@ void warn_of_rules_not_evaluated(const plant::LoadedPlant& plant, const ServeOpt
                        "no edge status reports (a server with --mqtt sharing its store raises its alerts)", {{"rule", r.name}});
 }
 
+// Opens the store, starts ingest, the HTTP API and the periodic jobs, and runs until SIGINT or
+// SIGTERM, or SIGUSR2: then `handed_over` is the listening socket, still open, for the program
+// to run again (an upgrade). Returns the exit code; throws what opening fails with.
 int serve(ServeOptions& o, const sigset_t& stop_signals, int& handed_over) {
   plant::LoadedPlant plant = o.plant_path.empty() ? plant::load_plant_yaml(kDemoPlantYaml, "demo-plant.yaml")
                                                   : plant::load_plant_file(o.plant_path);
