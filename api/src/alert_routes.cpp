@@ -70,9 +70,8 @@ HttpResponse list_edges(const server::AlertMonitor& monitor) {
 
 // `fired_at` (optional, as GET /api/v1/alerts gives it): the episode of `id` to acknowledge, so that
 // one that fired after the client listed it is not acknowledged unseen. Without it: the newest.
-bool episode_member(const nlohmann::json& body, std::optional<TimeMs>& fired, HttpResponse& error) {
+bool episode_member(const nlohmann::json& body, std::string& text, std::optional<TimeMs>& fired, HttpResponse& error) {
   if (!body.contains("fired_at")) return true;
-  std::string text;
   if (!string_member(body, "fired_at", 64, text, error)) return false;
   fired = parse_timestamp(text);
   if (!fired) error = HttpResponse::error(400, "bad_body", "'fired_at' must be an RFC 3339 time, as GET /api/v1/alerts gives it");
@@ -82,17 +81,18 @@ bool episode_member(const nlohmann::json& body, std::optional<TimeMs>& fired, Ht
 HttpResponse acknowledge(server::AlertMonitor& monitor, const Access& access, const HttpRequest& r, const Principal& who) {
   HttpResponse error;
   const auto body = json_body(r, error);
-  std::string id;
+  std::string id, fired_text;
   std::optional<TimeMs> fired;
-  if (!body || !string_member(*body, "id", kAlertIdBytesMax, id, error) || !episode_member(*body, fired, error)) return error;
+  if (!body || !string_member(*body, "id", kAlertIdBytesMax, id, error) || !episode_member(*body, fired_text, fired, error))
+    return error;
   const std::string user = access.actor(who);
   const auto change = monitor.acknowledge(id, fired, user);
   if (!change) {
     const auto all = monitor.alerts();
     const bool known = std::any_of(all.begin(), all.end(), [&](const Alert& a) { return a.id == id && (!fired || a.fired_ts == *fired); });
-    const std::string what = "the alert '" + id + "'" + (fired ? " fired at " + body->at("fired_at").get<std::string>() : "");
-    return known ? HttpResponse::error(409, "already_acknowledged", what + " is acknowledged already")
-                 : HttpResponse::error(404, "unknown_alert", "no " + what.substr(4) + " (GET /api/v1/alerts)");
+    const std::string alert = "alert '" + id + "'" + (fired ? " fired at " + fired_text : "");
+    return known ? HttpResponse::error(409, "already_acknowledged", "the " + alert + " is acknowledged already")
+                 : HttpResponse::error(404, "unknown_alert", "no " + alert + " (GET /api/v1/alerts)");
   }
   access.audit(who, "alert.acknowledge", id, "", "");
   std::string out;

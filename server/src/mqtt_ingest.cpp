@@ -197,13 +197,15 @@ void MqttIngest::take_message(const transport::ReceivedMessage& m, std::vector<E
   if (topic.starts_with("oee/v1/_edge/") && topic.ends_with("/status")) {
     const std::string_view id = topic.substr(13, topic.size() - 13 - 7);
     if (id.empty() || id.find('/') != std::string_view::npos) return reject(payload, "edge status topic without a plain edge id");
-    if (auto inc = codec::edge_status_incarnation(payload)) statuses[std::string(id)] = std::move(*inc);
+    auto inc = codec::edge_status_incarnation(payload);
     // One the API cannot give as sent is dead-lettered too; it stays the edge's last (with its problem).
+    // A status naming its incarnation was parsed as an object already.
     if (payload.size() > kMaxEdgeStatusBytes)
       reject(payload, "edge status of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
                           std::to_string(kMaxEdgeStatusBytes) + " bytes");
-    else if (!codec::edge_status_is_object(payload))
+    else if (!inc && !codec::edge_status_is_object(payload))
       reject(payload, "edge status is not a JSON object");
+    if (inc) statuses[std::string(id)] = std::move(*inc);
     std::lock_guard lock(mutex_);
     ++stats_.edge_status_messages;
     if (edge_statuses_.size() < kMaxEdges || edge_statuses_.count(std::string(id)))

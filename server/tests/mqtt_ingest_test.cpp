@@ -178,7 +178,5 @@ TEST(MqttIngestEdgeStatus, OneThatIsNoObjectOrTooLongIsDeadLetteredAndStillKept)
   EXPECT_EQ(server.ingest().stats().dead_letters, 2u);
 }
 
-
 }  // namespace
 }  // namespace oee::server
-

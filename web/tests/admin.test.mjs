@@ -264,19 +264,19 @@ const failed = await withBrowser(async (browser, watch, state) => {
     // An alert's id is its rule and subject: the list may hold an earlier, or a later, episode of
     // it too (the demo's machines stop often, and one may fire between the list and the click), so
     // the row is the one with this id and firing time, and the button acknowledges that one.
-    const fired = await row.$eval('td:nth-child(5)', (e) => e.textContent);
+    const fired = await row.getAttribute('data-fired');
     const at = await loadedAt('alerts');
     await (await row.$('.alert-ack')).click();
     await cardLoaded('alerts', at);
-    const episode = await page.$$eval(`#admin-alerts tr[data-alert="${id}"]`, (rs, f) => rs.filter((r) => r.cells[4].textContent === f)
-      .map((r) => ({ by: r.cells[6].textContent, button: !!r.querySelector('.alert-ack') })), fired);
+    const ofEpisode = `#admin-alerts tr[data-alert="${id}"][data-fired="${fired}"]`;
+    const episode = await page.$$eval(ofEpisode, (rs) => rs.map((r) => ({ by: r.cells[6].textContent, button: !!r.querySelector('.alert-ack') })));
     // Acknowledged by the session's user (as the audit chain names users: its pseudonym).
     assert.equal(episode.length, 1, `the alert ${id} fired at ${fired} is listed ${episode.length} times`);
     assert.match(episode[0].by, /^u:[0-9a-f]{16}$/);
     assert.equal(episode[0].button, false);
     // Times read in the plant's zone, to the second, the exact instant (here UTC) on hover. The zone's
     // offset is that of the server's `now` (written with it), minutes ago.
-    const shown = await page.$eval(`#admin-alerts tr[data-alert="${id}"] td:nth-child(5) time`, (t) => ({ text: t.textContent, at: t.dateTime, title: t.title }));
+    const shown = await page.$eval(`${ofEpisode} td:nth-child(5) time`, (t) => ({ text: t.textContent, at: t.dateTime, title: t.title }));
     const [, sign, hh, mm] = JSON.parse(await adminApi('/api/v1/plant')).now.match(/([+-])(\d\d):(\d\d)$/) || [, '+', '00', '00'];  // or Z
     const offsetMs = (sign === '-' ? -1 : 1) * (Number(hh) * 60 + Number(mm)) * 60e3;
     assert.equal(shown.text, new Date(Date.parse(shown.at) + offsetMs).toISOString().slice(0, 19).replace('T', ' '), 'fired at ' + shown.at);
