@@ -487,11 +487,20 @@ TEST(EdgeIntegration, OpcUaSubscriptionTagsArrive) {
   // The PKI does not know the server yet: its certificate lands in rejected/ and the source keeps
   // retrying; trusting it (moving the file to trusted/certs/) lets the data through.
   const std::filesystem::path rejected = logs.path + "/pki/rejected";
-  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(rejected) && !std::filesystem::is_empty(rejected); }, 30s))
-      << edge.log();
+  // As an operator would, the test takes the finished certificate files: `*.der`, not hidden ones.
+  const auto rejected_certificates = [&] {
+    std::vector<std::filesystem::path> files;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(rejected, ec)) {
+      const std::string name = f.path().filename().string();
+      if (!name.starts_with('.') && name.ends_with(".der")) files.push_back(f.path());
+    }
+    return files;
+  };
+  ASSERT_TRUE(eventually([&] { return !rejected_certificates().empty(); }, 30s)) << edge.log();
   EXPECT_EQ(collector.last_counter(), -1);
-  for (const auto& f : std::filesystem::directory_iterator(rejected)) {
-    std::filesystem::rename(f.path(), logs.path + "/pki/trusted/certs/" + f.path().filename().string());
+  for (const auto& f : rejected_certificates()) {
+    std::filesystem::rename(f, logs.path + "/pki/trusted/certs/" + f.filename().string());
   }
   std::int64_t first = -1;
   ASSERT_TRUE(eventually([&] { if (first < 0) first = collector.last_counter(); return first >= 0 && collector.last_counter() >= first + 10; }, 30s))

@@ -90,8 +90,11 @@ std::string read_file(const std::filesystem::path& path) {
 
 void write_file(const std::filesystem::path& path, std::string_view bytes, unsigned mode) {
   // Unique per writer: two clients sharing a PKI directory may reject the same certificate at once.
+  // Hidden, so that an operator's `mv rejected/* trusted/certs/` and the PKI's readers never take a
+  // file still being written.
   static std::atomic<unsigned> counter{0};
-  const std::string tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  const std::string tmp = (path.parent_path() / ("." + path.filename().string())).string() + ".tmp." +
+                          std::to_string(::getpid()) + "." + std::to_string(counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   bool ok = fd >= 0;
   size_t done = 0;

@@ -11,10 +11,12 @@
 namespace oee::opcua {
 namespace {
 
+// Hidden files are skipped: they are files still being written (ours, rsync's, an editor's).
 std::vector<std::filesystem::path> regular_files(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().starts_with('.')) continue;
     if (entry.is_regular_file(ec)) files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());

@@ -199,6 +199,24 @@ TEST_F(PkiTest, UnknownCertificateIsRejectedUntilTheFileIsMovedToTrusted) {
   EXPECT_STATUS(verify(server.der()), status::good);
 }
 
+// Files being written are hidden: the rejected copy appears whole or not at all, and a hidden file
+// in trusted/certs/ (an rsync or editor temporary) is neither trusted nor warned about.
+TEST_F(PkiTest, HiddenFilesAreFilesBeingWrittenAndAreIgnored) {
+  const TestCertificate server(CertificateSpec{});
+  EXPECT_STATUS(verify(server.der()), status::bad_certificate_untrusted);
+  std::vector<std::string> names;
+  for (const auto& f : fs::directory_iterator(dir_ / "rejected")) names.push_back(f.path().filename().string());
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0], describe_certificate(server.der()).thumbprint + ".der");
+
+  trust(server, ".server.der.XyZ123");
+  warnings_.clear();
+  EXPECT_STATUS(verify(server.der()), status::bad_certificate_untrusted);
+  for (const auto& w : warnings_) EXPECT_EQ(w.find(".server.der.XyZ123"), std::string::npos) << w;
+  trust(server, "server.der");
+  EXPECT_STATUS(verify(server.der()), status::good);
+}
+
 TEST_F(PkiTest, GarbageIsAnInvalidCertificate) {
   EXPECT_STATUS(verify("not a certificate"), status::bad_certificate_invalid);
   const TestCertificate server(CertificateSpec{});
