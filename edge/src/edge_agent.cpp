@@ -10,6 +10,7 @@
 #include "oee/codec/commit_report.h"
 #include "oee/codec/event_json.h"
 #include "oee/edge/queue_incarnation.h"
+#include "oee/edge/run_signal.h"
 #include "oee/fileio/encryption_key.h"
 
 namespace oee::edge {
@@ -45,6 +46,7 @@ EdgeAgent::EdgeAgent(EdgeConfig config) : config_(std::move(config)) {
   q.group_commit_ms = config_.queue_group_commit_ms;
   if (config_.encryption_key) q.encryption_key = fileio::derive_key(*config_.encryption_key, fileio::KeyUse::queue);
   std::filesystem::create_directories(config_.data_dir);
+  migrate_run_state_files(config_.data_dir);  // before the sources load their open orders
   const std::string incarnation = load_or_create_queue_incarnation(q.dir);  // before the queue writes
   queue_ = std::make_unique<DurableQueue>(q);
 

@@ -533,11 +533,16 @@ EdgeConfig parse_edge_config(const std::string& yaml_text, const std::string& fi
   if (!sources || !sources.IsSequence() || sources.size() == 0) r.fail(root, "sources: expected a non-empty list");
   for (std::size_t i = 0; i < sources.size(); ++i)
     c.sources.push_back(parse_source(r, sources[i], "sources[" + std::to_string(i) + "]", file, base_dir));
-  for (std::size_t i = 0; i < c.sources.size(); ++i) {
-    SourceConfig& s = c.sources[i];
+  std::map<std::string, int, std::less<>> run_tag_line;  // a machine's orders come from one source
+  for (SourceConfig& s : c.sources) {
     s.heartbeat_ms = static_cast<DurationMs>(c.heartbeat_s) * 1000;
-    for (const TagConfig& t : s.tags)
-      if (t.signal == SignalKind::run) s.run_state_file = c.data_dir + "/runs-" + std::to_string(i);
+    for (const TagConfig& t : s.tags) {
+      if (t.signal != SignalKind::run) continue;
+      s.run_state_file = c.data_dir + "/runs";
+      if (const auto [it, fresh] = run_tag_line.emplace(t.machine, t.line); !fresh)
+        throw EdgeConfigError(file, t.line, "a second run tag for " + t.machine + " (the first at line " +
+                                                std::to_string(it->second) + "): a machine's orders come from one source");
+    }
   }
   if (c.mqtt.format == MqttFormat::sparkplug)  // its metrics carry no run events (docs/sparkplug.md)
     for (const SourceConfig& s : c.sources)

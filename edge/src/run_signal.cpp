@@ -1,8 +1,13 @@
 #include "oee/edge/run_signal.h"
 
+#include <fcntl.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+
+#include "oee/fileio/file.h"
 
 namespace oee::edge {
 
@@ -63,16 +68,54 @@ void RunSignals::after_sink() {
   save();
 }
 
-// A line per machine with an open order: "<machine>\t<order>".
-void RunSignals::load() {
-  if (state_file_.empty()) return;
-  std::ifstream f(state_file_);
+namespace {
+
+// The sources of an edge share one state file, each rewriting only its own machines' lines.
+std::mutex& state_file_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// A line per machine with an open order: "<machine>\t<order>". A missing file holds none.
+std::map<std::string, std::string, std::less<>> read_open_orders(const std::string& file) {
+  std::map<std::string, std::string, std::less<>> orders;
+  std::ifstream f(file);
   std::string line;
   while (std::getline(f, line)) {
     const auto tab = line.find('\t');
-    if (tab == std::string::npos) continue;
-    const auto it = by_machine_.find(std::string_view(line).substr(0, tab));
-    if (it != by_machine_.end()) it->second.restore_open(line.substr(tab + 1));
+    if (tab != std::string::npos && tab > 0) orders[line.substr(0, tab)] = line.substr(tab + 1);
+  }
+  return orders;
+}
+
+// Whole or not at all, and durable before it replaces the old file: written hidden, fsynced,
+// renamed, and the directory fsynced. Throws fileio::IoError.
+void write_open_orders(const std::string& file, const std::map<std::string, std::string, std::less<>>& orders) {
+  std::string text;
+  for (const auto& [machine, order] : orders) text += machine + '\t' + order + '\n';
+  const std::filesystem::path path(file);
+  const std::string dir = path.parent_path().string();
+  const std::string tmp = (path.parent_path() / ("." + path.filename().string() + ".tmp")).string();
+  fileio::File f(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  f.write_at(text.data(), text.size(), 0);
+  f.sync();
+  f.close();
+  fileio::rename_file(tmp, file);
+  fileio::sync_dir(dir.empty() ? "." : dir);
+}
+
+bool is_legacy_state_file(const std::string& name) {
+  return name.size() > 5 && name.starts_with("runs-") &&
+         name.find_first_not_of("0123456789", 5) == std::string::npos;
+}
+
+}  // namespace
+
+void RunSignals::load() {
+  if (state_file_.empty()) return;
+  for (const auto& [machine, order] : read_open_orders(state_file_)) {
+    const auto it = by_machine_.find(machine);
+    if (it != by_machine_.end()) it->second.restore_open(order);
   }
 }
 
@@ -80,20 +123,37 @@ void RunSignals::load() {
 // after the restart, which changes nothing (a start of the open run), rather than losing an end.
 void RunSignals::save() const {
   if (state_file_.empty()) return;
-  const std::string tmp = state_file_ + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    for (const auto& [machine, signal] : by_machine_)
-      if (!signal.open().empty() && signal.open().find_first_of("\t\n") == std::string::npos)
-        f << machine << '\t' << signal.open() << '\n';
-    if (!f.flush()) {
-      std::fprintf(stderr, "edge: cannot write %s: the open orders are not kept across a restart\n", tmp.c_str());
-      return;
-    }
+  const std::lock_guard lock(state_file_mutex());
+  auto orders = read_open_orders(state_file_);
+  for (const auto& [machine, signal] : by_machine_) {
+    if (!signal.open().empty() && signal.open().find_first_of("\t\n") == std::string::npos)
+      orders[machine] = signal.open();
+    else
+      orders.erase(machine);
   }
+  try {
+    write_open_orders(state_file_, orders);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edge: the open orders are not kept across a restart: %s\n", e.what());
+  }
+}
+
+// Earlier versions kept a file per source, runs-<source index>, so that reordering the sources
+// handed one source's orders to another. Their lines (keyed by machine) move into the one file.
+void migrate_run_state_files(const std::string& data_dir) {
+  std::vector<std::string> legacy;
   std::error_code ec;
-  std::filesystem::rename(tmp, state_file_, ec);
-  if (ec) std::fprintf(stderr, "edge: cannot write %s: %s\n", state_file_.c_str(), ec.message().c_str());
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec))
+    if (is_legacy_state_file(entry.path().filename().string())) legacy.push_back(entry.path().string());
+  if (legacy.empty()) return;
+  const std::string file = data_dir + "/runs";
+  if (!std::filesystem::exists(file)) {  // else a crash came after the move, before the removals
+    std::map<std::string, std::string, std::less<>> orders;
+    for (const auto& f : legacy) orders.merge(read_open_orders(f));
+    write_open_orders(file, orders);
+  }
+  for (const auto& f : legacy) fileio::remove_file(f);
+  fileio::sync_dir(data_dir);
 }
 
 }  // namespace oee::edge

@@ -317,7 +317,7 @@ TEST(EdgeConfig, RunTagsTakeTheirProductAndQuantityFromTagsOrTheirOwnKeys) {
   const auto c = parse_edge_config(with(order + "\n" + qty + "\n" + product), "edge.yaml", "/etc/oee");
   EXPECT_EQ(c.sources[1].tags.at(4).signal, oee::edge::SignalKind::run);
   EXPECT_EQ(c.sources[1].tags.at(5).signal, oee::edge::SignalKind::run_quantity);
-  EXPECT_EQ(c.sources[1].run_state_file, "/var/lib/oee/edge/runs-1");  // the open orders outlive a restart
+  EXPECT_EQ(c.sources[1].run_state_file, "/var/lib/oee/edge/runs");  // the open orders outlive a restart
   EXPECT_EQ(c.sources[2].run_state_file, "");  // no run tag
   // The order tag alone, with the fixed product and quantity of its runs.
   const auto fixed = parse_edge_config(with(replace(order, "signal: run}", "signal: run, product: cap, quantity: 500}")),
@@ -336,6 +336,15 @@ TEST(EdgeConfig, RunTagsTakeTheirProductAndQuantityFromTagsOrTheirOwnKeys) {
             "edge.yaml:17: sources[1].tags[4].quantity: 0 is out of range [1, 1099511627776]");
   EXPECT_EQ(error_of(with(replace(product, "signal: product}", "signal: product, quantity: 5}"))),
             "edge.yaml:17: sources[1].tags[4].quantity: only for run tags (the product and quantity of its runs)");
+  // A machine's orders come from one source: the open orders are kept by machine, for all sources.
+  const std::string opcua_order = R"(      - {node: "ns=1;s=Filler.Order", machine: s1/a1/l1/filler, signal: run, product: cap, quantity: 5})";
+  const std::string both = with(order + "\n" + qty + "\n" + product) + opcua_order + "\n";
+  EXPECT_EQ(error_of(both),
+            "edge.yaml:25: a second run tag for s1/a1/l1/filler (the first at line 17): a machine's orders come from one source");
+  const auto other_machine = parse_edge_config(replace(both, "machine: s1/a1/l1/filler, signal: run, product: cap",
+                                                       "machine: s1/a1/l1/capper, signal: run, product: cap"),
+                                               "edge.yaml", "/etc/oee");
+  EXPECT_EQ(other_machine.sources[2].run_state_file, other_machine.sources[1].run_state_file);  // one file
   // Sparkplug metrics carry no runs: refused rather than dropped.
   EXPECT_EQ(error_of(replace(with(order + "\n" + qty + "\n" + product), "password: pw}",
                              "password: pw, format: sparkplug, sparkplug: {group: g, node: n}}")),

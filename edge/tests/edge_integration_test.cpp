@@ -1069,7 +1069,7 @@ TEST(ServerIngest, ModbusOrderRegisterDrivesTheRunsAndTheirKpis) {
   write_order(device.port, 4712, 200, 5);
   ASSERT_TRUE(run_made("4712", 30)) << runs().dump() << edge.log();
   // The PLC clears the order while the edge is down: the restarted edge ends the run it had started
-  // (its open orders outlive the restart, data_dir/runs-0).
+  // (its open orders outlive the restart, data_dir/runs).
   ASSERT_EQ(edge.stop(), 0) << edge.log();
   write_order(device.port, 0, 0, 0);
   edge.start();

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+
 #include "oee/edge/tag_mapper.h"
 #include "temp_dir.h"
 
@@ -128,7 +132,7 @@ TEST(RunSignal, OnlyRunQuantityAndProductTagsOfAMachineWithARunTagFeedIt) {
 // while the edge was down ends the run it had started.
 TEST(RunSignal, OpenOrdersOutliveARestartThroughTheStateFile) {
   oee::edge::testing::TempDir dir("oee-runs-");
-  const std::string file = (dir.path / "runs-0").string();
+  const std::string file = (dir.path / "runs").string();
   TagConfig order = tag(SignalKind::run);
   order.run_product = "cap";
   order.run_quantity = 50;
@@ -154,4 +158,81 @@ TEST(RunSignal, OpenOrdersOutliveARestartThroughTheStateFile) {
   EXPECT_EQ(cleared[0].run_action, RunAction::end);
   EXPECT_EQ(cleared[0].run, "WO-1");
   EXPECT_TRUE(read_once("").empty());
+}
+
+namespace {
+
+// One edge life of a source with a run tag (fixed product and quantity) for each machine: load,
+// one reading per machine, sink. Returns the run events.
+std::vector<Event> one_life(const std::string& file, const std::map<std::string, std::string>& readings) {
+  RunSignals runs(file);
+  std::vector<TagConfig> tags;
+  for (const auto& [machine, order] : readings) {
+    TagConfig t = tag(SignalKind::run);
+    t.machine = machine;
+    t.run_product = "cap";
+    t.run_quantity = 50;
+    tags.push_back(t);
+    runs.add(t);
+  }
+  runs.load();
+  std::vector<Event> out;
+  for (const TagConfig& t : tags) {
+    MachineSpec m;
+    m.path = t.machine;
+    TagMapper mapper(t, m);
+    mapper.attach_run(runs.for_tag(t));
+    Event e;
+    mapper.on_text(readings.at(t.machine), 1000, e);
+  }
+  runs.take_events(out);
+  runs.after_sink();
+  return out;
+}
+
+}  // namespace
+
+// The sources of an edge share the state file, each rewriting only its machines' lines: a source's
+// open order survives another source's save, and a reordering of the sources (a machine read by
+// another source after the restart) keeps it.
+TEST(RunSignal, SourcesShareTheStateFileByMachine) {
+  oee::edge::testing::TempDir dir("oee-runs-");
+  const std::string file = (dir.path / "runs").string();
+  ASSERT_EQ(one_life(file, {{"s1/a1/l1/filler", "WO-1"}}).size(), 1u);
+  ASSERT_EQ(one_life(file, {{"s1/a1/l1/capper", "WO-7"}}).size(), 1u);  // the other source saves
+  EXPECT_TRUE(one_life(file, {{"s1/a1/l1/filler", "WO-1"}}).empty());    // WO-1 still open
+  // After a restart one source reads both machines: nothing started twice, nothing lost.
+  EXPECT_TRUE(one_life(file, {{"s1/a1/l1/filler", "WO-1"}, {"s1/a1/l1/capper", "WO-7"}}).empty());
+  const auto cleared = one_life(file, {{"s1/a1/l1/capper", ""}});
+  ASSERT_EQ(cleared.size(), 1u);
+  EXPECT_EQ(cleared[0].run_action, RunAction::end);
+  EXPECT_EQ(cleared[0].run, "WO-7");
+  EXPECT_TRUE(one_life(file, {{"s1/a1/l1/filler", "WO-1"}}).empty());  // the filler's line stayed
+  // No temporary is left beside it.
+  std::vector<std::string> names;
+  for (const auto& f : std::filesystem::directory_iterator(dir.path)) names.push_back(f.path().filename().string());
+  EXPECT_EQ(names, std::vector<std::string>{"runs"});
+}
+
+// The per-source files of earlier versions (runs-<source index>) move into the one file, whatever
+// the sources' order now, and are removed.
+TEST(RunSignal, PerSourceFilesOfEarlierVersionsMoveIntoTheOneFile) {
+  oee::edge::testing::TempDir dir("oee-runs-");
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.path / name) << text;
+  };
+  write("runs-0", "s1/a1/l1/capper\tWO-7\n");
+  write("runs-1", "s1/a1/l1/filler\tWO-1\n");
+  write("runs-x", "not ours\n");
+  migrate_run_state_files(dir.path.string());
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "runs-0"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "runs-1"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "runs-x"));
+  const std::string file = (dir.path / "runs").string();
+  EXPECT_TRUE(one_life(file, {{"s1/a1/l1/filler", "WO-1"}, {"s1/a1/l1/capper", "WO-7"}}).empty());
+  // A leftover per-source file beside the one file (a crash after the move) is removed, not read.
+  write("runs-0", "s1/a1/l1/capper\tWO-OLD\n");
+  migrate_run_state_files(dir.path.string());
+  EXPECT_FALSE(std::filesystem::exists(dir.path / "runs-0"));
+  EXPECT_TRUE(one_life(file, {{"s1/a1/l1/capper", "WO-7"}}).empty());
 }

@@ -84,8 +84,8 @@ struct SourceConfig {
   std::vector<TagConfig> tags;
   // The edge's heartbeat_s: a heartbeat event per machine this often while the source reads it.
   DurationMs heartbeat_ms = 10'000;
-  // Where the open orders of its run tags outlive a restart (data_dir/runs-<source index>; "" when
-  // it has no run tag): run_signal.h.
+  // Where the open orders of its run tags outlive a restart (data_dir/runs, one file for all sources,
+  // a line per machine; "" when it has no run tag): run_signal.h.
   std::string run_state_file;
 };
 

@@ -49,7 +49,8 @@ class RunSignal {
 };
 
 // The run signals of one source: one per machine with a run tag. With a state file (the source's
-// run_state_file) the open orders outlive an edge restart: an order cleared or changed while the
+// run_state_file, shared by the edge's sources, keyed by machine) the open orders outlive an edge
+// restart: an order cleared or changed while the
 // edge was down still ends the run it had started, and the same order read again starts nothing.
 class RunSignals {
  public:
@@ -71,6 +72,11 @@ class RunSignals {
   bool dirty_ = false;
   std::map<std::string, RunSignal, std::less<>> by_machine_;
 };
+
+// Moves the open orders of the per-source files of earlier versions (data_dir/runs-<index>) into
+// data_dir/runs, the file every source shares now. Call before any source loads. Throws
+// fileio::IoError when it cannot write.
+void migrate_run_state_files(const std::string& data_dir);
 
 // "" and "0" (a cleared order register) mean no run.
 bool is_no_run(std::string_view order);
