@@ -22,6 +22,7 @@ namespace {
 void write_machine(JsonWriter& json, const server::PlantService& s, const MachineSpec& m) {
   const server::MachineLiveState live = s.live_state(m.path);
   json.begin_object().string_field("id", m.id).string_field("path", m.path).string_field("name", m.name);
+  if (!m.description.empty()) json.string_field("description", m.description);
   json.string_field("state", state_name(live.state));
   if (!live.reason.empty()) json.string_field("reason", live.reason);
   if (live.since != 0) json.string_field("since", time_text(s, live.since));
@@ -67,13 +68,22 @@ HttpResponse plant_tree(server::PlantService& s) {
   const PlantModel& p = s.plant();
   std::string out;
   JsonWriter json(out);
-  json.begin_object().string_field("timezone", p.timezone).string_field("now", time_text(s, s.now()));
+  json.begin_object();
+  if (!p.name.empty()) json.string_field("name", p.name);
+  json.string_field("timezone", p.timezone).string_field("now", time_text(s, s.now()));
   json.number_field("clock_rate", s.clock_rate());  // the demo's clock runs --speed times as fast
   ShiftOccurrence shift;
   if (s.current_shift(shift)) {
     json.key("current_shift").begin_object().string_field("name", shift.name);
     if (!shift.crew.empty()) json.string_field("crew", shift.crew);
-    json.string_field("from", time_text(s, shift.start)).string_field("to", time_text(s, shift.end)).end_object();
+    json.string_field("from", time_text(s, shift.start)).string_field("to", time_text(s, shift.end));
+    json.key("breaks").begin_array();
+    for (const ShiftBreak& b : shift.breaks) {
+      json.begin_object().string_field("from", time_text(s, b.start)).string_field("to", time_text(s, b.end));
+      if (!b.name.empty()) json.string_field("name", b.name);
+      json.end_object();
+    }
+    json.end_array().end_object();
   }
   json.key("sites").begin_array();
   for (const SiteSpec& site : p.sites) write_site(json, s, site);

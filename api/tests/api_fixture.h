@@ -19,14 +19,15 @@ namespace oee::api {
 
 inline TimeMs at(const char* s) { return *parse_timestamp(s); }
 
-inline constexpr const char* kPlant = R"(timezone: America/Chicago
+inline constexpr const char* kPlant = R"(name: Chicago works
+timezone: America/Chicago
 shifts:
   - name: day
     start: "06:00"
     end: "14:00"
-    breaks: [{start: "08:00", end: "08:15"}, {start: "10:00", end: "10:30"}, {start: "12:00", end: "12:15"}]
+    breaks: [{start: "08:00", end: "08:15"}, {start: "10:00", end: "10:30", name: Lunch}, {start: "12:00", end: "12:15"}]
 sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [
-  {id: press, name: Press 1, ideal_cycle_time_s: 1.0, states: {"1": running, "2": stopped}, targets: {oee: 0.8}},
+  {id: press, name: Press 1, description: "Stamping press, bay 3", ideal_cycle_time_s: 1.0, states: {"1": running, "2": stopped}, targets: {oee: 0.8}},
   {id: idle, ideal_cycle_time_s: 2.0, no_data_after_s: 60}]}]}]}]
 )";
 

@@ -1,6 +1,8 @@
 // The API over a real embedded store and the real HTTP server.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "api_fixture.h"
 
 namespace oee::api {
@@ -71,11 +73,27 @@ TEST_F(Api, PlantTreeWithLiveState) {
   const auto r = get("/api/v1/plant");
   ASSERT_EQ(r.status, 200);
   EXPECT_NE(r.body.find("\"timezone\":\"America/Chicago\""), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("\"path\":\"s1/a1/l1/press\",\"name\":\"Press 1\",\"state\":\"running\",\"since\":\"2026-11-10T09:47:00-06:00\",\"product\":\"p1\""),
+  EXPECT_NE(r.body.find("\"path\":\"s1/a1/l1/press\",\"name\":\"Press 1\",\"description\":\"Stamping press, bay 3\",\"state\":\"running\",\"since\":\"2026-11-10T09:47:00-06:00\",\"product\":\"p1\""),
             std::string::npos)
       << r.body;
   EXPECT_NE(r.body.find("\"path\":\"s1/a1/l1/idle\",\"name\":\"idle\",\"state\":\"unknown\""), std::string::npos);
   EXPECT_NE(r.body.find("\"targets\":{\"oee\":0.8}"), std::string::npos);
+}
+
+// The plant file's labels reach the tree: the plant's name, a machine's description (only where
+// given), and the current shift's breaks with their names, on the plant's clock.
+TEST_F(Api, PlantTreeCarriesThePlantsNameTheDescriptionsAndTheShiftsBreaks) {
+  now_ = at("2026-11-10T10:10:00-06:00");
+  const auto plant = nlohmann::json::parse(get("/api/v1/plant").body);
+  EXPECT_EQ(plant["name"], "Chicago works") << plant;
+  const auto& machines = plant["sites"][0]["areas"][0]["lines"][0]["machines"];
+  EXPECT_EQ(machines[0]["description"], "Stamping press, bay 3") << machines;
+  EXPECT_FALSE(machines[1].contains("description")) << machines;
+  const auto& breaks = plant["current_shift"]["breaks"];
+  ASSERT_EQ(breaks.size(), 3u) << plant;
+  EXPECT_EQ(breaks[0], nlohmann::json::parse(R"({"from":"2026-11-10T08:00:00-06:00","to":"2026-11-10T08:15:00-06:00"})"));
+  EXPECT_EQ(breaks[1], nlohmann::json::parse(R"({"from":"2026-11-10T10:00:00-06:00","to":"2026-11-10T10:30:00-06:00","name":"Lunch"})"));
+  EXPECT_EQ(breaks[2]["from"], "2026-11-10T12:00:00-06:00");
 }
 
 // idle has no_data_after_s: 60. Silent twice for 29.5 min inside the last hour: no data in its KPIs;

@@ -72,12 +72,12 @@ std::vector<ShiftOccurrence> ShiftCalendar::occurrences(TimeMs from, TimeMs to) 
         // start, otherwise to the next day (a break at 02:00 in a shift that starts at 22:00).
         const std::int64_t bday = (crosses_midnight && b.start_minute < spec.start_minute) ? day + 1 : day;
         const bool break_crosses = b.end_minute <= b.start_minute;
-        Interval iv{local_to_utc(bday, b.start_minute), local_to_utc(bday + (break_crosses ? 1 : 0), b.end_minute)};
+        ShiftBreak iv{{local_to_utc(bday, b.start_minute), local_to_utc(bday + (break_crosses ? 1 : 0), b.end_minute)}, b.name};
         iv.start = std::max(iv.start, occ.start);
         iv.end = std::min(iv.end, occ.end);
         if (iv.end > iv.start) occ.breaks.push_back(iv);
       }
-      std::sort(occ.breaks.begin(), occ.breaks.end(), [](const Interval& a, const Interval& b) { return a.start < b.start; });
+      std::sort(occ.breaks.begin(), occ.breaks.end(), [](const ShiftBreak& a, const ShiftBreak& b) { return a.start < b.start; });
       out.push_back(std::move(occ));
     }
   }

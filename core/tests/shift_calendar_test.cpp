@@ -10,7 +10,7 @@ TimeMs at(const char* s) { return *parse_timestamp(s); }
 PlantModel two_shift_plant() {
   PlantModel p;
   p.shifts.push_back({"early", 6 * 60, 14 * 60, {{9 * 60, 9 * 60 + 15}}});
-  p.shifts.push_back({"night", 22 * 60, 6 * 60, {{2 * 60, 2 * 60 + 30}}});
+  p.shifts.push_back({"night", 22 * 60, 6 * 60, {{2 * 60, 2 * 60 + 30, "meal"}}});
   return p;
 }
 }  // namespace
@@ -27,7 +27,9 @@ TEST(ShiftCalendar, NightShiftCrossesMidnightAndBelongsToTheDayItStarts) {
   EXPECT_EQ(occ[0].end, at("2026-11-10T06:00:00Z"));
   ASSERT_EQ(occ[0].breaks.size(), 1u);
   EXPECT_EQ(occ[0].breaks[0], (Interval{at("2026-11-10T02:00:00Z"), at("2026-11-10T02:30:00Z")}));
+  EXPECT_EQ(occ[0].breaks[0].name, "meal");  // the plant file's name, shown while it lasts
   EXPECT_EQ(occ[1].name, "early");
+  EXPECT_EQ(occ[1].breaks.at(0).name, "");
   EXPECT_EQ(occ[2].start, at("2026-11-10T22:00:00Z"));
 }
 

@@ -109,6 +109,7 @@ MachineSpec read_machine(const Reader& r, const YAML::Node& n, const std::string
   m.id = r.id(n, what);
   m.path = parent_path + "/" + m.id;
   m.name = n["name"] ? r.string(n["name"], what + ".name") : m.id;
+  if (n["description"]) m.description = r.string(n["description"], what + ".description");
   if (!n["ideal_cycle_time_s"]) r.fail(n, what + ": missing 'ideal_cycle_time_s' (seconds per part at ideal speed)");
   m.ideal_cycle_us = seconds_to_us(r, n["ideal_cycle_time_s"], what + ".ideal_cycle_time_s", false);
   if (const auto p = n["products"]) {
@@ -199,7 +200,8 @@ ShiftSpec read_shift(const Reader& r, const YAML::Node& n, const std::string& wh
       r.expect_map(b[i], bw);
       r.only_keys(b[i], bw, {"start", "end", "name"});
       if (!b[i]["start"] || !b[i]["end"]) r.fail(b[i], bw + ": needs 'start' and 'end' (HH:MM)");
-      BreakSpec br{r.time_of_day(b[i]["start"], bw + ".start"), r.time_of_day(b[i]["end"], bw + ".end")};
+      BreakSpec br{r.time_of_day(b[i]["start"], bw + ".start"), r.time_of_day(b[i]["end"], bw + ".end"), {}};
+      if (b[i]["name"]) br.name = r.string(b[i]["name"], bw + ".name");
       const int offset = (br.start_minute - s.start_minute + 1440) % 1440;
       const int blen = (br.end_minute - br.start_minute + 1440) % 1440;
       if (blen == 0 || offset + blen > length) r.fail(b[i], bw + ": must lie inside the shift " + s.name);
@@ -271,6 +273,7 @@ LoadedPlant load_plant_yaml(std::string_view text, const std::string& file) {
   try {
     r.only_keys(root, "plant", {"timezone", "shifts", "non_production_days", "sites", "name", "reasons", "reason_codes",
                                "holidays", "rotation", "alerts", "downtime"});
+    if (root["name"]) p.name = r.string(root["name"], "name");
     if (const auto reasons = root["reasons"]) p.reasons = read_reason_tree(r, reasons);
     ReasonCodes plant_reason_codes;
     if (const auto codes = root["reason_codes"]) plant_reason_codes = read_reason_codes(r, codes, p.reasons.get(), "reason_codes");

@@ -26,6 +26,23 @@ sites:
 
 }  // namespace
 
+// The labels shown to people: the plant's name, a machine's description, a break's name.
+TEST(PlantFile, LabelsForPeopleAreKept) {
+  const LoadedPlant p = load_plant_yaml(R"(name: Berlin works
+shifts:
+  - {name: early, start: "06:00", end: "14:00", breaks: [{start: "09:00", end: "09:15", name: Breakfast}, {start: "12:00", end: "12:30"}]}
+sites: [{id: s1, areas: [{id: a1, lines: [{id: l1, machines: [
+  {id: filler, description: "Rotary filler, 40 valves", ideal_cycle_time_s: 1.0}, {id: capper, ideal_cycle_time_s: 1.0}]}]}]}]
+)", "plant.yaml");
+  EXPECT_EQ(p.model.name, "Berlin works");
+  ASSERT_EQ(p.model.shifts.at(0).breaks.size(), 2u);
+  EXPECT_EQ(p.model.shifts[0].breaks[0].name, "Breakfast");
+  EXPECT_EQ(p.model.shifts[0].breaks[1].name, "");
+  EXPECT_EQ(p.model.find_machine("s1/a1/l1/filler")->description, "Rotary filler, 40 valves");
+  EXPECT_EQ(p.model.find_machine("s1/a1/l1/capper")->description, "");
+  EXPECT_EQ(load_plant_yaml(kContractPlant, "plant.yaml").model.name, "");
+}
+
 TEST(PlantFile, LoadsTheContractExample) {
   const LoadedPlant p = load_plant_yaml(kContractPlant, "plant.yaml");
   EXPECT_EQ(p.model.timezone, "Europe/Berlin");

@@ -187,7 +187,10 @@ function tick() {
   for (const el of document.querySelectorAll('[data-since]')) el.textContent = clock((now - Date.parse(el.dataset.since)) / 1000);
   const shift = plant?.current_shift;
   const left = shift ? (Date.parse(shift.to) - now) / 1000 : null;
-  $('#shift-left').textContent = !plant ? '' : left === null ? S.noShift : S.shiftLeft(shift.name, clock(left));
+  // During one of the shift's breaks, its name (the plant file's) and the time left in it too.
+  const pause = shift?.breaks?.find((b) => Date.parse(b.from) <= now && now < Date.parse(b.to));
+  $('#shift-left').textContent = !plant ? '' : left === null ? S.noShift :
+    S.shiftLeft(shift.name, clock(left)) + (pause ? S.onBreak(pause.name, clock((Date.parse(pause.to) - now) / 1000)) : '');
   // The shift is over: the plant tells the next one.
   if (plant && left !== null && left <= 0 && !tick.asking) {
     tick.asking = true;
@@ -221,7 +224,7 @@ async function renderMachine(path) {
   const s = states.get(path) || m;
   kpiNodes = () => [path];
   main.innerHTML = `
-    <h1>${esc(m.name)} <small>${esc(path)}</small></h1>
+    <h1>${esc(m.name)} <small>${esc(path)}</small></h1>${m.description ? `<p class="description">${esc(m.description)}</p>` : ''}
     <div class="card"><b>Now:</b> <span id="machine-state" data-machine="${esc(path)}">${stateText(s)}${sinceHtml(s)}</span>
       <label class="no-print">Window <select id="window"><option value="shift">current shift</option><option value="day">last 24 h</option></select></label></div>
     <div class="card" id="chart-timeline"><h2>State timeline</h2>
@@ -441,6 +444,8 @@ async function start() {
     return;
   }
   $('#who').textContent = me.user + ' (' + me.role + ')';
+  // The plant file's name, where it gives one, in the header and the window's title.
+  if (plant.name) { $('.brand').textContent = plant.name; document.title = plant.name + ' · ' + S.product; }
   $('#logout').hidden = false;
   $('#nav-admin').hidden = me.role !== 'admin';
   connectLive();

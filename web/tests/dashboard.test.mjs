@@ -54,8 +54,29 @@ const failed = await withBrowser(async (browser, watch, { expected }) => {
     // Counts and pace on every machine tile; the time left in the shift (or that there is none).
     await page.waitForFunction(() => [...document.querySelectorAll('.tile[data-machine] [data-counts]')].every((e) => /good \d+/.test(e.textContent)));
     assert.ok(await page.$$eval('[data-counts]', (els) => els.some((e) => /\d+\/h/.test(e.textContent))), 'no pace on any tile');
-    await page.waitForFunction(() => /^(\S+: \d+:\d\d:\d\d left|no shift now)$/.test(document.querySelector('#shift-left').textContent));
+    await page.waitForFunction(() => /^(\S+: \d+:\d\d:\d\d left( · [^:]+: \d+:\d\d:\d\d left)?|no shift now)$/.test(document.querySelector('#shift-left').textContent));
+    // The plant file's name in the header and the window's title.
+    assert.equal(await page.textContent('header .brand'), 'Spree Beverages');
+    assert.equal(await page.title(), 'Spree Beverages · OEE');
     await shoot(page, '1-overview');
+  });
+
+  await step("during a break the header names it and counts its time down", async () => {
+    // A break of the current shift around now (the demo's own come every few minutes of wall time).
+    const shift = await page.evaluate(() => {
+      const saved = plant.current_shift;
+      plant.current_shift = Object.assign({}, saved, { breaks: [{ from: new Date(serverNow() - 60e3).toISOString(),
+        to: new Date(serverNow() + 3600e3).toISOString(), name: 'Test break' }] });
+      window.savedShift = saved;
+      return saved;
+    });
+    assert.ok(shift, 'the demo always has a current shift');
+    await page.waitForFunction((name) => new RegExp('^' + name + ': \\d+:\\d\\d:\\d\\d left · Test break: 0:5\\d:\\d\\d left$')
+      .test(document.querySelector('#shift-left').textContent), shift.name);
+    await page.evaluate(() => { plant.current_shift = window.savedShift; });
+    await page.waitForFunction(() => !document.querySelector('#shift-left').textContent.includes('Test break'));
+    // The demo's breaks as the plant file names them.
+    assert.ok(shift.breaks.length >= 1 && shift.breaks.every((b) => b.name && Date.parse(b.from) < Date.parse(b.to)), JSON.stringify(shift));
   });
 
   await step('a stopped machine shows its stop timer, and it runs', async () => {
@@ -109,6 +130,10 @@ const failed = await withBrowser(async (browser, watch, { expected }) => {
     const machine = await page.$$eval('.tile[data-machine]', (els) => els[0].dataset.machine);
     await page.goto(base + '/#machine=' + encodeURIComponent(machine));
     await page.waitForSelector('#timeline canvas');
+    // The plant file's description under the title, where it gives one (the demo's fillers).
+    const description = await page.evaluate((m) => machineSpec(m).description, machine);
+    assert.equal(await page.evaluate(() => machineSpec('berlin/bottling/pet1/filler').description), '40 filling valves, PET 0.5 and 1.5 l');
+    assert.equal(await page.$eval('main', (e) => e.querySelector('.description')?.textContent ?? null), description ?? null);
     // The time axis: uPlot's tick labels, in the plant's time zone (hh:mm, or a date at midnight).
     const ticks = await page.evaluate(() => chartOf('#timeline').axes[0]._values);
     assert.ok(ticks.filter((t) => /^\d{1,2}:\d\d|^\d{1,2}\/\d{1,2}/.test(t)).length >= 3, 'fewer than 3 time labels: ' + ticks);

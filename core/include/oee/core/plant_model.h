@@ -24,6 +24,7 @@ class TimeZone;
 struct BreakSpec {
   int start_minute = 0;  // minutes after local midnight, 0..1439
   int end_minute = 0;    // may be earlier than start_minute when the break crosses midnight
+  std::string name{};    // shown while it lasts ("" = none given)
 };
 
 struct ShiftSpec {
@@ -56,6 +57,7 @@ struct MachineSpec {
   std::string id;
   std::string path;  // site/area/line/machine
   std::string name;  // display name; the id when not given
+  std::string description;  // free text shown on its page ("" = none)
   // Ideal cycle time per part, in microseconds: integers keep ideal-time sums exact.
   std::int64_t ideal_cycle_us = 1'000'000;
   std::map<std::string, std::int64_t, std::less<>> product_cycle_us;
@@ -116,6 +118,7 @@ struct SiteSpec {
 };
 
 struct PlantModel {
+  std::string name;              // display name ("" = none given)
   std::string timezone = "UTC";  // IANA name
   std::vector<ShiftSpec> shifts;  // none: every hour is planned production time
   std::vector<std::int64_t> non_production_dates;  // days since epoch (local calendar dates)

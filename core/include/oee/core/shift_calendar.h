@@ -13,13 +13,18 @@
 
 namespace oee {
 
+// A break of one shift occurrence: its instants and the name the plant file gives it.
+struct ShiftBreak : Interval {
+  std::string name;
+};
+
 struct ShiftOccurrence {
   std::string name;
   std::string crew;  // the rotating crew working it; empty without a rotation
   std::int64_t local_day = 0;  // days since epoch of the local date the shift starts on
   TimeMs start = 0;
   TimeMs end = 0;
-  std::vector<Interval> breaks;  // UTC, inside [start, end), sorted
+  std::vector<ShiftBreak> breaks;  // UTC, inside [start, end), sorted
 };
 
 class ShiftCalendar {
