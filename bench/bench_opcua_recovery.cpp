@@ -1,4 +1,4 @@
-// OPC UA recovery time: a client (the edge's, default reconnect backoff 100 ms .. 5 s) subscribed to
+// OPC UA recovery time: a client (the edge's, default reconnect backoff 100 ms .. 3 s) subscribed to
 // ten counters of the node-opcua test server (opcua/tests/peer/server.js) while the server is
 // SIGKILLed, stays down 1 s and starts again, empty, on the same port. The figure is the wall time
 // from the server's READY to the client's `reconnected` event (channel and session usable again).

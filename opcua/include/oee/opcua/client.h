@@ -207,7 +207,9 @@ struct ClientConfig {
   double session_timeout_ms = 60000;
   bool reconnect = true;                 // recover automatically after connection loss
   uint32_t reconnect_delay_min_ms = 100; // doubled per failed try up to the max
-  uint32_t reconnect_delay_max_ms = 5000;
+  // At most this long between tries: a server back from a restart waits at most this long for us
+  // (bench_opcua_recovery, goal 5 s).
+  uint32_t reconnect_delay_max_ms = 3000;
   // A reconnected connection must hold this long before the delay starts from the minimum again:
   // one lost sooner (the same failure on every reconnect) goes on with the grown delay.
   uint32_t reconnect_stable_after_ms = 10000;
