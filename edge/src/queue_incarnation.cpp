@@ -1,7 +1,5 @@
 #include "oee/edge/queue_incarnation.h"
 
-#include <fcntl.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,15 +33,7 @@ std::string load_or_create_queue_incarnation(const std::string& dir) {
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) return {};  // a queue older than incarnations
   fs::create_directories(dir);
   const std::string id = random_id();
-  const std::string tmp = file + ".tmp";
-  {
-    const std::string line = id + "\n";
-    fileio::File out(tmp, O_WRONLY | O_CREAT | O_TRUNC);
-    out.write_at(line.data(), line.size(), 0);
-    out.sync();
-  }
-  fileio::rename_file(tmp, file);
-  fileio::sync_dir(dir);
+  fileio::replace_file(file, id + "\n");
   return id;
 }
 

@@ -1,7 +1,5 @@
 #include "oee/edge/run_signal.h"
 
-#include <fcntl.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -88,20 +86,11 @@ std::map<std::string, std::string, std::less<>> read_open_orders(const std::stri
   return orders;
 }
 
-// Whole or not at all, and durable before it replaces the old file: written hidden, fsynced,
-// renamed, and the directory fsynced. Throws fileio::IoError.
+// Whole or not at all, and durable before it replaces the old file. Throws fileio::IoError.
 void write_open_orders(const std::string& file, const std::map<std::string, std::string, std::less<>>& orders) {
   std::string text;
   for (const auto& [machine, order] : orders) text += machine + '\t' + order + '\n';
-  const std::filesystem::path path(file);
-  const std::string dir = path.parent_path().string();
-  const std::string tmp = (path.parent_path() / ("." + path.filename().string() + ".tmp")).string();
-  fileio::File f(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  f.write_at(text.data(), text.size(), 0);
-  f.sync();
-  f.close();
-  fileio::rename_file(tmp, file);
-  fileio::sync_dir(dir.empty() ? "." : dir);
+  fileio::replace_file(file, text);
 }
 
 bool is_legacy_state_file(const std::string& name) {

@@ -118,4 +118,16 @@ void sync_dir(const std::string& dir) {
   sync_fd(d.fd(), false, dir);
 }
 
+void replace_file(const std::string& path, std::string_view bytes, mode_t mode) {
+  const std::string tmp = path + ".tmp";
+  {
+    File f(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    f.write_at(bytes.data(), bytes.size(), 0);
+    f.sync();
+  }
+  rename_file(tmp, path);
+  const auto slash = path.rfind('/');
+  sync_dir(slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash));
+}
+
 }  // namespace oee::fileio

@@ -70,5 +70,38 @@ TEST(FileLayer, InjectedFaultsHitTheNamedWriteAndSyncOnly) {
   std::filesystem::remove_all(dir);
 }
 
+// A replaced file holds the new bytes, or, when a write or sync of the replacement fails, still
+// the old ones: never a mix and never a torn file.
+TEST(FileLayer, ReplaceFileIsWholeOrNotAtAll) {
+  const std::string dir = temp_dir();
+  const std::string path = dir + "/state";
+  const auto read = [&] {
+    File f(path, O_RDONLY);
+    std::string s(f.size(), '\0');
+    f.read_at(s.data(), s.size(), 0);
+    return s;
+  };
+  replace_file(path, "first\n");
+  EXPECT_EQ(read(), "first\n");
+  for (const Fault& fault : every_single_fault(1, 2)) {  // one write, the file's and the directory's syncs
+    ScopedFaultInjector faults({fault});
+    bool threw = false;
+    try {
+      replace_file(path, "second, longer\n");
+    } catch (const IoError&) {
+      threw = true;
+    }
+    // A failed directory sync comes after the rename: the new bytes may stand, whole.
+    const std::string now = read();
+    EXPECT_TRUE(now == "first\n" || (now == "second, longer\n" && fault.op == FaultOp::sync && fault.nth == 2))
+        << describe(fault) << ": " << now;
+    EXPECT_TRUE(threw) << describe(fault);
+    replace_file(path, "first\n");
+  }
+  replace_file(path, "");
+  EXPECT_EQ(read(), "");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace oee::fileio

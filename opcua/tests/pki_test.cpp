@@ -199,8 +199,9 @@ TEST_F(PkiTest, UnknownCertificateIsRejectedUntilTheFileIsMovedToTrusted) {
   EXPECT_STATUS(verify(server.der()), status::good);
 }
 
-// Files being written are hidden: the rejected copy appears whole or not at all, and a hidden file
-// in trusted/certs/ (an rsync or editor temporary) is neither trusted nor warned about.
+// Files being written are hidden: after a rejection rejected/ holds the certificate's file alone
+// (no temporary beside it), and a hidden file in trusted/certs/ (an rsync or editor temporary) is
+// neither trusted nor warned about.
 TEST_F(PkiTest, HiddenFilesAreFilesBeingWrittenAndAreIgnored) {
   const TestCertificate server(CertificateSpec{});
   EXPECT_STATUS(verify(server.der()), status::bad_certificate_untrusted);

@@ -445,7 +445,7 @@ async function start() {
   }
   $('#who').textContent = me.user + ' (' + me.role + ')';
   // The plant file's name, where it gives one, in the header and the window's title.
-  if (plant.name) { $('.brand').textContent = plant.name; document.title = plant.name + ' · ' + S.product; }
+  if (plant.name) { $('.brand').textContent = plant.name; document.title = plant.name + ' · ' + S.appName; }
   $('#logout').hidden = false;
   $('#nav-admin').hidden = me.role !== 'admin';
   connectLive();

@@ -3,7 +3,7 @@
 window.OEE_STRINGS = {
   overview: 'Overview', report: 'Shift report', andon: 'Scoreboard', logout: 'Log out',
   shiftLeft: (name, left) => `${name}: ${left} left`, noShift: 'no shift now',
-  onBreak: (name, left) => ` · ${name || 'break'}: ${left} left`, product: 'OEE',
+  onBreak: (name, left) => ` · ${name || 'break'}: ${left} left`, appName: 'OEE',
   good: 'good', perHour: '/h', stopFor: 'for',
   reasonPick: 'Reason…', reasonBack: 'Back', reasonCancel: 'Cancel', reasonPlaceholder: 'reason', assign: 'Assign',
   reasonEmpty: 'choose a reason first', reasonTitle: (at) => `Reason for the stop at ${at}`,

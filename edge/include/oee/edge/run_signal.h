@@ -50,8 +50,8 @@ class RunSignal {
 
 // The run signals of one source: one per machine with a run tag. With a state file (the source's
 // run_state_file, shared by the edge's sources, keyed by machine) the open orders outlive an edge
-// restart: an order cleared or changed while the
-// edge was down still ends the run it had started, and the same order read again starts nothing.
+// restart: an order cleared or changed while the edge was down still ends the run it had started,
+// and the same order read again starts nothing.
 class RunSignals {
  public:
   explicit RunSignals(std::string state_file = {}) : state_file_(std::move(state_file)) {}

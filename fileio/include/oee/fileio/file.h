@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace oee::fileio {
 
@@ -64,5 +65,9 @@ void rename_file(const std::string& from, const std::string& to);
 void remove_file(const std::string& path);
 // fsync of the directory itself: makes creations, renames and removals in it durable.
 void sync_dir(const std::string& dir);
+// Replaces the whole file at `path` with `bytes`, durably and whole or not at all: written to
+// `path`.tmp, fsynced, renamed over `path`, and the directory fsynced. On failure `path` keeps its
+// old contents (or stays missing). Throws IoError.
+void replace_file(const std::string& path, std::string_view bytes, mode_t mode = 0644);
 
 }  // namespace oee::fileio
